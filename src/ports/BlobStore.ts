@@ -1,0 +1,11 @@
+/** Content-addressed storage of opaque (already encrypted) bytes. */
+export interface BlobStore {
+  /** Stores bytes and returns their CID (string form, CIDv1). */
+  put(bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<string>;
+  /** Returns the bytes for a CID; throws FhirLedgerError "not-found" when absent. Adapters re-hash on read. */
+  get(cid: string, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  has(cid: string): Promise<boolean>;
+  /** Unpins/removes the blob; absent blobs are not an error. */
+  delete(cid: string): Promise<void>;
+  close(): Promise<void>;
+}
