@@ -1,0 +1,435 @@
+import { createHmac, randomBytes } from "node:crypto";
+import { mkdir, open, rename, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import type { StatementSync } from "node:sqlite";
+import { aesGcmDecrypt } from "../../crypto/aesGcmDecrypt.ts";
+import { aesGcmEncrypt } from "../../crypto/aesGcmEncrypt.ts";
+import { canonicalJson } from "../../crypto/canonicalJson.ts";
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import type { DataKey, KeyStore } from "../../ports/KeyStore.ts";
+import { LruCache } from "./LruCache.ts";
+import { kekId } from "./kekId.ts";
+import { KEK_BYTES, readKekFile } from "./readKekFile.ts";
+import { writeSecretFile } from "./writeSecretFile.ts";
+
+export interface FileKeyStoreOptions {
+  /** Directory for kek.key and datakeys.sqlite, e.g. ./data/keys */
+  dir: string;
+  /** KEK from configuration; when given it is used as is and never written to disk. */
+  kek?: Uint8Array;
+  /** Unwrapped data keys kept in memory (default 10,000). */
+  cacheSize?: number;
+  now?: () => Date;
+}
+
+const KEK_FILE = "kek.key";
+/** The new KEK during a rotation, until the database commits to it. */
+const NEXT_KEK_FILE = "kek.key.next";
+const DB_FILE = "datakeys.sqlite";
+const COMPARTMENT_SECRET = "compartment-hmac";
+const DATA_KEY_BYTES = 32;
+const MAX_COMPARTMENT_LENGTH = 1024;
+/** 16 random bytes in base64url: opaque, and checkable before any lookup. */
+const KEY_ID = /^[A-Za-z0-9_-]{22}$/;
+
+interface KeyRow {
+  key_id: string;
+  compartment_hash: string;
+  version: number;
+  kek_id: string;
+  wrapped: Uint8Array | null;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS secrets (
+    name TEXT PRIMARY KEY,
+    kek_id TEXT NOT NULL,
+    wrapped BLOB NOT NULL
+  ) STRICT;
+  CREATE TABLE IF NOT EXISTS data_keys (
+    key_id TEXT PRIMARY KEY,
+    compartment_hash TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    kek_id TEXT NOT NULL,
+    wrapped BLOB,
+    created_at TEXT NOT NULL,
+    destroyed_at TEXT,
+    UNIQUE (compartment_hash, version),
+    CHECK ((wrapped IS NULL) = (destroyed_at IS NOT NULL))
+  ) STRICT;
+`;
+
+const encoder = new TextEncoder();
+
+function keyAad(row: Pick<KeyRow, "key_id" | "compartment_hash" | "version">, kek: string): Uint8Array {
+  // Binding compartment and version as well as key id and KEK id means a row moved
+  // to another patient no longer unwraps, so erasing one patient cannot miss a key
+  // that was slipped under another.
+  return encoder.encode(
+    canonicalJson({ purpose: "data-key", keyId: row.key_id, compartment: row.compartment_hash, version: row.version, kekId: kek }),
+  );
+}
+
+function secretAad(name: string, kek: string): Uint8Array {
+  return encoder.encode(canonicalJson({ purpose: "secret", name, kekId: kek }));
+}
+
+function asKeyRow(row: unknown): KeyRow | undefined {
+  if (row === undefined) return undefined;
+  const r = row as Record<string, unknown>;
+  if (
+    typeof r.key_id !== "string" ||
+    typeof r.compartment_hash !== "string" ||
+    typeof r.version !== "number" ||
+    typeof r.kek_id !== "string" ||
+    !(r.wrapped === null || r.wrapped instanceof Uint8Array)
+  ) {
+    throw new FhirLedgerError("integrity", "key database row is malformed");
+  }
+  return r as unknown as KeyRow;
+}
+
+function unknownKey(): FhirLedgerError {
+  return new FhirLedgerError("integrity", "unknown data key");
+}
+
+/**
+ * KeyStore on local files: a KEK (configured, or generated into dir/kek.key with
+ * mode 0600) wraps per-compartment data keys kept in dir/datakeys.sqlite.
+ *
+ * The database names compartments only by HMAC, so the file does not list patient
+ * ids. Every transaction here is synchronous from BEGIN to COMMIT, so no await can
+ * interleave inside one and two calls in this process cannot both create a key;
+ * BEGIN IMMEDIATE extends that to other processes on the same file.
+ */
+export class FileKeyStore implements KeyStore {
+  readonly #db: DatabaseSync;
+  readonly #dir: string;
+  readonly #fileManaged: boolean;
+  readonly #compartmentKey: Uint8Array;
+  readonly #cache: LruCache<string, DataKey>;
+  readonly #now: () => Date;
+  readonly #statements: {
+    newest: StatementSync;
+    byId: StatementSync;
+    liveInCompartment: StatementSync;
+    insert: StatementSync;
+    destroy: StatementSync;
+    allLive: StatementSync;
+    rewrap: StatementSync;
+    dataVersion: StatementSync;
+  };
+  #kek: Uint8Array;
+  #kekId: string;
+  #dataVersion: unknown;
+  #closed = false;
+  #rewrapping = false;
+
+  private constructor(init: {
+    db: DatabaseSync;
+    dir: string;
+    fileManaged: boolean;
+    kek: Uint8Array;
+    compartmentKey: Uint8Array;
+    cacheSize: number;
+    now: () => Date;
+  }) {
+    this.#db = init.db;
+    this.#dir = init.dir;
+    this.#fileManaged = init.fileManaged;
+    this.#kek = init.kek;
+    this.#kekId = kekId(init.kek);
+    this.#compartmentKey = init.compartmentKey;
+    this.#now = init.now;
+    // Cached keys are private copies, so zeroing them on eviction harms no caller.
+    this.#cache = new LruCache(init.cacheSize, (key) => key.key.fill(0));
+    const db = init.db;
+    this.#statements = {
+      newest: db.prepare(
+        "SELECT key_id, compartment_hash, version, kek_id, wrapped FROM data_keys WHERE compartment_hash = ? ORDER BY version DESC LIMIT 1",
+      ),
+      byId: db.prepare("SELECT key_id, compartment_hash, version, kek_id, wrapped FROM data_keys WHERE key_id = ?"),
+      liveInCompartment: db.prepare("SELECT key_id FROM data_keys WHERE compartment_hash = ? AND wrapped IS NOT NULL"),
+      insert: db.prepare(
+        "INSERT INTO data_keys (key_id, compartment_hash, version, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      destroy: db.prepare(
+        "UPDATE data_keys SET wrapped = NULL, destroyed_at = ? WHERE compartment_hash = ? AND wrapped IS NOT NULL",
+      ),
+      allLive: db.prepare(
+        "SELECT key_id, compartment_hash, version, kek_id, wrapped FROM data_keys WHERE wrapped IS NOT NULL",
+      ),
+      rewrap: db.prepare("UPDATE data_keys SET kek_id = ?, wrapped = ? WHERE key_id = ?"),
+      dataVersion: db.prepare("PRAGMA data_version"),
+    };
+    this.#dataVersion = this.#statements.dataVersion.get()?.data_version;
+  }
+
+  /** Opens (creating when absent) the key directory, its KEK and its key database. */
+  static async open(options: FileKeyStoreOptions): Promise<FileKeyStore> {
+    const { dir } = options;
+    if (options.kek !== undefined && options.kek.byteLength !== KEK_BYTES) {
+      throw new FhirLedgerError("internal", `the configured KEK must be ${KEK_BYTES} bytes`);
+    }
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const dbPath = join(dir, DB_FILE);
+    // Create the file 0600 before SQLite does; its -wal and -shm files copy that mode.
+    await (await open(dbPath, "a", 0o600)).close();
+    const db = new DatabaseSync(dbPath);
+    try {
+      db.exec("PRAGMA busy_timeout = 5000");
+      db.exec("PRAGMA journal_mode = WAL");
+      // A lost key row loses data; secure_delete zeroes destroyed keys in the file.
+      db.exec("PRAGMA synchronous = FULL");
+      db.exec("PRAGMA secure_delete = ON");
+      db.exec(SCHEMA);
+      const stored = readSecretRow(db);
+      const kek = options.kek ? new Uint8Array(options.kek) : await loadFileKek(dir, stored?.kek_id);
+      const compartmentKey = openOrCreateCompartmentKey(db, kek);
+      return new FileKeyStore({
+        db,
+        dir,
+        fileManaged: options.kek === undefined,
+        kek,
+        compartmentKey,
+        cacheSize: options.cacheSize ?? 10_000,
+        now: options.now ?? (() => new Date()),
+      });
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** Id of the KEK in use (hex of 8 bytes of its SHA-256), for logs and rotation records. */
+  get kekId(): string {
+    return this.#kekId;
+  }
+
+  async currentDataKey(compartment: string): Promise<DataKey> {
+    this.#ready();
+    const hash = this.#compartmentHash(compartment);
+    const newest = asKeyRow(this.#statements.newest.get(hash));
+    if (newest?.wrapped) return this.#unwrap(newest);
+    // None yet, or the newest was destroyed: a compartment used again after erasure
+    // gets a new version, and what was shredded stays shredded.
+    return this.#transaction(() => {
+      const again = asKeyRow(this.#statements.newest.get(hash));
+      if (again?.wrapped) return this.#unwrap(again);
+      return this.#insertKey(hash, (again?.version ?? 0) + 1);
+    });
+  }
+
+  async dataKey(keyId: string): Promise<DataKey> {
+    this.#ready();
+    if (typeof keyId !== "string" || !KEY_ID.test(keyId)) throw unknownKey();
+    const cached = this.#cache.get(keyId);
+    if (cached) return { keyId, key: new Uint8Array(cached.key) };
+    const row = asKeyRow(this.#statements.byId.get(keyId));
+    if (!row) throw unknownKey();
+    if (!row.wrapped) throw new FhirLedgerError("gone", "data key destroyed");
+    return this.#unwrap(row);
+  }
+
+  async rotateDataKey(compartment: string): Promise<DataKey> {
+    this.#ready();
+    const hash = this.#compartmentHash(compartment);
+    return this.#transaction(() => {
+      const newest = asKeyRow(this.#statements.newest.get(hash));
+      return this.#insertKey(hash, (newest?.version ?? 0) + 1);
+    });
+  }
+
+  async destroyCompartment(compartment: string): Promise<number> {
+    this.#ready();
+    const hash = this.#compartmentHash(compartment);
+    const destroyed = this.#transaction(() => {
+      const ids = this.#statements.liveInCompartment.all(hash).map((row) => String(row.key_id));
+      this.#statements.destroy.run(this.#now().toISOString(), hash);
+      return ids;
+    });
+    for (const id of destroyed) this.#cache.delete(id);
+    // Earlier WAL frames may still hold the wrapped keys; fold them in and truncate.
+    this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    return destroyed.length;
+  }
+
+  /**
+   * KEK rotation: re-wraps every live data key (and the compartment HMAC key) under
+   * `newKek` in one transaction; no data is re-encrypted. When the KEK is
+   * file-managed the new one is first written to kek.key.next and renamed over
+   * kek.key after the commit, so a crash at any point leaves a KEK that opens the
+   * database (open() finishes or discards the half-done rename). With a configured
+   * KEK the caller must switch the configuration to `newKek` before restarting.
+   */
+  async rewrapAll(newKek: Uint8Array): Promise<{ rewrapped: number }> {
+    this.#ready();
+    if (newKek.byteLength !== KEK_BYTES) throw new FhirLedgerError("internal", `the new KEK must be ${KEK_BYTES} bytes`);
+    if (this.#rewrapping) throw new FhirLedgerError("conflict", "a KEK rotation is already running");
+    const next = new Uint8Array(newKek);
+    const nextId = kekId(next);
+    if (nextId === this.#kekId) return { rewrapped: 0 };
+    this.#rewrapping = true;
+    try {
+      if (this.#fileManaged) await writeSecretFile({ path: join(this.#dir, NEXT_KEK_FILE), bytes: next });
+      this.#ready();
+      const rewrapped = this.#transaction(() => {
+        const rows = this.#statements.allLive.all().map((row) => asKeyRow(row) as KeyRow);
+        for (const row of rows) {
+          const key = this.#unwrapBytes(row);
+          const wrapped = aesGcmEncrypt({ key: next, plaintext: key, aad: keyAad(row, nextId) });
+          key.fill(0);
+          this.#statements.rewrap.run(nextId, wrapped, row.key_id);
+        }
+        const sealed = aesGcmEncrypt({ key: next, plaintext: this.#compartmentKey, aad: secretAad(COMPARTMENT_SECRET, nextId) });
+        this.#db.prepare("UPDATE secrets SET kek_id = ?, wrapped = ? WHERE name = ?").run(nextId, sealed, COMPARTMENT_SECRET);
+        return rows.length;
+      });
+      // Switch in the same synchronous step as the commit: no key can be wrapped
+      // under the old KEK after the database moved to the new one.
+      this.#kek.fill(0);
+      this.#kek = next;
+      this.#kekId = nextId;
+      if (this.#fileManaged) await rename(join(this.#dir, NEXT_KEK_FILE), join(this.#dir, KEK_FILE));
+      if (!this.#closed) this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      return { rewrapped };
+    } catch (error) {
+      if (this.#fileManaged && this.#kekId !== nextId) {
+        await unlink(join(this.#dir, NEXT_KEK_FILE)).catch(() => undefined);
+      }
+      throw error;
+    } finally {
+      this.#rewrapping = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cache.clear();
+    this.#kek.fill(0);
+    this.#compartmentKey.fill(0);
+    this.#db.close();
+  }
+
+  #ready(): void {
+    if (this.#closed) throw new FhirLedgerError("unavailable", "key store is closed");
+    // data_version changes only when another connection commits (e.g. an erasure run
+    // from the CLI); then cached keys may have been destroyed, so forget them all.
+    const version = this.#statements.dataVersion.get()?.data_version;
+    if (version !== this.#dataVersion) {
+      this.#cache.clear();
+      this.#dataVersion = version;
+    }
+  }
+
+  #compartmentHash(compartment: string): string {
+    if (typeof compartment !== "string" || compartment.length === 0 || compartment.length > MAX_COMPARTMENT_LENGTH) {
+      throw new FhirLedgerError("invalid", "compartment must be a non-empty string of at most 1024 characters");
+    }
+    return createHmac("sha256", this.#compartmentKey).update(compartment, "utf8").digest("hex");
+  }
+
+  #transaction<T>(body: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = body();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  #insertKey(compartmentHash: string, version: number): DataKey {
+    const row = { key_id: randomBytes(16).toString("base64url"), compartment_hash: compartmentHash, version };
+    const key = new Uint8Array(randomBytes(DATA_KEY_BYTES));
+    const wrapped = aesGcmEncrypt({ key: this.#kek, plaintext: key, aad: keyAad(row, this.#kekId) });
+    this.#statements.insert.run(row.key_id, compartmentHash, version, this.#kekId, wrapped, this.#now().toISOString());
+    this.#cache.set(row.key_id, { keyId: row.key_id, key });
+    return { keyId: row.key_id, key: new Uint8Array(key) };
+  }
+
+  #unwrap(row: KeyRow): DataKey {
+    const cached = this.#cache.get(row.key_id);
+    if (cached) return { keyId: row.key_id, key: new Uint8Array(cached.key) };
+    const key = this.#unwrapBytes(row);
+    this.#cache.set(row.key_id, { keyId: row.key_id, key });
+    return { keyId: row.key_id, key: new Uint8Array(key) };
+  }
+
+  #unwrapBytes(row: KeyRow): Uint8Array {
+    if (!row.wrapped) throw new FhirLedgerError("gone", "data key destroyed");
+    if (row.kek_id !== this.#kekId) throw new FhirLedgerError("integrity", "data key is wrapped under another KEK");
+    let key: Uint8Array;
+    try {
+      key = aesGcmDecrypt({ key: this.#kek, sealed: row.wrapped, aad: keyAad(row, this.#kekId) });
+    } catch (cause) {
+      throw new FhirLedgerError("integrity", "data key could not be unwrapped", { cause });
+    }
+    if (key.byteLength !== DATA_KEY_BYTES) throw new FhirLedgerError("integrity", "data key could not be unwrapped");
+    return key;
+  }
+}
+
+function readSecretRow(db: DatabaseSync): { kek_id: string; wrapped: Uint8Array } | undefined {
+  const row = db.prepare("SELECT kek_id, wrapped FROM secrets WHERE name = ?").get(COMPARTMENT_SECRET);
+  if (row === undefined) return undefined;
+  if (typeof row.kek_id !== "string" || !(row.wrapped instanceof Uint8Array)) {
+    throw new FhirLedgerError("integrity", "key database secret row is malformed");
+  }
+  return { kek_id: row.kek_id, wrapped: row.wrapped };
+}
+
+/**
+ * The file-managed KEK: finishes or discards an interrupted rotation, refuses to
+ * invent a new KEK for a database that already has keys, and otherwise creates one.
+ */
+async function loadFileKek(dir: string, databaseKekId: string | undefined): Promise<Uint8Array> {
+  const kekPath = join(dir, KEK_FILE);
+  const nextPath = join(dir, NEXT_KEK_FILE);
+  const pending = await readKekFile(nextPath);
+  if (pending) {
+    if (databaseKekId !== undefined && kekId(pending) === databaseKekId) {
+      await rename(nextPath, kekPath); // the rotation committed; finish it
+      return pending;
+    }
+    pending.fill(0);
+    await unlink(nextPath); // the rotation never committed
+  }
+  const existing = await readKekFile(kekPath);
+  if (existing) return existing;
+  if (databaseKekId !== undefined) {
+    throw new FhirLedgerError("internal", `${kekPath} is missing but ${DB_FILE} holds keys wrapped under KEK ${databaseKekId}`);
+  }
+  const created = new Uint8Array(randomBytes(KEK_BYTES));
+  if (await writeSecretFile({ path: kekPath, bytes: created, exclusive: true })) return created;
+  created.fill(0); // another process won the race; use its KEK
+  const winner = await readKekFile(kekPath);
+  if (!winner) throw new FhirLedgerError("internal", `${kekPath} vanished while being created`);
+  return winner;
+}
+
+/** The HMAC key that names compartments, wrapped under the KEK so it survives KEK rotation. */
+function openOrCreateCompartmentKey(db: DatabaseSync, kek: Uint8Array): Uint8Array {
+  const id = kekId(kek);
+  let row = readSecretRow(db);
+  if (!row) {
+    const fresh = new Uint8Array(randomBytes(32));
+    const sealed = aesGcmEncrypt({ key: kek, plaintext: fresh, aad: secretAad(COMPARTMENT_SECRET, id) });
+    fresh.fill(0);
+    // OR IGNORE: a concurrent opener may have created it first; both then read theirs.
+    db.prepare("INSERT OR IGNORE INTO secrets (name, kek_id, wrapped) VALUES (?, ?, ?)").run(COMPARTMENT_SECRET, id, sealed);
+    row = readSecretRow(db) as { kek_id: string; wrapped: Uint8Array };
+  }
+  if (row.kek_id !== id) {
+    throw new FhirLedgerError("internal", `the KEK in use (${id}) is not the one the key database is wrapped under (${row.kek_id})`);
+  }
+  try {
+    return aesGcmDecrypt({ key: kek, sealed: row.wrapped, aad: secretAad(COMPARTMENT_SECRET, id) });
+  } catch (cause) {
+    throw new FhirLedgerError("integrity", "the key database's compartment key could not be unwrapped", { cause });
+  }
+}

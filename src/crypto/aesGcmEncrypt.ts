@@ -1,0 +1,32 @@
+import { createCipheriv, randomBytes } from "node:crypto";
+import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+
+export const GCM_NONCE_BYTES = 12;
+export const GCM_TAG_BYTES = 16;
+export const AES256_KEY_BYTES = 32;
+
+export interface AesGcmEncryptParameters {
+  key: Uint8Array;
+  plaintext: Uint8Array;
+  aad: Uint8Array;
+}
+
+/** AES-256-GCM with a fresh random 96-bit nonce; returns nonce || ciphertext || tag. */
+export function aesGcmEncrypt({ key, plaintext, aad }: AesGcmEncryptParameters): Uint8Array {
+  if (key.byteLength !== AES256_KEY_BYTES) {
+    throw new FhirLedgerError("internal", "AES-256-GCM needs a 256-bit key");
+  }
+  // Random nonces are safe for far more than the messages one data key ever sees
+  // (NIST SP 800-38D caps random-nonce use at 2^32 per key; keys rotate long before).
+  const nonce = randomBytes(GCM_NONCE_BYTES);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: GCM_TAG_BYTES });
+  cipher.setAAD(aad);
+  const out = new Uint8Array(GCM_NONCE_BYTES + plaintext.byteLength + GCM_TAG_BYTES);
+  out.set(nonce, 0);
+  const body = cipher.update(plaintext);
+  out.set(body, GCM_NONCE_BYTES);
+  const rest = cipher.final(); // empty for GCM, kept for correctness
+  out.set(rest, GCM_NONCE_BYTES + body.byteLength);
+  out.set(cipher.getAuthTag(), GCM_NONCE_BYTES + plaintext.byteLength);
+  return out;
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import { MAX_JSON_DEPTH, canonicalJson } from "./canonicalJson.ts";
+
+function rejection(value: unknown): FhirLedgerError {
+  try {
+    canonicalJson(value);
+  } catch (error) {
+    expect(error).toBeInstanceOf(FhirLedgerError);
+    return error as FhirLedgerError;
+  }
+  throw new Error("expected canonicalJson to throw");
+}
+
+describe("canonicalJson (RFC 8785)", () => {
+  it("sorts keys by UTF-16 code units and drops whitespace", () => {
+    expect(canonicalJson({ b: 1, a: [true, null, "x"], c: { z: 0, y: -0 } })).toBe(
+      '{"a":[true,null,"x"],"b":1,"c":{"y":0,"z":0}}',
+    );
+    // RFC 8785 section 3.2.3 sorting example: code units, not code points.
+    expect(canonicalJson({ "\u20ac": 1, "\r": 2, "\ud83d\ude00": 3, "1": 4, "\u0080": 5, "\u00f6": 6 })).toBe(
+      '{"\\r":2,"1":4,"\u0080":5,"\u00f6":6,"\u20ac":1,"\ud83d\ude00":3}',
+    );
+  });
+
+  it("serialises numbers the ECMAScript way (RFC 8785 section 3.2.2.3)", () => {
+    expect(canonicalJson([1e21, 1e-7, 0.1 + 0.2, 100, 333333333.3333333])).toBe(
+      "[1e+21,1e-7,0.30000000000000004,100,333333333.3333333]",
+    );
+  });
+
+  it("gives the same text for the same data in any key order", () => {
+    const a = { resourceType: "Patient", id: "p1", name: [{ family: "Doe", given: ["J"] }] };
+    const b = { name: [{ given: ["J"], family: "Doe" }], id: "p1", resourceType: "Patient" };
+    expect(canonicalJson(a)).toBe(canonicalJson(b));
+  });
+
+  it("accepts null-prototype objects (as from some parsers)", () => {
+    const o = Object.create(null) as Record<string, unknown>;
+    o.k = 1;
+    expect(canonicalJson(o)).toBe('{"k":1}');
+  });
+
+  it("rejects undefined anywhere instead of dropping it", () => {
+    expect(rejection(undefined).code).toBe("invalid");
+    const member = rejection({ a: { b: undefined } });
+    expect(member.code).toBe("invalid");
+    expect(member.issues[0]?.expression).toEqual(["$.a.b"]);
+    expect(rejection([1, undefined]).issues[0]?.expression).toEqual(["$[1]"]);
+  });
+
+  it("rejects non-finite numbers", () => {
+    for (const n of [NaN, Infinity, -Infinity]) expect(rejection({ n }).code).toBe("invalid");
+  });
+
+  it("rejects functions, symbols, bigints, holes, class instances and cycles", () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const cases: unknown[] = [
+      { f: () => 1 },
+      { s: Symbol("x") },
+      { b: 1n },
+      // eslint-disable-next-line no-sparse-arrays
+      [1, , 3],
+      { d: new Date(0) },
+      { m: new Map() },
+      { u: new Uint8Array(1) },
+      cyclic,
+    ];
+    for (const value of cases) expect(rejection(value).code).toBe("invalid");
+  });
+
+  it("allows the same object twice when it is not a cycle", () => {
+    const shared = { x: 1 };
+    expect(canonicalJson({ a: shared, b: shared })).toBe('{"a":{"x":1},"b":{"x":1}}');
+  });
+
+  it("rejects lone surrogates, which have no UTF-8 form", () => {
+    expect(rejection({ s: "\ud800" }).code).toBe("invalid");
+  });
+
+  it("caps nesting depth", () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < MAX_JSON_DEPTH + 1; i++) deep = [deep];
+    expect(rejection(deep).code).toBe("invalid");
+    let ok: unknown = 1;
+    for (let i = 0; i < 50; i++) ok = { a: ok };
+    expect(() => canonicalJson(ok)).not.toThrow();
+  });
+});
