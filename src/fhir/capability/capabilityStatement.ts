@@ -1,0 +1,103 @@
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import type {
+  CapabilityStatement,
+  CapabilityStatementOperation,
+  CapabilityStatementResource,
+  CapabilityStatementSearchParam,
+  CapabilityStatementSecurity,
+} from "../types/r4.ts";
+
+/** Type-level interactions R4 defines; anything else is a programming error. */
+const TYPE_INTERACTIONS = new Set(["read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type"]);
+/** System-level interactions R4 defines. */
+const SYSTEM_INTERACTIONS = new Set(["transaction", "batch", "search-system", "history-system"]);
+
+/** What the server claims; nothing is claimed that the caller does not pass. */
+export interface CapabilityStatementOptions {
+  baseUrl: string;
+  software: { name: string; version: string };
+  /** ISO date of the statement; defaults to now. */
+  date?: string;
+  /** The resource types served, each with the same type-level interactions. */
+  resourceTypes: readonly string[];
+  /** Type-level interaction codes implemented, e.g. ["read", "vread", "update", "delete", "history-instance", "create"]. */
+  interactions: readonly string[];
+  /** System-level interaction codes implemented, e.g. ["transaction", "batch"]. */
+  systemInteractions?: readonly string[];
+  /** The search parameters supported for a type (and so claimed in the statement). */
+  searchParams?: (type: string) => readonly CapabilityStatementSearchParam[];
+  /** Operations; those without `types` are system-level. */
+  operations: readonly { name: string; definition: string; types?: readonly string[] }[];
+  /** Whether PUT to an unknown id creates it. */
+  updateCreate?: boolean;
+  conditional?: {
+    create?: boolean;
+    read?: CapabilityStatementResource["conditionalRead"];
+    update?: boolean;
+    delete?: CapabilityStatementResource["conditionalDelete"];
+  };
+  /** Merged into rest.security, e.g. the SMART-on-FHIR service coding and OAuth URIs extension. */
+  security?: CapabilityStatementSecurity;
+  /** Listed only when the PATCH interaction is claimed. */
+  patchFormats?: readonly string[];
+}
+
+/**
+ * Builds this server's R4 CapabilityStatement (kind "instance") from what the caller says
+ * is implemented, so the statement can't claim more than the routes serve.
+ * @see https://hl7.org/fhir/R4/capabilitystatement.html
+ */
+export function buildCapabilityStatement(options: CapabilityStatementOptions): CapabilityStatement {
+  assertKnown(options.interactions, TYPE_INTERACTIONS, "type-level");
+  assertKnown(options.systemInteractions ?? [], SYSTEM_INTERACTIONS, "system-level");
+  const conditional = options.conditional ?? {};
+  const resource = options.resourceTypes.map((type): CapabilityStatementResource => {
+    const searchParam = options.interactions.includes("search-type") ? (options.searchParams?.(type) ?? []) : [];
+    const operation = options.operations.filter((op) => op.types?.includes(type)).map(toOperation);
+    return {
+      type,
+      interaction: options.interactions.map((code) => ({ code })),
+      versioning: "versioned",
+      readHistory: options.interactions.includes("vread"),
+      updateCreate: options.updateCreate ?? false,
+      conditionalCreate: conditional.create ?? false,
+      conditionalRead: conditional.read ?? "not-supported",
+      conditionalUpdate: conditional.update ?? false,
+      conditionalDelete: conditional.delete ?? "not-supported",
+      ...(searchParam.length > 0 ? { searchParam: searchParam.map((p) => ({ ...p })) } : {}),
+      ...(operation.length > 0 ? { operation } : {}),
+    };
+  });
+  const systemOperations = options.operations.filter((op) => op.types === undefined).map(toOperation);
+  const patchFormats = options.interactions.includes("patch") ? (options.patchFormats ?? []) : [];
+  return {
+    resourceType: "CapabilityStatement",
+    status: "active",
+    date: options.date ?? new Date().toISOString(),
+    kind: "instance",
+    software: { name: options.software.name, version: options.software.version },
+    implementation: { description: `${options.software.name} FHIR R4 server`, url: options.baseUrl },
+    fhirVersion: "4.0.1",
+    format: ["application/fhir+json", "json"],
+    ...(patchFormats.length > 0 ? { patchFormat: [...patchFormats] } : {}),
+    rest: [
+      {
+        mode: "server",
+        // cors must be stated either way: an empty security element is invalid (ele-1).
+        security: { cors: false, ...options.security },
+        resource,
+        ...(options.systemInteractions?.length ? { interaction: options.systemInteractions.map((code) => ({ code })) } : {}),
+        ...(systemOperations.length > 0 ? { operation: systemOperations } : {}),
+      },
+    ],
+  };
+}
+
+function toOperation(op: { name: string; definition: string }): CapabilityStatementOperation {
+  return { name: op.name.replace(/^\$/, ""), definition: op.definition };
+}
+
+function assertKnown(codes: readonly string[], known: ReadonlySet<string>, level: string): void {
+  const unknown = codes.filter((code) => !known.has(code));
+  if (unknown.length > 0) throw new FhirLedgerError("internal", `Unknown ${level} interaction(s): ${unknown.join(", ")}`);
+}

