@@ -1,0 +1,259 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import type { StatementSync } from "node:sqlite";
+import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
+import type { BatchRow, BatchState, CurrentRow, Index, LeafProof, PendingLeaf, VersionRow, VersionWrite } from "../../../ports/Index.ts";
+import { coreSchemaSql } from "./schema.ts";
+
+/** Search-parameter rows kept beside the core tables (optional so the core works alone). */
+export interface SearchIndexer {
+  ddl: string;
+  write(db: DatabaseSync, rid: number, type: string, resource: Record<string, unknown>): void;
+  remove(db: DatabaseSync, rid: number): void;
+}
+
+type Row = Record<string, unknown>;
+
+const PATH_HASH_BYTES = 32;
+
+/** The index on node:sqlite (WAL). Every commit is one transaction; the response waits for it. */
+export class SqliteIndex implements Index {
+  readonly db: DatabaseSync;
+  readonly #search: SearchIndexer | null;
+  readonly #stmts = new Map<string, StatementSync>();
+
+  constructor(options: { path: string; search?: SearchIndexer }) {
+    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+    this.db = new DatabaseSync(options.path);
+    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = 5000;");
+    this.db.exec(coreSchemaSql);
+    this.#search = options.search ?? null;
+    if (this.#search) this.db.exec(this.#search.ddl);
+  }
+
+  #stmt(sql: string): StatementSync {
+    let s = this.#stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  current(type: string, id: string): CurrentRow | null {
+    const r = this.#stmt("SELECT rid, type, id, version, deleted, last_updated, compartment FROM resources WHERE type = ? AND id = ?").get(type, id) as Row | undefined;
+    return r ? toCurrent(r) : null;
+  }
+
+  version(type: string, id: string, versionId: number): VersionRow | null {
+    const r = this.#stmt(
+      `SELECT r.type, r.id, v.* FROM resources r JOIN versions v ON v.rid = r.rid WHERE r.type = ? AND r.id = ? AND v.version = ?`,
+    ).get(type, id, versionId) as Row | undefined;
+    return r ? toVersion(r) : null;
+  }
+
+  history(type: string, id: string): VersionRow[] {
+    const rows = this.#stmt(
+      `SELECT r.type, r.id, v.* FROM resources r JOIN versions v ON v.rid = r.rid WHERE r.type = ? AND r.id = ? ORDER BY v.version DESC`,
+    ).all(type, id) as Row[];
+    return rows.map(toVersion);
+  }
+
+  commit(write: VersionWrite): VersionRow {
+    return this.#transaction(() => {
+      const cur = this.current(write.type, write.id);
+      const curVersion = cur?.versionId ?? 0;
+      if (curVersion !== write.expectedPreviousVersion || write.versionId !== curVersion + 1) {
+        throw new FhirLedgerError("conflict", `version conflict on ${write.type}/${write.id}: current is ${curVersion}`);
+      }
+      let rid: number;
+      if (cur) {
+        rid = cur.rid;
+        this.#stmt("UPDATE resources SET version = ?, deleted = ?, last_updated = ?, compartment = ? WHERE rid = ?")
+          .run(write.versionId, write.deleted ? 1 : 0, write.lastUpdated, write.compartment, rid);
+      } else {
+        const res = this.#stmt("INSERT INTO resources (type, id, version, deleted, last_updated, compartment) VALUES (?, ?, ?, ?, ?, ?)")
+          .run(write.type, write.id, write.versionId, write.deleted ? 1 : 0, write.lastUpdated, write.compartment);
+        rid = Number(res.lastInsertRowid);
+      }
+      const leaf = this.#stmt("INSERT INTO leaves (leaf_hash, queued_at) VALUES (?, ?)").run(write.leafHash, new Date().toISOString());
+      const leafSeq = Number(leaf.lastInsertRowid);
+      this.#stmt(
+        "INSERT INTO versions (rid, version, last_updated, deleted, cid, content_hash, key_id, compartment, leaf_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ).run(rid, write.versionId, write.lastUpdated, write.deleted ? 1 : 0, write.cid, write.contentHash, write.keyId, write.compartment, leafSeq);
+      if (this.#search) {
+        if (write.deleted || !write.resource) this.#search.remove(this.db, rid);
+        else this.#search.write(this.db, rid, write.type, write.resource);
+      }
+      const { leafHash: _leafHash, expectedPreviousVersion: _e, resource: _r, ...row } = write;
+      return { ...row, leafSeq };
+    });
+  }
+
+  pendingLeaves(limit: number): PendingLeaf[] {
+    const rows = this.#stmt(
+      `SELECT l.seq, l.leaf_hash, r.type, r.id, v.* FROM leaves l JOIN versions v ON v.leaf_seq = l.seq JOIN resources r ON r.rid = v.rid
+       WHERE l.batch_id IS NULL ORDER BY l.seq LIMIT ?`,
+    ).all(limit) as Row[];
+    return rows.map((r) => ({ seq: Number(r.seq), leafHash: toBytes(r.leaf_hash), version: toVersion(r) }));
+  }
+
+  leavesOfBatch(batchId: number): PendingLeaf[] {
+    const rows = this.#stmt(
+      `SELECT l.seq, l.leaf_hash, r.type, r.id, v.* FROM leaves l JOIN versions v ON v.leaf_seq = l.seq JOIN resources r ON r.rid = v.rid
+       WHERE l.batch_id = ? ORDER BY l.leaf_index`,
+    ).all(batchId) as Row[];
+    return rows.map((r) => ({ seq: Number(r.seq), leafHash: toBytes(r.leaf_hash), version: toVersion(r) }));
+  }
+
+  openBatch(batch: Omit<BatchRow, "batchId" | "state" | "chainId" | "contract" | "txHash" | "blockNumber" | "anchoredAt">): BatchRow {
+    return this.#transaction(() => {
+      const res = this.#stmt(
+        `INSERT INTO batches (root, prev_root, size, first_seq, last_seq, manifest_cid, manifest_digest, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'sending')`,
+      ).run(batch.root, batch.prevRoot, batch.size, batch.firstSeq, batch.lastSeq, batch.manifestCid, batch.manifestDigest);
+      const batchId = Number(res.lastInsertRowid);
+      // Leaves of a batch are a contiguous run of the pending queue, in order.
+      const seqs = this.#stmt("SELECT seq FROM leaves WHERE batch_id IS NULL AND seq BETWEEN ? AND ? ORDER BY seq").all(batch.firstSeq, batch.lastSeq) as Row[];
+      if (seqs.length !== batch.size) throw new FhirLedgerError("conflict", "batch leaves changed while it was being built");
+      const assign = this.#stmt("UPDATE leaves SET batch_id = ?, leaf_index = ? WHERE seq = ?");
+      seqs.forEach((r, i) => assign.run(batchId, i, Number(r.seq)));
+      return this.#batch(batchId)!;
+    });
+  }
+
+  completeBatch(batchId: number, receipt: { chainId: string; contract: string; txHash: string; blockNumber: number }, paths: Uint8Array[][]): void {
+    this.#transaction(() => {
+      this.#stmt("UPDATE batches SET state = 'anchored', chain_id = ?, contract = ?, tx_hash = ?, block_number = ?, anchored_at = ? WHERE batch_id = ?")
+        .run(receipt.chainId, receipt.contract, receipt.txHash, receipt.blockNumber, new Date().toISOString(), batchId);
+      const setPath = this.#stmt("UPDATE leaves SET path = ? WHERE batch_id = ? AND leaf_index = ?");
+      paths.forEach((path, i) => setPath.run(Buffer.concat(path), batchId, i));
+    });
+  }
+
+  batches(state?: BatchState): BatchRow[] {
+    const rows = (state
+      ? this.#stmt("SELECT * FROM batches WHERE state = ? ORDER BY batch_id").all(state)
+      : this.#stmt("SELECT * FROM batches ORDER BY batch_id").all()) as Row[];
+    return rows.map(toBatch);
+  }
+
+  lastAnchoredRoot(): Uint8Array | null {
+    const r = this.#stmt("SELECT root FROM batches ORDER BY batch_id DESC LIMIT 1").get() as Row | undefined;
+    return r ? toBytes(r.root) : null;
+  }
+
+  requeueBatch(batchId: number): number {
+    return this.#transaction(() => {
+      const res = this.#stmt("UPDATE leaves SET batch_id = NULL, leaf_index = NULL, path = NULL WHERE batch_id = ?").run(batchId);
+      this.#stmt("DELETE FROM batches WHERE batch_id = ?").run(batchId);
+      return Number(res.changes);
+    });
+  }
+
+  leafProof(seq: number): LeafProof | null {
+    const r = this.#stmt("SELECT * FROM leaves WHERE seq = ?").get(seq) as Row | undefined;
+    if (!r) return null;
+    const batch = r.batch_id === null ? null : this.#batch(Number(r.batch_id));
+    const pathBytes = r.path === null ? null : toBytes(r.path);
+    const path: Uint8Array[] | null = pathBytes
+      ? Array.from({ length: pathBytes.length / PATH_HASH_BYTES }, (_, i) => pathBytes.subarray(i * PATH_HASH_BYTES, (i + 1) * PATH_HASH_BYTES))
+      : null;
+    return {
+      seq,
+      leafHash: toBytes(r.leaf_hash),
+      batch,
+      leafIndex: r.leaf_index === null ? null : Number(r.leaf_index),
+      path: batch?.state === "anchored" ? path : null,
+      queuedAt: String(r.queued_at),
+    };
+  }
+
+  stats(): { pendingLeaves: number; oldestPendingAt: string | null; batches: number; versions: number } {
+    const p = this.#stmt("SELECT COUNT(*) AS n, MIN(queued_at) AS oldest FROM leaves WHERE batch_id IS NULL").get() as Row;
+    const b = this.#stmt("SELECT COUNT(*) AS n FROM batches").get() as Row;
+    const v = this.#stmt("SELECT COUNT(*) AS n FROM versions").get() as Row;
+    return { pendingLeaves: Number(p.n), oldestPendingAt: (p.oldest as string | null) ?? null, batches: Number(b.n), versions: Number(v.n) };
+  }
+
+  setting(name: string): string | null {
+    const r = this.#stmt("SELECT value FROM settings WHERE name = ?").get(name) as Row | undefined;
+    return r ? String(r.value) : null;
+  }
+
+  setSetting(name: string, value: string): void {
+    this.#stmt("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value").run(name, value);
+  }
+
+  close(): void {
+    this.#stmts.clear();
+    if (this.db.isOpen) this.db.close();
+  }
+
+  #batch(batchId: number): BatchRow | null {
+    const r = this.#stmt("SELECT * FROM batches WHERE batch_id = ?").get(batchId) as Row | undefined;
+    return r ? toBatch(r) : null;
+  }
+
+  #transaction<T>(fn: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      this.db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      this.db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}
+
+function toBytes(v: unknown): Uint8Array {
+  return v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer);
+}
+
+function toCurrent(r: Row): CurrentRow {
+  return {
+    rid: Number(r.rid),
+    type: String(r.type),
+    id: String(r.id),
+    versionId: Number(r.version),
+    deleted: Number(r.deleted) === 1,
+    lastUpdated: String(r.last_updated),
+    compartment: (r.compartment as string | null) ?? null,
+  };
+}
+
+function toVersion(r: Row): VersionRow {
+  return {
+    type: String(r.type),
+    id: String(r.id),
+    versionId: Number(r.version),
+    lastUpdated: String(r.last_updated),
+    deleted: Number(r.deleted) === 1,
+    cid: (r.cid as string | null) ?? null,
+    contentHash: String(r.content_hash),
+    keyId: (r.key_id as string | null) ?? null,
+    compartment: (r.compartment as string | null) ?? null,
+    leafSeq: Number(r.leaf_seq),
+  };
+}
+
+function toBatch(r: Row): BatchRow {
+  return {
+    batchId: Number(r.batch_id),
+    root: toBytes(r.root),
+    prevRoot: toBytes(r.prev_root),
+    size: Number(r.size),
+    firstSeq: Number(r.first_seq),
+    lastSeq: Number(r.last_seq),
+    manifestCid: String(r.manifest_cid),
+    manifestDigest: toBytes(r.manifest_digest),
+    state: r.state as BatchState,
+    chainId: (r.chain_id as string | null) ?? null,
+    contract: (r.contract as string | null) ?? null,
+    txHash: (r.tx_hash as string | null) ?? null,
+    blockNumber: r.block_number === null ? null : Number(r.block_number),
+    anchoredAt: (r.anchored_at as string | null) ?? null,
+  };
+}

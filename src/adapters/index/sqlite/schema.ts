@@ -1,0 +1,61 @@
+/** Core tables of the SQLite index. Search tables come from the search indexer. */
+export const coreSchemaSql = `
+CREATE TABLE IF NOT EXISTS resources (
+  rid INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  last_updated TEXT NOT NULL,
+  compartment TEXT,
+  UNIQUE(type, id)
+);
+CREATE INDEX IF NOT EXISTS resources_type_updated ON resources(type, last_updated);
+CREATE INDEX IF NOT EXISTS resources_compartment ON resources(compartment);
+
+CREATE TABLE IF NOT EXISTS versions (
+  rid INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  last_updated TEXT NOT NULL,
+  deleted INTEGER NOT NULL,
+  cid TEXT,
+  content_hash TEXT NOT NULL,
+  key_id TEXT,
+  compartment TEXT,
+  leaf_seq INTEGER NOT NULL UNIQUE,
+  PRIMARY KEY (rid, version)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS versions_updated ON versions(last_updated);
+
+CREATE TABLE IF NOT EXISTS leaves (
+  seq INTEGER PRIMARY KEY,
+  leaf_hash BLOB NOT NULL,
+  queued_at TEXT NOT NULL,
+  batch_id INTEGER,
+  leaf_index INTEGER,
+  path BLOB
+);
+CREATE INDEX IF NOT EXISTS leaves_pending ON leaves(batch_id, seq);
+
+CREATE TABLE IF NOT EXISTS batches (
+  batch_id INTEGER PRIMARY KEY,
+  root BLOB NOT NULL,
+  prev_root BLOB NOT NULL,
+  size INTEGER NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
+  manifest_cid TEXT NOT NULL,
+  manifest_digest BLOB NOT NULL,
+  state TEXT NOT NULL,
+  chain_id TEXT,
+  contract TEXT,
+  tx_hash TEXT,
+  block_number INTEGER,
+  anchored_at TEXT
+);
+
+CREATE TABLE IF NOT EXISTS settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+`;

@@ -1,0 +1,43 @@
+import { createHash } from "node:crypto";
+import type { AnchorReceipt, AnchorRequest, Ledger } from "../../ports/Ledger.ts";
+
+/** In-memory Ledger for unit tests and the bench baseline ("cost of trust"). */
+export class MemoryLedger implements Ledger {
+  readonly contractAddress = "0x0000000000000000000000000000000000000000";
+  readonly #anchors = new Map<string, AnchorReceipt & AnchorRequest>();
+  #block = 0;
+  /** When set, anchor() fails: simulates an unreachable chain. */
+  down = false;
+
+  async chainId(): Promise<bigint> {
+    return 0n;
+  }
+
+  async blockNumber(): Promise<number> {
+    return this.#block;
+  }
+
+  async anchor(request: AnchorRequest): Promise<AnchorReceipt> {
+    if (this.down) throw new Error("memory ledger is down");
+    this.#block += 1;
+    const txHash = `0x${createHash("sha256").update(request.root).update(String(this.#block)).digest("hex")}`;
+    const receipt = { chainId: 0n, contract: this.contractAddress, txHash, blockNumber: this.#block };
+    this.#anchors.set(Buffer.from(request.root).toString("hex"), { ...receipt, ...request });
+    return receipt;
+  }
+
+  async findAnchor(root: Uint8Array): Promise<(AnchorReceipt & AnchorRequest) | null> {
+    return this.#anchors.get(Buffer.from(root).toString("hex")) ?? null;
+  }
+
+  async anchoredRoots(): Promise<Set<string>> {
+    return new Set(this.#anchors.keys());
+  }
+
+  /** Test hook: forget every anchor (a wiped chain). */
+  wipe(): void {
+    this.#anchors.clear();
+  }
+
+  async close(): Promise<void> {}
+}

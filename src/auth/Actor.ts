@@ -1,0 +1,13 @@
+/** Who is calling, as every layer below HTTP sees it. */
+export interface Actor {
+  /** Stable subject id (user or client). */
+  id: string;
+  role: "admin" | "practitioner" | "patient" | "system";
+  /** SMART scopes granted to the token, e.g. "system/*.*", "patient/Observation.read". */
+  scopes: string[];
+  /** For patient users: the Patient id they are. */
+  patient?: string;
+}
+
+/** Turns a bearer token into an actor; throws FhirLedgerError "unauthorized" otherwise. */
+export type Authenticator = (authorization: string | undefined) => Promise<Actor>;

@@ -1,0 +1,141 @@
+import { isAbsolute, resolve } from "node:path";
+import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+
+/** Everything the server can be told, after validation and defaults. */
+export interface Config {
+  /** Root of all local state; the other paths default to folders inside it. */
+  dataDir: string;
+  http: { host: string; port: number; publicBaseUrl: string | null };
+  chain: {
+    /** "embedded" starts anvil from npm with state under chain.stateDir; "external" uses rpcUrl. */
+    mode: "embedded" | "external";
+    rpcUrl: string | null;
+    stateDir: string;
+    embeddedPort: number;
+    /** Hex private key used to anchor (external mode); embedded mode uses anvil's first dev account. */
+    privateKey: string | null;
+    /** Contract address to use instead of the deployed one remembered under dataDir. */
+    recordAnchorAddress: string | null;
+    confirmations: number;
+  };
+  ipfs: { mode: "helia" | "kubo"; repoDir: string; kuboApiUrl: string | null };
+  index: { sqlitePath: string };
+  keys: { dir: string; kekHex: string | null };
+  anchor: { intervalMs: number; maxBatch: number };
+  auth: { devToken: string | null };
+  limits: { maxBodyBytes: number };
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads configuration once from the environment (the only reader of process.env),
+ * applies named defaults and fails fast with one message listing every problem.
+ */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const problems: string[] = [];
+  const str = (name: string): string | null => {
+    const v = env[name];
+    return v === undefined || v.trim() === "" ? null : v.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = str(name);
+    if (raw === null) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = str(name);
+    if (raw === null) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      problems.push(`${name} must be one of ${allowed.join(", ")} (got "${raw}")`);
+      return fallback;
+    }
+    return raw as T;
+  };
+  const path = (name: string, fallback: string): string => {
+    const raw = str(name);
+    const p = raw ?? fallback;
+    return isAbsolute(p) ? p : resolve(cwd, p);
+  };
+  const url = (name: string): string | null => {
+    const raw = str(name);
+    if (raw === null) return null;
+    try {
+      const u = new URL(raw);
+      if (!["http:", "https:", "ws:", "wss:"].includes(u.protocol)) throw new Error("protocol");
+      return raw.replace(/\/+$/, "");
+    } catch {
+      problems.push(`${name} must be an http(s) URL (got a value that is not)`);
+      return null;
+    }
+  };
+  const hex32 = (name: string): string | null => {
+    const raw = str(name);
+    if (raw === null) return null;
+    if (!/^(0x)?[0-9a-fA-F]{64}$/.test(raw)) {
+      problems.push(`${name} must be 32 bytes as 64 hex characters`);
+      return null;
+    }
+    return raw.startsWith("0x") ? raw : `0x${raw}`;
+  };
+  const address = (name: string): string | null => {
+    const raw = str(name);
+    if (raw === null) return null;
+    if (!/^0x[0-9a-fA-F]{40}$/.test(raw)) {
+      problems.push(`${name} must be a 0x-prefixed 20-byte address`);
+      return null;
+    }
+    return raw;
+  };
+
+  const dataDir = path("FHIRLEDGER_DATA_DIR", "./data");
+  const inData = (p: string) => resolve(dataDir, p);
+  const rpcUrl = url("FHIRLEDGER_CHAIN_RPC_URL");
+  const chainMode = oneOf("FHIRLEDGER_CHAIN_MODE", ["embedded", "external"] as const, rpcUrl ? "external" : "embedded");
+  if (chainMode === "external" && !rpcUrl) problems.push("FHIRLEDGER_CHAIN_MODE=external needs FHIRLEDGER_CHAIN_RPC_URL");
+  const privateKey = hex32("FHIRLEDGER_CHAIN_PRIVATE_KEY");
+  if (chainMode === "external" && !privateKey) problems.push("FHIRLEDGER_CHAIN_MODE=external needs FHIRLEDGER_CHAIN_PRIVATE_KEY (the anchoring account)");
+  const kuboApiUrl = url("FHIRLEDGER_KUBO_API_URL");
+  const ipfsMode = oneOf("FHIRLEDGER_IPFS_MODE", ["helia", "kubo"] as const, kuboApiUrl ? "kubo" : "helia");
+  if (ipfsMode === "kubo" && !kuboApiUrl) problems.push("FHIRLEDGER_IPFS_MODE=kubo needs FHIRLEDGER_KUBO_API_URL");
+  const devToken = str("FHIRLEDGER_DEV_TOKEN");
+  if (devToken !== null && devToken.length < 16) problems.push("FHIRLEDGER_DEV_TOKEN must be at least 16 characters");
+
+  const config: Config = {
+    dataDir,
+    http: {
+      host: str("FHIRLEDGER_HOST") ?? "127.0.0.1",
+      port: int("FHIRLEDGER_PORT", 8080, 0, 65535),
+      publicBaseUrl: url("FHIRLEDGER_BASE_URL"),
+    },
+    chain: {
+      mode: chainMode,
+      rpcUrl,
+      stateDir: path("FHIRLEDGER_CHAIN_STATE_DIR", inData("chain")),
+      embeddedPort: int("FHIRLEDGER_CHAIN_PORT", 8545, 0, 65535),
+      privateKey,
+      recordAnchorAddress: address("FHIRLEDGER_RECORD_ANCHOR_ADDRESS"),
+      confirmations: int("FHIRLEDGER_CHAIN_CONFIRMATIONS", 1, 1, 64),
+    },
+    ipfs: { mode: ipfsMode, repoDir: path("FHIRLEDGER_IPFS_DIR", inData("ipfs")), kuboApiUrl },
+    index: { sqlitePath: path("FHIRLEDGER_INDEX_PATH", inData("index.sqlite")) },
+    keys: { dir: path("FHIRLEDGER_KEYS_DIR", inData("keys")), kekHex: hex32("FHIRLEDGER_KEK") },
+    anchor: {
+      intervalMs: int("FHIRLEDGER_ANCHOR_INTERVAL_MS", 1000, 50, 60_000),
+      maxBatch: int("FHIRLEDGER_ANCHOR_MAX_BATCH", 4096, 1, 65_536),
+    },
+    auth: { devToken },
+    limits: { maxBodyBytes: int("FHIRLEDGER_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 512 * 1024 * 1024) },
+    logLevel: oneOf("FHIRLEDGER_LOG_LEVEL", ["debug", "info", "warn", "error"] as const, "info"),
+  };
+  if (problems.length > 0) {
+    throw new FhirLedgerError("invalid", `Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  }
+  return config;
+}

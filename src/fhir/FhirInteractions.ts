@@ -1,0 +1,190 @@
+import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import type { Index } from "../ports/Index.ts";
+import type { Ledger } from "../ports/Ledger.ts";
+import type { FhirResource, RecordRepository, StoredVersion } from "../records/RecordRepository.ts";
+import { verifyRecord } from "../records/verifyRecord.ts";
+import type { RecordProof } from "../records/verifyRecord.ts";
+import { isResourceType } from "./definitions/resourceTypes.ts";
+import { newResourceId } from "./resource/meta.ts";
+import type { FhirValidator } from "./validation/createValidator.ts";
+
+/** What an interaction hands back to the HTTP edge. */
+export interface FhirResult {
+  status: number;
+  resource?: Record<string, unknown>;
+  /** Version row of the resource, for ETag / Last-Modified / Location. */
+  version?: { type: string; id: string; versionId: number; lastUpdated: string };
+}
+
+const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export interface FhirInteractionsOptions {
+  records: RecordRepository;
+  validator: FhirValidator;
+  index: Index;
+  ledger: Ledger;
+}
+
+/**
+ * The FHIR REST interactions over the records pipeline, one method each. Knows nothing of
+ * HTTP: the edge turns requests into calls and results into responses.
+ */
+export class FhirInteractions {
+  readonly #o: FhirInteractionsOptions;
+
+  constructor(options: FhirInteractionsOptions) {
+    this.#o = options;
+  }
+
+  /** @see https://hl7.org/fhir/R4/http.html#create */
+  async create(type: string, body: unknown): Promise<FhirResult> {
+    assertType(type);
+    const resource = this.#validated(type, body);
+    // The server assigns the id on create; a client id in the body is ignored (R4 3.1.0.7).
+    const stored = await this.#o.records.write(type, newResourceId(), { ...resource, id: undefined } as FhirResource, { mustNotExist: true });
+    return { status: 201, resource: stored.resource!, version: versionOf(stored) };
+  }
+
+  /** @see https://hl7.org/fhir/R4/http.html#read */
+  async read(type: string, id: string): Promise<FhirResult> {
+    assertType(type);
+    assertId(id);
+    const stored = await this.#o.records.read(type, id);
+    return { status: 200, resource: stored.resource!, version: versionOf(stored) };
+  }
+
+  /** @see https://hl7.org/fhir/R4/http.html#vread */
+  async vread(type: string, id: string, vid: string): Promise<FhirResult> {
+    assertType(type);
+    assertId(id);
+    const stored = await this.#o.records.vread(type, id, parseVersion(vid));
+    return { status: 200, resource: stored.resource!, version: versionOf(stored) };
+  }
+
+  /** Update, or create with a client-chosen id (updateCreate). @see https://hl7.org/fhir/R4/http.html#update */
+  async update(type: string, id: string, body: unknown, options: { ifMatch?: string } = {}): Promise<FhirResult> {
+    assertType(type);
+    assertId(id);
+    const resource = this.#validated(type, body);
+    if (resource.id === undefined) throw new FhirLedgerError("invalid", "the resource must contain an id for update", { issues: [{ type: "required", diagnostics: "id is required on update", expression: [`${type}.id`] }] });
+    if (resource.id !== id) throw new FhirLedgerError("invalid", `the id in the body (${String(resource.id)}) does not match the URL (${id})`, { issues: [{ type: "invalid", diagnostics: "id in body differs from id in URL", expression: [`${type}.id`] }] });
+    const ifMatch = options.ifMatch === undefined ? undefined : parseETag(options.ifMatch);
+    const stored = await this.#o.records.write(type, id, resource, ifMatch === undefined ? {} : { ifMatch });
+    return { status: stored.created ? 201 : 200, resource: stored.resource!, version: versionOf(stored) };
+  }
+
+  /** @see https://hl7.org/fhir/R4/http.html#delete */
+  async delete(type: string, id: string): Promise<FhirResult> {
+    assertType(type);
+    assertId(id);
+    const row = await this.#o.records.delete(type, id);
+    if (!row) return { status: 204 };
+    return { status: 204, version: { type, id, versionId: row.versionId, lastUpdated: row.lastUpdated } };
+  }
+
+  /** Instance history as a Bundle of type history, newest first. @see https://hl7.org/fhir/R4/http.html#history */
+  async history(type: string, id: string, baseUrl: string): Promise<FhirResult> {
+    assertType(type);
+    assertId(id);
+    const versions = await this.#o.records.history(type, id);
+    const bundle = {
+      resourceType: "Bundle",
+      type: "history",
+      total: versions.length,
+      link: [{ relation: "self", url: `${baseUrl}/${type}/${id}/_history` }],
+      entry: versions.map(({ row, resource }) => ({
+        fullUrl: `${baseUrl}/${type}/${id}`,
+        ...(resource ? { resource } : {}),
+        request: row.deleted
+          ? { method: "DELETE", url: `${type}/${id}` }
+          : row.versionId === 1 ? { method: "POST", url: type } : { method: "PUT", url: `${type}/${id}` },
+        response: { status: row.deleted ? "204" : row.versionId === 1 ? "201" : "200", etag: `W/"${row.versionId}"`, lastModified: row.lastUpdated },
+      })),
+    };
+    return { status: 200, resource: bundle };
+  }
+
+  /** `$verify`: checks the version against blob, leaf, Merkle path and chain, and returns the proof. */
+  async verify(type: string, id: string, vid?: string): Promise<FhirResult> {
+    assertType(type);
+    assertId(id);
+    let versionId: number;
+    if (vid === undefined) {
+      const current = this.#o.index.current(type, id);
+      if (!current) throw new FhirLedgerError("not-found", `${type}/${id} is not known`);
+      versionId = current.versionId;
+    } else {
+      versionId = parseVersion(vid);
+    }
+    const version = this.#o.index.version(type, id, versionId);
+    if (!version) throw new FhirLedgerError("not-found", `${type}/${id}/_history/${versionId} is not known`);
+    const proof = await verifyRecord(version, { index: this.#o.index, ledger: this.#o.ledger, records: this.#o.records });
+    return { status: 200, resource: proofToParameters(proof) };
+  }
+
+  /** The proof of a version as plain JSON (offline verification input). */
+  async proof(type: string, id: string, versionId: number): Promise<RecordProof> {
+    const version = this.#o.index.version(type, id, versionId);
+    if (!version) throw new FhirLedgerError("not-found", `${type}/${id}/_history/${versionId} is not known`);
+    return verifyRecord(version, { index: this.#o.index, ledger: this.#o.ledger, records: this.#o.records });
+  }
+
+  #validated(type: string, body: unknown): FhirResource {
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      throw new FhirLedgerError("invalid", "the body must be a JSON object (a FHIR resource)", { issues: [{ type: "structure", diagnostics: "body is not a JSON object" }] });
+    }
+    const resourceType = (body as { resourceType?: unknown }).resourceType;
+    if (resourceType !== type) {
+      throw new FhirLedgerError("invalid", `resourceType "${String(resourceType)}" does not match the URL type ${type}`, { issues: [{ type: "invalid", diagnostics: "resourceType does not match the URL", expression: ["resourceType"] }] });
+    }
+    this.#o.validator.validate(body, { expectedType: type });
+    return body as FhirResource;
+  }
+}
+
+function assertType(type: string): void {
+  if (!isResourceType(type)) throw new FhirLedgerError("not-found", `unknown resource type "${String(type).slice(0, 64)}"`);
+}
+
+function assertId(id: string): void {
+  if (!ID_PATTERN.test(id)) throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
+}
+
+function parseVersion(vid: string): number {
+  if (!/^[1-9][0-9]{0,9}$/.test(vid)) throw new FhirLedgerError("not-found", "no such version");
+  return Number(vid);
+}
+
+/** Accepts W/"3", "3" and 3 as the If-Match version. */
+function parseETag(value: string): number {
+  const m = /^\s*(?:W\/)?"?([1-9][0-9]{0,9})"?\s*$/.exec(value);
+  if (!m) throw new FhirLedgerError("bad-request", 'If-Match must be a version ETag such as W/"3"');
+  return Number(m[1]);
+}
+
+function versionOf(stored: StoredVersion): { type: string; id: string; versionId: number; lastUpdated: string } {
+  return { type: stored.row.type, id: stored.row.id, versionId: stored.row.versionId, lastUpdated: stored.row.lastUpdated };
+}
+
+function proofToParameters(proof: RecordProof): Record<string, unknown> {
+  const p: { name: string; [k: string]: unknown }[] = [
+    { name: "verdict", valueCode: proof.verdict },
+    { name: "reference", valueString: proof.reference },
+    { name: "leafData", valueString: proof.leafData },
+    { name: "leafHash", valueString: proof.leafHash },
+    { name: "cid", valueString: proof.cid },
+    { name: "contentHash", valueString: proof.contentHash },
+  ];
+  if (proof.reason) p.push({ name: "reason", valueString: proof.reason });
+  if (proof.leafIndex !== null) p.push({ name: "leafIndex", valueInteger: proof.leafIndex });
+  if (proof.treeSize !== null) p.push({ name: "treeSize", valueInteger: proof.treeSize });
+  for (const step of proof.path) p.push({ name: "path", valueString: step });
+  if (proof.root) p.push({ name: "root", valueString: proof.root });
+  if (proof.prevRoot) p.push({ name: "prevRoot", valueString: proof.prevRoot });
+  if (proof.manifestDigest) p.push({ name: "manifestDigest", valueString: proof.manifestDigest });
+  if (proof.chainId) p.push({ name: "chainId", valueString: proof.chainId });
+  if (proof.contract) p.push({ name: "contract", valueString: proof.contract });
+  if (proof.txHash) p.push({ name: "transactionHash", valueString: proof.txHash });
+  if (proof.blockNumber !== null) p.push({ name: "blockNumber", valueInteger: proof.blockNumber });
+  return { resourceType: "Parameters", parameter: p };
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from "node:crypto";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Context } from "hono";
+import type { Actor, Authenticator } from "../auth/Actor.ts";
+import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import type { FhirInteractions, FhirResult } from "../fhir/FhirInteractions.ts";
+import { toOperationOutcome } from "../fhir/outcome/operationOutcome.ts";
+
+export interface AppOptions {
+  fhir: FhirInteractions;
+  authenticate: Authenticator;
+  /** Public base URL of the FHIR endpoint, no trailing slash. */
+  baseUrl: () => string;
+  capabilityStatement: () => Record<string, unknown>;
+  health: () => Record<string, unknown>;
+  maxBodyBytes: number;
+  log?: (level: "info" | "warn" | "error", message: string) => void;
+}
+
+type Env = { Variables: { actor: Actor; requestId: string } };
+
+const FHIR_JSON = "application/fhir+json; charset=utf-8";
+
+/**
+ * The HTTP edge: turns requests into FhirInteractions calls and results into responses,
+ * with content negotiation, ETag/Last-Modified/Location and one error mapping.
+ */
+export function createApp(options: AppOptions): Hono<Env> {
+  const app = new Hono<Env>();
+  const { fhir } = options;
+
+  app.use("*", async (c, next) => {
+    c.set("requestId", c.req.header("x-request-id")?.slice(0, 64).replace(/[^A-Za-z0-9\-_.]/g, "") || randomUUID());
+    c.header("X-Request-Id", c.get("requestId"));
+    await next();
+  });
+
+  app.get("/health", (c) => c.json(options.health()));
+
+  app.use("*", async function negotiate(c, next) {
+    const format = c.req.query("_format");
+    const accept = format ?? c.req.header("accept") ?? "*/*";
+    if (!acceptsJson(accept)) throw new FhirLedgerError("not-acceptable", `this server returns FHIR JSON only (asked for ${accept.slice(0, 80)})`);
+    if (["POST", "PUT", "PATCH"].includes(c.req.method)) {
+      const contentType = c.req.header("content-type") ?? "";
+      if (!/^application\/(fhir\+)?json\s*(;|$)/i.test(contentType)) {
+        throw new FhirLedgerError("unsupported-media-type", "send the resource as application/fhir+json");
+      }
+    }
+    await next();
+  });
+
+  // Counts bytes as they arrive, so a chunked upload can't grow past the limit in memory.
+  app.use("*", bodyLimit({
+    maxSize: options.maxBodyBytes,
+    onError: () => { throw new FhirLedgerError("too-large", `the body is larger than ${options.maxBodyBytes} bytes`); },
+  }));
+
+  app.get("/metadata", (c) => send(c, { status: 200, resource: options.capabilityStatement() }));
+
+  app.use("*", async function authenticate(c, next) {
+    c.set("actor", await options.authenticate(c.req.header("authorization")));
+    await next();
+  });
+
+  app.post("/:type", async (c) => send(c, await fhir.create(c.req.param("type"), await readJson(c, options.maxBodyBytes))));
+  app.get("/:type/:id", async (c) => {
+    const id = c.req.param("id");
+    if (id === "$verify") throw new FhirLedgerError("not-found", "$verify needs an instance: [type]/[id]/$verify");
+    return send(c, await fhir.read(c.req.param("type"), id));
+  });
+  app.put("/:type/:id", async (c) => {
+    const ifMatch = c.req.header("if-match");
+    const body = await readJson(c, options.maxBodyBytes);
+    return send(c, await fhir.update(c.req.param("type"), c.req.param("id"), body, ifMatch === undefined ? {} : { ifMatch }));
+  });
+  app.delete("/:type/:id", async (c) => send(c, await fhir.delete(c.req.param("type"), c.req.param("id"))));
+  app.get("/:type/:id/_history", async (c) => send(c, await fhir.history(c.req.param("type"), c.req.param("id"), options.baseUrl())));
+  app.get("/:type/:id/$verify", async (c) => send(c, await fhir.verify(c.req.param("type"), c.req.param("id"))));
+  app.get("/:type/:id/_history/:vid", async (c) => send(c, await fhir.vread(c.req.param("type"), c.req.param("id"), c.req.param("vid"))));
+  app.get("/:type/:id/_history/:vid/$verify", async (c) =>
+    send(c, await fhir.verify(c.req.param("type"), c.req.param("id"), c.req.param("vid"))));
+
+  app.notFound((c) => {
+    const { status, outcome } = toOperationOutcome(new FhirLedgerError("not-found", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}`), c.get("requestId"));
+    return c.body(JSON.stringify(outcome), status as 404, { "Content-Type": FHIR_JSON });
+  });
+
+  app.onError((error, c) => {
+    const requestId = c.get("requestId") ?? randomUUID();
+    const { status, outcome } = toOperationOutcome(error, requestId);
+    if (status >= 500) options.log?.("error", `request ${requestId} failed: ${error instanceof FhirLedgerError ? `${error.code}: ${error.message}` : (error as Error)?.name ?? "error"}`);
+    const headers: Record<string, string> = { "Content-Type": FHIR_JSON };
+    if (status === 401) headers["WWW-Authenticate"] = 'Bearer realm="fhirledger"';
+    return c.body(JSON.stringify(outcome, null, pretty(c) ? 2 : undefined), status as 400, headers);
+  });
+
+  function send(c: Context<Env>, result: FhirResult): Response {
+    const headers: Record<string, string> = {};
+    if (result.version) {
+      const { type, id, versionId, lastUpdated } = result.version;
+      headers.ETag = `W/"${versionId}"`;
+      headers["Last-Modified"] = new Date(lastUpdated).toUTCString();
+      if (result.status === 201) headers.Location = `${options.baseUrl()}/${type}/${id}/_history/${versionId}`;
+    }
+    if (result.resource === undefined || result.status === 204) return c.body(null, result.status as 204, headers);
+    const prefer = c.req.header("prefer") ?? "";
+    if (/return=minimal/.test(prefer) && (result.status === 201 || (c.req.method !== "GET" && result.status === 200))) {
+      return c.body(null, result.status as 201, headers);
+    }
+    headers["Content-Type"] = FHIR_JSON;
+    return c.body(JSON.stringify(result.resource, null, pretty(c) ? 2 : undefined), result.status as 200, headers);
+  }
+
+  return app;
+}
+
+function pretty(c: Context): boolean {
+  return c.req.query("_pretty") === "true";
+}
+
+function acceptsJson(accept: string): boolean {
+  return accept.split(",").some((part) => {
+    const media = part.split(";")[0]!.trim().toLowerCase();
+    return ["*/*", "application/*", "application/json", "application/fhir+json", "json", "application/json+fhir"].includes(media);
+  });
+}
+
+async function readJson(c: Context, maxBytes: number): Promise<unknown> {
+  const buffer = await c.req.arrayBuffer();
+  if (buffer.byteLength > maxBytes) throw new FhirLedgerError("too-large", `the body is larger than ${maxBytes} bytes`);
+  const text = new TextDecoder("utf-8", { fatal: false }).decode(buffer);
+  if (text.trim() === "") throw new FhirLedgerError("invalid", "the body is empty", { issues: [{ type: "required", diagnostics: "a FHIR resource is required" }] });
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new FhirLedgerError("invalid", `the body is not valid JSON: ${(cause as Error).message.slice(0, 200)}`, { issues: [{ type: "structure", diagnostics: "invalid JSON" }] });
+  }
+}

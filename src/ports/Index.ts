@@ -1,0 +1,93 @@
+/** One stored version of a resource, as the index knows it (no clinical content). */
+export interface VersionRow {
+  type: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+  deleted: boolean;
+  /** CID of the encrypted envelope; null for a delete marker. */
+  cid: string | null;
+  /** SHA-256 of the canonical plaintext (hex). */
+  contentHash: string;
+  keyId: string | null;
+  compartment: string | null;
+  leafSeq: number;
+}
+
+export interface CurrentRow {
+  rid: number;
+  type: string;
+  id: string;
+  versionId: number;
+  deleted: boolean;
+  lastUpdated: string;
+  compartment: string | null;
+}
+
+/** A new version, committed with its log leaf in one transaction. */
+export interface VersionWrite extends Omit<VersionRow, "leafSeq"> {
+  leafHash: Uint8Array;
+  /** Optimistic concurrency: the version this write replaces (0 for a create). */
+  expectedPreviousVersion: number;
+  /** The plaintext resource for search extraction (absent for deletes). */
+  resource?: Record<string, unknown>;
+}
+
+export interface PendingLeaf {
+  seq: number;
+  leafHash: Uint8Array;
+  version: VersionRow;
+}
+
+export type BatchState = "sending" | "anchored";
+
+export interface BatchRow {
+  batchId: number;
+  root: Uint8Array;
+  prevRoot: Uint8Array;
+  size: number;
+  firstSeq: number;
+  lastSeq: number;
+  manifestCid: string;
+  manifestDigest: Uint8Array;
+  state: BatchState;
+  chainId: string | null;
+  contract: string | null;
+  txHash: string | null;
+  blockNumber: number | null;
+  anchoredAt: string | null;
+}
+
+export interface LeafProof {
+  seq: number;
+  leafHash: Uint8Array;
+  batch: BatchRow | null;
+  /** Position of the leaf in its batch and its RFC 6962 audit path; null while pending. */
+  leafIndex: number | null;
+  path: Uint8Array[] | null;
+  /** Time the leaf was queued (ISO). */
+  queuedAt: string;
+}
+
+/** The derived, rebuildable index: versions, current pointers, the anchoring outbox. */
+export interface Index {
+  current(type: string, id: string): CurrentRow | null;
+  version(type: string, id: string, versionId: number): VersionRow | null;
+  /** Versions newest first. */
+  history(type: string, id: string): VersionRow[];
+  commit(write: VersionWrite): VersionRow;
+  /** Leaves not yet in a batch, oldest first. */
+  pendingLeaves(limit: number): PendingLeaf[];
+  /** Records a batch as "sending" and assigns its leaves, before the transaction is sent. */
+  openBatch(batch: Omit<BatchRow, "batchId" | "state" | "chainId" | "contract" | "txHash" | "blockNumber" | "anchoredAt">): BatchRow;
+  /** Marks the batch anchored and stores each leaf's inclusion path. */
+  completeBatch(batchId: number, receipt: { chainId: string; contract: string; txHash: string; blockNumber: number }, paths: Uint8Array[][]): void;
+  batches(state?: BatchState): BatchRow[];
+  lastAnchoredRoot(): Uint8Array | null;
+  /** Puts a batch's leaves back in the queue (its root is not on chain); returns how many. */
+  requeueBatch(batchId: number): number;
+  leafProof(seq: number): LeafProof | null;
+  leavesOfBatch(batchId: number): PendingLeaf[];
+  stats(): { pendingLeaves: number; oldestPendingAt: string | null; batches: number; versions: number };
+  close(): void;
+}

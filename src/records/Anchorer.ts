@@ -1,0 +1,179 @@
+import { toHex } from "../crypto/hex.ts";
+import { sha256 } from "../crypto/sha256.ts";
+import { inclusionProofs } from "../merkle/inclusionProofs.ts";
+import { merkleRoot } from "../merkle/merkleRoot.ts";
+import type { BlobStore } from "../ports/BlobStore.ts";
+import type { BatchRow, Index } from "../ports/Index.ts";
+import type { KeyStore } from "../ports/KeyStore.ts";
+import type { Ledger } from "../ports/Ledger.ts";
+import { buildManifest, sealManifest } from "./manifest.ts";
+
+export interface AnchorerOptions {
+  index: Index;
+  blobs: BlobStore;
+  keys: KeyStore;
+  ledger: Ledger;
+  intervalMs: number;
+  maxBatch: number;
+  log?: (level: "info" | "warn" | "error", message: string) => void;
+  /** Longest pause between retries while the chain is unreachable. */
+  maxBackoffMs?: number;
+}
+
+export interface AnchorerStatus {
+  pendingLeaves: number;
+  oldestPendingAgeMs: number | null;
+  batches: number;
+  lastAnchoredAt: string | null;
+  consecutiveFailures: number;
+  lastError: string | null;
+}
+
+const ZERO_ROOT = new Uint8Array(32);
+
+/**
+ * Off the request path: batches pending log leaves into an RFC 6962 tree, stores the encrypted
+ * manifest, anchors the root with one transaction, then stores each leaf's inclusion path.
+ * A batch is recorded as "sending" before its transaction, so after a crash it is looked up on
+ * chain and either completed or sent again: each acknowledged write is anchored exactly once.
+ */
+export class Anchorer {
+  readonly #o: AnchorerOptions;
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<void> | null = null;
+  #stopped = true;
+  #failures = 0;
+  #lastError: string | null = null;
+  #lastAnchoredAt: string | null = null;
+
+  constructor(options: AnchorerOptions) {
+    this.#o = options;
+  }
+
+  /** Checks what the chain knows against the index, then starts the batching loop. */
+  async start(): Promise<void> {
+    await this.reconcile();
+    this.#stopped = false;
+    this.#schedule(this.#o.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#running;
+  }
+
+  /**
+   * Start-up check: batches left "sending" are completed if their root is on chain and sent
+   * again otherwise; anchored batches whose root the chain no longer knows (a wiped dev
+   * chain) have their leaves queued again.
+   */
+  async reconcile(): Promise<{ completed: number; resent: number; requeuedLeaves: number }> {
+    let completed = 0;
+    let resent = 0;
+    let requeuedLeaves = 0;
+    for (const batch of this.#o.index.batches("sending")) {
+      const onChain = await this.#o.ledger.findAnchor(batch.root);
+      if (onChain) {
+        this.#complete(batch, { chainId: onChain.chainId.toString(), contract: onChain.contract, txHash: onChain.txHash, blockNumber: onChain.blockNumber });
+        completed += 1;
+      } else {
+        await this.#send(batch);
+        resent += 1;
+      }
+    }
+    const contract = this.#o.ledger.contractAddress.toLowerCase();
+    const anchored = this.#o.index.batches("anchored");
+    const roots = anchored.length > 0 ? await this.#o.ledger.anchoredRoots() : new Set<string>();
+    for (const batch of anchored) {
+      const known = batch.contract?.toLowerCase() === contract && roots.has(toHex(batch.root));
+      if (!known) requeuedLeaves += this.#o.index.requeueBatch(batch.batchId);
+    }
+    if (requeuedLeaves > 0) {
+      this.#log("warn", `chain no longer holds the anchors of ${requeuedLeaves} record versions (chain state lost or contract replaced); anchoring them again`);
+    }
+    if (completed + resent > 0) this.#log("info", `recovered ${completed + resent} interrupted anchoring batches (${completed} found on chain, ${resent} sent again)`);
+    return { completed, resent, requeuedLeaves };
+  }
+
+  /** Anchors everything pending now (tests, shutdown); throws when the chain is unreachable. */
+  async flush(): Promise<number> {
+    await this.#running;
+    let anchored = 0;
+    for (;;) {
+      const n = await this.#cycle();
+      anchored += n;
+      if (n === 0) return anchored;
+    }
+  }
+
+  status(): AnchorerStatus {
+    const s = this.#o.index.stats();
+    return {
+      pendingLeaves: s.pendingLeaves,
+      oldestPendingAgeMs: s.oldestPendingAt ? Date.now() - Date.parse(s.oldestPendingAt) : null,
+      batches: s.batches,
+      lastAnchoredAt: this.#lastAnchoredAt,
+      consecutiveFailures: this.#failures,
+      lastError: this.#lastError,
+    };
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#running = this.#tick().finally(() => { this.#running = null; });
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  async #tick(): Promise<void> {
+    let delay = this.#o.intervalMs;
+    try {
+      // Keep sending full batches back to back; wait the interval only once the queue is short.
+      while (!this.#stopped && (await this.#cycle()) >= this.#o.maxBatch) { /* next batch */ }
+      this.#failures = 0;
+      this.#lastError = null;
+    } catch (error) {
+      this.#failures += 1;
+      this.#lastError = error instanceof Error ? error.message : String(error);
+      delay = Math.min(this.#o.intervalMs * 2 ** this.#failures, this.#o.maxBackoffMs ?? 30_000);
+      this.#log("warn", `anchoring failed (${this.#failures} in a row), retrying in ${delay} ms: ${this.#lastError}`);
+    }
+    this.#schedule(delay);
+  }
+
+  /** One batch: returns how many leaves it anchored (0 when nothing was pending). */
+  async #cycle(): Promise<number> {
+    const leaves = this.#o.index.pendingLeaves(this.#o.maxBatch);
+    if (leaves.length === 0) return 0;
+    const leafHashes = leaves.map((l) => l.leafHash);
+    const root = merkleRoot(leafHashes);
+    const prevRoot = this.#o.index.lastAnchoredRoot() ?? ZERO_ROOT;
+    const sealed = await sealManifest(buildManifest(leaves, prevRoot), root, this.#o.keys);
+    const manifestCid = await this.#o.blobs.put(sealed);
+    const batch = this.#o.index.openBatch({
+      root, prevRoot, size: leaves.length, firstSeq: leaves[0]!.seq, lastSeq: leaves.at(-1)!.seq,
+      manifestCid, manifestDigest: sha256(sealed),
+    });
+    await this.#send(batch);
+    return leaves.length;
+  }
+
+  async #send(batch: BatchRow): Promise<void> {
+    const receipt = await this.#o.ledger.anchor({ root: batch.root, size: batch.size, manifestDigest: batch.manifestDigest, prevRoot: batch.prevRoot });
+    this.#complete(batch, { chainId: receipt.chainId.toString(), contract: receipt.contract, txHash: receipt.txHash, blockNumber: receipt.blockNumber });
+  }
+
+  #complete(batch: BatchRow, receipt: { chainId: string; contract: string; txHash: string; blockNumber: number }): void {
+    const leafHashes = this.#o.index.leavesOfBatch(batch.batchId).map((l) => l.leafHash);
+    this.#o.index.completeBatch(batch.batchId, receipt, inclusionProofs(leafHashes));
+    this.#lastAnchoredAt = new Date().toISOString();
+    this.#log("info", `anchored batch ${batch.batchId}: ${batch.size} leaves, root ${toHex(batch.root).slice(0, 16)}…, tx ${receipt.txHash}`);
+  }
+
+  #log(level: "info" | "warn" | "error", message: string): void {
+    this.#o.log?.(level, message);
+  }
+}

@@ -1,0 +1,19 @@
+import { readFileSync } from "node:fs";
+import { buildCapabilityStatement } from "../fhir/capability/capabilityStatement.ts";
+import { resourceTypes } from "../fhir/definitions/resourceTypes.ts";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { name: string; version: string };
+
+/** What this build really implements, and nothing more. */
+export function buildServerCapabilityStatement(baseUrl: string): Record<string, unknown> {
+  return buildCapabilityStatement({
+    baseUrl,
+    software: { name: pkg.name, version: pkg.version },
+    resourceTypes: [...resourceTypes()].sort(),
+    interactions: ["create", "read", "vread", "update", "delete", "history-instance"],
+    updateCreate: true,
+    operations: [
+      { name: "verify", definition: `${baseUrl}/OperationDefinition/verify` },
+    ],
+  }) as unknown as Record<string, unknown>;
+}

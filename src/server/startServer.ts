@@ -1,0 +1,163 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { serve } from "@hono/node-server";
+import type { ServerType } from "@hono/node-server";
+import { HeliaBlobStore } from "../adapters/blob/HeliaBlobStore.ts";
+import { SqliteIndex } from "../adapters/index/sqlite/SqliteIndex.ts";
+import type { SearchIndexer } from "../adapters/index/sqlite/SqliteIndex.ts";
+import { FileKeyStore } from "../adapters/keys/FileKeyStore.ts";
+import { ANVIL_DEV_PRIVATE_KEY, EmbeddedChain } from "../adapters/ledger/EmbeddedChain.ts";
+import { EvmLedger, deployRecordAnchor, hasCode } from "../adapters/ledger/EvmLedger.ts";
+import type { Authenticator } from "../auth/Actor.ts";
+import { devTokenAuthenticator } from "../auth/devTokenAuthenticator.ts";
+import type { Config } from "../config/loadConfig.ts";
+import { fromHex } from "../crypto/hex.ts";
+import { FhirInteractions } from "../fhir/FhirInteractions.ts";
+import { createValidator } from "../fhir/validation/createValidator.ts";
+import { compartmentOf } from "../fhir/resource/meta.ts";
+import { createApp } from "../http/createApp.ts";
+import type { BlobStore } from "../ports/BlobStore.ts";
+import type { Ledger } from "../ports/Ledger.ts";
+import { Anchorer } from "../records/Anchorer.ts";
+import { RecordRepository } from "../records/RecordRepository.ts";
+import { buildServerCapabilityStatement } from "./capability.ts";
+import { readDeployments, writeDeployments } from "./deployments.ts";
+import type { Logger } from "./logger.ts";
+
+/** A running server and its parts (tests and the bench reach in; main only closes it). */
+export interface RunningServer {
+  baseUrl: string;
+  devToken: string;
+  index: SqliteIndex;
+  blobs: BlobStore;
+  ledger: Ledger;
+  anchorer: Anchorer;
+  records: RecordRepository;
+  chain: EmbeddedChain | null;
+  close(): Promise<void>;
+}
+
+export interface StartOverrides {
+  /** Replace the IPFS adapter (bench baseline, unit tests). */
+  blobs?: BlobStore;
+  /** Replace the chain adapter (bench baseline, unit tests). */
+  ledger?: Ledger;
+  search?: SearchIndexer;
+}
+
+/** Wires configuration → adapters → services → HTTP, in dependency order, and starts it. */
+export async function startServer(config: Config, log: Logger, overrides: StartOverrides = {}): Promise<RunningServer> {
+  const closers: (() => Promise<void> | void)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        log("warn", `shutdown step failed: ${(error as Error).message}`);
+      }
+    }
+  };
+  try {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const keys = await FileKeyStore.open({ dir: config.keys.dir, ...(config.keys.kekHex ? { kek: fromHex(config.keys.kekHex.slice(2)) } : {}) });
+    closers.push(() => keys.close());
+
+    const blobs = overrides.blobs ?? (await HeliaBlobStore.open({ repoDir: config.ipfs.repoDir }));
+    closers.push(() => blobs.close());
+
+    let chain: EmbeddedChain | null = null;
+    let ledger: Ledger;
+    if (overrides.ledger) {
+      ledger = overrides.ledger;
+    } else {
+      let rpcUrl: string;
+      let privateKey: string;
+      if (config.chain.mode === "embedded") {
+        chain = await EmbeddedChain.start({ stateDir: config.chain.stateDir, port: config.chain.embeddedPort });
+        closers.push(() => chain!.stop());
+        rpcUrl = chain.rpcUrl;
+        privateKey = ANVIL_DEV_PRIVATE_KEY;
+        log("info", `embedded chain (anvil) at ${rpcUrl}, state in ${config.chain.stateDir}`);
+      } else {
+        rpcUrl = config.chain.rpcUrl!;
+        privateKey = config.chain.privateKey!;
+      }
+      const address = await recordAnchorAddress(config, rpcUrl, privateKey, log);
+      ledger = new EvmLedger({ rpcUrl, privateKey, recordAnchorAddress: address, confirmations: config.chain.confirmations });
+    }
+    closers.push(() => ledger.close());
+
+    const index = new SqliteIndex({ path: config.index.sqlitePath, ...(overrides.search ? { search: overrides.search } : {}) });
+    closers.push(() => index.close());
+
+    const validator = createValidator();
+    // Compile the commonest types now; the rest compile on first use (10-40 ms each).
+    validator.warmUp(["Patient", "Observation", "DocumentReference", "Consent", "Bundle", "AuditEvent", "Encounter", "Condition"]);
+    const records = new RecordRepository({ index, blobs, keys, compartmentOf: (r) => compartmentOf(r) });
+    const anchorer = new Anchorer({
+      index, blobs, keys, ledger, intervalMs: config.anchor.intervalMs, maxBatch: config.anchor.maxBatch,
+      log: (level, message) => log(level, `anchorer: ${message}`),
+    });
+    await anchorer.start();
+    closers.push(() => anchorer.stop());
+
+    const devToken = config.auth.devToken ?? (await devTokenFromFile(join(config.keys.dir, "dev-token")));
+    const authenticate: Authenticator = devTokenAuthenticator(devToken);
+    const fhir = new FhirInteractions({ records, validator, index, ledger });
+    let baseUrl = config.http.publicBaseUrl ?? "";
+    const chainId = (await ledger.chainId()).toString();
+    const app = createApp({
+      fhir,
+      authenticate,
+      baseUrl: () => baseUrl,
+      capabilityStatement: () => buildServerCapabilityStatement(baseUrl),
+      health: () => ({ status: "ok", chain: { chainId, contract: ledger.contractAddress }, anchoring: anchorer.status() }),
+      maxBodyBytes: config.limits.maxBodyBytes,
+      log,
+    });
+    const server: ServerType = await new Promise((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host }, () => resolve(s));
+      s.once("error", reject);
+    });
+    closers.push(() => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    }));
+    const port = (server.address() as AddressInfo).port;
+    baseUrl ||= `http://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${port}`;
+    return { baseUrl, devToken, index, blobs, ledger, anchorer, records, chain, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+/** The RecordAnchor address: configured, remembered from the first start, or deployed now. */
+async function recordAnchorAddress(config: Config, rpcUrl: string, privateKey: string, log: Logger): Promise<string> {
+  if (config.chain.recordAnchorAddress) return config.chain.recordAnchorAddress;
+  const path = join(config.dataDir, "deployments.json");
+  const deployments = await readDeployments(path);
+  const chainKey = config.chain.mode === "embedded" ? "embedded" : rpcUrl.replace(/\/\/[^@/]*@/, "//");
+  const known = deployments[chainKey];
+  if (known && (await hasCode(rpcUrl, known.recordAnchor))) return known.recordAnchor;
+  if (known) log("warn", `RecordAnchor ${known.recordAnchor} is not on the chain any more (chain state lost); deploying a new one`);
+  const address = await deployRecordAnchor(rpcUrl, privateKey);
+  deployments[chainKey] = { recordAnchor: address, deployedAt: new Date().toISOString() };
+  await writeDeployments(path, deployments);
+  log("info", `deployed RecordAnchor at ${address}`);
+  return address;
+}
+
+/** A development token kept beside the keys (0600) so it survives restarts. */
+async function devTokenFromFile(path: string): Promise<string> {
+  try {
+    return (await readFile(path, "utf8")).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    const token = randomBytes(24).toString("base64url");
+    await writeFile(path, `${token}\n`, { mode: 0o600 });
+    return token;
+  }
+}
