@@ -107,12 +107,13 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     const authenticate: Authenticator = devTokenAuthenticator(devToken);
     const fhir = new FhirInteractions({ records, validator, index, ledger });
     let baseUrl = config.http.publicBaseUrl ?? "";
+    let capability: Record<string, unknown> | undefined;
     const chainId = (await ledger.chainId()).toString();
     const app = createApp({
       fhir,
       authenticate,
       baseUrl: () => baseUrl,
-      capabilityStatement: () => buildServerCapabilityStatement(baseUrl),
+      capabilityStatement: () => (capability ??= buildServerCapabilityStatement(baseUrl)),
       health: () => ({ status: "ok", chain: { chainId, contract: ledger.contractAddress }, anchoring: anchorer.status() }),
       maxBodyBytes: config.limits.maxBodyBytes,
       log,
