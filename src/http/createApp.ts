@@ -13,7 +13,9 @@ export interface AppOptions {
   /** Public base URL of the FHIR endpoint, no trailing slash. */
   baseUrl: () => string;
   capabilityStatement: () => Record<string, unknown>;
-  health: () => Record<string, unknown>;
+  health: () => Record<string, unknown> & { status: string };
+  /** Prometheus text exposition. */
+  metrics: () => string;
   maxBodyBytes: number;
   log?: (level: "info" | "warn" | "error", message: string) => void;
 }
@@ -36,7 +38,11 @@ export function createApp(options: AppOptions): Hono<Env> {
     await next();
   });
 
-  app.get("/health", (c) => c.json(options.health()));
+  app.get("/health", (c) => {
+    const body = options.health();
+    return c.json(body, body.status === "ok" ? 200 : 503);
+  });
+  app.get("/metrics", (c) => c.body(options.metrics(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }));
 
   app.use("*", async function negotiate(c, next) {
     const format = c.req.query("_format");

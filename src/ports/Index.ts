@@ -88,6 +88,7 @@ export interface Index {
   requeueBatch(batchId: number): number;
   leafProof(seq: number): LeafProof | null;
   leavesOfBatch(batchId: number): PendingLeaf[];
+  /** pendingLeaves counts every leaf not yet in an anchored batch. */
   stats(): { pendingLeaves: number; oldestPendingAt: string | null; batches: number; versions: number };
   close(): void;
 }

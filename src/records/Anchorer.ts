@@ -70,19 +70,8 @@ export class Anchorer {
    * chain) have their leaves queued again.
    */
   async reconcile(): Promise<{ completed: number; resent: number; requeuedLeaves: number }> {
-    let completed = 0;
-    let resent = 0;
+    const { completed, resent } = await this.#settleSending();
     let requeuedLeaves = 0;
-    for (const batch of this.#o.index.batches("sending")) {
-      const onChain = await this.#o.ledger.findAnchor(batch.root);
-      if (onChain) {
-        this.#complete(batch, { chainId: onChain.chainId.toString(), contract: onChain.contract, txHash: onChain.txHash, blockNumber: onChain.blockNumber });
-        completed += 1;
-      } else {
-        await this.#send(batch);
-        resent += 1;
-      }
-    }
     const contract = this.#o.ledger.contractAddress.toLowerCase();
     const anchored = this.#o.index.batches("anchored");
     const roots = anchored.length > 0 ? await this.#o.ledger.anchoredRoots() : new Set<string>();
@@ -97,9 +86,31 @@ export class Anchorer {
     return { completed, resent, requeuedLeaves };
   }
 
+  /**
+   * Batches recorded as "sending" whose outcome is unknown (crash, lost receipt, chain down):
+   * completed when the chain has the root, sent again when it does not. Never a second batch
+   * for the same leaves, so a retry can't anchor a write twice.
+   */
+  async #settleSending(): Promise<{ completed: number; resent: number }> {
+    let completed = 0;
+    let resent = 0;
+    for (const batch of this.#o.index.batches("sending")) {
+      const onChain = await this.#o.ledger.findAnchor(batch.root);
+      if (onChain) {
+        this.#complete(batch, { chainId: onChain.chainId.toString(), contract: onChain.contract, txHash: onChain.txHash, blockNumber: onChain.blockNumber });
+        completed += 1;
+      } else {
+        await this.#send(batch);
+        resent += 1;
+      }
+    }
+    return { completed, resent };
+  }
+
   /** Anchors everything pending now (tests, shutdown); throws when the chain is unreachable. */
   async flush(): Promise<number> {
     await this.#running;
+    await this.#settleSending();
     let anchored = 0;
     for (;;) {
       const n = await this.#cycle();
@@ -131,6 +142,7 @@ export class Anchorer {
   async #tick(): Promise<void> {
     let delay = this.#o.intervalMs;
     try {
+      await this.#settleSending();
       // Keep sending full batches back to back; wait the interval only once the queue is short.
       while (!this.#stopped && (await this.#cycle()) >= this.#o.maxBatch) { /* next batch */ }
       this.#failures = 0;

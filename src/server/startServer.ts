@@ -23,6 +23,7 @@ import type { Ledger } from "../ports/Ledger.ts";
 import { Anchorer } from "../records/Anchorer.ts";
 import { RecordRepository } from "../records/RecordRepository.ts";
 import { buildServerCapabilityStatement } from "./capability.ts";
+import { health, metricsText } from "./health.ts";
 import { readDeployments, writeDeployments } from "./deployments.ts";
 import type { Logger } from "./logger.ts";
 
@@ -75,7 +76,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       let rpcUrl: string;
       let privateKey: string;
       if (config.chain.mode === "embedded") {
-        chain = await EmbeddedChain.start({ stateDir: config.chain.stateDir, port: config.chain.embeddedPort });
+        chain = await EmbeddedChain.start({ stateDir: config.chain.stateDir, port: config.chain.embeddedPort, log: (line) => log("warn", line) });
         closers.push(() => chain!.stop());
         rpcUrl = chain.rpcUrl;
         privateKey = ANVIL_DEV_PRIVATE_KEY;
@@ -114,7 +115,8 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       authenticate,
       baseUrl: () => baseUrl,
       capabilityStatement: () => (capability ??= buildServerCapabilityStatement(baseUrl)),
-      health: () => ({ status: "ok", chain: { chainId, contract: ledger.contractAddress }, anchoring: anchorer.status() }),
+      health: () => health(anchorer, chainId, ledger.contractAddress, config.anchor.intervalMs),
+      metrics: () => metricsText(anchorer.status()),
       maxBodyBytes: config.limits.maxBodyBytes,
       log,
     });

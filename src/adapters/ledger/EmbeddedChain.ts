@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
@@ -34,6 +34,8 @@ export class EmbeddedChain {
 
   static async start(options: { stateDir: string; port: number; host?: string; log?: (line: string) => void }): Promise<EmbeddedChain> {
     await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+    const pidFile = join(options.stateDir, "anvil.pid");
+    await stopStaleChain(pidFile, options.log);
     const args = [
       "--host", options.host ?? "127.0.0.1",
       "--port", String(options.port),
@@ -43,6 +45,8 @@ export class EmbeddedChain {
     ];
     const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    if (child.pid !== undefined) await writeFile(pidFile, String(child.pid));
+    void exited.then(() => rm(pidFile, { force: true }));
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
     const url = await new Promise<string>((resolve, reject) => {
@@ -89,4 +93,37 @@ export class EmbeddedChain {
   get pid(): number | undefined {
     return this.#process.pid;
   }
+}
+
+/**
+ * A server killed with SIGKILL leaves its anvil running (children outlive their parent), still
+ * owning the state file. Stop it (SIGTERM, so it saves its state) before starting a new one.
+ */
+async function stopStaleChain(pidFile: string, log?: (line: string) => void): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(pidFile, "utf8")).trim());
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  let cmdline = "";
+  try {
+    cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    // not running (or not Linux): nothing to stop
+  }
+  if (cmdline.includes("anvil")) {
+    log?.(`stopping the embedded chain left running by an earlier process (pid ${pid})`);
+    process.kill(pid, "SIGTERM");
+    for (let i = 0; i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+    }
+  }
+  await rm(pidFile, { force: true });
 }

@@ -8,6 +8,10 @@ export class MemoryLedger implements Ledger {
   #block = 0;
   /** When set, anchor() fails: simulates an unreachable chain. */
   down = false;
+  /** When set, anchor() records the root and then fails: a transaction mined whose receipt was lost. */
+  loseReceipts = false;
+  /** Roots anchored so far, in order (duplicates would show a double anchoring). */
+  readonly anchoredLog: string[] = [];
 
   async chainId(): Promise<bigint> {
     return 0n;
@@ -22,7 +26,10 @@ export class MemoryLedger implements Ledger {
     this.#block += 1;
     const txHash = `0x${createHash("sha256").update(request.root).update(String(this.#block)).digest("hex")}`;
     const receipt = { chainId: 0n, contract: this.contractAddress, txHash, blockNumber: this.#block };
-    this.#anchors.set(Buffer.from(request.root).toString("hex"), { ...receipt, ...request });
+    const key = Buffer.from(request.root).toString("hex");
+    this.#anchors.set(key, { ...receipt, ...request });
+    this.anchoredLog.push(key);
+    if (this.loseReceipts) throw new Error("connection lost before the receipt arrived");
     return receipt;
   }
 
@@ -37,6 +44,7 @@ export class MemoryLedger implements Ledger {
   /** Test hook: forget every anchor (a wiped chain). */
   wipe(): void {
     this.#anchors.clear();
+    this.anchoredLog.length = 0;
   }
 
   async close(): Promise<void> {}

@@ -170,7 +170,11 @@ export class SqliteIndex implements Index {
   }
 
   stats(): { pendingLeaves: number; oldestPendingAt: string | null; batches: number; versions: number } {
-    const p = this.#stmt("SELECT COUNT(*) AS n, MIN(queued_at) AS oldest FROM leaves WHERE batch_id IS NULL").get() as Row;
+    // Unanchored = not in a batch yet, or in one whose transaction is not confirmed.
+    const p = this.#stmt(
+      `SELECT COUNT(*) AS n, MIN(l.queued_at) AS oldest FROM leaves l LEFT JOIN batches b ON b.batch_id = l.batch_id
+       WHERE l.batch_id IS NULL OR b.state <> 'anchored'`,
+    ).get() as Row;
     const b = this.#stmt("SELECT COUNT(*) AS n FROM batches").get() as Row;
     const v = this.#stmt("SELECT COUNT(*) AS n FROM versions").get() as Row;
     return { pendingLeaves: Number(p.n), oldestPendingAt: (p.oldest as string | null) ?? null, batches: Number(b.n), versions: Number(v.n) };
