@@ -1,3 +1,5 @@
+import type { AuditTrail } from "../audit/AuditTrail.ts";
+import type { Actor } from "../auth/Actor.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import type { Index } from "../ports/Index.ts";
 import type { Ledger } from "../ports/Ledger.ts";
@@ -23,6 +25,7 @@ export interface FhirInteractionsOptions {
   validator: FhirValidator;
   index: Index;
   ledger: Ledger;
+  audit: AuditTrail;
 }
 
 /**
@@ -46,18 +49,19 @@ export class FhirInteractions {
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#read */
-  async read(type: string, id: string): Promise<FhirResult> {
+  async read(actor: Actor, type: string, id: string): Promise<FhirResult> {
     assertType(type);
     assertId(id);
-    const stored = await this.#o.records.read(type, id);
+    const stored = await this.#auditIntegrity(actor, "read", `${type}/${id}`, () => this.#o.records.read(type, id));
     return { status: 200, resource: stored.resource!, version: versionOf(stored) };
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#vread */
-  async vread(type: string, id: string, vid: string): Promise<FhirResult> {
+  async vread(actor: Actor, type: string, id: string, vid: string): Promise<FhirResult> {
     assertType(type);
     assertId(id);
-    const stored = await this.#o.records.vread(type, id, parseVersion(vid));
+    const versionId = parseVersion(vid);
+    const stored = await this.#auditIntegrity(actor, "vread", `${type}/${id}/_history/${versionId}`, () => this.#o.records.vread(type, id, versionId));
     return { status: 200, resource: stored.resource!, version: versionOf(stored) };
   }
 
@@ -83,10 +87,10 @@ export class FhirInteractions {
   }
 
   /** Instance history as a Bundle of type history, newest first. @see https://hl7.org/fhir/R4/http.html#history */
-  async history(type: string, id: string, baseUrl: string): Promise<FhirResult> {
+  async history(actor: Actor, type: string, id: string, baseUrl: string): Promise<FhirResult> {
     assertType(type);
     assertId(id);
-    const versions = await this.#o.records.history(type, id);
+    const versions = await this.#auditIntegrity(actor, "history-instance", `${type}/${id}`, () => this.#o.records.history(type, id));
     const bundle = {
       resourceType: "Bundle",
       type: "history",
@@ -122,6 +126,55 @@ export class FhirInteractions {
     return { status: 200, resource: proofToParameters(proof) };
   }
 
+  /**
+   * `Patient/[id]/$erase`: crypto-shreds the patient's compartment. Administrators only, with
+   * a reason; leaves an AuditEvent that names the patient and the reason, nothing clinical.
+   */
+  async erase(actor: Actor, type: string, id: string, body: unknown): Promise<FhirResult> {
+    if (type !== "Patient") throw new FhirLedgerError("not-found", "$erase is defined on Patient only");
+    assertId(id);
+    if (actor.role !== "admin") {
+      await this.#o.audit.record({ action: "E", subtype: "erase", outcome: "4", actor, entity: `Patient/${id}`, description: "erasure refused: administrators only" });
+      throw new FhirLedgerError("forbidden", "only administrators may erase a patient");
+    }
+    const reason = parameterString(body, "reason");
+    if (!reason || reason.trim().length < 3) {
+      throw new FhirLedgerError("invalid", "a reason is required: Parameters with parameter 'reason' (valueString)", { issues: [{ type: "required", diagnostics: "reason is required", expression: ["Parameters.parameter.where(name='reason')"] }] });
+    }
+    const current = this.#o.index.current("Patient", id);
+    if (!current) throw new FhirLedgerError("not-found", `Patient/${id} is not known`);
+    const result = await this.#o.records.eraseCompartment(`Patient/${id}`);
+    const auditId = await this.#o.audit.record({
+      action: "E", subtype: "erase", outcome: "0", actor, entity: `Patient/${id}`,
+      description: `patient erased: ${reason.slice(0, 500)} (${result.resources} resources, ${result.versions} versions, ${result.keys} keys destroyed)`,
+    });
+    return {
+      status: 200,
+      resource: {
+        resourceType: "Parameters",
+        parameter: [
+          { name: "erasedResources", valueInteger: result.resources },
+          { name: "erasedVersions", valueInteger: result.versions },
+          { name: "deletedBlobs", valueInteger: result.blobs },
+          { name: "destroyedKeys", valueInteger: result.keys },
+          { name: "auditEvent", valueReference: { reference: `AuditEvent/${auditId}` } },
+        ],
+      },
+    };
+  }
+
+  /** Integrity failures are audited (serious failure) before the error goes back to the client. */
+  async #auditIntegrity<T>(actor: Actor, subtype: string, entity: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof FhirLedgerError && error.code === "integrity") {
+        await this.#o.audit.record({ action: "R", subtype, outcome: "8", actor, entity, description: "stored record failed its integrity check; not served" }).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
   /** The proof of a version as plain JSON (offline verification input). */
   async proof(type: string, id: string, versionId: number): Promise<RecordProof> {
     const version = this.#o.index.version(type, id, versionId);
@@ -140,6 +193,14 @@ export class FhirInteractions {
     this.#o.validator.validate(body, { expectedType: type });
     return body as FhirResource;
   }
+}
+
+function parameterString(body: unknown, name: string): string | undefined {
+  if (!body || typeof body !== "object" || (body as { resourceType?: unknown }).resourceType !== "Parameters") return undefined;
+  const params = (body as { parameter?: unknown }).parameter;
+  if (!Array.isArray(params)) return undefined;
+  const p = params.find((x) => x && typeof x === "object" && (x as { name?: unknown }).name === name) as { valueString?: unknown } | undefined;
+  return typeof p?.valueString === "string" ? p.valueString : undefined;
 }
 
 function assertType(type: string): void {

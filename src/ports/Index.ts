@@ -36,7 +36,8 @@ export interface VersionWrite extends Omit<VersionRow, "leafSeq"> {
 export interface PendingLeaf {
   seq: number;
   leafHash: Uint8Array;
-  version: VersionRow;
+  /** null once the version was erased: the leaf stays in the log, its content is gone. */
+  version: VersionRow | null;
 }
 
 export type BatchState = "sending" | "anchored";
@@ -88,6 +89,11 @@ export interface Index {
   requeueBatch(batchId: number): number;
   leafProof(seq: number): LeafProof | null;
   leavesOfBatch(batchId: number): PendingLeaf[];
+  /**
+   * Erasure: removes every resource with a version in the compartment (all its versions and
+   * search rows) and returns the CIDs of their blobs. Log leaves stay: they reveal nothing.
+   */
+  eraseCompartment(compartment: string): { resources: { type: string; id: string }[]; versions: number; cids: string[] };
   /** pendingLeaves counts every leaf not yet in an anchored batch. */
   stats(): { pendingLeaves: number; oldestPendingAt: string | null; batches: number; versions: number };
   close(): void;

@@ -56,7 +56,12 @@ export class RecordRepository {
    * `ifMatch` is the version the client saw; a different current version is a 412.
    * @see https://hl7.org/fhir/R4/http.html#update
    */
-  async write(type: string, id: string, resource: FhirResource, options: { ifMatch?: number; mustNotExist?: boolean } = {}): Promise<StoredVersion & { created: boolean }> {
+  async write(
+    type: string,
+    id: string,
+    resource: FhirResource,
+    options: { ifMatch?: number; mustNotExist?: boolean; /** Overrides the patient compartment (audit records use null). */ compartment?: string | null } = {},
+  ): Promise<StoredVersion & { created: boolean }> {
     return this.#locks.run(`${type}/${id}`, async () => {
       const current = this.#index.current(type, id);
       if (options.mustNotExist && current) throw new FhirLedgerError("conflict", `${type}/${id} already exists`);
@@ -70,7 +75,7 @@ export class RecordRepository {
       const stored: FhirResource = { ...resource, resourceType: type, id, meta };
       const plaintext = new TextEncoder().encode(canonicalJson(stored));
       const contentHash = toHex(sha256(plaintext));
-      const compartment = this.#compartmentOf(stored);
+      const compartment = options.compartment !== undefined ? options.compartment : this.#compartmentOf(stored);
       const key = await this.#keys.currentDataKey(compartment ?? SHARED_COMPARTMENT);
       const envelope = sealEnvelope({ plaintext, key, aad: { type, id, versionId: String(versionId) } });
       const cid = await this.#blobs.put(envelope);
@@ -99,6 +104,22 @@ export class RecordRepository {
         compartment: current.compartment, leafHash, expectedPreviousVersion: current.versionId,
       });
     });
+  }
+
+  /**
+   * Crypto-shredding of a patient: destroys the compartment's data keys, removes the index rows
+   * of every resource in it and deletes their blobs. Copies of the blobs kept elsewhere can no
+   * longer be decrypted; the log leaves and anchored roots stay and reveal nothing.
+   */
+  async eraseCompartment(compartment: string): Promise<{ resources: number; versions: number; blobs: number; keys: number }> {
+    const keys = await this.#keys.destroyCompartment(compartment);
+    const erased = this.#index.eraseCompartment(compartment);
+    let blobs = 0;
+    for (const cid of erased.cids) {
+      await this.#blobs.delete(cid);
+      blobs += 1;
+    }
+    return { resources: erased.resources.length, versions: erased.versions, blobs, keys };
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#read */

@@ -9,7 +9,15 @@ import { DELETED_MARKER_CID } from "./RecordRepository.ts";
 export const MANIFEST_COMPARTMENT = "_manifest";
 
 /** One leaf as the manifest lists it: enough to find and check the record again. */
-export interface ManifestEntry {
+export type ManifestEntry = RecordEntry | ErasedEntry;
+
+/** A leaf whose version was erased before its batch was built: only the hash remains. */
+export interface ErasedEntry {
+  erased: true;
+  leafHash: string;
+}
+
+export interface RecordEntry {
   ref: string;
   cid: string;
   hash: string;
@@ -29,14 +37,14 @@ export function buildManifest(leaves: PendingLeaf[], prevRoot: Uint8Array): Batc
   return {
     v: 1,
     prevRoot: toHex(prevRoot),
-    leaves: leaves.map(({ version: v }) => ({
+    leaves: leaves.map(({ version: v, leafHash }): ManifestEntry => v === null ? { erased: true, leafHash: toHex(leafHash) } : {
       ref: `${v.type}/${v.id}/_history/${v.versionId}`,
       cid: v.cid ?? DELETED_MARKER_CID,
       hash: v.contentHash,
       keyId: v.keyId,
       lastUpdated: v.lastUpdated,
       compartment: v.compartment,
-    })),
+    }),
   };
 }
 

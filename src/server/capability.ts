@@ -14,6 +14,7 @@ export function buildServerCapabilityStatement(baseUrl: string): Record<string, 
     updateCreate: true,
     operations: [
       { name: "verify", definition: `${baseUrl}/OperationDefinition/verify` },
+      { name: "erase", definition: `${baseUrl}/OperationDefinition/erase`, types: ["Patient"] },
     ],
   }) as unknown as Record<string, unknown>;
 }

@@ -10,6 +10,7 @@ import type { SearchIndexer } from "../adapters/index/sqlite/SqliteIndex.ts";
 import { FileKeyStore } from "../adapters/keys/FileKeyStore.ts";
 import { ANVIL_DEV_PRIVATE_KEY, EmbeddedChain } from "../adapters/ledger/EmbeddedChain.ts";
 import { EvmLedger, deployRecordAnchor, hasCode } from "../adapters/ledger/EvmLedger.ts";
+import { AuditTrail } from "../audit/AuditTrail.ts";
 import type { Authenticator } from "../auth/Actor.ts";
 import { devTokenAuthenticator } from "../auth/devTokenAuthenticator.ts";
 import type { Config } from "../config/loadConfig.ts";
@@ -19,6 +20,7 @@ import { createValidator } from "../fhir/validation/createValidator.ts";
 import { compartmentOf } from "../fhir/resource/meta.ts";
 import { createApp } from "../http/createApp.ts";
 import type { BlobStore } from "../ports/BlobStore.ts";
+import type { KeyStore } from "../ports/KeyStore.ts";
 import type { Ledger } from "../ports/Ledger.ts";
 import { Anchorer } from "../records/Anchorer.ts";
 import { RecordRepository } from "../records/RecordRepository.ts";
@@ -36,6 +38,7 @@ export interface RunningServer {
   ledger: Ledger;
   anchorer: Anchorer;
   records: RecordRepository;
+  keys: KeyStore;
   chain: EmbeddedChain | null;
   close(): Promise<void>;
 }
@@ -46,6 +49,8 @@ export interface StartOverrides {
   /** Replace the chain adapter (bench baseline, unit tests). */
   ledger?: Ledger;
   search?: SearchIndexer;
+  /** Replace the authentication seam (tests with several roles). */
+  authenticate?: Authenticator;
 }
 
 /** Wires configuration → adapters → services → HTTP, in dependency order, and starts it. */
@@ -105,8 +110,9 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     closers.push(() => anchorer.stop());
 
     const devToken = config.auth.devToken ?? (await devTokenFromFile(join(config.keys.dir, "dev-token")));
-    const authenticate: Authenticator = devTokenAuthenticator(devToken);
-    const fhir = new FhirInteractions({ records, validator, index, ledger });
+    const authenticate: Authenticator = overrides.authenticate ?? devTokenAuthenticator(devToken);
+    const audit = new AuditTrail(records);
+    const fhir = new FhirInteractions({ records, validator, index, ledger, audit });
     let baseUrl = config.http.publicBaseUrl ?? "";
     let capability: Record<string, unknown> | undefined;
     const chainId = (await ledger.chainId()).toString();
@@ -130,7 +136,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     }));
     const port = (server.address() as AddressInfo).port;
     baseUrl ||= `http://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${port}`;
-    return { baseUrl, devToken, index, blobs, ledger, anchorer, records, chain, close: closeAll };
+    return { baseUrl, devToken, index, blobs, ledger, anchorer, records, keys, chain, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -233,6 +233,10 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
     expect(JSON.stringify(read.body)).not.toContain("Tamperton");
     const after = await server.json(`/Patient/${id}/$verify`);
     expect(param(after.body, "verdict")).toBe("mismatch");
+    // the refused read left a serious-failure AuditEvent
+    const audits = server.index.db.prepare("SELECT id FROM resources WHERE type = 'AuditEvent'").all() as { id: string }[];
+    const events = await Promise.all(audits.map(async (a) => (await server.json<{ outcome: string; entity?: { what: { reference: string } }[] }>(`/AuditEvent/${a.id}`)).body));
+    expect(events.some((e) => e.outcome === "8" && e.entity?.[0]?.what.reference === `Patient/${id}`)).toBe(true);
   });
 
   it("detects a changed index row", async () => {

@@ -93,18 +93,41 @@ export class SqliteIndex implements Index {
 
   pendingLeaves(limit: number): PendingLeaf[] {
     const rows = this.#stmt(
-      `SELECT l.seq, l.leaf_hash, r.type, r.id, v.* FROM leaves l JOIN versions v ON v.leaf_seq = l.seq JOIN resources r ON r.rid = v.rid
+      `SELECT l.seq, l.leaf_hash, r.type, r.id, v.rid, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq
+       FROM leaves l LEFT JOIN versions v ON v.leaf_seq = l.seq LEFT JOIN resources r ON r.rid = v.rid
        WHERE l.batch_id IS NULL ORDER BY l.seq LIMIT ?`,
     ).all(limit) as Row[];
-    return rows.map((r) => ({ seq: Number(r.seq), leafHash: toBytes(r.leaf_hash), version: toVersion(r) }));
+    return rows.map(toLeaf);
   }
 
   leavesOfBatch(batchId: number): PendingLeaf[] {
     const rows = this.#stmt(
-      `SELECT l.seq, l.leaf_hash, r.type, r.id, v.* FROM leaves l JOIN versions v ON v.leaf_seq = l.seq JOIN resources r ON r.rid = v.rid
+      `SELECT l.seq, l.leaf_hash, r.type, r.id, v.rid, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq
+       FROM leaves l LEFT JOIN versions v ON v.leaf_seq = l.seq LEFT JOIN resources r ON r.rid = v.rid
        WHERE l.batch_id = ? ORDER BY l.leaf_index`,
     ).all(batchId) as Row[];
-    return rows.map((r) => ({ seq: Number(r.seq), leafHash: toBytes(r.leaf_hash), version: toVersion(r) }));
+    return rows.map(toLeaf);
+  }
+
+  eraseCompartment(compartment: string): { resources: { type: string; id: string }[]; versions: number; cids: string[] } {
+    return this.#transaction(() => {
+      const members = this.#stmt(
+        `SELECT r.rid, r.type, r.id FROM resources r WHERE r.compartment = ?
+         UNION SELECT r.rid, r.type, r.id FROM versions v JOIN resources r ON r.rid = v.rid WHERE v.compartment = ?`,
+      ).all(compartment, compartment) as Row[];
+      const cids: string[] = [];
+      let versions = 0;
+      for (const m of members) {
+        const rid = Number(m.rid);
+        const vs = this.#stmt("SELECT cid FROM versions WHERE rid = ?").all(rid) as Row[];
+        versions += vs.length;
+        for (const v of vs) if (v.cid) cids.push(String(v.cid));
+        this.#stmt("DELETE FROM versions WHERE rid = ?").run(rid);
+        this.#stmt("DELETE FROM resources WHERE rid = ?").run(rid);
+        this.#search?.remove(this.db, rid);
+      }
+      return { resources: members.map((m) => ({ type: String(m.type), id: String(m.id) })), versions, cids };
+    });
   }
 
   openBatch(batch: Omit<BatchRow, "batchId" | "state" | "chainId" | "contract" | "txHash" | "blockNumber" | "anchoredAt">): BatchRow {
@@ -214,6 +237,10 @@ export class SqliteIndex implements Index {
 
 function toBytes(v: unknown): Uint8Array {
   return v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer);
+}
+
+function toLeaf(r: Row): PendingLeaf {
+  return { seq: Number(r.seq), leafHash: toBytes(r.leaf_hash), version: r.rid === null || r.rid === undefined ? null : toVersion({ ...r, leaf_seq: r.seq }) };
 }
 
 function toCurrent(r: Row): CurrentRow {

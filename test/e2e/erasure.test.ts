@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Actor } from "../../src/auth/Actor.ts";
+import { openEnvelope } from "../../src/crypto/envelope.ts";
+import { FhirLedgerError } from "../../src/errors/FhirLedgerError.ts";
+import { eventually, param, removeDir, startTestServer } from "../support/testServer.ts";
+import type { TestServer } from "../support/testServer.ts";
+
+const ADMIN = "admin-token-0123456789";
+const PRACTITIONER = "practitioner-token-0123456789";
+const actors: Record<string, Actor> = {
+  [ADMIN]: { id: "admin-1", role: "admin", scopes: ["system/*.*"] },
+  [PRACTITIONER]: { id: "dr-1", role: "practitioner", scopes: ["user/*.*"] },
+};
+
+const reasonBody = (reason: string) => JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "reason", valueString: reason }] });
+
+describe("Patient/$erase: crypto-shredding on real components", () => {
+  let server: TestServer;
+  const as = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      overrides: {
+        authenticate: async (header) => {
+          const token = /^Bearer (.+)$/.exec(header ?? "")?.[1] ?? "";
+          const actor = actors[token];
+          if (!actor) throw new FhirLedgerError("unauthorized", "bad token");
+          return actor;
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await removeDir(server.dataDir);
+  });
+
+  it("destroys the keys, index rows and blobs of the patient; kept copies no longer decrypt; an audit record remains", async () => {
+    const post = (type: string, body: object) => server.json<{ id: string }>(`/${type}`, { method: "POST", body: JSON.stringify(body), headers: as(ADMIN) });
+    const patient = await post("Patient", { resourceType: "Patient", name: [{ family: "Forgetmenot", given: ["Ada"] }], birthDate: "1950-01-01" });
+    const pid = patient.body.id;
+    const obs = await post("Observation", { resourceType: "Observation", status: "final", code: { coding: [{ system: "http://loinc.org", code: "2339-0", display: "Glucose" }] }, subject: { reference: `Patient/${pid}` }, valueQuantity: { value: 5.4, unit: "mmol/L" } });
+    const other = await post("Patient", { resourceType: "Patient", name: [{ family: "Bystander" }] });
+    const refs = [`Patient/${pid}`, `Observation/${obs.body.id}`];
+
+    const copies: { ref: string; cid: string; bytes: Uint8Array; aad: { type: string; id: string; versionId: string } }[] = [];
+    for (const ref of refs) {
+      const verified = await eventually(async () => {
+        const { body } = await server.json(`/${ref}/$verify`, { headers: as(ADMIN) });
+        return param(body, "verdict") === "verified" ? body : undefined;
+      });
+      const cid = String(param(verified, "cid"));
+      const [type, id] = ref.split("/") as [string, string];
+      copies.push({ ref, cid, bytes: await server.blobs.get(cid), aad: { type, id, versionId: "1" } });
+    }
+    // the copies decrypt before erasure (so the later failure is the erasure's doing)
+    for (const c of copies) {
+      await expect(openEnvelope({ envelope: c.bytes, keyFor: (k) => server.keys.dataKey(k), aad: c.aad })).resolves.toBeInstanceOf(Uint8Array);
+    }
+
+    const refused = await server.json(`/Patient/${pid}/$erase`, { method: "POST", body: reasonBody("patient request"), headers: as(PRACTITIONER) });
+    expect(refused.status).toBe(403);
+    const noReason = await server.json(`/Patient/${pid}/$erase`, { method: "POST", body: JSON.stringify({ resourceType: "Parameters" }), headers: as(ADMIN) });
+    expect(noReason.status).toBe(400);
+    expect((await server.json(`/Patient/${pid}`, { headers: as(ADMIN) })).status).toBe(200);
+
+    const erased = await server.json<{ parameter: { name: string }[] }>(`/Patient/${pid}/$erase`, { method: "POST", body: reasonBody("GDPR art. 17 request #4411"), headers: as(ADMIN) });
+    expect(erased.status).toBe(200);
+    expect(param(erased.body, "erasedResources")).toBe(2);
+    expect(param(erased.body, "erasedVersions")).toBe(2);
+    expect(param(erased.body, "deletedBlobs")).toBe(2);
+    expect(param(erased.body, "destroyedKeys")).toBeGreaterThanOrEqual(1);
+
+    for (const ref of refs) expect((await server.json(`/${ref}`, { headers: as(ADMIN) })).status).toBe(404);
+    for (const c of copies) {
+      expect(await server.blobs.has(c.cid)).toBe(false);
+      await expect(openEnvelope({ envelope: c.bytes, keyFor: (k) => server.keys.dataKey(k), aad: c.aad })).rejects.toMatchObject({ code: "integrity" });
+    }
+    // other patients are untouched
+    expect((await server.json(`/Patient/${other.body.id}`, { headers: as(ADMIN) })).status).toBe(200);
+
+    const auditRef = (param(erased.body, "auditEvent") as { reference: string }).reference;
+    const audit = await server.json<Record<string, unknown>>(`/${auditRef}`, { headers: as(ADMIN) });
+    expect(audit.status).toBe(200);
+    expect(audit.body).toMatchObject({ resourceType: "AuditEvent", action: "E", outcome: "0", entity: [{ what: { reference: `Patient/${pid}` } }] });
+    const text = JSON.stringify(audit.body);
+    for (const clinical of ["Forgetmenot", "Ada", "1950-01-01", "2339-0", "Glucose", "5.4"]) expect(text).not.toContain(clinical);
+    expect(text).toContain("GDPR art. 17 request #4411");
+    // the refusal was audited too
+    const audits = server.index.db.prepare("SELECT id FROM resources WHERE type = 'AuditEvent'").all() as { id: string }[];
+    expect(audits.length).toBe(2);
+  });
+
+  it("keeps anchoring when a patient is erased before their writes were batched", async () => {
+    await server.anchorer.stop();
+    const p = await server.json<{ id: string }>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Quickgone" }] }), headers: as(ADMIN) });
+    const keep = await server.json<{ id: string }>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Staying" }] }), headers: as(ADMIN) });
+    expect((await server.json(`/Patient/${p.body.id}/$erase`, { method: "POST", body: reasonBody("entered in error"), headers: as(ADMIN) })).status).toBe(200);
+    expect(await server.anchorer.flush()).toBeGreaterThanOrEqual(3);
+    const { body } = await server.json(`/Patient/${keep.body.id}/$verify`, { headers: as(ADMIN) });
+    expect(param(body, "verdict")).toBe("verified");
+    expect(server.anchorer.status().pendingLeaves).toBe(0);
+  });
+});
