@@ -96,5 +96,14 @@ export interface Index {
   eraseCompartment(compartment: string): { resources: { type: string; id: string }[]; versions: number; cids: string[] };
   /** pendingLeaves counts every leaf not yet in an anchored batch. */
   stats(): { pendingLeaves: number; oldestPendingAt: string | null; batches: number; versions: number };
+  /** Rebuild: writes one anchored batch, its leaves and their versions, in one transaction. */
+  restoreBatch(input: RestoreBatch): void;
   close(): void;
+}
+
+/** One anchored batch as read back from chain + IPFS during a rebuild. */
+export interface RestoreBatch {
+  batch: Omit<BatchRow, "batchId" | "state" | "firstSeq" | "lastSeq" | "anchoredAt"> & { chainId: string; contract: string; txHash: string; blockNumber: number };
+  leaves: { leafHash: Uint8Array; version: (Omit<VersionRow, "leafSeq"> & { resource?: Record<string, unknown> }) | null }[];
+  paths: Uint8Array[][];
 }

@@ -21,8 +21,8 @@ export interface Ledger {
   anchor(request: AnchorRequest): Promise<AnchorReceipt>;
   /** Looks the root up on chain (events); null when the chain does not know it. */
   findAnchor(root: Uint8Array, hint?: { blockNumber?: number }): Promise<(AnchorReceipt & AnchorRequest) | null>;
-  /** Every root the contract has anchored (hex, lower case): one query for start-up checks. */
-  anchoredRoots(): Promise<Set<string>>;
+  /** Every anchor the contract holds, in chain order: start-up checks and rebuild. */
+  listAnchors(): Promise<(AnchorReceipt & AnchorRequest)[]>;
   blockNumber(): Promise<number>;
   close(): Promise<void>;
 }

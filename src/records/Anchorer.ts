@@ -45,6 +45,8 @@ export class Anchorer {
   #failures = 0;
   #lastError: string | null = null;
   #lastAnchoredAt: string | null = null;
+  /** Ticks, flushes and reconciliation never overlap: two builders would batch the same leaves. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: AnchorerOptions) {
     this.#o = options;
@@ -70,11 +72,15 @@ export class Anchorer {
    * chain) have their leaves queued again.
    */
   async reconcile(): Promise<{ completed: number; resent: number; requeuedLeaves: number }> {
+    return this.#exclusive(() => this.#reconcile());
+  }
+
+  async #reconcile(): Promise<{ completed: number; resent: number; requeuedLeaves: number }> {
     const { completed, resent } = await this.#settleSending();
     let requeuedLeaves = 0;
     const contract = this.#o.ledger.contractAddress.toLowerCase();
     const anchored = this.#o.index.batches("anchored");
-    const roots = anchored.length > 0 ? await this.#o.ledger.anchoredRoots() : new Set<string>();
+    const roots = new Set(anchored.length > 0 ? (await this.#o.ledger.listAnchors()).map((a) => toHex(a.root)) : []);
     for (const batch of anchored) {
       const known = batch.contract?.toLowerCase() === contract && roots.has(toHex(batch.root));
       if (!known) requeuedLeaves += this.#o.index.requeueBatch(batch.batchId);
@@ -109,7 +115,10 @@ export class Anchorer {
 
   /** Anchors everything pending now (tests, shutdown); throws when the chain is unreachable. */
   async flush(): Promise<number> {
-    await this.#running;
+    return this.#exclusive(() => this.#flush());
+  }
+
+  async #flush(): Promise<number> {
     await this.#settleSending();
     let anchored = 0;
     for (;;) {
@@ -134,7 +143,7 @@ export class Anchorer {
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
-      this.#running = this.#tick().finally(() => { this.#running = null; });
+      this.#running = this.#exclusive(() => this.#tick()).finally(() => { this.#running = null; });
     }, delayMs);
     this.#timer.unref();
   }
@@ -183,6 +192,12 @@ export class Anchorer {
     this.#o.index.completeBatch(batch.batchId, receipt, inclusionProofs(leafHashes));
     this.#lastAnchoredAt = new Date().toISOString();
     this.#log("info", `anchored batch ${batch.batchId}: ${batch.size} leaves, root ${toHex(batch.root).slice(0, 16)}…, tx ${receipt.txHash}`);
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   #log(level: "info" | "warn" | "error", message: string): void {

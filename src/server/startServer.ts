@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import type { ServerType } from "@hono/node-server";
 import { HeliaBlobStore } from "../adapters/blob/HeliaBlobStore.ts";
+import { KuboBlobStore } from "../adapters/blob/KuboBlobStore.ts";
 import { SqliteIndex } from "../adapters/index/sqlite/SqliteIndex.ts";
 import type { SearchIndexer } from "../adapters/index/sqlite/SqliteIndex.ts";
 import { FileKeyStore } from "../adapters/keys/FileKeyStore.ts";
@@ -70,7 +71,9 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     const keys = await FileKeyStore.open({ dir: config.keys.dir, ...(config.keys.kekHex ? { kek: fromHex(config.keys.kekHex.slice(2)) } : {}) });
     closers.push(() => keys.close());
 
-    const blobs = overrides.blobs ?? (await HeliaBlobStore.open({ repoDir: config.ipfs.repoDir }));
+    const blobs = overrides.blobs ?? (config.ipfs.mode === "kubo"
+      ? await KuboBlobStore.open({ apiUrl: config.ipfs.kuboApiUrl! })
+      : await HeliaBlobStore.open({ repoDir: config.ipfs.repoDir }));
     closers.push(() => blobs.close());
 
     let chain: EmbeddedChain | null = null;

@@ -1,3 +1,4 @@
+import { CID } from "multiformats/cid";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { BlobStore } from "../../ports/BlobStore.ts";
 import { rawCid } from "./rawCid.ts";
@@ -13,6 +14,11 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   async get(cid: string): Promise<Uint8Array> {
+    try {
+      CID.parse(cid);
+    } catch (cause) {
+      throw new FhirLedgerError("invalid", "not a CID", { cause });
+    }
     const bytes = this.#blobs.get(cid);
     if (!bytes) throw new FhirLedgerError("not-found", "blob not found");
     if (rawCid(bytes).toString() !== cid) throw new FhirLedgerError("integrity", "blob content does not match its CID");

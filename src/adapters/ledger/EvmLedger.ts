@@ -85,18 +85,33 @@ export class EvmLedger implements Ledger {
     };
   }
 
-  async anchoredRoots(): Promise<Set<string>> {
+  async listAnchors(): Promise<(AnchorReceipt & AnchorRequest)[]> {
     const event = this.#contract.interface.getEvent("RootAnchored");
     if (!event) throw new FhirLedgerError("internal", "RecordAnchor ABI has no RootAnchored event");
     const latest = await this.blockNumber();
-    const roots = new Set<string>();
+    const chainId = await this.chainId();
+    const anchors: (AnchorReceipt & AnchorRequest)[] = [];
     // Chunked so that public endpoints with log-range limits answer too.
     const step = 50_000;
     for (let from = 0; from <= latest; from += step) {
       const logs = await this.#withTimeout(this.#provider.getLogs({ address: this.contractAddress, topics: [event.topicHash], fromBlock: from, toBlock: Math.min(from + step - 1, latest) }));
-      for (const log of logs) if (!log.removed && log.topics[1]) roots.add(log.topics[1].slice(2).toLowerCase());
+      for (const log of logs) {
+        if (log.removed) continue;
+        const parsed = this.#contract.interface.parseLog(log);
+        if (!parsed) continue;
+        anchors.push({
+          chainId,
+          contract: this.contractAddress,
+          txHash: log.transactionHash,
+          blockNumber: log.blockNumber,
+          root: getBytes(parsed.args.getValue("root") as string),
+          prevRoot: getBytes(parsed.args.getValue("prevRoot") as string),
+          size: Number(parsed.args.getValue("size")),
+          manifestDigest: getBytes(parsed.args.getValue("manifestDigest") as string),
+        });
+      }
     }
-    return roots;
+    return anchors;
   }
 
   async close(): Promise<void> {

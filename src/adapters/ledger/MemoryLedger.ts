@@ -37,8 +37,8 @@ export class MemoryLedger implements Ledger {
     return this.#anchors.get(Buffer.from(root).toString("hex")) ?? null;
   }
 
-  async anchoredRoots(): Promise<Set<string>> {
-    return new Set(this.#anchors.keys());
+  async listAnchors(): Promise<(AnchorReceipt & AnchorRequest)[]> {
+    return [...this.#anchors.values()];
   }
 
   /** Test hook: forget every anchor (a wiped chain). */

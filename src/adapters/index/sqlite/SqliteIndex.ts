@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { StatementSync } from "node:sqlite";
 import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
-import type { BatchRow, BatchState, CurrentRow, Index, LeafProof, PendingLeaf, VersionRow, VersionWrite } from "../../../ports/Index.ts";
+import type { BatchRow, BatchState, CurrentRow, Index, LeafProof, PendingLeaf, RestoreBatch, VersionRow, VersionWrite } from "../../../ports/Index.ts";
 import { coreSchemaSql } from "./schema.ts";
 
 /** Search-parameter rows kept beside the core tables (optional so the core works alone). */
@@ -201,6 +201,47 @@ export class SqliteIndex implements Index {
     const b = this.#stmt("SELECT COUNT(*) AS n FROM batches").get() as Row;
     const v = this.#stmt("SELECT COUNT(*) AS n FROM versions").get() as Row;
     return { pendingLeaves: Number(p.n), oldestPendingAt: (p.oldest as string | null) ?? null, batches: Number(b.n), versions: Number(v.n) };
+  }
+
+  restoreBatch({ batch, leaves, paths }: RestoreBatch): void {
+    this.#transaction(() => {
+      const now = new Date().toISOString();
+      const res = this.#stmt(
+        `INSERT INTO batches (root, prev_root, size, first_seq, last_seq, manifest_cid, manifest_digest, state, chain_id, contract, tx_hash, block_number, anchored_at)
+         VALUES (?, ?, ?, 0, 0, ?, ?, 'anchored', ?, ?, ?, ?, ?)`,
+      ).run(batch.root, batch.prevRoot, batch.size, batch.manifestCid, batch.manifestDigest, batch.chainId, batch.contract, batch.txHash, batch.blockNumber, now);
+      const batchId = Number(res.lastInsertRowid);
+      const seqs: number[] = [];
+      leaves.forEach((leaf, i) => {
+        const l = this.#stmt("INSERT INTO leaves (leaf_hash, queued_at, batch_id, leaf_index, path) VALUES (?, ?, ?, ?, ?)")
+          .run(leaf.leafHash, leaf.version?.lastUpdated ?? now, batchId, i, Buffer.concat(paths[i] ?? []));
+        const seq = Number(l.lastInsertRowid);
+        seqs.push(seq);
+        const v = leaf.version;
+        if (!v) return;
+        const cur = this.current(v.type, v.id);
+        let rid: number;
+        const isNewest = !cur || v.versionId > cur.versionId;
+        if (!cur) {
+          rid = Number(this.#stmt("INSERT INTO resources (type, id, version, deleted, last_updated, compartment) VALUES (?, ?, ?, ?, ?, ?)")
+            .run(v.type, v.id, v.versionId, v.deleted ? 1 : 0, v.lastUpdated, v.compartment).lastInsertRowid);
+        } else {
+          rid = cur.rid;
+          if (isNewest) {
+            this.#stmt("UPDATE resources SET version = ?, deleted = ?, last_updated = ?, compartment = ? WHERE rid = ?")
+              .run(v.versionId, v.deleted ? 1 : 0, v.lastUpdated, v.compartment, rid);
+          }
+        }
+        this.#stmt(
+          "INSERT INTO versions (rid, version, last_updated, deleted, cid, content_hash, key_id, compartment, leaf_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ).run(rid, v.versionId, v.lastUpdated, v.deleted ? 1 : 0, v.cid, v.contentHash, v.keyId, v.compartment, seq);
+        if (this.#search && isNewest) {
+          if (v.deleted || !v.resource) this.#search.remove(this.db, rid);
+          else this.#search.write(this.db, rid, v.type, v.resource);
+        }
+      });
+      this.#stmt("UPDATE batches SET first_seq = ?, last_seq = ? WHERE batch_id = ?").run(seqs[0] ?? 0, seqs.at(-1) ?? 0, batchId);
+    });
   }
 
   setting(name: string): string | null {

@@ -1,0 +1,297 @@
+import type { SQLInputValue } from "node:sqlite";
+import { FhirLedgerError } from "../../../../errors/FhirLedgerError.ts";
+import { toInstant } from "../../../../fhir/search/dateRange.ts";
+import { parseComponentValue } from "../../../../fhir/search/parseComponentValue.ts";
+import { paramFor, searchParameterByUrl, type SearchParamDef, type SearchParamType } from "../../../../fhir/search/searchParameters.ts";
+import { splitUnescaped } from "../../../../fhir/search/searchValueSyntax.ts";
+import type { ParamFilter, SearchFilter, SearchRequest } from "../../../../fhir/search/SearchRequest.ts";
+import { dateCondition, valueCondition } from "./rowConditions.ts";
+import { decodeCursor, encodeCursor, keysetCondition } from "./searchCursor.ts";
+
+export interface SqlFragment {
+  sql: string;
+  args: SQLInputValue[];
+}
+
+export interface CompileSearchOptions {
+  /** resource type searched (defaults to request.type) */
+  type?: string;
+  /** extra condition on `r` (policy: compartments the caller may see), AND-ed into the WHERE clause */
+  where?: SqlFragment;
+  /** page size when `_count` is absent (default 20) */
+  defaultCount?: number;
+  /** largest page size (default 1000) */
+  maxCount?: number;
+  /** reference hops in chains/_has (default 3) */
+  maxChainDepth?: number;
+  /** OR values per parameter (default 100) */
+  maxOrValues?: number;
+  /** epoch ms used by the `ap` prefix (default Date.now()) */
+  now?: number;
+}
+
+export interface CompiledSearch {
+  /** selects `rid` (and sort keys k0…) of up to `limit + 1` matches, in result order; an extra row means there is a next page */
+  sql: string;
+  args: SQLInputValue[];
+  /** selects `total`, the number of matches (for `_total=accurate` and `_summary=count`) */
+  countSql: string;
+  countArgs: SQLInputValue[];
+  limit: number;
+  offset: number;
+  /** the `_cursor` continuing after a row returned by `sql` (keyset paging, stable while data changes) */
+  nextCursor: (row: Record<string, unknown>) => string;
+}
+
+const TABLE: Record<Exclude<SearchParamType, "composite" | "special">, string> = {
+  string: "sp_string",
+  token: "sp_token",
+  date: "sp_date",
+  number: "sp_number",
+  quantity: "sp_quantity",
+  reference: "sp_reference",
+  uri: "sp_uri",
+};
+
+function invalid(message: string): FhirLedgerError {
+  return new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message }] });
+}
+
+interface Ctx {
+  now: number;
+  maxChainDepth: number;
+  maxOrValues: number;
+  alias: number;
+}
+
+/**
+ * Compiles a parsed search into parameterised SQL over `resources r` and the sp_* tables.
+ * Every user value is a bound argument; identifiers in the SQL come from the official
+ * definitions only.
+ * @see https://hl7.org/fhir/R4/search.html
+ */
+export function compileSearch(request: SearchRequest, options: CompileSearchOptions = {}): CompiledSearch {
+  const type = options.type ?? request.type;
+  const ctx: Ctx = {
+    now: options.now ?? Date.now(),
+    maxChainDepth: options.maxChainDepth ?? 3,
+    maxOrValues: options.maxOrValues ?? 100,
+    alias: 0,
+  };
+  const where: string[] = ["r.type = ?", "r.deleted = 0"];
+  const args: SQLInputValue[] = [type];
+  // Rule-based plan: the most selective condition drives the query as an IN-list over its
+  // index; the other plain conditions become correlated EXISTS checks per candidate instead of
+  // materialising large lists. Chains and _has stay IN-lists (they carry their own joins).
+  const ranks = request.filters.map(selectivity);
+  const best = ranks.indexOf(Math.max(0, ...ranks));
+  for (const [i, f] of request.filters.entries()) {
+    const form: Form = ranks[best]! > 0 && i !== best && f.kind === "param" ? "exists" : "in";
+    const c = filterCondition(f, type, "r", 0, ctx, form);
+    where.push(c.sql);
+    args.push(...c.args);
+  }
+  if (options.where) {
+    where.push(`(${options.where.sql})`);
+    args.push(...options.where.args);
+  }
+  const countSql = `SELECT count(*) AS total FROM resources r WHERE ${where.join(" AND ")}`;
+  const countArgs = [...args];
+
+  const keys = request.sort.map((key) => ({ ...sortExpression(type, key.code, key.descending), descending: key.descending }));
+  const select = ["r.rid", ...keys.map((k, i) => `${k.sql} AS k${i}`)];
+  const selectArgs = keys.flatMap((k) => k.args);
+  const order = [...keys.flatMap((k, i) => [`k${i} IS NULL`, `k${i}${k.descending ? " DESC" : ""}`]), "r.rid"];
+  if (request.cursor !== undefined) {
+    const c = keysetCondition(keys, decodeCursor(request.cursor, keys.length));
+    where.push(c.sql);
+    args.push(...c.args);
+  }
+  const maxCount = options.maxCount ?? 1000;
+  const limit = Math.max(0, Math.min(request.count ?? options.defaultCount ?? 20, maxCount));
+  const offset = request.offset ?? 0;
+  const sql =
+    `SELECT ${select.join(", ")} FROM resources r WHERE ${where.join(" AND ")} ORDER BY ${order.join(", ")} LIMIT ? OFFSET ?`;
+  const sortCount = keys.length;
+  return {
+    sql,
+    args: [...selectArgs, ...args, limit + 1, offset],
+    countSql,
+    countArgs,
+    limit,
+    offset,
+    nextCursor: (row) => encodeCursor([...keys.map((_, i) => row[`k${i}`] ?? null), row.rid ?? null], sortCount),
+  };
+}
+
+function sortExpression(type: string, code: string, descending: boolean): SqlFragment {
+  if (code === "_id") return { sql: "r.id", args: [] };
+  if (code === "_lastUpdated") return { sql: "r.last_updated", args: [] };
+  const def = requireDef(type, code);
+  const agg = descending ? "MAX" : "MIN";
+  let column: string;
+  switch (def.type) {
+    case "string": column = "value_norm"; break;
+    case "token": column = "code"; break;
+    case "date": column = descending ? "hi" : "lo"; break;
+    case "number": case "quantity": case "uri": column = "value"; break;
+    case "reference": column = "COALESCE(url, target_type || '/' || target_id)"; break;
+    default: throw invalid(`Cannot sort by ${code}`);
+  }
+  return { sql: `(SELECT ${agg}(${column}) FROM ${TABLE[def.type]} s WHERE s.rid = r.rid AND s.param = ?)`, args: [code] };
+}
+
+function requireDef(type: string, code: string): SearchParamDef {
+  const def = paramFor(type, code);
+  if (!def) throw invalid(`Unknown search parameter ${code} for ${type}`);
+  return def;
+}
+
+function nextAlias(ctx: Ctx, prefix: string): string {
+  ctx.alias++;
+  return `${prefix}${ctx.alias}`;
+}
+
+/** How likely a filter is to match few rows (0: not usable as a driver). */
+function selectivity(f: SearchFilter): number {
+  if (f.kind !== "param") return 1;
+  if (f.modifier === "missing" || f.modifier === "not" || f.modifier === "contains" || f.code === "_lastUpdated") return 0;
+  if (f.code === "_id") return 6;
+  switch (f.paramType) {
+    case "reference": return 5;
+    case "token": return f.modifier === "text" ? 2 : f.values.every((v) => v.system !== undefined && v.value !== "") ? 4 : 3;
+    case "string": case "uri": return 3;
+    case "composite": return 2;
+    default: return 0;
+  }
+}
+
+type Form = "in" | "exists";
+
+/** A condition on resource alias `a` (of type `type`). */
+function filterCondition(f: SearchFilter, type: string, a: string, depth: number, ctx: Ctx, form: Form = "in"): SqlFragment {
+  if (depth > ctx.maxChainDepth) throw invalid(`Chains and _has may be at most ${ctx.maxChainDepth} deep`);
+  switch (f.kind) {
+    case "chain": {
+      const def = requireDef(type, f.code);
+      if (def.type !== "reference") throw invalid(`${f.code} is not a reference parameter`);
+      if (f.targetTypes.length === 0) throw invalid(`No target type for chain ${f.code}`);
+      const x = nextAlias(ctx, "x");
+      const b = nextAlias(ctx, "b");
+      // Every target type gets its own condition: definitions of the chained parameter may differ by type.
+      const parts: string[] = [];
+      const args: SQLInputValue[] = [type, f.code];
+      for (const t of f.targetTypes) {
+        const inner = filterCondition(f.next, t, b, depth + 1, ctx);
+        parts.push(`(${b}.type = ? AND ${inner.sql})`);
+        args.push(t, ...inner.args);
+      }
+      return {
+        sql:
+          `${a}.rid IN (SELECT ${x}.rid FROM sp_reference ${x} WHERE ${x}.type = ? AND ${x}.param = ? AND ` +
+          `(${x}.target_type, ${x}.target_id) IN (SELECT ${b}.type, ${b}.id FROM resources ${b} WHERE ${b}.deleted = 0 AND (${parts.join(" OR ")})))`,
+        args,
+      };
+    }
+    case "has": {
+      const def = requireDef(f.type, f.refParam);
+      if (def.type !== "reference") throw invalid(`${f.refParam} is not a reference parameter`);
+      const x = nextAlias(ctx, "x");
+      const s = nextAlias(ctx, "h");
+      const inner = filterCondition(f.next, f.type, s, depth + 1, ctx);
+      return {
+        sql:
+          `${a}.id IN (SELECT ${x}.target_id FROM sp_reference ${x} JOIN resources ${s} ON ${s}.rid = ${x}.rid ` +
+          `WHERE ${x}.type = ? AND ${x}.param = ? AND ${x}.target_type = ? AND ${s}.deleted = 0 AND ${inner.sql})`,
+        args: [f.type, f.refParam, type, ...inner.args],
+      };
+    }
+    case "param":
+      return paramCondition(f, type, a, ctx, form);
+  }
+}
+
+/** `a.rid [NOT] IN (rows)` or `[NOT] EXISTS (rows of a.rid)` over one index table. */
+function rowsCondition(form: Form, negate: boolean, a: string, table: string, x: string, type: string, param: string, cond: SqlFragment | undefined): SqlFragment {
+  const extra = cond ? ` AND (${cond.sql})` : "";
+  const extraArgs = cond ? cond.args : [];
+  if (form === "exists") {
+    return {
+      sql: `${negate ? "NOT " : ""}EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${a}.rid AND ${x}.param = ?${extra})`,
+      args: [param, ...extraArgs],
+    };
+  }
+  return {
+    sql: `${a}.rid ${negate ? "NOT IN" : "IN"} (SELECT ${x}.rid FROM ${table} ${x} WHERE ${x}.type = ? AND ${x}.param = ?${extra})`,
+    args: [type, param, ...extraArgs],
+  };
+}
+
+function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form: Form): SqlFragment {
+  if (f.values.length === 0) throw invalid(`No value for ${f.code}`);
+  if (f.values.length > ctx.maxOrValues) throw invalid(`More than ${ctx.maxOrValues} values for one parameter`);
+  if (f.code === "_id") {
+    const sql = `${a}.id ${f.modifier === "not" ? "NOT IN" : "IN"} (${f.values.map(() => "?").join(", ")})`;
+    return { sql, args: f.values.map((v) => v.value) };
+  }
+  if (f.code === "_lastUpdated") {
+    const parts = f.values.map((v) => dateCondition(`${a}.last_updated`, `${a}.last_updated`, v, ctx.now, toInstant));
+    return { sql: `(${parts.map((p) => p.sql).join(" OR ")})`, args: parts.flatMap((p) => p.args) };
+  }
+  const def = requireDef(type, f.code);
+  if (def.type === "composite") return compositeCondition(def, f, type, a, ctx);
+  if (def.type === "special") throw invalid(`${f.code} is not supported`);
+  const table = TABLE[def.type];
+  const x = nextAlias(ctx, "t");
+  if (f.modifier === "missing") {
+    // :missing=true with :missing=false in one OR list matches everything
+    const wantMissing = f.values.map((v) => v.value === "true");
+    if (wantMissing.includes(true) && wantMissing.includes(false)) return { sql: "1 = 1", args: [] };
+    return rowsCondition(form, wantMissing[0]!, a, table, x, type, f.code, undefined);
+  }
+  let rowTable = table;
+  let rowParam = f.code;
+  let kind: SearchParamType = def.type;
+  if (def.type === "reference" && f.modifier === "identifier") {
+    rowTable = "sp_token";
+    rowParam = `${f.code}:identifier`;
+    kind = "token";
+  }
+  const parts = f.values.map((v) => valueCondition(kind, x, f, v, ctx.now));
+  const cond = { sql: parts.map((p) => p.sql).join(" OR "), args: parts.flatMap((p) => p.args) };
+  return rowsCondition(form, f.modifier === "not", a, rowTable, x, type, rowParam, cond);
+}
+
+function compositeCondition(def: SearchParamDef, f: ParamFilter, type: string, a: string, ctx: Ctx): SqlFragment {
+  const components = def.component.map((c) => searchParameterByUrl(c.definition)?.type as SearchParamType | undefined);
+  if (components.length === 0 || components.some((t) => !t || t === "composite" || t === "special")) {
+    throw invalid(`${f.code} is not supported`);
+  }
+  const alternatives: SqlFragment[] = f.values.map((v) => {
+    const pieces = splitUnescaped(v.value, "$");
+    if (pieces.length !== components.length) throw invalid(`${f.code} needs ${components.length} values separated by $`);
+    const aliases = components.map(() => nextAlias(ctx, "c"));
+    const from: string[] = [];
+    const conds: string[] = [];
+    const args: SQLInputValue[] = [];
+    const joinArgs: SQLInputValue[] = [];
+    components.forEach((t, i) => {
+      const table = TABLE[t as keyof typeof TABLE];
+      const x = aliases[i]!;
+      if (i === 0) from.push(`${table} ${x}`);
+      else {
+        from.push(`JOIN ${table} ${x} ON ${x}.rid = ${aliases[0]}.rid AND ${x}.grp = ${aliases[0]}.grp AND ${x}.param = ?`);
+        joinArgs.push(`${f.code}$${i}`);
+      }
+      const c = valueCondition(t!, x, {}, parseComponentValue(t!, pieces[i]!), ctx.now);
+      conds.push(c.sql);
+      args.push(...c.args);
+    });
+    const c0 = aliases[0]!;
+    return {
+      sql: `${a}.rid IN (SELECT ${c0}.rid FROM ${from.join(" ")} WHERE ${c0}.type = ? AND ${c0}.param = ? AND ${conds.join(" AND ")})`,
+      args: [...joinArgs, type, `${f.code}$0`, ...args],
+    };
+  });
+  return { sql: `(${alternatives.map((p) => p.sql).join(" OR ")})`, args: alternatives.flatMap((p) => p.args) };
+}

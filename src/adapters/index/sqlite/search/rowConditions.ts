@@ -1,0 +1,126 @@
+import type { SQLInputValue } from "node:sqlite";
+import { FhirLedgerError } from "../../../../errors/FhirLedgerError.ts";
+import { dateRange } from "../../../../fhir/search/dateRange.ts";
+import { canonicalConverter } from "../../../../fhir/search/canonicalQuantity.ts";
+import { approxDateMargin, numberBounds } from "../../../../fhir/search/matchSemantics.ts";
+import { normalizeString } from "../../../../fhir/search/normalizeString.ts";
+import { parseReference } from "../../../../fhir/search/parseReference.ts";
+import type { SearchParamType } from "../../../../fhir/search/searchParameters.ts";
+import { isSearchNumber } from "../../../../fhir/search/searchValueSyntax.ts";
+import type { SearchValue } from "../../../../fhir/search/SearchRequest.ts";
+import type { SqlFragment } from "./compileSearch.ts";
+
+/** Upper bound for "starts with" ranges on text columns (binary collation). */
+const MAX_CHAR = "\u{10FFFF}";
+
+function invalid(message: string): FhirLedgerError {
+  return new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message }] });
+}
+
+/** A condition on one index row (alias `x`) for one OR-value. */
+export function valueCondition(kind: SearchParamType, x: string, f: { modifier?: string; targetType?: string }, v: SearchValue, now: number): SqlFragment {
+  switch (kind) {
+    case "string": {
+      // the normalised column is indexed; equal values have equal normal forms
+      if (f.modifier === "exact") return { sql: `(${x}.value_norm = ? AND ${x}.value = ?)`, args: [normalizeString(v.value), v.value] };
+      const norm = normalizeString(v.value);
+      if (f.modifier === "contains") return { sql: `instr(${x}.value_norm, ?) > 0`, args: [norm] };
+      return { sql: `(${x}.value_norm >= ? AND ${x}.value_norm < ?)`, args: [norm, norm + MAX_CHAR] };
+    }
+    case "token": {
+      if (f.modifier === "text") {
+        const norm = normalizeString(v.value);
+        return { sql: `(${x}.text >= ? AND ${x}.text < ?)`, args: [norm, norm + MAX_CHAR] };
+      }
+      if (v.system === undefined) return { sql: `${x}.code = ?`, args: [v.value] };
+      if (v.system === "") return { sql: `(${x}.code = ? AND ${x}.system IS NULL)`, args: [v.value] };
+      if (v.value === "") return { sql: `${x}.system = ?`, args: [v.system] };
+      return { sql: `(${x}.code = ? AND ${x}.system = ?)`, args: [v.value, v.system] };
+    }
+    case "reference": {
+      if (f.targetType !== undefined) {
+        const ref = parseReference(v.value);
+        const id = ref?.targetType === f.targetType ? ref.targetId : v.value;
+        return { sql: `(${x}.target_type = ? AND ${x}.target_id = ?)`, args: [f.targetType, id] };
+      }
+      const ref = parseReference(v.value);
+      if (ref?.url != null) return { sql: `${x}.url = ?`, args: [ref.url] };
+      if (ref?.targetType != null) return { sql: `(${x}.target_type = ? AND ${x}.target_id = ?)`, args: [ref.targetType, ref.targetId] };
+      return { sql: `${x}.target_id = ?`, args: [v.value] };
+    }
+    case "uri": {
+      if (f.modifier === "below") return { sql: `(${x}.value >= ? AND ${x}.value < ?)`, args: [v.value, v.value + MAX_CHAR] };
+      if (f.modifier === "above") return { sql: `substr(?, 1, length(${x}.value)) = ${x}.value`, args: [v.value] };
+      return { sql: `${x}.value = ?`, args: [v.value] };
+    }
+    case "date":
+      return dateCondition(`${x}.lo`, `${x}.hi`, v, now, (n) => n);
+    case "number":
+    case "quantity": {
+      const c = numberCondition(`${x}.value`, v);
+      if (kind === "number" || v.system === undefined) return c;
+      const ucum = canonicalConverter(v.system, v.unit);
+      if (ucum) {
+        // UCUM: compare in base units, so 160 [lb_av] is found by a search in kg; values whose
+        // unit can't be converted still match on their own system and code.
+        const n = numberCondition(`${x}.norm_value`, v, ucum.convert);
+        return {
+          sql: `((${x}.norm_unit = ? AND ${n.sql}) OR (${x}.norm_unit IS NULL AND ${x}.system = ? AND ${x}.code = ? AND ${c.sql}))`,
+          args: [ucum.unit, ...n.args, v.system, v.unit!, ...c.args],
+        };
+      }
+      const extra: string[] = [];
+      const args = [...c.args];
+      if (v.system !== "") {
+        extra.push(`${x}.system = ?`);
+        args.push(v.system);
+      }
+      if (v.unit !== undefined && v.unit !== "") {
+        extra.push(v.system !== "" ? `${x}.code = ?` : `(${x}.code = ? OR ${x}.unit = ?)`);
+        args.push(v.unit);
+        if (v.system === "") args.push(v.unit);
+      }
+      return { sql: [c.sql, ...extra].join(" AND "), args };
+    }
+    default:
+      throw invalid("Unsupported parameter type");
+  }
+}
+
+export function dateCondition(loCol: string, hiCol: string, v: SearchValue, now: number, conv: (ms: number) => SQLInputValue): SqlFragment {
+  const range = dateRange(v.value);
+  if (!range) throw invalid("Malformed date value");
+  const plo = conv(range.lo);
+  const phi = conv(range.hi);
+  const contained = { sql: `(${loCol} >= ? AND ${hiCol} <= ?)`, args: [plo, phi] };
+  switch (v.prefix ?? "eq") {
+    case "eq": return contained;
+    case "ne": return { sql: `NOT ${contained.sql}`, args: contained.args };
+    case "gt": return { sql: `${hiCol} > ?`, args: [phi] };
+    case "lt": return { sql: `${loCol} < ?`, args: [plo] };
+    case "ge": return { sql: `(${hiCol} > ? OR ${contained.sql})`, args: [phi, ...contained.args] };
+    case "le": return { sql: `(${loCol} < ? OR ${contained.sql})`, args: [plo, ...contained.args] };
+    case "sa": return { sql: `${loCol} > ?`, args: [phi] };
+    case "eb": return { sql: `${hiCol} < ?`, args: [plo] };
+    case "ap": {
+      const w = approxDateMargin(range.lo, now);
+      return { sql: `(${loCol} <= ? AND ${hiCol} >= ?)`, args: [conv(range.hi + w), conv(range.lo - w)] };
+    }
+  }
+}
+
+function numberCondition(col: string, v: SearchValue, convert: (n: number) => number = (n) => n): SqlFragment {
+  if (!isSearchNumber(v.value)) throw invalid("Malformed number value");
+  const raw = numberBounds(v.value);
+  const b = { value: convert(raw.value), lo: convert(raw.lo), hi: convert(raw.hi), apLo: convert(raw.apLo), apHi: convert(raw.apHi) };
+  switch (v.prefix ?? "eq") {
+    case "eq": return { sql: `(${col} >= ? AND ${col} < ?)`, args: [b.lo, b.hi] };
+    case "ne": return { sql: `NOT (${col} >= ? AND ${col} < ?)`, args: [b.lo, b.hi] };
+    case "gt": case "sa": return { sql: `${col} > ?`, args: [b.value] };
+    case "lt": case "eb": return { sql: `${col} < ?`, args: [b.value] };
+    case "ge": return { sql: `${col} >= ?`, args: [b.value] };
+    case "le": return { sql: `${col} <= ?`, args: [b.value] };
+    case "ap": return { sql: `(${col} >= ? AND ${col} <= ?)`, args: [b.apLo, b.apHi] };
+  }
+}
+

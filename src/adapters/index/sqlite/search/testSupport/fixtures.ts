@@ -1,0 +1,123 @@
+/** Hand-written resources covering every search-parameter type, for the search tests. */
+export interface FixtureResource {
+  resourceType: string;
+  id: string;
+  meta?: { lastUpdated?: string; tag?: unknown[]; profile?: string[]; security?: unknown[] };
+  [key: string]: unknown;
+}
+
+const LOINC = "http://loinc.org";
+const SNOMED = "http://snomed.info/sct";
+const UCUM = "http://unitsofmeasure.org";
+
+let minute = 0;
+/** Distinct lastUpdated instants, one minute apart. */
+function meta(extra: Partial<NonNullable<FixtureResource["meta"]>> = {}): NonNullable<FixtureResource["meta"]> {
+  minute++;
+  const t = new Date(Date.UTC(2026, 10, 20, 8, 0) + minute * 60_000).toISOString();
+  return { lastUpdated: t, ...extra };
+}
+
+export const fixtures: FixtureResource[] = [
+  { resourceType: "Organization", id: "org1", meta: meta(), name: "Acme Health", active: true,
+    identifier: [{ system: "urn:oid:1.2.3", value: "ACME" }], address: [{ city: "Springfield", state: "IL", country: "US" }] },
+  { resourceType: "Organization", id: "org2", meta: meta(), name: "Ümlaut Klinik", partOf: { reference: "Organization/org1" },
+    address: [{ city: "München", country: "DE", line: ["Hauptstraße 1"] }] },
+  { resourceType: "Practitioner", id: "pr1", meta: meta(), name: [{ family: "Smith", given: ["Anna", "Maria"], prefix: ["Dr."] }],
+    identifier: [{ system: "http://hl7.org/fhir/sid/us-npi", value: "9999999991" }], gender: "female", active: true,
+    telecom: [{ system: "email", value: "anna@example.org" }] },
+  { resourceType: "Practitioner", id: "pr2", meta: meta(), name: [{ family: "O'Brien", given: ["Seán"] }], gender: "male",
+    address: [{ city: "Dublin", country: "IE" }] },
+  { resourceType: "Patient", id: "p1", meta: meta({ tag: [{ system: "http://example.org/tags", code: "vip", display: "Very important" }],
+      profile: ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"] }),
+    identifier: [{ system: "urn:mrn", value: "MRN-001", type: { text: "Medical record number" } }, { system: "urn:ssn", value: "123-45-6789" }],
+    active: true, name: [{ use: "official", family: "Chalmers", given: ["Peter", "James"] }, { use: "usual", given: ["Jim"] }],
+    telecom: [{ system: "phone", value: "(03) 5555 6473", use: "work" }, { system: "email", value: "peter@example.org" }],
+    gender: "male", birthDate: "1974-12-25", deceasedBoolean: false,
+    address: [{ use: "home", line: ["534 Erewhon St"], city: "PleasantVille", district: "Rainbow", state: "Vic", postalCode: "3999", country: "AU" }],
+    generalPractitioner: [{ reference: "Practitioner/pr1" }], managingOrganization: { reference: "Organization/org1" } },
+  { resourceType: "Patient", id: "p2", meta: meta({ security: [{ system: "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", code: "R" }] }),
+    identifier: [{ system: "urn:mrn", value: "MRN-002" }], active: false,
+    name: [{ family: "Müller", given: ["Zoë"], text: "Zoë Müller" }], gender: "female", birthDate: "1990",
+    deceasedDateTime: "2020-06-01T10:00:00Z", telecom: [{ system: "phone", value: "555-0100" }],
+    address: [{ city: "Zürich", country: "CH" }], managingOrganization: { reference: "Organization/org2" },
+    generalPractitioner: [{ reference: "Practitioner/pr2" }], link: [{ other: { reference: "Patient/p1" }, type: "seealso" }] },
+  { resourceType: "Patient", id: "p3", meta: meta(), name: [{ family: "Chalmers-Lee", given: ["Ann"] }], gender: "other",
+    birthDate: "1974-12", multipleBirthInteger: 2 },
+  { resourceType: "Patient", id: "p4", meta: meta({ tag: [{ system: "http://example.org/tags", code: "test" }] }), gender: "unknown" },
+  { resourceType: "Encounter", id: "e1", meta: meta(), status: "finished",
+    class: { system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: "AMB", display: "ambulatory" },
+    type: [{ coding: [{ system: SNOMED, code: "185349003", display: "Encounter for check up" }], text: "Check up" }],
+    subject: { reference: "Patient/p1" }, participant: [{ individual: { reference: "Practitioner/pr1" } }],
+    period: { start: "2020-03-01T09:00:00Z", end: "2020-03-01T09:30:00Z" },
+    length: { value: 30, unit: "min", system: UCUM, code: "min" }, serviceProvider: { reference: "Organization/org1" } },
+  { resourceType: "Encounter", id: "e2", meta: meta(), status: "in-progress",
+    class: { system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: "IMP", display: "inpatient encounter" },
+    subject: { reference: "Patient/p2" }, participant: [{ individual: { reference: "Practitioner/pr2" } }],
+    period: { start: "2021-01-10" }, serviceProvider: { reference: "Organization/org2" } },
+  { resourceType: "Observation", id: "o1", meta: meta(), status: "final",
+    category: [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "vital-signs" }] }],
+    code: { coding: [{ system: LOINC, code: "29463-7", display: "Body Weight" }], text: "Body weight" },
+    subject: { reference: "Patient/p1" }, encounter: { reference: "Encounter/e1" }, effectiveDateTime: "2020-03-01T09:10:00Z",
+    issued: "2020-03-01T09:12:34.567Z", performer: [{ reference: "Practitioner/pr1" }],
+    valueQuantity: { value: 72.5, unit: "kg", system: UCUM, code: "kg" } },
+  { resourceType: "Observation", id: "o2", meta: meta(), status: "final",
+    category: [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "vital-signs" }] }],
+    code: { coding: [{ system: LOINC, code: "29463-7", display: "Body Weight" }] }, subject: { reference: "Patient/p1" },
+    effectiveDateTime: "2021-07", valueQuantity: { value: 160, unit: "lb", system: UCUM, code: "[lb_av]" } },
+  { resourceType: "Observation", id: "o3", meta: meta(), status: "amended",
+    code: { coding: [{ system: LOINC, code: "85354-9", display: "Blood pressure panel" }], text: "Blood pressure" },
+    subject: { reference: "Patient/p2" }, encounter: { reference: "Encounter/e2" },
+    effectivePeriod: { start: "2021-01-10T08:00:00+01:00", end: "2021-01-12" },
+    component: [
+      { code: { coding: [{ system: LOINC, code: "8480-6", display: "Systolic blood pressure" }] }, valueQuantity: { value: 120, unit: "mmHg", system: UCUM, code: "mm[Hg]" } },
+      { code: { coding: [{ system: LOINC, code: "8462-4", display: "Diastolic blood pressure" }] }, valueQuantity: { value: 80, unit: "mmHg", system: UCUM, code: "mm[Hg]" } },
+    ] },
+  { resourceType: "Observation", id: "o4", meta: meta(), status: "preliminary",
+    code: { coding: [{ system: SNOMED, code: "365980008", display: "Tobacco use" }], text: "Smoking status" },
+    subject: { reference: "Patient/p3" }, effectiveDateTime: "2019",
+    valueCodeableConcept: { coding: [{ system: SNOMED, code: "8517006", display: "Ex-smoker" }], text: "former smoker" },
+    contained: [{ resourceType: "Practitioner", id: "cp", name: [{ family: "Contained" }] }], performer: [{ reference: "#cp" }] },
+  { resourceType: "Observation", id: "o5", meta: meta(), status: "final",
+    code: { coding: [{ system: LOINC, code: "8310-5", display: "Body temperature" }] },
+    subject: { reference: "http://other.example.org/fhir/Patient/ext1" }, effectiveDateTime: "2022-02-02T02:02:02Z",
+    valueQuantity: { value: 37.0, unit: "Cel", system: UCUM, code: "Cel" } },
+  { resourceType: "Observation", id: "o6", meta: meta(), status: "final",
+    code: { coding: [{ system: LOINC, code: "72166-2" }], text: "Tobacco smoking status note" },
+    subject: { identifier: { system: "urn:mrn", value: "MRN-002" } }, effectiveDateTime: "2022-02-02",
+    valueString: "Never smoked tobacco, not even once" },
+  { resourceType: "Observation", id: "o7", meta: meta(), status: "final",
+    code: { coding: [{ system: LOINC, code: "29463-7" }] }, subject: { reference: "Patient/p4" },
+    effectivePeriod: { start: "2023-05-01" }, valueQuantity: { value: 0.072, unit: "t", system: UCUM, code: "t" } },
+  { resourceType: "Condition", id: "c1", meta: meta(),
+    clinicalStatus: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/condition-clinical", code: "active" }] },
+    code: { coding: [{ system: SNOMED, code: "44054006", display: "Diabetes mellitus type 2" }], text: "Type 2 diabetes" },
+    subject: { reference: "Patient/p1" }, encounter: { reference: "Encounter/e1" }, onsetDateTime: "2015-06",
+    recordedDate: "2015-07-01", severity: { coding: [{ system: SNOMED, code: "24484000", display: "Severe" }] } },
+  { resourceType: "Condition", id: "c2", meta: meta(),
+    clinicalStatus: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/condition-clinical", code: "resolved" }] },
+    code: { coding: [{ system: SNOMED, code: "195662009", display: "Acute viral pharyngitis" }] },
+    subject: { reference: "Patient/p2" }, onsetPeriod: { start: "2020-01-01", end: "2020-01-15" }, abatementDateTime: "2020-01-20",
+    recorder: { reference: "Practitioner/pr2" } },
+  { resourceType: "Condition", id: "c3", meta: meta(), code: { text: "Back pain" }, subject: { reference: "Patient/p3" },
+    onsetAge: { value: 40, unit: "a", system: UCUM, code: "a" } },
+  { resourceType: "RiskAssessment", id: "ra1", meta: meta(), status: "final", subject: { reference: "Patient/p1" },
+    occurrenceDateTime: "2021-05-05", prediction: [{ probabilityDecimal: 0.25 }, { probabilityDecimal: 0.6 }] },
+  { resourceType: "RiskAssessment", id: "ra2", meta: meta(), status: "final", subject: { reference: "Patient/p2" },
+    prediction: [{ probabilityDecimal: 100 }] },
+  { resourceType: "ValueSet", id: "vs1", meta: meta(), url: "http://example.org/fhir/ValueSet/colors", version: "1.0.0",
+    name: "Colors", status: "active", date: "2024-01-01" },
+  { resourceType: "ValueSet", id: "vs2", meta: meta(), url: "http://example.org/fhir/ValueSet/colors/dark", name: "DarkColors",
+    status: "draft" },
+  { resourceType: "ValueSet", id: "vs3", meta: meta(), url: "http://example.org/other/ValueSet/shapes", name: "Shapes", status: "active" },
+  { resourceType: "Questionnaire", id: "q1", meta: meta(), url: "http://example.org/fhir/Questionnaire/phq9", status: "active", name: "PHQ9" },
+  { resourceType: "QuestionnaireResponse", id: "qr1", meta: meta(), status: "completed",
+    questionnaire: "http://example.org/fhir/Questionnaire/phq9|2.0", subject: { reference: "Patient/p1" }, authored: "2022-10-10T10:10:10Z" },
+  { resourceType: "MedicationRequest", id: "mr1", meta: meta(), status: "active", intent: "order", subject: { reference: "Patient/p1" },
+    medicationCodeableConcept: { coding: [{ system: "http://www.nlm.nih.gov/research/umls/rxnorm", code: "860975", display: "Metformin 500 MG" }] },
+    authoredOn: "2015-07-01", requester: { reference: "Practitioner/pr1" },
+    dosageInstruction: [{ timing: { event: ["2015-07-02T08:00:00Z", "2015-07-03T08:00:00Z"] } }] },
+  { resourceType: "Claim", id: "cl1", meta: meta(), status: "active", use: "claim", patient: { reference: "Patient/p1" },
+    created: "2020-03-02", provider: { reference: "Organization/org1" },
+    priority: { coding: [{ code: "normal" }] }, insurance: [], total: { value: 125.5, currency: "USD" } },
+];

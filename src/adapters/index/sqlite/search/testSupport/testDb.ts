@@ -1,0 +1,56 @@
+import { DatabaseSync } from "node:sqlite";
+import { extractSearchValues } from "../../../../../fhir/search/extractSearchValues.ts";
+import { parseSearchRequest } from "../../../../../fhir/search/parseSearchRequest.ts";
+import { compileSearch, type CompileSearchOptions } from "../compileSearch.ts";
+import { SEARCH_SCHEMA } from "../searchSchema.ts";
+import { writeSearchRows } from "../writeSearchRows.ts";
+import type { FixtureResource } from "./fixtures.ts";
+
+/** The lead's core table, exactly as specified. */
+export const RESOURCES_DDL = `
+CREATE TABLE resources (
+  rid INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  last_updated TEXT NOT NULL,
+  compartment TEXT,
+  UNIQUE(type, id)
+);`;
+
+/** An in-memory index holding `resources`, rows inserted in order (rid = position + 1). */
+export function createTestDb(resources: readonly FixtureResource[]): DatabaseSync {
+  const db = new DatabaseSync(":memory:");
+  db.exec(RESOURCES_DDL);
+  db.exec(SEARCH_SCHEMA);
+  const insert = db.prepare(
+    "INSERT INTO resources (type, id, version, last_updated, compartment) VALUES (?, ?, 1, ?, ?) RETURNING rid",
+  );
+  db.exec("BEGIN");
+  for (const r of resources) {
+    const compartment = r.resourceType === "Patient" ? `Patient/${r.id}` : null;
+    const { rid } = insert.get(r.resourceType, r.id, r.meta?.lastUpdated ?? "2026-01-01T00:00:00.000Z", compartment) as { rid: number };
+    writeSearchRows(db, rid, r.resourceType, extractSearchValues(r));
+  }
+  db.exec("COMMIT");
+  return db;
+}
+
+/** Runs a query string against the db: `Type/id` of the page, and the count. */
+export function runSearch(
+  db: DatabaseSync,
+  type: string,
+  query: string,
+  options: CompileSearchOptions = {},
+): { ids: string[]; total: number } {
+  const request = parseSearchRequest(type, new URLSearchParams(query));
+  const compiled = compileSearch(request, { defaultCount: 1000, ...options });
+  const rids = (db.prepare(compiled.sql).all(...compiled.args) as { rid: number }[]).map((row) => row.rid);
+  const ids = rids.slice(0, compiled.limit).map((rid) => {
+    const row = db.prepare("SELECT type, id FROM resources WHERE rid = ?").get(rid) as { type: string; id: string };
+    return `${row.type}/${row.id}`;
+  });
+  const { total } = db.prepare(compiled.countSql).get(...compiled.countArgs) as { total: number };
+  return { ids, total };
+}

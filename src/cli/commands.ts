@@ -1,0 +1,26 @@
+/**
+ * The commands of `fhirledger <command>`: one entry each. `run` gets the arguments after the
+ * command name and resolves to the exit code. Implementations are imported on first use so
+ * that `verify` never loads the server's storage stack and `--help` loads nothing.
+ *
+ * Exit codes: 0 success, 1 the command ran and the answer is no (or it failed),
+ * 2 usage error (throw FhirLedgerError "bad-request" and the dispatcher prints usage hints).
+ */
+export type Command = {
+  name: string;
+  /** One line for `fhirledger --help`. */
+  summary: string;
+  run(argv: string[]): Promise<number>;
+};
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export const commands: readonly Command[] = [
+  {
+    name: "verify",
+    summary: "check a resource and its $verify proof against the chain, without the server",
+    run: async (argv) => (await import("./verify.ts")).verify(argv),
+  },
+];

@@ -1,0 +1,90 @@
+import type { SearchParamType } from "./searchParameters.ts";
+
+/** Comparison prefixes for number, date and quantity. @see https://hl7.org/fhir/R4/search.html#prefix */
+export type Prefix = "eq" | "ne" | "gt" | "lt" | "ge" | "le" | "sa" | "eb" | "ap";
+export const PREFIXES: readonly Prefix[] = ["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"];
+
+/**
+ * One OR-alternative of a parameter, unescaped.
+ * token: `system|value` (system undefined when no `|` was given, "" for `|code`);
+ * quantity: `value|system|unit`; number/date: prefix + value.
+ */
+export interface SearchValue {
+  prefix?: Prefix;
+  value: string;
+  system?: string;
+  /** quantity unit code */
+  unit?: string;
+}
+
+/** A condition on one parameter of the current resource type. */
+export interface ParamFilter {
+  kind: "param";
+  code: string;
+  paramType: SearchParamType;
+  /** exact, contains, missing, not, text, identifier, above, below */
+  modifier?: string;
+  /** reference `:[type]` modifier */
+  targetType?: string;
+  /** OR-ed alternatives */
+  values: SearchValue[];
+}
+
+/** `subject:Patient.name=x`: the reference parameter `code` points to a resource matching `next`. */
+export interface ChainFilter {
+  kind: "chain";
+  code: string;
+  /** the type written in the request, if any */
+  explicitType?: string;
+  /** the target types `next` is evaluated on */
+  targetTypes: string[];
+  next: SearchFilter;
+}
+
+/** `_has:Observation:patient:code=x`: some `type` resource whose `refParam` points here matches `next`. */
+export interface HasFilter {
+  kind: "has";
+  type: string;
+  refParam: string;
+  next: SearchFilter;
+}
+
+export type SearchFilter = ParamFilter | ChainFilter | HasFilter;
+
+export interface IncludeSpec {
+  sourceType: string;
+  /** reference parameter code, or "*" */
+  param: string;
+  targetType?: string;
+  iterate: boolean;
+}
+
+export interface SortKey {
+  code: string;
+  descending: boolean;
+}
+
+/** A parameter we did not apply, and why. */
+export interface UnknownParam {
+  name: string;
+  value: string;
+  reason: string;
+}
+
+/** A parsed FHIR search. Filters are AND-ed; each filter's values are OR-ed. */
+export interface SearchRequest {
+  type: string;
+  filters: SearchFilter[];
+  include: IncludeSpec[];
+  revinclude: IncludeSpec[];
+  sort: SortKey[];
+  count?: number;
+  offset?: number;
+  /** opaque keyset cursor for the next page (see compileSearch) */
+  cursor?: string;
+  total?: "none" | "estimate" | "accurate";
+  summary?: "true" | "false" | "text" | "data" | "count";
+  elements?: string[];
+  /** parameters ignored: unknown, unsupported, or unsupported modifier */
+  unknown: UnknownParam[];
+}
