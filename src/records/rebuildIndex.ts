@@ -8,7 +8,7 @@ import { inclusionProofs } from "../merkle/inclusionProofs.ts";
 import { merkleRoot } from "../merkle/merkleRoot.ts";
 import type { BlobStore } from "../ports/BlobStore.ts";
 import type { Index, RestoreBatch } from "../ports/Index.ts";
-import type { KeyStore } from "../ports/KeyStore.ts";
+import type { DataKey, KeyStore } from "../ports/KeyStore.ts";
 import type { Ledger } from "../ports/Ledger.ts";
 import { recordLeafHash } from "./leaf.ts";
 import type { RecordEntry } from "./manifest.ts";
@@ -38,6 +38,18 @@ const REF = /^([A-Z][A-Za-z]{0,63})\/([A-Za-z0-9\-.]{1,64})\/_history\/([1-9][0-
  */
 export async function rebuildIndex(deps: { ledger: Ledger; blobs: BlobStore; keys: KeyStore; index: Index; log?: (message: string) => void }): Promise<RebuildReport> {
   const started = performance.now();
+  // Keys don't change during a rebuild: look each one up once.
+  const keyCache = new Map<string, Promise<DataKey>>();
+  const keys: Pick<KeyStore, "dataKey"> = {
+    dataKey: (keyId) => {
+      let key = keyCache.get(keyId);
+      if (!key) {
+        key = deps.keys.dataKey(keyId);
+        keyCache.set(keyId, key);
+      }
+      return key;
+    },
+  };
   const anchors = await deps.ledger.listAnchors();
   const report: RebuildReport = { batches: 0, leaves: 0, versions: 0, unavailable: 0, chainBreaks: 0, seconds: 0 };
   const seenRoots = new Set<string>();
@@ -57,9 +69,23 @@ export async function rebuildIndex(deps: { ledger: Ledger; blobs: BlobStore; key
     if (leafHashes.length !== anchor.size || toHex(merkleRoot(leafHashes)) !== rootHex) {
       throw new FhirLedgerError("integrity", `manifest of batch ${rootHex.slice(0, 16)}… does not match its anchored root`);
     }
+    // Fetch and decrypt the batch's records concurrently (I/O bound), then restore in order.
+    const entries = manifest.leaves;
+    const restored = new Array<Record<string, unknown> | null | undefined>(entries.length);
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(32, entries.length) }, async () => {
+      while (next < entries.length) {
+        const i = next++;
+        const entry = entries[i]!;
+        if ("erased" in entry || entry.cid === DELETED_MARKER_CID) continue;
+        const [, type, id, vid] = REF.exec(entry.ref) ?? [];
+        if (!type || !id || !vid) throw new FhirLedgerError("integrity", "manifest entry has a malformed reference");
+        restored[i] = await restoreRecord(entry, type, id, vid, { blobs: deps.blobs, keys });
+      }
+    }));
     const leaves: RestoreBatch["leaves"] = [];
-    for (let i = 0; i < manifest.leaves.length; i++) {
-      const entry = manifest.leaves[i]!;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
       if ("erased" in entry) {
         leaves.push({ leafHash: leafHashes[i]!, version: null });
         continue;
@@ -77,7 +103,7 @@ export async function rebuildIndex(deps: { ledger: Ledger; blobs: BlobStore; key
         report.versions += 1;
         continue;
       }
-      const resource = await restoreRecord(entry, type, id, vid, deps);
+      const resource = restored[i];
       if (!resource || unavailableRefs.has(`${type}/${id}`)) {
         // Erased (keys destroyed, blob gone): the leaf stays, the record does not come back.
         unavailableRefs.add(`${type}/${id}`);
@@ -111,7 +137,7 @@ function leafHashOf(entry: RecordEntry): Uint8Array {
 }
 
 /** Decrypts and checks one record; null when its key was destroyed or its blob is gone. */
-async function restoreRecord(entry: RecordEntry, type: string, id: string, versionId: string, deps: { blobs: BlobStore; keys: KeyStore }): Promise<Record<string, unknown> | null> {
+async function restoreRecord(entry: RecordEntry, type: string, id: string, versionId: string, deps: { blobs: BlobStore; keys: Pick<KeyStore, "dataKey"> }): Promise<Record<string, unknown> | null> {
   let envelope: Uint8Array;
   try {
     envelope = await deps.blobs.get(entry.cid);

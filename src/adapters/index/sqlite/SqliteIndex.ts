@@ -137,10 +137,11 @@ export class SqliteIndex implements Index {
       ).run(batch.root, batch.prevRoot, batch.size, batch.firstSeq, batch.lastSeq, batch.manifestCid, batch.manifestDigest);
       const batchId = Number(res.lastInsertRowid);
       // Leaves of a batch are a contiguous run of the pending queue, in order.
-      const seqs = this.#stmt("SELECT seq FROM leaves WHERE batch_id IS NULL AND seq BETWEEN ? AND ? ORDER BY seq").all(batch.firstSeq, batch.lastSeq) as Row[];
-      if (seqs.length !== batch.size) throw new FhirLedgerError("conflict", "batch leaves changed while it was being built");
-      const assign = this.#stmt("UPDATE leaves SET batch_id = ?, leaf_index = ? WHERE seq = ?");
-      seqs.forEach((r, i) => assign.run(batchId, i, Number(r.seq)));
+      const assigned = this.#stmt(
+        `WITH picked AS (SELECT seq, ROW_NUMBER() OVER (ORDER BY seq) - 1 AS idx FROM leaves WHERE batch_id IS NULL AND seq BETWEEN ? AND ?)
+         UPDATE leaves SET batch_id = ?, leaf_index = picked.idx FROM picked WHERE leaves.seq = picked.seq`,
+      ).run(batch.firstSeq, batch.lastSeq, batchId);
+      if (Number(assigned.changes) !== batch.size) throw new FhirLedgerError("conflict", "batch leaves changed while it was being built");
       return this.#batch(batchId)!;
     });
   }
