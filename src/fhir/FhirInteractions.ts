@@ -7,6 +7,8 @@ import type { FhirResource, RecordRepository, StoredVersion } from "../records/R
 import { verifyRecord } from "../records/verifyRecord.ts";
 import type { RecordProof } from "../records/verifyRecord.ts";
 import { isResourceType } from "./definitions/resourceTypes.ts";
+import { parseSearchRequest } from "./search/parseSearchRequest.ts";
+import { buildSearchset } from "./searchBundle.ts";
 import { newResourceId } from "./resource/meta.ts";
 import type { FhirValidator } from "./validation/createValidator.ts";
 
@@ -106,6 +108,31 @@ export class FhirInteractions {
       })),
     };
     return { status: 200, resource: bundle };
+  }
+
+  /**
+   * Type-level search (GET and POST _search). Unknown or unsupported parameters are ignored and
+   * reported in the Bundle's OperationOutcome entry, or refused (400) with `strict` handling.
+   * @see https://hl7.org/fhir/R4/search.html
+   */
+  async search(actor: Actor, type: string, query: URLSearchParams, options: { baseUrl: string; strict: boolean }): Promise<FhirResult> {
+    assertType(type);
+    const request = parseSearchRequest(type, query);
+    if (options.strict && request.unknown.length > 0) {
+      throw new FhirLedgerError("invalid", "unsupported search parameters (Prefer: handling=strict)", {
+        issues: request.unknown.map((u) => ({ type: "not-supported", diagnostics: `${u.name}: ${u.reason}`, expression: [u.name] })),
+      });
+    }
+    const warnings = request.unknown.map((u) => `parameter ignored: ${u.name} (${u.reason})`);
+    if (request.summary === "true") warnings.push("_summary=true is not supported: resources are returned in full");
+    const page = this.#o.index.search(request, { countTotal: request.total !== "none" });
+    const load = (versions: typeof page.matches) =>
+      Promise.all(versions.map(async (v) => (await this.#auditIntegrity(actor, "search-type", `${v.type}/${v.id}`, () => this.#o.records.load(v))).resource!));
+    const [matches, included] = await Promise.all([load(page.matches), load(page.included)]);
+    return {
+      status: 200,
+      resource: buildSearchset({ baseUrl: options.baseUrl, request, matches: matches as never, included: included as never, total: page.total, nextCursor: page.nextCursor, warnings }),
+    };
   }
 
   /** `$verify`: checks the version against blob, leaf, Merkle path and chain, and returns the proof. */

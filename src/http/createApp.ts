@@ -50,7 +50,8 @@ export function createApp(options: AppOptions): Hono<Env> {
     if (!acceptsJson(accept)) throw new FhirLedgerError("not-acceptable", `this server returns FHIR JSON only (asked for ${accept.slice(0, 80)})`);
     if (["POST", "PUT", "PATCH"].includes(c.req.method)) {
       const contentType = c.req.header("content-type") ?? "";
-      if (!/^application\/(fhir\+)?json\s*(;|$)/i.test(contentType)) {
+      const formSearch = c.req.method === "POST" && new URL(c.req.url).pathname.endsWith("/_search") && /^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType);
+      if (!formSearch && !/^application\/(fhir\+)?json\s*(;|$)/i.test(contentType)) {
         throw new FhirLedgerError("unsupported-media-type", "send the resource as application/fhir+json");
       }
     }
@@ -70,6 +71,16 @@ export function createApp(options: AppOptions): Hono<Env> {
     await next();
   });
 
+  const strict = (c: Context<Env>) => /handling\s*=\s*strict/i.test(c.req.header("prefer") ?? "");
+  app.get("/:type", async (c) =>
+    send(c, await fhir.search(c.get("actor"), c.req.param("type"), new URL(c.req.url).searchParams, { baseUrl: options.baseUrl(), strict: strict(c) })));
+  app.post("/:type/_search", async (c) => {
+    // Parameters may come in the body (form-encoded) and in the URL; both count.
+    const query = new URL(c.req.url).searchParams;
+    const body = new URLSearchParams(await c.req.text());
+    for (const [k, v] of body) query.append(k, v);
+    return send(c, await fhir.search(c.get("actor"), c.req.param("type"), query, { baseUrl: options.baseUrl(), strict: strict(c) }));
+  });
   app.post("/:type", async (c) => send(c, await fhir.create(c.req.param("type"), await readJson(c, options.maxBodyBytes))));
   app.get("/:type/:id", async (c) => {
     const id = c.req.param("id");

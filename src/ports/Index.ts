@@ -1,3 +1,5 @@
+import type { SearchRequest } from "../fhir/search/SearchRequest.ts";
+
 /** One stored version of a resource, as the index knows it (no clinical content). */
 export interface VersionRow {
   type: string;
@@ -96,6 +98,8 @@ export interface Index {
   eraseCompartment(compartment: string): { resources: { type: string; id: string }[]; versions: number; cids: string[] };
   /** pendingLeaves counts every leaf not yet in an anchored batch. */
   stats(): { pendingLeaves: number; oldestPendingAt: string | null; batches: number; versions: number };
+  /** Runs a parsed search; returns the current versions of a page of matches and of what it includes. */
+  search(request: SearchRequest, options?: { maxIncludeDepth?: number; countTotal?: boolean }): SearchPage;
   /** Rebuild: writes one anchored batch, its leaves and their versions, in one transaction. */
   restoreBatch(input: RestoreBatch): void;
   close(): void;
@@ -106,4 +110,14 @@ export interface RestoreBatch {
   batch: Omit<BatchRow, "batchId" | "state" | "firstSeq" | "lastSeq" | "anchoredAt"> & { chainId: string; contract: string; txHash: string; blockNumber: number };
   leaves: { leafHash: Uint8Array; version: (Omit<VersionRow, "leafSeq"> & { resource?: Record<string, unknown> }) | null }[];
   paths: Uint8Array[][];
+}
+
+/** One page of search results, as version rows (the records layer decrypts them). */
+export interface SearchPage {
+  matches: VersionRow[];
+  included: VersionRow[];
+  /** Number of matches over all pages, when asked for. */
+  total: number | null;
+  /** Cursor continuing after this page; null on the last page. */
+  nextCursor: string | null;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { buildCapabilityStatement } from "../fhir/capability/capabilityStatement.ts";
 import { resourceTypes } from "../fhir/definitions/resourceTypes.ts";
+import { paramsFor } from "../fhir/search/searchParameters.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { name: string; version: string };
 
@@ -10,7 +11,8 @@ export function buildServerCapabilityStatement(baseUrl: string): Record<string, 
     baseUrl,
     software: { name: pkg.name, version: pkg.version },
     resourceTypes: [...resourceTypes()].sort(),
-    interactions: ["create", "read", "vread", "update", "delete", "history-instance"],
+    interactions: ["create", "read", "vread", "update", "delete", "history-instance", "search-type"],
+    searchParams: (type) => [...paramsFor(type).values()].map((p) => ({ name: p.code, type: p.type as never, ...(p.url ? { definition: p.url } : {}) })),
     updateCreate: true,
     operations: [
       { name: "verify", definition: `${baseUrl}/OperationDefinition/verify` },

@@ -8,6 +8,7 @@ import { HeliaBlobStore } from "../adapters/blob/HeliaBlobStore.ts";
 import { KuboBlobStore } from "../adapters/blob/KuboBlobStore.ts";
 import { SqliteIndex } from "../adapters/index/sqlite/SqliteIndex.ts";
 import type { SearchIndexer } from "../adapters/index/sqlite/SqliteIndex.ts";
+import { sqliteSearchIndexer } from "../adapters/index/sqlite/search/sqliteSearchIndexer.ts";
 import { FileKeyStore } from "../adapters/keys/FileKeyStore.ts";
 import { ANVIL_DEV_PRIVATE_KEY, EmbeddedChain } from "../adapters/ledger/EmbeddedChain.ts";
 import { EvmLedger, deployRecordAnchor, hasCode } from "../adapters/ledger/EvmLedger.ts";
@@ -98,7 +99,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     }
     closers.push(() => ledger.close());
 
-    const index = new SqliteIndex({ path: config.index.sqlitePath, ...(overrides.search ? { search: overrides.search } : {}) });
+    const index = new SqliteIndex({ path: config.index.sqlitePath, search: overrides.search ?? sqliteSearchIndexer });
     closers.push(() => index.close());
 
     const validator = createValidator();

@@ -3,7 +3,10 @@ import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { StatementSync } from "node:sqlite";
 import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
-import type { BatchRow, BatchState, CurrentRow, Index, LeafProof, PendingLeaf, RestoreBatch, VersionRow, VersionWrite } from "../../../ports/Index.ts";
+import type { BatchRow, BatchState, CurrentRow, Index, LeafProof, PendingLeaf, RestoreBatch, SearchPage, VersionRow, VersionWrite } from "../../../ports/Index.ts";
+import type { SearchRequest } from "../../../fhir/search/SearchRequest.ts";
+import { compileInclude } from "./search/compileInclude.ts";
+import { compileSearch } from "./search/compileSearch.ts";
 import { coreSchemaSql } from "./schema.ts";
 
 /** Search-parameter rows kept beside the core tables (optional so the core works alone). */
@@ -202,6 +205,47 @@ export class SqliteIndex implements Index {
     const b = this.#stmt("SELECT COUNT(*) AS n FROM batches").get() as Row;
     const v = this.#stmt("SELECT COUNT(*) AS n FROM versions").get() as Row;
     return { pendingLeaves: Number(p.n), oldestPendingAt: (p.oldest as string | null) ?? null, batches: Number(b.n), versions: Number(v.n) };
+  }
+
+  search(request: SearchRequest, options: { maxIncludeDepth?: number; countTotal?: boolean } = {}): SearchPage {
+    if (!this.#search) throw new FhirLedgerError("internal", "this index was opened without search tables");
+    const compiled = compileSearch(request);
+    const rows = this.db.prepare(compiled.sql).all(...compiled.args) as Row[];
+    const page = rows.slice(0, compiled.limit);
+    const nextCursor = rows.length > compiled.limit && page.length > 0 ? compiled.nextCursor(page.at(-1)!) : null;
+    const total = options.countTotal
+      ? Number((this.db.prepare(compiled.countSql).get(...compiled.countArgs) as Row).total)
+      : null;
+    const pageRids = page.map((r) => Number(r.rid));
+    const seen = new Set(pageRids);
+    const includedRids: number[] = [];
+    const maxDepth = options.maxIncludeDepth ?? 3;
+    for (const kind of ["include", "revinclude"] as const) {
+      for (const spec of request[kind]) {
+        let sources = pageRids;
+        for (let depth = 0; sources.length > 0 && depth < (spec.iterate ? maxDepth : 1); depth++) {
+          const fragment = compileInclude(kind, spec, sources);
+          const found = (this.db.prepare(fragment.sql).all(...fragment.args) as Row[]).map((r) => Number(r.rid)).filter((rid) => !seen.has(rid));
+          for (const rid of found) {
+            seen.add(rid);
+            includedRids.push(rid);
+          }
+          sources = found;
+        }
+      }
+    }
+    return { matches: this.#currentVersions(pageRids), included: this.#currentVersions(includedRids), total, nextCursor };
+  }
+
+  /** Current version rows of rids, in the order given, skipping deleted ones. */
+  #currentVersions(rids: number[]): VersionRow[] {
+    if (rids.length === 0) return [];
+    const rows = this.#stmt(
+      `SELECT r.rid, r.type, r.id, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq
+       FROM json_each(?) j JOIN resources r ON r.rid = j.value JOIN versions v ON v.rid = r.rid AND v.version = r.version
+       WHERE r.deleted = 0 ORDER BY j.key`,
+    ).all(JSON.stringify(rids)) as Row[];
+    return rows.map(toVersion);
   }
 
   restoreBatch({ batch, leaves, paths }: RestoreBatch): void {

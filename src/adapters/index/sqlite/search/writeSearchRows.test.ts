@@ -36,3 +36,16 @@ describe("writeSearchRows", () => {
     expect(runSearch(db, "Patient", "_has:Observation:subject:code=29463-7").ids).toEqual(["Patient/p4"]);
   });
 });
+
+describe("sqliteSearchIndexer", () => {
+  it("plugs extraction and row writing into SqliteIndex's transaction", async () => {
+    const { sqliteSearchIndexer } = await import("./sqliteSearchIndexer.ts");
+    const db = createTestDb([]);
+    db.exec(sqliteSearchIndexer.ddl); // idempotent
+    const { rid } = db.prepare("INSERT INTO resources (type, id, version, last_updated) VALUES ('Patient', 'x', 1, '2026-01-01T00:00:00.000Z') RETURNING rid").get() as { rid: number };
+    sqliteSearchIndexer.write(db, rid, "Patient", { resourceType: "Patient", id: "x", name: [{ family: "Indexer" }] });
+    expect(runSearch(db, "Patient", "name=index").ids).toEqual(["Patient/x"]);
+    sqliteSearchIndexer.remove(db, rid);
+    expect(runSearch(db, "Patient", "name=index").ids).toEqual([]);
+  });
+});

@@ -1,0 +1,18 @@
+import type { SearchIndexer } from "../SqliteIndex.ts";
+import { extractSearchValues } from "../../../../fhir/search/extractSearchValues.ts";
+import { SEARCH_SCHEMA } from "./searchSchema.ts";
+import { deleteSearchRows, writeSearchRows } from "./writeSearchRows.ts";
+
+/**
+ * The search indexer SqliteIndex runs inside its write transaction: the sp_* tables,
+ * rows extracted with the official R4 SearchParameters, replaced on every version.
+ */
+export const sqliteSearchIndexer: SearchIndexer = {
+  ddl: SEARCH_SCHEMA,
+  write(db, rid, type, resource) {
+    writeSearchRows(db, rid, type, extractSearchValues({ ...resource, resourceType: type }));
+  },
+  remove(db, rid) {
+    deleteSearchRows(db, rid);
+  },
+};

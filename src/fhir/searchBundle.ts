@@ -1,0 +1,75 @@
+import type { SearchRequest } from "./search/SearchRequest.ts";
+import { formatSearchRequest } from "./search/formatSearchRequest.ts";
+
+type Resource = Record<string, unknown> & { resourceType: string; id?: string; meta?: Record<string, unknown> };
+
+const SUBSETTED = { system: "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", code: "SUBSETTED", display: "Resource encoded in summary mode" };
+/** Elements kept by `_elements` whatever was asked (R4 search.html#elements). */
+const ALWAYS = new Set(["resourceType", "id", "meta"]);
+
+/**
+ * Shapes a resource for `_elements` / `_summary=text|data`; marks it SUBSETTED when anything
+ * was left out. `_summary=true` needs the isSummary flags of every element definition, which
+ * this server does not load: it is answered in full and reported (see searchset outcome).
+ * @see https://hl7.org/fhir/R4/search.html#summary
+ */
+export function shapeResource(resource: Resource, request: Pick<SearchRequest, "elements" | "summary">): Resource {
+  let keep: ((key: string) => boolean) | null = null;
+  if (request.elements && request.elements.length > 0) {
+    const wanted = new Set(request.elements);
+    keep = (key) => ALWAYS.has(key) || wanted.has(key);
+  } else if (request.summary === "data") {
+    keep = (key) => key !== "text";
+  } else if (request.summary === "text") {
+    keep = (key) => ALWAYS.has(key) || key === "text" || key === "status";
+  }
+  if (!keep) return resource;
+  const shaped: Resource = { resourceType: resource.resourceType };
+  for (const [key, value] of Object.entries(resource)) if (keep(key)) shaped[key] = value;
+  const meta = { ...(resource.meta ?? {}) } as { tag?: unknown[] };
+  meta.tag = [...(Array.isArray(meta.tag) ? meta.tag : []), SUBSETTED];
+  shaped.meta = meta;
+  return shaped;
+}
+
+export interface SearchsetInput {
+  baseUrl: string;
+  request: SearchRequest;
+  matches: Resource[];
+  included: Resource[];
+  total: number | null;
+  nextCursor: string | null;
+  /** Issues about the search itself (ignored parameters, unsupported _summary). */
+  warnings: string[];
+}
+
+/** A searchset Bundle with self/next links that replay the same search. @see https://hl7.org/fhir/R4/bundle.html */
+export function buildSearchset(input: SearchsetInput): Record<string, unknown> {
+  const { baseUrl, request } = input;
+  const self = `${baseUrl}/${request.type}?${formatSearchRequest({ ...request, unknown: [] })}`.replace(/\?$/, "");
+  const link: { relation: string; url: string }[] = [{ relation: "self", url: self }];
+  if (input.nextCursor) {
+    link.push({ relation: "next", url: `${baseUrl}/${request.type}?${formatSearchRequest({ ...request, unknown: [], cursor: input.nextCursor, offset: undefined })}` });
+  }
+  const entry: Record<string, unknown>[] = [];
+  if (request.summary !== "count") {
+    for (const r of input.matches) entry.push({ fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`, resource: shapeResource(r, request), search: { mode: "match" } });
+    for (const r of input.included) entry.push({ fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`, resource: r, search: { mode: "include" } });
+  }
+  if (input.warnings.length > 0) {
+    entry.push({
+      resource: {
+        resourceType: "OperationOutcome",
+        issue: input.warnings.map((w) => ({ severity: "warning", code: "not-supported", diagnostics: w })),
+      },
+      search: { mode: "outcome" },
+    });
+  }
+  return {
+    resourceType: "Bundle",
+    type: "searchset",
+    ...(input.total !== null ? { total: input.total } : {}),
+    link,
+    ...(entry.length > 0 ? { entry } : {}),
+  };
+}
