@@ -79,6 +79,8 @@ export interface Index {
   /** Versions newest first. */
   history(type: string, id: string): VersionRow[];
   commit(write: VersionWrite): VersionRow;
+  /** Several versions in one transaction: all are committed or none (FHIR transactions). */
+  commitMany(writes: VersionWrite[]): VersionRow[];
   /** Leaves not yet in a batch, oldest first. */
   pendingLeaves(limit: number): PendingLeaf[];
   /** Records a batch as "sending" and assigns its leaves, before the transaction is sent. */

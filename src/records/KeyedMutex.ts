@@ -16,4 +16,11 @@ export class KeyedMutex {
       if (this.#tails.get(key) === tail) this.#tails.delete(key);
     }
   }
+
+  /** Holds every key's lock for the duration of fn (taken in sorted order: no deadlock). */
+  async runAll<T>(keys: readonly string[], fn: () => Promise<T>): Promise<T> {
+    const unique = [...new Set(keys)].sort();
+    const take = (i: number): Promise<T> => (i === unique.length ? fn() : this.run(unique[i]!, () => take(i + 1)));
+    return take(0);
+  }
 }

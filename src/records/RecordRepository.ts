@@ -21,6 +21,18 @@ export interface StoredVersion {
 export const DELETED_MARKER_CID = "deleted";
 const SHARED_COMPARTMENT = "_shared";
 
+export interface WriteOptions {
+  /** The version the client saw (If-Match); a different current version is a 412. */
+  ifMatch?: number;
+  mustNotExist?: boolean;
+  /** Overrides the patient compartment (audit records use null). */
+  compartment?: string | null;
+}
+
+export type WriteOperation =
+  | ({ kind: "write"; type: string; id: string; resource: FhirResource } & WriteOptions)
+  | { kind: "delete"; type: string; id: string };
+
 export interface RecordRepositoryOptions {
   index: Index;
   blobs: BlobStore;
@@ -60,31 +72,76 @@ export class RecordRepository {
     type: string,
     id: string,
     resource: FhirResource,
-    options: { ifMatch?: number; mustNotExist?: boolean; /** Overrides the patient compartment (audit records use null). */ compartment?: string | null } = {},
+    options: WriteOptions = {},
   ): Promise<StoredVersion & { created: boolean }> {
-    return this.#locks.run(`${type}/${id}`, async () => {
-      const current = this.#index.current(type, id);
-      if (options.mustNotExist && current) throw new FhirLedgerError("conflict", `${type}/${id} already exists`);
-      const previous = current?.versionId ?? 0;
-      if (options.ifMatch !== undefined && options.ifMatch !== previous) {
-        throw new FhirLedgerError("precondition-failed", `If-Match version ${options.ifMatch} does not match current version ${previous}`);
-      }
-      const versionId = previous + 1;
+    const [result] = await this.writeAll([{ kind: "write", type, id, resource, ...options }]);
+    return result as StoredVersion & { created: boolean };
+  }
+
+  /**
+   * Writes several versions atomically (a FHIR transaction): every record is encrypted and
+   * stored first, then all versions and leaves are committed in one index transaction, so
+   * either all become visible or none. Later operations on the same resource see the earlier
+   * ones. Deletes of absent resources are no-ops (null).
+   * @see https://hl7.org/fhir/R4/http.html#transaction
+   */
+  async writeAll(ops: WriteOperation[]): Promise<((StoredVersion & { created: boolean }) | null)[]> {
+    return this.#locks.runAll(ops.map((op) => `${op.type}/${op.id}`), async () => {
       const lastUpdated = this.#now().toISOString();
-      const meta = { ...(resource.meta ?? {}), versionId: String(versionId), lastUpdated };
-      const stored: FhirResource = { ...resource, resourceType: type, id, meta };
-      const plaintext = new TextEncoder().encode(canonicalJson(stored));
-      const contentHash = toHex(sha256(plaintext));
-      const compartment = options.compartment !== undefined ? options.compartment : this.#compartmentOf(stored);
-      const key = await this.#keys.currentDataKey(compartment ?? SHARED_COMPARTMENT);
-      const envelope = sealEnvelope({ plaintext, key, aad: { type, id, versionId: String(versionId) } });
-      const cid = await this.#blobs.put(envelope);
-      const leafHash = recordLeafHash({ type, id, versionId: String(versionId), cid, contentHash });
-      const row = this.#index.commit({
-        type, id, versionId, lastUpdated, deleted: false, cid, contentHash, keyId: key.keyId, compartment,
-        leafHash, expectedPreviousVersion: previous, resource: stored,
-      });
-      return { row, resource: stored, created: current === null || current.deleted };
+      const state = new Map<string, { versionId: number; deleted: boolean; compartment: string | null } | null>();
+      const currentOf = (type: string, id: string) => {
+        const key = `${type}/${id}`;
+        if (!state.has(key)) {
+          const c = this.#index.current(type, id);
+          state.set(key, c ? { versionId: c.versionId, deleted: c.deleted, compartment: c.compartment } : null);
+        }
+        return state.get(key)!;
+      };
+      const prepared: ({ write: Parameters<Index["commit"]>[0]; stored: FhirResource | null; created: boolean } | null)[] = [];
+      for (const op of ops) {
+        const current = currentOf(op.type, op.id);
+        const previous = current?.versionId ?? 0;
+        const versionId = previous + 1;
+        if (op.kind === "delete") {
+          if (!current || current.deleted) {
+            prepared.push(null);
+            continue;
+          }
+          const contentHash = toHex(sha256(new Uint8Array(0)));
+          const leafHash = recordLeafHash({ type: op.type, id: op.id, versionId: String(versionId), cid: DELETED_MARKER_CID, contentHash });
+          prepared.push({
+            write: { type: op.type, id: op.id, versionId, lastUpdated, deleted: true, cid: null, contentHash, keyId: null, compartment: current.compartment, leafHash, expectedPreviousVersion: previous },
+            stored: null,
+            created: false,
+          });
+          state.set(`${op.type}/${op.id}`, { versionId, deleted: true, compartment: current.compartment });
+          continue;
+        }
+        if (op.mustNotExist && current && !current.deleted) throw new FhirLedgerError("conflict", `${op.type}/${op.id} already exists`);
+        if (op.ifMatch !== undefined && op.ifMatch !== previous) {
+          throw new FhirLedgerError("precondition-failed", `If-Match version ${op.ifMatch} does not match current version ${previous}`);
+        }
+        const meta = { ...(op.resource.meta ?? {}), versionId: String(versionId), lastUpdated };
+        const stored: FhirResource = { ...op.resource, resourceType: op.type, id: op.id, meta };
+        const compartment = op.compartment !== undefined ? op.compartment : this.#compartmentOf(stored);
+        prepared.push({ write: { type: op.type, id: op.id, versionId, lastUpdated, deleted: false, cid: "", contentHash: "", keyId: null, compartment, leafHash: new Uint8Array(), expectedPreviousVersion: previous, resource: stored }, stored, created: current === null || current.deleted });
+        state.set(`${op.type}/${op.id}`, { versionId, deleted: false, compartment });
+      }
+      // Encrypt and store every record (concurrently), then commit all rows at once.
+      await Promise.all(prepared.map(async (p) => {
+        if (!p || !p.stored) return;
+        const { write } = p;
+        const plaintext = new TextEncoder().encode(canonicalJson(p.stored));
+        const contentHash = toHex(sha256(plaintext));
+        const key = await this.#keys.currentDataKey(write.compartment ?? SHARED_COMPARTMENT);
+        const envelope = sealEnvelope({ plaintext, key, aad: { type: write.type, id: write.id, versionId: String(write.versionId) } });
+        const cid = await this.#blobs.put(envelope);
+        Object.assign(write, { cid, contentHash, keyId: key.keyId, leafHash: recordLeafHash({ type: write.type, id: write.id, versionId: String(write.versionId), cid, contentHash }) });
+      }));
+      const live = prepared.filter((p): p is NonNullable<typeof p> => p !== null);
+      const rows = this.#index.commitMany(live.map((p) => p.write));
+      let i = 0;
+      return prepared.map((p) => (p === null ? null : { row: rows[i++]!, resource: p.stored, created: p.created }));
     });
   }
 
@@ -93,17 +150,8 @@ export class RecordRepository {
    * @see https://hl7.org/fhir/R4/http.html#delete
    */
   async delete(type: string, id: string): Promise<VersionRow | null> {
-    return this.#locks.run(`${type}/${id}`, async () => {
-      const current = this.#index.current(type, id);
-      if (!current || current.deleted) return null;
-      const versionId = current.versionId + 1;
-      const contentHash = toHex(sha256(new Uint8Array(0)));
-      const leafHash = recordLeafHash({ type, id, versionId: String(versionId), cid: DELETED_MARKER_CID, contentHash });
-      return this.#index.commit({
-        type, id, versionId, lastUpdated: this.#now().toISOString(), deleted: true, cid: null, contentHash, keyId: null,
-        compartment: current.compartment, leafHash, expectedPreviousVersion: current.versionId,
-      });
-    });
+    const [result] = await this.writeAll([{ kind: "delete", type, id }]);
+    return result?.row ?? null;
   }
 
   /**

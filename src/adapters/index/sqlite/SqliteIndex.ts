@@ -64,7 +64,15 @@ export class SqliteIndex implements Index {
   }
 
   commit(write: VersionWrite): VersionRow {
-    return this.#transaction(() => {
+    return this.#transaction(() => this.#commitOne(write));
+  }
+
+  commitMany(writes: VersionWrite[]): VersionRow[] {
+    return this.#transaction(() => writes.map((w) => this.#commitOne(w)));
+  }
+
+  #commitOne(write: VersionWrite): VersionRow {
+    {
       const cur = this.current(write.type, write.id);
       const curVersion = cur?.versionId ?? 0;
       if (curVersion !== write.expectedPreviousVersion || write.versionId !== curVersion + 1) {
@@ -91,7 +99,7 @@ export class SqliteIndex implements Index {
       }
       const { leafHash: _leafHash, expectedPreviousVersion: _e, resource: _r, ...row } = write;
       return { ...row, leafSeq };
-    });
+    }
   }
 
   pendingLeaves(limit: number): PendingLeaf[] {
