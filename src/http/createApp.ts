@@ -6,6 +6,8 @@ import type { Actor, Authenticator } from "../auth/Actor.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import type { FhirInteractions, FhirResult } from "../fhir/FhirInteractions.ts";
 import { toOperationOutcome } from "../fhir/outcome/operationOutcome.ts";
+import { registerFeatureRoutes } from "./routes/index.ts";
+import type { FeatureServices } from "./routes/RouteContext.ts";
 
 export interface AppOptions {
   fhir: FhirInteractions;
@@ -18,9 +20,11 @@ export interface AppOptions {
   metrics: () => string;
   maxBodyBytes: number;
   log?: (level: "info" | "warn" | "error", message: string) => void;
+  /** Services the feature routes need beyond FhirInteractions. */
+  services?: FeatureServices;
 }
 
-type Env = { Variables: { actor: Actor; requestId: string } };
+export type Env = { Variables: { actor: Actor; requestId: string } };
 
 const FHIR_JSON = "application/fhir+json; charset=utf-8";
 
@@ -72,6 +76,15 @@ export function createApp(options: AppOptions): Hono<Env> {
   });
 
   const strict = (c: Context<Env>) => /handling\s*=\s*strict/i.test(c.req.header("prefer") ?? "");
+  // Feature routes come first: literal segments (/_history, /$validate, /) must win over /:type/:id.
+  registerFeatureRoutes(app, {
+    fhir,
+    baseUrl: options.baseUrl,
+    send,
+    readJson: (c) => readJson(c, options.maxBodyBytes),
+    strict,
+    ...(options.services ?? {}),
+  });
   app.get("/:type", async (c) =>
     send(c, await fhir.search(c.get("actor"), c.req.param("type"), new URL(c.req.url).searchParams, { baseUrl: options.baseUrl(), strict: strict(c) })));
   app.post("/:type/_search", async (c) => {

@@ -129,6 +129,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       metrics: () => metricsText(anchorer.status()),
       maxBodyBytes: config.limits.maxBodyBytes,
       log,
+      services: { records, index, validator, audit },
     });
     const server: ServerType = await new Promise((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host }, () => resolve(s));
