@@ -7,6 +7,7 @@ import { DatabaseSync } from "node:sqlite";
 import { Interface, JsonRpcProvider } from "ethers";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadContractArtifact } from "../../src/adapters/ledger/artifacts.ts";
+import { assertChainPrivacy } from "../support/chainPrivacy.ts";
 import { eventually, param, removeDir } from "../support/testServer.ts";
 
 const TOKEN = "crash-test-token-0123456789";
@@ -109,6 +110,13 @@ describe("SIGKILL during sustained writes", () => {
     expect(new Set(chainRoots).size).toBe(chainRoots.length);
     for (const root of roots) expect(chainRoots).toContain(root);
     provider.destroy();
+
+    // Nothing identifying reached the chain (read the CIDs while the server still runs: WAL readers are fine).
+    const live = new DatabaseSync(join(dataDir, "index.sqlite"), { readOnly: true });
+    const cids = (live.prepare("SELECT cid FROM versions WHERE cid IS NOT NULL").all() as { cid: string }[]).map((r) => r.cid);
+    live.close();
+    expect(cids.length).toBeGreaterThanOrEqual(acked.length);
+    await assertChainPrivacy(current.rpcUrl, { strings: acked.flatMap((id) => [id, `Observation/${id}`]), cids });
 
     current.child.kill("SIGTERM");
     await new Promise((r) => current!.child.once("exit", r));

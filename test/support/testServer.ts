@@ -6,6 +6,7 @@ import type { Config } from "../../src/config/loadConfig.ts";
 import type { Logger } from "../../src/server/logger.ts";
 import { startServer } from "../../src/server/startServer.ts";
 import type { RunningServer, StartOverrides } from "../../src/server/startServer.ts";
+import { assertChainPrivacy } from "./chainPrivacy.ts";
 
 export interface TestServer extends RunningServer {
   config: Config;
@@ -44,7 +45,17 @@ export async function startTestServer(options: { dataDir?: string; env?: Record<
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
   };
-  return { ...server, close: server.close, config, dataDir, logs, request, json };
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    try {
+      if (server.chain && server.index.db.isOpen) await assertChainPrivacy(server.chain.rpcUrl, await privacyNeedles(server));
+    } finally {
+      await server.close();
+    }
+  };
+  return { ...server, close, config, dataDir, logs, request, json };
 }
 
 export async function removeDir(dir: string): Promise<void> {
@@ -73,4 +84,22 @@ export function param(parameters: { parameter?: { name: string; [k: string]: unk
   if (!p) return undefined;
   const key = Object.keys(p).find((k) => k.startsWith("value"));
   return key ? p[key] : undefined;
+}
+
+/** Every id, CID and patient name this server stored: none may appear on chain. */
+async function privacyNeedles(server: RunningServer): Promise<{ strings: string[]; cids: string[] }> {
+  const db = server.index.db;
+  const ids = (db.prepare("SELECT type, id FROM resources").all() as { type: string; id: string }[]).flatMap((r) => [r.id, `${r.type}/${r.id}`]);
+  const cids = (db.prepare("SELECT cid FROM versions WHERE cid IS NOT NULL").all() as { cid: string }[]).map((r) => r.cid);
+  const names: string[] = [];
+  const patients = db.prepare("SELECT id FROM resources WHERE type = 'Patient' AND deleted = 0").all() as { id: string }[];
+  for (const { id } of patients) {
+    try {
+      const { resource } = await server.records.read("Patient", id);
+      for (const n of (resource?.name as { family?: string; given?: string[] }[] | undefined) ?? []) names.push(...[n.family ?? "", ...(n.given ?? [])].filter(Boolean));
+    } catch {
+      // tampered on purpose by a test: its id and CID are still checked
+    }
+  }
+  return { strings: [...ids, ...names], cids };
 }
