@@ -23,4 +23,14 @@ export const commands: readonly Command[] = [
     summary: "check a resource and its $verify proof against the chain, without the server",
     run: async (argv) => (await import("./verify.ts")).verify(argv),
   },
+  {
+    name: "rebuild",
+    summary: "build a fresh index from chain events + IPFS + keys (server stopped)",
+    run: async (argv) => (await import("./rebuild.ts")).rebuild(argv),
+  },
+  {
+    name: "rotate-kek",
+    summary: "re-wrap every data key under a new key-encryption key (server stopped)",
+    run: async (argv) => (await import("./rotateKek.ts")).rotateKek(argv),
+  },
 ];

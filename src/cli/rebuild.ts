@@ -69,9 +69,10 @@ export async function rebuild(argv: string[], env: Record<string, string | undef
     closers.push(() => blobs.close());
     const keys = await FileKeyStore.open({ dir: config.keys.dir, ...(config.keys.kekHex ? { kek: fromHex(config.keys.kekHex.slice(2).toLowerCase()) } : {}) });
     closers.push(() => keys.close());
-    const index = new SqliteIndex({ path: out, search: sqliteSearchIndexer });
+    const index = new SqliteIndex({ path: out, search: sqliteSearchIndexer, bulkLoad: true });
     closers.push(() => index.close());
     const report = await rebuildIndex({ ledger, blobs, keys, index });
+    index.finishBulkLoad();
     process.stdout.write(
       `rebuilt ${report.versions} versions from ${report.batches} anchored batches in ${report.seconds.toFixed(2)} s ` +
       `(${Math.round(report.versions / Math.max(report.seconds, 1e-6))} versions/s); ${report.unavailable} erased or unavailable; ` +

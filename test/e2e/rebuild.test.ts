@@ -52,8 +52,9 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
   });
 
   it("restores every version, delete, proof and anchor; erased records stay erased", async () => {
-    const rebuilt = new SqliteIndex({ path: join(outDir, "index.sqlite"), search: sqliteSearchIndexer });
+    const rebuilt = new SqliteIndex({ path: join(outDir, "index.sqlite"), search: sqliteSearchIndexer, bulkLoad: true });
     const report = await rebuildIndex({ ledger: server.ledger, blobs: server.blobs, keys: server.keys, index: rebuilt });
+    rebuilt.finishBulkLoad();
     const live = server.index;
     expect(report.batches).toBe(live.batches().length);
     expect(report.chainBreaks).toBe(0);

@@ -1,0 +1,186 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deployRecordAnchor } from "../../src/adapters/ledger/EvmLedger.ts";
+import { eventually, param, removeDir, startTestServer } from "../support/testServer.ts";
+import type { TestServer } from "../support/testServer.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const NODE = join(ROOT, "node_modules/.bin/node");
+const CLI = join(ROOT, "src/cli/main.ts");
+/** Anvil's second development account: not the server's anchoring key, so its nonces stay untouched. */
+const OTHER_DEV_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `fhirledger <args>` as a separate process, as a third party would. */
+function fhirledger(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(NODE, [CLI, ...args], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const patient = {
+  resourceType: "Patient",
+  identifier: [{ system: "urn:oid:1.2.36.146.595.217.0.1", value: "MRN-5521-OFFLINE" }],
+  name: [{ family: "Verifiable", given: ["Oona"] }],
+  gender: "female",
+  birthDate: "1981-04-09",
+};
+
+describe("fhirledger verify: a resource and its $verify proof checked against the chain by a separate process", () => {
+  let server: TestServer;
+  let dir: string;
+  let resourceFile: string;
+  let proofFile: string;
+  let rpc: string;
+  let contract: string;
+  let served: Record<string, unknown>;
+  const verifyArgs = (over: { resource?: string; proof?: string; rpc?: string; contract?: string } = {}) => [
+    "verify",
+    "--resource", over.resource ?? resourceFile,
+    "--proof", over.proof ?? proofFile,
+    "--rpc", over.rpc ?? rpc,
+    "--contract", over.contract ?? contract,
+  ];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    dir = await mkdtemp(join(tmpdir(), "fhirledger-verify-cli-"));
+    const created = await server.json<{ id: string }>("/Patient", { method: "POST", body: JSON.stringify(patient) });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const proof = await eventually(async () => {
+      const { body } = await server.json<{ parameter: { name: string }[] }>(`/Patient/${id}/_history/1/$verify`);
+      return param(body, "verdict") === "verified" ? body : undefined;
+    }, 20_000);
+    // Saved exactly as served: the bytes a client got from GET and from $verify.
+    const read = await server.request(`/Patient/${id}`);
+    expect(read.status).toBe(200);
+    const text = await read.text();
+    served = JSON.parse(text) as Record<string, unknown>;
+    resourceFile = join(dir, "r.json");
+    proofFile = join(dir, "p.json");
+    await writeFile(resourceFile, text);
+    await writeFile(proofFile, JSON.stringify(proof, null, 2));
+    rpc = server.chain!.rpcUrl;
+    contract = server.ledger.contractAddress;
+  });
+  afterAll(async () => {
+    await server?.close();
+    if (server) await removeDir(server.dataDir);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("exits 0 and reports every check passed for the resource as served", async () => {
+    const run = await fhirledger(verifyArgs());
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^VERIFIED/m);
+    for (const name of ["contentHash", "leafHash", "inclusionPath", "contractAddress", "chainId", "contractCode", "anchorEvent", "transactionReceipt"]) {
+      expect(run.stdout).toMatch(new RegExp(`^  pass  ${name}\\b`, "m"));
+    }
+    expect(run.stdout).toContain(`Patient/${String(served.id)}/_history/1`);
+  });
+
+  it("--json gives the same verdict as data, with where the root sits on chain", async () => {
+    const run = await fhirledger([...verifyArgs(), "--json"]);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as { verdict: string; checks: { name: string; status: string }[]; anchor: { chainId: string; contract: string; size: number } };
+    expect(result.verdict).toBe("verified");
+    expect(result.checks).toHaveLength(8);
+    expect(result.checks.every((c) => c.status === "pass")).toBe(true);
+    expect(result.anchor.chainId).toBe("31337");
+    expect(result.anchor.contract.toLowerCase()).toBe(contract.toLowerCase());
+    expect(result.anchor.size).toBeGreaterThanOrEqual(1);
+  });
+
+  it("exits 1 naming contentHash when one field of the resource was changed", async () => {
+    const changed = join(dir, "changed.json");
+    await writeFile(changed, JSON.stringify({ ...served, birthDate: "1981-04-10" }));
+    const run = await fhirledger(verifyArgs({ resource: changed }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^  FAIL  contentHash\b.*not the stored resource/m);
+    expect(run.stdout).toMatch(/NOT VERIFIED \(mismatch\): failed contentHash/);
+    // The root itself is anchored: the chain checks pass, the resource is what is wrong.
+    expect(run.stdout).toMatch(/^  pass  anchorEvent\b/m);
+  });
+
+  it("exits 1 when the resource is a later version than the proof's", async () => {
+    const updated = await server.json<Record<string, unknown>>(`/Patient/${String(served.id)}`, { method: "PUT", body: JSON.stringify({ ...served, meta: undefined, gender: "other" }) });
+    expect(updated.status).toBe(200);
+    const v2 = join(dir, "v2.json");
+    await writeFile(v2, JSON.stringify(updated.body));
+    const run = await fhirledger(verifyArgs({ resource: v2 }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^  FAIL  leafHash\b.*the proof is for Patient\/.+\/_history\/1 but the resource is Patient\/.+\/_history\/2/m);
+  });
+
+  it("exits 1 when the trusted contract is another RecordAnchor that never anchored this root", async () => {
+    const other = await deployRecordAnchor(rpc, OTHER_DEV_KEY);
+    const run = await fhirledger(verifyArgs({ contract: other }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^  pass  contentHash\b/m);
+    expect(run.stdout).toMatch(/^  pass  contractCode\b/m);
+    expect(run.stdout).toMatch(/^  FAIL  contractAddress\b/m);
+    expect(run.stdout).toMatch(/^  FAIL  anchorEvent\b.*never anchored root/m);
+    expect(run.stdout).toMatch(/^  FAIL  transactionReceipt\b/m);
+  });
+
+  it("exits 1 when the contract address holds no contract", async () => {
+    const run = await fhirledger(verifyArgs({ contract: "0x000000000000000000000000000000000000dEaD" }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^  FAIL  contractCode\b.*no contract/m);
+  });
+
+  it("exits 1 as inconclusive, not as a pass, when the chain cannot be reached", async () => {
+    // A port that was free a moment ago: nothing listens there now.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const run = await fhirledger([...verifyArgs({ rpc: `http://127.0.0.1:${port}/secret-api-key` }), "--timeout", "3000"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/NOT VERIFIED \(inconclusive\)/);
+    expect(run.stdout).toMatch(/^  ----  anchorEvent\b.*did not answer.*ECONNREFUSED/m);
+    expect(run.stdout).not.toContain("secret-api-key");
+  });
+
+  it("gives up on an endpoint that accepts connections but never answers, within the timeout", async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const started = Date.now();
+      const run = await fhirledger([...verifyArgs({ rpc: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` }), "--timeout", "1000"]);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/^  ----  chainId\b.*no answer within 1000 ms/m);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
+  it("exits 2 on usage errors: missing option, bad address, a file that is not a proof", async () => {
+    const missing = await fhirledger(["verify", "--resource", resourceFile]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/missing --proof, --rpc, --contract/);
+    const badAddress = await fhirledger(verifyArgs({ contract: "0x1234" }));
+    expect(badAddress.code).toBe(2);
+    const notAProof = await fhirledger(verifyArgs({ proof: resourceFile }));
+    expect(notAProof.code).toBe(2);
+    expect(notAProof.stderr).toMatch(/neither a \$verify Parameters resource nor a RecordProof/);
+  });
+});
