@@ -85,7 +85,13 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       let rpcUrl: string;
       let privateKey: string;
       if (config.chain.mode === "embedded") {
-        chain = await EmbeddedChain.start({ stateDir: config.chain.stateDir, port: config.chain.embeddedPort, log: (line) => log("warn", line) });
+        chain = await EmbeddedChain.start({
+          stateDir: config.chain.stateDir,
+          port: config.chain.embeddedPort,
+          log: (line) => log("warn", line),
+          // anvil mines only when a transaction arrives; waiting for confirmations needs blocks to keep coming.
+          ...(config.chain.confirmations > 1 ? { blockTimeSeconds: 1 } : {}),
+        });
         closers.push(() => chain!.stop());
         rpcUrl = chain.rpcUrl;
         privateKey = ANVIL_DEV_PRIVATE_KEY;

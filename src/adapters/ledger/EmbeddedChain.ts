@@ -32,7 +32,7 @@ export class EmbeddedChain {
     this.#exited = exited;
   }
 
-  static async start(options: { stateDir: string; port: number; host?: string; log?: (line: string) => void }): Promise<EmbeddedChain> {
+  static async start(options: { stateDir: string; port: number; host?: string; log?: (line: string) => void; /** Mine a block every N seconds (needed when waiting for more than one confirmation). */ blockTimeSeconds?: number }): Promise<EmbeddedChain> {
     await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
     const pidFile = join(options.stateDir, "anvil.pid");
     await stopStaleChain(pidFile, options.log);
@@ -42,6 +42,7 @@ export class EmbeddedChain {
       "--state", join(options.stateDir, "state.json"),
       "--state-interval", "1",
       "--chain-id", "31337",
+      ...(options.blockTimeSeconds ? ["--block-time", String(options.blockTimeSeconds)] : []),
     ];
     const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
