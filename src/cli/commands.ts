@@ -24,6 +24,11 @@ export const commands: readonly Command[] = [
     run: async (argv) => (await import("./verify.ts")).verify(argv),
   },
   {
+    name: "import",
+    summary: "load transaction/batch bundles or NDJSON (files, folders, .gz) into a server, resumable",
+    run: async (argv) => (await import("./import.ts")).importCommand(argv),
+  },
+  {
     name: "rebuild",
     summary: "build a fresh index from chain events + IPFS + keys (server stopped)",
     run: async (argv) => (await import("./rebuild.ts")).rebuild(argv),

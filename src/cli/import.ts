@@ -1,0 +1,275 @@
+import { createReadStream } from "node:fs";
+import { readFile, readdir, stat, writeFile, rename } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { gunzipSync, createGunzip } from "node:zlib";
+import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import { EXIT_FAILED, EXIT_OK } from "./commands.ts";
+
+const HELP = `Usage: fhirledger import PATH... --url BASE --token TOKEN [options]
+
+Loads FHIR data into a running server over its REST API:
+  *.json, *.json.gz     a transaction or batch Bundle, POSTed as it is
+  *.ndjson, *.ndjson.gz one resource per line, sent as batch Bundles (PUT when the line has an id)
+Folders are read recursively; files named *Information* (organisations, practitioners) go
+first, because patient bundles refer to them conditionally.
+
+  --url BASE          the server's FHIR base URL (e.g. http://127.0.0.1:8080)
+  --token TOKEN       bearer token (or FHIRLEDGER_TOKEN)
+  --concurrency N     bundles in flight at once (default 2)
+  --batch-size N      NDJSON lines per batch Bundle (default 500)
+  --state FILE        progress file for resuming (default .fhirledger-import.json)
+  --restart           ignore an existing progress file
+
+Interrupted imports resume where they stopped: finished files (and NDJSON lines) are skipped.
+Exit code 0 when everything loaded, 1 when any entry failed, 2 for usage errors.
+`;
+
+interface ImportState {
+  version: 1;
+  /** path → size:mtime of each finished file, and NDJSON lines done for files in progress */
+  done: Record<string, string>;
+  lines: Record<string, number>;
+}
+
+interface Summary {
+  files: number;
+  skippedFiles: number;
+  entries: number;
+  failed: number;
+  byType: Record<string, number>;
+  errors: string[];
+}
+
+const usage = (message: string) => new FhirLedgerError("bad-request", message);
+
+/** `fhirledger import`: bundles and NDJSON (files, folders, .gz) into a server, resumable. */
+export async function importCommand(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        url: { type: "string" }, token: { type: "string" }, concurrency: { type: "string" }, "batch-size": { type: "string" },
+        state: { type: "string" }, restart: { type: "boolean" }, help: { type: "boolean" },
+      },
+    });
+  } catch (error) {
+    throw usage((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT_OK;
+  }
+  if (positionals.length === 0) throw usage("name at least one file or folder");
+  if (!values.url || !/^https?:\/\//.test(values.url)) throw usage("--url must be the server's http(s) base URL");
+  const token = values.token ?? env.FHIRLEDGER_TOKEN;
+  if (!token) throw usage("--token (or FHIRLEDGER_TOKEN) is required");
+  const concurrency = positiveInt(values.concurrency ?? "2", "--concurrency");
+  const batchSize = positiveInt(values["batch-size"] ?? "500", "--batch-size");
+  const statePath = resolve(values.state ?? ".fhirledger-import.json");
+  const base = values.url.replace(/\/+$/, "");
+
+  const files = await discover(positionals.map((p) => resolve(p)));
+  const state: ImportState = values.restart ? { version: 1, done: {}, lines: {} } : await readState(statePath);
+  const summary: Summary = { files: files.length, skippedFiles: 0, entries: 0, failed: 0, byType: {}, errors: [] };
+  const progress = new Progress(files.length);
+  const started = performance.now();
+
+  const post = async (bundle: unknown): Promise<void> => {
+    const res = await fetch(base, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/fhir+json", accept: "application/fhir+json" },
+      body: JSON.stringify(bundle),
+    });
+    const body = (await res.json().catch(() => ({}))) as { entry?: { response?: { status?: string; location?: string; outcome?: unknown } }[]; issue?: { diagnostics?: string }[] };
+    const sent = ((bundle as { entry?: { resource?: { resourceType?: string } }[] }).entry ?? []);
+    if (!res.ok) {
+      summary.failed += sent.length;
+      summary.errors.push(`HTTP ${res.status}: ${body.issue?.map((i) => i.diagnostics).join("; ").slice(0, 300) ?? ""}`);
+      return;
+    }
+    (body.entry ?? []).forEach((e, i) => {
+      const status = Number.parseInt(e.response?.status ?? "0", 10);
+      if (status >= 400 || status === 0) {
+        summary.failed += 1;
+        if (summary.errors.length < 50) summary.errors.push(`entry ${i}: ${e.response?.status ?? "no status"} ${JSON.stringify(e.response?.outcome ?? "").slice(0, 200)}`);
+      } else {
+        summary.entries += 1;
+        const type = sent[i]?.resource?.resourceType ?? e.response?.location?.split("/")[0] ?? "unknown";
+        summary.byType[type] = (summary.byType[type] ?? 0) + 1;
+      }
+    });
+    progress.entries(summary.entries);
+  };
+
+  // Saves are chained: concurrent files must not interleave the temp-file rename.
+  let saving: Promise<void> = Promise.resolve();
+  const save = () => (saving = saving.then(() => writeState(statePath, state)));
+  const processFile = async (file: string): Promise<void> => {
+    const info = await stat(file);
+    const fingerprint = `${info.size}:${info.mtimeMs}`;
+    if (state.done[file] === fingerprint) {
+      summary.skippedFiles += 1;
+      progress.file();
+      return;
+    }
+    if (/\.ndjson(\.gz)?$/i.test(file)) {
+      let skip = state.lines[file] ?? 0;
+      let lineNo = 0;
+      let chunk: unknown[] = [];
+      const flush = async () => {
+        if (chunk.length === 0) return;
+        await post({ resourceType: "Bundle", type: "batch", entry: chunk.map(toBatchEntry) });
+        state.lines[file] = lineNo;
+        await save();
+        chunk = [];
+      };
+      for await (const line of readLines(file)) {
+        lineNo += 1;
+        if (skip > 0) {
+          skip -= 1;
+          continue;
+        }
+        if (line.trim() === "") continue;
+        try {
+          chunk.push(JSON.parse(line));
+        } catch {
+          summary.failed += 1;
+          summary.errors.push(`${file}:${lineNo}: not JSON`);
+        }
+        if (chunk.length >= batchSize) await flush();
+      }
+      await flush();
+    } else {
+      const bundle = JSON.parse(await readText(file)) as { resourceType?: string; type?: string };
+      if (bundle.resourceType !== "Bundle" || !["transaction", "batch"].includes(bundle.type ?? "")) {
+        summary.failed += 1;
+        summary.errors.push(`${file}: not a transaction or batch Bundle`);
+      } else {
+        await post(bundle);
+      }
+    }
+    state.done[file] = fingerprint;
+    delete state.lines[file];
+    await save();
+    progress.file();
+  };
+  // Information bundles one by one, first; the rest `concurrency` at a time.
+  const info = files.filter((f) => /information/i.test(f));
+  const rest = files.filter((f) => !/information/i.test(f));
+  for (const file of info) await processFile(file);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, rest.length) }, async () => {
+    while (next < rest.length) await processFile(rest[next++]!);
+  }));
+  await saving;
+  progress.end();
+  const seconds = (performance.now() - started) / 1000;
+  const types = Object.entries(summary.byType).sort((a, b) => b[1] - a[1]).map(([t, n]) => `  ${t.padEnd(28)} ${n}`).join("\n");
+  process.stdout.write(
+    `imported ${summary.entries} resources from ${summary.files - summary.skippedFiles} files in ${seconds.toFixed(1)} s ` +
+    `(${Math.round(summary.entries / Math.max(seconds, 1e-6))}/s); ${summary.skippedFiles} files already done; ${summary.failed} failed\n${types}\n` +
+    (summary.errors.length ? `errors:\n  ${summary.errors.slice(0, 20).join("\n  ")}\n` : ""),
+  );
+  return summary.failed > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+function toBatchEntry(resource: unknown): Record<string, unknown> {
+  const r = resource as { resourceType?: string; id?: string };
+  return r.id
+    ? { resource, request: { method: "PUT", url: `${r.resourceType}/${r.id}` } }
+    : { resource, request: { method: "POST", url: r.resourceType } };
+}
+
+function positiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw usage(`${name} must be a positive integer`);
+  return n;
+}
+
+/** Files under the given paths, information bundles first, then by name. */
+async function discover(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    const info = await stat(p).catch(() => null);
+    if (!info) throw usage(`${p} does not exist`);
+    if (info.isDirectory()) {
+      for (const entry of await readdir(p, { recursive: true, withFileTypes: true })) {
+        if (entry.isFile() && /\.(nd)?json(\.gz)?$/i.test(entry.name)) out.push(join(entry.parentPath, entry.name));
+      }
+    } else {
+      out.push(p);
+    }
+  }
+  const rank = (f: string) => (/information/i.test(f) ? 0 : 1);
+  return [...new Set(out)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+async function readText(file: string): Promise<string> {
+  const raw = await readFile(file);
+  return (file.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8");
+}
+
+function readLines(file: string): AsyncIterable<string> {
+  const stream = createReadStream(file);
+  return createInterface({ input: file.endsWith(".gz") ? stream.pipe(createGunzip()) : stream, crlfDelay: Infinity });
+}
+
+async function readState(path: string): Promise<ImportState> {
+  try {
+    const s = JSON.parse(await readFile(path, "utf8")) as ImportState;
+    return s.version === 1 ? { version: 1, done: s.done ?? {}, lines: s.lines ?? {} } : { version: 1, done: {}, lines: {} };
+  } catch {
+    return { version: 1, done: {}, lines: {} };
+  }
+}
+
+async function writeState(path: string, state: ImportState): Promise<void> {
+  await writeFile(`${path}.tmp`, JSON.stringify(state));
+  await rename(`${path}.tmp`, path);
+}
+
+/** A one-line progress bar on a terminal; a line every few seconds otherwise. */
+class Progress {
+  readonly #total: number;
+  #files = 0;
+  #entries = 0;
+  #last = 0;
+  readonly #tty = process.stderr.isTTY === true;
+  readonly #t0 = performance.now();
+
+  constructor(total: number) {
+    this.#total = total;
+  }
+
+  file(): void {
+    this.#files += 1;
+    this.#draw();
+  }
+
+  entries(n: number): void {
+    this.#entries = n;
+    this.#draw();
+  }
+
+  end(): void {
+    this.#draw(true);
+    if (this.#tty) process.stderr.write("\n");
+  }
+
+  #draw(force = false): void {
+    const now = performance.now();
+    if (!force && now - this.#last < (this.#tty ? 100 : 5000)) return;
+    this.#last = now;
+    const width = 30;
+    const filled = Math.round((this.#files / Math.max(this.#total, 1)) * width);
+    const rate = this.#entries / Math.max((now - this.#t0) / 1000, 1e-6);
+    const line = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${this.#files}/${this.#total} files, ${this.#entries} resources, ${Math.round(rate)}/s`;
+    process.stderr.write(this.#tty ? `\r${line}` : `${line}\n`);
+  }
+}
