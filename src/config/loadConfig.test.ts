@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "./loadConfig.ts";
+
+describe("loadConfig", () => {
+  it("runs on embedded defaults under ./data with nothing set", () => {
+    const c = loadConfig({}, "/srv/app");
+    expect(c.dataDir).toBe("/srv/app/data");
+    expect(c.http).toEqual({ host: "127.0.0.1", port: 8080, publicBaseUrl: null });
+    expect(c.chain).toMatchObject({ mode: "embedded", stateDir: "/srv/app/data/chain", embeddedPort: 8545, confirmations: 1 });
+    expect(c.ipfs).toEqual({ mode: "helia", repoDir: "/srv/app/data/ipfs", kuboApiUrl: null });
+    expect(c.index.sqlitePath).toBe("/srv/app/data/index.sqlite");
+    expect(c.keys).toEqual({ dir: "/srv/app/data/keys", kekHex: null });
+  });
+
+  it("moves every location with the data dir, and each can be set on its own", () => {
+    const c = loadConfig({ FHIRLEDGER_DATA_DIR: "/var/lib/fl", FHIRLEDGER_INDEX_PATH: "idx/db.sqlite", FHIRLEDGER_PORT: "0" }, "/srv/app");
+    expect(c.chain.stateDir).toBe("/var/lib/fl/chain");
+    expect(c.keys.dir).toBe("/var/lib/fl/keys");
+    expect(c.index.sqlitePath).toBe("/srv/app/idx/db.sqlite");
+    expect(c.http.port).toBe(0);
+  });
+
+  it("switches to an external chain and Kubo when their URLs are given", () => {
+    const c = loadConfig({ FHIRLEDGER_CHAIN_RPC_URL: "https://rpc.example/v1/", FHIRLEDGER_CHAIN_PRIVATE_KEY: "ab".repeat(32), FHIRLEDGER_KUBO_API_URL: "http://127.0.0.1:5001" });
+    expect(c.chain).toMatchObject({ mode: "external", rpcUrl: "https://rpc.example/v1", privateKey: `0x${"ab".repeat(32)}` });
+    expect(c.ipfs.mode).toBe("kubo");
+  });
+
+  it("fails fast listing every problem, without echoing secrets", () => {
+    let message = "";
+    try {
+      loadConfig({
+        FHIRLEDGER_PORT: "80000",
+        FHIRLEDGER_CHAIN_MODE: "external",
+        FHIRLEDGER_KEK: "not-hex-secret-value",
+        FHIRLEDGER_LOG_LEVEL: "loud",
+        FHIRLEDGER_DEV_TOKEN: "short",
+        FHIRLEDGER_ANCHOR_MAX_BATCH: "0",
+        FHIRLEDGER_KUBO_API_URL: "ftp://nope",
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/FHIRLEDGER_PORT must be an integer between 0 and 65535/);
+    expect(message).toMatch(/FHIRLEDGER_CHAIN_MODE=external needs FHIRLEDGER_CHAIN_RPC_URL/);
+    expect(message).toMatch(/FHIRLEDGER_KEK must be 32 bytes/);
+    expect(message).toMatch(/FHIRLEDGER_LOG_LEVEL must be one of/);
+    expect(message).toMatch(/FHIRLEDGER_DEV_TOKEN must be at least 16/);
+    expect(message).toMatch(/FHIRLEDGER_ANCHOR_MAX_BATCH/);
+    expect(message).toMatch(/FHIRLEDGER_KUBO_API_URL must be an http/);
+    expect(message).not.toContain("not-hex-secret-value");
+  });
+});
