@@ -140,7 +140,7 @@ function leafHashOf(entry: RecordEntry): Uint8Array {
 async function restoreRecord(entry: RecordEntry, type: string, id: string, versionId: string, deps: { blobs: BlobStore; keys: Pick<KeyStore, "dataKey"> }): Promise<Record<string, unknown> | null> {
   let envelope: Uint8Array;
   try {
-    envelope = await deps.blobs.get(entry.cid);
+    envelope = deps.blobs.getSync ? deps.blobs.getSync(entry.cid) : await deps.blobs.get(entry.cid);
   } catch (error) {
     if (error instanceof FhirLedgerError && error.code === "not-found") return null;
     throw error;

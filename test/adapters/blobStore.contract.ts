@@ -144,6 +144,20 @@ export function blobStoreContract(name: string, factory: () => Promise<BlobStore
       });
     }
 
+    it("getSync, where an adapter offers it, answers exactly like get", async () => {
+      if (!store.getSync) return expect(store.getSync).toBeUndefined();
+      const bytes = new Uint8Array(randomBytes(1500));
+      const cid = await store.put(bytes);
+      expectBytes(store.getSync(cid), bytes);
+      await store.delete(cid);
+      expect(() => store.getSync!(cid)).toThrow(expect.objectContaining({ code: "not-found" }));
+      if (h.tamper) {
+        const victim = await store.put(new TextEncoder().encode("tamper me for getSync"));
+        await h.tamper(victim);
+        expect(() => store.getSync!(victim)).toThrow(expect.objectContaining({ code: "integrity" }));
+      }
+    });
+
     if (options.reopen) {
       it("keeps blobs across close and reopen", async () => {
         const bytes = new Uint8Array(randomBytes(4096));

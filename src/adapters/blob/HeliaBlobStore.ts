@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FsBlockstore } from "blockstore-fs";
@@ -63,6 +64,20 @@ export class HeliaBlobStore implements BlobStore {
       throw cause;
     }
     // Re-hash: the blockstore is files on disk that anyone with access could alter.
+    if (!rawCid(bytes).equals(parsed)) throw new FhirLedgerError("integrity", "blob content does not match its CID");
+    return bytes;
+  }
+
+  getSync(cid: string): Uint8Array {
+    const parsed = parseCid(cid);
+    const { dir, file } = this.#sharding.encode(parsed);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(join(this.#blocksDir, dir, file));
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === "ENOENT") throw new FhirLedgerError("not-found", "blob not found", { cause });
+      throw cause;
+    }
     if (!rawCid(bytes).equals(parsed)) throw new FhirLedgerError("integrity", "blob content does not match its CID");
     return bytes;
   }
