@@ -50,7 +50,7 @@ export async function startTestServer(options: { dataDir?: string; env?: Record<
     if (closed) return;
     closed = true;
     try {
-      if (server.chain && server.index.db.isOpen) await assertChainPrivacy(server.chain.rpcUrl, await privacyNeedles(server));
+      if (server.chain?.running && server.index.db.isOpen) await assertChainPrivacy(server.chain.rpcUrl, await privacyNeedles(server));
     } finally {
       await server.close();
     }

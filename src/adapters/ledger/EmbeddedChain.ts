@@ -91,6 +91,10 @@ export class EmbeddedChain {
     this.#process.kill("SIGKILL");
   }
 
+  get running(): boolean {
+    return this.#process.exitCode === null && this.#process.signalCode === null;
+  }
+
   get pid(): number | undefined {
     return this.#process.pid;
   }
