@@ -54,6 +54,16 @@ describe("RecordRepository.writeAll", () => {
     expect(index.stats().pendingLeaves).toBe(1);
   });
 
+  it("encrypts new versions under the patient's newest data key; older versions stay readable", async () => {
+    const v1 = await records.write("Patient", "pk", { resourceType: "Patient", gender: "male" });
+    const rotated = await keys.rotateDataKey("Patient/pk");
+    const v2 = await records.write("Patient", "pk", { resourceType: "Patient", gender: "female" });
+    expect(v1.row.keyId).not.toBe(rotated.keyId);
+    expect(v2.row.keyId).toBe(rotated.keyId);
+    expect((await records.vread("Patient", "pk", 1)).resource?.gender).toBe("male");
+    expect((await records.read("Patient", "pk")).resource?.gender).toBe("female");
+  });
+
   it("serialises concurrent writers of the same resource (no lost update)", async () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => records.write("Basic", "hot", { resourceType: "Basic", code: { text: String(i) } })));
     expect(index.current("Basic", "hot")?.versionId).toBe(20);
