@@ -11,7 +11,8 @@ import type { SearchIndexer } from "../adapters/index/sqlite/SqliteIndex.ts";
 import { sqliteSearchIndexer } from "../adapters/index/sqlite/search/sqliteSearchIndexer.ts";
 import { FileKeyStore } from "../adapters/keys/FileKeyStore.ts";
 import { ANVIL_DEV_PRIVATE_KEY, EmbeddedChain } from "../adapters/ledger/EmbeddedChain.ts";
-import { EvmLedger, deployRecordAnchor, hasCode } from "../adapters/ledger/EvmLedger.ts";
+import { deployContracts } from "../adapters/ledger/deployContracts.ts";
+import { EvmLedger, hasCode } from "../adapters/ledger/EvmLedger.ts";
 import { AuditTrail } from "../audit/AuditTrail.ts";
 import type { Authenticator } from "../auth/Actor.ts";
 import { devTokenAuthenticator } from "../auth/devTokenAuthenticator.ts";
@@ -163,11 +164,16 @@ async function recordAnchorAddress(config: Config, rpcUrl: string, privateKey: s
   const known = deployments[chainKey];
   if (known && (await hasCode(rpcUrl, known.recordAnchor))) return known.recordAnchor;
   if (known) log("warn", `RecordAnchor ${known.recordAnchor} is not on the chain any more (chain state lost); deploying a new one`);
-  const address = await deployRecordAnchor(rpcUrl, privateKey);
-  deployments[chainKey] = { recordAnchor: address, deployedAt: new Date().toISOString() };
+  const deployed = await deployContracts({ rpcUrl, privateKey, confirmations: config.chain.confirmations });
+  deployments[chainKey] = {
+    recordAnchor: deployed.recordAnchor.address,
+    consentRegistry: deployed.consentRegistry.address,
+    organizationRegistry: deployed.organizationRegistry.address,
+    deployedAt: new Date().toISOString(),
+  };
   await writeDeployments(path, deployments);
-  log("info", `deployed RecordAnchor at ${address}`);
-  return address;
+  log("info", `deployed RecordAnchor at ${deployed.recordAnchor.address}, ConsentRegistry at ${deployed.consentRegistry.address}, OrganizationRegistry at ${deployed.organizationRegistry.address}`);
+  return deployed.recordAnchor.address;
 }
 
 /** A development token kept beside the keys (0600) so it survives restarts. */

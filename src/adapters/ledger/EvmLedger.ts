@@ -1,8 +1,9 @@
-import { Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet, getBytes, hexlify, zeroPadValue } from "ethers";
+import { Contract, JsonRpcProvider, NonceManager, Wallet, getBytes, hexlify, zeroPadValue } from "ethers";
 import type { Log, TransactionReceipt } from "ethers";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { AnchorReceipt, AnchorRequest, Ledger } from "../../ports/Ledger.ts";
 import { loadContractArtifact } from "./artifacts.ts";
+import { deployContracts } from "./deployContracts.ts";
 
 export interface EvmLedgerOptions {
   rpcUrl: string;
@@ -131,19 +132,9 @@ export class EvmLedger implements Ledger {
   }
 }
 
-/** Deploys RecordAnchor with the signer as admin and anchorer; returns its address. */
+/** Deploys the project's contracts with the key's account in every role; returns RecordAnchor's address. */
 export async function deployRecordAnchor(rpcUrl: string, privateKey: string): Promise<string> {
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, pollingInterval: 250 });
-  try {
-    const wallet = new Wallet(privateKey, provider);
-    const { abi, bytecode } = loadContractArtifact("RecordAnchor");
-    const factory = new ContractFactory(abi as never, bytecode, wallet);
-    const contract = await factory.deploy(wallet.address, wallet.address);
-    await contract.waitForDeployment();
-    return await contract.getAddress();
-  } finally {
-    provider.destroy();
-  }
+  return (await deployContracts({ rpcUrl, privateKey })).recordAnchor.address;
 }
 
 /** True when the address holds contract code on that chain (false after a dev-chain wipe). */
