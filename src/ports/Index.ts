@@ -14,6 +14,8 @@ export interface VersionRow {
   keyId: string | null;
   compartment: string | null;
   leafSeq: number;
+  /** The version's log leaf hash, when the query fetched it along (saves a lookup on reads). */
+  leafHash?: Uint8Array;
 }
 
 export interface CurrentRow {
@@ -76,6 +78,8 @@ export interface LeafProof {
 export interface Index {
   current(type: string, id: string): CurrentRow | null;
   version(type: string, id: string, versionId: number): VersionRow | null;
+  /** The current version (deleted or not) with its leaf hash, in one lookup; null when unknown. */
+  currentVersion(type: string, id: string): VersionRow | null;
   /** Versions newest first. */
   history(type: string, id: string): VersionRow[];
   commit(write: VersionWrite): VersionRow;

@@ -172,10 +172,8 @@ export class RecordRepository {
 
   /** @see https://hl7.org/fhir/R4/http.html#read */
   async read(type: string, id: string): Promise<StoredVersion> {
-    const current = this.#index.current(type, id);
-    if (!current) throw new FhirLedgerError("not-found", `${type}/${id} is not known`);
-    const version = this.#index.version(type, id, current.versionId);
-    if (!version) throw new FhirLedgerError("integrity", "index has no row for the current version");
+    const version = this.#index.currentVersion(type, id);
+    if (!version) throw new FhirLedgerError("not-found", `${type}/${id} is not known`);
     if (version.deleted) throw new FhirLedgerError("gone", `${type}/${id} was deleted`);
     return this.load(version);
   }
@@ -204,12 +202,12 @@ export class RecordRepository {
 
   /** Integrity check of one version without throwing: used by reads and by $verify. */
   async check(version: VersionRow): Promise<{ ok: true; resource: FhirResource | null; leafHash: Uint8Array } | { ok: false; reason: string; leafHash: Uint8Array }> {
-    const proof = this.#index.leafProof(version.leafSeq);
+    const leafHash = version.leafHash ?? this.#index.leafProof(version.leafSeq)?.leafHash;
     const versionId = String(version.versionId);
     const expectedLeaf = recordLeafHash({
       type: version.type, id: version.id, versionId, cid: version.cid ?? DELETED_MARKER_CID, contentHash: version.contentHash,
     });
-    if (!proof || !equalBytes(proof.leafHash, expectedLeaf)) return { ok: false, reason: "index row does not match its log leaf", leafHash: expectedLeaf };
+    if (!leafHash || !equalBytes(leafHash, expectedLeaf)) return { ok: false, reason: "index row does not match its log leaf", leafHash: expectedLeaf };
     if (version.deleted) return { ok: true, resource: null, leafHash: expectedLeaf };
     let plaintext: Uint8Array;
     try {

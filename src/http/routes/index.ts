@@ -1,5 +1,10 @@
 import type { Hono } from "hono";
 import type { Env } from "../createApp.ts";
+import { registerBundleRoutes } from "./bundleRoutes.ts";
+import { registerConditionalReadRoutes } from "./conditionalReadRoutes.ts";
+import { registerHistoryRoutes } from "./historyRoutes.ts";
+import { registerOperationRoutes } from "./operationRoutes.ts";
+import { registerPreferOutcome } from "./preferOutcome.ts";
 import type { RouteContext } from "./RouteContext.ts";
 
 /**
@@ -7,6 +12,9 @@ import type { RouteContext } from "./RouteContext.ts";
  * Keep literal paths (/_history, /$validate, /) here, not in createApp.
  */
 export function registerFeatureRoutes(app: Hono<Env>, ctx: RouteContext): void {
-  void app;
-  void ctx;
+  registerPreferOutcome(app); // first: it wraps every write route registered after it
+  registerHistoryRoutes(app, ctx);
+  registerOperationRoutes(app, ctx);
+  registerConditionalReadRoutes(app, ctx); // GET /:type/:id; ids starting with $ or _ fall through
+  registerBundleRoutes(app, ctx); // POST / (batch, transaction), conditional create/update/delete, PATCH
 }

@@ -72,8 +72,17 @@ export class SqliteIndex implements Index {
 
   version(type: string, id: string, versionId: number): VersionRow | null {
     const r = this.#stmt(
-      `SELECT r.type, r.id, v.* FROM resources r JOIN versions v ON v.rid = r.rid WHERE r.type = ? AND r.id = ? AND v.version = ?`,
+      `SELECT r.type, r.id, v.*, l.leaf_hash FROM resources r JOIN versions v ON v.rid = r.rid JOIN leaves l ON l.seq = v.leaf_seq
+       WHERE r.type = ? AND r.id = ? AND v.version = ?`,
     ).get(type, id, versionId) as Row | undefined;
+    return r ? toVersion(r) : null;
+  }
+
+  currentVersion(type: string, id: string): VersionRow | null {
+    const r = this.#stmt(
+      `SELECT r.type, r.id, v.*, l.leaf_hash FROM resources r JOIN versions v ON v.rid = r.rid AND v.version = r.version JOIN leaves l ON l.seq = v.leaf_seq
+       WHERE r.type = ? AND r.id = ?`,
+    ).get(type, id) as Row | undefined;
     return r ? toVersion(r) : null;
   }
 
@@ -270,8 +279,8 @@ export class SqliteIndex implements Index {
   #currentVersions(rids: number[]): VersionRow[] {
     if (rids.length === 0) return [];
     const rows = this.#stmt(
-      `SELECT r.rid, r.type, r.id, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq
-       FROM json_each(?) j JOIN resources r ON r.rid = j.value JOIN versions v ON v.rid = r.rid AND v.version = r.version
+      `SELECT r.rid, r.type, r.id, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq, l.leaf_hash
+       FROM json_each(?) j JOIN resources r ON r.rid = j.value JOIN versions v ON v.rid = r.rid AND v.version = r.version JOIN leaves l ON l.seq = v.leaf_seq
        WHERE r.deleted = 0 ORDER BY j.key`,
     ).all(JSON.stringify(rids)) as Row[];
     return rows.map(toVersion);
@@ -387,6 +396,7 @@ function toVersion(r: Row): VersionRow {
     keyId: (r.key_id as string | null) ?? null,
     compartment: (r.compartment as string | null) ?? null,
     leafSeq: Number(r.leaf_seq),
+    ...(r.leaf_hash !== undefined && r.leaf_hash !== null ? { leafHash: toBytes(r.leaf_hash) } : {}),
   };
 }
 

@@ -25,7 +25,9 @@ export function historyPage(db: DatabaseSync, query: HistoryQuery): HistoryPage 
   const where: string[] = [];
   const args: SQLInputValue[] = [];
   if (query.type !== undefined) {
-    where.push("r.type = ?");
+    // A common type is paged fastest by walking versions newest first and skipping other types;
+    // a rare one by its own rows, then sorting. `+r.type` keeps SQLite off the type index.
+    where.push(query.id === undefined && isCommonType(db, query.type) ? "+r.type = ?" : "r.type = ?");
     args.push(query.type);
   }
   if (query.id !== undefined) {
@@ -45,6 +47,9 @@ export function historyPage(db: DatabaseSync, query: HistoryQuery): HistoryPage 
     where.push("v.last_updated <= ? AND NOT EXISTS (SELECT 1 FROM versions n WHERE n.rid = v.rid AND n.version = v.version + 1 AND n.last_updated <= ?)");
     args.push(query.at.to, query.at.from);
   }
+  // The count has no order to serve: let it use the type index.
+  const filterWhere = where.map((w) => (w === "+r.type = ?" ? "r.type = ?" : w));
+  const filterArgs = [...args];
   if (query.cursor !== undefined) {
     const [lastUpdated, rid, version] = decodeCursor(query.cursor, "h", ["string", "number", "number"]);
     where.push("(v.last_updated, v.rid, v.version) < (?, ?, ?)");
@@ -57,7 +62,18 @@ export function historyPage(db: DatabaseSync, query: HistoryQuery): HistoryPage 
   const page = rows.slice(0, query.count);
   const last = page.at(-1);
   const nextCursor = rows.length > query.count && last ? encodeCursor(["h", String(last.last_updated), Number(last.rid), Number(last.version)]) : null;
-  return { versions: page.map(toVersion), nextCursor };
+  const total = query.countTotal
+    ? Number((db.prepare(`SELECT COUNT(*) AS n FROM versions v JOIN resources r ON r.rid = v.rid ${filterWhere.length > 0 ? `WHERE ${filterWhere.join(" AND ")}` : ""}`).get(...filterArgs) as Row).n)
+    : null;
+  return { versions: page.map(toVersion), total, nextCursor };
+}
+
+/** Types with this many resources or more are paged through the version time index. */
+const COMMON_TYPE_ROWS = 2000;
+
+function isCommonType(db: DatabaseSync, type: string): boolean {
+  const row = db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM resources WHERE type = ? LIMIT ${COMMON_TYPE_ROWS})`).get(type) as Row;
+  return Number(row.n) >= COMMON_TYPE_ROWS;
 }
 
 /**
@@ -93,7 +109,26 @@ export function compartmentPage(db: DatabaseSync, query: CompartmentQuery): Comp
   const total = query.countTotal
     ? Number((db.prepare(`SELECT COUNT(*) AS n FROM resources r WHERE ${filterWhere.join(" AND ")}`).get(...filterArgs) as Row).n)
     : null;
-  return { versions: page.map(toVersion), total, nextCursor };
+  const referenced = query.includeReferenced && page.length > 0 ? referencedShared(db, page.map((r) => Number(r.rid))) : [];
+  return { versions: page.map(toVersion), referenced, total, nextCursor };
+}
+
+/**
+ * Current resources outside every patient compartment that `rids` refer to through their
+ * reference search parameters. Other patients' data never comes along: only resources without
+ * a compartment qualify.
+ */
+function referencedShared(db: DatabaseSync, rids: number[]): VersionRow[] {
+  const hasReferences = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sp_reference'").get();
+  if (!hasReferences) return [];
+  const rows = db.prepare(
+    `SELECT ${VERSION_COLUMNS} FROM resources r JOIN versions v ON v.rid = r.rid AND v.version = r.version
+     WHERE r.rid IN (SELECT t.rid FROM sp_reference s JOIN resources t ON t.type = s.target_type AND t.id = s.target_id
+                     WHERE s.rid IN (SELECT value FROM json_each(?)))
+       AND r.deleted = 0 AND r.compartment IS NULL
+     ORDER BY r.rid`,
+  ).all(JSON.stringify(rids)) as Row[];
+  return rows.map(toVersion);
 }
 
 function encodeCursor(values: (string | number)[]): string {

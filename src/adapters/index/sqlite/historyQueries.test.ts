@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { historyPage, compartmentPage } from "./historyQueries.ts";
+import { SqliteIndex } from "./SqliteIndex.ts";
+
+/** An index with versions written at given instants (no blobs: the queries only read rows). */
+function indexWith(writes: { type: string; id: string; at: string; deleted?: boolean; compartment?: string }[]): SqliteIndex {
+  const index = new SqliteIndex({ path: ":memory:" });
+  const versions = new Map<string, number>();
+  for (const w of writes) {
+    const key = `${w.type}/${w.id}`;
+    const previous = versions.get(key) ?? 0;
+    index.commit({
+      type: w.type, id: w.id, versionId: previous + 1, lastUpdated: w.at, deleted: w.deleted ?? false, cid: w.deleted ? null : `cid-${key}-${previous + 1}`,
+      contentHash: "00", keyId: null, compartment: w.compartment ?? null, leafHash: new Uint8Array(32), expectedPreviousVersion: previous,
+    });
+    versions.set(key, previous + 1);
+  }
+  return index;
+}
+
+const T = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, "0")}:00.000Z`;
+const keys = (page: { versions: { type: string; id: string; versionId: number }[] }) => page.versions.map((v) => `${v.type}/${v.id}/${v.versionId}`);
+
+describe("historyPage", () => {
+  const sample = () => indexWith([
+    { type: "Patient", id: "a", at: T(1) },
+    { type: "Patient", id: "b", at: T(2) },
+    { type: "Observation", id: "o", at: T(2) },
+    { type: "Patient", id: "a", at: T(3) },
+    { type: "Patient", id: "b", at: T(4), deleted: true },
+  ]);
+  const index = sample();
+
+  it("lists newest first and breaks timestamp ties by row, then version", () => {
+    expect(keys(historyPage(index.db, { count: 10 }))).toEqual(["Patient/b/2", "Patient/a/2", "Observation/o/1", "Patient/b/1", "Patient/a/1"]);
+    expect(keys(historyPage(index.db, { type: "Patient", count: 10 }))).toEqual(["Patient/b/2", "Patient/a/2", "Patient/b/1", "Patient/a/1"]);
+    expect(keys(historyPage(index.db, { type: "Patient", id: "a", count: 10 }))).toEqual(["Patient/a/2", "Patient/a/1"]);
+    expect(keys(historyPage(index.db, { types: ["Observation"], count: 10 }))).toEqual(["Observation/o/1"]);
+    expect(historyPage(index.db, { type: "Patient", count: 1, countTotal: true }).total).toBe(4);
+    expect(historyPage(index.db, { type: "Patient", since: T(3), count: 1, countTotal: true }).total).toBe(2);
+  });
+
+  it("pages with a cursor that new writes cannot shift", () => {
+    const index = sample();
+    const first = historyPage(index.db, { count: 2 });
+    expect(first.nextCursor).not.toBeNull();
+    index.commit({ type: "Patient", id: "c", versionId: 1, lastUpdated: T(9), deleted: false, cid: "x", contentHash: "00", keyId: null, compartment: null, leafHash: new Uint8Array(32), expectedPreviousVersion: 0 });
+    const second = historyPage(index.db, { count: 2, cursor: first.nextCursor! });
+    const third = historyPage(index.db, { count: 2, cursor: second.nextCursor! });
+    expect([...keys(first), ...keys(second), ...keys(third)]).toEqual(["Patient/b/2", "Patient/a/2", "Observation/o/1", "Patient/b/1", "Patient/a/1"]);
+    expect(third.nextCursor).toBeNull();
+  });
+
+  it("_since and _at select by write time and by the version current then", () => {
+    expect(keys(historyPage(index.db, { type: "Patient", since: T(3), count: 10 }))).toEqual(["Patient/b/2", "Patient/a/2"]);
+    expect(keys(historyPage(index.db, { type: "Patient", at: { from: T(2), to: T(2) }, count: 10 }))).toEqual(["Patient/b/1", "Patient/a/1"]);
+    expect(keys(historyPage(index.db, { type: "Patient", at: { from: T(5), to: T(5) }, count: 10 })).sort()).toEqual(["Patient/a/2", "Patient/b/2"]);
+    // A period: every version current at some point in it.
+    expect(keys(historyPage(index.db, { type: "Patient", id: "a", at: { from: T(0), to: T(59) }, count: 10 }))).toEqual(["Patient/a/2", "Patient/a/1"]);
+    expect(keys(historyPage(index.db, { at: { from: T(0), to: T(0) }, count: 10 }))).toEqual([]);
+  });
+
+  it("refuses cursors it did not make", () => {
+    expect(() => historyPage(index.db, { count: 2, cursor: "abc" })).toThrow(/_cursor/);
+    expect(() => historyPage(index.db, { count: 2, cursor: Buffer.from(JSON.stringify(["c", 1, 2])).toString("base64url") })).toThrow(/_cursor/);
+  });
+});
+
+describe("compartmentPage", () => {
+  const index = indexWith([
+    { type: "Observation", id: "o1", at: T(1), compartment: "Patient/p" },
+    { type: "Patient", id: "p", at: T(2), compartment: "Patient/p" },
+    { type: "Observation", id: "o2", at: T(3), compartment: "Patient/p" },
+    { type: "Observation", id: "o3", at: T(4), compartment: "Patient/q" },
+    { type: "Condition", id: "c1", at: T(5), compartment: "Patient/p" },
+    { type: "Condition", id: "c1", at: T(6), deleted: true, compartment: "Patient/p" },
+  ]);
+
+  it("lists the Patient first, then current members, and pages", () => {
+    const first = compartmentPage(index.db, { compartment: "Patient/p", count: 2, countTotal: true });
+    expect(keys(first)).toEqual(["Patient/p/1", "Observation/o1/1"]);
+    expect(first.total).toBe(3);
+    const second = compartmentPage(index.db, { compartment: "Patient/p", count: 2, cursor: first.nextCursor!, countTotal: true });
+    expect(keys(second)).toEqual(["Observation/o2/1"]);
+    expect(second.total).toBe(3);
+    expect(second.nextCursor).toBeNull();
+    expect(keys(compartmentPage(index.db, { compartment: "Patient/p", since: T(3), count: 10 }))).toEqual(["Observation/o2/1"]);
+    expect(keys(compartmentPage(index.db, { compartment: "Patient/p", types: ["Patient"], count: 10 }))).toEqual(["Patient/p/1"]);
+  });
+});

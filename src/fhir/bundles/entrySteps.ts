@@ -1,0 +1,183 @@
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import type { VersionRow } from "../../ports/Index.ts";
+import type { FhirResource, WriteOperation } from "../../records/RecordRepository.ts";
+import { findMatches } from "../conditional/findMatches.ts";
+import { parseIfMatch } from "../conditional/requestChecks.ts";
+import { isConditionalReference } from "../conditional/resolveConditionalReference.ts";
+import type { FhirResult } from "../FhirInteractions.ts";
+import { informationOutcome } from "../outcome/operationOutcome.ts";
+import { preparePatch } from "../patch/preparePatch.ts";
+import { newResourceId } from "../resource/meta.ts";
+import type { BundleDeps } from "./BundleDeps.ts";
+import { atEntry, resultEntry } from "./entryResponse.ts";
+import type { ParsedEntry } from "./parseBundle.ts";
+import { rewriteReferences } from "./rewriteReferences.ts";
+
+/** The steps of one entry, shared by transactions (all entries, one write) and batches (each alone). */
+
+const PLACEHOLDER = /^urn:(uuid|oid):/;
+
+/** What a write entry will do, once its identity is known. */
+export type Plan =
+  | { entry: ParsedEntry; action: "create" | "update" | "patch" | "delete"; type: string; id: string }
+  | { entry: ParsedEntry; action: "existing"; type: string; id: string; match: VersionRow }
+  | { entry: ParsedEntry; action: "nothing-to-delete"; type: string };
+
+export type WriteResult = Awaited<ReturnType<BundleDeps["records"]["writeAll"]>>[number];
+
+/**
+ * Maps a reference: to Type/id when it names an entry's fullUrl, through the conditional
+ * resolver when it is `Type?criteria`; a urn:uuid/urn:oid that names no entry is a 400.
+ */
+export function referenceMapper(identities: ReadonlyMap<string, string>, resolveConditional: (reference: string) => string): (reference: string) => string {
+  return (reference) => {
+    const mapped = identities.get(reference);
+    if (mapped !== undefined) return mapped;
+    if (PLACEHOLDER.test(reference)) throw invalidError(`the reference ${reference.slice(0, 200)} is not the fullUrl of an entry that creates or updates a resource in this bundle`);
+    if (isConditionalReference(reference)) return resolveConditional(reference);
+    return reference;
+  };
+}
+
+export function planEntry(deps: BundleDeps, entry: ParsedEntry): Plan {
+  const { type, id, query } = entry.target;
+  const single = (criteria: string, what: string): VersionRow | null => {
+    const matches = findMatches(deps.index, type, criteria);
+    if (matches.length > 1) throw new FhirLedgerError("precondition-failed", `the ${what} criteria match more than one resource`);
+    return matches[0] ?? null;
+  };
+  switch (entry.method) {
+    case "DELETE": {
+      if (id !== undefined) return { entry, action: "delete", type, id };
+      const match = single(query!, "conditional delete");
+      return match ? { entry, action: "delete", type, id: match.id } : { entry, action: "nothing-to-delete", type };
+    }
+    case "POST": {
+      const match = entry.ifNoneExist === undefined ? null : single(entry.ifNoneExist, "ifNoneExist");
+      return match ? { entry, action: "existing", type, id: match.id, match } : { entry, action: "create", type, id: newResourceId() };
+    }
+    case "PUT": {
+      if (id !== undefined) return { entry, action: "update", type, id };
+      const match = single(query!, "conditional update");
+      const bodyId = entry.resource?.id;
+      if (match) return { entry, action: "update", type, id: match.id };
+      return typeof bodyId === "string" ? { entry, action: "update", type, id: bodyId } : { entry, action: "create", type, id: newResourceId() };
+    }
+    case "PATCH": {
+      if (id !== undefined) return { entry, action: "patch", type, id };
+      const match = single(query!, "conditional patch");
+      if (!match) throw new FhirLedgerError("not-found", "the conditional patch criteria match no resource");
+      return { entry, action: "patch", type, id: match.id };
+    }
+    default:
+      throw new FhirLedgerError("internal", "not a write entry");
+  }
+}
+
+export async function prepareOperation(deps: BundleDeps, plan: Plan, mapReference: (reference: string) => string): Promise<WriteOperation | null> {
+  const { entry } = plan;
+  const ifMatch = entry.ifMatch === undefined ? undefined : parseIfMatch(entry.ifMatch);
+  switch (plan.action) {
+    case "existing":
+    case "nothing-to-delete":
+      return null;
+    case "delete": {
+      if (ifMatch !== undefined) {
+        const current = deps.index.current(plan.type, plan.id);
+        if (!current || current.deleted || current.versionId !== ifMatch) throw new FhirLedgerError("precondition-failed", `If-Match version ${ifMatch} is not the current version of ${plan.type}/${plan.id}`);
+      }
+      return { kind: "delete", type: plan.type, id: plan.id };
+    }
+    case "patch": {
+      const patch = decodeJsonPatch(entry.resource!);
+      const { current, resource } = await preparePatch(deps, plan.type, plan.id, patch, {
+        ...(ifMatch === undefined ? {} : { ifMatch }),
+        transform: (r) => rewriteReferences(r, mapReference),
+      });
+      return { kind: "write", type: plan.type, id: plan.id, resource, ifMatch: current.row.versionId };
+    }
+    case "create":
+    case "update": {
+      const source = entry.resource!;
+      if (entry.method === "PUT" && source.id !== undefined && source.id !== plan.id) {
+        throw new FhirLedgerError("invalid", `the id in the resource (${String(source.id).slice(0, 64)}) does not match the request (${plan.id})`, { issues: [{ type: "invalid", diagnostics: "resource id differs from the request", expression: [`${plan.type}.id`] }] });
+      }
+      if (entry.method === "PUT" && entry.target.id !== undefined && source.id === undefined) {
+        throw new FhirLedgerError("invalid", "the resource must contain an id for update", { issues: [{ type: "required", diagnostics: "id is required on update", expression: [`${plan.type}.id`] }] });
+      }
+      // Checked here too (writeAll checks again under its lock) so the error names this entry.
+      if (ifMatch !== undefined && deps.index.current(plan.type, plan.id)?.versionId !== ifMatch) {
+        throw new FhirLedgerError("precondition-failed", `If-Match version ${ifMatch} is not the current version of ${plan.type}/${plan.id}`);
+      }
+      // A POST's own id is replaced by the server's (R4 3.1.0.7); references to it were mapped above.
+      const resource = { ...rewriteReferences(source, mapReference), id: plan.id } as FhirResource;
+      deps.validator.validate(resource, { expectedType: plan.type });
+      return {
+        kind: "write", type: plan.type, id: plan.id, resource,
+        ...(plan.action === "create" ? { mustNotExist: true } : {}),
+        ...(ifMatch === undefined ? {} : { ifMatch }),
+      };
+    }
+  }
+}
+
+export async function writeResponse(deps: BundleDeps, plan: Plan, result: WriteResult | null, representation: boolean): Promise<Record<string, unknown>> {
+  if (plan.action === "nothing-to-delete") {
+    return resultEntry(deps.baseUrl, { status: 200, resource: informationOutcome("no resource matched the criteria; nothing was deleted") as unknown as Record<string, unknown> }, { includeResource: false });
+  }
+  if (plan.action === "existing") {
+    const { match } = plan;
+    const resource = representation ? (await deps.records.load(match)).resource! : undefined;
+    return resultEntry(deps.baseUrl, { status: 200, ...(resource ? { resource } : {}), version: { type: match.type, id: match.id, versionId: match.versionId, lastUpdated: match.lastUpdated } }, { includeResource: representation });
+  }
+  if (plan.action === "delete") {
+    return resultEntry(deps.baseUrl, { status: 204, ...(result ? { version: versionOf(result.row) } : {}) }, { includeResource: false });
+  }
+  const stored = result!;
+  return resultEntry(deps.baseUrl, { status: stored.created ? 201 : 200, resource: stored.resource!, version: versionOf(stored.row) }, { includeResource: representation });
+}
+
+export async function readEntry(deps: BundleDeps, entry: ParsedEntry): Promise<FhirResult> {
+  const { type, id, vid, query } = entry.target;
+  if (id === undefined) return deps.fhir.search(deps.actor, type, new URLSearchParams(query ?? ""), { baseUrl: deps.baseUrl, strict: false });
+  if (vid !== undefined) return deps.fhir.vread(deps.actor, type, id, vid);
+  return deps.fhir.read(deps.actor, type, id);
+}
+
+/** A PATCH entry's Binary: base64 data holding a JSON Patch document. */
+function decodeJsonPatch(binary: Record<string, unknown>): unknown {
+  const contentType = typeof binary.contentType === "string" ? binary.contentType : "";
+  if (!/^application\/json-patch\+json\s*(;|$)/i.test(contentType)) {
+    throw new FhirLedgerError("unsupported-media-type", "a PATCH entry's Binary must have contentType application/json-patch+json (FHIRPath Patch is not supported)");
+  }
+  if (typeof binary.data !== "string") throw new FhirLedgerError("bad-request", "the PATCH entry's Binary has no data");
+  try {
+    return JSON.parse(Buffer.from(binary.data, "base64").toString("utf8"));
+  } catch {
+    throw new FhirLedgerError("bad-request", "the PATCH entry's Binary data is not base64-encoded JSON");
+  }
+}
+
+function versionOf(row: VersionRow): { type: string; id: string; versionId: number; lastUpdated: string } {
+  return { type: row.type, id: row.id, versionId: row.versionId, lastUpdated: row.lastUpdated };
+}
+
+export function invalidError(message: string): FhirLedgerError {
+  return new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message }] });
+}
+
+export function guard<T>(entry: ParsedEntry, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw atEntry(error, { ...entry, type: entry.target.type });
+  }
+}
+
+export async function guardAsync<T>(entry: ParsedEntry, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw atEntry(error, { ...entry, type: entry.target.type });
+  }
+}

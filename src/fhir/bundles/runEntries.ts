@@ -1,0 +1,87 @@
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import type { WriteOperation } from "../../records/RecordRepository.ts";
+import { cachedConditionalResolver } from "../conditional/resolveConditionalReference.ts";
+import type { BundleDeps } from "./BundleDeps.ts";
+import { atEntry, errorEntry, resultEntry } from "./entryResponse.ts";
+import { guard, guardAsync, invalidError, planEntry, prepareOperation, readEntry, referenceMapper, writeResponse } from "./entrySteps.ts";
+import type { Plan } from "./entrySteps.ts";
+import type { ParsedEntry } from "./parseBundle.ts";
+
+/** R4 transaction processing order: DELETE, POST, PUT/PATCH, then GET/HEAD. */
+export const ORDER: Record<ParsedEntry["method"], number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
+/**
+ * Runs entries as one transaction: all writes commit together or not at all, and any failing
+ * write entry fails the whole (its error, naming the entry, is thrown). Identities are resolved
+ * first (conditional create/update/delete by search, new ids for creates), then every reference
+ * to an entry's fullUrl is rewritten to Type/id and conditional references are resolved, each
+ * resource is validated, and all versions are written with one `writeAll`. GET/HEAD entries run
+ * after the commit and see it; as they change nothing, a failing read is answered in its own
+ * entry instead of failing the transaction that is already committed.
+ * Returns the response entries in request order.
+ * @see https://hl7.org/fhir/R4/http.html#trules
+ */
+export async function runEntries(deps: BundleDeps, entries: ParsedEntry[]): Promise<Record<string, unknown>[]> {
+  const ordered = [...entries].sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index);
+  const writes = ordered.filter((e) => ORDER[e.method] < 3);
+  const reads = ordered.filter((e) => ORDER[e.method] === 3);
+
+  // 1. Who is who: resolve the identity of every write before touching any resource.
+  const identities = new Map<string, string>();
+  const touched = new Set<string>();
+  const plans: Plan[] = [];
+  for (const entry of writes) {
+    const plan = guard(entry, () => planEntry(deps, entry));
+    if (plan.action !== "nothing-to-delete") {
+      const key = `${plan.type}/${plan.id}`;
+      if (plan.action !== "existing") {
+        if (touched.has(key)) throw atEntry(invalidError(`${key} is changed by more than one entry of this transaction`), entry);
+        touched.add(key);
+      }
+      if (entry.fullUrl !== undefined && entry.method !== "DELETE") {
+        if (identities.has(entry.fullUrl)) throw atEntry(invalidError(`fullUrl ${entry.fullUrl.slice(0, 200)} is used by more than one entry`), entry);
+        identities.set(entry.fullUrl, key);
+      }
+    }
+    plans.push(plan);
+  }
+
+  // 2. Resolve references, validate, and prepare one write operation per changing entry.
+  const mapReference = referenceMapper(identities, cachedConditionalResolver(deps.index));
+  const ops: WriteOperation[] = [];
+  const opOf = new Map<Plan, number>();
+  for (const plan of plans) {
+    const { entry } = plan;
+    const op = await guardAsync(entry, () => prepareOperation(deps, plan, mapReference));
+    if (op) {
+      opOf.set(plan, ops.length);
+      ops.push(op);
+    }
+  }
+
+  // 3. One atomic write.
+  let results: Awaited<ReturnType<typeof deps.records.writeAll>>;
+  try {
+    results = ops.length === 0 ? [] : await deps.records.writeAll(ops);
+  } catch (error) {
+    const failing = error instanceof FhirLedgerError ? plans.find((p) => "id" in p && error.message.startsWith(`${p.type}/${p.id} `)) : undefined;
+    throw failing ? atEntry(error, failing.entry) : error;
+  }
+
+  // 4. Responses, then the reads.
+  const responses = new Map<number, Record<string, unknown>>();
+  const representation = deps.returnRepresentation === true;
+  for (const plan of plans) {
+    const i = opOf.get(plan);
+    const result = i === undefined ? null : results[i];
+    responses.set(plan.entry.index, await writeResponse(deps, plan, result ?? null, representation));
+  }
+  for (const entry of reads) {
+    try {
+      responses.set(entry.index, resultEntry(deps.baseUrl, await readEntry(deps, entry), { includeResource: entry.method === "GET" }));
+    } catch (error) {
+      responses.set(entry.index, errorEntry(atEntry(error, entry)));
+    }
+  }
+  return entries.map((e) => responses.get(e.index)!);
+}
+

@@ -1,0 +1,12 @@
+import type { Index } from "../../ports/Index.ts";
+import type { RecordRepository } from "../../records/RecordRepository.ts";
+import type { FhirInteractions } from "../FhirInteractions.ts";
+import type { FhirValidator } from "../validation/createValidator.ts";
+
+/** What the conditional interactions need: plain interactions for the writes, the index to match. */
+export interface ConditionalDeps {
+  fhir: FhirInteractions;
+  index: Index;
+  records: RecordRepository;
+  validator: FhirValidator;
+}

@@ -1,0 +1,27 @@
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import type { FhirResult } from "../FhirInteractions.ts";
+import type { ConditionalDeps } from "./ConditionalDeps.ts";
+import { findMatches } from "./findMatches.ts";
+import { assertResourceType } from "./requestChecks.ts";
+
+/**
+ * `PUT [type]?[criteria]`: no match creates (with the body's id when it has one: update as
+ * create; else a new id), one match updates it (a body id naming another resource is a 400),
+ * several are a 412.
+ * @see https://hl7.org/fhir/R4/http.html#cond-update
+ */
+export async function conditionalUpdate(deps: ConditionalDeps, type: string, criteria: string, body: unknown, options: { ifMatch?: string } = {}): Promise<FhirResult> {
+  assertResourceType(type);
+  const matches = findMatches(deps.index, type, criteria);
+  if (matches.length > 1) throw new FhirLedgerError("precondition-failed", "the conditional update criteria match more than one resource");
+  const bodyId = body !== null && typeof body === "object" ? (body as { id?: unknown }).id : undefined;
+  if (matches.length === 0) {
+    if (typeof bodyId === "string") return deps.fhir.update(type, bodyId, body, options);
+    return deps.fhir.create(type, body);
+  }
+  const id = matches[0]!.id;
+  if (bodyId !== undefined && bodyId !== id) {
+    throw new FhirLedgerError("invalid", `the id in the body (${String(bodyId).slice(0, 64)}) is not the id of the matching resource`, { issues: [{ type: "invalid", diagnostics: "id in body differs from the matched resource", expression: [`${type}.id`] }] });
+  }
+  return deps.fhir.update(type, id, { ...(body as object), id }, options);
+}

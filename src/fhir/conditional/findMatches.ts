@@ -1,0 +1,35 @@
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import type { Index, VersionRow } from "../../ports/Index.ts";
+import { parseSearchRequest } from "../search/parseSearchRequest.ts";
+
+/** Result parameters that would change which resources a condition selects, or how many. */
+const NOT_CRITERIA = new Set(["_count", "_offset", "_sort", "_include", "_revinclude", "_summary", "_elements", "_total", "_cursor"]);
+/** Transport parameters: how to answer, not what to match. */
+const TRANSPORT = ["_format", "_pretty"];
+
+/**
+ * Current resources of `type` matching conditional criteria (a search query string without
+ * `?`), at most `limit` of them: 2 is enough to tell none, one and several apart.
+ * Unlike a search, a parameter the server does not know is refused (400), never ignored:
+ * ignoring it would widen the match and make a conditional write hit the wrong resource.
+ * @see https://hl7.org/fhir/R4/http.html#cond-update
+ */
+export function findMatches(index: Index, type: string, criteria: string, limit = 2): VersionRow[] {
+  const query = new URLSearchParams(criteria.startsWith("?") ? criteria.slice(1) : criteria);
+  for (const name of TRANSPORT) query.delete(name);
+  const names = [...query.keys()];
+  if (names.length === 0) throw invalid(`the conditional criteria for ${type} are empty; they would match every resource`);
+  const resultParams = names.filter((n) => NOT_CRITERIA.has(n.split(":")[0]!));
+  if (resultParams.length > 0) throw invalid(`conditional criteria may not contain result parameters (${resultParams.join(", ")})`);
+  const request = parseSearchRequest(type, query);
+  if (request.unknown.length > 0) {
+    throw new FhirLedgerError("invalid", "conditional criteria use parameters this server does not support", {
+      issues: request.unknown.map((u) => ({ type: "not-supported", diagnostics: `${u.name}: ${u.reason}`, expression: [u.name] })),
+    });
+  }
+  return index.search({ ...request, include: [], revinclude: [], sort: [], count: limit }, { countTotal: false }).matches;
+}
+
+function invalid(message: string): FhirLedgerError {
+  return new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message }] });
+}

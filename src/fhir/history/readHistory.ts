@@ -1,0 +1,67 @@
+import type { AuditTrail } from "../../audit/AuditTrail.ts";
+import type { Actor } from "../../auth/Actor.ts";
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import type { HistoryIndex } from "../../ports/HistoryIndex.ts";
+import type { Index } from "../../ports/Index.ts";
+import type { RecordRepository, StoredVersion } from "../../records/RecordRepository.ts";
+import { isResourceType } from "../definitions/resourceTypes.ts";
+import type { FhirResult } from "../FhirInteractions.ts";
+import { loadChecked } from "./loadChecked.ts";
+import { formatHistoryParams, parseHistoryParams } from "./parseHistoryParams.ts";
+
+export interface HistoryDeps {
+  history: HistoryIndex;
+  index: Pick<Index, "current">;
+  records: RecordRepository;
+  audit?: AuditTrail;
+}
+
+/** Which history: every resource, one type, or one instance. */
+export type HistoryScope = { level: "system" } | { level: "type"; type: string } | { level: "instance"; type: string; id: string };
+
+const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * History at instance, type or system level as a `history` Bundle, newest first, honouring
+ * `_since`, `_at`, `_count` and keyset `next` links. Bundle.total is exact; it is given for
+ * instance history, and for type and system history under `_total=accurate`. Delete versions are entries with a
+ * request and response but no resource.
+ * @see https://hl7.org/fhir/R4/http.html#history
+ */
+export async function readHistory(deps: HistoryDeps, actor: Actor, scope: HistoryScope, query: URLSearchParams, baseUrl: string): Promise<FhirResult> {
+  if (scope.level !== "system" && !isResourceType(scope.type)) throw new FhirLedgerError("not-found", `unknown resource type "${scope.type.slice(0, 64)}"`);
+  if (scope.level === "instance") {
+    if (!ID_PATTERN.test(scope.id)) throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
+    if (!deps.index.current(scope.type, scope.id)) throw new FhirLedgerError("not-found", `${scope.type}/${scope.id} is not known`);
+  }
+  const params = parseHistoryParams(query, { allowTypes: scope.level === "system" });
+  const page = deps.history.historyPage({
+    ...(scope.level !== "system" ? { type: scope.type } : {}),
+    ...(scope.level === "instance" ? { id: scope.id } : {}),
+    ...(params.types ? { types: params.types } : {}),
+    ...(params.since ? { since: params.since.iso } : {}),
+    ...(params.at ? { at: { from: params.at.from, to: params.at.to } } : {}),
+    count: params.count,
+    ...(params.cursor ? { cursor: params.cursor } : {}),
+    // Counting every version of a type or the system costs a scan: only when asked (_total=accurate).
+    countTotal: params.total ?? scope.level === "instance",
+  });
+  const versions = await loadChecked(deps, actor, `history-${scope.level}`, page.versions);
+  const path = scope.level === "system" ? "/_history" : scope.level === "type" ? `/${scope.type}/_history` : `/${scope.type}/${scope.id}/_history`;
+  const link = [{ relation: "self", url: `${baseUrl}${path}?${formatHistoryParams(params, params.cursor)}` }];
+  if (page.nextCursor) link.push({ relation: "next", url: `${baseUrl}${path}?${formatHistoryParams(params, page.nextCursor)}` });
+  const bundle: Record<string, unknown> = { resourceType: "Bundle", type: "history", ...(page.total !== null ? { total: page.total } : {}), link, entry: versions.map((v) => historyEntry(v, baseUrl)) };
+  // Unknown parameters are ignored: a history Bundle has no place for an outcome entry (every entry needs request/response).
+  return { status: 200, resource: bundle };
+}
+
+/** One history entry: the version, how it was written and what the server answered. */
+export function historyEntry({ row, resource }: StoredVersion, baseUrl: string): Record<string, unknown> {
+  const { type, id, versionId, deleted, lastUpdated } = row;
+  return {
+    fullUrl: `${baseUrl}/${type}/${id}`,
+    ...(resource ? { resource } : {}),
+    request: deleted ? { method: "DELETE", url: `${type}/${id}` } : versionId === 1 ? { method: "POST", url: type } : { method: "PUT", url: `${type}/${id}` },
+    response: { status: deleted ? "204" : versionId === 1 ? "201" : "200", etag: `W/"${versionId}"`, lastModified: lastUpdated },
+  };
+}

@@ -1,0 +1,45 @@
+import type { Context, Hono } from "hono";
+import type { FhirResult } from "../../fhir/FhirInteractions.ts";
+import type { Env } from "../createApp.ts";
+import type { RouteContext } from "./RouteContext.ts";
+
+/**
+ * read and vread with `If-None-Match` and `If-Modified-Since`: 304 (ETag, Last-Modified, no
+ * body) when the client's copy is current. If-None-Match wins when both are sent (RFC 9110
+ * 13.2.2). Ids starting with `$` or `_` fall through to the routes that own them.
+ * @see https://hl7.org/fhir/R4/http.html#cread
+ */
+export function registerConditionalReadRoutes(app: Hono<Env>, ctx: RouteContext): void {
+  app.get("/:type/:id", async (c, next) => {
+    const id = c.req.param("id");
+    if (id.startsWith("$") || id.startsWith("_")) return next();
+    const result = await ctx.fhir.read(c.get("actor"), c.req.param("type"), id);
+    return notModified(c, result) ?? ctx.send(c, result);
+  });
+  app.get("/:type/:id/_history/:vid", async (c) => {
+    const result = await ctx.fhir.vread(c.get("actor"), c.req.param("type"), c.req.param("id"), c.req.param("vid"));
+    return notModified(c, result) ?? ctx.send(c, result);
+  });
+}
+
+/** The 304 for a conditional read whose version the client already has; undefined otherwise. */
+export function notModified(c: Context<Env>, result: FhirResult): Response | undefined {
+  if (result.status !== 200 || !result.version) return undefined;
+  const { versionId, lastUpdated } = result.version;
+  const ifNoneMatch = c.req.header("if-none-match");
+  let fresh: boolean;
+  if (ifNoneMatch !== undefined) {
+    fresh = ifNoneMatch.slice(0, 1024).split(",").some((tag) => {
+      const t = tag.trim();
+      if (t === "*") return true;
+      const m = /^(?:W\/)?"([0-9]{1,10})"$/.exec(t);
+      return m !== null && Number(m[1]) === versionId;
+    });
+  } else {
+    const since = Date.parse(c.req.header("if-modified-since") ?? "");
+    // HTTP dates have whole seconds: compare at that precision.
+    fresh = Number.isFinite(since) && Math.floor(Date.parse(lastUpdated) / 1000) * 1000 <= since;
+  }
+  if (!fresh) return undefined;
+  return c.body(null, 304, { ETag: `W/"${versionId}"`, "Last-Modified": new Date(lastUpdated).toUTCString() });
+}

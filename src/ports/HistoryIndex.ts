@@ -1,0 +1,59 @@
+import type { VersionRow } from "./Index.ts";
+
+/**
+ * History and compartment queries over the index. Meant to become part of the Index port;
+ * kept apart so the SQLite queries live in their own file.
+ */
+export interface HistoryIndex {
+  /** Versions newest first, one page, keyset-paged on (lastUpdated, rid, versionId). */
+  historyPage(query: HistoryQuery): HistoryPage;
+  /** Current, non-deleted resources of a patient compartment, one page, keyset-paged on rid. */
+  compartmentPage(query: CompartmentQuery): CompartmentPage;
+}
+
+export interface HistoryQuery {
+  /** Type-level history; absent for system level. */
+  type?: string;
+  /** Instance history (needs `type`). */
+  id?: string;
+  /** System level only: restrict to these types. */
+  types?: string[];
+  /** ISO instant: versions written at or after it (`_since`). */
+  since?: string;
+  /** ISO instants [from, to]: versions current at some point in it (`_at`). */
+  at?: { from: string; to: string };
+  count: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+  /** Count every matching version over all pages (Bundle.total). */
+  countTotal?: boolean;
+}
+
+export interface HistoryPage {
+  versions: VersionRow[];
+  total: number | null;
+  nextCursor: string | null;
+}
+
+export interface CompartmentQuery {
+  /** "Patient/<id>" */
+  compartment: string;
+  /** Resources last updated at or after this ISO instant (`_since`). */
+  since?: string;
+  types?: string[];
+  count: number;
+  cursor?: string;
+  /** Count every match (Bundle.total). */
+  countTotal?: boolean;
+  /** Also return the shared resources (no patient compartment) the page's members refer to. */
+  includeReferenced?: boolean;
+}
+
+export interface CompartmentPage {
+  /** Current versions, in rid order. */
+  versions: VersionRow[];
+  /** Current shared resources the page refers to (Practitioner, Organization, Medication, ...). */
+  referenced: VersionRow[];
+  total: number | null;
+  nextCursor: string | null;
+}
