@@ -55,7 +55,8 @@ export function createApp(options: AppOptions): Hono<Env> {
     if (["POST", "PUT", "PATCH"].includes(c.req.method)) {
       const contentType = c.req.header("content-type") ?? "";
       const formSearch = c.req.method === "POST" && new URL(c.req.url).pathname.endsWith("/_search") && /^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType);
-      if (!formSearch && !/^application\/(fhir\+)?json\s*(;|$)/i.test(contentType)) {
+      const jsonPatch = c.req.method === "PATCH" && /^application\/json-patch\+json\s*(;|$)/i.test(contentType);
+      if (!formSearch && !jsonPatch && !/^application\/(fhir\+)?json\s*(;|$)/i.test(contentType)) {
         throw new FhirLedgerError("unsupported-media-type", "send the resource as application/fhir+json");
       }
     }

@@ -1,4 +1,5 @@
 import type { SearchRequest } from "../fhir/search/SearchRequest.ts";
+import type { HistoryIndex } from "./HistoryIndex.ts";
 
 /** One stored version of a resource, as the index knows it (no clinical content). */
 export interface VersionRow {
@@ -75,7 +76,7 @@ export interface LeafProof {
 }
 
 /** The derived, rebuildable index: versions, current pointers, the anchoring outbox. */
-export interface Index {
+export interface Index extends HistoryIndex {
   current(type: string, id: string): CurrentRow | null;
   version(type: string, id: string, versionId: number): VersionRow | null;
   /** The current version (deleted or not) with its leaf hash, in one lookup; null when unknown. */

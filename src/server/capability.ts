@@ -11,12 +11,17 @@ export function buildServerCapabilityStatement(baseUrl: string): Record<string, 
     baseUrl,
     software: { name: pkg.name, version: pkg.version },
     resourceTypes: [...resourceTypes()].sort(),
-    interactions: ["create", "read", "vread", "update", "delete", "history-instance", "search-type"],
+    interactions: ["create", "read", "vread", "update", "patch", "delete", "history-instance", "history-type", "search-type"],
+    systemInteractions: ["transaction", "batch", "history-system"],
+    conditional: { read: "full-support", create: true, update: true, delete: "single" },
+    patchFormats: ["application/json-patch+json"],
     searchParams: (type) => [...paramsFor(type).values()].map((p) => ({ name: p.code, type: p.type as never, ...(p.url ? { definition: p.url } : {}) })),
     updateCreate: true,
     operations: [
       { name: "verify", definition: `${baseUrl}/OperationDefinition/verify` },
       { name: "erase", definition: `${baseUrl}/OperationDefinition/erase`, types: ["Patient"] },
+      { name: "validate", definition: "http://hl7.org/fhir/OperationDefinition/Resource-validate", types: [...resourceTypes()] },
+      { name: "everything", definition: "http://hl7.org/fhir/OperationDefinition/Patient-everything", types: ["Patient"] },
     ],
   }) as unknown as Record<string, unknown>;
 }

@@ -56,7 +56,7 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
     expect(body.resourceType).toBe("CapabilityStatement");
     expect(body.fhirVersion).toBe("4.0.1");
     const patientEntry = body.rest[0]!.resource.find((r) => r.type === "Patient")!;
-    expect(patientEntry.interaction.map((i) => i.code).sort()).toEqual(["create", "delete", "history-instance", "read", "search-type", "update", "vread"]);
+    expect(patientEntry.interaction.map((i) => i.code).sort()).toEqual(["create", "delete", "history-instance", "history-type", "patch", "read", "search-type", "update", "vread"]);
     expect((patientEntry as { searchParam?: { name: string }[] }).searchParam?.map((p) => p.name)).toEqual(expect.arrayContaining(["family", "birthdate", "identifier", "_id", "_lastUpdated"]));
     expect(body.rest[0]!.resource.length).toBeGreaterThan(140);
   });

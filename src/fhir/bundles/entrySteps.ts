@@ -21,7 +21,9 @@ const PLACEHOLDER = /^urn:(uuid|oid):/;
 export type Plan =
   | { entry: ParsedEntry; action: "create" | "update" | "patch" | "delete"; type: string; id: string }
   | { entry: ParsedEntry; action: "existing"; type: string; id: string; match: VersionRow }
-  | { entry: ParsedEntry; action: "nothing-to-delete"; type: string };
+  | { entry: ParsedEntry; action: "nothing-to-delete"; type: string }
+  /** a conditional create repeating an earlier entry's criteria in the same transaction */
+  | { entry: ParsedEntry; action: "same-as"; type: string; id: string; of: Plan };
 
 export type WriteResult = Awaited<ReturnType<BundleDeps["records"]["writeAll"]>>[number];
 
@@ -80,6 +82,7 @@ export async function prepareOperation(deps: BundleDeps, plan: Plan, mapReferenc
   switch (plan.action) {
     case "existing":
     case "nothing-to-delete":
+    case "same-as":
       return null;
     case "delete": {
       if (ifMatch !== undefined) {
@@ -129,6 +132,9 @@ export async function writeResponse(deps: BundleDeps, plan: Plan, result: WriteR
     const { match } = plan;
     const resource = representation ? (await deps.records.load(match)).resource! : undefined;
     return resultEntry(deps.baseUrl, { status: 200, ...(resource ? { resource } : {}), version: { type: match.type, id: match.id, versionId: match.versionId, lastUpdated: match.lastUpdated } }, { includeResource: representation });
+  }
+  if (plan.action === "same-as") {
+    return resultEntry(deps.baseUrl, { status: 200, ...(result ? { version: versionOf(result.row) } : {}) }, { includeResource: false });
   }
   if (plan.action === "delete") {
     return resultEntry(deps.baseUrl, { status: 204, ...(result ? { version: versionOf(result.row) } : {}) }, { includeResource: false });

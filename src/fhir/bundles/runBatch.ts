@@ -64,7 +64,7 @@ export async function runBatch(deps: BundleDeps, entries: ParsedBundle["entries"
     if (requestKey !== null && pendingKeys.has(requestKey)) await flush();
     try {
       const plan = guard(entry, () => planEntry(deps, entry));
-      if (plan.action === "existing" || plan.action === "nothing-to-delete") {
+      if (plan.action === "existing" || plan.action === "nothing-to-delete" || plan.action === "same-as") {
         responses.set(entry.index, await writeResponse(deps, plan, null, representation));
         continue;
       }

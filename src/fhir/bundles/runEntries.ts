@@ -29,11 +29,19 @@ export async function runEntries(deps: BundleDeps, entries: ParsedEntry[]): Prom
   const identities = new Map<string, string>();
   const touched = new Set<string>();
   const plans: Plan[] = [];
+  const creates = new Map<string, Plan>();
   for (const entry of writes) {
-    const plan = guard(entry, () => planEntry(deps, entry));
+    // The same conditional create twice in one transaction creates one resource (the search
+    // can't see the first, which is not committed yet).
+    const createKey = entry.method === "POST" && entry.ifNoneExist !== undefined ? `${entry.target.type}?${entry.ifNoneExist}` : undefined;
+    const earlier = createKey === undefined ? undefined : creates.get(createKey);
+    const plan: Plan = earlier?.action === "create"
+      ? { entry, action: "same-as", type: earlier.type, id: earlier.id, of: earlier }
+      : guard(entry, () => planEntry(deps, entry));
+    if (createKey !== undefined && !earlier) creates.set(createKey, plan);
     if (plan.action !== "nothing-to-delete") {
       const key = `${plan.type}/${plan.id}`;
-      if (plan.action !== "existing") {
+      if (plan.action !== "existing" && plan.action !== "same-as") {
         if (touched.has(key)) throw atEntry(invalidError(`${key} is changed by more than one entry of this transaction`), entry);
         touched.add(key);
       }
@@ -71,7 +79,7 @@ export async function runEntries(deps: BundleDeps, entries: ParsedEntry[]): Prom
   const responses = new Map<number, Record<string, unknown>>();
   const representation = deps.returnRepresentation === true;
   for (const plan of plans) {
-    const i = opOf.get(plan);
+    const i = opOf.get(plan.action === "same-as" ? plan.of : plan);
     const result = i === undefined ? null : results[i];
     responses.set(plan.entry.index, await writeResponse(deps, plan, result ?? null, representation));
   }

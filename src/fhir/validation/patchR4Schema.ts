@@ -36,6 +36,9 @@ export function patchR4Schema(definitions: R4Schema["definitions"]): R4Schema["d
       }
     }
     if (copy !== undefined) patched[name] = { ...patched[name], properties: copy };
+    // The published schema never says its complex types are objects, so a string or an
+    // array where a Reference belongs (subject: "Patient/1") would pass.
+    if ((definition as { type?: unknown }).type === undefined) patched[name] = { ...patched[name], type: "object" };
   }
   return patched;
 }

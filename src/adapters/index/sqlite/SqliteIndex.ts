@@ -5,6 +5,8 @@ import type { StatementSync } from "node:sqlite";
 import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
 import type { BatchRow, BatchState, CurrentRow, Index, LeafProof, PendingLeaf, RestoreBatch, SearchPage, VersionRow, VersionWrite } from "../../../ports/Index.ts";
 import type { SearchRequest } from "../../../fhir/search/SearchRequest.ts";
+import type { CompartmentPage, CompartmentQuery, HistoryPage, HistoryQuery } from "../../../ports/HistoryIndex.ts";
+import { compartmentPage, historyPage } from "./historyQueries.ts";
 import { compileInclude } from "./search/compileInclude.ts";
 import { compileSearch } from "./search/compileSearch.ts";
 import { coreSchemaSql } from "./schema.ts";
@@ -273,6 +275,14 @@ export class SqliteIndex implements Index {
       }
     }
     return { matches: this.#currentVersions(pageRids), included: this.#currentVersions(includedRids), total, nextCursor };
+  }
+
+  historyPage(query: HistoryQuery): HistoryPage {
+    return historyPage(this.db, query);
+  }
+
+  compartmentPage(query: CompartmentQuery): CompartmentPage {
+    return compartmentPage(this.db, query);
   }
 
   /** Current version rows of rids, in the order given, skipping deleted ones. */

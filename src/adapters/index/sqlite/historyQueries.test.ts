@@ -60,6 +60,20 @@ describe("historyPage", () => {
     expect(keys(historyPage(index.db, { at: { from: T(0), to: T(0) }, count: 10 }))).toEqual([]);
   });
 
+  it("pages a common type (walked through the version time index) the same way", () => {
+    const writes = Array.from({ length: 2100 }, (_, i) => ({ type: i % 7 === 0 ? "Patient" : "Observation", id: `r${i % 1900}`, at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString() }));
+    const big = indexWith(writes);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = historyPage(big.db, { type: "Observation", count: 400, ...(cursor ? { cursor } : {}), countTotal: true });
+      expect(page.total).toBe(writes.filter((w) => w.type === "Observation").length);
+      seen.push(...page.versions.map((v) => `${v.type}/${v.id}@${v.lastUpdated}`));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(writes.filter((w) => w.type === "Observation").reverse().map((w) => `Observation/${w.id}@${w.at}`));
+  });
+
   it("refuses cursors it did not make", () => {
     expect(() => historyPage(index.db, { count: 2, cursor: "abc" })).toThrow(/_cursor/);
     expect(() => historyPage(index.db, { count: 2, cursor: Buffer.from(JSON.stringify(["c", 1, 2])).toString("base64url") })).toThrow(/_cursor/);

@@ -1,0 +1,321 @@
+import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removeDir, startTestServer } from "../support/testServer.ts";
+import type { TestServer } from "../support/testServer.ts";
+
+type R = Record<string, unknown> & { resourceType: string; id?: string };
+interface ResponseEntry { fullUrl?: string; resource?: R; response: { status: string; location?: string; etag?: string; lastModified?: string; outcome?: Outcome } }
+interface Outcome { resourceType: string; issue: { severity: string; code: string; diagnostics: string; expression?: string[] }[] }
+interface Bundle { resourceType: string; type: string; total?: number; entry?: ResponseEntry[] }
+
+const fixture = (name: string) => JSON.parse(gunzipSync(readFileSync(new URL(`../fixtures/synthea-bundles/${name}`, import.meta.url))).toString("utf8")) as { type: string; entry: { fullUrl: string; resource: R; request: { method: string; url: string } }[] };
+
+/** Every `reference` string anywhere in a resource. */
+function referencesIn(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) for (const v of value) referencesIn(v, out);
+  else if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === "reference" && typeof v === "string") out.push(v);
+      else referencesIn(v, out);
+    }
+  }
+  return out;
+}
+
+describe("batch and transaction bundles, conditional interactions, PATCH", () => {
+  let server: TestServer;
+  const post = (body: unknown, headers: Record<string, string> = {}) => server.json<Bundle & Outcome>("/", { method: "POST", body: JSON.stringify(body), headers });
+  const count = async (query: string) => (await server.json<Bundle>(`/${query}${query.includes("?") ? "&" : "?"}_summary=count`)).body.total;
+  const idOf = (location: string | undefined) => /^([A-Za-z]+)\/([A-Za-z0-9\-.]+)\/_history\/\d+$/.exec(location ?? "")?.[2];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.close();
+    if (server) await removeDir(server.dataDir);
+  });
+
+  const observation = (subject: string, extra: Record<string, unknown> = {}) => ({
+    resourceType: "Observation", status: "final", code: { coding: [{ system: "http://loinc.org", code: "8867-4" }] }, subject: { reference: subject }, ...extra,
+  });
+
+  it("transaction: urn:uuid references, also nested and in contained resources, become Type/id", async () => {
+    const patientUrl = "urn:uuid:4f6b2a1e-0000-4000-8000-000000000001";
+    const obsUrl = "urn:uuid:4f6b2a1e-0000-4000-8000-000000000002";
+    const res = await post({
+      resourceType: "Bundle", type: "transaction",
+      entry: [
+        { fullUrl: obsUrl, resource: observation(patientUrl, { performer: [{ reference: "#p1" }], contained: [{ resourceType: "Practitioner", id: "p1", name: [{ family: "Local" }] }] }), request: { method: "POST", url: "Observation" } },
+        { fullUrl: patientUrl, resource: { resourceType: "Patient", id: "client-chosen", identifier: [{ system: "urn:test:tx1", value: "1" }] }, request: { method: "POST", url: "Patient" } },
+        { resource: observation(patientUrl, { hasMember: [{ reference: obsUrl }], focus: [{ reference: patientUrl }] }), request: { method: "POST", url: "Observation" } },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.type).toBe("transaction-response");
+    const entries = res.body.entry!;
+    expect(entries.map((e) => e.response.status)).toEqual(["201 Created", "201 Created", "201 Created"]);
+    expect(entries.every((e) => e.response.etag === 'W/"1"' && e.response.lastModified)).toBe(true);
+    const patientId = idOf(entries[1]!.response.location)!;
+    const firstObs = idOf(entries[0]!.response.location)!;
+    expect(patientId).not.toBe("client-chosen");
+    const second = await server.json<R>(`/Observation/${idOf(entries[2]!.response.location)}`);
+    expect(second.body.subject).toEqual({ reference: `Patient/${patientId}` });
+    expect(second.body.hasMember).toEqual([{ reference: `Observation/${firstObs}` }]);
+    expect(second.body.focus).toEqual([{ reference: `Patient/${patientId}` }]);
+    const first = await server.json<R>(`/Observation/${firstObs}`);
+    expect(first.body.performer).toEqual([{ reference: "#p1" }]);
+    expect((await server.json<R>(`/Patient/${patientId}`)).status).toBe(200);
+    const bySubject = await server.json<Bundle>(`/Observation?subject=Patient/${patientId}`);
+    expect(bySubject.body.total).toBe(2);
+  });
+
+  it("transaction: one invalid entry fails the whole with an outcome naming it, and stores nothing", async () => {
+    const before = { obs: await count("Observation"), pat: await count("Patient") };
+    const res = await post({
+      resourceType: "Bundle", type: "transaction",
+      entry: [
+        { fullUrl: "urn:uuid:aa", resource: { resourceType: "Patient" }, request: { method: "POST", url: "Patient" } },
+        { resource: observation("urn:uuid:aa"), request: { method: "POST", url: "Observation" } },
+        { resource: observation("urn:uuid:aa", { valueQuantity: { value: "seventy" } }), request: { method: "POST", url: "Observation" } },
+      ],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.resourceType).toBe("OperationOutcome");
+    expect(JSON.stringify(res.body.issue)).toContain("Bundle.entry[2]");
+    expect(res.body.issue.flatMap((i) => i.expression ?? []).some((e) => e.startsWith("Bundle.entry[2].resource"))).toBe(true);
+    expect({ obs: await count("Observation"), pat: await count("Patient") }).toEqual(before);
+  });
+
+  it("transaction: an If-Match mismatch is a 412 and the other entries are not stored", async () => {
+    const created = await server.json<R>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", active: true }) });
+    const id = created.body.id!;
+    const before = await count("Patient");
+    const res = await post({
+      resourceType: "Bundle", type: "transaction",
+      entry: [
+        { resource: { resourceType: "Patient", active: true }, request: { method: "POST", url: "Patient" } },
+        { resource: { resourceType: "Patient", id, active: false }, request: { method: "PUT", url: `Patient/${id}`, ifMatch: 'W/"7"' } },
+      ],
+    });
+    expect(res.status).toBe(412);
+    expect(await count("Patient")).toBe(before);
+    expect((await server.json<R>(`/Patient/${id}`)).body.active).toBe(true);
+  });
+
+  it("transaction: processing order, GET entries see the writes, and the same resource twice is refused", async () => {
+    const victim = (await server.json<R>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", identifier: [{ system: "urn:test:order", value: "old" }] }) })).body.id!;
+    const res = await post({
+      resourceType: "Bundle", type: "transaction",
+      entry: [
+        { request: { method: "GET", url: "Patient?identifier=urn:test:order|new" } },
+        { fullUrl: "urn:uuid:new", resource: { resourceType: "Patient", identifier: [{ system: "urn:test:order", value: "new" }] }, request: { method: "POST", url: "Patient" } },
+        { request: { method: "DELETE", url: `Patient/${victim}` } },
+        { request: { method: "GET", url: `Patient/${victim}` } },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const [search, created, deleted, read] = res.body.entry!;
+    expect(search!.response.status).toBe("200 OK");
+    expect((search!.resource as unknown as Bundle).total).toBe(1);
+    expect(created!.response.status).toBe("201 Created");
+    expect(deleted!.response.status).toBe("204 No Content");
+    expect(read!.response.status).toBe("410 Gone");
+    const twice = await post({
+      resourceType: "Bundle", type: "transaction",
+      entry: [
+        { resource: { resourceType: "Patient", id: "same-1" }, request: { method: "PUT", url: "Patient/same-1" } },
+        { request: { method: "DELETE", url: "Patient/same-1" } },
+      ],
+    });
+    expect(twice.status).toBe(400);
+    expect((await server.json(`/Patient/same-1`)).status).toBe(404);
+  });
+
+  it("batch: each entry stands alone; a bad one gets its own outcome and the rest are stored", async () => {
+    const res = await post({
+      resourceType: "Bundle", type: "batch",
+      entry: [
+        { resource: { resourceType: "Patient", identifier: [{ system: "urn:test:batch", value: "1" }] }, request: { method: "POST", url: "Patient" } },
+        { resource: { resourceType: "Patient", birthDate: "yesterday" }, request: { method: "POST", url: "Patient" } },
+        { resource: { resourceType: "Patient", identifier: [{ system: "urn:test:batch", value: "2" }] }, request: { method: "POST", url: "Patient" } },
+        { request: { method: "GET", url: "Patient/does-not-exist" } },
+        { request: { method: "POST", url: "NotAType" } },
+        { fullUrl: "urn:uuid:b1", resource: { resourceType: "Patient" }, request: { method: "POST", url: "Patient" } },
+        { resource: observation("urn:uuid:b1"), request: { method: "POST", url: "Observation" } },
+      ],
+    }, { prefer: "return=minimal" });
+    expect(res.status).toBe(200);
+    expect(res.body.type).toBe("batch-response");
+    const statuses = res.body.entry!.map((e) => e.response.status);
+    // batch entries are independent: a reference to another entry's fullUrl is refused
+    expect(statuses).toEqual(["201 Created", "400 Bad Request", "201 Created", "404 Not Found", "400 Bad Request", "201 Created", "400 Bad Request"]);
+    expect(JSON.stringify(res.body.entry![6]!.response.outcome)).toContain("urn:uuid:b1");
+    expect(res.body.entry![1]!.response.outcome!.resourceType).toBe("OperationOutcome");
+    expect(JSON.stringify(res.body.entry![1]!.response.outcome)).toContain("Bundle.entry[1]");
+    expect(await count("Patient?identifier=urn:test:batch|")).toBe(2);
+    // the same ifNoneExist twice in one batch: the second sees the first
+    const dup = { resource: { resourceType: "Patient", identifier: [{ system: "urn:test:batch", value: "dup" }] }, request: { method: "POST", url: "Patient", ifNoneExist: "identifier=urn:test:batch|dup" } };
+    const twice = await post({ resourceType: "Bundle", type: "batch", entry: [dup, dup] });
+    expect(twice.body.entry!.map((e) => e.response.status)).toEqual(["201 Created", "200 OK"]);
+    expect(await count("Patient?identifier=urn:test:batch|dup")).toBe(1);
+  });
+
+  it("Prefer: return=representation puts the stored resources in the entries; a read-only transaction works", async () => {
+    const res = await post({ resourceType: "Bundle", type: "transaction", entry: [{ resource: { resourceType: "Patient", gender: "other" }, request: { method: "POST", url: "Patient" } }] }, { prefer: "return=representation" });
+    const entry = res.body.entry![0]!;
+    expect(entry.resource?.gender).toBe("other");
+    expect(entry.resource?.meta).toMatchObject({ versionId: "1" });
+    expect(entry.fullUrl).toBe(`${server.baseUrl}/Patient/${entry.resource?.id}`);
+    const readOnly = await post({ resourceType: "Bundle", type: "transaction", entry: [{ request: { method: "GET", url: `Patient/${entry.resource?.id}` } }] });
+    expect(readOnly.status).toBe(200);
+    expect(readOnly.body.entry![0]!.resource?.id).toBe(entry.resource?.id);
+  });
+
+  it("refuses other Bundle types, non-Bundles and too many entries", async () => {
+    expect((await post({ resourceType: "Bundle", type: "collection" })).status).toBe(400);
+    expect((await post({ resourceType: "Patient" })).status).toBe(400);
+    const many = { resourceType: "Bundle", type: "batch", entry: Array.from({ length: 10_001 }, () => ({ request: { method: "GET", url: "Patient/x" } })) };
+    const res = await post(many);
+    expect(res.status).toBe(413);
+    expect(res.body.issue[0]!.diagnostics).toContain("10000");
+  });
+
+  it("conditional create (If-None-Exist): twice gives one resource; several matches are a 412", async () => {
+    const body = JSON.stringify({ resourceType: "Patient", identifier: [{ system: "urn:test:cc", value: "42" }] });
+    const first = await server.json<R>("/Patient", { method: "POST", body, headers: { "If-None-Exist": "identifier=urn:test:cc|42" } });
+    const second = await server.json<R>("/Patient", { method: "POST", body, headers: { "If-None-Exist": "identifier=urn:test:cc|42" } });
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(200);
+    expect(second.body.id).toBe(first.body.id);
+    expect(await count("Patient?identifier=urn:test:cc|42")).toBe(1);
+    // the same in a transaction: the fullUrl maps to the existing resource
+    const tx = await post({
+      resourceType: "Bundle", type: "transaction",
+      entry: [
+        { fullUrl: "urn:uuid:cc", resource: JSON.parse(body), request: { method: "POST", url: "Patient", ifNoneExist: "identifier=urn:test:cc|42" } },
+        { resource: observation("urn:uuid:cc"), request: { method: "POST", url: "Observation" } },
+      ],
+    });
+    expect(tx.status).toBe(200);
+    expect(tx.body.entry![0]!.response.status).toBe("200 OK");
+    const obs = await server.json<R>(`/Observation/${idOf(tx.body.entry![1]!.response.location)}`);
+    expect(obs.body.subject).toEqual({ reference: `Patient/${first.body.id}` });
+    // the same conditional create twice in one transaction creates one resource
+    const dup = { resource: { resourceType: "Patient", identifier: [{ system: "urn:test:cc", value: "dup" }] }, request: { method: "POST", url: "Patient", ifNoneExist: "identifier=urn:test:cc|dup" } };
+    const both = await post({ resourceType: "Bundle", type: "transaction", entry: [{ ...dup, fullUrl: "urn:uuid:d1" }, { ...dup, fullUrl: "urn:uuid:d2" }, { resource: observation("urn:uuid:d2"), request: { method: "POST", url: "Observation" } }] });
+    expect(both.body.entry!.map((e) => e.response.status)).toEqual(["201 Created", "200 OK", "201 Created"]);
+    expect(await count("Patient?identifier=urn:test:cc|dup")).toBe(1);
+    const dupId = idOf(both.body.entry![0]!.response.location);
+    expect(both.body.entry![1]!.response.location).toBe(both.body.entry![0]!.response.location);
+    expect((await server.json<R>(`/Observation/${idOf(both.body.entry![2]!.response.location)}`)).body.subject).toEqual({ reference: `Patient/${dupId}` });
+    await server.json("/Patient", { method: "POST", body });
+    const several = await server.json("/Patient", { method: "POST", body, headers: { "If-None-Exist": "identifier=urn:test:cc|42" } });
+    expect(several.status).toBe(412);
+    const unknown = await server.json("/Patient", { method: "POST", body, headers: { "If-None-Exist": "no-such-param=1" } });
+    expect(unknown.status).toBe(400);
+  });
+
+  it("conditional references resolve to the one match; none or several fail the transaction", async () => {
+    const practitioner = (value: string) => ({ resourceType: "Practitioner", identifier: [{ system: "urn:test:npi", value }] });
+    const p1 = (await server.json<R>("/Practitioner", { method: "POST", body: JSON.stringify(practitioner("1")) })).body.id;
+    const tx = (ref: string) => post({ resourceType: "Bundle", type: "transaction", entry: [{ resource: { resourceType: "Encounter", status: "finished", class: { code: "AMB" }, participant: [{ individual: { reference: ref } }] }, request: { method: "POST", url: "Encounter" } }] });
+    const ok = await tx("Practitioner?identifier=urn:test:npi|1");
+    expect(ok.status).toBe(200);
+    const encounter = await server.json<R>(`/Encounter/${idOf(ok.body.entry![0]!.response.location)}`);
+    expect(encounter.body.participant).toEqual([{ individual: { reference: `Practitioner/${p1}` } }]);
+    const before = await count("Encounter");
+    expect((await tx("Practitioner?identifier=urn:test:npi|none")).status).toBe(412);
+    await server.json("/Practitioner", { method: "POST", body: JSON.stringify(practitioner("1")) });
+    const ambiguous = await tx("Practitioner?identifier=urn:test:npi|1");
+    expect(ambiguous.status).toBe(412);
+    expect(JSON.stringify(ambiguous.body)).toContain("more than one");
+    expect((await tx("Practitioner?bogus=1")).status).toBe(400);
+    expect(await count("Encounter")).toBe(before);
+  });
+
+  it("conditional update and delete (PUT/DELETE [type]?criteria)", async () => {
+    const put = (family: string) => server.json<R>("/Patient?identifier=urn:test:cu|7", { method: "PUT", body: JSON.stringify({ resourceType: "Patient", identifier: [{ system: "urn:test:cu", value: "7" }], name: [{ family }] }) });
+    const created = await put("One");
+    expect(created.status).toBe(201);
+    const updated = await put("Two");
+    expect(updated.status).toBe(200);
+    expect(updated.body.id).toBe(created.body.id);
+    expect(updated.headers.get("etag")).toBe('W/"2"');
+    const wrongId = await server.json("/Patient?identifier=urn:test:cu|7", { method: "PUT", body: JSON.stringify({ resourceType: "Patient", id: "other" }) });
+    expect(wrongId.status).toBe(400);
+    expect((await server.json("/Patient?identifier=urn:test:cu|7", { method: "DELETE" })).status).toBe(204);
+    expect((await server.json(`/Patient/${created.body.id}`)).status).toBe(410);
+    const none = await server.json<Outcome>("/Patient?identifier=urn:test:cu|7", { method: "DELETE" });
+    expect(none.status).toBe(200);
+    expect(none.body.resourceType).toBe("OperationOutcome");
+    await put("A");
+    await server.json("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", identifier: [{ system: "urn:test:cu", value: "7" }] }) });
+    expect((await server.json("/Patient?identifier=urn:test:cu|7", { method: "DELETE" })).status).toBe(412);
+    expect((await put("B")).status).toBe(412);
+    expect((await server.json("/Patient", { method: "DELETE" })).status).toBe(400);
+  });
+
+  it("PATCH with JSON Patch: new version, If-Match, failed test 422, malformed 400, invalid result 422", async () => {
+    const created = await server.json<R>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Before" }] }) });
+    const id = created.body.id!;
+    const patch = (ops: unknown, headers: Record<string, string> = {}) => server.json<R & Outcome>(`/Patient/${id}`, { method: "PATCH", body: JSON.stringify(ops), headers: { "content-type": "application/json-patch+json", ...headers } });
+    const ok = await patch([{ op: "test", path: "/name/0/family", value: "Before" }, { op: "replace", path: "/name/0/family", value: "After" }, { op: "add", path: "/birthDate", value: "1970-01-01" }]);
+    expect(ok.status).toBe(200);
+    expect(ok.body.name).toEqual([{ family: "After" }]);
+    expect(ok.body.birthDate).toBe("1970-01-01");
+    expect(ok.headers.get("etag")).toBe('W/"2"');
+    expect((await server.json<R>(`/Patient/${id}`)).body.name).toEqual([{ family: "After" }]);
+    expect((await patch([{ op: "add", path: "/active", value: true }], { "If-Match": 'W/"1"' })).status).toBe(412);
+    expect((await patch([{ op: "add", path: "/active", value: true }], { "If-Match": 'W/"2"' })).status).toBe(200);
+    expect((await patch([{ op: "test", path: "/name/0/family", value: "Before" }])).status).toBe(422);
+    expect((await patch({ op: "add" })).status).toBe(400);
+    expect((await patch([{ op: "add", path: "no-slash", value: 1 }])).status).toBe(400);
+    const invalid = await patch([{ op: "replace", path: "/birthDate", value: "not a date" }]);
+    expect(invalid.status).toBe(422);
+    expect(JSON.stringify(invalid.body)).toContain("birthDate");
+    expect((await patch([{ op: "replace", path: "/id", value: "other" }])).status).toBe(422);
+    expect((await patch({ resourceType: "Parameters" }, { "content-type": "application/fhir+json" })).status).toBe(415);
+    expect((await server.json("/Patient/no-such-patient", { method: "PATCH", body: "[]", headers: { "content-type": "application/json-patch+json" } })).status).toBe(404);
+    expect((await server.json<R>(`/Patient/${id}`)).headers.get("etag")).toBe('W/"3"');
+    // PATCH inside a transaction: a Binary carrying the JSON Patch
+    const data = Buffer.from(JSON.stringify([{ op: "replace", path: "/name/0/family", value: "ViaBundle" }])).toString("base64");
+    const tx = await post({ resourceType: "Bundle", type: "transaction", entry: [{ resource: { resourceType: "Binary", contentType: "application/json-patch+json", data }, request: { method: "PATCH", url: `Patient/${id}` } }] });
+    expect(tx.status).toBe(200);
+    expect(tx.body.entry![0]!.response.status).toBe("200 OK");
+    expect((await server.json<R>(`/Patient/${id}`)).body.name).toEqual([{ family: "ViaBundle" }]);
+  });
+
+  it("loads real Synthea bundles (information batches, then a patient transaction) with every reference resolved", async () => {
+    const hospital = fixture("0-hospitalInformation1625911868739.json.gz");
+    const practitioners = fixture("0-practitionerInformation1625911868739.json.gz");
+    const patient = fixture("8a4c9c04-1524-9f1c-d65b-9b17e4520fef.json.gz");
+    for (const info of [hospital, practitioners]) {
+      const res = await post(info);
+      expect(res.status).toBe(200);
+      const statuses = res.body.entry!.map((e) => e.response.status);
+      expect(statuses.filter((s) => !s.startsWith("201")), JSON.stringify(res.body.entry!.find((e) => !e.response.status.startsWith("201")))).toEqual([]);
+    }
+    // again: every ifNoneExist now matches, nothing new is created
+    const organizations = await count("Organization");
+    const again = await post(hospital);
+    expect(again.body.entry!.every((e) => e.response.status === "200 OK")).toBe(true);
+    expect(await count("Organization")).toBe(organizations);
+
+    const res = await post(patient);
+    expect(res.status, JSON.stringify(res.body).slice(0, 2000)).toBe(200);
+    expect(res.body.entry!.every((e) => e.response.status === "201 Created")).toBe(true);
+    const stored = await Promise.all(res.body.entry!.map(async (e) => (await server.json<R>(`/${e.response.location!.replace(/\/_history\/\d+$/, "")}`)).body));
+    const expectedTypes = patient.entry.map((e) => e.resource.resourceType);
+    expect(stored.map((r) => r.resourceType)).toEqual(expectedTypes);
+    const references = new Set(stored.flatMap((r) => referencesIn(r)).filter((ref) => !ref.startsWith("#")));
+    expect(references.size).toBeGreaterThan(20);
+    for (const ref of references) {
+      expect(ref, "resolved to a relative reference").toMatch(/^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/);
+      const [type, id] = ref.split("/") as [string, string];
+      const row = server.index.current(type, id);
+      expect(row && !row.deleted, `${ref} exists`).toBeTruthy();
+    }
+  }, 120_000);
+});
