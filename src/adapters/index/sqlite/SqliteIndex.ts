@@ -41,7 +41,8 @@ export class SqliteIndex implements Index {
     this.db.exec(coreSchemaSql);
     this.#search = options.search ?? null;
     if (options.bulkLoad) {
-      this.db.exec("PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;");
+      // A rebuild writes a new file that is thrown away if interrupted: no journal, no fsync.
+      this.db.exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;");
       this.#deferredDdl = this.#search?.ddl ?? null;
       if (this.#search) this.db.exec(withoutValueIndexes(this.#search.ddl));
     } else if (this.#search) {
@@ -55,7 +56,7 @@ export class SqliteIndex implements Index {
   finishBulkLoad(): void {
     if (this.#deferredDdl) this.db.exec(this.#deferredDdl);
     this.#deferredDdl = null;
-    this.db.exec("PRAGMA synchronous = NORMAL; PRAGMA optimize;");
+    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA optimize;");
   }
 
   #stmt(sql: string): StatementSync {
