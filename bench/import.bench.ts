@@ -40,7 +40,7 @@ try {
   let summary = "";
   process.stdout.write = ((chunk: string) => { summary += String(chunk); return true; }) as typeof process.stdout.write;
   const t0 = performance.now();
-  const code = await importCommand([staging, "--url", server.baseUrl, "--token", server.devToken, "--concurrency", String(values.concurrency), "--state", join(dataDir, "import-state.json")]);
+  const code = await importCommand([staging, "--url", server.baseUrl, `--token=${server.devToken}`, "--concurrency", String(values.concurrency), "--state", join(dataDir, "import-state.json")]);
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write = originalWrite;
   const t1 = performance.now();

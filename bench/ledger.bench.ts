@@ -41,7 +41,7 @@ try {
   let writes = 0;
   while (Date.now() - started < seconds * 1000) {
     const chunk = await new Promise<{ count: number }>((resolve, reject) => {
-      execFile(process.execPath, [loadScript, "--base", server.baseUrl, "--token", server.devToken, "--op", "create-observations", "--count", "500", "--clients", String(values.clients), "--patient", patient.id], (error, stdout) => {
+      execFile(process.execPath, [loadScript, "--base", server.baseUrl, `--token=${server.devToken}`, "--op", "create-observations", "--count", "500", "--clients", String(values.clients), "--patient", patient.id], (error, stdout) => {
         if (error) reject(error);
         else resolve(JSON.parse(stdout.trim().split("\n").at(-1)!) as { count: number });
       });

@@ -61,7 +61,7 @@ async function runMode(mode: "full" | "memory"): Promise<ModeResult> {
     const headers = { authorization: `Bearer ${server.devToken}`, "content-type": "application/fhir+json" };
     const patient = (await (await fetch(`${server.baseUrl}/Patient`, { method: "POST", headers, body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Bench" }] }) })).json()) as { id: string };
     const idsFile = join(dataDir, "ids.json");
-    const common = ["--base", server.baseUrl, "--token", server.devToken, "--clients", String(clients)];
+    const common = ["--base", server.baseUrl, `--token=${server.devToken}`, "--clients", String(clients)];
     const create = await load([...common, "--op", "create-observations", "--count", String(count), "--patient", patient.id, "--out-ids", idsFile]);
     const read = await load([...common, "--op", "read", "--ids-file", idsFile]);
     const t = performance.now();

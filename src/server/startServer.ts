@@ -182,7 +182,8 @@ async function devTokenFromFile(path: string): Promise<string> {
     return (await readFile(path, "utf8")).trim();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    const token = randomBytes(24).toString("base64url");
+    // A fixed prefix: a token starting with "-" would read as an option on command lines.
+    const token = `fl_${randomBytes(24).toString("base64url")}`;
     await writeFile(path, `${token}\n`, { mode: 0o600 });
     return token;
   }

@@ -49,7 +49,7 @@ describe("fhirledger import", () => {
 
   it("loads Synthea bundles (information first) with every type count matching and every reference resolved", async () => {
     const state = join(work, "state.json");
-    const args = [fixtures, "--url", server.baseUrl, "--token", server.devToken, "--state", state];
+    const args = [fixtures, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", state];
     expect(await capture(() => importCommand(args))).toBe(0);
     const expected = await fixtureCounts();
     for (const [type, n] of Object.entries(expected)) {
@@ -92,11 +92,11 @@ describe("fhirledger import", () => {
     const state = join(work, "nd-state.json");
     // as if an earlier run was interrupted after 10 lines
     await writeFile(state, JSON.stringify({ version: 1, done: {}, lines: { [file]: 10 } }));
-    expect(await capture(() => importCommand([file, "--url", server.baseUrl, "--token", server.devToken, "--state", state, "--batch-size", "7"]))).toBe(0);
+    expect(await capture(() => importCommand([file, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", state, "--batch-size", "7"]))).toBe(0);
     expect((await server.json<{ total: number }>("/Basic?_summary=count")).body.total).toBe(15);
     expect((await server.json(`/Basic/nd-9`)).status).toBe(404);
     expect((await server.json(`/Basic/nd-10`)).status).toBe(200);
-    expect(await capture(() => importCommand([file, "--url", server.baseUrl, "--token", server.devToken, "--state", state, "--restart"]))).toBe(0);
+    expect(await capture(() => importCommand([file, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", state, "--restart"]))).toBe(0);
     expect((await server.json<{ total: number }>("/Basic?_summary=count")).body.total).toBe(25);
   });
 
@@ -104,7 +104,7 @@ describe("fhirledger import", () => {
     const bad = join(work, "bad.ndjson");
     await writeFile(bad, `${JSON.stringify({ resourceType: "Basic", id: "ok-1", code: { text: "fine" } })}\n${JSON.stringify({ resourceType: "Basic", id: "bad-1", code: 42 })}\nnot json\n`);
     output.length = 0;
-    expect(await capture(() => importCommand([bad, "--url", server.baseUrl, "--token", server.devToken, "--state", join(work, "s3.json")]))).toBe(1);
+    expect(await capture(() => importCommand([bad, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", join(work, "s3.json")]))).toBe(1);
     expect(output.join("")).toMatch(/2 failed/);
     expect((await server.json(`/Basic/ok-1`)).status).toBe(200);
     await expect(importCommand([bad, "--token", "x"])).rejects.toMatchObject({ code: "bad-request" });

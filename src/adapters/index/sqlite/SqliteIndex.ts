@@ -7,8 +7,8 @@ import type { BatchRow, BatchState, CurrentRow, Index, LeafProof, PendingLeaf, R
 import type { SearchRequest } from "../../../fhir/search/SearchRequest.ts";
 import type { CompartmentPage, CompartmentQuery, HistoryPage, HistoryQuery } from "../../../ports/HistoryIndex.ts";
 import { compartmentPage, historyPage } from "./historyQueries.ts";
-import { compileInclude } from "./search/compileInclude.ts";
-import { compileSearch } from "./search/compileSearch.ts";
+import { restoreBatch } from "./restoreBatch.ts";
+import { searchPage } from "./searchPage.ts";
 import { coreSchemaSql } from "./schema.ts";
 
 /** Search-parameter rows kept beside the core tables (optional so the core works alone). */
@@ -250,32 +250,7 @@ export class SqliteIndex implements Index {
 
   search(request: SearchRequest, options: { maxIncludeDepth?: number; countTotal?: boolean } = {}): SearchPage {
     if (!this.#search) throw new FhirLedgerError("internal", "this index was opened without search tables");
-    const compiled = compileSearch(request);
-    const rows = this.db.prepare(compiled.sql).all(...compiled.args) as Row[];
-    const page = rows.slice(0, compiled.limit);
-    const nextCursor = rows.length > compiled.limit && page.length > 0 ? compiled.nextCursor(page.at(-1)!) : null;
-    const total = options.countTotal
-      ? Number((this.db.prepare(compiled.countSql).get(...compiled.countArgs) as Row).total)
-      : null;
-    const pageRids = page.map((r) => Number(r.rid));
-    const seen = new Set(pageRids);
-    const includedRids: number[] = [];
-    const maxDepth = options.maxIncludeDepth ?? 3;
-    for (const kind of ["include", "revinclude"] as const) {
-      for (const spec of request[kind]) {
-        let sources = pageRids;
-        for (let depth = 0; sources.length > 0 && depth < (spec.iterate ? maxDepth : 1); depth++) {
-          const fragment = compileInclude(kind, spec, sources);
-          const found = (this.db.prepare(fragment.sql).all(...fragment.args) as Row[]).map((r) => Number(r.rid)).filter((rid) => !seen.has(rid));
-          for (const rid of found) {
-            seen.add(rid);
-            includedRids.push(rid);
-          }
-          sources = found;
-        }
-      }
-    }
-    return { matches: this.#currentVersions(pageRids), included: this.#currentVersions(includedRids), total, nextCursor };
+    return searchPage(this.db, request, options);
   }
 
   historyPage(query: HistoryQuery): HistoryPage {
@@ -286,56 +261,8 @@ export class SqliteIndex implements Index {
     return compartmentPage(this.db, query);
   }
 
-  /** Current version rows of rids, in the order given, skipping deleted ones. */
-  #currentVersions(rids: number[]): VersionRow[] {
-    if (rids.length === 0) return [];
-    const rows = this.#stmt(
-      `SELECT r.rid, r.type, r.id, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq, l.leaf_hash
-       FROM json_each(?) j JOIN resources r ON r.rid = j.value JOIN versions v ON v.rid = r.rid AND v.version = r.version JOIN leaves l ON l.seq = v.leaf_seq
-       WHERE r.deleted = 0 ORDER BY j.key`,
-    ).all(JSON.stringify(rids)) as Row[];
-    return rows.map(toVersion);
-  }
-
-  restoreBatch({ batch, leaves, paths }: RestoreBatch): void {
-    this.#transaction(() => {
-      const now = new Date().toISOString();
-      const res = this.#stmt(
-        `INSERT INTO batches (root, prev_root, size, first_seq, last_seq, manifest_cid, manifest_digest, state, chain_id, contract, tx_hash, block_number, anchored_at)
-         VALUES (?, ?, ?, 0, 0, ?, ?, 'anchored', ?, ?, ?, ?, ?)`,
-      ).run(batch.root, batch.prevRoot, batch.size, batch.manifestCid, batch.manifestDigest, batch.chainId, batch.contract, batch.txHash, batch.blockNumber, now);
-      const batchId = Number(res.lastInsertRowid);
-      const seqs: number[] = [];
-      leaves.forEach((leaf, i) => {
-        const l = this.#stmt("INSERT INTO leaves (leaf_hash, queued_at, batch_id, leaf_index, path) VALUES (?, ?, ?, ?, ?)")
-          .run(leaf.leafHash, leaf.version?.lastUpdated ?? now, batchId, i, Buffer.concat(paths[i] ?? []));
-        const seq = Number(l.lastInsertRowid);
-        seqs.push(seq);
-        const v = leaf.version;
-        if (!v) return;
-        const cur = this.current(v.type, v.id);
-        let rid: number;
-        const isNewest = !cur || v.versionId > cur.versionId;
-        if (!cur) {
-          rid = Number(this.#stmt("INSERT INTO resources (type, id, version, deleted, last_updated, compartment) VALUES (?, ?, ?, ?, ?, ?)")
-            .run(v.type, v.id, v.versionId, v.deleted ? 1 : 0, v.lastUpdated, v.compartment).lastInsertRowid);
-        } else {
-          rid = cur.rid;
-          if (isNewest) {
-            this.#stmt("UPDATE resources SET version = ?, deleted = ?, last_updated = ?, compartment = ? WHERE rid = ?")
-              .run(v.versionId, v.deleted ? 1 : 0, v.lastUpdated, v.compartment, rid);
-          }
-        }
-        this.#stmt(
-          "INSERT INTO versions (rid, version, last_updated, deleted, cid, content_hash, key_id, compartment, leaf_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        ).run(rid, v.versionId, v.lastUpdated, v.deleted ? 1 : 0, v.cid, v.contentHash, v.keyId, v.compartment, seq);
-        if (this.#search && isNewest) {
-          if (v.deleted || !v.resource) this.#search.remove(this.db, rid);
-          else this.#search.write(this.db, rid, v.type, v.resource, !cur);
-        }
-      });
-      this.#stmt("UPDATE batches SET first_seq = ?, last_seq = ? WHERE batch_id = ?").run(seqs[0] ?? 0, seqs.at(-1) ?? 0, batchId);
-    });
+  restoreBatch(input: RestoreBatch): void {
+    this.#transaction(() => restoreBatch(this.db, this.#search, input));
   }
 
   setting(name: string): string | null {
@@ -375,7 +302,7 @@ function withoutValueIndexes(ddl: string): string {
   return ddl.split(";").filter((stmt) => !/CREATE\s+INDEX/i.test(stmt) || /_rid\s+ON/i.test(stmt)).join(";");
 }
 
-function toBytes(v: unknown): Uint8Array {
+export function toBytes(v: unknown): Uint8Array {
   return v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer);
 }
 
@@ -395,7 +322,7 @@ function toCurrent(r: Row): CurrentRow {
   };
 }
 
-function toVersion(r: Row): VersionRow {
+export function toVersion(r: Row): VersionRow {
   return {
     type: String(r.type),
     id: String(r.id),
