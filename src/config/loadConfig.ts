@@ -23,7 +23,16 @@ export interface Config {
   keys: { dir: string; kekHex: string | null };
   anchor: { intervalMs: number; maxBatch: number };
   auth: { devToken: string | null };
-  limits: { maxBodyBytes: number };
+  /** Caps on what a client controls; each exceeded cap is a clear 4xx OperationOutcome. */
+  limits: {
+    maxBodyBytes: number;
+    maxBundleEntries: number;
+    /** Largest `_count`; larger requests are reduced to it. */
+    maxCount: number;
+    maxChainDepth: number;
+    maxIncludeDepth: number;
+    maxOrValues: number;
+  };
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -131,7 +140,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxBatch: int("FHIRLEDGER_ANCHOR_MAX_BATCH", 4096, 1, 65_536),
     },
     auth: { devToken },
-    limits: { maxBodyBytes: int("FHIRLEDGER_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 512 * 1024 * 1024) },
+    limits: {
+      maxBodyBytes: int("FHIRLEDGER_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+      maxBundleEntries: int("FHIRLEDGER_MAX_BUNDLE_ENTRIES", 10_000, 1, 1_000_000),
+      maxCount: int("FHIRLEDGER_MAX_COUNT", 1000, 1, 100_000),
+      maxChainDepth: int("FHIRLEDGER_MAX_CHAIN_DEPTH", 3, 1, 10),
+      maxIncludeDepth: int("FHIRLEDGER_MAX_INCLUDE_DEPTH", 3, 1, 10),
+      maxOrValues: int("FHIRLEDGER_MAX_OR_VALUES", 100, 1, 10_000),
+    },
     logLevel: oneOf("FHIRLEDGER_LOG_LEVEL", ["debug", "info", "warn", "error"] as const, "info"),
   };
   if (problems.length > 0) {

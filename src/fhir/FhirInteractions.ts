@@ -28,6 +28,8 @@ export interface FhirInteractionsOptions {
   index: Index;
   ledger: Ledger;
   audit: AuditTrail;
+  /** Search caps (defaults: `_count` 1000, chain depth 3, include depth 3, 100 OR values). */
+  limits?: { maxCount?: number; maxChainDepth?: number; maxIncludeDepth?: number; maxOrValues?: number };
 }
 
 /**
@@ -117,7 +119,12 @@ export class FhirInteractions {
    */
   async search(actor: Actor, type: string, query: URLSearchParams, options: { baseUrl: string; strict: boolean }): Promise<FhirResult> {
     assertType(type);
-    const request = parseSearchRequest(type, query);
+    const limits = this.#o.limits ?? {};
+    const request = parseSearchRequest(type, query, {
+      ...(limits.maxCount === undefined ? {} : { maxCount: limits.maxCount }),
+      ...(limits.maxChainDepth === undefined ? {} : { maxChainDepth: limits.maxChainDepth }),
+      ...(limits.maxOrValues === undefined ? {} : { maxOrValues: limits.maxOrValues }),
+    });
     if (options.strict && request.unknown.length > 0) {
       throw new FhirLedgerError("invalid", "unsupported search parameters (Prefer: handling=strict)", {
         issues: request.unknown.map((u) => ({ type: "not-supported", diagnostics: `${u.name}: ${u.reason}`, expression: [u.name] })),
@@ -125,7 +132,7 @@ export class FhirInteractions {
     }
     const warnings = request.unknown.map((u) => `parameter ignored: ${u.name} (${u.reason})`);
     if (request.summary === "true") warnings.push("_summary=true is not supported: resources are returned in full");
-    const page = this.#o.index.search(request, { countTotal: request.total !== "none" });
+    const page = this.#o.index.search(request, { countTotal: request.total !== "none", ...(limits.maxIncludeDepth === undefined ? {} : { maxIncludeDepth: limits.maxIncludeDepth }) });
     const load = (versions: typeof page.matches) =>
       Promise.all(versions.map(async (v) => (await this.#auditIntegrity(actor, "search-type", `${v.type}/${v.id}`, () => this.#o.records.load(v))).resource!));
     const [matches, included] = await Promise.all([load(page.matches), load(page.included)]);

@@ -123,7 +123,8 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     const devToken = config.auth.devToken ?? (await devTokenFromFile(join(config.keys.dir, "dev-token")));
     const authenticate: Authenticator = overrides.authenticate ?? devTokenAuthenticator(devToken);
     const audit = new AuditTrail(records);
-    const fhir = new FhirInteractions({ records, validator, index, ledger, audit });
+    const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues } = config.limits;
+    const fhir = new FhirInteractions({ records, validator, index, ledger, audit, limits: { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues } });
     let baseUrl = config.http.publicBaseUrl ?? "";
     let capability: Record<string, unknown> | undefined;
     const chainId = (await ledger.chainId()).toString();
@@ -136,7 +137,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       metrics: () => metricsText(anchorer.status()),
       maxBodyBytes: config.limits.maxBodyBytes,
       log,
-      services: { records, index, validator, audit },
+      services: { records, index, validator, audit, maxBundleEntries: config.limits.maxBundleEntries },
     });
     const server: ServerType = await new Promise((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host }, () => resolve(s));

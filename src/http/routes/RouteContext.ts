@@ -12,6 +12,8 @@ export interface FeatureServices {
   index?: Index;
   validator?: FhirValidator;
   audit?: AuditTrail;
+  /** Largest number of entries a batch or transaction Bundle may carry. */
+  maxBundleEntries?: number;
 }
 
 /** What a feature's routes get from the HTTP edge: the one response path and body reader. */

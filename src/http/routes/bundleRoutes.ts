@@ -35,6 +35,7 @@ export function registerBundleRoutes(app: Hono<Env>, ctx: RouteContext): void {
       baseUrl: ctx.baseUrl(),
       actor: c.get("actor"),
       returnRepresentation: /return=representation/.test(c.req.header("prefer") ?? ""),
+      ...(ctx.maxBundleEntries === undefined ? {} : { maxEntries: ctx.maxBundleEntries }),
     };
     const result = await processBundle(deps, await ctx.readJson(c));
     // Prefer return=minimal is about the entries (which carry no resources unless asked);
