@@ -90,28 +90,6 @@ export class FhirInteractions {
     return { status: 204, version: { type, id, versionId: row.versionId, lastUpdated: row.lastUpdated } };
   }
 
-  /** Instance history as a Bundle of type history, newest first. @see https://hl7.org/fhir/R4/http.html#history */
-  async history(actor: Actor, type: string, id: string, baseUrl: string): Promise<FhirResult> {
-    assertType(type);
-    assertId(id);
-    const versions = await this.#auditIntegrity(actor, "history-instance", `${type}/${id}`, () => this.#o.records.history(type, id));
-    const bundle = {
-      resourceType: "Bundle",
-      type: "history",
-      total: versions.length,
-      link: [{ relation: "self", url: `${baseUrl}/${type}/${id}/_history` }],
-      entry: versions.map(({ row, resource }) => ({
-        fullUrl: `${baseUrl}/${type}/${id}`,
-        ...(resource ? { resource } : {}),
-        request: row.deleted
-          ? { method: "DELETE", url: `${type}/${id}` }
-          : row.versionId === 1 ? { method: "POST", url: type } : { method: "PUT", url: `${type}/${id}` },
-        response: { status: row.deleted ? "204" : row.versionId === 1 ? "201" : "200", etag: `W/"${row.versionId}"`, lastModified: row.lastUpdated },
-      })),
-    };
-    return { status: 200, resource: bundle };
-  }
-
   /**
    * Type-level search (GET and POST _search). Unknown or unsupported parameters are ignored and
    * reported in the Bundle's OperationOutcome entry, or refused (400) with `strict` handling.

@@ -96,6 +96,8 @@ export function createApp(options: AppOptions): Hono<Env> {
     return send(c, await fhir.search(c.get("actor"), c.req.param("type"), query, { baseUrl: options.baseUrl(), strict: strict(c) }));
   });
   app.post("/:type", async (c) => send(c, await fhir.create(c.req.param("type"), await readJson(c, options.maxBodyBytes))));
+  // Reads (with If-None-Match / If-Modified-Since) are feature routes; ids starting with $ or _
+  // fall through to here.
   app.get("/:type/:id", async (c) => {
     const id = c.req.param("id");
     if (id === "$verify") throw new FhirLedgerError("not-found", "$verify needs an instance: [type]/[id]/$verify");
@@ -107,9 +109,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     return send(c, await fhir.update(c.req.param("type"), c.req.param("id"), body, ifMatch === undefined ? {} : { ifMatch }));
   });
   app.delete("/:type/:id", async (c) => send(c, await fhir.delete(c.req.param("type"), c.req.param("id"))));
-  app.get("/:type/:id/_history", async (c) => send(c, await fhir.history(c.get("actor"), c.req.param("type"), c.req.param("id"), options.baseUrl())));
   app.get("/:type/:id/$verify", async (c) => send(c, await fhir.verify(c.req.param("type"), c.req.param("id"))));
-  app.get("/:type/:id/_history/:vid", async (c) => send(c, await fhir.vread(c.get("actor"), c.req.param("type"), c.req.param("id"), c.req.param("vid"))));
   app.post("/:type/:id/$erase", async (c) =>
     send(c, await fhir.erase(c.get("actor"), c.req.param("type"), c.req.param("id"), await readJson(c, options.maxBodyBytes))));
   app.get("/:type/:id/_history/:vid/$verify", async (c) =>
