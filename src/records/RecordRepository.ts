@@ -5,7 +5,7 @@ import { sha256 } from "../crypto/sha256.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import type { BlobStore } from "../ports/BlobStore.ts";
 import type { Index, VersionRow } from "../ports/Index.ts";
-import type { KeyStore } from "../ports/KeyStore.ts";
+import type { DataKey, KeyStore } from "../ports/KeyStore.ts";
 import { KeyedMutex } from "./KeyedMutex.ts";
 import { recordLeafHash } from "./leaf.ts";
 
@@ -127,13 +127,23 @@ export class RecordRepository {
         prepared.push({ write: { type: op.type, id: op.id, versionId, lastUpdated, deleted: false, cid: "", contentHash: "", keyId: null, compartment, leafHash: new Uint8Array(), expectedPreviousVersion: previous, resource: stored }, stored, created: current === null || current.deleted });
         state.set(`${op.type}/${op.id}`, { versionId, deleted: false, compartment });
       }
-      // Encrypt and store every record (concurrently), then commit all rows at once.
+      // Encrypt and store every record (concurrently), then commit all rows at once. One key
+      // lookup per compartment: a patient's transaction bundle is hundreds of entries, one key.
+      const keys = new Map<string, Promise<DataKey>>();
+      const keyFor = (compartment: string) => {
+        let key = keys.get(compartment);
+        if (!key) {
+          key = this.#keys.currentDataKey(compartment);
+          keys.set(compartment, key);
+        }
+        return key;
+      };
       await Promise.all(prepared.map(async (p) => {
         if (!p || !p.stored) return;
         const { write } = p;
         const plaintext = new TextEncoder().encode(canonicalJson(p.stored));
         const contentHash = toHex(sha256(plaintext));
-        const key = await this.#keys.currentDataKey(write.compartment ?? SHARED_COMPARTMENT);
+        const key = await keyFor(write.compartment ?? SHARED_COMPARTMENT);
         const envelope = sealEnvelope({ plaintext, key, aad: { type: write.type, id: write.id, versionId: String(write.versionId) } });
         const cid = await this.#blobs.put(envelope);
         Object.assign(write, { cid, contentHash, keyId: key.keyId, leafHash: recordLeafHash({ type: write.type, id: write.id, versionId: String(write.versionId), cid, contentHash }) });

@@ -198,8 +198,10 @@ export class SqliteIndex implements Index {
     this.#transaction(() => {
       this.#stmt("UPDATE batches SET state = 'anchored', chain_id = ?, contract = ?, tx_hash = ?, block_number = ?, anchored_at = ? WHERE batch_id = ?")
         .run(receipt.chainId, receipt.contract, receipt.txHash, receipt.blockNumber, new Date().toISOString(), batchId);
-      const setPath = this.#stmt("UPDATE leaves SET path = ? WHERE batch_id = ? AND leaf_index = ?");
-      paths.forEach((path, i) => setPath.run(Buffer.concat(path), batchId, i));
+      // By primary key: (batch_id, leaf_index) has no index, and a scan per leaf is quadratic.
+      const seqs = this.#stmt("SELECT seq FROM leaves WHERE batch_id = ? ORDER BY leaf_index").all(batchId) as Row[];
+      const setPath = this.#stmt("UPDATE leaves SET path = ? WHERE seq = ?");
+      paths.forEach((path, i) => setPath.run(Buffer.concat(path), Number(seqs[i]!.seq)));
     });
   }
 
