@@ -12,7 +12,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
-import { importCommand } from "../src/cli/import.ts";
 import { loadConfig } from "../src/config/loadConfig.ts";
 import { startServer } from "../src/server/startServer.ts";
 import { percentile } from "./httpLoad.ts";
@@ -36,13 +35,16 @@ const server = await startServer(loadConfig({ FHIRLEDGER_DATA_DIR: dataDir, FHIR
 try {
   const { symlink } = await import("node:fs/promises");
   for (const f of files) await symlink(join(source, f), join(staging, f));
-  const originalWrite = process.stdout.write.bind(process.stdout);
-  let summary = "";
-  process.stdout.write = ((chunk: string) => { summary += String(chunk); return true; }) as typeof process.stdout.write;
+  // The importer runs in its own process, as an operator would run it: the RSS below is the server's.
+  const { execFile } = await import("node:child_process");
+  const cli = new URL("../src/cli/main.ts", import.meta.url).pathname;
   const t0 = performance.now();
-  const code = await importCommand([staging, "--url", server.baseUrl, `--token=${server.devToken}`, "--concurrency", String(values.concurrency), "--state", join(dataDir, "import-state.json")]);
+  const { code, summary } = await new Promise<{ code: number; summary: string }>((resolveRun) => {
+    execFile(process.execPath, [cli, "import", staging, `--url=${server.baseUrl}`, `--token=${server.devToken}`, "--concurrency", String(values.concurrency), "--state", join(dataDir, "import-state.json")], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      resolveRun({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, summary: stdout });
+    });
+  });
   const seconds = (performance.now() - t0) / 1000;
-  process.stdout.write = originalWrite;
   const t1 = performance.now();
   await server.anchorer.flush();
   const drain = (performance.now() - t1) / 1000;
@@ -51,7 +53,7 @@ try {
   const count = async (type: string) => ((await (await fetch(`${server.baseUrl}/${type}?_summary=count`, { headers })).json()) as { total: number }).total;
   console.log(`\nfhirledger import bench: ${files.length} bundles, ${total} resources from ${source}; Node ${process.version}\n`);
   console.log(summary.trim().split("\n")[0]);
-  console.log(`import exit code ${code}; ${total} resources in ${seconds.toFixed(1)} s = ${(total / seconds).toFixed(0)} resources/s; anchoring drained ${drain.toFixed(1)} s later; server peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (bench and server share this process)`);
+  console.log(`import exit code ${code}; ${total} resources in ${seconds.toFixed(1)} s = ${(total / seconds).toFixed(0)} resources/s; anchoring drained ${drain.toFixed(1)} s later; server peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   console.log("\ntype                          in data   stored");
   for (const [type, n] of Object.entries(expected).sort((a, b) => b[1] - a[1])) console.log(`${type.padEnd(28)}${String(n).padStart(9)}${String(await count(type)).padStart(9)}`);
 

@@ -40,7 +40,7 @@ export class SqliteIndex implements Index {
     // SQLite's default page cache is 2 MB: far too small for search tables of ~100k resources.
     this.db.exec(
       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = 5000; " +
-        "PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;",
+        "PRAGMA cache_size = -98304; PRAGMA temp_store = MEMORY;",
     );
     this.db.exec(coreSchemaSql);
     this.#search = options.search ?? null;
