@@ -71,11 +71,15 @@ export class EvmLedger implements Ledger {
       logs = await this.#withTimeout(this.#provider.getLogs({ ...filter, fromBlock: 0, toBlock: "latest" }));
     }
     const log = logs.find((l) => !l.removed);
-    if (!log) return null;
+    return log ? this.#toAnchor(log, await this.chainId()) : null;
+  }
+
+  /** A RootAnchored log as an anchor; null for anything else. */
+  #toAnchor(log: Log, chainId: bigint): (AnchorReceipt & AnchorRequest) | null {
     const parsed = this.#contract.interface.parseLog(log);
-    if (!parsed) return null;
+    if (!parsed || parsed.name !== "RootAnchored") return null;
     return {
-      chainId: await this.chainId(),
+      chainId,
       contract: this.contractAddress,
       txHash: log.transactionHash,
       blockNumber: log.blockNumber,
@@ -97,19 +101,8 @@ export class EvmLedger implements Ledger {
     for (let from = 0; from <= latest; from += step) {
       const logs = await this.#withTimeout(this.#provider.getLogs({ address: this.contractAddress, topics: [event.topicHash], fromBlock: from, toBlock: Math.min(from + step - 1, latest) }));
       for (const log of logs) {
-        if (log.removed) continue;
-        const parsed = this.#contract.interface.parseLog(log);
-        if (!parsed) continue;
-        anchors.push({
-          chainId,
-          contract: this.contractAddress,
-          txHash: log.transactionHash,
-          blockNumber: log.blockNumber,
-          root: getBytes(parsed.args.getValue("root") as string),
-          prevRoot: getBytes(parsed.args.getValue("prevRoot") as string),
-          size: Number(parsed.args.getValue("size")),
-          manifestDigest: getBytes(parsed.args.getValue("manifestDigest") as string),
-        });
+        const anchor = log.removed ? null : this.#toAnchor(log, chainId);
+        if (anchor) anchors.push(anchor);
       }
     }
     return anchors;

@@ -8,6 +8,7 @@ import type { SearchRequest } from "../../../fhir/search/SearchRequest.ts";
 import type { CompartmentPage, CompartmentQuery, HistoryPage, HistoryQuery } from "../../../ports/HistoryIndex.ts";
 import { compartmentPage, historyPage } from "./historyQueries.ts";
 import { restoreBatch } from "./restoreBatch.ts";
+import { toBytes, toVersion } from "./rows.ts";
 import { searchPage } from "./searchPage.ts";
 import { coreSchemaSql } from "./schema.ts";
 
@@ -308,9 +309,6 @@ function withoutValueIndexes(ddl: string): string {
   return ddl.split(";").filter((stmt) => !/CREATE\s+INDEX/i.test(stmt) || /_rid\s+ON/i.test(stmt)).join(";");
 }
 
-export function toBytes(v: unknown): Uint8Array {
-  return v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer);
-}
 
 function toLeaf(r: Row): PendingLeaf {
   return { seq: Number(r.seq), leafHash: toBytes(r.leaf_hash), version: r.rid === null || r.rid === undefined ? null : toVersion({ ...r, leaf_seq: r.seq }) };
@@ -328,21 +326,6 @@ function toCurrent(r: Row): CurrentRow {
   };
 }
 
-export function toVersion(r: Row): VersionRow {
-  return {
-    type: String(r.type),
-    id: String(r.id),
-    versionId: Number(r.version),
-    lastUpdated: String(r.last_updated),
-    deleted: Number(r.deleted) === 1,
-    cid: (r.cid as string | null) ?? null,
-    contentHash: String(r.content_hash),
-    keyId: (r.key_id as string | null) ?? null,
-    compartment: (r.compartment as string | null) ?? null,
-    leafSeq: Number(r.leaf_seq),
-    ...(r.leaf_hash !== undefined && r.leaf_hash !== null ? { leafHash: toBytes(r.leaf_hash) } : {}),
-  };
-}
 
 function toBatch(r: Row): BatchRow {
   return {

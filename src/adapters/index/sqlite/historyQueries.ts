@@ -2,6 +2,7 @@ import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
 import type { CompartmentPage, CompartmentQuery, HistoryIndex, HistoryPage, HistoryQuery } from "../../../ports/HistoryIndex.ts";
 import type { VersionRow } from "../../../ports/Index.ts";
+import { toVersion } from "./rows.ts";
 
 type Row = Record<string, unknown>;
 
@@ -149,17 +150,3 @@ function decodeCursor(cursor: string, kind: string, shape: ("string" | "number")
   return (values as (string | number)[]).slice(1);
 }
 
-function toVersion(r: Row): VersionRow {
-  return {
-    type: String(r.type),
-    id: String(r.id),
-    versionId: Number(r.version),
-    lastUpdated: String(r.last_updated),
-    deleted: Number(r.deleted) === 1,
-    cid: (r.cid as string | null) ?? null,
-    contentHash: String(r.content_hash),
-    keyId: (r.key_id as string | null) ?? null,
-    compartment: (r.compartment as string | null) ?? null,
-    leafSeq: Number(r.leaf_seq),
-  };
-}

@@ -1,7 +1,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { SearchRequest } from "../../../fhir/search/SearchRequest.ts";
 import type { SearchPage, VersionRow } from "../../../ports/Index.ts";
-import { toVersion } from "./SqliteIndex.ts";
+import { toVersion } from "./rows.ts";
 import { prepared } from "./prepared.ts";
 import { compileInclude } from "./search/compileInclude.ts";
 import { compileSearch } from "./search/compileSearch.ts";
