@@ -5,12 +5,14 @@ import { DatabaseSync } from "node:sqlite";
 import type { StatementSync } from "node:sqlite";
 import { aesGcmDecrypt } from "../../crypto/aesGcmDecrypt.ts";
 import { aesGcmEncrypt } from "../../crypto/aesGcmEncrypt.ts";
-import { canonicalJson } from "../../crypto/canonicalJson.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { DataKey, KeyStore } from "../../ports/KeyStore.ts";
 import { LruCache } from "./LruCache.ts";
+import { COMPARTMENT_SECRET, KEY_DATABASE_SCHEMA, asKeyRow, keyAad, openOrCreateCompartmentKey, readSecretRow, secretAad } from "./keyDatabase.ts";
+import type { KeyRow } from "./keyDatabase.ts";
+import { DB_FILE, KEK_FILE, NEXT_KEK_FILE, loadFileKek } from "./loadFileKek.ts";
 import { kekId } from "./kekId.ts";
-import { KEK_BYTES, readKekFile } from "./readKekFile.ts";
+import { KEK_BYTES } from "./readKekFile.ts";
 import { writeSecretFile } from "./writeSecretFile.ts";
 
 export interface FileKeyStoreOptions {
@@ -23,72 +25,10 @@ export interface FileKeyStoreOptions {
   now?: () => Date;
 }
 
-const KEK_FILE = "kek.key";
-/** The new KEK during a rotation, until the database commits to it. */
-const NEXT_KEK_FILE = "kek.key.next";
-const DB_FILE = "datakeys.sqlite";
-const COMPARTMENT_SECRET = "compartment-hmac";
 const DATA_KEY_BYTES = 32;
 const MAX_COMPARTMENT_LENGTH = 1024;
 /** 16 random bytes in base64url: opaque, and checkable before any lookup. */
 const KEY_ID = /^[A-Za-z0-9_-]{22}$/;
-
-interface KeyRow {
-  key_id: string;
-  compartment_hash: string;
-  version: number;
-  kek_id: string;
-  wrapped: Uint8Array | null;
-}
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS secrets (
-    name TEXT PRIMARY KEY,
-    kek_id TEXT NOT NULL,
-    wrapped BLOB NOT NULL
-  ) STRICT;
-  CREATE TABLE IF NOT EXISTS data_keys (
-    key_id TEXT PRIMARY KEY,
-    compartment_hash TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    kek_id TEXT NOT NULL,
-    wrapped BLOB,
-    created_at TEXT NOT NULL,
-    destroyed_at TEXT,
-    UNIQUE (compartment_hash, version),
-    CHECK ((wrapped IS NULL) = (destroyed_at IS NOT NULL))
-  ) STRICT;
-`;
-
-const encoder = new TextEncoder();
-
-function keyAad(row: Pick<KeyRow, "key_id" | "compartment_hash" | "version">, kek: string): Uint8Array {
-  // Binding compartment and version as well as key id and KEK id means a row moved
-  // to another patient no longer unwraps, so erasing one patient cannot miss a key
-  // that was slipped under another.
-  return encoder.encode(
-    canonicalJson({ purpose: "data-key", keyId: row.key_id, compartment: row.compartment_hash, version: row.version, kekId: kek }),
-  );
-}
-
-function secretAad(name: string, kek: string): Uint8Array {
-  return encoder.encode(canonicalJson({ purpose: "secret", name, kekId: kek }));
-}
-
-function asKeyRow(row: unknown): KeyRow | undefined {
-  if (row === undefined) return undefined;
-  const r = row as Record<string, unknown>;
-  if (
-    typeof r.key_id !== "string" ||
-    typeof r.compartment_hash !== "string" ||
-    typeof r.version !== "number" ||
-    typeof r.kek_id !== "string" ||
-    !(r.wrapped === null || r.wrapped instanceof Uint8Array)
-  ) {
-    throw new FhirLedgerError("integrity", "key database row is malformed");
-  }
-  return r as unknown as KeyRow;
-}
 
 function unknownKey(): FhirLedgerError {
   return new FhirLedgerError("integrity", "unknown data key");
@@ -183,7 +123,7 @@ export class FileKeyStore implements KeyStore {
       // A lost key row loses data; secure_delete zeroes destroyed keys in the file.
       db.exec("PRAGMA synchronous = FULL");
       db.exec("PRAGMA secure_delete = ON");
-      db.exec(SCHEMA);
+      db.exec(KEY_DATABASE_SCHEMA);
       const stored = readSecretRow(db);
       const kek = options.kek ? new Uint8Array(options.kek) : await loadFileKek(dir, stored?.kek_id);
       const compartmentKey = openOrCreateCompartmentKey(db, kek);
@@ -371,65 +311,5 @@ export class FileKeyStore implements KeyStore {
     }
     if (key.byteLength !== DATA_KEY_BYTES) throw new FhirLedgerError("integrity", "data key could not be unwrapped");
     return key;
-  }
-}
-
-function readSecretRow(db: DatabaseSync): { kek_id: string; wrapped: Uint8Array } | undefined {
-  const row = db.prepare("SELECT kek_id, wrapped FROM secrets WHERE name = ?").get(COMPARTMENT_SECRET);
-  if (row === undefined) return undefined;
-  if (typeof row.kek_id !== "string" || !(row.wrapped instanceof Uint8Array)) {
-    throw new FhirLedgerError("integrity", "key database secret row is malformed");
-  }
-  return { kek_id: row.kek_id, wrapped: row.wrapped };
-}
-
-/**
- * The file-managed KEK: finishes or discards an interrupted rotation, refuses to
- * invent a new KEK for a database that already has keys, and otherwise creates one.
- */
-async function loadFileKek(dir: string, databaseKekId: string | undefined): Promise<Uint8Array> {
-  const kekPath = join(dir, KEK_FILE);
-  const nextPath = join(dir, NEXT_KEK_FILE);
-  const pending = await readKekFile(nextPath);
-  if (pending) {
-    if (databaseKekId !== undefined && kekId(pending) === databaseKekId) {
-      await rename(nextPath, kekPath); // the rotation committed; finish it
-      return pending;
-    }
-    pending.fill(0);
-    await unlink(nextPath); // the rotation never committed
-  }
-  const existing = await readKekFile(kekPath);
-  if (existing) return existing;
-  if (databaseKekId !== undefined) {
-    throw new FhirLedgerError("internal", `${kekPath} is missing but ${DB_FILE} holds keys wrapped under KEK ${databaseKekId}`);
-  }
-  const created = new Uint8Array(randomBytes(KEK_BYTES));
-  if (await writeSecretFile({ path: kekPath, bytes: created, exclusive: true })) return created;
-  created.fill(0); // another process won the race; use its KEK
-  const winner = await readKekFile(kekPath);
-  if (!winner) throw new FhirLedgerError("internal", `${kekPath} vanished while being created`);
-  return winner;
-}
-
-/** The HMAC key that names compartments, wrapped under the KEK so it survives KEK rotation. */
-function openOrCreateCompartmentKey(db: DatabaseSync, kek: Uint8Array): Uint8Array {
-  const id = kekId(kek);
-  let row = readSecretRow(db);
-  if (!row) {
-    const fresh = new Uint8Array(randomBytes(32));
-    const sealed = aesGcmEncrypt({ key: kek, plaintext: fresh, aad: secretAad(COMPARTMENT_SECRET, id) });
-    fresh.fill(0);
-    // OR IGNORE: a concurrent opener may have created it first; both then read theirs.
-    db.prepare("INSERT OR IGNORE INTO secrets (name, kek_id, wrapped) VALUES (?, ?, ?)").run(COMPARTMENT_SECRET, id, sealed);
-    row = readSecretRow(db) as { kek_id: string; wrapped: Uint8Array };
-  }
-  if (row.kek_id !== id) {
-    throw new FhirLedgerError("internal", `the KEK in use (${id}) is not the one the key database is wrapped under (${row.kek_id})`);
-  }
-  try {
-    return aesGcmDecrypt({ key: kek, sealed: row.wrapped, aad: secretAad(COMPARTMENT_SECRET, id) });
-  } catch (cause) {
-    throw new FhirLedgerError("integrity", "the key database's compartment key could not be unwrapped", { cause });
   }
 }
