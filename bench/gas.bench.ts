@@ -8,6 +8,7 @@ import { network } from "hardhat";
 import { Contract, hexlify, randomBytes } from "ethers";
 import type { ContractTransactionResponse, Signer, TypedDataDomain } from "ethers";
 import { deployContracts, loadArtifact } from "../scripts/deploy.ts";
+import { GRANT_TYPES, REVOKE_TYPES, consentDomain } from "../src/consent/consentTypedData.ts";
 
 const { ethers } = await network.connect();
 const [deployer, patient, relayer] = await ethers.getSigners();
@@ -67,30 +68,8 @@ await measure("consent revoke (operator)", consent.getFunction("revoke")(commitm
 
 // Consent, patient-signed path relayed by a third party.
 const { chainId } = await ethers.provider.getNetwork();
-const domain: TypedDataDomain = {
-  name: "FhirLedger ConsentRegistry",
-  version: "1",
-  chainId,
-  verifyingContract: deployed.consentRegistry.address,
-};
+const domain: TypedDataDomain = consentDomain(chainId, deployed.consentRegistry.address);
 const deadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 3600n;
-const GRANT_TYPES = {
-  Grant: [
-    { name: "commitment", type: "bytes32" },
-    { name: "expiresAt", type: "uint64" },
-    { name: "patient", type: "address" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
-const REVOKE_TYPES = {
-  Revoke: [
-    { name: "commitment", type: "bytes32" },
-    { name: "patient", type: "address" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
 const relayed = consent.connect(relayer) as Contract;
 const nonceOf = async (): Promise<bigint> => consent.getFunction("nonces")(patient.address);
 

@@ -3,6 +3,7 @@ import { network } from "hardhat";
 import type { Signer, TypedDataDomain } from "ethers";
 import { IACCESS_CONTROL_ID, IERC165_ID, deploy, eventsOf, expectRevert, gasUsed, interfaceId, latestTimestamp, setNextBlockTimestamp } from "./helpers.ts";
 import type { Deployed } from "./helpers.ts";
+import { GRANT_TYPES, REVOKE_TYPES, consentDomain } from "../../src/consent/consentTypedData.ts";
 
 const { ethers } = await network.connect();
 const [admin, operator, patient, relayer, stranger] = await ethers.getSigners();
@@ -11,23 +12,6 @@ const DEFAULT_ADMIN_ROLE = ethers.ZeroHash;
 const NO_END = 2n ** 64n - 1n;
 const Status = { None: 0n, Active: 1n, Expired: 2n } as const;
 
-const GRANT_TYPES = {
-  Grant: [
-    { name: "commitment", type: "bytes32" },
-    { name: "expiresAt", type: "uint64" },
-    { name: "patient", type: "address" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
-const REVOKE_TYPES = {
-  Revoke: [
-    { name: "commitment", type: "bytes32" },
-    { name: "patient", type: "address" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
 
 const rand32 = (): string => ethers.hexlify(ethers.randomBytes(32));
 
@@ -40,7 +24,7 @@ describe("ConsentRegistry", () => {
     registry = await deploy(ethers, "ConsentRegistry", [admin!.address, operator!.address]);
     address = await registry.getAddress();
     const { chainId } = await ethers.provider.getNetwork();
-    domain = { name: "FhirLedger ConsentRegistry", version: "1", chainId, verifyingContract: address };
+    domain = consentDomain(chainId, address);
   });
 
   async function deadlineIn(seconds: bigint): Promise<bigint> {

@@ -2,22 +2,13 @@ import { DatabaseSync } from "node:sqlite";
 import { extractSearchValues } from "../../../../../fhir/search/extractSearchValues.ts";
 import { parseSearchRequest } from "../../../../../fhir/search/parseSearchRequest.ts";
 import { compileSearch, type CompileSearchOptions } from "../compileSearch.ts";
+import { coreSchemaSql } from "../../schema.ts";
 import { SEARCH_SCHEMA } from "../searchSchema.ts";
 import { writeSearchRows } from "../writeSearchRows.ts";
 import type { FixtureResource } from "./fixtures.ts";
 
-/** The lead's core table, exactly as specified. */
-export const RESOURCES_DDL = `
-CREATE TABLE resources (
-  rid INTEGER PRIMARY KEY,
-  type TEXT NOT NULL,
-  id TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  deleted INTEGER NOT NULL DEFAULT 0,
-  last_updated TEXT NOT NULL,
-  compartment TEXT,
-  UNIQUE(type, id)
-);`;
+/** The index's own core tables (resources among them), so search tests run on the real schema. */
+export const RESOURCES_DDL = coreSchemaSql;
 
 /** An in-memory index holding `resources`, rows inserted in order (rid = position + 1). */
 export function createTestDb(resources: readonly FixtureResource[]): DatabaseSync {
