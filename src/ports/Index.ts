@@ -81,8 +81,6 @@ export interface Index extends HistoryIndex {
   version(type: string, id: string, versionId: number): VersionRow | null;
   /** The current version (deleted or not) with its leaf hash, in one lookup; null when unknown. */
   currentVersion(type: string, id: string): VersionRow | null;
-  /** Versions newest first. */
-  history(type: string, id: string): VersionRow[];
   commit(write: VersionWrite): VersionRow;
   /** Several versions in one transaction: all are committed or none (FHIR transactions). */
   commitMany(writes: VersionWrite[]): VersionRow[];

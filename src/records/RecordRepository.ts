@@ -196,13 +196,6 @@ export class RecordRepository {
     return this.load(version);
   }
 
-  /** Versions newest first, each decrypted and checked. @see https://hl7.org/fhir/R4/http.html#history */
-  async history(type: string, id: string): Promise<StoredVersion[]> {
-    const versions = this.#index.history(type, id);
-    if (versions.length === 0) throw new FhirLedgerError("not-found", `${type}/${id} is not known`);
-    return Promise.all(versions.map((v) => (v.deleted ? { row: v, resource: null } : this.load(v))));
-  }
-
   /** Decrypts a version and checks it against its content hash and log leaf. */
   async load(version: VersionRow): Promise<StoredVersion> {
     const checked = await this.check(version);

@@ -94,13 +94,6 @@ export class SqliteIndex implements Index {
     return r ? toVersion(r) : null;
   }
 
-  history(type: string, id: string): VersionRow[] {
-    const rows = this.#stmt(
-      `SELECT r.type, r.id, v.* FROM resources r JOIN versions v ON v.rid = r.rid WHERE r.type = ? AND r.id = ? ORDER BY v.version DESC`,
-    ).all(type, id) as Row[];
-    return rows.map(toVersion);
-  }
-
   commit(write: VersionWrite): VersionRow {
     return this.#transaction(() => this.#commitOne(write));
   }
