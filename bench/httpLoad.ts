@@ -3,9 +3,8 @@
  * sends bounded, concurrent HTTP requests to a loopback server and prints latency figures.
  *
  *   node bench/httpLoad.ts --base http://127.0.0.1:8080 --token T --op create-observations --count 3000 --clients 16 --patient ID
- *   node bench/httpLoad.ts ... --op read --ids-file ids.json
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 export interface LoadResult {
@@ -47,7 +46,7 @@ if (import.meta.main) {
     options: {
       base: { type: "string" }, token: { type: "string" }, op: { type: "string" },
       count: { type: "string", default: "1000" }, clients: { type: "string", default: "16" },
-      patient: { type: "string" }, "ids-file": { type: "string" }, "out-ids": { type: "string" },
+      patient: { type: "string" }, "out-ids": { type: "string" },
     },
   });
   const headers = { authorization: `Bearer ${values.token}`, "content-type": "application/fhir+json" };
@@ -72,13 +71,6 @@ if (import.meta.main) {
       return res.status === 201;
     });
     if (values["out-ids"]) writeFileSync(values["out-ids"], JSON.stringify(ids));
-  } else if (values.op === "read") {
-    const ids = JSON.parse(readFileSync(values["ids-file"]!, "utf8")) as string[];
-    result = await runPool(ids, clients, async (id) => {
-      const res = await fetch(`${values.base}/Observation/${id}`, { headers });
-      await res.arrayBuffer();
-      return res.status === 200;
-    });
   } else {
     throw new Error(`unknown --op ${values.op}`);
   }

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createSecretKey, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { aesGcmDecrypt } from "./aesGcmDecrypt.ts";
 import { aesGcmEncrypt } from "./aesGcmEncrypt.ts";
@@ -46,7 +46,16 @@ describe("aesGcmEncrypt / aesGcmDecrypt", () => {
     expect(() => aesGcmDecrypt({ key, sealed: sealed.subarray(0, sealed.byteLength - 1), aad })).toThrow();
   });
 
+  it("takes the key as raw bytes or as an imported KeyObject, interchangeably", () => {
+    const handle = createSecretKey(key);
+    const plaintext = new Uint8Array(randomBytes(100));
+    expect(aesGcmDecrypt({ key: handle, sealed: aesGcmEncrypt({ key, plaintext, aad }), aad })).toEqual(plaintext);
+    expect(aesGcmDecrypt({ key, sealed: aesGcmEncrypt({ key: handle, plaintext, aad }), aad })).toEqual(plaintext);
+    expect(() => aesGcmDecrypt({ key: createSecretKey(new Uint8Array(32)), sealed: aesGcmEncrypt({ key, plaintext, aad }), aad })).toThrow();
+  });
+
   it("refuses keys that are not 256 bits", () => {
     expect(() => aesGcmEncrypt({ key: new Uint8Array(16), plaintext: new Uint8Array(1), aad })).toThrow(/256-bit/);
+    expect(() => aesGcmEncrypt({ key: createSecretKey(new Uint8Array(16)), plaintext: new Uint8Array(1), aad })).toThrow(/256-bit/);
   });
 });

@@ -1,8 +1,9 @@
 import { createDecipheriv } from "node:crypto";
-import { AES256_KEY_BYTES, GCM_NONCE_BYTES, GCM_TAG_BYTES } from "./aesGcmEncrypt.ts";
+import type { KeyObject } from "node:crypto";
+import { AES256_KEY_BYTES, GCM_NONCE_BYTES, GCM_TAG_BYTES, keyBytes } from "./aesGcmEncrypt.ts";
 
 export interface AesGcmDecryptParameters {
-  key: Uint8Array;
+  key: Uint8Array | KeyObject;
   /** nonce || ciphertext || tag, as written by aesGcmEncrypt */
   sealed: Uint8Array;
   aad: Uint8Array;
@@ -13,7 +14,7 @@ export interface AesGcmDecryptParameters {
  * Callers map that to their own single error so no detail of why leaks out.
  */
 export function aesGcmDecrypt({ key, sealed, aad }: AesGcmDecryptParameters): Uint8Array {
-  if (key.byteLength !== AES256_KEY_BYTES) throw new Error("AES-256-GCM needs a 256-bit key");
+  if (keyBytes(key) !== AES256_KEY_BYTES) throw new Error("AES-256-GCM needs a 256-bit key");
   if (sealed.byteLength < GCM_NONCE_BYTES + GCM_TAG_BYTES) throw new Error("sealed data truncated");
   const nonce = sealed.subarray(0, GCM_NONCE_BYTES);
   const tagAt = sealed.byteLength - GCM_TAG_BYTES;

@@ -1,4 +1,4 @@
-import { createCipheriv, randomBytes } from "node:crypto";
+import { KeyObject, createCipheriv, randomBytes } from "node:crypto";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 
 export const GCM_NONCE_BYTES = 12;
@@ -6,14 +6,14 @@ export const GCM_TAG_BYTES = 16;
 export const AES256_KEY_BYTES = 32;
 
 export interface AesGcmEncryptParameters {
-  key: Uint8Array;
+  key: Uint8Array | KeyObject;
   plaintext: Uint8Array;
   aad: Uint8Array;
 }
 
 /** AES-256-GCM with a fresh random 96-bit nonce; returns nonce || ciphertext || tag. */
 export function aesGcmEncrypt({ key, plaintext, aad }: AesGcmEncryptParameters): Uint8Array {
-  if (key.byteLength !== AES256_KEY_BYTES) {
+  if (keyBytes(key) !== AES256_KEY_BYTES) {
     throw new FhirLedgerError("internal", "AES-256-GCM needs a 256-bit key");
   }
   // Random nonces are safe for far more than the messages one data key ever sees
@@ -29,4 +29,9 @@ export function aesGcmEncrypt({ key, plaintext, aad }: AesGcmEncryptParameters):
   out.set(rest, GCM_NONCE_BYTES + body.byteLength);
   out.set(cipher.getAuthTag(), GCM_NONCE_BYTES + plaintext.byteLength);
   return out;
+}
+
+/** Length in bytes of a raw or imported symmetric key. */
+export function keyBytes(key: Uint8Array | KeyObject): number | undefined {
+  return key instanceof KeyObject ? key.symmetricKeySize : key.byteLength;
 }

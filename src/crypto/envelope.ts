@@ -66,7 +66,7 @@ export function sealEnvelope({ plaintext, key, aad }: SealEnvelopeParameters): U
   assertAad(aad);
   if (!KEY_ID.test(key.keyId)) throw new FhirLedgerError("internal", "data key id is not an opaque id");
   const keyId = encoder.encode(key.keyId);
-  const sealed = aesGcmEncrypt({ key: key.key, plaintext, aad: aadBytes(aad, key.keyId) });
+  const sealed = aesGcmEncrypt({ key: key.handle ?? key.key, plaintext, aad: aadBytes(aad, key.keyId) });
   const headerLength = ENVELOPE_MAGIC.byteLength + 1 + keyId.byteLength;
   const out = new Uint8Array(headerLength + sealed.byteLength);
   out.set(ENVELOPE_MAGIC, 0);
@@ -104,7 +104,7 @@ export async function openEnvelope({ envelope, keyFor, aad }: OpenEnvelopeParame
     const { keyId, sealed } = parseHeader(envelope);
     const key = await keyFor(keyId);
     if (key.keyId !== keyId) throw new Error("key store returned a different key");
-    return aesGcmDecrypt({ key: key.key, sealed, aad: aadBytes(aad, keyId) });
+    return aesGcmDecrypt({ key: key.handle ?? key.key, sealed, aad: aadBytes(aad, keyId) });
   } catch (cause) {
     throw new FhirLedgerError("integrity", ENVELOPE_OPEN_FAILED, { cause });
   }

@@ -27,6 +27,7 @@ export interface AppOptions {
 export type Env = { Variables: { actor: Actor; requestId: string } };
 
 const FHIR_JSON = "application/fhir+json; charset=utf-8";
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
 /**
  * The HTTP edge: turns requests into FhirInteractions calls and results into responses,
@@ -64,10 +65,12 @@ export function createApp(options: AppOptions): Hono<Env> {
   });
 
   // Counts bytes as they arrive, so a chunked upload can't grow past the limit in memory.
-  app.use("*", bodyLimit({
+  // Only methods whose bodies are read: asking a GET for its body stream costs as much as a read.
+  const limitBody = bodyLimit({
     maxSize: options.maxBodyBytes,
     onError: () => { throw new FhirLedgerError("too-large", `the body is larger than ${options.maxBodyBytes} bytes`); },
-  }));
+  });
+  app.use("*", async (c, next) => (BODY_METHODS.has(c.req.method) ? limitBody(c, next) : next()));
 
   app.get("/metadata", (c) => send(c, { status: 200, resource: options.capabilityStatement() }));
 

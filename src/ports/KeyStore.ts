@@ -1,7 +1,14 @@
+import type { KeyObject } from "node:crypto";
+
 /** A 256-bit data key with an opaque id (the id reveals nothing about the patient). */
 export interface DataKey {
   keyId: string;
   key: Uint8Array;
+  /**
+   * The same key imported once into node:crypto, when the store keeps one: creating a
+   * KeyObject from raw bytes on every decrypt costs more than decrypting a small record.
+   */
+  handle?: KeyObject;
 }
 
 /**

@@ -214,7 +214,9 @@ export class RecordRepository {
     if (version.deleted) return { ok: true, resource: null, leafHash: expectedLeaf };
     let plaintext: Uint8Array;
     try {
-      const envelope = await this.#blobs.get(version.cid!);
+      // Local stores read a block of a few KiB in one blocking call: four event-loop round trips
+      // through the thread pool cost more than the read itself (GET by id throughput).
+      const envelope = this.#blobs.getSync ? this.#blobs.getSync(version.cid!) : await this.#blobs.get(version.cid!);
       plaintext = await openEnvelope({ envelope, keyFor: (keyId) => this.#keys.dataKey(keyId), aad: { type: version.type, id: version.id, versionId } });
     } catch (error) {
       if (error instanceof FhirLedgerError && error.code === "gone") throw error;

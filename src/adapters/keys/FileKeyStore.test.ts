@@ -6,7 +6,7 @@ import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openEnvelope, sealEnvelope } from "../../crypto/envelope.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
-import { FileKeyStore } from "./FileKeyStore.ts";
+import { DATA_VERSION_RECHECK_MS, FileKeyStore } from "./FileKeyStore.ts";
 
 let root: string;
 let dir: string;
@@ -290,12 +290,13 @@ describe("destroyCompartment (crypto-shredding)", () => {
     for (const w of wrapped) expect(files.includes(w)).toBe(false);
   });
 
-  it("is seen by another store on the same directory despite its cache", async () => {
+  it("is seen by another store on the same directory despite its cache, within the re-check interval", async () => {
     const reader = await openStore();
     const eraser = await openStore();
     const key = await reader.currentDataKey("Patient/1");
     expect(await reader.dataKey(key.keyId)).toEqual(key); // now cached
     await eraser.destroyCompartment("Patient/1");
+    await new Promise((resolve) => setTimeout(resolve, DATA_VERSION_RECHECK_MS + 5));
     expect((await failure(reader.dataKey(key.keyId))).code).toBe("gone");
   });
 });

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, createSecretKey, randomBytes } from "node:crypto";
 import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -26,6 +26,8 @@ export interface FileKeyStoreOptions {
 }
 
 const DATA_KEY_BYTES = 32;
+/** How stale this process's view of another process's key destruction may be. */
+export const DATA_VERSION_RECHECK_MS = 20;
 const MAX_COMPARTMENT_LENGTH = 1024;
 /** 16 random bytes in base64url: opaque, and checkable before any lookup. */
 const KEY_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -63,6 +65,7 @@ export class FileKeyStore implements KeyStore {
   #kek: Uint8Array;
   #kekId: string;
   #dataVersion: unknown;
+  #dataVersionCheckedAt = -Infinity;
   #closed = false;
   #rewrapping = false;
 
@@ -165,7 +168,7 @@ export class FileKeyStore implements KeyStore {
     this.#ready();
     if (typeof keyId !== "string" || !KEY_ID.test(keyId)) throw unknownKey();
     const cached = this.#cache.get(keyId);
-    if (cached) return { keyId, key: new Uint8Array(cached.key) };
+    if (cached) return issued(cached);
     const row = asKeyRow(this.#statements.byId.get(keyId));
     if (!row) throw unknownKey();
     if (!row.wrapped) throw new FhirLedgerError("gone", "data key destroyed");
@@ -256,7 +259,13 @@ export class FileKeyStore implements KeyStore {
   #ready(): void {
     if (this.#closed) throw new FhirLedgerError("unavailable", "key store is closed");
     // data_version changes only when another connection commits (e.g. an erasure run
-    // from the CLI); then cached keys may have been destroyed, so forget them all.
+    // from the CLI); then cached keys may have been destroyed, so forget them all. Asking
+    // costs a read transaction, as much as the rest of a cached lookup, so hot paths ask at
+    // most every DATA_VERSION_RECHECK_MS: another process's erasure is seen within that time
+    // (this process's own erasures drop their keys from the cache at once).
+    const now = performance.now();
+    if (now - this.#dataVersionCheckedAt < DATA_VERSION_RECHECK_MS) return;
+    this.#dataVersionCheckedAt = now;
     const version = this.#statements.dataVersion.get()?.data_version;
     if (version !== this.#dataVersion) {
       this.#cache.clear();
@@ -288,16 +297,20 @@ export class FileKeyStore implements KeyStore {
     const key = new Uint8Array(randomBytes(DATA_KEY_BYTES));
     const wrapped = aesGcmEncrypt({ key: this.#kek, plaintext: key, aad: keyAad(row, this.#kekId) });
     this.#statements.insert.run(row.key_id, compartmentHash, version, this.#kekId, wrapped, this.#now().toISOString());
-    this.#cache.set(row.key_id, { keyId: row.key_id, key });
-    return { keyId: row.key_id, key: new Uint8Array(key) };
+    return this.#remember(row.key_id, key);
   }
 
   #unwrap(row: KeyRow): DataKey {
     const cached = this.#cache.get(row.key_id);
-    if (cached) return { keyId: row.key_id, key: new Uint8Array(cached.key) };
-    const key = this.#unwrapBytes(row);
-    this.#cache.set(row.key_id, { keyId: row.key_id, key });
-    return { keyId: row.key_id, key: new Uint8Array(key) };
+    if (cached) return issued(cached);
+    return this.#remember(row.key_id, this.#unwrapBytes(row));
+  }
+
+  /** Caches a plaintext data key with its node:crypto handle, imported once. */
+  #remember(keyId: string, key: Uint8Array): DataKey {
+    const entry = { keyId, key, handle: createSecretKey(key) };
+    this.#cache.set(keyId, entry);
+    return issued(entry);
   }
 
   #unwrapBytes(row: KeyRow): Uint8Array {
@@ -312,4 +325,9 @@ export class FileKeyStore implements KeyStore {
     if (key.byteLength !== DATA_KEY_BYTES) throw new FhirLedgerError("integrity", "data key could not be unwrapped");
     return key;
   }
+}
+
+/** What callers get: their own copy of the bytes (theirs to wipe) and the shared handle. */
+function issued(entry: DataKey): DataKey {
+  return { keyId: entry.keyId, key: new Uint8Array(entry.key), ...(entry.handle ? { handle: entry.handle } : {}) };
 }
