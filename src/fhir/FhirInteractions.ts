@@ -8,7 +8,8 @@ import { verifyRecord } from "../records/verifyRecord.ts";
 import type { RecordProof } from "../records/verifyRecord.ts";
 import { isResourceType } from "./definitions/resourceTypes.ts";
 import { parseSearchRequest } from "./search/parseSearchRequest.ts";
-import { buildSearchset } from "./searchBundle.ts";
+import type { SearchRequest } from "./search/SearchRequest.ts";
+import { buildSearchset, shapeResource } from "./searchBundle.ts";
 import { newResourceId } from "./resource/meta.ts";
 import type { FhirValidator } from "./validation/createValidator.ts";
 
@@ -52,12 +53,18 @@ export class FhirInteractions {
     return { status: 201, resource: stored.resource!, version: versionOf(stored) };
   }
 
-  /** @see https://hl7.org/fhir/R4/http.html#read */
-  async read(actor: Actor, type: string, id: string): Promise<FhirResult> {
+  /**
+   * Read; `query`, when given, may ask for `_summary` (true, text, data, false) or `_elements`.
+   * @see https://hl7.org/fhir/R4/http.html#read
+   * @see https://hl7.org/fhir/R4/search.html#summary
+   */
+  async read(actor: Actor, type: string, id: string, query?: URLSearchParams): Promise<FhirResult> {
     assertType(type);
     assertId(id);
+    const shape = query === undefined ? undefined : readShape(type, query);
     const stored = await this.#auditIntegrity(actor, "read", `${type}/${id}`, () => this.#o.records.read(type, id));
-    return { status: 200, resource: stored.resource!, version: versionOf(stored) };
+    const resource = shape === undefined ? stored.resource! : shapeResource(stored.resource as never, shape);
+    return { status: 200, resource, version: versionOf(stored) };
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#vread */
@@ -109,11 +116,14 @@ export class FhirInteractions {
       });
     }
     const warnings = request.unknown.map((u) => `parameter ignored: ${u.name} (${u.reason})`);
-    if (request.summary === "true") warnings.push("_summary=true is not supported: resources are returned in full");
-    const page = this.#o.index.search(request, { countTotal: request.total !== "none", ...(limits.maxIncludeDepth === undefined ? {} : { maxIncludeDepth: limits.maxIncludeDepth }) });
+    // Bundle.total: absent under _total=none; exact otherwise (an exact count is a valid
+    // estimate). _summary=count is nothing but the total, so it is counted whatever _total says.
+    const count = request.summary === "count";
+    const page = this.#o.index.search(request, { countTotal: count || request.total !== "none", ...(limits.maxIncludeDepth === undefined ? {} : { maxIncludeDepth: limits.maxIncludeDepth }) });
     const load = (versions: typeof page.matches) =>
       Promise.all(versions.map(async (v) => (await this.#auditIntegrity(actor, "search-type", `${v.type}/${v.id}`, () => this.#o.records.load(v))).resource!));
-    const [matches, included] = await Promise.all([load(page.matches), load(page.included)]);
+    // A count returns no entries: don't fetch and decrypt the page it would have had.
+    const [matches, included] = count ? [[], []] : await Promise.all([load(page.matches), load(page.included)]);
     return {
       status: 200,
       resource: buildSearchset({ baseUrl: options.baseUrl, request, matches: matches as never, included: included as never, total: page.total, nextCursor: page.nextCursor, warnings }),
@@ -237,6 +247,18 @@ function parseETag(value: string): number {
 
 function versionOf(stored: StoredVersion): { type: string; id: string; versionId: number; lastUpdated: string } {
   return { type: stored.row.type, id: stored.row.id, versionId: stored.row.versionId, lastUpdated: stored.row.lastUpdated };
+}
+
+/**
+ * `_summary` and `_elements` of a read, checked as search checks them; undefined when neither
+ * is given (other parameters, e.g. `_format`, are not this function's business).
+ */
+function readShape(type: string, query: URLSearchParams): Pick<SearchRequest, "summary" | "elements"> | undefined {
+  const params = [...query].filter(([name]) => name === "_summary" || name === "_elements");
+  if (params.length === 0) return undefined;
+  const { summary, elements } = parseSearchRequest(type, params);
+  if (summary === "count") throw new FhirLedgerError("invalid", "_summary=count applies to search only", { issues: [{ type: "invalid", diagnostics: "_summary=count is for search", expression: ["_summary"] }] });
+  return { ...(summary === undefined ? {} : { summary }), ...(elements === undefined ? {} : { elements }) };
 }
 
 function proofToParameters(proof: RecordProof): Record<string, unknown> {

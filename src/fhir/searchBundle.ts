@@ -1,5 +1,6 @@
 import type { SearchRequest } from "./search/SearchRequest.ts";
 import { formatSearchRequest } from "./search/formatSearchRequest.ts";
+import { summarize } from "./resource/summarize.ts";
 
 type Resource = Record<string, unknown> & { resourceType: string; id?: string; meta?: Record<string, unknown> };
 
@@ -8,13 +9,15 @@ const SUBSETTED = { system: "http://terminology.hl7.org/CodeSystem/v3-Observatio
 const ALWAYS = new Set(["resourceType", "id", "meta"]);
 
 /**
- * Shapes a resource for `_elements` / `_summary=text|data`; marks it SUBSETTED when anything
- * was left out. `_summary=true` needs the isSummary flags of every element definition, which
- * this server does not load: it is answered in full and reported (see searchset outcome).
+ * Shapes a resource for `_elements` / `_summary=true|text|data` and marks it SUBSETTED.
+ * `_elements` wins over `_summary`; `_summary=true` keeps the elements marked isSummary in the
+ * R4 definitions, recursively (see summarize). Used by search and by read.
  * @see https://hl7.org/fhir/R4/search.html#summary
+ * @see https://hl7.org/fhir/R4/search.html#elements
  */
 export function shapeResource(resource: Resource, request: Pick<SearchRequest, "elements" | "summary">): Resource {
   let keep: ((key: string) => boolean) | null = null;
+  let shaped: Resource;
   if (request.elements && request.elements.length > 0) {
     const wanted = new Set(request.elements);
     keep = (key) => ALWAYS.has(key) || wanted.has(key);
@@ -23,9 +26,16 @@ export function shapeResource(resource: Resource, request: Pick<SearchRequest, "
   } else if (request.summary === "text") {
     keep = (key) => ALWAYS.has(key) || key === "text" || key === "status";
   }
-  if (!keep) return resource;
-  const shaped: Resource = { resourceType: resource.resourceType };
-  for (const [key, value] of Object.entries(resource)) if (keep(key)) shaped[key] = value;
+  if (keep) {
+    shaped = { resourceType: resource.resourceType };
+    for (const [key, value] of Object.entries(resource)) if (keep(key)) shaped[key] = value;
+  } else if (request.summary === "true") {
+    const summary = summarize(resource);
+    if (summary === undefined) return resource;
+    shaped = summary as Resource;
+  } else {
+    return resource;
+  }
   const meta = { ...(resource.meta ?? {}) } as { tag?: unknown[] };
   meta.tag = [...(Array.isArray(meta.tag) ? meta.tag : []), SUBSETTED];
   shaped.meta = meta;
@@ -39,7 +49,7 @@ export interface SearchsetInput {
   included: Resource[];
   total: number | null;
   nextCursor: string | null;
-  /** Issues about the search itself (ignored parameters, unsupported _summary). */
+  /** Issues about the search itself (ignored parameters). */
   warnings: string[];
 }
 

@@ -103,6 +103,52 @@ describe("search over HTTP on real components", () => {
     expect(after.total).toBe(ids(viaPost.body).length - 1);
   });
 
+  it("_summary=true returns SUBSETTED summaries on search and on read, with no unsupported-parameter warning", async () => {
+    const subsetted = (r: R) => JSON.stringify(r.meta).includes("SUBSETTED");
+    const b = await search(`/Patient?_summary=true`);
+    expect(b.total).toBe(patients.length);
+    expect(b.entry!.map((e) => e.search.mode)).toEqual(patients.map(() => "match")); // no OperationOutcome entry
+    for (const e of b.entry!) {
+      const full = patients.find((p) => p.id === e.resource.id)!;
+      expect(full.text && full.communication && full.maritalStatus && full.extension).toBeTruthy();
+      for (const dropped of ["text", "communication", "maritalStatus", "multipleBirthBoolean", "extension"]) expect(e.resource[dropped], dropped).toBeUndefined();
+      for (const kept of ["identifier", "name", "gender", "birthDate"]) expect(e.resource[kept], kept).toEqual(full[kept]);
+      // Inside a summary element, the data type's own summary elements: Address keeps its
+      // parts but not its extensions (Synthea's geolocation), as Element.extension is not summary.
+      const address = (full.address as Record<string, unknown>[]).map(({ extension: _geolocation, ...parts }) => parts);
+      expect(e.resource.address).toEqual(address);
+      expect(subsetted(e.resource)).toBe(true);
+    }
+    const obs = await search(`/Observation?_summary=true&_count=5`);
+    for (const e of obs.entry!) {
+      expect(e.resource.category).toBeUndefined();
+      expect(e.resource.code && e.resource.status && e.resource.subject).toBeTruthy();
+      expect(subsetted(e.resource)).toBe(true);
+    }
+
+    const id = patients[0]!.id;
+    const read = await server.json<R>(`/Patient/${id}?_summary=true`);
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(b.entry!.find((e) => e.resource.id === id)!.resource);
+    expect(read.headers.get("etag")).toMatch(/^W\/"\d+"$/);
+    const elements = await server.json<R>(`/Patient/${id}?_elements=gender`);
+    expect(Object.keys(elements.body).sort()).toEqual(["gender", "id", "meta", "resourceType"]);
+    const plain = await server.json<R>(`/Patient/${id}`);
+    expect(plain.body.communication).toEqual(patients[0]!.communication);
+    expect(subsetted(plain.body)).toBe(false);
+    expect((await server.request(`/Patient/${id}?_summary=count`)).status).toBe(400);
+    expect((await server.request(`/Patient/${id}?_summary=maybe`)).status).toBe(400);
+  });
+
+  it("_total=none leaves Bundle.total out, estimate and accurate give the exact count, and _summary=count always counts", async () => {
+    expect((await search(`/Patient?_total=none`)).total).toBeUndefined();
+    expect((await search(`/Patient?_total=estimate`)).total).toBe(patients.length);
+    expect((await search(`/Patient?_total=accurate`)).total).toBe(patients.length);
+    const count = await search(`/Patient?_summary=count&_total=none`);
+    expect(count.total).toBe(patients.length);
+    expect(count.entry).toBeUndefined();
+  });
+
   it("reports unknown parameters, refuses them under handling=strict, and rejects malformed values with 400", async () => {
     const lenient = await search(`/Patient?frobnicate=1`);
     const outcome = lenient.entry!.find((e) => e.search.mode === "outcome")!.resource as unknown as { issue: { diagnostics: string }[] };

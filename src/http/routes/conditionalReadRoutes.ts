@@ -6,14 +6,19 @@ import type { RouteContext } from "./RouteContext.ts";
 /**
  * read and vread with `If-None-Match` and `If-Modified-Since`: 304 (ETag, Last-Modified, no
  * body) when the client's copy is current. If-None-Match wins when both are sent (RFC 9110
- * 13.2.2). Ids starting with `$` or `_` fall through to the routes that own them.
+ * 13.2.2). Ids starting with `$` or `_` fall through to the routes that own them. Read also
+ * takes `_summary` and `_elements`.
  * @see https://hl7.org/fhir/R4/http.html#cread
+ * @see https://hl7.org/fhir/R4/search.html#summary
  */
 export function registerConditionalReadRoutes(app: Hono<Env>, ctx: RouteContext): void {
   app.get("/:type/:id", async (c, next) => {
     const id = c.req.param("id");
     if (id.startsWith("$") || id.startsWith("_")) return next();
-    const result = await ctx.fhir.read(c.get("actor"), c.req.param("type"), id);
+    // Only a URL with a query can ask for _summary / _elements: plain reads skip parsing one.
+    const url = c.req.url;
+    const q = url.indexOf("?");
+    const result = await ctx.fhir.read(c.get("actor"), c.req.param("type"), id, q === -1 ? undefined : new URLSearchParams(url.slice(q + 1)));
     return notModified(c, result) ?? ctx.send(c, result);
   });
   app.get("/:type/:id/_history/:vid", async (c) => {

@@ -1,0 +1,95 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildSearchset, shapeResource } from "./searchBundle.ts";
+import type { SearchRequest } from "./search/SearchRequest.ts";
+
+type R = Record<string, unknown> & { resourceType: string; id: string; meta?: Record<string, unknown> };
+
+const examples = join(createRequire(import.meta.url).resolve("hl7.fhir.r4.examples/package.json"), "..");
+const example = (file: string) => JSON.parse(readFileSync(join(examples, file), "utf8")) as R;
+const tags = (r: { meta?: unknown }) => ((r.meta as { tag?: { code: string }[] } | undefined)?.tag ?? []).map((t) => t.code);
+
+describe("shapeResource with _summary=true", () => {
+  it("keeps Patient's summary elements, recursively, and marks the result SUBSETTED", () => {
+    const patient = example("Patient-example.json");
+    expect(Object.keys(patient)).toEqual(expect.arrayContaining(["text", "contact"]));
+    const summary = shapeResource(patient, { summary: "true" });
+    expect(Object.keys(summary).sort()).toEqual([
+      "_birthDate", "active", "address", "birthDate", "deceasedBoolean", "gender", "id", "identifier", "managingOrganization", "meta", "name", "resourceType", "telecom",
+    ]);
+    expect(summary.name).toEqual(patient.name); // every HumanName element is summary
+    expect(summary._birthDate).toEqual(patient._birthDate); // a primitive's extensions travel with it
+    expect(tags(summary)).toEqual(["SUBSETTED"]);
+    expect(patient.meta).toBeUndefined(); // the stored resource is not modified
+  });
+
+  it("keeps Observation's status, code, subject, effective[x], value[x] and drops the rest", () => {
+    const observation = example("Observation-blood-pressure.json");
+    const summary = shapeResource(observation, { summary: "true" });
+    for (const kept of ["status", "code", "subject", "effectiveDateTime", "performer", "identifier", "basedOn"]) expect(summary[kept], kept).toEqual(observation[kept]);
+    for (const dropped of ["text", "category", "interpretation", "bodySite"]) {
+      expect(observation[dropped], dropped).toBeDefined();
+      expect(summary[dropped], dropped).toBeUndefined();
+    }
+    // Backbone elements follow their own definitions: component.interpretation is not summary.
+    const components = summary.component as Record<string, unknown>[];
+    expect(components).toHaveLength(2);
+    expect(components[0]!.valueQuantity).toEqual({ value: 107, unit: "mmHg", system: "http://unitsofmeasure.org", code: "mm[Hg]" });
+    expect(components.every((c) => c.code !== undefined && c.interpretation === undefined)).toBe(true);
+    expect((summary.meta as { profile: string[] }).profile).toEqual(["http://hl7.org/fhir/StructureDefinition/vitalsigns"]);
+    expect(tags(summary)).toEqual(["SUBSETTED"]);
+  });
+
+  it("applies data types' own flags inside summary elements and leaves no empty objects", () => {
+    const doc: R = {
+      resourceType: "DocumentReference",
+      id: "d1",
+      meta: { tag: [{ system: "urn:x", code: "mine" }] },
+      status: "current",
+      description: "discharge note",
+      custodian: { reference: "Organization/o1" },
+      content: [{ attachment: { contentType: "text/plain", data: "aGVsbG8=", title: "note", extension: [{ url: "urn:x", valueString: "x" }] } }],
+      context: { encounter: [{ reference: "Encounter/e1" }], period: { start: "2020-01-01" } },
+      subject: { extension: [{ url: "urn:x", valueString: "only an extension" }] },
+    };
+    const summary = shapeResource(doc, { summary: "true" });
+    expect(summary.status).toBe("current");
+    expect(summary.description).toBe("discharge note");
+    expect(summary.custodian).toBeUndefined(); // not summary
+    // Attachment.data and Element.extension are not summary in the Attachment definition.
+    expect(summary.content).toEqual([{ attachment: { contentType: "text/plain", title: "note" } }]);
+    // context is summary, but of its elements only period is.
+    expect(summary.context).toEqual({ period: { start: "2020-01-01" } });
+    // A summary element with nothing summary left in it is dropped, not returned as {}.
+    expect(summary.subject).toBeUndefined();
+    expect(tags(summary)).toEqual(["mine", "SUBSETTED"]);
+  });
+
+  it("drops array items left empty and arrays left empty", () => {
+    const patient: R = { resourceType: "Patient", id: "p1", name: [{ extension: [{ url: "urn:x", valueString: "x" }] }, { family: "Kept" }], telecom: [{ extension: [{ url: "urn:x", valueString: "x" }] }] };
+    const summary = shapeResource(patient, { summary: "true" });
+    expect(summary.name).toEqual([{ family: "Kept" }]);
+    expect(summary.telecom).toBeUndefined();
+  });
+
+  it("leaves _elements first, _summary=false and no parameter alone", () => {
+    const patient = example("Patient-example.json");
+    expect(Object.keys(shapeResource(patient, { summary: "true", elements: ["gender"] })).sort()).toEqual(["gender", "id", "meta", "resourceType"]);
+    expect(shapeResource(patient, { summary: "false" })).toBe(patient);
+    expect(shapeResource(patient, {})).toBe(patient);
+  });
+});
+
+describe("buildSearchset", () => {
+  const request: SearchRequest = { type: "Patient", filters: [], include: [], revinclude: [], sort: [], unknown: [], summary: "true" };
+  it("returns summaries of the matches", () => {
+    const bundle = buildSearchset({ baseUrl: "http://x/fhir", request, matches: [example("Patient-example.json")], included: [], total: 1, nextCursor: null, warnings: [] });
+    const entries = bundle.entry as { resource: R; search: { mode: string } }[];
+    expect(entries.map((e) => e.search.mode)).toEqual(["match"]);
+    expect(entries[0]!.resource.contact).toBeUndefined();
+    expect(tags(entries[0]!.resource)).toEqual(["SUBSETTED"]);
+    expect((bundle.link as { url: string }[])[0]!.url).toBe("http://x/fhir/Patient?_summary=true");
+  });
+});
