@@ -1,4 +1,4 @@
-import { KeyObject, createCipheriv, randomBytes } from "node:crypto";
+import { KeyObject, createCipheriv, randomFillSync } from "node:crypto";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 
 export const GCM_NONCE_BYTES = 12;
@@ -18,7 +18,7 @@ export function aesGcmEncrypt({ key, plaintext, aad }: AesGcmEncryptParameters):
   }
   // Random nonces are safe for far more than the messages one data key ever sees
   // (NIST SP 800-38D caps random-nonce use at 2^32 per key; keys rotate long before).
-  const nonce = randomBytes(GCM_NONCE_BYTES);
+  const nonce = nextNonce();
   const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: GCM_TAG_BYTES });
   cipher.setAAD(aad);
   const out = new Uint8Array(GCM_NONCE_BYTES + plaintext.byteLength + GCM_TAG_BYTES);
@@ -34,4 +34,19 @@ export function aesGcmEncrypt({ key, plaintext, aad }: AesGcmEncryptParameters):
 /** Length in bytes of a raw or imported symmetric key. */
 export function keyBytes(key: Uint8Array | KeyObject): number | undefined {
   return key instanceof KeyObject ? key.symmetricKeySize : key.byteLength;
+}
+
+// Nonces come from the CSPRNG 512 at a time: one call per nonce costs more than encrypting a
+// small record. Each slice is handed out once and never reused.
+const NONCE_POOL = Buffer.alloc(GCM_NONCE_BYTES * 512);
+let nonceAt = NONCE_POOL.byteLength;
+
+function nextNonce(): Buffer {
+  if (nonceAt === NONCE_POOL.byteLength) {
+    randomFillSync(NONCE_POOL);
+    nonceAt = 0;
+  }
+  const nonce = Buffer.from(NONCE_POOL.subarray(nonceAt, nonceAt + GCM_NONCE_BYTES));
+  nonceAt += GCM_NONCE_BYTES;
+  return nonce;
 }

@@ -1,3 +1,7 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import canonicalize from "canonicalize";
 import { describe, expect, it } from "vitest";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import { MAX_JSON_DEPTH, canonicalJson } from "./canonicalJson.ts";
@@ -86,5 +90,23 @@ describe("canonicalJson (RFC 8785)", () => {
     let ok: unknown = 1;
     for (let i = 0; i < 50; i++) ok = { a: ok };
     expect(() => canonicalJson(ok)).not.toThrow();
+  });
+
+  it("equals the reference implementation (the canonicalize package) on official R4 examples and on edge values", () => {
+    const dir = dirname(createRequire(import.meta.url).resolve("hl7.fhir.r4.examples/package.json"));
+    // Every 8th of the 5,300 examples (all of them take ~10 s here); the pipeline's own example
+    // test writes and reads a larger share through the server.
+    const files = readdirSync(dir).filter((f) => f.endsWith(".json") && f !== "package.json" && !f.startsWith(".")).sort().filter((_, i) => i % 8 === 0);
+    expect(files.length).toBeGreaterThan(600);
+    for (const file of files) {
+      const value = JSON.parse(readFileSync(join(dir, file), "utf8")) as unknown;
+      expect(canonicalJson(value), file).toBe(canonicalize(value));
+    }
+    const edges: unknown[] = [
+      { "\u20ac": 1, "\r": 2, "\ufb33": 3, "1": 4, "\ud83d\ude00": 5, "\u0080": 6, "": 7, a: [1e21, 1e-7, -0, 0.1 + 0.2, 5e-324, 2 ** 53 + 1] },
+      ["\u0000\u001f\"\\/\u2028\u2029", null, true, false, [], {}],
+      Object.assign(Object.create(null) as object, { b: 1, a: 2 }),
+    ];
+    for (const value of edges) expect(canonicalJson(value)).toBe(canonicalize(value));
   });
 });

@@ -1,65 +1,86 @@
-import canonicalize from "canonicalize";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 
 /** Deeper than any FHIR resource; bounds recursion on input a client controls. */
 export const MAX_JSON_DEPTH = 256;
 
 /**
- * RFC 8785 (JCS) canonical JSON of a JSON value.
+ * RFC 8785 (JCS) canonical JSON of a JSON value, in one pass: members sorted by UTF-16 code
+ * units, no whitespace, strings and numbers serialised as ECMAScript's JSON.stringify does
+ * (RFC 8785 sections 3.2.2 and 3.2.3 adopt exactly those rules).
  *
- * `canonicalize` follows JSON.stringify and silently drops `undefined` members,
- * turns array holes into `null` and calls `toJSON`; a hash over such output would
- * not be the hash of what the caller meant, so anything that is not plain JSON data
- * (undefined, functions, symbols, bigint, non-finite numbers, lone surrogates, class
- * instances, cycles) is rejected with FhirLedgerError "invalid" naming the path.
+ * JSON.stringify would silently drop `undefined` members, turn array holes into `null` and
+ * call `toJSON`; a hash over such output would not be the hash of what the caller meant, so
+ * anything that is not plain JSON data (undefined, functions, symbols, bigint, non-finite
+ * numbers, lone surrogates, class instances, cycles, nesting deeper than MAX_JSON_DEPTH) is
+ * rejected with FhirLedgerError "invalid" naming the path.
  * @see https://www.rfc-editor.org/rfc/rfc8785
  */
 export function canonicalJson(value: unknown): string {
-  assertPlainJson(value, "$", 0, new Set());
   try {
-    const text = canonicalize(value);
-    if (text === undefined) throw new Error("no JSON representation");
-    return text;
-  } catch (cause) {
-    // Lone surrogates are the one thing the walk above leaves to `canonicalize`.
-    throw new FhirLedgerError("invalid", "value has no canonical JSON form", { cause });
+    return write(value, 0);
+  } catch (error) {
+    if (!(error instanceof NotJson)) throw error;
+    const path = "$" + error.path.reverse().join("");
+    throw new FhirLedgerError("invalid", `value has no canonical JSON form: ${error.what} at ${path}`, {
+      issues: [{ type: "invalid", diagnostics: `${error.what} is not JSON`, expression: [path] }],
+    });
   }
 }
 
-function reject(path: string, what: string): never {
-  throw new FhirLedgerError("invalid", `value has no canonical JSON form: ${what} at ${path}`, {
-    issues: [{ type: "invalid", diagnostics: `${what} is not JSON`, expression: [path] }],
-  });
+/** Thrown inside the walk; each level on the way out adds its step to the path. */
+class NotJson extends Error {
+  readonly what: string;
+  readonly path: string[] = [];
+  constructor(what: string) {
+    super(what);
+    this.what = what;
+  }
 }
 
-function assertPlainJson(value: unknown, path: string, depth: number, seen: Set<object>): void {
+function write(value: unknown, depth: number): string {
   switch (typeof value) {
     case "string":
-    case "boolean":
-      return;
+      if (!value.isWellFormed()) throw new NotJson("lone surrogate");
+      return JSON.stringify(value);
     case "number":
-      if (!Number.isFinite(value)) reject(path, "non-finite number");
-      return;
+      if (!Number.isFinite(value)) throw new NotJson("non-finite number");
+      return JSON.stringify(value);
+    case "boolean":
+      return value ? "true" : "false";
     case "object":
       break;
     default:
-      reject(path, typeof value);
+      throw new NotJson(typeof value);
   }
-  if (value === null) return;
-  if (depth >= MAX_JSON_DEPTH) reject(path, "nesting deeper than " + MAX_JSON_DEPTH);
-  if (seen.has(value)) reject(path, "circular reference");
-  seen.add(value);
+  if (value === null) return "null";
+  // A cycle never ends, so it ends here too.
+  if (depth >= MAX_JSON_DEPTH) throw new NotJson(`nesting deeper than ${MAX_JSON_DEPTH} (or a cycle)`);
   if (Array.isArray(value)) {
+    let out = "[";
     for (let i = 0; i < value.length; i++) {
-      if (!(i in value)) reject(`${path}[${i}]`, "array hole");
-      assertPlainJson(value[i], `${path}[${i}]`, depth + 1, seen);
+      try {
+        if (!(i in value)) throw new NotJson("array hole");
+        out += (i === 0 ? "" : ",") + write(value[i], depth + 1);
+      } catch (error) {
+        if (error instanceof NotJson) error.path.push(`[${i}]`);
+        throw error;
+      }
     }
-  } else {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) reject(path, "non-plain object");
-    for (const [key, member] of Object.entries(value)) {
-      assertPlainJson(member, `${path}.${key}`, depth + 1, seen);
+    return out + "]";
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) throw new NotJson("non-plain object");
+  const keys = Object.keys(value).sort();
+  let out = "{";
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    try {
+      if (!key.isWellFormed()) throw new NotJson("lone surrogate");
+      out += (i === 0 ? "" : ",") + JSON.stringify(key) + ":" + write((value as Record<string, unknown>)[key], depth + 1);
+    } catch (error) {
+      if (error instanceof NotJson) error.path.push(`.${key}`);
+      throw error;
     }
   }
-  seen.delete(value);
+  return out + "}";
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FsBlockstore } from "blockstore-fs";
@@ -21,6 +21,9 @@ export class HeliaBlobStore implements BlobStore {
   readonly #helia: Helia;
   readonly #sharding: ShardingStrategy;
   readonly #blocksDir: string;
+  /** Shard directories known to exist. */
+  readonly #dirs = new Set<string>();
+  #temps = 0;
 
   private constructor(helia: Helia, sharding: ShardingStrategy, blocksDir: string) {
     this.#helia = helia;
@@ -47,6 +50,26 @@ export class HeliaBlobStore implements BlobStore {
     // this node never garbage-collects; the index is what keeps a blob wanted, and erasure
     // deletes the block itself.
     await this.#helia.blockstore.put(cid, bytes, options);
+    return cid.toString();
+  }
+
+  /**
+   * Writes the block file the way the fs blockstore does (same sharded path, temp file then
+   * rename, so a crash never leaves a partial block) without its per-block mkdir and
+   * thread-pool round trips.
+   */
+  putSync(bytes: Uint8Array): string {
+    const cid = rawCid(bytes);
+    const { dir, file } = this.#sharding.encode(cid);
+    const dirPath = join(this.#blocksDir, dir);
+    if (!this.#dirs.has(dir)) {
+      mkdirSync(dirPath, { recursive: true });
+      this.#dirs.add(dir);
+    }
+    const target = join(dirPath, file);
+    const temp = `${target}.${process.pid}-${(this.#temps += 1)}.tmp`;
+    writeFileSync(temp, bytes);
+    renameSync(temp, target);
     return cid.toString();
   }
 

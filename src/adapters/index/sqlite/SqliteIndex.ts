@@ -126,7 +126,7 @@ export class SqliteIndex implements Index {
       ).run(rid, write.versionId, write.lastUpdated, write.deleted ? 1 : 0, write.cid, write.contentHash, write.keyId, write.compartment, leafSeq);
       if (this.#search) {
         if (write.deleted || !write.resource) this.#search.remove(this.db, rid);
-        else this.#search.write(this.db, rid, write.type, write.resource);
+        else this.#search.write(this.db, rid, write.type, write.resource, cur === null); // a new rid has no rows to replace
       }
       const { leafHash: _leafHash, expectedPreviousVersion: _e, resource: _r, ...row } = write;
       return { ...row, leafSeq };
