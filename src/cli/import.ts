@@ -19,6 +19,10 @@ first, because patient bundles refer to them conditionally.
   --token TOKEN       bearer token (or FHIRLEDGER_TOKEN)
   --concurrency N     bundles in flight at once (default 2)
   --batch-size N      NDJSON lines per batch Bundle (default 500)
+  --pack N            send consecutive plain transaction bundles (only POSTs, no conditions,
+                      urn:uuid fullUrls) together as one transaction of up to N entries and
+                      6 MiB (default 2500; 1 sends every file alone). Fewer, larger commits;
+                      a pack the server refuses is sent again file by file.
   --state FILE        progress file for resuming (default .fhirledger-import.json)
   --restart           ignore an existing progress file
 
@@ -53,7 +57,7 @@ export async function importCommand(argv: string[], env: Record<string, string |
       strict: true,
       allowPositionals: true,
       options: {
-        url: { type: "string" }, token: { type: "string" }, concurrency: { type: "string" }, "batch-size": { type: "string" },
+        url: { type: "string" }, token: { type: "string" }, concurrency: { type: "string" }, "batch-size": { type: "string" }, pack: { type: "string" },
         state: { type: "string" }, restart: { type: "boolean" }, help: { type: "boolean" },
       },
     });
@@ -71,6 +75,7 @@ export async function importCommand(argv: string[], env: Record<string, string |
   if (!token) throw usage("--token (or FHIRLEDGER_TOKEN) is required");
   const concurrency = positiveInt(values.concurrency ?? "2", "--concurrency");
   const batchSize = positiveInt(values["batch-size"] ?? "500", "--batch-size");
+  const packEntries = positiveInt(values.pack ?? "2500", "--pack");
   const statePath = resolve(values.state ?? ".fhirledger-import.json");
   const base = values.url.replace(/\/+$/, "");
 
@@ -80,19 +85,16 @@ export async function importCommand(argv: string[], env: Record<string, string |
   const progress = new Progress(files.length);
   const started = performance.now();
 
-  const post = async (bundle: unknown): Promise<void> => {
+  /** POSTs a Bundle; on success counts every entry's outcome, otherwise returns the error. */
+  const send = async (bundle: unknown): Promise<string | null> => {
     const res = await fetch(base, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/fhir+json", accept: "application/fhir+json" },
       body: JSON.stringify(bundle),
     });
     const body = (await res.json().catch(() => ({}))) as { entry?: { response?: { status?: string; location?: string; outcome?: unknown } }[]; issue?: { diagnostics?: string }[] };
+    if (!res.ok) return `HTTP ${res.status}: ${body.issue?.map((i) => i.diagnostics).join("; ").slice(0, 300) ?? ""}`;
     const sent = ((bundle as { entry?: { resource?: { resourceType?: string } }[] }).entry ?? []);
-    if (!res.ok) {
-      summary.failed += sent.length;
-      summary.errors.push(`HTTP ${res.status}: ${body.issue?.map((i) => i.diagnostics).join("; ").slice(0, 300) ?? ""}`);
-      return;
-    }
     (body.entry ?? []).forEach((e, i) => {
       const status = Number.parseInt(e.response?.status ?? "0", 10);
       if (status >= 400 || status === 0) {
@@ -105,6 +107,13 @@ export async function importCommand(argv: string[], env: Record<string, string |
       }
     });
     progress.entries(summary.entries);
+    return null;
+  };
+  const post = async (bundle: { entry?: unknown[]; [key: string]: unknown }, label?: string): Promise<void> => {
+    const error = await send(bundle);
+    if (error === null) return;
+    summary.failed += bundle.entry?.length ?? 0;
+    summary.errors.push(label ? `${label}: ${error}` : error);
   };
 
   // Saves are chained: concurrent files must not interleave the temp-file rename.
@@ -146,27 +155,84 @@ export async function importCommand(argv: string[], env: Record<string, string |
       }
       await flush();
     } else {
-      const bundle = JSON.parse(await readText(file)) as { resourceType?: string; type?: string };
-      if (bundle.resourceType !== "Bundle" || !["transaction", "batch"].includes(bundle.type ?? "")) {
-        summary.failed += 1;
-        summary.errors.push(`${file}: not a transaction or batch Bundle`);
-      } else {
-        await post(bundle);
-      }
+      const loaded = await loadBundle(file);
+      if (loaded) await post(loaded.bundle, file);
     }
+    await finish(file, fingerprint);
+  };
+  const finish = async (file: string, fingerprint: string): Promise<void> => {
     state.done[file] = fingerprint;
     delete state.lines[file];
     await save();
     progress.file();
+  };
+  const fingerprintOf = async (file: string): Promise<string> => {
+    const info = await stat(file);
+    return `${info.size}:${info.mtimeMs}`;
+  };
+  /** A transaction or batch Bundle file, or null (counted as failed) when it is not one. */
+  const loadBundle = async (file: string): Promise<{ bundle: Bundle; bytes: number } | null> => {
+    const text = await readText(file);
+    const bundle = JSON.parse(text) as Bundle;
+    if (bundle.resourceType !== "Bundle" || !["transaction", "batch"].includes(bundle.type ?? "")) {
+      summary.failed += 1;
+      summary.errors.push(`${file}: not a transaction or batch Bundle`);
+      return null;
+    }
+    return { bundle, bytes: text.length };
+  };
+  /**
+   * Sends files from `queue` as packs: consecutive plain transaction bundles travel as one
+   * transaction (up to --pack entries and PACK_MAX_BYTES), which the server commits at once.
+   * Anything else goes alone. A refused pack is sent again file by file, so each file's
+   * outcome and errors are its own (a transaction is all or nothing: nothing of it was kept).
+   */
+  const processQueue = async (take: () => string | undefined): Promise<void> => {
+    let carry: string | undefined;
+    for (let file = take(); file !== undefined; file = carry ?? take()) {
+      carry = undefined;
+      const fingerprint = await fingerprintOf(file);
+      if (packEntries === 1 || state.done[file] === fingerprint || !/\.json(\.gz)?$/i.test(file)) {
+        await processFile(file);
+        continue;
+      }
+      const first = await loadBundle(file);
+      if (!first || !isPackable(first.bundle)) {
+        if (first) await post(first.bundle, file);
+        await finish(file, fingerprint);
+        continue;
+      }
+      const pack = [{ file, fingerprint, ...first }];
+      let entries = first.bundle.entry!.length;
+      let bytes = first.bytes;
+      while (entries < packEntries && bytes < PACK_MAX_BYTES) {
+        const candidate = take();
+        if (candidate === undefined) break;
+        const candidateFingerprint = await fingerprintOf(candidate);
+        const loaded = state.done[candidate] === candidateFingerprint || !/\.json(\.gz)?$/i.test(candidate) ? null : await loadBundle(candidate).catch(() => null);
+        if (!loaded || !isPackable(loaded.bundle) || entries + loaded.bundle.entry!.length > packEntries || bytes + loaded.bytes > PACK_MAX_BYTES) {
+          carry = candidate; // sent on its own turn (loaded again: packs stay small in memory)
+          break;
+        }
+        pack.push({ file: candidate, fingerprint: candidateFingerprint, ...loaded });
+        entries += loaded.bundle.entry!.length;
+        bytes += loaded.bytes;
+      }
+      if (pack.length === 1) {
+        await post(first.bundle, file);
+      } else if ((await send({ resourceType: "Bundle", type: "transaction", entry: pack.flatMap((p) => p.bundle.entry!) })) !== null) {
+        for (const p of pack) await post(p.bundle, p.file);
+      }
+      for (const p of pack) await finish(p.file, p.fingerprint);
+    }
   };
   // Information bundles one by one, first; the rest `concurrency` at a time.
   const info = files.filter((f) => /information/i.test(f));
   const rest = files.filter((f) => !/information/i.test(f));
   for (const file of info) await processFile(file);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, rest.length) }, async () => {
-    while (next < rest.length) await processFile(rest[next++]!);
-  }));
+  const take = () => (next < rest.length ? rest[next++] : undefined);
+  await Promise.all(Array.from({ length: Math.min(concurrency, rest.length) }, () => processQueue(take)));
   await saving;
   progress.end();
   const seconds = (performance.now() - started) / 1000;
@@ -177,6 +243,23 @@ export async function importCommand(argv: string[], env: Record<string, string |
     (summary.errors.length ? `errors:\n  ${summary.errors.slice(0, 20).join("\n  ")}\n` : ""),
   );
   return summary.failed > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+type Bundle = { resourceType?: string; type?: string; entry?: { fullUrl?: string; request?: { method?: string; url?: string; ifNoneExist?: string; ifMatch?: string; ifNoneMatch?: string; ifModifiedSince?: string } }[] };
+
+/** Packs stay under the server's default body limit (8 MiB). */
+const PACK_MAX_BYTES = 6 * 1024 * 1024;
+
+/**
+ * A bundle whose entries can share a transaction with another's: a transaction of plain
+ * creates only (POST to a type, no ifNoneExist, fullUrl a urn:uuid or absent), so
+ * concatenating two changes nothing but when they commit.
+ */
+function isPackable(bundle: Bundle): boolean {
+  return bundle.type === "transaction" && Array.isArray(bundle.entry) && bundle.entry.length > 0 && bundle.entry.every((e) =>
+    e !== null && typeof e === "object" && e.request?.method === "POST" && typeof e.request.url === "string" && /^[A-Za-z]+$/.test(e.request.url) &&
+    e.request.ifNoneExist === undefined && e.request.ifMatch === undefined && e.request.ifNoneMatch === undefined && e.request.ifModifiedSince === undefined &&
+    (e.fullUrl === undefined || /^urn:uuid:/i.test(e.fullUrl)));
 }
 
 function toBatchEntry(resource: unknown): Record<string, unknown> {

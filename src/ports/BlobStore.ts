@@ -10,8 +10,6 @@ export interface BlobStore {
    * of four event-loop round trips per small block. Same errors as get.
    */
   getSync?(cid: string): Uint8Array;
-  /** Optional blocking write for local stores (the write path stores hundreds per bundle). Same result as put. */
-  putSync?(bytes: Uint8Array): string;
   /** Unpins/removes the blob; absent blobs are not an error. */
   delete(cid: string): Promise<void>;
   close(): Promise<void>;

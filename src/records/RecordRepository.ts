@@ -128,14 +128,12 @@ export class RecordRepository {
         state.set(`${op.type}/${op.id}`, { versionId, deleted: false, compartment });
       }
       // Encrypt and store every record, then commit all rows at once. One key lookup per
-      // compartment: a patient's transaction bundle is hundreds of entries, one key. Local
-      // stores write each block in one blocking call (cheaper than four thread-pool trips).
+      // compartment: a patient's transaction bundle is hundreds of entries, one key.
       const keys = new Map<string, DataKey>();
       for (const p of prepared) {
         const compartment = p?.stored ? (p.write.compartment ?? SHARED_COMPARTMENT) : null;
         if (compartment !== null && !keys.has(compartment)) keys.set(compartment, await this.#keys.currentDataKey(compartment));
       }
-      const putSync = this.#blobs.putSync?.bind(this.#blobs);
       await Promise.all(prepared.map(async (p) => {
         if (!p || !p.stored) return;
         const { write } = p;
@@ -143,7 +141,7 @@ export class RecordRepository {
         const contentHash = toHex(sha256(plaintext));
         const key = keys.get(write.compartment ?? SHARED_COMPARTMENT)!;
         const envelope = sealEnvelope({ plaintext, key, aad: { type: write.type, id: write.id, versionId: String(write.versionId) } });
-        const cid = putSync ? putSync(envelope) : await this.#blobs.put(envelope);
+        const cid = await this.#blobs.put(envelope);
         Object.assign(write, { cid, contentHash, keyId: key.keyId, leafHash: recordLeafHash({ type: write.type, id: write.id, versionId: String(write.versionId), cid, contentHash }) });
       }));
       const live = prepared.filter((p): p is NonNullable<typeof p> => p !== null);

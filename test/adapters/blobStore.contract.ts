@@ -158,20 +158,6 @@ export function blobStoreContract(name: string, factory: () => Promise<BlobStore
       }
     });
 
-    it("putSync, where an adapter offers it, stores exactly what put stores", async () => {
-      if (!store.putSync) return expect(store.putSync).toBeUndefined();
-      const bytes = new Uint8Array(randomBytes(2000));
-      const cid = store.putSync(bytes);
-      expect(cid).toBe(rawCid(bytes).toString());
-      expect(store.putSync(bytes)).toBe(cid); // again: same CID, no error
-      expect(await store.has(cid)).toBe(true); // the adapter's own lookup finds it where put would have put it
-      expectBytes(await store.get(cid), bytes);
-      bytes[0] = (bytes[0] ?? 0) ^ 1; // the caller's later change does not reach the stored blob
-      expect(rawCid(await store.get(cid)).toString()).toBe(cid);
-      await store.delete(cid);
-      expect(await store.has(cid)).toBe(false);
-    });
-
     if (options.reopen) {
       it("keeps blobs across close and reopen", async () => {
         const bytes = new Uint8Array(randomBytes(4096));

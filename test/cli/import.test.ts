@@ -109,4 +109,39 @@ describe("fhirledger import", () => {
     expect((await server.json(`/Basic/ok-1`)).status).toBe(200);
     await expect(importCommand([bad, "--token", "x"])).rejects.toMatchObject({ code: "bad-request" });
   });
+
+  it("packs plain transaction bundles into one transaction, and sends a refused pack again file by file", async () => {
+    const dir = join(work, "packs");
+    const { mkdir } = await import("node:fs/promises");
+    await mkdir(dir);
+    const patientBundle = (family: string, code: unknown) => {
+      const patientUrl = `urn:uuid:${crypto.randomUUID()}`;
+      return {
+        resourceType: "Bundle", type: "transaction", entry: [
+          { fullUrl: patientUrl, resource: { resourceType: "Patient", name: [{ family }] }, request: { method: "POST", url: "Patient" } },
+          { fullUrl: `urn:uuid:${crypto.randomUUID()}`, resource: { resourceType: "Observation", status: "final", code, subject: { reference: patientUrl } }, request: { method: "POST", url: "Observation" } },
+        ],
+      };
+    };
+    const code = { text: "pack test" };
+    await writeFile(join(dir, "a.json"), JSON.stringify(patientBundle("PackA", code)));
+    await writeFile(join(dir, "b.json.gz"), gzipSync(JSON.stringify(patientBundle("PackB", code))));
+    // conditional create: never packed, sent alone
+    await writeFile(join(dir, "c.json"), JSON.stringify({ resourceType: "Bundle", type: "transaction", entry: [{ resource: { resourceType: "Patient", name: [{ family: "PackC" }] }, request: { method: "POST", url: "Patient", ifNoneExist: "family=PackC" } }] }));
+    await writeFile(join(dir, "d.json"), JSON.stringify(patientBundle("PackD", code)));
+    await writeFile(join(dir, "e.json"), JSON.stringify(patientBundle("PackE", 42))); // invalid: refuses the pack [d, e]
+    await writeFile(join(dir, "f.json"), JSON.stringify(patientBundle("PackF", code)));
+    output.length = 0;
+    const args = [dir, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", join(work, "pack-state.json"), "--concurrency", "1", "--pack", "4"];
+    expect(await capture(() => importCommand(args))).toBe(1);
+    expect(output.join("")).toMatch(/imported 9 resources from 6 files .* 2 failed/);
+    expect(output.join("")).toContain("e.json: HTTP 400");
+    const patient = async (family: string) => (await server.json<{ total: number; entry?: { resource: { meta: { lastUpdated: string } } }[] }>(`/Patient?family:exact=${family}`)).body;
+    for (const family of ["PackA", "PackB", "PackC", "PackD", "PackF"]) expect((await patient(family)).total, family).toBe(1);
+    expect((await patient("PackE")).total).toBe(0); // its transaction failed as a whole
+    const committed = async (family: string) => (await patient(family)).entry![0]!.resource.meta.lastUpdated;
+    // a and b went as one transaction (one commit, one lastUpdated); d was sent again alone after [d, e] was refused
+    expect(await committed("PackA")).toBe(await committed("PackB"));
+    expect(await committed("PackD")).not.toBe(await committed("PackF"));
+  });
 });

@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FsBlockstore } from "blockstore-fs";
 import { NextToLast } from "blockstore-fs/sharding";
@@ -45,31 +45,28 @@ export class HeliaBlobStore implements BlobStore {
   }
 
   async put(bytes: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<string> {
+    options.signal?.throwIfAborted();
     const cid = rawCid(bytes);
-    // No Helia pin per block: pinning costs a datastore write per record (5x slower puts) and
-    // this node never garbage-collects; the index is what keeps a blob wanted, and erasure
-    // deletes the block itself.
-    await this.#helia.blockstore.put(cid, bytes, options);
-    return cid.toString();
-  }
-
-  /**
-   * Writes the block file the way the fs blockstore does (same sharded path, temp file then
-   * rename, so a crash never leaves a partial block) without its per-block mkdir and
-   * thread-pool round trips.
-   */
-  putSync(bytes: Uint8Array): string {
-    const cid = rawCid(bytes);
+    // Written the way blockstore-fs writes (same sharded path, temp file then rename, so a
+    // crash never leaves a partial block) minus its mkdir per block, which cost more than the
+    // write. No Helia pin per block: pinning costs a datastore write per record (5x slower
+    // puts) and this node never garbage-collects; the index is what keeps a blob wanted, and
+    // erasure deletes the block itself.
     const { dir, file } = this.#sharding.encode(cid);
     const dirPath = join(this.#blocksDir, dir);
     if (!this.#dirs.has(dir)) {
-      mkdirSync(dirPath, { recursive: true });
+      await mkdir(dirPath, { recursive: true });
       this.#dirs.add(dir);
     }
     const target = join(dirPath, file);
     const temp = `${target}.${process.pid}-${(this.#temps += 1)}.tmp`;
-    writeFileSync(temp, bytes);
-    renameSync(temp, target);
+    try {
+      await writeFile(temp, bytes, options.signal ? { signal: options.signal } : {});
+      await rename(temp, target);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
     return cid.toString();
   }
 
