@@ -1,26 +1,35 @@
 /** Serialises async work per key (one writer per resource at a time), without a global lock. */
 export class KeyedMutex {
+  /** For each held key, the release of its last holder in line. */
   readonly #tails = new Map<string, Promise<void>>();
 
   async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
+    return this.runAll([key], fn);
+  }
+
+  /**
+   * Holds every key's lock for the duration of fn. All keys are queued for in one synchronous
+   * step, so holders are ordered by arrival on every key they share: no deadlock, and no
+   * nesting per key (a transaction holds thousands).
+   */
+  async runAll<T>(keys: readonly string[], fn: () => Promise<T>): Promise<T> {
+    const unique = new Set(keys);
     let release!: () => void;
-    const current = new Promise<void>((resolve) => { release = resolve; });
-    const tail = previous.then(() => current);
-    this.#tails.set(key, tail);
-    await previous;
+    const mine = new Promise<void>((resolve) => { release = resolve; });
+    const previous: Promise<void>[] = [];
+    for (const key of unique) {
+      const tail = this.#tails.get(key);
+      if (tail) previous.push(tail);
+      // Later holders of this key wait for `mine`, which resolves only after every previous
+      // holder of every key here has released and fn has run.
+      this.#tails.set(key, mine);
+    }
     try {
+      if (previous.length > 0) await Promise.all(previous);
       return await fn();
     } finally {
       release();
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+      for (const key of unique) if (this.#tails.get(key) === mine) this.#tails.delete(key);
     }
-  }
-
-  /** Holds every key's lock for the duration of fn (taken in sorted order: no deadlock). */
-  async runAll<T>(keys: readonly string[], fn: () => Promise<T>): Promise<T> {
-    const unique = [...new Set(keys)].sort();
-    const take = (i: number): Promise<T> => (i === unique.length ? fn() : this.run(unique[i]!, () => take(i + 1)));
-    return take(0);
   }
 }
