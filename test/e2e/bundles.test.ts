@@ -252,9 +252,25 @@ describe("batch and transaction bundles, conditional interactions, PATCH", () =>
     expect(none.body.resourceType).toBe("OperationOutcome");
     await put("A");
     await server.json("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", identifier: [{ system: "urn:test:cu", value: "7" }] }) });
-    expect((await server.json("/Patient?identifier=urn:test:cu|7", { method: "DELETE" })).status).toBe(412);
     expect((await put("B")).status).toBe(412);
     expect((await server.json("/Patient", { method: "DELETE" })).status).toBe(400);
+  });
+
+  it("conditional delete removes every match at once (multiple), and nothing else", async () => {
+    const create = async (value: string) => (await server.json<R>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", identifier: [{ system: "urn:test:cdm", value }] }) })).body.id!;
+    const matched = [await create("1"), await create("1"), await create("1")];
+    const bystander = await create("2");
+    const res = await server.json<Outcome>("/Patient?identifier=urn:test:cdm|1", { method: "DELETE" });
+    expect(res.status).toBe(200);
+    expect(res.body.resourceType).toBe("OperationOutcome");
+    expect(res.body.issue[0]!.diagnostics).toContain("deleted 3");
+    for (const id of matched) expect((await server.json(`/Patient/${id}`)).status).toBe(410);
+    const untouched = await server.json<R>(`/Patient/${bystander}`);
+    expect(untouched.status).toBe(200);
+    expect(untouched.headers.get("etag")).toBe('W/"1"');
+    expect(await count("Patient?identifier=urn:test:cdm|1")).toBe(0);
+    const metadata = await server.json<{ rest: { resource: { type: string; conditionalDelete?: string }[] }[] }>("/metadata");
+    expect(metadata.body.rest[0]!.resource.find((r) => r.type === "Patient")!.conditionalDelete).toBe("multiple");
   });
 
   it("PATCH with JSON Patch: new version, If-Match, failed test 422, malformed 400, invalid result 422", async () => {
@@ -276,7 +292,8 @@ describe("batch and transaction bundles, conditional interactions, PATCH", () =>
     expect(invalid.status).toBe(422);
     expect(JSON.stringify(invalid.body)).toContain("birthDate");
     expect((await patch([{ op: "replace", path: "/id", value: "other" }])).status).toBe(422);
-    expect((await patch({ resourceType: "Parameters" }, { "content-type": "application/fhir+json" })).status).toBe(415);
+    // a Parameters body is a FHIRPath Patch (test/e2e/patch.test.ts); a malformed one is a 400
+    expect((await patch({ resourceType: "Parameters", parameter: [{ name: "operation" }] }, { "content-type": "application/fhir+json" })).status).toBe(400);
     expect((await server.json("/Patient/no-such-patient", { method: "PATCH", body: "[]", headers: { "content-type": "application/json-patch+json" } })).status).toBe(404);
     expect((await server.json<R>(`/Patient/${id}`)).headers.get("etag")).toBe('W/"3"');
     // PATCH inside a transaction: a Binary carrying the JSON Patch

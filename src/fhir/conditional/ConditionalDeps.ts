@@ -9,4 +9,6 @@ export interface ConditionalDeps {
   index: Index;
   records: RecordRepository;
   validator: FhirValidator;
+  /** Most resources one conditional delete may remove (default MAX_BUNDLE_ENTRIES); more matches are a 412. */
+  maxDeletes?: number;
 }

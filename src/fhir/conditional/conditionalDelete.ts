@@ -1,4 +1,5 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import { MAX_BUNDLE_ENTRIES } from "../bundles/bundleLimits.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import { informationOutcome } from "../outcome/operationOutcome.ts";
 import type { ConditionalDeps } from "./ConditionalDeps.ts";
@@ -6,14 +7,25 @@ import { findMatches } from "./findMatches.ts";
 import { assertResourceType } from "./requestChecks.ts";
 
 /**
- * `DELETE [type]?[criteria]`, single-resource mode: one match is deleted (204), no match is a
- * 200 with an informational OperationOutcome (nothing to do, as R5 specifies), several are a 412.
+ * `DELETE [type]?[criteria]`, multiple mode: every match is deleted, all at once in one atomic
+ * write of delete markers, so a failure deletes none. One match answers like a plain delete
+ * (204); several answer 200 with an OperationOutcome that counts them; no match is a 200 with
+ * an informational OperationOutcome (nothing to do, as R5 specifies). More matches than
+ * `deps.maxDeletes` (default: the bundle entry cap, the same bound on one atomic write) is a 412
+ * and deletes nothing.
  * @see https://hl7.org/fhir/R4/http.html#3.1.0.7.1
  */
 export async function conditionalDelete(deps: ConditionalDeps, type: string, criteria: string): Promise<FhirResult> {
   assertResourceType(type);
-  const matches = findMatches(deps.index, type, criteria);
-  if (matches.length > 1) throw new FhirLedgerError("precondition-failed", "the conditional delete criteria match more than one resource (this server deletes one at a time)");
+  const max = deps.maxDeletes ?? MAX_BUNDLE_ENTRIES;
+  const matches = findMatches(deps.index, type, criteria, max + 1);
+  if (matches.length > max) {
+    throw new FhirLedgerError("precondition-failed", `the conditional delete criteria match more than ${max} resources, the most one delete may remove; nothing was deleted, narrow the criteria`);
+  }
   if (matches.length === 0) return { status: 200, resource: informationOutcome("no resource matched the criteria; nothing was deleted") as unknown as Record<string, unknown> };
-  return deps.fhir.delete(type, matches[0]!.id);
+  if (matches.length === 1) return deps.fhir.delete(type, matches[0]!.id);
+  const deleted = await deps.records.writeAll(matches.map((m) => ({ kind: "delete" as const, type, id: m.id })));
+  const count = deleted.filter((d) => d !== null).length;
+  return { status: 200, resource: informationOutcome(`deleted ${count} ${type} resources matching the criteria`) as unknown as Record<string, unknown> };
 }
+

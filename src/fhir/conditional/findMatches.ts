@@ -9,7 +9,8 @@ const TRANSPORT = ["_format", "_pretty"];
 
 /**
  * Current resources of `type` matching conditional criteria (a search query string without
- * `?`), at most `limit` of them: 2 is enough to tell none, one and several apart.
+ * `?`), at most `limit` of them: 2 is enough to tell none, one and several apart; a
+ * conditional delete asks for one more than it may delete.
  * Unlike a search, a parameter the server does not know is refused (400), never ignored:
  * ignoring it would widen the match and make a conditional write hit the wrong resource.
  * @see https://hl7.org/fhir/R4/http.html#cond-update
@@ -27,7 +28,16 @@ export function findMatches(index: Index, type: string, criteria: string, limit 
       issues: request.unknown.map((u) => ({ type: "not-supported", diagnostics: `${u.name}: ${u.reason}`, expression: [u.name] })),
     });
   }
-  return index.search({ ...request, include: [], revinclude: [], sort: [], count: limit }, { countTotal: false }).matches;
+  // The index serves one page per search (at most 1000 rows whatever count asks for): follow
+  // its cursor, so a limit above a page is honoured and "more than the limit" stays visible.
+  const base = { ...request, include: [], revinclude: [], sort: [] };
+  let page = index.search({ ...base, count: limit }, { countTotal: false });
+  const matches = [...page.matches];
+  while (matches.length < limit && page.nextCursor !== null && page.matches.length > 0) {
+    page = index.search({ ...base, count: limit - matches.length, cursor: page.nextCursor }, { countTotal: false });
+    matches.push(...page.matches);
+  }
+  return matches;
 }
 
 function invalid(message: string): FhirLedgerError {

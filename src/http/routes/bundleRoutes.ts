@@ -15,13 +15,13 @@ import type { RouteContext } from "./RouteContext.ts";
 /**
  * Batch/transaction (`POST /`), conditional create (`POST /:type` + If-None-Exist; without the
  * header the generic create runs), conditional update and delete (`PUT|DELETE /:type?criteria`)
- * and JSON Patch (`PATCH /:type/:id`, `PATCH /:type?criteria`).
+ * and PATCH with a JSON Patch or a FHIRPath Patch (`PATCH /:type/:id`, `PATCH /:type?criteria`).
  */
 export function registerBundleRoutes(app: Hono<Env>, ctx: RouteContext): void {
   const services = (): ConditionalDeps => {
     const { records, index, validator } = ctx;
     if (!records || !index || !validator) throw new FhirLedgerError("internal", "bundle routes need records, index and validator");
-    return { fhir: ctx.fhir, records, index, validator };
+    return { fhir: ctx.fhir, records, index, validator, ...(ctx.maxBundleEntries === undefined ? {} : { maxDeletes: ctx.maxBundleEntries }) };
   };
   const criteriaOf = (c: Context<Env>) => new URL(c.req.url).search.replace(/^\?/, "");
   const ifMatchOf = (c: Context<Env>) => {

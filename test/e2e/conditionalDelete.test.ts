@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removeDir, startTestServer } from "../support/testServer.ts";
+import type { TestServer } from "../support/testServer.ts";
+
+interface Outcome { resourceType: string; issue: { severity: string; diagnostics: string }[] }
+
+describe("conditional delete under a configured cap (FHIRLEDGER_MAX_BUNDLE_ENTRIES)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { FHIRLEDGER_MAX_BUNDLE_ENTRIES: "2" } });
+  }, 120_000);
+  afterAll(async () => {
+    await server?.close();
+    if (server) await removeDir(server.dataDir);
+  });
+
+  it("refuses more matches than the cap with a 412 and leaves every one of them in place", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const created = await server.json<{ id: string }>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", identifier: [{ system: "urn:test:cap", value: "1" }] }) });
+      ids.push(created.body.id);
+    }
+    const refused = await server.json<Outcome>("/Patient?identifier=urn:test:cap|1", { method: "DELETE" });
+    expect(refused.status).toBe(412);
+    expect(refused.body.resourceType).toBe("OperationOutcome");
+    expect(refused.body.issue[0]!.diagnostics).toContain("more than 2");
+    for (const id of ids) {
+      const read = await server.json(`/Patient/${id}`);
+      expect(read.status).toBe(200);
+      expect(read.headers.get("etag")).toBe('W/"1"');
+    }
+    // within the cap, all matches go
+    expect((await server.request(`/Patient/${ids[0]}`, { method: "DELETE" })).status).toBe(204);
+    expect((await server.json<Outcome>("/Patient?identifier=urn:test:cap|1", { method: "DELETE" })).status).toBe(200);
+    for (const id of ids) expect((await server.json(`/Patient/${id}`)).status).toBe(410);
+  });
+});
