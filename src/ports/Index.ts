@@ -1,3 +1,4 @@
+import type { SearchRow } from "../fhir/search/extractSearchValues.ts";
 import type { SearchRequest } from "../fhir/search/SearchRequest.ts";
 import type { HistoryIndex } from "./HistoryIndex.ts";
 
@@ -36,6 +37,8 @@ export interface VersionWrite extends Omit<VersionRow, "leafSeq"> {
   expectedPreviousVersion: number;
   /** The plaintext resource for search extraction (absent for deletes). */
   resource?: Record<string, unknown>;
+  /** Its search rows, when already extracted (off the main thread); else the index extracts them. */
+  searchRows?: SearchRow[];
 }
 
 export interface PendingLeaf {

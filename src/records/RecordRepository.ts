@@ -7,6 +7,8 @@ import type { BlobStore } from "../ports/BlobStore.ts";
 import type { Index, VersionRow } from "../ports/Index.ts";
 import type { DataKey, KeyStore } from "../ports/KeyStore.ts";
 import { KeyedMutex } from "./KeyedMutex.ts";
+import { inlinePreparer } from "./prepareRecords.ts";
+import type { RecordPreparer } from "./prepareRecords.ts";
 import { recordLeafHash } from "./leaf.ts";
 
 export type FhirResource = Record<string, unknown> & { resourceType: string; id?: string; meta?: Record<string, unknown> };
@@ -40,6 +42,8 @@ export interface RecordRepositoryOptions {
   /** Patient compartment of a resource ("Patient/<id>") or null. */
   compartmentOf: (resource: FhirResource) => string | null;
   now?: () => Date;
+  /** Where records are sealed (and their search rows extracted); inline by default. */
+  preparer?: RecordPreparer;
 }
 
 /**
@@ -53,6 +57,7 @@ export class RecordRepository {
   readonly #keys: KeyStore;
   readonly #compartmentOf: (resource: FhirResource) => string | null;
   readonly #now: () => Date;
+  readonly #preparer: RecordPreparer;
   readonly #locks = new KeyedMutex();
 
   constructor(options: RecordRepositoryOptions) {
@@ -61,6 +66,7 @@ export class RecordRepository {
     this.#keys = options.keys;
     this.#compartmentOf = options.compartmentOf;
     this.#now = options.now ?? (() => new Date());
+    this.#preparer = options.preparer ?? inlinePreparer;
   }
 
   /**
@@ -127,22 +133,26 @@ export class RecordRepository {
         prepared.push({ write: { type: op.type, id: op.id, versionId, lastUpdated, deleted: false, cid: "", contentHash: "", keyId: null, compartment, leafHash: new Uint8Array(), expectedPreviousVersion: previous, resource: stored }, stored, created: current === null || current.deleted });
         state.set(`${op.type}/${op.id}`, { versionId, deleted: false, compartment });
       }
-      // Encrypt and store every record, then commit all rows at once. One key lookup per
+      // Seal every record (on the preparer's thread, with its search rows when it extracts
+      // them), store the envelopes, then commit all rows at once. One key lookup per
       // compartment: a patient's transaction bundle is hundreds of entries, one key.
       const keys = new Map<string, DataKey>();
-      for (const p of prepared) {
-        const compartment = p?.stored ? (p.write.compartment ?? SHARED_COMPARTMENT) : null;
-        if (compartment !== null && !keys.has(compartment)) keys.set(compartment, await this.#keys.currentDataKey(compartment));
+      const sealing = prepared.filter((p): p is NonNullable<typeof p> & { stored: FhirResource } => p !== null && p.stored !== null);
+      for (const p of sealing) {
+        const compartment = p.write.compartment ?? SHARED_COMPARTMENT;
+        if (!keys.has(compartment)) keys.set(compartment, await this.#keys.currentDataKey(compartment));
       }
-      await Promise.all(prepared.map(async (p) => {
-        if (!p || !p.stored) return;
+      const keyOf = (p: (typeof sealing)[number]) => keys.get(p.write.compartment ?? SHARED_COMPARTMENT)!;
+      const sealed = await this.#preparer.prepare(
+        sealing.map((p) => ({ text: canonicalJson(p.stored), type: p.write.type, id: p.write.id, versionId: String(p.write.versionId), keyId: keyOf(p).keyId })),
+        [...keys.values()],
+        { extract: true },
+      );
+      await Promise.all(sealing.map(async (p, i) => {
+        const { envelope, contentHash, rows } = sealed[i]!;
         const { write } = p;
-        const plaintext = new TextEncoder().encode(canonicalJson(p.stored));
-        const contentHash = toHex(sha256(plaintext));
-        const key = keys.get(write.compartment ?? SHARED_COMPARTMENT)!;
-        const envelope = sealEnvelope({ plaintext, key, aad: { type: write.type, id: write.id, versionId: String(write.versionId) } });
         const cid = await this.#blobs.put(envelope);
-        Object.assign(write, { cid, contentHash, keyId: key.keyId, leafHash: recordLeafHash({ type: write.type, id: write.id, versionId: String(write.versionId), cid, contentHash }) });
+        Object.assign(write, { cid, contentHash, keyId: keyOf(p).keyId, leafHash: recordLeafHash({ type: write.type, id: write.id, versionId: String(write.versionId), cid, contentHash }), ...(rows ? { searchRows: rows } : {}) });
       }));
       const live = prepared.filter((p): p is NonNullable<typeof p> => p !== null);
       const rows = this.#index.commitMany(live.map((p) => p.write));

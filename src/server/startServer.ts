@@ -27,6 +27,7 @@ import type { KeyStore } from "../ports/KeyStore.ts";
 import type { Ledger } from "../ports/Ledger.ts";
 import { Anchorer } from "../records/Anchorer.ts";
 import { RecordRepository } from "../records/RecordRepository.ts";
+import { WorkerPreparer } from "../records/WorkerPreparer.ts";
 import { buildServerCapabilityStatement } from "./capability.ts";
 import { health, metricsText } from "./health.ts";
 import { readDeployments, writeDeployments } from "./deployments.ts";
@@ -112,7 +113,9 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     const validator = createValidator();
     // Compile the commonest types now; the rest compile on first use (10-40 ms each).
     validator.warmUp(["Patient", "Observation", "DocumentReference", "Consent", "Bundle", "AuditEvent", "Encounter", "Condition"]);
-    const records = new RecordRepository({ index, blobs, keys, compartmentOf: (r) => compartmentOf(r) });
+    const preparer = new WorkerPreparer();
+    closers.push(() => preparer.close());
+    const records = new RecordRepository({ index, blobs, keys, compartmentOf: (r) => compartmentOf(r), preparer });
     const anchorer = new Anchorer({
       index, blobs, keys, ledger, intervalMs: config.anchor.intervalMs, maxBatch: config.anchor.maxBatch,
       log: (level, message) => log(level, `anchorer: ${message}`),

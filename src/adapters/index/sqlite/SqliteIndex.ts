@@ -5,6 +5,7 @@ import type { StatementSync } from "node:sqlite";
 import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
 import type { BatchRow, BatchState, CurrentRow, Index, LeafProof, PendingLeaf, RestoreBatch, SearchPage, VersionRow, VersionWrite } from "../../../ports/Index.ts";
 import type { SearchRequest } from "../../../fhir/search/SearchRequest.ts";
+import type { SearchRow } from "../../../fhir/search/extractSearchValues.ts";
 import type { CompartmentPage, CompartmentQuery, HistoryPage, HistoryQuery } from "../../../ports/HistoryIndex.ts";
 import { compartmentPage, historyPage } from "./historyQueries.ts";
 import { restoreBatch } from "./restoreBatch.ts";
@@ -15,8 +16,8 @@ import { coreSchemaSql } from "./schema.ts";
 /** Search-parameter rows kept beside the core tables (optional so the core works alone). */
 export interface SearchIndexer {
   ddl: string;
-  /** `fresh`: the rid has no rows yet (skip deleting). */
-  write(db: DatabaseSync, rid: number, type: string, resource: Record<string, unknown>, fresh?: boolean): void;
+  /** `fresh`: the rid has no rows yet (skip deleting). `rows`: already extracted, use these. */
+  write(db: DatabaseSync, rid: number, type: string, resource: Record<string, unknown>, fresh?: boolean, rows?: SearchRow[]): void;
   remove(db: DatabaseSync, rid: number): void;
 }
 
@@ -126,9 +127,9 @@ export class SqliteIndex implements Index {
       ).run(rid, write.versionId, write.lastUpdated, write.deleted ? 1 : 0, write.cid, write.contentHash, write.keyId, write.compartment, leafSeq);
       if (this.#search) {
         if (write.deleted || !write.resource) this.#search.remove(this.db, rid);
-        else this.#search.write(this.db, rid, write.type, write.resource, cur === null); // a new rid has no rows to replace
+        else this.#search.write(this.db, rid, write.type, write.resource, cur === null, write.searchRows); // a new rid has no rows to replace
       }
-      const { leafHash: _leafHash, expectedPreviousVersion: _e, resource: _r, ...row } = write;
+      const { leafHash: _leafHash, expectedPreviousVersion: _e, resource: _r, searchRows: _s, ...row } = write;
       return { ...row, leafSeq };
     }
   }

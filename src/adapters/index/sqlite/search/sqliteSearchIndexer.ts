@@ -9,8 +9,8 @@ import { deleteSearchRows, writeSearchRows } from "./writeSearchRows.ts";
  */
 export const sqliteSearchIndexer: SearchIndexer = {
   ddl: SEARCH_SCHEMA,
-  write(db, rid, type, resource, fresh) {
-    writeSearchRows(db, rid, type, extractSearchValues({ ...resource, resourceType: type }), { fresh: fresh === true });
+  write(db, rid, type, resource, fresh, rows) {
+    writeSearchRows(db, rid, type, rows ?? extractSearchValues({ ...resource, resourceType: type }), { fresh: fresh === true });
   },
   remove(db, rid) {
     deleteSearchRows(db, rid);

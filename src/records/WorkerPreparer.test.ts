@@ -1,0 +1,58 @@
+import { createSecretKey, randomBytes } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { canonicalJson } from "../crypto/canonicalJson.ts";
+import { openEnvelope } from "../crypto/envelope.ts";
+import { toHex } from "../crypto/hex.ts";
+import { sha256 } from "../crypto/sha256.ts";
+import { extractSearchValues } from "../fhir/search/extractSearchValues.ts";
+import type { DataKey } from "../ports/KeyStore.ts";
+import { inlinePreparer } from "./prepareRecords.ts";
+import type { PrepareItem } from "./prepareRecords.ts";
+import { WorkerPreparer } from "./WorkerPreparer.ts";
+
+const raw = new Uint8Array(randomBytes(32));
+const key: DataKey = { keyId: "k".repeat(22), key: raw, handle: createSecretKey(raw) };
+
+function observations(n: number): { items: PrepareItem[]; resources: Record<string, unknown>[] } {
+  const resources = Array.from({ length: n }, (_, i) => ({
+    resourceType: "Observation", id: `o${i}`, meta: { versionId: "1", lastUpdated: "2026-01-01T00:00:00.000Z" }, status: "final",
+    code: { coding: [{ system: "http://loinc.org", code: "8867-4" }] }, subject: { reference: "Patient/p1" },
+    effectiveDateTime: "2026-01-01", valueQuantity: { value: 60 + i, unit: "/min", system: "http://unitsofmeasure.org", code: "/min" },
+  }));
+  return { resources, items: resources.map((r) => ({ text: canonicalJson(r), type: "Observation", id: r.id, versionId: "1", keyId: key.keyId })) };
+}
+
+describe("WorkerPreparer", () => {
+  const preparer = new WorkerPreparer();
+  afterAll(() => preparer.close());
+
+  it("seals on its worker exactly as inline: same hashes, envelopes that open under the key and AAD, and the search rows", async () => {
+    const { items, resources } = observations(40);
+    const [viaWorker, inline] = await Promise.all([preparer.prepare(items, [key], { extract: true }), inlinePreparer.prepare(items, [key], { extract: true })]);
+    expect(viaWorker).toHaveLength(40);
+    for (let i = 0; i < 40; i++) {
+      const plaintext = new TextEncoder().encode(items[i]!.text);
+      expect(viaWorker[i]!.contentHash).toBe(toHex(sha256(plaintext)));
+      expect(viaWorker[i]!.contentHash).toBe(inline[i]!.contentHash);
+      const opened = await openEnvelope({ envelope: viaWorker[i]!.envelope, keyFor: async () => key, aad: { type: "Observation", id: `o${i}`, versionId: "1" } });
+      expect(new TextDecoder().decode(opened)).toBe(items[i]!.text);
+      expect(viaWorker[i]!.rows).toEqual(extractSearchValues(resources[i] as { resourceType: string }));
+    }
+    expect(inline[0]!.rows).toBeUndefined(); // inline leaves extraction to the index
+    expect(raw.some((b) => b !== 0)).toBe(true); // the caller's key bytes are not wiped, only the worker's copy
+  });
+
+  it("fails a batch whose key is missing with an internal error, and keeps working afterwards", async () => {
+    const { items } = observations(20);
+    await expect(preparer.prepare(items.map((it) => ({ ...it, keyId: "x".repeat(22) })), [key], { extract: true })).rejects.toMatchObject({ code: "internal" });
+    expect(await preparer.prepare(items, [key], { extract: false })).toHaveLength(20);
+  });
+
+  it("prepares small batches inline and anything after close inline too", async () => {
+    const { items } = observations(3);
+    expect((await preparer.prepare(items, [key], { extract: true }))[0]!.rows).toBeUndefined();
+    const closed = new WorkerPreparer();
+    await closed.close();
+    expect(await closed.prepare(observations(30).items, [key], { extract: true })).toHaveLength(30);
+  });
+});

@@ -1,0 +1,60 @@
+import { Worker } from "node:worker_threads";
+import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import type { DataKey } from "../ports/KeyStore.ts";
+import { inlinePreparer } from "./prepareRecords.ts";
+import type { PrepareItem, Prepared, RecordPreparer } from "./prepareRecords.ts";
+import type { PrepareRequest, PrepareResponse } from "./prepareWorker.ts";
+
+/** Below this many records a batch is sealed inline: the round trip would cost more. */
+const MIN_BATCH = 16;
+
+/**
+ * Seals records and extracts their search rows on a worker thread, so a large transaction's
+ * CPU work runs beside the main thread (which keeps parsing, validating and committing).
+ * Data keys travel to the worker inside the process and are wiped there after use. If the
+ * worker dies, pending batches fail with "unavailable" and later ones are prepared inline.
+ */
+export class WorkerPreparer implements RecordPreparer {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (results: Prepared[]) => void; reject: (error: Error) => void }>();
+  #seq = 0;
+  #broken = false;
+
+  constructor() {
+    this.#worker = new Worker(new URL("./prepareWorker.ts", import.meta.url));
+    this.#worker.unref();
+    this.#worker.on("message", (response: PrepareResponse) => {
+      const waiting = this.#pending.get(response.seq);
+      if (!waiting) return;
+      this.#pending.delete(response.seq);
+      if ("error" in response) waiting.reject(new FhirLedgerError("internal", `record preparation failed: ${response.error}`));
+      else waiting.resolve(response.results);
+    });
+    const fail = (reason: string) => {
+      this.#broken = true;
+      for (const waiting of this.#pending.values()) waiting.reject(new FhirLedgerError("unavailable", `record preparation worker ${reason}`));
+      this.#pending.clear();
+    };
+    this.#worker.on("error", (error) => fail(`failed: ${error.message}`));
+    this.#worker.on("exit", (code) => fail(`exited (${code})`));
+  }
+
+  async prepare(items: PrepareItem[], keys: DataKey[], options: { extract: boolean }): Promise<Prepared[]> {
+    if (this.#broken || items.length < MIN_BATCH) return inlinePreparer.prepare(items, keys, options);
+    const seq = (this.#seq += 1);
+    const request: PrepareRequest = { seq, items, keys: keys.map((k) => ({ keyId: k.keyId, key: k.key })), extract: options.extract };
+    const results = new Promise<Prepared[]>((resolve, reject) => this.#pending.set(seq, { resolve, reject }));
+    this.#worker.ref();
+    this.#worker.postMessage(request);
+    try {
+      return await results;
+    } finally {
+      if (this.#pending.size === 0) this.#worker.unref();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#broken = true;
+    await this.#worker.terminate();
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Worker thread entry of WorkerPreparer: receives batches of canonical JSON with their data
+ * keys, answers with envelopes (transferred, not copied), hashes and search rows.
+ */
+import { createSecretKey } from "node:crypto";
+import { parentPort } from "node:worker_threads";
+import type { DataKey } from "../ports/KeyStore.ts";
+import { prepareRecords } from "./prepareRecords.ts";
+import type { PrepareItem } from "./prepareRecords.ts";
+
+export interface PrepareRequest {
+  seq: number;
+  items: PrepareItem[];
+  keys: { keyId: string; key: Uint8Array }[];
+  extract: boolean;
+}
+
+export type PrepareResponse = { seq: number; results: ReturnType<typeof prepareRecords> } | { seq: number; error: string };
+
+parentPort?.on("message", (request: PrepareRequest) => {
+  const keys: DataKey[] = request.keys.map((k) => ({ keyId: k.keyId, key: k.key, handle: createSecretKey(k.key) }));
+  try {
+    const results = prepareRecords(request.items, keys, { extract: request.extract });
+    parentPort!.postMessage({ seq: request.seq, results } satisfies PrepareResponse, results.map((r) => r.envelope.buffer as ArrayBuffer));
+  } catch (error) {
+    parentPort!.postMessage({ seq: request.seq, error: error instanceof Error ? error.message : String(error) } satisfies PrepareResponse);
+  } finally {
+    for (const k of keys) k.key.fill(0);
+  }
+});
