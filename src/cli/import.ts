@@ -5,6 +5,7 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { gunzipSync, createGunzip } from "node:zlib";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import { carriesNumberTexts, markCarrier, parseJson, stringifyJson } from "../json/preciseJson.ts";
 import { EXIT_FAILED, EXIT_OK } from "./commands.ts";
 
 const HELP = `Usage: fhirledger import PATH... --url BASE --token TOKEN [options]
@@ -90,7 +91,7 @@ export async function importCommand(argv: string[], env: Record<string, string |
     const res = await fetch(base, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/fhir+json", accept: "application/fhir+json" },
-      body: JSON.stringify(bundle),
+      body: stringifyJson(bundle),
     });
     const body = (await res.json().catch(() => ({}))) as { entry?: { response?: { status?: string; location?: string; outcome?: unknown } }[]; issue?: { diagnostics?: string }[] };
     if (!res.ok) return `HTTP ${res.status}: ${body.issue?.map((i) => i.diagnostics).join("; ").slice(0, 300) ?? ""}`;
@@ -146,7 +147,7 @@ export async function importCommand(argv: string[], env: Record<string, string |
         }
         if (line.trim() === "") continue;
         try {
-          chunk.push(JSON.parse(line));
+          chunk.push(parseJson(line));
         } catch {
           summary.failed += 1;
           summary.errors.push(`${file}:${lineNo}: not JSON`);
@@ -173,7 +174,7 @@ export async function importCommand(argv: string[], env: Record<string, string |
   /** A transaction or batch Bundle file, or null (counted as failed) when it is not one. */
   const loadBundle = async (file: string): Promise<{ bundle: Bundle; bytes: number } | null> => {
     const text = await readText(file);
-    const bundle = JSON.parse(text) as Bundle;
+    const bundle = parseJson(text) as Bundle;
     if (bundle.resourceType !== "Bundle" || !["transaction", "batch"].includes(bundle.type ?? "")) {
       summary.failed += 1;
       summary.errors.push(`${file}: not a transaction or batch Bundle`);
@@ -220,7 +221,7 @@ export async function importCommand(argv: string[], env: Record<string, string |
       }
       if (pack.length === 1) {
         await post(first.bundle, file);
-      } else if ((await send({ resourceType: "Bundle", type: "transaction", entry: pack.flatMap((p) => p.bundle.entry!) })) !== null) {
+      } else if ((await send(packOf(pack.map((p) => p.bundle)))) !== null) {
         for (const p of pack) await post(p.bundle, p.file);
       }
       for (const p of pack) await finish(p.file, p.fingerprint);
@@ -260,6 +261,13 @@ function isPackable(bundle: Bundle): boolean {
     e !== null && typeof e === "object" && e.request?.method === "POST" && typeof e.request.url === "string" && /^[A-Za-z]+$/.test(e.request.url) &&
     e.request.ifNoneExist === undefined && e.request.ifMatch === undefined && e.request.ifNoneMatch === undefined && e.request.ifModifiedSince === undefined &&
     (e.fullUrl === undefined || /^urn:uuid:/i.test(e.fullUrl)));
+}
+
+/** One transaction of several bundles' entries; decimals keep the text they had in the files. */
+function packOf(bundles: Bundle[]): Bundle {
+  const pack: Bundle = { resourceType: "Bundle", type: "transaction", entry: bundles.flatMap((b) => b.entry!) };
+  if (bundles.some(carriesNumberTexts)) markCarrier(pack);
+  return pack;
 }
 
 function toBatchEntry(resource: unknown): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import { markCarrier, numberText } from "../json/preciseJson.ts";
 
 /** Deeper than any FHIR resource; bounds recursion on input a client controls. */
 export const MAX_JSON_DEPTH = 256;
@@ -6,7 +7,10 @@ export const MAX_JSON_DEPTH = 256;
 /**
  * RFC 8785 (JCS) canonical JSON of a JSON value, in one pass: members sorted by UTF-16 code
  * units, no whitespace, strings and numbers serialised as ECMAScript's JSON.stringify does
- * (RFC 8785 sections 3.2.2 and 3.2.3 adopt exactly those rules).
+ * (RFC 8785 sections 3.2.2 and 3.2.3 adopt exactly those rules) — except a number parsed
+ * with parseJson from text JSON.stringify would change (a FHIR decimal such as 105.00): it
+ * keeps that text, because in FHIR the precision is part of the value. Such a value is then
+ * marked as carrying those texts, so responses built from it keep them too.
  *
  * JSON.stringify would silently drop `undefined` members, turn array holes into `null` and
  * call `toJSON`; a hash over such output would not be the hash of what the caller meant, so
@@ -16,8 +20,11 @@ export const MAX_JSON_DEPTH = 256;
  * @see https://www.rfc-editor.org/rfc/rfc8785
  */
 export function canonicalJson(value: unknown): string {
+  keptText = false;
   try {
-    return write(value, 0);
+    const text = write(value, 0);
+    if (keptText && value !== null && typeof value === "object") markCarrier(value);
+    return text;
   } catch (error) {
     if (!(error instanceof NotJson)) throw error;
     const path = "$" + error.path.reverse().join("");
@@ -25,6 +32,21 @@ export function canonicalJson(value: unknown): string {
       issues: [{ type: "invalid", diagnostics: `${error.what} is not JSON`, expression: [path] }],
     });
   }
+}
+
+/** Set when the current walk wrote a number as its source text. */
+let keptText = false;
+
+/** A member that is a number parsed from lossy text keeps that text. */
+function writeMember(holder: object, key: string | number, member: unknown, depth: number): string {
+  if (typeof member === "number") {
+    const text = numberText(holder, String(key), member);
+    if (text !== undefined) {
+      keptText = true;
+      return text;
+    }
+  }
+  return write(member, depth);
 }
 
 /** Thrown inside the walk; each level on the way out adds its step to the path. */
@@ -60,7 +82,7 @@ function write(value: unknown, depth: number): string {
     for (let i = 0; i < value.length; i++) {
       try {
         if (!(i in value)) throw new NotJson("array hole");
-        out += (i === 0 ? "" : ",") + write(value[i], depth + 1);
+        out += (i === 0 ? "" : ",") + writeMember(value, i, value[i], depth + 1);
       } catch (error) {
         if (error instanceof NotJson) error.path.push(`[${i}]`);
         throw error;
@@ -76,7 +98,7 @@ function write(value: unknown, depth: number): string {
     const key = keys[i]!;
     try {
       if (!key.isWellFormed()) throw new NotJson("lone surrogate");
-      out += (i === 0 ? "" : ",") + JSON.stringify(key) + ":" + write((value as Record<string, unknown>)[key], depth + 1);
+      out += (i === 0 ? "" : ",") + JSON.stringify(key) + ":" + writeMember(value, key, (value as Record<string, unknown>)[key], depth + 1);
     } catch (error) {
       if (error instanceof NotJson) error.path.push(`.${key}`);
       throw error;

@@ -6,6 +6,7 @@ import type { Actor, Authenticator } from "../auth/Actor.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import type { FhirInteractions, FhirResult } from "../fhir/FhirInteractions.ts";
 import { toOperationOutcome } from "../fhir/outcome/operationOutcome.ts";
+import { parseJson, stringifyJson } from "../json/preciseJson.ts";
 import { registerFeatureRoutes } from "./routes/index.ts";
 import type { FeatureServices } from "./routes/RouteContext.ts";
 
@@ -146,7 +147,7 @@ export function createApp(options: AppOptions): Hono<Env> {
       return c.body(null, result.status as 201, headers);
     }
     headers["Content-Type"] = FHIR_JSON;
-    return c.body(JSON.stringify(result.resource, null, pretty(c) ? 2 : undefined), result.status as 200, headers);
+    return c.body(stringifyJson(result.resource, pretty(c) ? 2 : undefined), result.status as 200, headers);
   }
 
   return app;
@@ -169,7 +170,7 @@ async function readJson(c: Context, maxBytes: number): Promise<unknown> {
   const text = new TextDecoder("utf-8", { fatal: false }).decode(buffer);
   if (text.trim() === "") throw new FhirLedgerError("invalid", "the body is empty", { issues: [{ type: "required", diagnostics: "a FHIR resource is required" }] });
   try {
-    return JSON.parse(text);
+    return parseJson(text);
   } catch (cause) {
     throw new FhirLedgerError("invalid", `the body is not valid JSON: ${(cause as Error).message.slice(0, 200)}`, { issues: [{ type: "structure", diagnostics: "invalid JSON" }] });
   }

@@ -3,6 +3,7 @@ import { openEnvelope, sealEnvelope } from "../crypto/envelope.ts";
 import { toHex } from "../crypto/hex.ts";
 import { sha256 } from "../crypto/sha256.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import { copyNumberTexts, parseJson } from "../json/preciseJson.ts";
 import type { BlobStore } from "../ports/BlobStore.ts";
 import type { Index, VersionRow } from "../ports/Index.ts";
 import type { DataKey, KeyStore } from "../ports/KeyStore.ts";
@@ -129,6 +130,7 @@ export class RecordRepository {
         }
         const meta = { ...(op.resource.meta ?? {}), versionId: String(versionId), lastUpdated };
         const stored: FhirResource = { ...op.resource, resourceType: op.type, id: op.id, meta };
+        copyNumberTexts(op.resource, stored);
         const compartment = op.compartment !== undefined ? op.compartment : this.#compartmentOf(stored);
         prepared.push({ write: { type: op.type, id: op.id, versionId, lastUpdated, deleted: false, cid: "", contentHash: "", keyId: null, compartment, leafHash: new Uint8Array(), expectedPreviousVersion: previous, resource: stored }, stored, created: current === null || current.deleted });
         state.set(`${op.type}/${op.id}`, { versionId, deleted: false, compartment });
@@ -229,7 +231,7 @@ export class RecordRepository {
       return { ok: false, reason: error instanceof FhirLedgerError && error.code === "not-found" ? "blob missing" : "blob does not decrypt", leafHash: expectedLeaf };
     }
     if (toHex(sha256(plaintext)) !== version.contentHash) return { ok: false, reason: "plaintext does not match its hash", leafHash: expectedLeaf };
-    return { ok: true, resource: JSON.parse(new TextDecoder().decode(plaintext)) as FhirResource, leafHash: expectedLeaf };
+    return { ok: true, resource: parseJson(new TextDecoder().decode(plaintext)) as FhirResource, leafHash: expectedLeaf };
   }
 }
 

@@ -115,5 +115,8 @@ describe("official R4 examples (hl7.fhir.r4.examples) round-trip through the ful
     expect(failures).toEqual([]);
     expect(stats.valid).toBeGreaterThan(files.length * 0.99);
     expect(stats.roundTripped).toBe(stats.valid);
+    // ...and read back as written: 105.00 stays 105.00 (FHIR decimal precision)
+    expect(stats.withReformattedNumbers).toBeGreaterThan(0);
+    expect(stats.decimalTextLost).toBe(0);
   }, 900_000);
 });

@@ -1,3 +1,5 @@
+import { copyNumberTexts } from "../../json/preciseJson.ts";
+
 /**
  * Returns a copy of `resource` in which every `reference` string (Reference.reference at any
  * depth, also inside contained resources) is replaced by `map(reference)`. Copies and walks
@@ -19,6 +21,7 @@ export function copyJson<T>(value: T, leaf: (key: string | null, value: unknown)
   const stack: [unknown, unknown][] = [[value, root]];
   while (stack.length > 0) {
     const [source, target] = stack.pop()!;
+    copyNumberTexts(source as object, target as object); // 105.00 stays 105.00 in the copy
     if (Array.isArray(source)) {
       const out = target as unknown[];
       for (const item of source) {

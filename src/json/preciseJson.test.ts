@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { canonicalJson } from "../crypto/canonicalJson.ts";
+import { copyNumberTexts, parseJson, stringifyJson } from "./preciseJson.ts";
+
+describe("parseJson / stringifyJson: numbers keep the text they were written with", () => {
+  it("round-trips decimals whose precision JSON.parse would drop, at any depth and in arrays", () => {
+    const text = '{"resourceType":"Observation","valueQuantity":{"value":105.00,"unit":"mg"},"component":[{"valueQuantity":{"value":1.50}}],"x":[1.0,2,3e2,-0.0],"y":0.10000000000000000001,"z":12345678901234567890}';
+    const value = parseJson(text) as { valueQuantity: { value: number } };
+    expect(value.valueQuantity.value).toBe(105); // a plain number for validation and search
+    expect(stringifyJson(value)).toBe(text);
+    expect(canonicalJson(value)).toBe('{"component":[{"valueQuantity":{"value":1.50}}],"resourceType":"Observation","valueQuantity":{"unit":"mg","value":105.00},"x":[1.0,2,3e2,-0.0],"y":0.10000000000000000001,"z":12345678901234567890}');
+  });
+
+  it("writes a number changed after parsing the usual way", () => {
+    const value = parseJson('{"a":{"v":1.50},"b":2.50}') as { a: { v: number }; b: number };
+    value.a.v = 3;
+    expect(stringifyJson(value)).toBe('{"a":{"v":3},"b":2.50}');
+  });
+
+  it("is plain JSON.parse when no number could lose text (dates, times and canonical numbers)", () => {
+    const text = '{"effectiveDateTime":"2015-01-01T00:00:00.000Z","time":"10:30:00","note":"a: 1.50, b","n":[1,2.5,-3]}';
+    expect(stringifyJson(parseJson(text))).toBe(text);
+    expect(canonicalJson(parseJson('{"n":1.5}'))).toBe('{"n":1.5}');
+  });
+
+  it("carries the texts into a shallow copy that keeps the members, and into the resources of a Bundle", () => {
+    const parsed = parseJson('{"resourceType":"Basic","n":7.0,"code":{"v":0.50}}') as Record<string, unknown>;
+    const copy = { ...parsed, id: "x" };
+    copyNumberTexts(parsed, copy);
+    expect(canonicalJson(copy)).toBe('{"code":{"v":0.50},"id":"x","n":7.0,"resourceType":"Basic"}');
+    expect(stringifyJson({ resourceType: "Bundle", entry: [{ resource: copy }] })).toContain('"n":7.0');
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * JSON numbers as the client wrote them. FHIR decimals carry their precision in their text
+ * (105.00 is not 105; https://hl7.org/fhir/R4/datatypes.html#decimal), which JSON.parse
+ * loses. Values stay plain JS numbers for validation and search; the text of every number
+ * that JSON.stringify would write differently (1.50, 1e2, 0.30000000000000000001) is kept
+ * beside its holder object, and the serialisers here and in canonicalJson write it back.
+ * A number changed since parsing (its text no longer parses to it) is written the usual way.
+ */
+
+/** holder object (or array) → member name (or index) → the number's source text */
+const lexemes = new WeakMap<object, Map<string, string>>();
+/** Roots of values known to hold such numbers somewhere below. */
+const carriers = new WeakSet<object>();
+
+/**
+ * Cheap test for a number token that may not round-trip: a fraction ending in 0, an exponent,
+ * or 16+ digits, between JSON delimiters. Dates and times inside strings don't match (they
+ * are followed by Z, +, - or a quote); a false hit only costs the slower parse.
+ */
+const MAYBE_LOSSY = /[:[,]\s*-?[0-9]+(?:\.[0-9]*0(?:[eE][+-]?[0-9]+)?|(?:\.[0-9]+)?[eE][+-]?[0-9]+)\s*[,\]}]|[:[,]\s*-?[0-9.]{16,}\s*[,\]}]|[:[,]\s*-0\s*[,\]}]/;
+
+/** JSON.parse that remembers the text of numbers it would otherwise rewrite. */
+export function parseJson(text: string): unknown {
+  if (!MAYBE_LOSSY.test(text)) return JSON.parse(text);
+  let found = false;
+  const value = JSON.parse(text, function (this: object, key: string, v: unknown, context?: { source?: string }) {
+    if (typeof v === "number" && context?.source !== undefined && context.source !== JSON.stringify(v)) {
+      rememberNumber(this, key, context.source);
+      found = true;
+    }
+    return v;
+  } as (key: string, value: unknown) => unknown) as unknown;
+  if (found && value !== null && typeof value === "object") carriers.add(value);
+  return value;
+}
+
+/** The source text of `holder[key]` when it was parsed from a lossy literal and is unchanged. */
+export function numberText(holder: object, key: string, value: number): string | undefined {
+  const text = lexemes.get(holder)?.get(key);
+  return text !== undefined && Number(text) === value ? text : undefined;
+}
+
+function rememberNumber(holder: object, key: string, text: string): void {
+  let map = lexemes.get(holder);
+  if (!map) lexemes.set(holder, (map = new Map()));
+  map.set(key, text);
+}
+
+/** A copy of an object (same members) keeps the number texts of the original's members. */
+export function copyNumberTexts(from: object, to: object): void {
+  const map = lexemes.get(from);
+  if (map) lexemes.set(to, map);
+  if (carriers.has(from)) carriers.add(to);
+}
+
+/** Notes that `root` holds remembered numbers (a value built from parsed parts). */
+export function markCarrier(root: object): void {
+  carriers.add(root);
+}
+
+/** Whether stringifyJson has number texts to keep in `value` (a resource, or a Bundle of them). */
+export function carriesNumberTexts(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  if (carriers.has(value)) return true;
+  const entries = (value as { resourceType?: unknown; entry?: unknown }).resourceType === "Bundle" ? (value as { entry?: unknown }).entry : undefined;
+  return Array.isArray(entries) && entries.some((e) => e !== null && typeof e === "object" && carriers.has((e as { resource?: object }).resource ?? {}));
+}
+
+/** JSON.stringify that writes remembered numbers as they were written (plain stringify when there are none). */
+export function stringifyJson(value: unknown, space?: number): string {
+  if (!carriesNumberTexts(value)) return JSON.stringify(value, null, space);
+  return JSON.stringify(value, function (this: object, key: string, v: unknown) {
+    if (typeof v !== "number") return v;
+    const text = numberText(this, key, v);
+    return text === undefined ? v : rawJson(text);
+  }, space);
+}
+
+/** JSON.rawJSON (ES2025; in Node 24, not yet in TypeScript's lib): a primitive written verbatim by JSON.stringify. */
+export const rawJson = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
