@@ -17,6 +17,8 @@ import type { FhirValidator } from "./validation/createValidator.ts";
 export interface FhirResult {
   status: number;
   resource?: Record<string, unknown>;
+  /** `resource` as JSON text, as stored: the HTTP body when no reshaping (e.g. _pretty) is asked. */
+  text?: string;
   /** Version row of the resource, for ETag / Last-Modified / Location. */
   version?: { type: string; id: string; versionId: number; lastUpdated: string };
 }
@@ -63,8 +65,8 @@ export class FhirInteractions {
     assertId(id);
     const shape = query === undefined ? undefined : readShape(type, query);
     const stored = await this.#auditIntegrity(actor, "read", `${type}/${id}`, () => this.#o.records.read(type, id));
-    const resource = shape === undefined ? stored.resource! : shapeResource(stored.resource as never, shape);
-    return { status: 200, resource, version: versionOf(stored) };
+    if (shape !== undefined) return { status: 200, resource: shapeResource(stored.resource as never, shape), version: versionOf(stored) };
+    return asStored(stored);
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#vread */
@@ -73,7 +75,7 @@ export class FhirInteractions {
     assertId(id);
     const versionId = parseVersion(vid);
     const stored = await this.#auditIntegrity(actor, "vread", `${type}/${id}/_history/${versionId}`, () => this.#o.records.vread(type, id, versionId));
-    return { status: 200, resource: stored.resource!, version: versionOf(stored) };
+    return asStored(stored);
   }
 
   /** Update, or create with a client-chosen id (updateCreate). @see https://hl7.org/fhir/R4/http.html#update */
@@ -243,6 +245,18 @@ function parseETag(value: string): number {
   const m = /^\s*(?:W\/)?"?([1-9][0-9]{0,9})"?\s*$/.exec(value);
   if (!m) throw new FhirLedgerError("bad-request", 'If-Match must be a version ETag such as W/"3"');
   return Number(m[1]);
+}
+
+/** A 200 whose body can be the stored text itself; the object is parsed only if asked for. */
+function asStored(stored: StoredVersion): FhirResult {
+  return {
+    status: 200,
+    get resource() {
+      return stored.resource!;
+    },
+    ...(typeof stored.text === "string" ? { text: stored.text } : {}),
+    version: versionOf(stored),
+  };
 }
 
 function versionOf(stored: StoredVersion): { type: string; id: string; versionId: number; lastUpdated: string } {

@@ -141,13 +141,15 @@ export function createApp(options: AppOptions): Hono<Env> {
       headers["Last-Modified"] = new Date(lastUpdated).toUTCString();
       if (result.status === 201) headers.Location = `${options.baseUrl()}/${type}/${id}/_history/${versionId}`;
     }
-    if (result.resource === undefined || result.status === 204) return c.body(null, result.status as 204, headers);
+    if ((result.text === undefined && result.resource === undefined) || result.status === 204) return c.body(null, result.status as 204, headers);
     const prefer = c.req.header("prefer") ?? "";
     if (/return=minimal/.test(prefer) && (result.status === 201 || (c.req.method !== "GET" && result.status === 200))) {
       return c.body(null, result.status as 201, headers);
     }
     headers["Content-Type"] = FHIR_JSON;
-    return c.body(stringifyJson(result.resource, pretty(c) ? 2 : undefined), result.status as 200, headers);
+    // A stored resource is served as its stored text, unparsed; pretty printing needs the object.
+    const body = result.text !== undefined && !pretty(c) ? result.text : stringifyJson(result.resource, pretty(c) ? 2 : undefined);
+    return c.body(body, result.status as 200, headers);
   }
 
   return app;

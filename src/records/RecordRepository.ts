@@ -18,6 +18,8 @@ export type FhirResource = Record<string, unknown> & { resourceType: string; id?
 export interface StoredVersion {
   row: VersionRow;
   resource: FhirResource | null;
+  /** The resource's JSON exactly as stored (canonical, meta included), when loaded from storage. */
+  text?: string | null;
 }
 
 /** Delete markers have no blob; their leaf commits to this marker in place of a CID. */
@@ -208,18 +210,27 @@ export class RecordRepository {
   async load(version: VersionRow): Promise<StoredVersion> {
     const checked = await this.check(version);
     if (!checked.ok) throw new FhirLedgerError("integrity", `stored record failed its integrity check (${checked.reason})`);
-    return { row: version, resource: checked.resource };
+    // Parsed on first use: a plain read serves `text` as it is and never needs the object.
+    const { text } = checked;
+    let parsed: FhirResource | null | undefined;
+    return {
+      row: version,
+      text,
+      get resource() {
+        return (parsed ??= text === null ? null : (parseJson(text) as FhirResource));
+      },
+    };
   }
 
   /** Integrity check of one version without throwing: used by reads and by $verify. */
-  async check(version: VersionRow): Promise<{ ok: true; resource: FhirResource | null; leafHash: Uint8Array } | { ok: false; reason: string; leafHash: Uint8Array }> {
+  async check(version: VersionRow): Promise<{ ok: true; text: string | null; leafHash: Uint8Array } | { ok: false; reason: string; leafHash: Uint8Array }> {
     const leafHash = version.leafHash ?? this.#index.leafProof(version.leafSeq)?.leafHash;
     const versionId = String(version.versionId);
     const expectedLeaf = recordLeafHash({
       type: version.type, id: version.id, versionId, cid: version.cid ?? DELETED_MARKER_CID, contentHash: version.contentHash,
     });
     if (!leafHash || !equalBytes(leafHash, expectedLeaf)) return { ok: false, reason: "index row does not match its log leaf", leafHash: expectedLeaf };
-    if (version.deleted) return { ok: true, resource: null, leafHash: expectedLeaf };
+    if (version.deleted) return { ok: true, text: null, leafHash: expectedLeaf };
     let plaintext: Uint8Array;
     try {
       // Local stores read a block of a few KiB in one blocking call: four event-loop round trips
@@ -231,7 +242,7 @@ export class RecordRepository {
       return { ok: false, reason: error instanceof FhirLedgerError && error.code === "not-found" ? "blob missing" : "blob does not decrypt", leafHash: expectedLeaf };
     }
     if (toHex(sha256(plaintext)) !== version.contentHash) return { ok: false, reason: "plaintext does not match its hash", leafHash: expectedLeaf };
-    return { ok: true, resource: parseJson(new TextDecoder().decode(plaintext)) as FhirResource, leafHash: expectedLeaf };
+    return { ok: true, text: new TextDecoder().decode(plaintext), leafHash: expectedLeaf };
   }
 }
 

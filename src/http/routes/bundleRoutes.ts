@@ -1,4 +1,5 @@
 import type { Context, Hono } from "hono";
+import { stringifyJson } from "../../json/preciseJson.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { BundleDeps } from "../../fhir/bundles/BundleDeps.ts";
 import { processBundle } from "../../fhir/bundles/processBundle.ts";
@@ -41,7 +42,7 @@ export function registerBundleRoutes(app: Hono<Env>, ctx: RouteContext): void {
     // Prefer return=minimal is about the entries (which carry no resources unless asked);
     // the response Bundle itself is always sent, or the client could not tell what happened.
     if (!/return\s*=\s*minimal/i.test(c.req.header("prefer") ?? "")) return ctx.send(c, result);
-    return c.body(JSON.stringify(result.resource, null, c.req.query("_pretty") === "true" ? 2 : undefined), 200, { "Content-Type": "application/fhir+json; charset=utf-8" });
+    return c.body(stringifyJson(result.resource, c.req.query("_pretty") === "true" ? 2 : undefined), 200, { "Content-Type": "application/fhir+json; charset=utf-8" });
   });
 
   app.post("/:type", async (c, next) => {
