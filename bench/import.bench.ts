@@ -7,7 +7,7 @@
  * With --copies N the same data is imported N times in all (new ids each time) and the same
  * searches are timed again: the slowdown as the data grows.
  *
- *   node bench/import.bench.ts ../shared/data/synthea-blaze [--concurrency 2] [--limit N] [--copies 4] [--reads 30000]
+ *   node bench/import.bench.ts ../shared/data/synthea-blaze [--concurrency 2] [--limit N] [--copies 4] [--reads 30000] [--pack 2500]
  */
 import { readdir, readFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -19,7 +19,7 @@ import { startServer } from "../src/server/startServer.ts";
 import { percentile } from "./httpLoad.ts";
 import type { ReadLoadResult } from "./readLoad.ts";
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { concurrency: { type: "string", default: "2" }, limit: { type: "string" }, copies: { type: "string", default: "1" }, reads: { type: "string", default: "30000" } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { concurrency: { type: "string", default: "2" }, limit: { type: "string" }, copies: { type: "string", default: "1" }, reads: { type: "string", default: "30000" }, pack: { type: "string", default: "2500" } } });
 const source = resolve(positionals[0] ?? "../shared/data/synthea-blaze");
 const all = (await readdir(source)).filter((f) => f.endsWith(".json.gz")).sort((a, b) => Number(!/information/i.test(a)) - Number(!/information/i.test(b)) || a.localeCompare(b));
 const files = values.limit ? all.slice(0, Number(values.limit)) : all;
@@ -41,7 +41,7 @@ async function importOnce(): Promise<{ code: number; summary: string; seconds: n
   const cli = new URL("../src/cli/main.ts", import.meta.url).pathname;
   const t0 = performance.now();
   const { code, summary } = await new Promise<{ code: number; summary: string }>((resolveRun) => {
-    execFile(process.execPath, [cli, "import", staging, `--url=${server.baseUrl}`, `--token=${server.devToken}`, "--concurrency", String(values.concurrency), "--state", join(dataDir, "import-state.json"), "--restart"], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+    execFile(process.execPath, [cli, "import", staging, `--url=${server.baseUrl}`, `--token=${server.devToken}`, "--concurrency", String(values.concurrency), "--pack", String(values.pack), "--state", join(dataDir, "import-state.json"), "--restart"], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
       resolveRun({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, summary: stdout });
     });
   });

@@ -153,9 +153,9 @@ export class RecordRepository {
         { extract: true },
       );
       await Promise.all(sealing.map(async (p, i) => {
-        const { envelope, contentHash, rows } = sealed[i]!;
+        const { envelope, cid: storedCid, contentHash, rows } = sealed[i]!;
         const { write } = p;
-        const cid = await this.#blobs.put(envelope);
+        const cid = storedCid ?? (await this.#blobs.put(envelope!));
         Object.assign(write, { cid, contentHash, keyId: keyOf(p).keyId, leafHash: recordLeafHash({ type: write.type, id: write.id, versionId: String(write.versionId), cid, contentHash }), ...(rows ? { searchRows: rows } : {}) });
       }));
       const live = prepared.filter((p): p is NonNullable<typeof p> => p !== null);

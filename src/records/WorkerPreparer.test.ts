@@ -1,5 +1,9 @@
 import { createSecretKey, randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { HeliaBlobStore } from "../adapters/blob/HeliaBlobStore.ts";
 import { canonicalJson } from "../crypto/canonicalJson.ts";
 import { openEnvelope } from "../crypto/envelope.ts";
 import { toHex } from "../crypto/hex.ts";
@@ -34,7 +38,7 @@ describe("WorkerPreparer", () => {
       const plaintext = new TextEncoder().encode(items[i]!.text);
       expect(viaWorker[i]!.contentHash).toBe(toHex(sha256(plaintext)));
       expect(viaWorker[i]!.contentHash).toBe(inline[i]!.contentHash);
-      const opened = await openEnvelope({ envelope: viaWorker[i]!.envelope, keyFor: async () => key, aad: { type: "Observation", id: `o${i}`, versionId: "1" } });
+      const opened = await openEnvelope({ envelope: viaWorker[i]!.envelope!, keyFor: async () => key, aad: { type: "Observation", id: `o${i}`, versionId: "1" } });
       expect(new TextDecoder().decode(opened)).toBe(items[i]!.text);
       expect(viaWorker[i]!.rows).toEqual(extractSearchValues(resources[i] as { resourceType: string }));
     }
@@ -54,5 +58,26 @@ describe("WorkerPreparer", () => {
     const closed = new WorkerPreparer();
     await closed.close();
     expect(await closed.prepare(observations(30).items, [key], { extract: true })).toHaveLength(30);
+  });
+
+  it("with local block files, writes each envelope where HeliaBlobStore reads it and answers with its CID", async () => {
+    const repoDir = await mkdtemp(join(tmpdir(), "fhirledger-preparer-"));
+    const blobs = await HeliaBlobStore.open({ repoDir });
+    const storing = new WorkerPreparer({ blocksDir: blobs.blocksDir });
+    try {
+      const { items } = observations(20);
+      const results = await storing.prepare(items, [key], { extract: false });
+      for (let i = 0; i < results.length; i++) {
+        expect(results[i]!.envelope).toBeUndefined();
+        const envelope = await blobs.get(results[i]!.cid!); // re-hashed against the CID on read
+        expect(await blobs.has(results[i]!.cid!)).toBe(true);
+        const opened = await openEnvelope({ envelope, keyFor: async () => key, aad: { type: "Observation", id: `o${i}`, versionId: "1" } });
+        expect(new TextDecoder().decode(opened)).toBe(items[i]!.text);
+      }
+    } finally {
+      await storing.close();
+      await blobs.close();
+      await rm(repoDir, { recursive: true, force: true });
+    }
   });
 });

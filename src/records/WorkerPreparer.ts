@@ -11,6 +11,8 @@ const MIN_BATCH = 16;
 /**
  * Seals records and extracts their search rows on a worker thread, so a large transaction's
  * CPU work runs beside the main thread (which keeps parsing, validating and committing).
+ * Given the directory of local block files (HeliaBlobStore.blocksDir), the worker also
+ * writes the envelopes there itself and answers with their CIDs.
  * Data keys travel to the worker inside the process and are wiped there after use. If the
  * worker dies, pending batches fail with "unavailable" and later ones are prepared inline.
  */
@@ -20,8 +22,8 @@ export class WorkerPreparer implements RecordPreparer {
   #seq = 0;
   #broken = false;
 
-  constructor() {
-    this.#worker = new Worker(new URL("./prepareWorker.ts", import.meta.url));
+  constructor(options: { blocksDir?: string } = {}) {
+    this.#worker = new Worker(new URL("./prepareWorker.ts", import.meta.url), { workerData: { blocksDir: options.blocksDir } });
     this.#worker.unref();
     this.#worker.on("message", (response: PrepareResponse) => {
       const waiting = this.#pending.get(response.seq);

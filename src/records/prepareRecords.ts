@@ -1,3 +1,4 @@
+import type { BlockFiles } from "../adapters/blob/blockFiles.ts";
 import { sealEnvelope } from "../crypto/envelope.ts";
 import { toHex } from "../crypto/hex.ts";
 import { sha256 } from "../crypto/sha256.ts";
@@ -15,9 +16,12 @@ export interface PrepareItem {
   keyId: string;
 }
 
+/** Exactly one of `envelope` (for the caller to store) and `cid` (stored already). */
 export interface Prepared {
   /** The "FLE1" envelope for the blob store. */
-  envelope: Uint8Array;
+  envelope?: Uint8Array;
+  /** The envelope's CID, when the preparer wrote it to the block files itself. */
+  cid?: string;
   /** Hex SHA-256 of the plaintext (the UTF-8 canonical JSON). */
   contentHash: string;
   /** The resource's search rows, when extracted here (else the index extracts them). */
@@ -35,14 +39,15 @@ export interface RecordPreparer {
 }
 
 /** The work itself, shared by the inline preparer and the worker. */
-export function prepareRecords(items: PrepareItem[], keys: DataKey[], options: { extract: boolean }): Prepared[] {
+export function prepareRecords(items: PrepareItem[], keys: DataKey[], options: { extract: boolean; blocks?: BlockFiles }): Prepared[] {
   const byId = new Map(keys.map((k) => [k.keyId, k]));
   return items.map((item) => {
     const plaintext = new TextEncoder().encode(item.text);
     const key = byId.get(item.keyId);
     if (!key) throw new Error(`no data key ${item.keyId} given for ${item.type}/${item.id}`);
     const envelope = sealEnvelope({ plaintext, key, aad: { type: item.type, id: item.id, versionId: item.versionId } });
-    const prepared: Prepared = { envelope, contentHash: toHex(sha256(plaintext)) };
+    const contentHash = toHex(sha256(plaintext));
+    const prepared: Prepared = options.blocks ? { cid: options.blocks.writeSync(envelope), contentHash } : { envelope, contentHash };
     if (options.extract) prepared.rows = extractSearchValues(JSON.parse(item.text) as { resourceType: string });
     return prepared;
   });

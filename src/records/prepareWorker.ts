@@ -3,7 +3,8 @@
  * keys, answers with envelopes (transferred, not copied), hashes and search rows.
  */
 import { createSecretKey } from "node:crypto";
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
+import { BlockFiles } from "../adapters/blob/blockFiles.ts";
 import type { DataKey } from "../ports/KeyStore.ts";
 import { prepareRecords } from "./prepareRecords.ts";
 import type { PrepareItem } from "./prepareRecords.ts";
@@ -17,11 +18,15 @@ export interface PrepareRequest {
 
 export type PrepareResponse = { seq: number; results: ReturnType<typeof prepareRecords> } | { seq: number; error: string };
 
+/** Set when the blob store is local block files: the worker then stores what it seals. */
+const blocksDir = (workerData as { blocksDir?: string } | undefined)?.blocksDir;
+const blocks = blocksDir ? new BlockFiles(blocksDir) : undefined;
+
 parentPort?.on("message", (request: PrepareRequest) => {
   const keys: DataKey[] = request.keys.map((k) => ({ keyId: k.keyId, key: k.key, handle: createSecretKey(k.key) }));
   try {
-    const results = prepareRecords(request.items, keys, { extract: request.extract });
-    parentPort!.postMessage({ seq: request.seq, results } satisfies PrepareResponse, results.map((r) => r.envelope.buffer as ArrayBuffer));
+    const results = prepareRecords(request.items, keys, { extract: request.extract, ...(blocks ? { blocks } : {}) });
+    parentPort!.postMessage({ seq: request.seq, results } satisfies PrepareResponse, results.flatMap((r) => (r.envelope ? [r.envelope.buffer as ArrayBuffer] : [])));
   } catch (error) {
     parentPort!.postMessage({ seq: request.seq, error: error instanceof Error ? error.message : String(error) } satisfies PrepareResponse);
   } finally {
