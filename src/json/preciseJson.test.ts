@@ -31,3 +31,10 @@ describe("parseJson / stringifyJson: numbers keep the text they were written wit
     expect(stringifyJson({ resourceType: "Bundle", entry: [{ resource: copy }] })).toContain('"n":7.0');
   });
 });
+
+describe("parseJson's shortcut", () => {
+  it("keeps 16+ digit numbers that a double cannot hold, and full-precision doubles as they are", () => {
+    const text = '{"lon":-70.74053599999998,"big":9007199254740993,"p":[0.10000000000000001],"ok":0.005477761773323051}';
+    expect(stringifyJson(parseJson(text))).toBe(text);
+  });
+});

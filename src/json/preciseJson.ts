@@ -13,15 +13,25 @@ const lexemes = new WeakMap<object, Map<string, string>>();
 const carriers = new WeakSet<object>();
 
 /**
- * Cheap test for a number token that may not round-trip: a fraction ending in 0, an exponent,
- * or 16+ digits, between JSON delimiters. Dates and times inside strings don't match (they
- * are followed by Z, +, - or a quote); a false hit only costs the slower parse.
+ * Cheap test for a number token that does not round-trip: a fraction ending in 0, an exponent
+ * or -0, between JSON delimiters. Dates and times inside strings don't match (they are followed
+ * by Z, +, - or a quote); a false hit only costs the slower parse.
  */
-const MAYBE_LOSSY = /[:[,]\s*-?[0-9]+(?:\.[0-9]*0(?:[eE][+-]?[0-9]+)?|(?:\.[0-9]+)?[eE][+-]?[0-9]+)\s*[,\]}]|[:[,]\s*-?[0-9.]{16,}\s*[,\]}]|[:[,]\s*-0\s*[,\]}]/;
+const LOSSY_SHAPE = /[:[,]\s*-?[0-9]+(?:\.[0-9]*0(?:[eE][+-]?[0-9]+)?|(?:\.[0-9]+)?[eE][+-]?[0-9]+)\s*[,\]}]|[:[,]\s*-0\s*[,\]}]/;
+/** Number tokens of 16 or more characters: lossy only when they hold more than a double does. */
+const LONG_NUMBER = /(?<=[:[,]\s*)-?[0-9][0-9.]{15,}(?=\s*[,\]}])/g;
+
+function mayLoseText(text: string): boolean {
+  if (LOSSY_SHAPE.test(text)) return true;
+  for (const [token] of text.matchAll(LONG_NUMBER)) {
+    if (JSON.stringify(Number(token)) !== token) return true; // e.g. 9007199254740993, 0.10000000000000001
+  }
+  return false;
+}
 
 /** JSON.parse that remembers the text of numbers it would otherwise rewrite. */
 export function parseJson(text: string): unknown {
-  if (!MAYBE_LOSSY.test(text)) return JSON.parse(text);
+  if (!mayLoseText(text)) return JSON.parse(text);
   let found = false;
   const value = JSON.parse(text, function (this: object, key: string, v: unknown, context?: { source?: string }) {
     if (typeof v === "number" && context?.source !== undefined && context.source !== JSON.stringify(v)) {

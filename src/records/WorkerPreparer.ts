@@ -7,6 +7,8 @@ import type { PrepareRequest, PrepareResponse } from "./prepareWorker.ts";
 
 /** Below this many records a batch is sealed inline: the round trip would cost more. */
 const MIN_BATCH = 16;
+/** The worker's old-space limit: definitions (~20 MB) plus one large transaction's records. */
+const WORKER_OLD_SPACE_MB = 128;
 
 /**
  * Seals records and extracts their search rows on a worker thread, so a large transaction's
@@ -23,7 +25,12 @@ export class WorkerPreparer implements RecordPreparer {
   #broken = false;
 
   constructor(options: { blocksDir?: string } = {}) {
-    this.#worker = new Worker(new URL("./prepareWorker.ts", import.meta.url), { workerData: { blocksDir: options.blocksDir } });
+    this.#worker = new Worker(new URL("./prepareWorker.ts", import.meta.url), {
+      workerData: { blocksDir: options.blocksDir },
+      // A batch needs a few tens of MB; a small heap keeps the server's RSS down (the worker
+      // collects more often, on its own core). Running out ends the worker: inline from then on.
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB, maxYoungGenerationSizeMb: 16 },
+    });
     this.#worker.unref();
     this.#worker.on("message", (response: PrepareResponse) => {
       const waiting = this.#pending.get(response.seq);
