@@ -6,27 +6,23 @@
  */
 import fhirpath from "fhirpath";
 import r4Model from "fhirpath/fhir-context/r4";
-import { canonicalConverter, canonicalQuantity } from "../../../../../fhir/search/canonicalQuantity.ts";
-import { dateRange, MAX_DATE, MIN_DATE } from "../../../../../fhir/search/dateRange.ts";
-import { dateMatches, numberMatches } from "../../../../../fhir/search/matchSemantics.ts";
+import { dateRange } from "../../../../../fhir/search/dateRange.ts";
 import { normalizeString } from "../../../../../fhir/search/normalizeString.ts";
 import { paramFor, searchParameterByUrl } from "../../../../../fhir/search/searchParameters.ts";
 import { splitUnescaped } from "../../../../../fhir/search/searchValueSyntax.ts";
 import type { ParamFilter, SearchFilter, SearchRequest, SearchValue } from "../../../../../fhir/search/SearchRequest.ts";
 import { parseComponentValue } from "../../../../../fhir/search/parseComponentValue.ts";
 import type { FixtureResource } from "./fixtures.ts";
+import type { Node } from "./oracleValueRules.ts";
+import { OracleValueRules } from "./oracleValueRules.ts";
 
-interface Node {
-  type: string;
-  data: unknown;
-  path: string;
-}
 
 type Obj = Record<string, unknown>;
 
 export class Oracle {
   readonly resources: FixtureResource[];
   readonly now: number;
+  private readonly rules: OracleValueRules;
   private byKey = new Map<string, FixtureResource>();
   private byType = new Map<string, FixtureResource[]>();
   /** Position of each resource in its type's list (insertion order). */
@@ -42,8 +38,6 @@ export class Oracle {
   private lastUpdatedCache = new Map<string, { lo: number; hi: number }[]>();
   /** Results of nested filters (chain and _has targets) during one search. */
   private memo = new Map<SearchFilter, Map<FixtureResource, boolean>>();
-  private normalized = new Map<string, string>();
-  private queryDates = new Map<string, { lo: number; hi: number }>();
   /** `_has` lookups: `type#refParam` → referenced `Type/id` → the referring resources. */
   private referrers = new Map<string, Map<string, FixtureResource[]>>();
   /** Compiled FHIRPath per expression (parsing dominates evaluation time on large data sets). */
@@ -54,6 +48,7 @@ export class Oracle {
   constructor(resources: FixtureResource[], now: number) {
     this.resources = resources;
     this.now = now;
+    this.rules = new OracleValueRules(now);
     for (const r of resources) {
       this.byKey.set(`${r.resourceType}/${r.id}`, r);
       let list = this.byType.get(r.resourceType);
@@ -110,7 +105,7 @@ export class Oracle {
     }
     if (f.kind === "param" && f.code === "_lastUpdated") {
       const ranges = this.typeLastUpdated(type);
-      return (i) => f.values.some((v) => this.dateMatch(ranges[i]!, v));
+      return (i) => f.values.some((v) => this.rules.dateMatch(ranges[i]!, v));
     }
     if (f.kind === "chain") {
       const targets = this.typeTargets(type, f.code);
@@ -230,7 +225,7 @@ export class Oracle {
     }
     if (f.code === "_lastUpdated") {
       const range = this.typeLastUpdated(r.resourceType)[this.position.get(r)!]!;
-      return f.values.some((v) => this.dateMatch(range, v));
+      return f.values.some((v) => this.rules.dateMatch(range, v));
     }
     const def = paramFor(r.resourceType, f.code)!;
     if (def.type === "composite") return this.compositeMatches(r, f);
@@ -242,7 +237,7 @@ export class Oracle {
       const present = cands.length > 0;
       return f.values.some((v) => (v.value === "true" ? !present : present));
     }
-    const hit = f.values.some((v) => cands.some((c) => this.valueMatches(type, c, v, f)));
+    const hit = f.values.some((v) => cands.some((c) => this.rules.valueMatches(type, c, v, f)));
     return f.modifier === "not" ? !hit : hit;
   }
 
@@ -269,7 +264,7 @@ export class Oracle {
     const comps = paramFor(type, f.code)!.component.map((c) => searchParameterByUrl(c.definition)!.type);
     const wanted = f.values.map((v) => splitUnescaped(v.value, "$").map((piece, i) => parseComponentValue(comps[i] as never, piece)));
     return (foci) =>
-      wanted.some((svs) => foci.some((focus) => comps.every((t, i) => focus[i]!.some((cand) => this.valueMatches(t, cand, svs[i]!, {})))));
+      wanted.some((svs) => foci.some((focus) => comps.every((t, i) => focus[i]!.some((cand) => this.rules.valueMatches(t, cand, svs[i]!, {})))));
   }
 
   /** For every resource of a type: per focus element of a composite, the candidates of each component. */
@@ -279,7 +274,7 @@ export class Oracle {
     if (!all) {
       const comps = paramFor(resourceType, code)!.component.map((c) => searchParameterByUrl(c.definition)!.type);
       all = (this.byType.get(resourceType) ?? []).map((r) =>
-        this.compositeSamples(r, code).map((focus) => comps.map((t, i) => this.candidates(t, focus[i]!, {}))),
+        this.compositeSamples(r, code).map((focus) => comps.map((t, i) => this.rules.candidates(t, focus[i]!, {}))),
       );
       this.compositeCandidateCache.set(key, all);
     }
@@ -316,140 +311,17 @@ export class Oracle {
     const key = `${resourceType}\u0000${f.code}\u0000${modifier}`;
     let all = this.candidateCache.get(key);
     if (!all) {
-      all = (this.byType.get(resourceType) ?? []).map((r) => this.candidates(type, this.values(r, f.code), { modifier }));
+      all = (this.byType.get(resourceType) ?? []).map((r) => this.rules.candidates(type, this.values(r, f.code), { modifier }));
       this.candidateCache.set(key, all);
     }
     return all;
-  }
-
-  /** normalizeString, memoised (string matching normalises the same values for every query). */
-  private norm(s: string): string {
-    let n = this.normalized.get(s);
-    if (n === undefined) {
-      n = normalizeString(s);
-      if (this.normalized.size < 1_000_000) this.normalized.set(s, n);
-    }
-    return n;
-  }
-
-  /** Turns FHIRPath results into comparable candidates for a parameter type. */
-  private candidates(type: string, nodes: Node[], f: { modifier?: string }): unknown[] {
-    const out: unknown[] = [];
-    for (const n of nodes) {
-      const d = n.data as Obj;
-      switch (type) {
-        case "string":
-          if (typeof n.data === "string") out.push(n.data);
-          else if (n.type === "HumanName") out.push(...strings(d, ["text", "family", "given", "prefix", "suffix"]));
-          else if (n.type === "Address") out.push(...strings(d, ["text", "line", "city", "district", "state", "postalCode", "country"]));
-          break;
-        case "token":
-          if (typeof n.data === "boolean" || typeof n.data === "string") out.push({ code: String(n.data) });
-          else if (n.type === "Coding") out.push({ system: d.system, code: d.code, text: d.display });
-          else if (n.type === "CodeableConcept") {
-            for (const c of (d.coding as Obj[] | undefined) ?? []) out.push({ system: c.system, code: c.code, text: c.display });
-            if (d.text) out.push({ text: d.text });
-          } else if (n.type === "Identifier") out.push({ system: d.system, code: d.value, text: (d.type as Obj | undefined)?.text });
-          else if (n.type === "ContactPoint") out.push({ system: d.system, code: d.value });
-          break;
-        case "reference":
-          if (f.modifier === "identifier") {
-            const id = d?.identifier as Obj | undefined;
-            if (id) out.push({ system: id.system, code: id.value });
-          } else if (typeof n.data === "string") out.push(n.data.split("|")[0]);
-          else if (typeof d?.reference === "string") out.push(d.reference.split("/_history")[0]);
-          break;
-        case "date":
-          if (typeof n.data === "string") out.push(dateRange(n.data));
-          else if (n.type === "Period") {
-            const s = typeof d.start === "string" ? dateRange(d.start) : undefined;
-            const e = typeof d.end === "string" ? dateRange(d.end) : undefined;
-            if (s || e) out.push({ lo: s?.lo ?? MIN_DATE, hi: e?.hi ?? MAX_DATE });
-          } else if (n.type === "Timing") {
-            for (const ev of (d.event as string[] | undefined) ?? []) out.push(dateRange(ev));
-          }
-          break;
-        case "number":
-          if (typeof n.data === "number") out.push(n.data);
-          else if (n.data !== null && typeof n.data === "object" && "value" in (n.data as object)) out.push(Number((n.data as Obj).value));
-          break;
-        case "quantity":
-          if (d && typeof d.value === "number") {
-            out.push(n.type === "Money" ? { value: d.value, system: "urn:iso:std:iso:4217", code: d.currency } : d);
-          }
-          break;
-        case "uri":
-          if (typeof n.data === "string") out.push(n.data);
-          break;
-      }
-    }
-    return out.filter((c) => c !== undefined && c !== null);
-  }
-
-  private valueMatches(type: string, c: unknown, v: SearchValue, f: { modifier?: string; targetType?: string }): boolean {
-    switch (type) {
-      case "string": {
-        const s = c as string;
-        if (f.modifier === "exact") return s === v.value;
-        if (f.modifier === "contains") return this.norm(s).includes(this.norm(v.value));
-        return this.norm(s).startsWith(this.norm(v.value));
-      }
-      case "token":
-      case "identifier": {
-        const t = c as { system?: string; code?: string; text?: string };
-        if (f.modifier === "text") return typeof t.text === "string" && this.norm(t.text).startsWith(this.norm(v.value));
-        if (t.code === undefined && v.value !== "") return false;
-        if (v.system === undefined) return t.code === v.value;
-        if (v.system === "") return t.code === v.value && !t.system;
-        if (v.value === "") return t.system === v.system;
-        return t.code === v.value && t.system === v.system;
-      }
-      case "reference": {
-        if (f.modifier === "identifier") return this.valueMatches("token", c, v, {});
-        const ref = c as string;
-        if (f.targetType) return ref === `${f.targetType}/${v.value.split("/").pop()}`;
-        if (/^[a-z][a-z0-9+.-]*:/i.test(v.value)) return ref === v.value.split("|")[0];
-        if (v.value.startsWith("#")) return ref === v.value;
-        if (v.value.includes("/")) return ref === v.value.split("/_history")[0];
-        return !/^[a-z][a-z0-9+.-]*:/i.test(ref) && !ref.startsWith("#") && ref.split("/")[1] === v.value;
-      }
-      case "date":
-        return this.dateMatch(c as { lo: number; hi: number }, v);
-      case "number":
-        return numberMatches(v.prefix ?? "eq", c as number, v.value);
-      case "quantity": {
-        const q = c as { value: number; system?: string; code?: string; unit?: string };
-        const ucum = canonicalConverter(v.system, v.unit);
-        const norm = canonicalQuantity(q.value, q.system, q.code);
-        if (ucum && norm) return norm.unit === ucum.unit && numberMatches(v.prefix ?? "eq", norm.value, v.value, ucum.convert);
-        if (ucum) return q.system === v.system && q.code === v.unit && numberMatches(v.prefix ?? "eq", q.value, v.value);
-        if (!numberMatches(v.prefix ?? "eq", q.value, v.value)) return false;
-        if (v.system === undefined) return true;
-        if (v.system !== "" && q.system !== v.system) return false;
-        if (v.unit) return v.system !== "" ? q.code === v.unit : q.code === v.unit || q.unit === v.unit;
-        return true;
-      }
-      case "uri": {
-        const u = c as string;
-        if (f.modifier === "below") return u.startsWith(v.value);
-        if (f.modifier === "above") return v.value.startsWith(u);
-        return u === v.value;
-      }
-    }
-    return false;
-  }
-
-  private dateMatch(c: { lo: number; hi: number }, v: SearchValue): boolean {
-    let p = this.queryDates.get(v.value);
-    if (!p) this.queryDates.set(v.value, (p = dateRange(v.value)!));
-    return dateMatches(v.prefix ?? "eq", c.lo, c.hi, p.lo, p.hi, this.now);
   }
 
   private sortKey(r: FixtureResource, code: string, descending: boolean): string | number | undefined {
     if (code === "_id") return r.id;
     if (code === "_lastUpdated") return r.meta!.lastUpdated;
     const def = paramFor(r.resourceType, code)!;
-    const cands = this.candidates(def.type, this.values(r, code), {});
+    const cands = this.rules.candidates(def.type, this.values(r, code), {});
     let keys: (string | number)[];
     switch (def.type) {
       case "string": keys = (cands as string[]).map(normalizeString); break;
@@ -461,14 +333,4 @@ export class Oracle {
     if (keys.length === 0) return undefined;
     return keys.reduce((a, b) => ((descending ? b > a : b < a) ? b : a));
   }
-}
-
-function strings(o: Obj, keys: string[]): string[] {
-  const out: string[] = [];
-  for (const k of keys) {
-    const v = o[k];
-    if (typeof v === "string") out.push(v);
-    else if (Array.isArray(v)) for (const x of v) if (typeof x === "string") out.push(x);
-  }
-  return out;
 }
