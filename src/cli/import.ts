@@ -120,9 +120,8 @@ export async function importCommand(argv: string[], env: Record<string, string |
   // Saves are chained: concurrent files must not interleave the temp-file rename.
   let saving: Promise<void> = Promise.resolve();
   const save = () => (saving = saving.then(() => writeState(statePath, state)));
-  const processFile = async (file: string): Promise<void> => {
-    const info = await stat(file);
-    const fingerprint = `${info.size}:${info.mtimeMs}`;
+  const processFile = async (file: string, known?: string): Promise<void> => {
+    const fingerprint = known ?? (await fingerprintOf(file));
     if (state.done[file] === fingerprint) {
       summary.skippedFiles += 1;
       progress.file();
@@ -194,7 +193,7 @@ export async function importCommand(argv: string[], env: Record<string, string |
       carry = undefined;
       const fingerprint = await fingerprintOf(file);
       if (packEntries === 1 || state.done[file] === fingerprint || !/\.json(\.gz)?$/i.test(file)) {
-        await processFile(file);
+        await processFile(file, fingerprint);
         continue;
       }
       const first = await loadBundle(file);

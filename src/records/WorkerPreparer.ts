@@ -19,20 +19,46 @@ const WORKER_OLD_SPACE_MB = 128;
  * worker dies, pending batches fail with "unavailable" and later ones are prepared inline.
  */
 export class WorkerPreparer implements RecordPreparer {
-  readonly #worker: Worker;
+  readonly #blocksDir: string | undefined;
+  /** Started by the first large batch: a server that never gets one never loads a second copy of the definitions. */
+  #worker: Worker | undefined;
   readonly #pending = new Map<number, { resolve: (results: Prepared[]) => void; reject: (error: Error) => void }>();
   #seq = 0;
   #broken = false;
 
   constructor(options: { blocksDir?: string } = {}) {
-    this.#worker = new Worker(new URL("./prepareWorker.ts", import.meta.url), {
-      workerData: { blocksDir: options.blocksDir },
+    this.#blocksDir = options.blocksDir;
+  }
+
+  async prepare(items: PrepareItem[], keys: DataKey[], options: { extract: boolean }): Promise<Prepared[]> {
+    if (this.#broken || items.length < MIN_BATCH) return inlinePreparer.prepare(items, keys, options);
+    const worker = (this.#worker ??= this.#start());
+    const seq = (this.#seq += 1);
+    const request: PrepareRequest = { seq, items, keys: keys.map((k) => ({ keyId: k.keyId, key: k.key })), extract: options.extract };
+    const results = new Promise<Prepared[]>((resolve, reject) => this.#pending.set(seq, { resolve, reject }));
+    worker.ref();
+    worker.postMessage(request);
+    try {
+      return await results;
+    } finally {
+      if (this.#pending.size === 0) worker.unref();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#broken = true;
+    await this.#worker?.terminate();
+  }
+
+  #start(): Worker {
+    const worker = new Worker(new URL("./prepareWorker.ts", import.meta.url), {
+      workerData: { blocksDir: this.#blocksDir },
       // A batch needs a few tens of MB; a small heap keeps the server's RSS down (the worker
       // collects more often, on its own core). Running out ends the worker: inline from then on.
       resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB, maxYoungGenerationSizeMb: 16 },
     });
-    this.#worker.unref();
-    this.#worker.on("message", (response: PrepareResponse) => {
+    worker.unref();
+    worker.on("message", (response: PrepareResponse) => {
       const waiting = this.#pending.get(response.seq);
       if (!waiting) return;
       this.#pending.delete(response.seq);
@@ -44,26 +70,8 @@ export class WorkerPreparer implements RecordPreparer {
       for (const waiting of this.#pending.values()) waiting.reject(new FhirLedgerError("unavailable", `record preparation worker ${reason}`));
       this.#pending.clear();
     };
-    this.#worker.on("error", (error) => fail(`failed: ${error.message}`));
-    this.#worker.on("exit", (code) => fail(`exited (${code})`));
-  }
-
-  async prepare(items: PrepareItem[], keys: DataKey[], options: { extract: boolean }): Promise<Prepared[]> {
-    if (this.#broken || items.length < MIN_BATCH) return inlinePreparer.prepare(items, keys, options);
-    const seq = (this.#seq += 1);
-    const request: PrepareRequest = { seq, items, keys: keys.map((k) => ({ keyId: k.keyId, key: k.key })), extract: options.extract };
-    const results = new Promise<Prepared[]>((resolve, reject) => this.#pending.set(seq, { resolve, reject }));
-    this.#worker.ref();
-    this.#worker.postMessage(request);
-    try {
-      return await results;
-    } finally {
-      if (this.#pending.size === 0) this.#worker.unref();
-    }
-  }
-
-  async close(): Promise<void> {
-    this.#broken = true;
-    await this.#worker.terminate();
+    worker.on("error", (error) => fail(`failed: ${error.message}`));
+    worker.on("exit", (code) => fail(`exited (${code})`));
+    return worker;
   }
 }

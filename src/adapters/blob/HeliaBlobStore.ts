@@ -54,19 +54,11 @@ export class HeliaBlobStore implements BlobStore {
 
   async get(cid: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     const parsed = parseCid(cid);
+    options.signal?.throwIfAborted();
     // Read the block file in one call: Helia's get checks `has` first and streams the file,
     // three times the system calls for blocks of a few KiB (rebuild and reads are I/O bound).
-    let bytes: Uint8Array;
-    try {
-      options.signal?.throwIfAborted();
-      bytes = await readFile(this.#files.pathOf(parsed), options.signal ? { signal: options.signal } : {});
-    } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code === "ENOENT") throw new FhirLedgerError("not-found", "blob not found", { cause });
-      throw cause;
-    }
-    // Re-hash: the blockstore is files on disk that anyone with access could alter.
-    if (!rawCid(bytes).equals(parsed)) throw new FhirLedgerError("integrity", "blob content does not match its CID");
-    return bytes;
+    const bytes = await readFile(this.#files.pathOf(parsed), options.signal ? { signal: options.signal } : {}).catch(notFound);
+    return verified(parsed, bytes);
   }
 
   getSync(cid: string): Uint8Array {
@@ -75,11 +67,9 @@ export class HeliaBlobStore implements BlobStore {
     try {
       bytes = readFileSync(this.#files.pathOf(parsed));
     } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code === "ENOENT") throw new FhirLedgerError("not-found", "blob not found", { cause });
-      throw cause;
+      notFound(cause);
     }
-    if (!rawCid(bytes).equals(parsed)) throw new FhirLedgerError("integrity", "blob content does not match its CID");
-    return bytes;
+    return verified(parsed, bytes);
   }
 
   async has(cid: string): Promise<boolean> {
@@ -108,4 +98,16 @@ function parseCid(cid: string): CID {
   } catch (cause) {
     throw new FhirLedgerError("invalid", "not a CID", { cause });
   }
+}
+
+/** A missing block file is the port's "not-found"; any other failure stays what it is. */
+function notFound(cause: unknown): never {
+  if ((cause as NodeJS.ErrnoException).code === "ENOENT") throw new FhirLedgerError("not-found", "blob not found", { cause });
+  throw cause;
+}
+
+/** Re-hash: the blockstore is files on disk that anyone with access could alter. */
+function verified(cid: CID, bytes: Uint8Array): Uint8Array {
+  if (!rawCid(bytes).equals(cid)) throw new FhirLedgerError("integrity", "blob content does not match its CID");
+  return bytes;
 }
