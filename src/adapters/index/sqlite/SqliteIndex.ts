@@ -16,6 +16,8 @@ import { coreSchemaSql } from "./schema.ts";
 /** Search-parameter rows kept beside the core tables (optional so the core works alone). */
 export interface SearchIndexer {
   ddl: string;
+  /** brings search tables of an earlier layout up to date (run before `ddl`) */
+  migrate?(db: DatabaseSync): void;
   /** `fresh`: the rid has no rows yet (skip deleting). `rows`: already extracted, use these. */
   write(db: DatabaseSync, rid: number, type: string, resource: Record<string, unknown>, fresh?: boolean, rows?: SearchRow[]): void;
   remove(db: DatabaseSync, rid: number): void;
@@ -34,7 +36,7 @@ export class SqliteIndex implements Index {
   /**
    * `bulkLoad` (rebuild into a new file): no fsync, and the search tables' value indexes are
    * built once at the end by finishBulkLoad() instead of row by row — much faster for large
-   * loads. Indexes on rid stay, so replacing a resource's rows is never a table scan.
+   * loads. The tables are clustered on rid, so replacing a resource's rows is never a table scan.
    */
   constructor(options: { path: string; search?: SearchIndexer; bulkLoad?: boolean }) {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
@@ -46,6 +48,7 @@ export class SqliteIndex implements Index {
     );
     this.db.exec(coreSchemaSql);
     this.#search = options.search ?? null;
+    this.#search?.migrate?.(this.db);
     if (options.bulkLoad) {
       // A rebuild writes a new file that is thrown away if interrupted: no journal, no fsync.
       this.db.exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;");
@@ -298,9 +301,9 @@ export class SqliteIndex implements Index {
   }
 }
 
-/** The DDL without its CREATE INDEX statements, except those on rid. */
+/** The DDL without its CREATE INDEX statements (tables stay clustered on rid). */
 function withoutValueIndexes(ddl: string): string {
-  return ddl.split(";").filter((stmt) => !/CREATE\s+INDEX/i.test(stmt) || /_rid\s+ON/i.test(stmt)).join(";");
+  return ddl.split(";").filter((stmt) => !/CREATE\s+INDEX/i.test(stmt)).join(";");
 }
 
 

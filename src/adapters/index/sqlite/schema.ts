@@ -11,6 +11,8 @@ CREATE TABLE IF NOT EXISTS resources (
   UNIQUE(type, id)
 );
 CREATE INDEX IF NOT EXISTS resources_type_updated ON resources(type, last_updated);
+-- a type's live resources in rid order: the first page of an unfiltered search without a sort
+CREATE INDEX IF NOT EXISTS resources_type_live ON resources(type, deleted);
 CREATE INDEX IF NOT EXISTS resources_compartment ON resources(compartment);
 
 CREATE TABLE IF NOT EXISTS versions (

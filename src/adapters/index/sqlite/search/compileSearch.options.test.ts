@@ -30,7 +30,7 @@ describe("compileSearch options", () => {
     expect(ids((db.prepare(next.sql).all(...next.args) as { rid: number }[]).slice(0, 2))).toEqual(["o3", "o4"]);
   });
 
-  it.each(["_sort=-date,_id", "_sort=value-quantity", "_sort=-value-quantity,-_id", "_sort=status,-date", "_sort=subject"])(
+  it.each(["_sort=-date,_id", "_sort=-date", "_sort=value-quantity", "_sort=-value-quantity,-_id", "_sort=status,-date", "_sort=subject", "_sort=_lastUpdated", "_sort=-_lastUpdated"])(
     "pages with keyset cursors (%s) without skips or repeats while resources are added",
     (sort) => {
       const local = createTestDb(fixtures);
@@ -108,5 +108,19 @@ describe("compileSearch options", () => {
   it("supports _id and _lastUpdated through chains", () => {
     expect(runSearch(db, "Observation", "subject._id=p2").ids).toEqual(["Observation/o3"]);
     expect(runSearch(db, "Observation", "subject:Patient._lastUpdated=le2026-11-20T08:05:00Z").ids).toEqual(["Observation/o1", "Observation/o2"]);
+  });
+});
+
+describe("orders that an index can serve", () => {
+  const db = createTestDb(fixtures);
+  it.each([
+    ["Observation", "_count=2", "resources_type_live"],
+    ["Observation", "_sort=_lastUpdated&_count=2", "resources_type_updated"],
+    ["Observation", "_sort=-_lastUpdated&_count=2", "resources_type_updated"],
+  ])("%s?%s reads %s in order instead of sorting every resource of the type", (type, query, index) => {
+    const c = compileSearch(parse(type, query));
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${c.sql}`).all(...c.args) as { detail: string }[]).map((r) => r.detail).join("\n");
+    expect(plan).toContain(index);
+    expect(plan).not.toMatch(/TEMP B-TREE/);
   });
 });

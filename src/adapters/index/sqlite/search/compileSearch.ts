@@ -107,9 +107,13 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
   const keys = request.sort.map((key) => ({ ...sortExpression(type, key.code, key.descending), descending: key.descending }));
   const select = ["r.rid", ...keys.map((k, i) => `${k.sql} AS k${i}`)];
   const selectArgs = keys.flatMap((k) => k.args);
-  const order = [...keys.flatMap((k, i) => [`k${i} IS NULL`, `k${i}${k.descending ? " DESC" : ""}`]), "r.rid"];
+  // Missing values sort last; _id and _lastUpdated are never missing, and without the IS NULL
+  // term SQLite can read them in order from an index (no sort of every resource of the type).
+  // Ties are broken by rid in the direction of the last key, so one index can be read backwards.
+  const ridDescending = keys.at(-1)?.descending === true;
+  const order = [...keys.flatMap((k, i) => [...(k.nullable ? [`k${i} IS NULL`] : []), `k${i}${k.descending ? " DESC" : ""}`]), `r.rid${ridDescending ? " DESC" : ""}`];
   if (request.cursor !== undefined) {
-    const c = keysetCondition(keys, decodeCursor(request.cursor, keys.length));
+    const c = keysetCondition(keys, decodeCursor(request.cursor, keys.length), ridDescending);
     where.push(c.sql);
     args.push(...c.args);
   }
@@ -130,9 +134,9 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
   };
 }
 
-function sortExpression(type: string, code: string, descending: boolean): SqlFragment {
-  if (code === "_id") return { sql: "r.id", args: [] };
-  if (code === "_lastUpdated") return { sql: "r.last_updated", args: [] };
+function sortExpression(type: string, code: string, descending: boolean): SqlFragment & { nullable: boolean } {
+  if (code === "_id") return { sql: "r.id", args: [], nullable: false };
+  if (code === "_lastUpdated") return { sql: "r.last_updated", args: [], nullable: false };
   const def = requireDef(type, code);
   const agg = descending ? "MAX" : "MIN";
   let column: string;
@@ -144,7 +148,7 @@ function sortExpression(type: string, code: string, descending: boolean): SqlFra
     case "reference": column = "COALESCE(url, target_type || '/' || target_id)"; break;
     default: throw invalid(`Cannot sort by ${code}`);
   }
-  return { sql: `(SELECT ${agg}(${column}) FROM ${TABLE[def.type]} s WHERE s.rid = r.rid AND s.param = ?)`, args: [code] };
+  return { sql: `(SELECT ${agg}(${column}) FROM ${TABLE[def.type]} s WHERE s.rid = r.rid AND s.param = ?)`, args: [code], nullable: true };
 }
 
 function requireDef(type: string, code: string): SearchParamDef {

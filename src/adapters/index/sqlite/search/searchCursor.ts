@@ -32,8 +32,8 @@ export function decodeCursor(cursor: string, sortCount: number): CursorValue[] {
   return values as CursorValue[];
 }
 
-/** Rows strictly after the cursor in (key1 [DESC], …, rid) order, NULL keys last. */
-export function keysetCondition(keys: (SqlFragment & { descending: boolean })[], cursor: CursorValue[]): SqlFragment {
+/** Rows strictly after the cursor in (key1 [DESC], …, rid [DESC]) order, NULL keys last. */
+export function keysetCondition(keys: (SqlFragment & { descending: boolean })[], cursor: CursorValue[], ridDescending = false): SqlFragment {
   const alternatives: string[] = [];
   const args: SQLInputValue[] = [];
   const equalSoFar: SqlFragment[] = [];
@@ -50,7 +50,7 @@ export function keysetCondition(keys: (SqlFragment & { descending: boolean })[],
       equalSoFar.push({ sql: `${k.sql} IS NULL`, args: [...k.args] });
     }
   });
-  push({ sql: "r.rid > ?", args: [cursor[keys.length]!] });
+  push({ sql: `r.rid ${ridDescending ? "<" : ">"} ?`, args: [cursor[keys.length]!] });
   return { sql: `(${alternatives.map((a) => `(${a})`).join(" OR ")})`, args };
 }
 

@@ -1,6 +1,6 @@
 import type { SearchIndexer } from "../SqliteIndex.ts";
 import { extractSearchValues } from "../../../../fhir/search/extractSearchValues.ts";
-import { SEARCH_SCHEMA } from "./searchSchema.ts";
+import { migrateSearchTables, SEARCH_SCHEMA } from "./searchSchema.ts";
 import { deleteSearchRows, writeSearchRows } from "./writeSearchRows.ts";
 
 /**
@@ -9,6 +9,7 @@ import { deleteSearchRows, writeSearchRows } from "./writeSearchRows.ts";
  */
 export const sqliteSearchIndexer: SearchIndexer = {
   ddl: SEARCH_SCHEMA,
+  migrate: migrateSearchTables,
   write(db, rid, type, resource, fresh, rows) {
     writeSearchRows(db, rid, type, rows ?? extractSearchValues({ ...resource, resourceType: type }), { fresh: fresh === true });
   },

@@ -11,17 +11,17 @@ const cache = new WeakMap<DatabaseSync, Statements>();
 function statements(db: DatabaseSync): Statements {
   let s = cache.get(db);
   if (s) return s;
-  const prefix = "(rid, type, param, grp, ";
+  const prefix = "(rid, type, param, seq, grp, ";
   s = {
     deletes: SEARCH_TABLES.map((t) => db.prepare(`DELETE FROM ${t} WHERE rid = ?`)),
     insert: {
-      string: db.prepare(`INSERT INTO sp_string ${prefix}value_norm, value) VALUES (?, ?, ?, ?, ?, ?)`),
-      token: db.prepare(`INSERT INTO sp_token ${prefix}system, code, text) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-      date: db.prepare(`INSERT INTO sp_date ${prefix}lo, hi) VALUES (?, ?, ?, ?, ?, ?)`),
-      number: db.prepare(`INSERT INTO sp_number ${prefix}value) VALUES (?, ?, ?, ?, ?)`),
-      quantity: db.prepare(`INSERT INTO sp_quantity ${prefix}value, system, code, unit, norm_value, norm_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      reference: db.prepare(`INSERT INTO sp_reference ${prefix}target_type, target_id, url) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-      uri: db.prepare(`INSERT INTO sp_uri ${prefix}value) VALUES (?, ?, ?, ?, ?)`),
+      string: db.prepare(`INSERT INTO sp_string ${prefix}value_norm, value) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      token: db.prepare(`INSERT INTO sp_token ${prefix}system, code, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      date: db.prepare(`INSERT INTO sp_date ${prefix}lo, hi) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      number: db.prepare(`INSERT INTO sp_number ${prefix}value) VALUES (?, ?, ?, ?, ?, ?)`),
+      quantity: db.prepare(`INSERT INTO sp_quantity ${prefix}value, system, code, unit, norm_value, norm_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      reference: db.prepare(`INSERT INTO sp_reference ${prefix}target_type, target_id, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      uri: db.prepare(`INSERT INTO sp_uri ${prefix}value) VALUES (?, ?, ?, ?, ?, ?)`),
     },
   };
   cache.set(db, s);
@@ -46,28 +46,30 @@ export function writeSearchRows(
 ): void {
   const s = statements(db);
   if (!options.fresh) for (const d of s.deletes) d.run(rid);
+  let seq = 0;
   for (const r of rows) {
+    seq++;
     switch (r.kind) {
       case "string":
-        s.insert.string.run(rid, type, r.param, r.grp, r.norm, r.value);
+        s.insert.string.run(rid, type, r.param, seq, r.grp, r.norm, r.value);
         break;
       case "token":
-        s.insert.token.run(rid, type, r.param, r.grp, r.system, r.code, r.text);
+        s.insert.token.run(rid, type, r.param, seq, r.grp, r.system, r.code, r.text);
         break;
       case "date":
-        s.insert.date.run(rid, type, r.param, r.grp, r.lo, r.hi);
+        s.insert.date.run(rid, type, r.param, seq, r.grp, r.lo, r.hi);
         break;
       case "number":
-        s.insert.number.run(rid, type, r.param, r.grp, r.value);
+        s.insert.number.run(rid, type, r.param, seq, r.grp, r.value);
         break;
       case "quantity":
-        s.insert.quantity.run(rid, type, r.param, r.grp, r.value, r.system, r.code, r.unit, r.normValue, r.normUnit);
+        s.insert.quantity.run(rid, type, r.param, seq, r.grp, r.value, r.system, r.code, r.unit, r.normValue, r.normUnit);
         break;
       case "reference":
-        s.insert.reference.run(rid, type, r.param, r.grp, r.targetType, r.targetId, r.url);
+        s.insert.reference.run(rid, type, r.param, seq, r.grp, r.targetType, r.targetId, r.url);
         break;
       case "uri":
-        s.insert.uri.run(rid, type, r.param, r.grp, r.value);
+        s.insert.uri.run(rid, type, r.param, seq, r.grp, r.value);
         break;
     }
   }
