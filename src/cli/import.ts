@@ -5,7 +5,7 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { gunzipSync, createGunzip } from "node:zlib";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
-import { carriesNumberTexts, markCarrier, parseJson, stringifyJson } from "../json/preciseJson.ts";
+import { arrayItemsText, memberValueText } from "../json/memberText.ts";
 import { EXIT_FAILED, EXIT_OK } from "./commands.ts";
 
 const HELP = `Usage: fhirledger import PATH... --url BASE --token TOKEN [options]
@@ -86,17 +86,20 @@ export async function importCommand(argv: string[], env: Record<string, string |
   const progress = new Progress(files.length);
   const started = performance.now();
 
-  /** POSTs a Bundle; on success counts every entry's outcome, otherwise returns the error. */
-  const send = async (bundle: unknown): Promise<string | null> => {
+  /**
+   * POSTs a Bundle (`body`: its JSON text, as read from the files, so decimals keep their text);
+   * on success counts every entry's outcome, otherwise returns the error.
+   */
+  const send = async (bundle: unknown, body: string): Promise<string | null> => {
     const res = await fetch(base, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/fhir+json", accept: "application/fhir+json" },
-      body: stringifyJson(bundle),
+      body,
     });
-    const body = (await res.json().catch(() => ({}))) as { entry?: { response?: { status?: string; location?: string; outcome?: unknown } }[]; issue?: { diagnostics?: string }[] };
-    if (!res.ok) return `HTTP ${res.status}: ${body.issue?.map((i) => i.diagnostics).join("; ").slice(0, 300) ?? ""}`;
+    const answer = (await res.json().catch(() => ({}))) as { entry?: { response?: { status?: string; location?: string; outcome?: unknown } }[]; issue?: { diagnostics?: string }[] };
+    if (!res.ok) return `HTTP ${res.status}: ${answer.issue?.map((i) => i.diagnostics).join("; ").slice(0, 300) ?? ""}`;
     const sent = ((bundle as { entry?: { resource?: { resourceType?: string } }[] }).entry ?? []);
-    (body.entry ?? []).forEach((e, i) => {
+    (answer.entry ?? []).forEach((e, i) => {
       const status = Number.parseInt(e.response?.status ?? "0", 10);
       if (status >= 400 || status === 0) {
         summary.failed += 1;
@@ -110,8 +113,8 @@ export async function importCommand(argv: string[], env: Record<string, string |
     progress.entries(summary.entries);
     return null;
   };
-  const post = async (bundle: { entry?: unknown[]; [key: string]: unknown }, label?: string): Promise<void> => {
-    const error = await send(bundle);
+  const post = async (bundle: { entry?: unknown[]; [key: string]: unknown }, body: string, label?: string): Promise<void> => {
+    const error = await send(bundle, body);
     if (error === null) return;
     summary.failed += bundle.entry?.length ?? 0;
     summary.errors.push(label ? `${label}: ${error}` : error);
@@ -130,10 +133,11 @@ export async function importCommand(argv: string[], env: Record<string, string |
     if (/\.ndjson(\.gz)?$/i.test(file)) {
       let skip = state.lines[file] ?? 0;
       let lineNo = 0;
-      let chunk: unknown[] = [];
+      let chunk: { resource: unknown; text: string }[] = [];
       const flush = async () => {
         if (chunk.length === 0) return;
-        await post({ resourceType: "Bundle", type: "batch", entry: chunk.map(toBatchEntry) });
+        const entries = chunk.map((c) => toBatchEntry(c.resource, c.text));
+        await post({ resourceType: "Bundle", type: "batch", entry: entries.map((e) => e.entry) }, `{"resourceType":"Bundle","type":"batch","entry":[${entries.map((e) => e.text).join(",")}]}`);
         state.lines[file] = lineNo;
         await save();
         chunk = [];
@@ -146,7 +150,7 @@ export async function importCommand(argv: string[], env: Record<string, string |
         }
         if (line.trim() === "") continue;
         try {
-          chunk.push(parseJson(line));
+          chunk.push({ resource: JSON.parse(line), text: line });
         } catch {
           summary.failed += 1;
           summary.errors.push(`${file}:${lineNo}: not JSON`);
@@ -156,7 +160,7 @@ export async function importCommand(argv: string[], env: Record<string, string |
       await flush();
     } else {
       const loaded = await loadBundle(file);
-      if (loaded) await post(loaded.bundle, file);
+      if (loaded) await post(loaded.bundle, loaded.text, file);
     }
     await finish(file, fingerprint);
   };
@@ -171,15 +175,15 @@ export async function importCommand(argv: string[], env: Record<string, string |
     return `${info.size}:${info.mtimeMs}`;
   };
   /** A transaction or batch Bundle file, or null (counted as failed) when it is not one. */
-  const loadBundle = async (file: string): Promise<{ bundle: Bundle; bytes: number } | null> => {
+  const loadBundle = async (file: string): Promise<{ bundle: Bundle; text: string; bytes: number } | null> => {
     const text = await readText(file);
-    const bundle = parseJson(text) as Bundle;
+    const bundle = JSON.parse(text) as Bundle; // read for its shape only: the text is what is sent
     if (bundle.resourceType !== "Bundle" || !["transaction", "batch"].includes(bundle.type ?? "")) {
       summary.failed += 1;
       summary.errors.push(`${file}: not a transaction or batch Bundle`);
       return null;
     }
-    return { bundle, bytes: text.length };
+    return { bundle, text, bytes: text.length };
   };
   /**
    * Sends files from `queue` as packs: consecutive plain transaction bundles travel as one
@@ -198,7 +202,7 @@ export async function importCommand(argv: string[], env: Record<string, string |
       }
       const first = await loadBundle(file);
       if (!first || !isPackable(first.bundle)) {
-        if (first) await post(first.bundle, file);
+        if (first) await post(first.bundle, first.text, file);
         await finish(file, fingerprint);
         continue;
       }
@@ -219,9 +223,9 @@ export async function importCommand(argv: string[], env: Record<string, string |
         bytes += loaded.bytes;
       }
       if (pack.length === 1) {
-        await post(first.bundle, file);
-      } else if ((await send(packOf(pack.map((p) => p.bundle)))) !== null) {
-        for (const p of pack) await post(p.bundle, p.file);
+        await post(first.bundle, first.text, file);
+      } else if ((await send(packOf(pack.map((p) => p.bundle)), packText(pack.map((p) => p.text)))) !== null) {
+        for (const p of pack) await post(p.bundle, p.text, p.file);
       }
       for (const p of pack) await finish(p.file, p.fingerprint);
     }
@@ -262,18 +266,22 @@ function isPackable(bundle: Bundle): boolean {
     (e.fullUrl === undefined || /^urn:uuid:/i.test(e.fullUrl)));
 }
 
-/** One transaction of several bundles' entries; decimals keep the text they had in the files. */
+/** One transaction of several bundles' entries (for counting outcomes). */
 function packOf(bundles: Bundle[]): Bundle {
-  const pack: Bundle = { resourceType: "Bundle", type: "transaction", entry: bundles.flatMap((b) => b.entry!) };
-  if (bundles.some(carriesNumberTexts)) markCarrier(pack);
-  return pack;
+  return { resourceType: "Bundle", type: "transaction", entry: bundles.flatMap((b) => b.entry!) };
 }
 
-function toBatchEntry(resource: unknown): Record<string, unknown> {
+/** The same transaction as JSON text: the files' entries spliced as written (decimals keep their text). */
+function packText(texts: string[]): string {
+  const items = texts.map((t) => arrayItemsText(memberValueText(t, "entry") ?? "[]")).filter((t) => t !== "");
+  return `{"resourceType":"Bundle","type":"transaction","entry":[${items.join(",")}]}`;
+}
+
+/** A batch entry creating or updating one NDJSON line's resource, the line's text kept as written. */
+function toBatchEntry(resource: unknown, text: string): { entry: Record<string, unknown>; text: string } {
   const r = resource as { resourceType?: string; id?: string };
-  return r.id
-    ? { resource, request: { method: "PUT", url: `${r.resourceType}/${r.id}` } }
-    : { resource, request: { method: "POST", url: r.resourceType } };
+  const request = r.id ? { method: "PUT", url: `${r.resourceType}/${r.id}` } : { method: "POST", url: r.resourceType };
+  return { entry: { resource, request }, text: `{"resource":${text},"request":${JSON.stringify(request)}}` };
 }
 
 function positiveInt(value: string, name: string): number {

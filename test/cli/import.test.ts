@@ -144,4 +144,28 @@ describe("fhirledger import", () => {
     expect(await committed("PackA")).toBe(await committed("PackB"));
     expect(await committed("PackD")).not.toBe(await committed("PackF"));
   });
+
+  it("sends decimals as the files wrote them, in packs and in NDJSON batches", async () => {
+    const dir = join(work, "decimals");
+    const { mkdir } = await import("node:fs/promises");
+    await mkdir(dir);
+    const observation = (id: string, value: string) =>
+      `{"resourceType":"Observation","id":"${id}","status":"final","code":{"text":"decimal import"},"valueQuantity":{"value":${value},"unit":"mg"}}`;
+    // two packable transaction bundles (one pack) and an NDJSON file
+    const bundle = (id: string, value: string) =>
+      `{ "resourceType": "Bundle", "type": "transaction", "entry": [ {"fullUrl": "urn:uuid:${crypto.randomUUID()}", "resource": ${observation(id, value)}, "request": {"method": "POST", "url": "Observation"}} ] }`;
+    await writeFile(join(dir, "a.json"), bundle("ignored-a", "105.00"));
+    await writeFile(join(dir, "b.json"), bundle("ignored-b", "1.50e2"));
+    await writeFile(join(dir, "c.ndjson"), `${observation("dec-nd", "0.10")}\n`);
+    const args = [dir, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", join(work, "dec-state.json"), "--concurrency", "1", "--pack", "10"];
+    expect(await capture(() => importCommand(args))).toBe(0);
+    const texts = async (query: string) => {
+      const res = await fetch(`${server.baseUrl}/Observation?${query}`, { headers: { authorization: `Bearer ${server.devToken}` } });
+      return res.text();
+    };
+    const created = await texts("code:text=decimal%20import&_count=10");
+    expect(created).toContain('"value":105.00');
+    expect(created).toContain('"value":1.50e2');
+    expect(created).toContain('"value":0.10');
+  });
 });
