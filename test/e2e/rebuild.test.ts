@@ -63,8 +63,8 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
     const q = (db: SqliteIndex, sql: string) => db.db.prepare(sql).all();
     expect(q(rebuilt, "SELECT type, id, version, deleted, last_updated, compartment FROM resources ORDER BY type, id"))
       .toEqual(q(live, "SELECT type, id, version, deleted, last_updated, compartment FROM resources ORDER BY type, id"));
-    const versionsSql = `SELECT r.type, r.id, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, l.leaf_hash, l.leaf_index, l.path, b.root, b.tx_hash, b.block_number
-      FROM versions v JOIN resources r ON r.rid = v.rid JOIN leaves l ON l.seq = v.leaf_seq JOIN batches b ON b.batch_id = l.batch_id ORDER BY r.type, r.id, v.version`;
+    const versionsSql = `SELECT r.type, r.id, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, l.leaf_hash, l.leaf_index, p.path, b.root, b.tx_hash, b.block_number
+      FROM versions v JOIN resources r ON r.rid = v.rid JOIN leaves l ON l.seq = v.leaf_seq JOIN leaf_paths p ON p.seq = l.seq JOIN batches b ON b.batch_id = l.batch_id ORDER BY r.type, r.id, v.version`;
     const liveVersions = q(live, versionsSql);
     expect(liveVersions.length).toBe(45);
     const rebuiltVersions = q(rebuilt, versionsSql);

@@ -11,7 +11,7 @@ import { compartmentPage, historyPage } from "./historyQueries.ts";
 import { restoreBatch } from "./restoreBatch.ts";
 import { toBytes, toVersion } from "./rows.ts";
 import { searchPage } from "./searchPage.ts";
-import { coreSchemaSql } from "./schema.ts";
+import { coreSchemaSql, migrateCoreTables } from "./schema.ts";
 
 /** Search-parameter rows kept beside the core tables (optional so the core works alone). */
 export interface SearchIndexer {
@@ -50,6 +50,7 @@ export class SqliteIndex implements Index {
         "PRAGMA cache_size = -98304; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 16384; PRAGMA journal_size_limit = 67108864;",
     );
     this.db.exec(coreSchemaSql);
+    migrateCoreTables(this.db);
     this.#search = options.search ?? null;
     this.#search?.migrate?.(this.db);
     if (options.bulkLoad) {
@@ -201,7 +202,7 @@ export class SqliteIndex implements Index {
         .run(receipt.chainId, receipt.contract, receipt.txHash, receipt.blockNumber, new Date().toISOString(), batchId);
       // By primary key: (batch_id, leaf_index) has no index, and a scan per leaf is quadratic.
       const seqs = this.#stmt("SELECT seq FROM leaves WHERE batch_id = ? ORDER BY leaf_index").all(batchId) as Row[];
-      const setPath = this.#stmt("UPDATE leaves SET path = ? WHERE seq = ?");
+      const setPath = this.#stmt("INSERT OR REPLACE INTO leaf_paths (path, seq) VALUES (?, ?)");
       paths.forEach((path, i) => setPath.run(Buffer.concat(path), Number(seqs[i]!.seq)));
     });
   }
@@ -220,14 +221,15 @@ export class SqliteIndex implements Index {
 
   requeueBatch(batchId: number): number {
     return this.#transaction(() => {
-      const res = this.#stmt("UPDATE leaves SET batch_id = NULL, leaf_index = NULL, path = NULL WHERE batch_id = ?").run(batchId);
+      this.#stmt("DELETE FROM leaf_paths WHERE seq IN (SELECT seq FROM leaves WHERE batch_id = ?)").run(batchId);
+      const res = this.#stmt("UPDATE leaves SET batch_id = NULL, leaf_index = NULL WHERE batch_id = ?").run(batchId);
       this.#stmt("DELETE FROM batches WHERE batch_id = ?").run(batchId);
       return Number(res.changes);
     });
   }
 
   leafProof(seq: number): LeafProof | null {
-    const r = this.#stmt("SELECT * FROM leaves WHERE seq = ?").get(seq) as Row | undefined;
+    const r = this.#stmt("SELECT l.*, p.path FROM leaves l LEFT JOIN leaf_paths p ON p.seq = l.seq WHERE l.seq = ?").get(seq) as Row | undefined;
     if (!r) return null;
     const batch = r.batch_id === null ? null : this.#batch(Number(r.batch_id));
     const pathBytes = r.path === null ? null : toBytes(r.path);

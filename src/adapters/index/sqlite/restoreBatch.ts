@@ -16,9 +16,10 @@ export function restoreBatch(db: DatabaseSync, search: SearchIndexer | null, { b
   const batchId = Number(res.lastInsertRowid);
   const seqs: number[] = [];
   leaves.forEach((leaf, i) => {
-    const l = prepared(db, "INSERT INTO leaves (leaf_hash, queued_at, batch_id, leaf_index, path) VALUES (?, ?, ?, ?, ?)")
-      .run(leaf.leafHash, leaf.version?.lastUpdated ?? now, batchId, i, Buffer.concat(paths[i] ?? []));
+    const l = prepared(db, "INSERT INTO leaves (leaf_hash, queued_at, batch_id, leaf_index) VALUES (?, ?, ?, ?)")
+      .run(leaf.leafHash, leaf.version?.lastUpdated ?? now, batchId, i);
     const seq = Number(l.lastInsertRowid);
+    prepared(db, "INSERT INTO leaf_paths (seq, path) VALUES (?, ?)").run(seq, Buffer.concat(paths[i] ?? []));
     seqs.push(seq);
     const v = leaf.version;
     if (!v) return;

@@ -1,3 +1,5 @@
+import type { DatabaseSync } from "node:sqlite";
+
 /** Core tables of the SQLite index. Search tables come from the search indexer. */
 export const coreSchemaSql = `
 CREATE TABLE IF NOT EXISTS resources (
@@ -34,8 +36,13 @@ CREATE TABLE IF NOT EXISTS leaves (
   leaf_hash BLOB NOT NULL,
   queued_at TEXT NOT NULL,
   batch_id INTEGER,
-  leaf_index INTEGER,
-  path BLOB
+  leaf_index INTEGER
+);
+-- Inclusion paths (~0.5 KB per leaf) apart from the leaves, which every read joins: kept inline
+-- they made the tables a read touches larger than the page cache.
+CREATE TABLE IF NOT EXISTS leaf_paths (
+  seq INTEGER PRIMARY KEY,
+  path BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS leaves_pending ON leaves(batch_id, seq);
 
@@ -61,3 +68,21 @@ CREATE TABLE IF NOT EXISTS settings (
   value TEXT NOT NULL
 );
 `;
+
+/**
+ * Brings core tables of an earlier layout up to date: inclusion paths used to be a column of
+ * `leaves`; they move to `leaf_paths` (one transaction). Nothing to do on a current database.
+ */
+export function migrateCoreTables(db: DatabaseSync): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('leaves')").all() as { name: string }[];
+  if (!columns.some((c) => c.name === "path")) return;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec("INSERT OR REPLACE INTO leaf_paths (seq, path) SELECT seq, path FROM leaves WHERE path IS NOT NULL");
+    db.exec("ALTER TABLE leaves DROP COLUMN path");
+    db.exec("COMMIT");
+  } catch (e) {
+    db.exec("ROLLBACK");
+    throw e;
+  }
+}
