@@ -9,6 +9,7 @@ import { informationOutcome } from "../outcome/operationOutcome.ts";
 import { preparePatch } from "../patch/preparePatch.ts";
 import { newResourceId } from "../resource/meta.ts";
 import type { BundleDeps } from "./BundleDeps.ts";
+import { entryPatch } from "./entryPatch.ts";
 import { atEntry, resultEntry } from "./entryResponse.ts";
 import type { ParsedEntry } from "./parseBundle.ts";
 import { rewriteReferences } from "./rewriteReferences.ts";
@@ -92,8 +93,9 @@ export async function prepareOperation(deps: BundleDeps, plan: Plan, mapReferenc
       return { kind: "delete", type: plan.type, id: plan.id };
     }
     case "patch": {
-      const patch = decodeJsonPatch(entry.resource!);
+      const { patch, format } = entryPatch(entry.resource!);
       const { current, resource } = await preparePatch(deps, plan.type, plan.id, patch, {
+        format,
         ...(ifMatch === undefined ? {} : { ifMatch }),
         transform: (r) => rewriteReferences(r, mapReference),
       });
@@ -150,20 +152,6 @@ export async function readEntry(deps: BundleDeps, entry: ParsedEntry): Promise<F
   return deps.fhir.read(deps.actor, type, id);
 }
 
-/** A PATCH entry's Binary: base64 data holding a JSON Patch document. */
-function decodeJsonPatch(binary: Record<string, unknown>): unknown {
-  const contentType = typeof binary.contentType === "string" ? binary.contentType : "";
-  if (!/^application\/json-patch\+json\s*(;|$)/i.test(contentType)) {
-    throw new FhirLedgerError("unsupported-media-type", "a PATCH entry's Binary must have contentType application/json-patch+json (FHIRPath Patch is not supported)");
-  }
-  if (typeof binary.data !== "string") throw new FhirLedgerError("bad-request", "the PATCH entry's Binary has no data");
-  try {
-    return JSON.parse(Buffer.from(binary.data, "base64").toString("utf8"));
-  } catch {
-    throw new FhirLedgerError("bad-request", "the PATCH entry's Binary data is not base64-encoded JSON");
-  }
-}
-
 function versionOf(row: VersionRow): { type: string; id: string; versionId: number; lastUpdated: string } {
   return { type: row.type, id: row.id, versionId: row.versionId, lastUpdated: row.lastUpdated };
 }
@@ -176,7 +164,7 @@ export function guard<T>(entry: ParsedEntry, fn: () => T): T {
   try {
     return fn();
   } catch (error) {
-    throw atEntry(error, { ...entry, type: entry.target.type });
+    throw atEntry(error, { ...entry, type: resourceTypeOf(entry) });
   }
 }
 
@@ -184,6 +172,15 @@ export async function guardAsync<T>(entry: ParsedEntry, fn: () => Promise<T>): P
   try {
     return await fn();
   } catch (error) {
-    throw atEntry(error, { ...entry, type: entry.target.type });
+    throw atEntry(error, { ...entry, type: resourceTypeOf(entry) });
   }
+}
+
+/**
+ * The type of the entry's own resource, which issue expressions are rooted at: a PATCH entry's
+ * is its Binary or Parameters (so `Parameters.parameter[0]` becomes
+ * `Bundle.entry[i].resource.parameter[0]`), not the patched type.
+ */
+function resourceTypeOf(entry: ParsedEntry): string {
+  return entry.resource?.resourceType ?? entry.target.type;
 }

@@ -1,0 +1,86 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { memoryFhir } from "../testSupport/memoryFhir.ts";
+import type { MemoryFhir } from "../testSupport/memoryFhir.ts";
+import { processBundle } from "./processBundle.ts";
+
+type Entry = { response: { status: string; location?: string; outcome?: { issue: { diagnostics: string; expression?: string[] }[] } } };
+type Part = Record<string, unknown>;
+
+const operation = (type: string, path: string, ...parts: Part[]) => ({ name: "operation", part: [{ name: "type", valueCode: type }, { name: "path", valueString: path }, ...parts] });
+const parameters = (...ops: unknown[]) => ({ resourceType: "Parameters", parameter: ops });
+const patchEntry = (url: string, patch: unknown, request: Part = {}) => ({ resource: patch, request: { method: "PATCH", url, ...request } });
+const bundle = (type: "batch" | "transaction", ...entry: unknown[]) => ({ resourceType: "Bundle", type, entry });
+
+describe("processBundle: FHIRPath Patch entries (a Parameters resource)", () => {
+  let engine: MemoryFhir;
+  beforeEach(async () => {
+    engine = await memoryFhir();
+    await engine.put(
+      { resourceType: "Patient", id: "p1", name: [{ family: "Before" }], birthDate: "1970-01-01", identifier: [{ system: "urn:test", value: "one" }] },
+      { resourceType: "Patient", id: "p2", identifier: [{ system: "urn:test", value: "two" }] },
+    );
+  });
+  afterEach(() => engine.close());
+
+  const run = async (body: unknown) => (await processBundle(engine.bundleDeps(), body)).resource as { entry: Entry[] };
+  const read = async (type: string, id: string) => (await engine.records.read(type, id)).resource!;
+
+  it("transaction: patches by id and by criteria, with a urn:uuid in a value rewritten to the created resource", async () => {
+    const result = await run(bundle("transaction",
+      { fullUrl: "urn:uuid:gp", resource: { resourceType: "Practitioner", name: [{ family: "Doctor" }] }, request: { method: "POST", url: "Practitioner" } },
+      patchEntry("Patient/p1", parameters(
+        operation("replace", "Patient.name.family", { name: "value", valueString: "After" }),
+        operation("add", "Patient", { name: "name", valueString: "generalPractitioner" }, { name: "value", valueReference: { reference: "urn:uuid:gp" } }),
+        operation("delete", "Patient.birthDate"),
+      ), { ifMatch: 'W/"1"' }),
+      patchEntry("Patient?identifier=urn:test|two", parameters(operation("add", "Patient", { name: "name", valueString: "active" }, { name: "value", valueBoolean: true }))),
+    ));
+    expect(result.entry.map((e) => e.response.status)).toEqual(["201 Created", "200 OK", "200 OK"]);
+    const practitioner = result.entry[0]!.response.location!.split("/")[1];
+    const p1 = await read("Patient", "p1");
+    expect(p1).toMatchObject({ name: [{ family: "After" }], generalPractitioner: [{ reference: `Practitioner/${practitioner}` }], meta: { versionId: "2" } });
+    expect(p1.birthDate).toBeUndefined();
+    expect(result.entry[1]!.response.location).toBe("Patient/p1/_history/2");
+    expect(await read("Patient", "p2")).toMatchObject({ active: true, meta: { versionId: "2" } });
+  });
+
+  it("transaction: a malformed FHIRPath Patch is a 400 naming the entry's operation, and nothing is written", async () => {
+    const attempt = processBundle(engine.bundleDeps(), bundle("transaction",
+      { resource: { resourceType: "Patient", id: "new" }, request: { method: "PUT", url: "Patient/new" } },
+      patchEntry("Patient/p2", parameters(operation("add", "Patient", { name: "name", valueString: "active" }, { name: "value", valueBoolean: true }))),
+      patchEntry("Patient/p1", parameters({ name: "operation", part: [{ name: "type", valueCode: "copy" }] })),
+    ));
+    await expect(attempt).rejects.toMatchObject({ code: "invalid", issues: [expect.objectContaining({ expression: ["Bundle.entry[2].resource.parameter[0].part[0]"] })] });
+    expect([engine.state("Patient", "new"), engine.state("Patient", "p1"), engine.state("Patient", "p2")]).toEqual(["absent", "live v1", "live v1"]);
+  });
+
+  it("transaction: a patch that does not fit (422), a stale If-Match (412) or a criteria without match (404) fails it all", async () => {
+    const cases: [unknown, string][] = [
+      [patchEntry("Patient/p1", parameters(operation("replace", "Patient.gender", { name: "value", valueCode: "male" }))), "unprocessable"],
+      [patchEntry("Patient/p1", parameters(operation("replace", "Patient.birthDate", { name: "value", valueDate: "not a date" }))), "unprocessable"],
+      [patchEntry("Patient/p1", parameters(operation("delete", "Patient.birthDate")), { ifMatch: 'W/"9"' }), "precondition-failed"],
+      [patchEntry("Patient?identifier=urn:test|none", parameters(operation("delete", "Patient.birthDate"))), "not-found"],
+    ];
+    for (const [entry, code] of cases) {
+      const attempt = processBundle(engine.bundleDeps(), bundle("transaction", patchEntry("Patient/p2", parameters(operation("delete", "Patient.identifier"))), entry));
+      await expect(attempt, code).rejects.toMatchObject({ code, message: expect.stringContaining("Bundle.entry[1]") });
+      expect([engine.state("Patient", "p1"), engine.state("Patient", "p2")]).toEqual(["live v1", "live v1"]);
+    }
+  });
+
+  it("batch: each FHIRPath Patch entry stands alone; a failing one gets its own 4xx outcome", async () => {
+    const result = await run(bundle("batch",
+      patchEntry("Patient/p1", parameters(operation("replace", "Patient.birthDate", { name: "value", valueDate: "1980-02-02" }))),
+      patchEntry("Patient/p2", parameters(operation("replace", "Patient.gender", { name: "value", valueCode: "male" }))),
+      patchEntry("Patient/p2", { resourceType: "Parameters", parameter: [{ name: "op" }] }),
+      patchEntry("Patient?identifier=urn:test|two", parameters(operation("add", "Patient", { name: "name", valueString: "gender" }, { name: "value", valueCode: "female" }))),
+      patchEntry("Patient/p1", { resourceType: "Observation" }),
+      patchEntry("Patient/p1", parameters(operation("add", "Patient", { name: "name", valueString: "managingOrganization" }, { name: "value", valueReference: { reference: "urn:uuid:elsewhere" } }))),
+    ));
+    expect(result.entry.map((e) => e.response.status)).toEqual(["200 OK", "422 Unprocessable Entity", "400 Bad Request", "200 OK", "400 Bad Request", "400 Bad Request"]);
+    expect(result.entry[2]!.response.outcome!.issue[0]!.expression).toEqual(["Bundle.entry[2].resource.parameter[0].name"]);
+    expect(JSON.stringify(result.entry[5]!.response.outcome)).toContain("urn:uuid:elsewhere");
+    expect(await read("Patient", "p1")).toMatchObject({ birthDate: "1980-02-02", meta: { versionId: "2" } });
+    expect(await read("Patient", "p2")).toMatchObject({ gender: "female", meta: { versionId: "2" } });
+  });
+});
