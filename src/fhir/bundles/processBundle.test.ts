@@ -84,3 +84,61 @@ describe("processBundle: FHIRPath Patch entries (a Parameters resource)", () => 
     expect(await read("Patient", "p2")).toMatchObject({ gender: "female", meta: { versionId: "2" } });
   });
 });
+
+describe("processBundle: conditional delete matching several resources", () => {
+  let engine: MemoryFhir;
+  const patient = (id: string, value: string) => ({ resourceType: "Patient", id, identifier: [{ system: "urn:test", value }] });
+  beforeEach(async () => {
+    engine = await memoryFhir();
+    await engine.put(patient("m0", "many"), patient("m1", "many"), patient("m2", "many"), patient("s0", "solo"), patient("o0", "other"));
+  });
+  afterEach(() => engine.close());
+
+  const deleteEntry = (criteria: string, request: Part = {}) => ({ request: { method: "DELETE", url: `Patient?${criteria}`, ...request } });
+  const states = (...ids: string[]) => ids.map((id) => engine.state("Patient", id));
+  const run = async (body: unknown, overrides = {}) => (await processBundle(engine.bundleDeps(overrides), body)).resource as { entry: Entry[] };
+
+  it("transaction: deletes every match in the same write as the other entries; one match is a plain 204, none an informational 200", async () => {
+    const result = await run(bundle("transaction",
+      deleteEntry("identifier=urn:test|many"),
+      deleteEntry("identifier=urn:test|solo"),
+      deleteEntry("identifier=urn:test|none"),
+      { resource: { resourceType: "Patient", id: "new" }, request: { method: "PUT", url: "Patient/new" } },
+    ));
+    expect(result.entry.map((e) => e.response.status)).toEqual(["200 OK", "204 No Content", "200 OK", "201 Created"]);
+    expect(result.entry[0]!.response.outcome!.issue[0]!.diagnostics).toContain("deleted 3 Patient resources");
+    expect(result.entry[2]!.response.outcome!.issue[0]!.diagnostics).toContain("nothing was deleted");
+    expect(states("m0", "m1", "m2", "s0", "o0", "new")).toEqual(["deleted", "deleted", "deleted", "deleted", "live v1", "live v1"]);
+  });
+
+  it("transaction: a failing entry, a match changed by another entry or too many matches leave every match in place", async () => {
+    const failing = [
+      bundle("transaction", deleteEntry("identifier=urn:test|many"), { resource: { resourceType: "Patient", birthDate: "yesterday" }, request: { method: "POST", url: "Patient" } }),
+      bundle("transaction", deleteEntry("identifier=urn:test|many"), { resource: { resourceType: "Patient", id: "m1", active: true }, request: { method: "PUT", url: "Patient/m1" } }),
+      bundle("transaction", deleteEntry("identifier=urn:test|many"), deleteEntry("identifier=urn:test|many")),
+      bundle("transaction", deleteEntry("identifier=urn:test|many", { ifMatch: 'W/"1"' })),
+    ];
+    const codes: string[] = [];
+    for (const body of failing) codes.push(await processBundle(engine.bundleDeps(), body).then(() => "ok", (error: { code: string }) => error.code));
+    expect(codes).toEqual(["invalid", "invalid", "invalid", "precondition-failed"]);
+    await expect(processBundle(engine.bundleDeps({ maxDeletes: 2 }), bundle("transaction", deleteEntry("identifier=urn:test|many")))).rejects.toMatchObject({ code: "precondition-failed", message: expect.stringContaining("more than 2") });
+    // each within the cap, together beyond it: the transaction is one write
+    const both = bundle("transaction", deleteEntry("identifier=urn:test|many"), deleteEntry("identifier=urn:test|solo,other"));
+    await expect(processBundle(engine.bundleDeps({ maxDeletes: 4 }), both)).rejects.toMatchObject({ code: "precondition-failed", message: expect.stringContaining("in all") });
+    expect(states("m0", "m1", "m2", "s0", "o0")).toEqual(["live v1", "live v1", "live v1", "live v1", "live v1"]);
+    expect((await run(both, { maxDeletes: 5 })).entry.map((e) => e.response.status)).toEqual(["200 OK", "200 OK"]);
+    expect(states("m0", "m1", "m2", "s0", "o0")).toEqual(["deleted", "deleted", "deleted", "deleted", "deleted"]);
+  });
+
+  it("batch: the entry deletes all its matches as one unit; beyond the cap it alone is a 412", async () => {
+    const result = await run(bundle("batch",
+      deleteEntry("identifier=urn:test|many"),
+      deleteEntry("identifier=urn:test|solo,other"),
+      { resource: { resourceType: "Patient", id: "kept" }, request: { method: "PUT", url: "Patient/kept" } },
+    ), { maxDeletes: 2 });
+    expect(result.entry.map((e) => e.response.status)).toEqual(["412 Precondition Failed", "200 OK", "201 Created"]);
+    expect(result.entry[0]!.response.outcome!.issue[0]!.diagnostics).toContain("more than 2");
+    expect(result.entry[1]!.response.outcome!.issue[0]!.diagnostics).toContain("deleted 2 Patient resources");
+    expect(states("m0", "m1", "m2", "s0", "o0", "kept")).toEqual(["live v1", "live v1", "live v1", "deleted", "deleted", "live v1"]);
+  });
+});
