@@ -206,11 +206,18 @@ export async function writeResponse(deps: BundleDeps, plan: Plan, results: reado
   return resultEntry(deps.baseUrl, { status: stored.created ? 201 : 200, resource: stored.resource!, version: versionOf(stored.row) }, { includeResource: representation });
 }
 
+/**
+ * A GET/HEAD entry: search, read or vread, with the entry's query as the REST interaction takes
+ * it (search parameters; `_summary` / `_elements` on a read or vread).
+ * @see https://hl7.org/fhir/R4/http.html#transaction
+ */
 export async function readEntry(deps: BundleDeps, entry: ParsedEntry): Promise<FhirResult> {
   const { type, id, vid, query } = entry.target;
-  if (id === undefined) return deps.fhir.search(deps.actor, type, new URLSearchParams(query ?? ""), { baseUrl: deps.baseUrl, strict: false });
-  if (vid !== undefined) return deps.fhir.vread(deps.actor, type, id, vid);
-  return deps.fhir.read(deps.actor, type, id);
+  const params = new URLSearchParams(query ?? "");
+  if (id === undefined) return deps.fhir.search(deps.actor, type, params, { baseUrl: deps.baseUrl, strict: false });
+  const shape = query === undefined ? undefined : params;
+  if (vid !== undefined) return deps.fhir.vread(deps.actor, type, id, vid, shape);
+  return deps.fhir.read(deps.actor, type, id, shape);
 }
 
 function versionOf(row: VersionRow): { type: string; id: string; versionId: number; lastUpdated: string } {

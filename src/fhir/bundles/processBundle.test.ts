@@ -142,3 +142,60 @@ describe("processBundle: conditional delete matching several resources", () => {
     expect(states("m0", "m1", "m2", "s0", "o0", "kept")).toEqual(["live v1", "live v1", "live v1", "deleted", "deleted", "live v1"]);
   });
 });
+
+describe("processBundle: GET entries take _summary and _elements like the REST reads and searches", () => {
+  let engine: MemoryFhir;
+  type R = Record<string, unknown> & { resourceType: string; meta?: { tag?: { code: string }[] } };
+  type ReadEntry = { resource?: R; response: { status: string } };
+  const tags = (r: R | undefined) => (r?.meta?.tag ?? []).map((t) => t.code);
+  const get = (url: string) => ({ request: { method: "GET", url } });
+  beforeEach(async () => {
+    engine = await memoryFhir();
+    const text = { status: "generated", div: "<div xmlns=\"http://www.w3.org/1999/xhtml\">Ann</div>" };
+    await engine.put({ resourceType: "Patient", id: "p1", text, name: [{ family: "Ann" }], gender: "female", birthDate: "1970-01-01", contact: [{ name: { text: "kin" } }] });
+    await engine.put({ resourceType: "Patient", id: "p1", text, name: [{ family: "Ann" }], gender: "female", birthDate: "1970-01-01", contact: [{ name: { text: "kin" } }], active: true });
+    await engine.put({ resourceType: "Observation", id: "o1", status: "final", code: { coding: [{ system: "http://loinc.org", code: "8867-4" }] }, subject: { reference: "Patient/p1" }, category: [{ text: "vital-signs" }], valueQuantity: { value: 60 } });
+  });
+  afterEach(() => engine.close());
+
+  const run = async (type: "batch" | "transaction", ...urls: string[]) =>
+    ((await processBundle(engine.bundleDeps(), bundle(type, ...urls.map(get)))).resource as { entry: ReadEntry[] }).entry;
+  const searchEntries = (entry: ReadEntry) => (entry.resource!.entry as { resource: R; search: { mode: string } }[]).map((e) => ({ mode: e.search.mode, resource: e.resource }));
+
+  it("read and vread entries shape the resource and mark it SUBSETTED; without a query it is whole", async () => {
+    const [elements, summary, vread, whole, count] = await run("batch",
+      "Patient/p1?_elements=name",
+      "Patient/p1?_summary=true",
+      "Patient/p1/_history/1?_elements=gender",
+      "Patient/p1",
+      "Patient/p1?_summary=count",
+    );
+    expect(Object.keys(elements!.resource!).sort()).toEqual(["id", "meta", "name", "resourceType"]);
+    expect(tags(elements!.resource)).toEqual(["SUBSETTED"]);
+    expect(summary!.resource).toMatchObject({ name: [{ family: "Ann" }], birthDate: "1970-01-01", active: true });
+    expect(summary!.resource!.contact).toBeUndefined();
+    expect(summary!.resource!.text).toBeUndefined();
+    expect(Object.keys(vread!.resource!).sort()).toEqual(["gender", "id", "meta", "resourceType"]);
+    expect(vread!.resource!.meta).toMatchObject({ versionId: "1" });
+    expect(whole!.resource).toMatchObject({ contact: [{ name: { text: "kin" } }], text: { status: "generated" } });
+    expect(tags(whole!.resource)).toEqual([]);
+    expect(count!.response.status).toBe("400 Bad Request");
+  });
+
+  it("search entries shape the matches and the _include'd resources alike", async () => {
+    const [summary, elements] = await run("transaction",
+      "Observation?code=http://loinc.org|8867-4&_summary=true&_include=Observation:subject",
+      "Observation?_id=o1&_include=Observation:subject&_elements=status,Patient.gender",
+    );
+    const [match, included] = searchEntries(summary!);
+    expect([match!.mode, included!.mode]).toEqual(["match", "include"]);
+    expect(match!.resource.category).toBeUndefined();
+    expect(match!.resource.valueQuantity).toEqual({ value: 60 });
+    expect(included!.resource.contact).toBeUndefined();
+    expect(included!.resource.name).toEqual([{ family: "Ann" }]);
+    expect([tags(match!.resource), tags(included!.resource)]).toEqual([["SUBSETTED"], ["SUBSETTED"]]);
+    const [shapedMatch, shapedInclude] = searchEntries(elements!);
+    expect(Object.keys(shapedMatch!.resource).sort()).toEqual(["id", "meta", "resourceType", "status"]);
+    expect(Object.keys(shapedInclude!.resource).sort()).toEqual(["gender", "id", "meta", "resourceType"]);
+  });
+});
