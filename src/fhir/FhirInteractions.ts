@@ -69,12 +69,17 @@ export class FhirInteractions {
     return asStored(stored);
   }
 
-  /** @see https://hl7.org/fhir/R4/http.html#vread */
-  async vread(actor: Actor, type: string, id: string, vid: string): Promise<FhirResult> {
+  /**
+   * Vread; `query`, when given, may ask for `_summary` or `_elements` as for read.
+   * @see https://hl7.org/fhir/R4/http.html#vread
+   */
+  async vread(actor: Actor, type: string, id: string, vid: string, query?: URLSearchParams): Promise<FhirResult> {
     assertType(type);
     assertId(id);
     const versionId = parseVersion(vid);
+    const shape = query === undefined ? undefined : readShape(type, query);
     const stored = await this.#auditIntegrity(actor, "vread", `${type}/${id}/_history/${versionId}`, () => this.#o.records.vread(type, id, versionId));
+    if (shape !== undefined) return { status: 200, resource: shapeResource(stored.resource as never, shape), version: versionOf(stored) };
     return asStored(stored);
   }
 

@@ -92,4 +92,39 @@ describe("buildSearchset", () => {
     expect(tags(entries[0]!.resource)).toEqual(["SUBSETTED"]);
     expect((bundle.link as { url: string }[])[0]!.url).toBe("http://x/fhir/Patient?_summary=true");
   });
+
+  const observation = example("Observation-blood-pressure.json");
+  const patient = example("Patient-example.json");
+  const shapedEntries = (shape: Pick<SearchRequest, "summary" | "elements">) => {
+    const search: SearchRequest = { type: "Observation", filters: [], include: [], revinclude: [], sort: [], unknown: [], ...shape };
+    const bundle = buildSearchset({ baseUrl: "http://x/fhir", request: search, matches: [observation], included: [patient], total: 1, nextCursor: null, warnings: [] });
+    return (bundle.entry as { resource: R; search: { mode: string } }[]).map((e) => ({ mode: e.search.mode, resource: e.resource }));
+  };
+
+  it("summarizes _include'd resources like the matches under _summary=true|text|data, SUBSETTED", () => {
+    const [match, included] = shapedEntries({ summary: "true" });
+    expect(included!.mode).toBe("include");
+    expect(included!.resource.contact).toBeUndefined();
+    expect(included!.resource.name).toEqual(patient.name);
+    expect(match!.resource.category).toBeUndefined();
+    expect([tags(match!.resource), tags(included!.resource)]).toEqual([["SUBSETTED"], ["SUBSETTED"]]);
+    const text = shapedEntries({ summary: "text" })[1]!.resource;
+    expect(Object.keys(text).sort()).toEqual(["id", "meta", "resourceType", "text"]);
+    expect(text.text).toEqual(patient.text);
+    expect(text.name).toBeUndefined();
+    const data = shapedEntries({ summary: "data" })[1]!.resource;
+    expect(data.text).toBeUndefined();
+    expect(data.contact).toEqual(patient.contact);
+    expect(tags(data)).toEqual(["SUBSETTED"]);
+  });
+
+  it("applies plain _elements to the matches only (R4), and type-qualified ones to included resources of that type", () => {
+    const [match, included] = shapedEntries({ elements: ["status"] });
+    expect(Object.keys(match!.resource).sort()).toEqual(["id", "meta", "resourceType", "status"]);
+    expect(included!.resource).toBe(patient);
+    const [qualifiedMatch, qualifiedIncluded] = shapedEntries({ elements: ["status", "Patient.gender", "Patient.birthDate"] });
+    expect(Object.keys(qualifiedMatch!.resource).sort()).toEqual(["id", "meta", "resourceType", "status"]);
+    expect(Object.keys(qualifiedIncluded!.resource).sort()).toEqual(["birthDate", "gender", "id", "meta", "resourceType"]);
+    expect(tags(qualifiedIncluded!.resource)).toEqual(["SUBSETTED"]);
+  });
 });

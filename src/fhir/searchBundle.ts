@@ -1,5 +1,6 @@
 import type { SearchRequest } from "./search/SearchRequest.ts";
 import { formatSearchRequest } from "./search/formatSearchRequest.ts";
+import { elementsFor } from "./resource/elementsFor.ts";
 import { summarize } from "./resource/summarize.ts";
 
 type Resource = Record<string, unknown> & { resourceType: string; id?: string; meta?: Record<string, unknown> };
@@ -11,15 +12,18 @@ const ALWAYS = new Set(["resourceType", "id", "meta"]);
 /**
  * Shapes a resource for `_elements` / `_summary=true|text|data` and marks it SUBSETTED.
  * `_elements` wins over `_summary`; `_summary=true` keeps the elements marked isSummary in the
- * R4 definitions, recursively (see summarize). Used by search and by read.
+ * R4 definitions, recursively (see summarize). Used by search (matches and, with `included`,
+ * _include/_revinclude resources) and by read. `_summary` shapes every resource alike; of
+ * `_elements`, an included resource takes only the names qualified by its type (elementsFor).
  * @see https://hl7.org/fhir/R4/search.html#summary
  * @see https://hl7.org/fhir/R4/search.html#elements
  */
-export function shapeResource(resource: Resource, request: Pick<SearchRequest, "elements" | "summary">): Resource {
+export function shapeResource(resource: Resource, request: Pick<SearchRequest, "elements" | "summary">, options: { included?: boolean } = {}): Resource {
   let keep: ((key: string) => boolean) | null = null;
   let shaped: Resource;
-  if (request.elements && request.elements.length > 0) {
-    const wanted = new Set(request.elements);
+  const elements = elementsFor(resource.resourceType, request.elements, { included: options.included === true });
+  if (elements) {
+    const wanted = new Set(elements);
     keep = (key) => ALWAYS.has(key) || wanted.has(key);
   } else if (request.summary === "data") {
     keep = (key) => key !== "text";
@@ -53,7 +57,12 @@ export interface SearchsetInput {
   warnings: string[];
 }
 
-/** A searchset Bundle with self/next links that replay the same search. @see https://hl7.org/fhir/R4/bundle.html */
+/**
+ * A searchset Bundle with self/next links that replay the same search; `_summary` and
+ * `_elements` shape the matches and the included resources (see shapeResource).
+ * @see https://hl7.org/fhir/R4/bundle.html
+ * @see https://hl7.org/fhir/R4/search.html#summary
+ */
 export function buildSearchset(input: SearchsetInput): Record<string, unknown> {
   const { baseUrl, request } = input;
   const self = `${baseUrl}/${request.type}?${formatSearchRequest({ ...request, unknown: [] })}`.replace(/\?$/, "");
@@ -64,7 +73,7 @@ export function buildSearchset(input: SearchsetInput): Record<string, unknown> {
   const entry: Record<string, unknown>[] = [];
   if (request.summary !== "count") {
     for (const r of input.matches) entry.push({ fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`, resource: shapeResource(r, request), search: { mode: "match" } });
-    for (const r of input.included) entry.push({ fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`, resource: r, search: { mode: "include" } });
+    for (const r of input.included) entry.push({ fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`, resource: shapeResource(r, request, { included: true }), search: { mode: "include" } });
   }
   if (input.warnings.length > 0) {
     entry.push({

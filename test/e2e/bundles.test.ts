@@ -273,6 +273,41 @@ describe("batch and transaction bundles, conditional interactions, PATCH", () =>
     expect(metadata.body.rest[0]!.resource.find((r) => r.type === "Patient")!.conditionalDelete).toBe("multiple");
   });
 
+  it("conditional delete inside bundles removes every match: with the transaction's other writes or not at all; alone in a batch entry", async () => {
+    const create = async (value: string) => (await server.json<R>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", identifier: [{ system: "urn:test:cdm-bundle", value }] }) })).body.id!;
+    const live = async (ids: string[]) => Promise.all(ids.map(async (id) => (await server.json(`/Patient/${id}`)).status));
+    const bystander = await create("other");
+    const deleteEntry = { request: { method: "DELETE", url: "Patient?identifier=urn:test:cdm-bundle|1" } };
+
+    const doomed = [await create("1"), await create("1"), await create("1")];
+    const refused = await post({ resourceType: "Bundle", type: "transaction", entry: [deleteEntry, { resource: { resourceType: "Patient", birthDate: "yesterday" }, request: { method: "POST", url: "Patient" } }] });
+    expect(refused.status).toBe(400);
+    expect(await live(doomed)).toEqual([200, 200, 200]);
+
+    const tx = await post({
+      resourceType: "Bundle", type: "transaction",
+      entry: [
+        deleteEntry,
+        { resource: { resourceType: "Patient", identifier: [{ system: "urn:test:cdm-bundle", value: "new" }] }, request: { method: "POST", url: "Patient" } },
+        { request: { method: "GET", url: "Patient?identifier=urn:test:cdm-bundle|1" } },
+      ],
+    });
+    expect(tx.status).toBe(200);
+    expect(tx.body.entry!.map((e) => e.response.status)).toEqual(["200 OK", "201 Created", "200 OK"]);
+    expect(tx.body.entry![0]!.response.outcome!.issue[0]!.diagnostics).toContain("deleted 3 Patient resources");
+    expect((tx.body.entry![2]!.resource as unknown as Bundle).total).toBe(0);
+    expect(await live(doomed)).toEqual([410, 410, 410]);
+    expect(await count("Patient?identifier=urn:test:cdm-bundle|new")).toBe(1);
+
+    const again = [await create("1"), await create("1")];
+    const batch = await post({ resourceType: "Bundle", type: "batch", entry: [deleteEntry, { resource: { resourceType: "Patient", birthDate: "yesterday" }, request: { method: "POST", url: "Patient" } }] });
+    expect(batch.body.entry!.map((e) => e.response.status)).toEqual(["200 OK", "400 Bad Request"]);
+    expect(batch.body.entry![0]!.response.outcome!.issue[0]!.diagnostics).toContain("deleted 2 Patient resources");
+    expect(await live(again)).toEqual([410, 410]);
+    const untouched = await server.json(`/Patient/${bystander}`);
+    expect(untouched.headers.get("etag")).toBe('W/"1"');
+  });
+
   it("PATCH with JSON Patch: new version, If-Match, failed test 422, malformed 400, invalid result 422", async () => {
     const created = await server.json<R>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Before" }] }) });
     const id = created.body.id!;

@@ -34,4 +34,24 @@ describe("conditional delete under a configured cap (FHIRLEDGER_MAX_BUNDLE_ENTRI
     expect((await server.json<Outcome>("/Patient?identifier=urn:test:cap|1", { method: "DELETE" })).status).toBe(200);
     for (const id of ids) expect((await server.json(`/Patient/${id}`)).status).toBe(410);
   });
+
+  it("applies the same cap to a conditional delete entry of a transaction (412, nothing deleted) and of a batch (that entry's 412)", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const created = await server.json<{ id: string }>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", identifier: [{ system: "urn:test:cap-bundle", value: "1" }] }) });
+      ids.push(created.body.id);
+    }
+    const entry = { request: { method: "DELETE", url: "Patient?identifier=urn:test:cap-bundle|1" } };
+    const tx = await server.json<Outcome>("/", { method: "POST", body: JSON.stringify({ resourceType: "Bundle", type: "transaction", entry: [entry] }) });
+    expect(tx.status).toBe(412);
+    expect(tx.body.issue[0]!.diagnostics).toContain("more than 2");
+    const batch = await server.json<{ entry: { response: { status: string } }[] }>("/", { method: "POST", body: JSON.stringify({ resourceType: "Bundle", type: "batch", entry: [entry] }) });
+    expect(batch.body.entry.map((e) => e.response.status)).toEqual(["412 Precondition Failed"]);
+    for (const id of ids) expect((await server.json(`/Patient/${id}`)).headers.get("etag")).toBe('W/"1"');
+    // within the cap, the transaction deletes both remaining matches
+    expect((await server.request(`/Patient/${ids[0]}`, { method: "DELETE" })).status).toBe(204);
+    const ok = await server.json<{ entry: { response: { status: string } }[] }>("/", { method: "POST", body: JSON.stringify({ resourceType: "Bundle", type: "transaction", entry: [entry] }) });
+    expect(ok.body.entry.map((e) => e.response.status)).toEqual(["200 OK"]);
+    for (const id of ids) expect((await server.json(`/Patient/${id}`)).status).toBe(410);
+  });
 });

@@ -97,6 +97,55 @@ describe("PATCH with a FHIRPath Patch (a Parameters resource)", () => {
     expect(res.body).toMatchObject({ id, active: true });
   });
 
+  it("in batch and transaction Bundles, a Parameters entry is a FHIRPath Patch: by id or criteria, urn:uuid values resolved, all or nothing", async () => {
+    type Entry = { response: { status: string; location?: string; outcome?: Outcome } };
+    const bundle = (type: string, ...entry: unknown[]) => server.json<{ entry?: Entry[] } & Outcome>("/", { method: "POST", body: JSON.stringify({ resourceType: "Bundle", type, entry }) });
+    const patchEntry = (url: string, body: unknown) => ({ resource: body, request: { method: "PATCH", url } });
+    const first = await create({ resourceType: "Patient", name: [{ family: "Before" }], birthDate: "1950-05-05" });
+    const second = await create({ resourceType: "Patient", identifier: [{ system: "urn:test:fpp-bundle", value: "2" }] });
+    const tx = await bundle("transaction",
+      { fullUrl: "urn:uuid:6a0e4f2c-0000-4000-8000-00000000f001", resource: { resourceType: "Organization", name: "Clinic" }, request: { method: "POST", url: "Organization" } },
+      patchEntry(`Patient/${first.id}`, parameters(
+        operation("replace", path("Patient.name.family"), value({ valueString: "After" })),
+        operation("add", path("Patient"), { name: "name", valueString: "managingOrganization" }, value({ valueReference: { reference: "urn:uuid:6a0e4f2c-0000-4000-8000-00000000f001" } })),
+      )),
+      patchEntry("Patient?identifier=urn:test:fpp-bundle|2", parameters(operation("add", path("Patient"), { name: "name", valueString: "active" }, value({ valueBoolean: true })))),
+    );
+    expect(tx.status, JSON.stringify(tx.body)).toBe(200);
+    expect(tx.body.entry!.map((e) => e.response.status)).toEqual(["201 Created", "200 OK", "200 OK"]);
+    const organization = tx.body.entry![0]!.response.location!.split("/")[1];
+    const patched = await server.json<R>(`/Patient/${first.id}`);
+    expect(patched.headers.get("etag")).toBe('W/"2"');
+    expect(patched.body).toMatchObject({ name: [{ family: "After" }], managingOrganization: { reference: `Organization/${organization}` }, birthDate: "1950-05-05" });
+    expect((await server.json<R>(`/Patient/${second.id}`)).body).toMatchObject({ active: true, meta: { versionId: "2" } });
+
+    // one patch that does not fit fails the transaction with its 422, and nothing is written
+    const failed = await bundle("transaction",
+      { resource: { resourceType: "Organization", identifier: [{ system: "urn:test:fpp-bundle", value: "never" }] }, request: { method: "POST", url: "Organization" } },
+      patchEntry(`Patient/${second.id}`, parameters(operation("delete", path("Patient.active")))),
+      patchEntry(`Patient/${first.id}`, parameters(operation("replace", path("Patient.gender"), value({ valueCode: "male" })))),
+    );
+    expect(failed.status).toBe(422);
+    expect(failed.body.resourceType).toBe("OperationOutcome");
+    expect(JSON.stringify(failed.body.issue)).toContain("Bundle.entry[2]");
+    expect((await server.json<{ total: number }>("/Organization?identifier=urn:test:fpp-bundle|never")).body.total).toBe(0);
+    expect((await server.json<R>(`/Patient/${second.id}`)).body).toMatchObject({ active: true, meta: { versionId: "2" } });
+
+    // in a batch, each entry gets its own answer
+    const batch = await bundle("batch",
+      patchEntry(`Patient/${first.id}`, parameters(operation("delete", path("Patient.birthDate")))),
+      patchEntry(`Patient/${second.id}`, { resourceType: "Parameters", parameter: [{ name: "op" }] }),
+      patchEntry("Patient?identifier=urn:test:fpp-bundle|none", parameters(operation("delete", path("Patient.active")))),
+    );
+    expect(batch.status).toBe(200);
+    expect(batch.body.entry!.map((e) => e.response.status)).toEqual(["200 OK", "400 Bad Request", "404 Not Found"]);
+    expect(batch.body.entry![1]!.response.outcome!.issue[0]!.expression).toEqual(["Bundle.entry[1].resource.parameter[0].name"]);
+    const afterBatch = await server.json<R>(`/Patient/${first.id}`);
+    expect(afterBatch.headers.get("etag")).toBe('W/"3"');
+    expect(afterBatch.body).not.toHaveProperty("birthDate");
+    expect((await server.json<R>(`/Patient/${second.id}`)).headers.get("etag")).toBe('W/"2"');
+  });
+
   it("lists FHIRPath Patch (application/fhir+json) among the patch formats", async () => {
     const metadata = await server.json<{ patchFormat?: string[] }>("/metadata");
     expect(metadata.body.patchFormat).toEqual(expect.arrayContaining(["application/json-patch+json", "application/fhir+json"]));

@@ -140,6 +140,62 @@ describe("search over HTTP on real components", () => {
     expect((await server.request(`/Patient/${id}?_summary=maybe`)).status).toBe(400);
   });
 
+  it("_summary shapes _include'd and _revinclude'd resources too; plain _elements the matches only, Type.element names the included", async () => {
+    const subsetted = (r: R) => JSON.stringify(r.meta ?? {}).includes("SUBSETTED");
+    const p = patients[0]!;
+    // the last of the patient's Observations (an earlier test deletes the first)
+    const obs = observations.filter((o) => o.subject.reference === `Patient/${p.id}`).at(-1)!;
+    const included = async (query: string, mode = "include") => (await search(query)).entry!.filter((e) => e.search.mode === mode).map((e) => e.resource);
+
+    const [summaryPatient] = await included(`/Observation?_id=${obs.id}&_include=Observation:patient&_summary=true`);
+    expect(summaryPatient!.id).toBe(p.id);
+    for (const dropped of ["text", "communication", "maritalStatus"]) expect(summaryPatient![dropped], dropped).toBeUndefined();
+    expect(summaryPatient!.name).toEqual(p.name);
+    expect(subsetted(summaryPatient!)).toBe(true);
+
+    const revincluded = await included(`/Patient?_id=${p.id}&_revinclude=Observation:patient&_summary=data&_count=1`);
+    expect(revincluded.length).toBeGreaterThan(0);
+    expect(revincluded.every((o) => o.resourceType === "Observation" && o.text === undefined && o.code !== undefined && subsetted(o))).toBe(true);
+
+    const plain = await search(`/Observation?_id=${obs.id}&_include=Observation:patient&_elements=status`);
+    const [plainMatch, plainPatient] = plain.entry!;
+    expect(Object.keys(plainMatch!.resource).sort()).toEqual(["id", "meta", "resourceType", "status"]);
+    expect(plainPatient!.resource.communication).toEqual(p.communication);
+    expect(subsetted(plainPatient!.resource)).toBe(false);
+    const [qualifiedPatient] = await included(`/Observation?_id=${obs.id}&_include=Observation:patient&_elements=status,Patient.gender`);
+    expect(Object.keys(qualifiedPatient!).sort()).toEqual(["gender", "id", "meta", "resourceType"]);
+    expect(subsetted(qualifiedPatient!)).toBe(true);
+
+    const vread = await server.json<R>(`/Patient/${p.id}/_history/1?_elements=gender`);
+    expect(vread.status).toBe(200);
+    expect(Object.keys(vread.body).sort()).toEqual(["gender", "id", "meta", "resourceType"]);
+  });
+
+  it("GET entries of batch and transaction Bundles honour _summary and _elements", async () => {
+    const p = patients[1]!;
+    const obs = observations.find((o) => o.subject.reference === `Patient/${p.id}`)!;
+    const code = obs.code.coding[0]!;
+    const urls = [
+      `Patient/${p.id}?_elements=name`,
+      `Patient/${p.id}/_history/1?_summary=true`,
+      `Observation?code=${encodeURIComponent(`${code.system}|${code.code}`)}&patient=${p.id}&_summary=true&_include=Observation:patient`,
+      `Patient/${p.id}?_summary=count`,
+    ];
+    for (const type of ["batch", "transaction"]) {
+      const res = await server.json<{ entry: { resource?: R; response: { status: string } }[] }>("/", { method: "POST", body: JSON.stringify({ resourceType: "Bundle", type, entry: urls.map((url) => ({ request: { method: "GET", url } })) }) });
+      expect(res.status, type).toBe(200);
+      const [elements, summary, searched, count] = res.body.entry;
+      expect(Object.keys(elements!.resource!).sort()).toEqual(["id", "meta", "name", "resourceType"]);
+      expect(JSON.stringify(elements!.resource!.meta)).toContain("SUBSETTED");
+      expect(summary!.resource!.text).toBeUndefined();
+      expect(summary!.resource!.name).toEqual(p.name);
+      const entries = (searched!.resource as unknown as Bundle).entry!;
+      expect(entries.map((e) => e.search.mode)).toContain("include");
+      expect(entries.every((e) => e.resource.text === undefined && JSON.stringify(e.resource.meta).includes("SUBSETTED"))).toBe(true);
+      expect(count!.response.status).toBe("400 Bad Request");
+    }
+  });
+
   it("_total=none leaves Bundle.total out, estimate and accurate give the exact count, and _summary=count always counts", async () => {
     expect((await search(`/Patient?_total=none`)).total).toBeUndefined();
     expect((await search(`/Patient?_total=estimate`)).total).toBe(patients.length);

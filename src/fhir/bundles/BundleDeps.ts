@@ -15,4 +15,6 @@ export interface BundleDeps {
   /** `Prefer: return=representation`: write responses carry the stored resource. */
   returnRepresentation?: boolean;
   maxEntries?: number;
+  /** Most resources one conditional delete entry may remove (default MAX_BUNDLE_ENTRIES); more matches are a 412. */
+  maxDeletes?: number;
 }

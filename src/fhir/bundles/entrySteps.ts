@@ -1,6 +1,7 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { VersionRow } from "../../ports/Index.ts";
 import type { FhirResource, WriteOperation } from "../../records/RecordRepository.ts";
+import { findDeleteMatches } from "../conditional/findDeleteMatches.ts";
 import { findMatches } from "../conditional/findMatches.ts";
 import { parseIfMatch } from "../conditional/requestChecks.ts";
 import { isConditionalReference } from "../conditional/resolveConditionalReference.ts";
@@ -9,6 +10,8 @@ import { informationOutcome } from "../outcome/operationOutcome.ts";
 import { preparePatch } from "../patch/preparePatch.ts";
 import { newResourceId } from "../resource/meta.ts";
 import type { BundleDeps } from "./BundleDeps.ts";
+import { MAX_BUNDLE_ENTRIES } from "./bundleLimits.ts";
+import { entryPatch } from "./entryPatch.ts";
 import { atEntry, resultEntry } from "./entryResponse.ts";
 import type { ParsedEntry } from "./parseBundle.ts";
 import { rewriteReferences } from "./rewriteReferences.ts";
@@ -22,10 +25,31 @@ export type Plan =
   | { entry: ParsedEntry; action: "create" | "update" | "patch" | "delete"; type: string; id: string }
   | { entry: ParsedEntry; action: "existing"; type: string; id: string; match: VersionRow }
   | { entry: ParsedEntry; action: "nothing-to-delete"; type: string }
+  /** a conditional delete matching several resources: all of them go, in the same write */
+  | { entry: ParsedEntry; action: "delete-matches"; type: string; ids: string[] }
   /** a conditional create repeating an earlier entry's criteria in the same transaction */
   | { entry: ParsedEntry; action: "same-as"; type: string; id: string; of: Plan };
 
 export type WriteResult = Awaited<ReturnType<BundleDeps["records"]["writeAll"]>>[number];
+
+/** Most resources one conditional delete entry may remove (more is a 412). */
+export function maxDeletes(deps: BundleDeps): number {
+  return deps.maxDeletes ?? MAX_BUNDLE_ENTRIES;
+}
+
+/** The resources (`Type/id`) a plan writes: none for a plan that only answers. */
+export function changedKeys(plan: Plan): string[] {
+  switch (plan.action) {
+    case "existing":
+    case "same-as":
+    case "nothing-to-delete":
+      return [];
+    case "delete-matches":
+      return plan.ids.map((id) => `${plan.type}/${id}`);
+    default:
+      return [`${plan.type}/${plan.id}`];
+  }
+}
 
 /**
  * Maps a reference: to Type/id when it names an entry's fullUrl, through the conditional
@@ -41,6 +65,12 @@ export function referenceMapper(identities: ReadonlyMap<string, string>, resolve
   };
 }
 
+/**
+ * Resolves who an entry writes: conditional criteria are searched (one match for ifNoneExist,
+ * conditional update and patch; every match, up to maxDeletes, for a conditional delete), a
+ * create gets a new id.
+ * @see https://hl7.org/fhir/R4/http.html#trules
+ */
 export function planEntry(deps: BundleDeps, entry: ParsedEntry): Plan {
   const { type, id, query } = entry.target;
   const single = (criteria: string, what: string): VersionRow | null => {
@@ -51,8 +81,10 @@ export function planEntry(deps: BundleDeps, entry: ParsedEntry): Plan {
   switch (entry.method) {
     case "DELETE": {
       if (id !== undefined) return { entry, action: "delete", type, id };
-      const match = single(query!, "conditional delete");
-      return match ? { entry, action: "delete", type, id: match.id } : { entry, action: "nothing-to-delete", type };
+      const matches = findDeleteMatches(deps.index, type, query!, maxDeletes(deps));
+      if (matches.length === 0) return { entry, action: "nothing-to-delete", type };
+      if (matches.length === 1) return { entry, action: "delete", type, id: matches[0]!.id };
+      return { entry, action: "delete-matches", type, ids: matches.map((m) => m.id) };
     }
     case "POST": {
       const match = entry.ifNoneExist === undefined ? null : single(entry.ifNoneExist, "ifNoneExist");
@@ -76,14 +108,34 @@ export function planEntry(deps: BundleDeps, entry: ParsedEntry): Plan {
   }
 }
 
-export async function prepareOperation(deps: BundleDeps, plan: Plan, mapReference: (reference: string) => string): Promise<WriteOperation | null> {
-  const { entry } = plan;
-  const ifMatch = entry.ifMatch === undefined ? undefined : parseIfMatch(entry.ifMatch);
+/**
+ * The writes of a plan, checked and ready for writeAll: none for a plan that only answers, one
+ * delete marker per match of a conditional delete, else one operation (see prepareOperation).
+ */
+export async function prepareOperations(deps: BundleDeps, plan: Plan, mapReference: (reference: string) => string): Promise<WriteOperation[]> {
   switch (plan.action) {
     case "existing":
     case "nothing-to-delete":
     case "same-as":
-      return null;
+      return [];
+    case "delete-matches":
+      if (plan.entry.ifMatch !== undefined) {
+        throw new FhirLedgerError("precondition-failed", `If-Match names one version, but the conditional delete criteria match ${plan.ids.length} resources`);
+      }
+      return plan.ids.map((id) => ({ kind: "delete", type: plan.type, id }));
+    default:
+      return [await prepareOperation(deps, plan, mapReference)];
+  }
+}
+
+/** A plan that writes one version of one resource. */
+type SinglePlan = Extract<Plan, { action: "create" | "update" | "patch" | "delete" }>;
+
+/** The write of one resource: If-Match checked, references mapped, the result validated. */
+async function prepareOperation(deps: BundleDeps, plan: SinglePlan, mapReference: (reference: string) => string): Promise<WriteOperation> {
+  const { entry } = plan;
+  const ifMatch = entry.ifMatch === undefined ? undefined : parseIfMatch(entry.ifMatch);
+  switch (plan.action) {
     case "delete": {
       if (ifMatch !== undefined) {
         const current = deps.index.current(plan.type, plan.id);
@@ -92,8 +144,9 @@ export async function prepareOperation(deps: BundleDeps, plan: Plan, mapReferenc
       return { kind: "delete", type: plan.type, id: plan.id };
     }
     case "patch": {
-      const patch = decodeJsonPatch(entry.resource!);
+      const { patch, format } = entryPatch(entry.resource!);
       const { current, resource } = await preparePatch(deps, plan.type, plan.id, patch, {
+        format,
         ...(ifMatch === undefined ? {} : { ifMatch }),
         transform: (r) => rewriteReferences(r, mapReference),
       });
@@ -124,9 +177,19 @@ export async function prepareOperation(deps: BundleDeps, plan: Plan, mapReferenc
   }
 }
 
-export async function writeResponse(deps: BundleDeps, plan: Plan, result: WriteResult | null, representation: boolean): Promise<Record<string, unknown>> {
+/**
+ * The response entry of a write entry, from the results of its operations (for `same-as`, of
+ * the entry it repeats). A conditional delete of several resources answers like the REST
+ * interaction: 200 with an OperationOutcome that counts them.
+ */
+export async function writeResponse(deps: BundleDeps, plan: Plan, results: readonly (WriteResult | null)[], representation: boolean): Promise<Record<string, unknown>> {
+  const result = results[0] ?? null;
   if (plan.action === "nothing-to-delete") {
     return resultEntry(deps.baseUrl, { status: 200, resource: informationOutcome("no resource matched the criteria; nothing was deleted") as unknown as Record<string, unknown> }, { includeResource: false });
+  }
+  if (plan.action === "delete-matches") {
+    const count = results.filter((r) => r !== null).length;
+    return resultEntry(deps.baseUrl, { status: 200, resource: informationOutcome(`deleted ${count} ${plan.type} resources matching the criteria`) as unknown as Record<string, unknown> }, { includeResource: false });
   }
   if (plan.action === "existing") {
     const { match } = plan;
@@ -143,25 +206,18 @@ export async function writeResponse(deps: BundleDeps, plan: Plan, result: WriteR
   return resultEntry(deps.baseUrl, { status: stored.created ? 201 : 200, resource: stored.resource!, version: versionOf(stored.row) }, { includeResource: representation });
 }
 
+/**
+ * A GET/HEAD entry: search, read or vread, with the entry's query as the REST interaction takes
+ * it (search parameters; `_summary` / `_elements` on a read or vread).
+ * @see https://hl7.org/fhir/R4/http.html#transaction
+ */
 export async function readEntry(deps: BundleDeps, entry: ParsedEntry): Promise<FhirResult> {
   const { type, id, vid, query } = entry.target;
-  if (id === undefined) return deps.fhir.search(deps.actor, type, new URLSearchParams(query ?? ""), { baseUrl: deps.baseUrl, strict: false });
-  if (vid !== undefined) return deps.fhir.vread(deps.actor, type, id, vid);
-  return deps.fhir.read(deps.actor, type, id);
-}
-
-/** A PATCH entry's Binary: base64 data holding a JSON Patch document. */
-function decodeJsonPatch(binary: Record<string, unknown>): unknown {
-  const contentType = typeof binary.contentType === "string" ? binary.contentType : "";
-  if (!/^application\/json-patch\+json\s*(;|$)/i.test(contentType)) {
-    throw new FhirLedgerError("unsupported-media-type", "a PATCH entry's Binary must have contentType application/json-patch+json (FHIRPath Patch is not supported)");
-  }
-  if (typeof binary.data !== "string") throw new FhirLedgerError("bad-request", "the PATCH entry's Binary has no data");
-  try {
-    return JSON.parse(Buffer.from(binary.data, "base64").toString("utf8"));
-  } catch {
-    throw new FhirLedgerError("bad-request", "the PATCH entry's Binary data is not base64-encoded JSON");
-  }
+  const params = new URLSearchParams(query ?? "");
+  if (id === undefined) return deps.fhir.search(deps.actor, type, params, { baseUrl: deps.baseUrl, strict: false });
+  const shape = query === undefined ? undefined : params;
+  if (vid !== undefined) return deps.fhir.vread(deps.actor, type, id, vid, shape);
+  return deps.fhir.read(deps.actor, type, id, shape);
 }
 
 function versionOf(row: VersionRow): { type: string; id: string; versionId: number; lastUpdated: string } {
@@ -176,7 +232,7 @@ export function guard<T>(entry: ParsedEntry, fn: () => T): T {
   try {
     return fn();
   } catch (error) {
-    throw atEntry(error, { ...entry, type: entry.target.type });
+    throw atEntry(error, { ...entry, type: resourceTypeOf(entry) });
   }
 }
 
@@ -184,6 +240,15 @@ export async function guardAsync<T>(entry: ParsedEntry, fn: () => Promise<T>): P
   try {
     return await fn();
   } catch (error) {
-    throw atEntry(error, { ...entry, type: entry.target.type });
+    throw atEntry(error, { ...entry, type: resourceTypeOf(entry) });
   }
+}
+
+/**
+ * The type of the entry's own resource, which issue expressions are rooted at: a PATCH entry's
+ * is its Binary or Parameters (so `Parameters.parameter[0]` becomes
+ * `Bundle.entry[i].resource.parameter[0]`), not the patched type.
+ */
+function resourceTypeOf(entry: ParsedEntry): string {
+  return entry.resource?.resourceType ?? entry.target.type;
 }

@@ -100,8 +100,8 @@ function parseEntry(raw: Record<string, unknown>, index: number, baseUrl: string
     if (!resource || typeof resource !== "object") throw invalid(`${method} entries need a resource`, "resource");
     if (resource.resourceType !== target.type) throw invalid(`the resource is a ${String(resource.resourceType).slice(0, 64)}, the request.url names ${target.type}`, "resource.resourceType");
   }
-  if (method === "PATCH" && (!resource || resource.resourceType !== "Binary")) {
-    throw invalid("PATCH entries carry the JSON Patch as a Binary resource (contentType application/json-patch+json); FHIRPath Patch is not supported", "resource");
+  if (method === "PATCH" && (!resource || (resource.resourceType !== "Binary" && resource.resourceType !== "Parameters"))) {
+    throw invalid("PATCH entries carry a JSON Patch as a Binary resource (contentType application/json-patch+json) or a FHIRPath Patch as a Parameters resource", "resource");
   }
   return entry;
 }

@@ -41,3 +41,19 @@ describe("runBatch", () => {
     expect(calls).toEqual([1, 1]);
   });
 });
+
+describe("runBatch with a conditional delete of several matches", () => {
+  it("keeps the entry's delete markers together: written in the group, and again as one write when the group fails", async () => {
+    const calls: number[] = [];
+    const deps = fakeDeps(calls);
+    const row = (id: string) => ({ type: "Patient", id, versionId: 1, lastUpdated: "2026-01-01T00:00:00.000Z", deleted: false, cid: "c", contentHash: "h", keyId: "k", compartment: null, leafSeq: 1 });
+    deps.index = { search: () => ({ matches: ["a", "b", "c"].map(row), included: [], total: null, nextCursor: null }) } as unknown as Index;
+    const deletes = { request: { method: "DELETE", url: "Patient?identifier=urn:test|x" } };
+    const post = (reject: boolean) => ({ resource: { resourceType: "Basic", ...(reject ? { reject } : {}) }, request: { method: "POST", url: "Basic" } });
+    const parsed = parseBundle({ resourceType: "Bundle", type: "batch", entry: [post(true), deletes, post(false)] }, { validator: deps.validator, baseUrl: deps.baseUrl });
+    const responses = (await runBatch(deps, parsed.entries)) as { response: { status: string; outcome?: unknown } }[];
+    expect(responses.map((r) => r.response.status)).toEqual(["409 Conflict", "200 OK", "201 Created"]);
+    expect(JSON.stringify(responses[1]!.response.outcome)).toContain("deleted 3 Patient resources");
+    expect(calls).toEqual([5, 1, 3, 1]);
+  });
+});

@@ -3,18 +3,19 @@ import type { WriteOperation } from "../../records/RecordRepository.ts";
 import { cachedConditionalResolver } from "../conditional/resolveConditionalReference.ts";
 import type { BundleDeps } from "./BundleDeps.ts";
 import { atEntry, errorEntry, resultEntry } from "./entryResponse.ts";
-import { guard, guardAsync, planEntry, prepareOperation, readEntry, referenceMapper, writeResponse } from "./entrySteps.ts";
+import { changedKeys, guard, guardAsync, planEntry, prepareOperations, readEntry, referenceMapper, writeResponse } from "./entrySteps.ts";
 import type { Plan, WriteResult } from "./entrySteps.ts";
 import type { ParsedBundle, ParsedEntry } from "./parseBundle.ts";
 
-/** Writes of this many batch entries are committed together (one index transaction). */
+/** Writes of consecutive batch entries are committed together (one index transaction), up to about this many operations. */
 const GROUP_SIZE = 250;
 
 /**
  * Runs a batch: every entry succeeds or fails on its own, and a failure is answered in that
  * entry's response. For speed, the writes of consecutive entries are committed in groups with
  * one `writeAll`; if a group fails as a whole, its entries are written again one by one, so one
- * bad entry never takes others with it. R4 forbids interdependent batch entries, so entries may
+ * bad entry never takes others with it. An entry's own operations (a conditional delete has one
+ * per match) are always written together, so each entry stays atomic on its own. R4 forbids interdependent batch entries, so entries may
  * not refer to each other's fullUrls (400 for that entry); as a courtesy, an entry that repeats
  * the conditional criteria or the target of a pending one sees it committed first. GET/HEAD
  * entries run after the writes.
@@ -25,27 +26,32 @@ export async function runBatch(deps: BundleDeps, entries: ParsedBundle["entries"
   const reads: ParsedEntry[] = [];
   const resolveConditional = cachedConditionalResolver(deps.index);
   const representation = deps.returnRepresentation === true;
-  let group: { plan: Plan; op: WriteOperation }[] = [];
+  let group: { plan: Plan; ops: WriteOperation[] }[] = [];
+  let groupOps = 0;
   const pendingKeys = new Set<string>();
 
   const flush = async () => {
     const pending = group;
     group = [];
+    groupOps = 0;
     pendingKeys.clear();
     if (pending.length === 0) return;
     let results: (WriteResult | null)[] | null = null;
     try {
-      results = await deps.records.writeAll(pending.map((p) => p.op));
+      results = await deps.records.writeAll(pending.flatMap((p) => p.ops));
     } catch {
       results = null;
     }
-    for (const [i, { plan, op }] of pending.entries()) {
+    let start = 0;
+    for (const { plan, ops } of pending) {
+      const end = start + ops.length;
       try {
-        const result = results ? results[i]! : (await deps.records.writeAll([op]))[0]!;
-        responses.set(plan.entry.index, await writeResponse(deps, plan, result, representation));
+        const planResults = results ? results.slice(start, end) : await deps.records.writeAll(ops);
+        responses.set(plan.entry.index, await writeResponse(deps, plan, planResults, representation));
       } catch (error) {
         responses.set(plan.entry.index, errorEntry(atEntry(error, { ...plan.entry, type: plan.type }), randomUUID()));
       }
+      start = end;
     }
   };
 
@@ -64,20 +70,20 @@ export async function runBatch(deps: BundleDeps, entries: ParsedBundle["entries"
     if (requestKey !== null && pendingKeys.has(requestKey)) await flush();
     try {
       const plan = guard(entry, () => planEntry(deps, entry));
-      if (plan.action === "existing" || plan.action === "nothing-to-delete" || plan.action === "same-as") {
-        responses.set(entry.index, await writeResponse(deps, plan, null, representation));
+      const targetKeys = changedKeys(plan);
+      if (targetKeys.length === 0) {
+        responses.set(entry.index, await writeResponse(deps, plan, [], representation));
         continue;
       }
-      const targetKey = `${plan.type}/${plan.id}`;
-      if (pendingKeys.has(targetKey)) await flush();
+      if (targetKeys.some((key) => pendingKeys.has(key))) await flush();
       // An entry may refer to its own fullUrl (e.g. a self-link); other entries' are refused.
-      const own = new Map(entry.fullUrl === undefined || entry.method === "DELETE" ? [] : [[entry.fullUrl, targetKey] as const]);
-      const op = await guardAsync(entry, () => prepareOperation(deps, plan, referenceMapper(own, resolveConditional)));
-      if (!op) continue;
-      group.push({ plan, op });
+      const own = new Map(entry.fullUrl === undefined || entry.method === "DELETE" ? [] : [[entry.fullUrl, targetKeys[0]!] as const]);
+      const ops = await guardAsync(entry, () => prepareOperations(deps, plan, referenceMapper(own, resolveConditional)));
+      group.push({ plan, ops });
+      groupOps += ops.length;
       if (requestKey !== null) pendingKeys.add(requestKey);
-      pendingKeys.add(targetKey);
-      if (group.length >= GROUP_SIZE) await flush();
+      for (const key of targetKeys) pendingKeys.add(key);
+      if (groupOps >= GROUP_SIZE) await flush();
     } catch (error) {
       responses.set(entry.index, errorEntry(error, randomUUID()));
     }

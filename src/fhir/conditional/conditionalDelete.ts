@@ -1,9 +1,8 @@
-import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { MAX_BUNDLE_ENTRIES } from "../bundles/bundleLimits.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import { informationOutcome } from "../outcome/operationOutcome.ts";
 import type { ConditionalDeps } from "./ConditionalDeps.ts";
-import { findMatches } from "./findMatches.ts";
+import { findDeleteMatches } from "./findDeleteMatches.ts";
 import { assertResourceType } from "./requestChecks.ts";
 
 /**
@@ -17,11 +16,7 @@ import { assertResourceType } from "./requestChecks.ts";
  */
 export async function conditionalDelete(deps: ConditionalDeps, type: string, criteria: string): Promise<FhirResult> {
   assertResourceType(type);
-  const max = deps.maxDeletes ?? MAX_BUNDLE_ENTRIES;
-  const matches = findMatches(deps.index, type, criteria, max + 1);
-  if (matches.length > max) {
-    throw new FhirLedgerError("precondition-failed", `the conditional delete criteria match more than ${max} resources, the most one delete may remove; nothing was deleted, narrow the criteria`);
-  }
+  const matches = findDeleteMatches(deps.index, type, criteria, deps.maxDeletes ?? MAX_BUNDLE_ENTRIES);
   if (matches.length === 0) return { status: 200, resource: informationOutcome("no resource matched the criteria; nothing was deleted") as unknown as Record<string, unknown> };
   if (matches.length === 1) return deps.fhir.delete(type, matches[0]!.id);
   const deleted = await deps.records.writeAll(matches.map((m) => ({ kind: "delete" as const, type, id: m.id })));

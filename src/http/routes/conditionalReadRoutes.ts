@@ -6,8 +6,8 @@ import type { RouteContext } from "./RouteContext.ts";
 /**
  * read and vread with `If-None-Match` and `If-Modified-Since`: 304 (ETag, Last-Modified, no
  * body) when the client's copy is current. If-None-Match wins when both are sent (RFC 9110
- * 13.2.2). Ids starting with `$` or `_` fall through to the routes that own them. Read also
- * takes `_summary` and `_elements`.
+ * 13.2.2). Ids starting with `$` or `_` fall through to the routes that own them. Read and
+ * vread also take `_summary` and `_elements`.
  * @see https://hl7.org/fhir/R4/http.html#cread
  * @see https://hl7.org/fhir/R4/search.html#summary
  */
@@ -22,7 +22,9 @@ export function registerConditionalReadRoutes(app: Hono<Env>, ctx: RouteContext)
     return notModified(c, result) ?? ctx.send(c, result);
   });
   app.get("/:type/:id/_history/:vid", async (c) => {
-    const result = await ctx.fhir.vread(c.get("actor"), c.req.param("type"), c.req.param("id"), c.req.param("vid"));
+    const url = c.req.url;
+    const q = url.indexOf("?");
+    const result = await ctx.fhir.vread(c.get("actor"), c.req.param("type"), c.req.param("id"), c.req.param("vid"), q === -1 ? undefined : new URLSearchParams(url.slice(q + 1)));
     return notModified(c, result) ?? ctx.send(c, result);
   });
 }

@@ -1,0 +1,17 @@
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import type { Index, VersionRow } from "../../ports/Index.ts";
+import { findMatches } from "./findMatches.ts";
+
+/**
+ * The current resources a conditional delete (multiple mode) removes: every match of the
+ * criteria, at most `max` of them. More matches than `max` is a 412, before anything is
+ * deleted: one conditional delete is one atomic write, and that write is bounded.
+ * @see https://hl7.org/fhir/R4/http.html#3.1.0.7.1
+ */
+export function findDeleteMatches(index: Index, type: string, criteria: string, max: number): VersionRow[] {
+  const matches = findMatches(index, type, criteria, max + 1);
+  if (matches.length > max) {
+    throw new FhirLedgerError("precondition-failed", `the conditional delete criteria match more than ${max} resources, the most one delete may remove; nothing was deleted, narrow the criteria`);
+  }
+  return matches;
+}
