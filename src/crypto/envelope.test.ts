@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import type { DataKey } from "../ports/KeyStore.ts";
-import { ENVELOPE_OPEN_FAILED, openEnvelope, sealEnvelope } from "./envelope.ts";
+import { aadBytes, ENVELOPE_OPEN_FAILED, openEnvelope, sealEnvelope } from "./envelope.ts";
+import { canonicalJson } from "./canonicalJson.ts";
 import type { EnvelopeAad } from "./envelope.ts";
 
 const keyA: DataKey = { keyId: "kA_" + randomBytes(8).toString("hex"), key: new Uint8Array(randomBytes(32)) };
@@ -129,5 +130,16 @@ describe("sealEnvelope / openEnvelope", () => {
     const envelope = sealEnvelope({ plaintext, key: long, aad });
     expect(envelope[4]).toBe(255);
     expect(await openEnvelope({ envelope, keyFor: () => long, aad })).toEqual(plaintext);
+  });
+});
+
+describe("aadBytes", () => {
+  it("is the RFC 8785 canonical JSON of {type, id, versionId, keyId}, escapes included", () => {
+    for (const [aad, keyId] of [
+      [{ type: "Patient", id: "p-1", versionId: "1" }, "k1"],
+      [{ type: "Observation", id: "x".repeat(64), versionId: "12" }, "kms:alias/ä\"\\\u0001"],
+    ] as const) {
+      expect(new TextDecoder().decode(aadBytes(aad, keyId))).toBe(canonicalJson({ type: aad.type, id: aad.id, versionId: aad.versionId, keyId }));
+    }
   });
 });

@@ -1,4 +1,3 @@
-import { canonicalJson } from "../crypto/canonicalJson.ts";
 import { toHex } from "../crypto/hex.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import { leafHash } from "../merkle/leafHash.ts";
@@ -25,6 +24,8 @@ function invalid(what: string): never {
   throw new FhirLedgerError("invalid", `record leaf: ${what}`);
 }
 
+const LEAF_ENCODER = new TextEncoder();
+
 /**
  * The bytes of a record's log leaf: UTF-8 of the canonical JSON
  * {"cid","hash","ref":"Type/id/_history/vid"}; `$verify` hands these out so anyone
@@ -43,7 +44,9 @@ export function recordLeafData({ type, id, versionId, cid, contentHash }: Record
     if (contentHash.byteLength !== 32) invalid("content hash is not 32 bytes");
     hash = toHex(contentHash);
   }
-  return new TextEncoder().encode(canonicalJson({ cid, hash, ref: `${type}/${id}/_history/${versionId}` }));
+  // canonicalJson({ cid, hash, ref }) written directly (members already in code-point order;
+  // asserted in leaf.test.ts): every read recomputes its leaf.
+  return LEAF_ENCODER.encode(`{"cid":${JSON.stringify(cid)},"hash":${JSON.stringify(hash)},"ref":${JSON.stringify(`${type}/${id}/_history/${versionId}`)}}`);
 }
 
 /** RFC 6962 leaf hash of a record's leaf data. */
