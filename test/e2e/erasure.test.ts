@@ -39,7 +39,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     const post = (type: string, body: object) => server.json<{ id: string }>(`/${type}`, { method: "POST", body: JSON.stringify(body), headers: as(ADMIN) });
     const patient = await post("Patient", { resourceType: "Patient", name: [{ family: "Forgetmenot", given: ["Ada"] }], birthDate: "1950-01-01" });
     const pid = patient.body.id;
-    const obs = await post("Observation", { resourceType: "Observation", status: "final", code: { coding: [{ system: "http://loinc.org", code: "2339-0", display: "Glucose" }] }, subject: { reference: `Patient/${pid}` }, valueQuantity: { value: 5.4, unit: "mmol/L" } });
+    const obs = await post("Observation", { resourceType: "Observation", status: "final", code: { coding: [{ system: "http://loinc.org", code: "2339-0", display: "Glucose" }] }, subject: { reference: `Patient/${pid}` }, valueQuantity: { value: 5.4321, unit: "mmol/L" } });
     const other = await post("Patient", { resourceType: "Patient", name: [{ family: "Bystander" }] });
     const refs = [`Patient/${pid}`, `Observation/${obs.body.id}`];
 
@@ -84,7 +84,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     expect(audit.status).toBe(200);
     expect(audit.body).toMatchObject({ resourceType: "AuditEvent", action: "E", outcome: "0", entity: [{ what: { reference: `Patient/${pid}` } }] });
     const text = JSON.stringify(audit.body);
-    for (const clinical of ["Forgetmenot", "Ada", "1950-01-01", "2339-0", "Glucose", "5.4"]) expect(text).not.toContain(clinical);
+    for (const clinical of ["Forgetmenot", "Ada", "1950-01-01", "2339-0", "Glucose", "5.4321"]) expect(text).not.toContain(clinical);
     expect(text).toContain("GDPR art. 17 request #4411");
     // the refusal was audited too
     const audits = server.index.db.prepare("SELECT id FROM resources WHERE type = 'AuditEvent'").all() as { id: string }[];
