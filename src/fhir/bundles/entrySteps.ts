@@ -14,7 +14,7 @@ import { MAX_BUNDLE_ENTRIES } from "./bundleLimits.ts";
 import { entryPatch } from "./entryPatch.ts";
 import { atEntry, resultEntry } from "./entryResponse.ts";
 import type { ParsedEntry } from "./parseBundle.ts";
-import { rewriteReferences } from "./rewriteReferences.ts";
+import { rewriteReferences, rewriteReferencesInPlace } from "./rewriteReferences.ts";
 
 /** The steps of one entry, shared by transactions (all entries, one write) and batches (each alone). */
 
@@ -166,7 +166,7 @@ async function prepareOperation(deps: BundleDeps, plan: SinglePlan, mapReference
         throw new FhirLedgerError("precondition-failed", `If-Match version ${ifMatch} is not the current version of ${plan.type}/${plan.id}`);
       }
       // A POST's own id is replaced by the server's (R4 3.1.0.7); references to it were mapped above.
-      const resource = { ...rewriteReferences(source, mapReference), id: plan.id } as FhirResource;
+      const resource = { ...rewriteReferencesInPlace(source, mapReference), id: plan.id } as FhirResource;
       deps.validator.validate(resource, { expectedType: plan.type });
       return {
         kind: "write", type: plan.type, id: plan.id, resource,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { rewriteReferences } from "./rewriteReferences.ts";
+import { parseJson, stringifyJson } from "../../json/preciseJson.ts";
+import { rewriteReferences, rewriteReferencesInPlace } from "./rewriteReferences.ts";
 
 describe("rewriteReferences", () => {
   it("maps every reference string, in nested elements and contained resources, on a copy", () => {
@@ -23,5 +24,24 @@ describe("rewriteReferences", () => {
     let deep: Record<string, unknown> = { reference: "a" };
     for (let i = 0; i < 5_000; i++) deep = { extension: [deep] };
     expect(() => rewriteReferences(deep, (r) => r.toUpperCase())).not.toThrow();
+  });
+
+  it("in place: maps the same references as the copy does, keeps decimal text, and maps idempotently", () => {
+    const text = `{"resourceType":"Observation","subject":{"reference":"urn:uuid:1"},"valueQuantity":{"value":105.00},
+      "contained":[{"resourceType":"Provenance","target":[{"reference":"urn:uuid:1"}]}],
+      "component":[{"valueString":"urn:uuid:1","extension":[{"url":"x","valueReference":{"reference":"urn:uuid:1"}}]}],
+      "performer":[{"reference":"#local"}],"__proto__":{"reference":"urn:uuid:1"}}`;
+    const map = (r: string) => (r === "urn:uuid:1" ? "Patient/p" : r);
+    const copied = rewriteReferences(parseJson(text), map);
+    const input = parseJson(text) as Record<string, unknown>;
+    const inPlace = rewriteReferencesInPlace(input, map);
+    expect(inPlace).toBe(input);
+    expect(stringifyJson(inPlace)).toBe(stringifyJson(copied));
+    expect(stringifyJson(inPlace)).toContain('"value":105.00');
+    expect(stringifyJson(inPlace)).not.toContain("urn:uuid:1\"}");
+    expect(stringifyJson(rewriteReferencesInPlace(inPlace, map))).toBe(stringifyJson(copied));
+    let deep: Record<string, unknown> = { reference: "a" };
+    for (let i = 0; i < 5_000; i++) deep = { extension: [deep] };
+    expect(() => rewriteReferencesInPlace(deep, (r) => r.toUpperCase())).not.toThrow();
   });
 });
