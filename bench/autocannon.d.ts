@@ -8,7 +8,7 @@ declare module "autocannon" {
     duration?: number;
     timeout?: number;
     headers?: Record<string, string>;
-    requests?: { setupRequest?: (request: Request) => Request }[];
+    requests?: { setupRequest?: (request: Request) => Request; onResponse?: (status: number, body: string) => void }[];
   }
   interface Histogram { average: number; mean: number; p50: number; p90: number; p97_5: number; p99: number; max: number }
   interface Result { requests: Histogram & { total: number }; latency: Histogram; duration: number; non2xx: number; errors: number; timeouts: number; "2xx": number }

@@ -69,7 +69,7 @@ export function markCarrier(root: object): void {
 }
 
 /** Whether stringifyJson has number texts to keep in `value` (a resource, or a Bundle of them). */
-export function carriesNumberTexts(value: unknown): boolean {
+function carriesNumberTexts(value: unknown): boolean {
   if (value === null || typeof value !== "object") return false;
   if (carriers.has(value)) return true;
   const entries = (value as { resourceType?: unknown; entry?: unknown }).resourceType === "Bundle" ? (value as { entry?: unknown }).entry : undefined;

@@ -14,6 +14,7 @@ import { DB_FILE, KEK_FILE, NEXT_KEK_FILE, loadFileKek } from "./loadFileKek.ts"
 import { kekId } from "./kekId.ts";
 import { KEK_BYTES } from "./readKekFile.ts";
 import { writeSecretFile } from "./writeSecretFile.ts";
+import { immediateTransaction } from "../sqlite/immediateTransaction.ts";
 
 export interface FileKeyStoreOptions {
   /** Directory for kek.key and datakeys.sqlite, e.g. ./data/keys */
@@ -281,15 +282,7 @@ export class FileKeyStore implements KeyStore {
   }
 
   #transaction<T>(body: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = body();
-      this.#db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    return immediateTransaction(this.#db, body);
   }
 
   #insertKey(compartmentHash: string, version: number): DataKey {

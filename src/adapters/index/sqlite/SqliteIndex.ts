@@ -11,6 +11,7 @@ import { compartmentPage, historyPage } from "./historyQueries.ts";
 import { restoreBatch } from "./restoreBatch.ts";
 import { toBytes, toVersion } from "./rows.ts";
 import { searchPage } from "./searchPage.ts";
+import { immediateTransaction } from "../../sqlite/immediateTransaction.ts";
 import { coreSchemaSql, migrateCoreTables } from "./schema.ts";
 
 /** Search-parameter rows kept beside the core tables (optional so the core works alone). */
@@ -294,15 +295,7 @@ export class SqliteIndex implements Index {
   }
 
   #transaction<T>(fn: () => T): T {
-    this.db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = fn();
-      this.db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      this.db.exec("ROLLBACK");
-      throw error;
-    }
+    return immediateTransaction(this.db, fn);
   }
 }
 

@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useTempIndexPath } from "./search/testSupport/testDb.ts";
 import { SqliteIndex } from "./SqliteIndex.ts";
 
-const dirs: string[] = [];
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+const indexPath = useTempIndexPath("fhirledger-core-migrate-");
 
 /** The leaves table as it was when inclusion paths were one of its columns. */
 const LEAVES_WITH_PATHS = `
@@ -15,9 +12,7 @@ CREATE INDEX leaves_pending ON leaves(batch_id, seq);`;
 
 describe("migrateCoreTables", () => {
   it("moves inclusion paths out of leaves into leaf_paths, and proofs still read them", () => {
-    const dir = mkdtempSync(join(tmpdir(), "fhirledger-core-migrate-"));
-    dirs.push(dir);
-    const path = join(dir, "index.sqlite");
+    const path = indexPath();
     const old = new DatabaseSync(path);
     old.exec(LEAVES_WITH_PATHS);
     const step = (n: number) => new Uint8Array(32).fill(n);

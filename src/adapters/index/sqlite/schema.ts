@@ -1,4 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
+import { immediateTransaction } from "../../sqlite/immediateTransaction.ts";
 
 /** Core tables of the SQLite index. Search tables come from the search indexer. */
 export const coreSchemaSql = `
@@ -76,13 +77,8 @@ CREATE TABLE IF NOT EXISTS settings (
 export function migrateCoreTables(db: DatabaseSync): void {
   const columns = db.prepare("SELECT name FROM pragma_table_info('leaves')").all() as { name: string }[];
   if (!columns.some((c) => c.name === "path")) return;
-  db.exec("BEGIN IMMEDIATE");
-  try {
+  immediateTransaction(db, () => {
     db.exec("INSERT OR REPLACE INTO leaf_paths (seq, path) SELECT seq, path FROM leaves WHERE path IS NOT NULL");
     db.exec("ALTER TABLE leaves DROP COLUMN path");
-    db.exec("COMMIT");
-  } catch (e) {
-    db.exec("ROLLBACK");
-    throw e;
-  }
+  });
 }

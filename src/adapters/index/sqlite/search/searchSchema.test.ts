@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { extractSearchValues, type SearchRow } from "../../../../fhir/search/extractSearchValues.ts";
 import { coreSchemaSql } from "../schema.ts";
 import { SqliteIndex } from "../SqliteIndex.ts";
@@ -10,7 +7,7 @@ import { SEARCH_TABLES } from "./searchSchema.ts";
 import { sqliteSearchIndexer } from "./sqliteSearchIndexer.ts";
 import { fixtures } from "./testSupport/fixtures.ts";
 import { ROWID_LAYOUT_DDL } from "./testSupport/rowidLayout.ts";
-import { runSearch } from "./testSupport/testDb.ts";
+import { runSearch, useTempIndexPath } from "./testSupport/testDb.ts";
 
 /** The row of the earlier layout: same columns, no seq. */
 function oldInsert(db: DatabaseSync, rid: number, type: string, r: SearchRow): void {
@@ -28,14 +25,11 @@ function oldInsert(db: DatabaseSync, rid: number, type: string, r: SearchRow): v
     .run(rid, type, r.param, r.grp, ...(args as never[]));
 }
 
-const dirs: string[] = [];
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+const indexPath = useTempIndexPath("fhirledger-migrate-");
 
 describe("migrateSearchTables", () => {
   it("moves rowid search tables to the clustered layout, keeping every row and every search", () => {
-    const dir = mkdtempSync(join(tmpdir(), "fhirledger-migrate-"));
-    dirs.push(dir);
-    const path = join(dir, "index.sqlite");
+    const path = indexPath();
     const old = new DatabaseSync(path);
     old.exec(coreSchemaSql);
     old.exec(ROWID_LAYOUT_DDL);

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
+import { immediateTransaction } from "../../../sqlite/immediateTransaction.ts";
 
 /** Value columns of each search table, after the shared key columns. */
 const VALUE_COLUMNS = {
@@ -65,8 +66,7 @@ export const SEARCH_SCHEMA = `${Object.entries(VALUE_COLUMNS).map(([t, c]) => ta
 export function migrateSearchTables(db: DatabaseSync): void {
   const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sp_token'").get() as { sql: string } | undefined;
   if (!row || /WITHOUT ROWID/i.test(row.sql)) return;
-  db.exec("BEGIN IMMEDIATE");
-  try {
+  immediateTransaction(db, () => {
     for (const [table, columns] of Object.entries(VALUE_COLUMNS)) {
       const names = columns.split(",").map((c) => c.trim().split(" ")[0]!).join(", ");
       const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL").all(table) as { name: string }[];
@@ -77,9 +77,5 @@ export function migrateSearchTables(db: DatabaseSync): void {
       db.exec(`DROP TABLE ${table}_old`);
     }
     db.exec(VALUE_INDEXES);
-    db.exec("COMMIT");
-  } catch (e) {
-    db.exec("ROLLBACK");
-    throw e;
-  }
+  });
 }

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { afterEach } from "vitest";
 import { extractSearchValues } from "../../../../../fhir/search/extractSearchValues.ts";
 import { parseSearchRequest } from "../../../../../fhir/search/parseSearchRequest.ts";
 import { compileSearch, type CompileSearchOptions } from "../compileSearch.ts";
@@ -44,4 +48,15 @@ export function runSearch(
   });
   const { total } = db.prepare(compiled.countSql).get(...compiled.countArgs) as { total: number };
   return { ids, total };
+}
+
+/** A fresh index file path per call, in a temp directory removed after each test. */
+export function useTempIndexPath(prefix: string): () => string {
+  const dirs: string[] = [];
+  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return join(dir, "index.sqlite");
+  };
 }
