@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Context } from "hono";
@@ -7,6 +6,7 @@ import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import type { FhirInteractions, FhirResult } from "../fhir/FhirInteractions.ts";
 import { toOperationOutcome } from "../fhir/outcome/operationOutcome.ts";
 import { parseJson, stringifyJson } from "../json/preciseJson.ts";
+import { acceptsJson, errorResponse, FHIR_JSON, requestIdOf, versionHeaders } from "./responses.ts";
 import { registerFeatureRoutes } from "./routes/index.ts";
 import type { FeatureServices } from "./routes/RouteContext.ts";
 
@@ -27,7 +27,6 @@ export interface AppOptions {
 
 export type Env = { Variables: { actor: Actor; requestId: string } };
 
-const FHIR_JSON = "application/fhir+json; charset=utf-8";
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
 /**
@@ -39,7 +38,7 @@ export function createApp(options: AppOptions): Hono<Env> {
   const { fhir } = options;
 
   app.use("*", async (c, next) => {
-    c.set("requestId", c.req.header("x-request-id")?.slice(0, 64).replace(/[^A-Za-z0-9\-_.]/g, "") || randomUUID());
+    c.set("requestId", requestIdOf(c.req.header("x-request-id")));
     c.header("X-Request-Id", c.get("requestId"));
     await next();
   });
@@ -125,22 +124,12 @@ export function createApp(options: AppOptions): Hono<Env> {
   });
 
   app.onError((error, c) => {
-    const requestId = c.get("requestId") ?? randomUUID();
-    const { status, outcome } = toOperationOutcome(error, requestId);
-    if (status >= 500) options.log?.("error", `request ${requestId} failed: ${error instanceof FhirLedgerError ? `${error.code}: ${error.message}` : (error as Error)?.name ?? "error"}`);
-    const headers: Record<string, string> = { "Content-Type": FHIR_JSON };
-    if (status === 401) headers["WWW-Authenticate"] = 'Bearer realm="fhirledger"';
-    return c.body(JSON.stringify(outcome, null, pretty(c) ? 2 : undefined), status as 400, headers);
+    const { status, headers, body } = errorResponse(error, c.get("requestId") ?? requestIdOf(undefined), pretty(c), options.log);
+    return c.body(body, status as 400, headers);
   });
 
   function send(c: Context<Env>, result: FhirResult): Response {
-    const headers: Record<string, string> = {};
-    if (result.version) {
-      const { type, id, versionId, lastUpdated } = result.version;
-      headers.ETag = `W/"${versionId}"`;
-      headers["Last-Modified"] = new Date(lastUpdated).toUTCString();
-      if (result.status === 201) headers.Location = `${options.baseUrl()}/${type}/${id}/_history/${versionId}`;
-    }
+    const headers = versionHeaders(result, options.baseUrl);
     if ((result.text === undefined && result.resource === undefined) || result.status === 204) return c.body(null, result.status as 204, headers);
     const prefer = c.req.header("prefer") ?? "";
     if (/return=minimal/.test(prefer) && (result.status === 201 || (c.req.method !== "GET" && result.status === 200))) {
@@ -157,13 +146,6 @@ export function createApp(options: AppOptions): Hono<Env> {
 
 function pretty(c: Context): boolean {
   return c.req.query("_pretty") === "true";
-}
-
-function acceptsJson(accept: string): boolean {
-  return accept.split(",").some((part) => {
-    const media = part.split(";")[0]!.trim().toLowerCase();
-    return ["*/*", "application/*", "application/json", "application/fhir+json", "json", "application/json+fhir"].includes(media);
-  });
 }
 
 async function readJson(c: Context, maxBytes: number): Promise<unknown> {

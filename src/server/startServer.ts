@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
 import { join } from "node:path";
-import { serve } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import type { ServerType } from "@hono/node-server";
 import { HeliaBlobStore } from "../adapters/blob/HeliaBlobStore.ts";
 import { KuboBlobStore } from "../adapters/blob/KuboBlobStore.ts";
@@ -22,6 +23,7 @@ import { FhirInteractions } from "../fhir/FhirInteractions.ts";
 import { createValidator } from "../fhir/validation/createValidator.ts";
 import { compartmentOf } from "../fhir/resource/meta.ts";
 import { createApp } from "../http/createApp.ts";
+import { plainReadHandler } from "../http/plainRead.ts";
 import type { BlobStore } from "../ports/BlobStore.ts";
 import type { KeyStore } from "../ports/KeyStore.ts";
 import type { Ledger } from "../ports/Ledger.ts";
@@ -144,7 +146,11 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       services: { records, index, validator, audit, maxBundleEntries: config.limits.maxBundleEntries },
     });
     const server: ServerType = await new Promise((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host }, () => resolve(s));
+      // Plain reads are answered before the fetch adapter; everything else goes to the app.
+      const plainRead = plainReadHandler({ fhir, authenticate, baseUrl: () => baseUrl, log });
+      const toApp = getRequestListener(app.fetch, { hostname: config.http.host });
+      const s = createServer((req, res) => plainRead(req, res) || toApp(req, res));
+      s.listen(config.http.port, config.http.host, () => resolve(s));
       s.once("error", reject);
     });
     closers.push(() => new Promise<void>((resolve) => {
