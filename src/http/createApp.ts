@@ -64,13 +64,22 @@ export function createApp(options: AppOptions): Hono<Env> {
     await next();
   });
 
-  // Counts bytes as they arrive, so a chunked upload can't grow past the limit in memory.
-  // Only methods whose bodies are read: asking a GET for its body stream costs as much as a read.
+  // A body with a Content-Length is checked against the limit before it is read, and node's
+  // parser never reads past that length; the body is then read straight from the socket.
+  // Without one (chunked), bodyLimit counts bytes as they arrive, so the upload can't grow past
+  // the limit in memory. bodyLimit reads through a web stream (it asks for `raw.body`), which
+  // cost a fifth of the main thread during an import of 2,500-resource Bundles.
   const limitBody = bodyLimit({
     maxSize: options.maxBodyBytes,
     onError: () => { throw new FhirLedgerError("too-large", `the body is larger than ${options.maxBodyBytes} bytes`); },
   });
-  app.use("*", async (c, next) => (BODY_METHODS.has(c.req.method) ? limitBody(c, next) : next()));
+  app.use("*", async function limitBodySize(c, next) {
+    if (!BODY_METHODS.has(c.req.method)) return next();
+    const length = c.req.header("content-length");
+    if (length === undefined || c.req.header("transfer-encoding") !== undefined) return limitBody(c, next);
+    if (Number(length) > options.maxBodyBytes) throw new FhirLedgerError("too-large", `the body is larger than ${options.maxBodyBytes} bytes`);
+    return next();
+  });
 
   app.get("/metadata", (c) => send(c, { status: 200, resource: options.capabilityStatement() }));
 

@@ -61,7 +61,10 @@ describe("plain read path", () => {
     const init = { headers: { authorization: `Bearer ${TOKEN}`, ...headers } };
     const [a, b] = await Promise.all([fetch(fast.url + path, init), fetch(full.url + path, init)]);
     const view = async (r: Response) => {
-      const h = Object.fromEntries([...r.headers].filter(([k]) => !["date", "x-request-id", "connection", "keep-alive"].includes(k)));
+      const h: Record<string, string> = {};
+      r.headers.forEach((value, key) => {
+        if (!["date", "x-request-id", "connection", "keep-alive"].includes(key)) h[key] = value;
+      });
       return { status: r.status, headers: h, body: await r.text(), requestId: r.headers.get("x-request-id") };
     };
     return { fast: await view(a), full: await view(b) };

@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { removeDir, startTestServer } from "../support/testServer.ts";
 import type { TestServer } from "../support/testServer.ts";
@@ -38,5 +39,37 @@ describe("configurable limits on what a client controls", () => {
     const manyOr = await server.json("/Patient?family=a,b,c,d");
     expect(manyOr.status).toBe(400);
     expect((await server.json("/Patient?family=a,b,c")).status).toBe(200);
+  });
+
+  /** Sends a body in chunks without Content-Length (Transfer-Encoding: chunked), as a streaming client does. */
+  function postChunked(path: string, chunks: string[]): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const url = new URL(path, server.baseUrl);
+      const req = httpRequest(url, { method: "POST", headers: { "content-type": "application/fhir+json", authorization: `Bearer ${server.devToken}` } }, (res) => {
+        let body = "";
+        res.on("data", (d) => { body += d; });
+        res.on("end", () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on("error", reject);
+      for (const chunk of chunks) req.write(chunk);
+      req.end();
+    });
+  }
+
+  it("holds the body limit whether the body comes with a Content-Length or chunked", async () => {
+    const before = (await server.json<{ total: number }>("/Patient?_summary=count")).body.total;
+    const patient = (family: string, pad: number) => JSON.stringify({ resourceType: "Patient", name: [{ family }], text: { status: "generated", div: `<div xmlns="http://www.w3.org/1999/xhtml">${"x".repeat(pad)}</div>` } });
+    // Content-Length over the limit: refused before the body is read.
+    const sized = await server.json("/Patient", { method: "POST", body: patient("Sized", 5000) });
+    expect(sized.status).toBe(413);
+    // Chunked over the limit: refused while it streams.
+    const big = patient("Chunked", 6000);
+    const chunked = await postChunked("/Patient", [big.slice(0, 3000), big.slice(3000)]);
+    expect(chunked.status).toBe(413);
+    expect(JSON.parse(chunked.body).resourceType).toBe("OperationOutcome");
+    // Chunked under the limit: stored.
+    const small = patient("ChunkedSmall", 10);
+    expect((await postChunked("/Patient", [small.slice(0, 20), small.slice(20)])).status).toBe(201);
+    expect((await server.json<{ total: number }>("/Patient?_summary=count")).body.total).toBe(before + 1);
   });
 });
