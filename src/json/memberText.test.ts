@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { arrayItemsText, memberValueText } from "./memberText.ts";
+import { arrayItemSpans, arrayItemsText, memberValueStart, memberValueText } from "./memberText.ts";
 
 describe("memberValueText", () => {
   const text = `{ "resourceType" : "Bundle", "note": "a \\"quoted\\" ] } [ { text", "n": -1.50e+2,
@@ -27,5 +27,19 @@ describe("memberValueText", () => {
     expect(arrayItemsText("[ ]")).toBe("");
     expect(arrayItemsText(' [ {"a": "]"} , 2 ] ')).toBe('{"a": "]"} , 2');
     expect(JSON.parse(`[${[arrayItemsText("[1, 2.50]"), arrayItemsText("[3]")].join(",")}]`)).toEqual([1, 2.5, 3]);
+  });
+});
+
+describe("arrayItemSpans", () => {
+  it("finds each item of an array as written, past strings holding quotes, backslashes and brackets", () => {
+    const text = `{"a": 1, "entry": [ {"s": "x\\\\", "t": "] } \\" [ {"}, [1, [2]] ,"q\\"",-1.50e+2 , null ] }`;
+    const start = memberValueStart(text, "entry")!;
+    const items = arrayItemSpans(text, start).map(([a, b]) => text.slice(a, b));
+    const parsed = (JSON.parse(text) as { entry: unknown[] }).entry;
+    expect(items.length).toBe(parsed.length);
+    expect(items.map((t) => JSON.parse(t))).toEqual(parsed);
+    expect(items[3]).toBe("-1.50e+2");
+    expect(arrayItemSpans("[]", 0)).toEqual([]);
+    expect(arrayItemSpans('{"a":1}', 0)).toEqual([]);
   });
 });

@@ -4,6 +4,12 @@
  * parsing and serialising them again. `text` must be valid JSON (parse it first).
  */
 export function memberValueText(text: string, name: string): string | undefined {
+  const start = memberValueStart(text, name);
+  return start === undefined ? undefined : text.slice(start, endOfValue(text, start));
+}
+
+/** Where one member's value starts in a JSON object's text, or undefined; the value itself is not scanned. */
+export function memberValueStart(text: string, name: string): number | undefined {
   let i = skipSpace(text, 0);
   if (text.charCodeAt(i) !== OPEN_BRACE) return undefined;
   i = skipSpace(text, i + 1);
@@ -12,13 +18,27 @@ export function memberValueText(text: string, name: string): string | undefined 
     const key = JSON.parse(text.slice(i, keyEnd)) as string;
     i = skipSpace(text, keyEnd);
     i = skipSpace(text, i + 1); // the colon
-    const valueEnd = endOfValue(text, i);
-    if (key === name) return text.slice(i, valueEnd);
-    i = skipSpace(text, valueEnd);
+    if (key === name) return i;
+    i = skipSpace(text, endOfValue(text, i));
     if (text.charCodeAt(i) !== COMMA) return undefined;
     i = skipSpace(text, i + 1);
   }
   return undefined;
+}
+
+/** [start, end) of each item of the JSON array whose text starts (with "[") at `start`. */
+export function arrayItemSpans(text: string, start: number): [number, number][] {
+  const spans: [number, number][] = [];
+  if (text.charCodeAt(start) !== OPEN_BRACKET) return spans;
+  let i = skipSpace(text, start + 1);
+  while (i < text.length && text.charCodeAt(i) !== CLOSE_BRACKET) {
+    const itemEnd = endOfValue(text, i);
+    spans.push([i, itemEnd]);
+    i = skipSpace(text, itemEnd);
+    if (text.charCodeAt(i) === COMMA) i = skipSpace(text, i + 1);
+    else break;
+  }
+  return spans;
 }
 
 /** The text between the brackets of a JSON array's text, trimmed ("" for an empty array). */
@@ -45,13 +65,19 @@ function skipSpace(text: string, i: number): number {
 
 /** Index just past the string starting at `i` (a quote). */
 function endOfString(text: string, i: number): number {
-  for (let j = i + 1; j < text.length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === BACKSLASH) j++;
-    else if (c === QUOTE) return j + 1;
+  let j = i + 1;
+  for (;;) {
+    const q = text.indexOf('"', j);
+    if (q === -1) return text.length;
+    let b = q - 1;
+    while (b > i && text.charCodeAt(b) === BACKSLASH) b--;
+    if ((q - 1 - b) % 2 === 0) return q + 1; // an even run of backslashes escapes nothing
+    j = q + 1;
   }
-  return text.length;
 }
+
+/** The next quote or bracket: the only characters that change depth (searched natively). */
+const STRUCTURAL = /["[\]{}]/g;
 
 /** Index just past the value starting at `i`. */
 function endOfValue(text: string, i: number): number {
@@ -67,14 +93,18 @@ function endOfValue(text: string, i: number): number {
     return j;
   }
   let depth = 0;
-  for (let j = i; j < text.length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === QUOTE) j = endOfString(text, j) - 1;
-    else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
-    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      depth--;
-      if (depth === 0) return j + 1;
+  let j = i;
+  for (;;) {
+    STRUCTURAL.lastIndex = j;
+    const m = STRUCTURAL.exec(text);
+    if (!m) return text.length;
+    const c = text.charCodeAt(m.index);
+    if (c === QUOTE) {
+      j = endOfString(text, m.index);
+      continue;
     }
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if (--depth === 0) return m.index + 1;
+    j = m.index + 1;
   }
-  return text.length;
 }

@@ -38,3 +38,32 @@ describe("parseJson's shortcut", () => {
     expect(stringifyJson(parseJson(text))).toBe(text);
   });
 });
+
+describe("parseJson of a Bundle: only the entries holding such numbers are parsed with the reviver", () => {
+  const entry = (resource: string) => `{"fullUrl":"urn:uuid:x","resource":${resource},"request":{"method":"POST","url":"Basic"}}`;
+  const tricky = '{"resourceType":"Basic","text":{"div":"<div>\\"[{ ] } \\\\\\" 1.0, 2e5 ]</div>"},"n":[1,2]}';
+  const minus = '{"resourceType":"Basic","v":-0.0}';
+  const first = entry('{"resourceType":"Basic","v":9.90}');
+  const last = entry('{"resourceType":"Basic","v":2.50}');
+  /** [what, text, the text stringifyJson must give back (the text itself when omitted)] */
+  const cases: [string, string, string?][] = [
+    ["a few entries with decimals among plain ones", `{"resourceType":"Bundle","type":"batch","entry":[${entry('{"resourceType":"Basic","v":1.50}')},${entry(tricky)},${entry('{"resourceType":"Basic","q":{"value":105.00,"e":1e2}}')}]}`],
+    ["strings that look like brackets, quotes and decimals, and spaces", `{"resourceType":"Bundle","entry":[ ${entry(tricky)} , ${entry(minus)} ]}`, `{"resourceType":"Bundle","entry":[${entry(tricky)},${entry(minus)}]}`],
+    ["a decimal outside the entries", `{"resourceType":"Bundle","total":1.0,"entry":[${last}]}`],
+    ["a bare number among the entries", `{"resourceType":"Bundle","entry":[1.50,${last}]}`],
+    ["entry written twice (the last one counts)", `{"resourceType":"Bundle","entry":[${first}],"entry":[${last}]}`, `{"resourceType":"Bundle","entry":[${last}]}`],
+    ["a Bundle inside an entry", `{"resourceType":"Bundle","entry":[${entry(`{"resourceType":"Bundle","entry":[${entry('{"resourceType":"Basic","v":3.30}')}]}`)}]}`],
+    ["an empty entry list and a long number", '{"resourceType":"Bundle","entry":[],"big":9007199254740993}'],
+  ];
+  it.each(cases)("keeps every number's text with %s", (_, text, expected) => {
+    const parsed = parseJson(text);
+    expect(parsed).toEqual(JSON.parse(text));
+    expect(stringifyJson(parsed)).toBe(expected ?? text);
+  });
+
+  it("keeps the texts of entry resources for the Bundle's processing", () => {
+    const bundle = parseJson(cases[0]![1]) as { entry: { resource: object }[] };
+    expect(canonicalJson(bundle.entry[0]!.resource)).toBe('{"resourceType":"Basic","v":1.50}');
+    expect(canonicalJson(bundle.entry[2]!.resource)).toBe('{"q":{"e":1e2,"value":105.00},"resourceType":"Basic"}');
+  });
+});
