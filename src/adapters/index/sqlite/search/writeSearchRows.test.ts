@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { extractSearchValues } from "../../../../fhir/search/extractSearchValues.ts";
 import { fixtures } from "./testSupport/fixtures.ts";
+import { SEARCH_TABLES } from "./searchSchema.ts";
 import { createTestDb, runSearch } from "./testSupport/testDb.ts";
 import { deleteSearchRows, writeSearchRows } from "./writeSearchRows.ts";
 
@@ -21,8 +22,9 @@ describe("writeSearchRows", () => {
   it("removes every row on delete", () => {
     const db = createTestDb(fixtures);
     const rid = ridOf(db, "Observation", "o3");
+    expect(db.prepare("SELECT count(*) AS n FROM sp_token_quantity WHERE rid = ?").get(rid)).toEqual({ n: 4 }); // component- and combo-code-value-quantity
     deleteSearchRows(db, rid);
-    for (const t of ["sp_string", "sp_token", "sp_date", "sp_number", "sp_quantity", "sp_reference", "sp_uri"]) {
+    for (const t of SEARCH_TABLES) {
       expect(db.prepare(`SELECT count(*) AS n FROM ${t} WHERE rid = ?`).get(rid)).toEqual({ n: 0 });
     }
     expect(runSearch(db, "Observation", "code=85354-9").ids).toEqual([]);
@@ -34,6 +36,13 @@ describe("writeSearchRows", () => {
     expect(runSearch(db, "Patient", "family=chalmers").ids).toEqual(["Patient/p3"]);
     expect(runSearch(db, "Observation", "subject.family=chalmers").ids).toEqual(["Observation/o4"]);
     expect(runSearch(db, "Patient", "_has:Observation:subject:code=29463-7").ids).toEqual(["Patient/p4"]);
+    // code + value-quantity counts from the pair index, but still only live resources
+    const weights = "code=29463-7&value-quantity=gt70";
+    expect(runSearch(db, "Observation", weights).ids).toContain("Observation/o1");
+    const before = runSearch(db, "Observation", weights).total;
+    db.prepare("UPDATE resources SET deleted = 1 WHERE type = 'Observation' AND id = 'o1'").run();
+    expect(runSearch(db, "Observation", weights)).toEqual({ ids: expect.not.arrayContaining(["Observation/o1"]), total: before - 1 });
+    expect(runSearch(db, "Observation", "code-value-quantity=29463-7$gt70").ids).not.toContain("Observation/o1");
   });
 });
 
