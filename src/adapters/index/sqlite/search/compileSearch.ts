@@ -5,7 +5,7 @@ import { parseComponentValue } from "../../../../fhir/search/parseComponentValue
 import { paramFor, searchParameterByUrl, type SearchParamDef, type SearchParamType } from "../../../../fhir/search/searchParameters.ts";
 import { splitUnescaped } from "../../../../fhir/search/searchValueSyntax.ts";
 import type { ParamFilter, SearchFilter, SearchRequest, SearchValue } from "../../../../fhir/search/SearchRequest.ts";
-import { isTokenQuantityComposite } from "../../../../fhir/search/tokenQuantityComposites.ts";
+import { compositeForPair, isTokenQuantityComposite } from "../../../../fhir/search/tokenQuantityComposites.ts";
 import { dateCondition, quantityAlternatives, tokenCondition, valueCondition } from "./rowConditions.ts";
 import { decodeCursor, encodeCursor, keysetCondition } from "./searchCursor.ts";
 
@@ -172,13 +172,36 @@ function nextAlias(ctx: Ctx, prefix: string): string {
   return `${prefix}${ctx.alias}`;
 }
 
-/** The filters as compiled: token×quantity composites parsed into pairs (one index range of sp_token_quantity). */
+/**
+ * The filters as compiled: token×quantity composites parsed into pairs, and a plain token
+ * parameter AND-ed with a plain quantity parameter rewritten to the composite that holds both
+ * (`code=a&value-quantity=b` → `code-value-quantity=a$b`, OR-lists as their cross product) when
+ * compositeForPair proves the two equivalent. The pair is one index range of sp_token_quantity;
+ * the two conditions were a token list checked one candidate at a time against sp_quantity,
+ * which made an exact count linear in the token's matches.
+ */
 function planFilters(filters: readonly SearchFilter[], type: string, ctx: Ctx): PlanFilter[] {
-  return filters.map((f) => {
+  const out: (PlanFilter | undefined)[] = filters.map((f) => {
     if (f.kind !== "param" || f.paramType !== "composite") return f;
     const def = requireDef(type, f.code);
     return isTokenQuantityComposite(def) ? { kind: "pair", def, values: parsePairs(def, f, ctx) } : f;
   });
+  for (const [i, token] of out.entries()) {
+    // Composite token components keep coded tokens only, so `system|` (any code, or none) stays as it is.
+    if (!isPlain(token, "token") || token.values.some((v) => v.value === "")) continue;
+    const j = out.findIndex((q) => isPlain(q, "quantity") && compositeForPair(type, token.code, q.code) !== undefined);
+    if (j < 0) continue;
+    const quantity = out[j] as ParamFilter;
+    if (token.values.length * quantity.values.length > ctx.maxOrValues) continue;
+    const def = compositeForPair(type, token.code, quantity.code)!;
+    out[i] = { kind: "pair", def, values: token.values.flatMap((t) => quantity.values.map((q): [SearchValue, SearchValue] => [t, q])) };
+    out[j] = undefined;
+  }
+  return out.filter((f) => f !== undefined);
+}
+
+function isPlain(f: PlanFilter | undefined, paramType: "token" | "quantity"): f is ParamFilter {
+  return f?.kind === "param" && f.paramType === paramType && f.modifier === undefined && f.targetType === undefined && f.values.length > 0;
 }
 
 function parsePairs(def: SearchParamDef, f: ParamFilter, ctx: Ctx): [SearchValue, SearchValue][] {

@@ -64,4 +64,29 @@ describe("query plans", () => {
       }
     }
   });
+
+  // Issue 3: counting heart rates over 100 checked every heart rate (a token list, then an
+  // sp_quantity seek per candidate), so the exact total grew with all heart rates, not with the
+  // matches. The pair index answers both conditions in one range; only matches reach `resources`.
+  it.each([true, false])("counts code + value-quantity as one range of the pair index (statistics: %s)", (analyze) => {
+    const plain = syntheticDb(analyze);
+    const plans = (query: string) => {
+      const c = compileSearch(parseSearchRequest("Observation", new URLSearchParams(query)));
+      return [[c.sql, c.args], [c.countSql, c.countArgs]].map(([sql, args]) =>
+        (plain.prepare(`EXPLAIN QUERY PLAN ${sql as string}`).all(...(args as never[])) as { detail: string }[]).map((r) => r.detail));
+    };
+    for (const plan of plans("code=http://loinc.org|8867-4&value-quantity=gt100")) {
+      expect(plan).toContain("SEARCH r USING INTEGER PRIMARY KEY (rowid=?)");
+      expect(plan.some((d) => /^SEARCH p\d+ USING COVERING INDEX sp_token_quantity_value \(type=\? AND param=\? AND token_code=\? AND token_system=\? AND value>\?\)$/.test(d)), plan.join("\n")).toBe(true);
+      expect(plan.join("\n")).not.toMatch(/sp_token_code|sp_quantity_|SCAN /);
+    }
+    // with a UCUM unit: one range per unit alternative (base units, or the value's own unit)
+    for (const plan of plans("code=http://loinc.org|8867-4&value-quantity=gt100|http://unitsofmeasure.org|g")) {
+      const text = plan.join("\n");
+      expect(text).toMatch(/sp_token_quantity_norm \(type=\? AND param=\? AND token_code=\? AND token_system=\? AND norm_unit=\? AND norm_value>\?\)/);
+      expect(text).toMatch(/sp_token_quantity_value \(type=\? AND param=\? AND token_code=\? AND token_system=\? AND value>\?\)/);
+      expect(text).not.toMatch(/SCAN /);
+    }
+    expect(plain.prepare("SELECT count(*) AS n FROM sp_token_quantity WHERE param = 'code-value-quantity'").get()).toEqual({ n: 4000 });
+  });
 });
