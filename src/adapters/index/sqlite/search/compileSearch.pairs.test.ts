@@ -116,6 +116,16 @@ describe("token×quantity composites and the code + value-quantity rewrite", () 
     expect(compile(`code=${hr}&value-quantity=gt100&_id=hr104`).countSql).toMatch(/EXISTS \(SELECT 1 FROM sp_token_quantity/);
   });
 
+  it.each([...pairQueries, ...compositeQueries])("counts Observation?%s from the pair index alone when it is the only condition, as many as with `resources`", (query) => {
+    const c = compile(query);
+    const joined = compile(query, { where: { sql: "1 = 1", args: [] } });
+    expect(joined.countSql).toMatch(/FROM resources r/);
+    const single = parseSearchRequest("Observation", new URLSearchParams(query)).filters.length === (query.startsWith("code-value") ? 1 : 2);
+    if (single && !query.includes("&_sort")) expect(c.countSql).toMatch(/^SELECT count\(DISTINCT p\d+\.rid\) AS total FROM sp_token_quantity p\d+ WHERE/);
+    const total = (x: typeof c) => (db.prepare(x.countSql).get(...x.countArgs) as { total: number }).total;
+    expect(total(c)).toBe(total(joined));
+  });
+
   it("still counts only live resources the caller may see", () => {
     const local = createTestDb(resources);
     const query = `code=${hr}&value-quantity=gt100`;

@@ -111,8 +111,10 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
     where.push(`(${options.where.sql})`);
     args.push(...options.where.args);
   }
-  const countSql = `SELECT count(*) AS total FROM resources r WHERE ${where.join(" AND ")}`;
-  const countArgs = [...args];
+  const only = filters.length === 1 ? filters[0]! : undefined;
+  const indexCount = only?.kind === "pair" && !options.where ? pairCount(only, type, ctx) : undefined;
+  const countSql = indexCount?.sql ?? `SELECT count(*) AS total FROM resources r WHERE ${where.join(" AND ")}`;
+  const countArgs = indexCount ? indexCount.args : [...args];
 
   const keys = request.sort.map((key) => ({ ...sortExpression(type, key.code, key.descending), descending: key.descending }));
   const select = ["r.rid", ...keys.map((k, i) => `${k.sql} AS k${i}`)];
@@ -333,14 +335,34 @@ function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form:
 /** A token×quantity composite: rows of sp_token_quantity whose token and quantity both match one alternative. */
 function pairCondition(f: PairFilter, type: string, a: string, ctx: Ctx, form: Form): SqlFragment {
   const x = nextAlias(ctx, "p");
-  // (token AND quantity) per alternative, a UCUM quantity's two alternatives included: each
-  // branch of the OR is then one range of an index on (token_code, token_system, …).
+  return rowsCondition(form, false, a, "sp_token_quantity", x, type, f.def.code, pairRowCondition(f, x, ctx));
+}
+
+/**
+ * (token AND quantity) per alternative, a UCUM quantity's two alternatives included: each
+ * branch of the OR is one range of an index on (token_code, token_system, …).
+ */
+function pairRowCondition(f: PairFilter, x: string, ctx: Ctx): SqlFragment {
   const parts = f.values.flatMap(([t, q]) => {
     const tc = tokenCondition(`${x}.token_system`, `${x}.token_code`, t);
     return quantityAlternatives(x, q).map((qc) => ({ sql: `(${tc.sql} AND ${qc.sql})`, args: [...tc.args, ...qc.args] }));
   });
-  const cond = { sql: parts.map((p) => p.sql).join(" OR "), args: parts.flatMap((p) => p.args) };
-  return rowsCondition(form, false, a, "sp_token_quantity", x, type, f.def.code, cond);
+  return { sql: parts.map((p) => p.sql).join(" OR "), args: parts.flatMap((p) => p.args) };
+}
+
+/**
+ * The count of a search whose one condition is a token×quantity pair, from the pair index
+ * alone: sp_token_quantity holds rows of live resources of the row's type only (enforced by
+ * triggers, see searchSchema), so `resources r WHERE r.type = ? AND r.deleted = 0` would keep
+ * every rid found. Not with a policy condition, which is on `r`.
+ */
+function pairCount(f: PairFilter, type: string, ctx: Ctx): SqlFragment {
+  const x = nextAlias(ctx, "p");
+  const c = pairRowCondition(f, x, ctx);
+  return {
+    sql: `SELECT count(DISTINCT ${x}.rid) AS total FROM sp_token_quantity ${x} WHERE ${x}.type = ? AND ${x}.param = ? AND (${c.sql})`,
+    args: [type, f.def.code, ...c.args],
+  };
 }
 
 function compositeCondition(def: SearchParamDef, f: ParamFilter, type: string, a: string, ctx: Ctx): SqlFragment {

@@ -77,6 +77,12 @@ describe("migrateSearchTables", () => {
   });
 });
 
+/** Back to the layout before sp_token_quantity: no table, no triggers. */
+function dropPairs(db: DatabaseSync): void {
+  db.exec("DROP TABLE sp_token_quantity; DROP TRIGGER resources_gone_pairs; DROP TRIGGER resources_removed_pairs;");
+  expect(db.prepare("SELECT name FROM sqlite_master WHERE sql LIKE '%sp_token_quantity%'").all()).toEqual([]);
+}
+
 describe("migrateSearchTables: token×quantity composites", () => {
   /** The resources of `fixtures` plus Observations with several codings, values and components. */
   const resources = [
@@ -102,7 +108,7 @@ describe("migrateSearchTables: token×quantity composites", () => {
       const { rid } = insert.get(r.resourceType, r.id) as { rid: number };
       writeSearchRows(old, rid, r.resourceType, componentLayoutRows(extractSearchValues(r)), { fresh: true });
     }
-    old.exec("DROP TABLE sp_token_quantity");
+    dropPairs(old);
     expect((old.prepare("SELECT count(*) AS n FROM sp_token WHERE param = 'code-value-quantity$0'").get() as { n: number }).n).toBeGreaterThan(0);
     old.close();
 
@@ -125,6 +131,28 @@ describe("migrateSearchTables: token×quantity composites", () => {
       expect(allRows(again.db)).toEqual(allRows(fresh));
     } finally {
       again.close();
+    }
+  });
+
+  it("leaves out the pairs of resources marked deleted whose rows remained", () => {
+    const path = indexPath();
+    const old = new DatabaseSync(path);
+    old.exec(coreSchemaSql);
+    old.exec(SEARCH_SCHEMA);
+    const insert = old.prepare("INSERT INTO resources (type, id, version, last_updated) VALUES (?, ?, 1, '2026-01-01T00:00:00.000Z') RETURNING rid");
+    for (const r of resources.filter((x) => x.id === "hr" || x.id === "o1")) {
+      const { rid } = insert.get(r.resourceType, r.id) as { rid: number };
+      writeSearchRows(old, rid, r.resourceType, componentLayoutRows(extractSearchValues(r)), { fresh: true });
+    }
+    dropPairs(old);
+    old.exec("UPDATE resources SET deleted = 1 WHERE id = 'hr'");
+    old.close();
+    const index = new SqliteIndex({ path, search: sqliteSearchIndexer });
+    try {
+      const ids = index.db.prepare("SELECT DISTINCT r.id FROM sp_token_quantity p JOIN resources r ON r.rid = p.rid").all() as { id: string }[];
+      expect(ids).toEqual([{ id: "o1" }]);
+    } finally {
+      index.close();
     }
   });
 });

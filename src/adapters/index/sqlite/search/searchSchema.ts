@@ -49,6 +49,26 @@ CREATE INDEX IF NOT EXISTS sp_token_quantity_value ON sp_token_quantity(type, pa
 CREATE INDEX IF NOT EXISTS sp_token_quantity_norm ON sp_token_quantity(type, param, token_code, token_system, norm_unit, norm_value) WHERE norm_unit IS NOT NULL;`,
 };
 
+/**
+ * sp_token_quantity holds rows of live resources of the row's own type only, enforced by the
+ * database rather than left to the writers: rows of a resource that is deleted, erased or
+ * retyped go with it, and a row for anything else is refused. A count of matching pairs is
+ * then a count of matching resources, which compileSearch reads from the index alone.
+ * (The other tables rely on the writers, and every search joins `resources` for them.)
+ */
+const PAIR_TRIGGERS = `
+CREATE TRIGGER IF NOT EXISTS sp_token_quantity_live BEFORE INSERT ON sp_token_quantity
+WHEN NOT EXISTS (SELECT 1 FROM resources WHERE rid = NEW.rid AND type = NEW.type AND deleted = 0)
+BEGIN SELECT RAISE(ABORT, 'sp_token_quantity: resource is not live'); END;
+CREATE TRIGGER IF NOT EXISTS sp_token_quantity_fixed BEFORE UPDATE OF rid, type ON sp_token_quantity
+BEGIN SELECT RAISE(ABORT, 'sp_token_quantity: rows do not move'); END;
+CREATE TRIGGER IF NOT EXISTS resources_gone_pairs AFTER UPDATE OF rid, type, deleted ON resources
+WHEN NEW.deleted <> 0 OR NEW.type IS NOT OLD.type OR NEW.rid <> OLD.rid
+BEGIN DELETE FROM sp_token_quantity WHERE rid = OLD.rid; END;
+CREATE TRIGGER IF NOT EXISTS resources_removed_pairs AFTER DELETE ON resources
+BEGIN DELETE FROM sp_token_quantity WHERE rid = OLD.rid; END;
+`;
+
 function tableDdl(table: string, columns: string): string {
   return `CREATE TABLE IF NOT EXISTS ${table} (
   rid INTEGER NOT NULL, param TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, grp INTEGER NOT NULL DEFAULT 0,
@@ -77,15 +97,15 @@ function tableDdl(table: string, columns: string): string {
  * Dates are inclusive [lo, hi] ranges of epoch milliseconds; UCUM quantities also carry
  * their value in base units (norm_value, norm_unit) for matching across units.
  */
-export const SEARCH_SCHEMA = `${Object.entries(VALUE_COLUMNS).map(([t, c]) => tableDdl(t, c)).join("\n")}\n${Object.values(VALUE_INDEXES).join("\n")}\n`;
+export const SEARCH_SCHEMA = `${Object.entries(VALUE_COLUMNS).map(([t, c]) => tableDdl(t, c)).join("\n")}\n${Object.values(VALUE_INDEXES).join("\n")}\n${PAIR_TRIGGERS}`;
 
 /**
  * Brings search tables of an earlier layout up to date, each step in one transaction; nothing
  * to do on a new or already current database:
  * 1. rowid tables with a (rid, param) index become clustered ones; the old rowid becomes `seq`;
  * 2. token×quantity composites stored as component rows (`code-value-quantity$0` in sp_token,
- *    `$1` in sp_quantity, tied by rid and grp) become one sp_token_quantity row per pair, the
- *    rows writeSearchRows would write for the same resource (seq counted per parameter).
+ *    `$1` in sp_quantity, tied by rid and grp) become one sp_token_quantity row per pair of a
+ *    live resource, the rows writeSearchRows would write for it (seq counted per parameter).
  */
 export function migrateSearchTables(db: DatabaseSync): void {
   const tableSql = (name: string) =>
@@ -118,7 +138,8 @@ function pairComposites(db: DatabaseSync): void {
      SELECT t.rid, ?, row_number() OVER (PARTITION BY t.rid ORDER BY t.grp, t.seq, q.seq), t.type, t.grp, t.system, t.code,
             q.value, q.system, q.code, q.unit, q.norm_value, q.norm_unit
      FROM sp_token t JOIN sp_quantity q ON q.rid = t.rid AND q.param = ? AND q.grp = t.grp
-     WHERE t.type = ? AND t.param = ? AND t.code IS NOT NULL`,
+     WHERE t.type = ? AND t.param = ? AND t.code IS NOT NULL
+       AND EXISTS (SELECT 1 FROM resources r WHERE r.rid = t.rid AND r.type = t.type AND r.deleted = 0)`,
   );
   const deleteTokens = db.prepare("DELETE FROM sp_token WHERE type = ? AND param = ?");
   const deleteQuantities = db.prepare("DELETE FROM sp_quantity WHERE type = ? AND param = ?");

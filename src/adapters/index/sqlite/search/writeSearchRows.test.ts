@@ -46,6 +46,37 @@ describe("writeSearchRows", () => {
   });
 });
 
+describe("sp_token_quantity", () => {
+  const pair = extractSearchValues(fixtures.find((r) => r.id === "o1")!).filter((r) => r.kind === "token-quantity");
+  const pairRows = (db: ReturnType<typeof createTestDb>, rid: number) => (db.prepare("SELECT count(*) AS n FROM sp_token_quantity WHERE rid = ?").get(rid) as { n: number }).n;
+
+  it("holds rows of live resources of their own type only (the pair count reads the index alone)", () => {
+    const db = createTestDb(fixtures);
+    const rid = ridOf(db, "Observation", "o1");
+    expect(pair.length).toBeGreaterThan(0);
+    expect(pairRows(db, rid)).toBe(pair.length);
+    // (fresh: a refused write would otherwise have removed the rows it was to replace, as the
+    // caller's transaction is not rolled back here)
+    expect(() => writeSearchRows(db, rid, "Patient", pair, { fresh: true })).toThrow(/not live/); // another type
+    expect(() => writeSearchRows(db, 999_999, "Observation", pair, { fresh: true })).toThrow(/not live/); // no such resource
+    expect(() => db.prepare("UPDATE sp_token_quantity SET rid = ? WHERE rid = ?").run(ridOf(db, "Observation", "o2"), rid)).toThrow(/do not move/);
+    db.prepare("UPDATE resources SET last_updated = '2027-01-01T00:00:00.000Z' WHERE rid = ?").run(rid);
+    expect(pairRows(db, rid)).toBe(pair.length);
+    // marked deleted: its pairs go at once (rows in other tables stay until the writer removes them)
+    db.prepare("UPDATE resources SET deleted = 1 WHERE rid = ?").run(rid);
+    expect(pairRows(db, rid)).toBe(0);
+    expect((db.prepare("SELECT count(*) AS n FROM sp_token WHERE rid = ?").get(rid) as { n: number }).n).toBeGreaterThan(0);
+    expect(() => writeSearchRows(db, rid, "Observation", pair, { fresh: true })).toThrow(/not live/);
+    // live again (an update after a delete): rows can be written again
+    db.prepare("UPDATE resources SET deleted = 0 WHERE rid = ?").run(rid);
+    writeSearchRows(db, rid, "Observation", pair);
+    expect(pairRows(db, rid)).toBe(pair.length);
+    // erased: the resources row goes, and its pairs with it
+    db.prepare("DELETE FROM resources WHERE rid = ?").run(rid);
+    expect(pairRows(db, rid)).toBe(0);
+  });
+});
+
 describe("sqliteSearchIndexer", () => {
   it("plugs extraction and row writing into SqliteIndex's transaction", async () => {
     const { sqliteSearchIndexer } = await import("./sqliteSearchIndexer.ts");
