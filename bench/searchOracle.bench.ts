@@ -222,6 +222,9 @@ function categories(request: SearchRequest): Set<string> {
     }
   };
   for (const f of request.filters) visit(f);
+  // a token and a quantity AND-ed (the compiler may answer them with a composite)
+  const plain = (t: string) => request.filters.some((f) => f.kind === "param" && f.paramType === t && f.modifier === undefined);
+  if (plain("token") && plain("quantity")) out.add("token & quantity");
   return out;
 }
 
@@ -234,7 +237,7 @@ const REQUIRED = [
   "number", "number:missing", ...["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"].map((p) => `number ${p}`),
   "quantity", "quantity:missing", ...["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"].map((p) => `quantity ${p}`),
   "uri", "uri:above", "uri:below", "uri:missing",
-  "composite",
+  "composite", "token & quantity",
   "OR", "AND", "chain", "chain :[type]", "chain (2 hops)", "_has", "_has (nested)", "_id", "_lastUpdated",
 ];
 

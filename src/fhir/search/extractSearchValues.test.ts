@@ -63,10 +63,33 @@ describe("extractSearchValues", () => {
       { kind: "reference", param: "patient", grp: 0, targetType: "Patient", targetId: "057aa36e-b892-9964-75b9-ffb46b097e34", url: null },
     ]);
     const all = extractSearchValues(syntheaObservation);
-    const codes = all.filter((x) => x.param === "component-code-value-quantity$0" && x.kind === "token" && x.code);
-    const values = all.filter((x) => x.param === "component-code-value-quantity$1");
-    expect(codes.map((c) => [c.grp, (c as { code: string }).code])).toEqual([[1, "8462-4"], [2, "8480-6"]]);
-    expect(values.map((v) => [v.grp, (v as { value: number }).value])).toEqual([[1, 70], [2, 104]]);
+    const pairs = all.filter((x) => x.param === "component-code-value-quantity");
+    expect(pairs.map((p) => (p.kind === "token-quantity" ? [p.grp, p.tokenCode, p.value] : p.kind))).toEqual([[1, "8462-4", 70], [2, "8480-6", 104]]);
+    expect(all.filter((x) => x.param.startsWith("component-code-value-quantity$"))).toEqual([]);
+  });
+
+  it("indexes a token×quantity composite as one row per (token, quantity) pair, other composites as components", () => {
+    expect(rows(syntheaBodyHeight, "code-value-quantity")).toEqual([{
+      kind: "token-quantity", param: "code-value-quantity", grp: 1, tokenSystem: "http://loinc.org", tokenCode: "8302-2",
+      value: 167.7, system: "http://unitsofmeasure.org", code: "cm", unit: "cm", normValue: 1.677, normUnit: "m",
+    }]);
+    // every coding of the code with the value; text-only tokens and codings without a code are left out
+    const twoCodings = { ...syntheaBodyHeight, code: { coding: [{ system: "http://loinc.org", code: "8302-2" }, { system: "urn:local", code: "H" }, { system: "urn:local", display: "no code" }], text: "x" } };
+    expect(rows(twoCodings, "code-value-quantity").map((r) => (r.kind === "token-quantity" ? [r.tokenSystem, r.tokenCode, r.value] : r.kind)))
+      .toEqual([["http://loinc.org", "8302-2", 167.7], ["urn:local", "H", 167.7]]);
+    // the combo parameter: the resource and each component are focus elements (no value on the resource here)
+    expect(rows(syntheaObservation, "combo-code-value-quantity").map((r) => (r.kind === "token-quantity" ? [r.grp, r.tokenCode, r.value] : r.kind)))
+      .toEqual([[2, "8462-4", 70], [3, "8480-6", 104]]);
+    // no value, or a value that is not a Quantity: no row
+    const { valueQuantity: _v, ...noValue } = syntheaBodyHeight;
+    expect(rows(noValue, "code-value-quantity")).toEqual([]);
+    const sampled = { ...noValue, valueSampledData: { origin: { value: 1 }, period: 1, dimensions: 1, data: "1 2" } };
+    expect(rows(sampled, "code-value-quantity")).toEqual([]);
+    expect(rows(sampled, "value-quantity")).toEqual([]);
+    // a token×string composite keeps its component rows
+    const concept = { ...noValue, valueCodeableConcept: { coding: [{ system: "http://snomed.info/sct", code: "8517006" }] } };
+    expect(extractSearchValues(concept).filter((r) => r.param.startsWith("code-value-concept")).map((r) => [r.param, r.kind, r.grp]))
+      .toEqual([["code-value-concept$0", "token", 1], ["code-value-concept$1", "token", 1]]);
   });
 
   it("indexes names for default matching (accents removed, lower case) and keeps the original for :exact", () => {

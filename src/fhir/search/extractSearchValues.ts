@@ -5,6 +5,7 @@ import { dateRange, MAX_DATE, MIN_DATE } from "./dateRange.ts";
 import { normalizeString } from "./normalizeString.ts";
 import { parseReference } from "./parseReference.ts";
 import { canonicalQuantity } from "./canonicalQuantity.ts";
+import { isTokenQuantityComposite } from "./tokenQuantityComposites.ts";
 
 interface RowBase {
   /** parameter code; composite components use `<code>$<index>` */
@@ -28,8 +29,13 @@ export type QuantityRow = RowBase & {
 };
 export type ReferenceRow = RowBase & { kind: "reference"; targetType: string | null; targetId: string | null; url: string | null };
 export type UriRow = RowBase & { kind: "uri"; value: string };
+/**
+ * One (token, quantity) pair of one focus element of a token×quantity composite
+ * (`code-value-quantity`): the token's system and code, then the quantity's columns.
+ */
+export type TokenQuantityRow = RowBase & { kind: "token-quantity"; tokenSystem: string | null; tokenCode: string } & Omit<QuantityRow, "kind" | "param" | "grp">;
 /** One indexed value of one search parameter of a resource. */
-export type SearchRow = StringRow | TokenRow | DateRow | NumberRow | QuantityRow | ReferenceRow | UriRow;
+export type SearchRow = StringRow | TokenRow | DateRow | NumberRow | QuantityRow | ReferenceRow | UriRow | TokenQuantityRow;
 
 /** Longest value we index; longer strings are cut (searches longer than this cannot match anyway). */
 const MAX_VALUE = 2048;
@@ -39,6 +45,8 @@ interface CompiledParam {
   type: SearchParamType;
   evaluate: Evaluator;
   components?: { param: string; type: SearchParamType; evaluate: Evaluator }[];
+  /** a token×quantity composite: one row per pair instead of component rows */
+  pairs?: boolean;
 }
 const compiled = new Map<string, CompiledParam[]>();
 
@@ -81,7 +89,7 @@ function compileParam(def: SearchParamDef, engineOnly: boolean): CompiledParam |
       evaluate: compileExpression(splitUnion(comp.expression), { relative: true, engineOnly }),
     });
   }
-  return { code: def.code, type: "composite", evaluate, components };
+  return { code: def.code, type: "composite", evaluate, components, pairs: isTokenQuantityComposite(def) };
 }
 
 /**
@@ -96,6 +104,11 @@ export function extractSearchValues(resource: { resourceType: string } & object,
   for (const p of compiledFor(type, options.engineOnly === true)) {
     const values = p.evaluate(focus, root);
     if (values.length === 0) continue;
+    if (p.pairs) {
+      pairRows(p, values, root, rows);
+      checkSize(rows, p.code, options);
+      continue;
+    }
     if (p.components) {
       let grp = 0;
       for (const element of values) {
@@ -119,11 +132,45 @@ export function extractSearchValues(resource: { resourceType: string } & object,
     const start = rows.length;
     for (const v of values) toRows(p.type, p.code, 0, v, root, rows);
     if (rows.length - start > 1) dedupe(rows, start);
-    if (rows.length > (options.maxRows ?? MAX_ROWS)) {
-      throw new FhirLedgerError("too-large", `Resource has too many search values (parameter ${p.code})`);
-    }
+    checkSize(rows, p.code, options);
   }
   return rows;
+}
+
+function checkSize(rows: SearchRow[], code: string, options: ExtractOptions): void {
+  if (rows.length > (options.maxRows ?? MAX_ROWS)) {
+    throw new FhirLedgerError("too-large", `Resource has too many search values (parameter ${code})`);
+  }
+}
+
+/**
+ * Rows of a token×quantity composite: every (token, quantity) pair of each focus element,
+ * numbered like component groups. As for component rows, tokens without a code are left out
+ * (composites match by code), and an element lacking either component yields nothing.
+ */
+function pairRows(p: CompiledParam, foci: TypedValue[], root: Record<string, unknown>, rows: SearchRow[]): void {
+  const [token, quantity] = p.components!;
+  const tokens: SearchRow[] = [];
+  const quantities: SearchRow[] = [];
+  let grp = 0;
+  for (const element of foci) {
+    grp++;
+    tokens.length = 0;
+    quantities.length = 0;
+    for (const v of token!.evaluate(element, root)) toRows("token", p.code, grp, v, root, tokens);
+    if (!tokens.some((t) => t.kind === "token" && t.code !== null)) continue;
+    for (const v of quantity!.evaluate(element, root)) toRows("quantity", p.code, grp, v, root, quantities);
+    for (const t of tokens) {
+      if (t.kind !== "token" || t.code === null) continue;
+      for (const q of quantities) {
+        if (q.kind !== "quantity") continue;
+        rows.push({
+          kind: "token-quantity", param: p.code, grp, tokenSystem: t.system, tokenCode: t.code,
+          value: q.value, system: q.system, code: q.code, unit: q.unit, normValue: q.normValue, normUnit: q.normUnit,
+        });
+      }
+    }
+  }
 }
 
 /** Composite components match by code only (no :text), so text-only token rows are not needed. */
@@ -158,6 +205,7 @@ function rowKey(r: SearchRow): string {
     case "quantity": return `q\u0000${r.grp}\u0000${r.value}\u0000${r.system}\u0000${r.code}\u0000${r.unit}`; // norm follows from these
     case "reference": return `r\u0000${r.grp}\u0000${r.targetType}\u0000${r.targetId}\u0000${r.url}`;
     case "uri": return `u\u0000${r.grp}\u0000${r.value}`;
+    case "token-quantity": return `p\u0000${r.grp}\u0000${r.tokenSystem}\u0000${r.tokenCode}\u0000${r.value}\u0000${r.system}\u0000${r.code}\u0000${r.unit}`;
   }
 }
 

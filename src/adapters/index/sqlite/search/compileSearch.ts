@@ -4,8 +4,9 @@ import { toInstant } from "../../../../fhir/search/dateRange.ts";
 import { parseComponentValue } from "../../../../fhir/search/parseComponentValue.ts";
 import { paramFor, searchParameterByUrl, type SearchParamDef, type SearchParamType } from "../../../../fhir/search/searchParameters.ts";
 import { splitUnescaped } from "../../../../fhir/search/searchValueSyntax.ts";
-import type { ParamFilter, SearchFilter, SearchRequest } from "../../../../fhir/search/SearchRequest.ts";
-import { dateCondition, valueCondition } from "./rowConditions.ts";
+import type { ParamFilter, SearchFilter, SearchRequest, SearchValue } from "../../../../fhir/search/SearchRequest.ts";
+import { compositeForPair, isTokenQuantityComposite } from "../../../../fhir/search/tokenQuantityComposites.ts";
+import { dateCondition, quantityAlternatives, tokenCondition, valueCondition } from "./rowConditions.ts";
 import { decodeCursor, encodeCursor, keysetCondition } from "./searchCursor.ts";
 
 export interface SqlFragment {
@@ -57,6 +58,14 @@ function invalid(message: string): FhirLedgerError {
   return new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message }] });
 }
 
+/** A token×quantity composite condition with its values parsed: OR-ed [token, quantity] alternatives. */
+interface PairFilter {
+  kind: "pair";
+  def: SearchParamDef;
+  values: [SearchValue, SearchValue][];
+}
+type PlanFilter = SearchFilter | PairFilter;
+
 interface Ctx {
   now: number;
   maxChainDepth: number;
@@ -81,9 +90,10 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
   // Rule-based plan: the most selective condition drives the query as an IN-list over its
   // index; the other plain conditions become correlated EXISTS checks per candidate instead of
   // materialising large lists. Chains and _has stay IN-lists (they carry their own joins).
-  const ranks = request.filters.map(selectivity);
+  const filters = planFilters(request.filters, type, ctx);
+  const ranks = filters.map(selectivity);
   const best = ranks.indexOf(Math.max(0, ...ranks));
-  const driver = ranks[best]! > 0 ? request.filters[best] : undefined;
+  const driver = ranks[best]! > 0 ? filters[best] : undefined;
   // When a rid IN-list drives, `+r.type` keeps SQLite from scanning every resource of the type
   // through resources_type_updated and testing each against the list (linear in the data: a
   // patient's Observations took 4x longer at 4x the data); it walks the list by rowid instead.
@@ -91,9 +101,9 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
   const drivesByRid = driver !== undefined && !(driver.kind === "param" && driver.code === "_id");
   const where: string[] = [drivesByRid ? "+r.type = ?" : "r.type = ?", "r.deleted = 0"];
   const args: SQLInputValue[] = [type];
-  for (const [i, f] of request.filters.entries()) {
-    const form: Form = ranks[best]! > 0 && i !== best && f.kind === "param" ? "exists" : "in";
-    const c = filterCondition(f, type, "r", 0, ctx, form);
+  for (const [i, f] of filters.entries()) {
+    const form: Form = ranks[best]! > 0 && i !== best && (f.kind === "param" || f.kind === "pair") ? "exists" : "in";
+    const c = f.kind === "pair" ? pairCondition(f, type, "r", ctx, form) : filterCondition(f, type, "r", 0, ctx, form);
     where.push(c.sql);
     args.push(...c.args);
   }
@@ -101,8 +111,10 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
     where.push(`(${options.where.sql})`);
     args.push(...options.where.args);
   }
-  const countSql = `SELECT count(*) AS total FROM resources r WHERE ${where.join(" AND ")}`;
-  const countArgs = [...args];
+  const only = filters.length === 1 ? filters[0]! : undefined;
+  const indexCount = only?.kind === "pair" && !options.where ? pairCount(only, type, ctx) : undefined;
+  const countSql = indexCount?.sql ?? `SELECT count(*) AS total FROM resources r WHERE ${where.join(" AND ")}`;
+  const countArgs = indexCount ? indexCount.args : [...args];
 
   const keys = request.sort.map((key) => ({ ...sortExpression(type, key.code, key.descending), descending: key.descending }));
   const select = ["r.rid", ...keys.map((k, i) => `${k.sql} AS k${i}`)];
@@ -162,8 +174,52 @@ function nextAlias(ctx: Ctx, prefix: string): string {
   return `${prefix}${ctx.alias}`;
 }
 
+/**
+ * The filters as compiled: token×quantity composites parsed into pairs, and a plain token
+ * parameter AND-ed with a plain quantity parameter rewritten to the composite that holds both
+ * (`code=a&value-quantity=b` → `code-value-quantity=a$b`, OR-lists as their cross product) when
+ * compositeForPair proves the two equivalent. The pair is one index range of sp_token_quantity;
+ * the two conditions were a token list checked one candidate at a time against sp_quantity,
+ * which made an exact count linear in the token's matches.
+ */
+function planFilters(filters: readonly SearchFilter[], type: string, ctx: Ctx): PlanFilter[] {
+  const out: (PlanFilter | undefined)[] = filters.map((f) => {
+    if (f.kind !== "param" || f.paramType !== "composite") return f;
+    const def = requireDef(type, f.code);
+    return isTokenQuantityComposite(def) ? { kind: "pair", def, values: parsePairs(def, f, ctx) } : f;
+  });
+  for (const [i, token] of out.entries()) {
+    // Composite token components keep coded tokens only, so `system|` (any code, or none) stays as it is.
+    if (!isPlain(token, "token") || token.values.some((v) => v.value === "")) continue;
+    const j = out.findIndex((q) => isPlain(q, "quantity") && compositeForPair(type, token.code, q.code) !== undefined);
+    if (j < 0) continue;
+    const quantity = out[j] as ParamFilter;
+    if (token.values.length * quantity.values.length > ctx.maxOrValues) continue;
+    const def = compositeForPair(type, token.code, quantity.code)!;
+    out[i] = { kind: "pair", def, values: token.values.flatMap((t) => quantity.values.map((q): [SearchValue, SearchValue] => [t, q])) };
+    out[j] = undefined;
+  }
+  return out.filter((f) => f !== undefined);
+}
+
+function isPlain(f: PlanFilter | undefined, paramType: "token" | "quantity"): f is ParamFilter {
+  return f?.kind === "param" && f.paramType === paramType && f.modifier === undefined && f.targetType === undefined && f.values.length > 0;
+}
+
+function parsePairs(def: SearchParamDef, f: ParamFilter, ctx: Ctx): [SearchValue, SearchValue][] {
+  if (f.values.length === 0) throw invalid(`No value for ${f.code}`);
+  if (f.values.length > ctx.maxOrValues) throw invalid(`More than ${ctx.maxOrValues} values for one parameter`);
+  return f.values.map((v) => {
+    const pieces = splitUnescaped(v.value, "$");
+    if (pieces.length !== 2) throw invalid(`${f.code} needs ${def.component.length} values separated by $`);
+    return [parseComponentValue("token", pieces[0]!), parseComponentValue("quantity", pieces[1]!)];
+  });
+}
+
 /** How likely a filter is to match few rows (0: not usable as a driver). */
-function selectivity(f: SearchFilter): number {
+function selectivity(f: PlanFilter): number {
+  // a token and a quantity range on one row: more selective than the token alone
+  if (f.kind === "pair") return f.values.every(([t]) => t.system !== undefined && t.value !== "") ? 4.5 : 3.5;
   if (f.kind !== "param") return 1;
   if (f.modifier === "missing" || f.modifier === "not" || f.modifier === "contains" || f.code === "_lastUpdated") return 0;
   if (f.code === "_id") return 6;
@@ -250,7 +306,10 @@ function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form:
     return { sql: `(${parts.map((p) => p.sql).join(" OR ")})`, args: parts.flatMap((p) => p.args) };
   }
   const def = requireDef(type, f.code);
-  if (def.type === "composite") return compositeCondition(def, f, type, a, ctx);
+  if (def.type === "composite") {
+    if (isTokenQuantityComposite(def)) return pairCondition({ kind: "pair", def, values: parsePairs(def, f, ctx) }, type, a, ctx, form);
+    return compositeCondition(def, f, type, a, ctx);
+  }
   if (def.type === "special") throw invalid(`${f.code} is not supported`);
   const table = TABLE[def.type];
   const x = nextAlias(ctx, "t");
@@ -271,6 +330,39 @@ function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form:
   const parts = f.values.map((v) => valueCondition(kind, x, f, v, ctx.now));
   const cond = { sql: parts.map((p) => p.sql).join(" OR "), args: parts.flatMap((p) => p.args) };
   return rowsCondition(form, f.modifier === "not", a, rowTable, x, type, rowParam, cond);
+}
+
+/** A token×quantity composite: rows of sp_token_quantity whose token and quantity both match one alternative. */
+function pairCondition(f: PairFilter, type: string, a: string, ctx: Ctx, form: Form): SqlFragment {
+  const x = nextAlias(ctx, "p");
+  return rowsCondition(form, false, a, "sp_token_quantity", x, type, f.def.code, pairRowCondition(f, x, ctx));
+}
+
+/**
+ * (token AND quantity) per alternative, a UCUM quantity's two alternatives included: each
+ * branch of the OR is one range of an index on (token_code, token_system, …).
+ */
+function pairRowCondition(f: PairFilter, x: string, ctx: Ctx): SqlFragment {
+  const parts = f.values.flatMap(([t, q]) => {
+    const tc = tokenCondition(`${x}.token_system`, `${x}.token_code`, t);
+    return quantityAlternatives(x, q).map((qc) => ({ sql: `(${tc.sql} AND ${qc.sql})`, args: [...tc.args, ...qc.args] }));
+  });
+  return { sql: parts.map((p) => p.sql).join(" OR "), args: parts.flatMap((p) => p.args) };
+}
+
+/**
+ * The count of a search whose one condition is a token×quantity pair, from the pair index
+ * alone: sp_token_quantity holds rows of live resources of the row's type only (enforced by
+ * triggers, see searchSchema), so `resources r WHERE r.type = ? AND r.deleted = 0` would keep
+ * every rid found. Not with a policy condition, which is on `r`.
+ */
+function pairCount(f: PairFilter, type: string, ctx: Ctx): SqlFragment {
+  const x = nextAlias(ctx, "p");
+  const c = pairRowCondition(f, x, ctx);
+  return {
+    sql: `SELECT count(DISTINCT ${x}.rid) AS total FROM sp_token_quantity ${x} WHERE ${x}.type = ? AND ${x}.param = ? AND (${c.sql})`,
+    args: [type, f.def.code, ...c.args],
+  };
 }
 
 function compositeCondition(def: SearchParamDef, f: ParamFilter, type: string, a: string, ctx: Ctx): SqlFragment {

@@ -32,10 +32,7 @@ export function valueCondition(kind: SearchParamType, x: string, f: { modifier?:
         const norm = normalizeString(v.value);
         return { sql: `(${x}.text >= ? AND ${x}.text < ?)`, args: [norm, norm + MAX_CHAR] };
       }
-      if (v.system === undefined) return { sql: `${x}.code = ?`, args: [v.value] };
-      if (v.system === "") return { sql: `(${x}.code = ? AND ${x}.system IS NULL)`, args: [v.value] };
-      if (v.value === "") return { sql: `${x}.system = ?`, args: [v.system] };
-      return { sql: `(${x}.code = ? AND ${x}.system = ?)`, args: [v.value, v.system] };
+      return tokenCondition(`${x}.system`, `${x}.code`, v);
     }
     case "reference": {
       if (f.targetType !== undefined) {
@@ -56,35 +53,54 @@ export function valueCondition(kind: SearchParamType, x: string, f: { modifier?:
     case "date":
       return dateCondition(`${x}.lo`, `${x}.hi`, v, now, (n) => n);
     case "number":
+      return numberCondition(`${x}.value`, v);
     case "quantity": {
-      const c = numberCondition(`${x}.value`, v);
-      if (kind === "number" || v.system === undefined) return c;
-      const ucum = canonicalConverter(v.system, v.unit);
-      if (ucum) {
-        // UCUM: compare in base units, so 160 [lb_av] is found by a search in kg; values whose
-        // unit can't be converted still match on their own system and code.
-        const n = numberCondition(`${x}.norm_value`, v, ucum.convert);
-        return {
-          sql: `((${x}.norm_unit = ? AND ${n.sql}) OR (${x}.norm_unit IS NULL AND ${x}.system = ? AND ${x}.code = ? AND ${c.sql}))`,
-          args: [ucum.unit, ...n.args, v.system, v.unit!, ...c.args],
-        };
-      }
-      const extra: string[] = [];
-      const args = [...c.args];
-      if (v.system !== "") {
-        extra.push(`${x}.system = ?`);
-        args.push(v.system);
-      }
-      if (v.unit !== undefined && v.unit !== "") {
-        extra.push(v.system !== "" ? `${x}.code = ?` : `(${x}.code = ? OR ${x}.unit = ?)`);
-        args.push(v.unit);
-        if (v.system === "") args.push(v.unit);
-      }
-      return { sql: [c.sql, ...extra].join(" AND "), args };
+      const alternatives = quantityAlternatives(x, v);
+      if (alternatives.length === 1) return alternatives[0]!;
+      return { sql: `(${alternatives.map((a) => `(${a.sql})`).join(" OR ")})`, args: alternatives.flatMap((a) => a.args) };
     }
     default:
       throw invalid("Unsupported parameter type");
   }
+}
+
+/**
+ * A quantity condition on one row as OR-ed alternatives, each of which one index range can
+ * answer (a caller adding equalities to each keeps that true).
+ */
+export function quantityAlternatives(x: string, v: SearchValue): SqlFragment[] {
+  const c = numberCondition(`${x}.value`, v);
+  if (v.system === undefined) return [c];
+  const ucum = canonicalConverter(v.system, v.unit);
+  if (ucum) {
+    // UCUM: compare in base units, so 160 [lb_av] is found by a search in kg; values whose
+    // unit can't be converted still match on their own system and code.
+    const n = numberCondition(`${x}.norm_value`, v, ucum.convert);
+    return [
+      { sql: `${x}.norm_unit = ? AND ${n.sql}`, args: [ucum.unit, ...n.args] },
+      { sql: `${x}.norm_unit IS NULL AND ${x}.system = ? AND ${x}.code = ? AND ${c.sql}`, args: [v.system, v.unit!, ...c.args] },
+    ];
+  }
+  const extra: string[] = [];
+  const args = [...c.args];
+  if (v.system !== "") {
+    extra.push(`${x}.system = ?`);
+    args.push(v.system);
+  }
+  if (v.unit !== undefined && v.unit !== "") {
+    extra.push(v.system !== "" ? `${x}.code = ?` : `(${x}.code = ? OR ${x}.unit = ?)`);
+    args.push(v.unit);
+    if (v.system === "") args.push(v.unit);
+  }
+  return [{ sql: [c.sql, ...extra].join(" AND "), args }];
+}
+
+/** `system|code` (either part optional) on a pair of token columns. */
+export function tokenCondition(system: string, code: string, v: SearchValue): SqlFragment {
+  if (v.system === undefined) return { sql: `${code} = ?`, args: [v.value] };
+  if (v.system === "") return { sql: `(${code} = ? AND ${system} IS NULL)`, args: [v.value] };
+  if (v.value === "") return { sql: `${system} = ?`, args: [v.system] };
+  return { sql: `(${code} = ? AND ${system} = ?)`, args: [v.value, v.system] };
 }
 
 export function dateCondition(loCol: string, hiCol: string, v: SearchValue, now: number, conv: (ms: number) => SQLInputValue): SqlFragment {

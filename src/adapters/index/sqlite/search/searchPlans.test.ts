@@ -55,13 +55,47 @@ describe("query plans", () => {
   // driving list, so a patient's search grew with the whole table (4x slower at 4x the data).
   it.each([true, false])("a driving IN-list is walked by rowid, not by scanning the type (statistics: %s)", (analyze) => {
     const plain = syntheticDb(analyze);
-    for (const query of ["patient=Patient/p7&code=http://loinc.org|8302-2", "patient=p7&date=ge2005&date=lt2010", "code=http://loinc.org|8302-2&value-quantity=gt190", "subject:Patient.family=fam1&code=29463-7"]) {
+    for (const query of ["patient=Patient/p7&code=http://loinc.org|8302-2", "patient=p7&date=ge2005&date=lt2010", "code=http://loinc.org|8302-2&value-quantity=gt190", "code=http://loinc.org|8302-2&value-quantity=gt190&status=final", "subject:Patient.family=fam1&code=29463-7"]) {
       const c = compileSearch(parseSearchRequest("Observation", new URLSearchParams(query)));
-      for (const [sql, args] of [[c.sql, c.args], [c.countSql, c.countArgs]] as const) {
+      // (code + value-quantity alone is counted from its index, without `resources`: see below)
+      const counts = c.countSql.startsWith("SELECT count(DISTINCT") ? [] : [[c.countSql, c.countArgs] as const];
+      for (const [sql, args] of [[c.sql, c.args] as const, ...counts]) {
         const plan = (plain.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail);
         expect(plan, query).toContain("SEARCH r USING INTEGER PRIMARY KEY (rowid=?)");
         expect(plan.join("\n"), query).not.toMatch(/resources_type_updated/);
       }
     }
+  });
+
+  // Issue 3: counting heart rates over 100 checked every heart rate (a token list, then an
+  // sp_quantity seek per candidate), so the exact total grew with all heart rates, not with the
+  // matches. The pair index answers both conditions in one range; only matches reach `resources`.
+  it.each([true, false])("counts code + value-quantity as one range of the pair index (statistics: %s)", (analyze) => {
+    const plain = syntheticDb(analyze);
+    const plans = (query: string) => {
+      const c = compileSearch(parseSearchRequest("Observation", new URLSearchParams(query)));
+      return [[c.sql, c.args], [c.countSql, c.countArgs]].map(([sql, args]) =>
+        (plain.prepare(`EXPLAIN QUERY PLAN ${sql as string}`).all(...(args as never[])) as { detail: string }[]).map((r) => r.detail));
+    };
+    const range = /^SEARCH p\d+ USING COVERING INDEX sp_token_quantity_value \(type=\? AND param=\? AND token_code=\? AND token_system=\? AND value>\?\)$/;
+    const [page, count] = plans("code=http://loinc.org|8867-4&value-quantity=gt100");
+    // the page: the range, then the page's rows of `resources`
+    expect(page).toContain("SEARCH r USING INTEGER PRIMARY KEY (rowid=?)");
+    expect(page!.some((d) => range.test(d)), page!.join("\n")).toBe(true);
+    expect(page!.join("\n")).not.toMatch(/sp_token_code|sp_quantity_|SCAN /);
+    // the count: the range alone (distinct rids), however many heart rates there are
+    expect(count!.filter((d) => !/TEMP B-TREE FOR count\(DISTINCT\)/.test(d))).toEqual([expect.stringMatching(range)]);
+    // with a policy condition or another parameter, the count joins `resources` again
+    const where = { sql: "r.compartment = ?", args: ["Patient/p1"] };
+    expect(compileSearch(parseSearchRequest("Observation", new URLSearchParams("code=http://loinc.org|8867-4&value-quantity=gt100")), { where }).countSql).toMatch(/FROM resources r/);
+    expect(compileSearch(parseSearchRequest("Observation", new URLSearchParams("code=http://loinc.org|8867-4&value-quantity=gt100&status=final"))).countSql).toMatch(/FROM resources r/);
+    // with a UCUM unit: one range per unit alternative (base units, or the value's own unit)
+    for (const plan of plans("code=http://loinc.org|8867-4&value-quantity=gt100|http://unitsofmeasure.org|g")) {
+      const text = plan.join("\n");
+      expect(text).toMatch(/sp_token_quantity_norm \(type=\? AND param=\? AND token_code=\? AND token_system=\? AND norm_unit=\? AND norm_value>\?\)/);
+      expect(text).toMatch(/sp_token_quantity_value \(type=\? AND param=\? AND token_code=\? AND token_system=\? AND value>\?\)/);
+      expect(text).not.toMatch(/SCAN /);
+    }
+    expect(plain.prepare("SELECT count(*) AS n FROM sp_token_quantity WHERE param = 'code-value-quantity'").get()).toEqual({ n: 4000 });
   });
 });

@@ -3,15 +3,24 @@ import { describe, expect, it } from "vitest";
 import { extractSearchValues, type SearchRow } from "../../../../fhir/search/extractSearchValues.ts";
 import { coreSchemaSql } from "../schema.ts";
 import { SqliteIndex } from "../SqliteIndex.ts";
-import { SEARCH_TABLES } from "./searchSchema.ts";
+import { SEARCH_SCHEMA, SEARCH_TABLES } from "./searchSchema.ts";
 import { sqliteSearchIndexer } from "./sqliteSearchIndexer.ts";
 import { fixtures } from "./testSupport/fixtures.ts";
 import { ROWID_LAYOUT_DDL } from "./testSupport/rowidLayout.ts";
-import { runSearch, useTempIndexPath } from "./testSupport/testDb.ts";
+import { componentLayoutRows } from "./testSupport/componentLayout.ts";
+import { createTestDb, runSearch, useTempIndexPath } from "./testSupport/testDb.ts";
+import { writeSearchRows } from "./writeSearchRows.ts";
 
-/** The row of the earlier layout: same columns, no seq. */
-function oldInsert(db: DatabaseSync, rid: number, type: string, r: SearchRow): void {
-  const values: Record<SearchRow["kind"], [string, unknown[]]> = {
+const tableCounts = (db: DatabaseSync) =>
+  Object.fromEntries(SEARCH_TABLES.map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]));
+
+/** Every row of the search tables, in key order, for comparing two indexes of the same resources. */
+const allRows = (db: DatabaseSync) =>
+  Object.fromEntries(SEARCH_TABLES.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rid, param, seq`).all()]));
+
+/** The row of the rowid layout: same columns, no seq (token×quantity composites as component rows). */
+function oldInsert(db: DatabaseSync, rid: number, type: string, r: Exclude<SearchRow, { kind: "token-quantity" }>): void {
+  const values: Record<typeof r.kind, [string, unknown[]]> = {
     string: ["value_norm, value", r.kind === "string" ? [r.norm, r.value] : []],
     token: ["system, code, text", r.kind === "token" ? [r.system, r.code, r.text] : []],
     date: ["lo, hi", r.kind === "date" ? [r.lo, r.hi] : []],
@@ -36,18 +45,20 @@ describe("migrateSearchTables", () => {
     const insert = old.prepare("INSERT INTO resources (type, id, version, last_updated) VALUES (?, ?, 1, '2026-01-01T00:00:00.000Z') RETURNING rid");
     for (const r of fixtures) {
       const { rid } = insert.get(r.resourceType, r.id) as { rid: number };
-      for (const row of extractSearchValues(r)) oldInsert(old, rid, r.resourceType, row);
+      for (const row of componentLayoutRows(extractSearchValues(r))) oldInsert(old, rid, r.resourceType, row as Exclude<SearchRow, { kind: "token-quantity" }>);
     }
-    const counts = Object.fromEntries(SEARCH_TABLES.map((t) => [t, (old.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]));
-    expect(counts.sp_token).toBeGreaterThan(0);
     old.close();
+    const counts = tableCounts(createTestDb(fixtures));
+    expect(counts.sp_token).toBeGreaterThan(0);
+    expect(counts.sp_token_quantity).toBeGreaterThan(0);
 
     const index = new SqliteIndex({ path, search: sqliteSearchIndexer });
     try {
       for (const t of SEARCH_TABLES) {
         expect((index.db.prepare("SELECT sql FROM sqlite_master WHERE name = ?").get(t) as { sql: string }).sql, t).toMatch(/WITHOUT ROWID/);
-        expect((index.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n, t).toBe(counts[t]);
       }
+      // the same number of rows as a fresh index of the same resources
+      expect(tableCounts(index.db)).toEqual(counts);
       const indexes = (index.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'sp_%'").all() as { name: string }[]).map((r) => r.name);
       expect(indexes).toContain("sp_token_code");
       expect(indexes.filter((n) => n.endsWith("_rid"))).toEqual([]);
@@ -62,6 +73,86 @@ describe("migrateSearchTables", () => {
       expect((again.db.prepare("SELECT count(*) AS n FROM sp_token").get() as { n: number }).n).toBe(counts.sp_token);
     } finally {
       again.close();
+    }
+  });
+});
+
+/** Back to the layout before sp_token_quantity: no table, no triggers. */
+function dropPairs(db: DatabaseSync): void {
+  db.exec("DROP TABLE sp_token_quantity; DROP TRIGGER resources_gone_pairs; DROP TRIGGER resources_removed_pairs;");
+  expect(db.prepare("SELECT name FROM sqlite_master WHERE sql LIKE '%sp_token_quantity%'").all()).toEqual([]);
+}
+
+describe("migrateSearchTables: token×quantity composites", () => {
+  /** The resources of `fixtures` plus Observations with several codings, values and components. */
+  const resources = [
+    ...fixtures,
+    { resourceType: "Observation", id: "hr", status: "final", code: { coding: [{ system: "http://loinc.org", code: "8867-4" }, { system: "urn:local", code: "HR" }] },
+      valueQuantity: { value: 104, unit: "/min", system: "http://unitsofmeasure.org", code: "/min" } },
+    { resourceType: "Observation", id: "bp", status: "final", code: { coding: [{ system: "http://loinc.org", code: "85354-9" }] },
+      component: [
+        { code: { coding: [{ system: "http://loinc.org", code: "8480-6" }] }, valueQuantity: { value: 141, system: "http://unitsofmeasure.org", code: "mm[Hg]" } },
+        { code: { text: "no coding" }, valueQuantity: { value: 99 } },
+        { code: { coding: [{ system: "http://loinc.org", code: "8462-4" }] }, valueQuantity: { value: 91, system: "http://unitsofmeasure.org", code: "mm[Hg]" } },
+      ] },
+  ] as typeof fixtures;
+
+  it("turns component rows into the pair rows a fresh index holds, in one step on open", () => {
+    // an index of the previous layout: clustered tables, component rows, no sp_token_quantity
+    const path = indexPath();
+    const old = new DatabaseSync(path);
+    old.exec(coreSchemaSql);
+    old.exec(SEARCH_SCHEMA);
+    const insert = old.prepare("INSERT INTO resources (type, id, version, last_updated) VALUES (?, ?, 1, '2026-01-01T00:00:00.000Z') RETURNING rid");
+    for (const r of resources) {
+      const { rid } = insert.get(r.resourceType, r.id) as { rid: number };
+      writeSearchRows(old, rid, r.resourceType, componentLayoutRows(extractSearchValues(r)), { fresh: true });
+    }
+    dropPairs(old);
+    expect((old.prepare("SELECT count(*) AS n FROM sp_token WHERE param = 'code-value-quantity$0'").get() as { n: number }).n).toBeGreaterThan(0);
+    old.close();
+
+    const fresh = createTestDb(resources);
+    const index = new SqliteIndex({ path, search: sqliteSearchIndexer });
+    try {
+      expect(allRows(index.db)).toEqual(allRows(fresh));
+      const left = index.db.prepare("SELECT count(*) AS n FROM sp_token WHERE param LIKE '%value-quantity$%'").get() as { n: number };
+      expect(left.n).toBe(0);
+      for (const query of ["code-value-quantity=http://loinc.org|8867-4$gt100", "component-code-value-quantity=8480-6$gt140", "combo-code-value-quantity=8462-4$91"]) {
+        expect(runSearch(index.db, "Observation", query), query).toEqual(runSearch(fresh, "Observation", query));
+      }
+      expect(runSearch(index.db, "Observation", "code-value-quantity=urn:local|HR$104").ids).toEqual(["Observation/hr"]);
+    } finally {
+      index.close();
+    }
+    // Opening again finds nothing to migrate and loses nothing.
+    const again = new SqliteIndex({ path, search: sqliteSearchIndexer });
+    try {
+      expect(allRows(again.db)).toEqual(allRows(fresh));
+    } finally {
+      again.close();
+    }
+  });
+
+  it("leaves out the pairs of resources marked deleted whose rows remained", () => {
+    const path = indexPath();
+    const old = new DatabaseSync(path);
+    old.exec(coreSchemaSql);
+    old.exec(SEARCH_SCHEMA);
+    const insert = old.prepare("INSERT INTO resources (type, id, version, last_updated) VALUES (?, ?, 1, '2026-01-01T00:00:00.000Z') RETURNING rid");
+    for (const r of resources.filter((x) => x.id === "hr" || x.id === "o1")) {
+      const { rid } = insert.get(r.resourceType, r.id) as { rid: number };
+      writeSearchRows(old, rid, r.resourceType, componentLayoutRows(extractSearchValues(r)), { fresh: true });
+    }
+    dropPairs(old);
+    old.exec("UPDATE resources SET deleted = 1 WHERE id = 'hr'");
+    old.close();
+    const index = new SqliteIndex({ path, search: sqliteSearchIndexer });
+    try {
+      const ids = index.db.prepare("SELECT DISTINCT r.id FROM sp_token_quantity p JOIN resources r ON r.rid = p.rid").all() as { id: string }[];
+      expect(ids).toEqual([{ id: "o1" }]);
+    } finally {
+      index.close();
     }
   });
 });

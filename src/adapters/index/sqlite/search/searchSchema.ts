@@ -1,4 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
+import { paramsFor, searchableTypes } from "../../../../fhir/search/searchParameters.ts";
+import { isTokenQuantityComposite } from "../../../../fhir/search/tokenQuantityComposites.ts";
 import { immediateTransaction } from "../../../sqlite/immediateTransaction.ts";
 
 /** Value columns of each search table, after the shared key columns. */
@@ -10,25 +12,61 @@ const VALUE_COLUMNS = {
   sp_quantity: "value REAL NOT NULL, system TEXT, code TEXT, unit TEXT, norm_value REAL, norm_unit TEXT",
   sp_reference: "target_type TEXT, target_id TEXT, url TEXT",
   sp_uri: "value TEXT NOT NULL",
+  sp_token_quantity: "token_system TEXT, token_code TEXT NOT NULL, value REAL NOT NULL, system TEXT, code TEXT, unit TEXT, norm_value REAL, norm_unit TEXT",
 } as const;
+
+/** The tables of the layout before token×quantity composites got a table of their own. */
+const COMPONENT_LAYOUT_TABLES = ["sp_string", "sp_token", "sp_date", "sp_number", "sp_quantity", "sp_reference", "sp_uri"] as const;
 
 /** The search tables, for deletes and rebuilds. */
 export const SEARCH_TABLES = Object.keys(VALUE_COLUMNS) as (keyof typeof VALUE_COLUMNS)[];
 
 /** Indexes on values, used when a parameter drives a search (or is the only one). */
-const VALUE_INDEXES = `
-CREATE INDEX IF NOT EXISTS sp_string_norm ON sp_string(type, param, value_norm);
+const VALUE_INDEXES: Record<keyof typeof VALUE_COLUMNS, string> = {
+  sp_string: `
+CREATE INDEX IF NOT EXISTS sp_string_norm ON sp_string(type, param, value_norm);`,
+  sp_token: `
 CREATE INDEX IF NOT EXISTS sp_token_code ON sp_token(type, param, code, system);
-CREATE INDEX IF NOT EXISTS sp_token_text ON sp_token(type, param, text) WHERE text IS NOT NULL;
+CREATE INDEX IF NOT EXISTS sp_token_text ON sp_token(type, param, text) WHERE text IS NOT NULL;`,
+  sp_date: `
 CREATE INDEX IF NOT EXISTS sp_date_lo ON sp_date(type, param, lo, hi);
-CREATE INDEX IF NOT EXISTS sp_date_hi ON sp_date(type, param, hi);
-CREATE INDEX IF NOT EXISTS sp_number_value ON sp_number(type, param, value);
+CREATE INDEX IF NOT EXISTS sp_date_hi ON sp_date(type, param, hi);`,
+  sp_number: `
+CREATE INDEX IF NOT EXISTS sp_number_value ON sp_number(type, param, value);`,
+  sp_quantity: `
 CREATE INDEX IF NOT EXISTS sp_quantity_code ON sp_quantity(type, param, code, value);
 CREATE INDEX IF NOT EXISTS sp_quantity_norm ON sp_quantity(type, param, norm_unit, norm_value) WHERE norm_unit IS NOT NULL;
-CREATE INDEX IF NOT EXISTS sp_quantity_value ON sp_quantity(type, param, value);
+CREATE INDEX IF NOT EXISTS sp_quantity_value ON sp_quantity(type, param, value);`,
+  sp_reference: `
 CREATE INDEX IF NOT EXISTS sp_reference_target ON sp_reference(target_id, target_type, type, param);
-CREATE INDEX IF NOT EXISTS sp_reference_url ON sp_reference(type, param, url) WHERE url IS NOT NULL;
-CREATE INDEX IF NOT EXISTS sp_uri_value ON sp_uri(type, param, value);
+CREATE INDEX IF NOT EXISTS sp_reference_url ON sp_reference(type, param, url) WHERE url IS NOT NULL;`,
+  sp_uri: `
+CREATE INDEX IF NOT EXISTS sp_uri_value ON sp_uri(type, param, value);`,
+  // A token-equality + quantity-range match (code-value-quantity=loinc|8867-4$gt100) is one range
+  // of the first index; with a UCUM unit, one range of the second.
+  sp_token_quantity: `
+CREATE INDEX IF NOT EXISTS sp_token_quantity_value ON sp_token_quantity(type, param, token_code, token_system, value);
+CREATE INDEX IF NOT EXISTS sp_token_quantity_norm ON sp_token_quantity(type, param, token_code, token_system, norm_unit, norm_value) WHERE norm_unit IS NOT NULL;`,
+};
+
+/**
+ * sp_token_quantity holds rows of live resources of the row's own type only, enforced by the
+ * database rather than left to the writers: rows of a resource that is deleted, erased or
+ * retyped go with it, and a row for anything else is refused. A count of matching pairs is
+ * then a count of matching resources, which compileSearch reads from the index alone.
+ * (The other tables rely on the writers, and every search joins `resources` for them.)
+ */
+const PAIR_TRIGGERS = `
+CREATE TRIGGER IF NOT EXISTS sp_token_quantity_live BEFORE INSERT ON sp_token_quantity
+WHEN NOT EXISTS (SELECT 1 FROM resources WHERE rid = NEW.rid AND type = NEW.type AND deleted = 0)
+BEGIN SELECT RAISE(ABORT, 'sp_token_quantity: resource is not live'); END;
+CREATE TRIGGER IF NOT EXISTS sp_token_quantity_fixed BEFORE UPDATE OF rid, type ON sp_token_quantity
+BEGIN SELECT RAISE(ABORT, 'sp_token_quantity: rows do not move'); END;
+CREATE TRIGGER IF NOT EXISTS resources_gone_pairs AFTER UPDATE OF rid, type, deleted ON resources
+WHEN NEW.deleted <> 0 OR NEW.type IS NOT OLD.type OR NEW.rid <> OLD.rid
+BEGIN DELETE FROM sp_token_quantity WHERE rid = OLD.rid; END;
+CREATE TRIGGER IF NOT EXISTS resources_removed_pairs AFTER DELETE ON resources
+BEGIN DELETE FROM sp_token_quantity WHERE rid = OLD.rid; END;
 `;
 
 function tableDdl(table: string, columns: string): string {
@@ -52,30 +90,65 @@ function tableDdl(table: string, columns: string): string {
  * separate (rid, param) index, with one index fewer to write per table.
  *
  * `grp` ties the components of one composite value together (0 for plain parameters);
- * composite components are stored under the parameter name `<code>$<index>`.
+ * composite components are stored under the parameter name `<code>$<index>`, except for
+ * token×quantity composites (`code-value-quantity`): sp_token_quantity holds one row per
+ * (token, quantity) pair of a focus element under the composite's own name, so that a
+ * composite match is one index range instead of a join of two tables per candidate.
  * Dates are inclusive [lo, hi] ranges of epoch milliseconds; UCUM quantities also carry
  * their value in base units (norm_value, norm_unit) for matching across units.
  */
-export const SEARCH_SCHEMA = `${Object.entries(VALUE_COLUMNS).map(([t, c]) => tableDdl(t, c)).join("\n")}\n${VALUE_INDEXES}`;
+export const SEARCH_SCHEMA = `${Object.entries(VALUE_COLUMNS).map(([t, c]) => tableDdl(t, c)).join("\n")}\n${Object.values(VALUE_INDEXES).join("\n")}\n${PAIR_TRIGGERS}`;
 
 /**
- * Moves search tables of the earlier layout (rowid tables with a (rid, param) index) to the
- * clustered one, in one transaction; the old rowid becomes `seq`. Nothing to do on a new or
- * already current database.
+ * Brings search tables of an earlier layout up to date, each step in one transaction; nothing
+ * to do on a new or already current database:
+ * 1. rowid tables with a (rid, param) index become clustered ones; the old rowid becomes `seq`;
+ * 2. token×quantity composites stored as component rows (`code-value-quantity$0` in sp_token,
+ *    `$1` in sp_quantity, tied by rid and grp) become one sp_token_quantity row per pair of a
+ *    live resource, the rows writeSearchRows would write for it (seq counted per parameter).
  */
 export function migrateSearchTables(db: DatabaseSync): void {
-  const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sp_token'").get() as { sql: string } | undefined;
-  if (!row || /WITHOUT ROWID/i.test(row.sql)) return;
-  immediateTransaction(db, () => {
-    for (const [table, columns] of Object.entries(VALUE_COLUMNS)) {
-      const names = columns.split(",").map((c) => c.trim().split(" ")[0]!).join(", ");
-      const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL").all(table) as { name: string }[];
-      for (const { name } of indexes) db.exec(`DROP INDEX ${name}`);
-      db.exec(`ALTER TABLE ${table} RENAME TO ${table}_old`);
-      db.exec(tableDdl(table, columns));
-      db.exec(`INSERT INTO ${table} (rid, param, seq, type, grp, ${names}) SELECT rid, param, rowid, type, grp, ${names} FROM ${table}_old`);
-      db.exec(`DROP TABLE ${table}_old`);
+  const tableSql = (name: string) =>
+    (db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) as { sql: string } | undefined)?.sql;
+  const token = tableSql("sp_token");
+  if (token === undefined) return;
+  if (!/WITHOUT ROWID/i.test(token)) immediateTransaction(db, () => clusterTables(db));
+  if (tableSql("sp_token_quantity") === undefined) immediateTransaction(db, () => pairComposites(db));
+}
+
+function clusterTables(db: DatabaseSync): void {
+  for (const table of COMPONENT_LAYOUT_TABLES) {
+    const columns = VALUE_COLUMNS[table];
+    const names = columns.split(",").map((c) => c.trim().split(" ")[0]!).join(", ");
+    const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL").all(table) as { name: string }[];
+    for (const { name } of indexes) db.exec(`DROP INDEX ${name}`);
+    db.exec(`ALTER TABLE ${table} RENAME TO ${table}_old`);
+    db.exec(tableDdl(table, columns));
+    db.exec(`INSERT INTO ${table} (rid, param, seq, type, grp, ${names}) SELECT rid, param, rowid, type, grp, ${names} FROM ${table}_old`);
+    db.exec(`DROP TABLE ${table}_old`);
+    db.exec(VALUE_INDEXES[table]);
+  }
+}
+
+function pairComposites(db: DatabaseSync): void {
+  db.exec(tableDdl("sp_token_quantity", VALUE_COLUMNS.sp_token_quantity));
+  db.exec(VALUE_INDEXES.sp_token_quantity);
+  const insert = db.prepare(
+    `INSERT INTO sp_token_quantity (rid, param, seq, type, grp, token_system, token_code, value, system, code, unit, norm_value, norm_unit)
+     SELECT t.rid, ?, row_number() OVER (PARTITION BY t.rid ORDER BY t.grp, t.seq, q.seq), t.type, t.grp, t.system, t.code,
+            q.value, q.system, q.code, q.unit, q.norm_value, q.norm_unit
+     FROM sp_token t JOIN sp_quantity q ON q.rid = t.rid AND q.param = ? AND q.grp = t.grp
+     WHERE t.type = ? AND t.param = ? AND t.code IS NOT NULL
+       AND EXISTS (SELECT 1 FROM resources r WHERE r.rid = t.rid AND r.type = t.type AND r.deleted = 0)`,
+  );
+  const deleteTokens = db.prepare("DELETE FROM sp_token WHERE type = ? AND param = ?");
+  const deleteQuantities = db.prepare("DELETE FROM sp_quantity WHERE type = ? AND param = ?");
+  for (const type of searchableTypes()) {
+    for (const def of paramsFor(type).values()) {
+      if (!def.expression || !isTokenQuantityComposite(def)) continue;
+      insert.run(def.code, `${def.code}$1`, type, `${def.code}$0`);
+      deleteTokens.run(type, `${def.code}$0`);
+      deleteQuantities.run(type, `${def.code}$1`);
     }
-    db.exec(VALUE_INDEXES);
-  });
+  }
 }

@@ -22,6 +22,9 @@ function statements(db: DatabaseSync): Statements {
       quantity: db.prepare(`INSERT INTO sp_quantity ${prefix}value, system, code, unit, norm_value, norm_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       reference: db.prepare(`INSERT INTO sp_reference ${prefix}target_type, target_id, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       uri: db.prepare(`INSERT INTO sp_uri ${prefix}value) VALUES (?, ?, ?, ?, ?, ?)`),
+      "token-quantity": db.prepare(
+        `INSERT INTO sp_token_quantity ${prefix}token_system, token_code, value, system, code, unit, norm_value, norm_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
     },
   };
   cache.set(db, s);
@@ -47,6 +50,10 @@ export function writeSearchRows(
   const s = statements(db);
   if (!options.fresh) for (const d of s.deletes) d.run(rid);
   let seq = 0;
+  // Pair rows are numbered per parameter, as the migration from component rows numbers them,
+  // so a migrated index and a rebuilt one hold the same rows.
+  let pairSeq = 0;
+  let pairParam = "";
   for (const r of rows) {
     seq++;
     switch (r.kind) {
@@ -70,6 +77,13 @@ export function writeSearchRows(
         break;
       case "uri":
         s.insert.uri.run(rid, type, r.param, seq, r.grp, r.value);
+        break;
+      case "token-quantity":
+        if (r.param !== pairParam) {
+          pairParam = r.param;
+          pairSeq = 0;
+        }
+        s.insert["token-quantity"].run(rid, type, r.param, ++pairSeq, r.grp, r.tokenSystem, r.tokenCode, r.value, r.system, r.code, r.unit, r.normValue, r.normUnit);
         break;
     }
   }

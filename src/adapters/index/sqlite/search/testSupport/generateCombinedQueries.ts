@@ -6,6 +6,7 @@
 import { dateRange } from "../../../../../fhir/search/dateRange.ts";
 import { paramsFor } from "../../../../../fhir/search/searchParameters.ts";
 import { escapeValue } from "../../../../../fhir/search/searchValueSyntax.ts";
+import { PREFIXES } from "../../../../../fhir/search/SearchRequest.ts";
 import { dateProbes, distinct, q, spread } from "./generateQueries.ts";
 import type { FixtureResource } from "./fixtures.ts";
 import type { Oracle } from "./oracle.ts";
@@ -146,6 +147,7 @@ export function generateCombinedQueries(all: readonly FixtureResource[], oracle:
         }
       }
     }
+    out.push(...tokenQuantityPairs(type, resources, oracle, perParam));
     // chains and _has over each reference parameter
     for (const def of paramsFor(type).values()) {
       if (def.type !== "reference" || !def.expression) continue;
@@ -201,6 +203,50 @@ export function generateCombinedQueries(all: readonly FixtureResource[], oracle:
     if (!z || !x) continue;
     for (const [zcode, zv] of matchingParams(z, oracle).slice(0, 2)) {
       out.push([x.resourceType, q(`_has:${yType}:${p}:_has:${zType}:${p2}:${zcode}`, zv)]);
+    }
+  }
+  return out;
+}
+
+/**
+ * `token=a&quantity=b` for every token parameter and quantity parameter a resource has values
+ * of, with every prefix, a unit and OR-lists, and the same as composite `a$b` where the type
+ * has a composite of those two parameters: whatever the compiler makes of an AND of a token and
+ * a quantity (it may turn it into a composite) is checked against both parameters evaluated
+ * on their own.
+ */
+function tokenQuantityPairs(type: string, resources: readonly FixtureResource[], oracle: Oracle, perParam: number): [string, string][] {
+  const out: [string, string][] = [];
+  const defs = [...paramsFor(type).values()].filter((d) => d.expression);
+  const tokens = defs.filter((d) => d.type === "token" && d.code !== "_id");
+  for (const quantity of defs.filter((d) => d.type === "quantity")) {
+    const sampled = spread(resources.filter((r) => oracle.values(r, quantity.code).some((n) => typeof (n.data as Obj | undefined)?.value === "number")), perParam);
+    for (const [i, r] of sampled.entries()) {
+      const node = oracle.values(r, quantity.code).find((n) => typeof (n.data as Obj | undefined)?.value === "number")!;
+      const d = node.data as Obj;
+      const v = d.value as number;
+      for (const token of tokens) {
+        const tv = oracle.values(r, token.code).map((n) => matchingValue("token", n)).find((x) => x !== undefined);
+        if (tv === undefined) continue;
+        const composite = defs.find((c) => c.type === "composite" && c.component.length === 2 && c.component[0]!.definition === token.url && c.component[1]!.definition === quantity.url);
+        const pair = (qv: string) => `${q(token.code, tv)}&${q(quantity.code, qv)}`;
+        for (const p of PREFIXES) {
+          out.push([type, pair(`${p}${v}`)]);
+          if (composite) out.push([type, q(composite.code, `${tv}$${p}${v}`)]);
+        }
+        out.push([type, pair(`gt${v - 1}`)], [type, pair(`lt${v + 1}`)]);
+        if (typeof d.system === "string" && typeof d.code === "string") {
+          const unit = `${escapeValue(d.system)}|${escapeValue(d.code)}`;
+          out.push([type, pair(`ge${v}|${unit}`)]);
+          if (composite) out.push([type, q(composite.code, `${tv}$le${v}|${unit}`)]);
+        }
+        // OR-lists on both sides (another sample's token value, a value range on each side of v)
+        const other = sampled[(i + 1) % sampled.length]!;
+        const tv2 = oracle.values(other, token.code).map((n) => matchingValue("token", n)).find((x) => x !== undefined);
+        out.push([type, `${q(token.code, tv2 && tv2 !== tv ? `${tv},${tv2}` : tv)}&${q(quantity.code, `lt${v},gt${v}`)}`]);
+        // a second quantity condition on the same parameter
+        out.push([type, `${pair(`ge${v}`)}&${q(quantity.code, `le${v}`)}`]);
+      }
     }
   }
   return out;

@@ -173,7 +173,7 @@ function componentValues(type: string | undefined, nodes: { type: string; data: 
     }
     case "quantity": {
       const v = Number(d?.value);
-      return Number.isFinite(v) ? [`${v}`, `gt${v - 1}`, `lt${v}`, `ap${v}`, `${v}|${escapeValue(String(d.system ?? ""))}|${escapeValue(String(d.code ?? ""))}`] : [];
+      return Number.isFinite(v) ? [`${v}`, ...PREFIXES.map((p) => `${p}${v}`), `gt${v - 1}`, `${v}|${escapeValue(String(d.system ?? ""))}|${escapeValue(String(d.code ?? ""))}`] : [];
     }
     case "date": {
       const r = typeof n.data === "string" ? dateRange(n.data) : undefined;
