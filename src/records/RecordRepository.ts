@@ -242,9 +242,11 @@ export class RecordRepository {
       return { ok: false, reason: error instanceof FhirLedgerError && error.code === "not-found" ? "blob missing" : "blob does not decrypt", leafHash: expectedLeaf };
     }
     if (toHex(sha256(plaintext)) !== version.contentHash) return { ok: false, reason: "plaintext does not match its hash", leafHash: expectedLeaf };
-    return { ok: true, text: new TextDecoder().decode(plaintext), leafHash: expectedLeaf };
+    return { ok: true, text: UTF8.decode(plaintext), leafHash: expectedLeaf };
   }
 }
+
+const UTF8 = new TextDecoder();
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
