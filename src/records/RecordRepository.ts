@@ -1,4 +1,5 @@
 import { canonicalJson } from "../crypto/canonicalJson.ts";
+import { equalBytes } from "../crypto/equalBytes.ts";
 import { openEnvelope, sealEnvelope } from "../crypto/envelope.ts";
 import { toHex } from "../crypto/hex.ts";
 import { sha256 } from "../crypto/sha256.ts";
@@ -248,6 +249,3 @@ export class RecordRepository {
 
 const UTF8 = new TextDecoder();
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
-}

@@ -1,4 +1,3 @@
-import { hash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -8,6 +7,8 @@ import { FsDatastore } from "datastore-fs";
 import { createHeliaLight } from "helia";
 import type { Helia } from "helia";
 import { CID } from "multiformats/cid";
+import { equalBytes } from "../../crypto/equalBytes.ts";
+import { sha256 } from "../../crypto/sha256.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { BlobStore } from "../../ports/BlobStore.ts";
 import { BlockFiles } from "./blockFiles.ts";
@@ -117,14 +118,6 @@ function parseCid(cid: string): CID {
 function notFound(cause: unknown): never {
   if ((cause as NodeJS.ErrnoException).code === "ENOENT") throw new FhirLedgerError("not-found", "blob not found", { cause });
   throw cause;
-}
-
-function sha256(bytes: Uint8Array): Buffer {
-  return hash("sha256", bytes, "buffer");
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 /** Re-hash: the blockstore is files on disk that anyone with access could alter. */
