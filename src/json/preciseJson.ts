@@ -17,17 +17,17 @@ const carriers = new WeakSet<object>();
 /**
  * Cheap test for a number token that does not round-trip: a fraction ending in 0, an exponent
  * or -0, between JSON delimiters. Dates and times inside strings don't match (they are followed
- * by Z, +, - or a quote); a false hit only costs the slower parse.
+ * by Z, +, - or a quote); a false hit only costs the slower parse. The closing delimiter is
+ * looked ahead at, not consumed, so neighbours in an array ([1.0,2.0]) are found one by one.
  */
-const LOSSY_SHAPE = /[:[,]\s*-?[0-9]+(?:\.[0-9]*0(?:[eE][+-]?[0-9]+)?|(?:\.[0-9]+)?[eE][+-]?[0-9]+)\s*[,\]}]|[:[,]\s*-0\s*[,\]}]/;
+const LOSSY_SHAPE = /[:[,]\s*-?[0-9]+(?:\.[0-9]*0(?:[eE][+-]?[0-9]+)?|(?:\.[0-9]+)?[eE][+-]?[0-9]+)(?=\s*[,\]}])|[:[,]\s*-0(?=\s*[,\]}])/g;
 /** Number tokens of 16 or more characters: lossy only when they hold more than a double does. */
 const LONG_NUMBER = /(?<=[:[,]\s*)-?[0-9][0-9.]{15,}(?=\s*[,\]}])/g;
-const LOSSY_SHAPE_ALL = new RegExp(LOSSY_SHAPE.source, "g");
 
 /** Offsets of number tokens that may not round-trip (in order); a false hit only costs a slower parse. */
 function lossyOffsets(text: string): number[] {
   const offsets: number[] = [];
-  if (LOSSY_SHAPE.test(text)) for (const m of text.matchAll(LOSSY_SHAPE_ALL)) offsets.push(m.index);
+  for (const m of text.matchAll(LOSSY_SHAPE)) offsets.push(m.index);
   for (const m of text.matchAll(LONG_NUMBER)) {
     if (JSON.stringify(Number(m[0])) !== m[0]) offsets.push(m.index); // e.g. 9007199254740993, 0.10000000000000001
   }
