@@ -36,17 +36,29 @@ function oldInsert(db: DatabaseSync, rid: number, type: string, r: Exclude<Searc
 
 const indexPath = useTempIndexPath("fhirledger-migrate-");
 
+type Resource = (typeof fixtures)[number];
+
+/** An index file of an earlier layout, left open: the core tables, `ddl`, and each resource's rows as `write` stores them. */
+function oldIndex(ddl: string, resources: readonly Resource[], write: (db: DatabaseSync, rid: number, r: Resource) => void): { path: string; old: DatabaseSync } {
+  const path = indexPath();
+  const old = new DatabaseSync(path);
+  old.exec(coreSchemaSql);
+  old.exec(ddl);
+  const insert = old.prepare("INSERT INTO resources (type, id, version, last_updated) VALUES (?, ?, 1, '2026-01-01T00:00:00.000Z') RETURNING rid");
+  for (const r of resources) write(old, (insert.get(r.resourceType, r.id) as { rid: number }).rid, r);
+  return { path, old };
+}
+
+/** Writes a resource's rows as the layout before sp_token_quantity did (component rows). */
+function componentRows(db: DatabaseSync, rid: number, r: Resource): void {
+  writeSearchRows(db, rid, r.resourceType, componentLayoutRows(extractSearchValues(r)), { fresh: true });
+}
+
 describe("migrateSearchTables", () => {
   it("moves rowid search tables to the clustered layout, keeping every row and every search", () => {
-    const path = indexPath();
-    const old = new DatabaseSync(path);
-    old.exec(coreSchemaSql);
-    old.exec(ROWID_LAYOUT_DDL);
-    const insert = old.prepare("INSERT INTO resources (type, id, version, last_updated) VALUES (?, ?, 1, '2026-01-01T00:00:00.000Z') RETURNING rid");
-    for (const r of fixtures) {
-      const { rid } = insert.get(r.resourceType, r.id) as { rid: number };
-      for (const row of componentLayoutRows(extractSearchValues(r))) oldInsert(old, rid, r.resourceType, row as Exclude<SearchRow, { kind: "token-quantity" }>);
-    }
+    const { path, old } = oldIndex(ROWID_LAYOUT_DDL, fixtures, (db, rid, r) => {
+      for (const row of componentLayoutRows(extractSearchValues(r))) oldInsert(db, rid, r.resourceType, row as Exclude<SearchRow, { kind: "token-quantity" }>);
+    });
     old.close();
     const counts = tableCounts(createTestDb(fixtures));
     expect(counts.sp_token).toBeGreaterThan(0);
@@ -99,15 +111,7 @@ describe("migrateSearchTables: token×quantity composites", () => {
 
   it("turns component rows into the pair rows a fresh index holds, in one step on open", () => {
     // an index of the previous layout: clustered tables, component rows, no sp_token_quantity
-    const path = indexPath();
-    const old = new DatabaseSync(path);
-    old.exec(coreSchemaSql);
-    old.exec(SEARCH_SCHEMA);
-    const insert = old.prepare("INSERT INTO resources (type, id, version, last_updated) VALUES (?, ?, 1, '2026-01-01T00:00:00.000Z') RETURNING rid");
-    for (const r of resources) {
-      const { rid } = insert.get(r.resourceType, r.id) as { rid: number };
-      writeSearchRows(old, rid, r.resourceType, componentLayoutRows(extractSearchValues(r)), { fresh: true });
-    }
+    const { path, old } = oldIndex(SEARCH_SCHEMA, resources, componentRows);
     dropPairs(old);
     expect((old.prepare("SELECT count(*) AS n FROM sp_token WHERE param = 'code-value-quantity$0'").get() as { n: number }).n).toBeGreaterThan(0);
     old.close();
@@ -135,15 +139,7 @@ describe("migrateSearchTables: token×quantity composites", () => {
   });
 
   it("leaves out the pairs of resources marked deleted whose rows remained", () => {
-    const path = indexPath();
-    const old = new DatabaseSync(path);
-    old.exec(coreSchemaSql);
-    old.exec(SEARCH_SCHEMA);
-    const insert = old.prepare("INSERT INTO resources (type, id, version, last_updated) VALUES (?, ?, 1, '2026-01-01T00:00:00.000Z') RETURNING rid");
-    for (const r of resources.filter((x) => x.id === "hr" || x.id === "o1")) {
-      const { rid } = insert.get(r.resourceType, r.id) as { rid: number };
-      writeSearchRows(old, rid, r.resourceType, componentLayoutRows(extractSearchValues(r)), { fresh: true });
-    }
+    const { path, old } = oldIndex(SEARCH_SCHEMA, resources.filter((x) => x.id === "hr" || x.id === "o1"), componentRows);
     dropPairs(old);
     old.exec("UPDATE resources SET deleted = 1 WHERE id = 'hr'");
     old.close();
