@@ -254,14 +254,30 @@ function parseETag(value: string): number {
 
 /** A 200 whose body can be the stored text itself; the object is parsed only if asked for. */
 function asStored(stored: StoredVersion): FhirResult {
-  return {
-    status: 200,
-    get resource() {
-      return stored.resource!;
-    },
-    ...(typeof stored.text === "string" ? { text: stored.text } : {}),
-    version: versionOf(stored),
-  };
+  return new StoredResult(stored);
+}
+
+/**
+ * A class, not an object literal with a getter: V8 builds such a literal in dictionary mode
+ * through its runtime, and what its getter's closure holds (the text, the index row) then
+ * survived young-generation collections, so every read's text was promoted to the old
+ * generation (GET by id p99; see RecordRepository's LoadedVersion).
+ */
+class StoredResult implements FhirResult {
+  readonly status = 200;
+  readonly text: string | undefined;
+  readonly version: { type: string; id: string; versionId: number; lastUpdated: string };
+  readonly #stored: StoredVersion;
+
+  constructor(stored: StoredVersion) {
+    this.#stored = stored;
+    this.text = typeof stored.text === "string" ? stored.text : undefined;
+    this.version = versionOf(stored);
+  }
+
+  get resource(): Record<string, unknown> {
+    return this.#stored.resource!;
+  }
 }
 
 function versionOf(stored: StoredVersion): { type: string; id: string; versionId: number; lastUpdated: string } {

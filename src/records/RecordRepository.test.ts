@@ -64,6 +64,17 @@ describe("RecordRepository.writeAll", () => {
     expect((await records.read("Patient", "pk")).resource?.gender).toBe("female");
   });
 
+  it("serves a read's stored text as it is and parses it once, on first use, from a shared getter", async () => {
+    await records.write("Patient", "lazy", { resourceType: "Patient", gender: "other" });
+    const read = await records.read("Patient", "lazy");
+    expect(JSON.parse(read.text!)).toMatchObject({ resourceType: "Patient", id: "lazy", gender: "other" });
+    expect(read.resource).toBe(read.resource);
+    expect(read.resource?.gender).toBe("other");
+    // No own accessor: an object literal with a getter is a dictionary-mode object whose closure
+    // kept every read's text alive through young-generation collections (GET-by-id p99).
+    expect(Object.getOwnPropertyDescriptor(read, "resource")).toBeUndefined();
+  });
+
   it("serialises concurrent writers of the same resource (no lost update)", async () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => records.write("Basic", "hot", { resourceType: "Basic", code: { text: String(i) } })));
     expect(index.current("Basic", "hot")?.versionId).toBe(20);
