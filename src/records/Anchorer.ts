@@ -178,17 +178,25 @@ export class Anchorer {
       root, prevRoot, size: leaves.length, firstSeq: leaves[0]!.seq, lastSeq: leaves.at(-1)!.seq,
       manifestCid, manifestDigest: sha256(sealed),
     });
-    await this.#send(batch);
+    await this.#send(batch, leafHashes);
     return leaves.length;
   }
 
-  async #send(batch: BatchRow): Promise<void> {
+  /** `leafHashes`: the batch's leaves in order when the caller has them (a new batch), else read back. */
+  async #send(batch: BatchRow, leafHashes?: Uint8Array[]): Promise<void> {
     const receipt = await this.#o.ledger.anchor({ root: batch.root, size: batch.size, manifestDigest: batch.manifestDigest, prevRoot: batch.prevRoot });
-    this.#complete(batch, { chainId: receipt.chainId.toString(), contract: receipt.contract, txHash: receipt.txHash, blockNumber: receipt.blockNumber });
+    this.#complete(batch, { chainId: receipt.chainId.toString(), contract: receipt.contract, txHash: receipt.txHash, blockNumber: receipt.blockNumber }, leafHashes);
   }
 
-  #complete(batch: BatchRow, receipt: { chainId: string; contract: string; txHash: string; blockNumber: number }): void {
-    const leafHashes = this.#o.index.leavesOfBatch(batch.batchId).map((l) => l.leafHash);
+  /**
+   * Records the receipt and every leaf's inclusion path. A batch just built passes its leaves
+   * (openBatch checked they are exactly the contiguous pending run, in seq order, which is the
+   * leaf_index order): reading them back joined to their versions cost as much again as
+   * pendingLeaves, on the main thread, for every batch of an import. A batch resumed after a
+   * restart reads them from the index.
+   */
+  #complete(batch: BatchRow, receipt: { chainId: string; contract: string; txHash: string; blockNumber: number }, known?: Uint8Array[]): void {
+    const leafHashes = known ?? this.#o.index.leavesOfBatch(batch.batchId).map((l) => l.leafHash);
     this.#o.index.completeBatch(batch.batchId, receipt, inclusionProofs(leafHashes));
     this.#lastAnchoredAt = new Date().toISOString();
     this.#log("info", `anchored batch ${batch.batchId}: ${batch.size} leaves, root ${toHex(batch.root).slice(0, 16)}…, tx ${receipt.txHash}`);
