@@ -71,13 +71,13 @@ export function createApp(options: AppOptions): Hono<Env> {
   // cost a fifth of the main thread during an import of 2,500-resource Bundles.
   const limitBody = bodyLimit({
     maxSize: options.maxBodyBytes,
-    onError: () => { throw new FhirLedgerError("too-large", `the body is larger than ${options.maxBodyBytes} bytes`); },
+    onError: () => { throw bodyTooLarge(options.maxBodyBytes); },
   });
   app.use("*", async function limitBodySize(c, next) {
     if (!BODY_METHODS.has(c.req.method)) return next();
     const length = c.req.header("content-length");
     if (length === undefined || c.req.header("transfer-encoding") !== undefined) return limitBody(c, next);
-    if (Number(length) > options.maxBodyBytes) throw new FhirLedgerError("too-large", `the body is larger than ${options.maxBodyBytes} bytes`);
+    if (Number(length) > options.maxBodyBytes) throw bodyTooLarge(options.maxBodyBytes);
     return next();
   });
 
@@ -157,9 +157,13 @@ function pretty(c: Context): boolean {
   return c.req.query("_pretty") === "true";
 }
 
+function bodyTooLarge(maxBytes: number): FhirLedgerError {
+  return new FhirLedgerError("too-large", `the body is larger than ${maxBytes} bytes`);
+}
+
 async function readJson(c: Context, maxBytes: number): Promise<unknown> {
   const buffer = await c.req.arrayBuffer();
-  if (buffer.byteLength > maxBytes) throw new FhirLedgerError("too-large", `the body is larger than ${maxBytes} bytes`);
+  if (buffer.byteLength > maxBytes) throw bodyTooLarge(maxBytes);
   const text = new TextDecoder("utf-8", { fatal: false }).decode(buffer);
   if (text.trim() === "") throw new FhirLedgerError("invalid", "the body is empty", { issues: [{ type: "required", diagnostics: "a FHIR resource is required" }] });
   try {

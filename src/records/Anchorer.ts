@@ -195,8 +195,11 @@ export class Anchorer {
    * pendingLeaves, on the main thread, for every batch of an import. A batch resumed after a
    * restart reads them from the index.
    */
-  #complete(batch: BatchRow, receipt: { chainId: string; contract: string; txHash: string; blockNumber: number }, known?: Uint8Array[]): void {
-    const leafHashes = known ?? this.#o.index.leavesOfBatch(batch.batchId).map((l) => l.leafHash);
+  #complete(
+    batch: BatchRow,
+    receipt: { chainId: string; contract: string; txHash: string; blockNumber: number },
+    leafHashes: Uint8Array[] = this.#o.index.leavesOfBatch(batch.batchId).map((l) => l.leafHash),
+  ): void {
     this.#o.index.completeBatch(batch.batchId, receipt, inclusionProofs(leafHashes));
     this.#lastAnchoredAt = new Date().toISOString();
     this.#log("info", `anchored batch ${batch.batchId}: ${batch.size} leaves, root ${toHex(batch.root).slice(0, 16)}…, tx ${receipt.txHash}`);

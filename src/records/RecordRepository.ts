@@ -261,4 +261,3 @@ class LoadedVersion implements StoredVersion {
     return (this.#parsed ??= this.text === null ? null : (parseJson(this.text) as FhirResource));
   }
 }
-

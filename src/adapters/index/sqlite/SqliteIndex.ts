@@ -29,6 +29,11 @@ type Row = Record<string, unknown>;
 const CURRENT_VERSION_SQL = `SELECT r.type, r.id, v.*, l.leaf_hash FROM resources r JOIN versions v ON v.rid = r.rid AND v.version = r.version JOIN leaves l ON l.seq = v.leaf_seq
        WHERE r.type = ? AND r.id = ?`;
 
+interface Reader {
+  db: DatabaseSync;
+  currentVersion: StatementSync;
+}
+
 /**
  * A second connection for GET by id, with the database file memory-mapped: a page is then read
  * from the OS page cache in place, not copied by a pread into SQLite's own cache. Server CPU
@@ -39,7 +44,7 @@ const CURRENT_VERSION_SQL = `SELECT r.type, r.id, v.*, l.leaf_hash FROM resource
  * so it holds the pages those touch (resources, versions, leaves), not the search tables an
  * import writes. query_only: this connection never writes.
  */
-function openReader(path: string): { db: DatabaseSync; currentVersion: StatementSync } {
+function openReader(path: string): Reader {
   const db = new DatabaseSync(path);
   db.exec("PRAGMA busy_timeout = 5000; PRAGMA query_only = 1; PRAGMA cache_size = -8192; PRAGMA mmap_size = 2147483648;");
   return { db, currentVersion: db.prepare(CURRENT_VERSION_SQL) };
@@ -52,8 +57,8 @@ export class SqliteIndex implements Index {
   readonly db: DatabaseSync;
   readonly #search: SearchIndexer | null;
   readonly #stmts = new Map<string, StatementSync>();
-  /** Reads by id, on their own connection with the file memory-mapped (see the constructor). */
-  readonly #reader: { db: DatabaseSync; currentVersion: StatementSync } | null = null;
+  /** Reads by id, on their own connection with the file memory-mapped (see openReader). */
+  readonly #reader: Reader | null = null;
 
   /**
    * `bulkLoad` (rebuild into a new file): no fsync, and the search tables' value indexes are
