@@ -1,4 +1,4 @@
-import type { SearchRow } from "../fhir/search/extractSearchValues.ts";
+import type { RowSlice } from "../fhir/search/packedRows.ts";
 import type { SearchRequest } from "../fhir/search/SearchRequest.ts";
 import type { HistoryIndex } from "./HistoryIndex.ts";
 
@@ -38,7 +38,7 @@ export interface VersionWrite extends Omit<VersionRow, "leafSeq"> {
   /** The plaintext resource for search extraction (absent for deletes). */
   resource?: Record<string, unknown>;
   /** Its search rows, when already extracted (off the main thread); else the index extracts them. */
-  searchRows?: SearchRow[];
+  searchRows?: RowSlice;
 }
 
 export interface PendingLeaf {

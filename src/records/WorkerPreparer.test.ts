@@ -9,6 +9,7 @@ import { openEnvelope } from "../crypto/envelope.ts";
 import { toHex } from "../crypto/hex.ts";
 import { sha256 } from "../crypto/sha256.ts";
 import { extractSearchValues } from "../fhir/search/extractSearchValues.ts";
+import { unpackRows } from "../fhir/search/packedRows.ts";
 import type { DataKey } from "../ports/KeyStore.ts";
 import { inlinePreparer } from "./prepareRecords.ts";
 import type { PrepareItem } from "./prepareRecords.ts";
@@ -40,8 +41,11 @@ describe("WorkerPreparer", () => {
       expect(viaWorker[i]!.contentHash).toBe(inline[i]!.contentHash);
       const opened = await openEnvelope({ envelope: viaWorker[i]!.envelope!, keyFor: async () => key, aad: { type: "Observation", id: `o${i}`, versionId: "1" } });
       expect(new TextDecoder().decode(opened)).toBe(items[i]!.text);
-      expect(viaWorker[i]!.rows).toEqual(extractSearchValues(resources[i] as { resourceType: string }));
+      expect(unpackRows(viaWorker[i]!.rows!)).toEqual(extractSearchValues(resources[i] as { resourceType: string }));
     }
+    // One PackedRows for the batch, its numbers transferred from the worker (a Float64Array here).
+    expect(new Set(viaWorker.map((r) => r.rows!.packed)).size).toBe(1);
+    expect(viaWorker[0]!.rows!.packed.numbers).toBeInstanceOf(Float64Array);
     expect(inline[0]!.rows).toBeUndefined(); // inline leaves extraction to the index
     expect(raw.some((b) => b !== 0)).toBe(true); // the caller's key bytes are not wiped, only the worker's copy
   });

@@ -3,7 +3,8 @@ import { sealEnvelope } from "../crypto/envelope.ts";
 import { toHex } from "../crypto/hex.ts";
 import { sha256 } from "../crypto/sha256.ts";
 import { extractSearchValues } from "../fhir/search/extractSearchValues.ts";
-import type { SearchRow } from "../fhir/search/extractSearchValues.ts";
+import { RowPacker } from "../fhir/search/packedRows.ts";
+import type { RowSlice } from "../fhir/search/packedRows.ts";
 import type { DataKey } from "../ports/KeyStore.ts";
 
 /** One record version to seal: its canonical JSON and what its envelope's AAD binds. */
@@ -24,8 +25,8 @@ export interface Prepared {
   cid?: string;
   /** Hex SHA-256 of the plaintext (the UTF-8 canonical JSON). */
   contentHash: string;
-  /** The resource's search rows, when extracted here (else the index extracts them). */
-  rows?: SearchRow[];
+  /** The resource's search rows, when extracted here (else the index extracts them); the slices of one batch share one PackedRows. */
+  rows?: RowSlice;
 }
 
 /**
@@ -41,16 +42,19 @@ export interface RecordPreparer {
 /** The work itself, shared by the inline preparer and the worker. */
 export function prepareRecords(items: PrepareItem[], keys: DataKey[], options: { extract: boolean; blocks?: BlockFiles }): Prepared[] {
   const byId = new Map(keys.map((k) => [k.keyId, k]));
-  return items.map((item) => {
+  const packer = options.extract ? new RowPacker() : undefined;
+  const results = items.map((item) => {
     const plaintext = new TextEncoder().encode(item.text);
     const key = byId.get(item.keyId);
     if (!key) throw new Error(`no data key ${item.keyId} given for ${item.type}/${item.id}`);
     const envelope = sealEnvelope({ plaintext, key, aad: { type: item.type, id: item.id, versionId: item.versionId } });
     const contentHash = toHex(sha256(plaintext));
     const prepared: Prepared = options.blocks ? { cid: options.blocks.writeSync(envelope), contentHash } : { envelope, contentHash };
-    if (options.extract) prepared.rows = extractSearchValues(JSON.parse(item.text) as { resourceType: string });
+    if (packer) prepared.rows = packer.add(extractSearchValues(JSON.parse(item.text) as { resourceType: string }));
     return prepared;
   });
+  packer?.finish();
+  return results;
 }
 
 /** Prepares on the calling thread; search rows are left to the index. */

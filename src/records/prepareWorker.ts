@@ -1,6 +1,7 @@
 /**
  * Worker thread entry of WorkerPreparer: receives batches of canonical JSON with their data
- * keys, answers with envelopes (transferred, not copied), hashes and search rows.
+ * keys, answers with envelopes and packed search rows (their numbers transferred, not copied)
+ * and hashes.
  */
 import { createSecretKey } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
@@ -26,7 +27,10 @@ parentPort?.on("message", (request: PrepareRequest) => {
   const keys: DataKey[] = request.keys.map((k) => ({ keyId: k.keyId, key: k.key, handle: createSecretKey(k.key) }));
   try {
     const results = prepareRecords(request.items, keys, { extract: request.extract, ...(blocks ? { blocks } : {}) });
-    parentPort!.postMessage({ seq: request.seq, results } satisfies PrepareResponse, results.flatMap((r) => (r.envelope ? [r.envelope.buffer as ArrayBuffer] : [])));
+    const transfer = results.flatMap((r) => (r.envelope ? [r.envelope.buffer as ArrayBuffer] : []));
+    const packed = results[0]?.rows?.packed;
+    if (packed) transfer.push(packed.numbers.buffer as ArrayBuffer);
+    parentPort!.postMessage({ seq: request.seq, results } satisfies PrepareResponse, transfer);
   } catch (error) {
     parentPort!.postMessage({ seq: request.seq, error: error instanceof Error ? error.message : String(error) } satisfies PrepareResponse);
   } finally {

@@ -5,7 +5,7 @@ import type { StatementSync } from "node:sqlite";
 import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
 import type { BatchRow, BatchState, CurrentRow, Index, LeafProof, PendingLeaf, RestoreBatch, SearchPage, VersionRow, VersionWrite } from "../../../ports/Index.ts";
 import type { SearchRequest } from "../../../fhir/search/SearchRequest.ts";
-import type { SearchRow } from "../../../fhir/search/extractSearchValues.ts";
+import type { RowSlice } from "../../../fhir/search/packedRows.ts";
 import type { CompartmentPage, CompartmentQuery, HistoryPage, HistoryQuery } from "../../../ports/HistoryIndex.ts";
 import { compartmentPage, historyPage } from "./historyQueries.ts";
 import { restoreBatch } from "./restoreBatch.ts";
@@ -20,7 +20,7 @@ export interface SearchIndexer {
   /** brings search tables of an earlier layout up to date (run before `ddl`) */
   migrate?(db: DatabaseSync): void;
   /** `fresh`: the rid has no rows yet (skip deleting). `rows`: already extracted, use these. */
-  write(db: DatabaseSync, rid: number, type: string, resource: Record<string, unknown>, fresh?: boolean, rows?: SearchRow[]): void;
+  write(db: DatabaseSync, rid: number, type: string, resource: Record<string, unknown>, fresh?: boolean, rows?: RowSlice): void;
   remove(db: DatabaseSync, rid: number): void;
 }
 

@@ -1,5 +1,6 @@
 import type { SearchIndexer } from "../SqliteIndex.ts";
 import { extractSearchValues } from "../../../../fhir/search/extractSearchValues.ts";
+import { unpackRows } from "../../../../fhir/search/packedRows.ts";
 import { migrateSearchTables, SEARCH_SCHEMA } from "./searchSchema.ts";
 import { deleteSearchRows, writeSearchRows } from "./writeSearchRows.ts";
 
@@ -11,7 +12,7 @@ export const sqliteSearchIndexer: SearchIndexer = {
   ddl: SEARCH_SCHEMA,
   migrate: migrateSearchTables,
   write(db, rid, type, resource, fresh, rows) {
-    writeSearchRows(db, rid, type, rows ?? extractSearchValues({ ...resource, resourceType: type }), { fresh: fresh === true });
+    writeSearchRows(db, rid, type, rows ? unpackRows(rows) : extractSearchValues({ ...resource, resourceType: type }), { fresh: fresh === true });
   },
   remove(db, rid) {
     deleteSearchRows(db, rid);
