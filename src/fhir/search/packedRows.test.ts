@@ -3,7 +3,15 @@ import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { extractSearchValues } from "./extractSearchValues.ts";
 import type { SearchRow } from "./extractSearchValues.ts";
-import { packRows, RowPacker, unpackRows } from "./packedRows.ts";
+import { RowPacker, unpackRows } from "./packedRows.ts";
+
+/** One resource's rows, packed on their own. */
+function packRows(rows: readonly SearchRow[]) {
+  const packer = new RowPacker();
+  const slice = packer.add(rows);
+  packer.finish();
+  return slice;
+}
 
 describe("packed search rows", () => {
   it("give back every kind of row exactly, nulls and -0 included", () => {

@@ -1,4 +1,4 @@
-import type { SearchRow } from "./extractSearchValues.ts";
+import type { QuantityRow, SearchRow } from "./extractSearchValues.ts";
 
 /**
  * Search rows of many resources in two flat columns: every distinct string once, and one
@@ -22,7 +22,10 @@ export interface RowSlice {
   end: number;
 }
 
-export const KIND_CODE = { string: 0, token: 1, date: 2, number: 3, quantity: 4, reference: 5, uri: 6, "token-quantity": 7 } as const satisfies Record<SearchRow["kind"], number>;
+type QuantityFields = Omit<QuantityRow, "kind" | "param" | "grp">;
+const QUANTITY_FIELDS = 6;
+
+const KIND_CODE = { string: 0, token: 1, date: 2, number: 3, quantity: 4, reference: 5, uri: 6, "token-quantity": 7 } as const satisfies Record<SearchRow["kind"], number>;
 
 /** Packs the rows of several resources into one PackedRows; `add` returns each one's slice. */
 export class RowPacker {
@@ -49,7 +52,7 @@ export class RowPacker {
           n.push(r.value);
           break;
         case "quantity":
-          n.push(r.value, this.#string(r.system), this.#string(r.code), this.#string(r.unit), r.normValue ?? Number.NaN, this.#string(r.normUnit));
+          this.#quantity(r);
           break;
         case "reference":
           n.push(this.#string(r.targetType), this.#string(r.targetId), this.#string(r.url));
@@ -58,8 +61,8 @@ export class RowPacker {
           n.push(this.#string(r.value));
           break;
         case "token-quantity":
-          n.push(this.#string(r.tokenSystem), this.#string(r.tokenCode), r.value);
-          n.push(this.#string(r.system), this.#string(r.code), this.#string(r.unit), r.normValue ?? Number.NaN, this.#string(r.normUnit));
+          n.push(this.#string(r.tokenSystem), this.#string(r.tokenCode));
+          this.#quantity(r);
           break;
       }
     }
@@ -73,6 +76,11 @@ export class RowPacker {
     return this.#packed;
   }
 
+  /** The quantity fields, shared by quantity and token×quantity rows (QUANTITY_FIELDS numbers). */
+  #quantity(r: QuantityFields): void {
+    this.#numbers.push(r.value, this.#string(r.system), this.#string(r.code), this.#string(r.unit), r.normValue ?? Number.NaN, this.#string(r.normUnit));
+  }
+
   #string(value: string | null): number {
     if (value === null) return -1;
     let i = this.#indexes.get(value);
@@ -84,19 +92,13 @@ export class RowPacker {
   }
 }
 
-/** The rows of one resource, packed on their own. */
-export function packRows(rows: readonly SearchRow[]): RowSlice {
-  const packer = new RowPacker();
-  const slice = packer.add(rows);
-  packer.finish();
-  return slice;
-}
-
 /** The rows of a slice as objects again: the index unpacks one resource's as it writes them, so they die young. */
 export function unpackRows({ packed: { strings, numbers }, start, end }: RowSlice): SearchRow[] {
   const rows: SearchRow[] = [];
   const str = (i: number) => (numbers[i]! < 0 ? null : strings[numbers[i]!]!);
-  const num = (i: number) => (Number.isNaN(numbers[i]!) ? null : numbers[i]!);
+  const quantity = (i: number): QuantityFields => ({
+    value: numbers[i]!, system: str(i + 1), code: str(i + 2), unit: str(i + 3), normValue: Number.isNaN(numbers[i + 4]!) ? null : numbers[i + 4]!, normUnit: str(i + 5),
+  });
   let i = start;
   while (i < end) {
     const kind = numbers[i]!;
@@ -121,8 +123,8 @@ export function unpackRows({ packed: { strings, numbers }, start, end }: RowSlic
         i += 1;
         break;
       case KIND_CODE.quantity:
-        rows.push({ kind: "quantity", param, grp, value: numbers[i]!, system: str(i + 1), code: str(i + 2), unit: str(i + 3), normValue: num(i + 4), normUnit: str(i + 5) });
-        i += 6;
+        rows.push({ kind: "quantity", param, grp, ...quantity(i) });
+        i += QUANTITY_FIELDS;
         break;
       case KIND_CODE.reference:
         rows.push({ kind: "reference", param, grp, targetType: str(i), targetId: str(i + 1), url: str(i + 2) });
@@ -133,11 +135,8 @@ export function unpackRows({ packed: { strings, numbers }, start, end }: RowSlic
         i += 1;
         break;
       case KIND_CODE["token-quantity"]:
-        rows.push({
-          kind: "token-quantity", param, grp, tokenSystem: str(i), tokenCode: str(i + 1)!, value: numbers[i + 2]!,
-          system: str(i + 3), code: str(i + 4), unit: str(i + 5), normValue: num(i + 6), normUnit: str(i + 7),
-        });
-        i += 8;
+        rows.push({ kind: "token-quantity", param, grp, tokenSystem: str(i), tokenCode: str(i + 1)!, ...quantity(i + 2) });
+        i += 2 + QUANTITY_FIELDS;
         break;
       default:
         throw new Error(`packed search rows: unknown kind ${kind} at ${i - 3}`);
