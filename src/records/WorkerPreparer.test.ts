@@ -64,10 +64,10 @@ describe("WorkerPreparer", () => {
     expect(await closed.prepare(observations(30).items, [key], { extract: true })).toHaveLength(30);
   });
 
-  it("with local block files, writes each envelope where HeliaBlobStore reads it and answers with its CID", async () => {
+  it("with local blocks, stores each envelope where HeliaBlobStore reads it and answers with its CID", async () => {
     const repoDir = await mkdtemp(join(tmpdir(), "fhirledger-preparer-"));
     const blobs = await HeliaBlobStore.open({ repoDir });
-    const storing = new WorkerPreparer({ blocksDir: blobs.blocksDir });
+    const storing = new WorkerPreparer({ blocksPath: blobs.blocksPath });
     try {
       const { items } = observations(20);
       const results = await storing.prepare(items, [key], { extract: false });

@@ -13,21 +13,21 @@ const WORKER_OLD_SPACE_MB = 128;
 /**
  * Seals records and extracts their search rows on a worker thread, so a large transaction's
  * CPU work runs beside the main thread (which keeps parsing, validating and committing).
- * Given the directory of local block files (HeliaBlobStore.blocksDir), the worker also
- * writes the envelopes there itself and answers with their CIDs.
+ * Given the local blocks' SQLite file (HeliaBlobStore.blocksPath), the worker also stores the
+ * envelopes there itself and answers with their CIDs.
  * Data keys travel to the worker inside the process and are wiped there after use. If the
  * worker dies, pending batches fail with "unavailable" and later ones are prepared inline.
  */
 export class WorkerPreparer implements RecordPreparer {
-  readonly #blocksDir: string | undefined;
+  readonly #blocksPath: string | undefined;
   /** Started by the first large batch: a server that never gets one never loads a second copy of the definitions. */
   #worker: Worker | undefined;
   readonly #pending = new Map<number, { resolve: (results: Prepared[]) => void; reject: (error: Error) => void }>();
   #seq = 0;
   #broken = false;
 
-  constructor(options: { blocksDir?: string } = {}) {
-    this.#blocksDir = options.blocksDir;
+  constructor(options: { blocksPath?: string } = {}) {
+    this.#blocksPath = options.blocksPath;
   }
 
   async prepare(items: PrepareItem[], keys: DataKey[], options: { extract: boolean }): Promise<Prepared[]> {
@@ -45,14 +45,22 @@ export class WorkerPreparer implements RecordPreparer {
     }
   }
 
+  /** Lets the worker close its blocks connection and end; ended by force if it has not within 2 s. */
   async close(): Promise<void> {
     this.#broken = true;
-    await this.#worker?.terminate();
+    const worker = this.#worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    worker.ref();
+    worker.postMessage("close");
+    const timer = setTimeout(() => void worker.terminate(), 2000);
+    await exited;
+    clearTimeout(timer);
   }
 
   #start(): Worker {
     const worker = new Worker(new URL("./prepareWorker.ts", import.meta.url), {
-      workerData: { blocksDir: this.#blocksDir },
+      workerData: { blocksPath: this.#blocksPath },
       // A batch needs a few tens of MB; a small heap keeps the server's RSS down (the worker
       // collects more often, on its own core). Running out ends the worker: inline from then on.
       resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB, maxYoungGenerationSizeMb: 16 },
@@ -71,7 +79,10 @@ export class WorkerPreparer implements RecordPreparer {
       this.#pending.clear();
     };
     worker.on("error", (error) => fail(`failed: ${error.message}`));
-    worker.on("exit", (code) => fail(`exited (${code})`));
+    worker.on("exit", (code) => {
+      if (this.#worker === worker) this.#worker = undefined;
+      fail(`exited (${code})`);
+    });
     return worker;
   }
 }

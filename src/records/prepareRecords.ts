@@ -1,4 +1,3 @@
-import type { BlockFiles } from "../adapters/blob/blockFiles.ts";
 import { sealEnvelope } from "../crypto/envelope.ts";
 import { toHex } from "../crypto/hex.ts";
 import { sha256 } from "../crypto/sha256.ts";
@@ -21,7 +20,7 @@ export interface PrepareItem {
 export interface Prepared {
   /** The "FLE1" envelope for the blob store. */
   envelope?: Uint8Array;
-  /** The envelope's CID, when the preparer wrote it to the block files itself. */
+  /** The envelope's CID, when the preparer stored it itself (WorkerPreparer with local blocks). */
   cid?: string;
   /** Hex SHA-256 of the plaintext (the UTF-8 canonical JSON). */
   contentHash: string;
@@ -40,7 +39,7 @@ export interface RecordPreparer {
 }
 
 /** The work itself, shared by the inline preparer and the worker. */
-export function prepareRecords(items: PrepareItem[], keys: DataKey[], options: { extract: boolean; blocks?: BlockFiles }): Prepared[] {
+export function prepareRecords(items: PrepareItem[], keys: DataKey[], options: { extract: boolean }): Prepared[] {
   const byId = new Map(keys.map((k) => [k.keyId, k]));
   const packer = options.extract ? new RowPacker() : undefined;
   const results = items.map((item) => {
@@ -49,7 +48,7 @@ export function prepareRecords(items: PrepareItem[], keys: DataKey[], options: {
     if (!key) throw new Error(`no data key ${item.keyId} given for ${item.type}/${item.id}`);
     const envelope = sealEnvelope({ plaintext, key, aad: { type: item.type, id: item.id, versionId: item.versionId } });
     const contentHash = toHex(sha256(plaintext));
-    const prepared: Prepared = options.blocks ? { cid: options.blocks.writeSync(envelope), contentHash } : { envelope, contentHash };
+    const prepared: Prepared = { envelope, contentHash };
     if (packer) prepared.rows = packer.add(extractSearchValues(JSON.parse(item.text) as { resourceType: string }));
     return prepared;
   });

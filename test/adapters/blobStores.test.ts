@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { base32upper } from "multiformats/bases/base32";
 import { CID } from "multiformats/cid";
-import { describe } from "vitest";
+import { describe, expect } from "vitest";
 import { HeliaBlobStore } from "../../src/adapters/blob/HeliaBlobStore.ts";
 import { KuboBlobStore } from "../../src/adapters/blob/KuboBlobStore.ts";
 import { MemoryBlobStore } from "../../src/adapters/blob/MemoryBlobStore.ts";
@@ -27,7 +27,7 @@ blobStoreContract(
 );
 
 blobStoreContract(
-  "HeliaBlobStore (filesystem blockstore in a temp dir)",
+  "HeliaBlobStore (SQLite blockstore in a temp dir)",
   async () => {
     const repoDir = await mkdtemp(join(tmpdir(), "fhirledger-helia-"));
     let store: BlobStore = await HeliaBlobStore.open({ repoDir });
@@ -35,13 +35,18 @@ blobStoreContract(
       get store() {
         return store;
       },
-      // Flip one byte of the block file as blockstore-fs lays it out (NextToLast sharding, base32upper multihash).
+      // Flip one byte of the block's row, through a connection of its own (as anyone with the file could).
       tamper: async (cid) => {
-        const key = base32upper.encode(CID.parse(cid).multihash.bytes);
-        const file = join(repoDir, "blocks", key.slice(-2), `${key}.data`);
-        const bytes = await readFile(file);
-        bytes[0]! ^= 0xff;
-        await writeFile(file, bytes);
+        const db = new DatabaseSync(join(repoDir, "blocks.db"));
+        try {
+          db.exec("PRAGMA busy_timeout = 5000");
+          const key = CID.parse(cid).multihash.bytes;
+          const { bytes } = db.prepare("SELECT bytes FROM blocks WHERE multihash = ?").get(key) as { bytes: Uint8Array };
+          bytes[0]! ^= 0xff;
+          expect(db.prepare("UPDATE blocks SET bytes = ? WHERE multihash = ?").run(bytes, key).changes).toBe(1);
+        } finally {
+          db.close();
+        }
       },
       reopen: async () => {
         await store.close();

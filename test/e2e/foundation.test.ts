@@ -1,4 +1,5 @@
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
+import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { Interface, JsonRpcProvider } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,12 +26,24 @@ function observationFor(patientId: string) {
   };
 }
 
-async function blockFiles(dir: string): Promise<string[]> {
+/** Every file under dir (the IPFS repo: blocks.db, its WAL, the datastore). */
+async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith(".data")) out.push(join(entry.parentPath, entry.name));
+    if (entry.isFile()) out.push(join(entry.parentPath, entry.name));
   }
   return out;
+}
+
+/** The blockstore's rows, read through a connection of the test's own. */
+function withBlocksDb<T>(dataDir: string, use: (db: DatabaseSync) => T): T {
+  const db = new DatabaseSync(join(dataDir, "ipfs", "blocks.db"));
+  try {
+    db.exec("PRAGMA busy_timeout = 5000");
+    return use(db);
+  } finally {
+    db.close();
+  }
 }
 
 describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root, end to end on real components", () => {
@@ -149,14 +162,16 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
   });
 
   it("stores only ciphertext in the blockstore", async () => {
-    const files = await blockFiles(join(dataDir, "ipfs", "blocks"));
-    expect(files.length).toBeGreaterThanOrEqual(4);
     const needles = ["Quixotewright", "Evangelina", "MRN-7734-ZEBRA", "1974-12-25", "29463-7", "Body Weight", patientId, observationId, "Patient", "Observation", "resourceType"];
+    const blocks = withBlocksDb(dataDir, (db) => db.prepare("SELECT bytes FROM blocks").all() as { bytes: Uint8Array }[]);
+    expect(blocks.length).toBeGreaterThanOrEqual(4);
+    for (const { bytes } of blocks) expect(Buffer.from(bytes).toString("latin1").startsWith("FLE1")).toBe(true);
+    // Nor anywhere else in the repo's files, committed or still in the WAL.
+    const files = await filesUnder(join(dataDir, "ipfs"));
+    expect(files.some((f) => f.endsWith("blocks.db"))).toBe(true);
     for (const file of files) {
-      const bytes = await readFile(file);
-      const text = bytes.toString("latin1");
+      const text = (await readFile(file)).toString("latin1");
       for (const needle of needles) expect(text.includes(needle), `${needle} in ${file}`).toBe(false);
-      expect(text.startsWith("FLE1")).toBe(true);
     }
   });
 
@@ -218,15 +233,13 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
     const before = await server.json(`/Patient/${id}/$verify`);
     const cid = String(param(before.body, "cid"));
     seenCids.push(cid);
-    const files = await blockFiles(join(dataDir, "ipfs", "blocks"));
     const { CID } = await import("multiformats/cid");
-    const { base32 } = await import("multiformats/bases/base32");
-    const key = base32.encode(CID.parse(cid).multihash.bytes).slice(1).toUpperCase();
-    const file = files.find((f) => f.includes(key));
-    expect(file).toBeDefined();
-    const bytes = await readFile(file!);
-    bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 0x01;
-    await writeFile(file!, bytes);
+    const key = CID.parse(cid).multihash.bytes;
+    withBlocksDb(dataDir, (db) => {
+      const { bytes } = db.prepare("SELECT bytes FROM blocks WHERE multihash = ?").get(key) as { bytes: Uint8Array };
+      bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 0x01;
+      expect(db.prepare("UPDATE blocks SET bytes = ? WHERE multihash = ?").run(bytes, key).changes).toBe(1);
+    });
     const read = await server.json<{ resourceType: string; issue: { code: string; diagnostics: string }[] }>(`/Patient/${id}`);
     expect(read.status).toBe(500);
     expect(read.body.resourceType).toBe("OperationOutcome");

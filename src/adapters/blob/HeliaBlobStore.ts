@@ -1,45 +1,51 @@
-import { readFileSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import type { Dirent } from "node:fs";
+import { mkdir, readdir, readFile, rmdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { FsBlockstore } from "blockstore-fs";
-import { NextToLast } from "blockstore-fs/sharding";
 import { FsDatastore } from "datastore-fs";
 import { createHeliaLight } from "helia";
 import type { Helia } from "helia";
+import { base32upper } from "multiformats/bases/base32";
 import { CID } from "multiformats/cid";
+import * as Digest from "multiformats/hashes/digest";
 import { equalBytes } from "../../crypto/equalBytes.ts";
 import { sha256 } from "../../crypto/sha256.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { BlobStore } from "../../ports/BlobStore.ts";
-import { BlockFiles } from "./blockFiles.ts";
 import { rawCid } from "./rawCid.ts";
-import { rawCidPath } from "./rawCidPath.ts";
+import { rawCidMultihash } from "./rawCidMultihash.ts";
+import { SqliteBlockstore } from "./SqliteBlockstore.ts";
+import { SqliteBlocks } from "./SqliteBlocks.ts";
 
 /**
- * BlobStore on an embedded Helia node with a filesystem blockstore.
- * createHeliaLight has no libp2p and no routers, so the node never dials out (machines may be
- * offline); blocks are re-hashed on read, so a flipped byte on disk is reported, never served.
+ * BlobStore on an embedded Helia node whose blockstore is one SQLite file (`blocks.db` in the
+ * repo directory; see SqliteBlocks). createHeliaLight has no libp2p and no routers, so the
+ * node never dials out (machines may be offline); blocks are re-hashed on read, so a flipped
+ * byte on disk is reported, never served. A repo of an earlier layout (blockstore-fs files
+ * under `blocks/`) is moved into the file when opened.
  */
 export class HeliaBlobStore implements BlobStore {
   readonly #helia: Helia;
-  /** The blockstore's files, read and written directly (same layout as Helia's). */
-  readonly #files: BlockFiles;
+  /** The blockstore's rows, read and written directly (Helia reads the same ones). */
+  readonly #blocks: SqliteBlocks;
 
-  private constructor(helia: Helia, blocksDir: string) {
+  private constructor(helia: Helia, blocks: SqliteBlocks) {
     this.#helia = helia;
-    this.#files = new BlockFiles(blocksDir);
+    this.#blocks = blocks;
   }
 
   static async open(options: { repoDir: string }): Promise<HeliaBlobStore> {
     await mkdir(options.repoDir, { recursive: true, mode: 0o700 });
-    const blocksDir = join(options.repoDir, "blocks");
-    // The blockstore's default layout, which BlockFiles reads and writes directly.
-    const blockstore = new FsBlockstore(blocksDir, { shardingStrategy: new NextToLast() });
-    const datastore = new FsDatastore(join(options.repoDir, "datastore"));
-    await blockstore.open();
-    await datastore.open();
-    const helia = await createHeliaLight({ blockstore, datastore });
-    return new HeliaBlobStore(helia, blocksDir);
+    const blocks = new SqliteBlocks(join(options.repoDir, "blocks.db"));
+    try {
+      await migrateBlockFiles(join(options.repoDir, "blocks"), blocks);
+      const datastore = new FsDatastore(join(options.repoDir, "datastore"));
+      await datastore.open();
+      const helia = await createHeliaLight({ blockstore: new SqliteBlockstore(blocks), datastore });
+      return new HeliaBlobStore(helia, blocks);
+    } catch (error) {
+      blocks.close();
+      throw error;
+    }
   }
 
   async put(bytes: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<string> {
@@ -47,47 +53,32 @@ export class HeliaBlobStore implements BlobStore {
     // No Helia pin per block: pinning costs a datastore write per record (5x slower puts) and
     // this node never garbage-collects; the index is what keeps a blob wanted, and erasure
     // deletes the block itself.
-    return this.#files.write(bytes, options);
+    return this.#blocks.put(bytes);
   }
 
-  /** Where blocks live: a writer in another thread of this process may add blocks there (BlockFiles). */
-  get blocksDir(): string {
-    return this.#files.dir;
+  /** The blocks' SQLite file: a writer in another thread of this process may add blocks there (SqliteBlocks). */
+  get blocksPath(): string {
+    return this.#blocks.path;
   }
 
   async get(cid: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
-    const parsed = parseCid(cid);
     options.signal?.throwIfAborted();
-    // Read the block file in one call: Helia's get checks `has` first and streams the file,
-    // three times the system calls for blocks of a few KiB (rebuild and reads are I/O bound).
-    const bytes = await readFile(this.#files.pathOf(parsed), options.signal ? { signal: options.signal } : {}).catch(notFound);
-    return verified(parsed, bytes);
+    return this.getSync(cid);
   }
 
   getSync(cid: string): Uint8Array {
-    const raw = rawCidPath(cid);
+    const raw = rawCidMultihash(cid);
     if (raw) {
-      let bytes: Uint8Array;
-      try {
-        bytes = this.#files.readSync(raw.dir, raw.file);
-      } catch (cause) {
-        notFound(cause);
-      }
-      if (equalBytes(sha256(bytes), raw.digest)) return bytes;
-      // Checked once more the plain way (whole-file read) before a mismatch is reported.
+      const bytes = this.#blocks.get(raw.multihash) ?? notFound();
+      if (!equalBytes(sha256(bytes), raw.digest)) throw integrityError();
+      return bytes;
     }
     const parsed = parseCid(cid);
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(this.#files.pathOf(parsed));
-    } catch (cause) {
-      notFound(cause);
-    }
-    return verified(parsed, bytes);
+    return verified(parsed, this.#blocks.get(parsed.multihash.bytes) ?? notFound());
   }
 
   async has(cid: string): Promise<boolean> {
-    return this.#helia.blockstore.has(parseCid(cid));
+    return this.#blocks.has(parseCid(cid).multihash.bytes);
   }
 
   async delete(cid: string): Promise<void> {
@@ -95,14 +86,70 @@ export class HeliaBlobStore implements BlobStore {
     if (await this.#helia.pins.isPinned(parsed)) {
       for await (const _ of this.#helia.pins.rm(parsed)) { /* drain */ }
     }
-    if (await this.#helia.blockstore.has(parsed)) await this.#helia.blockstore.delete(parsed);
+    this.#blocks.delete(parsed.multihash.bytes);
   }
 
   async close(): Promise<void> {
     await this.#helia.stop();
-    const { blockstore, datastore } = this.#helia as unknown as { blockstore: { close?: () => Promise<void> }; datastore: { close?: () => Promise<void> } };
-    await blockstore.close?.().catch(() => undefined);
+    const { datastore } = this.#helia as unknown as { datastore: { close?: () => Promise<void> } };
     await datastore.close?.().catch(() => undefined);
+    this.#blocks.close();
+  }
+}
+
+/** Block files per transaction while migrating: bounded memory, few commits. */
+const MIGRATE_BATCH = 512;
+
+/**
+ * Moves the block files of an earlier layout (blockstore-fs: `<shard>/<base32upper multihash>.data`)
+ * into `blocks`, then removes them: each batch is committed before its files are unlinked, so
+ * an interrupted migration resumes on the next open and loses nothing. Temp files of
+ * interrupted writes (never renamed into place, so never a block) are removed; anything else
+ * is left where it is. Returns how many blocks moved.
+ */
+export async function migrateBlockFiles(dir: string, blocks: SqliteBlocks): Promise<number> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw error;
+  }
+  let moved = 0;
+  let batch: { path: string; multihash: Uint8Array; bytes: Uint8Array }[] = [];
+  const flush = async () => {
+    blocks.putKeyed(batch);
+    for (const { path } of batch) await unlink(path);
+    moved += batch.length;
+    batch = [];
+  };
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if (entry.name.endsWith(".tmp")) {
+      await unlink(path);
+      continue;
+    }
+    const multihash = entry.name.endsWith(".data") ? multihashOfName(entry.name.slice(0, -".data".length)) : undefined;
+    if (!multihash) continue;
+    batch.push({ path, multihash, bytes: await readFile(path) });
+    if (batch.length >= MIGRATE_BATCH) await flush();
+  }
+  if (batch.length > 0) await flush();
+  // Shard directories first (deepest paths first), then the root; a directory still holding
+  // something we did not recognise stays.
+  const dirs = entries.filter((e) => e.isDirectory()).map((e) => join(e.parentPath, e.name)).sort((a, b) => b.length - a.length);
+  for (const d of [...dirs, dir]) await rmdir(d).catch(() => undefined);
+  return moved;
+}
+
+function multihashOfName(name: string): Uint8Array | undefined {
+  try {
+    const multihash = base32upper.decode(name);
+    Digest.decode(multihash); // a well-formed multihash, or not a block file
+    return multihash;
+  } catch {
+    return undefined;
   }
 }
 
@@ -114,14 +161,16 @@ function parseCid(cid: string): CID {
   }
 }
 
-/** A missing block file is the port's "not-found"; any other failure stays what it is. */
-function notFound(cause: unknown): never {
-  if ((cause as NodeJS.ErrnoException).code === "ENOENT") throw new FhirLedgerError("not-found", "blob not found", { cause });
-  throw cause;
+function notFound(): never {
+  throw new FhirLedgerError("not-found", "blob not found");
 }
 
-/** Re-hash: the blockstore is files on disk that anyone with access could alter. */
+function integrityError(): FhirLedgerError {
+  return new FhirLedgerError("integrity", "blob content does not match its CID");
+}
+
+/** Re-hash: the blockstore is a file on disk that anyone with access could alter. */
 function verified(cid: CID, bytes: Uint8Array): Uint8Array {
-  if (!rawCid(bytes).equals(cid)) throw new FhirLedgerError("integrity", "blob content does not match its CID");
+  if (!rawCid(bytes).equals(cid)) throw integrityError();
   return bytes;
 }

@@ -1,20 +1,17 @@
 import { createHash, randomBytes } from "node:crypto";
-import { NextToLast } from "blockstore-fs/sharding";
 import { CID } from "multiformats/cid";
 import { describe, expect, it } from "vitest";
 import { rawCid } from "./rawCid.ts";
-import { rawCidPath } from "./rawCidPath.ts";
+import { rawCidMultihash } from "./rawCidMultihash.ts";
 
-describe("rawCidPath", () => {
-  it("names the same file as CID.parse plus blockstore-fs NextToLast, with the block's digest", () => {
-    const sharding = new NextToLast();
+describe("rawCidMultihash", () => {
+  it("gives the same multihash as CID.parse, with the block's digest", () => {
     for (let i = 0; i < 500; i++) {
       const bytes = randomBytes(1 + (i % 64));
       const cid = rawCid(bytes).toString();
-      const expected = sharding.encode(CID.parse(cid));
-      const path = rawCidPath(cid)!;
-      expect({ dir: path.dir, file: path.file }).toEqual(expected);
-      expect(Buffer.from(path.digest).equals(createHash("sha256").update(bytes).digest())).toBe(true);
+      const parsed = rawCidMultihash(cid)!;
+      expect(Buffer.from(parsed.multihash).equals(CID.parse(cid).multihash.bytes)).toBe(true);
+      expect(Buffer.from(parsed.digest).equals(createHash("sha256").update(bytes).digest())).toBe(true);
     }
   });
 
@@ -26,6 +23,6 @@ describe("rawCidPath", () => {
     ["a character outside base32", "bafkreidox5zszqrnwq4okamsxovogoh75dvueqbd52ibhulqcsubtupyv1"],
     ["path text", "bafkreidox5zszqrnwq4okamsxovogoh75dvueqbd52ibh/../../etc/pa"],
   ])("leaves %s to the general parser", (_, cid) => {
-    expect(rawCidPath(cid)).toBeUndefined();
+    expect(rawCidMultihash(cid)).toBeUndefined();
   });
 });
