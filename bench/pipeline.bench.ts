@@ -97,6 +97,6 @@ if (values.mode === "full" || values.mode === "memory") {
   }
   const [full, memory] = results as [ModeResult, ModeResult];
   console.log(`\ncost of trust (in-memory ÷ full): creates ${(memory.create.perSecond / full.create.perSecond).toFixed(2)}×, reads ${(memory.read.perSecond / full.read.perSecond).toFixed(2)}×`);
-  console.log("full = Helia fs blockstore + anvil chain; memory = in-memory blob store and ledger (same validation, encryption, SQLite, HTTP)");
+  console.log("full = Helia (blocks in SQLite) + anvil chain; memory = in-memory blob store and ledger (same validation, encryption, SQLite, HTTP)");
   console.log("anchor drain = from the last create until every write is anchored; reads start after it");
 }

@@ -115,7 +115,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     const validator = createValidator();
     // Compile the commonest types now; the rest compile on first use (10-40 ms each).
     validator.warmUp(["Patient", "Observation", "DocumentReference", "Consent", "Bundle", "AuditEvent", "Encounter", "Condition"]);
-    // With local block files the preparation worker stores the sealed records itself.
+    // With local blocks (SqliteBlocks) the preparation worker stores the sealed records itself.
     const preparer = new WorkerPreparer(blobs instanceof HeliaBlobStore ? { blocksPath: blobs.blocksPath } : {});
     closers.push(() => preparer.close());
     const records = new RecordRepository({ index, blobs, keys, compartmentOf: (r) => compartmentOf(r), preparer });
