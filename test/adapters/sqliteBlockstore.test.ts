@@ -113,6 +113,33 @@ describe("SqliteBlockstore (interface-blockstore over SqliteBlocks)", () => {
     }
   });
 
+  it("keeps blocks whose digests share an id apart, and refuses a 17th rather than overwrite one", () => {
+    const blocks = new SqliteBlocks(join(dir, "blocks.db"));
+    try {
+      // sha2-256 multihashes that differ only before their last 8 bytes: the same id window
+      const tail = randomBytes(8);
+      const colliding = Array.from({ length: 17 }, () => Buffer.concat([Buffer.from([0x12, 0x20]), randomBytes(24), tail]));
+      const payloads = colliding.map((_, i) => Buffer.from(`block ${i}`));
+      for (let i = 0; i < 16; i++) blocks.putKeyed([{ multihash: colliding[i]!, bytes: payloads[i]! }]);
+      for (let i = 0; i < 16; i++) expect(Buffer.from(blocks.get(colliding[i]!)!).toString()).toBe(`block ${i}`);
+      expect(blocks.has(colliding[16]!)).toBe(false);
+      expect(() => blocks.putKeyed([{ multihash: colliding[16]!, bytes: payloads[16]! }])).toThrow(expect.objectContaining({ code: "conflict" }));
+      // storing one of them again changes nothing; deleting one frees its id for another
+      blocks.putKeyed([{ multihash: colliding[3]!, bytes: payloads[3]! }]);
+      blocks.delete(colliding[5]!);
+      expect(blocks.has(colliding[5]!)).toBe(false);
+      blocks.putKeyed([{ multihash: colliding[16]!, bytes: payloads[16]! }]);
+      for (const i of [0, 3, 6, 15, 16]) expect(Buffer.from(blocks.get(colliding[i]!)!).toString()).toBe(`block ${i}`);
+      expect([...blocks.entries()]).toHaveLength(16);
+      // a multihash shorter than 8 bytes (identity) is a block like any other
+      const tiny = Uint8Array.from([0x00, 0x02, 0x68, 0x69]);
+      blocks.putKeyed([{ multihash: tiny, bytes: Uint8Array.from([0x68, 0x69]) }]);
+      expect(Buffer.from(blocks.get(tiny)!).toString()).toBe("hi");
+    } finally {
+      blocks.close();
+    }
+  });
+
   it("zeroes a deleted block's bytes in the database file (secure_delete)", () => {
     const path = join(dir, "blocks.db");
     const blocks = new SqliteBlocks(path);
