@@ -19,6 +19,8 @@ export interface FhirResult {
   resource?: Record<string, unknown>;
   /** `resource` as JSON text, as stored: the HTTP body when no reshaping (e.g. _pretty) is asked. */
   text?: string;
+  /** `text` as its stored UTF-8 bytes, when the resource was loaded from storage. */
+  bytes?: Uint8Array;
   /** Version row of the resource, for ETag / Last-Modified / Location. */
   version?: { type: string; id: string; versionId: number; lastUpdated: string };
 }
@@ -265,14 +267,19 @@ function asStored(stored: StoredVersion): FhirResult {
  */
 class StoredResult implements FhirResult {
   readonly status = 200;
-  readonly text: string | undefined;
+  readonly bytes: Uint8Array | undefined;
   readonly version: { type: string; id: string; versionId: number; lastUpdated: string };
   readonly #stored: StoredVersion;
 
   constructor(stored: StoredVersion) {
     this.#stored = stored;
-    this.text = typeof stored.text === "string" ? stored.text : undefined;
+    this.bytes = stored.bytes ?? undefined;
     this.version = versionOf(stored);
+  }
+
+  get text(): string | undefined {
+    const text = this.#stored.text;
+    return typeof text === "string" ? text : undefined;
   }
 
   get resource(): Record<string, unknown> {

@@ -44,7 +44,7 @@ describe("plain read path", () => {
     engine = await memoryFhir();
     await engine.put(
       { resourceType: "Patient", id: "p1", name: [{ family: "Chalmers", given: ["Peter"] }], birthDate: "1974-12-25" },
-      { resourceType: "Observation", id: "o1", status: "final", code: { text: "ü décimal" }, valueQuantity: { value: 1.50, unit: "mg" } },
+      { resourceType: "Observation", id: "o1", status: "final", code: { text: "ü décimal 😀" }, valueQuantity: { value: 1.50, unit: "mg" } },
       { resourceType: "Patient", id: "gone" },
     );
     await engine.records.writeAll([{ kind: "delete", type: "Patient", id: "gone" }]);
@@ -74,7 +74,7 @@ describe("plain read path", () => {
     const { fast: f, full: g } = await both("/Observation/o1");
     expect(fast.handled).toContain("/Observation/o1");
     expect(f.status).toBe(200);
-    expect(f.body).toContain('"text":"ü décimal"');
+    expect(f.body).toContain('"text":"ü décimal 😀"');
     expect(f.headers["etag"]).toBe('W/"1"');
     expect(f.headers["content-type"]).toBe("application/fhir+json; charset=utf-8");
     expect(Number(f.headers["content-length"])).toBe(Buffer.byteLength(f.body));

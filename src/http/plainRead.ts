@@ -38,12 +38,13 @@ export function plainReadHandler(options: PlainReadOptions): (req: IncomingMessa
     authenticate(h.authorization)
       .then((actor) => fhir.read(actor, type, id))
       .then((result) => {
-        const body = result.text ?? stringifyJson(result.resource);
+        // The stored bytes when there are some: no decoding to a string and encoding it back.
+        const body = result.bytes ?? result.text ?? stringifyJson(result.resource);
         const headers = versionHeaders(result, options.baseUrl);
         headers["X-Request-Id"] = requestId;
         headers["Content-Type"] = FHIR_JSON;
         // With its length known the response goes out as one write (no chunked framing).
-        headers["Content-Length"] = String(Buffer.byteLength(body));
+        headers["Content-Length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
         res.writeHead(200, headers);
         res.end(body);
       })

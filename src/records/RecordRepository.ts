@@ -21,6 +21,8 @@ export interface StoredVersion {
   resource: FhirResource | null;
   /** The resource's JSON exactly as stored (canonical, meta included), when loaded from storage. */
   text?: string | null;
+  /** The same JSON as its stored UTF-8 bytes (the decrypted plaintext), when loaded from storage. */
+  bytes?: Uint8Array | null;
 }
 
 /** Delete markers have no blob; their leaf commits to this marker in place of a CID. */
@@ -211,18 +213,18 @@ export class RecordRepository {
   async load(version: VersionRow): Promise<StoredVersion> {
     const checked = await this.check(version);
     if (!checked.ok) throw new FhirLedgerError("integrity", `stored record failed its integrity check (${checked.reason})`);
-    return new LoadedVersion(version, checked.text);
+    return new LoadedVersion(version, checked.plaintext);
   }
 
   /** Integrity check of one version without throwing: used by reads and by $verify. */
-  async check(version: VersionRow): Promise<{ ok: true; text: string | null; leafHash: Uint8Array } | { ok: false; reason: string; leafHash: Uint8Array }> {
+  async check(version: VersionRow): Promise<{ ok: true; plaintext: Uint8Array | null; leafHash: Uint8Array } | { ok: false; reason: string; leafHash: Uint8Array }> {
     const leafHash = version.leafHash ?? this.#index.leafProof(version.leafSeq)?.leafHash;
     const versionId = String(version.versionId);
     const expectedLeaf = recordLeafHash({
       type: version.type, id: version.id, versionId, cid: version.cid ?? DELETED_MARKER_CID, contentHash: version.contentHash,
     });
     if (!leafHash || !equalBytes(leafHash, expectedLeaf)) return { ok: false, reason: "index row does not match its log leaf", leafHash: expectedLeaf };
-    if (version.deleted) return { ok: true, text: null, leafHash: expectedLeaf };
+    if (version.deleted) return { ok: true, plaintext: null, leafHash: expectedLeaf };
     let plaintext: Uint8Array;
     try {
       // Local stores read a block of a few KiB in one blocking call: four event-loop round trips
@@ -234,7 +236,7 @@ export class RecordRepository {
       return { ok: false, reason: error instanceof FhirLedgerError && error.code === "not-found" ? "blob missing" : "blob does not decrypt", leafHash: expectedLeaf };
     }
     if (toHex(sha256(plaintext)) !== version.contentHash) return { ok: false, reason: "plaintext does not match its hash", leafHash: expectedLeaf };
-    return { ok: true, text: UTF8.decode(plaintext), leafHash: expectedLeaf };
+    return { ok: true, plaintext, leafHash: expectedLeaf };
   }
 }
 
@@ -249,12 +251,18 @@ const UTF8 = new TextDecoder();
  */
 class LoadedVersion implements StoredVersion {
   readonly row: VersionRow;
-  readonly text: string | null;
+  /** The plaintext: a plain read sends these bytes as they are, without decoding them. */
+  readonly bytes: Uint8Array | null;
+  #text: string | null | undefined;
   #parsed: FhirResource | null | undefined;
 
-  constructor(row: VersionRow, text: string | null) {
+  constructor(row: VersionRow, bytes: Uint8Array | null) {
     this.row = row;
-    this.text = text;
+    this.bytes = bytes;
+  }
+
+  get text(): string | null {
+    return (this.#text ??= this.bytes === null ? null : UTF8.decode(this.bytes));
   }
 
   get resource(): FhirResource | null {
