@@ -1,14 +1,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CID } from "multiformats/cid";
-import { describe, expect } from "vitest";
+import { describe } from "vitest";
 import { HeliaBlobStore } from "../../src/adapters/blob/HeliaBlobStore.ts";
 import { KuboBlobStore } from "../../src/adapters/blob/KuboBlobStore.ts";
 import { MemoryBlobStore } from "../../src/adapters/blob/MemoryBlobStore.ts";
 import type { BlobStore } from "../../src/ports/BlobStore.ts";
 import { blobStoreContract } from "./blobStore.contract.ts";
+import { flipBlockByte } from "../support/blocksDb.ts";
 
 // Memory: no I/O to abort and nothing to reopen, so those two cases are not registered for it.
 blobStoreContract(
@@ -36,18 +36,7 @@ blobStoreContract(
         return store;
       },
       // Flip one byte of the block's row, through a connection of its own (as anyone with the file could).
-      tamper: async (cid) => {
-        const db = new DatabaseSync(join(repoDir, "blocks.db"));
-        try {
-          db.exec("PRAGMA busy_timeout = 5000");
-          const key = CID.parse(cid).multihash.bytes;
-          const { bytes } = db.prepare("SELECT bytes FROM blocks WHERE multihash = ?").get(key) as { bytes: Uint8Array };
-          bytes[0]! ^= 0xff;
-          expect(db.prepare("UPDATE blocks SET bytes = ? WHERE multihash = ?").run(bytes, key).changes).toBe(1);
-        } finally {
-          db.close();
-        }
-      },
+      tamper: async (cid) => flipBlockByte(join(repoDir, "blocks.db"), CID.parse(cid).multihash.bytes, 0, 0xff),
       reopen: async () => {
         await store.close();
         store = await HeliaBlobStore.open({ repoDir });

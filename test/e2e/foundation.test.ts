@@ -1,9 +1,9 @@
 import { readdir, readFile, rm } from "node:fs/promises";
-import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { Interface, JsonRpcProvider } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadContractArtifact } from "../../src/adapters/ledger/artifacts.ts";
+import { flipBlockByte, storedBlocks } from "../support/blocksDb.ts";
 import { eventually, param, removeDir, startTestServer } from "../support/testServer.ts";
 import type { TestServer } from "../support/testServer.ts";
 
@@ -35,16 +35,6 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-/** The blockstore's rows, read through a connection of the test's own. */
-function withBlocksDb<T>(dataDir: string, use: (db: DatabaseSync) => T): T {
-  const db = new DatabaseSync(join(dataDir, "ipfs", "blocks.db"));
-  try {
-    db.exec("PRAGMA busy_timeout = 5000");
-    return use(db);
-  } finally {
-    db.close();
-  }
-}
 
 describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root, end to end on real components", () => {
   let server: TestServer;
@@ -163,9 +153,9 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
 
   it("stores only ciphertext in the blockstore", async () => {
     const needles = ["Quixotewright", "Evangelina", "MRN-7734-ZEBRA", "1974-12-25", "29463-7", "Body Weight", patientId, observationId, "Patient", "Observation", "resourceType"];
-    const blocks = withBlocksDb(dataDir, (db) => db.prepare("SELECT bytes FROM blocks").all() as { bytes: Uint8Array }[]);
+    const blocks = storedBlocks(join(dataDir, "ipfs", "blocks.db"));
     expect(blocks.length).toBeGreaterThanOrEqual(4);
-    for (const { bytes } of blocks) expect(Buffer.from(bytes).toString("latin1").startsWith("FLE1")).toBe(true);
+    for (const bytes of blocks) expect(Buffer.from(bytes).toString("latin1").startsWith("FLE1")).toBe(true);
     // Nor anywhere else in the repo's files, committed or still in the WAL.
     const files = await filesUnder(join(dataDir, "ipfs"));
     expect(files.some((f) => f.endsWith("blocks.db"))).toBe(true);
@@ -234,12 +224,7 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
     const cid = String(param(before.body, "cid"));
     seenCids.push(cid);
     const { CID } = await import("multiformats/cid");
-    const key = CID.parse(cid).multihash.bytes;
-    withBlocksDb(dataDir, (db) => {
-      const { bytes } = db.prepare("SELECT bytes FROM blocks WHERE multihash = ?").get(key) as { bytes: Uint8Array };
-      bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 0x01;
-      expect(db.prepare("UPDATE blocks SET bytes = ? WHERE multihash = ?").run(bytes, key).changes).toBe(1);
-    });
+    flipBlockByte(join(dataDir, "ipfs", "blocks.db"), CID.parse(cid).multihash.bytes, -20, 0x01);
     const read = await server.json<{ resourceType: string; issue: { code: string; diagnostics: string }[] }>(`/Patient/${id}`);
     expect(read.status).toBe(500);
     expect(read.body.resourceType).toBe("OperationOutcome");

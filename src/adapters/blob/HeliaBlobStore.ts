@@ -105,22 +105,20 @@ const MIGRATE_BATCH = 512;
  * into `blocks`, then removes them: each batch is committed before its files are unlinked, so
  * an interrupted migration resumes on the next open and loses nothing. Temp files of
  * interrupted writes (never renamed into place, so never a block) are removed; anything else
- * is left where it is. Returns how many blocks moved.
+ * is left where it is.
  */
-export async function migrateBlockFiles(dir: string, blocks: SqliteBlocks): Promise<number> {
+async function migrateBlockFiles(dir: string, blocks: SqliteBlocks): Promise<void> {
   let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true, recursive: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
     throw error;
   }
-  let moved = 0;
   let batch: { path: string; multihash: Uint8Array; bytes: Uint8Array }[] = [];
   const flush = async () => {
     blocks.putKeyed(batch);
     for (const { path } of batch) await unlink(path);
-    moved += batch.length;
     batch = [];
   };
   for (const entry of entries) {
@@ -140,7 +138,6 @@ export async function migrateBlockFiles(dir: string, blocks: SqliteBlocks): Prom
   // something we did not recognise stays.
   const dirs = entries.filter((e) => e.isDirectory()).map((e) => join(e.parentPath, e.name)).sort((a, b) => b.length - a.length);
   for (const d of [...dirs, dir]) await rmdir(d).catch(() => undefined);
-  return moved;
 }
 
 function multihashOfName(name: string): Uint8Array | undefined {

@@ -68,39 +68,40 @@ export class SqliteBlocks {
     return { rows, found: rows.find((r) => equalBytes(r.multihash, multihash)) };
   }
 
-  /** Inserts unless the multihash is stored already; atomic per statement, so safe beside other connections. */
+  /**
+   * Inserts unless the multihash is stored already. Runs inside a write transaction, so no
+   * other connection can take an id between the look and the insert.
+   */
   #store(multihash: Uint8Array, bytes: Uint8Array): void {
     const first = slotOf(multihash);
     // The common case: the first id of the window is free.
     if (Number(this.#insert.run(first, multihash, bytes).changes) === 1) return;
-    for (let attempt = 0; attempt < Number(SLOTS); attempt++) {
-      const { rows, found } = this.#find(multihash);
-      if (found) return;
-      const taken = new Set(rows.map((r) => r.id));
-      let free: bigint | undefined;
-      for (let id = first; id < first + SLOTS; id++) {
-        if (!taken.has(id)) {
-          free = id;
-          break;
-        }
+    const { rows, found } = this.#find(multihash);
+    if (found) return;
+    const taken = new Set(rows.map((r) => r.id));
+    for (let id = first + 1n; id < first + SLOTS; id++) {
+      if (!taken.has(id)) {
+        this.#insert.run(id, multihash, bytes);
+        return;
       }
-      if (free === undefined) break;
-      if (Number(this.#insert.run(free, multihash, bytes).changes) === 1) return;
-      // another connection took that id in between: look again
     }
     throw new FhirLedgerError("conflict", "block store: no free id for this block's digest");
   }
 
   /** Stores bytes as a raw block and returns its CIDv1 (raw, sha2-256). Storing a block twice keeps one. */
   put(bytes: Uint8Array): string {
-    const cid = rawCid(bytes);
-    this.#store(cid.multihash.bytes, bytes);
-    return cid.toString();
+    return this.putAll([bytes])[0]!;
   }
 
   /** Stores several raw blocks in one transaction; their CIDs in order. */
   putAll(blocks: readonly Uint8Array[]): string[] {
-    return immediateTransaction(this.#db, () => blocks.map((bytes) => this.put(bytes)));
+    return immediateTransaction(this.#db, () =>
+      blocks.map((bytes) => {
+        const cid = rawCid(bytes);
+        this.#store(cid.multihash.bytes, bytes);
+        return cid.toString();
+      }),
+    );
   }
 
   /** Stores bytes under a multihash as given (blocks of other codecs, migrated block files): the caller vouches for the key. */
