@@ -14,6 +14,7 @@ import { fromHex } from "../crypto/hex.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import { rebuildIndex } from "../records/rebuildIndex.ts";
 import { readDeployments } from "../server/deployments.ts";
+import { serverBaseUrl } from "../server/serverBaseUrl.ts";
 import { EXIT_OK } from "./commands.ts";
 import { assertServerStopped } from "./serverNotRunning.ts";
 
@@ -69,7 +70,9 @@ export async function rebuild(argv: string[], env: Record<string, string | undef
     closers.push(() => blobs.close());
     const keys = await FileKeyStore.open({ dir: config.keys.dir, ...(config.keys.kekHex ? { kek: fromHex(config.keys.kekHex.slice(2).toLowerCase()) } : {}) });
     closers.push(() => keys.close());
-    const index = new SqliteIndex({ path: out, search: sqliteSearchIndexer, bulkLoad: true });
+    // References under the server's base are indexed as local, as the running server does.
+    const ownBase = config.http.port === 0 && config.http.publicBaseUrl === null ? "" : serverBaseUrl(config.http, config.http.port);
+    const index = new SqliteIndex({ path: out, search: sqliteSearchIndexer, bulkLoad: true, baseUrl: () => ownBase });
     closers.push(() => index.close());
     const report = await rebuildIndex({ ledger, blobs, keys, index });
     index.finishBulkLoad();

@@ -26,6 +26,12 @@ describe("loadConfig", () => {
     expect(c.ipfs.mode).toBe("kubo");
   });
 
+  it("limits the request line plus headers to 16 KiB unless FHIRLEDGER_MAX_HEADER_BYTES says otherwise", () => {
+    expect(loadConfig({}).limits.maxHeaderBytes).toBe(16 * 1024);
+    expect(loadConfig({ FHIRLEDGER_MAX_HEADER_BYTES: "65536" }).limits.maxHeaderBytes).toBe(65536);
+    expect(() => loadConfig({ FHIRLEDGER_MAX_HEADER_BYTES: "100" })).toThrow(/FHIRLEDGER_MAX_HEADER_BYTES/);
+  });
+
   it("fails fast listing every problem, without echoing secrets", () => {
     let message = "";
     try {

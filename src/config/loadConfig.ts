@@ -26,6 +26,8 @@ export interface Config {
   /** Caps on what a client controls; each exceeded cap is a clear 4xx OperationOutcome. */
   limits: {
     maxBodyBytes: number;
+    /** Request line plus headers (node's maxHeaderSize); a longer URL is a 414, longer headers a 431. */
+    maxHeaderBytes: number;
     maxBundleEntries: number;
     /** Largest `_count`; larger requests are reduced to it. */
     maxCount: number;
@@ -142,6 +144,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     auth: { devToken },
     limits: {
       maxBodyBytes: int("FHIRLEDGER_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+      maxHeaderBytes: int("FHIRLEDGER_MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024),
       maxBundleEntries: int("FHIRLEDGER_MAX_BUNDLE_ENTRIES", 10_000, 1, 1_000_000),
       maxCount: int("FHIRLEDGER_MAX_COUNT", 1000, 1, 100_000),
       maxChainDepth: int("FHIRLEDGER_MAX_CHAIN_DEPTH", 3, 1, 10),

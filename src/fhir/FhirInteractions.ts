@@ -1,15 +1,18 @@
 import type { AuditTrail } from "../audit/AuditTrail.ts";
 import type { Actor } from "../auth/Actor.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import { copyNumberTexts } from "../json/preciseJson.ts";
 import type { Index } from "../ports/Index.ts";
 import type { Ledger } from "../ports/Ledger.ts";
 import type { FhirResource, RecordRepository, StoredVersion } from "../records/RecordRepository.ts";
 import { verifyRecord } from "../records/verifyRecord.ts";
 import type { RecordProof } from "../records/verifyRecord.ts";
+import { parseIfMatch, parseIfNoneMatch } from "./conditional/requestChecks.ts";
 import { isResourceType } from "./definitions/resourceTypes.ts";
 import { parseSearchRequest } from "./search/parseSearchRequest.ts";
 import type { SearchRequest } from "./search/SearchRequest.ts";
 import { buildSearchset, shapeResource } from "./searchBundle.ts";
+import type { SearchWarning } from "./searchBundle.ts";
 import { newResourceId } from "./resource/meta.ts";
 import type { FhirValidator } from "./validation/createValidator.ts";
 
@@ -23,6 +26,12 @@ export interface FhirResult {
   bytes?: Uint8Array;
   /** Version row of the resource, for ETag / Last-Modified / Location. */
   version?: { type: string; id: string; versionId: number; lastUpdated: string };
+}
+
+/** The preconditions of a write, as the client sent them (If-Match, If-None-Match). */
+export interface WriteConditions {
+  ifMatch?: string;
+  ifNoneMatch?: string;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -53,7 +62,9 @@ export class FhirInteractions {
     assertType(type);
     const resource = this.#validated(type, body);
     // The server assigns the id on create; a client id in the body is ignored (R4 3.1.0.7).
-    const stored = await this.#o.records.write(type, newResourceId(), { ...resource, id: undefined } as FhirResource, { mustNotExist: true });
+    const withoutId = { ...resource, id: undefined } as FhirResource;
+    copyNumberTexts(resource, withoutId); // a top-level 1.50 stays 1.50
+    const stored = await this.#o.records.write(type, newResourceId(), withoutId, { mustNotExist: true });
     return { status: 201, resource: stored.resource!, version: versionOf(stored) };
   }
 
@@ -85,30 +96,44 @@ export class FhirInteractions {
     return asStored(stored);
   }
 
-  /** Update, or create with a client-chosen id (updateCreate). @see https://hl7.org/fhir/R4/http.html#update */
-  async update(type: string, id: string, body: unknown, options: { ifMatch?: string } = {}): Promise<FhirResult> {
+  /**
+   * Update, or create with a client-chosen id (updateCreate). `ifMatch` (If-Match: a version
+   * or `*`) and `ifNoneMatch` (If-None-Match: `*` creates only) are checked under the write
+   * lock; a failed one is a 412 and nothing is written.
+   * @see https://hl7.org/fhir/R4/http.html#update
+   * @see https://hl7.org/fhir/R4/http.html#concurrency
+   */
+  async update(type: string, id: string, body: unknown, options: WriteConditions = {}): Promise<FhirResult> {
     assertType(type);
     assertId(id);
     const resource = this.#validated(type, body);
     if (resource.id === undefined) throw new FhirLedgerError("invalid", "the resource must contain an id for update", { issues: [{ type: "required", diagnostics: "id is required on update", expression: [`${type}.id`] }] });
     if (resource.id !== id) throw new FhirLedgerError("invalid", `the id in the body (${String(resource.id)}) does not match the URL (${id})`, { issues: [{ type: "invalid", diagnostics: "id in body differs from id in URL", expression: [`${type}.id`] }] });
-    const ifMatch = options.ifMatch === undefined ? undefined : parseETag(options.ifMatch);
-    const stored = await this.#o.records.write(type, id, resource, ifMatch === undefined ? {} : { ifMatch });
+    const stored = await this.#o.records.write(type, id, resource, {
+      ...(options.ifMatch === undefined ? {} : { ifMatch: parseIfMatch(options.ifMatch) }),
+      ...(options.ifNoneMatch === undefined ? {} : { ifNoneMatch: parseIfNoneMatch(options.ifNoneMatch) }),
+    });
     return { status: stored.created ? 201 : 200, resource: stored.resource!, version: versionOf(stored) };
   }
 
-  /** @see https://hl7.org/fhir/R4/http.html#delete */
-  async delete(type: string, id: string): Promise<FhirResult> {
+  /**
+   * Delete; with `ifMatch` (If-Match: a version or `*`) only while that version is current,
+   * else a 412 and nothing is deleted.
+   * @see https://hl7.org/fhir/R4/http.html#delete
+   * @see https://hl7.org/fhir/R4/http.html#concurrency
+   */
+  async delete(type: string, id: string, options: Pick<WriteConditions, "ifMatch"> = {}): Promise<FhirResult> {
     assertType(type);
     assertId(id);
-    const row = await this.#o.records.delete(type, id);
+    const row = await this.#o.records.delete(type, id, options.ifMatch === undefined ? {} : { ifMatch: parseIfMatch(options.ifMatch) });
     if (!row) return { status: 204 };
     return { status: 204, version: { type, id, versionId: row.versionId, lastUpdated: row.lastUpdated } };
   }
 
   /**
    * Type-level search (GET and POST _search). Unknown or unsupported parameters are ignored and
-   * reported in the Bundle's OperationOutcome entry, or refused (400) with `strict` handling.
+   * reported in the Bundle's OperationOutcome entry, or refused (400) with `strict` handling;
+   * `:iterate` includes cut off at the include depth limit are reported there too.
    * @see https://hl7.org/fhir/R4/search.html
    */
   async search(actor: Actor, type: string, query: URLSearchParams, options: { baseUrl: string; strict: boolean }): Promise<FhirResult> {
@@ -124,18 +149,21 @@ export class FhirInteractions {
         issues: request.unknown.map((u) => ({ type: "not-supported", diagnostics: `${u.name}: ${u.reason}`, expression: [u.name] })),
       });
     }
-    const warnings = request.unknown.map((u) => `parameter ignored: ${u.name} (${u.reason})`);
+    const warnings: SearchWarning[] = request.unknown.map((u) => ({ code: "not-supported", diagnostics: `parameter ignored: ${u.name} (${u.reason})` }));
+    const information = request.countRequested === undefined ? [] : [`_count=${request.countRequested} was reduced to ${request.count}, the most this server returns in one page`];
     // Bundle.total: absent under _total=none; exact otherwise (an exact count is a valid
     // estimate). _summary=count is nothing but the total, so it is counted whatever _total says.
     const count = request.summary === "count";
     const page = this.#o.index.search(request, { countTotal: count || request.total !== "none", ...(limits.maxIncludeDepth === undefined ? {} : { maxIncludeDepth: limits.maxIncludeDepth }) });
+    // The client would otherwise take a cut-off :iterate for the complete set of references.
+    if (page.includesTruncated && !count) warnings.push({ code: "too-costly", diagnostics: `_include/_revinclude :iterate stopped after ${limits.maxIncludeDepth ?? 3} rounds (the server's include depth limit); more resources would have been included` });
     const load = (versions: typeof page.matches) =>
       Promise.all(versions.map(async (v) => (await this.#auditIntegrity(actor, "search-type", `${v.type}/${v.id}`, () => this.#o.records.load(v))).resource!));
     // A count returns no entries: don't fetch and decrypt the page it would have had.
     const [matches, included] = count ? [[], []] : await Promise.all([load(page.matches), load(page.included)]);
     return {
       status: 200,
-      resource: buildSearchset({ baseUrl: options.baseUrl, request, matches: matches as never, included: included as never, total: page.total, nextCursor: page.nextCursor, warnings }),
+      resource: buildSearchset({ baseUrl: options.baseUrl, request, matches: matches as never, included: included as never, total: page.total, nextCursor: page.nextCursor, warnings, information }),
     };
   }
 
@@ -245,13 +273,6 @@ function assertId(id: string): void {
 function parseVersion(vid: string): number {
   if (!/^[1-9][0-9]{0,9}$/.test(vid)) throw new FhirLedgerError("not-found", "no such version");
   return Number(vid);
-}
-
-/** Accepts W/"3", "3" and 3 as the If-Match version. */
-function parseETag(value: string): number {
-  const m = /^\s*(?:W\/)?"?([1-9][0-9]{0,9})"?\s*$/.exec(value);
-  if (!m) throw new FhirLedgerError("bad-request", 'If-Match must be a version ETag such as W/"3"');
-  return Number(m[1]);
 }
 
 /** A 200 whose body can be the stored text itself; the object is parsed only if asked for. */

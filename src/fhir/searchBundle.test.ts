@@ -93,6 +93,18 @@ describe("buildSearchset", () => {
     expect((bundle.link as { url: string }[])[0]!.url).toBe("http://x/fhir/Patient?_summary=true");
   });
 
+  it("puts information (a reduced _count) after the warnings in one outcome entry", () => {
+    const bundle = buildSearchset({
+      baseUrl: "http://x/fhir", request, matches: [], included: [], total: 0, nextCursor: null,
+      warnings: [{ code: "not-supported", diagnostics: "parameter ignored: foo (unknown parameter)" }],
+      information: ["_count=5000 was reduced to 1000, the most this server returns in one page"],
+    });
+    const entries = bundle.entry as { resource: { issue: { severity: string; code: string }[] }; search: { mode: string } }[];
+    expect(entries.map((e) => e.search.mode)).toEqual(["outcome"]);
+    expect(entries[0]!.resource.issue.map((i) => [i.severity, i.code])).toEqual([["warning", "not-supported"], ["information", "informational"]]);
+    expect(buildSearchset({ baseUrl: "http://x/fhir", request, matches: [], included: [], total: 0, nextCursor: null, warnings: [], information: [] }).entry).toBeUndefined();
+  });
+
   const observation = example("Observation-blood-pressure.json");
   const patient = example("Patient-example.json");
   const shapedEntries = (shape: Pick<SearchRequest, "summary" | "elements">) => {

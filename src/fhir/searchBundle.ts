@@ -53,8 +53,17 @@ export interface SearchsetInput {
   included: Resource[];
   total: number | null;
   nextCursor: string | null;
-  /** Issues about the search itself (ignored parameters). */
-  warnings: string[];
+  /** Issues about the search itself: ignored parameters, includes cut off at a limit. */
+  warnings: SearchWarning[];
+  /** Notes on how the search was answered (a `_count` reduced to the maximum): information issues. */
+  information?: string[];
+}
+
+/** A warning in the searchset's OperationOutcome, with its R4 issue type. */
+export interface SearchWarning {
+  /** `not-supported`: a parameter was ignored; `too-costly`: a server limit cut the answer short */
+  code: "not-supported" | "too-costly";
+  diagnostics: string;
 }
 
 /**
@@ -75,11 +84,15 @@ export function buildSearchset(input: SearchsetInput): Record<string, unknown> {
     for (const r of input.matches) entry.push({ fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`, resource: shapeResource(r, request), search: { mode: "match" } });
     for (const r of input.included) entry.push({ fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`, resource: shapeResource(r, request, { included: true }), search: { mode: "include" } });
   }
-  if (input.warnings.length > 0) {
+  const information = input.information ?? [];
+  if (input.warnings.length > 0 || information.length > 0) {
     entry.push({
       resource: {
         resourceType: "OperationOutcome",
-        issue: input.warnings.map((w) => ({ severity: "warning", code: "not-supported", diagnostics: w })),
+        issue: [
+          ...input.warnings.map((w) => ({ severity: "warning", code: w.code, diagnostics: w.diagnostics })),
+          ...information.map((diagnostics) => ({ severity: "information", code: "informational", diagnostics })),
+        ],
       },
       search: { mode: "outcome" },
     });

@@ -5,9 +5,13 @@ import type { Actor, Authenticator } from "../auth/Actor.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import type { FhirInteractions, FhirResult } from "../fhir/FhirInteractions.ts";
 import { toOperationOutcome } from "../fhir/outcome/operationOutcome.ts";
-import { parseJson, stringifyJson } from "../json/preciseJson.ts";
-import { acceptsJson, errorResponse, FHIR_JSON, requestIdOf, versionHeaders } from "./responses.ts";
+import { parseJsonBody } from "../json/parseJsonBody.ts";
+import { stringifyJson } from "../json/preciseJson.ts";
+import { allowedMethods } from "./allowedMethods.ts";
+import { decodeFormParams } from "./decodeFormParams.ts";
+import { acceptsJson, errorResponse, FHIR_JSON, formatAcceptsJson, isR4, requestIdOf, versionHeaders } from "./responses.ts";
 import { registerFeatureRoutes } from "./routes/index.ts";
+import { writeConditions } from "./writeConditions.ts";
 import type { FeatureServices } from "./routes/RouteContext.ts";
 
 export interface AppOptions {
@@ -28,6 +32,7 @@ export interface AppOptions {
 export type Env = { Variables: { actor: Actor; requestId: string } };
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
+const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 
 /**
  * The HTTP edge: turns requests into FhirInteractions calls and results into responses,
@@ -43,6 +48,24 @@ export function createApp(options: AppOptions): Hono<Env> {
     await next();
   });
 
+  // Before anything else: a method the path does not answer is a 405 whoever asks.
+  app.use("*", async function allowMethod(c, next) {
+    const path = c.req.path;
+    const allowed = allowedMethods(path);
+    if (allowed === undefined || allowed.methods.includes(c.req.method)) return next();
+    const message = `${c.req.method.slice(0, 16)} is not supported on ${path.slice(0, 200)} (allowed: ${allowed.methods.join(", ")})${allowed.hint ? `; ${allowed.hint}` : ""}`;
+    const { outcome } = toOperationOutcome(new FhirLedgerError("method-not-allowed", message), c.get("requestId"));
+    return c.body(JSON.stringify(outcome), 405, { "Content-Type": FHIR_JSON, Allow: allowed.methods.join(", ") });
+  });
+
+  // A malformed %-escape anywhere in the query is a 400, whichever route would read it.
+  app.use("*", async function checkQueryEncoding(c, next) {
+    const url = c.req.url;
+    const q = url.indexOf("?");
+    if (q !== -1) decodeFormParams(url.slice(q + 1), "URL");
+    await next();
+  });
+
   app.get("/health", (c) => {
     const body = options.health();
     return c.json(body, body.status === "ok" ? 200 : 503);
@@ -52,14 +75,18 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.use("*", async function negotiate(c, next) {
     const format = c.req.query("_format");
     const accept = format ?? c.req.header("accept") ?? "*/*";
-    if (!acceptsJson(accept)) throw new FhirLedgerError("not-acceptable", `this server returns FHIR JSON only (asked for ${accept.slice(0, 80)})`);
-    if (["POST", "PUT", "PATCH"].includes(c.req.method)) {
+    if (!(format === undefined ? acceptsJson(accept) : formatAcceptsJson(format))) {
+      throw new FhirLedgerError("not-acceptable", `this server returns FHIR R4 JSON only (asked for ${accept.slice(0, 80)})`);
+    }
+    // A search body is checked by its route: an empty one may come with any Content-Type.
+    const search = c.req.method === "POST" && new URL(c.req.url).pathname.endsWith("/_search");
+    if (BODY_METHODS.has(c.req.method) && !search) {
       const contentType = c.req.header("content-type") ?? "";
-      const formSearch = c.req.method === "POST" && new URL(c.req.url).pathname.endsWith("/_search") && /^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType);
       const jsonPatch = c.req.method === "PATCH" && /^application\/json-patch\+json\s*(;|$)/i.test(contentType);
-      if (!formSearch && !jsonPatch && !/^application\/(fhir\+)?json\s*(;|$)/i.test(contentType)) {
+      if (!jsonPatch && !/^application\/(fhir\+)?json\s*(;|$)/i.test(contentType)) {
         throw new FhirLedgerError("unsupported-media-type", "send the resource as application/fhir+json");
       }
+      if (!isR4(contentType.split(";").slice(1))) throw new FhirLedgerError("unsupported-media-type", "this server takes FHIR R4 (fhirVersion=4.0) only");
     }
     await next();
   });
@@ -100,11 +127,20 @@ export function createApp(options: AppOptions): Hono<Env> {
   });
   app.get("/:type", async (c) =>
     send(c, await fhir.search(c.get("actor"), c.req.param("type"), new URL(c.req.url).searchParams, { baseUrl: options.baseUrl(), strict: strict(c) })));
+  // Only type-level search is implemented; GET [base]?… and POST [base]/_search say so alike.
+  app.get("/", () => { throw systemSearchNotSupported(); });
+  app.post("/_search", () => { throw systemSearchNotSupported(); });
   app.post("/:type/_search", async (c) => {
-    // Parameters may come in the body (form-encoded) and in the URL; both count.
+    // Parameters may come in the body (form-encoded) and in the URL; both count. An empty body
+    // is a search with the URL's parameters, whatever the Content-Type.
     const query = new URL(c.req.url).searchParams;
-    const body = new URLSearchParams(await c.req.text());
-    for (const [k, v] of body) query.append(k, v);
+    const body = await c.req.text();
+    if (body.trim() !== "") {
+      if (!FORM.test(c.req.header("content-type") ?? "")) {
+        throw new FhirLedgerError("unsupported-media-type", "send search parameters in the URL or as an application/x-www-form-urlencoded body");
+      }
+      for (const [k, v] of decodeFormParams(body, "body")) query.append(k, v);
+    }
     return send(c, await fhir.search(c.get("actor"), c.req.param("type"), query, { baseUrl: options.baseUrl(), strict: strict(c) }));
   });
   app.post("/:type", async (c) => send(c, await fhir.create(c.req.param("type"), await readJson(c, options.maxBodyBytes))));
@@ -113,14 +149,14 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.get("/:type/:id", async (c) => {
     const id = c.req.param("id");
     if (id === "$verify") throw new FhirLedgerError("not-found", "$verify needs an instance: [type]/[id]/$verify");
+    if (id.startsWith("$")) throw new FhirLedgerError("not-found", `operation ${id.slice(0, 64)} is not supported on ${c.req.param("type").slice(0, 64)}`);
     return send(c, await fhir.read(c.get("actor"), c.req.param("type"), id));
   });
   app.put("/:type/:id", async (c) => {
-    const ifMatch = c.req.header("if-match");
     const body = await readJson(c, options.maxBodyBytes);
-    return send(c, await fhir.update(c.req.param("type"), c.req.param("id"), body, ifMatch === undefined ? {} : { ifMatch }));
+    return send(c, await fhir.update(c.req.param("type"), c.req.param("id"), body, writeConditions(c)));
   });
-  app.delete("/:type/:id", async (c) => send(c, await fhir.delete(c.req.param("type"), c.req.param("id"))));
+  app.delete("/:type/:id", async (c) => send(c, await fhir.delete(c.req.param("type"), c.req.param("id"), writeConditions(c))));
   app.get("/:type/:id/$verify", async (c) => send(c, await fhir.verify(c.req.param("type"), c.req.param("id"))));
   app.post("/:type/:id/$erase", async (c) =>
     send(c, await fhir.erase(c.get("actor"), c.req.param("type"), c.req.param("id"), await readJson(c, options.maxBodyBytes))));
@@ -157,6 +193,11 @@ function pretty(c: Context): boolean {
   return c.req.query("_pretty") === "true";
 }
 
+function systemSearchNotSupported(): FhirLedgerError {
+  const message = "system-level search is not supported: search one resource type with GET [type]?parameters or POST [type]/_search";
+  return new FhirLedgerError("invalid", message, { issues: [{ type: "not-supported", diagnostics: message }] });
+}
+
 function bodyTooLarge(maxBytes: number): FhirLedgerError {
   return new FhirLedgerError("too-large", `the body is larger than ${maxBytes} bytes`);
 }
@@ -164,11 +205,5 @@ function bodyTooLarge(maxBytes: number): FhirLedgerError {
 async function readJson(c: Context, maxBytes: number): Promise<unknown> {
   const buffer = await c.req.arrayBuffer();
   if (buffer.byteLength > maxBytes) throw bodyTooLarge(maxBytes);
-  const text = new TextDecoder("utf-8", { fatal: false }).decode(buffer);
-  if (text.trim() === "") throw new FhirLedgerError("invalid", "the body is empty", { issues: [{ type: "required", diagnostics: "a FHIR resource is required" }] });
-  try {
-    return parseJson(text);
-  } catch (cause) {
-    throw new FhirLedgerError("invalid", `the body is not valid JSON: ${(cause as Error).message.slice(0, 200)}`, { issues: [{ type: "structure", diagnostics: "invalid JSON" }] });
-  }
+  return parseJsonBody(new Uint8Array(buffer));
 }

@@ -11,11 +11,36 @@ export function requestIdOf(header: string | string[] | undefined): string {
   return given || randomUUID();
 }
 
-/** Whether an Accept header (or `_format`) admits FHIR JSON, the only format served. */
+const JSON_MEDIA = new Set(["*/*", "application/*", "application/json", "application/fhir+json", "json", "application/json+fhir"]);
+/** The `fhirVersion` of R4 in a mime type is "4.0" (4.0.1 is taken too). @see https://hl7.org/fhir/R4/http.html#version-parameter */
+const R4_VERSION = /^4\.0(\.[0-9]+)?$/;
+
+/**
+ * Whether an Accept header (or `_format`) admits FHIR JSON, the only format served. A media
+ * range naming another FHIR version (`fhirVersion=3.0`) does not.
+ */
 export function acceptsJson(accept: string): boolean {
   return accept.split(",").some((part) => {
-    const media = part.split(";")[0]!.trim().toLowerCase();
-    return ["*/*", "application/*", "application/json", "application/fhir+json", "json", "application/json+fhir"].includes(media);
+    const [media, ...params] = part.split(";");
+    return JSON_MEDIA.has(media!.trim().toLowerCase()) && isR4(params);
+  });
+}
+
+/**
+ * Whether a `_format` value admits FHIR JSON. A `+` written literally in a URL arrives as a
+ * space (`application/fhir json`), so a space inside the mime type counts as `+`, as HAPI does.
+ * @see https://hl7.org/fhir/R4/http.html#mime-type
+ */
+export function formatAcceptsJson(format: string): boolean {
+  return acceptsJson(format.trim().replace(/([A-Za-z0-9]) +(?=[A-Za-z0-9])/g, "$1+"));
+}
+
+/** Whether the parameters of a media type (`; fhirVersion=4.0`) name R4, or no FHIR version at all. */
+export function isR4(params: readonly string[]): boolean {
+  return params.every((param) => {
+    const eq = param.indexOf("=");
+    if (eq === -1 || param.slice(0, eq).trim().toLowerCase() !== "fhirversion") return true;
+    return R4_VERSION.test(param.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1"));
   });
 }
 

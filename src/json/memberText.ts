@@ -1,3 +1,5 @@
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "./jsonCharCodes.ts";
+
 /**
  * The source text of one member's value in a JSON object, without parsing it: the import CLI
  * forwards entries exactly as the files wrote them (decimals keep their text) instead of
@@ -46,13 +48,6 @@ export function arrayItemsText(arrayText: string): string {
   return arrayText.slice(arrayText.indexOf("[") + 1, arrayText.lastIndexOf("]")).trim();
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 
 function skipSpace(text: string, i: number): number {
   while (i < text.length) {

@@ -16,6 +16,11 @@ export interface VersionRow {
   keyId: string | null;
   compartment: string | null;
   leafSeq: number;
+  /**
+   * The version created the resource through update (`PUT [type]/[id]`, an id the client chose),
+   * not through create: history shows that PUT. Absent on versions written before it was kept.
+   */
+  createdByUpdate?: boolean;
   /** The version's log leaf hash, when the query fetched it along (saves a lookup on reads). */
   leafHash?: Uint8Array;
 }
@@ -128,4 +133,6 @@ export interface SearchPage {
   total: number | null;
   /** Cursor continuing after this page; null on the last page. */
   nextCursor: string | null;
+  /** `:iterate` includes stopped at the include depth limit with more still to add. */
+  includesTruncated?: boolean;
 }

@@ -8,6 +8,7 @@ import { copyNumberTexts, parseJson } from "../json/preciseJson.ts";
 import type { BlobStore } from "../ports/BlobStore.ts";
 import type { Index, VersionRow } from "../ports/Index.ts";
 import type { DataKey, KeyStore } from "../ports/KeyStore.ts";
+import { checkPreconditions } from "./checkPreconditions.ts";
 import { KeyedMutex } from "./KeyedMutex.ts";
 import { inlinePreparer } from "./prepareRecords.ts";
 import type { RecordPreparer } from "./prepareRecords.ts";
@@ -30,8 +31,14 @@ export const DELETED_MARKER_CID = "deleted";
 const SHARED_COMPARTMENT = "_shared";
 
 export interface WriteOptions {
-  /** The version the client saw (If-Match); a different current version is a 412. */
-  ifMatch?: number;
+  /** The version the client saw (If-Match), or `*`: any current version; otherwise a 412. */
+  ifMatch?: number | "*";
+  /** If-None-Match: a 412 when the resource has a current version that is one of these (any, for `*`). */
+  ifNoneMatch?: number[] | "*";
+  /**
+   * A create (POST): a 409 when the resource exists. Without it a write is an update, which
+   * creates an absent resource at the id the client chose (update as create).
+   */
   mustNotExist?: boolean;
   /** Overrides the patient compartment (audit records use null). */
   compartment?: string | null;
@@ -39,7 +46,7 @@ export interface WriteOptions {
 
 export type WriteOperation =
   | ({ kind: "write"; type: string; id: string; resource: FhirResource } & WriteOptions)
-  | { kind: "delete"; type: string; id: string };
+  | { kind: "delete"; type: string; id: string; ifMatch?: number | "*" };
 
 export interface RecordRepositoryOptions {
   index: Index;
@@ -115,6 +122,7 @@ export class RecordRepository {
         const previous = current?.versionId ?? 0;
         const versionId = previous + 1;
         if (op.kind === "delete") {
+          checkPreconditions(op, current);
           if (!current || current.deleted) {
             prepared.push(null);
             continue;
@@ -130,14 +138,16 @@ export class RecordRepository {
           continue;
         }
         if (op.mustNotExist && current && !current.deleted) throw new FhirLedgerError("conflict", `${op.type}/${op.id} already exists`);
-        if (op.ifMatch !== undefined && op.ifMatch !== previous) {
-          throw new FhirLedgerError("precondition-failed", `If-Match version ${op.ifMatch} does not match current version ${previous}`);
-        }
+        checkPreconditions(op, current);
+        const live = current !== null && !current.deleted;
         const meta = { ...(op.resource.meta ?? {}), versionId: String(versionId), lastUpdated };
         const stored: FhirResource = { ...op.resource, resourceType: op.type, id: op.id, meta };
         copyNumberTexts(op.resource, stored);
         const compartment = op.compartment !== undefined ? op.compartment : this.#compartmentOf(stored);
-        prepared.push({ write: { type: op.type, id: op.id, versionId, lastUpdated, deleted: false, cid: "", contentHash: "", keyId: null, compartment, leafHash: new Uint8Array(), expectedPreviousVersion: previous, resource: stored }, stored, created: current === null || current.deleted });
+        const created = !live;
+        // History shows this version as the PUT it was, not as a POST (see historyEntry).
+        const createdByUpdate = created && op.mustNotExist !== true ? { createdByUpdate: true } : {};
+        prepared.push({ write: { type: op.type, id: op.id, versionId, lastUpdated, deleted: false, cid: "", contentHash: "", keyId: null, compartment, leafHash: new Uint8Array(), expectedPreviousVersion: previous, resource: stored, ...createdByUpdate }, stored, created });
         state.set(`${op.type}/${op.id}`, { versionId, deleted: false, compartment });
       }
       // Seal every record (on the preparer's thread, with its search rows when it extracts
@@ -169,11 +179,13 @@ export class RecordRepository {
   }
 
   /**
-   * Records a delete marker as a new version; deleting a deleted or absent resource is a no-op.
+   * Records a delete marker as a new version; deleting a deleted or absent resource is a no-op,
+   * unless `ifMatch` is given: then it must name the current version (`*`: any), or it is a 412.
    * @see https://hl7.org/fhir/R4/http.html#delete
+   * @see https://hl7.org/fhir/R4/http.html#concurrency
    */
-  async delete(type: string, id: string): Promise<VersionRow | null> {
-    const [result] = await this.writeAll([{ kind: "delete", type, id }]);
+  async delete(type: string, id: string, options: { ifMatch?: number | "*" } = {}): Promise<VersionRow | null> {
+    const [result] = await this.writeAll([{ kind: "delete", type, id, ...options }]);
     return result?.row ?? null;
   }
 

@@ -24,6 +24,8 @@ export interface RecordEntry {
   keyId: string | null;
   lastUpdated: string;
   compartment: string | null;
+  /** The version created its resource through update (PUT with a client id); absent otherwise and in older manifests. */
+  createdByUpdate?: true;
 }
 
 export interface BatchManifest {
@@ -44,6 +46,7 @@ export function buildManifest(leaves: PendingLeaf[], prevRoot: Uint8Array): Batc
       keyId: v.keyId,
       lastUpdated: v.lastUpdated,
       compartment: v.compartment,
+      ...(v.createdByUpdate ? { createdByUpdate: true as const } : {}),
     }),
   };
 }

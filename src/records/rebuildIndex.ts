@@ -92,7 +92,7 @@ export async function rebuildIndex(deps: { ledger: Ledger; blobs: BlobStore; key
       }
       const [, type, id, vid] = REF.exec(entry.ref) ?? [];
       if (!type || !id || !vid) throw new FhirLedgerError("integrity", "manifest entry has a malformed reference");
-      const base = { type, id, versionId: Number(vid), lastUpdated: entry.lastUpdated, cid: entry.cid === DELETED_MARKER_CID ? null : entry.cid, contentHash: entry.hash, keyId: entry.keyId, compartment: entry.compartment };
+      const base = { type, id, versionId: Number(vid), lastUpdated: entry.lastUpdated, cid: entry.cid === DELETED_MARKER_CID ? null : entry.cid, contentHash: entry.hash, keyId: entry.keyId, compartment: entry.compartment, ...(entry.createdByUpdate === true ? { createdByUpdate: true } : {}) };
       if (entry.cid === DELETED_MARKER_CID && unavailableRefs.has(`${type}/${id}`)) {
         leaves.push({ leafHash: leafHashes[i]!, version: null });
         report.unavailable += 1;

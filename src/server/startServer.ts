@@ -22,6 +22,7 @@ import { fromHex } from "../crypto/hex.ts";
 import { FhirInteractions } from "../fhir/FhirInteractions.ts";
 import { createValidator } from "../fhir/validation/createValidator.ts";
 import { compartmentOf } from "../fhir/resource/meta.ts";
+import { clientErrorHandler } from "../http/clientErrorHandler.ts";
 import { createApp } from "../http/createApp.ts";
 import { plainReadHandler } from "../http/plainRead.ts";
 import type { BlobStore } from "../ports/BlobStore.ts";
@@ -31,6 +32,7 @@ import { Anchorer } from "../records/Anchorer.ts";
 import { RecordRepository } from "../records/RecordRepository.ts";
 import { WorkerPreparer } from "../records/WorkerPreparer.ts";
 import { buildServerCapabilityStatement } from "./capability.ts";
+import { serverBaseUrl } from "./serverBaseUrl.ts";
 import { health, metricsText } from "./health.ts";
 import { readDeployments, writeDeployments } from "./deployments.ts";
 import type { Logger } from "./logger.ts";
@@ -109,7 +111,9 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     }
     closers.push(() => ledger.close());
 
-    const index = new SqliteIndex({ path: config.index.sqlitePath, search: overrides.search ?? sqliteSearchIndexer });
+    // Known now when configured; otherwise set once the server listens (port 0 picks the port).
+    let baseUrl = config.http.publicBaseUrl ?? "";
+    const index = new SqliteIndex({ path: config.index.sqlitePath, search: overrides.search ?? sqliteSearchIndexer, baseUrl: () => baseUrl });
     closers.push(() => index.close());
 
     const validator = createValidator();
@@ -131,7 +135,6 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     const audit = new AuditTrail(records);
     const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues } = config.limits;
     const fhir = new FhirInteractions({ records, validator, index, ledger, audit, limits: { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues } });
-    let baseUrl = config.http.publicBaseUrl ?? "";
     let capability: Record<string, unknown> | undefined;
     const chainId = (await ledger.chainId()).toString();
     const app = createApp({
@@ -149,7 +152,8 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       // Plain reads are answered before the fetch adapter; everything else goes to the app.
       const plainRead = plainReadHandler({ fhir, authenticate, baseUrl: () => baseUrl, log });
       const toApp = getRequestListener(app.fetch, { hostname: config.http.host });
-      const s = createServer((req, res) => plainRead(req, res) || toApp(req, res));
+      const s = createServer({ maxHeaderSize: config.limits.maxHeaderBytes }, (req, res) => plainRead(req, res) || toApp(req, res));
+      s.on("clientError", clientErrorHandler({ maxHeaderBytes: config.limits.maxHeaderBytes }));
       s.listen(config.http.port, config.http.host, () => resolve(s));
       s.once("error", reject);
     });
@@ -158,7 +162,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     }));
     const port = (server.address() as AddressInfo).port;
-    baseUrl ||= `http://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${port}`;
+    baseUrl ||= serverBaseUrl(config.http, port);
     return { baseUrl, devToken, index, blobs, ledger, anchorer, records, keys, chain, close: closeAll };
   } catch (error) {
     await closeAll();

@@ -15,6 +15,8 @@ interface BadRequest {
    * a string or an array where one Reference belongs passes. Runs once the validator closes it.
    */
   knownGap?: boolean;
+  /** An element the OperationOutcome must name in an issue's expression. */
+  expression?: string;
 }
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -66,6 +68,32 @@ const corpus: BadRequest[] = [
   { name: "100k-deep nested extensions", method: "POST", path: "/Patient", body: deepExtensions },
   { name: "20k-deep nested CodeableConcepts", method: "POST", path: "/Patient", body: deepObjects },
   { name: "100k-deep arrays in $validate", method: "POST", path: "/Patient/$validate", body: deepArrays },
+  // R4 JSON rules the published schema leaves out (datatypes.html, json.html)
+  { name: "integer with a fraction", method: "POST", path: "/Patient", body: patient({ multipleBirthInteger: 1.5 }), expression: "Patient.multipleBirthInteger" },
+  { name: "integer above 2^31-1", method: "POST", path: "/Patient", body: patient({ multipleBirthInteger: 2147483648 }), expression: "Patient.multipleBirthInteger" },
+  { name: "20-digit integer", method: "POST", path: "/Patient", body: '{"resourceType":"Patient","multipleBirthInteger":99999999999999999999}', expression: "Patient.multipleBirthInteger" },
+  { name: "integer written 2.0", method: "PUT", path: "/Patient/anchor", body: '{"resourceType":"Patient","id":"anchor","multipleBirthInteger":2.0}', expression: "Patient.multipleBirthInteger" },
+  { name: "positiveInt 0", method: "POST", path: "/Observation", body: json({ resourceType: "Observation", status: "final", code: { text: "x" }, valueSampledData: { origin: { value: 0 }, period: 1, dimensions: 0 } }), expression: "Observation.valueSampledData.dimensions" },
+  { name: "unsignedInt -1", method: "POST", path: "/Patient", body: patient({ photo: [{ size: -1 }] }), expression: "Patient.photo[0].size" },
+  { name: "dateTime on Feb 30", method: "POST", path: "/Observation", body: json({ resourceType: "Observation", status: "final", code: { text: "x" }, effectiveDateTime: "2023-02-30" }), expression: "Observation.effectiveDateTime" },
+  { name: "date on Feb 29 of 2023", method: "PUT", path: "/Patient/anchor", body: patient({ id: "anchor", birthDate: "2023-02-29" }), expression: "Patient.birthDate" },
+  { name: "instant with hour 24", method: "POST", path: "/Observation", body: json({ resourceType: "Observation", status: "final", code: { text: "x" }, issued: "2023-01-01T24:00:00Z" }), expression: "Observation.issued" },
+  { name: "decimal beyond a double (1e400)", method: "POST", path: "/RiskAssessment", body: '{"resourceType":"RiskAssessment","status":"final","subject":{"reference":"Patient/anchor"},"prediction":[{"probabilityDecimal":1e400}]}', expression: "RiskAssessment.prediction[0].probabilityDecimal" },
+  { name: "empty array", method: "POST", path: "/Patient", body: json({ resourceType: "Patient", name: [] }), expression: "Patient.name" },
+  { name: "empty object in an array", method: "POST", path: "/Patient", body: patient({ contact: [{}] }), expression: "Patient.contact[0]" },
+  { name: "empty _element", method: "PUT", path: "/Patient/anchor", body: patient({ id: "anchor", _birthDate: {} }), expression: "Patient._birthDate" },
+  { name: "empty uri", method: "POST", path: "/Patient", body: patient({ photo: [{ url: "" }] }), expression: "Patient.photo[0].url" },
+  { name: "duplicate member names", method: "PUT", path: "/Patient/anchor", body: '{"resourceType":"Patient","id":"anchor","birthDate":"1990-01-01","birthDate":"1991-01-01"}', expression: "Patient.birthDate" },
+  { name: "duplicate member names, nested", method: "POST", path: "/Patient", body: '{"resourceType":"Patient","name":[{"family":"a","family":"b"}]}', expression: "Patient.name[0].family" },
+  { name: "invalid UTF-8 inside a string", method: "PUT", path: "/Patient/anchor", body: new Uint8Array([...new TextEncoder().encode('{"resourceType":"Patient","id":"anchor","name":[{"family":"M'), 0xfc, ...new TextEncoder().encode('ller"}]}')]), expression: "Patient.name[0].family" },
+  { name: "bundle: transaction entry with a fractional integer", method: "POST", path: "/", body: bundle({ type: "transaction", entry: [
+    { fullUrl: "urn:uuid:6b1fa2b0-3c1e-4a8f-9a53-3f4f1b2c9d02", resource: JSON.parse(patient()), request: { method: "POST", url: "Patient" } },
+    { resource: { resourceType: "Patient", multipleBirthInteger: 1.5 }, request: { method: "PUT", url: "Patient/anchor" } },
+  ] }) },
+  { name: "bundle: transaction entry with an impossible date and an empty array", method: "POST", path: "/", body: bundle({ type: "transaction", entry: [
+    { resource: { resourceType: "Patient", id: "anchor", birthDate: "2023-02-29", name: [] }, request: { method: "PUT", url: "Patient/anchor" } },
+  ] }) },
+  { name: "bundle: duplicate member names in an entry", method: "POST", path: "/", body: `{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient","id":"anchor","active":true,"active":false},"request":{"method":"PUT","url":"Patient/anchor"}}]}`, expression: "Bundle.entry[0].resource.active" },
   // bad references
   { name: "reference is a number", method: "POST", path: "/Observation", body: observation({ reference: 42 }) },
   { name: "reference is an object", method: "POST", path: "/Observation", body: observation({ reference: {} }) },
@@ -106,7 +134,7 @@ const corpus: BadRequest[] = [
   { name: "history: garbage _since", path: "/_history?_since=yesterday" },
   { name: "history: garbage _at", path: "/Patient/_history?_at=%27%3B--" },
   { name: "history: forged _cursor", path: "/_history?_cursor=WyJoIiwiJyBPUiAxPTEiLCJ4IiwxXQ" },
-  { name: "$everything: _count=0", path: "/Patient/anchor/$everything?_count=0" },
+  { name: "$everything: negative _count", path: "/Patient/anchor/$everything?_count=-1" },
   // bad ids
   { name: "id with a space", path: "/Patient/bad%20id" },
   { name: "id too long", path: `/Patient/${"a".repeat(65)}` },
@@ -200,6 +228,7 @@ describe("bad-input corpus: 4xx OperationOutcomes, never 5xx, nothing stored", (
     expect(outcome.resourceType).toBe("OperationOutcome");
     expect(outcome.issue.length).toBeGreaterThan(0);
     expect(outcome.issue.some((i) => i.severity === "error" || i.severity === "fatal")).toBe(true);
+    if (c.expression !== undefined) expect(outcome.issue.flatMap((i) => (i as { expression?: string[] }).expression ?? []), text.slice(0, 300)).toContain(c.expression);
     // No internals leak: no stack traces, no file paths.
     expect(text).not.toMatch(/\bat .*\.ts:\d+|node_modules|\/work\//);
   };

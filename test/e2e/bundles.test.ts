@@ -308,6 +308,46 @@ describe("batch and transaction bundles, conditional interactions, PATCH", () =>
     expect(untouched.headers.get("etag")).toBe('W/"1"');
   });
 
+  it("PUT with If-None-Match: * creates only: an existing resource is a 412 and unchanged, also as a batch or transaction entry", async () => {
+    const put = (id: string, family: string, headers: Record<string, string> = {}) =>
+      server.json<R & Outcome>(`/Patient/${id}`, { method: "PUT", body: JSON.stringify({ resourceType: "Patient", id, name: [{ family }] }), headers });
+    expect((await put("s-p3", "Original")).status).toBe(201);
+    const refused = await put("s-p3", "Overwritten", { "If-None-Match": "*" });
+    expect(refused.status).toBe(412);
+    expect(refused.body.resourceType).toBe("OperationOutcome");
+    const kept = await server.json<R>("/Patient/s-p3");
+    expect([kept.body.name, kept.headers.get("etag")]).toEqual([[{ family: "Original" }], 'W/"1"']);
+    expect((await put("s-p3-new", "New", { "If-None-Match": "*" })).status).toBe(201);
+    // If-Match: * on update: the resource must exist.
+    expect((await put("s-p3", "Star", { "If-Match": "*" })).status).toBe(200);
+    expect((await put("s-p3-none", "Star", { "If-Match": "*" })).status).toBe(412);
+    expect((await server.json("/Patient/s-p3-none")).status).toBe(404);
+
+    const entry = (id: string, family: string) => ({ resource: { resourceType: "Patient", id, name: [{ family }] }, request: { method: "PUT", url: `Patient/${id}`, ifNoneMatch: "*" } });
+    const batch = await post({ resourceType: "Bundle", type: "batch", entry: [entry("s-p3", "ViaBatch"), entry("s-p3-batch", "ViaBatch")] });
+    expect(batch.body.entry!.map((e) => e.response.status)).toEqual(["412 Precondition Failed", "201 Created"]);
+    const tx = await post({ resourceType: "Bundle", type: "transaction", entry: [entry("s-p3-tx", "ViaTx"), entry("s-p3", "ViaTx")] });
+    expect(tx.status).toBe(412);
+    expect((await server.json("/Patient/s-p3-tx")).status).toBe(404);
+    expect((await server.json<R>("/Patient/s-p3")).body.name).toEqual([{ family: "Star" }]);
+  });
+
+  it("GET entries: ifNoneMatch on the current version and ifModifiedSince after lastModified answer 304 Not Modified", async () => {
+    const created = await server.json<R>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", active: true }) });
+    const id = created.body.id!;
+    const lastModified = (created.body.meta as { lastUpdated: string }).lastUpdated;
+    const later = new Date(Date.parse(lastModified) + 60_000).toISOString();
+    const get = (request: Record<string, string>) => ({ request: { method: "GET", url: `Patient/${id}`, ...request } });
+    for (const type of ["batch", "transaction"]) {
+      const res = await post({ resourceType: "Bundle", type, entry: [get({ ifNoneMatch: 'W/"1"' }), get({ ifNoneMatch: 'W/"9"' }), get({ ifModifiedSince: later }), get({ ifModifiedSince: "2000-01-01T00:00:00Z" })] });
+      expect(res.status).toBe(200);
+      expect(res.body.entry!.map((e) => e.response.status), type).toEqual(["304 Not Modified", "200 OK", "304 Not Modified", "200 OK"]);
+      expect(res.body.entry![0]!.resource).toBeUndefined();
+      expect(res.body.entry![0]!.response.etag).toBe('W/"1"');
+      expect(res.body.entry![1]!.resource?.id).toBe(id);
+    }
+  });
+
   it("PATCH with JSON Patch: new version, If-Match, failed test 422, malformed 400, invalid result 422", async () => {
     const created = await server.json<R>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Before" }] }) });
     const id = created.body.id!;

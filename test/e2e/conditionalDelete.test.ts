@@ -54,4 +54,27 @@ describe("conditional delete under a configured cap (FHIRLEDGER_MAX_BUNDLE_ENTRI
     expect(ok.body.entry.map((e) => e.response.status)).toEqual(["200 OK"]);
     for (const id of ids) expect((await server.json(`/Patient/${id}`)).status).toBe(410);
   });
+  it("DELETE with If-Match: a stale version is a 412 OperationOutcome and deletes nothing; the current one or * deletes", async () => {
+    const put = (id: string) => server.request(`/Patient/${id}`, { method: "PUT", body: JSON.stringify({ resourceType: "Patient", id, identifier: [{ system: "urn:test:dm", value: id }] }) });
+    await put("dm-1");
+    await put("dm-1"); // version 2
+    const stale = await server.json<Outcome>("/Patient/dm-1", { method: "DELETE", headers: { "If-Match": 'W/"1"' } });
+    expect(stale.status).toBe(412);
+    expect(stale.body.resourceType).toBe("OperationOutcome");
+    expect((await server.json("/Patient/dm-1")).headers.get("etag")).toBe('W/"2"');
+    expect((await server.request("/Patient/dm-1", { method: "DELETE", headers: { "If-Match": 'W/"2"' } })).status).toBe(204);
+    expect((await server.json("/Patient/dm-1")).status).toBe(410);
+    // If-Match: * holds while the resource is current; deleted or absent, it is a 412.
+    await put("dm-2");
+    expect((await server.request("/Patient/dm-2", { method: "DELETE", headers: { "If-Match": "*" } })).status).toBe(204);
+    expect((await server.request("/Patient/dm-2", { method: "DELETE", headers: { "If-Match": "*" } })).status).toBe(412);
+    expect((await server.request("/Patient/dm-none", { method: "DELETE", headers: { "If-Match": "*" } })).status).toBe(412);
+    expect((await server.request("/Patient/dm-2", { method: "DELETE", headers: { "If-Match": "nonsense" } })).status).toBe(400);
+    // Conditional delete: If-Match applies to the one match.
+    await put("dm-3");
+    expect((await server.request("/Patient?identifier=urn:test:dm|dm-3", { method: "DELETE", headers: { "If-Match": 'W/"2"' } })).status).toBe(412);
+    expect((await server.json("/Patient/dm-3")).status).toBe(200);
+    expect((await server.request("/Patient?identifier=urn:test:dm|dm-3", { method: "DELETE", headers: { "If-Match": 'W/"1"' } })).status).toBe(204);
+    expect((await server.json("/Patient/dm-3")).status).toBe(410);
+  });
 });

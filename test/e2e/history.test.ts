@@ -88,7 +88,9 @@ describe("history at system, type and instance level; conditional reads; Prefer"
     expect(entries[1]!.request).toEqual({ method: "PUT", url: "Patient/h1" });
     expect(entries[1]!.resource!.meta.versionId).toBe("2");
     expect((entries[1]!.resource as unknown as { name: { family: string }[] }).name[0]!.family).toBe("One-renamed");
-    expect(entries[4]!.request).toEqual({ method: "POST", url: "Patient" });
+    // h1 was created by PUT at the client's id (update as create): history shows that PUT.
+    expect(entries[4]!.request).toEqual({ method: "PUT", url: "Patient/h1" });
+    expect(entries[4]!.response.status).toBe("201");
     const stamps = entries.map((e) => e.response.lastModified);
     expect([...stamps].sort().reverse()).toEqual(stamps);
   });
@@ -179,6 +181,29 @@ describe("history at system, type and instance level; conditional reads; Prefer"
     const verify = await server.json<{ issue: { diagnostics: string }[] }>("/Patient/$verify");
     expect(verify.status).toBe(404);
     expect(verify.body.issue[0]!.diagnostics).toMatch(/needs an instance/);
+  });
+
+  it("unknown history parameters are reported in the Bundle, or a 400 under Prefer: handling=strict, at every level", async () => {
+    for (const path of ["/_history", "/Patient/_history", "/Patient/h1/_history"]) {
+      const strict = await server.json<{ resourceType: string; issue: { code: string; expression?: string[] }[] }>(`${path}?_list=x`, { headers: { Prefer: "handling=strict" } });
+      expect(strict.status, path).toBe(400);
+      expect(strict.body.resourceType).toBe("OperationOutcome");
+      expect(strict.body.issue[0]).toMatchObject({ code: "not-supported", expression: ["_list"] });
+      const lenient = await get(`${path}?_list=x`);
+      const outcome = lenient.entry.at(-1) as unknown as { resource: { resourceType: string; issue: { diagnostics: string }[] }; request: { method: string } };
+      expect(outcome.resource.resourceType).toBe("OperationOutcome");
+      expect(outcome.resource.issue[0]!.diagnostics).toContain("_list");
+      expect(outcome.request.method).toBe("GET");
+      expect((await server.request(`${path}?_count=2`, { headers: { Prefer: "handling=strict" } })).status).toBe(200);
+    }
+  });
+
+  it("_count=0 is accepted as in search: no entries, the total where history gives one", async () => {
+    const inst = await get("/Patient/h1/_history?_count=0") as unknown as { total: number; entry: unknown[]; link: { relation: string }[] };
+    expect([inst.total, inst.entry.length, inst.link.map((l) => l.relation)]).toEqual([2, 0, ["self"]]);
+    const type = await get("/Patient/_history?_count=0&_total=accurate") as unknown as { total: number; entry: unknown[] };
+    expect(type.total).toBeGreaterThanOrEqual(5);
+    expect(type.entry).toEqual([]);
   });
 
   it("If-None-Match answers 304 for the current version and 200 after a change", async () => {

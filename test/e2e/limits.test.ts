@@ -27,9 +27,13 @@ describe("configurable limits on what a client controls", () => {
     expect(big.status).toBe(413);
     expect(big.body.resourceType).toBe("OperationOutcome");
 
-    const page = await server.json<{ total: number; entry: unknown[]; link: { relation: string }[] }>("/Patient?_count=50");
+    const page = await server.json<{ total: number; entry: { search: { mode: string }; resource: { issue?: { severity: string; diagnostics: string }[] } }[]; link: { relation: string }[] }>("/Patient?_count=50");
     expect(page.status).toBe(200);
-    expect(page.body.entry.length).toBe(5);
+    expect(page.body.entry.filter((e) => e.search.mode === "match").length).toBe(5);
+    // the reduction is reported, not silent
+    expect(page.body.entry.find((e) => e.search.mode === "outcome")?.resource.issue).toEqual([
+      { severity: "information", code: "informational", diagnostics: "_count=50 was reduced to 5, the most this server returns in one page" },
+    ]);
     expect(page.body.total).toBe(8);
     expect(page.body.link.some((l) => l.relation === "next")).toBe(true);
 

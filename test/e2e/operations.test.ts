@@ -30,13 +30,7 @@ describe("$validate and Patient/$everything", () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    const queue = [...sample];
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      for (let r = queue.shift(); r; r = queue.shift()) {
-        const res = await server.request(`/${r.resourceType}/${r.id}`, { method: "PUT", body: JSON.stringify(r) });
-        expect(res.status, `${r.resourceType}/${r.id}`).toBe(201);
-      }
-    }));
+    await server.putAll(sample, 8);
   }, 120_000);
   afterAll(async () => {
     await server?.close();

@@ -90,6 +90,16 @@ describe("PATCH with a FHIRPath Patch (a Parameters resource)", () => {
     expect(after.body).toEqual(before.body);
   });
 
+  it("If-Match: * patches a current resource; a stale version stays a 412", async () => {
+    const { id } = await create({ resourceType: "Patient", name: [{ family: "Star" }] });
+    const ops = parameters(operation("replace", path("Patient.name.family"), value({ valueString: "Starred" })));
+    const ok = await patch(`/Patient/${id}`, ops, { "If-Match": "*" });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("etag")).toBe('W/"2"');
+    expect((await patch(`/Patient/${id}`, ops, { "If-Match": 'W/"1"' })).status).toBe(412);
+    expect((await patch("/Patient/no-such-star", ops, { "If-Match": "*" })).status).toBe(404);
+  });
+
   it("conditional PATCH [type]?criteria applies a FHIRPath Patch to the one match", async () => {
     const { id } = await create({ resourceType: "Patient", identifier: [{ system: "urn:test:fpp-cond", value: "1" }] });
     const res = await patch("/Patient?identifier=urn:test:fpp-cond|1", parameters(operation("add", path("Patient"), { name: "name", valueString: "active" }, value({ valueBoolean: true }))));

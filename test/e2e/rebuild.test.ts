@@ -63,7 +63,7 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
     const q = (db: SqliteIndex, sql: string) => db.db.prepare(sql).all();
     expect(q(rebuilt, "SELECT type, id, version, deleted, last_updated, compartment FROM resources ORDER BY type, id"))
       .toEqual(q(live, "SELECT type, id, version, deleted, last_updated, compartment FROM resources ORDER BY type, id"));
-    const versionsSql = `SELECT r.type, r.id, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, l.leaf_hash, l.leaf_index, p.path, b.root, b.tx_hash, b.block_number
+    const versionsSql = `SELECT r.type, r.id, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.created_by_update, l.leaf_hash, l.leaf_index, p.path, b.root, b.tx_hash, b.block_number
       FROM versions v JOIN resources r ON r.rid = v.rid JOIN leaves l ON l.seq = v.leaf_seq JOIN leaf_paths p ON p.seq = l.seq JOIN batches b ON b.batch_id = l.batch_id ORDER BY r.type, r.id, v.version`;
     const liveVersions = q(live, versionsSql);
     expect(liveVersions.length).toBe(45);
@@ -71,6 +71,8 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
     const differing = liveVersions.map((row, i) => [row, rebuiltVersions[i]]).filter(([a, b]) => JSON.stringify(a) !== JSON.stringify(b));
     expect(differing).toEqual([]);
     expect(rebuiltVersions).toEqual(liveVersions);
+    // A create by PUT at a client id (Practitioner/prac-1) stays one after the rebuild (it travels in the batch manifest).
+    expect(rebuilt.version("Practitioner", "prac-1", 1)?.createdByUpdate).toBe(true);
     expect(q(rebuilt, "SELECT root, prev_root, size, manifest_digest, tx_hash FROM batches ORDER BY batch_id"))
       .toEqual(q(live, "SELECT root, prev_root, size, manifest_digest, tx_hash FROM batches ORDER BY batch_id"));
 

@@ -28,10 +28,7 @@ describe("search over HTTP on real components", () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    for (const r of sample) {
-      const res = await server.request(`/${r.resourceType}/${r.id}`, { method: "PUT", body: JSON.stringify(r) });
-      expect(res.status, `${r.resourceType}/${r.id}`).toBe(201);
-    }
+    await server.putAll(sample);
   }, 120_000);
   afterAll(async () => {
     await server?.close();

@@ -15,6 +15,8 @@ export interface TestServer extends RunningServer {
   /** fetch against the server with the dev token (unless `auth: false`). */
   request(path: string, init?: RequestInit & { auth?: boolean }): Promise<Response>;
   json<T = Record<string, unknown>>(path: string, init?: RequestInit & { auth?: boolean }): Promise<{ status: number; body: T; headers: Headers }>;
+  /** PUTs each resource at its own id, `concurrency` at a time; throws unless each is created (201). */
+  putAll(resources: { resourceType: string; id: string }[], concurrency?: number): Promise<void>;
 }
 
 /**
@@ -45,6 +47,16 @@ export async function startTestServer(options: { dataDir?: string; env?: Record<
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
   };
+  const putAll = async (resources: { resourceType: string; id: string }[], concurrency = 1) => {
+    const queue = [...resources];
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      for (let r = queue.shift(); r; r = queue.shift()) {
+        const res = await request(`/${r.resourceType}/${r.id}`, { method: "PUT", body: JSON.stringify(r) });
+        await res.arrayBuffer();
+        if (res.status !== 201) throw new Error(`PUT ${r.resourceType}/${r.id} answered ${res.status}, not 201`);
+      }
+    }));
+  };
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -55,7 +67,7 @@ export async function startTestServer(options: { dataDir?: string; env?: Record<
       await server.close();
     }
   };
-  return { ...server, close, config, dataDir, logs, request, json };
+  return { ...server, close, config, dataDir, logs, request, json, putAll };
 }
 
 export async function removeDir(dir: string): Promise<void> {

@@ -4,7 +4,7 @@ import { toOperationOutcome } from "../outcome/operationOutcome.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 
 const REASONS: Record<number, string> = {
-  200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+  200: "OK", 201: "Created", 204: "No Content", 304: "Not Modified", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
   405: "Method Not Allowed", 409: "Conflict", 410: "Gone", 412: "Precondition Failed", 413: "Payload Too Large",
   415: "Unsupported Media Type", 422: "Unprocessable Entity", 500: "Internal Server Error", 503: "Service Unavailable",
 };

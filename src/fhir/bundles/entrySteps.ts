@@ -1,9 +1,12 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import { copyNumberTexts } from "../../json/preciseJson.ts";
 import type { VersionRow } from "../../ports/Index.ts";
+import { checkPreconditions } from "../../records/checkPreconditions.ts";
 import type { FhirResource, WriteOperation } from "../../records/RecordRepository.ts";
 import { findDeleteMatches } from "../conditional/findDeleteMatches.ts";
 import { findMatches } from "../conditional/findMatches.ts";
-import { parseIfMatch } from "../conditional/requestChecks.ts";
+import { isNotModified } from "../conditional/isNotModified.ts";
+import { parseIfMatch, parseIfNoneMatch } from "../conditional/requestChecks.ts";
 import { isConditionalReference } from "../conditional/resolveConditionalReference.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import { informationOutcome } from "../outcome/operationOutcome.ts";
@@ -82,6 +85,10 @@ export function planEntry(deps: BundleDeps, entry: ParsedEntry): Plan {
     case "DELETE": {
       if (id !== undefined) return { entry, action: "delete", type, id };
       const matches = findDeleteMatches(deps.index, type, query!, maxDeletes(deps));
+      if (matches.length === 0 && entry.ifMatch !== undefined) {
+        parseIfMatch(entry.ifMatch);
+        throw new FhirLedgerError("precondition-failed", "If-Match names one version, but the conditional delete criteria match no resource");
+      }
       if (matches.length === 0) return { entry, action: "nothing-to-delete", type };
       if (matches.length === 1) return { entry, action: "delete", type, id: matches[0]!.id };
       return { entry, action: "delete-matches", type, ids: matches.map((m) => m.id) };
@@ -131,17 +138,20 @@ export async function prepareOperations(deps: BundleDeps, plan: Plan, mapReferen
 /** A plan that writes one version of one resource. */
 type SinglePlan = Extract<Plan, { action: "create" | "update" | "patch" | "delete" }>;
 
-/** The write of one resource: If-Match checked, references mapped, the result validated. */
+/**
+ * The write of one resource: references mapped, the result validated, If-Match (a version or
+ * `*`) and a PUT's If-None-Match checked here too (writeAll checks them again under its lock)
+ * so that the error names this entry.
+ */
 async function prepareOperation(deps: BundleDeps, plan: SinglePlan, mapReference: (reference: string) => string): Promise<WriteOperation> {
   const { entry } = plan;
   const ifMatch = entry.ifMatch === undefined ? undefined : parseIfMatch(entry.ifMatch);
+  const ifNoneMatch = entry.ifNoneMatch === undefined || entry.method !== "PUT" ? undefined : parseIfNoneMatch(entry.ifNoneMatch);
   switch (plan.action) {
     case "delete": {
-      if (ifMatch !== undefined) {
-        const current = deps.index.current(plan.type, plan.id);
-        if (!current || current.deleted || current.versionId !== ifMatch) throw new FhirLedgerError("precondition-failed", `If-Match version ${ifMatch} is not the current version of ${plan.type}/${plan.id}`);
-      }
-      return { kind: "delete", type: plan.type, id: plan.id };
+      const op: WriteOperation = { kind: "delete", type: plan.type, id: plan.id, ...(ifMatch === undefined ? {} : { ifMatch }) };
+      if (ifMatch !== undefined) checkPreconditions(op, deps.index.current(plan.type, plan.id));
+      return op;
     }
     case "patch": {
       const { patch, format } = entryPatch(entry.resource!);
@@ -161,17 +171,18 @@ async function prepareOperation(deps: BundleDeps, plan: SinglePlan, mapReference
       if (entry.method === "PUT" && entry.target.id !== undefined && source.id === undefined) {
         throw new FhirLedgerError("invalid", "the resource must contain an id for update", { issues: [{ type: "required", diagnostics: "id is required on update", expression: [`${plan.type}.id`] }] });
       }
-      // Checked here too (writeAll checks again under its lock) so the error names this entry.
-      if (ifMatch !== undefined && deps.index.current(plan.type, plan.id)?.versionId !== ifMatch) {
-        throw new FhirLedgerError("precondition-failed", `If-Match version ${ifMatch} is not the current version of ${plan.type}/${plan.id}`);
+      const preconditions = { ...(ifMatch === undefined ? {} : { ifMatch }), ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }) };
+      if (ifMatch !== undefined || ifNoneMatch !== undefined) {
+        checkPreconditions({ kind: "write", type: plan.type, id: plan.id, resource: source as FhirResource, ...preconditions }, deps.index.current(plan.type, plan.id));
       }
       // A POST's own id is replaced by the server's (R4 3.1.0.7); references to it were mapped above.
       const resource = { ...rewriteReferencesInPlace(source, mapReference), id: plan.id } as FhirResource;
+      copyNumberTexts(source, resource); // a top-level 1.50 stays 1.50 (and is validated as written)
       deps.validator.validate(resource, { expectedType: plan.type });
       return {
         kind: "write", type: plan.type, id: plan.id, resource,
         ...(plan.action === "create" ? { mustNotExist: true } : {}),
-        ...(ifMatch === undefined ? {} : { ifMatch }),
+        ...preconditions,
       };
     }
   }
@@ -208,7 +219,8 @@ export async function writeResponse(deps: BundleDeps, plan: Plan, results: reado
 
 /**
  * A GET/HEAD entry: search, read or vread, with the entry's query as the REST interaction takes
- * it (search parameters; `_summary` / `_elements` on a read or vread).
+ * it (search parameters; `_summary` / `_elements` on a read or vread), and a read's
+ * ifNoneMatch / ifModifiedSince as its headers (304).
  * @see https://hl7.org/fhir/R4/http.html#transaction
  */
 export async function readEntry(deps: BundleDeps, entry: ParsedEntry): Promise<FhirResult> {
@@ -216,8 +228,22 @@ export async function readEntry(deps: BundleDeps, entry: ParsedEntry): Promise<F
   const params = new URLSearchParams(query ?? "");
   if (id === undefined) return deps.fhir.search(deps.actor, type, params, { baseUrl: deps.baseUrl, strict: false });
   const shape = query === undefined ? undefined : params;
-  if (vid !== undefined) return deps.fhir.vread(deps.actor, type, id, vid, shape);
-  return deps.fhir.read(deps.actor, type, id, shape);
+  const result = vid !== undefined ? await deps.fhir.vread(deps.actor, type, id, vid, shape) : await deps.fhir.read(deps.actor, type, id, shape);
+  return notModified(entry, result) ?? result;
+}
+
+/**
+ * A read's `304 Not Modified` (version, no resource) when the entry's ifNoneMatch or
+ * ifModifiedSince says the client's copy is current, as for the HTTP headers.
+ * @see https://hl7.org/fhir/R4/http.html#cread
+ */
+function notModified(entry: ParsedEntry, result: FhirResult): FhirResult | undefined {
+  if (result.status !== 200 || !result.version) return undefined;
+  const conditions = {
+    ...(entry.ifNoneMatch === undefined ? {} : { ifNoneMatch: entry.ifNoneMatch }),
+    ...(entry.ifModifiedSince === undefined ? {} : { ifModifiedSince: entry.ifModifiedSince }),
+  };
+  return isNotModified(result.version, conditions) ? { status: 304, version: result.version } : undefined;
 }
 
 function versionOf(row: VersionRow): { type: string; id: string; versionId: number; lastUpdated: string } {

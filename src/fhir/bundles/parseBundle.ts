@@ -17,6 +17,10 @@ export interface ParsedEntry {
   resource?: Record<string, unknown> & { resourceType: string };
   ifMatch?: string;
   ifNoneExist?: string;
+  /** On a GET: 304 when the current version is one named; on a PUT: `*` creates only. */
+  ifNoneMatch?: string;
+  /** On a GET: 304 when not modified since this instant. */
+  ifModifiedSince?: string;
 }
 
 export interface ParsedBundle {
@@ -69,7 +73,7 @@ export function parseBundle(body: unknown, options: { validator: FhirValidator; 
 }
 
 function parseEntry(raw: Record<string, unknown>, index: number, baseUrl: string): ParsedEntry {
-  const request = raw.request as { method?: unknown; url?: unknown; ifMatch?: unknown; ifNoneExist?: unknown } | undefined;
+  const request = raw.request as { method?: unknown; url?: unknown; ifMatch?: unknown; ifNoneExist?: unknown; ifNoneMatch?: unknown; ifModifiedSince?: unknown } | undefined;
   if (!request || typeof request.method !== "string" || typeof request.url !== "string") throw invalid("each entry needs request.method and request.url", "request");
   if (!METHODS.has(request.method)) throw invalid(`request.method ${request.method} is not supported`, "request.method");
   const method = request.method as EntryMethod;
@@ -81,6 +85,8 @@ function parseEntry(raw: Record<string, unknown>, index: number, baseUrl: string
     ...(resource ? { resource } : {}),
     ...(typeof request.ifMatch === "string" ? { ifMatch: request.ifMatch } : {}),
     ...(typeof request.ifNoneExist === "string" ? { ifNoneExist: request.ifNoneExist } : {}),
+    ...(typeof request.ifNoneMatch === "string" ? { ifNoneMatch: request.ifNoneMatch } : {}),
+    ...(typeof request.ifModifiedSince === "string" ? { ifModifiedSince: request.ifModifiedSince } : {}),
   };
   const hasId = target.id !== undefined;
   const hasQuery = target.query !== undefined;

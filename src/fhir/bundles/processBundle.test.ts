@@ -199,3 +199,68 @@ describe("processBundle: GET entries take _summary and _elements like the REST r
     expect(Object.keys(shapedInclude!.resource).sort()).toEqual(["gender", "id", "meta", "resourceType"]);
   });
 });
+
+describe("processBundle: entry preconditions (request.ifMatch, ifNoneMatch, ifModifiedSince)", () => {
+  let engine: MemoryFhir;
+  type Answer = { resource?: Record<string, unknown>; response: { status: string; etag?: string; lastModified?: string; outcome?: { issue: { diagnostics: string }[] } } };
+  const put = (id: string, family: string, request: Part = {}) => ({ resource: { resourceType: "Patient", id, name: [{ family }] }, request: { method: "PUT", url: `Patient/${id}`, ...request } });
+  const get = (url: string, request: Part = {}) => ({ request: { method: "GET", url, ...request } });
+  const family = async (id: string) => ((await engine.records.read("Patient", id)).resource as unknown as { name: { family: string }[] }).name[0]!.family;
+  beforeEach(async () => {
+    engine = await memoryFhir();
+    await engine.put({ resourceType: "Patient", id: "s-p3", name: [{ family: "Kept" }] });
+  });
+  afterEach(() => engine.close());
+
+  const run = async (type: "batch" | "transaction", ...entry: unknown[]) =>
+    ((await processBundle(engine.bundleDeps(), bundle(type, ...entry))).resource as { entry: Answer[] }).entry;
+
+  it("GET entries: ifNoneMatch naming the current version, or ifModifiedSince after lastModified, answer 304 without the resource", async () => {
+    const { lastUpdated } = engine.index.current("Patient", "s-p3")!;
+    const later = new Date(Date.parse(lastUpdated) + 60_000).toISOString();
+    const earlier = new Date(Date.parse(lastUpdated) - 60_000).toISOString();
+    for (const type of ["batch", "transaction"] as const) {
+      const answers = await run(type,
+        get("Patient/s-p3", { ifNoneMatch: 'W/"1"' }),
+        get("Patient/s-p3", { ifNoneMatch: 'W/"7"' }),
+        get("Patient/s-p3", { ifModifiedSince: later }),
+        get("Patient/s-p3", { ifModifiedSince: earlier }),
+        get("Patient/s-p3/_history/1", { ifNoneMatch: "*" }),
+      );
+      expect(answers.map((a) => a.response.status), type).toEqual(["304 Not Modified", "200 OK", "304 Not Modified", "200 OK", "304 Not Modified"]);
+      expect(answers[0]!.resource).toBeUndefined();
+      expect(answers[0]!.response).toMatchObject({ etag: 'W/"1"', lastModified: lastUpdated });
+      expect(answers[1]!.resource).toMatchObject({ resourceType: "Patient", id: "s-p3" });
+    }
+  });
+
+  it("batch: a PUT with ifNoneMatch * is a 412 on an existing resource (unchanged) and creates a new one", async () => {
+    const answers = await run("batch", put("s-p3", "Overwritten", { ifNoneMatch: "*" }), put("s-p4", "New", { ifNoneMatch: "*" }));
+    expect(answers.map((a) => a.response.status)).toEqual(["412 Precondition Failed", "201 Created"]);
+    expect(answers[0]!.response.outcome!.issue[0]!.diagnostics).toMatch(/^Bundle\.entry\[0\]/);
+    expect(await family("s-p3")).toBe("Kept");
+    expect(engine.state("Patient", "s-p4")).toBe("live v1");
+  });
+
+  it("transaction: a PUT with ifNoneMatch * on an existing resource fails the whole with a 412, nothing written", async () => {
+    const attempt = processBundle(engine.bundleDeps(), bundle("transaction", put("s-p5", "New"), put("s-p3", "Overwritten", { ifNoneMatch: "*" })));
+    await expect(attempt).rejects.toMatchObject({ code: "precondition-failed", message: expect.stringContaining("Bundle.entry[1]") });
+    expect([engine.state("Patient", "s-p5"), await family("s-p3")]).toEqual(["absent", "Kept"]);
+    const ok = await run("transaction", put("s-p5", "New", { ifNoneMatch: "*" }));
+    expect(ok[0]!.response.status).toBe("201 Created");
+  });
+
+  it("ifMatch * on PUT and DELETE entries: holds while the resource is current, a 412 once it is not", async () => {
+    const answers = await run("batch",
+      put("s-p3", "Star", { ifMatch: "*" }),
+      put("none-1", "Star", { ifMatch: "*" }),
+      { request: { method: "DELETE", url: "Patient/none-2", ifMatch: "*" } },
+      { request: { method: "DELETE", url: "Patient?name=nobody-at-all", ifMatch: 'W/"1"' } },
+    );
+    expect(answers.map((a) => a.response.status)).toEqual(["200 OK", "412 Precondition Failed", "412 Precondition Failed", "412 Precondition Failed"]);
+    expect(engine.state("Patient", "none-1")).toBe("absent");
+    const deleted = await run("transaction", { request: { method: "DELETE", url: "Patient/s-p3", ifMatch: "*" } });
+    expect(deleted[0]!.response.status).toBe("204 No Content");
+    expect(engine.state("Patient", "s-p3")).toBe("deleted");
+  });
+});

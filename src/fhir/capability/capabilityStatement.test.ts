@@ -71,6 +71,26 @@ describe("buildCapabilityStatement", () => {
     expect(rest?.security?.service?.[0]?.coding?.[0]?.code).toBe("SMART-on-FHIR");
   });
 
+  it("states versioning, includes and contained definitions when given", () => {
+    const cs = buildCapabilityStatement({
+      ...base,
+      interactions: [...base.interactions, "search-type"],
+      versioning: "versioned-update",
+      searchParams: () => [{ name: "subject", type: "reference" }],
+      searchIncludes: (type) => (type === "Observation" ? { include: ["Observation:subject"], revinclude: [] } : { include: [], revinclude: ["Observation:subject"] }),
+      contained: [{ resourceType: "OperationDefinition", id: "verify", name: "Verify", status: "active", kind: "operation", code: "verify", resource: ["Resource"], system: false, type: false, instance: true }],
+      operations: [{ name: "verify", definition: "#verify", types: ["Patient", "Observation"] }],
+    });
+    const [patient, observation] = cs.rest?.[0]?.resource ?? [];
+    expect(patient?.versioning).toBe("versioned-update");
+    expect(observation?.searchInclude).toEqual(["Observation:subject"]);
+    expect(observation?.searchRevInclude).toBeUndefined();
+    expect(patient?.searchRevInclude).toEqual(["Observation:subject"]);
+    expect(patient?.operation).toEqual([{ name: "verify", definition: "#verify" }]);
+    expect((cs.contained as { id: string }[]).map((r) => r.id)).toEqual(["verify"]);
+    expect(() => createValidator().validate(cs, { expectedType: "CapabilityStatement" })).not.toThrow();
+  });
+
   it("does not claim readHistory without vread", () => {
     const cs = buildCapabilityStatement({ ...base, interactions: ["read", "create"] });
     expect(cs.rest?.[0]?.resource?.[0]?.readHistory).toBe(false);

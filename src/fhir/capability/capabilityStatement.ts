@@ -26,6 +26,12 @@ export interface CapabilityStatementOptions {
   systemInteractions?: readonly string[];
   /** The search parameters supported for a type (and so claimed in the statement). */
   searchParams?: (type: string) => readonly CapabilityStatementSearchParam[];
+  /** The `_include` and `_revinclude` values supported for a type ("Observation:subject"). */
+  searchIncludes?: (type: string) => { include: readonly string[]; revinclude: readonly string[] };
+  /** "versioned-update" when updates honour If-Match; defaults to "versioned". */
+  versioning?: CapabilityStatementResource["versioning"];
+  /** Resources the statement refers to with `#id` (OperationDefinitions of the server's own operations). */
+  contained?: readonly Record<string, unknown>[];
   /** Operations; those without `types` are system-level. */
   operations: readonly { name: string; definition: string; types?: readonly string[] }[];
   /** Whether PUT to an unknown id creates it. */
@@ -54,16 +60,19 @@ export function buildCapabilityStatement(options: CapabilityStatementOptions): C
   const resource = options.resourceTypes.map((type): CapabilityStatementResource => {
     const searchParam = options.interactions.includes("search-type") ? (options.searchParams?.(type) ?? []) : [];
     const operation = options.operations.filter((op) => op.types?.includes(type)).map(toOperation);
+    const includes = searchParam.length > 0 ? options.searchIncludes?.(type) : undefined;
     return {
       type,
       interaction: options.interactions.map((code) => ({ code })),
-      versioning: "versioned",
+      versioning: options.versioning ?? "versioned",
       readHistory: options.interactions.includes("vread"),
       updateCreate: options.updateCreate ?? false,
       conditionalCreate: conditional.create ?? false,
       conditionalRead: conditional.read ?? "not-supported",
       conditionalUpdate: conditional.update ?? false,
       conditionalDelete: conditional.delete ?? "not-supported",
+      ...(includes?.include.length ? { searchInclude: [...includes.include] } : {}),
+      ...(includes?.revinclude.length ? { searchRevInclude: [...includes.revinclude] } : {}),
       ...(searchParam.length > 0 ? { searchParam: searchParam.map((p) => ({ ...p })) } : {}),
       ...(operation.length > 0 ? { operation } : {}),
     };
@@ -72,6 +81,7 @@ export function buildCapabilityStatement(options: CapabilityStatementOptions): C
   const patchFormats = options.interactions.includes("patch") ? (options.patchFormats ?? []) : [];
   return {
     resourceType: "CapabilityStatement",
+    ...(options.contained?.length ? { contained: options.contained.map((r) => ({ ...r })) } : {}),
     status: "active",
     date: options.date ?? new Date().toISOString(),
     kind: "instance",

@@ -12,14 +12,15 @@ describe("parseHistoryParams", () => {
     expect(parse("_at=2024-02-29T10:00:00Z").at!.to).toBe("2024-02-29T10:00:00.999Z");
   });
 
-  it("defaults _count to 50 and caps it at 1000", () => {
+  it("defaults _count to 50, caps it at 1000 and takes 0 (no entries) as search does", () => {
     expect(parse("").count).toBe(50);
     expect(parse("_count=7").count).toBe(7);
+    expect(parse("_count=0").count).toBe(0);
     expect(parse("_count=100000").count).toBe(1000);
   });
 
   it("refuses malformed values, naming the parameter", () => {
-    for (const q of ["_since=soon", "_at=2024-13", "_count=0", "_count=1.5", "_count=-3", "_cursor=a%20b", "_type=Nope", "_since=2020&_since=2021"]) {
+    for (const q of ["_since=soon", "_at=2024-13", "_count=1.5", "_count=-3", "_cursor=a%20b", "_type=Nope", "_since=2020&_since=2021"]) {
       expect(() => parse(q), q).toThrow();
     }
     expect(() => parse("_type=Patient", false)).toThrow(/system-level/);

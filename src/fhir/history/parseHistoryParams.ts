@@ -24,8 +24,8 @@ export interface HistoryParams {
 const KNOWN = new Set(["_since", "_at", "_count", "_type", "_cursor", "_total", "_format", "_pretty"]);
 
 /**
- * Parses `_since`, `_at`, `_count` (default 50, at most 1000: larger values are capped), `_type`,
- * `_total` and the paging cursor. Malformed values are a 400 that names the parameter.
+ * Parses `_since`, `_at`, `_count` (default 50, at most 1000: larger values are capped; 0
+ * asks for no entries), `_type`, `_total` and the paging cursor. Malformed values are a 400 that names the parameter.
  * @see https://hl7.org/fhir/R4/http.html#history
  */
 export function parseHistoryParams(query: URLSearchParams, options: { allowTypes: boolean }): HistoryParams {
@@ -51,7 +51,8 @@ export function parseHistoryParams(query: URLSearchParams, options: { allowTypes
   }
   const count = single("_count");
   if (count !== undefined) {
-    if (!/^[0-9]{1,9}$/.test(count) || Number(count) < 1) throw invalid("_count", "_count must be a positive integer");
+    // 0 is allowed, as in search: no entries, only the total where history gives one.
+    if (!/^[0-9]{1,9}$/.test(count)) throw invalid("_count", "_count must be a non-negative integer");
     params.count = Math.min(Number(count), MAX_HISTORY_COUNT);
   }
   const types = query.getAll("_type").flatMap((t) => t.split(",")).map((t) => t.trim()).filter((t) => t !== "");

@@ -23,18 +23,26 @@ const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /**
  * History at instance, type or system level as a `history` Bundle, newest first, honouring
- * `_since`, `_at`, `_count` and keyset `next` links. Bundle.total is exact; it is given for
- * instance history, and for type and system history under `_total=accurate`. Delete versions are entries with a
- * request and response but no resource.
+ * `_since`, `_at`, `_count` (0: no entries, only the total where there is one) and keyset
+ * `next` links. Bundle.total is exact; it is given for instance history, and for type and
+ * system history under `_total=accurate`. Delete versions are entries with a request and
+ * response but no resource. Unknown or unsupported parameters are ignored and reported, as
+ * search reports them, in an OperationOutcome entry (last), or refused (400) with `strict`.
  * @see https://hl7.org/fhir/R4/http.html#history
  */
-export async function readHistory(deps: HistoryDeps, actor: Actor, scope: HistoryScope, query: URLSearchParams, baseUrl: string): Promise<FhirResult> {
+export async function readHistory(deps: HistoryDeps, actor: Actor, scope: HistoryScope, query: URLSearchParams, options: { baseUrl: string; strict: boolean }): Promise<FhirResult> {
+  const { baseUrl } = options;
   if (scope.level !== "system" && !isResourceType(scope.type)) throw new FhirLedgerError("not-found", `unknown resource type "${scope.type.slice(0, 64)}"`);
   if (scope.level === "instance") {
     if (!ID_PATTERN.test(scope.id)) throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
     if (!deps.index.current(scope.type, scope.id)) throw new FhirLedgerError("not-found", `${scope.type}/${scope.id} is not known`);
   }
   const params = parseHistoryParams(query, { allowTypes: scope.level === "system" });
+  if (options.strict && params.ignored.length > 0) {
+    throw new FhirLedgerError("invalid", "unsupported history parameters (Prefer: handling=strict)", {
+      issues: params.ignored.map((name) => ({ type: "not-supported", diagnostics: `${name}: not supported by history`, expression: [name] })),
+    });
+  }
   const page = deps.history.historyPage({
     ...(scope.level !== "system" ? { type: scope.type } : {}),
     ...(scope.level === "instance" ? { id: scope.id } : {}),
@@ -48,20 +56,39 @@ export async function readHistory(deps: HistoryDeps, actor: Actor, scope: Histor
   });
   const versions = await loadChecked(deps, actor, `history-${scope.level}`, page.versions);
   const path = scope.level === "system" ? "/_history" : scope.level === "type" ? `/${scope.type}/_history` : `/${scope.type}/${scope.id}/_history`;
-  const link = [{ relation: "self", url: `${baseUrl}${path}?${formatHistoryParams(params, params.cursor)}` }];
+  const self = `${path}?${formatHistoryParams(params, params.cursor)}`;
+  const link = [{ relation: "self", url: `${baseUrl}${self}` }];
   if (page.nextCursor) link.push({ relation: "next", url: `${baseUrl}${path}?${formatHistoryParams(params, page.nextCursor)}` });
-  const bundle: Record<string, unknown> = { resourceType: "Bundle", type: "history", ...(page.total !== null ? { total: page.total } : {}), link, entry: versions.map((v) => historyEntry(v, baseUrl)) };
-  // Unknown parameters are ignored: a history Bundle has no place for an outcome entry (every entry needs request/response).
+  const entry = versions.map((v) => historyEntry(v, baseUrl));
+  if (params.ignored.length > 0) {
+    // Every entry of a history Bundle needs a request and a response (bdl-3, bdl-4): the
+    // outcome's are the history request as it was processed.
+    entry.push({
+      resource: { resourceType: "OperationOutcome", issue: params.ignored.map((name) => ({ severity: "warning", code: "not-supported", diagnostics: `parameter ignored: ${name}` })) },
+      request: { method: "GET", url: self.slice(1) },
+      response: { status: "200" },
+    });
+  }
+  const bundle: Record<string, unknown> = { resourceType: "Bundle", type: "history", ...(page.total !== null ? { total: page.total } : {}), link, entry };
   return { status: 200, resource: bundle };
 }
 
-/** One history entry: the version, how it was written and what the server answered. */
+/**
+ * One history entry: the version, how it was written and what the server answered. A first
+ * version is a create (POST [type]) unless the index recorded it was an update that created
+ * the resource at the client's id (PUT [type]/[id], 201); versions written before that was
+ * recorded show as creates.
+ */
 export function historyEntry({ row, resource }: StoredVersion, baseUrl: string): Record<string, unknown> {
   const { type, id, versionId, deleted, lastUpdated } = row;
+  const created = versionId === 1 || row.createdByUpdate === true;
+  const request = deleted ? { method: "DELETE", url: `${type}/${id}` }
+    : versionId === 1 && row.createdByUpdate !== true ? { method: "POST", url: type }
+    : { method: "PUT", url: `${type}/${id}` };
   return {
     fullUrl: `${baseUrl}/${type}/${id}`,
     ...(resource ? { resource } : {}),
-    request: deleted ? { method: "DELETE", url: `${type}/${id}` } : versionId === 1 ? { method: "POST", url: type } : { method: "PUT", url: `${type}/${id}` },
-    response: { status: deleted ? "204" : versionId === 1 ? "201" : "200", etag: `W/"${versionId}"`, lastModified: lastUpdated },
+    request,
+    response: { status: deleted ? "204" : created ? "201" : "200", etag: `W/"${versionId}"`, lastModified: lastUpdated },
   };
 }

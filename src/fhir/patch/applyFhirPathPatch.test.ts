@@ -245,6 +245,17 @@ describe("applyFhirPathPatch: a malformed patch or an unsupported path is a 400"
     });
   }
 
+  it("a path that breaks fhirpath.js's parser (Patient..name) is refused as invalid FHIRPath, without the parser's internals", () => {
+    for (const expression of ["Patient..name", "Patient.(name)", "Patient.name..given"]) {
+      const result = failure(() => applyFhirPathPatch(patient(), patch(operation("delete", path(expression)))));
+      expect(result, expression).toMatchObject({ code: "invalid", expression: ["Parameters.parameter[0]"] });
+      expect((result as { diagnostics: string }).diagnostics).toBe("the path is not valid FHIRPath (syntax error)");
+    }
+    // the parser's own messages still say where the error is
+    expect(failure(() => applyFhirPathPatch(patient(), patch(operation("delete", path("Patient.name."))))))
+      .toMatchObject({ diagnostics: expect.stringMatching(/^the path is not valid FHIRPath \(line: 1; column: 13/) });
+  });
+
   it("checks every operation before applying any: a bad path in the last one wins over a misfit in the first", () => {
     const result = failure(() => apply(patient(), operation("replace", path("Patient.gender"), value({ valueCode: "male" })), operation("delete", path("Patient.name.resolve()"))));
     expect(result).toMatchObject({ code: "invalid", expression: ["Parameters.parameter[1]"] });

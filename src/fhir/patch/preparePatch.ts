@@ -14,8 +14,8 @@ export interface PreparedPatch {
 }
 
 /**
- * Reads type/id, checks If-Match, applies the patch (JSON Patch unless `format` says otherwise)
- * and validates the result. An invalid result is a 422 (the patch was well formed; what it
+ * Reads type/id, checks If-Match (a version, or `*`), applies the patch (JSON Patch unless
+ * `format` says otherwise) and validates the result. An invalid result is a 422 (the patch was well formed; what it
  * would produce is not), with the issues. `transform` runs on the patched resource before
  * validation (a transaction rewrites references).
  * @see https://hl7.org/fhir/R4/http.html#patch
@@ -26,10 +26,13 @@ export async function preparePatch(
   type: string,
   id: string,
   patch: unknown,
-  options: { ifMatch?: number; transform?: (resource: FhirResource) => FhirResource; format?: PatchFormat } = {},
+  options: { ifMatch?: number | "*"; transform?: (resource: FhirResource) => FhirResource; format?: PatchFormat } = {},
 ): Promise<PreparedPatch> {
+  // An absent or deleted resource is a 404 or 410 whatever If-Match says: a precondition is
+  // evaluated only where the request would otherwise succeed (RFC 7232 section 5). So
+  // `If-Match: *` holds whenever the read does.
   const current = await deps.records.read(type, id);
-  if (options.ifMatch !== undefined && options.ifMatch !== current.row.versionId) {
+  if (options.ifMatch !== undefined && options.ifMatch !== "*" && options.ifMatch !== current.row.versionId) {
     throw new FhirLedgerError("precondition-failed", `If-Match version ${options.ifMatch} does not match current version ${current.row.versionId}`);
   }
   let resource = options.format === "fhirpath-patch" ? applyFhirPathPatch(current.resource!, patch) : applyJsonPatch(current.resource!, patch);

@@ -69,8 +69,7 @@ export function parsePatchPath(expression: string, at: string): PatchPath {
   try {
     ast = fhirpath.parse(expression) as AstNode;
   } catch (error) {
-    const detail = error instanceof Error ? error.message.split("\n")[0]!.slice(0, 200) : "syntax error";
-    throw unsupported(`the path is not valid FHIRPath (${detail})`, at);
+    throw unsupported(`the path is not valid FHIRPath (${ownMessage(error, "syntax error")})`, at);
   }
   const stack = [ast];
   let steps = 0;
@@ -119,8 +118,7 @@ export function selectPatchTargets(resource: Json, expression: string, objects: 
   try {
     results = fhirpath.evaluate(resource, expression, {}, r4Model, { resolveInternalTypes: false });
   } catch (error) {
-    const detail = error instanceof Error ? error.message.split("\n")[0]!.slice(0, 200) : "evaluation failed";
-    throw unsupported(`the path can't be evaluated (${detail})`, at);
+    throw unsupported(`the path can't be evaluated (${ownMessage(error, "evaluation failed")})`, at);
   }
   if (!Array.isArray(results)) throw unsupported("the path can't be evaluated synchronously", at);
   return results.map((node) => {
@@ -170,6 +168,16 @@ function isPlainObject(value: unknown): value is Json {
 
 function isResourceNode(value: unknown): value is ResourceNode {
   return isObject(value) && "parentResNode" in value && "data" in value;
+}
+
+/**
+ * The first line of an error fhirpath.js raised itself ("line: 1; column: 13; message: …");
+ * `fallback` for a JavaScript error from inside it (a TypeError on `Patient..name`), whose
+ * message says nothing about the path and names the library's internals.
+ */
+function ownMessage(error: unknown, fallback: string): string {
+  if (!(error instanceof Error) || error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError) return fallback;
+  return error.message.split("\n")[0]!.slice(0, 200);
 }
 
 function isObject(value: unknown): value is Json {

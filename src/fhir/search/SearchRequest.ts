@@ -79,6 +79,8 @@ export interface SearchRequest {
   revinclude: IncludeSpec[];
   sort: SortKey[];
   count?: number;
+  /** the `_count` asked for, when it was above the maximum and `count` is that maximum */
+  countRequested?: number;
   offset?: number;
   /** opaque keyset cursor for the next page (see compileSearch) */
   cursor?: string;

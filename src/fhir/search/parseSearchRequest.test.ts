@@ -66,8 +66,11 @@ describe("parseSearchRequest", () => {
     expect(r.filters).toHaveLength(1);
   });
 
-  it("clamps _count to the maximum", () => {
-    expect(parseSearchRequest("Patient", [["_count", "100000"]], { maxCount: 500 }).count).toBe(500);
+  it("clamps _count to the maximum and remembers what was asked, so the Bundle can say so", () => {
+    const reduced = parseSearchRequest("Patient", [["_count", "100000"]], { maxCount: 500 });
+    expect(reduced).toMatchObject({ count: 500, countRequested: 100000 });
+    expect(parseSearchRequest("Patient", [["_count", "500"]], { maxCount: 500 }).countRequested).toBeUndefined();
+    expect(parseSearchRequest("Patient", [["_count", "100000"], ["_count", "10"]], { maxCount: 500 }).countRequested).toBeUndefined();
   });
 
   it("ignores empty values", () => {

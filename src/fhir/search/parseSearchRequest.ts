@@ -82,9 +82,13 @@ export function parseSearchRequest(type: string, query: SearchQuery, limits: Sea
       case "_sort":
         request.sort = parseSort(type, value, request);
         continue;
-      case "_count":
-        request.count = Math.min(parseInteger(name, value, Number.MAX_SAFE_INTEGER), lim.maxCount);
+      case "_count": {
+        const asked = parseInteger(name, value, Number.MAX_SAFE_INTEGER);
+        request.count = Math.min(asked, lim.maxCount);
+        if (asked > lim.maxCount) request.countRequested = asked;
+        else delete request.countRequested;
         continue;
+      }
       case "_offset":
         request.offset = parseInteger(name, value, lim.maxOffset);
         continue;

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import { parseJson } from "../../json/preciseJson.ts";
 import { createValidator, MAX_ISSUES } from "./createValidator.ts";
 import type { FhirValidator } from "./createValidator.ts";
 
@@ -190,5 +191,65 @@ describe("createValidator", () => {
     const warm = performance.now() - started;
     console.log(`warmUp(Patient, Observation) on a fresh validator: ${warm.toFixed(0)} ms`);
     expect(failure(fresh, { resourceType: "Patient" })).toBeUndefined();
+  });
+});
+
+describe("createValidator: R4 JSON rules the published schema leaves out", () => {
+  let validator: FhirValidator;
+  beforeAll(() => {
+    validator = createValidator();
+  });
+  const observation = (extra: Record<string, unknown>) => ({ resourceType: "Observation", status: "final", code: { text: "x" }, ...extra });
+  const sampled = (dimensions: number) => observation({ valueSampledData: { origin: { value: 0 }, period: 1, dimensions } });
+  const risk = (probability: string) => parseJson(`{"resourceType":"RiskAssessment","status":"final","subject":{"reference":"Patient/1"},"prediction":[{"probabilityDecimal":${probability}}]}`);
+  const extension = (value: Record<string, unknown>) => ({ resourceType: "Patient", extension: [{ url: "http://x", ...value }] });
+
+  it.each([
+    ["an integer with a fraction", { resourceType: "Patient", multipleBirthInteger: 1.5 }, "Patient.multipleBirthInteger", "whole number"],
+    ["an integer above 2^31-1", { resourceType: "Patient", multipleBirthInteger: 2147483648 }, "Patient.multipleBirthInteger", "between"],
+    ["an integer below -2^31", { resourceType: "Patient", multipleBirthInteger: -2147483649 }, "Patient.multipleBirthInteger", "between"],
+    ["an integer written 1.0", parseJson('{"resourceType":"Patient","multipleBirthInteger":1.0}'), "Patient.multipleBirthInteger", "whole number"],
+    ["a 20-digit integer", parseJson('{"resourceType":"Patient","multipleBirthInteger":99999999999999999999}'), "Patient.multipleBirthInteger", "between"],
+    ["an inlined choice integer (valueInteger)", extension({ valueInteger: 2.5 }), "Patient.extension[0].valueInteger", "whole number"],
+    ["positiveInt 0", sampled(0), "Observation.valueSampledData.dimensions", "between 1 and"],
+    ["unsignedInt -1", { resourceType: "Patient", photo: [{ size: -1 }] }, "Patient.photo[0].size", "between 0 and"],
+    ["unsignedInt above 2^31-1", { resourceType: "Patient", photo: [{ size: 2147483648 }] }, "Patient.photo[0].size", "between 0 and"],
+    ["a decimal beyond a double (1e400)", risk("1e400"), "RiskAssessment.prediction[0].probabilityDecimal", "too large"],
+    ["a decimal that underflows to 0 (1e-400)", risk("1e-400"), "RiskAssessment.prediction[0].probabilityDecimal", "too small"],
+    ["dateTime on Feb 30", observation({ effectiveDateTime: "2023-02-30" }), "Observation.effectiveDateTime", "calendar"],
+    ["date on Feb 29 of a common year", { resourceType: "Patient", birthDate: "2023-02-29" }, "Patient.birthDate", "calendar"],
+    ["instant on Apr 31", observation({ issued: "2023-04-31T10:00:00Z" }), "Observation.issued", "calendar"],
+    ["an empty array", { resourceType: "Patient", name: [] }, "Patient.name", "array must not be empty"],
+    ["an empty repeating primitive", { resourceType: "Patient", name: [{ given: [] }] }, "Patient.name[0].given", "array must not be empty"],
+    ["an empty object", { resourceType: "Patient", contact: [{}] }, "Patient.contact[0]", "object must not be empty"],
+    ["an empty complex element", observation({ code: {} }), "Observation.code", "object must not be empty"],
+    ["an empty _element", { resourceType: "Patient", _birthDate: {} }, "Patient._birthDate", "object must not be empty"],
+    ["an empty uri", { resourceType: "Patient", photo: [{ url: "" }] }, "Patient.photo[0].url", "must not be empty"],
+    ["an empty base64Binary", { resourceType: "Patient", photo: [{ data: "" }] }, "Patient.photo[0].data", "must not be empty"],
+    ["an empty inlined valueUri", extension({ valueUri: "" }), "Patient.extension[0].valueUri", "must not be empty"],
+    ["an empty canonical", { resourceType: "Questionnaire", status: "draft", derivedFrom: [""] }, "Questionnaire.derivedFrom[0]", "must not be empty"],
+    ["an empty string (the schema's own pattern)", { resourceType: "Patient", name: [{ family: "" }] }, "Patient.name[0].family", "format"],
+    ["an empty code (the schema's own pattern)", { resourceType: "Patient", gender: "" }, "Patient.gender", ""],
+    ["an empty resource inside a Bundle", { resourceType: "Bundle", type: "collection", entry: [{ resource: { resourceType: "Patient", name: [{}] } }] }, "Bundle.entry[0].resource.name[0]", "object must not be empty"],
+    ["an empty contained element", { resourceType: "Patient", contained: [{ resourceType: "Organization", telecom: [] }] }, "Patient.contained[0].telecom", "array must not be empty"],
+  ])("rejects %s with the element's path", (_name, resource, expression, diagnostics) => {
+    const error = failure(validator, resource);
+    expect(error?.code).toBe("invalid");
+    const issue = error?.issues.find((i) => i.expression?.includes(expression));
+    expect(issue, JSON.stringify(error?.issues)).toBeDefined();
+    expect(issue?.diagnostics).toContain(diagnostics);
+  });
+
+  it.each([
+    ["integer bounds", { resourceType: "Patient", multipleBirthInteger: 2147483647, extension: [{ url: "http://x", valueInteger: -2147483648 }] }],
+    ["positiveInt 1 and unsignedInt 0", { ...sampled(1), component: [{ code: { text: "y" }, valueInteger: 0 }] }],
+    ["unsignedInt 0 and 2147483647", { resourceType: "Patient", photo: [{ size: 0 }, { size: 2147483647 }] }],
+    ["Feb 29 of a leap year", observation({ effectiveDateTime: "2024-02-29T23:59:60+14:00", issued: "2000-02-29T00:00:00Z" })],
+    ["partial dates", { resourceType: "Patient", birthDate: "2023-02" }],
+    ["decimals as written", risk("0.50")],
+    ["a large finite decimal and a tiny non-zero one", parseJson('{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.7976931348623157e308},"referenceRange":[{"low":{"value":5e-324},"high":{"value":0.000e-5}}]}')],
+    ["an _element with an extension and no value", { resourceType: "Patient", _birthDate: { extension: [{ url: "http://x", valueString: "y" }] } }],
+  ])("accepts %s", (_name, resource) => {
+    expect(failure(validator, resource)?.issues).toBeUndefined();
   });
 });

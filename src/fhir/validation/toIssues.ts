@@ -42,6 +42,12 @@ export function toIssue(resourceType: string, error: ErrorObject): ErrorIssue {
       return { type: "value", severity: "error", diagnostics: `Value must be '${String(params.allowedValue)}'`, expression: at() };
     case "pattern":
       return { type: "value", severity: "error", diagnostics: "Value does not have the format this element requires", expression: at() };
+    case "fhirPrimitive": // a primitive value the schema lets through (see primitiveProblem)
+      return { type: "value", severity: "error", diagnostics: error.message ?? "Invalid value", expression: at() };
+    case "minItems": // json.html: arrays SHALL not be empty
+      return { type: "structure", severity: "error", diagnostics: "An array must not be empty: leave the element out instead", expression: at() };
+    case "minProperties": // json.html: an element has a value or children
+      return { type: "structure", severity: "error", diagnostics: "An object must not be empty ({}): leave the element out instead", expression: at() };
     case "fhirResource": // a nested resource without a usable resourceType
       return { type: String(params.issueType), severity: "error", diagnostics: error.message ?? "Invalid resource", expression: at() };
     default:
@@ -52,5 +58,5 @@ export function toIssue(resourceType: string, error: ErrorObject): ErrorIssue {
 function describeType(type: unknown): string {
   // The schema only uses JSON types; FHIR calls a JSON object a complex element.
   const name = Array.isArray(type) ? type.join(" or ") : String(type);
-  return name === "object" ? "an object (complex element)" : name === "array" ? "an array (repeating element)" : `a ${name}`;
+  return name === "object" ? "an object (complex element)" : name === "array" ? "an array (repeating element)" : /^[aeiou]/.test(name) ? `an ${name}` : `a ${name}`;
 }

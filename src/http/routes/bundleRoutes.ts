@@ -11,6 +11,7 @@ import { findMatches } from "../../fhir/conditional/findMatches.ts";
 import { assertResourceType } from "../../fhir/conditional/requestChecks.ts";
 import { patchResource } from "../../fhir/patch/patchResource.ts";
 import type { Env } from "../createApp.ts";
+import { writeConditions } from "../writeConditions.ts";
 import type { RouteContext } from "./RouteContext.ts";
 
 /**
@@ -51,9 +52,9 @@ export function registerBundleRoutes(app: Hono<Env>, ctx: RouteContext): void {
     return ctx.send(c, await conditionalCreate(services(), c.req.param("type"), await ctx.readJson(c), criteria));
   });
 
-  app.put("/:type", async (c) => ctx.send(c, await conditionalUpdate(services(), c.req.param("type"), criteriaOf(c), await ctx.readJson(c), ifMatchOf(c))));
+  app.put("/:type", async (c) => ctx.send(c, await conditionalUpdate(services(), c.req.param("type"), criteriaOf(c), await ctx.readJson(c), writeConditions(c))));
 
-  app.delete("/:type", async (c) => ctx.send(c, await conditionalDelete(services(), c.req.param("type"), criteriaOf(c))));
+  app.delete("/:type", async (c) => ctx.send(c, await conditionalDelete(services(), c.req.param("type"), criteriaOf(c), ifMatchOf(c))));
 
   app.patch("/:type/:id", async (c) => ctx.send(c, await patchResource(services(), c.req.param("type"), c.req.param("id"), await ctx.readJson(c), ifMatchOf(c))));
 

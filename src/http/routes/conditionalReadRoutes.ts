@@ -1,4 +1,5 @@
 import type { Context, Hono } from "hono";
+import { isNotModified } from "../../fhir/conditional/isNotModified.ts";
 import type { FhirResult } from "../../fhir/FhirInteractions.ts";
 import type { Env } from "../createApp.ts";
 import type { RouteContext } from "./RouteContext.ts";
@@ -34,19 +35,11 @@ export function notModified(c: Context<Env>, result: FhirResult): Response | und
   if (result.status !== 200 || !result.version) return undefined;
   const { versionId, lastUpdated } = result.version;
   const ifNoneMatch = c.req.header("if-none-match");
-  let fresh: boolean;
-  if (ifNoneMatch !== undefined) {
-    fresh = ifNoneMatch.slice(0, 1024).split(",").some((tag) => {
-      const t = tag.trim();
-      if (t === "*") return true;
-      const m = /^(?:W\/)?"([0-9]{1,10})"$/.exec(t);
-      return m !== null && Number(m[1]) === versionId;
-    });
-  } else {
-    const since = Date.parse(c.req.header("if-modified-since") ?? "");
-    // HTTP dates have whole seconds: compare at that precision.
-    fresh = Number.isFinite(since) && Math.floor(Date.parse(lastUpdated) / 1000) * 1000 <= since;
-  }
+  const ifModifiedSince = c.req.header("if-modified-since");
+  const fresh = isNotModified(result.version, {
+    ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }),
+    ...(ifModifiedSince === undefined ? {} : { ifModifiedSince }),
+  });
   if (!fresh) return undefined;
   return c.body(null, 304, { ETag: `W/"${versionId}"`, "Last-Modified": new Date(lastUpdated).toUTCString() });
 }

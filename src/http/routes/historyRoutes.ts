@@ -7,7 +7,8 @@ import { historyIndexOf } from "./historyIndexOf.ts";
 import type { RouteContext } from "./RouteContext.ts";
 
 /**
- * History at system, type and instance level with `_since`, `_at`, `_count` and paging.
+ * History at system, type and instance level with `_since`, `_at`, `_count` and paging;
+ * unknown parameters are reported in the Bundle, or a 400 under `Prefer: handling=strict`.
  * The instance route replaces the generic one (which ignores the parameters).
  * @see https://hl7.org/fhir/R4/http.html#history
  */
@@ -17,7 +18,7 @@ export function registerHistoryRoutes(app: Hono<Env>, ctx: RouteContext): void {
     return { history: historyIndexOf(ctx.index), index: ctx.index, records: ctx.records, ...(ctx.audit ? { audit: ctx.audit } : {}) };
   };
   const history = async (c: Context<Env>, scope: HistoryScope) =>
-    ctx.send(c, await readHistory(deps(), c.get("actor"), scope, new URL(c.req.url).searchParams, ctx.baseUrl()));
+    ctx.send(c, await readHistory(deps(), c.get("actor"), scope, new URL(c.req.url).searchParams, { baseUrl: ctx.baseUrl(), strict: ctx.strict(c) }));
 
   app.get("/_history", (c) => history(c, { level: "system" }));
   app.get("/:type/_history", (c) => history(c, { level: "type", type: c.req.param("type") }));

@@ -5,6 +5,7 @@ import type { StatementSync } from "node:sqlite";
 import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
 import type { BatchRow, BatchState, CurrentRow, Index, LeafProof, PendingLeaf, RestoreBatch, SearchPage, VersionRow, VersionWrite } from "../../../ports/Index.ts";
 import type { SearchRequest } from "../../../fhir/search/SearchRequest.ts";
+import { localizeSearchRequest } from "../../../fhir/search/ownBaseReferences.ts";
 import type { RowSlice } from "../../../fhir/search/packedRows.ts";
 import type { CompartmentPage, CompartmentQuery, HistoryPage, HistoryQuery } from "../../../ports/HistoryIndex.ts";
 import { compartmentPage, historyPage } from "./historyQueries.ts";
@@ -19,8 +20,11 @@ export interface SearchIndexer {
   ddl: string;
   /** brings search tables of an earlier layout up to date (run before `ddl`) */
   migrate?(db: DatabaseSync): void;
-  /** `fresh`: the rid has no rows yet (skip deleting). `rows`: already extracted, use these. */
-  write(db: DatabaseSync, rid: number, type: string, resource: Record<string, unknown>, fresh?: boolean, rows?: RowSlice): void;
+  /**
+   * `fresh`: the rid has no rows yet (skip deleting). `rows`: already extracted, use these.
+   * `ownBase`: the server's base URL; references under it are stored as local `Type/id`.
+   */
+  write(db: DatabaseSync, rid: number, type: string, resource: Record<string, unknown>, fresh?: boolean, rows?: RowSlice, ownBase?: string): void;
   remove(db: DatabaseSync, rid: number): void;
 }
 
@@ -56,6 +60,7 @@ const PATH_HASH_BYTES = 32;
 export class SqliteIndex implements Index {
   readonly db: DatabaseSync;
   readonly #search: SearchIndexer | null;
+  readonly #ownBase: () => string;
   readonly #stmts = new Map<string, StatementSync>();
   /** Reads by id, on their own connection with the file memory-mapped (see openReader). */
   readonly #reader: Reader | null = null;
@@ -64,8 +69,10 @@ export class SqliteIndex implements Index {
    * `bulkLoad` (rebuild into a new file): no fsync, and the search tables' value indexes are
    * built once at the end by finishBulkLoad() instead of row by row — much faster for large
    * loads. The tables are clustered on rid, so replacing a resource's rows is never a table scan.
+   * `baseUrl`: the server's own base URL, asked at each write and search because with port 0
+   * it is known only once the server listens; references under it are local (see ownBaseReferences).
    */
-  constructor(options: { path: string; search?: SearchIndexer; bulkLoad?: boolean }) {
+  constructor(options: { path: string; search?: SearchIndexer; bulkLoad?: boolean; baseUrl?: () => string }) {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
     this.db = new DatabaseSync(options.path);
     // SQLite's default page cache is 2 MB: far too small for search tables of ~100k resources.
@@ -81,6 +88,7 @@ export class SqliteIndex implements Index {
     this.db.exec(coreSchemaSql);
     migrateCoreTables(this.db);
     this.#search = options.search ?? null;
+    this.#ownBase = options.baseUrl ?? (() => "");
     this.#search?.migrate?.(this.db);
     if (options.bulkLoad) {
       // A rebuild writes a new file that is thrown away if interrupted: no journal, no fsync.
@@ -161,11 +169,11 @@ export class SqliteIndex implements Index {
       const leaf = this.#stmt("INSERT INTO leaves (leaf_hash, queued_at) VALUES (?, ?)").run(write.leafHash, new Date().toISOString());
       const leafSeq = Number(leaf.lastInsertRowid);
       this.#stmt(
-        "INSERT INTO versions (rid, version, last_updated, deleted, cid, content_hash, key_id, compartment, leaf_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      ).run(rid, write.versionId, write.lastUpdated, write.deleted ? 1 : 0, write.cid, write.contentHash, write.keyId, write.compartment, leafSeq);
+        "INSERT INTO versions (rid, version, last_updated, deleted, cid, content_hash, key_id, compartment, leaf_seq, created_by_update) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ).run(rid, write.versionId, write.lastUpdated, write.deleted ? 1 : 0, write.cid, write.contentHash, write.keyId, write.compartment, leafSeq, write.createdByUpdate ? 1 : null);
       if (this.#search) {
         if (write.deleted || !write.resource) this.#search.remove(this.db, rid);
-        else this.#search.write(this.db, rid, write.type, write.resource, cur === null, write.searchRows); // a new rid has no rows to replace
+        else this.#search.write(this.db, rid, write.type, write.resource, cur === null, write.searchRows, this.#ownBase()); // a new rid has no rows to replace
       }
       const { leafHash: _leafHash, expectedPreviousVersion: _e, resource: _r, searchRows: _s, ...row } = write;
       return { ...row, leafSeq };
@@ -174,7 +182,7 @@ export class SqliteIndex implements Index {
 
   pendingLeaves(limit: number): PendingLeaf[] {
     const rows = this.#stmt(
-      `SELECT l.seq, l.leaf_hash, r.type, r.id, v.rid, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq
+      `SELECT l.seq, l.leaf_hash, r.type, r.id, v.rid, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq, v.created_by_update
        FROM leaves l LEFT JOIN versions v ON v.leaf_seq = l.seq LEFT JOIN resources r ON r.rid = v.rid
        WHERE l.batch_id IS NULL ORDER BY l.seq LIMIT ?`,
     ).all(limit) as Row[];
@@ -183,7 +191,7 @@ export class SqliteIndex implements Index {
 
   leavesOfBatch(batchId: number): PendingLeaf[] {
     const rows = this.#stmt(
-      `SELECT l.seq, l.leaf_hash, r.type, r.id, v.rid, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq
+      `SELECT l.seq, l.leaf_hash, r.type, r.id, v.rid, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq, v.created_by_update
        FROM leaves l LEFT JOIN versions v ON v.leaf_seq = l.seq LEFT JOIN resources r ON r.rid = v.rid
        WHERE l.batch_id = ? ORDER BY l.leaf_index`,
     ).all(batchId) as Row[];
@@ -290,7 +298,7 @@ export class SqliteIndex implements Index {
 
   search(request: SearchRequest, options: { maxIncludeDepth?: number; countTotal?: boolean } = {}): SearchPage {
     if (!this.#search) throw new FhirLedgerError("internal", "this index was opened without search tables");
-    return searchPage(this.db, request, options);
+    return searchPage(this.db, localizeSearchRequest(request, this.#ownBase()), options);
   }
 
   historyPage(query: HistoryQuery): HistoryPage {
@@ -302,7 +310,7 @@ export class SqliteIndex implements Index {
   }
 
   restoreBatch(input: RestoreBatch): void {
-    this.#transaction(() => restoreBatch(this.db, this.#search, input));
+    this.#transaction(() => restoreBatch(this.db, this.#search, input, this.#ownBase()));
   }
 
   setting(name: string): string | null {

@@ -6,7 +6,7 @@ import { toVersion } from "./rows.ts";
 
 type Row = Record<string, unknown>;
 
-const VERSION_COLUMNS = "r.type, r.id, v.rid, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq";
+const VERSION_COLUMNS = "r.type, r.id, v.rid, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq, v.created_by_update";
 
 /**
  * History and compartment queries on the SQLite index's own tables (read-only).

@@ -6,8 +6,9 @@ import { prepared } from "./prepared.ts";
 /**
  * Rebuild: writes one anchored batch, its leaves (with paths) and the versions they carry, and
  * the search rows of versions that become current. Runs inside the caller's transaction.
+ * `ownBase`: the server's base URL, whose references are indexed as local (see SearchIndexer).
  */
-export function restoreBatch(db: DatabaseSync, search: SearchIndexer | null, { batch, leaves, paths }: RestoreBatch): void {
+export function restoreBatch(db: DatabaseSync, search: SearchIndexer | null, { batch, leaves, paths }: RestoreBatch, ownBase = ""): void {
   const now = new Date().toISOString();
   const res = prepared(db, 
     `INSERT INTO batches (root, prev_root, size, first_seq, last_seq, manifest_cid, manifest_digest, state, chain_id, contract, tx_hash, block_number, anchored_at)
@@ -37,11 +38,11 @@ export function restoreBatch(db: DatabaseSync, search: SearchIndexer | null, { b
       }
     }
     prepared(db, 
-      "INSERT INTO versions (rid, version, last_updated, deleted, cid, content_hash, key_id, compartment, leaf_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    ).run(rid, v.versionId, v.lastUpdated, v.deleted ? 1 : 0, v.cid, v.contentHash, v.keyId, v.compartment, seq);
+      "INSERT INTO versions (rid, version, last_updated, deleted, cid, content_hash, key_id, compartment, leaf_seq, created_by_update) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ).run(rid, v.versionId, v.lastUpdated, v.deleted ? 1 : 0, v.cid, v.contentHash, v.keyId, v.compartment, seq, v.createdByUpdate ? 1 : null);
     if (search && isNewest) {
       if (v.deleted || !v.resource) search.remove(db, rid);
-      else search.write(db, rid, v.type, v.resource, !cur);
+      else search.write(db, rid, v.type, v.resource, !cur, undefined, ownBase);
     }
   });
   prepared(db, "UPDATE batches SET first_seq = ?, last_seq = ? WHERE batch_id = ?").run(seqs[0] ?? 0, seqs.at(-1) ?? 0, batchId);

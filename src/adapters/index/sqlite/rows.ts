@@ -20,6 +20,7 @@ export function toVersion(r: Row): VersionRow {
     keyId: (r.key_id as string | null) ?? null,
     compartment: (r.compartment as string | null) ?? null,
     leafSeq: Number(r.leaf_seq),
+    ...(Number(r.created_by_update) === 1 ? { createdByUpdate: true } : {}),
     ...(r.leaf_hash !== undefined && r.leaf_hash !== null ? { leafHash: toBytes(r.leaf_hash) } : {}),
   };
 }

@@ -40,3 +40,35 @@ describe("migrateCoreTables", () => {
     }
   });
 });
+
+/** The versions table as it was before it recorded creates by update. */
+const VERSIONS_WITHOUT_CREATED_BY_UPDATE = `
+CREATE TABLE versions (rid INTEGER NOT NULL, version INTEGER NOT NULL, last_updated TEXT NOT NULL, deleted INTEGER NOT NULL, cid TEXT,
+  content_hash TEXT NOT NULL, key_id TEXT, compartment TEXT, leaf_seq INTEGER NOT NULL UNIQUE, PRIMARY KEY (rid, version)) WITHOUT ROWID;`;
+
+describe("migrateCoreTables: versions.created_by_update", () => {
+  it("adds the column to an older index; its versions read as before (no createdByUpdate), new ones keep it", () => {
+    const path = indexPath();
+    const old = new DatabaseSync(path);
+    old.exec(VERSIONS_WITHOUT_CREATED_BY_UPDATE);
+    old.exec("CREATE TABLE resources (rid INTEGER PRIMARY KEY, type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, last_updated TEXT NOT NULL, compartment TEXT, UNIQUE(type, id))");
+    old.exec("CREATE TABLE leaves (seq INTEGER PRIMARY KEY, leaf_hash BLOB NOT NULL, queued_at TEXT NOT NULL, batch_id INTEGER, leaf_index INTEGER)");
+    old.exec("INSERT INTO resources (rid, type, id, version, last_updated) VALUES (1, 'Patient', 'p', 1, '2024-01-01T00:00:00.000Z')");
+    old.prepare("INSERT INTO leaves (seq, leaf_hash, queued_at) VALUES (1, ?, 't')").run(new Uint8Array(32));
+    old.exec("INSERT INTO versions VALUES (1, 1, '2024-01-01T00:00:00.000Z', 0, 'cid', 'h', NULL, NULL, 1)");
+    old.close();
+
+    const index = new SqliteIndex({ path });
+    try {
+      const columns = (index.db.prepare("SELECT name FROM pragma_table_info('versions')").all() as { name: string }[]).map((c) => c.name);
+      expect(columns).toContain("created_by_update");
+      expect(index.version("Patient", "p", 1)?.createdByUpdate).toBeUndefined();
+      expect(index.historyPage({ count: 10 }).versions.map((v) => [v.id, v.createdByUpdate])).toEqual([["p", undefined]]);
+      index.commit({ type: "Patient", id: "q", versionId: 1, lastUpdated: "2024-01-02T00:00:00.000Z", deleted: false, cid: "cid2", contentHash: "h2", keyId: null, compartment: null, leafHash: new Uint8Array(32), expectedPreviousVersion: 0, createdByUpdate: true });
+      expect(index.version("Patient", "q", 1)?.createdByUpdate).toBe(true);
+      expect(index.pendingLeaves(10).map((l) => l.version?.createdByUpdate)).toEqual([undefined, true]);
+    } finally {
+      index.close();
+    }
+  });
+});

@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS versions (
   key_id TEXT,
   compartment TEXT,
   leaf_seq INTEGER NOT NULL UNIQUE,
+  -- 1 on a version that created its resource through update (PUT with a client id); else NULL
+  created_by_update INTEGER,
   PRIMARY KEY (rid, version)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS versions_updated ON versions(last_updated);
@@ -72,9 +74,13 @@ CREATE TABLE IF NOT EXISTS settings (
 
 /**
  * Brings core tables of an earlier layout up to date: inclusion paths used to be a column of
- * `leaves`; they move to `leaf_paths` (one transaction). Nothing to do on a current database.
+ * `leaves`; they move to `leaf_paths` (one transaction). `versions` gains `created_by_update`
+ * (adding a column with no default rewrites no row; older versions keep NULL, and history
+ * shows them as it always did). Nothing to do on a current database.
  */
 export function migrateCoreTables(db: DatabaseSync): void {
+  const versionColumns = db.prepare("SELECT name FROM pragma_table_info('versions')").all() as { name: string }[];
+  if (!versionColumns.some((c) => c.name === "created_by_update")) db.exec("ALTER TABLE versions ADD COLUMN created_by_update INTEGER");
   const columns = db.prepare("SELECT name FROM pragma_table_info('leaves')").all() as { name: string }[];
   if (!columns.some((c) => c.name === "path")) return;
   immediateTransaction(db, () => {

@@ -3,7 +3,7 @@ import type { SearchRequest } from "../../../fhir/search/SearchRequest.ts";
 import type { SearchPage, VersionRow } from "../../../ports/Index.ts";
 import { toVersion } from "./rows.ts";
 import { prepared } from "./prepared.ts";
-import { compileInclude } from "./search/compileInclude.ts";
+import { collectIncludes } from "./search/collectIncludes.ts";
 import { compileSearch } from "./search/compileSearch.ts";
 
 type Row = Record<string, unknown>;
@@ -18,24 +18,14 @@ export function searchPage(db: DatabaseSync, request: SearchRequest, options: { 
       ? Number((db.prepare(compiled.countSql).get(...compiled.countArgs) as Row).total)
       : null;
     const pageRids = page.map((r) => Number(r.rid));
-    const seen = new Set(pageRids);
-    const includedRids: number[] = [];
-    const maxDepth = options.maxIncludeDepth ?? 3;
-    for (const kind of ["include", "revinclude"] as const) {
-      for (const spec of request[kind]) {
-        let sources = pageRids;
-        for (let depth = 0; sources.length > 0 && depth < (spec.iterate ? maxDepth : 1); depth++) {
-          const fragment = compileInclude(kind, spec, sources);
-          const found = (db.prepare(fragment.sql).all(...fragment.args) as Row[]).map((r) => Number(r.rid)).filter((rid) => !seen.has(rid));
-          for (const rid of found) {
-            seen.add(rid);
-            includedRids.push(rid);
-          }
-          sources = found;
-        }
-      }
-    }
-    return { matches: currentVersions(db, pageRids), included: currentVersions(db, includedRids), total, nextCursor };
+    const includes = collectIncludes(db, request, pageRids, options.maxIncludeDepth ?? 3);
+    return {
+      matches: currentVersions(db, pageRids),
+      included: currentVersions(db, includes.rids),
+      total,
+      nextCursor,
+      ...(includes.truncated ? { includesTruncated: true } : {}),
+    };
   }
 
 /** Current version rows of rids, in the order given, skipping deleted ones. */

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import { createValidator } from "../validation/createValidator.ts";
+import { validateOperation } from "./validateOperation.ts";
+
+const deps = { validator: createValidator(), index: { current: () => null } };
+const patient = { resourceType: "Patient", name: [{ family: "X" }] };
+
+function refusal(fn: () => unknown): FhirLedgerError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof FhirLedgerError) return error;
+    throw error;
+  }
+  throw new Error("no error");
+}
+
+describe("validateOperation: profile", () => {
+  it("validates against the base R4 definition of the type, named with or without a 4.0 version", () => {
+    for (const profile of ["http://hl7.org/fhir/StructureDefinition/Patient", "http://hl7.org/fhir/StructureDefinition/Patient|4.0.1"]) {
+      expect(validateOperation(deps, "Patient", undefined, patient, { profiles: [profile] }).status).toBe(200);
+    }
+  });
+
+  it.each([
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient",
+    "http://hl7.org/fhir/StructureDefinition/Observation",
+    "http://hl7.org/fhir/StructureDefinition/Patient|3.0.2",
+  ])("refuses %s with a not-supported 400 instead of answering valid", (profile) => {
+    const error = refusal(() => validateOperation(deps, "Patient", undefined, patient, { profiles: [profile] }));
+    expect(error.code).toBe("invalid");
+    expect(error.issues[0]).toMatchObject({ type: "not-supported", diagnostics: expect.stringContaining(profile) });
+  });
+
+  it("reads the profile parameter of a Parameters body too", () => {
+    const body = { resourceType: "Parameters", parameter: [{ name: "resource", resource: patient }, { name: "profile", valueCanonical: "http://example.org/StructureDefinition/p" }] };
+    expect(refusal(() => validateOperation(deps, "Patient", undefined, body)).issues[0]!.type).toBe("not-supported");
+    const notAUri = { resourceType: "Parameters", parameter: [{ name: "resource", resource: patient }, { name: "profile", valueInteger: 1 }] };
+    expect(refusal(() => validateOperation(deps, "Patient", undefined, notAUri)).issues[0]!.type).toBe("invalid");
+  });
+});
