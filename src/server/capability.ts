@@ -16,7 +16,16 @@ export function buildServerCapabilityStatement(baseUrl: string): Record<string, 
     resourceTypes: types,
     interactions: ["create", "read", "vread", "update", "patch", "delete", "history-instance", "history-type", "search-type"],
     systemInteractions: ["transaction", "batch", "history-system"],
+    // POST + If-None-Exist; GET [type]/[id] with If-None-Match and with If-Modified-Since (304);
+    // PUT [type]?criteria; DELETE [type]?criteria deletes every match (conditionalDelete.ts).
     conditional: { read: "full-support", create: true, update: true, delete: "multiple" },
+    // literal: Reference.reference is stored, searched and, in transactions, made literal
+    // (urn:uuid, conditional references). logical: Reference.identifier is accepted and
+    // searchable with :identifier. Not "resolves" (identifiers are never turned into
+    // references), not "enforced" (a reference to an absent resource is accepted) and not
+    // "local" (references to other servers are accepted and searchable by URL).
+    referencePolicy: ["literal", "logical"],
+    // FHIRPath Patch is a Parameters resource, so its media type is application/fhir+json.
     patchFormats: ["application/json-patch+json", "application/fhir+json"],
     searchParams: (type) => [...paramsFor(type).values()].map((p) => ({ name: p.code, type: p.type as never, ...(p.url ? { definition: p.url } : {}) })),
     searchIncludes: (type) => includes.get(type) ?? { include: [], revinclude: [] },

@@ -122,7 +122,8 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     // With local blocks (SqliteBlocks) the preparation worker stores the sealed records itself.
     const preparer = new WorkerPreparer(blobs instanceof HeliaBlobStore ? { blocksPath: blobs.blocksPath } : {});
     closers.push(() => preparer.close());
-    const records = new RecordRepository({ index, blobs, keys, compartmentOf: (r) => compartmentOf(r), preparer });
+    // Read per write: a reference under the server's own base names a patient here (see compartmentOf).
+    const records = new RecordRepository({ index, blobs, keys, compartmentOf: (r) => compartmentOf(r, baseUrl), preparer });
     const anchorer = new Anchorer({
       index, blobs, keys, ledger, intervalMs: config.anchor.intervalMs, maxBatch: config.anchor.maxBatch,
       log: (level, message) => log(level, `anchorer: ${message}`),

@@ -93,7 +93,7 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
 
     // The same interactions over both indexes give the same answers, proofs included.
     const liveRepo = server.records;
-    const rebuiltRepo = new RecordRepository({ index: rebuilt, blobs: server.blobs, keys: server.keys, compartmentOf: (r) => compartmentOf(r) });
+    const rebuiltRepo = new RecordRepository({ index: rebuilt, blobs: server.blobs, keys: server.keys, compartmentOf: (r) => compartmentOf(r, server.baseUrl) });
     const resources = q(live, "SELECT type, id, version FROM resources") as { type: string; id: string; version: number }[];
     for (const { type, id, version } of resources) {
       const outcome = async (fn: () => Promise<unknown>) => fn().then((v) => ({ ok: v }), (e: { code?: string }) => ({ error: e.code }));

@@ -91,6 +91,31 @@ describe("buildCapabilityStatement", () => {
     expect(() => createValidator().validate(cs, { expectedType: "CapabilityStatement" })).not.toThrow();
   });
 
+  it("states the conditional support, update-as-create and reference policy it is given", () => {
+    const cs = buildCapabilityStatement({
+      ...base,
+      conditional: { create: true, read: "full-support", update: true, delete: "multiple" },
+      updateCreate: true,
+      referencePolicy: ["literal", "logical"],
+    });
+    for (const r of cs.rest?.[0]?.resource ?? []) {
+      expect(r).toMatchObject({
+        readHistory: true,
+        updateCreate: true,
+        conditionalCreate: true,
+        conditionalRead: "full-support",
+        conditionalUpdate: true,
+        conditionalDelete: "multiple",
+        referencePolicy: ["literal", "logical"],
+      });
+    }
+    expect(() => createValidator().validate(cs, { expectedType: "CapabilityStatement" })).not.toThrow();
+  });
+
+  it("leaves referencePolicy out when none is given (an empty array is invalid)", () => {
+    expect(buildCapabilityStatement({ ...base, referencePolicy: [] }).rest?.[0]?.resource?.[0]).not.toHaveProperty("referencePolicy");
+  });
+
   it("does not claim readHistory without vread", () => {
     const cs = buildCapabilityStatement({ ...base, interactions: ["read", "create"] });
     expect(cs.rest?.[0]?.resource?.[0]?.readHistory).toBe(false);

@@ -5,6 +5,7 @@ import type {
   CapabilityStatementResource,
   CapabilityStatementSearchParam,
   CapabilityStatementSecurity,
+  ReferenceHandlingPolicy,
 } from "../types/r4.ts";
 
 /** Type-level interactions R4 defines; anything else is a programming error. */
@@ -42,6 +43,8 @@ export interface CapabilityStatementOptions {
     update?: boolean;
     delete?: CapabilityStatementResource["conditionalDelete"];
   };
+  /** How references are handled, the same for every type; left out when none is given. */
+  referencePolicy?: readonly ReferenceHandlingPolicy[];
   /** Merged into rest.security, e.g. the SMART-on-FHIR service coding and OAuth URIs extension. */
   security?: CapabilityStatementSecurity;
   /** Listed only when the PATCH interaction is claimed. */
@@ -71,6 +74,7 @@ export function buildCapabilityStatement(options: CapabilityStatementOptions): C
       conditionalRead: conditional.read ?? "not-supported",
       conditionalUpdate: conditional.update ?? false,
       conditionalDelete: conditional.delete ?? "not-supported",
+      ...(options.referencePolicy?.length ? { referencePolicy: [...options.referencePolicy] } : {}),
       ...(includes?.include.length ? { searchInclude: [...includes.include] } : {}),
       ...(includes?.revinclude.length ? { searchRevInclude: [...includes.revinclude] } : {}),
       ...(searchParam.length > 0 ? { searchParam: searchParam.map((p) => ({ ...p })) } : {}),

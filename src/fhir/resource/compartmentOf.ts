@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { relativeToOwnBase } from "../search/ownBaseReferences.ts";
 import type { Resource } from "../types/r4.ts";
 
 /** Element paths below the resource root, e.g. [["subject"]] or [["participant", "actor"]]. */
@@ -12,11 +13,14 @@ let pathsByType: ReadonlyMap<string, Paths> | undefined;
  * has an id), otherwise the first patient its compartment parameters point to, in the order
  * of the official R4 patient CompartmentDefinition; null when it points to none.
  *
- * Only local references of the form "Patient/<id>" (optionally "/_history/<v>") count:
- * contained ("#x"), absolute and conditional references name no compartment here.
+ * Only references to a Patient on this server count: "Patient/<id>" (optionally
+ * "/_history/<v>"), or the same under `ownBase`, the server's base URL ("" when unknown),
+ * which names the same patient and so must share its key, `$everything` and erasure.
+ * Contained ("#x"), other absolute and conditional references name no compartment here.
  * @see https://hl7.org/fhir/R4/compartmentdefinition-patient.html
+ * @see https://hl7.org/fhir/R4/references.html#literal
  */
-export function compartmentOf(resource: Resource): string | null {
+export function compartmentOf(resource: Resource, ownBase = ""): string | null {
   if (resource.resourceType === "Patient") {
     return typeof resource.id === "string" && resource.id !== "" ? `Patient/${resource.id}` : null;
   }
@@ -24,7 +28,7 @@ export function compartmentOf(resource: Resource): string | null {
   const paths = pathsByType.get(resource.resourceType);
   if (paths === undefined) return null;
   for (const path of paths) {
-    const found = firstPatientReference(resource, path, 0);
+    const found = firstPatientReference(resource, path, 0, ownBase);
     if (found !== null) return found;
   }
   return null;
@@ -32,10 +36,10 @@ export function compartmentOf(resource: Resource): string | null {
 
 const PATIENT_REFERENCE = /^Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
-function firstPatientReference(node: unknown, path: readonly string[], depth: number): string | null {
+function firstPatientReference(node: unknown, path: readonly string[], depth: number, ownBase: string): string | null {
   if (Array.isArray(node)) {
     for (const item of node) {
-      const found = firstPatientReference(item, path, depth);
+      const found = firstPatientReference(item, path, depth, ownBase);
       if (found !== null) return found;
     }
     return null;
@@ -43,10 +47,10 @@ function firstPatientReference(node: unknown, path: readonly string[], depth: nu
   if (node === null || typeof node !== "object") return null;
   if (depth === path.length) {
     const reference = (node as { reference?: unknown }).reference;
-    const match = typeof reference === "string" ? PATIENT_REFERENCE.exec(reference) : null;
+    const match = typeof reference === "string" ? PATIENT_REFERENCE.exec(relativeToOwnBase(reference, ownBase)) : null;
     return match === null ? null : `Patient/${match[1]}`;
   }
-  return firstPatientReference((node as Record<string, unknown>)[path[depth] as string], path, depth + 1);
+  return firstPatientReference((node as Record<string, unknown>)[path[depth] as string], path, depth + 1, ownBase);
 }
 
 /**

@@ -81,6 +81,40 @@ describe("compartmentOf", () => {
     expect(compartmentOf(resource)).toBeNull();
   });
 
+  describe("with references under the server's own base", () => {
+    const OWN = "http://127.0.0.1:8090";
+
+    it.each([
+      ["an own-base subject", { resourceType: "Observation", subject: { reference: `${OWN}/Patient/p1` } }, "Patient/p1"],
+      ["an own-base versioned subject", { resourceType: "Condition", subject: { reference: `${OWN}/Patient/p1/_history/2` } }, "Patient/p1"],
+      ["an own-base performer after an own-base Group subject", { resourceType: "Observation", subject: { reference: `${OWN}/Group/g` }, performer: [{ reference: `${OWN}/Patient/p2` }] }, "Patient/p2"],
+      ["the first parameter, own-base, before a relative later one", { resourceType: "AllergyIntolerance", recorder: { reference: "Patient/recorder" }, patient: { reference: `${OWN}/Patient/subject` } }, "Patient/subject"],
+    ])("resolves %s like the relative reference", (_name, resource, expected) => {
+      expect(compartmentOf(resource, OWN)).toBe(expected);
+    });
+
+    it("resolves a base with a path", () => {
+      const obs = { resourceType: "Observation", subject: { reference: "https://fhir.example.org/r4/Patient/p1" } };
+      expect(compartmentOf(obs, "https://fhir.example.org/r4")).toBe("Patient/p1");
+    });
+
+    it.each([
+      ["a base that merely starts the same (another port)", "http://127.0.0.1:80900/Patient/p1"],
+      ["the same host on another scheme", "https://127.0.0.1:8090/Patient/p1"],
+      ["a path below the base that is not Type/id", `${OWN}/fhir/Patient/p1`],
+      ["a conditional reference under the base", `${OWN}/Patient?identifier=x|1`],
+      ["an invalid id under the base", `${OWN}/Patient/p_1`],
+      ["a non-patient under the base", `${OWN}/Group/p1`],
+    ])("keeps %s external", (_name, reference) => {
+      expect(compartmentOf({ resourceType: "Observation", subject: { reference } }, OWN)).toBeNull();
+    });
+
+    it("treats own-base references as external while the base is unknown", () => {
+      expect(compartmentOf({ resourceType: "Observation", subject: { reference: `${OWN}/Patient/p1` } })).toBeNull();
+      expect(compartmentOf({ resourceType: "Observation", subject: { reference: `${OWN}/Patient/p1` } }, "")).toBeNull();
+    });
+  });
+
   it("understands every parameter of the official patient compartment", () => {
     const paths = loadCompartmentPaths();
     expect(paths.size).toBe(67); // the R4 patient CompartmentDefinition lists 67 types with parameters

@@ -100,11 +100,15 @@ export interface CapabilityStatementResource {
   conditionalRead?: "not-supported" | "modified-since" | "not-match" | "full-support";
   conditionalUpdate?: boolean;
   conditionalDelete?: "not-supported" | "single" | "multiple";
+  referencePolicy?: ReferenceHandlingPolicy[];
   searchInclude?: string[];
   searchRevInclude?: string[];
   searchParam?: CapabilityStatementSearchParam[];
   operation?: CapabilityStatementOperation[];
 }
+
+/** @see https://hl7.org/fhir/R4/valueset-reference-handling-policy.html */
+export type ReferenceHandlingPolicy = "literal" | "logical" | "resolves" | "enforced" | "local";
 
 export interface CapabilityStatementSearchParam {
   name: string;
