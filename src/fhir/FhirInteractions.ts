@@ -10,6 +10,8 @@ import type { RecordProof } from "../records/verifyRecord.ts";
 import { parseIfMatch, parseIfNoneMatch } from "./conditional/requestChecks.ts";
 import { isResourceType } from "./definitions/resourceTypes.ts";
 import { parseSearchRequest } from "./search/parseSearchRequest.ts";
+import type { SearchLimits } from "./search/parseSearchRequest.ts";
+import { parseSystemSearchRequest } from "./search/parseSystemSearchRequest.ts";
 import type { SearchRequest } from "./search/SearchRequest.ts";
 import { buildSearchset, shapeResource } from "./searchBundle.ts";
 import type { SearchWarning } from "./searchBundle.ts";
@@ -138,12 +140,33 @@ export class FhirInteractions {
    */
   async search(actor: Actor, type: string, query: URLSearchParams, options: { baseUrl: string; strict: boolean }): Promise<FhirResult> {
     assertType(type);
+    return this.#search(actor, "search-type", parseSearchRequest(type, query, this.#parseLimits()), options);
+  }
+
+  /**
+   * System-level search (`GET [base]?…`, `POST [base]/_search`) over every type, or those
+   * `_type` names, with the parameters they all define (without `_type`: those of every
+   * resource); otherwise as type-level search: paging, sorting, includes, `_summary`, `_total`,
+   * unknown parameters reported or refused under `strict`. AuditEvents are found like any
+   * other resource, as a type-level search of AuditEvent finds them.
+   * @see https://hl7.org/fhir/R4/search.html#searchcontexts
+   * @see https://hl7.org/fhir/R4/search.html#all
+   */
+  async searchSystem(actor: Actor, query: URLSearchParams, options: { baseUrl: string; strict: boolean }): Promise<FhirResult> {
+    return this.#search(actor, "search-system", parseSystemSearchRequest(query, this.#parseLimits()), options);
+  }
+
+  #parseLimits(): SearchLimits {
     const limits = this.#o.limits ?? {};
-    const request = parseSearchRequest(type, query, {
+    return {
       ...(limits.maxCount === undefined ? {} : { maxCount: limits.maxCount }),
       ...(limits.maxChainDepth === undefined ? {} : { maxChainDepth: limits.maxChainDepth }),
       ...(limits.maxOrValues === undefined ? {} : { maxOrValues: limits.maxOrValues }),
-    });
+    };
+  }
+
+  async #search(actor: Actor, subtype: "search-type" | "search-system", request: SearchRequest, options: { baseUrl: string; strict: boolean }): Promise<FhirResult> {
+    const limits = this.#o.limits ?? {};
     if (options.strict && request.unknown.length > 0) {
       throw new FhirLedgerError("invalid", "unsupported search parameters (Prefer: handling=strict)", {
         issues: request.unknown.map((u) => ({ type: "not-supported", diagnostics: `${u.name}: ${u.reason}`, expression: [u.name] })),
@@ -158,7 +181,7 @@ export class FhirInteractions {
     // The client would otherwise take a cut-off :iterate for the complete set of references.
     if (page.includesTruncated && !count) warnings.push({ code: "too-costly", diagnostics: `_include/_revinclude :iterate stopped after ${limits.maxIncludeDepth ?? 3} rounds (the server's include depth limit); more resources would have been included` });
     const load = (versions: typeof page.matches) =>
-      Promise.all(versions.map(async (v) => (await this.#auditIntegrity(actor, "search-type", `${v.type}/${v.id}`, () => this.#o.records.load(v))).resource!));
+      Promise.all(versions.map(async (v) => (await this.#auditIntegrity(actor, subtype, `${v.type}/${v.id}`, () => this.#o.records.load(v))).resource!));
     // A count returns no entries: don't fetch and decrypt the page it would have had.
     const [matches, included] = count ? [[], []] : await Promise.all([load(page.matches), load(page.included)]);
     return {

@@ -74,10 +74,12 @@ export interface SearchWarning {
  */
 export function buildSearchset(input: SearchsetInput): Record<string, unknown> {
   const { baseUrl, request } = input;
-  const self = `${baseUrl}/${request.type}?${formatSearchRequest({ ...request, unknown: [] })}`.replace(/\?$/, "");
+  // A system-level search is addressed to the base itself: [base]?…
+  const path = request.system === undefined ? `${baseUrl}/${request.type}` : baseUrl;
+  const self = `${path}?${formatSearchRequest({ ...request, unknown: [] })}`.replace(/\?$/, "");
   const link: { relation: string; url: string }[] = [{ relation: "self", url: self }];
   if (input.nextCursor) {
-    link.push({ relation: "next", url: `${baseUrl}/${request.type}?${formatSearchRequest({ ...request, unknown: [], cursor: input.nextCursor, offset: undefined })}` });
+    link.push({ relation: "next", url: `${path}?${formatSearchRequest({ ...request, unknown: [], cursor: input.nextCursor, offset: undefined })}` });
   }
   const entry: Record<string, unknown>[] = [];
   if (request.summary !== "count") {

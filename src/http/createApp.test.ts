@@ -59,12 +59,16 @@ describe("createApp: the HTTP edge", () => {
     expect(malformed.status).toBe(400);
   });
 
-  it("answers system-level search alike over GET and POST", async () => {
-    const get = await json("/?family=mueller");
-    const post = await json("/_search", { method: "POST", body: "family=mueller", headers: { "content-type": "application/x-www-form-urlencoded" } });
-    expect([get.status, post.status]).toEqual([400, 400]);
-    expect(post.body.issue).toEqual(get.body.issue);
-    expect(get.body.issue[0]).toMatchObject({ code: "not-supported", diagnostics: expect.stringMatching(/^system-level search is not supported/) });
+  it("answers system-level search alike over GET [base]?… and POST [base]/_search (URL and form body)", async () => {
+    const get = await json<Searchset>("/?_type=Patient&family=mueller&_id=m1,m2,o1");
+    const post = await json<Searchset>("/_search?_type=Patient", { method: "POST", body: "family=mueller&_id=m1,m2,o1", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect([get.status, post.status]).toEqual([200, 200]);
+    expect(get.body.entry?.map((e) => e.resource.id)).toEqual(["m1", "m2"]);
+    expect(post.body).toEqual(get.body);
+    const strict = await json("/?family=mueller", { headers: { prefer: "handling=strict" } });
+    expect(strict.status).toBe(400);
+    expect(strict.body.issue[0]).toMatchObject({ code: "not-supported", diagnostics: "family: not a parameter of every type searched" });
+    expect((await json("/_search", { method: "POST", body: "{}", headers: { "content-type": "application/fhir+json" } })).status).toBe(415);
   });
 
   it("answers a method the path does not take with 405, Allow and an OperationOutcome, before authentication", async () => {
@@ -80,9 +84,9 @@ describe("createApp: the HTTP edge", () => {
   });
 
   it("answers type-level Patient/$everything, GET $validate and unknown operations with what is supported", async () => {
-    const everything = await json("/Patient/$everything");
-    expect(everything.status).toBe(400);
-    expect(everything.body.issue[0]!.diagnostics).toMatch(/GET Patient\/\[id\]\/\$everything/);
+    const everything = await json<Searchset & { resourceType: string; type: string }>("/Patient/$everything");
+    expect(everything.status).toBe(200);
+    expect([everything.body.resourceType, everything.body.type]).toEqual(["Bundle", "searchset"]);
     const validate = await json("/Patient/$validate");
     expect(validate.status).toBe(405);
     expect(validate.body.issue[0]!.diagnostics).toMatch(/POST \[type\]\/\$validate/);

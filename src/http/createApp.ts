@@ -11,6 +11,7 @@ import { allowedMethods } from "./allowedMethods.ts";
 import { decodeFormParams } from "./decodeFormParams.ts";
 import { acceptsJson, errorResponse, FHIR_JSON, formatAcceptsJson, isR4, requestIdOf, versionHeaders } from "./responses.ts";
 import { registerFeatureRoutes } from "./routes/index.ts";
+import { searchQuery } from "./searchQuery.ts";
 import { writeConditions } from "./writeConditions.ts";
 import type { FeatureServices } from "./routes/RouteContext.ts";
 
@@ -32,7 +33,6 @@ export interface AppOptions {
 export type Env = { Variables: { actor: Actor; requestId: string } };
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
-const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 
 /**
  * The HTTP edge: turns requests into FhirInteractions calls and results into responses,
@@ -127,22 +127,9 @@ export function createApp(options: AppOptions): Hono<Env> {
   });
   app.get("/:type", async (c) =>
     send(c, await fhir.search(c.get("actor"), c.req.param("type"), new URL(c.req.url).searchParams, { baseUrl: options.baseUrl(), strict: strict(c) })));
-  // Only type-level search is implemented; GET [base]?… and POST [base]/_search say so alike.
-  app.get("/", () => { throw systemSearchNotSupported(); });
-  app.post("/_search", () => { throw systemSearchNotSupported(); });
-  app.post("/:type/_search", async (c) => {
-    // Parameters may come in the body (form-encoded) and in the URL; both count. An empty body
-    // is a search with the URL's parameters, whatever the Content-Type.
-    const query = new URL(c.req.url).searchParams;
-    const body = await c.req.text();
-    if (body.trim() !== "") {
-      if (!FORM.test(c.req.header("content-type") ?? "")) {
-        throw new FhirLedgerError("unsupported-media-type", "send search parameters in the URL or as an application/x-www-form-urlencoded body");
-      }
-      for (const [k, v] of decodeFormParams(body, "body")) query.append(k, v);
-    }
-    return send(c, await fhir.search(c.get("actor"), c.req.param("type"), query, { baseUrl: options.baseUrl(), strict: strict(c) }));
-  });
+  // GET [base]?… and POST [base]/_search (system-level search) are feature routes.
+  app.post("/:type/_search", async (c) =>
+    send(c, await fhir.search(c.get("actor"), c.req.param("type"), await searchQuery(c), { baseUrl: options.baseUrl(), strict: strict(c) })));
   app.post("/:type", async (c) => send(c, await fhir.create(c.req.param("type"), await readJson(c, options.maxBodyBytes))));
   // Reads (with If-None-Match / If-Modified-Since) are feature routes; ids starting with $ or _
   // fall through to here.
@@ -191,11 +178,6 @@ export function createApp(options: AppOptions): Hono<Env> {
 
 function pretty(c: Context): boolean {
   return c.req.query("_pretty") === "true";
-}
-
-function systemSearchNotSupported(): FhirLedgerError {
-  const message = "system-level search is not supported: search one resource type with GET [type]?parameters or POST [type]/_search";
-  return new FhirLedgerError("invalid", message, { issues: [{ type: "not-supported", diagnostics: message }] });
 }
 
 function bodyTooLarge(maxBytes: number): FhirLedgerError {

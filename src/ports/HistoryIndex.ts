@@ -9,6 +9,8 @@ export interface HistoryIndex {
   historyPage(query: HistoryQuery): HistoryPage;
   /** Current, non-deleted resources of a patient compartment, one page, keyset-paged on rid. */
   compartmentPage(query: CompartmentQuery): CompartmentPage;
+  /** The compartments of every live Patient, patient by patient, one page, keyset-paged (type-level `$everything`). */
+  everyCompartmentPage(query: EveryCompartmentQuery): CompartmentPage;
 }
 
 export interface HistoryQuery {
@@ -49,8 +51,11 @@ export interface CompartmentQuery {
   includeReferenced?: boolean;
 }
 
+/** A CompartmentQuery over the compartments of all patients. */
+export type EveryCompartmentQuery = Omit<CompartmentQuery, "compartment">;
+
 export interface CompartmentPage {
-  /** Current versions, in rid order. */
+  /** Current versions: the Patient first, then the other members in rid order (patient by patient, in patient rid order, for every compartment). */
   versions: VersionRow[];
   /** Current shared resources the page refers to (Practitioner, Organization, Medication, ...). */
   referenced: VersionRow[];

@@ -15,7 +15,7 @@ export function buildServerCapabilityStatement(baseUrl: string): Record<string, 
     software: { name: pkg.name, version: pkg.version },
     resourceTypes: types,
     interactions: ["create", "read", "vread", "update", "patch", "delete", "history-instance", "history-type", "search-type"],
-    systemInteractions: ["transaction", "batch", "history-system"],
+    systemInteractions: ["transaction", "batch", "history-system", "search-system"],
     // POST + If-None-Exist; GET [type]/[id] with If-None-Match and with If-Modified-Since (304);
     // PUT [type]?criteria; DELETE [type]?criteria deletes every match (conditionalDelete.ts).
     conditional: { read: "full-support", create: true, update: true, delete: "multiple" },

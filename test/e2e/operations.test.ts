@@ -1,23 +1,10 @@
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { syntheaSample } from "../support/fhirBundles.ts";
+import type { R, Outcome, Searchset } from "../support/fhirBundles.ts";
 import { removeDir, startTestServer } from "../support/testServer.ts";
 import type { TestServer } from "../support/testServer.ts";
 
-type R = Record<string, unknown> & { resourceType: string; id: string };
-interface Outcome {
-  resourceType: string;
-  issue: { severity: string; code: string; diagnostics?: string; expression?: string[] }[];
-}
-interface Searchset {
-  resourceType: string;
-  type: string;
-  total?: number;
-  link: { relation: string; url: string }[];
-  entry?: { fullUrl: string; resource: R; search: { mode: string } }[];
-}
-
-/** 190 resources of two Synthea patients. */
-const sample = JSON.parse(readFileSync(new URL("../fixtures/synthea-sample.json", import.meta.url), "utf8")) as R[];
+const sample = syntheaSample();
 const patients = sample.filter((r) => r.resourceType === "Patient");
 /** The independent expectation: the Patient and every resource whose subject or patient (Provenance: target) points at it. */
 const refersTo = (r: R, patientId: string) =>

@@ -1,19 +1,10 @@
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { syntheaSample } from "../support/fhirBundles.ts";
+import type { R, Outcome, Searchset as Bundle } from "../support/fhirBundles.ts";
 import { removeDir, startTestServer } from "../support/testServer.ts";
 import type { TestServer } from "../support/testServer.ts";
 
-type R = Record<string, unknown> & { resourceType: string; id: string };
-interface Bundle {
-  resourceType: string;
-  type: string;
-  total?: number;
-  link: { relation: string; url: string }[];
-  entry?: { fullUrl?: string; resource: R; search: { mode: string } }[];
-}
-
-/** 190 resources of two Synthea patients (shared with the search engine's oracle tests). */
-const sample = JSON.parse(readFileSync(new URL("../fixtures/synthea-sample.json", import.meta.url), "utf8")) as R[];
+const sample = syntheaSample();
 const patients = sample.filter((r) => r.resourceType === "Patient");
 const observations = sample.filter((r) => r.resourceType === "Observation") as (R & { subject: { reference: string }; code: { coding: { system: string; code: string }[] }; effectiveDateTime?: string })[];
 

@@ -73,7 +73,16 @@ export interface UnknownParam {
 
 /** A parsed FHIR search. Filters are AND-ed; each filter's values are OR-ed. */
 export interface SearchRequest {
+  /** the resource type searched; in a system-level search, the one whose definitions the parameters were read with (see `system`) */
   type: string;
+  /**
+   * Set on a system-level search (`GET [base]?…`) only: the types it spans, those `_type` names
+   * or every type (`"*"`). Its parameters are defined alike on every type spanned, so `type`
+   * (one of them) stands for all in definition lookups; the rows searched are those of every
+   * type spanned.
+   * @see https://hl7.org/fhir/R4/search.html#searchcontexts
+   */
+  system?: { types: readonly string[] | "*" };
   filters: SearchFilter[];
   include: IncludeSpec[];
   revinclude: IncludeSpec[];

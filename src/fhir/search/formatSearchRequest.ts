@@ -7,6 +7,7 @@ import type { IncludeSpec, SearchFilter, SearchRequest, SearchValue } from "./Se
  */
 export function formatSearchRequest(request: SearchRequest): string {
   const q = new URLSearchParams();
+  if (request.system !== undefined && request.system.types !== "*") q.append("_type", request.system.types.join(","));
   for (const f of request.filters) q.append(filterKey(f), filterValue(f));
   for (const i of request.include) q.append(i.iterate ? "_include:iterate" : "_include", includeValue(i));
   for (const i of request.revinclude) q.append(i.iterate ? "_revinclude:iterate" : "_revinclude", includeValue(i));

@@ -32,6 +32,15 @@ export interface SearchLimits {
 
 export type SearchQuery = URLSearchParams | Iterable<readonly [string, string]>;
 
+export interface ParseSearchOptions {
+  /**
+   * A search over several types (system level): every type it spans. A parameter or sort key
+   * then applies only when each of them defines it alike (same type, indexed); chains, `_has`
+   * and composites are not taken (their SQL is per type).
+   */
+  spanning?: readonly string[];
+}
+
 const DEFAULTS = { maxOrValues: 100, maxChainDepth: 3, maxParams: 64, maxValueLength: 1024, maxCount: 1000, maxOffset: 10_000 };
 
 /** Modifiers we implement, per parameter type (a resource type is also accepted on references). */
@@ -67,8 +76,9 @@ type Parsed = SearchFilter | string;
  * exceeded limits throw FhirLedgerError "invalid".
  * @see https://hl7.org/fhir/R4/search.html
  */
-export function parseSearchRequest(type: string, query: SearchQuery, limits: SearchLimits = {}): SearchRequest {
+export function parseSearchRequest(type: string, query: SearchQuery, limits: SearchLimits = {}, options: ParseSearchOptions = {}): SearchRequest {
   const lim = { ...DEFAULTS, ...limits };
+  const { spanning } = options;
   if (!isResourceType(type)) throw invalid(`Unknown resource type`);
   const request: SearchRequest = { type, filters: [], include: [], revinclude: [], sort: [], unknown: [] };
   for (const [rawName, rawValue] of query) {
@@ -80,7 +90,7 @@ export function parseSearchRequest(type: string, query: SearchQuery, limits: Sea
     const base = name.split(":")[0]!;
     switch (base) {
       case "_sort":
-        request.sort = parseSort(type, value, request);
+        request.sort = parseSort(type, value, request, spanning);
         continue;
       case "_count": {
         const asked = parseInteger(name, value, Number.MAX_SAFE_INTEGER);
@@ -127,7 +137,8 @@ export function parseSearchRequest(type: string, query: SearchQuery, limits: Sea
       }
     }
     if (value === "") continue; // an empty value means "no condition"
-    const parsed = parseFilter(type, name, value, 0, lim);
+    const notShared = spanning === undefined ? undefined : notSharedReason(type, name, spanning);
+    const parsed = notShared ?? parseFilter(type, name, value, 0, lim);
     if (typeof parsed === "string") request.unknown.push({ name, value, reason: parsed });
     else {
       request.filters.push(parsed);
@@ -144,14 +155,35 @@ function parseInteger(name: string, value: string, max: number): number {
   return n;
 }
 
-function parseSort(type: string, value: string, request: SearchRequest): SortKey[] {
+/**
+ * Why parameter `name` can't be searched over all of `spanning` (undefined when it can, or when
+ * no type spanned knows it: parseFilter then says so).
+ */
+function notSharedReason(type: string, name: string, spanning: readonly string[]): string | undefined {
+  if (name.startsWith("_has:") || name.includes(".")) return "chains and _has need a single type (add _type)";
+  const code = name.split(":")[0]!;
+  const def = paramFor(type, code);
+  if (def === undefined) return spanning.some((t) => paramFor(t, code) !== undefined) ? "not a parameter of every type searched" : undefined;
+  if (def.type === "composite") return "composite parameters need a single type (add _type)";
+  return definedAlike(def, spanning) ? undefined : "not a parameter of every type searched";
+}
+
+/** True when every type in `types` has an indexed parameter of `def`'s code and type. */
+function definedAlike(def: SearchParamDef, types: readonly string[]): boolean {
+  return types.every((t) => {
+    const other = paramFor(t, def.code);
+    return other !== undefined && other.type === def.type && (other.expression === undefined) === (def.expression === undefined);
+  });
+}
+
+function parseSort(type: string, value: string, request: SearchRequest, spanning?: readonly string[]): SortKey[] {
   const keys: SortKey[] = [];
   for (const item of value.split(",")) {
     const descending = item.startsWith("-");
     const code = descending ? item.slice(1) : item;
     if (code === "") continue;
     const def = paramFor(type, code);
-    if (!def || !SORTABLE.has(def.type) || (!def.expression && code !== "_id" && code !== "_lastUpdated")) {
+    if (!def || !SORTABLE.has(def.type) || (!def.expression && code !== "_id" && code !== "_lastUpdated") || (spanning !== undefined && !definedAlike(def, spanning))) {
       request.unknown.push({ name: "_sort", value: item, reason: "unknown or unsortable parameter" });
       continue;
     }

@@ -5,6 +5,7 @@ import { registerConditionalReadRoutes } from "./conditionalReadRoutes.ts";
 import { registerHistoryRoutes } from "./historyRoutes.ts";
 import { registerOperationRoutes } from "./operationRoutes.ts";
 import { registerPreferOutcome } from "./preferOutcome.ts";
+import { registerSystemSearchRoutes } from "./systemSearchRoutes.ts";
 import type { RouteContext } from "./RouteContext.ts";
 
 /**
@@ -16,5 +17,6 @@ export function registerFeatureRoutes(app: Hono<Env>, ctx: RouteContext): void {
   registerHistoryRoutes(app, ctx);
   registerOperationRoutes(app, ctx);
   registerConditionalReadRoutes(app, ctx); // GET /:type/:id; ids starting with $ or _ fall through
+  registerSystemSearchRoutes(app, ctx); // GET / and POST /_search, ahead of POST /:type
   registerBundleRoutes(app, ctx); // POST / (batch, transaction), conditional create/update/delete, PATCH
 }

@@ -7,8 +7,8 @@ import type { BatchRow, BatchState, CurrentRow, Index, LeafProof, PendingLeaf, R
 import type { SearchRequest } from "../../../fhir/search/SearchRequest.ts";
 import { localizeSearchRequest } from "../../../fhir/search/ownBaseReferences.ts";
 import type { RowSlice } from "../../../fhir/search/packedRows.ts";
-import type { CompartmentPage, CompartmentQuery, HistoryPage, HistoryQuery } from "../../../ports/HistoryIndex.ts";
-import { compartmentPage, historyPage } from "./historyQueries.ts";
+import type { CompartmentPage, CompartmentQuery, EveryCompartmentQuery, HistoryPage, HistoryQuery } from "../../../ports/HistoryIndex.ts";
+import { compartmentPage, everyCompartmentPage, historyPage } from "./historyQueries.ts";
 import { restoreBatch } from "./restoreBatch.ts";
 import { toBytes, toVersion } from "./rows.ts";
 import { searchPage } from "./searchPage.ts";
@@ -307,6 +307,10 @@ export class SqliteIndex implements Index {
 
   compartmentPage(query: CompartmentQuery): CompartmentPage {
     return compartmentPage(this.db, query);
+  }
+
+  everyCompartmentPage(query: EveryCompartmentQuery): CompartmentPage {
+    return everyCompartmentPage(this.db, query);
   }
 
   restoreBatch(input: RestoreBatch): void {

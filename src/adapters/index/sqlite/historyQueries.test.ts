@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { historyPage, compartmentPage } from "./historyQueries.ts";
+import { historyPage, compartmentPage, everyCompartmentPage } from "./historyQueries.ts";
 import { SqliteIndex } from "./SqliteIndex.ts";
 
 /** An index with versions written at given instants (no blobs: the queries only read rows). */
@@ -100,5 +100,77 @@ describe("compartmentPage", () => {
     expect(second.nextCursor).toBeNull();
     expect(keys(compartmentPage(index.db, { compartment: "Patient/p", since: T(3), count: 10 }))).toEqual(["Observation/o2/1"]);
     expect(keys(compartmentPage(index.db, { compartment: "Patient/p", types: ["Patient"], count: 10 }))).toEqual(["Patient/p/1"]);
+  });
+});
+
+describe("everyCompartmentPage", () => {
+  const writes = () => [
+    { type: "Observation", id: "o1", at: T(1), compartment: "Patient/p" },
+    { type: "Patient", id: "q", at: T(2), compartment: "Patient/q" },
+    { type: "Patient", id: "p", at: T(3), compartment: "Patient/p" },
+    { type: "Observation", id: "o2", at: T(4), compartment: "Patient/q" },
+    { type: "Condition", id: "c1", at: T(5), compartment: "Patient/p" },
+    { type: "Observation", id: "orphan", at: T(6), compartment: "Patient/nobody" },
+    { type: "Patient", id: "gone", at: T(7), compartment: "Patient/gone" },
+    { type: "Observation", id: "o3", at: T(8), compartment: "Patient/gone" },
+    { type: "Patient", id: "gone", at: T(9), deleted: true, compartment: "Patient/gone" },
+    { type: "Organization", id: "org", at: T(10) },
+  ];
+  const everything = ["Patient/q/1", "Observation/o2/1", "Patient/p/1", "Observation/o1/1", "Condition/c1/1"];
+
+  it("lists each live patient's compartment, the Patient first, patients in the order they were first written", () => {
+    const index = indexWith(writes());
+    const all = everyCompartmentPage(index.db, { count: 100, countTotal: true });
+    expect(keys(all)).toEqual(everything);
+    expect(all.total).toBe(5);
+    expect(all.nextCursor).toBeNull();
+    expect(everyCompartmentPage(index.db, { count: 100 }).total).toBeNull();
+  });
+
+  it("pages across patients with a cursor, each resource once, whatever the page size", () => {
+    const index = indexWith(writes());
+    for (const count of [1, 2, 3, 4]) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = everyCompartmentPage(index.db, { count, ...(cursor ? { cursor } : {}), countTotal: true });
+        expect(page.total).toBe(5);
+        seen.push(...keys(page));
+        cursor = page.nextCursor ?? undefined;
+        pages++;
+      } while (cursor);
+      expect(seen, `count ${count}`).toEqual(everything);
+      expect(pages).toBe(Math.ceil(5 / count));
+    }
+  });
+
+  it("keeps its place while data changes: new patients come later, passed ones do not come back", () => {
+    const index = indexWith(writes());
+    const first = everyCompartmentPage(index.db, { count: 3 });
+    expect(keys(first)).toEqual(["Patient/q/1", "Observation/o2/1", "Patient/p/1"]);
+    const commit = (type: string, id: string, compartment: string, versionId = 1) => index.commit({
+      type, id, versionId, lastUpdated: T(20), deleted: false, cid: `cid-${id}-${versionId}`, contentHash: "00", keyId: null, compartment, leafHash: new Uint8Array(32), expectedPreviousVersion: versionId - 1,
+    });
+    commit("Observation", "late-q", "Patient/q"); // q is behind the cursor
+    commit("Observation", "late-p", "Patient/p"); // p is where the cursor is: after its last member sent
+    commit("Patient", "r", "Patient/r"); // a new patient comes last
+    commit("Observation", "o1", "Patient/p", 2); // an update keeps its place
+    const rest = everyCompartmentPage(index.db, { count: 100, cursor: first.nextCursor! });
+    expect(keys(rest)).toEqual(["Observation/o1/2", "Condition/c1/1", "Observation/late-p/1", "Patient/r/1"]);
+  });
+
+  it("filters by _type and _since", () => {
+    const index = indexWith(writes());
+    expect(keys(everyCompartmentPage(index.db, { types: ["Observation"], count: 100, countTotal: true }))).toEqual(["Observation/o2/1", "Observation/o1/1"]);
+    const since = everyCompartmentPage(index.db, { since: T(3), count: 100, countTotal: true });
+    expect(keys(since)).toEqual(["Observation/o2/1", "Patient/p/1", "Condition/c1/1"]);
+    expect(since.total).toBe(3);
+  });
+
+  it("refuses cursors of other queries", () => {
+    const index = indexWith(writes());
+    const instance = compartmentPage(index.db, { compartment: "Patient/p", count: 1 });
+    expect(() => everyCompartmentPage(index.db, { count: 2, cursor: instance.nextCursor! })).toThrow(/_cursor/);
   });
 });

@@ -1,6 +1,6 @@
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
-import type { CompartmentPage, CompartmentQuery, HistoryIndex, HistoryPage, HistoryQuery } from "../../../ports/HistoryIndex.ts";
+import type { CompartmentPage, CompartmentQuery, EveryCompartmentQuery, HistoryIndex, HistoryPage, HistoryQuery } from "../../../ports/HistoryIndex.ts";
 import type { VersionRow } from "../../../ports/Index.ts";
 import { toVersion } from "./rows.ts";
 
@@ -18,6 +18,7 @@ export function sqliteHistoryIndex(db: DatabaseSync): HistoryIndex {
   return {
     historyPage: (query) => historyPage(db, query),
     compartmentPage: (query) => compartmentPage(db, query),
+    everyCompartmentPage: (query) => everyCompartmentPage(db, query),
   };
 }
 
@@ -86,14 +87,7 @@ export function compartmentPage(db: DatabaseSync, query: CompartmentQuery): Comp
   const first = "(CASE WHEN r.type = 'Patient' AND r.id = ? THEN 0 ELSE 1 END)";
   const where: string[] = ["r.compartment = ?", "r.deleted = 0"];
   const args: SQLInputValue[] = [query.compartment];
-  if (query.since !== undefined) {
-    where.push("r.last_updated >= ?");
-    args.push(query.since);
-  }
-  if (query.types !== undefined && query.types.length > 0) {
-    where.push("r.type IN (SELECT value FROM json_each(?))");
-    args.push(JSON.stringify(query.types));
-  }
+  addMemberFilters(query, where, args);
   const filterWhere = [...where];
   const filterArgs = [...args];
   if (query.cursor !== undefined) {
@@ -112,6 +106,61 @@ export function compartmentPage(db: DatabaseSync, query: CompartmentQuery): Comp
     : null;
   const referenced = query.includeReferenced && page.length > 0 ? referencedShared(db, page.map((r) => Number(r.rid))) : [];
   return { versions: page.map(toVersion), referenced, total, nextCursor };
+}
+
+/**
+ * The compartments of every live (not deleted) Patient, one after the other: patients in rid
+ * order, each as compartmentPage lists it (the Patient first, then its members in rid order),
+ * keyset-paged on (patient rid, rank, member rid).
+ *
+ * Ordering guarantees: a rid is assigned when a resource is first written and never changes,
+ * so the order of what exists stays fixed while data changes and a next link neither repeats
+ * nor skips a resource that stays where it was. Resources written after the cursor's position
+ * (every new patient, new members of the patient being listed or of patients not yet reached) appear on later pages; new
+ * members of patients already passed do not; deleted ones drop out. A resource whose
+ * compartment changes between pages (its patient reference rewritten) may be seen twice or
+ * not at all: paging is consistent, not a snapshot. Members of a compartment whose Patient
+ * does not exist (or was deleted) are in no patient's everything.
+ * @see https://hl7.org/fhir/R4/patient-operation-everything.html
+ */
+export function everyCompartmentPage(db: DatabaseSync, query: EveryCompartmentQuery): CompartmentPage {
+  const rank = "(CASE WHEN r.rid = p.rid THEN 0 ELSE 1 END)";
+  // Members are found by the compartment index, one patient at a time, walking the patients in rid order.
+  const where: string[] = ["p.type = 'Patient'", "p.deleted = 0", "r.compartment = 'Patient/' || p.id", "r.deleted = 0"];
+  const args: SQLInputValue[] = [];
+  addMemberFilters(query, where, args);
+  const filterWhere = [...where];
+  const filterArgs = [...args];
+  if (query.cursor !== undefined) {
+    const [patientRid, lastRank, rid] = decodeCursor(query.cursor, "e", ["number", "number", "number"]);
+    // `p.rid >= ?` starts the walk at the cursor's patient; the row value orders within it.
+    where.push(`p.rid >= ? AND (p.rid, ${rank}, r.rid) > (?, ?, ?)`);
+    args.push(patientRid!, patientRid!, lastRank!, rid!);
+  }
+  const sql = `SELECT ${VERSION_COLUMNS}, p.rid AS patient_rid, ${rank} AS rank
+    FROM resources p JOIN resources r ON r.compartment = 'Patient/' || p.id JOIN versions v ON v.rid = r.rid AND v.version = r.version
+    WHERE ${where.join(" AND ")} ORDER BY p.rid, rank, r.rid LIMIT ?`;
+  const rows = db.prepare(sql).all(...args, query.count + 1) as Row[];
+  const page = rows.slice(0, query.count);
+  const last = page.at(-1);
+  const nextCursor = rows.length > query.count && last ? encodeCursor(["e", Number(last.patient_rid), Number(last.rank), Number(last.rid)]) : null;
+  const total = query.countTotal
+    ? Number((db.prepare(`SELECT COUNT(*) AS n FROM resources p JOIN resources r ON r.compartment = 'Patient/' || p.id WHERE ${filterWhere.join(" AND ")}`).get(...filterArgs) as Row).n)
+    : null;
+  const referenced = query.includeReferenced && page.length > 0 ? referencedShared(db, page.map((r) => Number(r.rid))) : [];
+  return { versions: page.map(toVersion), referenced, total, nextCursor };
+}
+
+/** `_since` and `_type` of $everything, on the compartment members `r`. */
+function addMemberFilters(query: { since?: string; types?: readonly string[] }, where: string[], args: SQLInputValue[]): void {
+  if (query.since !== undefined) {
+    where.push("r.last_updated >= ?");
+    args.push(query.since);
+  }
+  if (query.types !== undefined && query.types.length > 0) {
+    where.push("r.type IN (SELECT value FROM json_each(?))");
+    args.push(JSON.stringify(query.types));
+  }
 }
 
 /**

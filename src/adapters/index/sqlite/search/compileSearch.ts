@@ -2,7 +2,7 @@ import type { SQLInputValue } from "node:sqlite";
 import { FhirLedgerError } from "../../../../errors/FhirLedgerError.ts";
 import { toInstant } from "../../../../fhir/search/dateRange.ts";
 import { parseComponentValue } from "../../../../fhir/search/parseComponentValue.ts";
-import { paramFor, searchParameterByUrl, type SearchParamDef, type SearchParamType } from "../../../../fhir/search/searchParameters.ts";
+import { paramFor, searchableTypes, searchParameterByUrl, type SearchParamDef, type SearchParamType } from "../../../../fhir/search/searchParameters.ts";
 import { splitUnescaped } from "../../../../fhir/search/searchValueSyntax.ts";
 import type { ParamFilter, SearchFilter, SearchRequest, SearchValue } from "../../../../fhir/search/SearchRequest.ts";
 import { compositeForPair, isTokenQuantityComposite } from "../../../../fhir/search/tokenQuantityComposites.ts";
@@ -66,6 +66,18 @@ interface PairFilter {
 }
 type PlanFilter = SearchFilter | PairFilter;
 
+/**
+ * The types whose index rows a condition reads: one (`x.type = ?`, all a type-level search
+ * ever binds) or the several a system-level search spans (`x.type IN (…)`: the value indexes
+ * lead with the type, so each type spanned is one index range).
+ */
+type TypeScope = string | readonly string[];
+
+function typeIs(column: string, scope: TypeScope): SqlFragment {
+  if (typeof scope === "string") return { sql: `${column} = ?`, args: [scope] };
+  return { sql: `${column} IN (${scope.map(() => "?").join(", ")})`, args: [...scope] };
+}
+
 interface Ctx {
   now: number;
   maxChainDepth: number;
@@ -81,6 +93,10 @@ interface Ctx {
  */
 export function compileSearch(request: SearchRequest, options: CompileSearchOptions = {}): CompiledSearch {
   const type = options.type ?? request.type;
+  // A system-level search reads the rows of every type it spans (`type` stands for them in
+  // definition lookups: the parser took only parameters they all define alike).
+  const spanned = request.system === undefined ? undefined : request.system.types === "*" ? searchableTypes() : request.system.types;
+  const scope: TypeScope = spanned === undefined || spanned.length === 1 ? (spanned?.[0] ?? type) : spanned;
   const ctx: Ctx = {
     now: options.now ?? Date.now(),
     maxChainDepth: options.maxChainDepth ?? 3,
@@ -90,7 +106,8 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
   // Rule-based plan: the most selective condition drives the query as an IN-list over its
   // index; the other plain conditions become correlated EXISTS checks per candidate instead of
   // materialising large lists. Chains and _has stay IN-lists (they carry their own joins).
-  const filters = planFilters(request.filters, type, ctx);
+  // Token×quantity pairs are per type (compositeForPair): only for a search of one type.
+  const filters: PlanFilter[] = typeof scope === "string" ? planFilters(request.filters, type, ctx) : request.filters;
   const ranks = filters.map(selectivity);
   const best = ranks.indexOf(Math.max(0, ...ranks));
   const driver = ranks[best]! > 0 ? filters[best] : undefined;
@@ -98,12 +115,22 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
   // through resources_type_updated and testing each against the list (linear in the data: a
   // patient's Observations took 4x longer at 4x the data); it walks the list by rowid instead.
   // _id drives through the (type, id) index, which needs the plain column.
-  const drivesByRid = driver !== undefined && !(driver.kind === "param" && driver.code === "_id");
-  const where: string[] = [drivesByRid ? "+r.type = ?" : "r.type = ?", "r.deleted = 0"];
-  const args: SQLInputValue[] = [type];
+  const drivesById = driver?.kind === "param" && driver.code === "_id";
+  const drivesByRid = driver !== undefined && !drivesById;
+  // Every row of `resources` has a type a search can span: a search of every type puts no
+  // condition on r.type, except to let _id drive through the (type, id) index.
+  const resourceTypes = request.system?.types === "*" ? (drivesById ? scope : undefined) : scope;
+  const where: string[] = [];
+  const args: SQLInputValue[] = [];
+  if (resourceTypes !== undefined) {
+    const t = typeIs(drivesByRid ? "+r.type" : "r.type", resourceTypes);
+    where.push(t.sql);
+    args.push(...t.args);
+  }
+  where.push("r.deleted = 0");
   for (const [i, f] of filters.entries()) {
     const form: Form = ranks[best]! > 0 && i !== best && (f.kind === "param" || f.kind === "pair") ? "exists" : "in";
-    const c = f.kind === "pair" ? pairCondition(f, type, "r", ctx, form) : filterCondition(f, type, "r", 0, ctx, form);
+    const c = f.kind === "pair" ? pairCondition(f, type, "r", ctx, form) : filterCondition(f, type, "r", 0, ctx, form, scope);
     where.push(c.sql);
     args.push(...c.args);
   }
@@ -235,7 +262,8 @@ function selectivity(f: PlanFilter): number {
 type Form = "in" | "exists";
 
 /** A condition on resource alias `a` (of type `type`). */
-function filterCondition(f: SearchFilter, type: string, a: string, depth: number, ctx: Ctx, form: Form = "in"): SqlFragment {
+function filterCondition(f: SearchFilter, type: string, a: string, depth: number, ctx: Ctx, form: Form = "in", scope: TypeScope = type): SqlFragment {
+  if (f.kind !== "param" && scope !== type) throw invalid("chains and _has need a single type");
   if (depth > ctx.maxChainDepth) throw invalid(`Chains and _has may be at most ${ctx.maxChainDepth} deep`);
   switch (f.kind) {
     case "chain": {
@@ -274,12 +302,12 @@ function filterCondition(f: SearchFilter, type: string, a: string, depth: number
       };
     }
     case "param":
-      return paramCondition(f, type, a, ctx, form);
+      return paramCondition(f, type, a, ctx, form, scope);
   }
 }
 
 /** `a.rid [NOT] IN (rows)` or `[NOT] EXISTS (rows of a.rid)` over one index table. */
-function rowsCondition(form: Form, negate: boolean, a: string, table: string, x: string, type: string, param: string, cond: SqlFragment | undefined): SqlFragment {
+function rowsCondition(form: Form, negate: boolean, a: string, table: string, x: string, type: TypeScope, param: string, cond: SqlFragment | undefined): SqlFragment {
   const extra = cond ? ` AND (${cond.sql})` : "";
   const extraArgs = cond ? cond.args : [];
   if (form === "exists") {
@@ -288,13 +316,14 @@ function rowsCondition(form: Form, negate: boolean, a: string, table: string, x:
       args: [param, ...extraArgs],
     };
   }
+  const t = typeIs(`${x}.type`, type);
   return {
-    sql: `${a}.rid ${negate ? "NOT IN" : "IN"} (SELECT ${x}.rid FROM ${table} ${x} WHERE ${x}.type = ? AND ${x}.param = ?${extra})`,
-    args: [type, param, ...extraArgs],
+    sql: `${a}.rid ${negate ? "NOT IN" : "IN"} (SELECT ${x}.rid FROM ${table} ${x} WHERE ${t.sql} AND ${x}.param = ?${extra})`,
+    args: [...t.args, param, ...extraArgs],
   };
 }
 
-function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form: Form): SqlFragment {
+function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form: Form, scope: TypeScope): SqlFragment {
   if (f.values.length === 0) throw invalid(`No value for ${f.code}`);
   if (f.values.length > ctx.maxOrValues) throw invalid(`More than ${ctx.maxOrValues} values for one parameter`);
   if (f.code === "_id") {
@@ -307,6 +336,7 @@ function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form:
   }
   const def = requireDef(type, f.code);
   if (def.type === "composite") {
+    if (typeof scope !== "string") throw invalid("composite parameters need a single type");
     if (isTokenQuantityComposite(def)) return pairCondition({ kind: "pair", def, values: parsePairs(def, f, ctx) }, type, a, ctx, form);
     return compositeCondition(def, f, type, a, ctx);
   }
@@ -317,7 +347,7 @@ function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form:
     // :missing=true with :missing=false in one OR list matches everything
     const wantMissing = f.values.map((v) => v.value === "true");
     if (wantMissing.includes(true) && wantMissing.includes(false)) return { sql: "1 = 1", args: [] };
-    return rowsCondition(form, wantMissing[0]!, a, table, x, type, f.code, undefined);
+    return rowsCondition(form, wantMissing[0]!, a, table, x, scope, f.code, undefined);
   }
   let rowTable = table;
   let rowParam = f.code;
@@ -329,7 +359,7 @@ function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form:
   }
   const parts = f.values.map((v) => valueCondition(kind, x, f, v, ctx.now));
   const cond = { sql: parts.map((p) => p.sql).join(" OR "), args: parts.flatMap((p) => p.args) };
-  return rowsCondition(form, f.modifier === "not", a, rowTable, x, type, rowParam, cond);
+  return rowsCondition(form, f.modifier === "not", a, rowTable, x, scope, rowParam, cond);
 }
 
 /** A token×quantity composite: rows of sp_token_quantity whose token and quantity both match one alternative. */

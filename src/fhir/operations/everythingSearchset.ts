@@ -1,0 +1,50 @@
+import type { AuditTrail } from "../../audit/AuditTrail.ts";
+import type { Actor } from "../../auth/Actor.ts";
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import type { CompartmentPage } from "../../ports/HistoryIndex.ts";
+import type { RecordRepository } from "../../records/RecordRepository.ts";
+import type { FhirResult } from "../FhirInteractions.ts";
+import { loadChecked } from "../history/loadChecked.ts";
+import { formatHistoryParams, parseHistoryParams, type HistoryParams } from "../history/parseHistoryParams.ts";
+
+/** Clinical-date filters of $everything; not supported (they need each type's clinical date). */
+const UNSUPPORTED = new Set(["start", "end"]);
+
+/**
+ * The searchset of a `$everything` (instance or type level): parses `_since`, `_type`, `_count`
+ * (default 50, at most 1000), `_total` and `_cursor` as history does, asks `pageOf` for the
+ * page, and returns its members as matches and the shared resources they refer to as
+ * includes, with self and next links on `path`. `start`, `end` and unknown parameters are
+ * ignored and reported in an OperationOutcome entry.
+ * @see https://hl7.org/fhir/R4/patient-operation-everything.html
+ */
+export async function everythingSearchset(
+  deps: { records: RecordRepository; audit?: AuditTrail },
+  actor: Actor,
+  request: { path: string; query: URLSearchParams; baseUrl: string },
+  pageOf: (params: HistoryParams) => CompartmentPage,
+): Promise<FhirResult> {
+  const { path, query, baseUrl } = request;
+  const withoutDates = new URLSearchParams([...query].filter(([k]) => !UNSUPPORTED.has(k)));
+  if (withoutDates.has("_at")) throw new FhirLedgerError("invalid", "_at does not apply to $everything", { issues: [{ type: "invalid", diagnostics: "_at does not apply to $everything", expression: ["_at"] }] });
+  const params = parseHistoryParams(withoutDates, { allowTypes: true });
+  const page = pageOf(params);
+  const [loaded, referenced] = await Promise.all([
+    loadChecked(deps, actor, "operation", page.versions),
+    loadChecked(deps, actor, "operation", page.referenced),
+  ]);
+  const link = [{ relation: "self", url: `${baseUrl}${path}?${formatHistoryParams(params, params.cursor)}` }];
+  if (page.nextCursor) link.push({ relation: "next", url: `${baseUrl}${path}?${formatHistoryParams(params, page.nextCursor)}` });
+  const entry: Record<string, unknown>[] = [
+    ...loaded.map(({ row, resource }) => ({ fullUrl: `${baseUrl}/${row.type}/${row.id}`, resource, search: { mode: "match" } })),
+    ...referenced.map(({ row, resource }) => ({ fullUrl: `${baseUrl}/${row.type}/${row.id}`, resource, search: { mode: "include" } })),
+  ];
+  const ignored = [...new Set([...query.keys()].filter((k) => UNSUPPORTED.has(k)).concat(params.ignored))];
+  if (ignored.length > 0) {
+    entry.push({
+      resource: { resourceType: "OperationOutcome", issue: ignored.map((name) => ({ severity: "warning", code: "not-supported", diagnostics: `parameter ignored: ${name.slice(0, 64)}` })) },
+      search: { mode: "outcome" },
+    });
+  }
+  return { status: 200, resource: { resourceType: "Bundle", type: "searchset", ...(page.total !== null ? { total: page.total } : {}), link, ...(entry.length > 0 ? { entry } : {}) } };
+}
