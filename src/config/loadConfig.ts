@@ -143,7 +143,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     auth: { devToken },
     limits: {
-      maxBodyBytes: int("FHIRLEDGER_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+      maxBodyBytes: int("FHIRLEDGER_MAX_BODY_BYTES", 32 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       maxHeaderBytes: int("FHIRLEDGER_MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024),
       maxBundleEntries: int("FHIRLEDGER_MAX_BUNDLE_ENTRIES", 10_000, 1, 1_000_000),
       maxCount: int("FHIRLEDGER_MAX_COUNT", 1000, 1, 100_000),

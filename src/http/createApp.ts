@@ -78,6 +78,11 @@ export function createApp(options: AppOptions): Hono<Env> {
     if (!(format === undefined ? acceptsJson(accept) : formatAcceptsJson(format))) {
       throw new FhirLedgerError("not-acceptable", `this server returns FHIR R4 JSON only (asked for ${accept.slice(0, 80)})`);
     }
+    // The body is read as it came: a compressed one would otherwise fail as "not UTF-8".
+    const encoding = c.req.header("content-encoding")?.trim().toLowerCase();
+    if (BODY_METHODS.has(c.req.method) && encoding !== undefined && encoding !== "" && encoding !== "identity") {
+      throw new FhirLedgerError("unsupported-media-type", `this server does not take compressed bodies (Content-Encoding: ${encoding.slice(0, 32)}); send the body uncompressed`);
+    }
     // A search body is checked by its route: an empty one may come with any Content-Type.
     const search = c.req.method === "POST" && new URL(c.req.url).pathname.endsWith("/_search");
     if (BODY_METHODS.has(c.req.method) && !search) {

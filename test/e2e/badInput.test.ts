@@ -63,7 +63,7 @@ const corpus: BadRequest[] = [
   { name: "invalid contained resource", method: "POST", path: "/Patient", body: patient({ contained: [{ resourceType: "Nope", id: "c" }] }) },
   { name: "telecom system not in value set", method: "POST", path: "/Patient", body: patient({ telecom: [{ system: "carrier-pigeon", value: "x" }] }) },
   { name: "10k invalid identifiers", method: "POST", path: "/Patient", body: patient({ identifier: Array.from({ length: 10_000 }, (_, i) => ({ system: i, value: i })) }) },
-  { name: "resource too large (9 MiB)", method: "POST", path: "/Patient", body: patient({ text: { status: "generated", div: `<div xmlns="http://www.w3.org/1999/xhtml">${"a".repeat(9 * 1024 * 1024)}</div>` } }) },
+  { name: "resource too large (33 MiB, over the default limit)", method: "POST", path: "/Patient", body: patient({ text: { status: "generated", div: `<div xmlns="http://www.w3.org/1999/xhtml">${"a".repeat(33 * 1024 * 1024)}</div>` } }) },
   { name: "100k-deep nested arrays", method: "POST", path: "/Patient", body: deepArrays },
   { name: "100k-deep nested extensions", method: "POST", path: "/Patient", body: deepExtensions },
   { name: "20k-deep nested CodeableConcepts", method: "POST", path: "/Patient", body: deepObjects },
@@ -154,6 +154,7 @@ const corpus: BadRequest[] = [
   // unsupported media types and Accept
   { name: "XML body", method: "POST", path: "/Patient", body: "<Patient xmlns=\"http://hl7.org/fhir\"/>", headers: { "Content-Type": "application/fhir+xml" } },
   { name: "text/plain body", method: "POST", path: "/Patient", body: patient(), headers: { "Content-Type": "text/plain" } },
+  { name: "gzip-compressed body", method: "POST", path: "/Patient", body: "\u001f\u008b\u0008\u0000garbage", headers: { "Content-Encoding": "gzip" } },
   { name: "form body on update", method: "PUT", path: "/Patient/anchor", body: "resourceType=Patient", headers: { "Content-Type": "application/x-www-form-urlencoded" } },
   { name: "multipart body", method: "POST", path: "/Patient", body: "--x\r\n\r\n--x--", headers: { "Content-Type": "multipart/form-data; boundary=x" } },
   { name: "Accept XML", path: "/Patient/anchor", headers: { Accept: "application/fhir+xml" } },

@@ -136,7 +136,8 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
       [`/Patient/${patientId}?_format=xml`, { method: "GET" }, 406],
       ["/Patient/bad$id!", { method: "GET" }, 400],
       [`/Patient/${patientId}/_history/abc`, { method: "GET" }, 404],
-      ["/Patient", { method: "POST", body: JSON.stringify({ ...patient, filler: "x".repeat(9 * 1024 * 1024) }) }, 413],
+      ["/Patient", { method: "POST", body: JSON.stringify({ ...patient, filler: "x".repeat(33 * 1024 * 1024) }) }, 413],
+      ["/Patient", { method: "POST", body: JSON.stringify(patient), headers: { "content-encoding": "gzip" } }, 415, /compressed/],
     ];
     for (const [path, init, expected, diagnostics] of cases) {
       const res = await server.json<{ resourceType: string; issue: { diagnostics: string; expression?: string[] }[] }>(path, init);
