@@ -5,15 +5,32 @@ import { toVersion } from "./rows.ts";
 import { prepared } from "./prepared.ts";
 import { collectIncludes } from "./search/collectIncludes.ts";
 import { compileSearch } from "./search/compileSearch.ts";
+import { encodeChangedCursor } from "./search/searchCursor.ts";
 
 type Row = Record<string, unknown>;
 
 /** Runs a parsed search: one page of matches (limit + 1 rows tell whether a next page exists), the total when asked, and the includes. */
 export function searchPage(db: DatabaseSync, request: SearchRequest, options: { maxIncludeDepth?: number; countTotal?: boolean }): SearchPage {
     const compiled = compileSearch(request);
+    const walk = compiled.limit > 0 ? compiled.walk : undefined;
+    // The walk's watermark, read before the page (on this connection, which does every write,
+    // nothing commits in between): a resource with a seq up to it was read where it stays, and
+    // one changed after has a higher seq and comes among the changed ones (twice at worst, never
+    // missed). Read after the page, a change in between would count as unchanged and be missed.
+    const watermark = walk ? (walk.watermark ?? highestSeq(db)) : undefined;
     const rows = db.prepare(compiled.sql).all(...compiled.args) as Row[];
     const page = rows.slice(0, compiled.limit);
-    const nextCursor = rows.length > compiled.limit && page.length > 0 ? compiled.nextCursor(page.at(-1)!) : null;
+    let nextCursor = rows.length > compiled.limit && page.length > 0 ? compiled.nextCursor(page.at(-1)!, watermark) : null;
+    if (walk?.watermark !== undefined && nextCursor === null) {
+      // The resources unchanged since the walk began are all read: the page goes on with those
+      // changed since, and a next link only if one is left (never a last page with nothing).
+      // A first page needs none: nothing it left out had changed when it was read.
+      const room = compiled.limit - page.length;
+      const changed = walk.changedSince(walk.watermark, room + 1);
+      const more = db.prepare(changed.sql).all(...changed.args) as Row[];
+      page.push(...more.slice(0, room));
+      if (more.length > room) nextCursor = encodeChangedCursor(room > 0 ? Number(more[room - 1]!.seq) : walk.watermark);
+    }
     const total = options.countTotal
       ? Number((db.prepare(compiled.countSql).get(...compiled.countArgs) as Row).total)
       : null;
@@ -27,6 +44,12 @@ export function searchPage(db: DatabaseSync, request: SearchRequest, options: { 
       ...(includes.truncated ? { includesTruncated: true } : {}),
     };
   }
+
+/** The commit sequence of the latest version written (0 on an empty index): leaves are never deleted. */
+function highestSeq(db: DatabaseSync): number {
+  const row = prepared(db, "SELECT max(seq) AS seq FROM leaves").get() as Row;
+  return row.seq === null ? 0 : Number(row.seq);
+}
 
 /** Current version rows of rids, in the order given, skipping deleted ones. */
 function currentVersions(db: DatabaseSync, rids: number[]): VersionRow[] {

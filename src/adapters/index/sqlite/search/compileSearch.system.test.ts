@@ -27,7 +27,9 @@ function system(query: string): { ids: string[]; total: number; next: string | n
     return `${r.type}/${r.id}`;
   });
   const { total } = db.prepare(compiled.countSql).get(...compiled.countArgs) as { total: number };
-  return { ids, total, next: rows.length > compiled.limit ? compiled.nextCursor(page.at(-1)!) : null };
+  // the commit a walk under a sort on _lastUpdated starts from (see SearchCursor); nothing changes here
+  const watermark = compiled.walk ? Number((db.prepare("SELECT max(seq) AS seq FROM leaves").get() as { seq: number }).seq) : undefined;
+  return { ids, total, next: rows.length > compiled.limit ? compiled.nextCursor(page.at(-1)!, watermark) : null };
 }
 
 /** What a system-level search must find: the union of the type-level searches of every type it spans (each checked by the FHIRPath oracle), in rid order. */

@@ -7,7 +7,7 @@ import { splitUnescaped } from "../../../../fhir/search/searchValueSyntax.ts";
 import type { ParamFilter, SearchFilter, SearchRequest, SearchValue } from "../../../../fhir/search/SearchRequest.ts";
 import { compositeForPair, isTokenQuantityComposite } from "../../../../fhir/search/tokenQuantityComposites.ts";
 import { dateCondition, quantityAlternatives, tokenCondition, valueCondition } from "./rowConditions.ts";
-import { decodeCursor, encodeCursor, keysetCondition } from "./searchCursor.ts";
+import { decodeCursor, encodeChangedCursor, encodeCursor, keysetCondition } from "./searchCursor.ts";
 
 export interface SqlFragment {
   sql: string;
@@ -40,8 +40,19 @@ export interface CompiledSearch {
   countArgs: SQLInputValue[];
   limit: number;
   offset: number;
-  /** the `_cursor` continuing after a row returned by `sql` (keyset paging, stable while data changes) */
-  nextCursor: (row: Record<string, unknown>) => string;
+  /**
+   * The `_cursor` continuing after a row returned by `sql` (keyset paging, stable while data
+   * changes). `watermark`: on a first page of a `walk`, the highest commit seq read before it.
+   */
+  nextCursor: (row: Record<string, unknown>, watermark?: number) => string;
+  /**
+   * Set on a page of the `sorted` phase under a sort on values that change on update (see
+   * SearchCursor). `watermark`: the cursor's; undefined on a first page (or a cursor from before
+   * watermarks), whose reader takes the highest commit seq before reading the page. When the
+   * sorted rows run out, `changedSince` selects `rid` and `seq` of the resources that match and
+   * changed after a seq, in seq order: the walk goes on with them.
+   */
+  walk?: { watermark: number | undefined; changedSince: (seq: number, limit: number) => SqlFragment };
 }
 
 const TABLE: Record<Exclude<SearchParamType, "composite" | "special">, string> = {
@@ -146,22 +157,48 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
   const keys = request.sort.map((key) => ({ ...sortExpression(type, key.code, key.descending), descending: key.descending }));
   const select = ["r.rid", ...keys.map((k, i) => `${k.sql} AS k${i}`)];
   const selectArgs = keys.flatMap((k) => k.args);
+  const maxCount = options.maxCount ?? 1000;
+  const limit = Math.max(0, Math.min(request.count ?? options.defaultCount ?? 20, maxCount));
+  const offset = request.offset ?? 0;
+  const sortCount = keys.length;
+  // A resource's rid and id never change: only a sort on another key needs the two phases.
+  const mutable = request.sort.some((key) => key.code !== "_id");
+  const cursor = request.cursor === undefined ? undefined : decodeCursor(request.cursor, sortCount, mutable);
+  const matching = { sql: where.join(" AND "), args: [...args] };
+  // Phase `changed`: the matches whose current version was committed after `seq`. CROSS JOIN
+  // keeps `versions` the outer loop: read in order from its unique leaf_seq index, it stops after
+  // the page, costing the versions written since (or the driving list's rids, looked up by
+  // primary key); left to itself SQLite walked every resource of the type and sorted them
+  // (17 ms instead of 0.02 for 98k Observations, whatever the page).
+  const changedSince = (seq: number, n: number, skip = 0): SqlFragment => ({
+    sql: `SELECT r.rid, v.leaf_seq AS seq FROM versions v CROSS JOIN resources r ON r.rid = v.rid AND r.version = v.version WHERE v.leaf_seq > ? AND ${matching.sql} ORDER BY v.leaf_seq LIMIT ? OFFSET ?`,
+    args: [seq, ...matching.args, n, skip],
+  });
+  if (cursor?.phase === "changed") {
+    const changed = changedSince(cursor.afterSeq, limit + 1, offset);
+    return { sql: changed.sql, args: changed.args, countSql, countArgs, limit, offset, nextCursor: (row) => encodeChangedCursor(Number(row.seq)) };
+  }
   // Missing values sort last; _id and _lastUpdated are never missing, and without the IS NULL
   // term SQLite can read them in order from an index (no sort of every resource of the type).
   // Ties are broken by rid in the direction of the last key, so one index can be read backwards.
   const ridDescending = keys.at(-1)?.descending === true;
   const order = [...keys.flatMap((k, i) => [...(k.nullable ? [`k${i} IS NULL`] : []), `k${i}${k.descending ? " DESC" : ""}`]), `r.rid${ridDescending ? " DESC" : ""}`];
-  if (request.cursor !== undefined) {
-    const c = keysetCondition(keys, decodeCursor(request.cursor, keys.length), ridDescending);
+  if (cursor !== undefined) {
+    const c = keysetCondition(keys, cursor.keys, ridDescending);
     where.push(c.sql);
     args.push(...c.args);
   }
-  const maxCount = options.maxCount ?? 1000;
-  const limit = Math.max(0, Math.min(request.count ?? options.defaultCount ?? 20, maxCount));
-  const offset = request.offset ?? 0;
+  const watermark = cursor?.watermark;
+  if (watermark !== undefined) {
+    // Phase `sorted`: only resources unchanged since the walk began, which keep their place.
+    // One lookup by primary key per candidate row, in whatever order the plan reads them:
+    // nothing for an order read from an index (page 2 of Observation?_sort=-_lastUpdated over
+    // 98k, 0.03 ms), a quarter more where every match is sorted anyway (_sort=-date: 93 → 118 ms).
+    where.push("(SELECT cv.leaf_seq FROM versions cv WHERE cv.rid = r.rid AND cv.version = r.version) <= ?");
+    args.push(watermark);
+  }
   const sql =
     `SELECT ${select.join(", ")} FROM resources r WHERE ${where.join(" AND ")} ORDER BY ${order.join(", ")} LIMIT ? OFFSET ?`;
-  const sortCount = keys.length;
   return {
     sql,
     args: [...selectArgs, ...args, limit + 1, offset],
@@ -169,7 +206,12 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
     countArgs,
     limit,
     offset,
-    nextCursor: (row) => encodeCursor([...keys.map((_, i) => row[`k${i}`] ?? null), row.rid ?? null], sortCount),
+    nextCursor: (row, readWatermark) => {
+      const w = mutable ? (watermark ?? readWatermark) : undefined;
+      if (mutable && w === undefined) throw new FhirLedgerError("internal", "A first page sorted on values that change needs a watermark");
+      return encodeCursor([...keys.map((_, i) => row[`k${i}`] ?? null), row.rid ?? null], sortCount, w);
+    },
+    ...(mutable ? { walk: { watermark, changedSince: (seq: number, n: number) => changedSince(seq, n) } } : {}),
   };
 }
 

@@ -20,6 +20,13 @@ const hostile: [string, [string, string][]][] = [
   ["Patient", [["_offset", "-5"]]],
   ["Patient", [["_cursor", "r1; DROP TABLE x"]]],
   ["Patient", [["_cursor", "r99999999999999999999"]]],
+  // the two-phase forms of a walk under a sort on values that change (see searchCursor)
+  ...[
+    { s: "1) OR 1=1 --" }, { s: 1e309 }, { s: -1 }, { s: 2 ** 64 }, { s: [1] }, { s: { s: 1 } },
+    { k: ["x' OR '1'='1", 1], w: 1 }, { k: ["a", 1], w: "1; DROP TABLE leaves" }, { k: ["a", 1], w: 1.5 }, { k: [["a"], 1], w: 1 },
+    { k: ["a", 1], w: 1, s: 1 }, { __proto__: { s: 1 } }, JSON.parse('{"__proto__": {"s": 1}}'), { k: "a", w: 1 },
+  ].map((cursor): [string, [string, string][]] => ["Patient", [["_sort", "family"], ["_cursor", Buffer.from(JSON.stringify(cursor)).toString("base64url")]]]),
+  ["Patient", [["_cursor", Buffer.from(JSON.stringify({ s: 1 })).toString("base64url")]]],
   ["Patient", [["birthdate", "ge"]]],
   ["Patient", [["birthdate", "ge9999-12-31T23:59:59.999Z"]]],
   ["Patient", [["birthdate", "0000"]]],

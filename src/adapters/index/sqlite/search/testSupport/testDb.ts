@@ -14,7 +14,10 @@ import type { FixtureResource } from "./fixtures.ts";
 /** The index's own core tables (resources among them), so search tests run on the real schema. */
 export const RESOURCES_DDL = coreSchemaSql;
 
-/** An in-memory index holding `resources`, rows inserted in order (rid = position + 1). */
+/**
+ * An in-memory index holding `resources`, rows inserted in order (rid = position + 1), each
+ * with its version 1 and log leaf (seq = rid), as the index commits them.
+ */
 export function createTestDb(resources: readonly FixtureResource[]): DatabaseSync {
   const db = new DatabaseSync(":memory:");
   db.exec(RESOURCES_DDL);
@@ -22,10 +25,17 @@ export function createTestDb(resources: readonly FixtureResource[]): DatabaseSyn
   const insert = db.prepare(
     "INSERT INTO resources (type, id, version, last_updated, compartment) VALUES (?, ?, 1, ?, ?) RETURNING rid",
   );
+  const leaf = db.prepare("INSERT INTO leaves (leaf_hash, queued_at) VALUES (x'00', ?) RETURNING seq");
+  const version = db.prepare(
+    "INSERT INTO versions (rid, version, last_updated, deleted, cid, content_hash, compartment, leaf_seq) VALUES (?, 1, ?, 0, 'cid', '00', ?, ?)",
+  );
   db.exec("BEGIN");
   for (const r of resources) {
     const compartment = r.resourceType === "Patient" ? `Patient/${r.id}` : null;
-    const { rid } = insert.get(r.resourceType, r.id, r.meta?.lastUpdated ?? "2026-01-01T00:00:00.000Z", compartment) as { rid: number };
+    const lastUpdated = r.meta?.lastUpdated ?? "2026-01-01T00:00:00.000Z";
+    const { rid } = insert.get(r.resourceType, r.id, lastUpdated, compartment) as { rid: number };
+    const { seq } = leaf.get(lastUpdated) as { seq: number };
+    version.run(rid, lastUpdated, compartment, seq);
     writeSearchRows(db, rid, r.resourceType, extractSearchValues(r));
   }
   db.exec("COMMIT");
