@@ -105,6 +105,16 @@ describe("buildSearchset", () => {
     expect(buildSearchset({ baseUrl: "http://x/fhir", request, matches: [], included: [], total: 0, nextCursor: null, warnings: [], information: [] }).entry).toBeUndefined();
   });
 
+  it("gives _summary=count the total alone: no entries, no next link (search.html#summary)", () => {
+    const count: SearchRequest = { type: "Patient", filters: [], include: [], revinclude: [], sort: [], unknown: [], summary: "count", count: 10 };
+    const bundle = buildSearchset({ baseUrl: "http://x/fhir", request: count, matches: [], included: [], total: 42, nextCursor: "abc", warnings: [] });
+    expect(bundle.total).toBe(42);
+    expect(bundle.entry).toBeUndefined();
+    expect((bundle.link as { relation: string }[]).map((l) => l.relation)).toEqual(["self"]);
+    const paged = buildSearchset({ baseUrl: "http://x/fhir", request: { ...count, summary: "true" }, matches: [], included: [], total: 42, nextCursor: "abc", warnings: [] });
+    expect((paged.link as { relation: string }[]).map((l) => l.relation)).toEqual(["self", "next"]);
+  });
+
   const observation = example("Observation-blood-pressure.json");
   const patient = example("Patient-example.json");
   const shapedEntries = (shape: Pick<SearchRequest, "summary" | "elements">) => {

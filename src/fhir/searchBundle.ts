@@ -68,7 +68,9 @@ export interface SearchWarning {
 
 /**
  * A searchset Bundle with self/next links that replay the same search; `_summary` and
- * `_elements` shape the matches and the included resources (see shapeResource).
+ * `_elements` shape the matches and the included resources (see shapeResource). Under
+ * `_summary=count` the Bundle is the count only: no entries but an outcome, and no `next` link
+ * (the pages after hold nothing either).
  * @see https://hl7.org/fhir/R4/bundle.html
  * @see https://hl7.org/fhir/R4/search.html#summary
  */
@@ -78,7 +80,7 @@ export function buildSearchset(input: SearchsetInput): Record<string, unknown> {
   const path = request.system === undefined ? `${baseUrl}/${request.type}` : baseUrl;
   const self = `${path}?${formatSearchRequest({ ...request, unknown: [] })}`.replace(/\?$/, "");
   const link: { relation: string; url: string }[] = [{ relation: "self", url: self }];
-  if (input.nextCursor) {
+  if (input.nextCursor && request.summary !== "count") {
     link.push({ relation: "next", url: `${path}?${formatSearchRequest({ ...request, unknown: [], cursor: input.nextCursor, offset: undefined })}` });
   }
   const entry: Record<string, unknown>[] = [];

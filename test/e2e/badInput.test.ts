@@ -86,6 +86,21 @@ const corpus: BadRequest[] = [
   { name: "duplicate member names", method: "PUT", path: "/Patient/anchor", body: '{"resourceType":"Patient","id":"anchor","birthDate":"1990-01-01","birthDate":"1991-01-01"}', expression: "Patient.birthDate" },
   { name: "duplicate member names, nested", method: "POST", path: "/Patient", body: '{"resourceType":"Patient","name":[{"family":"a","family":"b"}]}', expression: "Patient.name[0].family" },
   { name: "invalid UTF-8 inside a string", method: "PUT", path: "/Patient/anchor", body: new Uint8Array([...new TextEncoder().encode('{"resourceType":"Patient","id":"anchor","name":[{"family":"M'), 0xfc, ...new TextEncoder().encode('ller"}]}')]), expression: "Patient.name[0].family" },
+  // datatypes.html#string: no character below U+0020 but tab, LF and CR
+  { name: "NUL in a string", method: "POST", path: "/Patient", body: '{"resourceType":"Patient","name":[{"family":"a\\u0000b"}]}', expression: "Patient.name[0].family" },
+  { name: "U+0001 in a string", method: "PUT", path: "/Patient/anchor", body: '{"resourceType":"Patient","id":"anchor","name":[{"family":"a\\u0001b"}]}', expression: "Patient.name[0].family" },
+  { name: "U+001F in a string", method: "POST", path: "/Patient", body: '{"resourceType":"Patient","name":[{"given":["\\u001f"]}]}', expression: "Patient.name[0].given[0]" },
+  { name: "control character in a code", method: "POST", path: "/Patient", body: '{"resourceType":"Patient","gender":"male\\u0000"}', expression: "Patient.gender" },
+  { name: "control character in a uri", method: "POST", path: "/Patient", body: '{"resourceType":"Patient","photo":[{"url":"http://x/\\u0002"}]}', expression: "Patient.photo[0].url" },
+  // universal invariants (dom-2, dom-3, ref-1, per-1) and obs-6
+  { name: "ref-1: '#id' reference to no contained resource", method: "POST", path: "/Observation", body: observation({ reference: "#p1" }), expression: "Observation.subject.reference" },
+  { name: "dom-3: contained resource nothing refers to", method: "POST", path: "/Observation", body: json({ ...JSON.parse(observation({ reference: "Patient/anchor" })), contained: [{ resourceType: "Patient", id: "p1" }] }), expression: "Observation.contained[0]" },
+  { name: "dom-2: contained inside contained", method: "POST", path: "/Observation", body: json({ ...JSON.parse(observation({ reference: "#p1" })), contained: [{ resourceType: "Patient", id: "p1", contained: [{ resourceType: "Organization", id: "o1" }], managingOrganization: { reference: "#o1" } }] }), expression: "Observation.contained[0].contained" },
+  { name: "per-1: Period ending before it starts", method: "POST", path: "/Observation", body: json({ ...JSON.parse(observation({ reference: "Patient/anchor" })), effectivePeriod: { start: "2020-02-01", end: "2020-01-31" } }), expression: "Observation.effectivePeriod" },
+  { name: "per-1 in a transaction entry", method: "POST", path: "/", body: bundle({ type: "transaction", entry: [
+    { resource: { resourceType: "Patient", id: "anchor", name: [{ family: "x", period: { start: "2020-01-02T10:00:00Z", end: "2020-01-02T09:00:00Z" } }] }, request: { method: "PUT", url: "Patient/anchor" } },
+  ] }) },
+  { name: "obs-6: dataAbsentReason beside a value", method: "POST", path: "/Observation", body: json({ ...JSON.parse(observation({ reference: "Patient/anchor" })), valueString: "x", dataAbsentReason: { text: "unknown" } }), expression: "Observation.dataAbsentReason" },
   { name: "bundle: transaction entry with a fractional integer", method: "POST", path: "/", body: bundle({ type: "transaction", entry: [
     { fullUrl: "urn:uuid:6b1fa2b0-3c1e-4a8f-9a53-3f4f1b2c9d02", resource: JSON.parse(patient()), request: { method: "POST", url: "Patient" } },
     { resource: { resourceType: "Patient", multipleBirthInteger: 1.5 }, request: { method: "PUT", url: "Patient/anchor" } },
@@ -131,6 +146,14 @@ const corpus: BadRequest[] = [
   { name: "bad _summary", path: "/Patient?_summary=bogus" },
   { name: "bad _total", path: "/Patient?_total=bogus" },
   { name: "strict handling of unknown parameter", path: "/Patient?evil=%00%01", headers: { Prefer: "handling=strict" } },
+  // A known parameter with a modifier the server lacks would widen the answer if ignored: refused even when lenient.
+  { name: "token :in (lenient)", path: "/Observation?code:in=http://x", headers: { Prefer: "handling=lenient" }, expression: "code:in" },
+  { name: "token :below", path: "/Observation?code:below=http://loinc.org%7C1234", expression: "code:below" },
+  { name: "token :above", path: "/Observation?code:above=x", expression: "code:above" },
+  { name: "identifier :of-type", path: "/Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203%7CMR%7C1", expression: "identifier:of-type" },
+  { name: "reference type then :missing", path: "/Observation?subject:Patient:missing=true", expression: "subject:Patient:missing" },
+  { name: "modifier inside a chain", path: "/Observation?subject:Patient.name:in=x", expression: "subject:Patient.name:in" },
+  { name: "system search: shared parameter with :in", path: "/?_tag:in=http://x", expression: "_tag:in" },
   { name: "history: garbage _since", path: "/_history?_since=yesterday" },
   { name: "history: garbage _at", path: "/Patient/_history?_at=%27%3B--" },
   { name: "history: forged _cursor", path: "/_history?_cursor=WyJoIiwiJyBPUiAxPTEiLCJ4IiwxXQ" },

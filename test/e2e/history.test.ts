@@ -198,12 +198,29 @@ describe("history at system, type and instance level; conditional reads; Prefer"
     }
   });
 
-  it("_count=0 is accepted as in search: no entries, the total where history gives one", async () => {
-    const inst = await get("/Patient/h1/_history?_count=0") as unknown as { total: number; entry: unknown[]; link: { relation: string }[] };
-    expect([inst.total, inst.entry.length, inst.link.map((l) => l.relation)]).toEqual([2, 0, ["self"]]);
-    const type = await get("/Patient/_history?_count=0&_total=accurate") as unknown as { total: number; entry: unknown[] };
+  it("_count=0 is accepted as in search: no entries, only the total, at every level", async () => {
+    type Counted = { total?: number; entry?: unknown[]; link: { relation: string }[] };
+    const inst = await get("/Patient/h1/_history?_count=0") as unknown as Counted;
+    // json.html: arrays are never empty, so no `entry` at all
+    expect([inst.total, "entry" in inst, inst.link.map((l) => l.relation)]).toEqual([2, false, ["self"]]);
+    const type = await get("/Patient/_history?_count=0") as unknown as Counted;
+    expect(["entry" in type, type.link.map((l) => l.relation)]).toEqual([false, ["self"]]);
+    // the same count _total=accurate gives (earlier tests add versions: at least the 5 of the timeline)
     expect(type.total).toBeGreaterThanOrEqual(5);
-    expect(type.entry).toEqual([]);
+    expect((await get("/Patient/_history?_count=0&_total=accurate") as unknown as Counted).total).toBe(type.total);
+    const system = await get("/_history?_count=0") as unknown as Counted;
+    expect(system.total).toBeGreaterThanOrEqual(type.total! + 5);
+    expect("entry" in system).toBe(false);
+    // _total=none says it does not want the count
+    expect((await get("/Patient/_history?_count=0&_total=none") as unknown as Counted).total).toBeUndefined();
+  });
+
+  it("leaves `entry` out of a history Bundle with no entries (json.html: no empty arrays)", async () => {
+    for (const path of ["/Observation/_history?_since=2030-01-01T00:00:00Z", "/_history?_since=2030-01-01T00:00:00Z", "/Patient/h1/_history?_since=2030-01-01T00:00:00Z", "/Patient/_history?_at=1999-01-01"]) {
+      const body = await get(path) as unknown as Record<string, unknown>;
+      expect("entry" in body, path).toBe(false);
+      expect(body.type).toBe("history");
+    }
   });
 
   it("If-None-Match answers 304 for the current version and 200 after a change", async () => {

@@ -5,7 +5,7 @@ import { readHistory } from "./readHistory.ts";
 import type { HistoryScope } from "./readHistory.ts";
 
 type Entry = { resource?: { resourceType: string; issue?: { diagnostics: string }[] }; request: { method: string; url: string }; response: { status: string; etag?: string } };
-type HistoryBundle = { type: string; total?: number; link: { relation: string; url: string }[]; entry: Entry[] };
+type HistoryBundle = { type: string; total?: number; link: { relation: string; url: string }[]; entry?: Entry[] };
 
 describe("readHistory", () => {
   let engine: MemoryFhir;
@@ -15,7 +15,7 @@ describe("readHistory", () => {
     return (await readHistory(deps, engine.actor, scope, new URLSearchParams(query), { baseUrl: "http://fhir.test", strict })).resource as unknown as HistoryBundle;
   };
   const instance = (id: string): HistoryScope => ({ level: "instance", type: "Patient", id });
-  const requests = (b: HistoryBundle) => b.entry.map((e) => `${e.request.method} ${e.request.url} ${e.response.status}`);
+  const requests = (b: HistoryBundle) => (b.entry ?? []).map((e) => `${e.request.method} ${e.request.url} ${e.response.status}`);
 
   beforeEach(async () => {
     engine = await memoryFhir();
@@ -45,26 +45,27 @@ describe("readHistory", () => {
     const scopes: HistoryScope[] = [{ level: "system" }, { level: "type", type: "Patient" }, instance("x")];
     for (const scope of scopes) {
       const bundle = await history(scope, "_list=x&_count=5");
-      const outcome = bundle.entry.at(-1)!;
+      const outcome = bundle.entry!.at(-1)!;
       expect(outcome.resource!.resourceType, scope.level).toBe("OperationOutcome");
       expect(outcome.resource!.issue![0]!.diagnostics).toBe("parameter ignored: _list");
       expect(outcome.request.method).toBe("GET");
       expect(outcome.request.url).toMatch(/_history\?_count=5$/);
       expect(outcome.response.status).toBe("200");
-      expect(bundle.entry.filter((e) => e.resource?.resourceType === "Patient")).toHaveLength(1);
+      expect(bundle.entry!.filter((e) => e.resource?.resourceType === "Patient")).toHaveLength(1);
       await expect(history(scope, "_list=x", true)).rejects.toMatchObject({ code: "invalid", issues: [expect.objectContaining({ type: "not-supported", expression: ["_list"] })] });
       expect((await history(scope, "_count=5", true)).entry).toHaveLength(1);
     }
   });
 
-  it("accepts _count=0: no entries and no next link, the total where history gives one", async () => {
+  it("accepts _count=0: no entries (and no empty entry array) and no next link, only the total, at every level", async () => {
     await engine.fhir.update("Patient", "c0", patient("c0"));
     await engine.fhir.update("Patient", "c0", patient("c0"));
     const inst = await history(instance("c0"), "_count=0");
-    expect([inst.total, inst.entry.length, inst.link.map((l) => l.relation)]).toEqual([2, 0, ["self"]]);
-    const type = await history({ level: "type", type: "Patient" }, "_count=0&_total=accurate");
-    expect([type.total, type.entry.length]).toEqual([2, 0]);
+    expect([inst.total, inst.entry, inst.link.map((l) => l.relation)]).toEqual([2, undefined, ["self"]]);
+    const type = await history({ level: "type", type: "Patient" }, "_count=0");
+    expect([type.total, type.entry]).toEqual([2, undefined]);
     const system = await history({ level: "system" }, "_count=0");
-    expect([system.total, system.entry.length]).toEqual([undefined, 0]);
+    expect([system.total, system.entry]).toEqual([2, undefined]);
+    expect((await history({ level: "system" }, "_count=0&_total=none")).total).toBeUndefined();
   });
 });

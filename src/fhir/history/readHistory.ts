@@ -23,9 +23,10 @@ const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /**
  * History at instance, type or system level as a `history` Bundle, newest first, honouring
- * `_since`, `_at`, `_count` (0: no entries, only the total where there is one) and keyset
- * `next` links. Bundle.total is exact; it is given for instance history, and for type and
- * system history under `_total=accurate`. Delete versions are entries with a request and
+ * `_since`, `_at`, `_count` (0: no entries, only the total) and keyset `next` links.
+ * Bundle.total is exact; it is given for instance history, and for type and system history
+ * under `_total=accurate` or `_count=0` (unless `_total=none`). No `entry` when there is none
+ * (json.html: arrays are never empty). Delete versions are entries with a request and
  * response but no resource. Unknown or unsupported parameters are ignored and reported, as
  * search reports them, in an OperationOutcome entry (last), or refused (400) with `strict`.
  * @see https://hl7.org/fhir/R4/http.html#history
@@ -51,8 +52,9 @@ export async function readHistory(deps: HistoryDeps, actor: Actor, scope: Histor
     ...(params.at ? { at: { from: params.at.from, to: params.at.to } } : {}),
     count: params.count,
     ...(params.cursor ? { cursor: params.cursor } : {}),
-    // Counting every version of a type or the system costs a scan: only when asked (_total=accurate).
-    countTotal: params.total ?? scope.level === "instance",
+    // Counting every version of a type or the system costs a scan: only when asked (_total=accurate,
+    // or _count=0, which asks for nothing else).
+    countTotal: params.total ?? (scope.level === "instance" || params.count === 0),
   });
   const versions = await loadChecked(deps, actor, `history-${scope.level}`, page.versions);
   const path = scope.level === "system" ? "/_history" : scope.level === "type" ? `/${scope.type}/_history` : `/${scope.type}/${scope.id}/_history`;
@@ -69,7 +71,7 @@ export async function readHistory(deps: HistoryDeps, actor: Actor, scope: Histor
       response: { status: "200" },
     });
   }
-  const bundle: Record<string, unknown> = { resourceType: "Bundle", type: "history", ...(page.total !== null ? { total: page.total } : {}), link, entry };
+  const bundle: Record<string, unknown> = { resourceType: "Bundle", type: "history", ...(page.total !== null ? { total: page.total } : {}), link, ...(entry.length > 0 ? { entry } : {}) };
   return { status: 200, resource: bundle };
 }
 

@@ -40,3 +40,17 @@ describe("validateOperation: profile", () => {
     expect(refusal(() => validateOperation(deps, "Patient", undefined, notAUri)).issues[0]!.type).toBe("invalid");
   });
 });
+
+describe("validateOperation: the rules a write applies", () => {
+  it("reports control characters and broken invariants as error issues naming the element", () => {
+    const body = { resourceType: "Observation", status: "final", code: { text: "a\u0000b" }, subject: { reference: "#p" }, effectivePeriod: { start: "2021", end: "2020" } };
+    const result = validateOperation(deps, "Observation", undefined, body);
+    expect(result.status).toBe(200);
+    const issues = (result.resource as { issue: { severity: string; code: string; diagnostics: string; expression: string[] }[] }).issue;
+    expect(issues).toEqual([
+      expect.objectContaining({ severity: "error", code: "value", expression: ["Observation.code.text"], diagnostics: expect.stringContaining("control characters") }),
+      expect.objectContaining({ severity: "error", code: "invariant", expression: ["Observation.effectivePeriod"], diagnostics: expect.stringMatching(/^per-1: /) }),
+      expect.objectContaining({ severity: "error", code: "invariant", expression: ["Observation.subject.reference"], diagnostics: expect.stringMatching(/^ref-1: /) }),
+    ]);
+  });
+});

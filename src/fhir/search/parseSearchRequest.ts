@@ -66,6 +66,17 @@ function invalid(message: string): FhirLedgerError {
   return new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message }] });
 }
 
+/**
+ * Thrown for a known parameter with a modifier we don't implement: ignoring it would answer a
+ * different (usually wider) question than the one asked, so it is refused whatever `Prefer:
+ * handling` says.
+ * @see https://hl7.org/fhir/R4/search.html#modifiers
+ */
+function unsupportedModifier(name: string, code: string, modifier: string): FhirLedgerError {
+  const message = `Search parameter '${code.slice(0, 64)}' does not support the modifier ':${modifier.slice(0, 64)}'`;
+  return new FhirLedgerError("invalid", message, { issues: [{ type: "not-supported", diagnostics: message, expression: [name.slice(0, 256)] }] });
+}
+
 /** Result of parsing one filter key: a filter, or the reason it is not supported. */
 type Parsed = SearchFilter | string;
 
@@ -138,7 +149,7 @@ export function parseSearchRequest(type: string, query: SearchQuery, limits: Sea
     }
     if (value === "") continue; // an empty value means "no condition"
     const notShared = spanning === undefined ? undefined : notSharedReason(type, name, spanning);
-    const parsed = notShared ?? parseFilter(type, name, value, 0, lim);
+    const parsed = notShared ?? parseFilter(type, name, value, 0, lim, name);
     if (typeof parsed === "string") request.unknown.push({ name, value, reason: parsed });
     else {
       request.filters.push(parsed);
@@ -206,7 +217,11 @@ function parseInclude(value: string, iterate: boolean): IncludeSpec | string {
   return targetType === undefined ? { sourceType, param, iterate } : { sourceType, param, targetType, iterate };
 }
 
-function parseFilter(type: string, key: string, value: string, depth: number, lim: typeof DEFAULTS): Parsed {
+/**
+ * Parses `key` (the rest of parameter `name` below a chain or `_has`). An unknown parameter is
+ * a reason string; a known one with a modifier we lack throws.
+ */
+function parseFilter(type: string, key: string, value: string, depth: number, lim: typeof DEFAULTS, name: string): Parsed {
   if (key.startsWith("_has:")) {
     if (depth + 1 > lim.maxChainDepth) throw invalid(`Chains and _has may be at most ${lim.maxChainDepth} deep`);
     const parts = key.split(":");
@@ -215,7 +230,7 @@ function parseFilter(type: string, key: string, value: string, depth: number, li
     const def = paramFor(sourceType, refParam);
     if (!def || def.type !== "reference") return "unknown _has reference parameter";
     if (def.target.length > 0 && !def.target.includes(type)) return "_has reference parameter does not point to this type";
-    const next = parseFilter(sourceType, parts.slice(3).join(":"), value, depth + 1, lim);
+    const next = parseFilter(sourceType, parts.slice(3).join(":"), value, depth + 1, lim, name);
     return typeof next === "string" ? next : { kind: "has", type: sourceType, refParam, next };
   }
   const dot = key.indexOf(".");
@@ -224,11 +239,12 @@ function parseFilter(type: string, key: string, value: string, depth: number, li
     const [code, explicitType, extra] = key.slice(0, dot).split(":");
     const rest = key.slice(dot + 1);
     const def = code ? paramFor(type, code) : undefined;
-    if (!def || def.type !== "reference" || extra !== undefined) return "unknown chained parameter";
+    if (!def || def.type !== "reference") return "unknown chained parameter";
+    if (extra !== undefined) throw unsupportedModifier(name, code!, `${explicitType}:${extra}`);
     const nextCode = rest.split(/[.:]/)[0]!;
     let targetTypes: string[];
     if (explicitType !== undefined) {
-      if (!isResourceType(explicitType) || (def.target.length > 0 && !def.target.includes(explicitType))) return "invalid chain type";
+      if (!isResourceType(explicitType) || (def.target.length > 0 && !def.target.includes(explicitType))) throw unsupportedModifier(name, code!, explicitType);
       targetTypes = [explicitType];
     } else {
       targetTypes = def.target.filter((t) => paramFor(t, nextCode) !== undefined);
@@ -238,25 +254,26 @@ function parseFilter(type: string, key: string, value: string, depth: number, li
       if (targetTypes.length > MAX_CHAIN_TARGETS) return "ambiguous chain: add a type, e.g. subject:Patient.name";
     }
     if (targetTypes.length === 0 || !paramFor(targetTypes[0]!, nextCode)) return "unknown chained parameter";
-    const next = parseFilter(targetTypes[0]!, rest, value, depth + 1, lim);
+    const next = parseFilter(targetTypes[0]!, rest, value, depth + 1, lim, name);
     if (typeof next === "string") return next;
     const chain: SearchFilter = { kind: "chain", code: code!, targetTypes, next };
     if (explicitType !== undefined) chain.explicitType = explicitType;
     return chain;
   }
-  const [code, modifier, extra] = key.split(":");
+  const [code, modifier, ...extra] = key.split(":");
   const def = code ? paramFor(type, code) : undefined;
-  if (!def || extra !== undefined) return "unknown parameter";
+  if (!def) return "unknown parameter";
   if (def.type === "special" || (!def.expression && code !== "_id" && code !== "_lastUpdated")) return "unsupported parameter";
+  if (extra.length > 0) throw unsupportedModifier(name, code!, [modifier, ...extra].join(":"));
   let targetType: string | undefined;
   let mod: string | undefined = modifier;
   if (mod !== undefined && def.type === "reference" && isResourceType(mod)) {
-    if (def.target.length > 0 && !def.target.includes(mod)) return "invalid reference type modifier";
+    if (def.target.length > 0 && !def.target.includes(mod)) throw unsupportedModifier(name, code!, mod);
     targetType = mod;
     mod = undefined;
   }
-  if (mod !== undefined && !MODIFIERS[def.type].includes(mod)) return "unsupported modifier";
-  if ((code === "_id" || code === "_lastUpdated") && mod !== undefined && mod !== "not") return "unsupported modifier";
+  if (mod !== undefined && !MODIFIERS[def.type].includes(mod)) throw unsupportedModifier(name, code!, mod);
+  if ((code === "_id" || code === "_lastUpdated") && mod !== undefined && mod !== "not") throw unsupportedModifier(name, code!, mod);
   const values = parseValues(def, mod, value, lim);
   if (values.length === 0) return "empty value";
   const filter: SearchFilter = { kind: "param", code: code!, paramType: def.type, values };

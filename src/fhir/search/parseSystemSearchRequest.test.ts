@@ -45,6 +45,12 @@ describe("parseSystemSearchRequest", () => {
     expect(parse("_type=").system).toEqual({ types: "*" });
   });
 
+  it("refuses a shared parameter with a modifier it lacks, with or without _type", () => {
+    expect(() => parse("_tag:in=http://x")).toThrow(/'_tag' does not support the modifier ':in'/);
+    expect(() => parse("_type=Observation,Condition&code:below=x")).toThrow(/'code' does not support the modifier ':below'/);
+    expect(() => parse("_type=Observation&code:in=x")).toThrow(/':in'/);
+  });
+
   it("refuses a _type naming no resource type, and _type given twice", () => {
     expect(() => parse("_type=Patient,Nope")).toThrow(/unknown resource type: Nope/);
     expect(() => parse("_type=Patient&_type=Observation")).toThrow(/once/);

@@ -17,7 +17,7 @@ const CHECKS: Record<string, CheckedPrimitive> = {
   url: "nonEmpty",
   canonical: "nonEmpty",
   base64Binary: "nonEmpty",
-  xhtml: "nonEmpty",
+  xhtml: "xhtml",
 };
 
 /**

@@ -128,8 +128,11 @@ describe("createValidator", () => {
   it("reports contained resources with unknown or missing types", () => {
     const patient = { resourceType: "Patient", contained: [{ resourceType: "Nope" }, { id: "x" }, { resourceType: "Organization", name: 1 }] };
     expect(expressions(failure(validator, patient)).sort()).toEqual([
+      "Patient.contained[0]", // dom-3 too: nothing refers to them
       "Patient.contained[0].resourceType",
+      "Patient.contained[1]",
       "Patient.contained[1].resourceType",
+      "Patient.contained[2]",
       "Patient.contained[2].name",
     ]);
   });
@@ -232,12 +235,37 @@ describe("createValidator: R4 JSON rules the published schema leaves out", () =>
     ["an empty code (the schema's own pattern)", { resourceType: "Patient", gender: "" }, "Patient.gender", ""],
     ["an empty resource inside a Bundle", { resourceType: "Bundle", type: "collection", entry: [{ resource: { resourceType: "Patient", name: [{}] } }] }, "Bundle.entry[0].resource.name[0]", "object must not be empty"],
     ["an empty contained element", { resourceType: "Patient", contained: [{ resourceType: "Organization", telecom: [] }] }, "Patient.contained[0].telecom", "array must not be empty"],
+    // datatypes.html#string: no character below U+0020 but tab, LF and CR, in any string type
+    ["NUL in a string", { resourceType: "Patient", name: [{ family: "a\u0000b" }] }, "Patient.name[0].family", "control characters"],
+    ["U+0001 in a string", { resourceType: "Patient", name: [{ given: ["x", "\u0001"] }] }, "Patient.name[0].given[1]", "control characters"],
+    ["U+001F in a markdown", { resourceType: "Observation", status: "final", code: { text: "x" }, note: [{ text: "a\u001f" }] }, "Observation.note[0].text", "control characters"],
+    ["a control character in a code", { resourceType: "Patient", gender: "male\u0000" }, "Patient.gender", ""],
+    ["a control character in an id", { resourceType: "Patient", id: "a\u0000" }, "Patient.id", ""],
+    ["a control character in a uri", { resourceType: "Patient", photo: [{ url: "http://x/\u0002" }] }, "Patient.photo[0].url", "control characters"],
+    ["a control character in an inlined valueString", extension({ valueString: "\u0007" }), "Patient.extension[0].valueString", "control characters"],
+    ["a control character in the narrative", { resourceType: "Patient", text: { status: "generated", div: "<div xmlns=\"http://www.w3.org/1999/xhtml\">\u0000</div>" } }, "Patient.text.div", "control characters"],
+    ["a control character in a contained resource", { resourceType: "Patient", contained: [{ resourceType: "Organization", id: "o", name: "\u0000" }], managingOrganization: { reference: "#o" } }, "Patient.contained[0].name", "control characters"],
+    // universal invariants
+    ["per-1: a Period that ends before it starts", observation({ effectivePeriod: { start: "2020-02-01", end: "2020-01-31" } }), "Observation.effectivePeriod", "per-1: "],
+    ["per-1 inside a Bundle entry", { resourceType: "Bundle", type: "collection", entry: [{ resource: { resourceType: "Encounter", status: "finished", class: { code: "AMB" }, period: { start: "2020-01-02T10:00:00Z", end: "2020-01-02T09:00:00Z" } } }] }, "Bundle.entry[0].resource.period", "per-1: "],
+    ["ref-1: a '#id' reference to no contained resource", observation({ subject: { reference: "#p" } }), "Observation.subject.reference", "ref-1: "],
+    ["dom-2: contained inside contained", { resourceType: "Patient", contained: [{ resourceType: "Organization", id: "o", contained: [{ resourceType: "Organization", id: "p" }] }], managingOrganization: { reference: "#o" } }, "Patient.contained[0].contained", "dom-2: "],
+    ["dom-3: a contained resource nothing refers to", { resourceType: "Patient", contained: [{ resourceType: "Organization", id: "o" }] }, "Patient.contained[0]", "dom-3: "],
+    ["obs-6: dataAbsentReason beside a value", observation({ valueQuantity: { value: 1 }, dataAbsentReason: { text: "x" } }), "Observation.dataAbsentReason", "obs-6: "],
   ])("rejects %s with the element's path", (_name, resource, expression, diagnostics) => {
     const error = failure(validator, resource);
     expect(error?.code).toBe("invalid");
     const issue = error?.issues.find((i) => i.expression?.includes(expression));
     expect(issue, JSON.stringify(error?.issues)).toBeDefined();
     expect(issue?.diagnostics).toContain(diagnostics);
+  });
+
+  it("reports a broken invariant with issue type invariant and its key first", () => {
+    const error = failure(validator, observation({ subject: { reference: "#p" }, effectivePeriod: { start: "2021", end: "2020" } }));
+    expect(error?.issues).toEqual([
+      { type: "invariant", severity: "error", diagnostics: expect.stringMatching(/^per-1: /), expression: ["Observation.effectivePeriod"] },
+      { type: "invariant", severity: "error", diagnostics: expect.stringMatching(/^ref-1: /), expression: ["Observation.subject.reference"] },
+    ]);
   });
 
   it.each([
@@ -249,6 +277,10 @@ describe("createValidator: R4 JSON rules the published schema leaves out", () =>
     ["decimals as written", risk("0.50")],
     ["a large finite decimal and a tiny non-zero one", parseJson('{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.7976931348623157e308},"referenceRange":[{"low":{"value":5e-324},"high":{"value":0.000e-5}}]}')],
     ["an _element with an extension and no value", { resourceType: "Patient", _birthDate: { extension: [{ url: "http://x", valueString: "y" }] } }],
+    ["tab, LF and CR in strings", { resourceType: "Patient", name: [{ family: "a\tb\r\nc" }], text: { status: "generated", div: "<div xmlns=\"http://www.w3.org/1999/xhtml\">\n\t</div>" } }],
+    ["a Period within one day, at different precisions", observation({ effectivePeriod: { start: "2020-05-01T10:00:00Z", end: "2020-05-01" } })],
+    ["a contained resource that refers to its container", observation({ contained: [{ resourceType: "Provenance", id: "p", target: [{ reference: "#" }], recorded: "2020-01-01T00:00:00Z", agent: [{ who: { display: "x" } }] }] })],
+    ["a contained resource referred to with '#id'", { resourceType: "Patient", contained: [{ resourceType: "Organization", id: "o" }], managingOrganization: { reference: "#o" } }],
   ])("accepts %s", (_name, resource) => {
     expect(failure(validator, resource)?.issues).toBeUndefined();
   });

@@ -44,6 +44,13 @@ describe("primitiveProblem", () => {
     valid("date", "not a date");
   });
 
+  it("xhtml: not empty and no control characters but tab, LF and CR", () => {
+    invalid("xhtml", "");
+    invalid("xhtml", "<div>a\u0000</div>");
+    invalid("xhtml", "<div>\u001f</div>");
+    valid("xhtml", "<div>\ta\r\nb</div>");
+  });
+
   it("nonEmpty: '' is not a value", () => {
     invalid("nonEmpty", "");
     valid("nonEmpty", "x");

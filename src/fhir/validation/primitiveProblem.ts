@@ -1,10 +1,11 @@
 /** The R4 primitive types whose values need a check the published JSON schema doesn't make. */
-export type CheckedPrimitive = "integer" | "positiveInt" | "unsignedInt" | "decimal" | "date" | "dateTime" | "instant" | "nonEmpty";
+export type CheckedPrimitive = "integer" | "positiveInt" | "unsignedInt" | "decimal" | "date" | "dateTime" | "instant" | "nonEmpty" | "xhtml";
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 /** datatypes.html's integer regex; only consulted for a number whose text JSON.stringify would change. */
 const INTEGER_TEXT = /^-?(0|[1-9][0-9]*)$/;
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
@@ -18,7 +19,9 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  *   or compared), and not a non-zero text that underflows to 0 (1e-400 would search as 0);
  *   every JSON number already matches R4's decimal regex, which is JSON's number grammar;
  * - date, dateTime, instant: a day that exists in its month (the regex allows 2023-02-30);
- * - nonEmpty (uri, url, canonical, base64Binary): not "" (json.html: strings SHALL not be empty).
+ * - nonEmpty (uri, url, canonical, base64Binary): not "" (json.html: strings SHALL not be empty);
+ * - xhtml: not "", and no control characters but tab, LF and CR (datatypes.html#string: the
+ *   patterns of the other string types say so once patchR4Schema has fixed them; xhtml has none).
  * @see https://hl7.org/fhir/R4/datatypes.html#primitive
  * @see https://hl7.org/fhir/R4/json.html#primitive
  */
@@ -44,6 +47,9 @@ export function primitiveProblem(type: CheckedPrimitive, value: unknown, text?: 
       return typeof value === "string" && !isCalendarDate(value) ? `${type} must be a real calendar date` : undefined;
     case "nonEmpty":
       return value === "" ? "Value must not be empty" : undefined;
+    case "xhtml":
+      if (value === "") return "Value must not be empty";
+      return typeof value === "string" && CONTROL_CHARACTER.test(value) ? "Strings must not contain control characters (below U+0020) other than tab, LF and CR" : undefined;
   }
 }
 

@@ -48,11 +48,33 @@ export function toIssue(resourceType: string, error: ErrorObject): ErrorIssue {
       return { type: "structure", severity: "error", diagnostics: "An array must not be empty: leave the element out instead", expression: at() };
     case "minProperties": // json.html: an element has a value or children
       return { type: "structure", severity: "error", diagnostics: "An object must not be empty ({}): leave the element out instead", expression: at() };
+    case "fhirInvariant": // a constraint of the element's type (see invariantProblem); the key leads the message
+      return { type: "invariant", severity: "error", diagnostics: error.message ?? "Invariant failed", expression: at(typeof params.child === "string" ? params.child : undefined) };
     case "fhirResource": // a nested resource without a usable resourceType
       return { type: String(params.issueType), severity: "error", diagnostics: error.message ?? "Invalid resource", expression: at() };
     default:
       return { type: "structure", severity: "error", diagnostics: error.message ?? "Invalid element", expression: at() };
   }
+}
+
+/** C0 controls but tab, LF and CR: datatypes.html#string forbids them in every string-based primitive. */
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+
+/**
+ * The issue for a `pattern` error whose string holds a forbidden control character (saying so,
+ * rather than "not the format"), or undefined; `root` is the data the pointer starts from.
+ * @see https://hl7.org/fhir/R4/datatypes.html#string
+ */
+export function controlCharacterIssue(resourceType: string, error: ErrorObject, root: unknown): ErrorIssue | undefined {
+  let value = root;
+  if (error.instancePath !== "") {
+    for (const raw of error.instancePath.slice(1).split("/")) {
+      if (value === null || typeof value !== "object") return undefined;
+      value = (value as Record<string, unknown>)[raw.replace(/~1/g, "/").replace(/~0/g, "~")];
+    }
+  }
+  if (typeof value !== "string" || !CONTROL_CHARACTER.test(value)) return undefined;
+  return { type: "value", severity: "error", diagnostics: "Strings must not contain control characters (below U+0020) other than tab, LF and CR", expression: [pointerToExpression(resourceType, error.instancePath)] };
 }
 
 function describeType(type: unknown): string {
