@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { readFile, readdir, stat, writeFile, rename } from "node:fs/promises";
+import { readFile, readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -7,11 +8,12 @@ import { gunzipSync, createGunzip } from "node:zlib";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import { arrayItemsText, memberValueText } from "../json/memberText.ts";
 import { EXIT_FAILED, EXIT_OK } from "./commands.ts";
+import { newImportState, readImportState, writeImportState } from "./importState.ts";
 
 const HELP = `Usage: fhirledger import PATH... --url BASE --token TOKEN [options]
 
 Loads FHIR data into a running server over its REST API:
-  *.json, *.json.gz     a transaction or batch Bundle, POSTed as it is
+  *.json, *.json.gz     a transaction or batch Bundle
   *.ndjson, *.ndjson.gz one resource per line, sent as batch Bundles (PUT when the line has an id)
 Folders are read recursively; files named *Information* (organisations, practitioners) go
 first, because patient bundles refer to them conditionally.
@@ -25,27 +27,45 @@ first, because patient bundles refer to them conditionally.
                       6 MiB (default 2500; 1 sends every file alone). Fewer, larger commits;
                       a pack the server refuses is sent again file by file.
   --state FILE        progress file for resuming (default .fhirledger-import.json)
-  --restart           ignore an existing progress file
+  --restart           ignore an existing progress file (a new import: everything is sent again)
 
-Interrupted imports resume where they stopped: finished files (and NDJSON lines) are skipped.
-Exit code 0 when everything loaded, 1 when any entry failed, 2 for usage errors.
+A file is done when the server accepted every entry of it; a file that failed (a refused
+bundle, a bad line, unreadable or not JSON) is listed in the summary and sent again by the next
+run. Every transaction carries an idempotency key (Bundle.identifier) derived from the progress
+file and its content: when a run is killed after the server committed a transaction but
+before the progress file said so, the next run's repeat is answered without being applied
+again. NDJSON lines go in batches: a line with an id is a PUT (a repeat changes nothing), a
+line without one a POST, which a killed run may send twice.
+A 401/403 or an unreachable server stops the run at once.
+Exit code 0 when everything loaded, 1 when anything failed, 2 for usage errors.
 `;
 
-interface ImportState {
-  version: 1;
-  /** path → size:mtime of each finished file, and NDJSON lines done for files in progress */
-  done: Record<string, string>;
-  lines: Record<string, number>;
-}
+/** The Bundle.identifier system the server deduplicates transactions by (runTransactionOnce). */
+const IDEMPOTENCY_SYSTEM = "urn:fhirledger:idempotency";
 
 interface Summary {
   files: number;
   skippedFiles: number;
+  doneFiles: number;
   entries: number;
-  failed: number;
+  failedEntries: number;
+  failedFiles: Map<string, string>;
   byType: Record<string, number>;
   errors: string[];
 }
+
+type ResponseEntry = { response?: { status?: string; location?: string; outcome?: { issue?: { diagnostics?: string }[] } } };
+/** A bundle file, read and checked. */
+type Item = { file: string; fingerprint: string; bundle: Bundle; text: string };
+/** What the workers take, in file order (see units). */
+type Unit =
+  | { kind: "skip"; file: string }
+  | { kind: "bad"; file: string; message: string }
+  | { kind: "ndjson"; file: string; fingerprint: string }
+  | { kind: "bundle"; items: Item[] };
+
+/** The server refused the token or can't be reached: nothing more is sent. */
+class ImportStopped extends Error {}
 
 const usage = (message: string) => new FhirLedgerError("bad-request", message);
 
@@ -72,6 +92,7 @@ export async function importCommand(argv: string[], env: Record<string, string |
   }
   if (positionals.length === 0) throw usage("name at least one file or folder");
   if (!values.url || !/^https?:\/\//.test(values.url)) throw usage("--url must be the server's http(s) base URL");
+  if (/^https?:\/\/[^/?#]*@/.test(values.url)) throw usage("--url must not hold a user or password: the token goes in --token");
   const token = values.token ?? env.FHIRLEDGER_TOKEN;
   if (!token) throw usage("--token (or FHIRLEDGER_TOKEN) is required");
   const concurrency = positiveInt(values.concurrency ?? "2", "--concurrency");
@@ -79,179 +100,313 @@ export async function importCommand(argv: string[], env: Record<string, string |
   const packEntries = positiveInt(values.pack ?? "2500", "--pack");
   const statePath = resolve(values.state ?? ".fhirledger-import.json");
   const base = values.url.replace(/\/+$/, "");
+  const endpoint = withoutCredentials(base);
 
   const files = await discover(positionals.map((p) => resolve(p)));
-  const state: ImportState = values.restart ? { version: 1, done: {}, lines: {} } : await readState(statePath);
-  const summary: Summary = { files: files.length, skippedFiles: 0, entries: 0, failed: 0, byType: {}, errors: [] };
+  const state = values.restart ? newImportState() : await readImportState(statePath);
+  await writeImportState(statePath, state); // the import id is on disk before anything is sent
+  const summary: Summary = { files: files.length, skippedFiles: 0, doneFiles: 0, entries: 0, failedEntries: 0, failedFiles: new Map(), byType: {}, errors: [] };
   const progress = new Progress(files.length);
   const started = performance.now();
-
-  /**
-   * POSTs a Bundle (`body`: its JSON text, as read from the files, so decimals keep their text);
-   * on success counts every entry's outcome, otherwise returns the error.
-   */
-  const send = async (bundle: unknown, body: string): Promise<string | null> => {
-    const res = await fetch(base, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/fhir+json", accept: "application/fhir+json" },
-      body,
-    });
-    const answer = (await res.json().catch(() => ({}))) as { entry?: { response?: { status?: string; location?: string; outcome?: unknown } }[]; issue?: { diagnostics?: string }[] };
-    if (!res.ok) return `HTTP ${res.status}: ${answer.issue?.map((i) => i.diagnostics).join("; ").slice(0, 300) ?? ""}`;
-    const sent = ((bundle as { entry?: { resource?: { resourceType?: string } }[] }).entry ?? []);
-    (answer.entry ?? []).forEach((e, i) => {
-      const status = Number.parseInt(e.response?.status ?? "0", 10);
-      if (status >= 400 || status === 0) {
-        summary.failed += 1;
-        if (summary.errors.length < 50) summary.errors.push(`entry ${i}: ${e.response?.status ?? "no status"} ${JSON.stringify(e.response?.outcome ?? "").slice(0, 200)}`);
-      } else {
-        summary.entries += 1;
-        const type = sent[i]?.resource?.resourceType ?? e.response?.location?.split("/")[0] ?? "unknown";
-        summary.byType[type] = (summary.byType[type] ?? 0) + 1;
-      }
-    });
-    progress.entries(summary.entries);
-    return null;
+  const addError = (message: string) => {
+    if (summary.errors.length < 50) summary.errors.push(message);
   };
-  const post = async (bundle: { entry?: unknown[]; [key: string]: unknown }, body: string, label?: string): Promise<void> => {
-    const error = await send(bundle, body);
-    if (error === null) return;
-    summary.failed += bundle.entry?.length ?? 0;
-    summary.errors.push(label ? `${label}: ${error}` : error);
+
+  /** POSTs a Bundle's JSON text; the response entries, or why the whole request was refused. */
+  const send = async (body: string): Promise<{ ok: true; entries: ResponseEntry[] } | { ok: false; message: string }> => {
+    let res: Response;
+    try {
+      res = await fetch(base, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/fhir+json", accept: "application/fhir+json" },
+        body,
+      });
+    } catch (error) {
+      throw new ImportStopped(`cannot reach the server at ${endpoint} (${reasonOf(error)})`);
+    }
+    const answer = (await res.json().catch(() => ({}))) as { entry?: ResponseEntry[]; issue?: { diagnostics?: string }[] };
+    const diagnostics = (answer.issue ?? []).map((i) => i.diagnostics).join("; ").slice(0, 300);
+    if (res.status === 401 || res.status === 403) {
+      throw new ImportStopped(`the server at ${endpoint} refused the token (HTTP ${res.status}${diagnostics ? `: ${diagnostics}` : ""})`);
+    }
+    if (res.status === 413) {
+      const mb = (Buffer.byteLength(body) / 1024 / 1024).toFixed(1);
+      return { ok: false, message: `HTTP 413: the server takes smaller requests than this ${mb} MB bundle; raise FHIRLEDGER_MAX_BODY_BYTES on the server and run the import again` };
+    }
+    if (!res.ok) return { ok: false, message: `HTTP ${res.status}: ${diagnostics}` };
+    return { ok: true, entries: answer.entry ?? [] };
   };
 
   // Saves are chained: concurrent files must not interleave the temp-file rename.
   let saving: Promise<void> = Promise.resolve();
-  const save = () => (saving = saving.then(() => writeState(statePath, state)));
-  const processFile = async (file: string, known?: string): Promise<void> => {
-    const fingerprint = known ?? (await fingerprintOf(file));
-    if (state.done[file] === fingerprint) {
-      summary.skippedFiles += 1;
-      progress.file();
+  const save = () => (saving = saving.then(() => writeImportState(statePath, state)));
+  const finish = async (file: string, fingerprint: string): Promise<void> => {
+    state.done[file] = fingerprint;
+    delete state.lines[file];
+    delete state.failedLines[file];
+    summary.doneFiles += 1;
+    await save();
+    progress.file();
+  };
+  /** A file not done: listed in the summary, left out of `done` so the next run sends it again. */
+  const fail = (file: string, message: string): void => {
+    if (!summary.failedFiles.has(file)) summary.failedFiles.set(file, message);
+    progress.file();
+  };
+  /** Counts a file's response entries; true when the server accepted every one. */
+  const count = (item: Item, responses: ResponseEntry[], where: (i: number) => string): boolean => {
+    const sent = item.bundle.entry ?? [];
+    let ok = true;
+    sent.forEach((entry, i) => {
+      const e = responses[i];
+      const status = Number.parseInt(e?.response?.status ?? "0", 10);
+      if (status >= 400 || status === 0) {
+        ok = false;
+        summary.failedEntries += 1;
+        addError(`${where(i)}: ${e?.response?.status ?? "no response"} ${outcomeText(e?.response?.outcome)}`);
+      } else {
+        summary.entries += 1;
+        const type = entry?.resource?.resourceType ?? e?.response?.location?.split("/")[0] ?? "unknown";
+        summary.byType[type] = (summary.byType[type] ?? 0) + 1;
+      }
+    });
+    progress.entries(summary.entries);
+    return ok;
+  };
+
+  /**
+   * Sends one file's Bundle, or a pack of files' transactions as one transaction (with an
+   * idempotency key either way). A pack the server refuses kept nothing: its files are sent
+   * again one by one, so each file's outcome and errors are its own.
+   */
+  const sendItems = async (items: Item[]): Promise<void> => {
+    const transaction = items[0]!.bundle.type === "transaction";
+    const body = transaction ? transactionText(items.map((i) => i.text), idempotencyKey(state.importId, items)) : items[0]!.text;
+    const answer = await send(body);
+    if (!answer.ok && items.length > 1) {
+      for (const item of items) await sendItems([item]);
       return;
     }
-    if (/\.ndjson(\.gz)?$/i.test(file)) {
-      let skip = state.lines[file] ?? 0;
-      let lineNo = 0;
-      let chunk: { resource: unknown; text: string }[] = [];
-      const flush = async () => {
-        if (chunk.length === 0) return;
+    let offset = 0;
+    for (const item of items) {
+      const n = item.bundle.entry?.length ?? 0;
+      if (!answer.ok) {
+        summary.failedEntries += n;
+        addError(`${item.file}: ${answer.message}`);
+        fail(item.file, answer.message);
+      } else if (count(item, answer.entries.slice(offset, offset + n), (i) => `${item.file}: entry ${i}`)) {
+        await finish(item.file, item.fingerprint);
+      } else {
+        fail(item.file, "entries failed");
+      }
+      offset += n;
+    }
+  };
+
+  /**
+   * One NDJSON file in batches. Lines the server refused (and lines that are not JSON) are kept
+   * in `failedLines`: the next run sends those and the lines after `lines`, nothing else.
+   */
+  const sendNdjson = async (file: string, fingerprint: string): Promise<void> => {
+    const before = state.lines[file] ?? 0;
+    const retry = new Set(state.failedLines[file] ?? []);
+    const failed: number[] = [];
+    let lineNo = 0;
+    let chunk: { line: number; resource: unknown; text: string }[] = [];
+    const flush = async () => {
+      if (chunk.length > 0) {
         const entries = chunk.map((c) => toBatchEntry(c.resource, c.text));
-        await post({ resourceType: "Bundle", type: "batch", entry: entries.map((e) => e.entry) }, `{"resourceType":"Bundle","type":"batch","entry":[${entries.map((e) => e.text).join(",")}]}`);
-        state.lines[file] = lineNo;
-        await save();
+        const bundle = { resourceType: "Bundle", type: "batch", entry: entries.map((e) => e.entry) } as Bundle;
+        const answer = await send(`{"resourceType":"Bundle","type":"batch","entry":[${entries.map((e) => e.text).join(",")}]}`);
+        if (!answer.ok) {
+          summary.failedEntries += chunk.length;
+          addError(`${file}:${chunk[0]!.line}-${chunk.at(-1)!.line}: ${answer.message}`);
+          failed.push(...chunk.map((c) => c.line));
+        } else {
+          count({ file, fingerprint, bundle, text: "" }, answer.entries, (i) => `${file}:${chunk[i]!.line}`);
+          chunk.forEach((c, i) => {
+            const status = Number.parseInt(answer.entries[i]?.response?.status ?? "0", 10);
+            if (status >= 400 || status === 0) failed.push(c.line);
+          });
+        }
         chunk = [];
-      };
+      }
+      state.lines[file] = Math.max(before, lineNo);
+      state.failedLines[file] = [...[...retry].filter((l) => l > lineNo), ...failed];
+      await save();
+    };
+    try {
       for await (const line of readLines(file)) {
         lineNo += 1;
-        if (skip > 0) {
-          skip -= 1;
-          continue;
-        }
+        if (lineNo <= before && !retry.has(lineNo)) continue;
         if (line.trim() === "") continue;
         try {
-          chunk.push({ resource: JSON.parse(line), text: line });
-        } catch {
-          summary.failed += 1;
-          summary.errors.push(`${file}:${lineNo}: not JSON`);
+          chunk.push({ line: lineNo, resource: JSON.parse(line), text: line });
+        } catch (error) {
+          summary.failedEntries += 1;
+          addError(`${file}:${lineNo}: not JSON (${(error as Error).message})`);
+          failed.push(lineNo);
         }
         if (chunk.length >= batchSize) await flush();
       }
       await flush();
-    } else {
-      const loaded = await loadBundle(file);
-      if (loaded) await post(loaded.bundle, loaded.text, file);
+    } catch (error) {
+      if (error instanceof ImportStopped) throw error;
+      // unreadable (e.g. not gzip): what was sent stays counted; the rest waits for a re-run
+      const message = `${file}:${lineNo + 1}: cannot read (${(error as Error).message})`;
+      addError(message);
+      fail(file, message);
+      return;
     }
-    await finish(file, fingerprint);
+    if (failed.length === 0) await finish(file, fingerprint);
+    else fail(file, `${failed.length} lines failed (first: line ${failed[0]})`);
   };
-  const finish = async (file: string, fingerprint: string): Promise<void> => {
-    state.done[file] = fingerprint;
-    delete state.lines[file];
-    await save();
-    progress.file();
-  };
-  const fingerprintOf = async (file: string): Promise<string> => {
-    const info = await stat(file);
-    return `${info.size}:${info.mtimeMs}`;
-  };
-  /** A transaction or batch Bundle file, or null (counted as failed) when it is not one. */
-  const loadBundle = async (file: string): Promise<{ bundle: Bundle; text: string; bytes: number } | null> => {
-    const text = await readText(file);
-    const bundle = JSON.parse(text) as Bundle; // read for its shape only: the text is what is sent
-    if (bundle.resourceType !== "Bundle" || !["transaction", "batch"].includes(bundle.type ?? "")) {
-      summary.failed += 1;
-      summary.errors.push(`${file}: not a transaction or batch Bundle`);
-      return null;
+
+  const processUnit = async (unit: Unit): Promise<void> => {
+    switch (unit.kind) {
+      case "skip":
+        summary.skippedFiles += 1;
+        progress.file();
+        return;
+      case "bad":
+        addError(`${unit.file}: ${unit.message}`);
+        fail(unit.file, unit.message);
+        return;
+      case "ndjson":
+        return sendNdjson(unit.file, unit.fingerprint);
+      case "bundle":
+        return sendItems(unit.items);
     }
-    return { bundle, text, bytes: text.length };
   };
+
+  /** A file as the workers take it: finished, NDJSON, a checked bundle, or why it can't be sent. */
+  const classify = async (file: string): Promise<Unit> => {
+    const info = await stat(file).catch((error: Error) => error);
+    if (info instanceof Error) return { kind: "bad", file, message: `cannot read (${info.message})` };
+    const fingerprint = `${info.size}:${info.mtimeMs}`;
+    if (state.done[file] === fingerprint) return { kind: "skip", file };
+    if (/\.ndjson(\.gz)?$/i.test(file)) return { kind: "ndjson", file, fingerprint };
+    let text: string;
+    try {
+      text = await readText(file);
+    } catch (error) {
+      return { kind: "bad", file, message: `cannot read (${(error as Error).message})` };
+    }
+    let bundle: Bundle;
+    try {
+      bundle = JSON.parse(text) as Bundle; // read for its shape only: the text is what is sent
+    } catch (error) {
+      return { kind: "bad", file, message: `not valid JSON (${(error as Error).message})` };
+    }
+    if (bundle === null || bundle.resourceType !== "Bundle" || !["transaction", "batch"].includes(bundle.type ?? "")) {
+      return { kind: "bad", file, message: "not a transaction or batch Bundle" };
+    }
+    return { kind: "bundle", items: [{ file, fingerprint, bundle, text }] };
+  };
+
   /**
-   * Sends files from `queue` as packs: consecutive plain transaction bundles travel as one
-   * transaction (up to --pack entries and PACK_MAX_BYTES), which the server commits at once.
-   * Anything else goes alone. A refused pack is sent again file by file, so each file's
-   * outcome and errors are its own (a transaction is all or nothing: nothing of it was kept).
+   * The files as units of work, in order: consecutive plain transaction bundles are packed
+   * (up to --pack entries and PACK_MAX_BYTES). One generator forms the packs for every worker,
+   * so the packs, and with them their idempotency keys, depend only on the files and the
+   * progress file, never on timing: a resumed run sends the same packs again.
    */
-  const processQueue = async (take: () => string | undefined): Promise<void> => {
-    let carry: string | undefined;
-    for (let file = take(); file !== undefined; file = carry ?? take()) {
-      carry = undefined;
-      const fingerprint = await fingerprintOf(file);
-      if (packEntries === 1 || state.done[file] === fingerprint || !/\.json(\.gz)?$/i.test(file)) {
-        await processFile(file, fingerprint);
+  async function* units(list: readonly string[], packing: boolean): AsyncGenerator<Unit> {
+    let next = 0;
+    let held: Unit | undefined; // loaded as a candidate that did not fit the pack: its own turn next
+    const take = async (): Promise<Unit | undefined> => {
+      if (held) {
+        const unit = held;
+        held = undefined;
+        return unit;
+      }
+      return next < list.length ? classify(list[next++]!) : undefined;
+    };
+    for (let unit = await take(); unit !== undefined; unit = await take()) {
+      if (!packing || unit.kind !== "bundle" || !isPackable(unit.items[0]!.bundle)) {
+        yield unit;
         continue;
       }
-      const first = await loadBundle(file);
-      if (!first || !isPackable(first.bundle)) {
-        if (first) await post(first.bundle, first.text, file);
-        await finish(file, fingerprint);
-        continue;
-      }
-      const pack = [{ file, fingerprint, ...first }];
-      let entries = first.bundle.entry!.length;
-      let bytes = first.bytes;
+      const items = [...unit.items];
+      let entries = items[0]!.bundle.entry!.length;
+      let bytes = items[0]!.text.length;
       while (entries < packEntries && bytes < PACK_MAX_BYTES) {
-        const candidate = take();
+        const candidate = await take();
         if (candidate === undefined) break;
-        const candidateFingerprint = await fingerprintOf(candidate);
-        const loaded = state.done[candidate] === candidateFingerprint || !/\.json(\.gz)?$/i.test(candidate) ? null : await loadBundle(candidate).catch(() => null);
-        if (!loaded || !isPackable(loaded.bundle) || entries + loaded.bundle.entry!.length > packEntries || bytes + loaded.bytes > PACK_MAX_BYTES) {
-          carry = candidate; // sent on its own turn (loaded again: packs stay small in memory)
+        const item = candidate.kind === "bundle" ? candidate.items[0]! : undefined;
+        if (!item || !isPackable(item.bundle) || entries + item.bundle.entry!.length > packEntries || bytes + item.text.length > PACK_MAX_BYTES) {
+          held = candidate;
           break;
         }
-        pack.push({ file: candidate, fingerprint: candidateFingerprint, ...loaded });
-        entries += loaded.bundle.entry!.length;
-        bytes += loaded.bytes;
+        items.push(item);
+        entries += item.bundle.entry!.length;
+        bytes += item.text.length;
       }
-      if (pack.length === 1) {
-        await post(first.bundle, first.text, file);
-      } else if ((await send(packOf(pack.map((p) => p.bundle)), packText(pack.map((p) => p.text)))) !== null) {
-        for (const p of pack) await post(p.bundle, p.text, p.file);
+      yield { kind: "bundle", items };
+    }
+  }
+
+  const run: { stopped: ImportStopped | null } = { stopped: null };
+  const work = async (source: AsyncGenerator<Unit>): Promise<void> => {
+    while (run.stopped === null) {
+      const { value, done } = await source.next();
+      if (done) return;
+      try {
+        await processUnit(value);
+      } catch (error) {
+        if (!(error instanceof ImportStopped)) throw error;
+        run.stopped ??= error;
       }
-      for (const p of pack) await finish(p.file, p.fingerprint);
     }
   };
   // Information bundles one by one, first; the rest `concurrency` at a time.
-  const info = files.filter((f) => /information/i.test(f));
-  const rest = files.filter((f) => !/information/i.test(f));
-  for (const file of info) await processFile(file);
-  let next = 0;
-  const take = () => (next < rest.length ? rest[next++] : undefined);
-  await Promise.all(Array.from({ length: Math.min(concurrency, rest.length) }, () => processQueue(take)));
+  await work(units(files.filter((f) => /information/i.test(f)), false));
+  const rest = units(files.filter((f) => !/information/i.test(f)), packEntries > 1);
+  await Promise.all(Array.from({ length: concurrency }, () => work(rest)));
   await saving;
   progress.end();
   const seconds = (performance.now() - started) / 1000;
-  const types = Object.entries(summary.byType).sort((a, b) => b[1] - a[1]).map(([t, n]) => `  ${t.padEnd(28)} ${n}`).join("\n");
+  const types = Object.entries(summary.byType).sort((a, b) => b[1] - a[1]).map(([t, n]) => `  ${t.padEnd(28)} ${n}\n`).join("");
+  const failedFiles = [...summary.failedFiles].slice(0, 50).map(([file, why]) => `  ${file}: ${why}`).join("\n");
   process.stdout.write(
-    `imported ${summary.entries} resources from ${summary.files - summary.skippedFiles} files in ${seconds.toFixed(1)} s ` +
-    `(${Math.round(summary.entries / Math.max(seconds, 1e-6))}/s); ${summary.skippedFiles} files already done; ${summary.failed} failed\n${types}\n` +
+    `imported ${summary.entries} resources from ${summary.doneFiles} files in ${seconds.toFixed(1)} s ` +
+    `(${Math.round(summary.entries / Math.max(seconds, 1e-6))}/s); ${summary.skippedFiles} files already done; ` +
+    `${summary.failedFiles.size} files failed, ${summary.failedEntries} entries failed\n${types}` +
+    (failedFiles ? `failed files (not marked done: run the import again to retry them):\n${failedFiles}\n` : "") +
     (summary.errors.length ? `errors:\n  ${summary.errors.slice(0, 20).join("\n  ")}\n` : ""),
   );
-  return summary.failed > 0 ? EXIT_FAILED : EXIT_OK;
+  if (run.stopped) {
+    process.stderr.write(`fhirledger import: stopped: ${run.stopped.message}; nothing more was sent, files not listed as done are sent by the next run\n`);
+    return EXIT_FAILED;
+  }
+  return summary.failedFiles.size > 0 || summary.failedEntries > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
-type Bundle = { resourceType?: string; type?: string; entry?: { fullUrl?: string; request?: { method?: string; url?: string; ifNoneExist?: string; ifMatch?: string; ifNoneMatch?: string; ifModifiedSince?: string } }[] };
+/** The idempotency key of a transaction: this import, and each file's path and content. */
+function idempotencyKey(importId: string, items: readonly Item[]): string {
+  const hash = createHash("sha256").update(importId);
+  for (const item of items) hash.update(`\n${item.file}\n`).update(createHash("sha256").update(item.text).digest("hex"));
+  return hash.digest("hex");
+}
 
-/** Packs stay under the server's default body limit (8 MiB). */
+/** A URL for messages: no user, password, query or fragment. */
+function withoutCredentials(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname}`.replace(/\/+$/, "");
+}
+
+/** Why fetch failed, in a few words (its message is only "fetch failed"). */
+function reasonOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
+}
+
+function outcomeText(outcome: { issue?: { diagnostics?: string }[] } | undefined): string {
+  return (outcome?.issue ?? []).map((i) => i.diagnostics).join("; ").slice(0, 200);
+}
+
+type Bundle = { resourceType?: string; type?: string; entry?: { fullUrl?: string; resource?: { resourceType?: string }; request?: { method?: string; url?: string; ifNoneExist?: string; ifMatch?: string; ifNoneMatch?: string; ifModifiedSince?: string } }[] };
+
+/** Packs stay well under the server's default body limit (32 MiB; it was 8 MiB). */
 const PACK_MAX_BYTES = 6 * 1024 * 1024;
 
 /**
@@ -266,15 +421,15 @@ function isPackable(bundle: Bundle): boolean {
     (e.fullUrl === undefined || /^urn:uuid:/i.test(e.fullUrl)));
 }
 
-/** One transaction of several bundles' entries (for counting outcomes). */
-function packOf(bundles: Bundle[]): Bundle {
-  return { resourceType: "Bundle", type: "transaction", entry: bundles.flatMap((b) => b.entry!) };
-}
-
-/** The same transaction as JSON text: the files' entries spliced as written (decimals keep their text). */
-function packText(texts: string[]): string {
+/**
+ * One transaction of the files' entries, spliced as written (decimals keep their text), with the
+ * idempotency key as its Bundle.identifier (a file's own identifier is not sent: a transaction
+ * Bundle is not stored).
+ */
+function transactionText(texts: string[], key: string): string {
   const items = texts.map((t) => arrayItemsText(memberValueText(t, "entry") ?? "[]")).filter((t) => t !== "");
-  return `{"resourceType":"Bundle","type":"transaction","entry":[${items.join(",")}]}`;
+  const identifier = JSON.stringify({ system: IDEMPOTENCY_SYSTEM, value: key });
+  return `{"resourceType":"Bundle","type":"transaction","identifier":${identifier},"entry":[${items.join(",")}]}`;
 }
 
 /** A batch entry creating or updating one NDJSON line's resource, the line's text kept as written. */
@@ -316,20 +471,6 @@ async function readText(file: string): Promise<string> {
 function readLines(file: string): AsyncIterable<string> {
   const stream = createReadStream(file);
   return createInterface({ input: file.endsWith(".gz") ? stream.pipe(createGunzip()) : stream, crlfDelay: Infinity });
-}
-
-async function readState(path: string): Promise<ImportState> {
-  try {
-    const s = JSON.parse(await readFile(path, "utf8")) as ImportState;
-    return s.version === 1 ? { version: 1, done: s.done ?? {}, lines: s.lines ?? {} } : { version: 1, done: {}, lines: {} };
-  } catch {
-    return { version: 1, done: {}, lines: {} };
-  }
-}
-
-async function writeState(path: string, state: ImportState): Promise<void> {
-  await writeFile(`${path}.tmp`, JSON.stringify(state));
-  await rename(`${path}.tmp`, path);
 }
 
 /** A one-line progress bar on a terminal; a line every few seconds otherwise. */

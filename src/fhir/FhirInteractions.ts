@@ -339,7 +339,7 @@ function versionOf(stored: StoredVersion): { type: string; id: string; versionId
  * `_summary` and `_elements` of a read, checked as search checks them; undefined when neither
  * is given (other parameters, e.g. `_format`, are not this function's business).
  */
-function readShape(type: string, query: URLSearchParams): Pick<SearchRequest, "summary" | "elements"> | undefined {
+export function readShape(type: string, query: URLSearchParams): Pick<SearchRequest, "summary" | "elements"> | undefined {
   const params = [...query].filter(([name]) => name === "_summary" || name === "_elements");
   if (params.length === 0) return undefined;
   const { summary, elements } = parseSearchRequest(type, params);

@@ -8,7 +8,7 @@ import { toOperationOutcome } from "../fhir/outcome/operationOutcome.ts";
 import { parseJsonBody } from "../json/parseJsonBody.ts";
 import { stringifyJson } from "../json/preciseJson.ts";
 import { allowedMethods } from "./allowedMethods.ts";
-import { decodeFormParams } from "./decodeFormParams.ts";
+import { decodeFormParams } from "../fhir/search/decodeFormParams.ts";
 import { acceptsJson, errorResponse, FHIR_JSON, formatAcceptsJson, isR4, requestIdOf, versionHeaders } from "./responses.ts";
 import { registerFeatureRoutes } from "./routes/index.ts";
 import { searchQuery } from "./searchQuery.ts";

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
-import { decodeFormParams } from "./decodeFormParams.ts";
+import { decodeFormParams } from "../fhir/search/decodeFormParams.ts";
 
 const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 

@@ -2,6 +2,19 @@ import type { RowSlice } from "../fhir/search/packedRows.ts";
 import type { SearchRequest } from "../fhir/search/SearchRequest.ts";
 import type { HistoryIndex } from "./HistoryIndex.ts";
 
+/** Names a transaction for idempotency: its Bundle.identifier and a hash of its content. */
+export interface TransactionReceiptKey {
+  key: string;
+  requestHash: string;
+}
+
+/** What the index remembers of a transaction committed with an idempotency key. */
+export interface TransactionReceipt extends TransactionReceiptKey {
+  committedAt: string;
+  /** The response kept after the commit (deflated JSON); null when the server stopped first. */
+  response: Uint8Array | null;
+}
+
 /** One stored version of a resource, as the index knows it (no clinical content). */
 export interface VersionRow {
   type: string;
@@ -90,8 +103,16 @@ export interface Index extends HistoryIndex {
   /** The current version (deleted or not) with its leaf hash, in one lookup; null when unknown. */
   currentVersion(type: string, id: string): VersionRow | null;
   commit(write: VersionWrite): VersionRow;
-  /** Several versions in one transaction: all are committed or none (FHIR transactions). */
-  commitMany(writes: VersionWrite[]): VersionRow[];
+  /**
+   * Several versions in one transaction: all are committed or none (FHIR transactions). With a
+   * `receipt`, its row is inserted in the same transaction; a key already there is a "conflict"
+   * and nothing is written (the transaction was committed before).
+   */
+  commitMany(writes: VersionWrite[], receipt?: TransactionReceiptKey): VersionRow[];
+  /** The receipt of a committed transaction with this idempotency key, or null. */
+  transactionReceipt(key: string): TransactionReceipt | null;
+  /** Keeps the response of a committed transaction beside its receipt (for repeats). */
+  keepTransactionResponse(key: string, response: Uint8Array): void;
   /** Leaves not yet in a batch, oldest first. */
   pendingLeaves(limit: number): PendingLeaf[];
   /** Records a batch as "sending" and assigns its leaves, before the transaction is sent. */

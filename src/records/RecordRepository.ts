@@ -6,7 +6,7 @@ import { sha256 } from "../crypto/sha256.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import { copyNumberTexts, parseJson } from "../json/preciseJson.ts";
 import type { BlobStore } from "../ports/BlobStore.ts";
-import type { Index, VersionRow } from "../ports/Index.ts";
+import type { Index, TransactionReceiptKey, VersionRow } from "../ports/Index.ts";
 import type { DataKey, KeyStore } from "../ports/KeyStore.ts";
 import { checkPreconditions } from "./checkPreconditions.ts";
 import { KeyedMutex } from "./KeyedMutex.ts";
@@ -101,10 +101,12 @@ export class RecordRepository {
    * Writes several versions atomically (a FHIR transaction): every record is encrypted and
    * stored first, then all versions and leaves are committed in one index transaction, so
    * either all become visible or none. Later operations on the same resource see the earlier
-   * ones. Deletes of absent resources are no-ops (null).
+   * ones. Deletes of absent resources are no-ops (null). A `receipt` (a transaction's
+   * idempotency key) is committed in the same index transaction: a key seen before is a
+   * "conflict" and nothing is written.
    * @see https://hl7.org/fhir/R4/http.html#transaction
    */
-  async writeAll(ops: WriteOperation[]): Promise<((StoredVersion & { created: boolean }) | null)[]> {
+  async writeAll(ops: WriteOperation[], options: { receipt?: TransactionReceiptKey } = {}): Promise<((StoredVersion & { created: boolean }) | null)[]> {
     return this.#locks.runAll(ops.map((op) => `${op.type}/${op.id}`), async () => {
       const lastUpdated = this.#now().toISOString();
       const state = new Map<string, { versionId: number; deleted: boolean; compartment: string | null } | null>();
@@ -172,7 +174,7 @@ export class RecordRepository {
         Object.assign(write, { cid, contentHash, keyId: keyOf(p).keyId, leafHash: recordLeafHash({ type: write.type, id: write.id, versionId: String(write.versionId), cid, contentHash }), ...(rows ? { searchRows: rows } : {}) });
       }));
       const live = prepared.filter((p): p is NonNullable<typeof p> => p !== null);
-      const rows = this.#index.commitMany(live.map((p) => p.write));
+      const rows = this.#index.commitMany(live.map((p) => p.write), options.receipt);
       let i = 0;
       return prepared.map((p) => (p === null ? null : { row: rows[i++]!, resource: p.stored, created: p.created }));
     });

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,11 +25,12 @@ describe("fhirledger import", () => {
   let server: TestServer;
   let work: string;
   const output: string[] = [];
+  const errors: string[] = [];
   const capture = async (fn: () => Promise<number>) => {
     const write = process.stdout.write.bind(process.stdout);
     const errWrite = process.stderr.write.bind(process.stderr);
     process.stdout.write = ((chunk: string) => { output.push(String(chunk)); return true; }) as typeof process.stdout.write;
-    process.stderr.write = (() => true) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string) => { errors.push(String(chunk)); return true; }) as typeof process.stderr.write;
     try {
       return await fn();
     } finally {
@@ -82,7 +83,7 @@ describe("fhirledger import", () => {
     // resumable: a second run skips every finished file
     output.length = 0;
     expect(await capture(() => importCommand(args))).toBe(0);
-    expect(output.join("")).toMatch(/imported 0 resources from 0 files .* 3 files already done; 0 failed/);
+    expect(output.join("")).toMatch(/imported 0 resources from 0 files .* 3 files already done; 0 files failed, 0 entries failed/);
   });
 
   it("loads NDJSON (.gz) in batches and resumes after the lines already sent", async () => {
@@ -105,7 +106,9 @@ describe("fhirledger import", () => {
     await writeFile(bad, `${JSON.stringify({ resourceType: "Basic", id: "ok-1", code: { text: "fine" } })}\n${JSON.stringify({ resourceType: "Basic", id: "bad-1", code: 42 })}\nnot json\n`);
     output.length = 0;
     expect(await capture(() => importCommand([bad, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", join(work, "s3.json")]))).toBe(1);
-    expect(output.join("")).toMatch(/2 failed/);
+    expect(output.join("")).toMatch(/1 files failed, 2 entries failed/);
+    expect(output.join("")).toContain(`${bad}:2: 400`); // the line the server refused, by number
+    expect(output.join("")).toContain(`${bad}:3: not JSON`);
     expect((await server.json(`/Basic/ok-1`)).status).toBe(200);
     await expect(importCommand([bad, "--token", "x"])).rejects.toMatchObject({ code: "bad-request" });
   });
@@ -134,7 +137,7 @@ describe("fhirledger import", () => {
     output.length = 0;
     const args = [dir, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", join(work, "pack-state.json"), "--concurrency", "1", "--pack", "4"];
     expect(await capture(() => importCommand(args))).toBe(1);
-    expect(output.join("")).toMatch(/imported 9 resources from 6 files .* 2 failed/);
+    expect(output.join("")).toMatch(/imported 9 resources from 5 files .* 1 files failed, 2 entries failed/);
     expect(output.join("")).toContain("e.json: HTTP 400");
     const patient = async (family: string) => (await server.json<{ total: number; entry?: { resource: { meta: { lastUpdated: string } } }[] }>(`/Patient?family:exact=${family}`)).body;
     for (const family of ["PackA", "PackB", "PackC", "PackD", "PackF"]) expect((await patient(family)).total, family).toBe(1);
@@ -167,5 +170,136 @@ describe("fhirledger import", () => {
     expect(created).toContain('"value":105.00');
     expect(created).toContain('"value":1.50e2');
     expect(created).toContain('"value":0.10');
+  });
+  /** A transaction of one Patient and `observations` Observations about it, all plain creates. */
+  const patientBundle = (family: string, observations: number, codeText: string) => {
+    const patientUrl = `urn:uuid:${crypto.randomUUID()}`;
+    return {
+      resourceType: "Bundle", type: "transaction", entry: [
+        { fullUrl: patientUrl, resource: { resourceType: "Patient", name: [{ family }] }, request: { method: "POST", url: "Patient" } },
+        ...Array.from({ length: observations }, () => ({
+          fullUrl: `urn:uuid:${crypto.randomUUID()}`,
+          resource: { resourceType: "Observation", status: "final", code: { text: codeText }, subject: { reference: patientUrl } },
+          request: { method: "POST", url: "Observation" },
+        })),
+      ],
+    };
+  };
+  const total = async (query: string) => (await server.json<{ total: number }>(`/${query}&_summary=count`)).body.total;
+
+  it("stops at a refused token naming the URL, marks nothing done, and a re-run with the right token imports", async () => {
+    const dir = join(work, "token");
+    await mkdir(dir);
+    await writeFile(join(dir, "a.json"), JSON.stringify(patientBundle("TokenA", 1, "token test")));
+    await writeFile(join(dir, "b.ndjson"), `${JSON.stringify({ resourceType: "Basic", id: "token-nd", code: { text: "token" } })}\n`);
+    const state = join(work, "token-state.json");
+    output.length = 0;
+    errors.length = 0;
+    expect(await capture(() => importCommand([dir, "--url", server.baseUrl, "--token", "wrongtoken", "--state", state]))).toBe(1);
+    expect(errors.join("")).toContain(`the server at ${server.baseUrl} refused the token (HTTP 401`);
+    expect(JSON.parse(await readFile(state, "utf8")).done).toEqual({});
+    output.length = 0;
+    expect(await capture(() => importCommand([dir, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", state]))).toBe(0);
+    expect(output.join("")).toMatch(/imported 3 resources from 2 files .* 0 files already done; 0 files failed/);
+    expect(await total("Patient?family:exact=TokenA")).toBe(1);
+    expect((await server.json("/Basic/token-nd")).status).toBe(200);
+  });
+
+  it("stops when the server can't be reached, naming the URL", async () => {
+    const file = join(work, "unreachable.json");
+    await writeFile(file, JSON.stringify(patientBundle("Unreachable", 1, "unreachable")));
+    errors.length = 0;
+    const { createServer } = await import("node:net");
+    const port = await new Promise<number>((done) => { const s = createServer().listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => done(p)); }); });
+    expect(await capture(() => importCommand([file, "--url", `http://127.0.0.1:${port}/fhir?x=1`, "--token", "t", "--state", join(work, "unreachable-state.json")]))).toBe(1);
+    expect(errors.join("")).toContain(`cannot reach the server at http://127.0.0.1:${port}/fhir (ECONNREFUSED)`);
+    await expect(importCommand([file, "--url", "http://user:secret@127.0.0.1:9/fhir", "--token", "t"])).rejects.toMatchObject({ code: "bad-request" });
+  });
+
+  it("reports malformed files by name, imports the good ones, and retries only what failed", async () => {
+    const dir = join(work, "malformed");
+    await mkdir(dir);
+    await writeFile(join(dir, "a-good.json"), JSON.stringify(patientBundle("MalformedA", 2, "malformed test")));
+    await writeFile(join(dir, "b-truncated.json"), JSON.stringify(patientBundle("MalformedB", 2, "malformed test")).slice(0, 100));
+    await writeFile(join(dir, "c-not-gzip.json.gz"), JSON.stringify(patientBundle("MalformedC", 2, "malformed test")));
+    await writeFile(join(dir, "d-gzipped-garbage.json.gz"), gzipSync("{not json at all"));
+    await writeFile(join(dir, "e-good.json.gz"), gzipSync(JSON.stringify(patientBundle("MalformedE", 2, "malformed test"))));
+    const state = join(work, "malformed-state.json");
+    const args = [dir, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", state];
+    output.length = 0;
+    expect(await capture(() => importCommand(args))).toBe(1);
+    const text = output.join("");
+    expect(text).toMatch(/imported 6 resources from 2 files .* 3 files failed/);
+    expect(text).toContain(`${join(dir, "b-truncated.json")}: not valid JSON`);
+    expect(text).toContain(`${join(dir, "c-not-gzip.json.gz")}: cannot read`);
+    expect(text).toContain(`${join(dir, "d-gzipped-garbage.json.gz")}: not valid JSON`);
+    expect(await total("Observation?code:text=malformed%20test")).toBe(4);
+    // the good files are done; the bad ones are tried again
+    await writeFile(join(dir, "b-truncated.json"), JSON.stringify(patientBundle("MalformedB", 2, "malformed test")));
+    output.length = 0;
+    expect(await capture(() => importCommand(args))).toBe(1);
+    expect(output.join("")).toMatch(/imported 3 resources from 1 files .* 2 files already done; 2 files failed/);
+    expect(await total("Observation?code:text=malformed%20test")).toBe(6);
+  });
+
+  it("retries an NDJSON file's failed lines only, once they are fixed", async () => {
+    const file = join(work, "retry.ndjson");
+    const ok = (n: number) => JSON.stringify({ resourceType: "Basic", code: { text: `ndjson retry ${n}` } }); // no id: a POST
+    await writeFile(file, `${ok(1)}\n${JSON.stringify({ resourceType: "Basic", id: "retry-bad", code: 42 })}\n${ok(3)}\n`);
+    const args = [file, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", join(work, "retry-state.json"), "--batch-size", "2"];
+    output.length = 0;
+    expect(await capture(() => importCommand(args))).toBe(1);
+    expect(output.join("")).toContain(`${file}:2: 400`);
+    await writeFile(file, `${ok(1)}\n${JSON.stringify({ resourceType: "Basic", id: "retry-bad", code: { text: "fixed" } })}\n${ok(3)}\n`);
+    output.length = 0;
+    expect(await capture(() => importCommand(args))).toBe(0);
+    expect(output.join("")).toMatch(/imported 1 resources from 1 files/);
+    expect((await server.json("/Basic/retry-bad")).status).toBe(200);
+    for (const n of [1, 3]) expect(await total(`Basic?code:text=ndjson%20retry%20${n}`), `line ${n}`).toBe(1);
+  });
+
+  it("resumes exactly once: a run killed after the server committed sends its packs again without duplicating them", async () => {
+    const dir = join(work, "once");
+    await mkdir(dir);
+    for (let i = 0; i < 7; i++) await writeFile(join(dir, `p${i}.json${i % 2 ? ".gz" : ""}`), i % 2 ? gzipSync(JSON.stringify(patientBundle("Once", 3, "exactly once"))) : JSON.stringify(patientBundle("Once", 3, "exactly once")));
+    const state = join(work, "once-state.json");
+    const args = [dir, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", state, "--pack", "8"];
+    expect(await capture(() => importCommand(args))).toBe(0);
+    expect(await total("Patient?family:exact=Once")).toBe(7);
+    // As if killed after every commit but before any progress was saved: the progress file as
+    // it was written before the first request (its import id, nothing done).
+    const saved = JSON.parse(await readFile(state, "utf8")) as { done: Record<string, string> };
+    expect(Object.keys(saved.done)).toHaveLength(7);
+    await writeFile(state, JSON.stringify({ ...saved, done: {}, lines: {}, failedLines: {} }));
+    output.length = 0;
+    expect(await capture(() => importCommand(args))).toBe(0);
+    expect(output.join("")).toMatch(/imported 28 resources from 7 files/); // answered from the server's receipts
+    expect(await total("Patient?family:exact=Once")).toBe(7);
+    expect(await total("Observation?code:text=exactly%20once")).toBe(21);
+    // --restart is a new import: new keys, the data is sent again
+    expect(await capture(() => importCommand([...args, "--restart"]))).toBe(0);
+    expect(await total("Patient?family:exact=Once")).toBe(14);
+  });
+
+  it("sends a pack the server refuses as too large again bundle by bundle, and names a bundle too large alone", async () => {
+    const small = await startTestServer({ env: { FHIRLEDGER_MAX_BODY_BYTES: String(64 * 1024) } });
+    try {
+      const dir = join(work, "too-large");
+      await mkdir(dir);
+      const padded = (family: string, n: number) => patientBundle(family, n, `too large ${"x".repeat(200)}`);
+      await writeFile(join(dir, "a.json"), JSON.stringify(padded("LargeA", 80))); // ~40 KB each: together over 64 KiB
+      await writeFile(join(dir, "b.json"), JSON.stringify(padded("LargeB", 80)));
+      await writeFile(join(dir, "c.json"), JSON.stringify(padded("LargeC", 300))); // over 64 KiB alone
+      output.length = 0;
+      const args = [dir, "--url", small.baseUrl, `--token=${small.devToken}`, "--state", join(work, "large-state.json"), "--concurrency", "1"];
+      expect(await capture(() => importCommand(args))).toBe(1);
+      const text = output.join("");
+      expect(text).toMatch(/imported 162 resources from 2 files .* 1 files failed/);
+      expect(text).toContain(`${join(dir, "c.json")}: HTTP 413`);
+      expect(text).toContain("raise FHIRLEDGER_MAX_BODY_BYTES on the server");
+    } finally {
+      await small.close();
+      await removeDir(small.dataDir);
+    }
   });
 });

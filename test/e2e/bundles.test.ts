@@ -115,13 +115,28 @@ describe("batch and transaction bundles, conditional interactions, PATCH", () =>
         { request: { method: "GET", url: `Patient/${victim}` } },
       ],
     });
-    expect(res.status).toBe(200);
-    const [search, created, deleted, read] = res.body.entry!;
+    // the read sees the delete: a 410, which fails the whole transaction, so nothing is written
+    expect(res.status).toBe(410);
+    expect(res.body.issue[0]!.diagnostics).toContain("Bundle.entry[3]");
+    expect((await server.json(`/Patient/${victim}`)).status).toBe(200);
+    expect(await count("Patient?identifier=urn:test:order|new")).toBe(0);
+    const ok = await post({
+      resourceType: "Bundle", type: "transaction",
+      entry: [
+        { request: { method: "GET", url: "Patient?identifier=urn:test:order|new" } },
+        { fullUrl: "urn:uuid:new", resource: { resourceType: "Patient", identifier: [{ system: "urn:test:order", value: "new" }] }, request: { method: "POST", url: "Patient" } },
+        { request: { method: "DELETE", url: `Patient/${victim}` } },
+        { request: { method: "GET", url: `Patient/${victim}/_history/1` } },
+      ],
+    });
+    expect(ok.status).toBe(200);
+    const [search, created, deleted, read] = ok.body.entry!;
     expect(search!.response.status).toBe("200 OK");
     expect((search!.resource as unknown as Bundle).total).toBe(1);
     expect(created!.response.status).toBe("201 Created");
     expect(deleted!.response.status).toBe("204 No Content");
-    expect(read!.response.status).toBe("410 Gone");
+    expect(read!.response.status).toBe("200 OK");
+    expect((await server.json(`/Patient/${victim}`)).status).toBe(410);
     const twice = await post({
       resourceType: "Bundle", type: "transaction",
       entry: [
@@ -377,6 +392,126 @@ describe("batch and transaction bundles, conditional interactions, PATCH", () =>
     expect(tx.status).toBe(200);
     expect(tx.body.entry![0]!.response.status).toBe("200 OK");
     expect((await server.json<R>(`/Patient/${id}`)).body.name).toEqual([{ family: "ViaBundle" }]);
+  });
+
+  it("transaction: a failing GET entry (404) fails the whole, answered with an outcome naming it, and nothing is written; a batch answers it in its entry", async () => {
+    const entries = [
+      { resource: { resourceType: "Patient", identifier: [{ system: "urn:test:txget", value: "1" }] }, request: { method: "POST", url: "Patient" } },
+      { resource: { resourceType: "Patient", id: "txa-get" }, request: { method: "PUT", url: "Patient/txa-get" } },
+      { request: { method: "GET", url: "Patient/does-not-exist-xyz" } },
+    ];
+    const res = await post({ resourceType: "Bundle", type: "transaction", entry: entries });
+    expect(res.status).toBe(404);
+    expect(res.body.resourceType).toBe("OperationOutcome");
+    expect(res.body.issue[0]!.diagnostics).toContain("Bundle.entry[2] (GET Patient/does-not-exist-xyz)");
+    expect((await server.json("/Patient/txa-get")).status).toBe(404);
+    expect(await count("Patient?identifier=urn:test:txget|1")).toBe(0);
+    const badSearch = await post({ resourceType: "Bundle", type: "transaction", entry: [entries[1], { request: { method: "GET", url: "Patient?birthdate=not-a-date" } }] });
+    expect(badSearch.status).toBe(400);
+    expect((await server.json("/Patient/txa-get")).status).toBe(404);
+    const batch = await post({ resourceType: "Bundle", type: "batch", entry: entries });
+    expect(batch.body.entry!.map((e) => e.response.status)).toEqual(["201 Created", "201 Created", "404 Not Found"]);
+    expect((await server.json("/Patient/txa-get")).status).toBe(200);
+  });
+
+  it("transaction: a relative reference resolves against its entry's fullUrl base: to another entry it becomes the new id, otherwise it stays", async () => {
+    const existing = (await server.json<R>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient" }) })).body.id!;
+    for (const base of ["http://other.example/fhir", server.baseUrl]) {
+      const res = await post({
+        resourceType: "Bundle", type: "transaction",
+        entry: [
+          { fullUrl: `${base}/Patient/abc9`, resource: { resourceType: "Patient", name: [{ family: "Rel" }] }, request: { method: "POST", url: "Patient" } },
+          { fullUrl: `${base}/Observation/ob9`, resource: observation("Patient/abc9", { performer: [{ reference: `Patient/${existing}` }] }), request: { method: "POST", url: "Observation" } },
+        ],
+      });
+      expect(res.status, base).toBe(200);
+      const patientId = idOf(res.body.entry![0]!.response.location)!;
+      expect(patientId).not.toBe("abc9");
+      const obs = (await server.json<R>(`/Observation/${idOf(res.body.entry![1]!.response.location)}`)).body;
+      expect(obs.subject, base).toEqual({ reference: `Patient/${patientId}` });
+      expect(obs.performer, base).toEqual([{ reference: `Patient/${existing}` }]);
+    }
+    // urn:uuid fullUrls: a relative reference names the server's resource
+    const urn = await post({
+      resourceType: "Bundle", type: "transaction",
+      entry: [
+        { fullUrl: "urn:uuid:5d0c4b7e-0000-4000-8000-000000000001", resource: { resourceType: "Patient" }, request: { method: "POST", url: "Patient" } },
+        { fullUrl: "urn:uuid:5d0c4b7e-0000-4000-8000-000000000002", resource: observation(`Patient/${existing}`), request: { method: "POST", url: "Observation" } },
+      ],
+    });
+    expect((await server.json<R>(`/Observation/${idOf(urn.body.entry![1]!.response.location)}`)).body.subject).toEqual({ reference: `Patient/${existing}` });
+  });
+
+  it("transaction: urn:uuid links in uri elements (attachment url, extension valueUri) and narrative href/src are replaced; string elements stay", async () => {
+    const binary = "urn:uuid:5d0c4b7e-0000-4000-8000-0000000000b1";
+    const pat = "urn:uuid:5d0c4b7e-0000-4000-8000-0000000000a1";
+    const res = await post({
+      resourceType: "Bundle", type: "transaction",
+      entry: [
+        { fullUrl: binary, resource: { resourceType: "Binary", contentType: "text/plain", data: "aGVsbG8=" }, request: { method: "POST", url: "Binary" } },
+        { fullUrl: pat, resource: { resourceType: "Patient" }, request: { method: "POST", url: "Patient" } },
+        {
+          resource: {
+            resourceType: "DocumentReference", status: "current",
+            text: { status: "generated", div: `<div xmlns="http://www.w3.org/1999/xhtml"><a href="${pat}">patient</a><img src="${binary}"/></div>` },
+            extension: [{ url: "http://example.org/source", valueUri: pat }],
+            identifier: [{ system: "urn:ietf:rfc:3986", value: binary }],
+            subject: { reference: pat },
+            content: [{ attachment: { contentType: "text/plain", url: binary } }],
+          },
+          request: { method: "POST", url: "DocumentReference" },
+        },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const [binaryId, patientId, docId] = res.body.entry!.map((e) => idOf(e.response.location));
+    const doc = (await server.json<R & { content: { attachment: { url: string } }[]; text: { div: string } }>(`/DocumentReference/${docId}`)).body;
+    expect(doc.content[0]!.attachment.url).toBe(`Binary/${binaryId}`);
+    expect(doc.extension).toEqual([{ url: "http://example.org/source", valueUri: `Patient/${patientId}` }]);
+    expect(doc.text.div).toBe(`<div xmlns="http://www.w3.org/1999/xhtml"><a href="Patient/${patientId}">patient</a><img src="Binary/${binaryId}"/></div>`);
+    expect(doc.identifier).toEqual([{ system: "urn:ietf:rfc:3986", value: binary }]);
+    expect(doc.subject).toEqual({ reference: `Patient/${patientId}` });
+  });
+
+  it("transaction: a conditional reference matching only what the transaction's conditional delete removes fails it, and nothing is written", async () => {
+    const id = (await server.json<R>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", identifier: [{ system: "urn:test:cdref", value: "one" }] }) })).body.id!;
+    const res = await post({
+      resourceType: "Bundle", type: "transaction",
+      entry: [
+        { request: { method: "DELETE", url: "Patient?identifier=urn:test:cdref|one" } },
+        { resource: observation("Patient?identifier=urn:test:cdref|one", { code: { text: "cdref" } }), request: { method: "POST", url: "Observation" } },
+      ],
+    });
+    expect(res.status).toBe(412);
+    expect(res.body.issue[0]!.diagnostics).toContain("matches no resource");
+    expect((await server.json(`/Patient/${id}`)).status).toBe(200);
+    expect(await count("Observation?subject=Patient/" + id)).toBe(0);
+  });
+
+  it("Prefer: return=OperationOutcome gives each write entry an outcome about the write", async () => {
+    const res = await post({
+      resourceType: "Bundle", type: "transaction",
+      entry: [
+        { resource: { resourceType: "Patient" }, request: { method: "POST", url: "Patient" } },
+        { resource: { resourceType: "Patient", id: "prefer-oo" }, request: { method: "PUT", url: "Patient/prefer-oo" } },
+      ],
+    }, { prefer: "return=OperationOutcome" });
+    expect(res.status).toBe(200);
+    const [created, put] = res.body.entry!;
+    expect(created!.resource).toBeUndefined();
+    expect(created!.response.outcome).toMatchObject({ resourceType: "OperationOutcome", issue: [{ severity: "information", code: "informational", diagnostics: `Patient/${idOf(created!.response.location)} created (version 1)` }] });
+    expect(put!.response.outcome!.issue[0]!.diagnostics).toBe("Patient/prefer-oo created (version 1)");
+    const minimal = await post({ resourceType: "Bundle", type: "batch", entry: [{ resource: { resourceType: "Patient" }, request: { method: "POST", url: "Patient" } }] });
+    expect(minimal.body.entry![0]!.response.outcome).toBeUndefined();
+  });
+
+  it("bad conditional criteria are a 400: an empty ifNoneExist value, a malformed %-escape in a conditional reference", async () => {
+    const empty = await post({ resourceType: "Bundle", type: "transaction", entry: [{ resource: { resourceType: "Patient" }, request: { method: "POST", url: "Patient", ifNoneExist: "_id=" } }] });
+    expect(empty.status).toBe(400);
+    expect(empty.body.issue[0]!.diagnostics).toContain("_id no value");
+    const escape = await post({ resourceType: "Bundle", type: "transaction", entry: [{ resource: observation("Patient?family=%ZZ"), request: { method: "POST", url: "Observation" } }] });
+    expect(escape.status).toBe(400);
+    expect(escape.body.issue[0]!.diagnostics).toContain("malformed percent-encoding");
   });
 
   it("loads real Synthea bundles (information batches, then a patient transaction) with every reference resolved", async () => {

@@ -167,12 +167,11 @@ describe("search over HTTP on real components", () => {
       `Patient/${p.id}?_elements=name`,
       `Patient/${p.id}/_history/1?_summary=true`,
       `Observation?code=${encodeURIComponent(`${code.system}|${code.code}`)}&patient=${p.id}&_summary=true&_include=Observation:patient`,
-      `Patient/${p.id}?_summary=count`,
     ];
     for (const type of ["batch", "transaction"]) {
       const res = await server.json<{ entry: { resource?: R; response: { status: string } }[] }>("/", { method: "POST", body: JSON.stringify({ resourceType: "Bundle", type, entry: urls.map((url) => ({ request: { method: "GET", url } })) }) });
       expect(res.status, type).toBe(200);
-      const [elements, summary, searched, count] = res.body.entry;
+      const [elements, summary, searched] = res.body.entry;
       expect(Object.keys(elements!.resource!).sort()).toEqual(["id", "meta", "name", "resourceType"]);
       expect(JSON.stringify(elements!.resource!.meta)).toContain("SUBSETTED");
       expect(summary!.resource!.text).toBeUndefined();
@@ -180,8 +179,14 @@ describe("search over HTTP on real components", () => {
       const entries = (searched!.resource as unknown as Bundle).entry!;
       expect(entries.map((e) => e.search.mode)).toContain("include");
       expect(entries.every((e) => e.resource.text === undefined && JSON.stringify(e.resource.meta).includes("SUBSETTED"))).toBe(true);
-      expect(count!.response.status).toBe("400 Bad Request");
     }
+    // A read cannot be counted: in a batch that entry alone fails; a transaction fails whole.
+    const withCount = (type: string) => JSON.stringify({ resourceType: "Bundle", type, entry: urls.map((url) => ({ request: { method: "GET", url } })).concat({ request: { method: "GET", url: `Patient/${p.id}?_summary=count` } }) });
+    const batch = await server.json<{ entry: { response: { status: string } }[] }>("/", { method: "POST", body: withCount("batch") });
+    expect(batch.body.entry.map((e) => e.response.status)).toEqual(["200 OK", "200 OK", "200 OK", "400 Bad Request"]);
+    const transaction = await server.json<{ resourceType: string; issue: { diagnostics?: string }[] }>("/", { method: "POST", body: withCount("transaction") });
+    expect(transaction.status).toBe(400);
+    expect(transaction.body.resourceType).toBe("OperationOutcome");
   });
 
   it("_total=none leaves Bundle.total out, estimate and accurate give the exact count, and _summary=count always counts", async () => {
@@ -191,6 +196,12 @@ describe("search over HTTP on real components", () => {
     const count = await search(`/Patient?_summary=count&_total=none`);
     expect(count.total).toBe(patients.length);
     expect(count.entry).toBeUndefined();
+    // search.html#summary: a count is the count only; a next link would lead to more empty pages
+    for (const path of ["/Patient?_summary=count", "/Observation?_summary=count&_count=1", "/?_summary=count&_count=1"]) {
+      const counted = await search(path);
+      expect(counted.link.map((l) => l.relation), path).toEqual(["self"]);
+      expect(counted.entry, path).toBeUndefined();
+    }
   });
 
   it("reports unknown parameters, refuses them under handling=strict, and rejects malformed values with 400", async () => {
@@ -201,6 +212,22 @@ describe("search over HTTP on real components", () => {
     const strict = await server.json<{ resourceType: string }>(`/Patient?frobnicate=1`, { headers: { prefer: "handling=strict" } });
     expect(strict.status).toBe(400);
     expect(strict.body.resourceType).toBe("OperationOutcome");
+    // a known parameter with a modifier we lack would widen the answer if ignored: 400 even when lenient
+    for (const [path, name] of [
+      ["/Observation?code:in=http://x", "code:in"],
+      ["/Observation?code:below=http://loinc.org|1", "code:below"],
+      ["/Observation?code:above=x", "code:above"],
+      ["/Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|1", "identifier:of-type"],
+      ["/Observation?subject:Patient:missing=true", "subject:Patient:missing"],
+      ["/?_type=Observation&code:in=http://x", "code:in"],
+    ] as const) {
+      for (const prefer of ["handling=lenient", "handling=strict"]) {
+        const res = await server.json<{ resourceType: string; issue: { code: string; diagnostics: string; expression?: string[] }[] }>(path, { headers: { prefer } });
+        expect(res.status, path).toBe(400);
+        expect(res.body.issue[0], path).toMatchObject({ code: "not-supported", expression: [name] });
+        expect(res.body.issue[0]!.diagnostics, path).toMatch(/does not support the modifier/);
+      }
+    }
     for (const bad of ["/Observation?date=not-a-date", "/Observation?value-quantity=abc", "/Observation?_count=-1", `/Observation?code=${"x,".repeat(500)}`]) {
       const res = await server.json<{ resourceType: string }>(bad);
       expect(res.status, bad).toBe(400);

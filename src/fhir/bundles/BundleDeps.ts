@@ -4,6 +4,13 @@ import type { RecordRepository } from "../../records/RecordRepository.ts";
 import type { FhirInteractions } from "../FhirInteractions.ts";
 import type { FhirValidator } from "../validation/createValidator.ts";
 
+/**
+ * `Prefer: return=…` for the write entries: minimal (the default) answers status, location and
+ * version; representation adds the stored resource; OperationOutcome adds an outcome about the write.
+ * @see https://hl7.org/fhir/R4/http.html#ops
+ */
+export type PreferReturn = "minimal" | "representation" | "OperationOutcome";
+
 /** What bundle processing needs; `actor` is the caller, for the GET entries. */
 export interface BundleDeps {
   fhir: FhirInteractions;
@@ -12,8 +19,8 @@ export interface BundleDeps {
   validator: FhirValidator;
   baseUrl: string;
   actor: Actor;
-  /** `Prefer: return=representation`: write responses carry the stored resource. */
-  returnRepresentation?: boolean;
+  /** `Prefer: return=…` for the write entries (default minimal). */
+  preferReturn?: PreferReturn;
   maxEntries?: number;
   /** Most resources one conditional delete entry may remove (default MAX_BUNDLE_ENTRIES); more matches are a 412. */
   maxDeletes?: number;

@@ -4,7 +4,7 @@ import type { VersionRow } from "../../ports/Index.ts";
 import { checkPreconditions } from "../../records/checkPreconditions.ts";
 import type { FhirResource, WriteOperation } from "../../records/RecordRepository.ts";
 import { findDeleteMatches } from "../conditional/findDeleteMatches.ts";
-import { findMatches } from "../conditional/findMatches.ts";
+import { findMatchesAfterDeletes } from "../conditional/findMatchesAfterDeletes.ts";
 import { isNotModified } from "../conditional/isNotModified.ts";
 import { parseIfMatch, parseIfNoneMatch } from "../conditional/requestChecks.ts";
 import { isConditionalReference } from "../conditional/resolveConditionalReference.ts";
@@ -12,7 +12,7 @@ import type { FhirResult } from "../FhirInteractions.ts";
 import { informationOutcome } from "../outcome/operationOutcome.ts";
 import { preparePatch } from "../patch/preparePatch.ts";
 import { newResourceId } from "../resource/meta.ts";
-import type { BundleDeps } from "./BundleDeps.ts";
+import type { BundleDeps, PreferReturn } from "./BundleDeps.ts";
 import { MAX_BUNDLE_ENTRIES } from "./bundleLimits.ts";
 import { entryPatch } from "./entryPatch.ts";
 import { atEntry, resultEntry } from "./entryResponse.ts";
@@ -54,16 +54,34 @@ export function changedKeys(plan: Plan): string[] {
   }
 }
 
+/** A relative literal reference `Type/id`. */
+const RELATIVE = /^[A-Z][A-Za-z]{0,63}\/[A-Za-z0-9\-.]{1,64}$/;
+/** A RESTful fullUrl `[base]/Type/id`: group 1 is its base, with the trailing slash. */
+const RESTFUL_FULL_URL = /^(https?:\/\/.*\/)[A-Z][A-Za-z]{0,63}\/[A-Za-z0-9\-.]{1,64}$/;
+
 /**
- * Maps a reference: to Type/id when it names an entry's fullUrl, through the conditional
- * resolver when it is `Type?criteria`; a urn:uuid/urn:oid that names no entry is a 400.
+ * The base that relative references inside an entry resolve against: the base of its fullUrl
+ * when that is a RESTful URL, else (urn:uuid, urn:oid or none) the server's own base.
+ * @see https://hl7.org/fhir/R4/bundle.html#references
  */
-export function referenceMapper(identities: ReadonlyMap<string, string>, resolveConditional: (reference: string) => string): (reference: string) => string {
+export function relativeBase(fullUrl: string | undefined, serverBase: string): string {
+  const restful = fullUrl === undefined ? null : RESTFUL_FULL_URL.exec(fullUrl);
+  return restful ? restful[1]! : `${serverBase.replace(/\/+$/, "")}/`;
+}
+
+/**
+ * Maps a reference: to Type/id when it names an entry's fullUrl, also as a relative `Type/id`
+ * that resolves against `base` (see relativeBase) to an entry's fullUrl; through the
+ * conditional resolver when it is `Type?criteria`; a urn:uuid/urn:oid that names no entry is a
+ * 400. Any other reference is left as it is (it names a resource the server already holds).
+ */
+export function referenceMapper(identities: ReadonlyMap<string, string>, resolveConditional: (reference: string) => string, base?: string): (reference: string) => string {
   return (reference) => {
     const mapped = identities.get(reference);
     if (mapped !== undefined) return mapped;
     if (PLACEHOLDER.test(reference)) throw invalidError(`the reference ${reference.slice(0, 200)} is not the fullUrl of an entry that creates or updates a resource in this bundle`);
     if (isConditionalReference(reference)) return resolveConditional(reference);
+    if (base !== undefined && RELATIVE.test(reference)) return identities.get(base + reference) ?? reference;
     return reference;
   };
 }
@@ -71,13 +89,14 @@ export function referenceMapper(identities: ReadonlyMap<string, string>, resolve
 /**
  * Resolves who an entry writes: conditional criteria are searched (one match for ifNoneExist,
  * conditional update and patch; every match, up to maxDeletes, for a conditional delete), a
- * create gets a new id.
+ * create gets a new id. The single-match criteria don't see the resources in `deleted`
+ * (`Type/id`), which the transaction's DELETE entries, processed first, remove.
  * @see https://hl7.org/fhir/R4/http.html#trules
  */
-export function planEntry(deps: BundleDeps, entry: ParsedEntry): Plan {
+export function planEntry(deps: BundleDeps, entry: ParsedEntry, deleted: ReadonlySet<string> = new Set()): Plan {
   const { type, id, query } = entry.target;
   const single = (criteria: string, what: string): VersionRow | null => {
-    const matches = findMatches(deps.index, type, criteria);
+    const matches = findMatchesAfterDeletes(deps.index, type, criteria, deleted);
     if (matches.length > 1) throw new FhirLedgerError("precondition-failed", `the ${what} criteria match more than one resource`);
     return matches[0] ?? null;
   };
@@ -119,7 +138,7 @@ export function planEntry(deps: BundleDeps, entry: ParsedEntry): Plan {
  * The writes of a plan, checked and ready for writeAll: none for a plan that only answers, one
  * delete marker per match of a conditional delete, else one operation (see prepareOperation).
  */
-export async function prepareOperations(deps: BundleDeps, plan: Plan, mapReference: (reference: string) => string): Promise<WriteOperation[]> {
+export async function prepareOperations(deps: BundleDeps, plan: Plan, mapReference: (reference: string) => string, links?: ReadonlyMap<string, string>): Promise<WriteOperation[]> {
   switch (plan.action) {
     case "existing":
     case "nothing-to-delete":
@@ -131,7 +150,7 @@ export async function prepareOperations(deps: BundleDeps, plan: Plan, mapReferen
       }
       return plan.ids.map((id) => ({ kind: "delete", type: plan.type, id }));
     default:
-      return [await prepareOperation(deps, plan, mapReference)];
+      return [await prepareOperation(deps, plan, mapReference, links)];
   }
 }
 
@@ -139,11 +158,11 @@ export async function prepareOperations(deps: BundleDeps, plan: Plan, mapReferen
 type SinglePlan = Extract<Plan, { action: "create" | "update" | "patch" | "delete" }>;
 
 /**
- * The write of one resource: references mapped, the result validated, If-Match (a version or
- * `*`) and a PUT's If-None-Match checked here too (writeAll checks them again under its lock)
- * so that the error names this entry.
+ * The write of one resource: references and links (see rewriteReferencesInPlace) mapped, the
+ * result validated, If-Match (a version or `*`) and a PUT's If-None-Match checked here too
+ * (writeAll checks them again under its lock) so that the error names this entry.
  */
-async function prepareOperation(deps: BundleDeps, plan: SinglePlan, mapReference: (reference: string) => string): Promise<WriteOperation> {
+async function prepareOperation(deps: BundleDeps, plan: SinglePlan, mapReference: (reference: string) => string, links: ReadonlyMap<string, string> | undefined): Promise<WriteOperation> {
   const { entry } = plan;
   const ifMatch = entry.ifMatch === undefined ? undefined : parseIfMatch(entry.ifMatch);
   const ifNoneMatch = entry.ifNoneMatch === undefined || entry.method !== "PUT" ? undefined : parseIfNoneMatch(entry.ifNoneMatch);
@@ -158,7 +177,7 @@ async function prepareOperation(deps: BundleDeps, plan: SinglePlan, mapReference
       const { current, resource } = await preparePatch(deps, plan.type, plan.id, patch, {
         format,
         ...(ifMatch === undefined ? {} : { ifMatch }),
-        transform: (r) => rewriteReferences(r, mapReference),
+        transform: (r) => rewriteReferences(r, mapReference, links),
       });
       return { kind: "write", type: plan.type, id: plan.id, resource, ifMatch: current.row.versionId };
     }
@@ -176,7 +195,7 @@ async function prepareOperation(deps: BundleDeps, plan: SinglePlan, mapReference
         checkPreconditions({ kind: "write", type: plan.type, id: plan.id, resource: source as FhirResource, ...preconditions }, deps.index.current(plan.type, plan.id));
       }
       // A POST's own id is replaced by the server's (R4 3.1.0.7); references to it were mapped above.
-      const resource = { ...rewriteReferencesInPlace(source, mapReference), id: plan.id } as FhirResource;
+      const resource = { ...rewriteReferencesInPlace(source, mapReference, links), id: plan.id } as FhirResource;
       copyNumberTexts(source, resource); // a top-level 1.50 stays 1.50 (and is validated as written)
       deps.validator.validate(resource, { expectedType: plan.type });
       return {
@@ -191,9 +210,34 @@ async function prepareOperation(deps: BundleDeps, plan: SinglePlan, mapReference
 /**
  * The response entry of a write entry, from the results of its operations (for `same-as`, of
  * the entry it repeats). A conditional delete of several resources answers like the REST
- * interaction: 200 with an OperationOutcome that counts them.
+ * interaction: 200 with an OperationOutcome that counts them. `prefer`: representation adds the
+ * stored resource, OperationOutcome an outcome about the write (minimal: neither).
  */
-export async function writeResponse(deps: BundleDeps, plan: Plan, results: readonly (WriteResult | null)[], representation: boolean): Promise<Record<string, unknown>> {
+export async function writeResponse(deps: BundleDeps, plan: Plan, results: readonly (WriteResult | null)[], prefer: PreferReturn): Promise<Record<string, unknown>> {
+  const entry = await writeEntry(deps, plan, results, prefer === "representation");
+  const response = entry.response as Record<string, unknown>;
+  if (prefer === "OperationOutcome" && response.outcome === undefined) response.outcome = informationOutcome(outcomeText(plan, response));
+  return entry;
+}
+
+/** What an entry's write did, for `Prefer: return=OperationOutcome` (as the REST writes say it). */
+function outcomeText(plan: Plan, response: Record<string, unknown>): string {
+  const key = "id" in plan ? `${plan.type}/${plan.id}` : plan.type;
+  const version = typeof response.etag === "string" ? /"([0-9]+)"/.exec(response.etag)?.[1] : undefined;
+  const ofVersion = version === undefined ? "" : ` (version ${version})`;
+  switch (plan.action) {
+    case "existing":
+      return `${key} matches the ifNoneExist criteria${ofVersion}; nothing was created`;
+    case "same-as":
+      return `${key} is created by an earlier entry with the same ifNoneExist criteria`;
+    case "delete":
+      return version === undefined ? `${key} did not exist; nothing was deleted` : `${key} deleted${ofVersion}`;
+    default:
+      return `${key} ${String(response.status).startsWith("201") ? "created" : "updated"}${ofVersion}`;
+  }
+}
+
+async function writeEntry(deps: BundleDeps, plan: Plan, results: readonly (WriteResult | null)[], representation: boolean): Promise<Record<string, unknown>> {
   const result = results[0] ?? null;
   if (plan.action === "nothing-to-delete") {
     return resultEntry(deps.baseUrl, { status: 200, resource: informationOutcome("no resource matched the criteria; nothing was deleted") as unknown as Record<string, unknown> }, { includeResource: false });

@@ -3,7 +3,7 @@ import type { WriteOperation } from "../../records/RecordRepository.ts";
 import { cachedConditionalResolver } from "../conditional/resolveConditionalReference.ts";
 import type { BundleDeps } from "./BundleDeps.ts";
 import { atEntry, errorEntry, resultEntry } from "./entryResponse.ts";
-import { changedKeys, guard, guardAsync, planEntry, prepareOperations, readEntry, referenceMapper, writeResponse } from "./entrySteps.ts";
+import { changedKeys, guard, guardAsync, planEntry, prepareOperations, readEntry, referenceMapper, relativeBase, writeResponse } from "./entrySteps.ts";
 import type { Plan, WriteResult } from "./entrySteps.ts";
 import type { ParsedBundle, ParsedEntry } from "./parseBundle.ts";
 
@@ -25,7 +25,7 @@ export async function runBatch(deps: BundleDeps, entries: ParsedBundle["entries"
   const responses = new Map<number, Record<string, unknown>>();
   const reads: ParsedEntry[] = [];
   const resolveConditional = cachedConditionalResolver(deps.index);
-  const representation = deps.returnRepresentation === true;
+  const prefer = deps.preferReturn ?? "minimal";
   let group: { plan: Plan; ops: WriteOperation[] }[] = [];
   let groupOps = 0;
   const pendingKeys = new Set<string>();
@@ -47,7 +47,7 @@ export async function runBatch(deps: BundleDeps, entries: ParsedBundle["entries"
       const end = start + ops.length;
       try {
         const planResults = results ? results.slice(start, end) : await deps.records.writeAll(ops);
-        responses.set(plan.entry.index, await writeResponse(deps, plan, planResults, representation));
+        responses.set(plan.entry.index, await writeResponse(deps, plan, planResults, prefer));
       } catch (error) {
         responses.set(plan.entry.index, errorEntry(atEntry(error, { ...plan.entry, type: plan.type }), randomUUID()));
       }
@@ -72,13 +72,13 @@ export async function runBatch(deps: BundleDeps, entries: ParsedBundle["entries"
       const plan = guard(entry, () => planEntry(deps, entry));
       const targetKeys = changedKeys(plan);
       if (targetKeys.length === 0) {
-        responses.set(entry.index, await writeResponse(deps, plan, [], representation));
+        responses.set(entry.index, await writeResponse(deps, plan, [], prefer));
         continue;
       }
       if (targetKeys.some((key) => pendingKeys.has(key))) await flush();
       // An entry may refer to its own fullUrl (e.g. a self-link); other entries' are refused.
       const own = new Map(entry.fullUrl === undefined || entry.method === "DELETE" ? [] : [[entry.fullUrl, targetKeys[0]!] as const]);
-      const ops = await guardAsync(entry, () => prepareOperations(deps, plan, referenceMapper(own, resolveConditional)));
+      const ops = await guardAsync(entry, () => prepareOperations(deps, plan, referenceMapper(own, resolveConditional, relativeBase(entry.fullUrl, deps.baseUrl)), own));
       group.push({ plan, ops });
       groupOps += ops.length;
       if (requestKey !== null) pendingKeys.add(requestKey);

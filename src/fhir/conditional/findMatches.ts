@@ -1,6 +1,7 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { Index, VersionRow } from "../../ports/Index.ts";
 import { parseSearchRequest } from "../search/parseSearchRequest.ts";
+import { decodeFormParams } from "../search/decodeFormParams.ts";
 
 /** Result parameters that would change which resources a condition selects, or how many. */
 const NOT_CRITERIA = new Set(["_count", "_offset", "_sort", "_include", "_revinclude", "_summary", "_elements", "_total", "_cursor"]);
@@ -16,10 +17,13 @@ const TRANSPORT = ["_format", "_pretty"];
  * @see https://hl7.org/fhir/R4/http.html#cond-update
  */
 export function findMatches(index: Index, type: string, criteria: string, limit = 2): VersionRow[] {
-  const query = new URLSearchParams(criteria.startsWith("?") ? criteria.slice(1) : criteria);
+  const query = decodeFormParams(criteria.startsWith("?") ? criteria.slice(1) : criteria, "conditional criteria");
   for (const name of TRANSPORT) query.delete(name);
   const names = [...query.keys()];
   if (names.length === 0) throw invalid(`the conditional criteria for ${type} are empty; they would match every resource`);
+  // a search ignores an empty parameter; a condition must not (it would match more than meant)
+  const empty = [...query].find(([, value]) => value === "");
+  if (empty) throw invalid(`the conditional criteria for ${type} give ${empty[0].slice(0, 64)} no value; every criterion needs one`);
   const resultParams = names.filter((n) => NOT_CRITERIA.has(n.split(":")[0]!));
   if (resultParams.length > 0) throw invalid(`conditional criteria may not contain result parameters (${resultParams.join(", ")})`);
   const request = parseSearchRequest(type, query);

@@ -1,7 +1,7 @@
 import type { Context, Hono } from "hono";
 import { stringifyJson } from "../../json/preciseJson.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
-import type { BundleDeps } from "../../fhir/bundles/BundleDeps.ts";
+import type { BundleDeps, PreferReturn } from "../../fhir/bundles/BundleDeps.ts";
 import { processBundle } from "../../fhir/bundles/processBundle.ts";
 import { conditionalCreate } from "../../fhir/conditional/conditionalCreate.ts";
 import type { ConditionalDeps } from "../../fhir/conditional/ConditionalDeps.ts";
@@ -36,7 +36,7 @@ export function registerBundleRoutes(app: Hono<Env>, ctx: RouteContext): void {
       ...services(),
       baseUrl: ctx.baseUrl(),
       actor: c.get("actor"),
-      returnRepresentation: /return=representation/.test(c.req.header("prefer") ?? ""),
+      preferReturn: preferReturnOf(c.req.header("prefer")),
       ...(ctx.maxBundleEntries === undefined ? {} : { maxEntries: ctx.maxBundleEntries }),
     };
     const result = await processBundle(deps, await ctx.readJson(c));
@@ -70,4 +70,10 @@ export function registerBundleRoutes(app: Hono<Env>, ctx: RouteContext): void {
     }
     return ctx.send(c, await patchResource(deps, type, matches[0]!.id, await ctx.readJson(c), ifMatchOf(c)));
   });
+}
+
+/** `Prefer: return=…` for the entries of a batch/transaction: minimal when absent or unknown. */
+function preferReturnOf(prefer: string | undefined): PreferReturn {
+  const value = /return\s*=\s*"?([A-Za-z]+)/i.exec(prefer ?? "")?.[1]?.toLowerCase();
+  return value === "representation" ? "representation" : value === "operationoutcome" ? "OperationOutcome" : "minimal";
 }

@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { StatementSync } from "node:sqlite";
 import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
-import type { BatchRow, BatchState, CurrentRow, Index, LeafProof, PendingLeaf, RestoreBatch, SearchPage, VersionRow, VersionWrite } from "../../../ports/Index.ts";
+import type { BatchRow, BatchState, CurrentRow, Index, LeafProof, PendingLeaf, RestoreBatch, SearchPage, TransactionReceipt, TransactionReceiptKey, VersionRow, VersionWrite } from "../../../ports/Index.ts";
 import type { SearchRequest } from "../../../fhir/search/SearchRequest.ts";
 import { localizeSearchRequest } from "../../../fhir/search/ownBaseReferences.ts";
 import type { RowSlice } from "../../../fhir/search/packedRows.ts";
@@ -145,8 +145,25 @@ export class SqliteIndex implements Index {
     return this.#transaction(() => this.#commitOne(write));
   }
 
-  commitMany(writes: VersionWrite[]): VersionRow[] {
-    return this.#transaction(() => writes.map((w) => this.#commitOne(w)));
+  commitMany(writes: VersionWrite[], receipt?: TransactionReceiptKey): VersionRow[] {
+    return this.#transaction(() => {
+      if (receipt) {
+        // First, so a repeat writes nothing; the primary key makes concurrent repeats safe too.
+        const inserted = this.#stmt("INSERT INTO transaction_receipts (key, request_hash, committed_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING")
+          .run(receipt.key, receipt.requestHash, new Date().toISOString());
+        if (Number(inserted.changes) === 0) throw new FhirLedgerError("conflict", "this transaction (its Bundle.identifier) was committed before");
+      }
+      return writes.map((w) => this.#commitOne(w));
+    });
+  }
+
+  transactionReceipt(key: string): TransactionReceipt | null {
+    const r = this.#stmt("SELECT key, request_hash, committed_at, response FROM transaction_receipts WHERE key = ?").get(key) as Row | undefined;
+    return r ? { key: String(r.key), requestHash: String(r.request_hash), committedAt: String(r.committed_at), response: r.response == null ? null : toBytes(r.response) } : null;
+  }
+
+  keepTransactionResponse(key: string, response: Uint8Array): void {
+    this.#stmt("UPDATE transaction_receipts SET response = ? WHERE key = ?").run(response, key);
   }
 
   #commitOne(write: VersionWrite): VersionRow {

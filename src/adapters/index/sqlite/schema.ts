@@ -66,6 +66,17 @@ CREATE TABLE IF NOT EXISTS batches (
   anchored_at TEXT
 );
 
+-- Idempotency of transactions (Bundle.identifier with the system IDEMPOTENCY_SYSTEM): a row
+-- is inserted in the same SQLite transaction as the transaction's writes, so "committed" and
+-- "seen" are one fact. response: the transaction-response without resources (deflated JSON),
+-- kept right after the commit; NULL if the server stopped in between. Not rebuilt by rebuild.
+CREATE TABLE IF NOT EXISTS transaction_receipts (
+  key TEXT PRIMARY KEY,
+  request_hash TEXT NOT NULL,
+  committed_at TEXT NOT NULL,
+  response BLOB
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS settings (
   name TEXT PRIMARY KEY,
   value TEXT NOT NULL

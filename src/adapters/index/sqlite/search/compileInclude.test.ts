@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FhirLedgerError } from "../../../../errors/FhirLedgerError.ts";
+import { toOperationOutcome } from "../../../../fhir/outcome/operationOutcome.ts";
 import { compileInclude } from "./compileInclude.ts";
 import { fixtures } from "./testSupport/fixtures.ts";
 import { createTestDb } from "./testSupport/testDb.ts";
@@ -47,5 +48,15 @@ describe("compileInclude", () => {
   it("rejects a non-reference parameter and too many sources", () => {
     expect(() => compileInclude("include", { sourceType: "Observation", param: "code", iterate: false }, [])).toThrow(FhirLedgerError);
     expect(() => compileInclude("include", { sourceType: "Observation", param: "subject", iterate: false }, [1, 2, 3], { maxSources: 2 })).toThrow(FhirLedgerError);
+  });
+
+  it("too many sources is a 400 whose issue is too-costly (the request is valid, the answer too expensive)", () => {
+    let error: unknown;
+    try {
+      compileInclude("revinclude", { sourceType: "Observation", param: "subject", iterate: true }, [1, 2, 3], { maxSources: 2 });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(toOperationOutcome(error)).toMatchObject({ status: 400, outcome: { issue: [{ severity: "error", code: "too-costly", diagnostics: expect.stringContaining("more than 2") }] } });
   });
 });

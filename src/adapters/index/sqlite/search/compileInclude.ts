@@ -24,7 +24,9 @@ export function compileInclude(
   options: CompileIncludeOptions = {},
 ): SqlFragment {
   if (rids.length > (options.maxSources ?? 10_000)) {
-    throw new FhirLedgerError("invalid", "Too many resources to include from");
+    // the request is well-formed; what it asks for costs too much (issue type too-costly)
+    const message = `Too many resources to include from (more than ${options.maxSources ?? 10_000}); narrow the search or drop the :iterate`;
+    throw new FhirLedgerError("invalid", message, { issues: [{ type: "too-costly", diagnostics: message }] });
   }
   if (spec.param !== "*" && spec.sourceType !== "*" && paramFor(spec.sourceType, spec.param)?.type !== "reference") {
     throw new FhirLedgerError("invalid", `${spec.sourceType}:${spec.param} is not a reference parameter`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { decodeFormParams } from "./decodeFormParams.ts";
 
 describe("decodeFormParams", () => {

@@ -1,4 +1,4 @@
-import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 
 /**
  * Decodes `application/x-www-form-urlencoded` text (a URL's query or a POST `_search` body)
@@ -7,7 +7,7 @@ import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
  * something the client never meant would quietly find nothing.
  * @see https://url.spec.whatwg.org/#application/x-www-form-urlencoded
  */
-export function decodeFormParams(text: string, where: "URL" | "body"): URLSearchParams {
+export function decodeFormParams(text: string, where: "URL" | "body" | "conditional criteria"): URLSearchParams {
   if (!text.includes("%")) return new URLSearchParams(text);
   const params = new URLSearchParams();
   for (const pair of text.split("&")) {
