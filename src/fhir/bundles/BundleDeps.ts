@@ -24,4 +24,10 @@ export interface BundleDeps {
   maxEntries?: number;
   /** Most resources one conditional delete entry may remove (default MAX_BUNDLE_ENTRIES); more matches are a 412. */
   maxDeletes?: number;
+  /**
+   * SHA-256 (hex) of the request body as sent, asked only for a transaction with an idempotency
+   * key; without it the key's content hash is taken over the canonical JSON of the parsed body,
+   * which for a pack of thousands of resources costs the main thread far more.
+   */
+  requestHash?: () => string;
 }

@@ -25,7 +25,7 @@ export async function processBundle(deps: BundleDeps, body: unknown): Promise<Fh
       if ("error" in e) throw atEntry(e.error, { index: e.index });
       entries.push(e);
     }
-    responses = await runTransactionOnce(deps.index, body, entries.length, (receipt) => runEntries(deps, entries, receipt));
+    responses = await runTransactionOnce(deps.index, body, entries.length, (receipt) => runEntries(deps, entries, receipt), deps.requestHash);
   } else {
     responses = await runBatch(deps, parsed.entries);
   }

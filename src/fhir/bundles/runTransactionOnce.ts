@@ -20,9 +20,10 @@ const MAX_KEY_LENGTH = 256;
  * transaction as the writes. A repeat of a committed transaction (same key, same content) is
  * not applied again: it is answered with the response kept from the first time (entries
  * without resources; when the server stopped before keeping it, each entry says "already
- * committed"). The same key on different content is a 409. Without such an identifier `run`
- * runs as it is. A transaction that writes nothing leaves no receipt (repeating it writes
- * nothing either).
+ * committed"). The same key on different content is a 409: `requestHash` tells content apart
+ * (the HTTP layer passes the hash of the body's bytes; the default hashes canonical JSON).
+ * Without such an identifier `run` runs as it is. A transaction that writes nothing leaves no
+ * receipt (repeating it writes nothing either).
  * @see https://hl7.org/fhir/R4/bundle-definitions.html#Bundle.identifier
  */
 export async function runTransactionOnce(
@@ -30,10 +31,11 @@ export async function runTransactionOnce(
   body: unknown,
   entryCount: number,
   run: (receipt?: TransactionReceiptKey) => Promise<Record<string, unknown>[]>,
+  requestHash: () => string = () => toHex(sha256(canonicalJson(body))),
 ): Promise<Record<string, unknown>[]> {
   const key = idempotencyKeyOf(body);
   if (key === null) return run();
-  const receipt: TransactionReceiptKey = { key, requestHash: toHex(sha256(canonicalJson(body))) };
+  const receipt: TransactionReceiptKey = { key, requestHash: requestHash() };
   const earlier = index.transactionReceipt(key);
   if (earlier) return replay(earlier, receipt, entryCount);
   let responses: Record<string, unknown>[];

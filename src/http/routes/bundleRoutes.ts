@@ -1,4 +1,6 @@
 import type { Context, Hono } from "hono";
+import { toHex } from "../../crypto/hex.ts";
+import { sha256 } from "../../crypto/sha256.ts";
 import { stringifyJson } from "../../json/preciseJson.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { BundleDeps, PreferReturn } from "../../fhir/bundles/BundleDeps.ts";
@@ -32,14 +34,19 @@ export function registerBundleRoutes(app: Hono<Env>, ctx: RouteContext): void {
   };
 
   app.post("/", async (c) => {
+    const body = await ctx.readJson(c);
+    // The bytes as sent (Hono keeps the body read above): hashing them is what tells an
+    // idempotent repeat from new content, at a fraction of the cost of canonical JSON.
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
     const deps: BundleDeps = {
       ...services(),
       baseUrl: ctx.baseUrl(),
       actor: c.get("actor"),
       preferReturn: preferReturnOf(c.req.header("prefer")),
+      requestHash: () => toHex(sha256(bytes)),
       ...(ctx.maxBundleEntries === undefined ? {} : { maxEntries: ctx.maxBundleEntries }),
     };
-    const result = await processBundle(deps, await ctx.readJson(c));
+    const result = await processBundle(deps, body);
     // Prefer return=minimal is about the entries (which carry no resources unless asked);
     // the response Bundle itself is always sent, or the client could not tell what happened.
     if (!/return\s*=\s*minimal/i.test(c.req.header("prefer") ?? "")) return ctx.send(c, result);
