@@ -1,0 +1,2 @@
+/** The server refused the token or can't be reached: nothing more is sent. */
+export class ImportStopped extends Error {}
