@@ -10,7 +10,7 @@ import type { RowSlice } from "../../../fhir/search/packedRows.ts";
 import type { CompartmentPage, CompartmentQuery, EveryCompartmentQuery, HistoryPage, HistoryQuery } from "../../../ports/HistoryIndex.ts";
 import { compartmentPage, everyCompartmentPage, historyPage } from "./historyQueries.ts";
 import { restoreBatch } from "./restoreBatch.ts";
-import { toBytes, toVersion } from "./rows.ts";
+import { toBatch, toBytes, toCurrent, toLeaf, toVersion } from "./rows.ts";
 import { searchPage } from "./searchPage.ts";
 import { immediateTransaction } from "../../sqlite/immediateTransaction.ts";
 import { coreSchemaSql, migrateCoreTables } from "./schema.ts";
@@ -167,34 +167,32 @@ export class SqliteIndex implements Index {
   }
 
   #commitOne(write: VersionWrite): VersionRow {
-    {
-      const cur = this.current(write.type, write.id);
-      const curVersion = cur?.versionId ?? 0;
-      if (curVersion !== write.expectedPreviousVersion || write.versionId !== curVersion + 1) {
-        throw new FhirLedgerError("conflict", `version conflict on ${write.type}/${write.id}: current is ${curVersion}`);
-      }
-      let rid: number;
-      if (cur) {
-        rid = cur.rid;
-        this.#stmt("UPDATE resources SET version = ?, deleted = ?, last_updated = ?, compartment = ? WHERE rid = ?")
-          .run(write.versionId, write.deleted ? 1 : 0, write.lastUpdated, write.compartment, rid);
-      } else {
-        const res = this.#stmt("INSERT INTO resources (type, id, version, deleted, last_updated, compartment) VALUES (?, ?, ?, ?, ?, ?)")
-          .run(write.type, write.id, write.versionId, write.deleted ? 1 : 0, write.lastUpdated, write.compartment);
-        rid = Number(res.lastInsertRowid);
-      }
-      const leaf = this.#stmt("INSERT INTO leaves (leaf_hash, queued_at) VALUES (?, ?)").run(write.leafHash, new Date().toISOString());
-      const leafSeq = Number(leaf.lastInsertRowid);
-      this.#stmt(
-        "INSERT INTO versions (rid, version, last_updated, deleted, cid, content_hash, key_id, compartment, leaf_seq, created_by_update) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      ).run(rid, write.versionId, write.lastUpdated, write.deleted ? 1 : 0, write.cid, write.contentHash, write.keyId, write.compartment, leafSeq, write.createdByUpdate ? 1 : null);
-      if (this.#search) {
-        if (write.deleted || !write.resource) this.#search.remove(this.db, rid);
-        else this.#search.write(this.db, rid, write.type, write.resource, cur === null, write.searchRows, this.#ownBase()); // a new rid has no rows to replace
-      }
-      const { leafHash: _leafHash, expectedPreviousVersion: _e, resource: _r, searchRows: _s, ...row } = write;
-      return { ...row, leafSeq };
+    const cur = this.current(write.type, write.id);
+    const curVersion = cur?.versionId ?? 0;
+    if (curVersion !== write.expectedPreviousVersion || write.versionId !== curVersion + 1) {
+      throw new FhirLedgerError("conflict", `version conflict on ${write.type}/${write.id}: current is ${curVersion}`);
     }
+    let rid: number;
+    if (cur) {
+      rid = cur.rid;
+      this.#stmt("UPDATE resources SET version = ?, deleted = ?, last_updated = ?, compartment = ? WHERE rid = ?")
+        .run(write.versionId, write.deleted ? 1 : 0, write.lastUpdated, write.compartment, rid);
+    } else {
+      const res = this.#stmt("INSERT INTO resources (type, id, version, deleted, last_updated, compartment) VALUES (?, ?, ?, ?, ?, ?)")
+        .run(write.type, write.id, write.versionId, write.deleted ? 1 : 0, write.lastUpdated, write.compartment);
+      rid = Number(res.lastInsertRowid);
+    }
+    const leaf = this.#stmt("INSERT INTO leaves (leaf_hash, queued_at) VALUES (?, ?)").run(write.leafHash, new Date().toISOString());
+    const leafSeq = Number(leaf.lastInsertRowid);
+    this.#stmt(
+      "INSERT INTO versions (rid, version, last_updated, deleted, cid, content_hash, key_id, compartment, leaf_seq, created_by_update) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ).run(rid, write.versionId, write.lastUpdated, write.deleted ? 1 : 0, write.cid, write.contentHash, write.keyId, write.compartment, leafSeq, write.createdByUpdate ? 1 : null);
+    if (this.#search) {
+      if (write.deleted || !write.resource) this.#search.remove(this.db, rid);
+      else this.#search.write(this.db, rid, write.type, write.resource, cur === null, write.searchRows, this.#ownBase()); // a new rid has no rows to replace
+    }
+    const { leafHash: _leafHash, expectedPreviousVersion: _e, resource: _r, searchRows: _s, ...row } = write;
+    return { ...row, leafSeq };
   }
 
   pendingLeaves(limit: number): PendingLeaf[] {
@@ -362,41 +360,4 @@ export class SqliteIndex implements Index {
 /** The DDL without its CREATE INDEX statements (tables stay clustered on rid). */
 function withoutValueIndexes(ddl: string): string {
   return ddl.split(";").filter((stmt) => !/CREATE\s+INDEX/i.test(stmt)).join(";");
-}
-
-
-function toLeaf(r: Row): PendingLeaf {
-  return { seq: Number(r.seq), leafHash: toBytes(r.leaf_hash), version: r.rid === null || r.rid === undefined ? null : toVersion({ ...r, leaf_seq: r.seq }) };
-}
-
-function toCurrent(r: Row): CurrentRow {
-  return {
-    rid: Number(r.rid),
-    type: String(r.type),
-    id: String(r.id),
-    versionId: Number(r.version),
-    deleted: Number(r.deleted) === 1,
-    lastUpdated: String(r.last_updated),
-    compartment: (r.compartment as string | null) ?? null,
-  };
-}
-
-
-function toBatch(r: Row): BatchRow {
-  return {
-    batchId: Number(r.batch_id),
-    root: toBytes(r.root),
-    prevRoot: toBytes(r.prev_root),
-    size: Number(r.size),
-    firstSeq: Number(r.first_seq),
-    lastSeq: Number(r.last_seq),
-    manifestCid: String(r.manifest_cid),
-    manifestDigest: toBytes(r.manifest_digest),
-    state: r.state as BatchState,
-    chainId: (r.chain_id as string | null) ?? null,
-    contract: (r.contract as string | null) ?? null,
-    txHash: (r.tx_hash as string | null) ?? null,
-    blockNumber: r.block_number === null ? null : Number(r.block_number),
-    anchoredAt: (r.anchored_at as string | null) ?? null,
-  };
 }
