@@ -1,7 +1,5 @@
+import { IDEMPOTENCY_SYSTEM } from "../../fhir/bundles/idempotencySystem.ts";
 import { arrayItemsText, memberValueText } from "../../json/memberText.ts";
-
-/** The Bundle.identifier system the server deduplicates transactions by (runTransactionOnce). */
-const IDEMPOTENCY_SYSTEM = "urn:fhirledger:idempotency";
 
 /**
  * One transaction of the files' entries, spliced as written (decimals keep their text), with the

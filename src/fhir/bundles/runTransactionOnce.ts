@@ -5,13 +5,8 @@ import { sha256 } from "../../crypto/sha256.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { Index, TransactionReceipt, TransactionReceiptKey } from "../../ports/Index.ts";
 import { informationOutcome } from "../outcome/operationOutcome.ts";
+import { IDEMPOTENCY_SYSTEM } from "./idempotencySystem.ts";
 
-/**
- * The Bundle.identifier system that asks for exactly-once processing of a transaction. Other
- * identifiers are processed as before: existing clients may reuse a source system's identifier
- * on bundles that are meant to be applied each time.
- */
-export const IDEMPOTENCY_SYSTEM = "urn:fhirledger:idempotency";
 const MAX_KEY_LENGTH = 256;
 
 /**
