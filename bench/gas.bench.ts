@@ -64,7 +64,12 @@ for (const size of [1n, 512n, 4096n]) {
 // Consent, operator path.
 const commitment = rand32();
 await measure("consent grant (operator)", consent.getFunction("grant")(commitment, NO_END), 50_000n);
-await measure("consent revoke (operator)", consent.getFunction("revoke")(commitment), 30_000n, "clears the slot: refund");
+await measure(
+  "consent revoke (operator)",
+  consent.getFunction("revoke")(commitment),
+  30_000n,
+  "clears the slot: refund",
+);
 
 // Consent, patient-signed path relayed by a third party.
 const { chainId } = await ethers.provider.getNetwork();
@@ -107,7 +112,10 @@ const lines = rows.map((r) => [
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
 const format = (cells: string[]) =>
-  cells.map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  cells
+    .map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+    .join("  ")
+    .trimEnd();
 console.log(`gas per operation (receipt gasUsed, chain id ${chainId}, solc 0.8.28, optimizer on)\n`);
 console.log(format(header));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));

@@ -43,7 +43,12 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 function summary(samples: number[]): { p50: number; p99: number; mean: number; max: number } {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean: samples.reduce((a, b) => a + b, 0) / samples.length, max: sorted.at(-1) as number };
+  return {
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    mean: samples.reduce((a, b) => a + b, 0) / samples.length,
+    max: sorted.at(-1) as number,
+  };
 }
 const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
 const msf = (ms: number) => `${ms.toFixed(2)} ms`;
@@ -51,14 +56,23 @@ const msf = (ms: number) => `${ms.toFixed(2)} ms`;
 // ---- batch --------------------------------------------------------------------------------
 const built = performance.now();
 const batch = buildProofBatch(Array.from({ length: LEAVES }, (_, i) => sampleObservation(i)));
-const placeholderAnchor = { chainId: "31337", contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3", transactionHash: `0x${"11".repeat(32)}`, blockNumber: 2 };
+const placeholderAnchor = {
+  chainId: "31337",
+  contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  transactionHash: `0x${"11".repeat(32)}`,
+  blockNumber: 2,
+};
 const proofs = batch.proofs(placeholderAnchor);
 const resourceTexts = batch.resources.map((r) => JSON.stringify(r));
 const proofTexts = proofs.map((p) => JSON.stringify(p));
 const avgBytes = batch.resources.reduce((n, r) => n + canonicalJson(r).length, 0) / LEAVES;
 const pathSteps = parseProof(proofs[0]).path.length;
-console.log(`\nfhirledger proof verification bench; Node ${process.version}; ${cpus()[0]?.model ?? "cpu"} × ${cpus().length}`);
-console.log(`batch: ${LEAVES} leaves (built in ${(performance.now() - built).toFixed(0)} ms), Observation resources of ${avgBytes.toFixed(0)} B canonical JSON on average, ${pathSteps}-step paths\n`);
+console.log(
+  `\nfhirledger proof verification bench; Node ${process.version}; ${cpus()[0]?.model ?? "cpu"} × ${cpus().length}`,
+);
+console.log(
+  `batch: ${LEAVES} leaves (built in ${(performance.now() - built).toFixed(0)} ms), Observation resources of ${avgBytes.toFixed(0)} B canonical JSON on average, ${pathSteps}-step paths\n`,
+);
 
 // ---- local part ---------------------------------------------------------------------------
 function timeLocal(label: string, verifyOne: (index: number) => boolean): void {
@@ -75,14 +89,25 @@ function timeLocal(label: string, verifyOne: (index: number) => boolean): void {
   }
   const wall = performance.now() - started;
   const s = summary(samples);
-  console.log(`${label.padEnd(48)} p50 ${us(s.p50).padStart(9)}  p99 ${us(s.p99).padStart(9)}  mean ${us(s.mean).padStart(9)}  ${(N / (wall / 1000)).toFixed(0).padStart(7)} proofs/s${failures ? `  FAILURES ${failures}` : ""}`);
+  console.log(
+    `${label.padEnd(48)} p50 ${us(s.p50).padStart(9)}  p99 ${us(s.p99).padStart(9)}  mean ${us(s.mean).padStart(9)}  ${(N / (wall / 1000)).toFixed(0).padStart(7)} proofs/s${failures ? `  FAILURES ${failures}` : ""}`,
+  );
   if (failures) process.exitCode = 1;
 }
 const allPass = (r: { checks: { status: string }[] }) => r.checks.every((c) => c.status === "pass");
 
 console.log(`local checks (a–c), ${N} proofs, one at a time on one core:`);
-timeLocal("  verifyProofLocally (objects in memory)", (i) => allPass(verifyProofLocally({ resource: batch.resources[i], proof: proofs[i] })));
-timeLocal("  JSON.parse of both files + verifyProofLocally", (i) => allPass(verifyProofLocally({ resource: JSON.parse(resourceTexts[i] as string), proof: JSON.parse(proofTexts[i] as string) })));
+timeLocal("  verifyProofLocally (objects in memory)", (i) =>
+  allPass(verifyProofLocally({ resource: batch.resources[i], proof: proofs[i] })),
+);
+timeLocal("  JSON.parse of both files + verifyProofLocally", (i) =>
+  allPass(
+    verifyProofLocally({
+      resource: JSON.parse(resourceTexts[i] as string),
+      proof: JSON.parse(proofTexts[i] as string),
+    }),
+  ),
+);
 console.log("  target: ≤ 1 ms per proof excluding RPC\n");
 
 // ---- chain part ---------------------------------------------------------------------------
@@ -90,15 +115,35 @@ const stateDir = await mkdtemp(join(tmpdir(), "fhirledger-proof-bench-"));
 const chain = await EmbeddedChain.start({ stateDir, port: 0 });
 try {
   const contract = await deployRecordAnchor(chain.rpcUrl, ANVIL_DEV_PRIVATE_KEY);
-  const ledger = new EvmLedger({ rpcUrl: chain.rpcUrl, privateKey: ANVIL_DEV_PRIVATE_KEY, recordAnchorAddress: contract, confirmations: 1 });
-  const receipt = await ledger.anchor({ root: batch.root, size: LEAVES, manifestDigest: batch.manifestDigest, prevRoot: batch.prevRoot });
+  const ledger = new EvmLedger({
+    rpcUrl: chain.rpcUrl,
+    privateKey: ANVIL_DEV_PRIVATE_KEY,
+    recordAnchorAddress: contract,
+    confirmations: 1,
+  });
+  const receipt = await ledger.anchor({
+    root: batch.root,
+    size: LEAVES,
+    manifestDigest: batch.manifestDigest,
+    prevRoot: batch.prevRoot,
+  });
   await ledger.close();
   const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true });
   await provider.send("anvil_mine", [`0x${EXTRA_BLOCKS.toString(16)}`]);
   provider.destroy();
-  const anchored = batch.proofs({ chainId: receipt.chainId.toString(), contract, transactionHash: receipt.txHash, blockNumber: receipt.blockNumber });
-  const withoutHint = anchored.map((p) => ({ ...p, parameter: (p.parameter as { name: string }[]).filter((x) => x.name !== "blockNumber") }));
-  console.log(`chain checks (d) against anvil at ${chain.rpcUrl}: root anchored in block ${receipt.blockNumber}, then ${EXTRA_BLOCKS} more blocks mined; ${RPC_ROUNDS} proofs each, sequential, new provider per proof:`);
+  const anchored = batch.proofs({
+    chainId: receipt.chainId.toString(),
+    contract,
+    transactionHash: receipt.txHash,
+    blockNumber: receipt.blockNumber,
+  });
+  const withoutHint = anchored.map((p) => ({
+    ...p,
+    parameter: (p.parameter as { name: string }[]).filter((x) => x.name !== "blockNumber"),
+  }));
+  console.log(
+    `chain checks (d) against anvil at ${chain.rpcUrl}: root anchored in block ${receipt.blockNumber}, then ${EXTRA_BLOCKS} more blocks mined; ${RPC_ROUNDS} proofs each, sequential, new provider per proof:`,
+  );
 
   async function timeRpc(label: string, verifyOne: (index: number) => Promise<boolean>): Promise<void> {
     for (let i = 0; i < 10; i++) await verifyOne(i);
@@ -110,13 +155,26 @@ try {
       samples.push(performance.now() - t0);
     }
     const s = summary(samples);
-    console.log(`${label.padEnd(48)} p50 ${msf(s.p50).padStart(9)}  p99 ${msf(s.p99).padStart(9)}  mean ${msf(s.mean).padStart(9)}${failures ? `  FAILURES ${failures}` : ""}`);
+    console.log(
+      `${label.padEnd(48)} p50 ${msf(s.p50).padStart(9)}  p99 ${msf(s.p99).padStart(9)}  mean ${msf(s.mean).padStart(9)}${failures ? `  FAILURES ${failures}` : ""}`,
+    );
     if (failures) process.exitCode = 1;
   }
-  await timeRpc("  verifyAnchorOnChain, block hint", async (i) => allPass(await verifyAnchorOnChain({ proof: parseProof(anchored[i]), rpcUrl: chain.rpcUrl, contract })));
-  await timeRpc("  verifyAnchorOnChain, no hint (full range)", async (i) => allPass(await verifyAnchorOnChain({ proof: parseProof(withoutHint[i]), rpcUrl: chain.rpcUrl, contract })));
-  await timeRpc("  verifyOffline (local + chain), block hint", async (i) => (await verifyOffline({ resource: batch.resources[i], proof: anchored[i], rpcUrl: chain.rpcUrl, contract })).verdict === "verified");
-  console.log("  (RPC calls per proof: eth_chainId, then concurrently eth_getCode, eth_blockNumber, eth_getLogs (one block, or 0..latest without a hint), eth_getTransactionReceipt)\n");
+  await timeRpc("  verifyAnchorOnChain, block hint", async (i) =>
+    allPass(await verifyAnchorOnChain({ proof: parseProof(anchored[i]), rpcUrl: chain.rpcUrl, contract })),
+  );
+  await timeRpc("  verifyAnchorOnChain, no hint (full range)", async (i) =>
+    allPass(await verifyAnchorOnChain({ proof: parseProof(withoutHint[i]), rpcUrl: chain.rpcUrl, contract })),
+  );
+  await timeRpc(
+    "  verifyOffline (local + chain), block hint",
+    async (i) =>
+      (await verifyOffline({ resource: batch.resources[i], proof: anchored[i], rpcUrl: chain.rpcUrl, contract }))
+        .verdict === "verified",
+  );
+  console.log(
+    "  (RPC calls per proof: eth_chainId, then concurrently eth_getCode, eth_blockNumber, eth_getLogs (one block, or 0..latest without a hint), eth_getTransactionReceipt)\n",
+  );
 } finally {
   await chain.stop();
   await rm(stateDir, { recursive: true, force: true });

@@ -23,15 +23,18 @@ export interface ReadLoadResult {
 
 const { values } = parseArgs({
   options: {
-    base: { type: "string" }, token: { type: "string" }, "paths-file": { type: "string" },
-    amount: { type: "string", default: "30000" }, connections: { type: "string", default: "16" },
+    base: { type: "string" },
+    token: { type: "string" },
+    "paths-file": { type: "string" },
+    amount: { type: "string", default: "30000" },
+    connections: { type: "string", default: "16" },
   },
 });
 const paths = JSON.parse(readFileSync(values["paths-file"]!, "utf8")) as string[];
 if (paths.length === 0) throw new Error("no paths to read");
 // Fisher–Yates with a fixed seed: the same random order every run.
 let seed = 42;
-const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 for (let i = paths.length - 1; i > 0; i--) {
   const j = Math.floor(random() * (i + 1));
   [paths[i], paths[j]] = [paths[j]!, paths[i]!];
@@ -50,13 +53,18 @@ const result = await autocannon({
   amount,
   timeout: 10,
   headers: { authorization: `Bearer ${values.token}`, accept: "application/fhir+json" },
-  requests: [{
-    setupRequest: (request) => ({ ...request, path: `${base.pathname.replace(/\/$/, "")}/${paths[next++ % paths.length]}` }),
-    onResponse: () => {
-      answered++;
-      if (answered <= amount) lastAnswerAt = performance.now();
+  requests: [
+    {
+      setupRequest: (request) => ({
+        ...request,
+        path: `${base.pathname.replace(/\/$/, "")}/${paths[next++ % paths.length]}`,
+      }),
+      onResponse: () => {
+        answered++;
+        if (answered <= amount) lastAnswerAt = performance.now();
+      },
     },
-  }],
+  ],
 });
 const seconds = (lastAnswerAt - startedAt) / 1000;
 const out: ReadLoadResult = {

@@ -38,7 +38,10 @@ import type { VersionWrite } from "../src/ports/Index.ts";
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    "per-param": { type: "string", default: "4" }, limit: { type: "string" }, show: { type: "string", default: "10" }, page: { type: "string" },
+    "per-param": { type: "string", default: "4" },
+    limit: { type: "string" },
+    show: { type: "string", default: "10" },
+    page: { type: "string" },
   },
 });
 const source = resolve(positionals[0] ?? "../shared/data/synthea-blaze");
@@ -79,7 +82,10 @@ let placeholders = 0;
 let conditional = 0;
 const loadStart = performance.now();
 for (const file of selected) {
-  const bundle = JSON.parse(gunzipSync(readFileSync(join(source, file))).toString("utf8")) as { type: string; entry: Entry[] };
+  const bundle = JSON.parse(gunzipSync(readFileSync(join(source, file))).toString("utf8")) as {
+    type: string;
+    entry: Entry[];
+  };
   // Identities first (runEntries step 1): a conditional create (ifNoneExist) that matches an
   // existing resource, or an earlier entry with the same criteria, creates nothing and its
   // fullUrl names the match. New resources keep the id they have in the file (the server would
@@ -90,7 +96,8 @@ for (const file of selected) {
   for (const entry of bundle.entry) {
     const type = entry.resource.resourceType;
     inData[type] = (inData[type] ?? 0) + 1;
-    if (entry.request?.method !== "POST") throw new Error(`${file}: only POST entries are expected, found ${entry.request?.method}`);
+    if (entry.request?.method !== "POST")
+      throw new Error(`${file}: only POST entries are expected, found ${entry.request?.method}`);
     let key: string | undefined;
     const criteria = entry.request.ifNoneExist;
     if (criteria !== undefined) {
@@ -124,11 +131,23 @@ for (const file of selected) {
   };
   const writes: VersionWrite[] = planned.map(({ type, id, resource }) => {
     const lastUpdated = new Date(FIRST_UPDATE + resources.length * 1000).toISOString();
-    const stored = withMeta({ ...rewriteReferences(resource, mapReference), id } as Resource, { versionId: "1", lastUpdated }) as unknown as FixtureResource;
+    const stored = withMeta({ ...rewriteReferences(resource, mapReference), id } as Resource, {
+      versionId: "1",
+      lastUpdated,
+    }) as unknown as FixtureResource;
     resources.push(stored);
     return {
-      type, id, versionId: 1, lastUpdated, deleted: false, cid: "bench", contentHash: "", keyId: null,
-      compartment: compartmentOf(stored as unknown as Resource), leafHash: new Uint8Array(32), expectedPreviousVersion: 0,
+      type,
+      id,
+      versionId: 1,
+      lastUpdated,
+      deleted: false,
+      cid: "bench",
+      contentHash: "",
+      keyId: null,
+      compartment: compartmentOf(stored as unknown as Resource),
+      leafHash: new Uint8Array(32),
+      expectedPreviousVersion: 0,
       resource: stored as unknown as Record<string, unknown>,
     };
   });
@@ -139,14 +158,20 @@ const loadTime = seconds(loadStart);
 
 const keyOfRid = new Map<number, string>();
 const indexed: Record<string, number> = {};
-for (const row of index.db.prepare("SELECT rid, type, id FROM resources WHERE deleted = 0").all() as { rid: number; type: string; id: string }[]) {
+for (const row of index.db.prepare("SELECT rid, type, id FROM resources WHERE deleted = 0").all() as {
+  rid: number;
+  type: string;
+  id: string;
+}[]) {
   keyOfRid.set(Number(row.rid), `${row.type}/${row.id}`);
   indexed[row.type] = (indexed[row.type] ?? 0) + 1;
 }
 
 console.log(`search oracle bench: ${source}; Node ${process.version}`);
 console.log(`${selected.length} bundles, ${resources.length} resources indexed in ${loadTime}`);
-console.log(`references rewritten: ${placeholders} fullUrl (urn:uuid) and ${conditional} conditional (Type?identifier=…); ${reused} conditional creates matched an existing resource\n`);
+console.log(
+  `references rewritten: ${placeholders} fullUrl (urn:uuid) and ${conditional} conditional (Type?identifier=…); ${reused} conditional creates matched an existing resource\n`,
+);
 console.log("resources per type      in data  indexed");
 for (const [type, n] of Object.entries(inData).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) {
   console.log(`  ${type.padEnd(24)}${String(n).padStart(7)}${String(indexed[type] ?? 0).padStart(9)}`);
@@ -164,16 +189,25 @@ for (const r of resources) {
     if (!def.expression || def.type === "special") continue;
     evaluations++;
     if (def.type === "composite") {
-      addKind("composite", oracle.compositeSamples(r, def.code).filter((groups) => groups.every((g) => g.length > 0)).length);
+      addKind(
+        "composite",
+        oracle.compositeSamples(r, def.code).filter((groups) => groups.every((g) => g.length > 0)).length,
+      );
       continue;
     }
     const nodes = oracle.values(r, def.code);
     addKind(def.type, nodes.length);
-    if (def.type === "reference") addKind("reference:identifier", nodes.filter((n) => (n.data as { identifier?: unknown } | null)?.identifier).length);
+    if (def.type === "reference")
+      addKind(
+        "reference:identifier",
+        nodes.filter((n) => (n.data as { identifier?: unknown } | null)?.identifier).length,
+      );
   }
 }
 const evalTime = seconds(evalStart);
-console.log(`\nFHIRPath: ${evaluations} parameter expressions evaluated (one per resource and parameter) in ${evalTime}`);
+console.log(
+  `\nFHIRPath: ${evaluations} parameter expressions evaluated (one per resource and parameter) in ${evalTime}`,
+);
 console.log(`values found: ${[...valuesByKind].map(([k, n]) => `${k} ${n}`).join(", ")}`);
 
 // ---- 3. Queries.
@@ -190,7 +224,9 @@ for (const [type, query] of [...single, ...driven, ...combined]) {
   queries.push([type, query]);
 }
 const genTime = seconds(genStart);
-console.log(`\n${queries.length} distinct queries generated in ${genTime} (${single.length} single-parameter, ${driven.length} with an _id driver, ${combined.length} combined; --per-param ${perParam})`);
+console.log(
+  `\n${queries.length} distinct queries generated in ${genTime} (${single.length} single-parameter, ${driven.length} with an _id driver, ${combined.length} combined; --per-param ${perParam})`,
+);
 
 /** Coverage categories a parsed request falls in. */
 function categories(request: SearchRequest): Set<string> {
@@ -215,7 +251,10 @@ function categories(request: SearchRequest): Set<string> {
         }
         const mod = f.targetType ? ":[type]" : f.modifier ? `:${f.modifier}` : "";
         out.add(`${f.paramType}${mod}`);
-        if ((f.paramType === "date" || f.paramType === "number" || f.paramType === "quantity") && f.modifier !== "missing") {
+        if (
+          (f.paramType === "date" || f.paramType === "number" || f.paramType === "quantity") &&
+          f.modifier !== "missing"
+        ) {
           for (const v of f.values) out.add(`${f.paramType} ${v.prefix ?? "eq"}`);
         }
       }
@@ -223,22 +262,50 @@ function categories(request: SearchRequest): Set<string> {
   };
   for (const f of request.filters) visit(f);
   // a token and a quantity AND-ed (the compiler may answer them with a composite)
-  const plain = (t: string) => request.filters.some((f) => f.kind === "param" && f.paramType === t && f.modifier === undefined);
+  const plain = (t: string) =>
+    request.filters.some((f) => f.kind === "param" && f.paramType === t && f.modifier === undefined);
   if (plain("token") && plain("quantity")) out.add("token & quantity");
   return out;
 }
 
 const PARAM_TYPES = ["string", "token", "reference", "date", "number", "quantity", "uri", "composite"];
 const REQUIRED = [
-  "string", "string:exact", "string:contains", "string:missing",
-  "token", "token:not", "token:text", "token:missing",
-  "reference", "reference:[type]", "reference:identifier", "reference:missing",
-  "date", "date:missing", ...["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"].map((p) => `date ${p}`),
-  "number", "number:missing", ...["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"].map((p) => `number ${p}`),
-  "quantity", "quantity:missing", ...["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"].map((p) => `quantity ${p}`),
-  "uri", "uri:above", "uri:below", "uri:missing",
-  "composite", "token & quantity",
-  "OR", "AND", "chain", "chain :[type]", "chain (2 hops)", "_has", "_has (nested)", "_id", "_lastUpdated",
+  "string",
+  "string:exact",
+  "string:contains",
+  "string:missing",
+  "token",
+  "token:not",
+  "token:text",
+  "token:missing",
+  "reference",
+  "reference:[type]",
+  "reference:identifier",
+  "reference:missing",
+  "date",
+  "date:missing",
+  ...["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"].map((p) => `date ${p}`),
+  "number",
+  "number:missing",
+  ...["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"].map((p) => `number ${p}`),
+  "quantity",
+  "quantity:missing",
+  ...["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"].map((p) => `quantity ${p}`),
+  "uri",
+  "uri:above",
+  "uri:below",
+  "uri:missing",
+  "composite",
+  "token & quantity",
+  "OR",
+  "AND",
+  "chain",
+  "chain :[type]",
+  "chain (2 hops)",
+  "_has",
+  "_has (nested)",
+  "_id",
+  "_lastUpdated",
 ];
 
 // ---- 4. Run every query on both sides.
@@ -257,7 +324,10 @@ function serverSearch(request: SearchRequest): { ids: string[]; total: number; p
   let pages = 0;
   let total = -1;
   for (;;) {
-    const compiled = compileSearch({ ...request, count: PAGE, ...(cursor === undefined ? {} : { cursor }) }, { now: NOW, maxCount: PAGE });
+    const compiled = compileSearch(
+      { ...request, count: PAGE, ...(cursor === undefined ? {} : { cursor }) },
+      { now: NOW, maxCount: PAGE },
+    );
     if (total < 0) total = Number((prepare(compiled.countSql).get(...compiled.countArgs) as { total: number }).total);
     const rows = prepare(compiled.sql).all(...compiled.args) as Record<string, unknown>[];
     const page = rows.slice(0, compiled.limit);
@@ -269,7 +339,13 @@ function serverSearch(request: SearchRequest): { ids: string[]; total: number; p
   return { ids, total, pages };
 }
 
-interface Stat { queries: number; nonEmpty: number; mismatches: number; sqlMs: number; oracleMs: number }
+interface Stat {
+  queries: number;
+  nonEmpty: number;
+  mismatches: number;
+  sqlMs: number;
+  oracleMs: number;
+}
 const stats = new Map<string, Stat>();
 const mismatches: { type: string; query: string; detail: string }[] = [];
 let sqlMs = 0;
@@ -309,8 +385,12 @@ for (const [i, [type, query]] of queries.entries()) {
       const onlyOracle = expected.filter((id) => !got.has(id));
       detail =
         `server ${server.ids.length} (count ${server.total}), oracle ${expected.length}` +
-        (onlyServer.length > 0 ? `; only on the server (${onlyServer.length}): ${onlyServer.slice(0, 5).join(" ")}` : "") +
-        (onlyOracle.length > 0 ? `; only in the oracle (${onlyOracle.length}): ${onlyOracle.slice(0, 5).join(" ")}` : "") +
+        (onlyServer.length > 0
+          ? `; only on the server (${onlyServer.length}): ${onlyServer.slice(0, 5).join(" ")}`
+          : "") +
+        (onlyOracle.length > 0
+          ? `; only in the oracle (${onlyOracle.length}): ${onlyOracle.slice(0, 5).join(" ")}`
+          : "") +
         (onlyServer.length === 0 && onlyOracle.length === 0 ? "; same set, different order or count" : "");
     }
   } catch (error) {
@@ -329,7 +409,9 @@ for (const [i, [type, query]] of queries.entries()) {
   if (detail) mismatches.push({ type, query, detail });
   if (performance.now() - lastProgress > 15_000) {
     lastProgress = performance.now();
-    process.stderr.write(`  … ${i + 1}/${queries.length} queries, ${mismatches.length} mismatches, ${seconds(runStart)}\n`);
+    process.stderr.write(
+      `  … ${i + 1}/${queries.length} queries, ${mismatches.length} mismatches, ${seconds(runStart)}\n`,
+    );
   }
 }
 const runTime = seconds(runStart);
@@ -350,21 +432,39 @@ for (const c of order) {
     continue;
   }
   const secs = (n: number) => (n / 1000).toFixed(1).padStart(8);
-  console.log(`  ${c.padEnd(22)}${String(s.queries).padStart(8)}${String(s.nonEmpty).padStart(14)}${String(s.mismatches).padStart(12)}${secs(s.sqlMs)}${secs(s.oracleMs)}`);
+  console.log(
+    `  ${c.padEnd(22)}${String(s.queries).padStart(8)}${String(s.nonEmpty).padStart(14)}${String(s.mismatches).padStart(12)}${secs(s.sqlMs)}${secs(s.oracleMs)}`,
+  );
 }
 for (const [kind, cats] of noData) {
-  const withKind = searchableTypes().filter((t) => [...paramsFor(t).values()].some((d) => d.type === kind && d.expression));
-  console.log(`  ${cats.join(", ")}: 0 queries, no usable data: no resource in this data set has a value for a ${kind} parameter` +
-    (withKind.length <= 6 ? ` (R4 has ${kind} parameters only on ${withKind.join(", ")})` : ""));
+  const withKind = searchableTypes().filter((t) =>
+    [...paramsFor(t).values()].some((d) => d.type === kind && d.expression),
+  );
+  console.log(
+    `  ${cats.join(", ")}: 0 queries, no usable data: no resource in this data set has a value for a ${kind} parameter` +
+      (withKind.length <= 6 ? ` (R4 has ${kind} parameters only on ${withKind.join(", ")})` : ""),
+  );
 }
-console.log(`\n${queries.length} queries, ${nonEmpty} with results, ${pagesTotal} result pages of up to ${PAGE} fetched; ${mismatches.length} mismatches`);
-for (const m of mismatches.slice(0, show)) console.log(`  MISMATCH ${m.type}?${decodeURIComponent(m.query)}\n    ${m.detail}`);
+console.log(
+  `\n${queries.length} queries, ${nonEmpty} with results, ${pagesTotal} result pages of up to ${PAGE} fetched; ${mismatches.length} mismatches`,
+);
+for (const m of mismatches.slice(0, show))
+  console.log(`  MISMATCH ${m.type}?${decodeURIComponent(m.query)}\n    ${m.detail}`);
 if (mismatches.length > show) console.log(`  … and ${mismatches.length - show} more`);
 
 slowest.sort((a, b) => b.ms - a.ms);
 const cpu = process.cpuUsage();
-console.log(`\ntiming: load ${loadTime}, FHIRPath ${evalTime}, generation ${genTime}, queries ${runTime} (SQL ${(sqlMs / 1000).toFixed(1)} s, oracle ${(oracleMs / 1000).toFixed(1)} s)`);
-console.log(`total ${seconds(started)} wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (wall exceeds CPU when other processes share the cores); peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
-console.log(`slowest SQL: ${slowest.slice(0, 3).map((s) => `${s.ms.toFixed(0)} ms ${s.label.slice(0, 120)}`).join("\n             ")}`);
+console.log(
+  `\ntiming: load ${loadTime}, FHIRPath ${evalTime}, generation ${genTime}, queries ${runTime} (SQL ${(sqlMs / 1000).toFixed(1)} s, oracle ${(oracleMs / 1000).toFixed(1)} s)`,
+);
+console.log(
+  `total ${seconds(started)} wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (wall exceeds CPU when other processes share the cores); peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+);
+console.log(
+  `slowest SQL: ${slowest
+    .slice(0, 3)
+    .map((s) => `${s.ms.toFixed(0)} ms ${s.label.slice(0, 120)}`)
+    .join("\n             ")}`,
+);
 index.close();
 process.exitCode = mismatches.length > 0 ? 1 : 0;

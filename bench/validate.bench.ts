@@ -16,9 +16,15 @@ import { createValidator } from "../src/fhir/validation/createValidator.ts";
 import { parseJsonBody } from "../src/json/parseJsonBody.ts";
 import { parseJson } from "../src/json/preciseJson.ts";
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { limit: { type: "string", default: "20" }, rounds: { type: "string", default: "5" } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { limit: { type: "string", default: "20" }, rounds: { type: "string", default: "5" } },
+});
 const source = resolve(positionals[0] ?? new URL("../test/fixtures/synthea-bundles", import.meta.url).pathname);
-const files = (await readdir(source)).filter((f) => f.endsWith(".json.gz")).sort().slice(0, Number(values.limit));
+const files = (await readdir(source))
+  .filter((f) => f.endsWith(".json.gz"))
+  .sort()
+  .slice(0, Number(values.limit));
 const bodies = await Promise.all(files.map(async (f) => new Uint8Array(gunzipSync(await readFile(join(source, f))))));
 const texts = bodies.map((b) => new TextDecoder().decode(b));
 const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
@@ -56,7 +62,15 @@ for (let round = 0; round < rounds; round++) {
   best.validate = Math.min(best.validate, performance.now() - t0);
 }
 const us = (ms: number) => ((ms * 1000) / resources.length).toFixed(1);
-console.log(`${files.length} bundles, ${(bytes / 1e6).toFixed(1)} MB, ${resources.length} resources (${invalid} invalid), best of ${rounds} rounds:`);
-console.log(`  parseJson  ${best.parse.toFixed(1)} ms  (${us(best.parse)} µs/resource, ${(bytes / 1e6 / (best.parse / 1000)).toFixed(0)} MB/s)`);
-console.log(`  parseJsonBody (UTF-8 check, parseJson, duplicate names)  ${best.body.toFixed(1)} ms  (${us(best.body)} µs/resource)`);
-console.log(`  validate   ${best.validate.toFixed(1)} ms  (${us(best.validate)} µs/resource, ${Math.round(resources.length / (best.validate / 1000))} resources/s)`);
+console.log(
+  `${files.length} bundles, ${(bytes / 1e6).toFixed(1)} MB, ${resources.length} resources (${invalid} invalid), best of ${rounds} rounds:`,
+);
+console.log(
+  `  parseJson  ${best.parse.toFixed(1)} ms  (${us(best.parse)} µs/resource, ${(bytes / 1e6 / (best.parse / 1000)).toFixed(0)} MB/s)`,
+);
+console.log(
+  `  parseJsonBody (UTF-8 check, parseJson, duplicate names)  ${best.body.toFixed(1)} ms  (${us(best.body)} µs/resource)`,
+);
+console.log(
+  `  validate   ${best.validate.toFixed(1)} ms  (${us(best.validate)} µs/resource, ${Math.round(resources.length / (best.validate / 1000))} resources/s)`,
+);

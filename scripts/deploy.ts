@@ -15,8 +15,12 @@ import { deployContracts } from "../src/adapters/ledger/deployContracts.ts";
 export { loadArtifact } from "../src/adapters/ledger/artifacts.ts";
 export type { ContractArtifact, ContractName } from "../src/adapters/ledger/artifacts.ts";
 export { deployContracts } from "../src/adapters/ledger/deployContracts.ts";
-export type { DeployContractsParameters, DeployContractsReturnType, DeployRoles, DeployedContract } from "../src/adapters/ledger/deployContracts.ts";
-
+export type {
+  DeployContractsParameters,
+  DeployContractsReturnType,
+  DeployRoles,
+  DeployedContract,
+} from "../src/adapters/ledger/deployContracts.ts";
 
 const USAGE =
   "usage: node scripts/deploy.ts --rpc URL (--key 0x... | --key-file PATH) [--admin ADDR] [--anchorer ADDR] " +

@@ -9,7 +9,9 @@ const match = /node\/v(\d+)/.exec(agent);
 const npmNodeMajor = match ? Number(match[1]) : Number(process.versions.node.split(".")[0]);
 
 if (npmNodeMajor < 22 && !process.env.FHIRLEDGER_NESTED_INSTALL) {
-  console.log(`postinstall: npm ran on Node ${npmNodeMajor}; re-installing on the pinned Node so Node>=22 optional packages are present`);
+  console.log(
+    `postinstall: npm ran on Node ${npmNodeMajor}; re-installing on the pinned Node so Node>=22 optional packages are present`,
+  );
   const result = spawnSync("npm", ["install", "--no-audit", "--no-fund"], {
     stdio: "inherit",
     env: { ...process.env, FHIRLEDGER_NESTED_INSTALL: "1" },

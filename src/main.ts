@@ -16,7 +16,9 @@ async function main(): Promise<void> {
   const server = await startServer(config, log);
   log("info", `fhirledger FHIR R4 server listening at ${server.baseUrl}`);
   log("info", `data in ${config.dataDir}`);
-  console.log(`\n  Base URL:  ${server.baseUrl}\n  Dev token: ${server.devToken}\n  Try:       curl -H "Authorization: Bearer ${server.devToken}" ${server.baseUrl}/metadata\n`);
+  console.log(
+    `\n  Base URL:  ${server.baseUrl}\n  Dev token: ${server.devToken}\n  Try:       curl -H "Authorization: Bearer ${server.devToken}" ${server.baseUrl}/metadata\n`,
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -37,6 +39,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`fhirledger failed to start: ${error instanceof FhirLedgerError ? error.message : error instanceof Error ? error.stack : String(error)}`);
+  console.error(
+    `fhirledger failed to start: ${error instanceof FhirLedgerError ? error.message : error instanceof Error ? error.stack : String(error)}`,
+  );
   process.exit(1);
 });

@@ -17,7 +17,25 @@ export interface AuditRecord {
   description?: string;
 }
 
-const INTERACTIONS = new Set(["read", "vread", "update", "patch", "delete", "history", "history-instance", "history-type", "history-system", "create", "search", "search-type", "search-system", "capabilities", "transaction", "batch", "operation"]);
+const INTERACTIONS = new Set([
+  "read",
+  "vread",
+  "update",
+  "patch",
+  "delete",
+  "history",
+  "history-instance",
+  "history-type",
+  "history-system",
+  "create",
+  "search",
+  "search-type",
+  "search-system",
+  "capabilities",
+  "transaction",
+  "batch",
+  "operation",
+]);
 
 /**
  * Writes AuditEvents through the same records pipeline as everything else, so they are
@@ -39,24 +57,46 @@ export class AuditTrail {
     const event = {
       resourceType: "AuditEvent",
       type: INTERACTIONS.has(entry.subtype)
-        ? { system: "http://terminology.hl7.org/CodeSystem/audit-event-type", code: "rest", display: "RESTful Operation" }
+        ? {
+            system: "http://terminology.hl7.org/CodeSystem/audit-event-type",
+            code: "rest",
+            display: "RESTful Operation",
+          }
         : { system: "http://dicom.nema.org/resources/ontology/DCM", code: "110112", display: "Query" },
-      subtype: [INTERACTIONS.has(entry.subtype)
-        ? { system: "http://hl7.org/fhir/restful-interaction", code: entry.subtype }
-        : { system: "urn:fhirledger:operation", code: entry.subtype }],
+      subtype: [
+        INTERACTIONS.has(entry.subtype)
+          ? { system: "http://hl7.org/fhir/restful-interaction", code: entry.subtype }
+          : { system: "urn:fhirledger:operation", code: entry.subtype },
+      ],
       action: entry.action,
       recorded: this.#now().toISOString(),
       outcome: entry.outcome,
       ...(entry.description ? { outcomeDesc: entry.description } : {}),
-      agent: [{
-        type: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/extra-security-role-type", code: "humanuser", display: "human user" }] },
-        who: { identifier: { system: "urn:fhirledger:actor", value: entry.actor.id } },
-        requestor: true,
-        role: [{ text: entry.actor.role }],
-      }],
+      agent: [
+        {
+          type: {
+            coding: [
+              {
+                system: "http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+                code: "humanuser",
+                display: "human user",
+              },
+            ],
+          },
+          who: { identifier: { system: "urn:fhirledger:actor", value: entry.actor.id } },
+          requestor: true,
+          role: [{ text: entry.actor.role }],
+        },
+      ],
       source: {
         observer: { display: "fhirledger" },
-        type: [{ system: "http://terminology.hl7.org/CodeSystem/security-source-type", code: "4", display: "Application Server" }],
+        type: [
+          {
+            system: "http://terminology.hl7.org/CodeSystem/security-source-type",
+            code: "4",
+            display: "Application Server",
+          },
+        ],
       },
       ...(entry.entity ? { entity: [{ what: { reference: entry.entity } }] } : {}),
     };

@@ -15,7 +15,8 @@ export function devTokenAuthenticator(token: string): Authenticator {
     if (!match) throw new FhirLedgerError("unauthorized", "a bearer token is required");
     const given = Buffer.from(match[1]!, "utf8");
     // Constant time: compare equal-length buffers only, and always do one comparison.
-    const ok = given.length === expected.length ? timingSafeEqual(given, expected) : (timingSafeEqual(expected, expected), false);
+    const sameLength = given.length === expected.length;
+    const ok = timingSafeEqual(sameLength ? given : expected, expected) && sameLength;
     if (!ok) throw new FhirLedgerError("unauthorized", "the bearer token is not valid");
     return actor;
   };

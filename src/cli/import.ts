@@ -38,7 +38,10 @@ Exit code 0 when everything loaded, 1 when anything failed, 2 for usage errors.
 `;
 
 /** `fhirledger import`: bundles and NDJSON (files, folders, .gz) into a server, resumable. */
-export async function importCommand(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+export async function importCommand(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
   const options = parseImportOptions(argv, env);
   if (options === "help") {
     process.stdout.write(HELP);
@@ -54,7 +57,9 @@ export async function importCommand(argv: string[], env: Record<string, string |
   await tracker.end();
   printImportSummary(tracker.summary, (performance.now() - started) / 1000);
   if (stopped) {
-    process.stderr.write(`fhirledger import: stopped: ${stopped.message}; nothing more was sent, files not listed as done are sent by the next run\n`);
+    process.stderr.write(
+      `fhirledger import: stopped: ${stopped.message}; nothing more was sent, files not listed as done are sent by the next run\n`,
+    );
     return EXIT_FAILED;
   }
   const { failedFiles, failedEntries } = tracker.summary;

@@ -8,9 +8,14 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 function fhirledger(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(join(ROOT, "node_modules/.bin/node"), [join(ROOT, "src/cli/main.ts"), ...args], { cwd: ROOT, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      join(ROOT, "node_modules/.bin/node"),
+      [join(ROOT, "src/cli/main.ts"), ...args],
+      { cwd: ROOT, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -18,7 +23,10 @@ describe("fhirledger dispatcher", () => {
   it("--help lists every command with its summary and exits 0", async () => {
     const run = await fhirledger(["--help"]);
     expect(run.code).toBe(0);
-    for (const c of commands) expect(run.stdout).toMatch(new RegExp(`^  ${c.name}\\s+${c.summary.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
+    for (const c of commands)
+      expect(run.stdout).toMatch(
+        new RegExp(`^  ${c.name}\\s+${c.summary.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"),
+      );
   });
 
   it("without a command or with an unknown one prints the list to stderr and exits 2", async () => {
@@ -31,7 +39,10 @@ describe("fhirledger dispatcher", () => {
   });
 
   it("`help verify` and `verify --help` print the command's options", async () => {
-    for (const args of [["help", "verify"], ["verify", "--help"]]) {
+    for (const args of [
+      ["help", "verify"],
+      ["verify", "--help"],
+    ]) {
       const run = await fhirledger(args);
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/--resource FILE/);

@@ -37,7 +37,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await command.run(rest);
   } catch (error) {
     if (error instanceof FhirLedgerError && error.code === "bad-request") {
-      process.stderr.write(`fhirledger ${command.name}: ${error.message}\nRun "fhirledger ${command.name} --help" for its options.\n`);
+      process.stderr.write(
+        `fhirledger ${command.name}: ${error.message}\nRun "fhirledger ${command.name} --help" for its options.\n`,
+      );
       return EXIT_USAGE;
     }
     // Messages only: a stack trace is noise to an operator and may print paths or values.

@@ -36,7 +36,11 @@ Replace the live index with the new file while the server is stopped
 export async function rebuild(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { out: { type: "string" }, contract: { type: "string" }, help: { type: "boolean" } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: { out: { type: "string" }, contract: { type: "string" }, help: { type: "boolean" } },
+    }));
   } catch (error) {
     throw new FhirLedgerError("bad-request", (error as Error).message);
   }
@@ -60,26 +64,40 @@ export async function rebuild(argv: string[], env: Record<string, string | undef
     } else {
       rpcUrl = config.chain.rpcUrl!;
     }
-    const remembered = (await readDeployments(join(config.dataDir, "deployments.json")))[config.chain.mode === "embedded" ? "embedded" : rpcUrl.replace(/\/\/[^@/]*@/, "//")];
+    const remembered = (await readDeployments(join(config.dataDir, "deployments.json")))[
+      config.chain.mode === "embedded" ? "embedded" : rpcUrl.replace(/\/\/[^@/]*@/, "//")
+    ];
     const contract = values.contract ?? config.chain.recordAnchorAddress ?? remembered?.recordAnchor;
     if (!contract) throw new FhirLedgerError("bad-request", "no RecordAnchor address: pass --contract");
     // Reading needs no funds or role: a throwaway key signs nothing.
-    const ledger = new EvmLedger({ rpcUrl, privateKey: Wallet.createRandom().privateKey, recordAnchorAddress: contract, confirmations: 1 });
+    const ledger = new EvmLedger({
+      rpcUrl,
+      privateKey: Wallet.createRandom().privateKey,
+      recordAnchorAddress: contract,
+      confirmations: 1,
+    });
     closers.push(() => ledger.close());
-    const blobs = config.ipfs.mode === "kubo" ? await KuboBlobStore.open({ apiUrl: config.ipfs.kuboApiUrl! }) : await HeliaBlobStore.open({ repoDir: config.ipfs.repoDir });
+    const blobs =
+      config.ipfs.mode === "kubo"
+        ? await KuboBlobStore.open({ apiUrl: config.ipfs.kuboApiUrl! })
+        : await HeliaBlobStore.open({ repoDir: config.ipfs.repoDir });
     closers.push(() => blobs.close());
-    const keys = await FileKeyStore.open({ dir: config.keys.dir, ...(config.keys.kekHex ? { kek: fromHex(config.keys.kekHex.slice(2).toLowerCase()) } : {}) });
+    const keys = await FileKeyStore.open({
+      dir: config.keys.dir,
+      ...(config.keys.kekHex ? { kek: fromHex(config.keys.kekHex.slice(2).toLowerCase()) } : {}),
+    });
     closers.push(() => keys.close());
     // References under the server's base are indexed as local, as the running server does.
-    const ownBase = config.http.port === 0 && config.http.publicBaseUrl === null ? "" : serverBaseUrl(config.http, config.http.port);
+    const ownBase =
+      config.http.port === 0 && config.http.publicBaseUrl === null ? "" : serverBaseUrl(config.http, config.http.port);
     const index = new SqliteIndex({ path: out, search: sqliteSearchIndexer, bulkLoad: true, baseUrl: () => ownBase });
     closers.push(() => index.close());
     const report = await rebuildIndex({ ledger, blobs, keys, index });
     index.finishBulkLoad();
     process.stdout.write(
       `rebuilt ${report.versions} versions from ${report.batches} anchored batches in ${report.seconds.toFixed(2)} s ` +
-      `(${Math.round(report.versions / Math.max(report.seconds, 1e-6))} versions/s); ${report.unavailable} erased or unavailable; ` +
-      `${report.chainBreaks} breaks in the prevRoot chain\nnew index: ${out}\n`,
+        `(${Math.round(report.versions / Math.max(report.seconds, 1e-6))} versions/s); ${report.unavailable} erased or unavailable; ` +
+        `${report.chainBreaks} breaks in the prevRoot chain\nnew index: ${out}\n`,
     );
     return EXIT_OK;
   } finally {

@@ -23,10 +23,17 @@ in the configuration before the next start. Key material is never logged otherwi
 `;
 
 /** `fhirledger rotate-kek`: KEK rotation without re-encrypting data. */
-export async function rotateKek(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+export async function rotateKek(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { "new-kek-file": { type: "string" }, help: { type: "boolean" } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: { "new-kek-file": { type: "string" }, help: { type: "boolean" } },
+    }));
   } catch (error) {
     throw new FhirLedgerError("bad-request", (error as Error).message);
   }
@@ -40,7 +47,14 @@ export async function rotateKek(argv: string[], env: Record<string, string | und
   if (values["new-kek-file"]) {
     const raw = await readFile(values["new-kek-file"]);
     const text = raw.toString("utf8").trim();
-    newKek = raw.byteLength === 32 ? new Uint8Array(raw) : /^[0-9a-fA-F]{64}$/.test(text) ? fromHex(text.toLowerCase()) : (() => { throw new FhirLedgerError("bad-request", "the new KEK file must hold 32 raw bytes or 64 hex characters"); })();
+    newKek =
+      raw.byteLength === 32
+        ? new Uint8Array(raw)
+        : /^[0-9a-fA-F]{64}$/.test(text)
+          ? fromHex(text.toLowerCase())
+          : (() => {
+              throw new FhirLedgerError("bad-request", "the new KEK file must hold 32 raw bytes or 64 hex characters");
+            })();
   } else {
     newKek = new Uint8Array(randomBytes(32));
   }
@@ -51,7 +65,9 @@ export async function rotateKek(argv: string[], env: Record<string, string | und
     const { rewrapped } = await store.rewrapAll(newKek);
     process.stdout.write(`re-wrapped ${rewrapped} data keys: KEK ${before} → ${kekId(newKek)}\n`);
     if (configured) {
-      process.stdout.write(`FHIRLEDGER_KEK is configured: set it to the new KEK before the next start:\nFHIRLEDGER_KEK=${Buffer.from(newKek).toString("hex")}\n`);
+      process.stdout.write(
+        `FHIRLEDGER_KEK is configured: set it to the new KEK before the next start:\nFHIRLEDGER_KEK=${Buffer.from(newKek).toString("hex")}\n`,
+      );
     }
     return EXIT_OK;
   } finally {

@@ -65,7 +65,8 @@ export async function verify(argv: string[]): Promise<number> {
   let timeoutMs: number | undefined;
   if (values.timeout !== undefined) {
     timeoutMs = Number(values.timeout);
-    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) throw usage("--timeout must be milliseconds between 1 and 600000");
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000)
+      throw usage("--timeout must be milliseconds between 1 and 600000");
   }
 
   const resource = await readJson(values.resource as string, "--resource");
@@ -77,15 +78,24 @@ export async function verify(argv: string[]): Promise<number> {
     throw usage(`--proof ${values.proof}: ${error instanceof Error ? error.message : "not a proof"}`);
   }
 
-  const result = await verifyOffline({ resource, proof, rpcUrl, contract, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
-  process.stdout.write(values.json ? `${JSON.stringify({ ...result, rpc: redactUrl(rpcUrl) }, null, 2)}\n` : formatReport(result, rpcUrl));
+  const result = await verifyOffline({
+    resource,
+    proof,
+    rpcUrl,
+    contract,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
+  process.stdout.write(
+    values.json ? `${JSON.stringify({ ...result, rpc: redactUrl(rpcUrl) }, null, 2)}\n` : formatReport(result, rpcUrl),
+  );
   return result.verdict === "verified" ? EXIT_OK : EXIT_FAILED;
 }
 
 async function readJson(path: string, option: string): Promise<unknown> {
   let text: string;
   try {
-    if ((await stat(path)).size > MAX_FILE_BYTES) throw usage(`${option} ${path} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
+    if ((await stat(path)).size > MAX_FILE_BYTES)
+      throw usage(`${option} ${path} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
     text = await readFile(path, "utf8");
   } catch (error) {
     if (error instanceof FhirLedgerError) throw error;
@@ -104,16 +114,24 @@ const MARK = { pass: "pass", fail: "FAIL", unchecked: "----" } as const;
 export function formatReport(result: OfflineVerdict, rpcUrl: string): string {
   const width = Math.max(...result.checks.map((c) => c.name.length));
   const lines = [`fhirledger verify: ${result.reference ?? "(resource without type/id/versionId)"}`, ""];
-  for (const check of result.checks) lines.push(`  ${MARK[check.status]}  ${check.name.padEnd(width)}  ${check.reason}`);
+  for (const check of result.checks)
+    lines.push(`  ${MARK[check.status]}  ${check.name.padEnd(width)}  ${check.reason}`);
   lines.push("");
   const failed = result.checks.filter((c) => c.status === "fail").map((c) => c.name);
   const open = result.checks.filter((c) => c.status === "unchecked").map((c) => c.name);
   if (result.verdict === "verified") {
     const a = result.anchor;
     lines.push("VERIFIED: this resource is the one anchored on chain.");
-    if (a) lines.push(`  root ${a.root} (batch of ${a.size})`, `  anchored by ${a.contract} on chain ${a.chainId}, block ${a.blockNumber}${a.confirmations === null ? "" : `, ${a.confirmations} confirmation(s)`}`, `  transaction ${a.transactionHash}`);
+    if (a)
+      lines.push(
+        `  root ${a.root} (batch of ${a.size})`,
+        `  anchored by ${a.contract} on chain ${a.chainId}, block ${a.blockNumber}${a.confirmations === null ? "" : `, ${a.confirmations} confirmation(s)`}`,
+        `  transaction ${a.transactionHash}`,
+      );
   } else if (result.verdict === "mismatch") {
-    lines.push(`NOT VERIFIED (mismatch): failed ${failed.join(", ")}${open.length ? `; not checked ${open.join(", ")}` : ""}.`);
+    lines.push(
+      `NOT VERIFIED (mismatch): failed ${failed.join(", ")}${open.length ? `; not checked ${open.join(", ")}` : ""}.`,
+    );
   } else {
     lines.push(`NOT VERIFIED (inconclusive): could not check ${open.join(", ")}.`);
   }

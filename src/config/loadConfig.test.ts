@@ -6,14 +6,22 @@ describe("loadConfig", () => {
     const c = loadConfig({}, "/srv/app");
     expect(c.dataDir).toBe("/srv/app/data");
     expect(c.http).toEqual({ host: "127.0.0.1", port: 8080, publicBaseUrl: null });
-    expect(c.chain).toMatchObject({ mode: "embedded", stateDir: "/srv/app/data/chain", embeddedPort: 8545, confirmations: 1 });
+    expect(c.chain).toMatchObject({
+      mode: "embedded",
+      stateDir: "/srv/app/data/chain",
+      embeddedPort: 8545,
+      confirmations: 1,
+    });
     expect(c.ipfs).toEqual({ mode: "helia", repoDir: "/srv/app/data/ipfs", kuboApiUrl: null });
     expect(c.index.sqlitePath).toBe("/srv/app/data/index.sqlite");
     expect(c.keys).toEqual({ dir: "/srv/app/data/keys", kekHex: null });
   });
 
   it("moves every location with the data dir, and each can be set on its own", () => {
-    const c = loadConfig({ FHIRLEDGER_DATA_DIR: "/var/lib/fl", FHIRLEDGER_INDEX_PATH: "idx/db.sqlite", FHIRLEDGER_PORT: "0" }, "/srv/app");
+    const c = loadConfig(
+      { FHIRLEDGER_DATA_DIR: "/var/lib/fl", FHIRLEDGER_INDEX_PATH: "idx/db.sqlite", FHIRLEDGER_PORT: "0" },
+      "/srv/app",
+    );
     expect(c.chain.stateDir).toBe("/var/lib/fl/chain");
     expect(c.keys.dir).toBe("/var/lib/fl/keys");
     expect(c.index.sqlitePath).toBe("/srv/app/idx/db.sqlite");
@@ -21,8 +29,16 @@ describe("loadConfig", () => {
   });
 
   it("switches to an external chain and Kubo when their URLs are given", () => {
-    const c = loadConfig({ FHIRLEDGER_CHAIN_RPC_URL: "https://rpc.example/v1/", FHIRLEDGER_CHAIN_PRIVATE_KEY: "ab".repeat(32), FHIRLEDGER_KUBO_API_URL: "http://127.0.0.1:5001" });
-    expect(c.chain).toMatchObject({ mode: "external", rpcUrl: "https://rpc.example/v1", privateKey: `0x${"ab".repeat(32)}` });
+    const c = loadConfig({
+      FHIRLEDGER_CHAIN_RPC_URL: "https://rpc.example/v1/",
+      FHIRLEDGER_CHAIN_PRIVATE_KEY: "ab".repeat(32),
+      FHIRLEDGER_KUBO_API_URL: "http://127.0.0.1:5001",
+    });
+    expect(c.chain).toMatchObject({
+      mode: "external",
+      rpcUrl: "https://rpc.example/v1",
+      privateKey: `0x${"ab".repeat(32)}`,
+    });
     expect(c.ipfs.mode).toBe("kubo");
   });
 

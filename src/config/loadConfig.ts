@@ -109,9 +109,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const inData = (p: string) => resolve(dataDir, p);
   const rpcUrl = url("FHIRLEDGER_CHAIN_RPC_URL");
   const chainMode = oneOf("FHIRLEDGER_CHAIN_MODE", ["embedded", "external"] as const, rpcUrl ? "external" : "embedded");
-  if (chainMode === "external" && !rpcUrl) problems.push("FHIRLEDGER_CHAIN_MODE=external needs FHIRLEDGER_CHAIN_RPC_URL");
+  if (chainMode === "external" && !rpcUrl)
+    problems.push("FHIRLEDGER_CHAIN_MODE=external needs FHIRLEDGER_CHAIN_RPC_URL");
   const privateKey = hex32("FHIRLEDGER_CHAIN_PRIVATE_KEY");
-  if (chainMode === "external" && !privateKey) problems.push("FHIRLEDGER_CHAIN_MODE=external needs FHIRLEDGER_CHAIN_PRIVATE_KEY (the anchoring account)");
+  if (chainMode === "external" && !privateKey)
+    problems.push("FHIRLEDGER_CHAIN_MODE=external needs FHIRLEDGER_CHAIN_PRIVATE_KEY (the anchoring account)");
   const kuboApiUrl = url("FHIRLEDGER_KUBO_API_URL");
   const ipfsMode = oneOf("FHIRLEDGER_IPFS_MODE", ["helia", "kubo"] as const, kuboApiUrl ? "kubo" : "helia");
   if (ipfsMode === "kubo" && !kuboApiUrl) problems.push("FHIRLEDGER_IPFS_MODE=kubo needs FHIRLEDGER_KUBO_API_URL");

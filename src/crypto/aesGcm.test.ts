@@ -51,11 +51,15 @@ describe("aesGcmEncrypt / aesGcmDecrypt", () => {
     const plaintext = new Uint8Array(randomBytes(100));
     expect(aesGcmDecrypt({ key: handle, sealed: aesGcmEncrypt({ key, plaintext, aad }), aad })).toEqual(plaintext);
     expect(aesGcmDecrypt({ key, sealed: aesGcmEncrypt({ key: handle, plaintext, aad }), aad })).toEqual(plaintext);
-    expect(() => aesGcmDecrypt({ key: createSecretKey(new Uint8Array(32)), sealed: aesGcmEncrypt({ key, plaintext, aad }), aad })).toThrow();
+    expect(() =>
+      aesGcmDecrypt({ key: createSecretKey(new Uint8Array(32)), sealed: aesGcmEncrypt({ key, plaintext, aad }), aad }),
+    ).toThrow();
   });
 
   it("refuses keys that are not 256 bits", () => {
     expect(() => aesGcmEncrypt({ key: new Uint8Array(16), plaintext: new Uint8Array(1), aad })).toThrow(/256-bit/);
-    expect(() => aesGcmEncrypt({ key: createSecretKey(new Uint8Array(16)), plaintext: new Uint8Array(1), aad })).toThrow(/256-bit/);
+    expect(() =>
+      aesGcmEncrypt({ key: createSecretKey(new Uint8Array(16)), plaintext: new Uint8Array(1), aad }),
+    ).toThrow(/256-bit/);
   });
 });

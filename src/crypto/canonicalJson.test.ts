@@ -64,7 +64,7 @@ describe("canonicalJson (RFC 8785)", () => {
       { f: () => 1 },
       { s: Symbol("x") },
       { b: 1n },
-      // eslint-disable-next-line no-sparse-arrays
+      // biome-ignore lint/suspicious/noSparseArray: a hole is what this case is about
       [1, , 3],
       { d: new Date(0) },
       { m: new Map() },
@@ -94,13 +94,30 @@ describe("canonicalJson (RFC 8785)", () => {
 
   it("sorts objects of any size and key order as the reference does", () => {
     // Insertion-sorted up to 24 keys, Array.prototype.sort beyond: both sides of that line.
-    const alphabet = ["a", "B", "_", "1", "\u00e9", "\u20ac", "\ufb33", "\ud83d\ude00", "\u0080", "aa", "resourceType", "id"];
+    const alphabet = [
+      "a",
+      "B",
+      "_",
+      "1",
+      "\u00e9",
+      "\u20ac",
+      "\ufb33",
+      "\ud83d\ude00",
+      "\u0080",
+      "aa",
+      "resourceType",
+      "id",
+    ];
     let seed = 7;
-    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
     for (let size = 0; size <= 40; size++) {
       for (let round = 0; round < 5; round++) {
         const value: Record<string, unknown> = {};
-        while (Object.keys(value).length < size) value[alphabet[next(alphabet.length)]! + alphabet[next(alphabet.length)]! + String(next(50))] = { x: next(9), [alphabet[next(alphabet.length)]!]: [size] };
+        while (Object.keys(value).length < size)
+          value[alphabet[next(alphabet.length)]! + alphabet[next(alphabet.length)]! + String(next(50))] = {
+            x: next(9),
+            [alphabet[next(alphabet.length)]!]: [size],
+          };
         expect(canonicalJson(value)).toBe(canonicalize(value));
       }
     }
@@ -117,15 +134,27 @@ describe("canonicalJson (RFC 8785)", () => {
     const dir = dirname(createRequire(import.meta.url).resolve("hl7.fhir.r4.examples/package.json"));
     // Every 8th of the 5,300 examples (all of them take ~10 s here); the pipeline's own example
     // test writes and reads a larger share through the server.
-    const files = readdirSync(dir).filter((f) => f.endsWith(".json") && f !== "package.json" && !f.startsWith(".")).sort().filter((_, i) => i % 8 === 0);
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith(".json") && f !== "package.json" && !f.startsWith("."))
+      .sort()
+      .filter((_, i) => i % 8 === 0);
     expect(files.length).toBeGreaterThan(600);
     for (const file of files) {
       const value = JSON.parse(readFileSync(join(dir, file), "utf8")) as unknown;
       expect(canonicalJson(value), file).toBe(canonicalize(value));
     }
     const edges: unknown[] = [
-      { "\u20ac": 1, "\r": 2, "\ufb33": 3, "1": 4, "\ud83d\ude00": 5, "\u0080": 6, "": 7, a: [1e21, 1e-7, -0, 0.1 + 0.2, 5e-324, 2 ** 53 + 1] },
-      ["\u0000\u001f\"\\/\u2028\u2029", null, true, false, [], {}],
+      {
+        "\u20ac": 1,
+        "\r": 2,
+        "\ufb33": 3,
+        "1": 4,
+        "\ud83d\ude00": 5,
+        "\u0080": 6,
+        "": 7,
+        a: [1e21, 1e-7, -0, 0.1 + 0.2, 5e-324, 2 ** 53 + 1],
+      },
+      ['\u0000\u001f"\\/\u2028\u2029', null, true, false, [], {}],
       Object.assign(Object.create(null) as object, { b: 1, a: 2 }),
     ];
     for (const value of edges) expect(canonicalJson(value)).toBe(canonicalize(value));

@@ -97,7 +97,11 @@ function write(value: unknown, depth: number): string {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     try {
-      out += (i === 0 ? "" : ",") + quotedKey(key) + ":" + writeMember(value, key, (value as Record<string, unknown>)[key], depth + 1);
+      out +=
+        (i === 0 ? "" : ",") +
+        quotedKey(key) +
+        ":" +
+        writeMember(value, key, (value as Record<string, unknown>)[key], depth + 1);
     } catch (error) {
       if (error instanceof NotJson) error.path.push(`.${key}`);
       throw error;

@@ -15,7 +15,9 @@ const keyFor = (keyId: string): DataKey => {
   return key;
 };
 const aad: EnvelopeAad = { type: "Observation", id: "obs-1", versionId: "3" };
-const plaintext = new TextEncoder().encode('{"id":"obs-1","resourceType":"Observation","subject":{"reference":"Patient/p-42"}}');
+const plaintext = new TextEncoder().encode(
+  '{"id":"obs-1","resourceType":"Observation","subject":{"reference":"Patient/p-42"}}',
+);
 
 async function openFailure(promise: Promise<unknown>): Promise<FhirLedgerError> {
   const error = await promise.then(
@@ -112,16 +114,28 @@ describe("sealEnvelope / openEnvelope", () => {
   it("keeps a destroyed key's 'gone' as the cause", async () => {
     const envelope = sealEnvelope({ plaintext, key: keyA, aad });
     const error = await openFailure(
-      openEnvelope({ envelope, keyFor: () => { throw new FhirLedgerError("gone", "data key destroyed"); }, aad }),
+      openEnvelope({
+        envelope,
+        keyFor: () => {
+          throw new FhirLedgerError("gone", "data key destroyed");
+        },
+        aad,
+      }),
     );
     expect((error.cause as FhirLedgerError).code).toBe("gone");
   });
 
   it("refuses to seal with a non-opaque key id, a short key or an empty AAD field", () => {
-    expect(() => sealEnvelope({ plaintext, key: { keyId: "Patient/123", key: keyA.key }, aad })).toThrow(FhirLedgerError);
+    expect(() => sealEnvelope({ plaintext, key: { keyId: "Patient/123", key: keyA.key }, aad })).toThrow(
+      FhirLedgerError,
+    );
     expect(() => sealEnvelope({ plaintext, key: { keyId: "", key: keyA.key }, aad })).toThrow(FhirLedgerError);
-    expect(() => sealEnvelope({ plaintext, key: { keyId: "k".repeat(256), key: keyA.key }, aad })).toThrow(FhirLedgerError);
-    expect(() => sealEnvelope({ plaintext, key: { keyId: "k1", key: new Uint8Array(16) }, aad })).toThrow(FhirLedgerError);
+    expect(() => sealEnvelope({ plaintext, key: { keyId: "k".repeat(256), key: keyA.key }, aad })).toThrow(
+      FhirLedgerError,
+    );
+    expect(() => sealEnvelope({ plaintext, key: { keyId: "k1", key: new Uint8Array(16) }, aad })).toThrow(
+      FhirLedgerError,
+    );
     expect(() => sealEnvelope({ plaintext, key: keyA, aad: { ...aad, versionId: "" } })).toThrow(FhirLedgerError);
   });
 
@@ -137,9 +151,11 @@ describe("aadBytes", () => {
   it("is the RFC 8785 canonical JSON of {type, id, versionId, keyId}, escapes included", () => {
     for (const [aad, keyId] of [
       [{ type: "Patient", id: "p-1", versionId: "1" }, "k1"],
-      [{ type: "Observation", id: "x".repeat(64), versionId: "12" }, "kms:alias/ä\"\\\u0001"],
+      [{ type: "Observation", id: "x".repeat(64), versionId: "12" }, 'kms:alias/ä"\\\u0001'],
     ] as const) {
-      expect(new TextDecoder().decode(aadBytes(aad, keyId))).toBe(canonicalJson({ type: aad.type, id: aad.id, versionId: aad.versionId, keyId }));
+      expect(new TextDecoder().decode(aadBytes(aad, keyId))).toBe(
+        canonicalJson({ type: aad.type, id: aad.id, versionId: aad.versionId, keyId }),
+      );
     }
   });
 });

@@ -51,7 +51,9 @@ export function aadBytes(aad: EnvelopeAad, keyId: string): Uint8Array {
   // canonical JSON (RFC 8785) of four strings is written directly, members in code-point order
   // (equal to canonicalJson of the object; asserted in envelope.test.ts): every read builds it.
   const j = JSON.stringify;
-  return encoder.encode(`{"id":${j(aad.id)},"keyId":${j(keyId)},"type":${j(aad.type)},"versionId":${j(aad.versionId)}}`);
+  return encoder.encode(
+    `{"id":${j(aad.id)},"keyId":${j(keyId)},"type":${j(aad.type)},"versionId":${j(aad.versionId)}}`,
+  );
 }
 
 function assertAad(aad: EnvelopeAad): void {

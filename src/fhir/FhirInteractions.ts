@@ -80,7 +80,8 @@ export class FhirInteractions {
     assertId(id);
     const shape = query === undefined ? undefined : readShape(type, query);
     const stored = await this.#auditIntegrity(actor, "read", `${type}/${id}`, () => this.#o.records.read(type, id));
-    if (shape !== undefined) return { status: 200, resource: shapeResource(stored.resource as never, shape), version: versionOf(stored) };
+    if (shape !== undefined)
+      return { status: 200, resource: shapeResource(stored.resource as never, shape), version: versionOf(stored) };
     return asStored(stored);
   }
 
@@ -93,8 +94,11 @@ export class FhirInteractions {
     assertId(id);
     const versionId = parseVersion(vid);
     const shape = query === undefined ? undefined : readShape(type, query);
-    const stored = await this.#auditIntegrity(actor, "vread", `${type}/${id}/_history/${versionId}`, () => this.#o.records.vread(type, id, versionId));
-    if (shape !== undefined) return { status: 200, resource: shapeResource(stored.resource as never, shape), version: versionOf(stored) };
+    const stored = await this.#auditIntegrity(actor, "vread", `${type}/${id}/_history/${versionId}`, () =>
+      this.#o.records.vread(type, id, versionId),
+    );
+    if (shape !== undefined)
+      return { status: 200, resource: shapeResource(stored.resource as never, shape), version: versionOf(stored) };
     return asStored(stored);
   }
 
@@ -109,8 +113,16 @@ export class FhirInteractions {
     assertType(type);
     assertId(id);
     const resource = this.#validated(type, body);
-    if (resource.id === undefined) throw new FhirLedgerError("invalid", "the resource must contain an id for update", { issues: [{ type: "required", diagnostics: "id is required on update", expression: [`${type}.id`] }] });
-    if (resource.id !== id) throw new FhirLedgerError("invalid", `the id in the body (${String(resource.id)}) does not match the URL (${id})`, { issues: [{ type: "invalid", diagnostics: "id in body differs from id in URL", expression: [`${type}.id`] }] });
+    if (resource.id === undefined)
+      throw new FhirLedgerError("invalid", "the resource must contain an id for update", {
+        issues: [{ type: "required", diagnostics: "id is required on update", expression: [`${type}.id`] }],
+      });
+    if (resource.id !== id)
+      throw new FhirLedgerError(
+        "invalid",
+        `the id in the body (${String(resource.id)}) does not match the URL (${id})`,
+        { issues: [{ type: "invalid", diagnostics: "id in body differs from id in URL", expression: [`${type}.id`] }] },
+      );
     const stored = await this.#o.records.write(type, id, resource, {
       ...(options.ifMatch === undefined ? {} : { ifMatch: parseIfMatch(options.ifMatch) }),
       ...(options.ifNoneMatch === undefined ? {} : { ifNoneMatch: parseIfNoneMatch(options.ifNoneMatch) }),
@@ -127,7 +139,11 @@ export class FhirInteractions {
   async delete(type: string, id: string, options: Pick<WriteConditions, "ifMatch"> = {}): Promise<FhirResult> {
     assertType(type);
     assertId(id);
-    const row = await this.#o.records.delete(type, id, options.ifMatch === undefined ? {} : { ifMatch: parseIfMatch(options.ifMatch) });
+    const row = await this.#o.records.delete(
+      type,
+      id,
+      options.ifMatch === undefined ? {} : { ifMatch: parseIfMatch(options.ifMatch) },
+    );
     if (!row) return { status: 204 };
     return { status: 204, version: { type, id, versionId: row.versionId, lastUpdated: row.lastUpdated } };
   }
@@ -138,7 +154,12 @@ export class FhirInteractions {
    * `:iterate` includes cut off at the include depth limit are reported there too.
    * @see https://hl7.org/fhir/R4/search.html
    */
-  async search(actor: Actor, type: string, query: URLSearchParams, options: { baseUrl: string; strict: boolean }): Promise<FhirResult> {
+  async search(
+    actor: Actor,
+    type: string,
+    query: URLSearchParams,
+    options: { baseUrl: string; strict: boolean },
+  ): Promise<FhirResult> {
     assertType(type);
     return this.#search(actor, "search-type", parseSearchRequest(type, query, this.#parseLimits()), options);
   }
@@ -152,7 +173,11 @@ export class FhirInteractions {
    * @see https://hl7.org/fhir/R4/search.html#searchcontexts
    * @see https://hl7.org/fhir/R4/search.html#all
    */
-  async searchSystem(actor: Actor, query: URLSearchParams, options: { baseUrl: string; strict: boolean }): Promise<FhirResult> {
+  async searchSystem(
+    actor: Actor,
+    query: URLSearchParams,
+    options: { baseUrl: string; strict: boolean },
+  ): Promise<FhirResult> {
     return this.#search(actor, "search-system", parseSystemSearchRequest(query, this.#parseLimits()), options);
   }
 
@@ -165,28 +190,66 @@ export class FhirInteractions {
     };
   }
 
-  async #search(actor: Actor, subtype: "search-type" | "search-system", request: SearchRequest, options: { baseUrl: string; strict: boolean }): Promise<FhirResult> {
+  async #search(
+    actor: Actor,
+    subtype: "search-type" | "search-system",
+    request: SearchRequest,
+    options: { baseUrl: string; strict: boolean },
+  ): Promise<FhirResult> {
     const limits = this.#o.limits ?? {};
     if (options.strict && request.unknown.length > 0) {
       throw new FhirLedgerError("invalid", "unsupported search parameters (Prefer: handling=strict)", {
-        issues: request.unknown.map((u) => ({ type: "not-supported", diagnostics: `${u.name}: ${u.reason}`, expression: [u.name] })),
+        issues: request.unknown.map((u) => ({
+          type: "not-supported",
+          diagnostics: `${u.name}: ${u.reason}`,
+          expression: [u.name],
+        })),
       });
     }
-    const warnings: SearchWarning[] = request.unknown.map((u) => ({ code: "not-supported", diagnostics: `parameter ignored: ${u.name} (${u.reason})` }));
-    const information = request.countRequested === undefined ? [] : [`_count=${request.countRequested} was reduced to ${request.count}, the most this server returns in one page`];
+    const warnings: SearchWarning[] = request.unknown.map((u) => ({
+      code: "not-supported",
+      diagnostics: `parameter ignored: ${u.name} (${u.reason})`,
+    }));
+    const information =
+      request.countRequested === undefined
+        ? []
+        : [
+            `_count=${request.countRequested} was reduced to ${request.count}, the most this server returns in one page`,
+          ];
     // Bundle.total: absent under _total=none; exact otherwise (an exact count is a valid
     // estimate). _summary=count is nothing but the total, so it is counted whatever _total says.
     const count = request.summary === "count";
-    const page = this.#o.index.search(request, { countTotal: count || request.total !== "none", ...(limits.maxIncludeDepth === undefined ? {} : { maxIncludeDepth: limits.maxIncludeDepth }) });
+    const page = this.#o.index.search(request, {
+      countTotal: count || request.total !== "none",
+      ...(limits.maxIncludeDepth === undefined ? {} : { maxIncludeDepth: limits.maxIncludeDepth }),
+    });
     // The client would otherwise take a cut-off :iterate for the complete set of references.
-    if (page.includesTruncated && !count) warnings.push({ code: "too-costly", diagnostics: `_include/_revinclude :iterate stopped after ${limits.maxIncludeDepth ?? 3} rounds (the server's include depth limit); more resources would have been included` });
+    if (page.includesTruncated && !count)
+      warnings.push({
+        code: "too-costly",
+        diagnostics: `_include/_revinclude :iterate stopped after ${limits.maxIncludeDepth ?? 3} rounds (the server's include depth limit); more resources would have been included`,
+      });
     const load = (versions: typeof page.matches) =>
-      Promise.all(versions.map(async (v) => (await this.#auditIntegrity(actor, subtype, `${v.type}/${v.id}`, () => this.#o.records.load(v))).resource!));
+      Promise.all(
+        versions.map(
+          async (v) =>
+            (await this.#auditIntegrity(actor, subtype, `${v.type}/${v.id}`, () => this.#o.records.load(v))).resource!,
+        ),
+      );
     // A count returns no entries: don't fetch and decrypt the page it would have had.
     const [matches, included] = count ? [[], []] : await Promise.all([load(page.matches), load(page.included)]);
     return {
       status: 200,
-      resource: buildSearchset({ baseUrl: options.baseUrl, request, matches: matches as never, included: included as never, total: page.total, nextCursor: page.nextCursor, warnings, information }),
+      resource: buildSearchset({
+        baseUrl: options.baseUrl,
+        request,
+        matches: matches as never,
+        included: included as never,
+        total: page.total,
+        nextCursor: page.nextCursor,
+        warnings,
+        information,
+      }),
     };
   }
 
@@ -204,7 +267,11 @@ export class FhirInteractions {
     }
     const version = this.#o.index.version(type, id, versionId);
     if (!version) throw new FhirLedgerError("not-found", `${type}/${id}/_history/${versionId} is not known`);
-    const proof = await verifyRecord(version, { index: this.#o.index, ledger: this.#o.ledger, records: this.#o.records });
+    const proof = await verifyRecord(version, {
+      index: this.#o.index,
+      ledger: this.#o.ledger,
+      records: this.#o.records,
+    });
     return { status: 200, resource: proofToParameters(proof) };
   }
 
@@ -216,18 +283,37 @@ export class FhirInteractions {
     if (type !== "Patient") throw new FhirLedgerError("not-found", "$erase is defined on Patient only");
     assertId(id);
     if (actor.role !== "admin") {
-      await this.#o.audit.record({ action: "E", subtype: "erase", outcome: "4", actor, entity: `Patient/${id}`, description: "erasure refused: administrators only" });
+      await this.#o.audit.record({
+        action: "E",
+        subtype: "erase",
+        outcome: "4",
+        actor,
+        entity: `Patient/${id}`,
+        description: "erasure refused: administrators only",
+      });
       throw new FhirLedgerError("forbidden", "only administrators may erase a patient");
     }
     const reason = parameterString(body, "reason");
     if (!reason || reason.trim().length < 3) {
-      throw new FhirLedgerError("invalid", "a reason is required: Parameters with parameter 'reason' (valueString)", { issues: [{ type: "required", diagnostics: "reason is required", expression: ["Parameters.parameter.where(name='reason')"] }] });
+      throw new FhirLedgerError("invalid", "a reason is required: Parameters with parameter 'reason' (valueString)", {
+        issues: [
+          {
+            type: "required",
+            diagnostics: "reason is required",
+            expression: ["Parameters.parameter.where(name='reason')"],
+          },
+        ],
+      });
     }
     const current = this.#o.index.current("Patient", id);
     if (!current) throw new FhirLedgerError("not-found", `Patient/${id} is not known`);
     const result = await this.#o.records.eraseCompartment(`Patient/${id}`);
     const auditId = await this.#o.audit.record({
-      action: "E", subtype: "erase", outcome: "0", actor, entity: `Patient/${id}`,
+      action: "E",
+      subtype: "erase",
+      outcome: "0",
+      actor,
+      entity: `Patient/${id}`,
       description: `patient erased: ${reason.slice(0, 500)} (${result.resources} resources, ${result.versions} versions, ${result.keys} keys destroyed)`,
     });
     return {
@@ -251,7 +337,16 @@ export class FhirInteractions {
       return await fn();
     } catch (error) {
       if (error instanceof FhirLedgerError && error.code === "integrity") {
-        await this.#o.audit.record({ action: "R", subtype, outcome: "8", actor, entity, description: "stored record failed its integrity check; not served" }).catch(() => undefined);
+        await this.#o.audit
+          .record({
+            action: "R",
+            subtype,
+            outcome: "8",
+            actor,
+            entity,
+            description: "stored record failed its integrity check; not served",
+          })
+          .catch(() => undefined);
       }
       throw error;
     }
@@ -266,11 +361,21 @@ export class FhirInteractions {
 
   #validated(type: string, body: unknown): FhirResource {
     if (body === null || typeof body !== "object" || Array.isArray(body)) {
-      throw new FhirLedgerError("invalid", "the body must be a JSON object (a FHIR resource)", { issues: [{ type: "structure", diagnostics: "body is not a JSON object" }] });
+      throw new FhirLedgerError("invalid", "the body must be a JSON object (a FHIR resource)", {
+        issues: [{ type: "structure", diagnostics: "body is not a JSON object" }],
+      });
     }
     const resourceType = (body as { resourceType?: unknown }).resourceType;
     if (resourceType !== type) {
-      throw new FhirLedgerError("invalid", `resourceType "${String(resourceType)}" does not match the URL type ${type}`, { issues: [{ type: "invalid", diagnostics: "resourceType does not match the URL", expression: ["resourceType"] }] });
+      throw new FhirLedgerError(
+        "invalid",
+        `resourceType "${String(resourceType)}" does not match the URL type ${type}`,
+        {
+          issues: [
+            { type: "invalid", diagnostics: "resourceType does not match the URL", expression: ["resourceType"] },
+          ],
+        },
+      );
     }
     this.#o.validator.validate(body, { expectedType: type });
     return body as FhirResource;
@@ -278,19 +383,24 @@ export class FhirInteractions {
 }
 
 function parameterString(body: unknown, name: string): string | undefined {
-  if (!body || typeof body !== "object" || (body as { resourceType?: unknown }).resourceType !== "Parameters") return undefined;
+  if (!body || typeof body !== "object" || (body as { resourceType?: unknown }).resourceType !== "Parameters")
+    return undefined;
   const params = (body as { parameter?: unknown }).parameter;
   if (!Array.isArray(params)) return undefined;
-  const p = params.find((x) => x && typeof x === "object" && (x as { name?: unknown }).name === name) as { valueString?: unknown } | undefined;
+  const p = params.find((x) => x && typeof x === "object" && (x as { name?: unknown }).name === name) as
+    | { valueString?: unknown }
+    | undefined;
   return typeof p?.valueString === "string" ? p.valueString : undefined;
 }
 
 function assertType(type: string): void {
-  if (!isResourceType(type)) throw new FhirLedgerError("not-found", `unknown resource type "${String(type).slice(0, 64)}"`);
+  if (!isResourceType(type))
+    throw new FhirLedgerError("not-found", `unknown resource type "${String(type).slice(0, 64)}"`);
 }
 
 function assertId(id: string): void {
-  if (!ID_PATTERN.test(id)) throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
+  if (!ID_PATTERN.test(id))
+    throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
 }
 
 function parseVersion(vid: string): number {
@@ -332,18 +442,29 @@ class StoredResult implements FhirResult {
 }
 
 function versionOf(stored: StoredVersion): { type: string; id: string; versionId: number; lastUpdated: string } {
-  return { type: stored.row.type, id: stored.row.id, versionId: stored.row.versionId, lastUpdated: stored.row.lastUpdated };
+  return {
+    type: stored.row.type,
+    id: stored.row.id,
+    versionId: stored.row.versionId,
+    lastUpdated: stored.row.lastUpdated,
+  };
 }
 
 /**
  * `_summary` and `_elements` of a read, checked as search checks them; undefined when neither
  * is given (other parameters, e.g. `_format`, are not this function's business).
  */
-export function readShape(type: string, query: URLSearchParams): Pick<SearchRequest, "summary" | "elements"> | undefined {
+export function readShape(
+  type: string,
+  query: URLSearchParams,
+): Pick<SearchRequest, "summary" | "elements"> | undefined {
   const params = [...query].filter(([name]) => name === "_summary" || name === "_elements");
   if (params.length === 0) return undefined;
   const { summary, elements } = parseSearchRequest(type, params);
-  if (summary === "count") throw new FhirLedgerError("invalid", "_summary=count applies to search only", { issues: [{ type: "invalid", diagnostics: "_summary=count is for search", expression: ["_summary"] }] });
+  if (summary === "count")
+    throw new FhirLedgerError("invalid", "_summary=count applies to search only", {
+      issues: [{ type: "invalid", diagnostics: "_summary=count is for search", expression: ["_summary"] }],
+    });
   return { ...(summary === undefined ? {} : { summary }), ...(elements === undefined ? {} : { elements }) };
 }
 

@@ -9,7 +9,8 @@ type R = Record<string, unknown> & { resourceType: string; id: string; meta?: Re
 
 const examples = join(createRequire(import.meta.url).resolve("hl7.fhir.r4.examples/package.json"), "..");
 const example = (file: string) => JSON.parse(readFileSync(join(examples, file), "utf8")) as R;
-const tags = (r: { meta?: unknown }) => ((r.meta as { tag?: { code: string }[] } | undefined)?.tag ?? []).map((t) => t.code);
+const tags = (r: { meta?: unknown }) =>
+  ((r.meta as { tag?: { code: string }[] } | undefined)?.tag ?? []).map((t) => t.code);
 
 describe("shapeResource with _summary=true", () => {
   it("keeps Patient's summary elements, recursively, and marks the result SUBSETTED", () => {
@@ -17,7 +18,19 @@ describe("shapeResource with _summary=true", () => {
     expect(Object.keys(patient)).toEqual(expect.arrayContaining(["text", "contact"]));
     const summary = shapeResource(patient, { summary: "true" });
     expect(Object.keys(summary).sort()).toEqual([
-      "_birthDate", "active", "address", "birthDate", "deceasedBoolean", "gender", "id", "identifier", "managingOrganization", "meta", "name", "resourceType", "telecom",
+      "_birthDate",
+      "active",
+      "address",
+      "birthDate",
+      "deceasedBoolean",
+      "gender",
+      "id",
+      "identifier",
+      "managingOrganization",
+      "meta",
+      "name",
+      "resourceType",
+      "telecom",
     ]);
     expect(summary.name).toEqual(patient.name); // every HumanName element is summary
     expect(summary._birthDate).toEqual(patient._birthDate); // a primitive's extensions travel with it
@@ -28,7 +41,8 @@ describe("shapeResource with _summary=true", () => {
   it("keeps Observation's status, code, subject, effective[x], value[x] and drops the rest", () => {
     const observation = example("Observation-blood-pressure.json");
     const summary = shapeResource(observation, { summary: "true" });
-    for (const kept of ["status", "code", "subject", "effectiveDateTime", "performer", "identifier", "basedOn"]) expect(summary[kept], kept).toEqual(observation[kept]);
+    for (const kept of ["status", "code", "subject", "effectiveDateTime", "performer", "identifier", "basedOn"])
+      expect(summary[kept], kept).toEqual(observation[kept]);
     for (const dropped of ["text", "category", "interpretation", "bodySite"]) {
       expect(observation[dropped], dropped).toBeDefined();
       expect(summary[dropped], dropped).toBeUndefined();
@@ -36,9 +50,16 @@ describe("shapeResource with _summary=true", () => {
     // Backbone elements follow their own definitions: component.interpretation is not summary.
     const components = summary.component as Record<string, unknown>[];
     expect(components).toHaveLength(2);
-    expect(components[0]!.valueQuantity).toEqual({ value: 107, unit: "mmHg", system: "http://unitsofmeasure.org", code: "mm[Hg]" });
+    expect(components[0]!.valueQuantity).toEqual({
+      value: 107,
+      unit: "mmHg",
+      system: "http://unitsofmeasure.org",
+      code: "mm[Hg]",
+    });
     expect(components.every((c) => c.code !== undefined && c.interpretation === undefined)).toBe(true);
-    expect((summary.meta as { profile: string[] }).profile).toEqual(["http://hl7.org/fhir/StructureDefinition/vitalsigns"]);
+    expect((summary.meta as { profile: string[] }).profile).toEqual([
+      "http://hl7.org/fhir/StructureDefinition/vitalsigns",
+    ]);
     expect(tags(summary)).toEqual(["SUBSETTED"]);
   });
 
@@ -50,7 +71,16 @@ describe("shapeResource with _summary=true", () => {
       status: "current",
       description: "discharge note",
       custodian: { reference: "Organization/o1" },
-      content: [{ attachment: { contentType: "text/plain", data: "aGVsbG8=", title: "note", extension: [{ url: "urn:x", valueString: "x" }] } }],
+      content: [
+        {
+          attachment: {
+            contentType: "text/plain",
+            data: "aGVsbG8=",
+            title: "note",
+            extension: [{ url: "urn:x", valueString: "x" }],
+          },
+        },
+      ],
       context: { encounter: [{ reference: "Encounter/e1" }], period: { start: "2020-01-01" } },
       subject: { extension: [{ url: "urn:x", valueString: "only an extension" }] },
     };
@@ -68,7 +98,12 @@ describe("shapeResource with _summary=true", () => {
   });
 
   it("drops array items left empty and arrays left empty", () => {
-    const patient: R = { resourceType: "Patient", id: "p1", name: [{ extension: [{ url: "urn:x", valueString: "x" }] }, { family: "Kept" }], telecom: [{ extension: [{ url: "urn:x", valueString: "x" }] }] };
+    const patient: R = {
+      resourceType: "Patient",
+      id: "p1",
+      name: [{ extension: [{ url: "urn:x", valueString: "x" }] }, { family: "Kept" }],
+      telecom: [{ extension: [{ url: "urn:x", valueString: "x" }] }],
+    };
     const summary = shapeResource(patient, { summary: "true" });
     expect(summary.name).toEqual([{ family: "Kept" }]);
     expect(summary.telecom).toBeUndefined();
@@ -76,16 +111,37 @@ describe("shapeResource with _summary=true", () => {
 
   it("leaves _elements first, _summary=false and no parameter alone", () => {
     const patient = example("Patient-example.json");
-    expect(Object.keys(shapeResource(patient, { summary: "true", elements: ["gender"] })).sort()).toEqual(["gender", "id", "meta", "resourceType"]);
+    expect(Object.keys(shapeResource(patient, { summary: "true", elements: ["gender"] })).sort()).toEqual([
+      "gender",
+      "id",
+      "meta",
+      "resourceType",
+    ]);
     expect(shapeResource(patient, { summary: "false" })).toBe(patient);
     expect(shapeResource(patient, {})).toBe(patient);
   });
 });
 
 describe("buildSearchset", () => {
-  const request: SearchRequest = { type: "Patient", filters: [], include: [], revinclude: [], sort: [], unknown: [], summary: "true" };
+  const request: SearchRequest = {
+    type: "Patient",
+    filters: [],
+    include: [],
+    revinclude: [],
+    sort: [],
+    unknown: [],
+    summary: "true",
+  };
   it("returns summaries of the matches", () => {
-    const bundle = buildSearchset({ baseUrl: "http://x/fhir", request, matches: [example("Patient-example.json")], included: [], total: 1, nextCursor: null, warnings: [] });
+    const bundle = buildSearchset({
+      baseUrl: "http://x/fhir",
+      request,
+      matches: [example("Patient-example.json")],
+      included: [],
+      total: 1,
+      nextCursor: null,
+      warnings: [],
+    });
     const entries = bundle.entry as { resource: R; search: { mode: string } }[];
     expect(entries.map((e) => e.search.mode)).toEqual(["match"]);
     expect(entries[0]!.resource.contact).toBeUndefined();
@@ -95,32 +151,98 @@ describe("buildSearchset", () => {
 
   it("puts information (a reduced _count) after the warnings in one outcome entry", () => {
     const bundle = buildSearchset({
-      baseUrl: "http://x/fhir", request, matches: [], included: [], total: 0, nextCursor: null,
+      baseUrl: "http://x/fhir",
+      request,
+      matches: [],
+      included: [],
+      total: 0,
+      nextCursor: null,
       warnings: [{ code: "not-supported", diagnostics: "parameter ignored: foo (unknown parameter)" }],
       information: ["_count=5000 was reduced to 1000, the most this server returns in one page"],
     });
-    const entries = bundle.entry as { resource: { issue: { severity: string; code: string }[] }; search: { mode: string } }[];
+    const entries = bundle.entry as {
+      resource: { issue: { severity: string; code: string }[] };
+      search: { mode: string };
+    }[];
     expect(entries.map((e) => e.search.mode)).toEqual(["outcome"]);
-    expect(entries[0]!.resource.issue.map((i) => [i.severity, i.code])).toEqual([["warning", "not-supported"], ["information", "informational"]]);
-    expect(buildSearchset({ baseUrl: "http://x/fhir", request, matches: [], included: [], total: 0, nextCursor: null, warnings: [], information: [] }).entry).toBeUndefined();
+    expect(entries[0]!.resource.issue.map((i) => [i.severity, i.code])).toEqual([
+      ["warning", "not-supported"],
+      ["information", "informational"],
+    ]);
+    expect(
+      buildSearchset({
+        baseUrl: "http://x/fhir",
+        request,
+        matches: [],
+        included: [],
+        total: 0,
+        nextCursor: null,
+        warnings: [],
+        information: [],
+      }).entry,
+    ).toBeUndefined();
   });
 
   it("gives _summary=count the total alone: no entries, no next link (search.html#summary)", () => {
-    const count: SearchRequest = { type: "Patient", filters: [], include: [], revinclude: [], sort: [], unknown: [], summary: "count", count: 10 };
-    const bundle = buildSearchset({ baseUrl: "http://x/fhir", request: count, matches: [], included: [], total: 42, nextCursor: "abc", warnings: [] });
+    const count: SearchRequest = {
+      type: "Patient",
+      filters: [],
+      include: [],
+      revinclude: [],
+      sort: [],
+      unknown: [],
+      summary: "count",
+      count: 10,
+    };
+    const bundle = buildSearchset({
+      baseUrl: "http://x/fhir",
+      request: count,
+      matches: [],
+      included: [],
+      total: 42,
+      nextCursor: "abc",
+      warnings: [],
+    });
     expect(bundle.total).toBe(42);
     expect(bundle.entry).toBeUndefined();
     expect((bundle.link as { relation: string }[]).map((l) => l.relation)).toEqual(["self"]);
-    const paged = buildSearchset({ baseUrl: "http://x/fhir", request: { ...count, summary: "true" }, matches: [], included: [], total: 42, nextCursor: "abc", warnings: [] });
+    const paged = buildSearchset({
+      baseUrl: "http://x/fhir",
+      request: { ...count, summary: "true" },
+      matches: [],
+      included: [],
+      total: 42,
+      nextCursor: "abc",
+      warnings: [],
+    });
     expect((paged.link as { relation: string }[]).map((l) => l.relation)).toEqual(["self", "next"]);
   });
 
   const observation = example("Observation-blood-pressure.json");
   const patient = example("Patient-example.json");
   const shapedEntries = (shape: Pick<SearchRequest, "summary" | "elements">) => {
-    const search: SearchRequest = { type: "Observation", filters: [], include: [], revinclude: [], sort: [], unknown: [], ...shape };
-    const bundle = buildSearchset({ baseUrl: "http://x/fhir", request: search, matches: [observation], included: [patient], total: 1, nextCursor: null, warnings: [] });
-    return (bundle.entry as { resource: R; search: { mode: string } }[]).map((e) => ({ mode: e.search.mode, resource: e.resource }));
+    const search: SearchRequest = {
+      type: "Observation",
+      filters: [],
+      include: [],
+      revinclude: [],
+      sort: [],
+      unknown: [],
+      ...shape,
+    };
+    const bundle = buildSearchset({
+      baseUrl: "http://x/fhir",
+      request: search,
+      matches: [observation],
+      included: [patient],
+      total: 1,
+      nextCursor: null,
+      warnings: [],
+    });
+    return (bundle.entry as { resource: R; search: { mode: string } }[]).map((e) => ({
+      mode: e.search.mode,
+      resource: e.resource,
+    }));
   };
 
   it("summarizes _include'd resources like the matches under _summary=true|text|data, SUBSETTED", () => {
@@ -144,9 +266,17 @@ describe("buildSearchset", () => {
     const [match, included] = shapedEntries({ elements: ["status"] });
     expect(Object.keys(match!.resource).sort()).toEqual(["id", "meta", "resourceType", "status"]);
     expect(included!.resource).toBe(patient);
-    const [qualifiedMatch, qualifiedIncluded] = shapedEntries({ elements: ["status", "Patient.gender", "Patient.birthDate"] });
+    const [qualifiedMatch, qualifiedIncluded] = shapedEntries({
+      elements: ["status", "Patient.gender", "Patient.birthDate"],
+    });
     expect(Object.keys(qualifiedMatch!.resource).sort()).toEqual(["id", "meta", "resourceType", "status"]);
-    expect(Object.keys(qualifiedIncluded!.resource).sort()).toEqual(["birthDate", "gender", "id", "meta", "resourceType"]);
+    expect(Object.keys(qualifiedIncluded!.resource).sort()).toEqual([
+      "birthDate",
+      "gender",
+      "id",
+      "meta",
+      "resourceType",
+    ]);
     expect(tags(qualifiedIncluded!.resource)).toEqual(["SUBSETTED"]);
   });
 });

@@ -5,7 +5,11 @@ import { summarize } from "./resource/summarize.ts";
 
 type Resource = Record<string, unknown> & { resourceType: string; id?: string; meta?: Record<string, unknown> };
 
-const SUBSETTED = { system: "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", code: "SUBSETTED", display: "Resource encoded in summary mode" };
+const SUBSETTED = {
+  system: "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+  code: "SUBSETTED",
+  display: "Resource encoded in summary mode",
+};
 /** Elements kept by `_elements` whatever was asked (R4 search.html#elements). */
 const ALWAYS = new Set(["resourceType", "id", "meta"]);
 
@@ -18,7 +22,11 @@ const ALWAYS = new Set(["resourceType", "id", "meta"]);
  * @see https://hl7.org/fhir/R4/search.html#summary
  * @see https://hl7.org/fhir/R4/search.html#elements
  */
-export function shapeResource(resource: Resource, request: Pick<SearchRequest, "elements" | "summary">, options: { included?: boolean } = {}): Resource {
+export function shapeResource(
+  resource: Resource,
+  request: Pick<SearchRequest, "elements" | "summary">,
+  options: { included?: boolean } = {},
+): Resource {
   let keep: ((key: string) => boolean) | null = null;
   let shaped: Resource;
   const elements = elementsFor(resource.resourceType, request.elements, { included: options.included === true });
@@ -81,12 +89,25 @@ export function buildSearchset(input: SearchsetInput): Record<string, unknown> {
   const self = `${path}?${formatSearchRequest({ ...request, unknown: [] })}`.replace(/\?$/, "");
   const link: { relation: string; url: string }[] = [{ relation: "self", url: self }];
   if (input.nextCursor && request.summary !== "count") {
-    link.push({ relation: "next", url: `${path}?${formatSearchRequest({ ...request, unknown: [], cursor: input.nextCursor, offset: undefined })}` });
+    link.push({
+      relation: "next",
+      url: `${path}?${formatSearchRequest({ ...request, unknown: [], cursor: input.nextCursor, offset: undefined })}`,
+    });
   }
   const entry: Record<string, unknown>[] = [];
   if (request.summary !== "count") {
-    for (const r of input.matches) entry.push({ fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`, resource: shapeResource(r, request), search: { mode: "match" } });
-    for (const r of input.included) entry.push({ fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`, resource: shapeResource(r, request, { included: true }), search: { mode: "include" } });
+    for (const r of input.matches)
+      entry.push({
+        fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`,
+        resource: shapeResource(r, request),
+        search: { mode: "match" },
+      });
+    for (const r of input.included)
+      entry.push({
+        fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`,
+        resource: shapeResource(r, request, { included: true }),
+        search: { mode: "include" },
+      });
   }
   const information = input.information ?? [];
   if (input.warnings.length > 0 || information.length > 0) {

@@ -6,7 +6,11 @@ import type { MemoryFhir } from "./testSupport/memoryFhir.ts";
 interface Bundle {
   total?: number;
   link: { relation: string; url: string }[];
-  entry?: { fullUrl?: string; resource: { resourceType: string; id: string; issue?: { severity: string; diagnostics: string }[] }; search: { mode: string } }[];
+  entry?: {
+    fullUrl?: string;
+    resource: { resourceType: string; id: string; issue?: { severity: string; diagnostics: string }[] };
+    search: { mode: string };
+  }[];
 }
 const VIP = { system: "http://example.org/tags", code: "vip" };
 
@@ -14,17 +18,34 @@ const VIP = { system: "http://example.org/tags", code: "vip" };
 describe("system-level search", () => {
   let engine: MemoryFhir;
   const search = async (query: string, strict = false) =>
-    (await engine.fhir.searchSystem(engine.actor, new URLSearchParams(query), { baseUrl: "http://fhir.test", strict })).resource as unknown as Bundle;
-  const matches = (b: Bundle) => (b.entry ?? []).filter((e) => e.search.mode === "match").map((e) => `${e.resource.resourceType}/${e.resource.id}`);
+    (await engine.fhir.searchSystem(engine.actor, new URLSearchParams(query), { baseUrl: "http://fhir.test", strict }))
+      .resource as unknown as Bundle;
+  const matches = (b: Bundle) =>
+    (b.entry ?? []).filter((e) => e.search.mode === "match").map((e) => `${e.resource.resourceType}/${e.resource.id}`);
 
   beforeAll(async () => {
     engine = await memoryFhir();
     await engine.put(
       { resourceType: "Patient", id: "pa", meta: { tag: [VIP] } },
       { resourceType: "Patient", id: "pb" },
-      { resourceType: "Observation", id: "oa", meta: { tag: [VIP] }, status: "final", code: { text: "x" }, subject: { reference: "Patient/pb" } },
+      {
+        resourceType: "Observation",
+        id: "oa",
+        meta: { tag: [VIP] },
+        status: "final",
+        code: { text: "x" },
+        subject: { reference: "Patient/pb" },
+      },
       { resourceType: "Organization", id: "org" },
-      { resourceType: "AuditEvent", id: "ae", meta: { tag: [VIP] }, type: { code: "rest" }, recorded: "2026-01-01T00:00:00Z", agent: [{ requestor: true }], source: { observer: { display: "x" } } },
+      {
+        resourceType: "AuditEvent",
+        id: "ae",
+        meta: { tag: [VIP] },
+        type: { code: "rest" },
+        recorded: "2026-01-01T00:00:00Z",
+        agent: [{ requestor: true }],
+        source: { observer: { display: "x" } },
+      },
     );
   });
   afterAll(async () => {
@@ -37,7 +58,13 @@ describe("system-level search", () => {
     expect(b.total).toBe(3);
     expect(b.link).toEqual([{ relation: "self", url: "http://fhir.test?_tag=http%3A%2F%2Fexample.org%2Ftags%7Cvip" }]);
     expect(b.entry![0]!.fullUrl).toBe("http://fhir.test/Patient/pa");
-    expect(matches(await search(""))).toEqual(["Patient/pa", "Patient/pb", "Observation/oa", "Organization/org", "AuditEvent/ae"]);
+    expect(matches(await search(""))).toEqual([
+      "Patient/pa",
+      "Patient/pb",
+      "Observation/oa",
+      "Organization/org",
+      "AuditEvent/ae",
+    ]);
   });
 
   it("restricts to the types _type names, and pages with next links that keep _type", async () => {
@@ -55,9 +82,18 @@ describe("system-level search", () => {
     const b = await search("family=x&_tag=vip");
     expect(matches(b)).toEqual(["Patient/pa", "Observation/oa", "AuditEvent/ae"]);
     const outcome = b.entry!.find((e) => e.search.mode === "outcome")!.resource;
-    expect(outcome.issue).toEqual([{ severity: "warning", code: "not-supported", diagnostics: "parameter ignored: family (not a parameter of every type searched)" }]);
+    expect(outcome.issue).toEqual([
+      {
+        severity: "warning",
+        code: "not-supported",
+        diagnostics: "parameter ignored: family (not a parameter of every type searched)",
+      },
+    ]);
     await expect(search("family=x", true)).rejects.toThrow(FhirLedgerError);
-    await expect(search("family=x", true)).rejects.toMatchObject({ code: "invalid", issues: [{ type: "not-supported", expression: ["family"] }] });
+    await expect(search("family=x", true)).rejects.toMatchObject({
+      code: "invalid",
+      issues: [{ type: "not-supported", expression: ["family"] }],
+    });
     await expect(search("_type=Patient&family=x", true)).resolves.toMatchObject({ total: 0 });
   });
 

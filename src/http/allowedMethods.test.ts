@@ -25,8 +25,17 @@ describe("allowedMethods", () => {
   });
 
   it.each([
-    "/NoSuchType", "/NoSuchType/x", "/Patient/", "/Patient/has space", "/Patient/$frobnicate", "/Observation/$everything",
-    "/Observation/o1/$everything", "/Observation/o1/$erase", "/Patient/p/_history/1/x", "/Patient/p/a/b/c/d/e", "/favicon.ico/x",
+    "/NoSuchType",
+    "/NoSuchType/x",
+    "/Patient/",
+    "/Patient/has space",
+    "/Patient/$frobnicate",
+    "/Observation/$everything",
+    "/Observation/o1/$everything",
+    "/Observation/o1/$erase",
+    "/Patient/p/_history/1/x",
+    "/Patient/p/a/b/c/d/e",
+    "/favicon.ico/x",
   ])("%s is no route (404, not 405)", (path) => {
     expect(allowedMethods(path)).toBeUndefined();
   });

@@ -40,9 +40,11 @@ export function allowedMethods(pathname: string): AllowedMethods | undefined {
   if (!ID.test(id)) return undefined;
   if (vid === undefined) {
     if (third === "_history" || third === "$verify") return GET;
-    if (third === "$validate") return { ...POST, hint: "$validate takes the resource in the body: POST [type]/[id]/$validate" };
+    if (third === "$validate")
+      return { ...POST, hint: "$validate takes the resource in the body: POST [type]/[id]/$validate" };
     if (type === "Patient" && third === "$everything") return GET;
-    if (type === "Patient" && third === "$erase") return { ...POST, hint: "$erase takes a Parameters body with a reason: POST Patient/[id]/$erase" };
+    if (type === "Patient" && third === "$erase")
+      return { ...POST, hint: "$erase takes a Parameters body with a reason: POST Patient/[id]/$erase" };
     return undefined;
   }
   if (third !== "_history" || !ID.test(vid)) return undefined;

@@ -23,7 +23,10 @@ describe("clientErrorHandler", () => {
     expect(res.status).toBe(414);
     expect(res.head).toMatch(/^Content-Type: application\/fhir\+json; charset=utf-8$/m);
     expect(res.head).toMatch(/^Connection: close$/m);
-    expect(JSON.parse(res.body)).toMatchObject({ resourceType: "OperationOutcome", issue: [{ severity: "error", code: "too-long", diagnostics: expect.stringContaining(`${MAX} bytes`) }] });
+    expect(JSON.parse(res.body)).toMatchObject({
+      resourceType: "OperationOutcome",
+      issue: [{ severity: "error", code: "too-long", diagnostics: expect.stringContaining(`${MAX} bytes`) }],
+    });
   });
 
   it("answers headers over the limit with 431, and bytes that are not HTTP with 400", async () => {

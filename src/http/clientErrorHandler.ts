@@ -10,7 +10,12 @@ interface ClientError extends Error {
   rawPacket?: Buffer;
 }
 
-const REASONS: Record<number, string> = { 400: "Bad Request", 408: "Request Timeout", 414: "URI Too Long", 431: "Request Header Fields Too Large" };
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  408: "Request Timeout",
+  414: "URI Too Long",
+  431: "Request Header Fields Too Large",
+};
 /** A request line that starts like one: a method token and a space. */
 const REQUEST_LINE_START = /^[A-Z]{1,16} /;
 
@@ -43,16 +48,29 @@ export function clientErrorHandler(options: { maxHeaderBytes: number }): (error:
   };
 }
 
-function describe(code: string | undefined, rawPacket: Buffer | undefined, maxHeaderBytes: number): { status: number; errorCode: ErrorCode; message: string } {
+function describe(
+  code: string | undefined,
+  rawPacket: Buffer | undefined,
+  maxHeaderBytes: number,
+): { status: number; errorCode: ErrorCode; message: string } {
   if (code === "HPE_HEADER_OVERFLOW") {
     // The parser gives up inside the URL when the request line alone is over the limit: the
     // packet starts with the method and holds no line end yet.
     const head = rawPacket?.subarray(0, Math.min(rawPacket.length, maxHeaderBytes + 64)).toString("latin1") ?? "";
     if (REQUEST_LINE_START.test(head) && !head.includes("\r\n")) {
-      return { status: 414, errorCode: "too-large", message: `the URL is longer than this server accepts (${maxHeaderBytes} bytes with the headers); send search parameters in a POST [type]/_search body` };
+      return {
+        status: 414,
+        errorCode: "too-large",
+        message: `the URL is longer than this server accepts (${maxHeaderBytes} bytes with the headers); send search parameters in a POST [type]/_search body`,
+      };
     }
-    return { status: 431, errorCode: "too-large", message: `the request line and headers are larger than this server accepts (${maxHeaderBytes} bytes)` };
+    return {
+      status: 431,
+      errorCode: "too-large",
+      message: `the request line and headers are larger than this server accepts (${maxHeaderBytes} bytes)`,
+    };
   }
-  if (code === "ERR_HTTP_REQUEST_TIMEOUT") return { status: 408, errorCode: "bad-request", message: "the request did not arrive in time" };
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT")
+    return { status: 408, errorCode: "bad-request", message: "the request did not arrive in time" };
   return { status: 400, errorCode: "bad-request", message: "the request is not valid HTTP/1.1" };
 }

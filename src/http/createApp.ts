@@ -9,7 +9,15 @@ import { parseJsonBody } from "../json/parseJsonBody.ts";
 import { stringifyJson } from "../json/preciseJson.ts";
 import { allowedMethods } from "./allowedMethods.ts";
 import { decodeFormParams } from "../fhir/search/decodeFormParams.ts";
-import { acceptsJson, errorResponse, FHIR_JSON, formatAcceptsJson, isR4, requestIdOf, versionHeaders } from "./responses.ts";
+import {
+  acceptsJson,
+  errorResponse,
+  FHIR_JSON,
+  formatAcceptsJson,
+  isR4,
+  requestIdOf,
+  versionHeaders,
+} from "./responses.ts";
 import { registerFeatureRoutes } from "./routes/index.ts";
 import { searchQuery } from "./searchQuery.ts";
 import { writeConditions } from "./writeConditions.ts";
@@ -70,18 +78,26 @@ export function createApp(options: AppOptions): Hono<Env> {
     const body = options.health();
     return c.json(body, body.status === "ok" ? 200 : 503);
   });
-  app.get("/metrics", (c) => c.body(options.metrics(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }));
+  app.get("/metrics", (c) =>
+    c.body(options.metrics(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }),
+  );
 
   app.use("*", async function negotiate(c, next) {
     const format = c.req.query("_format");
     const accept = format ?? c.req.header("accept") ?? "*/*";
     if (!(format === undefined ? acceptsJson(accept) : formatAcceptsJson(format))) {
-      throw new FhirLedgerError("not-acceptable", `this server returns FHIR R4 JSON only (asked for ${accept.slice(0, 80)})`);
+      throw new FhirLedgerError(
+        "not-acceptable",
+        `this server returns FHIR R4 JSON only (asked for ${accept.slice(0, 80)})`,
+      );
     }
     // The body is read as it came: a compressed one would otherwise fail as "not UTF-8".
     const encoding = c.req.header("content-encoding")?.trim().toLowerCase();
     if (BODY_METHODS.has(c.req.method) && encoding !== undefined && encoding !== "" && encoding !== "identity") {
-      throw new FhirLedgerError("unsupported-media-type", `this server does not take compressed bodies (Content-Encoding: ${encoding.slice(0, 32)}); send the body uncompressed`);
+      throw new FhirLedgerError(
+        "unsupported-media-type",
+        `this server does not take compressed bodies (Content-Encoding: ${encoding.slice(0, 32)}); send the body uncompressed`,
+      );
     }
     // A search body is checked by its route: an empty one may come with any Content-Type.
     const search = c.req.method === "POST" && new URL(c.req.url).pathname.endsWith("/_search");
@@ -91,7 +107,8 @@ export function createApp(options: AppOptions): Hono<Env> {
       if (!jsonPatch && !/^application\/(fhir\+)?json\s*(;|$)/i.test(contentType)) {
         throw new FhirLedgerError("unsupported-media-type", "send the resource as application/fhir+json");
       }
-      if (!isR4(contentType.split(";").slice(1))) throw new FhirLedgerError("unsupported-media-type", "this server takes FHIR R4 (fhirVersion=4.0) only");
+      if (!isR4(contentType.split(";").slice(1)))
+        throw new FhirLedgerError("unsupported-media-type", "this server takes FHIR R4 (fhirVersion=4.0) only");
     }
     await next();
   });
@@ -103,7 +120,9 @@ export function createApp(options: AppOptions): Hono<Env> {
   // cost a fifth of the main thread during an import of 2,500-resource Bundles.
   const limitBody = bodyLimit({
     maxSize: options.maxBodyBytes,
-    onError: () => { throw bodyTooLarge(options.maxBodyBytes); },
+    onError: () => {
+      throw bodyTooLarge(options.maxBodyBytes);
+    },
   });
   app.use("*", async function limitBodySize(c, next) {
     if (!BODY_METHODS.has(c.req.method)) return next();
@@ -131,50 +150,87 @@ export function createApp(options: AppOptions): Hono<Env> {
     ...(options.services ?? {}),
   });
   app.get("/:type", async (c) =>
-    send(c, await fhir.search(c.get("actor"), c.req.param("type"), new URL(c.req.url).searchParams, { baseUrl: options.baseUrl(), strict: strict(c) })));
+    send(
+      c,
+      await fhir.search(c.get("actor"), c.req.param("type"), new URL(c.req.url).searchParams, {
+        baseUrl: options.baseUrl(),
+        strict: strict(c),
+      }),
+    ),
+  );
   // GET [base]?… and POST [base]/_search (system-level search) are feature routes.
   app.post("/:type/_search", async (c) =>
-    send(c, await fhir.search(c.get("actor"), c.req.param("type"), await searchQuery(c), { baseUrl: options.baseUrl(), strict: strict(c) })));
-  app.post("/:type", async (c) => send(c, await fhir.create(c.req.param("type"), await readJson(c, options.maxBodyBytes))));
+    send(
+      c,
+      await fhir.search(c.get("actor"), c.req.param("type"), await searchQuery(c), {
+        baseUrl: options.baseUrl(),
+        strict: strict(c),
+      }),
+    ),
+  );
+  app.post("/:type", async (c) =>
+    send(c, await fhir.create(c.req.param("type"), await readJson(c, options.maxBodyBytes))),
+  );
   // Reads (with If-None-Match / If-Modified-Since) are feature routes; ids starting with $ or _
   // fall through to here.
   app.get("/:type/:id", async (c) => {
     const id = c.req.param("id");
     if (id === "$verify") throw new FhirLedgerError("not-found", "$verify needs an instance: [type]/[id]/$verify");
-    if (id.startsWith("$")) throw new FhirLedgerError("not-found", `operation ${id.slice(0, 64)} is not supported on ${c.req.param("type").slice(0, 64)}`);
+    if (id.startsWith("$"))
+      throw new FhirLedgerError(
+        "not-found",
+        `operation ${id.slice(0, 64)} is not supported on ${c.req.param("type").slice(0, 64)}`,
+      );
     return send(c, await fhir.read(c.get("actor"), c.req.param("type"), id));
   });
   app.put("/:type/:id", async (c) => {
     const body = await readJson(c, options.maxBodyBytes);
     return send(c, await fhir.update(c.req.param("type"), c.req.param("id"), body, writeConditions(c)));
   });
-  app.delete("/:type/:id", async (c) => send(c, await fhir.delete(c.req.param("type"), c.req.param("id"), writeConditions(c))));
+  app.delete("/:type/:id", async (c) =>
+    send(c, await fhir.delete(c.req.param("type"), c.req.param("id"), writeConditions(c))),
+  );
   app.get("/:type/:id/$verify", async (c) => send(c, await fhir.verify(c.req.param("type"), c.req.param("id"))));
   app.post("/:type/:id/$erase", async (c) =>
-    send(c, await fhir.erase(c.get("actor"), c.req.param("type"), c.req.param("id"), await readJson(c, options.maxBodyBytes))));
+    send(
+      c,
+      await fhir.erase(c.get("actor"), c.req.param("type"), c.req.param("id"), await readJson(c, options.maxBodyBytes)),
+    ),
+  );
   app.get("/:type/:id/_history/:vid/$verify", async (c) =>
-    send(c, await fhir.verify(c.req.param("type"), c.req.param("id"), c.req.param("vid"))));
+    send(c, await fhir.verify(c.req.param("type"), c.req.param("id"), c.req.param("vid"))),
+  );
 
   app.notFound((c) => {
-    const { status, outcome } = toOperationOutcome(new FhirLedgerError("not-found", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}`), c.get("requestId"));
+    const { status, outcome } = toOperationOutcome(
+      new FhirLedgerError("not-found", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}`),
+      c.get("requestId"),
+    );
     return c.body(JSON.stringify(outcome), status as 404, { "Content-Type": FHIR_JSON });
   });
 
   app.onError((error, c) => {
-    const { status, headers, body } = errorResponse(error, c.get("requestId") ?? requestIdOf(undefined), pretty(c), options.log);
+    const { status, headers, body } = errorResponse(
+      error,
+      c.get("requestId") ?? requestIdOf(undefined),
+      pretty(c),
+      options.log,
+    );
     return c.body(body, status as 400, headers);
   });
 
   function send(c: Context<Env>, result: FhirResult): Response {
     const headers = versionHeaders(result, options.baseUrl);
-    if ((result.text === undefined && result.resource === undefined) || result.status === 204) return c.body(null, result.status as 204, headers);
+    if ((result.text === undefined && result.resource === undefined) || result.status === 204)
+      return c.body(null, result.status as 204, headers);
     const prefer = c.req.header("prefer") ?? "";
     if (/return=minimal/.test(prefer) && (result.status === 201 || (c.req.method !== "GET" && result.status === 200))) {
       return c.body(null, result.status as 201, headers);
     }
     headers["Content-Type"] = FHIR_JSON;
     // A stored resource is served as its stored text, unparsed; pretty printing needs the object.
-    const body = result.text !== undefined && !pretty(c) ? result.text : stringifyJson(result.resource, pretty(c) ? 2 : undefined);
+    const body =
+      result.text !== undefined && !pretty(c) ? result.text : stringifyJson(result.resource, pretty(c) ? 2 : undefined);
     return c.body(body, result.status as 200, headers);
   }
 

@@ -25,9 +25,13 @@ describe("plain read path", () => {
     const authenticate = devTokenAuthenticator(TOKEN);
     const baseUrl = () => "http://fhir.test";
     const app = createApp({
-      fhir: engine.fhir, authenticate, baseUrl,
+      fhir: engine.fhir,
+      authenticate,
+      baseUrl,
       capabilityStatement: () => ({ resourceType: "CapabilityStatement" }),
-      health: () => ({ status: "ok" }), metrics: () => "", maxBodyBytes: 1 << 20,
+      health: () => ({ status: "ok" }),
+      metrics: () => "",
+      maxBodyBytes: 1 << 20,
     });
     const toApp = getRequestListener(app.fetch);
     const plainRead = plainReadHandler({ fhir: engine.fhir, authenticate, baseUrl });
@@ -44,7 +48,13 @@ describe("plain read path", () => {
     engine = await memoryFhir();
     await engine.put(
       { resourceType: "Patient", id: "p1", name: [{ family: "Chalmers", given: ["Peter"] }], birthDate: "1974-12-25" },
-      { resourceType: "Observation", id: "o1", status: "final", code: { text: "ü décimal 😀" }, valueQuantity: { value: 1.50, unit: "mg" } },
+      {
+        resourceType: "Observation",
+        id: "o1",
+        status: "final",
+        code: { text: "ü décimal 😀" },
+        valueQuantity: { value: 1.5, unit: "mg" },
+      },
       { resourceType: "Patient", id: "gone" },
     );
     await engine.records.writeAll([{ kind: "delete", type: "Patient", id: "gone" }]);

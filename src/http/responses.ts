@@ -11,7 +11,14 @@ export function requestIdOf(header: string | string[] | undefined): string {
   return given || randomUUID();
 }
 
-const JSON_MEDIA = new Set(["*/*", "application/*", "application/json", "application/fhir+json", "json", "application/json+fhir"]);
+const JSON_MEDIA = new Set([
+  "*/*",
+  "application/*",
+  "application/json",
+  "application/fhir+json",
+  "json",
+  "application/json+fhir",
+]);
 /** The `fhirVersion` of R4 in a mime type is "4.0" (4.0.1 is taken too). @see https://hl7.org/fhir/R4/http.html#version-parameter */
 const R4_VERSION = /^4\.0(\.[0-9]+)?$/;
 
@@ -40,7 +47,12 @@ export function isR4(params: readonly string[]): boolean {
   return params.every((param) => {
     const eq = param.indexOf("=");
     if (eq === -1 || param.slice(0, eq).trim().toLowerCase() !== "fhirversion") return true;
-    return R4_VERSION.test(param.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1"));
+    return R4_VERSION.test(
+      param
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, "$1"),
+    );
   });
 }
 
@@ -67,7 +79,11 @@ export function errorResponse(
   log?: (level: "info" | "warn" | "error", message: string) => void,
 ): { status: number; headers: Record<string, string>; body: string } {
   const { status, outcome } = toOperationOutcome(error, requestId);
-  if (status >= 500) log?.("error", `request ${requestId} failed: ${error instanceof FhirLedgerError ? `${error.code}: ${error.message}` : (error as Error)?.name ?? "error"}`);
+  if (status >= 500)
+    log?.(
+      "error",
+      `request ${requestId} failed: ${error instanceof FhirLedgerError ? `${error.code}: ${error.message}` : ((error as Error)?.name ?? "error")}`,
+    );
   const headers: Record<string, string> = { "Content-Type": FHIR_JSON };
   if (status === 401) headers["WWW-Authenticate"] = 'Bearer realm="fhirledger"';
   return { status, headers, body: JSON.stringify(outcome, null, pretty ? 2 : undefined) };

@@ -16,7 +16,10 @@ export async function searchQuery(c: Context): Promise<URLSearchParams> {
   const body = await c.req.text();
   if (body.trim() !== "") {
     if (!FORM.test(c.req.header("content-type") ?? "")) {
-      throw new FhirLedgerError("unsupported-media-type", "send search parameters in the URL or as an application/x-www-form-urlencoded body");
+      throw new FhirLedgerError(
+        "unsupported-media-type",
+        "send search parameters in the URL or as an application/x-www-form-urlencoded body",
+      );
     }
     for (const [k, v] of decodeFormParams(body, "body")) query.append(k, v);
   }

@@ -9,7 +9,11 @@ describe("duplicateMemberPath", () => {
     ["in an array item", '{"name":[{"family":"a"},{"family":"b","given":["x"],"family":"c"}]}', ["name", 1, "family"]],
     ["with spaces and escapes", '{ "a" : { "x\\"y" : 1 , "b" : 2 ,\n "x\\"y":3 } }', ["a", 'x"y']],
     ["written with a \\u escape", '{"a":1,"\\u0061":2}', ["a"]],
-    ["deep inside a Bundle", '{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","active":true}},{"resource":{"resourceType":"Patient","active":true,"active":false}}]}', ["entry", 1, "resource", "active"]],
+    [
+      "deep inside a Bundle",
+      '{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","active":true}},{"resource":{"resourceType":"Patient","active":true,"active":false}}]}',
+      ["entry", 1, "resource", "active"],
+    ],
     ["when the later one is an object", '{"a":{"b":1},"a":{"b":1}}', ["a"]],
   ])("finds a name written twice %s", (_name, text, path) => {
     expect(duplicate(text)).toEqual(path);
@@ -20,7 +24,7 @@ describe("duplicateMemberPath", () => {
     ["the same name in sibling objects", '{"a":{"x":1},"b":{"x":1},"c":[{"x":1},{"x":2}]}'],
     ["strings that look like members", '{"div":"\\"a\\": 1, \\"a\\": 2","note":"{\\"x\\":1,\\"x\\":2}","t":"\\\\"}'],
     ["empty objects and arrays", '{"a":{},"b":[],"c":[{}]}'],
-    ["a top-level array or scalar", "[1,2,{\"a\":1}]"],
+    ["a top-level array or scalar", '[1,2,{"a":1}]'],
   ])("finds nothing in %s", (_name, text) => {
     expect(duplicate(text)).toBeUndefined();
   });

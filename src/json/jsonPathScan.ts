@@ -26,7 +26,7 @@ export function pathAtOffset(text: string, offset: number): JsonPath {
 }
 
 /** A JSON string token; in valid JSON, scanning from a token boundary finds each string whole. */
-const STRING = /"[^"\\]*(?:\\[^][^"\\]*)*"/g;
+const STRING = /"[^"\\]*(?:\\[\s\S][^"\\]*)*"/g;
 
 /** Member names in the text: strings followed by a colon. */
 function countTextMembers(text: string): number {
@@ -84,7 +84,11 @@ function scan(text: string, options: { stopAt: number; duplicates: boolean }): J
     if (i >= options.stopAt) return path();
     const top = frames.at(-1);
     if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      frames.push(c === OPEN_BRACE ? { names: new Set(), at: undefined, expectName: true } : { names: undefined, at: 0, expectName: false });
+      frames.push(
+        c === OPEN_BRACE
+          ? { names: new Set(), at: undefined, expectName: true }
+          : { names: undefined, at: 0, expectName: false },
+      );
       i++;
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       frames.pop();

@@ -48,7 +48,6 @@ export function arrayItemsText(arrayText: string): string {
   return arrayText.slice(arrayText.indexOf("[") + 1, arrayText.lastIndexOf("]")).trim();
 }
 
-
 function skipSpace(text: string, i: number): number {
   while (i < text.length) {
     const c = text.charCodeAt(i);
@@ -82,7 +81,16 @@ function endOfValue(text: string, i: number): number {
     let j = i;
     while (j < text.length) {
       const c = text.charCodeAt(j);
-      if (c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) break;
+      if (
+        c === COMMA ||
+        c === CLOSE_BRACE ||
+        c === CLOSE_BRACKET ||
+        c === 0x20 ||
+        c === 0x0a ||
+        c === 0x0d ||
+        c === 0x09
+      )
+        break;
       j++;
     }
     return j;

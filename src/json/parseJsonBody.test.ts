@@ -37,8 +37,14 @@ describe("parseJsonBody", () => {
 
   it("rejects a member name written twice, naming the element", () => {
     const error = rejection(bytes('{"resourceType":"Patient","name":[{"family":"a","family":"b"}]}'));
-    expect(error.issues).toEqual([expect.objectContaining({ type: "structure", expression: ["Patient.name[0].family"] })]);
-    const inBundle = rejection(bytes('{"resourceType":"Bundle","type":"batch","entry":[{"resource":{"resourceType":"Patient","id":"a","id":"b"}}]}'));
+    expect(error.issues).toEqual([
+      expect.objectContaining({ type: "structure", expression: ["Patient.name[0].family"] }),
+    ]);
+    const inBundle = rejection(
+      bytes(
+        '{"resourceType":"Bundle","type":"batch","entry":[{"resource":{"resourceType":"Patient","id":"a","id":"b"}}]}',
+      ),
+    );
     expect(inBundle.issues[0]?.expression).toEqual(["Bundle.entry[0].resource.id"]);
     expect(rejection(bytes('{"a":1,"a":1}')).issues[0]?.expression).toEqual(["$.a"]);
   });

@@ -19,18 +19,25 @@ export function parseJsonBody(bytes: Uint8Array): unknown {
   } catch {
     throw notUtf8(bytes);
   }
-  if (text.trim() === "") throw new FhirLedgerError("invalid", "the body is empty", { issues: [{ type: "required", diagnostics: "a FHIR resource is required" }] });
+  if (text.trim() === "")
+    throw new FhirLedgerError("invalid", "the body is empty", {
+      issues: [{ type: "required", diagnostics: "a FHIR resource is required" }],
+    });
   let value: unknown;
   try {
     value = parseJson(text);
   } catch (cause) {
-    throw new FhirLedgerError("invalid", `the body is not valid JSON: ${(cause as Error).message.slice(0, 200)}`, { issues: [{ type: "structure", diagnostics: "invalid JSON" }] });
+    throw new FhirLedgerError("invalid", `the body is not valid JSON: ${(cause as Error).message.slice(0, 200)}`, {
+      issues: [{ type: "structure", diagnostics: "invalid JSON" }],
+    });
   }
   const duplicate = duplicateMemberPath(text, value);
   if (duplicate !== undefined) {
     const name = String(duplicate.at(-1)).slice(0, 64);
     const message = `the body names the member '${name}' twice in one object`;
-    throw new FhirLedgerError("invalid", message, { issues: [{ type: "structure", diagnostics: message, expression: [expression(value, duplicate)] }] });
+    throw new FhirLedgerError("invalid", message, {
+      issues: [{ type: "structure", diagnostics: message, expression: [expression(value, duplicate)] }],
+    });
   }
   return value;
 }
@@ -48,7 +55,11 @@ function notUtf8(bytes: Uint8Array): FhirLedgerError {
     root = undefined;
   }
   const path = pathAtOffset(lossy, UTF8_LOSSY.decode(bytes.subarray(0, offset)).length);
-  return new FhirLedgerError("invalid", message, { issues: [{ type: "structure", diagnostics: message, ...(path.length > 0 ? { expression: [expression(root, path)] } : {}) }] });
+  return new FhirLedgerError("invalid", message, {
+    issues: [
+      { type: "structure", diagnostics: message, ...(path.length > 0 ? { expression: [expression(root, path)] } : {}) },
+    ],
+  });
 }
 
 /** Where the first byte that is not part of well-formed UTF-8 is (a U+FFFD the body really holds is fine). */
@@ -67,7 +78,8 @@ function firstInvalidByte(bytes: Uint8Array): number {
 
 /** `Patient.name[0].family` for a resource (`Bundle.entry[2].resource.name` inside a Bundle), `$.a.b` otherwise. */
 function expression(root: unknown, path: JsonPath): string {
-  const type = root !== null && typeof root === "object" ? (root as { resourceType?: unknown }).resourceType : undefined;
+  const type =
+    root !== null && typeof root === "object" ? (root as { resourceType?: unknown }).resourceType : undefined;
   let out = typeof type === "string" && /^[A-Z][A-Za-z]{0,63}$/.test(type) ? type : "$";
   for (const step of path) out += typeof step === "number" ? `[${step}]` : `.${step.slice(0, 64)}`;
   return out;

@@ -4,11 +4,14 @@ import { copyNumberTexts, parseJson, stringifyJson } from "./preciseJson.ts";
 
 describe("parseJson / stringifyJson: numbers keep the text they were written with", () => {
   it("round-trips decimals whose precision JSON.parse would drop, at any depth and in arrays", () => {
-    const text = '{"resourceType":"Observation","valueQuantity":{"value":105.00,"unit":"mg"},"component":[{"valueQuantity":{"value":1.50}}],"x":[1.0,2,3e2,-0.0],"y":0.10000000000000000001,"z":12345678901234567890}';
+    const text =
+      '{"resourceType":"Observation","valueQuantity":{"value":105.00,"unit":"mg"},"component":[{"valueQuantity":{"value":1.50}}],"x":[1.0,2,3e2,-0.0],"y":0.10000000000000000001,"z":12345678901234567890}';
     const value = parseJson(text) as { valueQuantity: { value: number } };
     expect(value.valueQuantity.value).toBe(105); // a plain number for validation and search
     expect(stringifyJson(value)).toBe(text);
-    expect(canonicalJson(value)).toBe('{"component":[{"valueQuantity":{"value":1.50}}],"resourceType":"Observation","valueQuantity":{"unit":"mg","value":105.00},"x":[1.0,2,3e2,-0.0],"y":0.10000000000000000001,"z":12345678901234567890}');
+    expect(canonicalJson(value)).toBe(
+      '{"component":[{"valueQuantity":{"value":1.50}}],"resourceType":"Observation","valueQuantity":{"unit":"mg","value":105.00},"x":[1.0,2,3e2,-0.0],"y":0.10000000000000000001,"z":12345678901234567890}',
+    );
   });
 
   it("writes a number changed after parsing the usual way", () => {
@@ -18,7 +21,8 @@ describe("parseJson / stringifyJson: numbers keep the text they were written wit
   });
 
   it("is plain JSON.parse when no number could lose text (dates, times and canonical numbers)", () => {
-    const text = '{"effectiveDateTime":"2015-01-01T00:00:00.000Z","time":"10:30:00","note":"a: 1.50, b","n":[1,2.5,-3]}';
+    const text =
+      '{"effectiveDateTime":"2015-01-01T00:00:00.000Z","time":"10:30:00","note":"a: 1.50, b","n":[1,2.5,-3]}';
     expect(stringifyJson(parseJson(text))).toBe(text);
     expect(canonicalJson(parseJson('{"n":1.5}'))).toBe('{"n":1.5}');
   });
@@ -34,25 +38,41 @@ describe("parseJson / stringifyJson: numbers keep the text they were written wit
 
 describe("parseJson's shortcut", () => {
   it("keeps 16+ digit numbers that a double cannot hold, and full-precision doubles as they are", () => {
-    const text = '{"lon":-70.74053599999998,"big":9007199254740993,"p":[0.10000000000000001],"ok":0.005477761773323051}';
+    const text =
+      '{"lon":-70.74053599999998,"big":9007199254740993,"p":[0.10000000000000001],"ok":0.005477761773323051}';
     expect(stringifyJson(parseJson(text))).toBe(text);
   });
 });
 
 describe("parseJson of a Bundle: only the entries holding such numbers are parsed with the reviver", () => {
-  const entry = (resource: string) => `{"fullUrl":"urn:uuid:x","resource":${resource},"request":{"method":"POST","url":"Basic"}}`;
+  const entry = (resource: string) =>
+    `{"fullUrl":"urn:uuid:x","resource":${resource},"request":{"method":"POST","url":"Basic"}}`;
   const tricky = '{"resourceType":"Basic","text":{"div":"<div>\\"[{ ] } \\\\\\" 1.0, 2e5 ]</div>"},"n":[1,2]}';
   const minus = '{"resourceType":"Basic","v":-0.0}';
   const first = entry('{"resourceType":"Basic","v":9.90}');
   const last = entry('{"resourceType":"Basic","v":2.50}');
   /** [what, text, the text stringifyJson must give back (the text itself when omitted)] */
   const cases: [string, string, string?][] = [
-    ["a few entries with decimals among plain ones", `{"resourceType":"Bundle","type":"batch","entry":[${entry('{"resourceType":"Basic","v":1.50}')},${entry(tricky)},${entry('{"resourceType":"Basic","q":{"value":105.00,"e":1e2}}')}]}`],
-    ["strings that look like brackets, quotes and decimals, and spaces", `{"resourceType":"Bundle","entry":[ ${entry(tricky)} , ${entry(minus)} ]}`, `{"resourceType":"Bundle","entry":[${entry(tricky)},${entry(minus)}]}`],
+    [
+      "a few entries with decimals among plain ones",
+      `{"resourceType":"Bundle","type":"batch","entry":[${entry('{"resourceType":"Basic","v":1.50}')},${entry(tricky)},${entry('{"resourceType":"Basic","q":{"value":105.00,"e":1e2}}')}]}`,
+    ],
+    [
+      "strings that look like brackets, quotes and decimals, and spaces",
+      `{"resourceType":"Bundle","entry":[ ${entry(tricky)} , ${entry(minus)} ]}`,
+      `{"resourceType":"Bundle","entry":[${entry(tricky)},${entry(minus)}]}`,
+    ],
     ["a decimal outside the entries", `{"resourceType":"Bundle","total":1.0,"entry":[${last}]}`],
     ["a bare number among the entries", `{"resourceType":"Bundle","entry":[1.50,${last}]}`],
-    ["entry written twice (the last one counts)", `{"resourceType":"Bundle","entry":[${first}],"entry":[${last}]}`, `{"resourceType":"Bundle","entry":[${last}]}`],
-    ["a Bundle inside an entry", `{"resourceType":"Bundle","entry":[${entry(`{"resourceType":"Bundle","entry":[${entry('{"resourceType":"Basic","v":3.30}')}]}`)}]}`],
+    [
+      "entry written twice (the last one counts)",
+      `{"resourceType":"Bundle","entry":[${first}],"entry":[${last}]}`,
+      `{"resourceType":"Bundle","entry":[${last}]}`,
+    ],
+    [
+      "a Bundle inside an entry",
+      `{"resourceType":"Bundle","entry":[${entry(`{"resourceType":"Bundle","entry":[${entry('{"resourceType":"Basic","v":3.30}')}]}`)}]}`,
+    ],
     ["an empty entry list and a long number", '{"resourceType":"Bundle","entry":[],"big":9007199254740993}'],
   ];
   it.each(cases)("keeps every number's text with %s", (_, text, expected) => {

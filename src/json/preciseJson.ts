@@ -20,7 +20,8 @@ const carriers = new WeakSet<object>();
  * by Z, +, - or a quote); a false hit only costs the slower parse. The closing delimiter is
  * looked ahead at, not consumed, so neighbours in an array ([1.0,2.0]) are found one by one.
  */
-const LOSSY_SHAPE = /[:[,]\s*-?[0-9]+(?:\.[0-9]*0(?:[eE][+-]?[0-9]+)?|(?:\.[0-9]+)?[eE][+-]?[0-9]+)(?=\s*[,\]}])|[:[,]\s*-0(?=\s*[,\]}])/g;
+const LOSSY_SHAPE =
+  /[:[,]\s*-?[0-9]+(?:\.[0-9]*0(?:[eE][+-]?[0-9]+)?|(?:\.[0-9]+)?[eE][+-]?[0-9]+)(?=\s*[,\]}])|[:[,]\s*-0(?=\s*[,\]}])/g;
 /** Number tokens of 16 or more characters: lossy only when they hold more than a double does. */
 const LONG_NUMBER = /(?<=[:[,]\s*)-?[0-9][0-9.]{15,}(?=\s*[,\]}])/g;
 
@@ -116,18 +117,30 @@ export function markCarrier(root: object): void {
 function carriesNumberTexts(value: unknown): boolean {
   if (value === null || typeof value !== "object") return false;
   if (carriers.has(value)) return true;
-  const entries = (value as { resourceType?: unknown; entry?: unknown }).resourceType === "Bundle" ? (value as { entry?: unknown }).entry : undefined;
-  return Array.isArray(entries) && entries.some((e) => e !== null && typeof e === "object" && carriers.has((e as { resource?: object }).resource ?? {}));
+  const entries =
+    (value as { resourceType?: unknown; entry?: unknown }).resourceType === "Bundle"
+      ? (value as { entry?: unknown }).entry
+      : undefined;
+  return (
+    Array.isArray(entries) &&
+    entries.some(
+      (e) => e !== null && typeof e === "object" && carriers.has((e as { resource?: object }).resource ?? {}),
+    )
+  );
 }
 
 /** JSON.stringify that writes remembered numbers as they were written (plain stringify when there are none). */
 export function stringifyJson(value: unknown, space?: number): string {
   if (!carriesNumberTexts(value)) return JSON.stringify(value, null, space);
-  return JSON.stringify(value, function (this: object, key: string, v: unknown) {
-    if (typeof v !== "number") return v;
-    const text = numberText(this, key, v);
-    return text === undefined ? v : rawJson(text);
-  }, space);
+  return JSON.stringify(
+    value,
+    function (this: object, key: string, v: unknown) {
+      if (typeof v !== "number") return v;
+      const text = numberText(this, key, v);
+      return text === undefined ? v : rawJson(text);
+    },
+    space,
+  );
 }
 
 /** JSON.rawJSON (ES2025; in Node 24, not yet in TypeScript's lib): a primitive written verbatim by JSON.stringify. */

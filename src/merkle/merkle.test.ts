@@ -168,7 +168,15 @@ describe("inclusionProof / inclusionProofs", () => {
     expect(proofs.every((p) => p.length === 12)).toBe(true);
     const root = merkleRoot(leaves);
     for (const index of [0, 1, 2047, 2048, 4095]) {
-      expect(verifyInclusion({ leafHash: leaves[index] as Uint8Array, index, treeSize: 4096, proof: proofs[index] as Uint8Array[], root })).toBe(true);
+      expect(
+        verifyInclusion({
+          leafHash: leaves[index] as Uint8Array,
+          index,
+          treeSize: 4096,
+          proof: proofs[index] as Uint8Array[],
+          root,
+        }),
+      ).toBe(true);
     }
   });
 });
@@ -257,7 +265,16 @@ describe("verifyInclusion (RFC 9162 2.1.3.2)", () => {
     let ok = 0;
     for (let i = 0; i < rounds; i++) {
       const index = i % 4096;
-      if (verifyInclusion({ leafHash: leaves[index] as Uint8Array, index, treeSize: 4096, proof: proofs[index] as Uint8Array[], root })) ok++;
+      if (
+        verifyInclusion({
+          leafHash: leaves[index] as Uint8Array,
+          index,
+          treeSize: 4096,
+          proof: proofs[index] as Uint8Array[],
+          root,
+        })
+      )
+        ok++;
     }
     const elapsed = performance.now() - started;
     console.log(`verifyInclusion: ${((elapsed * 1000) / rounds).toFixed(2)} µs per 12-step proof (${rounds} rounds)`);

@@ -116,9 +116,15 @@ export interface Index extends HistoryIndex {
   /** Leaves not yet in a batch, oldest first. */
   pendingLeaves(limit: number): PendingLeaf[];
   /** Records a batch as "sending" and assigns its leaves, before the transaction is sent. */
-  openBatch(batch: Omit<BatchRow, "batchId" | "state" | "chainId" | "contract" | "txHash" | "blockNumber" | "anchoredAt">): BatchRow;
+  openBatch(
+    batch: Omit<BatchRow, "batchId" | "state" | "chainId" | "contract" | "txHash" | "blockNumber" | "anchoredAt">,
+  ): BatchRow;
   /** Marks the batch anchored and stores each leaf's inclusion path. */
-  completeBatch(batchId: number, receipt: { chainId: string; contract: string; txHash: string; blockNumber: number }, paths: Uint8Array[][]): void;
+  completeBatch(
+    batchId: number,
+    receipt: { chainId: string; contract: string; txHash: string; blockNumber: number },
+    paths: Uint8Array[][],
+  ): void;
   batches(state?: BatchState): BatchRow[];
   lastAnchoredRoot(): Uint8Array | null;
   /** Puts a batch's leaves back in the queue (its root is not on chain); returns how many. */
@@ -129,7 +135,11 @@ export interface Index extends HistoryIndex {
    * Erasure: removes every resource with a version in the compartment (all its versions and
    * search rows) and returns the CIDs of their blobs. Log leaves stay: they reveal nothing.
    */
-  eraseCompartment(compartment: string): { resources: { type: string; id: string }[]; versions: number; cids: string[] };
+  eraseCompartment(compartment: string): {
+    resources: { type: string; id: string }[];
+    versions: number;
+    cids: string[];
+  };
   /** pendingLeaves counts every leaf not yet in an anchored batch. */
   stats(): { pendingLeaves: number; oldestPendingAt: string | null; batches: number; versions: number };
   /** Runs a parsed search; returns the current versions of a page of matches and of what it includes. */
@@ -141,8 +151,16 @@ export interface Index extends HistoryIndex {
 
 /** One anchored batch as read back from chain + IPFS during a rebuild. */
 export interface RestoreBatch {
-  batch: Omit<BatchRow, "batchId" | "state" | "firstSeq" | "lastSeq" | "anchoredAt"> & { chainId: string; contract: string; txHash: string; blockNumber: number };
-  leaves: { leafHash: Uint8Array; version: (Omit<VersionRow, "leafSeq"> & { resource?: Record<string, unknown> }) | null }[];
+  batch: Omit<BatchRow, "batchId" | "state" | "firstSeq" | "lastSeq" | "anchoredAt"> & {
+    chainId: string;
+    contract: string;
+    txHash: string;
+    blockNumber: number;
+  };
+  leaves: {
+    leafHash: Uint8Array;
+    version: (Omit<VersionRow, "leafSeq"> & { resource?: Record<string, unknown> }) | null;
+  }[];
   paths: Uint8Array[][];
 }
 

@@ -7,10 +7,10 @@ export interface AnchorReceipt {
 }
 
 export interface AnchorRequest {
-  root: Uint8Array;          // 32 bytes
-  size: number;              // leaves in the batch
+  root: Uint8Array; // 32 bytes
+  size: number; // leaves in the batch
   manifestDigest: Uint8Array; // 32 bytes: SHA-256 of the encrypted manifest
-  prevRoot: Uint8Array;      // 32 bytes: root of the previous batch (zero for the first)
+  prevRoot: Uint8Array; // 32 bytes: root of the previous batch (zero for the first)
 }
 
 /** The chain as the records pipeline sees it: anchor roots, find them again. */

@@ -24,15 +24,30 @@ describe("Anchorer", () => {
     return a;
   };
   const writeN = async (n: number) => {
-    for (let i = 0; i < n; i++) await records.write("Basic", `b${i}-${Math.random().toString(36).slice(2, 8)}`, { resourceType: "Basic", code: { text: `n${i}` } });
+    for (let i = 0; i < n; i++)
+      await records.write("Basic", `b${i}-${Math.random().toString(36).slice(2, 8)}`, {
+        resourceType: "Basic",
+        code: { text: `n${i}` },
+      });
   };
   const allLeavesAnchoredOnce = () => {
-    const leaves = index.db.prepare("SELECT seq, batch_id, leaf_index FROM leaves").all() as { seq: number; batch_id: number | null }[];
+    const leaves = index.db.prepare("SELECT seq, batch_id, leaf_index FROM leaves").all() as {
+      seq: number;
+      batch_id: number | null;
+    }[];
     expect(leaves.every((l) => l.batch_id !== null)).toBe(true);
     for (const leaf of leaves) {
       const proof = index.leafProof(Number(leaf.seq))!;
       expect(proof.batch?.state).toBe("anchored");
-      expect(verifyInclusion({ leafHash: proof.leafHash, index: proof.leafIndex!, treeSize: proof.batch!.size, proof: proof.path!, root: proof.batch!.root })).toBe(true);
+      expect(
+        verifyInclusion({
+          leafHash: proof.leafHash,
+          index: proof.leafIndex!,
+          treeSize: proof.batch!.size,
+          proof: proof.path!,
+          root: proof.batch!.root,
+        }),
+      ).toBe(true);
     }
     const roots = index.batches().map((b) => Buffer.from(b.root).toString("hex"));
     expect(new Set(ledger.anchoredLog).size).toBe(ledger.anchoredLog.length);

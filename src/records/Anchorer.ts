@@ -86,9 +86,16 @@ export class Anchorer {
       if (!known) requeuedLeaves += this.#o.index.requeueBatch(batch.batchId);
     }
     if (requeuedLeaves > 0) {
-      this.#log("warn", `chain no longer holds the anchors of ${requeuedLeaves} record versions (chain state lost or contract replaced); anchoring them again`);
+      this.#log(
+        "warn",
+        `chain no longer holds the anchors of ${requeuedLeaves} record versions (chain state lost or contract replaced); anchoring them again`,
+      );
     }
-    if (completed + resent > 0) this.#log("info", `recovered ${completed + resent} interrupted anchoring batches (${completed} found on chain, ${resent} sent again)`);
+    if (completed + resent > 0)
+      this.#log(
+        "info",
+        `recovered ${completed + resent} interrupted anchoring batches (${completed} found on chain, ${resent} sent again)`,
+      );
     return { completed, resent, requeuedLeaves };
   }
 
@@ -103,7 +110,12 @@ export class Anchorer {
     for (const batch of this.#o.index.batches("sending")) {
       const onChain = await this.#o.ledger.findAnchor(batch.root);
       if (onChain) {
-        this.#complete(batch, { chainId: onChain.chainId.toString(), contract: onChain.contract, txHash: onChain.txHash, blockNumber: onChain.blockNumber });
+        this.#complete(batch, {
+          chainId: onChain.chainId.toString(),
+          contract: onChain.contract,
+          txHash: onChain.txHash,
+          blockNumber: onChain.blockNumber,
+        });
         completed += 1;
       } else {
         await this.#send(batch);
@@ -143,7 +155,9 @@ export class Anchorer {
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
-      this.#running = this.#exclusive(() => this.#tick()).finally(() => { this.#running = null; });
+      this.#running = this.#exclusive(() => this.#tick()).finally(() => {
+        this.#running = null;
+      });
     }, delayMs);
     this.#timer.unref();
   }
@@ -153,7 +167,9 @@ export class Anchorer {
     try {
       await this.#settleSending();
       // Keep sending full batches back to back; wait the interval only once the queue is short.
-      while (!this.#stopped && (await this.#cycle()) >= this.#o.maxBatch) { /* next batch */ }
+      while (!this.#stopped && (await this.#cycle()) >= this.#o.maxBatch) {
+        /* next batch */
+      }
       this.#failures = 0;
       this.#lastError = null;
     } catch (error) {
@@ -175,8 +191,13 @@ export class Anchorer {
     const sealed = await sealManifest(buildManifest(leaves, prevRoot), root, this.#o.keys);
     const manifestCid = await this.#o.blobs.put(sealed);
     const batch = this.#o.index.openBatch({
-      root, prevRoot, size: leaves.length, firstSeq: leaves[0]!.seq, lastSeq: leaves.at(-1)!.seq,
-      manifestCid, manifestDigest: sha256(sealed),
+      root,
+      prevRoot,
+      size: leaves.length,
+      firstSeq: leaves[0]!.seq,
+      lastSeq: leaves.at(-1)!.seq,
+      manifestCid,
+      manifestDigest: sha256(sealed),
     });
     await this.#send(batch, leafHashes);
     return leaves.length;
@@ -184,8 +205,22 @@ export class Anchorer {
 
   /** `leafHashes`: the batch's leaves in order when the caller has them (a new batch), else read back. */
   async #send(batch: BatchRow, leafHashes?: Uint8Array[]): Promise<void> {
-    const receipt = await this.#o.ledger.anchor({ root: batch.root, size: batch.size, manifestDigest: batch.manifestDigest, prevRoot: batch.prevRoot });
-    this.#complete(batch, { chainId: receipt.chainId.toString(), contract: receipt.contract, txHash: receipt.txHash, blockNumber: receipt.blockNumber }, leafHashes);
+    const receipt = await this.#o.ledger.anchor({
+      root: batch.root,
+      size: batch.size,
+      manifestDigest: batch.manifestDigest,
+      prevRoot: batch.prevRoot,
+    });
+    this.#complete(
+      batch,
+      {
+        chainId: receipt.chainId.toString(),
+        contract: receipt.contract,
+        txHash: receipt.txHash,
+        blockNumber: receipt.blockNumber,
+      },
+      leafHashes,
+    );
   }
 
   /**
@@ -202,7 +237,10 @@ export class Anchorer {
   ): void {
     this.#o.index.completeBatch(batch.batchId, receipt, inclusionProofs(leafHashes));
     this.#lastAnchoredAt = new Date().toISOString();
-    this.#log("info", `anchored batch ${batch.batchId}: ${batch.size} leaves, root ${toHex(batch.root).slice(0, 16)}…, tx ${receipt.txHash}`);
+    this.#log(
+      "info",
+      `anchored batch ${batch.batchId}: ${batch.size} leaves, root ${toHex(batch.root).slice(0, 16)}…, tx ${receipt.txHash}`,
+    );
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -15,7 +15,9 @@ export class KeyedMutex {
   async runAll<T>(keys: readonly string[], fn: () => Promise<T>): Promise<T> {
     const unique = new Set(keys);
     let release!: () => void;
-    const mine = new Promise<void>((resolve) => { release = resolve; });
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const previous: Promise<void>[] = [];
     for (const key of unique) {
       const tail = this.#tails.get(key);

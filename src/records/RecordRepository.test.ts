@@ -16,7 +16,12 @@ describe("RecordRepository.writeAll", () => {
     dir = await mkdtemp(join(tmpdir(), "records-"));
     index = new SqliteIndex({ path: ":memory:" });
     keys = await FileKeyStore.open({ dir });
-    records = new RecordRepository({ index, blobs: new MemoryBlobStore(), keys, compartmentOf: (r) => (r.resourceType === "Patient" ? `Patient/${r.id}` : null) });
+    records = new RecordRepository({
+      index,
+      blobs: new MemoryBlobStore(),
+      keys,
+      compartmentOf: (r) => (r.resourceType === "Patient" ? `Patient/${r.id}` : null),
+    });
   });
   afterEach(async () => {
     index.close();
@@ -40,14 +45,18 @@ describe("RecordRepository.writeAll", () => {
 
   it("commits nothing when any operation fails", async () => {
     await records.write("Patient", "p1", { resourceType: "Patient" });
-    await expect(records.writeAll([
-      { kind: "write", type: "Patient", id: "p2", resource: { resourceType: "Patient" } },
-      { kind: "write", type: "Patient", id: "p1", resource: { resourceType: "Patient" }, ifMatch: 7 },
-    ])).rejects.toMatchObject({ code: "precondition-failed" });
-    await expect(records.writeAll([
-      { kind: "write", type: "Patient", id: "p3", resource: { resourceType: "Patient" } },
-      { kind: "write", type: "Patient", id: "p1", resource: { resourceType: "Patient" }, mustNotExist: true },
-    ])).rejects.toMatchObject({ code: "conflict" });
+    await expect(
+      records.writeAll([
+        { kind: "write", type: "Patient", id: "p2", resource: { resourceType: "Patient" } },
+        { kind: "write", type: "Patient", id: "p1", resource: { resourceType: "Patient" }, ifMatch: 7 },
+      ]),
+    ).rejects.toMatchObject({ code: "precondition-failed" });
+    await expect(
+      records.writeAll([
+        { kind: "write", type: "Patient", id: "p3", resource: { resourceType: "Patient" } },
+        { kind: "write", type: "Patient", id: "p1", resource: { resourceType: "Patient" }, mustNotExist: true },
+      ]),
+    ).rejects.toMatchObject({ code: "conflict" });
     expect(index.current("Patient", "p2")).toBeNull();
     expect(index.current("Patient", "p3")).toBeNull();
     expect(index.stats().versions).toBe(1);
@@ -76,7 +85,11 @@ describe("RecordRepository.writeAll", () => {
   });
 
   it("serialises concurrent writers of the same resource (no lost update)", async () => {
-    await Promise.all(Array.from({ length: 20 }, (_, i) => records.write("Basic", "hot", { resourceType: "Basic", code: { text: String(i) } })));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        records.write("Basic", "hot", { resourceType: "Basic", code: { text: String(i) } }),
+      ),
+    );
     expect(index.current("Basic", "hot")?.versionId).toBe(20);
   });
 });

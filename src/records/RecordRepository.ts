@@ -1,6 +1,6 @@
 import { canonicalJson } from "../crypto/canonicalJson.ts";
 import { equalBytes } from "../crypto/equalBytes.ts";
-import { openEnvelope, sealEnvelope } from "../crypto/envelope.ts";
+import { openEnvelope } from "../crypto/envelope.ts";
 import { toHex } from "../crypto/hex.ts";
 import { sha256 } from "../crypto/sha256.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
@@ -14,7 +14,11 @@ import { inlinePreparer } from "./prepareRecords.ts";
 import type { RecordPreparer } from "./prepareRecords.ts";
 import { recordLeafHash } from "./leaf.ts";
 
-export type FhirResource = Record<string, unknown> & { resourceType: string; id?: string; meta?: Record<string, unknown> };
+export type FhirResource = Record<string, unknown> & {
+  resourceType: string;
+  id?: string;
+  meta?: Record<string, unknown>;
+};
 
 /** A stored version with its plaintext (absent for delete markers). */
 export interface StoredVersion {
@@ -106,78 +110,150 @@ export class RecordRepository {
    * "conflict" and nothing is written.
    * @see https://hl7.org/fhir/R4/http.html#transaction
    */
-  async writeAll(ops: WriteOperation[], options: { receipt?: TransactionReceiptKey } = {}): Promise<((StoredVersion & { created: boolean }) | null)[]> {
-    return this.#locks.runAll(ops.map((op) => `${op.type}/${op.id}`), async () => {
-      const lastUpdated = this.#now().toISOString();
-      const state = new Map<string, { versionId: number; deleted: boolean; compartment: string | null } | null>();
-      const currentOf = (type: string, id: string) => {
-        const key = `${type}/${id}`;
-        if (!state.has(key)) {
-          const c = this.#index.current(type, id);
-          state.set(key, c ? { versionId: c.versionId, deleted: c.deleted, compartment: c.compartment } : null);
-        }
-        return state.get(key)!;
-      };
-      const prepared: ({ write: Parameters<Index["commit"]>[0]; stored: FhirResource | null; created: boolean } | null)[] = [];
-      for (const op of ops) {
-        const current = currentOf(op.type, op.id);
-        const previous = current?.versionId ?? 0;
-        const versionId = previous + 1;
-        if (op.kind === "delete") {
-          checkPreconditions(op, current);
-          if (!current || current.deleted) {
-            prepared.push(null);
+  async writeAll(
+    ops: WriteOperation[],
+    options: { receipt?: TransactionReceiptKey } = {},
+  ): Promise<((StoredVersion & { created: boolean }) | null)[]> {
+    return this.#locks.runAll(
+      ops.map((op) => `${op.type}/${op.id}`),
+      async () => {
+        const lastUpdated = this.#now().toISOString();
+        const state = new Map<string, { versionId: number; deleted: boolean; compartment: string | null } | null>();
+        const currentOf = (type: string, id: string) => {
+          const key = `${type}/${id}`;
+          if (!state.has(key)) {
+            const c = this.#index.current(type, id);
+            state.set(key, c ? { versionId: c.versionId, deleted: c.deleted, compartment: c.compartment } : null);
+          }
+          return state.get(key)!;
+        };
+        const prepared: ({
+          write: Parameters<Index["commit"]>[0];
+          stored: FhirResource | null;
+          created: boolean;
+        } | null)[] = [];
+        for (const op of ops) {
+          const current = currentOf(op.type, op.id);
+          const previous = current?.versionId ?? 0;
+          const versionId = previous + 1;
+          if (op.kind === "delete") {
+            checkPreconditions(op, current);
+            if (!current || current.deleted) {
+              prepared.push(null);
+              continue;
+            }
+            const contentHash = toHex(sha256(new Uint8Array(0)));
+            const leafHash = recordLeafHash({
+              type: op.type,
+              id: op.id,
+              versionId: String(versionId),
+              cid: DELETED_MARKER_CID,
+              contentHash,
+            });
+            prepared.push({
+              write: {
+                type: op.type,
+                id: op.id,
+                versionId,
+                lastUpdated,
+                deleted: true,
+                cid: null,
+                contentHash,
+                keyId: null,
+                compartment: current.compartment,
+                leafHash,
+                expectedPreviousVersion: previous,
+              },
+              stored: null,
+              created: false,
+            });
+            state.set(`${op.type}/${op.id}`, { versionId, deleted: true, compartment: current.compartment });
             continue;
           }
-          const contentHash = toHex(sha256(new Uint8Array(0)));
-          const leafHash = recordLeafHash({ type: op.type, id: op.id, versionId: String(versionId), cid: DELETED_MARKER_CID, contentHash });
+          if (op.mustNotExist && current && !current.deleted)
+            throw new FhirLedgerError("conflict", `${op.type}/${op.id} already exists`);
+          checkPreconditions(op, current);
+          const live = current !== null && !current.deleted;
+          const meta = { ...(op.resource.meta ?? {}), versionId: String(versionId), lastUpdated };
+          const stored: FhirResource = { ...op.resource, resourceType: op.type, id: op.id, meta };
+          copyNumberTexts(op.resource, stored);
+          const compartment = op.compartment !== undefined ? op.compartment : this.#compartmentOf(stored);
+          const created = !live;
+          // History shows this version as the PUT it was, not as a POST (see historyEntry).
+          const createdByUpdate = created && op.mustNotExist !== true ? { createdByUpdate: true } : {};
           prepared.push({
-            write: { type: op.type, id: op.id, versionId, lastUpdated, deleted: true, cid: null, contentHash, keyId: null, compartment: current.compartment, leafHash, expectedPreviousVersion: previous },
-            stored: null,
-            created: false,
+            write: {
+              type: op.type,
+              id: op.id,
+              versionId,
+              lastUpdated,
+              deleted: false,
+              cid: "",
+              contentHash: "",
+              keyId: null,
+              compartment,
+              leafHash: new Uint8Array(),
+              expectedPreviousVersion: previous,
+              resource: stored,
+              ...createdByUpdate,
+            },
+            stored,
+            created,
           });
-          state.set(`${op.type}/${op.id}`, { versionId, deleted: true, compartment: current.compartment });
-          continue;
+          state.set(`${op.type}/${op.id}`, { versionId, deleted: false, compartment });
         }
-        if (op.mustNotExist && current && !current.deleted) throw new FhirLedgerError("conflict", `${op.type}/${op.id} already exists`);
-        checkPreconditions(op, current);
-        const live = current !== null && !current.deleted;
-        const meta = { ...(op.resource.meta ?? {}), versionId: String(versionId), lastUpdated };
-        const stored: FhirResource = { ...op.resource, resourceType: op.type, id: op.id, meta };
-        copyNumberTexts(op.resource, stored);
-        const compartment = op.compartment !== undefined ? op.compartment : this.#compartmentOf(stored);
-        const created = !live;
-        // History shows this version as the PUT it was, not as a POST (see historyEntry).
-        const createdByUpdate = created && op.mustNotExist !== true ? { createdByUpdate: true } : {};
-        prepared.push({ write: { type: op.type, id: op.id, versionId, lastUpdated, deleted: false, cid: "", contentHash: "", keyId: null, compartment, leafHash: new Uint8Array(), expectedPreviousVersion: previous, resource: stored, ...createdByUpdate }, stored, created });
-        state.set(`${op.type}/${op.id}`, { versionId, deleted: false, compartment });
-      }
-      // Seal every record (on the preparer's thread, with its search rows when it extracts
-      // them), store the envelopes, then commit all rows at once. One key lookup per
-      // compartment: a patient's transaction bundle is hundreds of entries, one key.
-      const keys = new Map<string, DataKey>();
-      const sealing = prepared.filter((p): p is NonNullable<typeof p> & { stored: FhirResource } => p !== null && p.stored !== null);
-      for (const p of sealing) {
-        const compartment = p.write.compartment ?? SHARED_COMPARTMENT;
-        if (!keys.has(compartment)) keys.set(compartment, await this.#keys.currentDataKey(compartment));
-      }
-      const keyOf = (p: (typeof sealing)[number]) => keys.get(p.write.compartment ?? SHARED_COMPARTMENT)!;
-      const sealed = await this.#preparer.prepare(
-        sealing.map((p) => ({ text: canonicalJson(p.stored), type: p.write.type, id: p.write.id, versionId: String(p.write.versionId), keyId: keyOf(p).keyId })),
-        [...keys.values()],
-        { extract: true },
-      );
-      await Promise.all(sealing.map(async (p, i) => {
-        const { envelope, cid: storedCid, contentHash, rows } = sealed[i]!;
-        const { write } = p;
-        const cid = storedCid ?? (await this.#blobs.put(envelope!));
-        Object.assign(write, { cid, contentHash, keyId: keyOf(p).keyId, leafHash: recordLeafHash({ type: write.type, id: write.id, versionId: String(write.versionId), cid, contentHash }), ...(rows ? { searchRows: rows } : {}) });
-      }));
-      const live = prepared.filter((p): p is NonNullable<typeof p> => p !== null);
-      const rows = this.#index.commitMany(live.map((p) => p.write), options.receipt);
-      let i = 0;
-      return prepared.map((p) => (p === null ? null : { row: rows[i++]!, resource: p.stored, created: p.created }));
-    });
+        // Seal every record (on the preparer's thread, with its search rows when it extracts
+        // them), store the envelopes, then commit all rows at once. One key lookup per
+        // compartment: a patient's transaction bundle is hundreds of entries, one key.
+        const keys = new Map<string, DataKey>();
+        const sealing = prepared.filter(
+          (p): p is NonNullable<typeof p> & { stored: FhirResource } => p !== null && p.stored !== null,
+        );
+        for (const p of sealing) {
+          const compartment = p.write.compartment ?? SHARED_COMPARTMENT;
+          if (!keys.has(compartment)) keys.set(compartment, await this.#keys.currentDataKey(compartment));
+        }
+        const keyOf = (p: (typeof sealing)[number]) => keys.get(p.write.compartment ?? SHARED_COMPARTMENT)!;
+        const sealed = await this.#preparer.prepare(
+          sealing.map((p) => ({
+            text: canonicalJson(p.stored),
+            type: p.write.type,
+            id: p.write.id,
+            versionId: String(p.write.versionId),
+            keyId: keyOf(p).keyId,
+          })),
+          [...keys.values()],
+          { extract: true },
+        );
+        await Promise.all(
+          sealing.map(async (p, i) => {
+            const { envelope, cid: storedCid, contentHash, rows } = sealed[i]!;
+            const { write } = p;
+            const cid = storedCid ?? (await this.#blobs.put(envelope!));
+            Object.assign(write, {
+              cid,
+              contentHash,
+              keyId: keyOf(p).keyId,
+              leafHash: recordLeafHash({
+                type: write.type,
+                id: write.id,
+                versionId: String(write.versionId),
+                cid,
+                contentHash,
+              }),
+              ...(rows ? { searchRows: rows } : {}),
+            });
+          }),
+        );
+        const live = prepared.filter((p): p is NonNullable<typeof p> => p !== null);
+        const rows = this.#index.commitMany(
+          live.map((p) => p.write),
+          options.receipt,
+        );
+        let i = 0;
+        return prepared.map((p) => (p === null ? null : { row: rows[i++]!, resource: p.stored, created: p.created }));
+      },
+    );
   }
 
   /**
@@ -196,7 +272,9 @@ export class RecordRepository {
    * of every resource in it and deletes their blobs. Copies of the blobs kept elsewhere can no
    * longer be decrypted; the log leaves and anchored roots stay and reveal nothing.
    */
-  async eraseCompartment(compartment: string): Promise<{ resources: number; versions: number; blobs: number; keys: number }> {
+  async eraseCompartment(
+    compartment: string,
+  ): Promise<{ resources: number; versions: number; blobs: number; keys: number }> {
     const keys = await this.#keys.destroyCompartment(compartment);
     const erased = this.#index.eraseCompartment(compartment);
     let blobs = 0;
@@ -226,30 +304,51 @@ export class RecordRepository {
   /** Decrypts a version and checks it against its content hash and log leaf. */
   async load(version: VersionRow): Promise<StoredVersion> {
     const checked = await this.check(version);
-    if (!checked.ok) throw new FhirLedgerError("integrity", `stored record failed its integrity check (${checked.reason})`);
+    if (!checked.ok)
+      throw new FhirLedgerError("integrity", `stored record failed its integrity check (${checked.reason})`);
     return new LoadedVersion(version, checked.plaintext);
   }
 
   /** Integrity check of one version without throwing: used by reads and by $verify. */
-  async check(version: VersionRow): Promise<{ ok: true; plaintext: Uint8Array | null; leafHash: Uint8Array } | { ok: false; reason: string; leafHash: Uint8Array }> {
+  async check(
+    version: VersionRow,
+  ): Promise<
+    | { ok: true; plaintext: Uint8Array | null; leafHash: Uint8Array }
+    | { ok: false; reason: string; leafHash: Uint8Array }
+  > {
     const leafHash = version.leafHash ?? this.#index.leafProof(version.leafSeq)?.leafHash;
     const versionId = String(version.versionId);
     const expectedLeaf = recordLeafHash({
-      type: version.type, id: version.id, versionId, cid: version.cid ?? DELETED_MARKER_CID, contentHash: version.contentHash,
+      type: version.type,
+      id: version.id,
+      versionId,
+      cid: version.cid ?? DELETED_MARKER_CID,
+      contentHash: version.contentHash,
     });
-    if (!leafHash || !equalBytes(leafHash, expectedLeaf)) return { ok: false, reason: "index row does not match its log leaf", leafHash: expectedLeaf };
+    if (!leafHash || !equalBytes(leafHash, expectedLeaf))
+      return { ok: false, reason: "index row does not match its log leaf", leafHash: expectedLeaf };
     if (version.deleted) return { ok: true, plaintext: null, leafHash: expectedLeaf };
     let plaintext: Uint8Array;
     try {
       // Local stores read a block of a few KiB in one blocking call: four event-loop round trips
       // through the thread pool cost more than the read itself (GET by id throughput).
       const envelope = this.#blobs.getSync ? this.#blobs.getSync(version.cid!) : await this.#blobs.get(version.cid!);
-      plaintext = await openEnvelope({ envelope, keyFor: (keyId) => this.#keys.dataKey(keyId), aad: { type: version.type, id: version.id, versionId } });
+      plaintext = await openEnvelope({
+        envelope,
+        keyFor: (keyId) => this.#keys.dataKey(keyId),
+        aad: { type: version.type, id: version.id, versionId },
+      });
     } catch (error) {
       if (error instanceof FhirLedgerError && error.code === "gone") throw error;
-      return { ok: false, reason: error instanceof FhirLedgerError && error.code === "not-found" ? "blob missing" : "blob does not decrypt", leafHash: expectedLeaf };
+      return {
+        ok: false,
+        reason:
+          error instanceof FhirLedgerError && error.code === "not-found" ? "blob missing" : "blob does not decrypt",
+        leafHash: expectedLeaf,
+      };
     }
-    if (toHex(sha256(plaintext)) !== version.contentHash) return { ok: false, reason: "plaintext does not match its hash", leafHash: expectedLeaf };
+    if (toHex(sha256(plaintext)) !== version.contentHash)
+      return { ok: false, reason: "plaintext does not match its hash", leafHash: expectedLeaf };
     return { ok: true, plaintext, leafHash: expectedLeaf };
   }
 }

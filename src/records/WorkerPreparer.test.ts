@@ -20,11 +20,25 @@ const key: DataKey = { keyId: "k".repeat(22), key: raw, handle: createSecretKey(
 
 function observations(n: number): { items: PrepareItem[]; resources: Record<string, unknown>[] } {
   const resources = Array.from({ length: n }, (_, i) => ({
-    resourceType: "Observation", id: `o${i}`, meta: { versionId: "1", lastUpdated: "2026-01-01T00:00:00.000Z" }, status: "final",
-    code: { coding: [{ system: "http://loinc.org", code: "8867-4" }] }, subject: { reference: "Patient/p1" },
-    effectiveDateTime: "2026-01-01", valueQuantity: { value: 60 + i, unit: "/min", system: "http://unitsofmeasure.org", code: "/min" },
+    resourceType: "Observation",
+    id: `o${i}`,
+    meta: { versionId: "1", lastUpdated: "2026-01-01T00:00:00.000Z" },
+    status: "final",
+    code: { coding: [{ system: "http://loinc.org", code: "8867-4" }] },
+    subject: { reference: "Patient/p1" },
+    effectiveDateTime: "2026-01-01",
+    valueQuantity: { value: 60 + i, unit: "/min", system: "http://unitsofmeasure.org", code: "/min" },
   }));
-  return { resources, items: resources.map((r) => ({ text: canonicalJson(r), type: "Observation", id: r.id, versionId: "1", keyId: key.keyId })) };
+  return {
+    resources,
+    items: resources.map((r) => ({
+      text: canonicalJson(r),
+      type: "Observation",
+      id: r.id,
+      versionId: "1",
+      keyId: key.keyId,
+    })),
+  };
 }
 
 describe("WorkerPreparer", () => {
@@ -33,13 +47,20 @@ describe("WorkerPreparer", () => {
 
   it("seals on its worker exactly as inline: same hashes, envelopes that open under the key and AAD, and the search rows", async () => {
     const { items, resources } = observations(40);
-    const [viaWorker, inline] = await Promise.all([preparer.prepare(items, [key], { extract: true }), inlinePreparer.prepare(items, [key], { extract: true })]);
+    const [viaWorker, inline] = await Promise.all([
+      preparer.prepare(items, [key], { extract: true }),
+      inlinePreparer.prepare(items, [key], { extract: true }),
+    ]);
     expect(viaWorker).toHaveLength(40);
     for (let i = 0; i < 40; i++) {
       const plaintext = new TextEncoder().encode(items[i]!.text);
       expect(viaWorker[i]!.contentHash).toBe(toHex(sha256(plaintext)));
       expect(viaWorker[i]!.contentHash).toBe(inline[i]!.contentHash);
-      const opened = await openEnvelope({ envelope: viaWorker[i]!.envelope!, keyFor: async () => key, aad: { type: "Observation", id: `o${i}`, versionId: "1" } });
+      const opened = await openEnvelope({
+        envelope: viaWorker[i]!.envelope!,
+        keyFor: async () => key,
+        aad: { type: "Observation", id: `o${i}`, versionId: "1" },
+      });
       expect(new TextDecoder().decode(opened)).toBe(items[i]!.text);
       expect(unpackRows(viaWorker[i]!.rows!)).toEqual(extractSearchValues(resources[i] as { resourceType: string }));
     }
@@ -52,7 +73,13 @@ describe("WorkerPreparer", () => {
 
   it("fails a batch whose key is missing with an internal error, and keeps working afterwards", async () => {
     const { items } = observations(20);
-    await expect(preparer.prepare(items.map((it) => ({ ...it, keyId: "x".repeat(22) })), [key], { extract: true })).rejects.toMatchObject({ code: "internal" });
+    await expect(
+      preparer.prepare(
+        items.map((it) => ({ ...it, keyId: "x".repeat(22) })),
+        [key],
+        { extract: true },
+      ),
+    ).rejects.toMatchObject({ code: "internal" });
     expect(await preparer.prepare(items, [key], { extract: false })).toHaveLength(20);
   });
 
@@ -75,7 +102,11 @@ describe("WorkerPreparer", () => {
         expect(results[i]!.envelope).toBeUndefined();
         const envelope = await blobs.get(results[i]!.cid!); // re-hashed against the CID on read
         expect(await blobs.has(results[i]!.cid!)).toBe(true);
-        const opened = await openEnvelope({ envelope, keyFor: async () => key, aad: { type: "Observation", id: `o${i}`, versionId: "1" } });
+        const opened = await openEnvelope({
+          envelope,
+          keyFor: async () => key,
+          aad: { type: "Observation", id: `o${i}`, versionId: "1" },
+        });
         expect(new TextDecoder().decode(opened)).toBe(items[i]!.text);
       }
     } finally {

@@ -34,7 +34,12 @@ export class WorkerPreparer implements RecordPreparer {
     if (this.#broken || items.length < MIN_BATCH) return inlinePreparer.prepare(items, keys, options);
     const worker = (this.#worker ??= this.#start());
     const seq = (this.#seq += 1);
-    const request: PrepareRequest = { seq, items, keys: keys.map((k) => ({ keyId: k.keyId, key: k.key })), extract: options.extract };
+    const request: PrepareRequest = {
+      seq,
+      items,
+      keys: keys.map((k) => ({ keyId: k.keyId, key: k.key })),
+      extract: options.extract,
+    };
     const results = new Promise<Prepared[]>((resolve, reject) => this.#pending.set(seq, { resolve, reject }));
     worker.ref();
     worker.postMessage(request);
@@ -70,12 +75,14 @@ export class WorkerPreparer implements RecordPreparer {
       const waiting = this.#pending.get(response.seq);
       if (!waiting) return;
       this.#pending.delete(response.seq);
-      if ("error" in response) waiting.reject(new FhirLedgerError("internal", `record preparation failed: ${response.error}`));
+      if ("error" in response)
+        waiting.reject(new FhirLedgerError("internal", `record preparation failed: ${response.error}`));
       else waiting.resolve(response.results);
     });
     const fail = (reason: string) => {
       this.#broken = true;
-      for (const waiting of this.#pending.values()) waiting.reject(new FhirLedgerError("unavailable", `record preparation worker ${reason}`));
+      for (const waiting of this.#pending.values())
+        waiting.reject(new FhirLedgerError("unavailable", `record preparation worker ${reason}`));
       this.#pending.clear();
     };
     worker.on("error", (error) => fail(`failed: ${error.message}`));

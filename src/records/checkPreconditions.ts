@@ -15,14 +15,20 @@ export function checkPreconditions(op: WriteOperation, current: { versionId: num
   const live = current !== null && !current.deleted;
   const { ifMatch } = op;
   if (ifMatch !== undefined && !(ifMatch === "*" ? live : ifMatch === previous && (live || op.kind === "write"))) {
-    throw new FhirLedgerError("precondition-failed", ifMatch === "*"
-      ? `If-Match: * but ${op.type}/${op.id} has no current version`
-      : `If-Match version ${ifMatch} does not match current version ${previous}${live ? "" : " (deleted or absent)"}`);
+    throw new FhirLedgerError(
+      "precondition-failed",
+      ifMatch === "*"
+        ? `If-Match: * but ${op.type}/${op.id} has no current version`
+        : `If-Match version ${ifMatch} does not match current version ${previous}${live ? "" : " (deleted or absent)"}`,
+    );
   }
   const ifNoneMatch = op.kind === "write" ? op.ifNoneMatch : undefined;
   if (ifNoneMatch !== undefined && live && (ifNoneMatch === "*" || ifNoneMatch.includes(previous))) {
-    throw new FhirLedgerError("precondition-failed", ifNoneMatch === "*"
-      ? `If-None-Match: * but ${op.type}/${op.id} exists (version ${previous})`
-      : `If-None-Match names the current version ${previous} of ${op.type}/${op.id}`);
+    throw new FhirLedgerError(
+      "precondition-failed",
+      ifNoneMatch === "*"
+        ? `If-None-Match: * but ${op.type}/${op.id} exists (version ${previous})`
+        : `If-None-Match names the current version ${previous} of ${op.type}/${op.id}`,
+    );
   }
 }

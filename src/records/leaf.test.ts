@@ -76,13 +76,18 @@ describe("recordLeafHash", () => {
   });
 });
 
-describe("recordLeafData", () => {
+describe("recordLeafData over varied ids and types", () => {
   it("is the RFC 8785 canonical JSON of {cid, hash, ref}, also for ids and types that need no escaping but vary in length", () => {
-    for (const [type, id, versionId] of [["Patient", "a", "1"], ["Observation", "x".repeat(64), "123"], ["AuditEvent", "A-b.c", "9"]] as const) {
+    for (const [type, id, versionId] of [
+      ["Patient", "a", "1"],
+      ["Observation", "x".repeat(64), "123"],
+      ["AuditEvent", "A-b.c", "9"],
+    ] as const) {
       const cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
       const hash = "ab".repeat(32);
-      expect(new TextDecoder().decode(recordLeafData({ type, id, versionId, cid, contentHash: hash })))
-        .toBe(canonicalJson({ cid, hash, ref: `${type}/${id}/_history/${versionId}` }));
+      expect(new TextDecoder().decode(recordLeafData({ type, id, versionId, cid, contentHash: hash }))).toBe(
+        canonicalJson({ cid, hash, ref: `${type}/${id}/_history/${versionId}` }),
+      );
     }
   });
 });

@@ -46,7 +46,9 @@ export function recordLeafData({ type, id, versionId, cid, contentHash }: Record
   }
   // canonicalJson({ cid, hash, ref }) written directly (members already in code-point order;
   // asserted in leaf.test.ts): every read recomputes its leaf.
-  return LEAF_ENCODER.encode(`{"cid":${JSON.stringify(cid)},"hash":${JSON.stringify(hash)},"ref":${JSON.stringify(`${type}/${id}/_history/${versionId}`)}}`);
+  return LEAF_ENCODER.encode(
+    `{"cid":${JSON.stringify(cid)},"hash":${JSON.stringify(hash)},"ref":${JSON.stringify(`${type}/${id}/_history/${versionId}`)}}`,
+  );
 }
 
 /** RFC 6962 leaf hash of a record's leaf data. */

@@ -39,15 +39,20 @@ export function buildManifest(leaves: PendingLeaf[], prevRoot: Uint8Array): Batc
   return {
     v: 1,
     prevRoot: toHex(prevRoot),
-    leaves: leaves.map(({ version: v, leafHash }): ManifestEntry => v === null ? { erased: true, leafHash: toHex(leafHash) } : {
-      ref: `${v.type}/${v.id}/_history/${v.versionId}`,
-      cid: v.cid ?? DELETED_MARKER_CID,
-      hash: v.contentHash,
-      keyId: v.keyId,
-      lastUpdated: v.lastUpdated,
-      compartment: v.compartment,
-      ...(v.createdByUpdate ? { createdByUpdate: true as const } : {}),
-    }),
+    leaves: leaves.map(
+      ({ version: v, leafHash }): ManifestEntry =>
+        v === null
+          ? { erased: true, leafHash: toHex(leafHash) }
+          : {
+              ref: `${v.type}/${v.id}/_history/${v.versionId}`,
+              cid: v.cid ?? DELETED_MARKER_CID,
+              hash: v.contentHash,
+              keyId: v.keyId,
+              lastUpdated: v.lastUpdated,
+              compartment: v.compartment,
+              ...(v.createdByUpdate ? { createdByUpdate: true as const } : {}),
+            },
+    ),
   };
 }
 
@@ -59,6 +64,10 @@ export async function sealManifest(manifest: BatchManifest, root: Uint8Array, ke
 }
 
 export async function openManifest(envelope: Uint8Array, root: Uint8Array, keys: KeyStore): Promise<BatchManifest> {
-  const plaintext = await openEnvelope({ envelope, keyFor: (id) => keys.dataKey(id), aad: { type: "BatchManifest", id: toHex(root), versionId: "1" } });
+  const plaintext = await openEnvelope({
+    envelope,
+    keyFor: (id) => keys.dataKey(id),
+    aad: { type: "BatchManifest", id: toHex(root), versionId: "1" },
+  });
   return JSON.parse(new TextDecoder().decode(plaintext)) as BatchManifest;
 }

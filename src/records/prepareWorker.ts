@@ -17,7 +17,9 @@ export interface PrepareRequest {
   extract: boolean;
 }
 
-export type PrepareResponse = { seq: number; results: ReturnType<typeof prepareRecords> } | { seq: number; error: string };
+export type PrepareResponse =
+  | { seq: number; results: ReturnType<typeof prepareRecords> }
+  | { seq: number; error: string };
 
 /** Set when the blob store is local (SqliteBlocks): the worker then stores what it seals. */
 const blocksPath = (workerData as { blocksPath?: string } | undefined)?.blocksPath;
@@ -46,7 +48,10 @@ parentPort?.on("message", (request: PrepareRequest | "close") => {
     if (packed) transfer.push(packed.numbers.buffer as ArrayBuffer);
     parentPort!.postMessage({ seq: request.seq, results } satisfies PrepareResponse, transfer);
   } catch (error) {
-    parentPort!.postMessage({ seq: request.seq, error: error instanceof Error ? error.message : String(error) } satisfies PrepareResponse);
+    parentPort!.postMessage({
+      seq: request.seq,
+      error: error instanceof Error ? error.message : String(error),
+    } satisfies PrepareResponse);
   } finally {
     for (const k of keys) k.key.fill(0);
   }

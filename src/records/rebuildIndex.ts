@@ -36,7 +36,13 @@ const REF = /^([A-Z][A-Za-z]{0,63})\/([A-Za-z0-9\-.]{1,64})\/_history\/([1-9][0-
  * leaves' CIDs; the keys decrypt them. Each manifest is checked against its root and each
  * record against its hash before anything is written.
  */
-export async function rebuildIndex(deps: { ledger: Ledger; blobs: BlobStore; keys: KeyStore; index: Index; log?: (message: string) => void }): Promise<RebuildReport> {
+export async function rebuildIndex(deps: {
+  ledger: Ledger;
+  blobs: BlobStore;
+  keys: KeyStore;
+  index: Index;
+  log?: (message: string) => void;
+}): Promise<RebuildReport> {
   const started = performance.now();
   // Keys don't change during a rebuild: look each one up once.
   const keyCache = new Map<string, Promise<DataKey>>();
@@ -67,22 +73,27 @@ export async function rebuildIndex(deps: { ledger: Ledger; blobs: BlobStore; key
     const manifest = await openManifest(sealed, anchor.root, deps.keys);
     const leafHashes = manifest.leaves.map((e) => ("erased" in e ? fromHex(e.leafHash) : leafHashOf(e)));
     if (leafHashes.length !== anchor.size || toHex(merkleRoot(leafHashes)) !== rootHex) {
-      throw new FhirLedgerError("integrity", `manifest of batch ${rootHex.slice(0, 16)}… does not match its anchored root`);
+      throw new FhirLedgerError(
+        "integrity",
+        `manifest of batch ${rootHex.slice(0, 16)}… does not match its anchored root`,
+      );
     }
     // Fetch and decrypt the batch's records concurrently (I/O bound), then restore in order.
     const entries = manifest.leaves;
     const restored = new Array<Record<string, unknown> | null | undefined>(entries.length);
     let next = 0;
-    await Promise.all(Array.from({ length: Math.min(32, entries.length) }, async () => {
-      while (next < entries.length) {
-        const i = next++;
-        const entry = entries[i]!;
-        if ("erased" in entry || entry.cid === DELETED_MARKER_CID) continue;
-        const [, type, id, vid] = REF.exec(entry.ref) ?? [];
-        if (!type || !id || !vid) throw new FhirLedgerError("integrity", "manifest entry has a malformed reference");
-        restored[i] = await restoreRecord(entry, type, id, vid, { blobs: deps.blobs, keys });
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(32, entries.length) }, async () => {
+        while (next < entries.length) {
+          const i = next++;
+          const entry = entries[i]!;
+          if ("erased" in entry || entry.cid === DELETED_MARKER_CID) continue;
+          const [, type, id, vid] = REF.exec(entry.ref) ?? [];
+          if (!type || !id || !vid) throw new FhirLedgerError("integrity", "manifest entry has a malformed reference");
+          restored[i] = await restoreRecord(entry, type, id, vid, { blobs: deps.blobs, keys });
+        }
+      }),
+    );
     const leaves: RestoreBatch["leaves"] = [];
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
@@ -92,7 +103,17 @@ export async function rebuildIndex(deps: { ledger: Ledger; blobs: BlobStore; key
       }
       const [, type, id, vid] = REF.exec(entry.ref) ?? [];
       if (!type || !id || !vid) throw new FhirLedgerError("integrity", "manifest entry has a malformed reference");
-      const base = { type, id, versionId: Number(vid), lastUpdated: entry.lastUpdated, cid: entry.cid === DELETED_MARKER_CID ? null : entry.cid, contentHash: entry.hash, keyId: entry.keyId, compartment: entry.compartment, ...(entry.createdByUpdate === true ? { createdByUpdate: true } : {}) };
+      const base = {
+        type,
+        id,
+        versionId: Number(vid),
+        lastUpdated: entry.lastUpdated,
+        cid: entry.cid === DELETED_MARKER_CID ? null : entry.cid,
+        contentHash: entry.hash,
+        keyId: entry.keyId,
+        compartment: entry.compartment,
+        ...(entry.createdByUpdate === true ? { createdByUpdate: true } : {}),
+      };
       if (entry.cid === DELETED_MARKER_CID && unavailableRefs.has(`${type}/${id}`)) {
         leaves.push({ leafHash: leafHashes[i]!, version: null });
         report.unavailable += 1;
@@ -116,8 +137,15 @@ export async function rebuildIndex(deps: { ledger: Ledger; blobs: BlobStore; key
     }
     deps.index.restoreBatch({
       batch: {
-        root: anchor.root, prevRoot: anchor.prevRoot, size: anchor.size, manifestCid, manifestDigest: anchor.manifestDigest,
-        chainId: anchor.chainId.toString(), contract: anchor.contract, txHash: anchor.txHash, blockNumber: anchor.blockNumber,
+        root: anchor.root,
+        prevRoot: anchor.prevRoot,
+        size: anchor.size,
+        manifestCid,
+        manifestDigest: anchor.manifestDigest,
+        chainId: anchor.chainId.toString(),
+        contract: anchor.contract,
+        txHash: anchor.txHash,
+        blockNumber: anchor.blockNumber,
       },
       leaves,
       paths: inclusionProofs(leafHashes),
@@ -126,7 +154,9 @@ export async function rebuildIndex(deps: { ledger: Ledger; blobs: BlobStore; key
     report.leaves += leaves.length;
   }
   report.seconds = (performance.now() - started) / 1000;
-  deps.log?.(`rebuilt ${report.versions} versions from ${report.batches} anchored batches in ${report.seconds.toFixed(2)} s (${report.unavailable} erased or unavailable, ${report.chainBreaks} chain breaks)`);
+  deps.log?.(
+    `rebuilt ${report.versions} versions from ${report.batches} anchored batches in ${report.seconds.toFixed(2)} s (${report.unavailable} erased or unavailable, ${report.chainBreaks} chain breaks)`,
+  );
   return report;
 }
 
@@ -137,7 +167,13 @@ function leafHashOf(entry: RecordEntry): Uint8Array {
 }
 
 /** Decrypts and checks one record; null when its key was destroyed or its blob is gone. */
-async function restoreRecord(entry: RecordEntry, type: string, id: string, versionId: string, deps: { blobs: BlobStore; keys: Pick<KeyStore, "dataKey"> }): Promise<Record<string, unknown> | null> {
+async function restoreRecord(
+  entry: RecordEntry,
+  type: string,
+  id: string,
+  versionId: string,
+  deps: { blobs: BlobStore; keys: Pick<KeyStore, "dataKey"> },
+): Promise<Record<string, unknown> | null> {
   let envelope: Uint8Array;
   try {
     envelope = deps.blobs.getSync ? deps.blobs.getSync(entry.cid) : await deps.blobs.get(entry.cid);
@@ -153,6 +189,7 @@ async function restoreRecord(entry: RecordEntry, type: string, id: string, versi
     if (cause instanceof FhirLedgerError && cause.code === "gone") return null;
     throw error;
   }
-  if (toHex(sha256(plaintext)) !== entry.hash) throw new FhirLedgerError("integrity", `${type}/${id}/_history/${versionId} does not match its hash`);
+  if (toHex(sha256(plaintext)) !== entry.hash)
+    throw new FhirLedgerError("integrity", `${type}/${id}/_history/${versionId} does not match its hash`);
   return JSON.parse(new TextDecoder().decode(plaintext)) as Record<string, unknown>;
 }

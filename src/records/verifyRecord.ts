@@ -33,9 +33,18 @@ export interface RecordProof {
  * Checks a stored version end to end: blob decrypts and matches its hash, the leaf is in its
  * batch's tree, and the chain really holds that root (asked now, not taken from the index).
  */
-export async function verifyRecord(version: VersionRow, deps: { index: Index; ledger: Ledger; records: RecordRepository }): Promise<RecordProof> {
+export async function verifyRecord(
+  version: VersionRow,
+  deps: { index: Index; ledger: Ledger; records: RecordRepository },
+): Promise<RecordProof> {
   const cid = version.cid ?? DELETED_MARKER_CID;
-  const leafData = recordLeafData({ type: version.type, id: version.id, versionId: String(version.versionId), cid, contentHash: version.contentHash });
+  const leafData = recordLeafData({
+    type: version.type,
+    id: version.id,
+    versionId: String(version.versionId),
+    cid,
+    contentHash: version.contentHash,
+  });
   const proof = deps.index.leafProof(version.leafSeq);
   const batch = proof?.batch ?? null;
   const base: RecordProof = {
@@ -65,17 +74,36 @@ export async function verifyRecord(version: VersionRow, deps: { index: Index; le
   if (!proof || !batch || batch.state !== "anchored" || proof.leafIndex === null || !proof.path) {
     return { ...base, reason: "queued for anchoring" };
   }
-  if (!verifyInclusion({ leafHash: check.leafHash, index: proof.leafIndex, treeSize: batch.size, proof: proof.path, root: batch.root })) {
+  if (
+    !verifyInclusion({
+      leafHash: check.leafHash,
+      index: proof.leafIndex,
+      treeSize: batch.size,
+      proof: proof.path,
+      root: batch.root,
+    })
+  ) {
     return mismatch("inclusion path does not lead to the batch root");
   }
   let onChain;
   try {
-    onChain = await deps.ledger.findAnchor(batch.root, batch.blockNumber === null ? {} : { blockNumber: batch.blockNumber });
+    onChain = await deps.ledger.findAnchor(
+      batch.root,
+      batch.blockNumber === null ? {} : { blockNumber: batch.blockNumber },
+    );
   } catch {
     return { ...base, verdict: "pending", reason: "chain unreachable: could not check the anchor now" };
   }
   if (!onChain) return mismatch("the chain does not hold this root");
-  if (onChain.contract.toLowerCase() !== (batch.contract ?? "").toLowerCase()) return mismatch("root anchored by a different contract");
-  if (onChain.size !== batch.size || toHex(onChain.manifestDigest) !== toHex(batch.manifestDigest)) return mismatch("anchored batch differs from the index");
-  return { ...base, verdict: "verified", chainId: onChain.chainId.toString(), txHash: onChain.txHash, blockNumber: onChain.blockNumber };
+  if (onChain.contract.toLowerCase() !== (batch.contract ?? "").toLowerCase())
+    return mismatch("root anchored by a different contract");
+  if (onChain.size !== batch.size || toHex(onChain.manifestDigest) !== toHex(batch.manifestDigest))
+    return mismatch("anchored batch differs from the index");
+  return {
+    ...base,
+    verdict: "verified",
+    chainId: onChain.chainId.toString(),
+    txHash: onChain.txHash,
+    blockNumber: onChain.blockNumber,
+  };
 }

@@ -18,13 +18,18 @@ import { WorkerPreparer } from "./WorkerPreparer.ts";
 
 /** A patient's Synthea transaction bundle, its resources with the ids they declare (or new ones). */
 function syntheaResources(): FhirResource[] {
-  const url = new URL("../../test/fixtures/synthea-bundles/8a4c9c04-1524-9f1c-d65b-9b17e4520fef.json.gz", import.meta.url);
+  const url = new URL(
+    "../../test/fixtures/synthea-bundles/8a4c9c04-1524-9f1c-d65b-9b17e4520fef.json.gz",
+    import.meta.url,
+  );
   const bundle = JSON.parse(gunzipSync(readFileSync(url)).toString()) as { entry: { resource: FhirResource }[] };
   return bundle.entry.map((e) => ({ ...e.resource, id: e.resource.id ?? randomUUID() }));
 }
 
 function searchTables(index: SqliteIndex): Record<string, unknown[]> {
-  return Object.fromEntries(SEARCH_TABLES.map((t) => [t, index.db.prepare(`SELECT * FROM ${t} ORDER BY rid, param, seq`).all()]));
+  return Object.fromEntries(
+    SEARCH_TABLES.map((t) => [t, index.db.prepare(`SELECT * FROM ${t} ORDER BY rid, param, seq`).all()]),
+  );
 }
 
 describe("search rows extracted on the preparation worker", () => {
@@ -57,8 +62,21 @@ describe("search rows extracted on the preparation worker", () => {
     expect(resources.length).toBeGreaterThan(16); // a batch the worker takes (smaller ones are prepared inline)
     const write = async (preparer?: RecordPreparer) => {
       const index = new SqliteIndex({ path: ":memory:", search: sqliteSearchIndexer });
-      const records = new RecordRepository({ index, blobs: new MemoryBlobStore(), keys, compartmentOf: () => null, ...(preparer ? { preparer } : {}) });
-      await records.writeAll(resources.map((resource) => ({ kind: "write" as const, type: resource.resourceType, id: String(resource.id), resource })));
+      const records = new RecordRepository({
+        index,
+        blobs: new MemoryBlobStore(),
+        keys,
+        compartmentOf: () => null,
+        ...(preparer ? { preparer } : {}),
+      });
+      await records.writeAll(
+        resources.map((resource) => ({
+          kind: "write" as const,
+          type: resource.resourceType,
+          id: String(resource.id),
+          resource,
+        })),
+      );
       return index;
     };
     const viaWorker = await write(counting);

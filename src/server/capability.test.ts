@@ -22,7 +22,8 @@ describe("the server's CapabilityStatement", () => {
     ["referencePolicy", ["literal", "logical"]],
   ])("states %s for every resource type", (flag, value) => {
     expect(resources.length).toBeGreaterThan(140);
-    for (const r of resources) expect((r as unknown as Record<string, unknown>)[flag], `${r.type}.${flag}`).toEqual(value);
+    for (const r of resources)
+      expect((r as unknown as Record<string, unknown>)[flag], `${r.type}.${flag}`).toEqual(value);
   });
 
   it("lists JSON Patch and FHIRPath Patch (a Parameters body) as patch formats", () => {
@@ -37,9 +38,18 @@ describe("the server's CapabilityStatement", () => {
 /** The reference policy claimed above is what the engine does: checked, not just stated. */
 describe("the claimed reference policy", () => {
   let engine: MemoryFhir;
-  const observation = (id: string, subject: Record<string, unknown>) => ({ resourceType: "Observation", id, status: "final", code: { text: "x" }, subject });
+  const observation = (id: string, subject: Record<string, unknown>) => ({
+    resourceType: "Observation",
+    id,
+    status: "final",
+    code: { text: "x" },
+    subject,
+  });
   const found = async (query: string) => {
-    const { resource } = await engine.fhir.search(engine.actor, "Observation", new URLSearchParams(query), { baseUrl: BASE, strict: true });
+    const { resource } = await engine.fhir.search(engine.actor, "Observation", new URLSearchParams(query), {
+      baseUrl: BASE,
+      strict: true,
+    });
     return ((resource as { entry?: { resource: { id: string } }[] }).entry ?? []).map((e) => e.resource.id).sort();
   };
 
@@ -51,24 +61,39 @@ describe("the claimed reference policy", () => {
   });
 
   it("literal: a Reference.reference is searchable as written", async () => {
-    expect((await engine.fhir.update("Observation", "rp-literal", observation("rp-literal", { reference: "Patient/rp-p1" }))).status).toBe(201);
+    expect(
+      (await engine.fhir.update("Observation", "rp-literal", observation("rp-literal", { reference: "Patient/rp-p1" })))
+        .status,
+    ).toBe(201);
     expect(await found("subject=Patient/rp-p1")).toEqual(["rp-literal"]);
   });
 
   it("logical but not resolves: a Reference.identifier is accepted, kept as written and searchable with :identifier", async () => {
     const subject = { identifier: { system: "urn:mrn", value: "rp-7" } };
-    expect((await engine.fhir.update("Observation", "rp-logical", observation("rp-logical", subject))).status).toBe(201);
+    expect((await engine.fhir.update("Observation", "rp-logical", observation("rp-logical", subject))).status).toBe(
+      201,
+    );
     expect((await engine.records.read("Observation", "rp-logical")).resource?.subject).toEqual(subject);
     expect(await found("subject:identifier=urn:mrn|rp-7")).toEqual(["rp-logical"]);
   });
 
   it("not enforced: a reference to an absent resource is accepted", async () => {
-    expect((await engine.fhir.update("Observation", "rp-dangling", observation("rp-dangling", { reference: "Patient/rp-absent" }))).status).toBe(201);
+    expect(
+      (
+        await engine.fhir.update(
+          "Observation",
+          "rp-dangling",
+          observation("rp-dangling", { reference: "Patient/rp-absent" }),
+        )
+      ).status,
+    ).toBe(201);
   });
 
   it("not local: a reference to another server is accepted and searchable by its URL", async () => {
     const url = "https://other.example.org/fhir/Patient/rp-p1";
-    expect((await engine.fhir.update("Observation", "rp-remote", observation("rp-remote", { reference: url }))).status).toBe(201);
+    expect(
+      (await engine.fhir.update("Observation", "rp-remote", observation("rp-remote", { reference: url }))).status,
+    ).toBe(201);
     expect(await found(`subject=${encodeURIComponent(url)}`)).toEqual(["rp-remote"]);
   });
 });

@@ -4,7 +4,10 @@ import { operationDefinitions } from "../fhir/capability/operationDefinitions.ts
 import { resourceTypes } from "../fhir/definitions/resourceTypes.ts";
 import { paramsFor } from "../fhir/search/searchParameters.ts";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { name: string; version: string };
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  name: string;
+  version: string;
+};
 
 /** What this build really implements, and nothing more. */
 export function buildServerCapabilityStatement(baseUrl: string): Record<string, unknown> {
@@ -14,7 +17,17 @@ export function buildServerCapabilityStatement(baseUrl: string): Record<string, 
     baseUrl,
     software: { name: pkg.name, version: pkg.version },
     resourceTypes: types,
-    interactions: ["create", "read", "vread", "update", "patch", "delete", "history-instance", "history-type", "search-type"],
+    interactions: [
+      "create",
+      "read",
+      "vread",
+      "update",
+      "patch",
+      "delete",
+      "history-instance",
+      "history-type",
+      "search-type",
+    ],
     systemInteractions: ["transaction", "batch", "history-system", "search-system"],
     // POST + If-None-Exist; GET [type]/[id] with If-None-Match and with If-Modified-Since (304);
     // PUT [type]?criteria; DELETE [type]?criteria deletes every match (conditionalDelete.ts).
@@ -27,7 +40,12 @@ export function buildServerCapabilityStatement(baseUrl: string): Record<string, 
     referencePolicy: ["literal", "logical"],
     // FHIRPath Patch is a Parameters resource, so its media type is application/fhir+json.
     patchFormats: ["application/json-patch+json", "application/fhir+json"],
-    searchParams: (type) => [...paramsFor(type).values()].map((p) => ({ name: p.code, type: p.type as never, ...(p.url ? { definition: p.url } : {}) })),
+    searchParams: (type) =>
+      [...paramsFor(type).values()].map((p) => ({
+        name: p.code,
+        type: p.type as never,
+        ...(p.url ? { definition: p.url } : {}),
+      })),
     searchIncludes: (type) => includes.get(type) ?? { include: [], revinclude: [] },
     // update and delete honour If-Match
     versioning: "versioned-update",
@@ -37,7 +55,11 @@ export function buildServerCapabilityStatement(baseUrl: string): Record<string, 
       { name: "verify", definition: "#verify", types },
       { name: "erase", definition: "#erase", types: ["Patient"] },
       { name: "validate", definition: "http://hl7.org/fhir/OperationDefinition/Resource-validate", types },
-      { name: "everything", definition: "http://hl7.org/fhir/OperationDefinition/Patient-everything", types: ["Patient"] },
+      {
+        name: "everything",
+        definition: "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+        types: ["Patient"],
+      },
     ],
   }) as unknown as Record<string, unknown>;
 }

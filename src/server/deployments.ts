@@ -3,7 +3,12 @@ import { dirname } from "node:path";
 
 /** Contract addresses remembered per chain, so a restart reuses what the first start deployed. */
 export interface Deployments {
-  [chain: string]: { recordAnchor: string; consentRegistry?: string; organizationRegistry?: string; deployedAt: string };
+  [chain: string]: {
+    recordAnchor: string;
+    consentRegistry?: string;
+    organizationRegistry?: string;
+    deployedAt: string;
+  };
 }
 
 export async function readDeployments(path: string): Promise<Deployments> {

@@ -4,9 +4,15 @@ import type { Anchorer, AnchorerStatus } from "../records/Anchorer.ts";
  * Health: "ok" while anchoring keeps up; "degraded" (503) when the chain has been failing or
  * the oldest unanchored write waits far longer than the batching interval.
  */
-export function health(anchorer: Anchorer, chainId: string, contract: string, intervalMs: number): Record<string, unknown> & { status: string } {
+export function health(
+  anchorer: Anchorer,
+  chainId: string,
+  contract: string,
+  intervalMs: number,
+): Record<string, unknown> & { status: string } {
   const anchoring = anchorer.status();
-  const lagging = anchoring.oldestPendingAgeMs !== null && anchoring.oldestPendingAgeMs > Math.max(30_000, intervalMs * 10);
+  const lagging =
+    anchoring.oldestPendingAgeMs !== null && anchoring.oldestPendingAgeMs > Math.max(30_000, intervalMs * 10);
   const status = anchoring.consecutiveFailures > 0 || lagging ? "degraded" : "ok";
   return { status, chain: { chainId, contract }, anchoring };
 }

@@ -75,12 +75,17 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
   };
   try {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-    const keys = await FileKeyStore.open({ dir: config.keys.dir, ...(config.keys.kekHex ? { kek: fromHex(config.keys.kekHex.slice(2)) } : {}) });
+    const keys = await FileKeyStore.open({
+      dir: config.keys.dir,
+      ...(config.keys.kekHex ? { kek: fromHex(config.keys.kekHex.slice(2)) } : {}),
+    });
     closers.push(() => keys.close());
 
-    const blobs = overrides.blobs ?? (config.ipfs.mode === "kubo"
-      ? await KuboBlobStore.open({ apiUrl: config.ipfs.kuboApiUrl! })
-      : await HeliaBlobStore.open({ repoDir: config.ipfs.repoDir }));
+    const blobs =
+      overrides.blobs ??
+      (config.ipfs.mode === "kubo"
+        ? await KuboBlobStore.open({ apiUrl: config.ipfs.kuboApiUrl! })
+        : await HeliaBlobStore.open({ repoDir: config.ipfs.repoDir }));
     closers.push(() => blobs.close());
 
     let chain: EmbeddedChain | null = null;
@@ -107,25 +112,54 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
         privateKey = config.chain.privateKey!;
       }
       const address = await recordAnchorAddress(config, rpcUrl, privateKey, log);
-      ledger = new EvmLedger({ rpcUrl, privateKey, recordAnchorAddress: address, confirmations: config.chain.confirmations });
+      ledger = new EvmLedger({
+        rpcUrl,
+        privateKey,
+        recordAnchorAddress: address,
+        confirmations: config.chain.confirmations,
+      });
     }
     closers.push(() => ledger.close());
 
     // Known now when configured; otherwise set once the server listens (port 0 picks the port).
     let baseUrl = config.http.publicBaseUrl ?? "";
-    const index = new SqliteIndex({ path: config.index.sqlitePath, search: overrides.search ?? sqliteSearchIndexer, baseUrl: () => baseUrl });
+    const index = new SqliteIndex({
+      path: config.index.sqlitePath,
+      search: overrides.search ?? sqliteSearchIndexer,
+      baseUrl: () => baseUrl,
+    });
     closers.push(() => index.close());
 
     const validator = createValidator();
     // Compile the commonest types now; the rest compile on first use (10-40 ms each).
-    validator.warmUp(["Patient", "Observation", "DocumentReference", "Consent", "Bundle", "AuditEvent", "Encounter", "Condition"]);
+    validator.warmUp([
+      "Patient",
+      "Observation",
+      "DocumentReference",
+      "Consent",
+      "Bundle",
+      "AuditEvent",
+      "Encounter",
+      "Condition",
+    ]);
     // With local blocks (SqliteBlocks) the preparation worker stores the sealed records itself.
     const preparer = new WorkerPreparer(blobs instanceof HeliaBlobStore ? { blocksPath: blobs.blocksPath } : {});
     closers.push(() => preparer.close());
     // Read per write: a reference under the server's own base names a patient here (see compartmentOf).
-    const records = new RecordRepository({ index, blobs, keys, compartmentOf: (r) => compartmentOf(r, baseUrl), preparer });
+    const records = new RecordRepository({
+      index,
+      blobs,
+      keys,
+      compartmentOf: (r) => compartmentOf(r, baseUrl),
+      preparer,
+    });
     const anchorer = new Anchorer({
-      index, blobs, keys, ledger, intervalMs: config.anchor.intervalMs, maxBatch: config.anchor.maxBatch,
+      index,
+      blobs,
+      keys,
+      ledger,
+      intervalMs: config.anchor.intervalMs,
+      maxBatch: config.anchor.maxBatch,
       log: (level, message) => log(level, `anchorer: ${message}`),
     });
     await anchorer.start();
@@ -135,7 +169,14 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     const authenticate: Authenticator = overrides.authenticate ?? devTokenAuthenticator(devToken);
     const audit = new AuditTrail(records);
     const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues } = config.limits;
-    const fhir = new FhirInteractions({ records, validator, index, ledger, audit, limits: { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues } });
+    const fhir = new FhirInteractions({
+      records,
+      validator,
+      index,
+      ledger,
+      audit,
+      limits: { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues },
+    });
     let capability: Record<string, unknown> | undefined;
     const chainId = (await ledger.chainId()).toString();
     const app = createApp({
@@ -153,15 +194,21 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       // Plain reads are answered before the fetch adapter; everything else goes to the app.
       const plainRead = plainReadHandler({ fhir, authenticate, baseUrl: () => baseUrl, log });
       const toApp = getRequestListener(app.fetch, { hostname: config.http.host });
-      const s = createServer({ maxHeaderSize: config.limits.maxHeaderBytes }, (req, res) => plainRead(req, res) || toApp(req, res));
+      const s = createServer(
+        { maxHeaderSize: config.limits.maxHeaderBytes },
+        (req, res) => plainRead(req, res) || toApp(req, res),
+      );
       s.on("clientError", clientErrorHandler({ maxHeaderBytes: config.limits.maxHeaderBytes }));
       s.listen(config.http.port, config.http.host, () => resolve(s));
       s.once("error", reject);
     });
-    closers.push(() => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-    }));
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }),
+    );
     const port = (server.address() as AddressInfo).port;
     baseUrl ||= serverBaseUrl(config.http, port);
     return { baseUrl, devToken, index, blobs, ledger, anchorer, records, keys, chain, close: closeAll };
@@ -179,7 +226,11 @@ async function recordAnchorAddress(config: Config, rpcUrl: string, privateKey: s
   const chainKey = config.chain.mode === "embedded" ? "embedded" : rpcUrl.replace(/\/\/[^@/]*@/, "//");
   const known = deployments[chainKey];
   if (known && (await hasCode(rpcUrl, known.recordAnchor))) return known.recordAnchor;
-  if (known) log("warn", `RecordAnchor ${known.recordAnchor} is not on the chain any more (chain state lost); deploying a new one`);
+  if (known)
+    log(
+      "warn",
+      `RecordAnchor ${known.recordAnchor} is not on the chain any more (chain state lost); deploying a new one`,
+    );
   const deployed = await deployContracts({ rpcUrl, privateKey, confirmations: config.chain.confirmations });
   deployments[chainKey] = {
     recordAnchor: deployed.recordAnchor.address,
@@ -188,7 +239,10 @@ async function recordAnchorAddress(config: Config, rpcUrl: string, privateKey: s
     deployedAt: new Date().toISOString(),
   };
   await writeDeployments(path, deployments);
-  log("info", `deployed RecordAnchor at ${deployed.recordAnchor.address}, ConsentRegistry at ${deployed.consentRegistry.address}, OrganizationRegistry at ${deployed.organizationRegistry.address}`);
+  log(
+    "info",
+    `deployed RecordAnchor at ${deployed.recordAnchor.address}, ConsentRegistry at ${deployed.consentRegistry.address}, OrganizationRegistry at ${deployed.organizationRegistry.address}`,
+  );
   return deployed.recordAnchor.address;
 }
 

@@ -25,7 +25,11 @@ export interface VerificationCheck {
 
 export const pass = (name: CheckName, reason: string): VerificationCheck => ({ name, status: "pass", reason });
 export const fail = (name: CheckName, reason: string): VerificationCheck => ({ name, status: "fail", reason });
-export const unchecked = (name: CheckName, reason: string): VerificationCheck => ({ name, status: "unchecked", reason });
+export const unchecked = (name: CheckName, reason: string): VerificationCheck => ({
+  name,
+  status: "unchecked",
+  reason,
+});
 
 /** Shortens a 64-hex hash for messages: first and last 8 characters. */
 export function shortHash(hex: string): string {

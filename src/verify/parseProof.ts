@@ -29,7 +29,19 @@ const MAX_PARAMETERS = 128;
 const MAX_PATH = 64;
 
 type Field = Exclude<keyof ParsedProof, "path">;
-const STRING_FIELDS = ["reference", "leafData", "leafHash", "cid", "contentHash", "root", "prevRoot", "manifestDigest", "chainId", "contract", "transactionHash"] as const;
+const STRING_FIELDS = [
+  "reference",
+  "leafData",
+  "leafHash",
+  "cid",
+  "contentHash",
+  "root",
+  "prevRoot",
+  "manifestDigest",
+  "chainId",
+  "contract",
+  "transactionHash",
+] as const;
 const INTEGER_FIELDS = ["leafIndex", "treeSize", "blockNumber"] as const;
 
 /**
@@ -47,7 +59,8 @@ export function parseProof(input: unknown): ParsedProof {
   if (record.resourceType === "Parameters") {
     const parameters = record.parameter;
     if (!Array.isArray(parameters)) throw new FhirLedgerError("invalid", "proof Parameters has no parameter list");
-    if (parameters.length > MAX_PARAMETERS) throw new FhirLedgerError("invalid", `proof Parameters has more than ${MAX_PARAMETERS} parameters`);
+    if (parameters.length > MAX_PARAMETERS)
+      throw new FhirLedgerError("invalid", `proof Parameters has more than ${MAX_PARAMETERS} parameters`);
     for (const p of parameters as unknown[]) {
       if (p === null || typeof p !== "object") continue;
       const { name, ...rest } = p as Record<string, unknown>;

@@ -19,9 +19,17 @@ export function timedGetUrl(timeoutMs: number): FetchGetUrlFunc {
     const timer = setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     signal?.addListener(() => controller.abort(new Error("request cancelled")));
     try {
-      const response = await fetch(url, { method: req.method, headers, ...(req.body ? { body: Buffer.from(req.body) } : {}), signal: controller.signal, redirect: "error" });
+      const response = await fetch(url, {
+        method: req.method,
+        headers,
+        ...(req.body ? { body: Buffer.from(req.body) } : {}),
+        signal: controller.signal,
+        redirect: "error",
+      });
       const responseHeaders: Record<string, string> = {};
-      response.headers.forEach((value, name) => { responseHeaders[name] = value; });
+      response.headers.forEach((value, name) => {
+        responseHeaders[name] = value;
+      });
       return {
         statusCode: response.status,
         statusMessage: response.statusText,

@@ -50,8 +50,14 @@ const DEFAULT_TIMEOUT_MS = 15_000;
  * RPC failures make checks `unchecked`, never `pass`. Throws FhirLedgerError "invalid" when
  * `contract` is not an address.
  */
-export async function verifyAnchorOnChain({ proof, rpcUrl, contract: trusted, timeoutMs = DEFAULT_TIMEOUT_MS }: VerifyAnchorOnChainParameters): Promise<ChainVerification> {
-  if (!isAddress(trusted)) throw new FhirLedgerError("invalid", "the contract is not an EVM address (0x followed by 40 hex digits)");
+export async function verifyAnchorOnChain({
+  proof,
+  rpcUrl,
+  contract: trusted,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+}: VerifyAnchorOnChainParameters): Promise<ChainVerification> {
+  if (!isAddress(trusted))
+    throw new FhirLedgerError("invalid", "the contract is not an EVM address (0x followed by 40 hex digits)");
   const contract = getAddress(trusted);
   const rootAnchored = rootAnchoredEvent();
   const root = normalizeHash32(proof.root);
@@ -64,7 +70,11 @@ export async function verifyAnchorOnChain({ proof, rpcUrl, contract: trusted, ti
   request.getUrlFunc = timedGetUrl(timeoutMs);
   // A static network skips ethers' start-up detection, which retries forever against a dead URL;
   // the real chain id is asked for explicitly below.
-  const provider = new JsonRpcProvider(request, Network.from(claimedChainId ?? 1n), { staticNetwork: true, cacheTimeout: -1, batchMaxCount: 1 });
+  const provider = new JsonRpcProvider(request, Network.from(claimedChainId ?? 1n), {
+    staticNetwork: true,
+    cacheTimeout: -1,
+    batchMaxCount: 1,
+  });
   // The transport aborts each request at timeoutMs; this only guards against a stuck provider.
   const call = <T>(promise: Promise<T>) => withTimeout(promise, timeoutMs + 1_000);
   const unreachable = (error: unknown) => `the chain did not answer (${describeRpcError(error, rpcUrl)})`;
@@ -73,14 +83,21 @@ export async function verifyAnchorOnChain({ proof, rpcUrl, contract: trusted, ti
     // chain id: also the reachability probe; a dead endpoint leaves the rest unchecked.
     let chainId: bigint;
     try {
-      chainId = BigInt(await call(provider.send("eth_chainId", [])) as string);
+      chainId = BigInt((await call(provider.send("eth_chainId", []))) as string);
     } catch (error) {
       const reason = unreachable(error);
-      for (const name of ["chainId", "contractCode", "anchorEvent", "transactionReceipt"] as const) checks.push(unchecked(name, reason));
+      for (const name of ["chainId", "contractCode", "anchorEvent", "transactionReceipt"] as const)
+        checks.push(unchecked(name, reason));
       return { checks, anchor };
     }
-    if (claimedChainId === null) checks.push(fail("chainId", proof.chainId === null ? "the proof has no chainId" : "the proof's chainId is not a number"));
-    else if (claimedChainId !== chainId) checks.push(fail("chainId", `the RPC endpoint serves chain ${chainId}, the proof is for chain ${claimedChainId}`));
+    if (claimedChainId === null)
+      checks.push(
+        fail("chainId", proof.chainId === null ? "the proof has no chainId" : "the proof's chainId is not a number"),
+      );
+    else if (claimedChainId !== chainId)
+      checks.push(
+        fail("chainId", `the RPC endpoint serves chain ${chainId}, the proof is for chain ${claimedChainId}`),
+      );
     else checks.push(pass("chainId", `the RPC endpoint serves chain ${chainId}, as in the proof`));
 
     // The remaining lookups are independent: one round trip of latency instead of four.
@@ -93,39 +110,88 @@ export async function verifyAnchorOnChain({ proof, rpcUrl, contract: trusted, ti
     });
 
     const eventP = attempt("anchorEvent", rpcFailed, async () => {
-      if (root === null) return fail("anchorEvent", proof.root === null ? "the proof has no root to look for" : "the proof's root is not a 32-byte hex hash");
+      if (root === null)
+        return fail(
+          "anchorEvent",
+          proof.root === null ? "the proof has no root to look for" : "the proof's root is not a 32-byte hex hash",
+        );
       const filter = { address: contract, topics: [rootAnchored.topicHash, `0x${root}`] };
       let logs: Log[] = [];
-      if (proof.blockNumber !== null) logs = await call(provider.getLogs({ ...filter, fromBlock: proof.blockNumber, toBlock: proof.blockNumber }));
+      if (proof.blockNumber !== null)
+        logs = await call(provider.getLogs({ ...filter, fromBlock: proof.blockNumber, toBlock: proof.blockNumber }));
       if (logs.length === 0) logs = await call(provider.getLogs({ ...filter, fromBlock: 0, toBlock: "latest" }));
       logs = logs.filter((l) => !l.removed);
       const head = await headP;
       const log = logs.find((l) => l.transactionHash.toLowerCase() === proof.transactionHash?.toLowerCase()) ?? logs[0];
       if (!log) return fail("anchorEvent", `${contract} never anchored root ${shortHash(root)} on chain ${chainId}`);
       const event = decodeRootAnchored(rootAnchored.iface, log);
-      anchor = { ...event, chainId: chainId.toString(), contract, transactionHash: log.transactionHash, blockNumber: log.blockNumber, confirmations: head === null ? null : head - log.blockNumber + 1 };
-      if (proof.treeSize === null || event.size !== proof.treeSize) return fail("anchorEvent", `root ${shortHash(root)} was anchored with batch size ${event.size}, the proof says ${proof.treeSize ?? "nothing"}`);
+      anchor = {
+        ...event,
+        chainId: chainId.toString(),
+        contract,
+        transactionHash: log.transactionHash,
+        blockNumber: log.blockNumber,
+        confirmations: head === null ? null : head - log.blockNumber + 1,
+      };
+      if (proof.treeSize === null || event.size !== proof.treeSize)
+        return fail(
+          "anchorEvent",
+          `root ${shortHash(root)} was anchored with batch size ${event.size}, the proof says ${proof.treeSize ?? "nothing"}`,
+        );
       const digest = normalizeHash32(proof.manifestDigest);
-      if (digest !== null && digest !== event.manifestDigest) return fail("anchorEvent", `root ${shortHash(root)} was anchored with another manifest digest than the proof's`);
+      if (digest !== null && digest !== event.manifestDigest)
+        return fail(
+          "anchorEvent",
+          `root ${shortHash(root)} was anchored with another manifest digest than the proof's`,
+        );
       const prevRoot = normalizeHash32(proof.prevRoot);
-      if (prevRoot !== null && prevRoot !== event.prevRoot) return fail("anchorEvent", `root ${shortHash(root)} was anchored after another previous root than the proof's`);
-      return pass("anchorEvent", `${contract} anchored root ${shortHash(root)} (batch of ${event.size}) in block ${log.blockNumber}`);
+      if (prevRoot !== null && prevRoot !== event.prevRoot)
+        return fail("anchorEvent", `root ${shortHash(root)} was anchored after another previous root than the proof's`);
+      return pass(
+        "anchorEvent",
+        `${contract} anchored root ${shortHash(root)} (batch of ${event.size}) in block ${log.blockNumber}`,
+      );
     });
 
     const receiptP = attempt("transactionReceipt", rpcFailed, async () => {
       const txHash = normalizeHash32(proof.transactionHash);
-      if (txHash === null) return fail("transactionReceipt", proof.transactionHash === null ? "the proof has no transactionHash" : "the proof's transactionHash is not a 32-byte hex hash");
+      if (txHash === null)
+        return fail(
+          "transactionReceipt",
+          proof.transactionHash === null
+            ? "the proof has no transactionHash"
+            : "the proof's transactionHash is not a 32-byte hex hash",
+        );
       const receipt = await call(provider.getTransactionReceipt(`0x${txHash}`));
       if (!receipt) return fail("transactionReceipt", `transaction ${shortHash(txHash)} is not on chain ${chainId}`);
       if (receipt.status !== 1) return fail("transactionReceipt", `transaction ${shortHash(txHash)} reverted`);
-      const log = receipt.logs.find((l) => l.address.toLowerCase() === contract.toLowerCase() && l.topics[0] === rootAnchored.topicHash && l.topics[1]?.toLowerCase() === `0x${root}`);
-      if (root === null || !log) return fail("transactionReceipt", `transaction ${shortHash(txHash)} holds no RootAnchored event of ${contract} for the proof's root`);
+      const log = receipt.logs.find(
+        (l) =>
+          l.address.toLowerCase() === contract.toLowerCase() &&
+          l.topics[0] === rootAnchored.topicHash &&
+          l.topics[1]?.toLowerCase() === `0x${root}`,
+      );
+      if (root === null || !log)
+        return fail(
+          "transactionReceipt",
+          `transaction ${shortHash(txHash)} holds no RootAnchored event of ${contract} for the proof's root`,
+        );
       const size = decodeRootAnchored(rootAnchored.iface, log).size;
-      if (size !== proof.treeSize) return fail("transactionReceipt", `transaction ${shortHash(txHash)} anchored the root with batch size ${size}, the proof says ${proof.treeSize ?? "nothing"}`);
+      if (size !== proof.treeSize)
+        return fail(
+          "transactionReceipt",
+          `transaction ${shortHash(txHash)} anchored the root with batch size ${size}, the proof says ${proof.treeSize ?? "nothing"}`,
+        );
       const head = await headP;
       const depth = head === null ? "" : `, ${head - receipt.blockNumber + 1} confirmation(s)`;
-      const moved = proof.blockNumber !== null && proof.blockNumber !== receipt.blockNumber ? ` (the proof says block ${proof.blockNumber})` : "";
-      return pass("transactionReceipt", `transaction ${shortHash(txHash)} succeeded in block ${receipt.blockNumber}${moved} and emitted the event${depth}`);
+      const moved =
+        proof.blockNumber !== null && proof.blockNumber !== receipt.blockNumber
+          ? ` (the proof says block ${proof.blockNumber})`
+          : "";
+      return pass(
+        "transactionReceipt",
+        `transaction ${shortHash(txHash)} succeeded in block ${receipt.blockNumber}${moved} and emitted the event${depth}`,
+      );
     });
     checks.push(...(await Promise.all([codeP, eventP, receiptP])));
     return { checks, anchor };
@@ -137,7 +203,11 @@ export async function verifyAnchorOnChain({ proof, rpcUrl, contract: trusted, ti
 function checkContractAddress(proof: ParsedProof, contract: string): VerificationCheck {
   if (proof.contract === null) return fail("contractAddress", "the proof names no contract");
   if (!isAddress(proof.contract)) return fail("contractAddress", "the proof's contract is not an EVM address");
-  if (getAddress(proof.contract) !== contract) return fail("contractAddress", `the proof names contract ${getAddress(proof.contract)}, not the trusted ${contract}`);
+  if (getAddress(proof.contract) !== contract)
+    return fail(
+      "contractAddress",
+      `the proof names contract ${getAddress(proof.contract)}, not the trusted ${contract}`,
+    );
   return pass("contractAddress", `the proof names the trusted contract ${contract}`);
 }
 
@@ -153,11 +223,19 @@ function rootAnchoredEvent(): { iface: Interface; topicHash: string } {
   return cachedEvent;
 }
 
-function decodeRootAnchored(iface: Interface, log: { topics: readonly string[]; data: string }): { root: string; prevRoot: string; size: number; manifestDigest: string } {
+function decodeRootAnchored(
+  iface: Interface,
+  log: { topics: readonly string[]; data: string },
+): { root: string; prevRoot: string; size: number; manifestDigest: string } {
   const parsed = iface.parseLog({ topics: [...log.topics], data: log.data });
-  if (!parsed || parsed.name !== "RootAnchored") throw new FhirLedgerError("invalid", "log is not a RootAnchored event");
+  if (parsed?.name !== "RootAnchored") throw new FhirLedgerError("invalid", "log is not a RootAnchored event");
   const hex = (name: string) => (parsed.args.getValue(name) as string).slice(2).toLowerCase();
-  return { root: hex("root"), prevRoot: hex("prevRoot"), size: Number(parsed.args.getValue("size")), manifestDigest: hex("manifestDigest") };
+  return {
+    root: hex("root"),
+    prevRoot: hex("prevRoot"),
+    size: Number(parsed.args.getValue("size")),
+    manifestDigest: hex("manifestDigest"),
+  };
 }
 
 function parseChainId(value: string | null): bigint | null {
@@ -165,7 +243,11 @@ function parseChainId(value: string | null): bigint | null {
   return BigInt(value);
 }
 
-async function attempt(name: CheckName, describe: (error: unknown) => string, run: () => Promise<VerificationCheck>): Promise<VerificationCheck> {
+async function attempt(
+  name: CheckName,
+  describe: (error: unknown) => string,
+  run: () => Promise<VerificationCheck>,
+): Promise<VerificationCheck> {
   try {
     return await run();
   } catch (error) {
@@ -176,7 +258,8 @@ async function attempt(name: CheckName, describe: (error: unknown) => string, ru
 /** A short, credential-free description of an RPC failure. */
 function describeRpcError(error: unknown, rpcUrl: string): string {
   const e = error as { code?: unknown; shortMessage?: unknown; message?: unknown };
-  let text = typeof e.shortMessage === "string" ? e.shortMessage : typeof e.message === "string" ? e.message : "unknown error";
+  let text =
+    typeof e.shortMessage === "string" ? e.shortMessage : typeof e.message === "string" ? e.message : "unknown error";
   text = text.split(rpcUrl).join(redactUrl(rpcUrl)).split("\n")[0]!.slice(0, 160);
   return `${redactUrl(rpcUrl)}: ${typeof e.code === "string" ? `${e.code}, ` : ""}${text}`;
 }

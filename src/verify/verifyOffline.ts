@@ -38,9 +38,20 @@ export interface OfflineVerdict {
  * server that issued it: no database, no keys, no trust in the proof's own verdict.
  * Throws FhirLedgerError "invalid" when the proof is not a proof or the contract not an address.
  */
-export async function verifyOffline({ resource, proof, rpcUrl, contract, timeoutMs }: VerifyOfflineParameters): Promise<OfflineVerdict> {
+export async function verifyOffline({
+  resource,
+  proof,
+  rpcUrl,
+  contract,
+  timeoutMs,
+}: VerifyOfflineParameters): Promise<OfflineVerdict> {
   const local = verifyProofLocally({ resource, proof });
-  const chain = await verifyAnchorOnChain({ proof: local.proof, rpcUrl, contract, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  const chain = await verifyAnchorOnChain({
+    proof: local.proof,
+    rpcUrl,
+    contract,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
   const checks = [...local.checks, ...chain.checks];
   return { verdict: verdictOf(checks), reference: local.reference, checks, anchor: chain.anchor };
 }

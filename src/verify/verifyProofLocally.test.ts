@@ -7,7 +7,12 @@ import type { CheckName, CheckStatus } from "./VerificationCheck.ts";
 type Parameter = { name: string; [value: string]: unknown };
 type Parameters = { resourceType: "Parameters"; parameter: Parameter[] };
 
-const anchor = { chainId: "31337", contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3", transactionHash: `0x${"ab".repeat(32)}`, blockNumber: 7 };
+const anchor = {
+  chainId: "31337",
+  contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  transactionHash: `0x${"ab".repeat(32)}`,
+  blockNumber: 7,
+};
 const batch = buildProofBatch(Array.from({ length: 13 }, (_, i) => sampleObservation(i)));
 const INDEX = 5;
 const resource = () => structuredClone(batch.resources[INDEX]) as Record<string, unknown>;
@@ -47,8 +52,16 @@ describe("verifyProofLocally", () => {
 
   it("accepts the plain RecordProof JSON shape and an already parsed proof", () => {
     const parsed = parseProof(proof());
-    const recordProof = { ...parsed, verdict: "verified", reason: null, txHash: parsed.transactionHash, transactionHash: undefined };
-    expect(statuses(verifyProofLocally({ resource: resource(), proof: JSON.parse(JSON.stringify(recordProof)) }))).toEqual(ALL_PASS);
+    const recordProof = {
+      ...parsed,
+      verdict: "verified",
+      reason: null,
+      txHash: parsed.transactionHash,
+      transactionHash: undefined,
+    };
+    expect(
+      statuses(verifyProofLocally({ resource: resource(), proof: JSON.parse(JSON.stringify(recordProof)) })),
+    ).toEqual(ALL_PASS);
     expect(statuses(verifyProofLocally({ resource: resource(), proof: parsed }))).toEqual(ALL_PASS);
   });
 
@@ -78,25 +91,80 @@ describe("verifyProofLocally", () => {
   it("a resource claiming another version fails the leaf and the path", () => {
     const r = resource();
     (r.meta as Record<string, unknown>).versionId = "2";
-    const p = withParam("contentHash", verifyProofLocally({ resource: r, proof: proof() }).checks[0]!.reason.match(/hashes to (\w+)/)?.[1] ?? "");
+    const p = withParam(
+      "contentHash",
+      verifyProofLocally({ resource: r, proof: proof() }).checks[0]!.reason.match(/hashes to (\w+)/)?.[1] ?? "",
+    );
     const result = verifyProofLocally({ resource: r, proof: p });
     expect(statuses(result).leafHash).toBe("fail");
     expect(statuses(result).inclusionPath).toBe("fail");
   });
 
   const tampered: [string, (p: Parameters) => Parameters, Partial<Record<CheckName, CheckStatus>>][] = [
-    ["contentHash", () => withParam("contentHash", flip(String(parseProof(proof()).contentHash))), { contentHash: "fail", leafHash: "pass", inclusionPath: "pass" }],
-    ["leafHash", () => withParam("leafHash", flip(String(parseProof(proof()).leafHash))), { contentHash: "pass", leafHash: "fail", inclusionPath: "pass" }],
-    ["cid", () => withParam("cid", "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"), { contentHash: "pass", leafHash: "fail", inclusionPath: "fail" }],
-    ["reference", () => withParam("reference", "Observation/someone-else/_history/1"), { leafHash: "fail", inclusionPath: "pass" }],
-    ["leafIndex", () => withParam("leafIndex", INDEX + 1), { contentHash: "pass", leafHash: "pass", inclusionPath: "fail" }],
+    [
+      "contentHash",
+      () => withParam("contentHash", flip(String(parseProof(proof()).contentHash))),
+      { contentHash: "fail", leafHash: "pass", inclusionPath: "pass" },
+    ],
+    [
+      "leafHash",
+      () => withParam("leafHash", flip(String(parseProof(proof()).leafHash))),
+      { contentHash: "pass", leafHash: "fail", inclusionPath: "pass" },
+    ],
+    [
+      "cid",
+      () => withParam("cid", "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"),
+      { contentHash: "pass", leafHash: "fail", inclusionPath: "fail" },
+    ],
+    [
+      "reference",
+      () => withParam("reference", "Observation/someone-else/_history/1"),
+      { leafHash: "fail", inclusionPath: "pass" },
+    ],
+    [
+      "leafIndex",
+      () => withParam("leafIndex", INDEX + 1),
+      { contentHash: "pass", leafHash: "pass", inclusionPath: "fail" },
+    ],
     // (Some other sizes verify too: RFC 6962 roots do not commit to n. The anchored batch size
     // does, which is why the chain checks compare it with treeSize.)
     ["treeSize", () => withParam("treeSize", 64), { contentHash: "pass", leafHash: "pass", inclusionPath: "fail" }],
-    ["root", () => withParam("root", flip(String(parseProof(proof()).root))), { contentHash: "pass", leafHash: "pass", inclusionPath: "fail" }],
-    ["a path step", (p) => { p.parameter.find((x) => x.name === "path")!.valueString = flip(String(p.parameter.find((x) => x.name === "path")!.valueString)); return p; }, { inclusionPath: "fail" }],
-    ["a dropped path step", (p) => { p.parameter.splice(p.parameter.findIndex((x) => x.name === "path"), 1); return p; }, { inclusionPath: "fail" }],
-    ["the path order", (p) => { const steps = p.parameter.filter((x) => x.name === "path"); const rest = p.parameter.filter((x) => x.name !== "path"); p.parameter = [...rest, ...steps.reverse()]; return p; }, { inclusionPath: "fail" }],
+    [
+      "root",
+      () => withParam("root", flip(String(parseProof(proof()).root))),
+      { contentHash: "pass", leafHash: "pass", inclusionPath: "fail" },
+    ],
+    [
+      "a path step",
+      (p) => {
+        p.parameter.find((x) => x.name === "path")!.valueString = flip(
+          String(p.parameter.find((x) => x.name === "path")!.valueString),
+        );
+        return p;
+      },
+      { inclusionPath: "fail" },
+    ],
+    [
+      "a dropped path step",
+      (p) => {
+        p.parameter.splice(
+          p.parameter.findIndex((x) => x.name === "path"),
+          1,
+        );
+        return p;
+      },
+      { inclusionPath: "fail" },
+    ],
+    [
+      "the path order",
+      (p) => {
+        const steps = p.parameter.filter((x) => x.name === "path");
+        const rest = p.parameter.filter((x) => x.name !== "path");
+        p.parameter = [...rest, ...steps.reverse()];
+        return p;
+      },
+      { inclusionPath: "fail" },
+    ],
     ["a malformed root", () => withParam("root", "not hex"), { inclusionPath: "fail" }],
   ];
   for (const [field, tamper, expected] of tampered) {
@@ -134,7 +202,14 @@ describe("parseProof", () => {
     const p = proof();
     const parsed = parseProof(p);
     expect(parsed.path).toEqual(p.parameter.filter((x) => x.name === "path").map((x) => x.valueString));
-    expect(parsed).toMatchObject({ leafIndex: INDEX, treeSize: 13, chainId: "31337", contract: anchor.contract, transactionHash: anchor.transactionHash, blockNumber: 7 });
+    expect(parsed).toMatchObject({
+      leafIndex: INDEX,
+      treeSize: 13,
+      chainId: "31337",
+      contract: anchor.contract,
+      transactionHash: anchor.transactionHash,
+      blockNumber: 7,
+    });
   });
 
   it("caps the number of parameters and path steps a file may hold", () => {

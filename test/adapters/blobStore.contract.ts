@@ -29,7 +29,11 @@ export interface BlobStoreContractOptions {
 const MiB = 1024 * 1024;
 
 /** The behaviour every BlobStore adapter must share (src/ports/BlobStore.ts). */
-export function blobStoreContract(name: string, factory: () => Promise<BlobStoreHarness>, options: BlobStoreContractOptions = {}): void {
+export function blobStoreContract(
+  name: string,
+  factory: () => Promise<BlobStoreHarness>,
+  options: BlobStoreContractOptions = {},
+): void {
   describe(`BlobStore contract: ${name}`, () => {
     let h: BlobStoreHarness;
     let store: BlobStore;
@@ -175,7 +179,9 @@ export function blobStoreContract(name: string, factory: () => Promise<BlobStore
       it("rejects put and get with the caller's AbortError when the signal is already aborted", async () => {
         const cid = await store.put(new TextEncoder().encode("abortable"));
         const signal = AbortSignal.abort();
-        await expect(store.put(new TextEncoder().encode("never stored"), { signal })).rejects.toMatchObject({ name: "AbortError" });
+        await expect(store.put(new TextEncoder().encode("never stored"), { signal })).rejects.toMatchObject({
+          name: "AbortError",
+        });
         await expect(store.get(cid, { signal })).rejects.toMatchObject({ name: "AbortError" });
         expect(await store.has(rawCid(new TextEncoder().encode("never stored")).toString())).toBe(false);
       });
@@ -186,7 +192,11 @@ export function blobStoreContract(name: string, factory: () => Promise<BlobStore
 /** Byte equality that ignores the Uint8Array subclass (Helia hands back Buffers). */
 export function expectBytes(actual: Uint8Array, expected: Uint8Array): void {
   expect(actual.byteLength).toBe(expected.byteLength);
-  expect(Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength))).toBe(true);
+  expect(
+    Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength).equals(
+      Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength),
+    ),
+  ).toBe(true);
 }
 
 /** Asserts a FhirLedgerError with the given stable code (message text is not part of the contract). */

@@ -54,7 +54,9 @@ class FakeKuboRpc {
 
   constructor() {
     this.#server = createServer((req, res) => {
-      this.#handle(req, res).catch((error: unknown) => fail(res, 500, `fake kubo crashed: ${(error as Error).message}`));
+      this.#handle(req, res).catch((error: unknown) =>
+        fail(res, 500, `fake kubo crashed: ${(error as Error).message}`),
+      );
     });
   }
 
@@ -83,7 +85,8 @@ class FakeKuboRpc {
     const allowed = COMMAND_OPTIONS[command];
     if (!url.pathname.startsWith("/api/v0/") || !allowed) return fail(res, 404, "404 page not found", "text/plain");
     for (const key of url.searchParams.keys()) {
-      if (!allowed.has(key) && !GLOBAL_OPTIONS.has(key)) return fail(res, 400, `fake kubo: unknown option "${key}" for ${command}`);
+      if (!allowed.has(key) && !GLOBAL_OPTIONS.has(key))
+        return fail(res, 400, `fake kubo: unknown option "${key}" for ${command}`);
     }
     const arg = url.searchParams.get("arg") ?? "";
     const offline = url.searchParams.get("offline") === "true";
@@ -94,7 +97,10 @@ class FakeKuboRpc {
       case "block/put": {
         const bytes = singleMultipartPart(req.headers["content-type"] ?? "", body);
         if (!bytes) return fail(res, 400, "file argument 'data' is required");
-        if ((url.searchParams.get("cid-codec") ?? "raw") !== "raw" || (url.searchParams.get("mhtype") ?? "sha2-256") !== "sha2-256") {
+        if (
+          (url.searchParams.get("cid-codec") ?? "raw") !== "raw" ||
+          (url.searchParams.get("mhtype") ?? "sha2-256") !== "sha2-256"
+        ) {
           return fail(res, 500, "fake kubo only implements cid-codec=raw with mhtype=sha2-256");
         }
         const cid = rawCid(bytes).toString();
@@ -102,13 +108,22 @@ class FakeKuboRpc {
         if (url.searchParams.get("pin") === "true") this.pins.add(cid);
         // Kubo stores the block first and checks the size after (cmdutils.CheckBlockSize).
         if (bytes.byteLength > SOFT_BLOCK_LIMIT && url.searchParams.get("allow-big-block") !== "true") {
-          return fail(res, 500, "produced block is over 1MiB: big blocks can't be exchanged with other peers. consider using UnixFS for automatic chunking of bigger files, or pass --allow-big-block to override");
+          return fail(
+            res,
+            500,
+            "produced block is over 1MiB: big blocks can't be exchanged with other peers. consider using UnixFS for automatic chunking of bigger files, or pass --allow-big-block to override",
+          );
         }
         return json(res, { Key: cid, Size: bytes.byteLength });
       }
       case "block/get":
       case "block/stat": {
-        if (!offline) return fail(res, 500, "protocol fake: online block lookup (network search) is not simulated; send offline=true");
+        if (!offline)
+          return fail(
+            res,
+            500,
+            "protocol fake: online block lookup (network search) is not simulated; send offline=true",
+          );
         const bytes = this.blocks.get(arg);
         if (!bytes) return fail(res, 500, `block was not found locally (offline): ipld: could not find ${arg}`);
         if (command === "block/stat") return json(res, { Key: arg, Size: bytes.byteLength });
@@ -136,7 +151,8 @@ function singleMultipartPart(contentType: string, body: Buffer): Uint8Array | nu
   if (!boundary) return null;
   const headerEnd = body.indexOf("\r\n\r\n");
   const end = body.lastIndexOf(`\r\n--${boundary}--`);
-  if (!body.subarray(0, headerEnd).toString().startsWith(`--${boundary}\r\n`) || headerEnd < 0 || end < headerEnd + 4) return null;
+  if (!body.subarray(0, headerEnd).toString().startsWith(`--${boundary}\r\n`) || headerEnd < 0 || end < headerEnd + 4)
+    return null;
   return Uint8Array.from(body.subarray(headerEnd + 4, end));
 }
 
@@ -260,7 +276,9 @@ describe("KuboBlobStore wire behaviour (against the protocol fake)", () => {
     fake.delayMs = 1_000;
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    await expect(store.put(new TextEncoder().encode("slow"), { signal: controller.signal })).rejects.toMatchObject({ name: "AbortError" });
+    await expect(store.put(new TextEncoder().encode("slow"), { signal: controller.signal })).rejects.toMatchObject({
+      name: "AbortError",
+    });
   });
 
   it("refuses to open when Kubo is unreachable, fast and with unavailable", async () => {
@@ -290,7 +308,10 @@ describe("KuboBlobStore wire behaviour (against the protocol fake)", () => {
 
   it("reports wrong credentials as unavailable with a hint, without echoing them", async () => {
     fake.requiredAuthorization = `Basic ${Buffer.from("fhir-user:right").toString("base64")}`;
-    const error = await expectCode(KuboBlobStore.open({ apiUrl: apiUrl.replace("http://", "http://fhir-user:wrong-pass@") }), "unavailable");
+    const error = await expectCode(
+      KuboBlobStore.open({ apiUrl: apiUrl.replace("http://", "http://fhir-user:wrong-pass@") }),
+      "unavailable",
+    );
     expect(error.message).toMatch(/credentials/);
     expect(`${error.message} ${error.stack}`).not.toContain("wrong-pass");
     fake.requiredAuthorization = null;

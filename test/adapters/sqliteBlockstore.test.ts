@@ -47,10 +47,13 @@ describe("SqliteBlockstore (interface-blockstore over SqliteBlocks)", () => {
       // bytes given in parts, synchronously or not
       const b = randomBytes(5000);
       const cidB = rawCid(b);
-      await store.put(cidB, (async function* () {
-        yield b.subarray(0, 1000);
-        yield b.subarray(1000);
-      })());
+      await store.put(
+        cidB,
+        (async function* () {
+          yield b.subarray(0, 1000);
+          yield b.subarray(1000);
+        })(),
+      );
       expect((await bytesOf(store.get(cidB))).equals(b)).toBe(true);
       const c = randomBytes(10);
       const cidC = rawCid(c);
@@ -65,7 +68,9 @@ describe("SqliteBlockstore (interface-blockstore over SqliteBlocks)", () => {
       expect(store.has(cidA)).toBe(false);
       expect(await drain(store.deleteMany([cidB, cidC]))).toHaveLength(2);
       expect(await drain(store.getAll())).toEqual([]);
-      await expect(store.put(cidA, a, { signal: AbortSignal.abort() })).rejects.toThrow(expect.objectContaining({ name: "AbortError" }));
+      await expect(store.put(cidA, a, { signal: AbortSignal.abort() })).rejects.toThrow(
+        expect.objectContaining({ name: "AbortError" }),
+      );
       expect(store.has(cidA)).toBe(false);
     } finally {
       blocks.close();
@@ -102,7 +107,8 @@ describe("SqliteBlockstore (interface-blockstore over SqliteBlocks)", () => {
     try {
       const fromWorker = worker.putAll([randomBytes(100), randomBytes(200)]);
       const fromMain = main.put(randomBytes(300));
-      for (const cid of [...fromWorker, fromMain]) expect(main.has(CID.parse(cid).multihash.bytes) && worker.has(CID.parse(cid).multihash.bytes)).toBe(true);
+      for (const cid of [...fromWorker, fromMain])
+        expect(main.has(CID.parse(cid).multihash.bytes) && worker.has(CID.parse(cid).multihash.bytes)).toBe(true);
       // storing the same bytes again keeps one row
       const again = randomBytes(50);
       expect(main.put(again)).toBe(worker.putAll([again])[0]);
@@ -118,12 +124,16 @@ describe("SqliteBlockstore (interface-blockstore over SqliteBlocks)", () => {
     try {
       // sha2-256 multihashes that differ only before their last 8 bytes: the same id window
       const tail = randomBytes(8);
-      const colliding = Array.from({ length: 17 }, () => Buffer.concat([Buffer.from([0x12, 0x20]), randomBytes(24), tail]));
+      const colliding = Array.from({ length: 17 }, () =>
+        Buffer.concat([Buffer.from([0x12, 0x20]), randomBytes(24), tail]),
+      );
       const payloads = colliding.map((_, i) => Buffer.from(`block ${i}`));
       for (let i = 0; i < 16; i++) blocks.putKeyed([{ multihash: colliding[i]!, bytes: payloads[i]! }]);
       for (let i = 0; i < 16; i++) expect(Buffer.from(blocks.get(colliding[i]!)!).toString()).toBe(`block ${i}`);
       expect(blocks.has(colliding[16]!)).toBe(false);
-      expect(() => blocks.putKeyed([{ multihash: colliding[16]!, bytes: payloads[16]! }])).toThrow(expect.objectContaining({ code: "conflict" }));
+      expect(() => blocks.putKeyed([{ multihash: colliding[16]!, bytes: payloads[16]! }])).toThrow(
+        expect.objectContaining({ code: "conflict" }),
+      );
       // storing one of them again changes nothing; deleting one frees its id for another
       blocks.putKeyed([{ multihash: colliding[3]!, bytes: payloads[3]! }]);
       blocks.delete(colliding[5]!);
@@ -170,7 +180,8 @@ describe("HeliaBlobStore on a repo of the earlier layout (blockstore-fs files un
 
     let store = await HeliaBlobStore.open({ repoDir: dir });
     try {
-      for (let i = 0; i < blocks.length; i++) expect(Buffer.from(await store.get(cids[i]!.toString())).equals(blocks[i]!)).toBe(true);
+      for (let i = 0; i < blocks.length; i++)
+        expect(Buffer.from(await store.get(cids[i]!.toString())).equals(blocks[i]!)).toBe(true);
       const left = (await readdir(join(dir, "blocks"), { recursive: true })).sort();
       expect(left).toEqual(["notes", "notes/README"]);
       // opening again (nothing left to move) changes nothing

@@ -15,7 +15,9 @@ const fixtures = fileURLToPath(new URL("../fixtures/synthea-bundles/", import.me
 async function fixtureCounts(): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const f of (await readdir(fixtures)).filter((n) => n.endsWith(".json.gz"))) {
-    const bundle = JSON.parse(gunzipSync(readFileSync(join(fixtures, f))).toString("utf8")) as { entry: { resource: { resourceType: string } }[] };
+    const bundle = JSON.parse(gunzipSync(readFileSync(join(fixtures, f))).toString("utf8")) as {
+      entry: { resource: { resourceType: string } }[];
+    };
     for (const e of bundle.entry) counts[e.resource.resourceType] = (counts[e.resource.resourceType] ?? 0) + 1;
   }
   return counts;
@@ -29,8 +31,14 @@ describe("fhirledger import", () => {
   const capture = async (fn: () => Promise<number>) => {
     const write = process.stdout.write.bind(process.stdout);
     const errWrite = process.stderr.write.bind(process.stderr);
-    process.stdout.write = ((chunk: string) => { output.push(String(chunk)); return true; }) as typeof process.stdout.write;
-    process.stderr.write = ((chunk: string) => { errors.push(String(chunk)); return true; }) as typeof process.stderr.write;
+    process.stdout.write = ((chunk: string) => {
+      output.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    process.stderr.write = ((chunk: string) => {
+      errors.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
     try {
       return await fn();
     } finally {
@@ -83,29 +91,57 @@ describe("fhirledger import", () => {
     // resumable: a second run skips every finished file
     output.length = 0;
     expect(await capture(() => importCommand(args))).toBe(0);
-    expect(output.join("")).toMatch(/imported 0 resources from 0 files .* 3 files already done; 0 files failed, 0 entries failed/);
+    expect(output.join("")).toMatch(
+      /imported 0 resources from 0 files .* 3 files already done; 0 files failed, 0 entries failed/,
+    );
   });
 
   it("loads NDJSON (.gz) in batches and resumes after the lines already sent", async () => {
-    const lines = Array.from({ length: 25 }, (_, i) => JSON.stringify({ resourceType: "Basic", id: `nd-${i}`, code: { text: `line ${i}` } }));
+    const lines = Array.from({ length: 25 }, (_, i) =>
+      JSON.stringify({ resourceType: "Basic", id: `nd-${i}`, code: { text: `line ${i}` } }),
+    );
     const file = join(work, "basics.ndjson.gz");
     await writeFile(file, gzipSync(`${lines.join("\n")}\n`));
     const state = join(work, "nd-state.json");
     // as if an earlier run was interrupted after 10 lines
     await writeFile(state, JSON.stringify({ version: 1, done: {}, lines: { [file]: 10 } }));
-    expect(await capture(() => importCommand([file, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", state, "--batch-size", "7"]))).toBe(0);
+    expect(
+      await capture(() =>
+        importCommand([
+          file,
+          "--url",
+          server.baseUrl,
+          `--token=${server.devToken}`,
+          "--state",
+          state,
+          "--batch-size",
+          "7",
+        ]),
+      ),
+    ).toBe(0);
     expect((await server.json<{ total: number }>("/Basic?_summary=count")).body.total).toBe(15);
     expect((await server.json(`/Basic/nd-9`)).status).toBe(404);
     expect((await server.json(`/Basic/nd-10`)).status).toBe(200);
-    expect(await capture(() => importCommand([file, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", state, "--restart"]))).toBe(0);
+    expect(
+      await capture(() =>
+        importCommand([file, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", state, "--restart"]),
+      ),
+    ).toBe(0);
     expect((await server.json<{ total: number }>("/Basic?_summary=count")).body.total).toBe(25);
   });
 
   it("exits 1 and reports failing entries; 2 for usage errors", async () => {
     const bad = join(work, "bad.ndjson");
-    await writeFile(bad, `${JSON.stringify({ resourceType: "Basic", id: "ok-1", code: { text: "fine" } })}\n${JSON.stringify({ resourceType: "Basic", id: "bad-1", code: 42 })}\nnot json\n`);
+    await writeFile(
+      bad,
+      `${JSON.stringify({ resourceType: "Basic", id: "ok-1", code: { text: "fine" } })}\n${JSON.stringify({ resourceType: "Basic", id: "bad-1", code: 42 })}\nnot json\n`,
+    );
     output.length = 0;
-    expect(await capture(() => importCommand([bad, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", join(work, "s3.json")]))).toBe(1);
+    expect(
+      await capture(() =>
+        importCommand([bad, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", join(work, "s3.json")]),
+      ),
+    ).toBe(1);
     expect(output.join("")).toMatch(/1 files failed, 2 entries failed/);
     expect(output.join("")).toContain(`${bad}:2: 400`); // the line the server refused, by number
     expect(output.join("")).toContain(`${bad}:3: not JSON`);
@@ -120,9 +156,19 @@ describe("fhirledger import", () => {
     const patientBundle = (family: string, code: unknown) => {
       const patientUrl = `urn:uuid:${crypto.randomUUID()}`;
       return {
-        resourceType: "Bundle", type: "transaction", entry: [
-          { fullUrl: patientUrl, resource: { resourceType: "Patient", name: [{ family }] }, request: { method: "POST", url: "Patient" } },
-          { fullUrl: `urn:uuid:${crypto.randomUUID()}`, resource: { resourceType: "Observation", status: "final", code, subject: { reference: patientUrl } }, request: { method: "POST", url: "Observation" } },
+        resourceType: "Bundle",
+        type: "transaction",
+        entry: [
+          {
+            fullUrl: patientUrl,
+            resource: { resourceType: "Patient", name: [{ family }] },
+            request: { method: "POST", url: "Patient" },
+          },
+          {
+            fullUrl: `urn:uuid:${crypto.randomUUID()}`,
+            resource: { resourceType: "Observation", status: "final", code, subject: { reference: patientUrl } },
+            request: { method: "POST", url: "Observation" },
+          },
         ],
       };
     };
@@ -130,17 +176,46 @@ describe("fhirledger import", () => {
     await writeFile(join(dir, "a.json"), JSON.stringify(patientBundle("PackA", code)));
     await writeFile(join(dir, "b.json.gz"), gzipSync(JSON.stringify(patientBundle("PackB", code))));
     // conditional create: never packed, sent alone
-    await writeFile(join(dir, "c.json"), JSON.stringify({ resourceType: "Bundle", type: "transaction", entry: [{ resource: { resourceType: "Patient", name: [{ family: "PackC" }] }, request: { method: "POST", url: "Patient", ifNoneExist: "family=PackC" } }] }));
+    await writeFile(
+      join(dir, "c.json"),
+      JSON.stringify({
+        resourceType: "Bundle",
+        type: "transaction",
+        entry: [
+          {
+            resource: { resourceType: "Patient", name: [{ family: "PackC" }] },
+            request: { method: "POST", url: "Patient", ifNoneExist: "family=PackC" },
+          },
+        ],
+      }),
+    );
     await writeFile(join(dir, "d.json"), JSON.stringify(patientBundle("PackD", code)));
     await writeFile(join(dir, "e.json"), JSON.stringify(patientBundle("PackE", 42))); // invalid: refuses the pack [d, e]
     await writeFile(join(dir, "f.json"), JSON.stringify(patientBundle("PackF", code)));
     output.length = 0;
-    const args = [dir, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", join(work, "pack-state.json"), "--concurrency", "1", "--pack", "4"];
+    const args = [
+      dir,
+      "--url",
+      server.baseUrl,
+      `--token=${server.devToken}`,
+      "--state",
+      join(work, "pack-state.json"),
+      "--concurrency",
+      "1",
+      "--pack",
+      "4",
+    ];
     expect(await capture(() => importCommand(args))).toBe(1);
     expect(output.join("")).toMatch(/imported 9 resources from 5 files .* 1 files failed, 2 entries failed/);
     expect(output.join("")).toContain("e.json: HTTP 400");
-    const patient = async (family: string) => (await server.json<{ total: number; entry?: { resource: { meta: { lastUpdated: string } } }[] }>(`/Patient?family:exact=${family}`)).body;
-    for (const family of ["PackA", "PackB", "PackC", "PackD", "PackF"]) expect((await patient(family)).total, family).toBe(1);
+    const patient = async (family: string) =>
+      (
+        await server.json<{ total: number; entry?: { resource: { meta: { lastUpdated: string } } }[] }>(
+          `/Patient?family:exact=${family}`,
+        )
+      ).body;
+    for (const family of ["PackA", "PackB", "PackC", "PackD", "PackF"])
+      expect((await patient(family)).total, family).toBe(1);
     expect((await patient("PackE")).total).toBe(0); // its transaction failed as a whole
     const committed = async (family: string) => (await patient(family)).entry![0]!.resource.meta.lastUpdated;
     // a and b went as one transaction (one commit, one lastUpdated); d was sent again alone after [d, e] was refused
@@ -160,10 +235,23 @@ describe("fhirledger import", () => {
     await writeFile(join(dir, "a.json"), bundle("ignored-a", "105.00"));
     await writeFile(join(dir, "b.json"), bundle("ignored-b", "1.50e2"));
     await writeFile(join(dir, "c.ndjson"), `${observation("dec-nd", "0.10")}\n`);
-    const args = [dir, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", join(work, "dec-state.json"), "--concurrency", "1", "--pack", "10"];
+    const args = [
+      dir,
+      "--url",
+      server.baseUrl,
+      `--token=${server.devToken}`,
+      "--state",
+      join(work, "dec-state.json"),
+      "--concurrency",
+      "1",
+      "--pack",
+      "10",
+    ];
     expect(await capture(() => importCommand(args))).toBe(0);
     const texts = async (query: string) => {
-      const res = await fetch(`${server.baseUrl}/Observation?${query}`, { headers: { authorization: `Bearer ${server.devToken}` } });
+      const res = await fetch(`${server.baseUrl}/Observation?${query}`, {
+        headers: { authorization: `Bearer ${server.devToken}` },
+      });
       return res.text();
     };
     const created = await texts("code:text=decimal%20import&_count=10");
@@ -175,11 +263,22 @@ describe("fhirledger import", () => {
   const patientBundle = (family: string, observations: number, codeText: string) => {
     const patientUrl = `urn:uuid:${crypto.randomUUID()}`;
     return {
-      resourceType: "Bundle", type: "transaction", entry: [
-        { fullUrl: patientUrl, resource: { resourceType: "Patient", name: [{ family }] }, request: { method: "POST", url: "Patient" } },
+      resourceType: "Bundle",
+      type: "transaction",
+      entry: [
+        {
+          fullUrl: patientUrl,
+          resource: { resourceType: "Patient", name: [{ family }] },
+          request: { method: "POST", url: "Patient" },
+        },
         ...Array.from({ length: observations }, () => ({
           fullUrl: `urn:uuid:${crypto.randomUUID()}`,
-          resource: { resourceType: "Observation", status: "final", code: { text: codeText }, subject: { reference: patientUrl } },
+          resource: {
+            resourceType: "Observation",
+            status: "final",
+            code: { text: codeText },
+            subject: { reference: patientUrl },
+          },
           request: { method: "POST", url: "Observation" },
         })),
       ],
@@ -191,15 +290,24 @@ describe("fhirledger import", () => {
     const dir = join(work, "token");
     await mkdir(dir);
     await writeFile(join(dir, "a.json"), JSON.stringify(patientBundle("TokenA", 1, "token test")));
-    await writeFile(join(dir, "b.ndjson"), `${JSON.stringify({ resourceType: "Basic", id: "token-nd", code: { text: "token" } })}\n`);
+    await writeFile(
+      join(dir, "b.ndjson"),
+      `${JSON.stringify({ resourceType: "Basic", id: "token-nd", code: { text: "token" } })}\n`,
+    );
     const state = join(work, "token-state.json");
     output.length = 0;
     errors.length = 0;
-    expect(await capture(() => importCommand([dir, "--url", server.baseUrl, "--token", "wrongtoken", "--state", state]))).toBe(1);
+    expect(
+      await capture(() => importCommand([dir, "--url", server.baseUrl, "--token", "wrongtoken", "--state", state])),
+    ).toBe(1);
     expect(errors.join("")).toContain(`the server at ${server.baseUrl} refused the token (HTTP 401`);
     expect(JSON.parse(await readFile(state, "utf8")).done).toEqual({});
     output.length = 0;
-    expect(await capture(() => importCommand([dir, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", state]))).toBe(0);
+    expect(
+      await capture(() =>
+        importCommand([dir, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", state]),
+      ),
+    ).toBe(0);
     expect(output.join("")).toMatch(/imported 3 resources from 2 files .* 0 files already done; 0 files failed/);
     expect(await total("Patient?family:exact=TokenA")).toBe(1);
     expect((await server.json("/Basic/token-nd")).status).toBe(200);
@@ -210,20 +318,45 @@ describe("fhirledger import", () => {
     await writeFile(file, JSON.stringify(patientBundle("Unreachable", 1, "unreachable")));
     errors.length = 0;
     const { createServer } = await import("node:net");
-    const port = await new Promise<number>((done) => { const s = createServer().listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => done(p)); }); });
-    expect(await capture(() => importCommand([file, "--url", `http://127.0.0.1:${port}/fhir?x=1`, "--token", "t", "--state", join(work, "unreachable-state.json")]))).toBe(1);
+    const port = await new Promise<number>((done) => {
+      const s = createServer().listen(0, "127.0.0.1", () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => done(p));
+      });
+    });
+    expect(
+      await capture(() =>
+        importCommand([
+          file,
+          "--url",
+          `http://127.0.0.1:${port}/fhir?x=1`,
+          "--token",
+          "t",
+          "--state",
+          join(work, "unreachable-state.json"),
+        ]),
+      ),
+    ).toBe(1);
     expect(errors.join("")).toContain(`cannot reach the server at http://127.0.0.1:${port}/fhir (ECONNREFUSED)`);
-    await expect(importCommand([file, "--url", "http://user:secret@127.0.0.1:9/fhir", "--token", "t"])).rejects.toMatchObject({ code: "bad-request" });
+    await expect(
+      importCommand([file, "--url", "http://user:secret@127.0.0.1:9/fhir", "--token", "t"]),
+    ).rejects.toMatchObject({ code: "bad-request" });
   });
 
   it("reports malformed files by name, imports the good ones, and retries only what failed", async () => {
     const dir = join(work, "malformed");
     await mkdir(dir);
     await writeFile(join(dir, "a-good.json"), JSON.stringify(patientBundle("MalformedA", 2, "malformed test")));
-    await writeFile(join(dir, "b-truncated.json"), JSON.stringify(patientBundle("MalformedB", 2, "malformed test")).slice(0, 100));
+    await writeFile(
+      join(dir, "b-truncated.json"),
+      JSON.stringify(patientBundle("MalformedB", 2, "malformed test")).slice(0, 100),
+    );
     await writeFile(join(dir, "c-not-gzip.json.gz"), JSON.stringify(patientBundle("MalformedC", 2, "malformed test")));
     await writeFile(join(dir, "d-gzipped-garbage.json.gz"), gzipSync("{not json at all"));
-    await writeFile(join(dir, "e-good.json.gz"), gzipSync(JSON.stringify(patientBundle("MalformedE", 2, "malformed test"))));
+    await writeFile(
+      join(dir, "e-good.json.gz"),
+      gzipSync(JSON.stringify(patientBundle("MalformedE", 2, "malformed test"))),
+    );
     const state = join(work, "malformed-state.json");
     const args = [dir, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", state];
     output.length = 0;
@@ -245,12 +378,27 @@ describe("fhirledger import", () => {
   it("retries an NDJSON file's failed lines only, once they are fixed", async () => {
     const file = join(work, "retry.ndjson");
     const ok = (n: number) => JSON.stringify({ resourceType: "Basic", code: { text: `ndjson retry ${n}` } }); // no id: a POST
-    await writeFile(file, `${ok(1)}\n${JSON.stringify({ resourceType: "Basic", id: "retry-bad", code: 42 })}\n${ok(3)}\n`);
-    const args = [file, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", join(work, "retry-state.json"), "--batch-size", "2"];
+    await writeFile(
+      file,
+      `${ok(1)}\n${JSON.stringify({ resourceType: "Basic", id: "retry-bad", code: 42 })}\n${ok(3)}\n`,
+    );
+    const args = [
+      file,
+      "--url",
+      server.baseUrl,
+      `--token=${server.devToken}`,
+      "--state",
+      join(work, "retry-state.json"),
+      "--batch-size",
+      "2",
+    ];
     output.length = 0;
     expect(await capture(() => importCommand(args))).toBe(1);
     expect(output.join("")).toContain(`${file}:2: 400`);
-    await writeFile(file, `${ok(1)}\n${JSON.stringify({ resourceType: "Basic", id: "retry-bad", code: { text: "fixed" } })}\n${ok(3)}\n`);
+    await writeFile(
+      file,
+      `${ok(1)}\n${JSON.stringify({ resourceType: "Basic", id: "retry-bad", code: { text: "fixed" } })}\n${ok(3)}\n`,
+    );
     output.length = 0;
     expect(await capture(() => importCommand(args))).toBe(0);
     expect(output.join("")).toMatch(/imported 1 resources from 1 files/);
@@ -261,7 +409,13 @@ describe("fhirledger import", () => {
   it("resumes exactly once: a run killed after the server committed sends its packs again without duplicating them", async () => {
     const dir = join(work, "once");
     await mkdir(dir);
-    for (let i = 0; i < 7; i++) await writeFile(join(dir, `p${i}.json${i % 2 ? ".gz" : ""}`), i % 2 ? gzipSync(JSON.stringify(patientBundle("Once", 3, "exactly once"))) : JSON.stringify(patientBundle("Once", 3, "exactly once")));
+    for (let i = 0; i < 7; i++)
+      await writeFile(
+        join(dir, `p${i}.json${i % 2 ? ".gz" : ""}`),
+        i % 2
+          ? gzipSync(JSON.stringify(patientBundle("Once", 3, "exactly once")))
+          : JSON.stringify(patientBundle("Once", 3, "exactly once")),
+      );
     const state = join(work, "once-state.json");
     const args = [dir, "--url", server.baseUrl, `--token=${server.devToken}`, "--state", state, "--pack", "8"];
     expect(await capture(() => importCommand(args))).toBe(0);
@@ -291,7 +445,16 @@ describe("fhirledger import", () => {
       await writeFile(join(dir, "b.json"), JSON.stringify(padded("LargeB", 80)));
       await writeFile(join(dir, "c.json"), JSON.stringify(padded("LargeC", 300))); // over 64 KiB alone
       output.length = 0;
-      const args = [dir, "--url", small.baseUrl, `--token=${small.devToken}`, "--state", join(work, "large-state.json"), "--concurrency", "1"];
+      const args = [
+        dir,
+        "--url",
+        small.baseUrl,
+        `--token=${small.devToken}`,
+        "--state",
+        join(work, "large-state.json"),
+        "--concurrency",
+        "1",
+      ];
       expect(await capture(() => importCommand(args))).toBe(1);
       const text = output.join("");
       expect(text).toMatch(/imported 162 resources from 2 files .* 1 files failed/);

@@ -21,7 +21,10 @@ describe("maintenance commands on a stopped server: rebuild and rotate-kek", () 
     const env = { FHIRLEDGER_DATA_DIR: dataDir, FHIRLEDGER_CHAIN_PORT: "0" };
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const p = await server.json<{ id: string }>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", name: [{ family: `Maint${i}` }] }) });
+      const p = await server.json<{ id: string }>("/Patient", {
+        method: "POST",
+        body: JSON.stringify({ resourceType: "Patient", name: [{ family: `Maint${i}` }] }),
+      });
       ids.push(p.body.id);
     }
     await server.anchorer.flush();
@@ -34,7 +37,11 @@ describe("maintenance commands on a stopped server: rebuild and rotate-kek", () 
     const q = (path: string) => {
       const db = new DatabaseSync(path, { readOnly: true });
       try {
-        return db.prepare("SELECT r.type, r.id, v.version, v.cid, v.content_hash FROM resources r JOIN versions v ON v.rid = r.rid ORDER BY r.type, r.id, v.version").all();
+        return db
+          .prepare(
+            "SELECT r.type, r.id, v.version, v.cid, v.content_hash FROM resources r JOIN versions v ON v.rid = r.rid ORDER BY r.type, r.id, v.version",
+          )
+          .all();
       } finally {
         db.close();
       }
@@ -57,6 +64,8 @@ describe("maintenance commands on a stopped server: rebuild and rotate-kek", () 
       expect(param(body, "verdict")).toBe("verified");
     }
     // new writes after the rotation work too
-    expect((await server.json("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient" }) })).status).toBe(201);
+    expect(
+      (await server.json("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient" }) })).status,
+    ).toBe(201);
   });
 });

@@ -50,10 +50,14 @@ describe("fhirledger verify: a resource and its $verify proof checked against th
   let served: Record<string, unknown>;
   const verifyArgs = (over: { resource?: string; proof?: string; rpc?: string; contract?: string } = {}) => [
     "verify",
-    "--resource", over.resource ?? resourceFile,
-    "--proof", over.proof ?? proofFile,
-    "--rpc", over.rpc ?? rpc,
-    "--contract", over.contract ?? contract,
+    "--resource",
+    over.resource ?? resourceFile,
+    "--proof",
+    over.proof ?? proofFile,
+    "--rpc",
+    over.rpc ?? rpc,
+    "--contract",
+    over.contract ?? contract,
   ];
 
   beforeAll(async () => {
@@ -89,7 +93,16 @@ describe("fhirledger verify: a resource and its $verify proof checked against th
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^VERIFIED/m);
-    for (const name of ["contentHash", "leafHash", "inclusionPath", "contractAddress", "chainId", "contractCode", "anchorEvent", "transactionReceipt"]) {
+    for (const name of [
+      "contentHash",
+      "leafHash",
+      "inclusionPath",
+      "contractAddress",
+      "chainId",
+      "contractCode",
+      "anchorEvent",
+      "transactionReceipt",
+    ]) {
       expect(run.stdout).toMatch(new RegExp(`^  pass  ${name}\\b`, "m"));
     }
     expect(run.stdout).toContain(`Patient/${String(served.id)}/_history/1`);
@@ -98,7 +111,11 @@ describe("fhirledger verify: a resource and its $verify proof checked against th
   it("--json gives the same verdict as data, with where the root sits on chain", async () => {
     const run = await fhirledger([...verifyArgs(), "--json"]);
     expect(run.code).toBe(0);
-    const result = JSON.parse(run.stdout) as { verdict: string; checks: { name: string; status: string }[]; anchor: { chainId: string; contract: string; size: number } };
+    const result = JSON.parse(run.stdout) as {
+      verdict: string;
+      checks: { name: string; status: string }[];
+      anchor: { chainId: string; contract: string; size: number };
+    };
     expect(result.verdict).toBe("verified");
     expect(result.checks).toHaveLength(8);
     expect(result.checks.every((c) => c.status === "pass")).toBe(true);
@@ -112,37 +129,42 @@ describe("fhirledger verify: a resource and its $verify proof checked against th
     await writeFile(changed, JSON.stringify({ ...served, birthDate: "1981-04-10" }));
     const run = await fhirledger(verifyArgs({ resource: changed }));
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^  FAIL  contentHash\b.*not the stored resource/m);
+    expect(run.stdout).toMatch(/^ {2}FAIL {2}contentHash\b.*not the stored resource/m);
     expect(run.stdout).toMatch(/NOT VERIFIED \(mismatch\): failed contentHash/);
     // The root itself is anchored: the chain checks pass, the resource is what is wrong.
-    expect(run.stdout).toMatch(/^  pass  anchorEvent\b/m);
+    expect(run.stdout).toMatch(/^ {2}pass {2}anchorEvent\b/m);
   });
 
   it("exits 1 when the resource is a later version than the proof's", async () => {
-    const updated = await server.json<Record<string, unknown>>(`/Patient/${String(served.id)}`, { method: "PUT", body: JSON.stringify({ ...served, meta: undefined, gender: "other" }) });
+    const updated = await server.json<Record<string, unknown>>(`/Patient/${String(served.id)}`, {
+      method: "PUT",
+      body: JSON.stringify({ ...served, meta: undefined, gender: "other" }),
+    });
     expect(updated.status).toBe(200);
     const v2 = join(dir, "v2.json");
     await writeFile(v2, JSON.stringify(updated.body));
     const run = await fhirledger(verifyArgs({ resource: v2 }));
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^  FAIL  leafHash\b.*the proof is for Patient\/.+\/_history\/1 but the resource is Patient\/.+\/_history\/2/m);
+    expect(run.stdout).toMatch(
+      /^ {2}FAIL {2}leafHash\b.*the proof is for Patient\/.+\/_history\/1 but the resource is Patient\/.+\/_history\/2/m,
+    );
   });
 
   it("exits 1 when the trusted contract is another RecordAnchor that never anchored this root", async () => {
     const other = await deployRecordAnchor(rpc, OTHER_DEV_KEY);
     const run = await fhirledger(verifyArgs({ contract: other }));
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^  pass  contentHash\b/m);
-    expect(run.stdout).toMatch(/^  pass  contractCode\b/m);
-    expect(run.stdout).toMatch(/^  FAIL  contractAddress\b/m);
-    expect(run.stdout).toMatch(/^  FAIL  anchorEvent\b.*never anchored root/m);
-    expect(run.stdout).toMatch(/^  FAIL  transactionReceipt\b/m);
+    expect(run.stdout).toMatch(/^ {2}pass {2}contentHash\b/m);
+    expect(run.stdout).toMatch(/^ {2}pass {2}contractCode\b/m);
+    expect(run.stdout).toMatch(/^ {2}FAIL {2}contractAddress\b/m);
+    expect(run.stdout).toMatch(/^ {2}FAIL {2}anchorEvent\b.*never anchored root/m);
+    expect(run.stdout).toMatch(/^ {2}FAIL {2}transactionReceipt\b/m);
   });
 
   it("exits 1 when the contract address holds no contract", async () => {
     const run = await fhirledger(verifyArgs({ contract: "0x000000000000000000000000000000000000dEaD" }));
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^  FAIL  contractCode\b.*no contract/m);
+    expect(run.stdout).toMatch(/^ {2}FAIL {2}contractCode\b.*no contract/m);
   });
 
   it("exits 1 as inconclusive, not as a pass, when the chain cannot be reached", async () => {
@@ -151,10 +173,14 @@ describe("fhirledger verify: a resource and its $verify proof checked against th
     await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
     const port = (probe.address() as AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve));
-    const run = await fhirledger([...verifyArgs({ rpc: `http://127.0.0.1:${port}/secret-api-key` }), "--timeout", "3000"]);
+    const run = await fhirledger([
+      ...verifyArgs({ rpc: `http://127.0.0.1:${port}/secret-api-key` }),
+      "--timeout",
+      "3000",
+    ]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/NOT VERIFIED \(inconclusive\)/);
-    expect(run.stdout).toMatch(/^  ----  anchorEvent\b.*did not answer.*ECONNREFUSED/m);
+    expect(run.stdout).toMatch(/^ {2}---- {2}anchorEvent\b.*did not answer.*ECONNREFUSED/m);
     expect(run.stdout).not.toContain("secret-api-key");
   });
 
@@ -163,9 +189,13 @@ describe("fhirledger verify: a resource and its $verify proof checked against th
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     try {
       const started = Date.now();
-      const run = await fhirledger([...verifyArgs({ rpc: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` }), "--timeout", "1000"]);
+      const run = await fhirledger([
+        ...verifyArgs({ rpc: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` }),
+        "--timeout",
+        "1000",
+      ]);
       expect(run.code).toBe(1);
-      expect(run.stdout).toMatch(/^  ----  chainId\b.*no answer within 1000 ms/m);
+      expect(run.stdout).toMatch(/^ {2}---- {2}chainId\b.*no answer within 1000 ms/m);
       expect(Date.now() - started).toBeLessThan(15_000);
     } finally {
       silent.closeAllConnections();

@@ -1,7 +1,17 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { network } from "hardhat";
 import type { Signer, TypedDataDomain } from "ethers";
-import { IACCESS_CONTROL_ID, IERC165_ID, deploy, eventsOf, expectRevert, gasUsed, interfaceId, latestTimestamp, setNextBlockTimestamp } from "./helpers.ts";
+import {
+  IACCESS_CONTROL_ID,
+  IERC165_ID,
+  deploy,
+  eventsOf,
+  expectRevert,
+  gasUsed,
+  interfaceId,
+  latestTimestamp,
+  setNextBlockTimestamp,
+} from "./helpers.ts";
 import type { Deployed } from "./helpers.ts";
 import { GRANT_TYPES, REVOKE_TYPES, consentDomain } from "../../src/consent/consentTypedData.ts";
 
@@ -11,7 +21,6 @@ const OPERATOR_ROLE = ethers.id("OPERATOR_ROLE");
 const DEFAULT_ADMIN_ROLE = ethers.ZeroHash;
 const NO_END = 2n ** 64n - 1n;
 const Status = { None: 0n, Active: 1n, Expired: 2n } as const;
-
 
 const rand32 = (): string => ethers.hexlify(ethers.randomBytes(32));
 
@@ -200,20 +209,14 @@ describe("ConsentRegistry", () => {
 
     it("reverts ConsentRegistryUnknownCommitment for a never-granted or already revoked commitment", async () => {
       const commitment = rand32();
-      await expectRevert(
-        registry.connect(operator!).revoke(commitment),
-        registry,
-        "ConsentRegistryUnknownCommitment",
-        [commitment],
-      );
+      await expectRevert(registry.connect(operator!).revoke(commitment), registry, "ConsentRegistryUnknownCommitment", [
+        commitment,
+      ]);
       await (await registry.connect(operator!).grant(commitment, NO_END)).wait();
       await (await registry.connect(operator!).revoke(commitment)).wait();
-      await expectRevert(
-        registry.connect(operator!).revoke(commitment),
-        registry,
-        "ConsentRegistryUnknownCommitment",
-        [commitment],
-      );
+      await expectRevert(registry.connect(operator!).revoke(commitment), registry, "ConsentRegistryUnknownCommitment", [
+        commitment,
+      ]);
     });
 
     it.each([
@@ -223,12 +226,10 @@ describe("ConsentRegistry", () => {
     ])("reverts AccessControlUnauthorizedAccount for %s", async (_label, who) => {
       const commitment = rand32();
       await grantByPatient(commitment);
-      await expectRevert(
-        registry.connect(who()).revoke(commitment),
-        registry,
-        "AccessControlUnauthorizedAccount",
-        [who().address, OPERATOR_ROLE],
-      );
+      await expectRevert(registry.connect(who()).revoke(commitment), registry, "AccessControlUnauthorizedAccount", [
+        who().address,
+        OPERATOR_ROLE,
+      ]);
     });
   });
 
@@ -278,7 +279,12 @@ describe("ConsentRegistry", () => {
       );
 
       const onTime = await deadlineIn(100n);
-      const sig2 = await signGrant(patient!, { commitment, expiresAt: NO_END, patient: patient!.address, deadline: onTime });
+      const sig2 = await signGrant(patient!, {
+        commitment,
+        expiresAt: NO_END,
+        patient: patient!.address,
+        deadline: onTime,
+      });
       await setNextBlockTimestamp(ethers.provider, onTime);
       await (await registry.connect(relayer!).grantBySig(commitment, NO_END, patient!.address, onTime, sig2)).wait();
     });
@@ -287,7 +293,13 @@ describe("ConsentRegistry", () => {
       const commitment = rand32();
       const deadline = await deadlineIn(3600n);
       const nonce = await registry.nonces(patient!.address);
-      const sig = await signGrant(stranger!, { commitment, expiresAt: NO_END, patient: patient!.address, deadline, nonce });
+      const sig = await signGrant(stranger!, {
+        commitment,
+        expiresAt: NO_END,
+        patient: patient!.address,
+        deadline,
+        nonce,
+      });
       await expectRevert(
         registry.connect(relayer!).grantBySig(commitment, NO_END, patient!.address, deadline, sig),
         registry,

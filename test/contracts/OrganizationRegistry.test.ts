@@ -203,12 +203,10 @@ describe("OrganizationRegistry", () => {
     it("reverts AccessControlUnauthorizedAccount for a non-registrar", async () => {
       const orgId = orgIdOf("acl");
       await register(orgId);
-      await expectRevert(
-        registry.connect(admin!).deactivate(orgId),
-        registry,
-        "AccessControlUnauthorizedAccount",
-        [admin!.address, REGISTRAR_ROLE],
-      );
+      await expectRevert(registry.connect(admin!).deactivate(orgId), registry, "AccessControlUnauthorizedAccount", [
+        admin!.address,
+        REGISTRAR_ROLE,
+      ]);
     });
   });
 
@@ -216,12 +214,9 @@ describe("OrganizationRegistry", () => {
     it("reverts OrganizationRegistryUnknownOrganization for an unregistered id", async () => {
       const orgId = orgIdOf("none");
       await expectRevert(registry.organization(orgId), registry, "OrganizationRegistryUnknownOrganization", [orgId]);
-      await expectRevert(
-        registry.organization(ethers.ZeroHash),
-        registry,
-        "OrganizationRegistryUnknownOrganization",
-        [ethers.ZeroHash],
-      );
+      await expectRevert(registry.organization(ethers.ZeroHash), registry, "OrganizationRegistryUnknownOrganization", [
+        ethers.ZeroHash,
+      ]);
     });
 
     it("keeps organisations apart", async () => {

@@ -132,9 +132,7 @@ describe("RecordAnchor", () => {
 
   describe("supportsInterface", () => {
     it("advertises IRecordAnchor, IAccessControl and IERC165, and nothing else", async () => {
-      const id = interfaceId([
-        "anchor(bytes32,uint64,bytes32,bytes32)",
-      ]);
+      const id = interfaceId(["anchor(bytes32,uint64,bytes32,bytes32)"]);
       for (const supported of [id, IACCESS_CONTROL_ID, IERC165_ID]) {
         expect(await anchor.supportsInterface(supported)).toBe(true);
       }

@@ -25,9 +25,9 @@ describe("loadArtifact", () => {
 
   it("rejects a missing artifact, an interface and a path-like name", () => {
     expect(() => loadArtifact("NoSuchContract")).toThrow(/missing/);
-    expect(() => loadArtifact("IRecordAnchor", new URL("../../artifacts/contracts/interfaces/", import.meta.url))).toThrow(
-      /no bytecode/,
-    );
+    expect(() =>
+      loadArtifact("IRecordAnchor", new URL("../../artifacts/contracts/interfaces/", import.meta.url)),
+    ).toThrow(/no bytecode/);
     expect(() => loadArtifact("../RecordAnchor")).toThrow(/invalid contract name/);
   });
 });

@@ -14,7 +14,10 @@ describe("chain unreachable", () => {
   });
 
   it("keeps accepting writes, reports the lag in /health and /metrics, and $verify says pending", async () => {
-    const before = await server.json<{ id: string }>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Anchoredfirst" }] }) });
+    const before = await server.json<{ id: string }>("/Patient", {
+      method: "POST",
+      body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Anchoredfirst" }] }),
+    });
     await server.anchorer.flush();
     expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200);
     await assertChainPrivacy(server.chain!.rpcUrl, { strings: [before.body.id, "Anchoredfirst"], cids: [] });
@@ -22,13 +25,19 @@ describe("chain unreachable", () => {
 
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await server.json<{ id: string }>("/Observation", { method: "POST", body: JSON.stringify({ resourceType: "Observation", status: "final", code: { text: "while down" } }) });
+      const res = await server.json<{ id: string }>("/Observation", {
+        method: "POST",
+        body: JSON.stringify({ resourceType: "Observation", status: "final", code: { text: "while down" } }),
+      });
       expect(res.status).toBe(201);
       ids.push(res.body.id);
     }
     const health = await eventually(async () => {
       const res = await fetch(`${server.baseUrl}/health`);
-      const body = (await res.json()) as { status: string; anchoring: { pendingLeaves: number; consecutiveFailures: number; lastError: string | null } };
+      const body = (await res.json()) as {
+        status: string;
+        anchoring: { pendingLeaves: number; consecutiveFailures: number; lastError: string | null };
+      };
       return res.status === 503 && body.anchoring.consecutiveFailures >= 2 ? body : undefined;
     }, 20_000);
     expect(health.status).toBe("degraded");

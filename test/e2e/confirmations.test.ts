@@ -14,7 +14,10 @@ describe("anchoring waits for the configured confirmations", () => {
   });
 
   it("reports pending until the anchoring block has 3 confirmations, then verified", async () => {
-    const { body } = await server.json<{ id: string }>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient" }) });
+    const { body } = await server.json<{ id: string }>("/Patient", {
+      method: "POST",
+      body: JSON.stringify({ resourceType: "Patient" }),
+    });
     const verified = await eventually(async () => {
       const res = await server.json(`/Patient/${body.id}/$verify`);
       return param(res.body, "verdict") === "verified" ? res.body : undefined;

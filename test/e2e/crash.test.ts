@@ -22,19 +22,35 @@ interface Started {
 /** `npm start`'s entry point as a real child process, so it can be SIGKILLed. */
 async function startServerProcess(dataDir: string): Promise<Started> {
   const child = spawn(join(process.cwd(), "node_modules/.bin/node"), ["src/main.ts"], {
-    env: { ...process.env, FHIRLEDGER_DATA_DIR: dataDir, FHIRLEDGER_PORT: "0", FHIRLEDGER_CHAIN_PORT: "0", FHIRLEDGER_ANCHOR_INTERVAL_MS: "100", FHIRLEDGER_DEV_TOKEN: TOKEN },
+    env: {
+      ...process.env,
+      FHIRLEDGER_DATA_DIR: dataDir,
+      FHIRLEDGER_PORT: "0",
+      FHIRLEDGER_CHAIN_PORT: "0",
+      FHIRLEDGER_ANCHOR_INTERVAL_MS: "100",
+      FHIRLEDGER_DEV_TOKEN: TOKEN,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
-  child.stdout!.on("data", (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on("data", (d: Buffer) => { out += d.toString(); });
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
   const deadline = Date.now() + 60_000;
   while (!/Base URL:\s+(\S+)/.test(out)) {
     if (child.exitCode !== null) throw new Error(`server exited: ${out}`);
     if (Date.now() > deadline) throw new Error(`server did not start: ${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { child, baseUrl: /Base URL:\s+(\S+)/.exec(out)![1]!, rpcUrl: /embedded chain \(anvil\) at (\S+),/.exec(out)![1]!, output: () => out };
+  return {
+    child,
+    baseUrl: /Base URL:\s+(\S+)/.exec(out)![1]!,
+    rpcUrl: /embedded chain \(anvil\) at (\S+),/.exec(out)![1]!,
+    output: () => out,
+  };
 }
 
 /** Sustained concurrent creates until stopped; returns the ids the server acknowledged. */
@@ -47,8 +63,17 @@ function sustainedWrites(baseUrl: string, clients: number): { acked: string[]; s
       try {
         const res = await fetch(`${baseUrl}/Observation`, {
           method: "POST",
-          headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/fhir+json", prefer: "return=minimal" },
-          body: JSON.stringify({ resourceType: "Observation", status: "final", code: { text: `crash ${n++}` }, valueInteger: n }),
+          headers: {
+            authorization: `Bearer ${TOKEN}`,
+            "content-type": "application/fhir+json",
+            prefer: "return=minimal",
+          },
+          body: JSON.stringify({
+            resourceType: "Observation",
+            status: "final",
+            code: { text: `crash ${n++}` },
+            valueInteger: n,
+          }),
         });
         const id = /\/Observation\/([^/]+)\//.exec(res.headers.get("location") ?? "")?.[1];
         if (res.status === 201 && id) acked.push(id);
@@ -58,7 +83,13 @@ function sustainedWrites(baseUrl: string, clients: number): { acked: string[]; s
       }
     }
   });
-  return { acked, stop: async () => { running = false; await Promise.all(workers); } };
+  return {
+    acked,
+    stop: async () => {
+      running = false;
+      await Promise.all(workers);
+    },
+  };
 }
 
 describe("SIGKILL during sustained writes", () => {
@@ -102,7 +133,8 @@ describe("SIGKILL during sustained writes", () => {
     // Exactly once: on the chain no root appears twice, and the anchored batches cover every
     // leaf of the index once (the sum of their sizes is the number of leaves).
     const provider = new JsonRpcProvider(current.rpcUrl);
-    const contract = JSON.parse(await readFile(join(dataDir, "deployments.json"), "utf8")).embedded.recordAnchor as string;
+    const contract = JSON.parse(await readFile(join(dataDir, "deployments.json"), "utf8")).embedded
+      .recordAnchor as string;
     const iface = new Interface(loadContractArtifact("RecordAnchor").abi as never);
     const logs = await provider.getLogs({ address: contract, fromBlock: 0, toBlock: "latest" });
     const anchored = logs.map((l) => iface.parseLog(l)).filter((p) => p?.name === "RootAnchored");
@@ -113,7 +145,9 @@ describe("SIGKILL during sustained writes", () => {
 
     // Nothing identifying reached the chain (read the CIDs while the server still runs: WAL readers are fine).
     const live = new DatabaseSync(join(dataDir, "index.sqlite"), { readOnly: true });
-    const cids = (live.prepare("SELECT cid FROM versions WHERE cid IS NOT NULL").all() as { cid: string }[]).map((r) => r.cid);
+    const cids = (live.prepare("SELECT cid FROM versions WHERE cid IS NOT NULL").all() as { cid: string }[]).map(
+      (r) => r.cid,
+    );
     live.close();
     expect(cids.length).toBeGreaterThanOrEqual(acked.length);
     await assertChainPrivacy(current.rpcUrl, { strings: acked.flatMap((id) => [id, `Observation/${id}`]), cids });
@@ -123,12 +157,18 @@ describe("SIGKILL during sustained writes", () => {
     current = null;
     const db = new DatabaseSync(join(dataDir, "index.sqlite"), { readOnly: true });
     const leaves = Number((db.prepare("SELECT COUNT(*) AS n FROM leaves").get() as { n: number }).n);
-    const unbatched = Number((db.prepare("SELECT COUNT(*) AS n FROM leaves WHERE batch_id IS NULL").get() as { n: number }).n);
-    const indexRoots = (db.prepare("SELECT lower(hex(root)) AS r FROM batches WHERE state = 'anchored'").all() as { r: string }[]).map((r) => r.r);
+    const unbatched = Number(
+      (db.prepare("SELECT COUNT(*) AS n FROM leaves WHERE batch_id IS NULL").get() as { n: number }).n,
+    );
+    const indexRoots = (
+      db.prepare("SELECT lower(hex(root)) AS r FROM batches WHERE state = 'anchored'").all() as { r: string }[]
+    ).map((r) => r.r);
     db.close();
     expect(unbatched).toBe(0);
     expect([...indexRoots].sort()).toEqual([...chainRoots].filter((r) => indexRoots.includes(r)).sort());
-    const sizeOnChain = anchored.filter((p) => indexRoots.includes(String(p!.args.getValue("root")).slice(2))).reduce((sum, p) => sum + Number(p!.args.getValue("size")), 0);
+    const sizeOnChain = anchored
+      .filter((p) => indexRoots.includes(String(p!.args.getValue("root")).slice(2)))
+      .reduce((sum, p) => sum + Number(p!.args.getValue("size")), 0);
     expect(sizeOnChain).toBe(leaves);
   }, 240_000);
 });

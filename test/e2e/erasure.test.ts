@@ -12,7 +12,8 @@ const actors: Record<string, Actor> = {
   [PRACTITIONER]: { id: "dr-1", role: "practitioner", scopes: ["user/*.*"] },
 };
 
-const reasonBody = (reason: string) => JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "reason", valueString: reason }] });
+const reasonBody = (reason: string) =>
+  JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "reason", valueString: reason }] });
 
 describe("Patient/$erase: crypto-shredding on real components", () => {
   let server: TestServer;
@@ -36,14 +37,30 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
   });
 
   it("destroys the keys, index rows and blobs of the patient; kept copies no longer decrypt; an audit record remains", async () => {
-    const post = (type: string, body: object) => server.json<{ id: string }>(`/${type}`, { method: "POST", body: JSON.stringify(body), headers: as(ADMIN) });
-    const patient = await post("Patient", { resourceType: "Patient", name: [{ family: "Forgetmenot", given: ["Ada"] }], birthDate: "1950-01-01" });
+    const post = (type: string, body: object) =>
+      server.json<{ id: string }>(`/${type}`, { method: "POST", body: JSON.stringify(body), headers: as(ADMIN) });
+    const patient = await post("Patient", {
+      resourceType: "Patient",
+      name: [{ family: "Forgetmenot", given: ["Ada"] }],
+      birthDate: "1950-01-01",
+    });
     const pid = patient.body.id;
-    const obs = await post("Observation", { resourceType: "Observation", status: "final", code: { coding: [{ system: "http://loinc.org", code: "2339-0", display: "Glucose" }] }, subject: { reference: `Patient/${pid}` }, valueQuantity: { value: 5.4321, unit: "mmol/L" } });
+    const obs = await post("Observation", {
+      resourceType: "Observation",
+      status: "final",
+      code: { coding: [{ system: "http://loinc.org", code: "2339-0", display: "Glucose" }] },
+      subject: { reference: `Patient/${pid}` },
+      valueQuantity: { value: 5.4321, unit: "mmol/L" },
+    });
     const other = await post("Patient", { resourceType: "Patient", name: [{ family: "Bystander" }] });
     const refs = [`Patient/${pid}`, `Observation/${obs.body.id}`];
 
-    const copies: { ref: string; cid: string; bytes: Uint8Array; aad: { type: string; id: string; versionId: string } }[] = [];
+    const copies: {
+      ref: string;
+      cid: string;
+      bytes: Uint8Array;
+      aad: { type: string; id: string; versionId: string };
+    }[] = [];
     for (const ref of refs) {
       const verified = await eventually(async () => {
         const { body } = await server.json(`/${ref}/$verify`, { headers: as(ADMIN) });
@@ -55,16 +72,30 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     }
     // the copies decrypt before erasure (so the later failure is the erasure's doing)
     for (const c of copies) {
-      await expect(openEnvelope({ envelope: c.bytes, keyFor: (k) => server.keys.dataKey(k), aad: c.aad })).resolves.toBeInstanceOf(Uint8Array);
+      await expect(
+        openEnvelope({ envelope: c.bytes, keyFor: (k) => server.keys.dataKey(k), aad: c.aad }),
+      ).resolves.toBeInstanceOf(Uint8Array);
     }
 
-    const refused = await server.json(`/Patient/${pid}/$erase`, { method: "POST", body: reasonBody("patient request"), headers: as(PRACTITIONER) });
+    const refused = await server.json(`/Patient/${pid}/$erase`, {
+      method: "POST",
+      body: reasonBody("patient request"),
+      headers: as(PRACTITIONER),
+    });
     expect(refused.status).toBe(403);
-    const noReason = await server.json(`/Patient/${pid}/$erase`, { method: "POST", body: JSON.stringify({ resourceType: "Parameters" }), headers: as(ADMIN) });
+    const noReason = await server.json(`/Patient/${pid}/$erase`, {
+      method: "POST",
+      body: JSON.stringify({ resourceType: "Parameters" }),
+      headers: as(ADMIN),
+    });
     expect(noReason.status).toBe(400);
     expect((await server.json(`/Patient/${pid}`, { headers: as(ADMIN) })).status).toBe(200);
 
-    const erased = await server.json<{ parameter: { name: string }[] }>(`/Patient/${pid}/$erase`, { method: "POST", body: reasonBody("GDPR art. 17 request #4411"), headers: as(ADMIN) });
+    const erased = await server.json<{ parameter: { name: string }[] }>(`/Patient/${pid}/$erase`, {
+      method: "POST",
+      body: reasonBody("GDPR art. 17 request #4411"),
+      headers: as(ADMIN),
+    });
     expect(erased.status).toBe(200);
     expect(param(erased.body, "erasedResources")).toBe(2);
     expect(param(erased.body, "erasedVersions")).toBe(2);
@@ -74,7 +105,9 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     for (const ref of refs) expect((await server.json(`/${ref}`, { headers: as(ADMIN) })).status).toBe(404);
     for (const c of copies) {
       expect(await server.blobs.has(c.cid)).toBe(false);
-      await expect(openEnvelope({ envelope: c.bytes, keyFor: (k) => server.keys.dataKey(k), aad: c.aad })).rejects.toMatchObject({ code: "integrity" });
+      await expect(
+        openEnvelope({ envelope: c.bytes, keyFor: (k) => server.keys.dataKey(k), aad: c.aad }),
+      ).rejects.toMatchObject({ code: "integrity" });
     }
     // other patients are untouched
     expect((await server.json(`/Patient/${other.body.id}`, { headers: as(ADMIN) })).status).toBe(200);
@@ -82,20 +115,44 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     const auditRef = (param(erased.body, "auditEvent") as { reference: string }).reference;
     const audit = await server.json<Record<string, unknown>>(`/${auditRef}`, { headers: as(ADMIN) });
     expect(audit.status).toBe(200);
-    expect(audit.body).toMatchObject({ resourceType: "AuditEvent", action: "E", outcome: "0", entity: [{ what: { reference: `Patient/${pid}` } }] });
+    expect(audit.body).toMatchObject({
+      resourceType: "AuditEvent",
+      action: "E",
+      outcome: "0",
+      entity: [{ what: { reference: `Patient/${pid}` } }],
+    });
     const text = JSON.stringify(audit.body);
-    for (const clinical of ["Forgetmenot", "Ada", "1950-01-01", "2339-0", "Glucose", "5.4321"]) expect(text).not.toContain(clinical);
+    for (const clinical of ["Forgetmenot", "Ada", "1950-01-01", "2339-0", "Glucose", "5.4321"])
+      expect(text).not.toContain(clinical);
     expect(text).toContain("GDPR art. 17 request #4411");
     // the refusal was audited too
-    const audits = server.index.db.prepare("SELECT id FROM resources WHERE type = 'AuditEvent'").all() as { id: string }[];
+    const audits = server.index.db.prepare("SELECT id FROM resources WHERE type = 'AuditEvent'").all() as {
+      id: string;
+    }[];
     expect(audits.length).toBe(2);
   });
 
   it("keeps anchoring when a patient is erased before their writes were batched", async () => {
     await server.anchorer.stop();
-    const p = await server.json<{ id: string }>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Quickgone" }] }), headers: as(ADMIN) });
-    const keep = await server.json<{ id: string }>("/Patient", { method: "POST", body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Staying" }] }), headers: as(ADMIN) });
-    expect((await server.json(`/Patient/${p.body.id}/$erase`, { method: "POST", body: reasonBody("entered in error"), headers: as(ADMIN) })).status).toBe(200);
+    const p = await server.json<{ id: string }>("/Patient", {
+      method: "POST",
+      body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Quickgone" }] }),
+      headers: as(ADMIN),
+    });
+    const keep = await server.json<{ id: string }>("/Patient", {
+      method: "POST",
+      body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Staying" }] }),
+      headers: as(ADMIN),
+    });
+    expect(
+      (
+        await server.json(`/Patient/${p.body.id}/$erase`, {
+          method: "POST",
+          body: reasonBody("entered in error"),
+          headers: as(ADMIN),
+        })
+      ).status,
+    ).toBe(200);
     expect(await server.anchorer.flush()).toBeGreaterThanOrEqual(3);
     const { body } = await server.json(`/Patient/${keep.body.id}/$verify`, { headers: as(ADMIN) });
     expect(param(body, "verdict")).toBe("verified");

@@ -18,7 +18,8 @@ const SAMPLE_EVERY = Number(process.env.FHIRLEDGER_EXAMPLES_SAMPLE ?? "4");
 function parseNoting(text: string): { value: R; reformatted: string[] } {
   const reformatted: string[] = [];
   const value = JSON.parse(text, function (this: unknown, _key: string, v: unknown, context?: { source?: string }) {
-    if (typeof v === "number" && context?.source !== undefined && context.source !== JSON.stringify(v)) reformatted.push(context.source);
+    if (typeof v === "number" && context?.source !== undefined && context.source !== JSON.stringify(v))
+      reformatted.push(context.source);
     return v;
   } as (key: string, value: unknown) => unknown) as R;
   return { value, reformatted };
@@ -36,7 +37,10 @@ describe("official R4 examples (hl7.fhir.r4.examples) round-trip through the ful
     // Encryption, IPFS, index and anchoring batches are real; the roots go to an in-memory ledger:
     // the chain-privacy check on close would mistake ids such as "Consent" or "Organization"
     // (StructureDefinitions) for data because contract bytecode holds those words.
-    server = await startTestServer({ env: { FHIRLEDGER_MAX_BODY_BYTES: String(64 * 1024 * 1024) }, overrides: { ledger: new MemoryLedger() } });
+    server = await startTestServer({
+      env: { FHIRLEDGER_MAX_BODY_BYTES: String(64 * 1024 * 1024) },
+      overrides: { ledger: new MemoryLedger() },
+    });
   });
   afterAll(async () => {
     await server?.close();
@@ -44,9 +48,20 @@ describe("official R4 examples (hl7.fhir.r4.examples) round-trip through the ful
   });
 
   it("every example that passes our validator is accepted and reads back equal except meta", async () => {
-    const files = readdirSync(dir).filter((f) => f.endsWith(".json") && f !== "package.json" && !f.startsWith(".")).sort().filter((_, i) => i % SAMPLE_EVERY === 0);
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith(".json") && f !== "package.json" && !f.startsWith("."))
+      .sort()
+      .filter((_, i) => i % SAMPLE_EVERY === 0);
     const validator = createValidator();
-    const stats = { files: files.length, valid: 0, invalid: 0, roundTripped: 0, withReformattedNumbers: 0, decimalTextLost: 0, reformattedNumberSamples: [] as string[] };
+    const stats = {
+      files: files.length,
+      valid: 0,
+      invalid: 0,
+      roundTripped: 0,
+      withReformattedNumbers: 0,
+      decimalTextLost: 0,
+      reformattedNumberSamples: [] as string[],
+    };
     const failures: string[] = [];
     // Examples sharing type/id (the IG appears twice) go to one worker, in file order.
     const byKey = new Map<string, string[]>();
@@ -70,16 +85,20 @@ describe("official R4 examples (hl7.fhir.r4.examples) round-trip through the ful
         return;
       }
       stats.valid += 1;
-      const res = example.id === undefined
-        ? await server.request(`/${example.resourceType}`, { method: "POST", body: text })
-        : await server.request(`/${example.resourceType}/${example.id}`, { method: "PUT", body: text });
+      const res =
+        example.id === undefined
+          ? await server.request(`/${example.resourceType}`, { method: "POST", body: text })
+          : await server.request(`/${example.resourceType}/${example.id}`, { method: "PUT", body: text });
       if (res.status !== 201 && res.status !== 200) {
         failures.push(`${file}: write answered ${res.status} ${(await res.text()).slice(0, 300)}`);
         return;
       }
       await res.arrayBuffer();
       const location = res.headers.get("location");
-      const path = example.id === undefined ? new URL(location!).pathname.replace(/\/_history\/\d+$/, "") : `/${example.resourceType}/${example.id}`;
+      const path =
+        example.id === undefined
+          ? new URL(location!).pathname.replace(/\/_history\/\d+$/, "")
+          : `/${example.resourceType}/${example.id}`;
       const read = await server.request(path);
       const servedText = await read.text();
       if (read.status !== 200) {
@@ -99,17 +118,21 @@ describe("official R4 examples (hl7.fhir.r4.examples) round-trip through the ful
       if (reformatted.length > 0) {
         stats.withReformattedNumbers += 1;
         // Equal as JSON values, but does the served text still say 105.00, or 105?
-        const kept = (literal: string) => new RegExp(`[:\\[,]${literal.replace(/[.+\-]/g, "\\$&")}[,\\]}]`).test(servedText);
+        const kept = (literal: string) =>
+          new RegExp(`[:\\[,]${literal.replace(/[.+-]/g, "\\$&")}[,\\]}]`).test(servedText);
         if (!reformatted.every(kept)) stats.decimalTextLost += 1;
-        if (stats.reformattedNumberSamples.length < 10) stats.reformattedNumberSamples.push(`${file}: ${reformatted.slice(0, 3).join(", ")}`);
+        if (stats.reformattedNumberSamples.length < 10)
+          stats.reformattedNumberSamples.push(`${file}: ${reformatted.slice(0, 3).join(", ")}`);
       }
     }
 
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      for (let group = queue.shift(); group; group = queue.shift()) {
-        for (const file of group) await roundTrip(file);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (let group = queue.shift(); group; group = queue.shift()) {
+          for (const file of group) await roundTrip(file);
+        }
+      }),
+    );
     const seconds = (Date.now() - started) / 1000;
     console.log(`examples: ${JSON.stringify({ ...stats, seconds, failures: failures.length })}`);
     expect(failures).toEqual([]);

@@ -35,7 +35,6 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-
 describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root, end to end on real components", () => {
   let server: TestServer;
   let dataDir: string;
@@ -54,13 +53,29 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
   });
 
   it("serves an honest CapabilityStatement without authentication", async () => {
-    const { status, body } = await server.json<{ resourceType: string; fhirVersion: string; rest: { resource: { type: string; interaction: { code: string }[] }[] }[] }>("/metadata", { auth: false });
+    const { status, body } = await server.json<{
+      resourceType: string;
+      fhirVersion: string;
+      rest: { resource: { type: string; interaction: { code: string }[] }[] }[];
+    }>("/metadata", { auth: false });
     expect(status).toBe(200);
     expect(body.resourceType).toBe("CapabilityStatement");
     expect(body.fhirVersion).toBe("4.0.1");
     const patientEntry = body.rest[0]!.resource.find((r) => r.type === "Patient")!;
-    expect(patientEntry.interaction.map((i) => i.code).sort()).toEqual(["create", "delete", "history-instance", "history-type", "patch", "read", "search-type", "update", "vread"]);
-    expect((patientEntry as { searchParam?: { name: string }[] }).searchParam?.map((p) => p.name)).toEqual(expect.arrayContaining(["family", "birthdate", "identifier", "_id", "_lastUpdated"]));
+    expect(patientEntry.interaction.map((i) => i.code).sort()).toEqual([
+      "create",
+      "delete",
+      "history-instance",
+      "history-type",
+      "patch",
+      "read",
+      "search-type",
+      "update",
+      "vread",
+    ]);
+    expect((patientEntry as { searchParam?: { name: string }[] }).searchParam?.map((p) => p.name)).toEqual(
+      expect.arrayContaining(["family", "birthdate", "identifier", "_id", "_lastUpdated"]),
+    );
     expect(body.rest[0]!.resource.length).toBeGreaterThan(140);
   });
 
@@ -74,7 +89,10 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
   });
 
   it("creates a Patient and an Observation and reads them back", async () => {
-    const created = await server.json<{ id: string; meta: { versionId: string; lastUpdated: string } }>("/Patient", { method: "POST", body: JSON.stringify(patient) });
+    const created = await server.json<{ id: string; meta: { versionId: string; lastUpdated: string } }>("/Patient", {
+      method: "POST",
+      body: JSON.stringify(patient),
+    });
     expect(created.status).toBe(201);
     patientId = created.body.id;
     expect(created.body.meta.versionId).toBe("1");
@@ -82,7 +100,10 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
     expect(created.headers.get("location")).toBe(`${server.baseUrl}/Patient/${patientId}/_history/1`);
     expect(created.headers.get("last-modified")).toBe(new Date(created.body.meta.lastUpdated).toUTCString());
 
-    const obs = await server.json<{ id: string }>("/Observation", { method: "POST", body: JSON.stringify(observationFor(patientId)) });
+    const obs = await server.json<{ id: string }>("/Observation", {
+      method: "POST",
+      body: JSON.stringify(observationFor(patientId)),
+    });
     expect(obs.status).toBe(201);
     observationId = obs.body.id;
     seenIds.push(patientId, observationId);
@@ -98,20 +119,35 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
 
   it("updates, vreads, lists history, deletes (410) and answers 404 for unknown ids", async () => {
     const v2 = { ...patient, id: patientId, gender: "other" };
-    const updated = await server.json<{ meta: { versionId: string } }>(`/Patient/${patientId}`, { method: "PUT", body: JSON.stringify(v2), headers: { "if-match": 'W/"1"' } });
+    const updated = await server.json<{ meta: { versionId: string } }>(`/Patient/${patientId}`, {
+      method: "PUT",
+      body: JSON.stringify(v2),
+      headers: { "if-match": 'W/"1"' },
+    });
     expect(updated.status).toBe(200);
     expect(updated.body.meta.versionId).toBe("2");
-    const stale = await server.json<{ resourceType: string }>(`/Patient/${patientId}`, { method: "PUT", body: JSON.stringify(v2), headers: { "if-match": 'W/"1"' } });
+    const stale = await server.json<{ resourceType: string }>(`/Patient/${patientId}`, {
+      method: "PUT",
+      body: JSON.stringify(v2),
+      headers: { "if-match": 'W/"1"' },
+    });
     expect(stale.status).toBe(412);
     const v1 = await server.json<{ gender: string }>(`/Patient/${patientId}/_history/1`);
     expect(v1.body.gender).toBe("female");
-    const history = await server.json<{ type: string; total: number; entry: { resource: { meta: { versionId: string } } }[] }>(`/Patient/${patientId}/_history`);
+    const history = await server.json<{
+      type: string;
+      total: number;
+      entry: { resource: { meta: { versionId: string } } }[];
+    }>(`/Patient/${patientId}/_history`);
     expect(history.body.type).toBe("history");
     expect(history.body.entry.map((e) => e.resource.meta.versionId)).toEqual(["2", "1"]);
 
     // update-as-create with a client-chosen id
     const clientId = "client-chosen-id-1";
-    const upsert = await server.json(`/Observation/${clientId}`, { method: "PUT", body: JSON.stringify({ ...observationFor(patientId), id: clientId }) });
+    const upsert = await server.json(`/Observation/${clientId}`, {
+      method: "PUT",
+      body: JSON.stringify({ ...observationFor(patientId), id: clientId }),
+    });
     expect(upsert.status).toBe(201);
     seenIds.push(clientId);
     expect((await server.request(`/Observation/${clientId}`, { method: "DELETE" })).status).toBe(204);
@@ -124,28 +160,58 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
 
   it("answers bad input with a clear 4xx OperationOutcome, never 5xx", async () => {
     const cases: [string, RequestInit & { auth?: boolean }, number, RegExp?][] = [
-      ["/Patient", { method: "POST", body: "{not json", headers: { "content-type": "application/fhir+json" } }, 400, /JSON/],
+      [
+        "/Patient",
+        { method: "POST", body: "{not json", headers: { "content-type": "application/fhir+json" } },
+        400,
+        /JSON/,
+      ],
       ["/Patient", { method: "POST", body: JSON.stringify(patient), headers: { "content-type": "text/plain" } }, 415],
-      ["/Patient", { method: "POST", body: JSON.stringify({ ...patient, resourceType: "Observation" }) }, 400, /resourceType/],
+      [
+        "/Patient",
+        { method: "POST", body: JSON.stringify({ ...patient, resourceType: "Observation" }) },
+        400,
+        /resourceType/,
+      ],
       ["/NotAType", { method: "POST", body: JSON.stringify({ resourceType: "NotAType" }) }, 404, /NotAType/],
       ["/Patient", { method: "POST", body: JSON.stringify({ ...patient, gender: 42 }) }, 400],
       ["/Patient", { method: "POST", body: "[1,2,3]" }, 400],
       ["/Patient", { method: "POST", body: "" }, 400],
-      [`/Patient/${patientId}`, { method: "PUT", body: JSON.stringify({ ...patient, id: "someone-else" }) }, 400, /id in body differs/],
+      [
+        `/Patient/${patientId}`,
+        { method: "PUT", body: JSON.stringify({ ...patient, id: "someone-else" }) },
+        400,
+        /id in body differs/,
+      ],
       [`/Patient/${patientId}`, { method: "GET", headers: { accept: "application/fhir+xml" } }, 406],
       [`/Patient/${patientId}?_format=xml`, { method: "GET" }, 406],
       ["/Patient/bad$id!", { method: "GET" }, 400],
       [`/Patient/${patientId}/_history/abc`, { method: "GET" }, 404],
       ["/Patient", { method: "POST", body: JSON.stringify({ ...patient, filler: "x".repeat(33 * 1024 * 1024) }) }, 413],
-      ["/Patient", { method: "POST", body: JSON.stringify(patient), headers: { "content-encoding": "gzip" } }, 415, /compressed/],
+      [
+        "/Patient",
+        { method: "POST", body: JSON.stringify(patient), headers: { "content-encoding": "gzip" } },
+        415,
+        /compressed/,
+      ],
     ];
     for (const [path, init, expected, diagnostics] of cases) {
-      const res = await server.json<{ resourceType: string; issue: { diagnostics: string; expression?: string[] }[] }>(path, init);
-      expect({ path, method: init.method, status: res.status }).toEqual({ path, method: init.method, status: expected });
+      const res = await server.json<{ resourceType: string; issue: { diagnostics: string; expression?: string[] }[] }>(
+        path,
+        init,
+      );
+      expect({ path, method: init.method, status: res.status }).toEqual({
+        path,
+        method: init.method,
+        status: expected,
+      });
       expect(res.body.resourceType).toBe("OperationOutcome");
       if (diagnostics) expect(res.body.issue.map((i) => i.diagnostics).join(" ")).toMatch(diagnostics);
     }
-    const schema = await server.json<{ issue: { expression?: string[] }[] }>("/Patient", { method: "POST", body: JSON.stringify({ ...patient, gender: 42 }) });
+    const schema = await server.json<{ issue: { expression?: string[] }[] }>("/Patient", {
+      method: "POST",
+      body: JSON.stringify({ ...patient, gender: 42 }),
+    });
     expect(schema.body.issue.flatMap((i) => i.expression ?? [])).toContain("Patient.gender");
     // nothing of the rejected writes was stored
     const history = await server.json<{ total: number }>(`/Patient/${patientId}/_history`);
@@ -153,7 +219,19 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
   });
 
   it("stores only ciphertext in the blockstore", async () => {
-    const needles = ["Quixotewright", "Evangelina", "MRN-7734-ZEBRA", "1974-12-25", "29463-7", "Body Weight", patientId, observationId, "Patient", "Observation", "resourceType"];
+    const needles = [
+      "Quixotewright",
+      "Evangelina",
+      "MRN-7734-ZEBRA",
+      "1974-12-25",
+      "29463-7",
+      "Body Weight",
+      patientId,
+      observationId,
+      "Patient",
+      "Observation",
+      "resourceType",
+    ];
     const blocks = storedBlocks(join(dataDir, "ipfs", "blocks.db"));
     expect(blocks.length).toBeGreaterThanOrEqual(4);
     for (const bytes of blocks) expect(Buffer.from(bytes).toString("latin1").startsWith("FLE1")).toBe(true);
@@ -171,7 +249,17 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
       const { body } = await server.json<{ parameter: { name: string }[] }>(`/Patient/${patientId}/$verify`);
       return param(body, "verdict") === "verified" ? body : undefined;
     }, 10_000);
-    for (const name of ["leafHash", "cid", "root", "chainId", "contract", "transactionHash", "blockNumber", "leafIndex", "treeSize"]) {
+    for (const name of [
+      "leafHash",
+      "cid",
+      "root",
+      "chainId",
+      "contract",
+      "transactionHash",
+      "blockNumber",
+      "leafIndex",
+      "treeSize",
+    ]) {
       expect(param(verified, name), name).toBeDefined();
     }
     expect(param(verified, "chainId")).toBe("31337");
@@ -218,7 +306,10 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
   });
 
   it("detects a flipped byte in a stored blob: integrity error on read, mismatch on $verify", async () => {
-    const victim = await server.json<{ id: string }>("/Patient", { method: "POST", body: JSON.stringify({ ...patient, name: [{ family: "Tamperton" }] }) });
+    const victim = await server.json<{ id: string }>("/Patient", {
+      method: "POST",
+      body: JSON.stringify({ ...patient, name: [{ family: "Tamperton" }] }),
+    });
     const id = victim.body.id;
     seenIds.push(id);
     const before = await server.json(`/Patient/${id}/$verify`);
@@ -226,7 +317,9 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
     seenCids.push(cid);
     const { CID } = await import("multiformats/cid");
     flipBlockByte(join(dataDir, "ipfs", "blocks.db"), CID.parse(cid).multihash.bytes, -20, 0x01);
-    const read = await server.json<{ resourceType: string; issue: { code: string; diagnostics: string }[] }>(`/Patient/${id}`);
+    const read = await server.json<{ resourceType: string; issue: { code: string; diagnostics: string }[] }>(
+      `/Patient/${id}`,
+    );
     expect(read.status).toBe(500);
     expect(read.body.resourceType).toBe("OperationOutcome");
     expect(read.body.issue[0]!.diagnostics).toMatch(/integrity/);
@@ -234,16 +327,29 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
     const after = await server.json(`/Patient/${id}/$verify`);
     expect(param(after.body, "verdict")).toBe("mismatch");
     // the refused read left a serious-failure AuditEvent
-    const audits = server.index.db.prepare("SELECT id FROM resources WHERE type = 'AuditEvent'").all() as { id: string }[];
-    const events = await Promise.all(audits.map(async (a) => (await server.json<{ outcome: string; entity?: { what: { reference: string } }[] }>(`/AuditEvent/${a.id}`)).body));
+    const audits = server.index.db.prepare("SELECT id FROM resources WHERE type = 'AuditEvent'").all() as {
+      id: string;
+    }[];
+    const events = await Promise.all(
+      audits.map(
+        async (a) =>
+          (await server.json<{ outcome: string; entity?: { what: { reference: string } }[] }>(`/AuditEvent/${a.id}`))
+            .body,
+      ),
+    );
     expect(events.some((e) => e.outcome === "8" && e.entity?.[0]?.what.reference === `Patient/${id}`)).toBe(true);
   });
 
   it("detects a changed index row", async () => {
-    const victim = await server.json<{ id: string }>("/Patient", { method: "POST", body: JSON.stringify({ ...patient, name: [{ family: "Rowchanger" }] }) });
+    const victim = await server.json<{ id: string }>("/Patient", {
+      method: "POST",
+      body: JSON.stringify({ ...patient, name: [{ family: "Rowchanger" }] }),
+    });
     const id = victim.body.id;
     seenIds.push(id);
-    server.index.db.prepare("UPDATE versions SET content_hash = ? WHERE rid = (SELECT rid FROM resources WHERE id = ?)").run("0".repeat(64), id);
+    server.index.db
+      .prepare("UPDATE versions SET content_hash = ? WHERE rid = (SELECT rid FROM resources WHERE id = ?)")
+      .run("0".repeat(64), id);
     const read = await server.json(`/Patient/${id}`);
     expect(read.status).toBe(500);
     const after = await server.json(`/Patient/${id}/$verify`);
@@ -257,7 +363,15 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
     const iface = new Interface(loadContractArtifact("RecordAnchor").abi as never);
     const logs = await provider.getLogs({ fromBlock: 0, toBlock: latest });
     expect(logs.length).toBeGreaterThan(0);
-    const forbidden = [...seenIds, ...seenCids, "Quixotewright", "Evangelina", "MRN-7734-ZEBRA", "Tamperton", "Rowchanger"];
+    const forbidden = [
+      ...seenIds,
+      ...seenCids,
+      "Quixotewright",
+      "Evangelina",
+      "MRN-7734-ZEBRA",
+      "Tamperton",
+      "Rowchanger",
+    ];
     const hexOf = (s: string) => Buffer.from(s, "utf8").toString("hex");
     const { CID } = await import("multiformats/cid");
     // a CID could also hide in binary form: its digest bytes

@@ -16,9 +16,16 @@ interface HistoryBundle {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const patient = (family: string, id?: string) => ({ resourceType: "Patient", ...(id ? { id } : {}), name: [{ family }] });
+const patient = (family: string, id?: string) => ({
+  resourceType: "Patient",
+  ...(id ? { id } : {}),
+  name: [{ family }],
+});
 const observation = (subject: string, value: number) => ({
-  resourceType: "Observation", status: "final", code: { text: "weight" }, subject: { reference: `Patient/${subject}` },
+  resourceType: "Observation",
+  status: "final",
+  code: { text: "weight" },
+  subject: { reference: `Patient/${subject}` },
   valueQuantity: { value, unit: "kg", system: "http://unitsofmeasure.org", code: "kg" },
 });
 /** "Type/id/version" of an entry, whatever kind of version it is. */
@@ -52,7 +59,10 @@ describe("history at system, type and instance level; conditional reads; Prefer"
     return res;
   };
   const post = async (type: string, body: unknown) => {
-    const res = await server.json<{ id: string; meta: { lastUpdated: string } }>(`/${type}`, { method: "POST", body: JSON.stringify(body) });
+    const res = await server.json<{ id: string; meta: { lastUpdated: string } }>(`/${type}`, {
+      method: "POST",
+      body: JSON.stringify(body),
+    });
     expect(res.status).toBe(201);
     return res.body;
   };
@@ -102,7 +112,7 @@ describe("history at system, type and instance level; conditional reads; Prefer"
     const counted = await get("/Patient/_history?_count=2&_total=accurate");
     expect((counted as unknown as { total: number }).total).toBe(5);
     expect(counted.link.find((l) => l.relation === "next")!.url).toContain("_total=accurate");
-    expect((await get("/Patient/h1/_history") as unknown as { total: number }).total).toBe(2);
+    expect(((await get("/Patient/h1/_history")) as unknown as { total: number }).total).toBe(2);
     const next = first.link.find((l) => l.relation === "next")!.url;
     expect(next).toContain("_count=2");
     const { entries, pages } = await all("/Patient/_history?_count=2");
@@ -138,7 +148,9 @@ describe("history at system, type and instance level; conditional reads; Prefer"
     expect(types).toEqual(new Set(["Patient", "Observation"]));
     const obs = await all("/_history?_type=Observation&_count=2");
     expect(obs.entries).toHaveLength(5);
-    expect(obs.entries.every((e) => e.request.method === "POST" && e.resource?.resourceType === "Observation")).toBe(true);
+    expect(obs.entries.every((e) => e.request.method === "POST" && e.resource?.resourceType === "Observation")).toBe(
+      true,
+    );
   });
 
   it("instance history honours _count and _since", async () => {
@@ -170,7 +182,15 @@ describe("history at system, type and instance level; conditional reads; Prefer"
   });
 
   it("rejects malformed history parameters with a 400 OperationOutcome", async () => {
-    for (const q of ["_since=yesterday", "_at=2020-13-01", "_count=-1", "_count=abc", "_cursor=%%%", "_cursor=eyJ4IjoxfQ", "_since=2020&_since=2021"]) {
+    for (const q of [
+      "_since=yesterday",
+      "_at=2020-13-01",
+      "_count=-1",
+      "_count=abc",
+      "_cursor=%%%",
+      "_cursor=eyJ4IjoxfQ",
+      "_since=2020&_since=2021",
+    ]) {
       const res = await server.json<{ resourceType: string }>(`/Patient/_history?${q}`);
       expect(res.status, q).toBe(400);
       expect(res.body.resourceType).toBe("OperationOutcome");
@@ -185,12 +205,18 @@ describe("history at system, type and instance level; conditional reads; Prefer"
 
   it("unknown history parameters are reported in the Bundle, or a 400 under Prefer: handling=strict, at every level", async () => {
     for (const path of ["/_history", "/Patient/_history", "/Patient/h1/_history"]) {
-      const strict = await server.json<{ resourceType: string; issue: { code: string; expression?: string[] }[] }>(`${path}?_list=x`, { headers: { Prefer: "handling=strict" } });
+      const strict = await server.json<{ resourceType: string; issue: { code: string; expression?: string[] }[] }>(
+        `${path}?_list=x`,
+        { headers: { Prefer: "handling=strict" } },
+      );
       expect(strict.status, path).toBe(400);
       expect(strict.body.resourceType).toBe("OperationOutcome");
       expect(strict.body.issue[0]).toMatchObject({ code: "not-supported", expression: ["_list"] });
       const lenient = await get(`${path}?_list=x`);
-      const outcome = lenient.entry.at(-1) as unknown as { resource: { resourceType: string; issue: { diagnostics: string }[] }; request: { method: string } };
+      const outcome = lenient.entry.at(-1) as unknown as {
+        resource: { resourceType: string; issue: { diagnostics: string }[] };
+        request: { method: string };
+      };
       expect(outcome.resource.resourceType).toBe("OperationOutcome");
       expect(outcome.resource.issue[0]!.diagnostics).toContain("_list");
       expect(outcome.request.method).toBe("GET");
@@ -200,24 +226,29 @@ describe("history at system, type and instance level; conditional reads; Prefer"
 
   it("_count=0 is accepted as in search: no entries, only the total, at every level", async () => {
     type Counted = { total?: number; entry?: unknown[]; link: { relation: string }[] };
-    const inst = await get("/Patient/h1/_history?_count=0") as unknown as Counted;
+    const inst = (await get("/Patient/h1/_history?_count=0")) as unknown as Counted;
     // json.html: arrays are never empty, so no `entry` at all
     expect([inst.total, "entry" in inst, inst.link.map((l) => l.relation)]).toEqual([2, false, ["self"]]);
-    const type = await get("/Patient/_history?_count=0") as unknown as Counted;
+    const type = (await get("/Patient/_history?_count=0")) as unknown as Counted;
     expect(["entry" in type, type.link.map((l) => l.relation)]).toEqual([false, ["self"]]);
     // the same count _total=accurate gives (earlier tests add versions: at least the 5 of the timeline)
     expect(type.total).toBeGreaterThanOrEqual(5);
-    expect((await get("/Patient/_history?_count=0&_total=accurate") as unknown as Counted).total).toBe(type.total);
-    const system = await get("/_history?_count=0") as unknown as Counted;
+    expect(((await get("/Patient/_history?_count=0&_total=accurate")) as unknown as Counted).total).toBe(type.total);
+    const system = (await get("/_history?_count=0")) as unknown as Counted;
     expect(system.total).toBeGreaterThanOrEqual(type.total! + 5);
     expect("entry" in system).toBe(false);
     // _total=none says it does not want the count
-    expect((await get("/Patient/_history?_count=0&_total=none") as unknown as Counted).total).toBeUndefined();
+    expect(((await get("/Patient/_history?_count=0&_total=none")) as unknown as Counted).total).toBeUndefined();
   });
 
   it("leaves `entry` out of a history Bundle with no entries (json.html: no empty arrays)", async () => {
-    for (const path of ["/Observation/_history?_since=2030-01-01T00:00:00Z", "/_history?_since=2030-01-01T00:00:00Z", "/Patient/h1/_history?_since=2030-01-01T00:00:00Z", "/Patient/_history?_at=1999-01-01"]) {
-      const body = await get(path) as unknown as Record<string, unknown>;
+    for (const path of [
+      "/Observation/_history?_since=2030-01-01T00:00:00Z",
+      "/_history?_since=2030-01-01T00:00:00Z",
+      "/Patient/h1/_history?_since=2030-01-01T00:00:00Z",
+      "/Patient/_history?_at=1999-01-01",
+    ]) {
+      const body = (await get(path)) as unknown as Record<string, unknown>;
       expect("entry" in body, path).toBe(false);
       expect(body.type).toBe("history");
     }
@@ -238,27 +269,51 @@ describe("history at system, type and instance level; conditional reads; Prefer"
     const changed = await server.request("/Patient/c1", { headers: { "If-None-Match": 'W/"1"' } });
     expect(changed.status).toBe(200);
     expect(changed.headers.get("etag")).toBe('W/"2"');
-    expect((await server.request("/Patient/c1/_history/1", { headers: { "If-None-Match": 'W/"1"' } })).status).toBe(304);
-    expect((await server.request("/Patient/c1/_history/1", { headers: { "If-None-Match": 'W/"2"' } })).status).toBe(200);
+    expect((await server.request("/Patient/c1/_history/1", { headers: { "If-None-Match": 'W/"1"' } })).status).toBe(
+      304,
+    );
+    expect((await server.request("/Patient/c1/_history/1", { headers: { "If-None-Match": 'W/"2"' } })).status).toBe(
+      200,
+    );
   });
 
   it("If-Modified-Since answers 304 when not modified since, 200 otherwise", async () => {
     const res = await server.request("/Patient/c1");
     const lastModified = res.headers.get("last-modified")!;
     expect((await server.request("/Patient/c1", { headers: { "If-Modified-Since": lastModified } })).status).toBe(304);
-    expect((await server.request("/Patient/c1", { headers: { "If-Modified-Since": new Date(Date.now() + 3_600_000).toUTCString() } })).status).toBe(304);
-    expect((await server.request("/Patient/c1", { headers: { "If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT" } })).status).toBe(200);
+    expect(
+      (
+        await server.request("/Patient/c1", {
+          headers: { "If-Modified-Since": new Date(Date.now() + 3_600_000).toUTCString() },
+        })
+      ).status,
+    ).toBe(304);
+    expect(
+      (await server.request("/Patient/c1", { headers: { "If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT" } }))
+        .status,
+    ).toBe(200);
     expect((await server.request("/Patient/c1", { headers: { "If-Modified-Since": "not a date" } })).status).toBe(200);
     // If-None-Match wins over If-Modified-Since.
-    expect((await server.request("/Patient/c1", { headers: { "If-None-Match": 'W/"1"', "If-Modified-Since": lastModified } })).status).toBe(200);
+    expect(
+      (
+        await server.request("/Patient/c1", {
+          headers: { "If-None-Match": 'W/"1"', "If-Modified-Since": lastModified },
+        })
+      ).status,
+    ).toBe(200);
     // A deleted resource is still 410, whatever the headers say.
     expect((await server.request("/Patient/h2", { headers: { "If-None-Match": "*" } })).status).toBe(410);
   });
 
   it("Prefer: return=OperationOutcome answers create and update with an OperationOutcome", async () => {
-    const created = await server.json<{ resourceType: string; issue: { severity: string; diagnostics: string }[] }>("/Patient", {
-      method: "POST", body: JSON.stringify(patient("Outcome")), headers: { Prefer: "return=OperationOutcome" },
-    });
+    const created = await server.json<{ resourceType: string; issue: { severity: string; diagnostics: string }[] }>(
+      "/Patient",
+      {
+        method: "POST",
+        body: JSON.stringify(patient("Outcome")),
+        headers: { Prefer: "return=OperationOutcome" },
+      },
+    );
     expect(created.status).toBe(201);
     expect(created.body.resourceType).toBe("OperationOutcome");
     expect(created.body.issue[0]!.severity).toBe("information");
@@ -267,18 +322,24 @@ describe("history at system, type and instance level; conditional reads; Prefer"
     const id = location.split("/").at(-3)!;
     expect(created.body.issue[0]!.diagnostics).toContain(`Patient/${id}`);
     const updated = await server.json<{ resourceType: string }>(`/Patient/${id}`, {
-      method: "PUT", body: JSON.stringify(patient("Outcome2", id)), headers: { Prefer: "return=OperationOutcome" },
+      method: "PUT",
+      body: JSON.stringify(patient("Outcome2", id)),
+      headers: { Prefer: "return=OperationOutcome" },
     });
     expect(updated.status).toBe(200);
     expect(updated.body.resourceType).toBe("OperationOutcome");
     expect(updated.headers.get("etag")).toBe('W/"2"');
     const representation = await server.json<{ resourceType: string }>(`/Patient/${id}`, {
-      method: "PUT", body: JSON.stringify(patient("Outcome3", id)), headers: { Prefer: "return=representation" },
+      method: "PUT",
+      body: JSON.stringify(patient("Outcome3", id)),
+      headers: { Prefer: "return=representation" },
     });
     expect(representation.body.resourceType).toBe("Patient");
     // Errors stay errors.
     const bad = await server.json<{ resourceType: string; issue: { severity: string }[] }>("/Patient", {
-      method: "POST", body: JSON.stringify({ resourceType: "Patient", birthDate: "not-a-date" }), headers: { Prefer: "return=OperationOutcome" },
+      method: "POST",
+      body: JSON.stringify({ resourceType: "Patient", birthDate: "not-a-date" }),
+      headers: { Prefer: "return=OperationOutcome" },
     });
     expect(bad.status).toBe(400);
     expect(bad.body.issue[0]!.severity).toBe("error");

@@ -8,12 +8,14 @@ const sample = syntheaSample();
 const patients = sample.filter((r) => r.resourceType === "Patient");
 /** The independent expectation: the Patient and every resource whose subject or patient (Provenance: target) points at it. */
 const refersTo = (r: R, patientId: string) =>
-  [r.subject, r.patient, ...(r.resourceType === "Provenance" ? (r.target as unknown[]) : [])]
-    .some((ref) => (ref as { reference?: string } | undefined)?.reference === `Patient/${patientId}`);
+  [r.subject, r.patient, ...(r.resourceType === "Provenance" ? (r.target as unknown[]) : [])].some(
+    (ref) => (ref as { reference?: string } | undefined)?.reference === `Patient/${patientId}`,
+  );
 
 describe("$validate and Patient/$everything", () => {
   let server: TestServer;
-  const counts = () => server.index.db.prepare("SELECT (SELECT COUNT(*) FROM resources) AS r, (SELECT COUNT(*) FROM versions) AS v").get();
+  const counts = () =>
+    server.index.db.prepare("SELECT (SELECT COUNT(*) FROM resources) AS r, (SELECT COUNT(*) FROM versions) AS v").get();
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -31,11 +33,18 @@ describe("$validate and Patient/$everything", () => {
 
   it("$validate answers 200 information for a valid resource and stores nothing", async () => {
     const before = counts();
-    const res = await validate("/Patient/$validate", { resourceType: "Patient", name: [{ family: "Valid" }], birthDate: "1980-02-29" });
+    const res = await validate("/Patient/$validate", {
+      resourceType: "Patient",
+      name: [{ family: "Valid" }],
+      birthDate: "1980-02-29",
+    });
     expect(res.status).toBe(200);
     expect(res.body.resourceType).toBe("OperationOutcome");
     expect(res.body.issue).toEqual([expect.objectContaining({ severity: "information" })]);
-    const wrapped = await validate("/Observation/$validate", { resourceType: "Parameters", parameter: [{ name: "resource", resource: sample.find((r) => r.resourceType === "Observation") }] });
+    const wrapped = await validate("/Observation/$validate", {
+      resourceType: "Parameters",
+      parameter: [{ name: "resource", resource: sample.find((r) => r.resourceType === "Observation") }],
+    });
     expect(wrapped.status).toBe(200);
     expect(wrapped.body.issue[0]!.severity).toBe("information");
     expect(counts()).toEqual(before);
@@ -43,37 +52,79 @@ describe("$validate and Patient/$everything", () => {
 
   it("$validate answers 200 with error issues naming the elements for an invalid resource", async () => {
     const before = counts();
-    const res = await validate("/Patient/$validate", { resourceType: "Patient", birthDate: "29-02-1980", gender: 3, foo: true });
+    const res = await validate("/Patient/$validate", {
+      resourceType: "Patient",
+      birthDate: "29-02-1980",
+      gender: 3,
+      foo: true,
+    });
     expect(res.status).toBe(200);
     expect(res.body.issue.every((i) => i.severity === "error")).toBe(true);
     const expressions = res.body.issue.flatMap((i) => i.expression ?? []);
     expect(expressions.some((e) => e.includes("birthDate"))).toBe(true);
     expect(expressions.some((e) => e.includes("gender"))).toBe(true);
-    const wrongType = await validate("/Patient/$validate", { resourceType: "Observation", status: "final", code: { text: "x" } });
+    const wrongType = await validate("/Patient/$validate", {
+      resourceType: "Observation",
+      status: "final",
+      code: { text: "x" },
+    });
     expect(wrongType.status).toBe(200);
     expect(wrongType.body.issue[0]!.severity).toBe("error");
     const missing = await validate("/Observation/$validate", { resourceType: "Observation", code: { text: "x" } });
-    expect(missing.body.issue.some((i) => i.severity === "error" && (i.expression ?? []).some((e) => e.includes("status")))).toBe(true);
+    expect(
+      missing.body.issue.some((i) => i.severity === "error" && (i.expression ?? []).some((e) => e.includes("status"))),
+    ).toBe(true);
     expect(counts()).toEqual(before);
   });
 
   it("instance $validate checks the id against the URL, and mode=delete the resource's existence", async () => {
     const p = patients[0]!;
-    const ok = await validate(`/Patient/${p.id}/$validate`, { resourceType: "Parameters", parameter: [{ name: "resource", resource: p }, { name: "mode", valueCode: "update" }] });
+    const ok = await validate(`/Patient/${p.id}/$validate`, {
+      resourceType: "Parameters",
+      parameter: [
+        { name: "resource", resource: p },
+        { name: "mode", valueCode: "update" },
+      ],
+    });
     expect(ok.status).toBe(200);
     expect(ok.body.issue[0]!.severity).toBe("information");
     const mismatch = await validate("/Patient/other-id/$validate", p);
     expect(mismatch.status).toBe(200);
-    expect(mismatch.body.issue.some((i) => i.severity === "error" && i.diagnostics!.includes("does not match"))).toBe(true);
-    const del = await validate(`/Patient/${p.id}/$validate`, { resourceType: "Parameters", parameter: [{ name: "mode", valueCode: "delete" }] });
+    expect(mismatch.body.issue.some((i) => i.severity === "error" && i.diagnostics!.includes("does not match"))).toBe(
+      true,
+    );
+    const del = await validate(`/Patient/${p.id}/$validate`, {
+      resourceType: "Parameters",
+      parameter: [{ name: "mode", valueCode: "delete" }],
+    });
     expect(del.body.issue[0]!.severity).toBe("information");
-    const delMissing = await validate("/Patient/not-there/$validate", { resourceType: "Parameters", parameter: [{ name: "mode", valueCode: "delete" }] });
+    const delMissing = await validate("/Patient/not-there/$validate", {
+      resourceType: "Parameters",
+      parameter: [{ name: "mode", valueCode: "delete" }],
+    });
     expect(delMissing.body.issue[0]!.code).toBe("not-found");
   });
 
   it("$validate refuses requests it cannot understand with a 4xx", async () => {
-    expect((await validate("/Patient/$validate", { resourceType: "Parameters", parameter: [{ name: "mode", valueCode: "create" }] })).status).toBe(400);
-    expect((await validate("/Patient/$validate", { resourceType: "Parameters", parameter: [{ name: "resource", resource: {} }, { name: "mode", valueCode: "bogus" }] })).status).toBe(400);
+    expect(
+      (
+        await validate("/Patient/$validate", {
+          resourceType: "Parameters",
+          parameter: [{ name: "mode", valueCode: "create" }],
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await validate("/Patient/$validate", {
+          resourceType: "Parameters",
+          parameter: [
+            { name: "resource", resource: {} },
+            { name: "mode", valueCode: "bogus" },
+          ],
+        })
+      ).status,
+    ).toBe(400);
     expect((await validate("/Patient/$validate", [1, 2])).status).toBe(400);
     expect((await validate("/NotAType/$validate", { resourceType: "Patient" })).status).toBe(404);
     const notJson = await server.request("/Patient/$validate", { method: "POST", body: "{not json" });
@@ -82,17 +133,28 @@ describe("$validate and Patient/$everything", () => {
 
   it("Patient/$everything returns the Patient and exactly the resources that refer to it", async () => {
     for (const p of patients) {
-      const expected = [`Patient/${p.id}`, ...sample.filter((r) => refersTo(r, p.id)).map((r) => `${r.resourceType}/${r.id}`)].sort();
+      const expected = [
+        `Patient/${p.id}`,
+        ...sample.filter((r) => refersTo(r, p.id)).map((r) => `${r.resourceType}/${r.id}`),
+      ].sort();
       const res = await server.json<Searchset>(`/Patient/${p.id}/$everything?_count=1000`);
       expect(res.status).toBe(200);
       expect(res.body.type).toBe("searchset");
       const entries = (res.body.entry ?? []).filter((e) => e.search.mode === "match");
       expect(entries[0]!.resource.resourceType).toBe("Patient");
       // The shared resources they refer to come along as includes, once each, and no other patient's data.
-      const included = (res.body.entry ?? []).filter((e) => e.search.mode === "include").map((e) => `${e.resource.resourceType}/${e.resource.id}`);
+      const included = (res.body.entry ?? [])
+        .filter((e) => e.search.mode === "include")
+        .map((e) => `${e.resource.resourceType}/${e.resource.id}`);
       expect(new Set(included).size).toBe(included.length);
-      expect(new Set(included.map((k) => k.split("/")[0]))).toEqual(new Set(["Practitioner", "Organization", "Location"]));
-      const referencedHere = new Set(JSON.stringify(sample.filter((r) => r.id === p.id || refersTo(r, p.id))).match(/"reference":"(Practitioner|Organization|Location)\/[^"]+"/g)!.map((m) => m.slice(13, -1)));
+      expect(new Set(included.map((k) => k.split("/")[0]))).toEqual(
+        new Set(["Practitioner", "Organization", "Location"]),
+      );
+      const referencedHere = new Set(
+        JSON.stringify(sample.filter((r) => r.id === p.id || refersTo(r, p.id)))
+          .match(/"reference":"(Practitioner|Organization|Location)\/[^"]+"/g)!
+          .map((m) => m.slice(13, -1)),
+      );
       for (const k of included) expect(referencedHere.has(k), k).toBe(true);
       const got = entries.map((e) => `${e.resource.resourceType}/${e.resource.id}`).sort();
       expect(got).toEqual(expected);
@@ -116,23 +178,38 @@ describe("$validate and Patient/$everything", () => {
       const res: { status: number; body: Searchset } = await server.json<Searchset>(url.replace(server.baseUrl, ""));
       expect(res.status).toBe(200);
       expect(res.body.total).toBe(expected);
-      seen.push(...(res.body.entry ?? []).filter((e) => e.search.mode === "match").map((e) => `${e.resource.resourceType}/${e.resource.id}`));
+      seen.push(
+        ...(res.body.entry ?? [])
+          .filter((e) => e.search.mode === "match")
+          .map((e) => `${e.resource.resourceType}/${e.resource.id}`),
+      );
       url = res.body.link.find((l) => l.relation === "next")?.url;
       pages += 1;
     }
     expect(pages).toBe(Math.ceil(expected / 7));
     expect(new Set(seen).size).toBe(expected);
     const obs = await server.json<Searchset>(`/Patient/${p.id}/$everything?_type=Observation,Condition&_count=1000`);
-    const expectedObs = sample.filter((r) => ["Observation", "Condition"].includes(r.resourceType) && refersTo(r, p.id)).length;
+    const expectedObs = sample.filter(
+      (r) => ["Observation", "Condition"].includes(r.resourceType) && refersTo(r, p.id),
+    ).length;
     expect(obs.body.entry!.filter((e) => e.search.mode === "match").length).toBe(expectedObs);
-    expect(obs.body.entry!.every((e) => e.search.mode !== "match" || ["Observation", "Condition"].includes(e.resource.resourceType))).toBe(true);
-    const future = await server.json<Searchset>(`/Patient/${p.id}/$everything?_since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`);
+    expect(
+      obs.body.entry!.every(
+        (e) => e.search.mode !== "match" || ["Observation", "Condition"].includes(e.resource.resourceType),
+      ),
+    ).toBe(true);
+    const future = await server.json<Searchset>(
+      `/Patient/${p.id}/$everything?_since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+    );
     expect(future.body.total).toBe(0);
   });
 
   it("$everything of an unknown or deleted Patient is a 404/410", async () => {
     expect((await server.request("/Patient/unknown-patient/$everything")).status).toBe(404);
-    await server.request("/Patient/gone-patient", { method: "PUT", body: JSON.stringify({ resourceType: "Patient", id: "gone-patient" }) });
+    await server.request("/Patient/gone-patient", {
+      method: "PUT",
+      body: JSON.stringify({ resourceType: "Patient", id: "gone-patient" }),
+    });
     await server.request("/Patient/gone-patient", { method: "DELETE" });
     expect((await server.request("/Patient/gone-patient/$everything")).status).toBe(410);
     expect((await server.request(`/Patient/${patients[0]!.id}/$everything?_cursor=bogus`)).status).toBe(400);

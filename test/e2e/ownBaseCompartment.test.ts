@@ -18,8 +18,17 @@ interface Searchset {
 describe("own-base patient references place a record in the patient's compartment", () => {
   let server: TestServer;
   let own: string;
-  const reasonBody = JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "reason", valueString: "GDPR art. 17 request" }] });
-  const observation = (id: string, reference: string): R => ({ resourceType: "Observation", id, status: "final", code: { text: "Glucose" }, subject: { reference } });
+  const reasonBody = JSON.stringify({
+    resourceType: "Parameters",
+    parameter: [{ name: "reason", valueString: "GDPR art. 17 request" }],
+  });
+  const observation = (id: string, reference: string): R => ({
+    resourceType: "Observation",
+    id,
+    status: "final",
+    code: { text: "Glucose" },
+    subject: { reference },
+  });
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -56,24 +65,37 @@ describe("own-base patient references place a record in the patient's compartmen
     const res = await server.json<Searchset>("/Patient/ob-p1/$everything?_count=100");
     expect(res.status).toBe(200);
     const refs = (res.body.entry ?? []).map((e) => `${e.resource.resourceType}/${e.resource.id}`).sort();
-    expect(refs).toEqual(["Observation/ob-own", "Observation/ob-own-versioned", "Observation/ob-relative", "Patient/ob-p1"]);
+    expect(refs).toEqual([
+      "Observation/ob-own",
+      "Observation/ob-own-versioned",
+      "Observation/ob-relative",
+      "Patient/ob-p1",
+    ]);
   });
 
   it("shreds the record with the patient on $erase; the look-alike and other patients stay", async () => {
     const row = server.index.currentVersion("Observation", "ob-own")!;
     const copy = await server.blobs.get(row.cid!);
     const aad = { type: "Observation", id: "ob-own", versionId: "1" };
-    await expect(openEnvelope({ envelope: copy, keyFor: (k) => server.keys.dataKey(k), aad })).resolves.toBeInstanceOf(Uint8Array);
+    await expect(openEnvelope({ envelope: copy, keyFor: (k) => server.keys.dataKey(k), aad })).resolves.toBeInstanceOf(
+      Uint8Array,
+    );
 
-    const erased = await server.json<{ parameter: { name: string }[] }>("/Patient/ob-p1/$erase", { method: "POST", body: reasonBody });
+    const erased = await server.json<{ parameter: { name: string }[] }>("/Patient/ob-p1/$erase", {
+      method: "POST",
+      body: reasonBody,
+    });
     expect(erased.status).toBe(200);
     expect(param(erased.body, "erasedResources")).toBe(4);
 
-    for (const id of ["ob-own", "ob-own-versioned", "ob-relative"]) expect((await server.json(`/Observation/${id}`)).status, id).toBe(404);
+    for (const id of ["ob-own", "ob-own-versioned", "ob-relative"])
+      expect((await server.json(`/Observation/${id}`)).status, id).toBe(404);
     expect((await server.json("/Patient/ob-p1")).status).toBe(404);
     expect(await server.blobs.has(row.cid!)).toBe(false);
     // A copy kept elsewhere no longer decrypts: its key is gone.
-    await expect(openEnvelope({ envelope: copy, keyFor: (k) => server.keys.dataKey(k), aad })).rejects.toMatchObject({ code: "integrity" });
+    await expect(openEnvelope({ envelope: copy, keyFor: (k) => server.keys.dataKey(k), aad })).rejects.toMatchObject({
+      code: "integrity",
+    });
     const search = await server.json<Searchset>(`/Observation?subject=${encodeURIComponent(`${own}/Patient/ob-p1`)}`);
     expect(search.body.entry ?? []).toEqual([]);
 

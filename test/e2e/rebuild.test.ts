@@ -20,27 +20,62 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
   beforeAll(async () => {
     server = await startTestServer();
     outDir = await mkdtemp(join(tmpdir(), "fhirledger-rebuild-"));
-    const post = async (type: string, body: object) => (await server.json<{ id: string }>(`/${type}`, { method: "POST", body: JSON.stringify({ resourceType: type, ...body }) })).body.id;
+    const post = async (type: string, body: object) =>
+      (
+        await server.json<{ id: string }>(`/${type}`, {
+          method: "POST",
+          body: JSON.stringify({ resourceType: type, ...body }),
+        })
+      ).body.id;
     const patients: string[] = [];
     for (let p = 0; p < 6; p++) {
       const pid = await post("Patient", { name: [{ family: `Rebuild${p}` }], gender: p % 2 ? "male" : "female" });
       patients.push(pid);
       for (let o = 0; o < 5; o++) {
-        const oid = await post("Observation", { status: "final", code: { text: `obs ${o}` }, subject: { reference: `Patient/${pid}` }, valueQuantity: { value: o } });
+        const oid = await post("Observation", {
+          status: "final",
+          code: { text: `obs ${o}` },
+          subject: { reference: `Patient/${pid}` },
+          valueQuantity: { value: o },
+        });
         if (o === 0) {
-          await server.json(`/Observation/${oid}`, { method: "PUT", body: JSON.stringify({ resourceType: "Observation", id: oid, status: "amended", code: { text: "obs 0" }, subject: { reference: `Patient/${pid}` } }) });
+          await server.json(`/Observation/${oid}`, {
+            method: "PUT",
+            body: JSON.stringify({
+              resourceType: "Observation",
+              id: oid,
+              status: "amended",
+              code: { text: "obs 0" },
+              subject: { reference: `Patient/${pid}` },
+            }),
+          });
         }
         if (o === 1) await server.request(`/Observation/${oid}`, { method: "DELETE" });
       }
     }
     await post("Organization", { name: "General Hospital" });
-    await server.json("/Practitioner/prac-1", { method: "PUT", body: JSON.stringify({ resourceType: "Practitioner", id: "prac-1", name: [{ family: "Who" }] }) });
+    await server.json("/Practitioner/prac-1", {
+      method: "PUT",
+      body: JSON.stringify({ resourceType: "Practitioner", id: "prac-1", name: [{ family: "Who" }] }),
+    });
     await server.anchorer.flush();
     // erase one patient after anchoring, another before their writes are anchored
-    await server.json(`/Patient/${patients[0]}/$erase`, { method: "POST", body: JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "reason", valueString: "test erasure" }] }) });
+    await server.json(`/Patient/${patients[0]}/$erase`, {
+      method: "POST",
+      body: JSON.stringify({
+        resourceType: "Parameters",
+        parameter: [{ name: "reason", valueString: "test erasure" }],
+      }),
+    });
     await server.anchorer.stop();
     const late = await post("Patient", { name: [{ family: "Late" }] });
-    await server.json(`/Patient/${late}/$erase`, { method: "POST", body: JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "reason", valueString: "test erasure 2" }] }) });
+    await server.json(`/Patient/${late}/$erase`, {
+      method: "POST",
+      body: JSON.stringify({
+        resourceType: "Parameters",
+        parameter: [{ name: "reason", valueString: "test erasure 2" }],
+      }),
+    });
     await post("Patient", { name: [{ family: "Last" }] });
     await server.anchorer.flush();
   });
@@ -52,8 +87,17 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
   });
 
   it("restores every version, delete, proof and anchor; erased records stay erased", async () => {
-    const rebuilt = new SqliteIndex({ path: join(outDir, "index.sqlite"), search: sqliteSearchIndexer, bulkLoad: true });
-    const report = await rebuildIndex({ ledger: server.ledger, blobs: server.blobs, keys: server.keys, index: rebuilt });
+    const rebuilt = new SqliteIndex({
+      path: join(outDir, "index.sqlite"),
+      search: sqliteSearchIndexer,
+      bulkLoad: true,
+    });
+    const report = await rebuildIndex({
+      ledger: server.ledger,
+      blobs: server.blobs,
+      keys: server.keys,
+      index: rebuilt,
+    });
     rebuilt.finishBulkLoad();
     const live = server.index;
     expect(report.batches).toBe(live.batches().length);
@@ -61,31 +105,48 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
     expect(report.unavailable).toBeGreaterThan(0);
 
     const q = (db: SqliteIndex, sql: string) => db.db.prepare(sql).all();
-    expect(q(rebuilt, "SELECT type, id, version, deleted, last_updated, compartment FROM resources ORDER BY type, id"))
-      .toEqual(q(live, "SELECT type, id, version, deleted, last_updated, compartment FROM resources ORDER BY type, id"));
+    expect(
+      q(rebuilt, "SELECT type, id, version, deleted, last_updated, compartment FROM resources ORDER BY type, id"),
+    ).toEqual(q(live, "SELECT type, id, version, deleted, last_updated, compartment FROM resources ORDER BY type, id"));
     const versionsSql = `SELECT r.type, r.id, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.created_by_update, l.leaf_hash, l.leaf_index, p.path, b.root, b.tx_hash, b.block_number
       FROM versions v JOIN resources r ON r.rid = v.rid JOIN leaves l ON l.seq = v.leaf_seq JOIN leaf_paths p ON p.seq = l.seq JOIN batches b ON b.batch_id = l.batch_id ORDER BY r.type, r.id, v.version`;
     const liveVersions = q(live, versionsSql);
     expect(liveVersions.length).toBe(45);
     const rebuiltVersions = q(rebuilt, versionsSql);
-    const differing = liveVersions.map((row, i) => [row, rebuiltVersions[i]]).filter(([a, b]) => JSON.stringify(a) !== JSON.stringify(b));
+    const differing = liveVersions
+      .map((row, i) => [row, rebuiltVersions[i]])
+      .filter(([a, b]) => JSON.stringify(a) !== JSON.stringify(b));
     expect(differing).toEqual([]);
     expect(rebuiltVersions).toEqual(liveVersions);
     // A create by PUT at a client id (Practitioner/prac-1) stays one after the rebuild (it travels in the batch manifest).
     expect(rebuilt.version("Practitioner", "prac-1", 1)?.createdByUpdate).toBe(true);
-    expect(q(rebuilt, "SELECT root, prev_root, size, manifest_digest, tx_hash FROM batches ORDER BY batch_id"))
-      .toEqual(q(live, "SELECT root, prev_root, size, manifest_digest, tx_hash FROM batches ORDER BY batch_id"));
+    expect(q(rebuilt, "SELECT root, prev_root, size, manifest_digest, tx_hash FROM batches ORDER BY batch_id")).toEqual(
+      q(live, "SELECT root, prev_root, size, manifest_digest, tx_hash FROM batches ORDER BY batch_id"),
+    );
 
     // Search rows are the same (rids may differ: erased resources left gaps in the live one).
     for (const table of SEARCH_TABLES) {
-      const columns = (live.db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).map((c) => c.name).filter((c) => c !== "rid");
+      const columns = (live.db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[])
+        .map((c) => c.name)
+        .filter((c) => c !== "rid");
       const sql = `SELECT r.type AS rtype, r.id AS rid_, ${columns.map((c) => `s.${c}`).join(", ")} FROM ${table} s JOIN resources r ON r.rid = s.rid ORDER BY 1, 2, ${columns.map((_, i) => i + 3).join(", ")}`;
       expect(q(rebuilt, sql), table).toEqual(q(live, sql));
     }
-    const searches: [string, string][] = [["Observation", "code:text=obs&_sort=-_lastUpdated&_count=100"], ["Observation", "status=amended"], ["Patient", "gender=male&_revinclude=Observation:patient"], ["Observation", "value-quantity=ge2&_total=accurate"], ["Practitioner", "family=Who"]];
+    const searches: [string, string][] = [
+      ["Observation", "code:text=obs&_sort=-_lastUpdated&_count=100"],
+      ["Observation", "status=amended"],
+      ["Patient", "gender=male&_revinclude=Observation:patient"],
+      ["Observation", "value-quantity=ge2&_total=accurate"],
+      ["Practitioner", "family=Who"],
+    ];
     for (const [type, query] of searches) {
       const request = parseSearchRequest(type, new URLSearchParams(query));
-      const strip = (page: ReturnType<SqliteIndex["search"]>) => ({ ...page, matches: page.matches.map((v) => `${v.type}/${v.id}/${v.versionId}`), included: page.included.map((v) => `${v.type}/${v.id}/${v.versionId}`), nextCursor: null });
+      const strip = (page: ReturnType<SqliteIndex["search"]>) => ({
+        ...page,
+        matches: page.matches.map((v) => `${v.type}/${v.id}/${v.versionId}`),
+        included: page.included.map((v) => `${v.type}/${v.id}/${v.versionId}`),
+        nextCursor: null,
+      });
       const expected = strip(live.search(request, { countTotal: true }));
       expect(expected.matches.length, `${type}?${query} finds something`).toBeGreaterThan(0);
       expect(strip(rebuilt.search(request, { countTotal: true })), `${type}?${query}`).toEqual(expected);
@@ -93,17 +154,42 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
 
     // The same interactions over both indexes give the same answers, proofs included.
     const liveRepo = server.records;
-    const rebuiltRepo = new RecordRepository({ index: rebuilt, blobs: server.blobs, keys: server.keys, compartmentOf: (r) => compartmentOf(r, server.baseUrl) });
-    const resources = q(live, "SELECT type, id, version FROM resources") as { type: string; id: string; version: number }[];
+    const rebuiltRepo = new RecordRepository({
+      index: rebuilt,
+      blobs: server.blobs,
+      keys: server.keys,
+      compartmentOf: (r) => compartmentOf(r, server.baseUrl),
+    });
+    const resources = q(live, "SELECT type, id, version FROM resources") as {
+      type: string;
+      id: string;
+      version: number;
+    }[];
     for (const { type, id, version } of resources) {
-      const outcome = async (fn: () => Promise<unknown>) => fn().then((v) => ({ ok: v }), (e: { code?: string }) => ({ error: e.code }));
+      const outcome = async (fn: () => Promise<unknown>) =>
+        fn().then(
+          (v) => ({ ok: v }),
+          (e: { code?: string }) => ({ error: e.code }),
+        );
       expect(await outcome(() => rebuiltRepo.read(type, id))).toEqual(await outcome(() => liveRepo.read(type, id)));
       const historyOf = (index: SqliteIndex, repo: RecordRepository) => () =>
-        Promise.all(index.historyPage({ type, id, count: 1000 }).versions.map((v) => (v.deleted ? { row: v, resource: null } : repo.load(v))));
+        Promise.all(
+          index
+            .historyPage({ type, id, count: 1000 })
+            .versions.map((v) => (v.deleted ? { row: v, resource: null } : repo.load(v))),
+        );
       expect(await outcome(historyOf(rebuilt, rebuiltRepo))).toEqual(await outcome(historyOf(live, liveRepo)));
       for (let v = 1; v <= version; v++) {
-        const a = await verifyRecord(live.version(type, id, v)!, { index: live, ledger: server.ledger, records: liveRepo });
-        const b = await verifyRecord(rebuilt.version(type, id, v)!, { index: rebuilt, ledger: server.ledger, records: rebuiltRepo });
+        const a = await verifyRecord(live.version(type, id, v)!, {
+          index: live,
+          ledger: server.ledger,
+          records: liveRepo,
+        });
+        const b = await verifyRecord(rebuilt.version(type, id, v)!, {
+          index: rebuilt,
+          ledger: server.ledger,
+          records: rebuiltRepo,
+        });
         expect(b).toEqual(a);
         expect(b.verdict).toBe("verified");
       }

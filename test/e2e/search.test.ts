@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syntheaSample } from "../support/fhirBundles.ts";
-import type { R, Outcome, Searchset as Bundle } from "../support/fhirBundles.ts";
+import type { R, Searchset as Bundle } from "../support/fhirBundles.ts";
 import { removeDir, startTestServer } from "../support/testServer.ts";
 import type { TestServer } from "../support/testServer.ts";
 
 const sample = syntheaSample();
 const patients = sample.filter((r) => r.resourceType === "Patient");
-const observations = sample.filter((r) => r.resourceType === "Observation") as (R & { subject: { reference: string }; code: { coding: { system: string; code: string }[] }; effectiveDateTime?: string })[];
+const observations = sample.filter((r) => r.resourceType === "Observation") as (R & {
+  subject: { reference: string };
+  code: { coding: { system: string; code: string }[] };
+  effectiveDateTime?: string;
+})[];
 
 describe("search over HTTP on real components", () => {
   let server: TestServer;
@@ -15,7 +19,11 @@ describe("search over HTTP on real components", () => {
     expect(res.status, path).toBe(200);
     return res.body;
   };
-  const ids = (b: Bundle, mode = "match") => (b.entry ?? []).filter((e) => e.search.mode === mode).map((e) => `${e.resource.resourceType}/${e.resource.id}`).sort();
+  const ids = (b: Bundle, mode = "match") =>
+    (b.entry ?? [])
+      .filter((e) => e.search.mode === mode)
+      .map((e) => `${e.resource.resourceType}/${e.resource.id}`)
+      .sort();
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -29,9 +37,18 @@ describe("search over HTTP on real components", () => {
   it("patient + code returns exactly the matching Observations, with an exact total", async () => {
     const p = patients[0]!.id;
     const code = observations.find((o) => o.subject.reference === `Patient/${p}`)!.code.coding[0]!;
-    const expected = observations.filter((o) => o.subject.reference === `Patient/${p}` && o.code.coding.some((c) => c.system === code.system && c.code === code.code)).map((o) => `Observation/${o.id}`).sort();
+    const expected = observations
+      .filter(
+        (o) =>
+          o.subject.reference === `Patient/${p}` &&
+          o.code.coding.some((c) => c.system === code.system && c.code === code.code),
+      )
+      .map((o) => `Observation/${o.id}`)
+      .sort();
     expect(expected.length).toBeGreaterThan(0);
-    const b = await search(`/Observation?patient=${p}&code=${encodeURIComponent(`${code.system}|${code.code}`)}&_count=100`);
+    const b = await search(
+      `/Observation?patient=${p}&code=${encodeURIComponent(`${code.system}|${code.code}`)}&_count=100`,
+    );
     expect(b.type).toBe("searchset");
     expect(ids(b)).toEqual(expected);
     expect(b.total).toBe(expected.length);
@@ -39,8 +56,14 @@ describe("search over HTTP on real components", () => {
 
   it("patient + date range follows R4 date semantics", async () => {
     const p = patients[1]!.id;
-    const inRange = (d?: string) => d !== undefined && Date.parse(d) >= Date.parse("2015-01-01T00:00:00Z") && Date.parse(d) < Date.parse("2019-01-01T00:00:00Z");
-    const expected = observations.filter((o) => o.subject.reference === `Patient/${p}` && inRange(o.effectiveDateTime)).map((o) => `Observation/${o.id}`).sort();
+    const inRange = (d?: string) =>
+      d !== undefined &&
+      Date.parse(d) >= Date.parse("2015-01-01T00:00:00Z") &&
+      Date.parse(d) < Date.parse("2019-01-01T00:00:00Z");
+    const expected = observations
+      .filter((o) => o.subject.reference === `Patient/${p}` && inRange(o.effectiveDateTime))
+      .map((o) => `Observation/${o.id}`)
+      .sort();
     const b = await search(`/Observation?subject=Patient/${p}&date=ge2015-01-01&date=lt2019-01-01&_count=200`);
     expect(ids(b)).toEqual(expected);
   });
@@ -68,7 +91,12 @@ describe("search over HTTP on real components", () => {
     const p = patients[0]!.id;
     const rev = await search(`/Patient?_id=${p}&_revinclude=Observation:patient`);
     expect(ids(rev)).toEqual([`Patient/${p}`]);
-    expect(ids(rev, "include")).toEqual(observations.filter((o) => o.subject.reference === `Patient/${p}`).map((o) => `Observation/${o.id}`).sort());
+    expect(ids(rev, "include")).toEqual(
+      observations
+        .filter((o) => o.subject.reference === `Patient/${p}`)
+        .map((o) => `Observation/${o.id}`)
+        .sort(),
+    );
   });
 
   it("_summary=count, _elements, POST _search and deleted resources", async () => {
@@ -81,9 +109,18 @@ describe("search over HTTP on real components", () => {
       expect(JSON.stringify(e.resource.meta)).toContain("SUBSETTED");
     }
     const p = patients[0]!.id;
-    const viaPost = await server.json<Bundle>("/Observation/_search", { method: "POST", body: `patient=${p}&_count=500`, headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const viaPost = await server.json<Bundle>("/Observation/_search", {
+      method: "POST",
+      body: `patient=${p}&_count=500`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(viaPost.status).toBe(200);
-    expect(ids(viaPost.body)).toEqual(observations.filter((o) => o.subject.reference === `Patient/${p}`).map((o) => `Observation/${o.id}`).sort());
+    expect(ids(viaPost.body)).toEqual(
+      observations
+        .filter((o) => o.subject.reference === `Patient/${p}`)
+        .map((o) => `Observation/${o.id}`)
+        .sort(),
+    );
     const victim = observations.find((o) => o.subject.reference === `Patient/${p}`)!;
     expect((await server.request(`/Observation/${victim.id}`, { method: "DELETE" })).status).toBe(204);
     const after = await search(`/Observation?patient=${p}&_count=500`);
@@ -99,8 +136,10 @@ describe("search over HTTP on real components", () => {
     for (const e of b.entry!) {
       const full = patients.find((p) => p.id === e.resource.id)!;
       expect(full.text && full.communication && full.maritalStatus && full.extension).toBeTruthy();
-      for (const dropped of ["text", "communication", "maritalStatus", "multipleBirthBoolean", "extension"]) expect(e.resource[dropped], dropped).toBeUndefined();
-      for (const kept of ["identifier", "name", "gender", "birthDate"]) expect(e.resource[kept], kept).toEqual(full[kept]);
+      for (const dropped of ["text", "communication", "maritalStatus", "multipleBirthBoolean", "extension"])
+        expect(e.resource[dropped], dropped).toBeUndefined();
+      for (const kept of ["identifier", "name", "gender", "birthDate"])
+        expect(e.resource[kept], kept).toEqual(full[kept]);
       // Inside a summary element, the data type's own summary elements: Address keeps its
       // parts but not its extensions (Synthea's geolocation), as Element.extension is not summary.
       const address = (full.address as Record<string, unknown>[]).map(({ extension: _geolocation, ...parts }) => parts);
@@ -133,24 +172,32 @@ describe("search over HTTP on real components", () => {
     const p = patients[0]!;
     // the last of the patient's Observations (an earlier test deletes the first)
     const obs = observations.filter((o) => o.subject.reference === `Patient/${p.id}`).at(-1)!;
-    const included = async (query: string, mode = "include") => (await search(query)).entry!.filter((e) => e.search.mode === mode).map((e) => e.resource);
+    const included = async (query: string, mode = "include") =>
+      (await search(query)).entry!.filter((e) => e.search.mode === mode).map((e) => e.resource);
 
     const [summaryPatient] = await included(`/Observation?_id=${obs.id}&_include=Observation:patient&_summary=true`);
     expect(summaryPatient!.id).toBe(p.id);
-    for (const dropped of ["text", "communication", "maritalStatus"]) expect(summaryPatient![dropped], dropped).toBeUndefined();
+    for (const dropped of ["text", "communication", "maritalStatus"])
+      expect(summaryPatient![dropped], dropped).toBeUndefined();
     expect(summaryPatient!.name).toEqual(p.name);
     expect(subsetted(summaryPatient!)).toBe(true);
 
     const revincluded = await included(`/Patient?_id=${p.id}&_revinclude=Observation:patient&_summary=data&_count=1`);
     expect(revincluded.length).toBeGreaterThan(0);
-    expect(revincluded.every((o) => o.resourceType === "Observation" && o.text === undefined && o.code !== undefined && subsetted(o))).toBe(true);
+    expect(
+      revincluded.every(
+        (o) => o.resourceType === "Observation" && o.text === undefined && o.code !== undefined && subsetted(o),
+      ),
+    ).toBe(true);
 
     const plain = await search(`/Observation?_id=${obs.id}&_include=Observation:patient&_elements=status`);
     const [plainMatch, plainPatient] = plain.entry!;
     expect(Object.keys(plainMatch!.resource).sort()).toEqual(["id", "meta", "resourceType", "status"]);
     expect(plainPatient!.resource.communication).toEqual(p.communication);
     expect(subsetted(plainPatient!.resource)).toBe(false);
-    const [qualifiedPatient] = await included(`/Observation?_id=${obs.id}&_include=Observation:patient&_elements=status,Patient.gender`);
+    const [qualifiedPatient] = await included(
+      `/Observation?_id=${obs.id}&_include=Observation:patient&_elements=status,Patient.gender`,
+    );
     expect(Object.keys(qualifiedPatient!).sort()).toEqual(["gender", "id", "meta", "resourceType"]);
     expect(subsetted(qualifiedPatient!)).toBe(true);
 
@@ -169,7 +216,14 @@ describe("search over HTTP on real components", () => {
       `Observation?code=${encodeURIComponent(`${code.system}|${code.code}`)}&patient=${p.id}&_summary=true&_include=Observation:patient`,
     ];
     for (const type of ["batch", "transaction"]) {
-      const res = await server.json<{ entry: { resource?: R; response: { status: string } }[] }>("/", { method: "POST", body: JSON.stringify({ resourceType: "Bundle", type, entry: urls.map((url) => ({ request: { method: "GET", url } })) }) });
+      const res = await server.json<{ entry: { resource?: R; response: { status: string } }[] }>("/", {
+        method: "POST",
+        body: JSON.stringify({
+          resourceType: "Bundle",
+          type,
+          entry: urls.map((url) => ({ request: { method: "GET", url } })),
+        }),
+      });
       expect(res.status, type).toBe(200);
       const [elements, summary, searched] = res.body.entry;
       expect(Object.keys(elements!.resource!).sort()).toEqual(["id", "meta", "name", "resourceType"]);
@@ -178,13 +232,28 @@ describe("search over HTTP on real components", () => {
       expect(summary!.resource!.name).toEqual(p.name);
       const entries = (searched!.resource as unknown as Bundle).entry!;
       expect(entries.map((e) => e.search.mode)).toContain("include");
-      expect(entries.every((e) => e.resource.text === undefined && JSON.stringify(e.resource.meta).includes("SUBSETTED"))).toBe(true);
+      expect(
+        entries.every((e) => e.resource.text === undefined && JSON.stringify(e.resource.meta).includes("SUBSETTED")),
+      ).toBe(true);
     }
     // A read cannot be counted: in a batch that entry alone fails; a transaction fails whole.
-    const withCount = (type: string) => JSON.stringify({ resourceType: "Bundle", type, entry: urls.map((url) => ({ request: { method: "GET", url } })).concat({ request: { method: "GET", url: `Patient/${p.id}?_summary=count` } }) });
-    const batch = await server.json<{ entry: { response: { status: string } }[] }>("/", { method: "POST", body: withCount("batch") });
+    const withCount = (type: string) =>
+      JSON.stringify({
+        resourceType: "Bundle",
+        type,
+        entry: urls
+          .map((url) => ({ request: { method: "GET", url } }))
+          .concat({ request: { method: "GET", url: `Patient/${p.id}?_summary=count` } }),
+      });
+    const batch = await server.json<{ entry: { response: { status: string } }[] }>("/", {
+      method: "POST",
+      body: withCount("batch"),
+    });
     expect(batch.body.entry.map((e) => e.response.status)).toEqual(["200 OK", "200 OK", "200 OK", "400 Bad Request"]);
-    const transaction = await server.json<{ resourceType: string; issue: { diagnostics?: string }[] }>("/", { method: "POST", body: withCount("transaction") });
+    const transaction = await server.json<{ resourceType: string; issue: { diagnostics?: string }[] }>("/", {
+      method: "POST",
+      body: withCount("transaction"),
+    });
     expect(transaction.status).toBe(400);
     expect(transaction.body.resourceType).toBe("OperationOutcome");
   });
@@ -197,19 +266,30 @@ describe("search over HTTP on real components", () => {
     expect(count.total).toBe(patients.length);
     expect(count.entry).toBeUndefined();
     // search.html#summary: a count is the count only; a next link would lead to more empty pages
-    for (const path of ["/Patient?_summary=count", "/Observation?_summary=count&_count=1", "/?_summary=count&_count=1"]) {
+    for (const path of [
+      "/Patient?_summary=count",
+      "/Observation?_summary=count&_count=1",
+      "/?_summary=count&_count=1",
+    ]) {
       const counted = await search(path);
-      expect(counted.link.map((l) => l.relation), path).toEqual(["self"]);
+      expect(
+        counted.link.map((l) => l.relation),
+        path,
+      ).toEqual(["self"]);
       expect(counted.entry, path).toBeUndefined();
     }
   });
 
   it("reports unknown parameters, refuses them under handling=strict, and rejects malformed values with 400", async () => {
     const lenient = await search(`/Patient?frobnicate=1`);
-    const outcome = lenient.entry!.find((e) => e.search.mode === "outcome")!.resource as unknown as { issue: { diagnostics: string }[] };
+    const outcome = lenient.entry!.find((e) => e.search.mode === "outcome")!.resource as unknown as {
+      issue: { diagnostics: string }[];
+    };
     expect(outcome.issue[0]!.diagnostics).toMatch(/frobnicate/);
     expect(lenient.total).toBe(patients.length);
-    const strict = await server.json<{ resourceType: string }>(`/Patient?frobnicate=1`, { headers: { prefer: "handling=strict" } });
+    const strict = await server.json<{ resourceType: string }>(`/Patient?frobnicate=1`, {
+      headers: { prefer: "handling=strict" },
+    });
     expect(strict.status).toBe(400);
     expect(strict.body.resourceType).toBe("OperationOutcome");
     // a known parameter with a modifier we lack would widen the answer if ignored: 400 even when lenient
@@ -222,13 +302,21 @@ describe("search over HTTP on real components", () => {
       ["/?_type=Observation&code:in=http://x", "code:in"],
     ] as const) {
       for (const prefer of ["handling=lenient", "handling=strict"]) {
-        const res = await server.json<{ resourceType: string; issue: { code: string; diagnostics: string; expression?: string[] }[] }>(path, { headers: { prefer } });
+        const res = await server.json<{
+          resourceType: string;
+          issue: { code: string; diagnostics: string; expression?: string[] }[];
+        }>(path, { headers: { prefer } });
         expect(res.status, path).toBe(400);
         expect(res.body.issue[0], path).toMatchObject({ code: "not-supported", expression: [name] });
         expect(res.body.issue[0]!.diagnostics, path).toMatch(/does not support the modifier/);
       }
     }
-    for (const bad of ["/Observation?date=not-a-date", "/Observation?value-quantity=abc", "/Observation?_count=-1", `/Observation?code=${"x,".repeat(500)}`]) {
+    for (const bad of [
+      "/Observation?date=not-a-date",
+      "/Observation?value-quantity=abc",
+      "/Observation?_count=-1",
+      `/Observation?code=${"x,".repeat(500)}`,
+    ]) {
       const res = await server.json<{ resourceType: string }>(bad);
       expect(res.status, bad).toBe(400);
       expect(res.body.resourceType).toBe("OperationOutcome");

@@ -2,20 +2,39 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { removeDir, startTestServer } from "../support/testServer.ts";
 import type { TestServer } from "../support/testServer.ts";
 
-interface ResponseBundle { resourceType: string; type?: string; entry?: { resource?: unknown; response: { status: string; location?: string; etag?: string } }[]; issue?: { diagnostics: string }[] }
+interface ResponseBundle {
+  resourceType: string;
+  type?: string;
+  entry?: { resource?: unknown; response: { status: string; location?: string; etag?: string } }[];
+  issue?: { diagnostics: string }[];
+}
 
 /** Transactions with an idempotency key (Bundle.identifier in urn:fhirledger:idempotency) are applied once. */
 describe("transaction idempotency (Bundle.identifier)", () => {
   let server: TestServer;
-  const post = (body: unknown, headers: Record<string, string> = {}) => server.json<ResponseBundle>("/", { method: "POST", body: JSON.stringify(body), headers });
-  const count = async (family: string) => (await server.json<{ total: number }>(`/Patient?family:exact=${family}&_summary=count`)).body.total;
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    server.json<ResponseBundle>("/", { method: "POST", body: JSON.stringify(body), headers });
+  const count = async (family: string) =>
+    (await server.json<{ total: number }>(`/Patient?family:exact=${family}&_summary=count`)).body.total;
   const transaction = (family: string, key?: string, system = "urn:fhirledger:idempotency") => ({
     resourceType: "Bundle",
     type: "transaction",
     ...(key === undefined ? {} : { identifier: { system, value: key } }),
     entry: [
-      { fullUrl: "urn:uuid:5f0c3c5e-0000-4000-8000-000000000001", resource: { resourceType: "Patient", name: [{ family }] }, request: { method: "POST", url: "Patient" } },
-      { resource: { resourceType: "Observation", status: "final", code: { text: family }, subject: { reference: "urn:uuid:5f0c3c5e-0000-4000-8000-000000000001" } }, request: { method: "POST", url: "Observation" } },
+      {
+        fullUrl: "urn:uuid:5f0c3c5e-0000-4000-8000-000000000001",
+        resource: { resourceType: "Patient", name: [{ family }] },
+        request: { method: "POST", url: "Patient" },
+      },
+      {
+        resource: {
+          resourceType: "Observation",
+          status: "final",
+          code: { text: family },
+          subject: { reference: "urn:uuid:5f0c3c5e-0000-4000-8000-000000000001" },
+        },
+        request: { method: "POST", url: "Observation" },
+      },
     ],
   });
 
@@ -60,7 +79,14 @@ describe("transaction idempotency (Bundle.identifier)", () => {
     }
     expect(await count("IdemOtherSystem")).toBe(2);
     expect(await count("IdemNone")).toBe(2);
-    expect((await post({ ...transaction("IdemLong"), identifier: { system: "urn:fhirledger:idempotency", value: "k".repeat(300) } })).status).toBe(400);
+    expect(
+      (
+        await post({
+          ...transaction("IdemLong"),
+          identifier: { system: "urn:fhirledger:idempotency", value: "k".repeat(300) },
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it("remembers a key only with a committed transaction: a failed one can be sent again", async () => {

@@ -14,7 +14,9 @@ function withBlocksDb<T>(path: string, use: (db: DatabaseSync) => T): T {
 
 /** Every stored block's bytes. */
 export function storedBlocks(path: string): Uint8Array[] {
-  return withBlocksDb(path, (db) => (db.prepare("SELECT bytes FROM blocks").all() as { bytes: Uint8Array }[]).map((r) => r.bytes));
+  return withBlocksDb(path, (db) =>
+    (db.prepare("SELECT bytes FROM blocks").all() as { bytes: Uint8Array }[]).map((r) => r.bytes),
+  );
 }
 
 /**
@@ -23,7 +25,9 @@ export function storedBlocks(path: string): Uint8Array[] {
  */
 export function flipBlockByte(path: string, multihash: Uint8Array, at: number, mask: number): void {
   withBlocksDb(path, (db) => {
-    const { bytes } = db.prepare("SELECT bytes FROM blocks WHERE multihash = ?").get(multihash) as { bytes: Uint8Array };
+    const { bytes } = db.prepare("SELECT bytes FROM blocks WHERE multihash = ?").get(multihash) as {
+      bytes: Uint8Array;
+    };
     const i = at < 0 ? bytes.length + at : at;
     bytes[i] = bytes[i]! ^ mask;
     expect(db.prepare("UPDATE blocks SET bytes = ? WHERE multihash = ?").run(bytes, multihash).changes).toBe(1);

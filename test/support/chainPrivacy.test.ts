@@ -20,11 +20,17 @@ describe("assertChainPrivacy (the check every test server runs at close)", () =>
 
   it("passes a clean chain and catches an identifier or a CID digest in calldata", async () => {
     const cid = "bafkreibr7dpblpunhrzy577l43qd2av3stbz6cfoeqlgvpen52divjsfhi";
-    expect(await assertChainPrivacy(chain.rpcUrl, { strings: ["Patient/abc-123"], cids: [cid] })).toMatchObject({ transactions: 0 });
+    expect(await assertChainPrivacy(chain.rpcUrl, { strings: ["Patient/abc-123"], cids: [cid] })).toMatchObject({
+      transactions: 0,
+    });
     const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
     const wallet = new Wallet(ANVIL_DEV_PRIVATE_KEY, provider);
-    await (await wallet.sendTransaction({ to: wallet.address, data: hexlify(toUtf8Bytes("x:Patient/abc-123")) })).wait();
-    await expect(assertChainPrivacy(chain.rpcUrl, { strings: ["Patient/abc-123"], cids: [] })).rejects.toThrow(/calldata holds a forbidden value/);
+    await (
+      await wallet.sendTransaction({ to: wallet.address, data: hexlify(toUtf8Bytes("x:Patient/abc-123")) })
+    ).wait();
+    await expect(assertChainPrivacy(chain.rpcUrl, { strings: ["Patient/abc-123"], cids: [] })).rejects.toThrow(
+      /calldata holds a forbidden value/,
+    );
     // the binary digest of a CID is caught too, not just its text
     const { CID } = await import("multiformats/cid");
     await (await wallet.sendTransaction({ to: wallet.address, data: hexlify(CID.parse(cid).multihash.digest) })).wait();

@@ -12,7 +12,10 @@ export interface PrivacyNeedles {
  * one of the needles (UTF-8 hex of strings, CID strings, CID digests). Runs when each test
  * server closes, so it covers every chain the test suite starts.
  */
-export async function assertChainPrivacy(rpcUrl: string, needles: PrivacyNeedles): Promise<{ transactions: number; logs: number }> {
+export async function assertChainPrivacy(
+  rpcUrl: string,
+  needles: PrivacyNeedles,
+): Promise<{ transactions: number; logs: number }> {
   const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
   try {
     const hex = new Set<string>();
@@ -35,13 +38,17 @@ export async function assertChainPrivacy(rpcUrl: string, needles: PrivacyNeedles
         // such as "ConsentRegistry"), never request data: their logs are still checked below.
         if (tx.to === null) continue;
         const data = tx.data.toLowerCase();
-        for (const h of hex) if (data.includes(h)) throw new Error(`transaction ${tx.hash} calldata holds a forbidden value (${h.slice(0, 16)}…)`);
+        for (const h of hex)
+          if (data.includes(h))
+            throw new Error(`transaction ${tx.hash} calldata holds a forbidden value (${h.slice(0, 16)}…)`);
       }
     }
     const logs = await provider.getLogs({ fromBlock: 0, toBlock: latest });
     for (const log of logs) {
       const raw = (log.data + log.topics.join("")).toLowerCase();
-      for (const h of hex) if (raw.includes(h)) throw new Error(`event in ${log.transactionHash} holds a forbidden value (${h.slice(0, 16)}…)`);
+      for (const h of hex)
+        if (raw.includes(h))
+          throw new Error(`event in ${log.transactionHash} holds a forbidden value (${h.slice(0, 16)}…)`);
     }
     return { transactions, logs: logs.length };
   } finally {

@@ -84,7 +84,9 @@ export class HeliaBlobStore implements BlobStore {
   async delete(cid: string): Promise<void> {
     const parsed = parseCid(cid);
     if (await this.#helia.pins.isPinned(parsed)) {
-      for await (const _ of this.#helia.pins.rm(parsed)) { /* drain */ }
+      for await (const _ of this.#helia.pins.rm(parsed)) {
+        /* drain */
+      }
     }
     this.#blocks.delete(parsed.multihash.bytes);
   }
@@ -136,7 +138,10 @@ async function migrateBlockFiles(dir: string, blocks: SqliteBlocks): Promise<voi
   if (batch.length > 0) await flush();
   // Shard directories first (deepest paths first), then the root; a directory still holding
   // something we did not recognise stays.
-  const dirs = entries.filter((e) => e.isDirectory()).map((e) => join(e.parentPath, e.name)).sort((a, b) => b.length - a.length);
+  const dirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => join(e.parentPath, e.name))
+    .sort((a, b) => b.length - a.length);
   for (const d of [...dirs, dir]) await rmdir(d).catch(() => undefined);
 }
 

@@ -45,7 +45,8 @@ export class KuboBlobStore implements BlobStore {
   /** Connects to Kubo and checks it answers (`/api/v0/version`), so a wrong URL fails at start-up. */
   static async open(options: KuboBlobStoreOptions): Promise<KuboBlobStore> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new FhirLedgerError("invalid", "Kubo timeoutMs must be a positive integer");
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+      throw new FhirLedgerError("invalid", "Kubo timeoutMs must be a positive integer");
     const { url, authorization } = splitCredentials(options.apiUrl);
     // fetch refuses URLs with credentials, and would echo them in its error: send a header instead.
     const client = create({ url, ...(authorization ? { headers: { authorization } } : {}) });
@@ -65,13 +66,19 @@ export class KuboBlobStore implements BlobStore {
     };
     const cid = await this.#call("block/put", options, (o) => this.#client.block.put(bytes, { ...putOptions, ...o }));
     // A Kubo configured with another codec or hash would hand back a CID nobody else can verify.
-    if (cid.toString() !== expected) throw new FhirLedgerError("integrity", "Kubo returned a CID that does not match the stored bytes");
+    if (cid.toString() !== expected)
+      throw new FhirLedgerError("integrity", "Kubo returned a CID that does not match the stored bytes");
     return expected;
   }
 
   async get(cid: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     const parsed = parseRawCid(cid);
-    const bytes = await this.#call("block/get", options, (o) => this.#client.block.get(parsed, { ...o, offline: true } as KuboRequestOptions), { notFound: true });
+    const bytes = await this.#call(
+      "block/get",
+      options,
+      (o) => this.#client.block.get(parsed, { ...o, offline: true } as KuboRequestOptions),
+      { notFound: true },
+    );
     if (!rawCid(bytes).equals(parsed)) throw new FhirLedgerError("integrity", "blob content does not match its CID");
     return bytes;
   }
@@ -79,7 +86,12 @@ export class KuboBlobStore implements BlobStore {
   async has(cid: string): Promise<boolean> {
     const parsed = parseRawCid(cid);
     try {
-      await this.#call("block/stat", {}, (o) => this.#client.block.stat(parsed, { ...o, offline: true } as KuboRequestOptions), { notFound: true });
+      await this.#call(
+        "block/stat",
+        {},
+        (o) => this.#client.block.stat(parsed, { ...o, offline: true } as KuboRequestOptions),
+        { notFound: true },
+      );
       return true;
     } catch (error) {
       if (error instanceof FhirLedgerError && error.code === "not-found") return false;
@@ -132,13 +144,22 @@ export class KuboBlobStore implements BlobStore {
       if (options.signal?.aborted) throw options.signal.reason;
       const message = kuboMessage(cause);
       if (deadline.aborted || errorName(cause) === "TimeoutError" || /deadline exceeded|timed out/i.test(message)) {
-        throw new FhirLedgerError("unavailable", `Kubo RPC ${command} timed out after ${this.#timeoutMs} ms (${this.#safeUrl})`, { cause });
+        throw new FhirLedgerError(
+          "unavailable",
+          `Kubo RPC ${command} timed out after ${this.#timeoutMs} ms (${this.#safeUrl})`,
+          { cause },
+        );
       }
       if (mapping.notFound && isNotFound(message)) throw new FhirLedgerError("not-found", "blob not found", { cause });
-      if (command === "pin/rm" && /not pinned/i.test(message)) throw new FhirLedgerError("not-found", "blob not pinned", { cause });
+      if (command === "pin/rm" && /not pinned/i.test(message))
+        throw new FhirLedgerError("not-found", "blob not pinned", { cause });
       const status = httpStatus(cause);
       if (status === 401 || status === 403) {
-        throw new FhirLedgerError("unavailable", `Kubo RPC refused access to ${command}: check the credentials in the API URL (${this.#safeUrl})`, { cause });
+        throw new FhirLedgerError(
+          "unavailable",
+          `Kubo RPC refused access to ${command}: check the credentials in the API URL (${this.#safeUrl})`,
+          { cause },
+        );
       }
       if (status !== null) {
         throw new FhirLedgerError("unavailable", `Kubo RPC ${command} failed (${this.#safeUrl})`, { cause });
@@ -170,7 +191,8 @@ function splitCredentials(apiUrl: string): { url: URL; authorization: string | n
   } catch {
     throw new FhirLedgerError("invalid", "Kubo API URL is not a valid URL");
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new FhirLedgerError("invalid", "Kubo API URL must be http(s)");
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new FhirLedgerError("invalid", "Kubo API URL must be http(s)");
   let authorization: string | null = null;
   if (url.username || url.password) {
     const user = decodeURIComponent(url.username);

@@ -54,7 +54,9 @@ export class SqliteBlocks {
       "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON; " +
         `PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}; PRAGMA journal_size_limit = 33554432;`,
     );
-    this.#db.exec("CREATE TABLE IF NOT EXISTS blocks (id INTEGER PRIMARY KEY, multihash BLOB NOT NULL, bytes BLOB NOT NULL)");
+    this.#db.exec(
+      "CREATE TABLE IF NOT EXISTS blocks (id INTEGER PRIMARY KEY, multihash BLOB NOT NULL, bytes BLOB NOT NULL)",
+    );
     this.#insert = this.#db.prepare("INSERT OR IGNORE INTO blocks (id, multihash, bytes) VALUES (?, ?, ?)");
     this.#window = this.#db.prepare("SELECT id, multihash, bytes FROM blocks WHERE id BETWEEN ? AND ? ORDER BY id");
     this.#window.setReadBigInts(true);
@@ -62,9 +64,16 @@ export class SqliteBlocks {
   }
 
   /** The rows of a multihash's window, and which of them holds it. */
-  #find(multihash: Uint8Array): { rows: { id: bigint; multihash: Uint8Array; bytes: Uint8Array }[]; found: { id: bigint; bytes: Uint8Array } | undefined } {
+  #find(multihash: Uint8Array): {
+    rows: { id: bigint; multihash: Uint8Array; bytes: Uint8Array }[];
+    found: { id: bigint; bytes: Uint8Array } | undefined;
+  } {
     const first = slotOf(multihash);
-    const rows = this.#window.all(first, first + SLOTS - 1n) as { id: bigint; multihash: Uint8Array; bytes: Uint8Array }[];
+    const rows = this.#window.all(first, first + SLOTS - 1n) as {
+      id: bigint;
+      multihash: Uint8Array;
+      bytes: Uint8Array;
+    }[];
     return { rows, found: rows.find((r) => equalBytes(r.multihash, multihash)) };
   }
 

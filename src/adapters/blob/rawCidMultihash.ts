@@ -20,7 +20,8 @@ export interface RawCidMultihash {
 export function rawCidMultihash(cid: string): RawCidMultihash | undefined {
   if (!RAW_SHA256_CID.test(cid)) return undefined;
   const bytes = base32Decode(cid, 1);
-  if (bytes.length !== 36 || bytes[0] !== 0x01 || bytes[1] !== 0x55 || bytes[2] !== 0x12 || bytes[3] !== 0x20) return undefined;
+  if (bytes.length !== 36 || bytes[0] !== 0x01 || bytes[1] !== 0x55 || bytes[2] !== 0x12 || bytes[3] !== 0x20)
+    return undefined;
   return { multihash: bytes.subarray(2), digest: bytes.subarray(4) };
 }
 

@@ -22,7 +22,11 @@ describe("rewrapAll (KEK rotation)", () => {
     expect(new Uint8Array(await readFile(join(dir, "kek.key")))).toEqual(newKek);
     expect((await stat(join(dir, "kek.key"))).mode & 0o777).toBe(0o600);
     expect(await readdir(dir)).not.toContain("kek.key.next");
-    expect(rows().filter((r) => r.wrapped !== null).every((r) => r.kek_id === hexId(newKek))).toBe(true);
+    expect(
+      rows()
+        .filter((r) => r.wrapped !== null)
+        .every((r) => r.kek_id === hexId(newKek)),
+    ).toBe(true);
     // Still works in this process (new keys are wrapped under the new KEK)...
     const c = await store.currentDataKey("Patient/c");
     await store.close();

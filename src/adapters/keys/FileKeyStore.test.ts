@@ -3,9 +3,18 @@ import { chmod, readFile, readdir, rm, stat, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openEnvelope, sealEnvelope } from "../../crypto/envelope.ts";
-import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import type { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { DATA_VERSION_RECHECK_MS, FileKeyStore } from "./FileKeyStore.ts";
-import { dir, execRaw, failure, hexId, openStore, rawFiles, rows, useTempKeyDir } from "./testSupport/keyStoreHarness.ts";
+import {
+  dir,
+  execRaw,
+  failure,
+  hexId,
+  openStore,
+  rawFiles,
+  rows,
+  useTempKeyDir,
+} from "./testSupport/keyStoreHarness.ts";
 
 useTempKeyDir();
 
@@ -268,7 +277,11 @@ describe("tampering with the key database", () => {
     await store.close();
     const [victimRow, otherRow] = rows();
     execRaw("DELETE FROM data_keys WHERE key_id = ?", String(otherRow?.key_id));
-    execRaw("UPDATE data_keys SET compartment_hash = ? WHERE key_id = ?", String(otherRow?.compartment_hash), victim.keyId);
+    execRaw(
+      "UPDATE data_keys SET compartment_hash = ? WHERE key_id = ?",
+      String(otherRow?.compartment_hash),
+      victim.keyId,
+    );
     expect(victimRow?.key_id).toBe(victim.keyId);
     const reopened = await openStore();
     expect((await failure(reopened.currentDataKey("Patient/other"))).code).toBe("integrity");

@@ -8,7 +8,15 @@ import { aesGcmEncrypt } from "../../crypto/aesGcmEncrypt.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { DataKey, KeyStore } from "../../ports/KeyStore.ts";
 import { LruCache } from "./LruCache.ts";
-import { COMPARTMENT_SECRET, KEY_DATABASE_SCHEMA, asKeyRow, keyAad, openOrCreateCompartmentKey, readSecretRow, secretAad } from "./keyDatabase.ts";
+import {
+  COMPARTMENT_SECRET,
+  KEY_DATABASE_SCHEMA,
+  asKeyRow,
+  keyAad,
+  openOrCreateCompartmentKey,
+  readSecretRow,
+  secretAad,
+} from "./keyDatabase.ts";
 import type { KeyRow } from "./keyDatabase.ts";
 import { DB_FILE, KEK_FILE, NEXT_KEK_FILE, loadFileKek } from "./loadFileKek.ts";
 import { kekId } from "./kekId.ts";
@@ -209,7 +217,8 @@ export class FileKeyStore implements KeyStore {
    */
   async rewrapAll(newKek: Uint8Array): Promise<{ rewrapped: number }> {
     this.#ready();
-    if (newKek.byteLength !== KEK_BYTES) throw new FhirLedgerError("internal", `the new KEK must be ${KEK_BYTES} bytes`);
+    if (newKek.byteLength !== KEK_BYTES)
+      throw new FhirLedgerError("internal", `the new KEK must be ${KEK_BYTES} bytes`);
     if (this.#rewrapping) throw new FhirLedgerError("conflict", "a KEK rotation is already running");
     const next = new Uint8Array(newKek);
     const nextId = kekId(next);
@@ -226,8 +235,14 @@ export class FileKeyStore implements KeyStore {
           key.fill(0);
           this.#statements.rewrap.run(nextId, wrapped, row.key_id);
         }
-        const sealed = aesGcmEncrypt({ key: next, plaintext: this.#compartmentKey, aad: secretAad(COMPARTMENT_SECRET, nextId) });
-        this.#db.prepare("UPDATE secrets SET kek_id = ?, wrapped = ? WHERE name = ?").run(nextId, sealed, COMPARTMENT_SECRET);
+        const sealed = aesGcmEncrypt({
+          key: next,
+          plaintext: this.#compartmentKey,
+          aad: secretAad(COMPARTMENT_SECRET, nextId),
+        });
+        this.#db
+          .prepare("UPDATE secrets SET kek_id = ?, wrapped = ? WHERE name = ?")
+          .run(nextId, sealed, COMPARTMENT_SECRET);
         return rows.length;
       });
       // Switch in the same synchronous step as the commit: no key can be wrapped

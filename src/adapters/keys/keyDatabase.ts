@@ -43,7 +43,13 @@ export function keyAad(row: Pick<KeyRow, "key_id" | "compartment_hash" | "versio
   // to another patient no longer unwraps, so erasing one patient cannot miss a key
   // that was slipped under another.
   return encoder.encode(
-    canonicalJson({ purpose: "data-key", keyId: row.key_id, compartment: row.compartment_hash, version: row.version, kekId: kek }),
+    canonicalJson({
+      purpose: "data-key",
+      keyId: row.key_id,
+      compartment: row.compartment_hash,
+      version: row.version,
+      kekId: kek,
+    }),
   );
 }
 
@@ -84,11 +90,18 @@ export function openOrCreateCompartmentKey(db: DatabaseSync, kek: Uint8Array): U
     const sealed = aesGcmEncrypt({ key: kek, plaintext: fresh, aad: secretAad(COMPARTMENT_SECRET, id) });
     fresh.fill(0);
     // OR IGNORE: a concurrent opener may have created it first; both then read theirs.
-    db.prepare("INSERT OR IGNORE INTO secrets (name, kek_id, wrapped) VALUES (?, ?, ?)").run(COMPARTMENT_SECRET, id, sealed);
+    db.prepare("INSERT OR IGNORE INTO secrets (name, kek_id, wrapped) VALUES (?, ?, ?)").run(
+      COMPARTMENT_SECRET,
+      id,
+      sealed,
+    );
     row = readSecretRow(db) as { kek_id: string; wrapped: Uint8Array };
   }
   if (row.kek_id !== id) {
-    throw new FhirLedgerError("internal", `the KEK in use (${id}) is not the one the key database is wrapped under (${row.kek_id})`);
+    throw new FhirLedgerError(
+      "internal",
+      `the KEK in use (${id}) is not the one the key database is wrapped under (${row.kek_id})`,
+    );
   }
   try {
     return aesGcmDecrypt({ key: kek, sealed: row.wrapped, aad: secretAad(COMPARTMENT_SECRET, id) });

@@ -30,7 +30,10 @@ export async function loadFileKek(dir: string, databaseKekId: string | undefined
   const existing = await readKekFile(kekPath);
   if (existing) return existing;
   if (databaseKekId !== undefined) {
-    throw new FhirLedgerError("internal", `${kekPath} is missing but ${DB_FILE} holds keys wrapped under KEK ${databaseKekId}`);
+    throw new FhirLedgerError(
+      "internal",
+      `${kekPath} is missing but ${DB_FILE} holds keys wrapped under KEK ${databaseKekId}`,
+    );
   }
   const created = new Uint8Array(randomBytes(KEK_BYTES));
   if (await writeSecretFile({ path: kekPath, bytes: created, exclusive: true })) return created;
@@ -39,4 +42,3 @@ export async function loadFileKek(dir: string, databaseKekId: string | undefined
   if (!winner) throw new FhirLedgerError("internal", `${kekPath} vanished while being created`);
   return winner;
 }
-

@@ -32,16 +32,29 @@ export class EmbeddedChain {
     this.#exited = exited;
   }
 
-  static async start(options: { stateDir: string; port: number; host?: string; log?: (line: string) => void; /** Mine a block every N seconds (needed when waiting for more than one confirmation). */ blockTimeSeconds?: number }): Promise<EmbeddedChain> {
+  static async start(options: {
+    stateDir: string;
+    port: number;
+    host?: string;
+    log?: (
+      line: string,
+    ) => void /** Mine a block every N seconds (needed when waiting for more than one confirmation). */;
+    blockTimeSeconds?: number;
+  }): Promise<EmbeddedChain> {
     await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
     const pidFile = join(options.stateDir, "anvil.pid");
     await stopStaleChain(pidFile, options.log);
     const args = [
-      "--host", options.host ?? "127.0.0.1",
-      "--port", String(options.port),
-      "--state", join(options.stateDir, "state.json"),
-      "--state-interval", "1",
-      "--chain-id", "31337",
+      "--host",
+      options.host ?? "127.0.0.1",
+      "--port",
+      String(options.port),
+      "--state",
+      join(options.stateDir, "state.json"),
+      "--state-interval",
+      "1",
+      "--chain-id",
+      "31337",
       ...(options.blockTimeSeconds ? ["--block-time", String(options.blockTimeSeconds)] : []),
     ];
     const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -49,10 +62,15 @@ export class EmbeddedChain {
     if (child.pid !== undefined) await writeFile(pidFile, String(child.pid));
     void exited.then(() => rm(pidFile, { force: true }));
     let stderr = "";
-    child.stderr?.on("data", (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
     const url = await new Promise<string>((resolve, reject) => {
       let out = "";
-      const timer = setTimeout(() => reject(new FhirLedgerError("unavailable", "embedded chain did not start within 30 s")), 30_000);
+      const timer = setTimeout(
+        () => reject(new FhirLedgerError("unavailable", "embedded chain did not start within 30 s")),
+        30_000,
+      );
       const onData = (d: Buffer) => {
         out += d.toString();
         const m = /Listening on ([0-9.]+):(\d+)/.exec(out);
@@ -64,7 +82,12 @@ export class EmbeddedChain {
       child.stdout?.on("data", onData);
       child.once("exit", (code) => {
         clearTimeout(timer);
-        reject(new FhirLedgerError("unavailable", `embedded chain exited with code ${code}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`));
+        reject(
+          new FhirLedgerError(
+            "unavailable",
+            `embedded chain exited with code ${code}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`,
+          ),
+        );
       });
       child.once("error", (cause) => {
         clearTimeout(timer);

@@ -24,7 +24,12 @@ export class EvmLedger implements Ledger {
   #chainId: bigint | null = null;
 
   constructor(options: EvmLedgerOptions) {
-    this.#provider = new JsonRpcProvider(options.rpcUrl, undefined, { staticNetwork: true, pollingInterval: 250, batchMaxCount: 1, cacheTimeout: -1 });
+    this.#provider = new JsonRpcProvider(options.rpcUrl, undefined, {
+      staticNetwork: true,
+      pollingInterval: 250,
+      batchMaxCount: 1,
+      cacheTimeout: -1,
+    });
     const signer = new NonceManager(new Wallet(options.privateKey, this.#provider));
     const { abi } = loadContractArtifact("RecordAnchor");
     this.#contract = new Contract(options.recordAnchorAddress, abi as never, signer);
@@ -46,18 +51,31 @@ export class EvmLedger implements Ledger {
     const anchorFn = this.#contract.getFunction("anchor");
     let receipt: TransactionReceipt | null;
     try {
-      const tx = await this.#withTimeout(anchorFn(hexlify(request.root), request.size, hexlify(request.manifestDigest), hexlify(request.prevRoot)));
-      receipt = await this.#withTimeout(tx.wait(this.#confirmations) as Promise<TransactionReceipt | null>, this.#timeoutMs * 4);
+      const tx = await this.#withTimeout(
+        anchorFn(hexlify(request.root), request.size, hexlify(request.manifestDigest), hexlify(request.prevRoot)),
+      );
+      receipt = await this.#withTimeout(
+        tx.wait(this.#confirmations) as Promise<TransactionReceipt | null>,
+        this.#timeoutMs * 4,
+      );
     } catch (cause) {
       // The nonce manager's count may be ahead of the chain after a failed send.
       (this.#contract.runner as NonceManager).reset();
       throw new FhirLedgerError("unavailable", "anchoring transaction failed", { cause });
     }
-    if (!receipt || receipt.status !== 1) throw new FhirLedgerError("unavailable", "anchoring transaction reverted");
-    return { chainId: await this.chainId(), contract: this.contractAddress, txHash: receipt.hash, blockNumber: receipt.blockNumber };
+    if (receipt?.status !== 1) throw new FhirLedgerError("unavailable", "anchoring transaction reverted");
+    return {
+      chainId: await this.chainId(),
+      contract: this.contractAddress,
+      txHash: receipt.hash,
+      blockNumber: receipt.blockNumber,
+    };
   }
 
-  async findAnchor(root: Uint8Array, hint: { blockNumber?: number } = {}): Promise<(AnchorReceipt & AnchorRequest) | null> {
+  async findAnchor(
+    root: Uint8Array,
+    hint: { blockNumber?: number } = {},
+  ): Promise<(AnchorReceipt & AnchorRequest) | null> {
     const event = this.#contract.interface.getEvent("RootAnchored");
     if (!event) throw new FhirLedgerError("internal", "RecordAnchor ABI has no RootAnchored event");
     const filter = {
@@ -77,7 +95,7 @@ export class EvmLedger implements Ledger {
   /** A RootAnchored log as an anchor; null for anything else. */
   #toAnchor(log: Log, chainId: bigint): (AnchorReceipt & AnchorRequest) | null {
     const parsed = this.#contract.interface.parseLog(log);
-    if (!parsed || parsed.name !== "RootAnchored") return null;
+    if (parsed?.name !== "RootAnchored") return null;
     return {
       chainId,
       contract: this.contractAddress,
@@ -99,7 +117,14 @@ export class EvmLedger implements Ledger {
     // Chunked so that public endpoints with log-range limits answer too.
     const step = 50_000;
     for (let from = 0; from <= latest; from += step) {
-      const logs = await this.#withTimeout(this.#provider.getLogs({ address: this.contractAddress, topics: [event.topicHash], fromBlock: from, toBlock: Math.min(from + step - 1, latest) }));
+      const logs = await this.#withTimeout(
+        this.#provider.getLogs({
+          address: this.contractAddress,
+          topics: [event.topicHash],
+          fromBlock: from,
+          toBlock: Math.min(from + step - 1, latest),
+        }),
+      );
       for (const log of logs) {
         const anchor = log.removed ? null : this.#toAnchor(log, chainId);
         if (anchor) anchors.push(anchor);

@@ -31,7 +31,11 @@ export function loadArtifact(name: string, artifactsDir: URL = ARTIFACTS): Contr
   try {
     artifact = JSON.parse(readFileSync(url, "utf8")) as ContractArtifact;
   } catch (cause) {
-    throw new FhirLedgerError("unavailable", `contract artifact ${name} is missing or unreadable: run "npm run build:contracts"`, { cause });
+    throw new FhirLedgerError(
+      "unavailable",
+      `contract artifact ${name} is missing or unreadable: run "npm run build:contracts"`,
+      { cause },
+    );
   }
   if (typeof artifact.bytecode !== "string" || !/^0x[0-9a-fA-F]+$/.test(artifact.bytecode)) {
     throw new Error(`contract artifact ${name} has no bytecode (is it an interface?)`);
@@ -39,7 +43,6 @@ export function loadArtifact(name: string, artifactsDir: URL = ARTIFACTS): Contr
   cache.set(key, artifact);
   return artifact;
 }
-
 
 /** The artifact of one of this project's contracts (ABI for adapters, bytecode for deployment). */
 export const loadContractArtifact = (name: ContractName): ContractArtifact => loadArtifact(name);

@@ -114,4 +114,3 @@ export function redactUrl(url: string): string {
     return "(invalid URL)";
   }
 }
-

@@ -31,7 +31,16 @@ export class ImportTracker {
   constructor(statePath: string, state: ImportState, files: number) {
     this.#statePath = statePath;
     this.state = state;
-    this.summary = { files, skippedFiles: 0, doneFiles: 0, entries: 0, failedEntries: 0, failedFiles: new Map(), byType: {}, errors: [] };
+    this.summary = {
+      files,
+      skippedFiles: 0,
+      doneFiles: 0,
+      entries: 0,
+      failedEntries: 0,
+      failedFiles: new Map(),
+      byType: {},
+      errors: [],
+    };
     this.#progress = new Progress(files);
   }
 
@@ -94,5 +103,8 @@ export class ImportTracker {
 }
 
 function outcomeText(outcome: { issue?: { diagnostics?: string }[] } | undefined): string {
-  return (outcome?.issue ?? []).map((i) => i.diagnostics).join("; ").slice(0, 200);
+  return (outcome?.issue ?? [])
+    .map((i) => i.diagnostics)
+    .join("; ")
+    .slice(0, 200);
 }

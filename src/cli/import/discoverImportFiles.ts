@@ -13,7 +13,8 @@ export async function discoverImportFiles(paths: string[]): Promise<string[]> {
     if (!info) throw usageError(`${p} does not exist`);
     if (info.isDirectory()) {
       for (const entry of await readdir(p, { recursive: true, withFileTypes: true })) {
-        if ((entry.isFile() || entry.isSymbolicLink()) && /\.(nd)?json(\.gz)?$/i.test(entry.name)) out.push(join(entry.parentPath, entry.name));
+        if ((entry.isFile() || entry.isSymbolicLink()) && /\.(nd)?json(\.gz)?$/i.test(entry.name))
+          out.push(join(entry.parentPath, entry.name));
       }
     } else {
       out.push(p);

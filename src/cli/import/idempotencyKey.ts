@@ -7,6 +7,7 @@ import type { Item } from "./importTypes.ts";
  */
 export function idempotencyKey(importId: string, items: readonly Item[]): string {
   const hash = createHash("sha256").update(importId);
-  for (const item of items) hash.update(`\n${item.file}\n`).update(createHash("sha256").update(item.text).digest("hex"));
+  for (const item of items)
+    hash.update(`\n${item.file}\n`).update(createHash("sha256").update(item.text).digest("hex"));
   return hash.digest("hex");
 }

@@ -8,10 +8,19 @@ export type Bundle = { resourceType?: string; type?: string; entry?: BundleEntry
 export type BundleEntry = {
   fullUrl?: string;
   resource?: { resourceType?: string };
-  request?: { method?: string; url?: string; ifNoneExist?: string; ifMatch?: string; ifNoneMatch?: string; ifModifiedSince?: string };
+  request?: {
+    method?: string;
+    url?: string;
+    ifNoneExist?: string;
+    ifMatch?: string;
+    ifNoneMatch?: string;
+    ifModifiedSince?: string;
+  };
 };
 
-export type ResponseEntry = { response?: { status?: string; location?: string; outcome?: { issue?: { diagnostics?: string }[] } } };
+export type ResponseEntry = {
+  response?: { status?: string; location?: string; outcome?: { issue?: { diagnostics?: string }[] } };
+};
 
 /** A bundle file, read and checked. */
 export type Item = { file: string; fingerprint: string; bundle: Bundle; text: string };

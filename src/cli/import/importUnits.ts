@@ -11,7 +11,11 @@ const PACK_MAX_BYTES = 6 * 1024 * 1024;
  * packs for every worker, so the packs, and with them their idempotency keys, depend only on
  * the files and the progress file, never on timing: a resumed run sends the same packs again.
  */
-export async function* importUnits(list: readonly string[], done: Readonly<Record<string, string>>, packEntries: number): AsyncGenerator<Unit> {
+export async function* importUnits(
+  list: readonly string[],
+  done: Readonly<Record<string, string>>,
+  packEntries: number,
+): AsyncGenerator<Unit> {
   let next = 0;
   let held: Unit | undefined; // loaded as a candidate that did not fit the pack: its own turn next
   const take = async (): Promise<Unit | undefined> => {
@@ -34,7 +38,12 @@ export async function* importUnits(list: readonly string[], done: Readonly<Recor
       const candidate = await take();
       if (candidate === undefined) break;
       const item = candidate.kind === "bundle" ? candidate.items[0]! : undefined;
-      if (!item || !isPackable(item.bundle) || entries + item.bundle.entry!.length > packEntries || bytes + item.text.length > PACK_MAX_BYTES) {
+      if (
+        !item ||
+        !isPackable(item.bundle) ||
+        entries + item.bundle.entry!.length > packEntries ||
+        bytes + item.text.length > PACK_MAX_BYTES
+      ) {
         held = candidate;
         break;
       }

@@ -24,7 +24,8 @@ export function parseImportOptions(argv: string[], env: Record<string, string | 
   if (values.help) return "help";
   if (positionals.length === 0) throw usageError("name at least one file or folder");
   if (!values.url || !/^https?:\/\//.test(values.url)) throw usageError("--url must be the server's http(s) base URL");
-  if (/^https?:\/\/[^/?#]*@/.test(values.url)) throw usageError("--url must not hold a user or password: the token goes in --token");
+  if (/^https?:\/\/[^/?#]*@/.test(values.url))
+    throw usageError("--url must not hold a user or password: the token goes in --token");
   const token = values.token ?? env.FHIRLEDGER_TOKEN;
   if (!token) throw usageError("--token (or FHIRLEDGER_TOKEN) is required");
   const concurrency = positiveInt(values.concurrency ?? "2", "--concurrency");
@@ -52,8 +53,14 @@ function parseStrict(argv: string[]) {
       strict: true,
       allowPositionals: true,
       options: {
-        url: { type: "string" }, token: { type: "string" }, concurrency: { type: "string" }, "batch-size": { type: "string" }, pack: { type: "string" },
-        state: { type: "string" }, restart: { type: "boolean" }, help: { type: "boolean" },
+        url: { type: "string" },
+        token: { type: "string" },
+        concurrency: { type: "string" },
+        "batch-size": { type: "string" },
+        pack: { type: "string" },
+        state: { type: "string" },
+        restart: { type: "boolean" },
+        help: { type: "boolean" },
       },
     });
   } catch (error) {

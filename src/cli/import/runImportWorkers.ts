@@ -28,8 +28,18 @@ export async function runImportWorkers(
     }
   };
   const done = ctx.tracker.state.done;
-  await work(importUnits(files.filter((f) => isInformationFile(f)), done, 1));
-  const rest = importUnits(files.filter((f) => !isInformationFile(f)), done, options.packEntries);
+  await work(
+    importUnits(
+      files.filter((f) => isInformationFile(f)),
+      done,
+      1,
+    ),
+  );
+  const rest = importUnits(
+    files.filter((f) => !isInformationFile(f)),
+    done,
+    options.packEntries,
+  );
   await Promise.all(Array.from({ length: options.concurrency }, () => work(rest)));
   return run.stopped;
 }

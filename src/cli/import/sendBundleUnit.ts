@@ -10,7 +10,12 @@ import { transactionText } from "./transactionText.ts";
 export async function sendBundleUnit(items: Item[], ctx: ImportContext): Promise<void> {
   const { post, tracker } = ctx;
   const transaction = items[0]!.bundle.type === "transaction";
-  const body = transaction ? transactionText(items.map((i) => i.text), idempotencyKey(tracker.state.importId, items)) : items[0]!.text;
+  const body = transaction
+    ? transactionText(
+        items.map((i) => i.text),
+        idempotencyKey(tracker.state.importId, items),
+      )
+    : items[0]!.text;
   const answer = await post(body);
   if (!answer.ok && items.length > 1) {
     for (const item of items) await sendBundleUnit([item], ctx);
@@ -23,7 +28,13 @@ export async function sendBundleUnit(items: Item[], ctx: ImportContext): Promise
       tracker.summary.failedEntries += n;
       tracker.addError(`${item.file}: ${answer.message}`);
       tracker.fail(item.file, answer.message);
-    } else if (tracker.count(item.bundle.entry ?? [], answer.entries.slice(offset, offset + n), (i) => `${item.file}: entry ${i}`)) {
+    } else if (
+      tracker.count(
+        item.bundle.entry ?? [],
+        answer.entries.slice(offset, offset + n),
+        (i) => `${item.file}: entry ${i}`,
+      )
+    ) {
       await tracker.finish(item.file, item.fingerprint);
     } else {
       tracker.fail(item.file, "entries failed");

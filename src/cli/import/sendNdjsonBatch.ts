@@ -8,16 +8,26 @@ export type NdjsonLine = { line: number; resource: unknown; text: string };
  * Sends NDJSON lines as one batch Bundle and counts the answer; the numbers of the lines the
  * server refused (all of them when it refused the request).
  */
-export async function sendNdjsonBatch(file: string, chunk: readonly NdjsonLine[], ctx: ImportContext): Promise<number[]> {
+export async function sendNdjsonBatch(
+  file: string,
+  chunk: readonly NdjsonLine[],
+  ctx: ImportContext,
+): Promise<number[]> {
   const { post, tracker } = ctx;
   const entries = chunk.map((c) => toBatchEntry(c.resource, c.text));
-  const answer = await post(`{"resourceType":"Bundle","type":"batch","entry":[${entries.map((e) => e.text).join(",")}]}`);
+  const answer = await post(
+    `{"resourceType":"Bundle","type":"batch","entry":[${entries.map((e) => e.text).join(",")}]}`,
+  );
   if (!answer.ok) {
     tracker.summary.failedEntries += chunk.length;
     tracker.addError(`${file}:${chunk[0]!.line}-${chunk.at(-1)!.line}: ${answer.message}`);
     return chunk.map((c) => c.line);
   }
-  tracker.count(entries.map((e) => e.entry), answer.entries, (i) => `${file}:${chunk[i]!.line}`);
+  tracker.count(
+    entries.map((e) => e.entry),
+    answer.entries,
+    (i) => `${file}:${chunk[i]!.line}`,
+  );
   return chunk.filter((_, i) => entryRefused(answer.entries[i])).map((c) => c.line);
 }
 

@@ -17,7 +17,11 @@ export type PlannedChange = "write" | "delete";
  * deletes is predicted from the plan: a delete makes it 410, a write adds version current+1.
  * @see https://hl7.org/fhir/R4/http.html#transaction
  */
-export async function checkReadEntry(deps: BundleDeps, entry: ParsedEntry, changes: ReadonlyMap<string, PlannedChange>): Promise<FhirResult | undefined> {
+export async function checkReadEntry(
+  deps: BundleDeps,
+  entry: ParsedEntry,
+  changes: ReadonlyMap<string, PlannedChange>,
+): Promise<FhirResult | undefined> {
   const { type, id, vid, query } = entry.target;
   const change = id === undefined ? undefined : changes.get(`${type}/${id}`);
   if (id === undefined || change === undefined) {

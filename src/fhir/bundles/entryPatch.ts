@@ -19,13 +19,20 @@ export interface EntryPatch {
 export function entryPatch(resource: Record<string, unknown>): EntryPatch {
   if (resource.resourceType === "Parameters") return { patch: resource, format: "fhirpath-patch" };
   if (resource.resourceType !== "Binary") {
-    throw new FhirLedgerError("invalid", "a PATCH entry's resource is a Binary (JSON Patch) or a Parameters resource (FHIRPath Patch)");
+    throw new FhirLedgerError(
+      "invalid",
+      "a PATCH entry's resource is a Binary (JSON Patch) or a Parameters resource (FHIRPath Patch)",
+    );
   }
   const contentType = typeof resource.contentType === "string" ? resource.contentType : "";
   if (!/^application\/json-patch\+json\s*(;|$)/i.test(contentType)) {
-    throw new FhirLedgerError("unsupported-media-type", "a PATCH entry's Binary must have contentType application/json-patch+json (a FHIRPath Patch goes in the entry as a Parameters resource)");
+    throw new FhirLedgerError(
+      "unsupported-media-type",
+      "a PATCH entry's Binary must have contentType application/json-patch+json (a FHIRPath Patch goes in the entry as a Parameters resource)",
+    );
   }
-  if (typeof resource.data !== "string") throw new FhirLedgerError("bad-request", "the PATCH entry's Binary has no data");
+  if (typeof resource.data !== "string")
+    throw new FhirLedgerError("bad-request", "the PATCH entry's Binary has no data");
   try {
     return { patch: JSON.parse(Buffer.from(resource.data, "base64").toString("utf8")), format: "json-patch" };
   } catch {

@@ -4,9 +4,23 @@ import { toOperationOutcome } from "../outcome/operationOutcome.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 
 const REASONS: Record<number, string> = {
-  200: "OK", 201: "Created", 204: "No Content", 304: "Not Modified", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-  405: "Method Not Allowed", 409: "Conflict", 410: "Gone", 412: "Precondition Failed", 413: "Payload Too Large",
-  415: "Unsupported Media Type", 422: "Unprocessable Entity", 500: "Internal Server Error", 503: "Service Unavailable",
+  200: "OK",
+  201: "Created",
+  204: "No Content",
+  304: "Not Modified",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  410: "Gone",
+  412: "Precondition Failed",
+  413: "Payload Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Entity",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
 };
 
 /** "201 Created": Bundle.entry.response.status is the status code, optionally with its text. */
@@ -15,7 +29,11 @@ export function statusLine(status: number): string {
 }
 
 /** A response entry for an interaction's result. */
-export function resultEntry(baseUrl: string, result: FhirResult, options: { includeResource: boolean }): Record<string, unknown> {
+export function resultEntry(
+  baseUrl: string,
+  result: FhirResult,
+  options: { includeResource: boolean },
+): Record<string, unknown> {
   const response: Record<string, unknown> = { status: statusLine(result.status) };
   const v = result.version;
   if (v) {
@@ -42,18 +60,26 @@ export function errorEntry(error: unknown, requestId?: string): Record<string, u
  * The error of one entry, restated so the client can tell which: diagnostics prefixed with
  * `Bundle.entry[i]`, expressions rooted at the entry's resource. Server errors pass unchanged.
  */
-export function atEntry(error: unknown, entry: { index: number; method?: string; url?: string; type?: string }): unknown {
+export function atEntry(
+  error: unknown,
+  entry: { index: number; method?: string; url?: string; type?: string },
+): unknown {
   if (!(error instanceof FhirLedgerError)) return error;
   const mapped = toOperationOutcome(error);
   if (mapped.status >= 500) return error;
   const where = `Bundle.entry[${entry.index}]`;
   const label = entry.method && entry.url ? `${where} (${entry.method} ${entry.url.slice(0, 200)})` : where;
-  const base: ErrorIssue[] = error.issues.length > 0 ? error.issues : [{ type: mapped.outcome.issue[0]!.code, diagnostics: error.message }];
+  const base: ErrorIssue[] =
+    error.issues.length > 0 ? error.issues : [{ type: mapped.outcome.issue[0]!.code, diagnostics: error.message }];
   const issues = base.map((issue) => ({
     ...issue,
     diagnostics: `${label}: ${issue.diagnostics}`,
     expression: issue.expression?.length
-      ? issue.expression.map((e) => (entry.type && e.startsWith(`${entry.type}.`) ? `${where}.resource${e.slice(entry.type.length)}` : `${where}.${e}`))
+      ? issue.expression.map((e) =>
+          entry.type && e.startsWith(`${entry.type}.`)
+            ? `${where}.resource${e.slice(entry.type.length)}`
+            : `${where}.${e}`,
+        )
       : [where],
   }));
   return new FhirLedgerError(error.code, `${label}: ${error.message}`, { issues, cause: error });

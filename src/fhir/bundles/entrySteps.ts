@@ -75,11 +75,18 @@ export function relativeBase(fullUrl: string | undefined, serverBase: string): s
  * conditional resolver when it is `Type?criteria`; a urn:uuid/urn:oid that names no entry is a
  * 400. Any other reference is left as it is (it names a resource the server already holds).
  */
-export function referenceMapper(identities: ReadonlyMap<string, string>, resolveConditional: (reference: string) => string, base?: string): (reference: string) => string {
+export function referenceMapper(
+  identities: ReadonlyMap<string, string>,
+  resolveConditional: (reference: string) => string,
+  base?: string,
+): (reference: string) => string {
   return (reference) => {
     const mapped = identities.get(reference);
     if (mapped !== undefined) return mapped;
-    if (PLACEHOLDER.test(reference)) throw invalidError(`the reference ${reference.slice(0, 200)} is not the fullUrl of an entry that creates or updates a resource in this bundle`);
+    if (PLACEHOLDER.test(reference))
+      throw invalidError(
+        `the reference ${reference.slice(0, 200)} is not the fullUrl of an entry that creates or updates a resource in this bundle`,
+      );
     if (isConditionalReference(reference)) return resolveConditional(reference);
     if (base !== undefined && RELATIVE.test(reference)) return identities.get(base + reference) ?? reference;
     return reference;
@@ -97,7 +104,8 @@ export function planEntry(deps: BundleDeps, entry: ParsedEntry, deleted: Readonl
   const { type, id, query } = entry.target;
   const single = (criteria: string, what: string): VersionRow | null => {
     const matches = findMatchesAfterDeletes(deps.index, type, criteria, deleted);
-    if (matches.length > 1) throw new FhirLedgerError("precondition-failed", `the ${what} criteria match more than one resource`);
+    if (matches.length > 1)
+      throw new FhirLedgerError("precondition-failed", `the ${what} criteria match more than one resource`);
     return matches[0] ?? null;
   };
   switch (entry.method) {
@@ -106,7 +114,10 @@ export function planEntry(deps: BundleDeps, entry: ParsedEntry, deleted: Readonl
       const matches = findDeleteMatches(deps.index, type, query!, maxDeletes(deps));
       if (matches.length === 0 && entry.ifMatch !== undefined) {
         parseIfMatch(entry.ifMatch);
-        throw new FhirLedgerError("precondition-failed", "If-Match names one version, but the conditional delete criteria match no resource");
+        throw new FhirLedgerError(
+          "precondition-failed",
+          "If-Match names one version, but the conditional delete criteria match no resource",
+        );
       }
       if (matches.length === 0) return { entry, action: "nothing-to-delete", type };
       if (matches.length === 1) return { entry, action: "delete", type, id: matches[0]!.id };
@@ -114,14 +125,18 @@ export function planEntry(deps: BundleDeps, entry: ParsedEntry, deleted: Readonl
     }
     case "POST": {
       const match = entry.ifNoneExist === undefined ? null : single(entry.ifNoneExist, "ifNoneExist");
-      return match ? { entry, action: "existing", type, id: match.id, match } : { entry, action: "create", type, id: newResourceId() };
+      return match
+        ? { entry, action: "existing", type, id: match.id, match }
+        : { entry, action: "create", type, id: newResourceId() };
     }
     case "PUT": {
       if (id !== undefined) return { entry, action: "update", type, id };
       const match = single(query!, "conditional update");
       const bodyId = entry.resource?.id;
       if (match) return { entry, action: "update", type, id: match.id };
-      return typeof bodyId === "string" ? { entry, action: "update", type, id: bodyId } : { entry, action: "create", type, id: newResourceId() };
+      return typeof bodyId === "string"
+        ? { entry, action: "update", type, id: bodyId }
+        : { entry, action: "create", type, id: newResourceId() };
     }
     case "PATCH": {
       if (id !== undefined) return { entry, action: "patch", type, id };
@@ -138,7 +153,12 @@ export function planEntry(deps: BundleDeps, entry: ParsedEntry, deleted: Readonl
  * The writes of a plan, checked and ready for writeAll: none for a plan that only answers, one
  * delete marker per match of a conditional delete, else one operation (see prepareOperation).
  */
-export async function prepareOperations(deps: BundleDeps, plan: Plan, mapReference: (reference: string) => string, links?: ReadonlyMap<string, string>): Promise<WriteOperation[]> {
+export async function prepareOperations(
+  deps: BundleDeps,
+  plan: Plan,
+  mapReference: (reference: string) => string,
+  links?: ReadonlyMap<string, string>,
+): Promise<WriteOperation[]> {
   switch (plan.action) {
     case "existing":
     case "nothing-to-delete":
@@ -146,7 +166,10 @@ export async function prepareOperations(deps: BundleDeps, plan: Plan, mapReferen
       return [];
     case "delete-matches":
       if (plan.entry.ifMatch !== undefined) {
-        throw new FhirLedgerError("precondition-failed", `If-Match names one version, but the conditional delete criteria match ${plan.ids.length} resources`);
+        throw new FhirLedgerError(
+          "precondition-failed",
+          `If-Match names one version, but the conditional delete criteria match ${plan.ids.length} resources`,
+        );
       }
       return plan.ids.map((id) => ({ kind: "delete", type: plan.type, id }));
     default:
@@ -162,13 +185,24 @@ type SinglePlan = Extract<Plan, { action: "create" | "update" | "patch" | "delet
  * result validated, If-Match (a version or `*`) and a PUT's If-None-Match checked here too
  * (writeAll checks them again under its lock) so that the error names this entry.
  */
-async function prepareOperation(deps: BundleDeps, plan: SinglePlan, mapReference: (reference: string) => string, links: ReadonlyMap<string, string> | undefined): Promise<WriteOperation> {
+async function prepareOperation(
+  deps: BundleDeps,
+  plan: SinglePlan,
+  mapReference: (reference: string) => string,
+  links: ReadonlyMap<string, string> | undefined,
+): Promise<WriteOperation> {
   const { entry } = plan;
   const ifMatch = entry.ifMatch === undefined ? undefined : parseIfMatch(entry.ifMatch);
-  const ifNoneMatch = entry.ifNoneMatch === undefined || entry.method !== "PUT" ? undefined : parseIfNoneMatch(entry.ifNoneMatch);
+  const ifNoneMatch =
+    entry.ifNoneMatch === undefined || entry.method !== "PUT" ? undefined : parseIfNoneMatch(entry.ifNoneMatch);
   switch (plan.action) {
     case "delete": {
-      const op: WriteOperation = { kind: "delete", type: plan.type, id: plan.id, ...(ifMatch === undefined ? {} : { ifMatch }) };
+      const op: WriteOperation = {
+        kind: "delete",
+        type: plan.type,
+        id: plan.id,
+        ...(ifMatch === undefined ? {} : { ifMatch }),
+      };
       if (ifMatch !== undefined) checkPreconditions(op, deps.index.current(plan.type, plan.id));
       return op;
     }
@@ -185,21 +219,40 @@ async function prepareOperation(deps: BundleDeps, plan: SinglePlan, mapReference
     case "update": {
       const source = entry.resource!;
       if (entry.method === "PUT" && source.id !== undefined && source.id !== plan.id) {
-        throw new FhirLedgerError("invalid", `the id in the resource (${String(source.id).slice(0, 64)}) does not match the request (${plan.id})`, { issues: [{ type: "invalid", diagnostics: "resource id differs from the request", expression: [`${plan.type}.id`] }] });
+        throw new FhirLedgerError(
+          "invalid",
+          `the id in the resource (${String(source.id).slice(0, 64)}) does not match the request (${plan.id})`,
+          {
+            issues: [
+              { type: "invalid", diagnostics: "resource id differs from the request", expression: [`${plan.type}.id`] },
+            ],
+          },
+        );
       }
       if (entry.method === "PUT" && entry.target.id !== undefined && source.id === undefined) {
-        throw new FhirLedgerError("invalid", "the resource must contain an id for update", { issues: [{ type: "required", diagnostics: "id is required on update", expression: [`${plan.type}.id`] }] });
+        throw new FhirLedgerError("invalid", "the resource must contain an id for update", {
+          issues: [{ type: "required", diagnostics: "id is required on update", expression: [`${plan.type}.id`] }],
+        });
       }
-      const preconditions = { ...(ifMatch === undefined ? {} : { ifMatch }), ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }) };
+      const preconditions = {
+        ...(ifMatch === undefined ? {} : { ifMatch }),
+        ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }),
+      };
       if (ifMatch !== undefined || ifNoneMatch !== undefined) {
-        checkPreconditions({ kind: "write", type: plan.type, id: plan.id, resource: source as FhirResource, ...preconditions }, deps.index.current(plan.type, plan.id));
+        checkPreconditions(
+          { kind: "write", type: plan.type, id: plan.id, resource: source as FhirResource, ...preconditions },
+          deps.index.current(plan.type, plan.id),
+        );
       }
       // A POST's own id is replaced by the server's (R4 3.1.0.7); references to it were mapped above.
       const resource = { ...rewriteReferencesInPlace(source, mapReference, links), id: plan.id } as FhirResource;
       copyNumberTexts(source, resource); // a top-level 1.50 stays 1.50 (and is validated as written)
       deps.validator.validate(resource, { expectedType: plan.type });
       return {
-        kind: "write", type: plan.type, id: plan.id, resource,
+        kind: "write",
+        type: plan.type,
+        id: plan.id,
+        resource,
         ...(plan.action === "create" ? { mustNotExist: true } : {}),
         ...preconditions,
       };
@@ -213,10 +266,16 @@ async function prepareOperation(deps: BundleDeps, plan: SinglePlan, mapReference
  * interaction: 200 with an OperationOutcome that counts them. `prefer`: representation adds the
  * stored resource, OperationOutcome an outcome about the write (minimal: neither).
  */
-export async function writeResponse(deps: BundleDeps, plan: Plan, results: readonly (WriteResult | null)[], prefer: PreferReturn): Promise<Record<string, unknown>> {
+export async function writeResponse(
+  deps: BundleDeps,
+  plan: Plan,
+  results: readonly (WriteResult | null)[],
+  prefer: PreferReturn,
+): Promise<Record<string, unknown>> {
   const entry = await writeEntry(deps, plan, results, prefer === "representation");
   const response = entry.response as Record<string, unknown>;
-  if (prefer === "OperationOutcome" && response.outcome === undefined) response.outcome = informationOutcome(outcomeText(plan, response));
+  if (prefer === "OperationOutcome" && response.outcome === undefined)
+    response.outcome = informationOutcome(outcomeText(plan, response));
   return entry;
 }
 
@@ -237,28 +296,72 @@ function outcomeText(plan: Plan, response: Record<string, unknown>): string {
   }
 }
 
-async function writeEntry(deps: BundleDeps, plan: Plan, results: readonly (WriteResult | null)[], representation: boolean): Promise<Record<string, unknown>> {
+async function writeEntry(
+  deps: BundleDeps,
+  plan: Plan,
+  results: readonly (WriteResult | null)[],
+  representation: boolean,
+): Promise<Record<string, unknown>> {
   const result = results[0] ?? null;
   if (plan.action === "nothing-to-delete") {
-    return resultEntry(deps.baseUrl, { status: 200, resource: informationOutcome("no resource matched the criteria; nothing was deleted") as unknown as Record<string, unknown> }, { includeResource: false });
+    return resultEntry(
+      deps.baseUrl,
+      {
+        status: 200,
+        resource: informationOutcome("no resource matched the criteria; nothing was deleted") as unknown as Record<
+          string,
+          unknown
+        >,
+      },
+      { includeResource: false },
+    );
   }
   if (plan.action === "delete-matches") {
     const count = results.filter((r) => r !== null).length;
-    return resultEntry(deps.baseUrl, { status: 200, resource: informationOutcome(`deleted ${count} ${plan.type} resources matching the criteria`) as unknown as Record<string, unknown> }, { includeResource: false });
+    return resultEntry(
+      deps.baseUrl,
+      {
+        status: 200,
+        resource: informationOutcome(
+          `deleted ${count} ${plan.type} resources matching the criteria`,
+        ) as unknown as Record<string, unknown>,
+      },
+      { includeResource: false },
+    );
   }
   if (plan.action === "existing") {
     const { match } = plan;
     const resource = representation ? (await deps.records.load(match)).resource! : undefined;
-    return resultEntry(deps.baseUrl, { status: 200, ...(resource ? { resource } : {}), version: { type: match.type, id: match.id, versionId: match.versionId, lastUpdated: match.lastUpdated } }, { includeResource: representation });
+    return resultEntry(
+      deps.baseUrl,
+      {
+        status: 200,
+        ...(resource ? { resource } : {}),
+        version: { type: match.type, id: match.id, versionId: match.versionId, lastUpdated: match.lastUpdated },
+      },
+      { includeResource: representation },
+    );
   }
   if (plan.action === "same-as") {
-    return resultEntry(deps.baseUrl, { status: 200, ...(result ? { version: versionOf(result.row) } : {}) }, { includeResource: false });
+    return resultEntry(
+      deps.baseUrl,
+      { status: 200, ...(result ? { version: versionOf(result.row) } : {}) },
+      { includeResource: false },
+    );
   }
   if (plan.action === "delete") {
-    return resultEntry(deps.baseUrl, { status: 204, ...(result ? { version: versionOf(result.row) } : {}) }, { includeResource: false });
+    return resultEntry(
+      deps.baseUrl,
+      { status: 204, ...(result ? { version: versionOf(result.row) } : {}) },
+      { includeResource: false },
+    );
   }
   const stored = result!;
-  return resultEntry(deps.baseUrl, { status: stored.created ? 201 : 200, resource: stored.resource!, version: versionOf(stored.row) }, { includeResource: representation });
+  return resultEntry(
+    deps.baseUrl,
+    { status: stored.created ? 201 : 200, resource: stored.resource!, version: versionOf(stored.row) },
+    { includeResource: representation },
+  );
 }
 
 /**
@@ -272,7 +375,10 @@ export async function readEntry(deps: BundleDeps, entry: ParsedEntry): Promise<F
   const params = new URLSearchParams(query ?? "");
   if (id === undefined) return deps.fhir.search(deps.actor, type, params, { baseUrl: deps.baseUrl, strict: false });
   const shape = query === undefined ? undefined : params;
-  const result = vid !== undefined ? await deps.fhir.vread(deps.actor, type, id, vid, shape) : await deps.fhir.read(deps.actor, type, id, shape);
+  const result =
+    vid !== undefined
+      ? await deps.fhir.vread(deps.actor, type, id, vid, shape)
+      : await deps.fhir.read(deps.actor, type, id, shape);
   return notModified(entry, result) ?? result;
 }
 

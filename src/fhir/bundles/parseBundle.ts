@@ -38,18 +38,33 @@ const METHODS = new Set<string>(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"
  * many entries); what is wrong with one entry is returned with that entry.
  * @see https://hl7.org/fhir/R4/http.html#transaction
  */
-export function parseBundle(body: unknown, options: { validator: FhirValidator; baseUrl: string; maxEntries?: number }): ParsedBundle {
-  if (body === null || typeof body !== "object" || Array.isArray(body) || (body as { resourceType?: unknown }).resourceType !== "Bundle") {
+export function parseBundle(
+  body: unknown,
+  options: { validator: FhirValidator; baseUrl: string; maxEntries?: number },
+): ParsedBundle {
+  if (
+    body === null ||
+    typeof body !== "object" ||
+    Array.isArray(body) ||
+    (body as { resourceType?: unknown }).resourceType !== "Bundle"
+  ) {
     throw invalid("POST to the base URL takes a Bundle of type batch or transaction", "resourceType");
   }
   const bundle = body as { type?: unknown; entry?: unknown };
   if (bundle.type !== "batch" && bundle.type !== "transaction") {
-    throw invalid(`Bundle.type must be batch or transaction (was ${JSON.stringify(bundle.type)?.slice(0, 40)})`, "Bundle.type");
+    throw invalid(
+      `Bundle.type must be batch or transaction (was ${JSON.stringify(bundle.type)?.slice(0, 40)})`,
+      "Bundle.type",
+    );
   }
   const rawEntries = bundle.entry ?? [];
   if (!Array.isArray(rawEntries)) throw invalid("Bundle.entry must be an array", "Bundle.entry");
   const max = options.maxEntries ?? MAX_BUNDLE_ENTRIES;
-  if (rawEntries.length > max) throw new FhirLedgerError("too-large", `the Bundle has ${rawEntries.length} entries; this server takes at most ${max} per request`);
+  if (rawEntries.length > max)
+    throw new FhirLedgerError(
+      "too-large",
+      `the Bundle has ${rawEntries.length} entries; this server takes at most ${max} per request`,
+    );
   const { entry: _entries, ...shell } = body as Record<string, unknown>;
   if (rawEntries.length > 0) {
     shell.entry = rawEntries.map((e) => {
@@ -73,14 +88,28 @@ export function parseBundle(body: unknown, options: { validator: FhirValidator; 
 }
 
 function parseEntry(raw: Record<string, unknown>, index: number, baseUrl: string): ParsedEntry {
-  const request = raw.request as { method?: unknown; url?: unknown; ifMatch?: unknown; ifNoneExist?: unknown; ifNoneMatch?: unknown; ifModifiedSince?: unknown } | undefined;
-  if (!request || typeof request.method !== "string" || typeof request.url !== "string") throw invalid("each entry needs request.method and request.url", "request");
-  if (!METHODS.has(request.method)) throw invalid(`request.method ${request.method} is not supported`, "request.method");
+  const request = raw.request as
+    | {
+        method?: unknown;
+        url?: unknown;
+        ifMatch?: unknown;
+        ifNoneExist?: unknown;
+        ifNoneMatch?: unknown;
+        ifModifiedSince?: unknown;
+      }
+    | undefined;
+  if (!request || typeof request.method !== "string" || typeof request.url !== "string")
+    throw invalid("each entry needs request.method and request.url", "request");
+  if (!METHODS.has(request.method))
+    throw invalid(`request.method ${request.method} is not supported`, "request.method");
   const method = request.method as EntryMethod;
   const target = parseEntryUrl(request.url, baseUrl);
   const resource = raw.resource as ParsedEntry["resource"] | undefined;
   const entry: ParsedEntry = {
-    index, method, url: request.url, target,
+    index,
+    method,
+    url: request.url,
+    target,
     ...(typeof raw.fullUrl === "string" ? { fullUrl: raw.fullUrl } : {}),
     ...(resource ? { resource } : {}),
     ...(typeof request.ifMatch === "string" ? { ifMatch: request.ifMatch } : {}),
@@ -92,26 +121,43 @@ function parseEntry(raw: Record<string, unknown>, index: number, baseUrl: string
   const hasQuery = target.query !== undefined;
   switch (method) {
     case "POST":
-      if (hasId || hasQuery) throw invalid("POST entries take request.url [type] (conditional create goes in request.ifNoneExist)", "request.url");
+      if (hasId || hasQuery)
+        throw invalid(
+          "POST entries take request.url [type] (conditional create goes in request.ifNoneExist)",
+          "request.url",
+        );
       break;
     case "PUT":
     case "DELETE":
     case "PATCH":
-      if (target.vid !== undefined || hasId === hasQuery) throw invalid(`${method} entries take request.url [type]/[id] or [type]?[criteria]`, "request.url");
+      if (target.vid !== undefined || hasId === hasQuery)
+        throw invalid(`${method} entries take request.url [type]/[id] or [type]?[criteria]`, "request.url");
       break;
     default:
       break;
   }
   if (method === "POST" || method === "PUT") {
     if (!resource || typeof resource !== "object") throw invalid(`${method} entries need a resource`, "resource");
-    if (resource.resourceType !== target.type) throw invalid(`the resource is a ${String(resource.resourceType).slice(0, 64)}, the request.url names ${target.type}`, "resource.resourceType");
+    if (resource.resourceType !== target.type)
+      throw invalid(
+        `the resource is a ${String(resource.resourceType).slice(0, 64)}, the request.url names ${target.type}`,
+        "resource.resourceType",
+      );
   }
-  if (method === "PATCH" && (!resource || (resource.resourceType !== "Binary" && resource.resourceType !== "Parameters"))) {
-    throw invalid("PATCH entries carry a JSON Patch as a Binary resource (contentType application/json-patch+json) or a FHIRPath Patch as a Parameters resource", "resource");
+  if (
+    method === "PATCH" &&
+    (!resource || (resource.resourceType !== "Binary" && resource.resourceType !== "Parameters"))
+  ) {
+    throw invalid(
+      "PATCH entries carry a JSON Patch as a Binary resource (contentType application/json-patch+json) or a FHIRPath Patch as a Parameters resource",
+      "resource",
+    );
   }
   return entry;
 }
 
 function invalid(message: string, expression: string): FhirLedgerError {
-  return new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message, expression: [expression] }] });
+  return new FhirLedgerError("invalid", message, {
+    issues: [{ type: "invalid", diagnostics: message, expression: [expression] }],
+  });
 }

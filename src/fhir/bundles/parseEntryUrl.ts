@@ -22,7 +22,8 @@ const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 export function parseEntryUrl(url: string, baseUrl: string): EntryTarget {
   let rest = url.trim();
   if (/^https?:\/\//i.test(rest)) {
-    if (!baseUrl || !rest.startsWith(`${baseUrl}/`)) throw bad(`request.url ${rest.slice(0, 200)} is not on this server`);
+    if (!baseUrl || !rest.startsWith(`${baseUrl}/`))
+      throw bad(`request.url ${rest.slice(0, 200)} is not on this server`);
     rest = rest.slice(baseUrl.length + 1);
   }
   rest = rest.replace(/^\//, "");
@@ -35,9 +36,13 @@ export function parseEntryUrl(url: string, baseUrl: string): EntryTarget {
   const target: EntryTarget = { type, ...(query === undefined ? {} : { query }) };
   if (segments.length === 1) return target;
   const id = segments[1]!;
-  if (!ID.test(id)) throw bad(`request.url "${url.slice(0, 200)}": "${id.slice(0, 64)}" is not a valid id or is an operation this server does not run in bundles`);
+  if (!ID.test(id))
+    throw bad(
+      `request.url "${url.slice(0, 200)}": "${id.slice(0, 64)}" is not a valid id or is an operation this server does not run in bundles`,
+    );
   if (segments.length === 2) return { ...target, id };
-  if (segments.length === 4 && segments[2] === "_history" && /^[1-9][0-9]{0,9}$/.test(segments[3]!)) return { ...target, id, vid: segments[3]! };
+  if (segments.length === 4 && segments[2] === "_history" && /^[1-9][0-9]{0,9}$/.test(segments[3]!))
+    return { ...target, id, vid: segments[3]! };
   throw bad(`request.url "${url.slice(0, 200)}" is not supported in a bundle`);
 }
 

@@ -17,7 +17,11 @@ import { runTransactionOnce } from "./runTransactionOnce.ts";
  * @see https://hl7.org/fhir/R4/http.html#transaction
  */
 export async function processBundle(deps: BundleDeps, body: unknown): Promise<FhirResult> {
-  const parsed = parseBundle(body, { validator: deps.validator, baseUrl: deps.baseUrl, ...(deps.maxEntries === undefined ? {} : { maxEntries: deps.maxEntries }) });
+  const parsed = parseBundle(body, {
+    validator: deps.validator,
+    baseUrl: deps.baseUrl,
+    ...(deps.maxEntries === undefined ? {} : { maxEntries: deps.maxEntries }),
+  });
   let responses: Record<string, unknown>[];
   if (parsed.type === "transaction") {
     const entries: ParsedEntry[] = [];
@@ -25,12 +29,22 @@ export async function processBundle(deps: BundleDeps, body: unknown): Promise<Fh
       if ("error" in e) throw atEntry(e.error, { index: e.index });
       entries.push(e);
     }
-    responses = await runTransactionOnce(deps.index, body, entries.length, (receipt) => runEntries(deps, entries, receipt), deps.requestHash);
+    responses = await runTransactionOnce(
+      deps.index,
+      body,
+      entries.length,
+      (receipt) => runEntries(deps, entries, receipt),
+      deps.requestHash,
+    );
   } else {
     responses = await runBatch(deps, parsed.entries);
   }
   return {
     status: 200,
-    resource: { resourceType: "Bundle", type: `${parsed.type}-response`, ...(responses.length > 0 ? { entry: responses } : {}) },
+    resource: {
+      resourceType: "Bundle",
+      type: `${parsed.type}-response`,
+      ...(responses.length > 0 ? { entry: responses } : {}),
+    },
   };
 }

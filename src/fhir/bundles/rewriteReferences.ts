@@ -11,7 +11,11 @@ const XHTML_LINK = /\b(href|src)(\s*=\s*)("[^"]*"|'[^']*')/g;
  * maps them; `resource` is left as it is.
  * @see https://hl7.org/fhir/R4/bundle.html#references
  */
-export function rewriteReferences<T>(resource: T, map: (reference: string) => string, links?: ReadonlyMap<string, string>): T {
+export function rewriteReferences<T>(
+  resource: T,
+  map: (reference: string) => string,
+  links?: ReadonlyMap<string, string>,
+): T {
   return rewriteReferencesInPlace(copyJson(resource), map, links);
 }
 
@@ -38,7 +42,11 @@ interface Frame {
  * @see https://hl7.org/fhir/R4/bundle.html#references
  * @see https://hl7.org/fhir/R4/http.html#trules
  */
-export function rewriteReferencesInPlace<T>(resource: T, map: (reference: string) => string, links?: ReadonlyMap<string, string>): T {
+export function rewriteReferencesInPlace<T>(
+  resource: T,
+  map: (reference: string) => string,
+  links?: ReadonlyMap<string, string>,
+): T {
   if (resource === null || typeof resource !== "object") return resource;
   if (links === undefined || links.size === 0) return mapReferencesInPlace(resource, map);
   const stack: Frame[] = [{ node: resource, parent: null, key: "" }];
@@ -50,7 +58,13 @@ export function rewriteReferencesInPlace<T>(resource: T, map: (reference: string
       for (let i = 0; i < node.length; i++) {
         const item: unknown = node[i];
         if (item !== null && typeof item === "object") stack.push({ node: item, parent: frame.parent, key: frame.key });
-        else if (typeof item === "string" && links.has(item) && frame.parent !== null && isUriTyped(frame.parent, frame.key)) node[i] = links.get(item);
+        else if (
+          typeof item === "string" &&
+          links.has(item) &&
+          frame.parent !== null &&
+          isUriTyped(frame.parent, frame.key)
+        )
+          node[i] = links.get(item);
       }
       continue;
     }
@@ -65,7 +79,11 @@ export function rewriteReferencesInPlace<T>(resource: T, map: (reference: string
         if (mapped !== item) record[key] = mapped;
       } else if (links.has(item)) {
         if (isUriTyped(frame, key)) record[key] = links.get(item);
-      } else if (key === "div" && (item.includes("href") || item.includes("src")) && definitionOf(frame) === "Narrative") {
+      } else if (
+        key === "div" &&
+        (item.includes("href") || item.includes("src")) &&
+        definitionOf(frame) === "Narrative"
+      ) {
         const mapped = item.replace(XHTML_LINK, (whole, name: string, eq: string, quoted: string) => {
           const target = links.get(quoted.slice(1, -1));
           return target === undefined ? whole : `${name}${eq}${quoted[0]}${target}${quoted[0]}`;

@@ -3,7 +3,17 @@ import type { WriteOperation } from "../../records/RecordRepository.ts";
 import { cachedConditionalResolver } from "../conditional/resolveConditionalReference.ts";
 import type { BundleDeps } from "./BundleDeps.ts";
 import { atEntry, errorEntry, resultEntry } from "./entryResponse.ts";
-import { changedKeys, guard, guardAsync, planEntry, prepareOperations, readEntry, referenceMapper, relativeBase, writeResponse } from "./entrySteps.ts";
+import {
+  changedKeys,
+  guard,
+  guardAsync,
+  planEntry,
+  prepareOperations,
+  readEntry,
+  referenceMapper,
+  relativeBase,
+  writeResponse,
+} from "./entrySteps.ts";
 import type { Plan, WriteResult } from "./entrySteps.ts";
 import type { ParsedBundle, ParsedEntry } from "./parseBundle.ts";
 
@@ -66,7 +76,12 @@ export async function runBatch(deps: BundleDeps, entries: ParsedBundle["entries"
       continue;
     }
     const criteria = entry.ifNoneExist ?? entry.target.query;
-    const requestKey = criteria !== undefined ? `${entry.target.type}?${criteria}` : entry.target.id !== undefined ? `${entry.target.type}/${entry.target.id}` : null;
+    const requestKey =
+      criteria !== undefined
+        ? `${entry.target.type}?${criteria}`
+        : entry.target.id !== undefined
+          ? `${entry.target.type}/${entry.target.id}`
+          : null;
     if (requestKey !== null && pendingKeys.has(requestKey)) await flush();
     try {
       const plan = guard(entry, () => planEntry(deps, entry));
@@ -77,8 +92,17 @@ export async function runBatch(deps: BundleDeps, entries: ParsedBundle["entries"
       }
       if (targetKeys.some((key) => pendingKeys.has(key))) await flush();
       // An entry may refer to its own fullUrl (e.g. a self-link); other entries' are refused.
-      const own = new Map(entry.fullUrl === undefined || entry.method === "DELETE" ? [] : [[entry.fullUrl, targetKeys[0]!] as const]);
-      const ops = await guardAsync(entry, () => prepareOperations(deps, plan, referenceMapper(own, resolveConditional, relativeBase(entry.fullUrl, deps.baseUrl)), own));
+      const own = new Map(
+        entry.fullUrl === undefined || entry.method === "DELETE" ? [] : [[entry.fullUrl, targetKeys[0]!] as const],
+      );
+      const ops = await guardAsync(entry, () =>
+        prepareOperations(
+          deps,
+          plan,
+          referenceMapper(own, resolveConditional, relativeBase(entry.fullUrl, deps.baseUrl)),
+          own,
+        ),
+      );
       group.push({ plan, ops });
       groupOps += ops.length;
       if (requestKey !== null) pendingKeys.add(requestKey);
@@ -91,7 +115,10 @@ export async function runBatch(deps: BundleDeps, entries: ParsedBundle["entries"
   await flush();
   for (const entry of reads) {
     try {
-      responses.set(entry.index, resultEntry(deps.baseUrl, await readEntry(deps, entry), { includeResource: entry.method === "GET" }));
+      responses.set(
+        entry.index,
+        resultEntry(deps.baseUrl, await readEntry(deps, entry), { includeResource: entry.method === "GET" }),
+      );
     } catch (error) {
       responses.set(entry.index, errorEntry(atEntry(error, { ...entry, type: entry.target.type })));
     }

@@ -6,7 +6,19 @@ import type { BundleDeps } from "./BundleDeps.ts";
 import { checkReadEntry } from "./checkReadEntry.ts";
 import type { PlannedChange } from "./checkReadEntry.ts";
 import { atEntry, errorEntry, resultEntry } from "./entryResponse.ts";
-import { changedKeys, guard, guardAsync, invalidError, maxDeletes, planEntry, prepareOperations, readEntry, referenceMapper, relativeBase, writeResponse } from "./entrySteps.ts";
+import {
+  changedKeys,
+  guard,
+  guardAsync,
+  invalidError,
+  maxDeletes,
+  planEntry,
+  prepareOperations,
+  readEntry,
+  referenceMapper,
+  relativeBase,
+  writeResponse,
+} from "./entrySteps.ts";
 import type { Plan } from "./entrySteps.ts";
 import type { ParsedEntry } from "./parseBundle.ts";
 
@@ -28,7 +40,11 @@ export const ORDER: Record<ParsedEntry["method"], number> = { DELETE: 0, POST: 1
  * Returns the response entries in request order.
  * @see https://hl7.org/fhir/R4/http.html#trules
  */
-export async function runEntries(deps: BundleDeps, entries: ParsedEntry[], receipt?: TransactionReceiptKey): Promise<Record<string, unknown>[]> {
+export async function runEntries(
+  deps: BundleDeps,
+  entries: ParsedEntry[],
+  receipt?: TransactionReceiptKey,
+): Promise<Record<string, unknown>[]> {
   const ordered = [...entries].sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index);
   const writes = ordered.filter((e) => ORDER[e.method] < 3);
   const reads = ordered.filter((e) => ORDER[e.method] === 3);
@@ -42,7 +58,11 @@ export async function runEntries(deps: BundleDeps, entries: ParsedEntry[], recei
   const ops: WriteOperation[] = [];
   const opsOf = new Map<Plan, { start: number; end: number }>();
   for (const plan of plans) {
-    const mapReference = referenceMapper(identities, resolveConditional, relativeBase(plan.entry.fullUrl, deps.baseUrl));
+    const mapReference = referenceMapper(
+      identities,
+      resolveConditional,
+      relativeBase(plan.entry.fullUrl, deps.baseUrl),
+    );
     const planOps = await guardAsync(plan.entry, () => prepareOperations(deps, plan, mapReference, identities));
     opsOf.set(plan, { start: ops.length, end: ops.length + planOps.length });
     ops.push(...planOps);
@@ -60,7 +80,10 @@ export async function runEntries(deps: BundleDeps, entries: ParsedEntry[], recei
   try {
     results = ops.length === 0 ? [] : await deps.records.writeAll(ops, receipt ? { receipt } : {});
   } catch (error) {
-    const failing = error instanceof FhirLedgerError ? plans.find((p) => changedKeys(p).some((key) => error.message.startsWith(`${key} `))) : undefined;
+    const failing =
+      error instanceof FhirLedgerError
+        ? plans.find((p) => changedKeys(p).some((key) => error.message.startsWith(`${key} `)))
+        : undefined;
     throw failing ? atEntry(error, failing.entry) : error;
   }
 
@@ -88,7 +111,10 @@ export async function runEntries(deps: BundleDeps, entries: ParsedEntry[], recei
  * a conditional delete's matches) or a fullUrl used twice is a 400; the conditional deletes
  * together may remove at most maxDeletes.
  */
-function planWrites(deps: BundleDeps, writes: readonly ParsedEntry[]): { plans: Plan[]; identities: Map<string, string>; deleted: Set<string> } {
+function planWrites(
+  deps: BundleDeps,
+  writes: readonly ParsedEntry[],
+): { plans: Plan[]; identities: Map<string, string>; deleted: Set<string> } {
   const identities = new Map<string, string>();
   const touched = new Set<string>();
   const plans: Plan[] = [];
@@ -99,24 +125,37 @@ function planWrites(deps: BundleDeps, writes: readonly ParsedEntry[]): { plans: 
   for (const entry of writes) {
     // The same conditional create twice in one transaction creates one resource (the search
     // can't see the first, which is not committed yet).
-    const createKey = entry.method === "POST" && entry.ifNoneExist !== undefined ? `${entry.target.type}?${entry.ifNoneExist}` : undefined;
+    const createKey =
+      entry.method === "POST" && entry.ifNoneExist !== undefined
+        ? `${entry.target.type}?${entry.ifNoneExist}`
+        : undefined;
     const earlier = createKey === undefined ? undefined : creates.get(createKey);
-    const plan: Plan = earlier?.action === "create"
-      ? { entry, action: "same-as", type: earlier.type, id: earlier.id, of: earlier }
-      : guard(entry, () => planEntry(deps, entry, deleted));
+    const plan: Plan =
+      earlier?.action === "create"
+        ? { entry, action: "same-as", type: earlier.type, id: earlier.id, of: earlier }
+        : guard(entry, () => planEntry(deps, entry, deleted));
     if (createKey !== undefined && !earlier) creates.set(createKey, plan);
     for (const key of changedKeys(plan)) {
-      if (touched.has(key)) throw atEntry(invalidError(`${key} is changed by more than one entry of this transaction`), entry);
+      if (touched.has(key))
+        throw atEntry(invalidError(`${key} is changed by more than one entry of this transaction`), entry);
       touched.add(key);
     }
     if (entry.fullUrl !== undefined && entry.method !== "DELETE" && "id" in plan) {
-      if (identities.has(entry.fullUrl)) throw atEntry(invalidError(`fullUrl ${entry.fullUrl.slice(0, 200)} is used by more than one entry`), entry);
+      if (identities.has(entry.fullUrl))
+        throw atEntry(invalidError(`fullUrl ${entry.fullUrl.slice(0, 200)} is used by more than one entry`), entry);
       identities.set(entry.fullUrl, `${plan.type}/${plan.id}`);
     }
-    if (plan.action === "delete" || plan.action === "delete-matches") for (const key of changedKeys(plan)) deleted.add(key);
+    if (plan.action === "delete" || plan.action === "delete-matches")
+      for (const key of changedKeys(plan)) deleted.add(key);
     if (plan.action === "delete-matches") deletes += plan.ids.length;
     if (deletes > maxDeletes(deps)) {
-      throw atEntry(new FhirLedgerError("precondition-failed", `the conditional deletes of this transaction match more than ${maxDeletes(deps)} resources in all, the most one transaction may remove; nothing was deleted, narrow the criteria`), entry);
+      throw atEntry(
+        new FhirLedgerError(
+          "precondition-failed",
+          `the conditional deletes of this transaction match more than ${maxDeletes(deps)} resources in all, the most one transaction may remove; nothing was deleted, narrow the criteria`,
+        ),
+        entry,
+      );
     }
     plans.push(plan);
   }
@@ -132,4 +171,3 @@ function plannedChanges(plans: readonly Plan[]): Map<string, PlannedChange> {
   }
   return changes;
 }
-

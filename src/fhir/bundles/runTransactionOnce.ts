@@ -59,18 +59,38 @@ function idempotencyKeyOf(body: unknown): string | null {
   if (identifier === null || typeof identifier !== "object" || identifier.system !== IDEMPOTENCY_SYSTEM) return null;
   const { value } = identifier;
   if (typeof value !== "string" || value.length === 0 || value.length > MAX_KEY_LENGTH) {
-    throw new FhirLedgerError("invalid", `Bundle.identifier.value in ${IDEMPOTENCY_SYSTEM} must be a string of 1 to ${MAX_KEY_LENGTH} characters`, {
-      issues: [{ type: "invalid", diagnostics: "idempotency key missing or too long", expression: ["Bundle.identifier.value"] }],
-    });
+    throw new FhirLedgerError(
+      "invalid",
+      `Bundle.identifier.value in ${IDEMPOTENCY_SYSTEM} must be a string of 1 to ${MAX_KEY_LENGTH} characters`,
+      {
+        issues: [
+          {
+            type: "invalid",
+            diagnostics: "idempotency key missing or too long",
+            expression: ["Bundle.identifier.value"],
+          },
+        ],
+      },
+    );
   }
   return `${IDEMPOTENCY_SYSTEM}|${value}`;
 }
 
-function replay(earlier: TransactionReceipt, receipt: TransactionReceiptKey, entryCount: number): Record<string, unknown>[] {
+function replay(
+  earlier: TransactionReceipt,
+  receipt: TransactionReceiptKey,
+  entryCount: number,
+): Record<string, unknown>[] {
   if (earlier.requestHash !== receipt.requestHash) {
-    throw new FhirLedgerError("conflict", "Bundle.identifier names a transaction committed before with different content; use a new identifier for a new transaction");
+    throw new FhirLedgerError(
+      "conflict",
+      "Bundle.identifier names a transaction committed before with different content; use a new identifier for a new transaction",
+    );
   }
-  if (earlier.response !== null) return JSON.parse(inflateRawSync(earlier.response).toString("utf8")) as Record<string, unknown>[];
-  const outcome = informationOutcome(`this transaction was committed at ${earlier.committedAt}; its response was not kept`);
+  if (earlier.response !== null)
+    return JSON.parse(inflateRawSync(earlier.response).toString("utf8")) as Record<string, unknown>[];
+  const outcome = informationOutcome(
+    `this transaction was committed at ${earlier.committedAt}; its response was not kept`,
+  );
   return Array.from({ length: entryCount }, () => ({ response: { status: "200 OK", outcome } }));
 }

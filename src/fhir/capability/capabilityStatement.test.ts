@@ -51,23 +51,44 @@ describe("buildCapabilityStatement", () => {
       ...base,
       interactions: [...base.interactions, "search-type"],
       systemInteractions: ["transaction", "batch"],
-      searchParams: (type) => (type === "Patient" ? [{ name: "family", type: "string", definition: "http://hl7.org/fhir/SearchParameter/individual-family" }] : []),
+      searchParams: (type) =>
+        type === "Patient"
+          ? [{ name: "family", type: "string", definition: "http://hl7.org/fhir/SearchParameter/individual-family" }]
+          : [],
       operations: [
-        { name: "$everything", definition: "http://hl7.org/fhir/OperationDefinition/Patient-everything", types: ["Patient"] },
+        {
+          name: "$everything",
+          definition: "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+          types: ["Patient"],
+        },
         { name: "verify", definition: "https://ehr.example/fhir/OperationDefinition/verify" },
       ],
       updateCreate: true,
-      security: { service: [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/restful-security-service", code: "SMART-on-FHIR" }] }] },
+      security: {
+        service: [
+          {
+            coding: [
+              { system: "http://terminology.hl7.org/CodeSystem/restful-security-service", code: "SMART-on-FHIR" },
+            ],
+          },
+        ],
+      },
     });
     const rest = cs.rest?.[0];
     const [patient, observation] = rest?.resource ?? [];
-    expect(patient?.searchParam).toEqual([{ name: "family", type: "string", definition: "http://hl7.org/fhir/SearchParameter/individual-family" }]);
+    expect(patient?.searchParam).toEqual([
+      { name: "family", type: "string", definition: "http://hl7.org/fhir/SearchParameter/individual-family" },
+    ]);
     expect(observation?.searchParam).toBeUndefined();
-    expect(patient?.operation).toEqual([{ name: "everything", definition: "http://hl7.org/fhir/OperationDefinition/Patient-everything" }]);
+    expect(patient?.operation).toEqual([
+      { name: "everything", definition: "http://hl7.org/fhir/OperationDefinition/Patient-everything" },
+    ]);
     expect(observation?.operation).toBeUndefined();
     expect(patient?.updateCreate).toBe(true);
     expect(rest?.interaction).toEqual([{ code: "transaction" }, { code: "batch" }]);
-    expect(rest?.operation).toEqual([{ name: "verify", definition: "https://ehr.example/fhir/OperationDefinition/verify" }]);
+    expect(rest?.operation).toEqual([
+      { name: "verify", definition: "https://ehr.example/fhir/OperationDefinition/verify" },
+    ]);
     expect(rest?.security?.service?.[0]?.coding?.[0]?.code).toBe("SMART-on-FHIR");
   });
 
@@ -77,8 +98,24 @@ describe("buildCapabilityStatement", () => {
       interactions: [...base.interactions, "search-type"],
       versioning: "versioned-update",
       searchParams: () => [{ name: "subject", type: "reference" }],
-      searchIncludes: (type) => (type === "Observation" ? { include: ["Observation:subject"], revinclude: [] } : { include: [], revinclude: ["Observation:subject"] }),
-      contained: [{ resourceType: "OperationDefinition", id: "verify", name: "Verify", status: "active", kind: "operation", code: "verify", resource: ["Resource"], system: false, type: false, instance: true }],
+      searchIncludes: (type) =>
+        type === "Observation"
+          ? { include: ["Observation:subject"], revinclude: [] }
+          : { include: [], revinclude: ["Observation:subject"] },
+      contained: [
+        {
+          resourceType: "OperationDefinition",
+          id: "verify",
+          name: "Verify",
+          status: "active",
+          kind: "operation",
+          code: "verify",
+          resource: ["Resource"],
+          system: false,
+          type: false,
+          instance: true,
+        },
+      ],
       operations: [{ name: "verify", definition: "#verify", types: ["Patient", "Observation"] }],
     });
     const [patient, observation] = cs.rest?.[0]?.resource ?? [];
@@ -113,7 +150,9 @@ describe("buildCapabilityStatement", () => {
   });
 
   it("leaves referencePolicy out when none is given (an empty array is invalid)", () => {
-    expect(buildCapabilityStatement({ ...base, referencePolicy: [] }).rest?.[0]?.resource?.[0]).not.toHaveProperty("referencePolicy");
+    expect(buildCapabilityStatement({ ...base, referencePolicy: [] }).rest?.[0]?.resource?.[0]).not.toHaveProperty(
+      "referencePolicy",
+    );
   });
 
   it("does not claim readHistory without vread", () => {
@@ -131,7 +170,9 @@ describe("buildCapabilityStatement", () => {
       ...base,
       interactions: [...base.interactions, "search-type", "patch"],
       patchFormats: ["application/json-patch+json"],
-      searchParams: () => [{ name: "_id", type: "token", definition: "http://hl7.org/fhir/SearchParameter/Resource-id" }],
+      searchParams: () => [
+        { name: "_id", type: "token", definition: "http://hl7.org/fhir/SearchParameter/Resource-id" },
+      ],
       operations: [{ name: "verify", definition: "https://ehr.example/fhir/OperationDefinition/verify" }],
     });
     expect(cs.patchFormat).toEqual(["application/json-patch+json"]);

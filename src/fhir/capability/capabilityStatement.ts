@@ -9,7 +9,17 @@ import type {
 } from "../types/r4.ts";
 
 /** Type-level interactions R4 defines; anything else is a programming error. */
-const TYPE_INTERACTIONS = new Set(["read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type"]);
+const TYPE_INTERACTIONS = new Set([
+  "read",
+  "vread",
+  "update",
+  "patch",
+  "delete",
+  "history-instance",
+  "history-type",
+  "create",
+  "search-type",
+]);
 /** System-level interactions R4 defines. */
 const SYSTEM_INTERACTIONS = new Set(["transaction", "batch", "search-system", "history-system"]);
 
@@ -100,7 +110,9 @@ export function buildCapabilityStatement(options: CapabilityStatementOptions): C
         // cors must be stated either way: an empty security element is invalid (ele-1).
         security: { cors: false, ...options.security },
         resource,
-        ...(options.systemInteractions?.length ? { interaction: options.systemInteractions.map((code) => ({ code })) } : {}),
+        ...(options.systemInteractions?.length
+          ? { interaction: options.systemInteractions.map((code) => ({ code })) }
+          : {}),
         ...(systemOperations.length > 0 ? { operation: systemOperations } : {}),
       },
     ],
@@ -113,5 +125,6 @@ function toOperation(op: { name: string; definition: string }): CapabilityStatem
 
 function assertKnown(codes: readonly string[], known: ReadonlySet<string>, level: string): void {
   const unknown = codes.filter((code) => !known.has(code));
-  if (unknown.length > 0) throw new FhirLedgerError("internal", `Unknown ${level} interaction(s): ${unknown.join(", ")}`);
+  if (unknown.length > 0)
+    throw new FhirLedgerError("internal", `Unknown ${level} interaction(s): ${unknown.join(", ")}`);
 }

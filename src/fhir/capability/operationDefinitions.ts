@@ -6,7 +6,14 @@
  * @see https://hl7.org/fhir/R4/references.html#canonical
  */
 export function operationDefinitions(): Record<string, unknown>[] {
-  const out = (name: string, type: string, min: number, max: string, documentation: string) => ({ name, use: "out", min, max, type, documentation });
+  const out = (name: string, type: string, min: number, max: string, documentation: string) => ({
+    name,
+    use: "out",
+    min,
+    max,
+    type,
+    documentation,
+  });
   return [
     {
       resourceType: "OperationDefinition",
@@ -15,7 +22,8 @@ export function operationDefinitions(): Record<string, unknown>[] {
       title: "Verify a stored version against the ledger",
       status: "active",
       kind: "operation",
-      description: "Checks a version (the current one, or [type]/[id]/_history/[vid]/$verify) against its encrypted blob, content hash, Merkle leaf, inclusion path and the root anchored on chain, and returns the verdict with the proof.",
+      description:
+        "Checks a version (the current one, or [type]/[id]/_history/[vid]/$verify) against its encrypted blob, content hash, Merkle leaf, inclusion path and the root anchored on chain, and returns the verdict with the proof.",
       affectsState: false,
       code: "verify",
       resource: ["Resource"],
@@ -49,7 +57,8 @@ export function operationDefinitions(): Record<string, unknown>[] {
       title: "Erase a patient's data (crypto-shredding)",
       status: "active",
       kind: "operation",
-      description: "Administrators only: destroys the data keys, index rows and blobs of the patient's compartment. An AuditEvent without clinical content remains; the anchored hashes stay on chain but no longer lead to any data.",
+      description:
+        "Administrators only: destroys the data keys, index rows and blobs of the patient's compartment. An AuditEvent without clinical content remains; the anchored hashes stay on chain but no longer lead to any data.",
       affectsState: true,
       code: "erase",
       resource: ["Patient"],
@@ -57,7 +66,14 @@ export function operationDefinitions(): Record<string, unknown>[] {
       type: false,
       instance: true,
       parameter: [
-        { name: "reason", use: "in", min: 1, max: "1", type: "string", documentation: "why the patient is erased (at least 3 characters); kept in the AuditEvent" },
+        {
+          name: "reason",
+          use: "in",
+          min: 1,
+          max: "1",
+          type: "string",
+          documentation: "why the patient is erased (at least 3 characters); kept in the AuditEvent",
+        },
         out("erasedResources", "integer", 1, "1", "resources erased"),
         out("erasedVersions", "integer", 1, "1", "versions erased"),
         out("deletedBlobs", "integer", 1, "1", "blobs deleted"),

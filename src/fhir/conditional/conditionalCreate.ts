@@ -11,15 +11,32 @@ import { assertResourceType } from "./requestChecks.ts";
  * one transaction (as on most servers); a unique business identifier needs a constraint.
  * @see https://hl7.org/fhir/R4/http.html#ccreate
  */
-export async function conditionalCreate(deps: ConditionalDeps, type: string, body: unknown, criteria: string): Promise<FhirResult> {
+export async function conditionalCreate(
+  deps: ConditionalDeps,
+  type: string,
+  body: unknown,
+  criteria: string,
+): Promise<FhirResult> {
   assertResourceType(type);
-  if (body === null || typeof body !== "object" || Array.isArray(body) || (body as { resourceType?: unknown }).resourceType !== type) {
-    throw new FhirLedgerError("invalid", `the body must be a ${type} resource`, { issues: [{ type: "invalid", diagnostics: "resourceType does not match the URL", expression: ["resourceType"] }] });
+  if (
+    body === null ||
+    typeof body !== "object" ||
+    Array.isArray(body) ||
+    (body as { resourceType?: unknown }).resourceType !== type
+  ) {
+    throw new FhirLedgerError("invalid", `the body must be a ${type} resource`, {
+      issues: [{ type: "invalid", diagnostics: "resourceType does not match the URL", expression: ["resourceType"] }],
+    });
   }
   deps.validator.validate(body, { expectedType: type });
   const matches = findMatches(deps.index, type, criteria);
-  if (matches.length > 1) throw new FhirLedgerError("precondition-failed", "If-None-Exist matches more than one resource");
+  if (matches.length > 1)
+    throw new FhirLedgerError("precondition-failed", "If-None-Exist matches more than one resource");
   if (matches.length === 0) return deps.fhir.create(type, body);
   const stored = await deps.records.load(matches[0]!);
-  return { status: 200, resource: stored.resource!, version: { type, id: stored.row.id, versionId: stored.row.versionId, lastUpdated: stored.row.lastUpdated } };
+  return {
+    status: 200,
+    resource: stored.resource!,
+    version: { type, id: stored.row.id, versionId: stored.row.versionId, lastUpdated: stored.row.lastUpdated },
+  };
 }

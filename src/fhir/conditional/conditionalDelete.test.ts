@@ -34,14 +34,27 @@ describe("conditionalDelete (multiple)", () => {
     index?.close();
     index = new SqliteIndex({ path: ":memory:", search: sqliteSearchIndexer });
     records = new RecordRepository({ index, blobs: new MemoryBlobStore(), keys, compartmentOf: () => null });
-    const fhir = new FhirInteractions({ records, validator, index, ledger: new MemoryLedger(), audit: new AuditTrail(records) });
+    const fhir = new FhirInteractions({
+      records,
+      validator,
+      index,
+      ledger: new MemoryLedger(),
+      audit: new AuditTrail(records),
+    });
     deps = { fhir, index, records, validator };
   });
 
   /** `n` Patients with identifier urn:test|<value>, ids `<prefix>0`, `<prefix>1`, …, written in one go. */
   const patients = async (prefix: string, value: string, n: number) => {
     const ids = Array.from({ length: n }, (_, i) => `${prefix}${i}`);
-    await records.writeAll(ids.map((id) => ({ kind: "write" as const, type: "Patient", id, resource: { resourceType: "Patient", identifier: [{ system: "urn:test", value }] } })));
+    await records.writeAll(
+      ids.map((id) => ({
+        kind: "write" as const,
+        type: "Patient",
+        id,
+        resource: { resourceType: "Patient", identifier: [{ system: "urn:test", value }] },
+      })),
+    );
     return ids;
   };
   const state = (id: string) => {
@@ -71,7 +84,9 @@ describe("conditionalDelete (multiple)", () => {
 
   it("refuses more matches than the cap with a 412 and deletes none", async () => {
     const matched = await patients("c", "1", 3);
-    await expect(conditionalDelete({ ...deps, maxDeletes: 2 }, "Patient", "identifier=urn:test|1")).rejects.toMatchObject({ code: "precondition-failed", message: expect.stringContaining("more than 2") });
+    await expect(
+      conditionalDelete({ ...deps, maxDeletes: 2 }, "Patient", "identifier=urn:test|1"),
+    ).rejects.toMatchObject({ code: "precondition-failed", message: expect.stringContaining("more than 2") });
     expect(matched.map(state)).toEqual(["live v1", "live v1", "live v1"]);
     expect((await conditionalDelete({ ...deps, maxDeletes: 3 }, "Patient", "identifier=urn:test|1")).status).toBe(200);
     expect(matched.map(state)).toEqual(["deleted", "deleted", "deleted"]);
@@ -79,7 +94,9 @@ describe("conditionalDelete (multiple)", () => {
 
   it("counts matches beyond one index page (1000 rows), so a cap of a page is not fooled", async () => {
     const matched = await patients("p", "many", 1001);
-    await expect(conditionalDelete({ ...deps, maxDeletes: 1000 }, "Patient", "identifier=urn:test|many")).rejects.toMatchObject({ code: "precondition-failed" });
+    await expect(
+      conditionalDelete({ ...deps, maxDeletes: 1000 }, "Patient", "identifier=urn:test|many"),
+    ).rejects.toMatchObject({ code: "precondition-failed" });
     expect(matched.filter((id) => state(id) !== "live v1")).toEqual([]);
     const result = await conditionalDelete(deps, "Patient", "identifier=urn:test|many");
     expect(JSON.stringify(result.resource)).toContain("deleted 1001");
@@ -88,6 +105,8 @@ describe("conditionalDelete (multiple)", () => {
 
   it("keeps refusing criteria that would match everything", async () => {
     await expect(conditionalDelete(deps, "Patient", "")).rejects.toMatchObject({ code: "invalid" });
-    await expect(conditionalDelete(deps, "Patient", "_count=5&identifier=urn:test|1")).rejects.toMatchObject({ code: "invalid" });
+    await expect(conditionalDelete(deps, "Patient", "_count=5&identifier=urn:test|1")).rejects.toMatchObject({
+      code: "invalid",
+    });
   });
 });

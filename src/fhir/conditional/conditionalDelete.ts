@@ -16,17 +16,38 @@ import { assertResourceType, parseIfMatch } from "./requestChecks.ts";
  * version it names (or `*`): anything else is a 412 and deletes nothing.
  * @see https://hl7.org/fhir/R4/http.html#3.1.0.7.1
  */
-export async function conditionalDelete(deps: ConditionalDeps, type: string, criteria: string, options: { ifMatch?: string } = {}): Promise<FhirResult> {
+export async function conditionalDelete(
+  deps: ConditionalDeps,
+  type: string,
+  criteria: string,
+  options: { ifMatch?: string } = {},
+): Promise<FhirResult> {
   assertResourceType(type);
   const matches = findDeleteMatches(deps.index, type, criteria, deps.maxDeletes ?? MAX_BUNDLE_ENTRIES);
   if (options.ifMatch !== undefined) {
     parseIfMatch(options.ifMatch); // a malformed one is a 400 whatever matched
-    if (matches.length !== 1) throw new FhirLedgerError("precondition-failed", `If-Match names one version, but the conditional delete criteria match ${matches.length} resources`);
+    if (matches.length !== 1)
+      throw new FhirLedgerError(
+        "precondition-failed",
+        `If-Match names one version, but the conditional delete criteria match ${matches.length} resources`,
+      );
   }
-  if (matches.length === 0) return { status: 200, resource: informationOutcome("no resource matched the criteria; nothing was deleted") as unknown as Record<string, unknown> };
+  if (matches.length === 0)
+    return {
+      status: 200,
+      resource: informationOutcome("no resource matched the criteria; nothing was deleted") as unknown as Record<
+        string,
+        unknown
+      >,
+    };
   if (matches.length === 1) return deps.fhir.delete(type, matches[0]!.id, options);
   const deleted = await deps.records.writeAll(matches.map((m) => ({ kind: "delete" as const, type, id: m.id })));
   const count = deleted.filter((d) => d !== null).length;
-  return { status: 200, resource: informationOutcome(`deleted ${count} ${type} resources matching the criteria`) as unknown as Record<string, unknown> };
+  return {
+    status: 200,
+    resource: informationOutcome(`deleted ${count} ${type} resources matching the criteria`) as unknown as Record<
+      string,
+      unknown
+    >,
+  };
 }
-

@@ -11,22 +11,40 @@ import { assertResourceType, parseIfMatch } from "./requestChecks.ts";
  * (If-Match on a create with a new id can't hold: a 412).
  * @see https://hl7.org/fhir/R4/http.html#cond-update
  */
-export async function conditionalUpdate(deps: ConditionalDeps, type: string, criteria: string, body: unknown, options: WriteConditions = {}): Promise<FhirResult> {
+export async function conditionalUpdate(
+  deps: ConditionalDeps,
+  type: string,
+  criteria: string,
+  body: unknown,
+  options: WriteConditions = {},
+): Promise<FhirResult> {
   assertResourceType(type);
   const matches = findMatches(deps.index, type, criteria);
-  if (matches.length > 1) throw new FhirLedgerError("precondition-failed", "the conditional update criteria match more than one resource");
+  if (matches.length > 1)
+    throw new FhirLedgerError("precondition-failed", "the conditional update criteria match more than one resource");
   const bodyId = body !== null && typeof body === "object" ? (body as { id?: unknown }).id : undefined;
   if (matches.length === 0) {
     if (typeof bodyId === "string") return deps.fhir.update(type, bodyId, body, options);
     if (options.ifMatch !== undefined) {
       parseIfMatch(options.ifMatch);
-      throw new FhirLedgerError("precondition-failed", "If-Match names a current version, but the conditional update criteria match no resource");
+      throw new FhirLedgerError(
+        "precondition-failed",
+        "If-Match names a current version, but the conditional update criteria match no resource",
+      );
     }
     return deps.fhir.create(type, body);
   }
   const id = matches[0]!.id;
   if (bodyId !== undefined && bodyId !== id) {
-    throw new FhirLedgerError("invalid", `the id in the body (${String(bodyId).slice(0, 64)}) is not the id of the matching resource`, { issues: [{ type: "invalid", diagnostics: "id in body differs from the matched resource", expression: [`${type}.id`] }] });
+    throw new FhirLedgerError(
+      "invalid",
+      `the id in the body (${String(bodyId).slice(0, 64)}) is not the id of the matching resource`,
+      {
+        issues: [
+          { type: "invalid", diagnostics: "id in body differs from the matched resource", expression: [`${type}.id`] },
+        ],
+      },
+    );
   }
   return deps.fhir.update(type, id, { ...(body as object), id }, options);
 }

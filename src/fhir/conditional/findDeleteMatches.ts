@@ -11,7 +11,10 @@ import { findMatches } from "./findMatches.ts";
 export function findDeleteMatches(index: Index, type: string, criteria: string, max: number): VersionRow[] {
   const matches = findMatches(index, type, criteria, max + 1);
   if (matches.length > max) {
-    throw new FhirLedgerError("precondition-failed", `the conditional delete criteria match more than ${max} resources, the most one delete may remove; nothing was deleted, narrow the criteria`);
+    throw new FhirLedgerError(
+      "precondition-failed",
+      `the conditional delete criteria match more than ${max} resources, the most one delete may remove; nothing was deleted, narrow the criteria`,
+    );
   }
   return matches;
 }

@@ -4,7 +4,17 @@ import { parseSearchRequest } from "../search/parseSearchRequest.ts";
 import { decodeFormParams } from "../search/decodeFormParams.ts";
 
 /** Result parameters that would change which resources a condition selects, or how many. */
-const NOT_CRITERIA = new Set(["_count", "_offset", "_sort", "_include", "_revinclude", "_summary", "_elements", "_total", "_cursor"]);
+const NOT_CRITERIA = new Set([
+  "_count",
+  "_offset",
+  "_sort",
+  "_include",
+  "_revinclude",
+  "_summary",
+  "_elements",
+  "_total",
+  "_cursor",
+]);
 /** Transport parameters: how to answer, not what to match. */
 const TRANSPORT = ["_format", "_pretty"];
 
@@ -20,16 +30,25 @@ export function findMatches(index: Index, type: string, criteria: string, limit 
   const query = decodeFormParams(criteria.startsWith("?") ? criteria.slice(1) : criteria, "conditional criteria");
   for (const name of TRANSPORT) query.delete(name);
   const names = [...query.keys()];
-  if (names.length === 0) throw invalid(`the conditional criteria for ${type} are empty; they would match every resource`);
+  if (names.length === 0)
+    throw invalid(`the conditional criteria for ${type} are empty; they would match every resource`);
   // a search ignores an empty parameter; a condition must not (it would match more than meant)
   const empty = [...query].find(([, value]) => value === "");
-  if (empty) throw invalid(`the conditional criteria for ${type} give ${empty[0].slice(0, 64)} no value; every criterion needs one`);
+  if (empty)
+    throw invalid(
+      `the conditional criteria for ${type} give ${empty[0].slice(0, 64)} no value; every criterion needs one`,
+    );
   const resultParams = names.filter((n) => NOT_CRITERIA.has(n.split(":")[0]!));
-  if (resultParams.length > 0) throw invalid(`conditional criteria may not contain result parameters (${resultParams.join(", ")})`);
+  if (resultParams.length > 0)
+    throw invalid(`conditional criteria may not contain result parameters (${resultParams.join(", ")})`);
   const request = parseSearchRequest(type, query);
   if (request.unknown.length > 0) {
     throw new FhirLedgerError("invalid", "conditional criteria use parameters this server does not support", {
-      issues: request.unknown.map((u) => ({ type: "not-supported", diagnostics: `${u.name}: ${u.reason}`, expression: [u.name] })),
+      issues: request.unknown.map((u) => ({
+        type: "not-supported",
+        diagnostics: `${u.name}: ${u.reason}`,
+        expression: [u.name],
+      })),
     });
   }
   // The index serves one page per search (at most 1000 rows whatever count asks for): follow

@@ -7,10 +7,17 @@ import { findMatches } from "./findMatches.ts";
  * transaction's DELETEs first, so a later entry's criteria must not find what they remove.
  * @see https://hl7.org/fhir/R4/http.html#trules
  */
-export function findMatchesAfterDeletes(index: Index, type: string, criteria: string, deleted: ReadonlySet<string>): VersionRow[] {
+export function findMatchesAfterDeletes(
+  index: Index,
+  type: string,
+  criteria: string,
+  deleted: ReadonlySet<string>,
+): VersionRow[] {
   if (deleted.size === 0) return findMatches(index, type, criteria);
   let ofType = 0;
   for (const key of deleted) if (key.startsWith(`${type}/`)) ofType++;
   // ask for enough rows that two live ones remain visible past the deleted ones
-  return findMatches(index, type, criteria, 2 + ofType).filter((m) => !deleted.has(`${m.type}/${m.id}`)).slice(0, 2);
+  return findMatches(index, type, criteria, 2 + ofType)
+    .filter((m) => !deleted.has(`${m.type}/${m.id}`))
+    .slice(0, 2);
 }

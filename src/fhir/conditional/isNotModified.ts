@@ -12,7 +12,10 @@ export interface ReadConditions {
  * precision it was given in: an HTTP date has whole seconds, a bundle entry's instant may not.
  * @see https://hl7.org/fhir/R4/http.html#cread
  */
-export function isNotModified(version: { versionId: number; lastUpdated: string }, conditions: ReadConditions): boolean {
+export function isNotModified(
+  version: { versionId: number; lastUpdated: string },
+  conditions: ReadConditions,
+): boolean {
   if (conditions.ifNoneMatch !== undefined) {
     const tags = parseIfNoneMatch(conditions.ifNoneMatch);
     return tags === "*" || tags.includes(version.versionId);

@@ -5,12 +5,14 @@ const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /** Unknown resource types are a 404, as for the plain interactions. */
 export function assertResourceType(type: string): void {
-  if (!isResourceType(type)) throw new FhirLedgerError("not-found", `unknown resource type "${String(type).slice(0, 64)}"`);
+  if (!isResourceType(type))
+    throw new FhirLedgerError("not-found", `unknown resource type "${String(type).slice(0, 64)}"`);
 }
 
 /** Ids follow R4's id rule. */
 export function assertResourceId(id: string): void {
-  if (!ID_PATTERN.test(id)) throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
+  if (!ID_PATTERN.test(id))
+    throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
 }
 
 /**

@@ -5,7 +5,16 @@ describe("resourceTypes", () => {
   it("lists the 146 concrete R4 resource types", () => {
     const types = resourceTypes();
     expect(types.size).toBe(146);
-    for (const name of ["Patient", "Observation", "Bundle", "Parameters", "Binary", "AuditEvent", "Consent", "VisionPrescription"]) {
+    for (const name of [
+      "Patient",
+      "Observation",
+      "Bundle",
+      "Parameters",
+      "Binary",
+      "AuditEvent",
+      "Consent",
+      "VisionPrescription",
+    ]) {
       expect(types.has(name)).toBe(true);
     }
   });

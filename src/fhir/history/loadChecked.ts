@@ -15,15 +15,26 @@ export async function loadChecked(
   subtype: string,
   rows: VersionRow[],
 ): Promise<StoredVersion[]> {
-  return Promise.all(rows.map(async (row) => {
-    if (row.deleted) return { row, resource: null };
-    try {
-      return await deps.records.load(row);
-    } catch (error) {
-      if (error instanceof FhirLedgerError && error.code === "integrity") {
-        await deps.audit?.record({ action: "R", subtype, outcome: "8", actor, entity: `${row.type}/${row.id}`, description: "stored record failed its integrity check; not served" }).catch(() => undefined);
+  return Promise.all(
+    rows.map(async (row) => {
+      if (row.deleted) return { row, resource: null };
+      try {
+        return await deps.records.load(row);
+      } catch (error) {
+        if (error instanceof FhirLedgerError && error.code === "integrity") {
+          await deps.audit
+            ?.record({
+              action: "R",
+              subtype,
+              outcome: "8",
+              actor,
+              entity: `${row.type}/${row.id}`,
+              description: "stored record failed its integrity check; not served",
+            })
+            .catch(() => undefined);
+        }
+        throw error;
       }
-      throw error;
-    }
-  }));
+    }),
+  );
 }

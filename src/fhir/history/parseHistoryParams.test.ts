@@ -8,7 +8,11 @@ describe("parseHistoryParams", () => {
     expect(parse("_since=2024-01-31T12:00:00%2B01:00").since!.iso).toBe("2024-01-31T11:00:00.000Z");
     // An unencoded + decodes to a space; it is still read as the offset.
     expect(parse("_since=2024-01-31T12:00:00+01:00").since!.iso).toBe("2024-01-31T11:00:00.000Z");
-    expect(parse("_at=2024").at).toEqual({ text: "2024", from: "2024-01-01T00:00:00.000Z", to: "2024-12-31T23:59:59.999Z" });
+    expect(parse("_at=2024").at).toEqual({
+      text: "2024",
+      from: "2024-01-01T00:00:00.000Z",
+      to: "2024-12-31T23:59:59.999Z",
+    });
     expect(parse("_at=2024-02-29T10:00:00Z").at!.to).toBe("2024-02-29T10:00:00.999Z");
   });
 
@@ -20,7 +24,15 @@ describe("parseHistoryParams", () => {
   });
 
   it("refuses malformed values, naming the parameter", () => {
-    for (const q of ["_since=soon", "_at=2024-13", "_count=1.5", "_count=-3", "_cursor=a%20b", "_type=Nope", "_since=2020&_since=2021"]) {
+    for (const q of [
+      "_since=soon",
+      "_at=2024-13",
+      "_count=1.5",
+      "_count=-3",
+      "_cursor=a%20b",
+      "_type=Nope",
+      "_since=2020&_since=2021",
+    ]) {
       expect(() => parse(q), q).toThrow();
     }
     expect(() => parse("_type=Patient", false)).toThrow(/system-level/);

@@ -55,7 +55,11 @@ export function parseHistoryParams(query: URLSearchParams, options: { allowTypes
     if (!/^[0-9]{1,9}$/.test(count)) throw invalid("_count", "_count must be a non-negative integer");
     params.count = Math.min(Number(count), MAX_HISTORY_COUNT);
   }
-  const types = query.getAll("_type").flatMap((t) => t.split(",")).map((t) => t.trim()).filter((t) => t !== "");
+  const types = query
+    .getAll("_type")
+    .flatMap((t) => t.split(","))
+    .map((t) => t.trim())
+    .filter((t) => t !== "");
   if (types.length > 0) {
     if (!options.allowTypes) throw invalid("_type", "_type applies to system-level history only");
     const unknown = types.find((t) => !isResourceType(t));
@@ -64,7 +68,8 @@ export function parseHistoryParams(query: URLSearchParams, options: { allowTypes
   }
   const total = single("_total");
   if (total !== undefined) {
-    if (!["none", "estimate", "accurate"].includes(total)) throw invalid("_total", "_total must be none, estimate or accurate");
+    if (!["none", "estimate", "accurate"].includes(total))
+      throw invalid("_total", "_total must be none, estimate or accurate");
     params.total = total === "accurate";
   }
   const cursor = single("_cursor");
@@ -96,5 +101,7 @@ export function isoInstant(ms: number): string {
 }
 
 function invalid(name: string, message: string): FhirLedgerError {
-  return new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message, expression: [name] }] });
+  return new FhirLedgerError("invalid", message, {
+    issues: [{ type: "invalid", diagnostics: message, expression: [name] }],
+  });
 }

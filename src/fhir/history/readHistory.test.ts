@@ -4,7 +4,11 @@ import type { MemoryFhir } from "../testSupport/memoryFhir.ts";
 import { readHistory } from "./readHistory.ts";
 import type { HistoryScope } from "./readHistory.ts";
 
-type Entry = { resource?: { resourceType: string; issue?: { diagnostics: string }[] }; request: { method: string; url: string }; response: { status: string; etag?: string } };
+type Entry = {
+  resource?: { resourceType: string; issue?: { diagnostics: string }[] };
+  request: { method: string; url: string };
+  response: { status: string; etag?: string };
+};
 type HistoryBundle = { type: string; total?: number; link: { relation: string; url: string }[]; entry?: Entry[] };
 
 describe("readHistory", () => {
@@ -12,10 +16,13 @@ describe("readHistory", () => {
   const patient = (id?: string) => ({ resourceType: "Patient", ...(id ? { id } : {}), name: [{ family: "H" }] });
   const history = async (scope: HistoryScope, query = "", strict = false) => {
     const deps = { history: engine.index, index: engine.index, records: engine.records };
-    return (await readHistory(deps, engine.actor, scope, new URLSearchParams(query), { baseUrl: "http://fhir.test", strict })).resource as unknown as HistoryBundle;
+    return (
+      await readHistory(deps, engine.actor, scope, new URLSearchParams(query), { baseUrl: "http://fhir.test", strict })
+    ).resource as unknown as HistoryBundle;
   };
   const instance = (id: string): HistoryScope => ({ level: "instance", type: "Patient", id });
-  const requests = (b: HistoryBundle) => (b.entry ?? []).map((e) => `${e.request.method} ${e.request.url} ${e.response.status}`);
+  const requests = (b: HistoryBundle) =>
+    (b.entry ?? []).map((e) => `${e.request.method} ${e.request.url} ${e.response.status}`);
 
   beforeEach(async () => {
     engine = await memoryFhir();
@@ -28,7 +35,10 @@ describe("readHistory", () => {
     await engine.fhir.delete("Patient", "client-id-1");
     await engine.fhir.update("Patient", "client-id-1", patient("client-id-1")); // created again
     expect(requests(await history(instance("client-id-1")))).toEqual([
-      "PUT Patient/client-id-1 201", "DELETE Patient/client-id-1 204", "PUT Patient/client-id-1 200", "PUT Patient/client-id-1 201",
+      "PUT Patient/client-id-1 201",
+      "DELETE Patient/client-id-1 204",
+      "PUT Patient/client-id-1 200",
+      "PUT Patient/client-id-1 201",
     ]);
     const { resource } = await engine.fhir.create("Patient", patient());
     expect(requests(await history(instance(String(resource!.id))))).toEqual(["POST Patient 201"]);
@@ -52,7 +62,10 @@ describe("readHistory", () => {
       expect(outcome.request.url).toMatch(/_history\?_count=5$/);
       expect(outcome.response.status).toBe("200");
       expect(bundle.entry!.filter((e) => e.resource?.resourceType === "Patient")).toHaveLength(1);
-      await expect(history(scope, "_list=x", true)).rejects.toMatchObject({ code: "invalid", issues: [expect.objectContaining({ type: "not-supported", expression: ["_list"] })] });
+      await expect(history(scope, "_list=x", true)).rejects.toMatchObject({
+        code: "invalid",
+        issues: [expect.objectContaining({ type: "not-supported", expression: ["_list"] })],
+      });
       expect((await history(scope, "_count=5", true)).entry).toHaveLength(1);
     }
   });

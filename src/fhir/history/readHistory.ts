@@ -17,7 +17,10 @@ export interface HistoryDeps {
 }
 
 /** Which history: every resource, one type, or one instance. */
-export type HistoryScope = { level: "system" } | { level: "type"; type: string } | { level: "instance"; type: string; id: string };
+export type HistoryScope =
+  | { level: "system" }
+  | { level: "type"; type: string }
+  | { level: "instance"; type: string; id: string };
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -31,17 +34,30 @@ const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
  * search reports them, in an OperationOutcome entry (last), or refused (400) with `strict`.
  * @see https://hl7.org/fhir/R4/http.html#history
  */
-export async function readHistory(deps: HistoryDeps, actor: Actor, scope: HistoryScope, query: URLSearchParams, options: { baseUrl: string; strict: boolean }): Promise<FhirResult> {
+export async function readHistory(
+  deps: HistoryDeps,
+  actor: Actor,
+  scope: HistoryScope,
+  query: URLSearchParams,
+  options: { baseUrl: string; strict: boolean },
+): Promise<FhirResult> {
   const { baseUrl } = options;
-  if (scope.level !== "system" && !isResourceType(scope.type)) throw new FhirLedgerError("not-found", `unknown resource type "${scope.type.slice(0, 64)}"`);
+  if (scope.level !== "system" && !isResourceType(scope.type))
+    throw new FhirLedgerError("not-found", `unknown resource type "${scope.type.slice(0, 64)}"`);
   if (scope.level === "instance") {
-    if (!ID_PATTERN.test(scope.id)) throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
-    if (!deps.index.current(scope.type, scope.id)) throw new FhirLedgerError("not-found", `${scope.type}/${scope.id} is not known`);
+    if (!ID_PATTERN.test(scope.id))
+      throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
+    if (!deps.index.current(scope.type, scope.id))
+      throw new FhirLedgerError("not-found", `${scope.type}/${scope.id} is not known`);
   }
   const params = parseHistoryParams(query, { allowTypes: scope.level === "system" });
   if (options.strict && params.ignored.length > 0) {
     throw new FhirLedgerError("invalid", "unsupported history parameters (Prefer: handling=strict)", {
-      issues: params.ignored.map((name) => ({ type: "not-supported", diagnostics: `${name}: not supported by history`, expression: [name] })),
+      issues: params.ignored.map((name) => ({
+        type: "not-supported",
+        diagnostics: `${name}: not supported by history`,
+        expression: [name],
+      })),
     });
   }
   const page = deps.history.historyPage({
@@ -57,21 +73,40 @@ export async function readHistory(deps: HistoryDeps, actor: Actor, scope: Histor
     countTotal: params.total ?? (scope.level === "instance" || params.count === 0),
   });
   const versions = await loadChecked(deps, actor, `history-${scope.level}`, page.versions);
-  const path = scope.level === "system" ? "/_history" : scope.level === "type" ? `/${scope.type}/_history` : `/${scope.type}/${scope.id}/_history`;
+  const path =
+    scope.level === "system"
+      ? "/_history"
+      : scope.level === "type"
+        ? `/${scope.type}/_history`
+        : `/${scope.type}/${scope.id}/_history`;
   const self = `${path}?${formatHistoryParams(params, params.cursor)}`;
   const link = [{ relation: "self", url: `${baseUrl}${self}` }];
-  if (page.nextCursor) link.push({ relation: "next", url: `${baseUrl}${path}?${formatHistoryParams(params, page.nextCursor)}` });
+  if (page.nextCursor)
+    link.push({ relation: "next", url: `${baseUrl}${path}?${formatHistoryParams(params, page.nextCursor)}` });
   const entry = versions.map((v) => historyEntry(v, baseUrl));
   if (params.ignored.length > 0) {
     // Every entry of a history Bundle needs a request and a response (bdl-3, bdl-4): the
     // outcome's are the history request as it was processed.
     entry.push({
-      resource: { resourceType: "OperationOutcome", issue: params.ignored.map((name) => ({ severity: "warning", code: "not-supported", diagnostics: `parameter ignored: ${name}` })) },
+      resource: {
+        resourceType: "OperationOutcome",
+        issue: params.ignored.map((name) => ({
+          severity: "warning",
+          code: "not-supported",
+          diagnostics: `parameter ignored: ${name}`,
+        })),
+      },
       request: { method: "GET", url: self.slice(1) },
       response: { status: "200" },
     });
   }
-  const bundle: Record<string, unknown> = { resourceType: "Bundle", type: "history", ...(page.total !== null ? { total: page.total } : {}), link, ...(entry.length > 0 ? { entry } : {}) };
+  const bundle: Record<string, unknown> = {
+    resourceType: "Bundle",
+    type: "history",
+    ...(page.total !== null ? { total: page.total } : {}),
+    link,
+    ...(entry.length > 0 ? { entry } : {}),
+  };
   return { status: 200, resource: bundle };
 }
 
@@ -84,13 +119,19 @@ export async function readHistory(deps: HistoryDeps, actor: Actor, scope: Histor
 export function historyEntry({ row, resource }: StoredVersion, baseUrl: string): Record<string, unknown> {
   const { type, id, versionId, deleted, lastUpdated } = row;
   const created = versionId === 1 || row.createdByUpdate === true;
-  const request = deleted ? { method: "DELETE", url: `${type}/${id}` }
-    : versionId === 1 && row.createdByUpdate !== true ? { method: "POST", url: type }
-    : { method: "PUT", url: `${type}/${id}` };
+  const request = deleted
+    ? { method: "DELETE", url: `${type}/${id}` }
+    : versionId === 1 && row.createdByUpdate !== true
+      ? { method: "POST", url: type }
+      : { method: "PUT", url: `${type}/${id}` };
   return {
     fullUrl: `${baseUrl}/${type}/${id}`,
     ...(resource ? { resource } : {}),
     request,
-    response: { status: deleted ? "204" : created ? "201" : "200", etag: `W/"${versionId}"`, lastModified: lastUpdated },
+    response: {
+      status: deleted ? "204" : created ? "201" : "200",
+      etag: `W/"${versionId}"`,
+      lastModified: lastUpdated,
+    },
   };
 }

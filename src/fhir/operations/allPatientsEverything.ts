@@ -14,7 +14,12 @@ import type { PatientEverythingDeps } from "./patientEverything.ts";
  * patient's compartment, a scan of them all, so it is given only under `_total=accurate`.
  * @see https://hl7.org/fhir/R4/patient-operation-everything.html
  */
-export async function allPatientsEverything(deps: Omit<PatientEverythingDeps, "index">, actor: Actor, query: URLSearchParams, baseUrl: string): Promise<FhirResult> {
+export async function allPatientsEverything(
+  deps: Omit<PatientEverythingDeps, "index">,
+  actor: Actor,
+  query: URLSearchParams,
+  baseUrl: string,
+): Promise<FhirResult> {
   return everythingSearchset(deps, actor, { path: "/Patient/$everything", query, baseUrl }, (params) =>
     deps.history.everyCompartmentPage({
       ...(params.since ? { since: params.since.iso } : {}),
@@ -23,5 +28,6 @@ export async function allPatientsEverything(deps: Omit<PatientEverythingDeps, "i
       ...(params.cursor ? { cursor: params.cursor } : {}),
       countTotal: params.total === true,
       includeReferenced: true,
-    }));
+    }),
+  );
 }

@@ -26,7 +26,10 @@ export async function everythingSearchset(
 ): Promise<FhirResult> {
   const { path, query, baseUrl } = request;
   const withoutDates = new URLSearchParams([...query].filter(([k]) => !UNSUPPORTED.has(k)));
-  if (withoutDates.has("_at")) throw new FhirLedgerError("invalid", "_at does not apply to $everything", { issues: [{ type: "invalid", diagnostics: "_at does not apply to $everything", expression: ["_at"] }] });
+  if (withoutDates.has("_at"))
+    throw new FhirLedgerError("invalid", "_at does not apply to $everything", {
+      issues: [{ type: "invalid", diagnostics: "_at does not apply to $everything", expression: ["_at"] }],
+    });
   const params = parseHistoryParams(withoutDates, { allowTypes: true });
   const page = pageOf(params);
   const [loaded, referenced] = await Promise.all([
@@ -34,17 +37,42 @@ export async function everythingSearchset(
     loadChecked(deps, actor, "operation", page.referenced),
   ]);
   const link = [{ relation: "self", url: `${baseUrl}${path}?${formatHistoryParams(params, params.cursor)}` }];
-  if (page.nextCursor) link.push({ relation: "next", url: `${baseUrl}${path}?${formatHistoryParams(params, page.nextCursor)}` });
+  if (page.nextCursor)
+    link.push({ relation: "next", url: `${baseUrl}${path}?${formatHistoryParams(params, page.nextCursor)}` });
   const entry: Record<string, unknown>[] = [
-    ...loaded.map(({ row, resource }) => ({ fullUrl: `${baseUrl}/${row.type}/${row.id}`, resource, search: { mode: "match" } })),
-    ...referenced.map(({ row, resource }) => ({ fullUrl: `${baseUrl}/${row.type}/${row.id}`, resource, search: { mode: "include" } })),
+    ...loaded.map(({ row, resource }) => ({
+      fullUrl: `${baseUrl}/${row.type}/${row.id}`,
+      resource,
+      search: { mode: "match" },
+    })),
+    ...referenced.map(({ row, resource }) => ({
+      fullUrl: `${baseUrl}/${row.type}/${row.id}`,
+      resource,
+      search: { mode: "include" },
+    })),
   ];
   const ignored = [...new Set([...query.keys()].filter((k) => UNSUPPORTED.has(k)).concat(params.ignored))];
   if (ignored.length > 0) {
     entry.push({
-      resource: { resourceType: "OperationOutcome", issue: ignored.map((name) => ({ severity: "warning", code: "not-supported", diagnostics: `parameter ignored: ${name.slice(0, 64)}` })) },
+      resource: {
+        resourceType: "OperationOutcome",
+        issue: ignored.map((name) => ({
+          severity: "warning",
+          code: "not-supported",
+          diagnostics: `parameter ignored: ${name.slice(0, 64)}`,
+        })),
+      },
       search: { mode: "outcome" },
     });
   }
-  return { status: 200, resource: { resourceType: "Bundle", type: "searchset", ...(page.total !== null ? { total: page.total } : {}), link, ...(entry.length > 0 ? { entry } : {}) } };
+  return {
+    status: 200,
+    resource: {
+      resourceType: "Bundle",
+      type: "searchset",
+      ...(page.total !== null ? { total: page.total } : {}),
+      link,
+      ...(entry.length > 0 ? { entry } : {}),
+    },
+  };
 }

@@ -25,8 +25,15 @@ const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
  * resource's compartment parameters point to).
  * @see https://hl7.org/fhir/R4/patient-operation-everything.html
  */
-export async function patientEverything(deps: PatientEverythingDeps, actor: Actor, id: string, query: URLSearchParams, baseUrl: string): Promise<FhirResult> {
-  if (!ID_PATTERN.test(id)) throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
+export async function patientEverything(
+  deps: PatientEverythingDeps,
+  actor: Actor,
+  id: string,
+  query: URLSearchParams,
+  baseUrl: string,
+): Promise<FhirResult> {
+  if (!ID_PATTERN.test(id))
+    throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
   return everythingSearchset(deps, actor, { path: `/Patient/${id}/$everything`, query, baseUrl }, (params) => {
     const patient = deps.index.current("Patient", id);
     if (!patient) throw new FhirLedgerError("not-found", `Patient/${id} is not known`);

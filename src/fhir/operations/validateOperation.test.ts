@@ -18,7 +18,10 @@ function refusal(fn: () => unknown): FhirLedgerError {
 
 describe("validateOperation: profile", () => {
   it("validates against the base R4 definition of the type, named with or without a 4.0 version", () => {
-    for (const profile of ["http://hl7.org/fhir/StructureDefinition/Patient", "http://hl7.org/fhir/StructureDefinition/Patient|4.0.1"]) {
+    for (const profile of [
+      "http://hl7.org/fhir/StructureDefinition/Patient",
+      "http://hl7.org/fhir/StructureDefinition/Patient|4.0.1",
+    ]) {
       expect(validateOperation(deps, "Patient", undefined, patient, { profiles: [profile] }).status).toBe(200);
     }
   });
@@ -34,23 +37,58 @@ describe("validateOperation: profile", () => {
   });
 
   it("reads the profile parameter of a Parameters body too", () => {
-    const body = { resourceType: "Parameters", parameter: [{ name: "resource", resource: patient }, { name: "profile", valueCanonical: "http://example.org/StructureDefinition/p" }] };
+    const body = {
+      resourceType: "Parameters",
+      parameter: [
+        { name: "resource", resource: patient },
+        { name: "profile", valueCanonical: "http://example.org/StructureDefinition/p" },
+      ],
+    };
     expect(refusal(() => validateOperation(deps, "Patient", undefined, body)).issues[0]!.type).toBe("not-supported");
-    const notAUri = { resourceType: "Parameters", parameter: [{ name: "resource", resource: patient }, { name: "profile", valueInteger: 1 }] };
+    const notAUri = {
+      resourceType: "Parameters",
+      parameter: [
+        { name: "resource", resource: patient },
+        { name: "profile", valueInteger: 1 },
+      ],
+    };
     expect(refusal(() => validateOperation(deps, "Patient", undefined, notAUri)).issues[0]!.type).toBe("invalid");
   });
 });
 
 describe("validateOperation: the rules a write applies", () => {
   it("reports control characters and broken invariants as error issues naming the element", () => {
-    const body = { resourceType: "Observation", status: "final", code: { text: "a\u0000b" }, subject: { reference: "#p" }, effectivePeriod: { start: "2021", end: "2020" } };
+    const body = {
+      resourceType: "Observation",
+      status: "final",
+      code: { text: "a\u0000b" },
+      subject: { reference: "#p" },
+      effectivePeriod: { start: "2021", end: "2020" },
+    };
     const result = validateOperation(deps, "Observation", undefined, body);
     expect(result.status).toBe(200);
-    const issues = (result.resource as { issue: { severity: string; code: string; diagnostics: string; expression: string[] }[] }).issue;
+    const issues = (
+      result.resource as { issue: { severity: string; code: string; diagnostics: string; expression: string[] }[] }
+    ).issue;
     expect(issues).toEqual([
-      expect.objectContaining({ severity: "error", code: "value", expression: ["Observation.code.text"], diagnostics: expect.stringContaining("control characters") }),
-      expect.objectContaining({ severity: "error", code: "invariant", expression: ["Observation.effectivePeriod"], diagnostics: expect.stringMatching(/^per-1: /) }),
-      expect.objectContaining({ severity: "error", code: "invariant", expression: ["Observation.subject.reference"], diagnostics: expect.stringMatching(/^ref-1: /) }),
+      expect.objectContaining({
+        severity: "error",
+        code: "value",
+        expression: ["Observation.code.text"],
+        diagnostics: expect.stringContaining("control characters"),
+      }),
+      expect.objectContaining({
+        severity: "error",
+        code: "invariant",
+        expression: ["Observation.effectivePeriod"],
+        diagnostics: expect.stringMatching(/^per-1: /),
+      }),
+      expect.objectContaining({
+        severity: "error",
+        code: "invariant",
+        expression: ["Observation.subject.reference"],
+        diagnostics: expect.stringMatching(/^ref-1: /),
+      }),
     ]);
   });
 });

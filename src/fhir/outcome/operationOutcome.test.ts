@@ -36,14 +36,19 @@ describe("toOperationOutcome", () => {
   });
 
   it("keeps validation issues with their expressions", () => {
-    const error = errors.invalid("bad", [{ type: "required", diagnostics: "Missing status", expression: ["Observation.status"] }]);
+    const error = errors.invalid("bad", [
+      { type: "required", diagnostics: "Missing status", expression: ["Observation.status"] },
+    ]);
     expect(toOperationOutcome(error).outcome.issue).toEqual([
       { severity: "error", code: "required", diagnostics: "Missing status", expression: ["Observation.status"] },
     ]);
   });
 
   it("says an integrity failure is one, without the internal message or cause", () => {
-    const { status, outcome } = toOperationOutcome(errors.integrity("hash mismatch for bafy123", new Error("tag")), "req-9");
+    const { status, outcome } = toOperationOutcome(
+      errors.integrity("hash mismatch for bafy123", new Error("tag")),
+      "req-9",
+    );
     expect(status).toBe(500);
     expect(outcome.issue[0]?.diagnostics).toMatch(/integrity check/);
     expect(outcome.issue[0]?.diagnostics).toContain("req-9");
@@ -58,13 +63,18 @@ describe("toOperationOutcome", () => {
   ])("turns %s into a 500 that reveals only the request id", (_name, thrown) => {
     const { status, outcome } = toOperationOutcome(thrown, "req-42");
     expect(status).toBe(500);
-    expect(outcome.issue).toEqual([{ severity: "error", code: "exception", diagnostics: "Internal server error (request id req-42)" }]);
+    expect(outcome.issue).toEqual([
+      { severity: "error", code: "exception", diagnostics: "Internal server error (request id req-42)" },
+    ]);
   });
 
   it("produces OperationOutcomes that pass R4 validation", () => {
     const validator = createValidator();
     validator.validate(toOperationOutcome(new Error("x"), "r").outcome);
-    validator.validate(toOperationOutcome(errors.invalid("bad", [{ type: "value", diagnostics: "d", expression: ["Patient.id"] }])).outcome);
+    validator.validate(
+      toOperationOutcome(errors.invalid("bad", [{ type: "value", diagnostics: "d", expression: ["Patient.id"] }]))
+        .outcome,
+    );
     validator.validate(informationOutcome("Deleted Patient/1"));
     validator.validate(successOutcome());
   });

@@ -31,8 +31,16 @@ const MAPPINGS: Record<ErrorCode, Mapping> = {
   "too-large": { status: 413, issueCode: "too-long" },
   "unsupported-media-type": { status: 415, issueCode: "not-supported" },
   unprocessable: { status: 422, issueCode: "business-rule" },
-  integrity: { status: 500, issueCode: "processing", fixedText: "The stored record failed its integrity check and was not served" },
-  unavailable: { status: 503, issueCode: "transient", fixedText: "A service this server depends on is unavailable; try again later" },
+  integrity: {
+    status: 500,
+    issueCode: "processing",
+    fixedText: "The stored record failed its integrity check and was not served",
+  },
+  unavailable: {
+    status: 503,
+    issueCode: "transient",
+    fixedText: "A service this server depends on is unavailable; try again later",
+  },
   internal: { status: 500, issueCode: "exception", fixedText: "Internal server error" },
 };
 

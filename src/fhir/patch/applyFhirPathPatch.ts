@@ -1,7 +1,22 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { copyJson } from "../bundles/rewriteReferences.ts";
-import { ensureCompanion, insertElement, moveElement, pruneEmpty, removeElement, setElement, valueAt } from "./editElements.ts";
-import { choiceVariants, describeObjects, isPrimitiveType, propertyInfo, typeFits, typeOfSuffix } from "./elementModel.ts";
+import {
+  ensureCompanion,
+  insertElement,
+  moveElement,
+  pruneEmpty,
+  removeElement,
+  setElement,
+  valueAt,
+} from "./editElements.ts";
+import {
+  choiceVariants,
+  describeObjects,
+  isPrimitiveType,
+  propertyInfo,
+  typeFits,
+  typeOfSuffix,
+} from "./elementModel.ts";
 import type { PropertyInfo } from "./elementModel.ts";
 import { parseFhirPathPatch } from "./parseFhirPathPatch.ts";
 import type { FhirPathPatchOperation, PatchValue } from "./parseFhirPathPatch.ts";
@@ -33,9 +48,19 @@ export function applyFhirPathPatch<T>(resource: T, patch: unknown): T {
   const paths = operations.map((op) => {
     const path = parsePatchPath(op.path, op.at);
     if ((op.type === "insert" || op.type === "move") && path.list === undefined) {
-      throw new FhirLedgerError("invalid", "unsupported FHIRPath Patch path: the path of an insert or move must end with the name of a list, e.g. Patient.identifier", {
-        issues: [{ type: "not-supported", diagnostics: "insert and move paths end with the list's element name", expression: [op.at] }],
-      });
+      throw new FhirLedgerError(
+        "invalid",
+        "unsupported FHIRPath Patch path: the path of an insert or move must end with the name of a list, e.g. Patient.identifier",
+        {
+          issues: [
+            {
+              type: "not-supported",
+              diagnostics: "insert and move paths end with the list's element name",
+              expression: [op.at],
+            },
+          ],
+        },
+      );
     }
     return path;
   });
@@ -46,7 +71,9 @@ export function applyFhirPathPatch<T>(resource: T, patch: unknown): T {
   const steps = paths.reduce((sum, path) => sum + path.steps, 0);
   if (steps * objects.size > MAX_PATCH_COST) {
     const message = `the patch's paths take ${steps} steps; on a resource this large at most ${Math.floor(MAX_PATCH_COST / objects.size)} are allowed: send fewer or simpler operations`;
-    throw new FhirLedgerError("too-large", `the FHIRPath Patch costs too much: ${message}`, { issues: [{ type: "too-costly", diagnostics: message, expression: ["Parameters.parameter"] }] });
+    throw new FhirLedgerError("too-large", `the FHIRPath Patch costs too much: ${message}`, {
+      issues: [{ type: "too-costly", diagnostics: message, expression: ["Parameters.parameter"] }],
+    });
   }
   operations.forEach((op, i) => applyOperation(document, op, paths[i]!, objects));
   return document as T;
@@ -73,7 +100,8 @@ function applyOperation(document: Json, op: FhirPathPatchOperation, path: PatchP
       // A choice element may change type: valueString replaced by a Quantity becomes valueQuantity.
       if (ref.key !== ref.name && op.value.kind === "typed") {
         key = ref.name + op.value.type;
-        if (!choiceVariants(definition, ref.name).includes(key)) throw unfit(`${ref.name}[x] does not allow type ${op.value.type}`, op.at);
+        if (!choiceVariants(definition, ref.name).includes(key))
+          throw unfit(`${ref.name}[x] does not allow type ${op.value.type}`, op.at);
       }
       const type = propertyInfo(definition, key)?.type;
       const { json, element } = described(materialize(op.value, type, op.at), type, objects);
@@ -104,7 +132,10 @@ function applyOperation(document: Json, op: FhirPathPatchOperation, path: PatchP
     case "insert":
     case "move": {
       const { owner, name } = path.list!;
-      const target = owner === undefined ? ({ kind: "resource" } as const) : one(select(owner), op, op.type, `the element holding ${name} (${owner.slice(0, 200)})`);
+      const target =
+        owner === undefined
+          ? ({ kind: "resource" } as const)
+          : one(select(owner), op, op.type, `the element holding ${name} (${owner.slice(0, 200)})`);
       const content = contentOf(document, target, objects);
       const info = propertyInfo(content.definition, name);
       if (info === undefined) throw unfit(`${content.definition ?? "the element"} has no element "${name}"`, op.at);
@@ -116,7 +147,8 @@ function applyOperation(document: Json, op: FhirPathPatchOperation, path: PatchP
         const { json, element } = described(materialize(op.value, info.type, op.at), info.type, objects);
         insertElement(content.get(), name, op.index, json, element);
       } else {
-        if (op.source >= length || op.destination >= length) throw unfit(`source and destination must be below ${length}, the length of ${name}`, op.at);
+        if (op.source >= length || op.destination >= length)
+          throw unfit(`source and destination must be below ${length}, the length of ${name}`, op.at);
         moveElement(content.get(), name, op.source, op.destination);
       }
       return;
@@ -125,17 +157,32 @@ function applyOperation(document: Json, op: FhirPathPatchOperation, path: PatchP
 }
 
 /** Exactly one target, or a 422 saying how many there were. */
-function one(targets: PatchTarget[], op: FhirPathPatchOperation, verb: string, what = `the path ${op.path.slice(0, 200)}`): PatchTarget {
+function one(
+  targets: PatchTarget[],
+  op: FhirPathPatchOperation,
+  verb: string,
+  what = `the path ${op.path.slice(0, 200)}`,
+): PatchTarget {
   if (targets.length === 1) return targets[0]!;
-  throw unfit(targets.length === 0 ? `${what} matches no element` : `${what} matches ${targets.length} elements; ${verb} needs exactly one`, op.at);
+  throw unfit(
+    targets.length === 0
+      ? `${what} matches no element`
+      : `${what} matches ${targets.length} elements; ${verb} needs exactly one`,
+    op.at,
+  );
 }
 
 /**
  * Where a target's children live, and the schema definition that says what they may be: the
  * target object itself, or for a primitive its `_x` companion (created only when written to).
  */
-function contentOf(document: Json, target: PatchTarget, objects: Objects): { definition: string | undefined; peek: () => Json | undefined; get: () => Json } {
-  if (target.kind === "resource") return { definition: objects.get(document), peek: () => document, get: () => document };
+function contentOf(
+  document: Json,
+  target: PatchTarget,
+  objects: Objects,
+): { definition: string | undefined; peek: () => Json | undefined; get: () => Json } {
+  if (target.kind === "resource")
+    return { definition: objects.get(document), peek: () => document, get: () => document };
   const value = valueAt(target.ref);
   if (isObject(value)) return { definition: objects.get(value), peek: () => value, get: () => value };
   const companion = () => {
@@ -152,19 +199,29 @@ function contentOf(document: Json, target: PatchTarget, objects: Objects): { def
 }
 
 /** Records the objects of a value about to be written, so later operations may select them. */
-function described(value: { json: unknown; element?: Json }, type: string | undefined, objects: Objects): { json: unknown; element?: Json } {
+function described(
+  value: { json: unknown; element?: Json },
+  type: string | undefined,
+  objects: Objects,
+): { json: unknown; element?: Json } {
   describeObjects(value.json, type, objects);
   if (value.element !== undefined) describeObjects(value.element, "Element", objects);
   return value;
 }
 
 /** The JSON key of child `name` of `definition` (a choice takes the value's type), its schema and its choice siblings. */
-function resolveChild(definition: string | undefined, name: string, value: PatchValue, at: string): { key: string; info: PropertyInfo; variants: string[] } {
+function resolveChild(
+  definition: string | undefined,
+  name: string,
+  value: PatchValue,
+  at: string,
+): { key: string; info: PropertyInfo; variants: string[] } {
   const info = propertyInfo(definition, name);
   if (info !== undefined) return { key: name, info, variants: siblingsOf(definition, name) };
   const variants = choiceVariants(definition, name);
   if (variants.length === 0) throw unfit(`${definition ?? "the element"} has no element "${name}"`, at);
-  if (value.kind !== "typed") throw unfit(`${name}[x] is a choice: give its value as value[x], so that its type is known`, at);
+  if (value.kind !== "typed")
+    throw unfit(`${name}[x] is a choice: give its value as value[x], so that its type is known`, at);
   const key = name + value.type;
   if (!variants.includes(key)) throw unfit(`${name}[x] does not allow type ${value.type}`, at);
   return { key, info: propertyInfo(definition, key)!, variants };
@@ -189,14 +246,19 @@ function materialize(value: PatchValue, expected: string | undefined, at: string
   switch (value.kind) {
     case "typed": {
       const type = typeOfSuffix(value.type);
-      if (expected === "Resource" || !typeFits(expected, type)) throw unfit(`a ${type} value can't go where ${describe(expected)} is expected`, at);
-      return value.element === undefined ? { json: copyJson(value.value) } : { json: copyJson(value.value), element: copyJson(value.element) };
+      if (expected === "Resource" || !typeFits(expected, type))
+        throw unfit(`a ${type} value can't go where ${describe(expected)} is expected`, at);
+      return value.element === undefined
+        ? { json: copyJson(value.value) }
+        : { json: copyJson(value.value), element: copyJson(value.element) };
     }
     case "resource":
-      if (expected !== undefined && expected !== "Resource") throw unfit(`a resource can't go where ${describe(expected)} is expected`, at);
+      if (expected !== undefined && expected !== "Resource")
+        throw unfit(`a resource can't go where ${describe(expected)} is expected`, at);
       return { json: copyJson(value.value) };
     case "parts": {
-      if (expected === undefined || expected === "Resource" || isPrimitiveType(expected)) throw unfit(`an element built from parts can't go where ${describe(expected)} is expected`, at);
+      if (expected === undefined || expected === "Resource" || isPrimitiveType(expected))
+        throw unfit(`an element built from parts can't go where ${describe(expected)} is expected`, at);
       const object: Json = {};
       for (const part of value.parts) {
         const { key, info } = resolveChild(expected, part.name, part.value, part.at);
@@ -226,5 +288,7 @@ function isObject(value: unknown): value is Json {
 }
 
 function unfit(message: string, at: string): FhirLedgerError {
-  return new FhirLedgerError("unprocessable", `the FHIRPath Patch can't be applied: ${message}`, { issues: [{ type: "processing", diagnostics: message, expression: [at] }] });
+  return new FhirLedgerError("unprocessable", `the FHIRPath Patch can't be applied: ${message}`, {
+    issues: [{ type: "processing", diagnostics: message, expression: [at] }],
+  });
 }

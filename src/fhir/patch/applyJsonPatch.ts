@@ -17,30 +17,43 @@ const OPS = new Set(["add", "remove", "replace", "move", "copy", "test"]);
  */
 export function applyJsonPatch<T>(document: T, patch: unknown): T {
   if (!Array.isArray(patch)) throw malformed("a JSON Patch is a JSON array of operations");
-  if (patch.length > MAX_PATCH_OPERATIONS) throw new FhirLedgerError("too-large", `a patch may hold at most ${MAX_PATCH_OPERATIONS} operations`);
+  if (patch.length > MAX_PATCH_OPERATIONS)
+    throw new FhirLedgerError("too-large", `a patch may hold at most ${MAX_PATCH_OPERATIONS} operations`);
   let doc: Json = copyJson(document);
   patch.forEach((raw, i) => {
-    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw malformed(`operation ${i} is not an object`);
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+      throw malformed(`operation ${i} is not an object`);
     const op = raw as Record<string, unknown>;
-    if (typeof op.op !== "string" || !OPS.has(op.op)) throw malformed(`operation ${i}: op must be one of ${[...OPS].join(", ")}`);
+    if (typeof op.op !== "string" || !OPS.has(op.op))
+      throw malformed(`operation ${i}: op must be one of ${[...OPS].join(", ")}`);
     const path = parsePointer(op.path, i, "path");
     const needsValue = op.op === "add" || op.op === "replace" || op.op === "test";
     if (needsValue && !Object.hasOwn(op, "value")) throw malformed(`operation ${i} (${op.op}) needs a value`);
     const from = op.op === "move" || op.op === "copy" ? parsePointer(op.from, i, "from") : [];
     const where = `operation ${i} (${op.op} ${String(op.path).slice(0, 200)})`;
     switch (op.op) {
-      case "add": doc = add(doc, path, copyJson(op.value), where); break;
-      case "remove": doc = remove(doc, path, where).doc; break;
-      case "replace": doc = add(remove(doc, path, where).doc, path, copyJson(op.value), where); break;
+      case "add":
+        doc = add(doc, path, copyJson(op.value), where);
+        break;
+      case "remove":
+        doc = remove(doc, path, where).doc;
+        break;
+      case "replace":
+        doc = add(remove(doc, path, where).doc, path, copyJson(op.value), where);
+        break;
       case "move": {
-        if (from.length < path.length && from.every((t, k) => t === path[k])) throw unprocessable(`${where}: can't move a value into itself`);
+        if (from.length < path.length && from.every((t, k) => t === path[k]))
+          throw unprocessable(`${where}: can't move a value into itself`);
         const removed = remove(doc, from, where);
         doc = add(removed.doc, path, removed.value, where);
         break;
       }
-      case "copy": doc = add(doc, path, copyJson(get(doc, from, where)), where); break;
+      case "copy":
+        doc = add(doc, path, copyJson(get(doc, from, where)), where);
+        break;
       case "test":
-        if (!testEqual(get(doc, path, where), op.value)) throw unprocessable(`${where}: test failed, the value differs`);
+        if (!testEqual(get(doc, path, where), op.value))
+          throw unprocessable(`${where}: test failed, the value differs`);
         break;
     }
   });
@@ -52,17 +65,21 @@ function parsePointer(pointer: unknown, i: number, field: string): string[] {
   if (typeof pointer !== "string") throw malformed(`operation ${i}: ${field} must be a JSON Pointer string`);
   if (pointer === "") return [];
   if (!pointer.startsWith("/")) throw malformed(`operation ${i}: ${field} must be "" or start with "/"`);
-  return pointer.slice(1).split("/").map((token) => {
-    if (/~[^01]|~$/.test(token)) throw malformed(`operation ${i}: ${field} has a bad ~ escape`);
-    return token.replace(/~1/g, "/").replace(/~0/g, "~");
-  });
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((token) => {
+      if (/~[^01]|~$/.test(token)) throw malformed(`operation ${i}: ${field} has a bad ~ escape`);
+      return token.replace(/~1/g, "/").replace(/~0/g, "~");
+    });
 }
 
 function arrayIndex(array: Json[], token: string, forAdd: boolean, where: string): number {
   if (forAdd && token === "-") return array.length;
   if (!/^(0|[1-9][0-9]*)$/.test(token)) throw unprocessable(`${where}: "${token.slice(0, 40)}" is not an array index`);
   const index = Number(token);
-  if (index > array.length || (!forAdd && index === array.length)) throw unprocessable(`${where}: index ${index} is out of bounds`);
+  if (index > array.length || (!forAdd && index === array.length))
+    throw unprocessable(`${where}: index ${index} is out of bounds`);
   return index;
 }
 
@@ -132,15 +149,22 @@ export function jsonEqual(a: Json, b: Json): boolean {
   if (isContainer(a) && isContainer(b) && !Array.isArray(b)) {
     const ka = Object.keys(a);
     const kb = Object.keys(b);
-    return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && jsonEqual((a as Record<string, Json>)[k], (b as Record<string, Json>)[k]));
+    return (
+      ka.length === kb.length &&
+      ka.every((k) => Object.hasOwn(b, k) && jsonEqual((a as Record<string, Json>)[k], (b as Record<string, Json>)[k]))
+    );
   }
   return false;
 }
 
 function malformed(message: string): FhirLedgerError {
-  return new FhirLedgerError("bad-request", `malformed JSON Patch: ${message}`, { issues: [{ type: "invalid", diagnostics: message }] });
+  return new FhirLedgerError("bad-request", `malformed JSON Patch: ${message}`, {
+    issues: [{ type: "invalid", diagnostics: message }],
+  });
 }
 
 function unprocessable(message: string): FhirLedgerError {
-  return new FhirLedgerError("unprocessable", `the JSON Patch can't be applied: ${message}`, { issues: [{ type: "processing", diagnostics: message }] });
+  return new FhirLedgerError("unprocessable", `the JSON Patch can't be applied: ${message}`, {
+    issues: [{ type: "processing", diagnostics: message }],
+  });
 }

@@ -50,14 +50,16 @@ export function setElement(slot: Slot, value: unknown, element?: Json): void {
     return;
   }
   (container[key] as unknown[])[index] = value;
-  if (element !== undefined || Array.isArray(container[`_${key}`])) companionList(container, key)[index] = element ?? null;
+  if (element !== undefined || Array.isArray(container[`_${key}`]))
+    companionList(container, key)[index] = element ?? null;
   tidyCompanions(container, key);
 }
 
 /** Inserts an element into the list `container[key]` (created when absent) at `index`. */
 export function insertElement(container: Json, key: string, index: number, value: unknown, element?: Json): void {
   if (!Array.isArray(container[key])) setOwn(container, key, []);
-  if (element !== undefined || Array.isArray(container[`_${key}`])) companionList(container, key).splice(index, 0, element ?? null);
+  if (element !== undefined || Array.isArray(container[`_${key}`]))
+    companionList(container, key).splice(index, 0, element ?? null);
   (container[key] as unknown[]).splice(index, 0, value);
   tidyCompanions(container, key);
 }

@@ -19,8 +19,26 @@ interface PropertySchema {
 }
 
 const PRIMITIVES = new Set([
-  "boolean", "integer", "string", "decimal", "uri", "url", "canonical", "base64Binary", "instant", "date",
-  "dateTime", "time", "code", "oid", "id", "markdown", "unsignedInt", "positiveInt", "uuid", "xhtml",
+  "boolean",
+  "integer",
+  "string",
+  "decimal",
+  "uri",
+  "url",
+  "canonical",
+  "base64Binary",
+  "instant",
+  "date",
+  "dateTime",
+  "time",
+  "code",
+  "oid",
+  "id",
+  "markdown",
+  "unsignedInt",
+  "positiveInt",
+  "uuid",
+  "xhtml",
 ]);
 /** Quantity and its profiles: one may stand for another (the validator checks the details). */
 const QUANTITIES = new Set(["Quantity", "Age", "Count", "Distance", "Duration", "MoneyQuantity", "SimpleQuantity"]);
@@ -60,7 +78,13 @@ export function propertyInfo(definition: string | undefined, key: string): Prope
 export function choiceVariants(definition: string | undefined, name: string): string[] {
   const props = properties(definition);
   if (props === undefined || Object.hasOwn(props, name)) return [];
-  return Object.keys(props).filter((k) => k.length > name.length && k.startsWith(name) && /[A-Z]/.test(k[name.length]!) && isKnownType(k.slice(name.length)));
+  return Object.keys(props).filter(
+    (k) =>
+      k.length > name.length &&
+      k.startsWith(name) &&
+      /[A-Z]/.test(k[name.length]!) &&
+      isKnownType(k.slice(name.length)),
+  );
 }
 
 /** The FHIR type a `value[x]` suffix names: "DateTime" → "dateTime", "Quantity" → "Quantity". */
@@ -71,7 +95,9 @@ export function typeOfSuffix(suffix: string): string {
 /** True when `suffix` (as in value[x]) names an R4 data type (not a resource, not a backbone element). */
 export function isKnownType(suffix: string): boolean {
   const type = typeOfSuffix(suffix);
-  return PRIMITIVES.has(type) || (/^[A-Z][A-Za-z]*$/.test(type) && !isResourceType(type) && properties(type) !== undefined);
+  return (
+    PRIMITIVES.has(type) || (/^[A-Z][A-Za-z]*$/.test(type) && !isResourceType(type) && properties(type) !== undefined)
+  );
 }
 
 /** True for the R4 primitive types ("date", "code", …), whose JSON is a string, number or boolean. */
@@ -96,7 +122,11 @@ export function typeFits(expected: string | undefined, given: string): boolean {
  * companions are "Element"; objects the schema does not know map to undefined). The map also
  * says which objects belong to the resource at all.
  */
-export function describeObjects(value: unknown, definition: string | undefined, into = new Map<object, string | undefined>()): Map<object, string | undefined> {
+export function describeObjects(
+  value: unknown,
+  definition: string | undefined,
+  into = new Map<object, string | undefined>(),
+): Map<object, string | undefined> {
   const map = into;
   const stack: [unknown, string | undefined][] = [[value, definition]];
   while (stack.length > 0) {
@@ -110,7 +140,8 @@ export function describeObjects(value: unknown, definition: string | undefined, 
     const own = definition === "Resource" && typeof object.resourceType === "string" ? object.resourceType : definition;
     map.set(object, own);
     for (const [key, child] of Object.entries(object)) {
-      if (child !== null && typeof child === "object") stack.push([child, key.startsWith("_") ? "Element" : propertyInfo(own, key)?.type]);
+      if (child !== null && typeof child === "object")
+        stack.push([child, key.startsWith("_") ? "Element" : propertyInfo(own, key)?.type]);
     }
   }
   return map;

@@ -53,39 +53,49 @@ type Json = Record<string, unknown>;
  * @see https://hl7.org/fhir/R4/fhirpatch.html
  */
 export function parseFhirPathPatch(body: unknown): FhirPathPatchOperation[] {
-  if (!isObject(body) || body.resourceType !== "Parameters") throw malformed("a FHIRPath Patch is a Parameters resource", "Parameters");
+  if (!isObject(body) || body.resourceType !== "Parameters")
+    throw malformed("a FHIRPath Patch is a Parameters resource", "Parameters");
   if (body.parameter === undefined) return [];
   if (!Array.isArray(body.parameter)) throw malformed("parameter must be an array", "Parameters.parameter");
-  if (body.parameter.length > MAX_PATCH_OPERATIONS) throw new FhirLedgerError("too-large", `a patch may hold at most ${MAX_PATCH_OPERATIONS} operations`);
+  if (body.parameter.length > MAX_PATCH_OPERATIONS)
+    throw new FhirLedgerError("too-large", `a patch may hold at most ${MAX_PATCH_OPERATIONS} operations`);
   return body.parameter.map((raw, i) => parseOperation(raw, `Parameters.parameter[${i}]`));
 }
 
 function parseOperation(raw: unknown, at: string): FhirPathPatchOperation {
   if (!isObject(raw)) throw malformed("each parameter must be an object", at);
   if (raw.name !== "operation") throw malformed(`each parameter must be named "operation"`, `${at}.name`);
-  if (!Array.isArray(raw.part) || raw.part.length === 0) throw malformed("an operation needs parts (type, path, …)", `${at}.part`);
-  if (valueKeys(raw).length > 0 || raw.resource !== undefined) throw malformed("an operation carries its values in parts, not in value[x] or resource", at);
+  if (!Array.isArray(raw.part) || raw.part.length === 0)
+    throw malformed("an operation needs parts (type, path, …)", `${at}.part`);
+  if (valueKeys(raw).length > 0 || raw.resource !== undefined)
+    throw malformed("an operation carries its values in parts, not in value[x] or resource", at);
   const parts = new Map<string, { part: Json; at: string }>();
   raw.part.forEach((part, j) => {
     const partAt = `${at}.part[${j}]`;
-    if (!isObject(part) || typeof part.name !== "string") throw malformed("each part must be an object with a name", partAt);
+    if (!isObject(part) || typeof part.name !== "string")
+      throw malformed("each part must be an object with a name", partAt);
     if (parts.has(part.name)) throw malformed(`part "${part.name.slice(0, 40)}" is given twice`, partAt);
     parts.set(part.name, { part, at: partAt });
   });
   const type = primitive(parts, "type", "Code", at);
-  if (typeof type !== "string" || !Object.hasOwn(PARTS, type)) throw malformed(`type must be one of ${Object.keys(PARTS).join(", ")}`, parts.get("type")!.at);
+  if (typeof type !== "string" || !Object.hasOwn(PARTS, type))
+    throw malformed(`type must be one of ${Object.keys(PARTS).join(", ")}`, parts.get("type")!.at);
   const op = type as FhirPathPatchOperation["type"];
   for (const [name, { at: partAt }] of parts) {
-    if (name !== "type" && !PARTS[op].includes(name)) throw malformed(`a ${op} operation takes no "${name.slice(0, 40)}" part`, partAt);
+    if (name !== "type" && !PARTS[op].includes(name))
+      throw malformed(`a ${op} operation takes no "${name.slice(0, 40)}" part`, partAt);
   }
   const path = primitive(parts, "path", "String", at);
-  if (typeof path !== "string" || path.trim() === "") throw malformed("path must be a non-empty string", parts.get("path")!.at);
-  if (path.length > MAX_PATH_LENGTH) throw malformed(`path is longer than ${MAX_PATH_LENGTH} characters`, parts.get("path")!.at);
+  if (typeof path !== "string" || path.trim() === "")
+    throw malformed("path must be a non-empty string", parts.get("path")!.at);
+  if (path.length > MAX_PATH_LENGTH)
+    throw malformed(`path is longer than ${MAX_PATH_LENGTH} characters`, parts.get("path")!.at);
   const common = { path, at };
   switch (op) {
     case "add": {
       const name = primitive(parts, "name", "String", at);
-      if (typeof name !== "string" || !ELEMENT_NAME.test(name)) throw malformed("name must be an element name such as birthDate", parts.get("name")!.at);
+      if (typeof name !== "string" || !ELEMENT_NAME.test(name))
+        throw malformed("name must be an element name such as birthDate", parts.get("name")!.at);
       return { ...common, type: op, name, value: valuePart(parts, at) };
     }
     case "insert":
@@ -95,7 +105,12 @@ function parseOperation(raw: unknown, at: string): FhirPathPatchOperation {
     case "replace":
       return { ...common, type: op, value: valuePart(parts, at) };
     case "move":
-      return { ...common, type: op, source: integer(parts, "source", at), destination: integer(parts, "destination", at) };
+      return {
+        ...common,
+        type: op,
+        source: integer(parts, "source", at),
+        destination: integer(parts, "destination", at),
+      };
   }
 }
 
@@ -109,7 +124,8 @@ function primitive(parts: Map<string, { part: Json; at: string }>, name: string,
 
 function integer(parts: Map<string, { part: Json; at: string }>, name: string, at: string): number {
   const value = primitive(parts, name, "Integer", at);
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw malformed(`${name} must be a non-negative integer`, parts.get(name)!.at);
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
+    throw malformed(`${name} must be a non-negative integer`, parts.get(name)!.at);
   return value;
 }
 
@@ -132,20 +148,24 @@ function readValue(part: Json, at: string, depth: number): PatchValue {
     const value = part[key];
     if (value === null || value === undefined) throw malformed(`${key} must not be null`, at);
     const element = part[`_${key}`];
-    if (element !== undefined && (!isObject(element) || !isPrimitiveType(typeOfSuffix(type)))) throw malformed(`_${key} must be an object, and only a primitive value has one`, at);
+    if (element !== undefined && (!isObject(element) || !isPrimitiveType(typeOfSuffix(type))))
+      throw malformed(`_${key} must be an object, and only a primitive value has one`, at);
     return { kind: "typed", type, value, ...(element === undefined ? {} : { element }) };
   }
   if (part.resource !== undefined) {
-    if (!isObject(part.resource) || typeof part.resource.resourceType !== "string") throw malformed("resource must be a FHIR resource", `${at}.resource`);
+    if (!isObject(part.resource) || typeof part.resource.resourceType !== "string")
+      throw malformed("resource must be a FHIR resource", `${at}.resource`);
     return { kind: "resource", value: part.resource };
   }
   if (depth >= MAX_VALUE_DEPTH) throw malformed(`parts are nested more than ${MAX_VALUE_DEPTH} deep`, at);
-  if (!Array.isArray(part.part) || part.part.length === 0) throw malformed("part must be a non-empty array", `${at}.part`);
+  if (!Array.isArray(part.part) || part.part.length === 0)
+    throw malformed("part must be a non-empty array", `${at}.part`);
   return {
     kind: "parts",
     parts: part.part.map((child, k) => {
       const childAt = `${at}.part[${k}]`;
-      if (!isObject(child) || typeof child.name !== "string" || !ELEMENT_NAME.test(child.name)) throw malformed("each part of a value must be an object named after an element", childAt);
+      if (!isObject(child) || typeof child.name !== "string" || !ELEMENT_NAME.test(child.name))
+        throw malformed("each part of a value must be an object named after an element", childAt);
       return { name: child.name, value: readValue(child, childAt, depth + 1), at: childAt };
     }),
   };
@@ -160,5 +180,7 @@ function isObject(value: unknown): value is Json {
 }
 
 function malformed(message: string, expression: string): FhirLedgerError {
-  return new FhirLedgerError("invalid", `malformed FHIRPath Patch: ${message}`, { issues: [{ type: "invalid", diagnostics: message, expression: [expression] }] });
+  return new FhirLedgerError("invalid", `malformed FHIRPath Patch: ${message}`, {
+    issues: [{ type: "invalid", diagnostics: message, expression: [expression] }],
+  });
 }

@@ -24,12 +24,27 @@ export async function patchResource(
   assertResourceId(id);
   const format: PatchFormat = isParameters(patch) ? "fhirpath-patch" : "json-patch";
   const ifMatch = options.ifMatch === undefined ? undefined : parseIfMatch(options.ifMatch);
-  const { current, resource } = await preparePatch(deps, type, id, patch, ifMatch === undefined ? { format } : { ifMatch, format });
+  const { current, resource } = await preparePatch(
+    deps,
+    type,
+    id,
+    patch,
+    ifMatch === undefined ? { format } : { ifMatch, format },
+  );
   const stored = await deps.records.write(type, id, resource, { ifMatch: current.row.versionId });
-  return { status: 200, resource: stored.resource!, version: { type, id, versionId: stored.row.versionId, lastUpdated: stored.row.lastUpdated } };
+  return {
+    status: 200,
+    resource: stored.resource!,
+    version: { type, id, versionId: stored.row.versionId, lastUpdated: stored.row.lastUpdated },
+  };
 }
 
 /** A FHIRPath Patch is a Parameters resource; anything else is taken for a JSON Patch. */
 function isParameters(patch: unknown): boolean {
-  return patch !== null && typeof patch === "object" && !Array.isArray(patch) && (patch as { resourceType?: unknown }).resourceType === "Parameters";
+  return (
+    patch !== null &&
+    typeof patch === "object" &&
+    !Array.isArray(patch) &&
+    (patch as { resourceType?: unknown }).resourceType === "Parameters"
+  );
 }

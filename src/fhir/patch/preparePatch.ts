@@ -33,18 +33,37 @@ export async function preparePatch(
   // `If-Match: *` holds whenever the read does.
   const current = await deps.records.read(type, id);
   if (options.ifMatch !== undefined && options.ifMatch !== "*" && options.ifMatch !== current.row.versionId) {
-    throw new FhirLedgerError("precondition-failed", `If-Match version ${options.ifMatch} does not match current version ${current.row.versionId}`);
+    throw new FhirLedgerError(
+      "precondition-failed",
+      `If-Match version ${options.ifMatch} does not match current version ${current.row.versionId}`,
+    );
   }
-  let resource = options.format === "fhirpath-patch" ? applyFhirPathPatch(current.resource!, patch) : applyJsonPatch(current.resource!, patch);
-  if (resource === null || typeof resource !== "object" || Array.isArray(resource) || resource.resourceType !== type || resource.id !== id) {
-    throw new FhirLedgerError("unprocessable", "the patch must not replace the resource, nor change its resourceType or id", { issues: [{ type: "business-rule", diagnostics: "resourceType and id are immutable" }] });
+  let resource =
+    options.format === "fhirpath-patch"
+      ? applyFhirPathPatch(current.resource!, patch)
+      : applyJsonPatch(current.resource!, patch);
+  if (
+    resource === null ||
+    typeof resource !== "object" ||
+    Array.isArray(resource) ||
+    resource.resourceType !== type ||
+    resource.id !== id
+  ) {
+    throw new FhirLedgerError(
+      "unprocessable",
+      "the patch must not replace the resource, nor change its resourceType or id",
+      { issues: [{ type: "business-rule", diagnostics: "resourceType and id are immutable" }] },
+    );
   }
   if (options.transform) resource = options.transform(resource);
   try {
     deps.validator.validate(resource, { expectedType: type });
   } catch (error) {
     if (error instanceof FhirLedgerError && error.code === "invalid") {
-      throw new FhirLedgerError("unprocessable", `the patched resource is not valid: ${error.message}`, { issues: error.issues, cause: error });
+      throw new FhirLedgerError("unprocessable", `the patched resource is not valid: ${error.message}`, {
+        issues: error.issues,
+        cause: error,
+      });
     }
     throw error;
   }

@@ -37,9 +37,34 @@ export interface PatchPath {
  * trace and terminology calls. What is left visits each element at most once per step.
  */
 const FUNCTIONS = new Set([
-  "where", "first", "last", "single", "tail", "skip", "take", "ofType", "as", "is", "exists", "empty", "not",
-  "hasValue", "extension", "count", "all", "allTrue", "anyTrue", "allFalse", "anyFalse", "startsWith",
-  "endsWith", "contains", "lower", "upper", "length", "toString",
+  "where",
+  "first",
+  "last",
+  "single",
+  "tail",
+  "skip",
+  "take",
+  "ofType",
+  "as",
+  "is",
+  "exists",
+  "empty",
+  "not",
+  "hasValue",
+  "extension",
+  "count",
+  "all",
+  "allTrue",
+  "anyTrue",
+  "allFalse",
+  "anyFalse",
+  "startsWith",
+  "endsWith",
+  "contains",
+  "lower",
+  "upper",
+  "length",
+  "toString",
 ]);
 
 interface AstNode {
@@ -75,10 +100,14 @@ export function parsePatchPath(expression: string, at: string): PatchPath {
   let steps = 0;
   while (stack.length > 0) {
     const node = stack.pop()!;
-    if (node.type === "MemberInvocation" || node.type === "FunctionInvocation" || node.type === "IndexerExpression") steps += 1;
+    if (node.type === "MemberInvocation" || node.type === "FunctionInvocation" || node.type === "IndexerExpression")
+      steps += 1;
     if (node.type === "ExternalConstantTerm") throw unsupported("a patch path may not use %variables", at);
     if (node.type === "FunctionInvocation" && !FUNCTIONS.has(node.text ?? "")) {
-      throw unsupported(`a patch path may not call ${String(node.text).slice(0, 40)}() (paths navigate and filter within the resource)`, at);
+      throw unsupported(
+        `a patch path may not call ${String(node.text).slice(0, 40)}() (paths navigate and filter within the resource)`,
+        at,
+      );
     }
     stack.push(...(node.children ?? []));
   }
@@ -92,17 +121,26 @@ function splitLastMember(ast: AstNode, expression: string): PatchPath["list"] {
   while (top.type === "EntireExpression" && top.children?.length === 1) top = top.children[0]!;
   let member: AstNode | undefined;
   let owner = false;
-  if (top.type === "InvocationExpression" && top.children?.length === 2 && top.children[1]!.type === "MemberInvocation") {
+  if (
+    top.type === "InvocationExpression" &&
+    top.children?.length === 2 &&
+    top.children[1]!.type === "MemberInvocation"
+  ) {
     member = top.children[1];
     owner = true;
-  } else if (top.type === "TermExpression" && top.children?.[0]?.type === "InvocationTerm" && top.children[0].children?.[0]?.type === "MemberInvocation") {
+  } else if (
+    top.type === "TermExpression" &&
+    top.children?.[0]?.type === "InvocationTerm" &&
+    top.children[0].children?.[0]?.type === "MemberInvocation"
+  ) {
     member = top.children[0].children[0];
   }
   const name = member?.children?.[0]?.text?.replace(/^`|`$/g, "");
   if (member?.start === undefined || name === undefined) return undefined;
   if (!owner) return { owner: undefined, name };
   const lines = expression.split("\n");
-  const offset = lines.slice(0, member.start.line - 1).reduce((n, line) => n + line.length + 1, 0) + member.start.column - 1;
+  const offset =
+    lines.slice(0, member.start.line - 1).reduce((n, line) => n + line.length + 1, 0) + member.start.column - 1;
   const prefix = expression.slice(0, offset).trimEnd();
   if (!prefix.endsWith(".")) return undefined;
   return { owner: prefix.slice(0, -1), name };
@@ -113,7 +151,12 @@ function splitLastMember(ast: AstNode, expression: string): PatchPath["list"] {
  * (every object of the resource) guards the writes: a result that is not part of the resource
  * (a computed value, a literal) is refused with a 400.
  */
-export function selectPatchTargets(resource: Json, expression: string, objects: ReadonlyMap<object, unknown>, at: string): PatchTarget[] {
+export function selectPatchTargets(
+  resource: Json,
+  expression: string,
+  objects: ReadonlyMap<object, unknown>,
+  at: string,
+): PatchTarget[] {
   let results: unknown;
   try {
     results = fhirpath.evaluate(resource, expression, {}, r4Model, { resolveInternalTypes: false });
@@ -123,7 +166,8 @@ export function selectPatchTargets(resource: Json, expression: string, objects: 
   if (!Array.isArray(results)) throw unsupported("the path can't be evaluated synchronously", at);
   return results.map((node) => {
     const target = isResourceNode(node) ? locate(node, resource, objects) : undefined;
-    if (target === undefined) throw unsupported("the path must select elements of the resource, not computed values", at);
+    if (target === undefined)
+      throw unsupported("the path must select elements of the resource, not computed values", at);
     return target;
   });
 }
@@ -157,7 +201,9 @@ function keyOf(container: Json, name: string, type: string | null): string | und
   const suffix = (type ?? "").replace(/^System\./, "");
   const guess = name + suffix.charAt(0).toUpperCase() + suffix.slice(1);
   if (suffix !== "" && (Object.hasOwn(container, guess) || Object.hasOwn(container, `_${guess}`))) return guess;
-  const variants = Object.keys(container).filter((k) => k.length > name.length && k.startsWith(name) && /[A-Z]/.test(k[name.length]!));
+  const variants = Object.keys(container).filter(
+    (k) => k.length > name.length && k.startsWith(name) && /[A-Z]/.test(k[name.length]!),
+  );
   return variants.length === 1 ? variants[0] : undefined;
 }
 
@@ -176,7 +222,13 @@ function isResourceNode(value: unknown): value is ResourceNode {
  * message says nothing about the path and names the library's internals.
  */
 function ownMessage(error: unknown, fallback: string): string {
-  if (!(error instanceof Error) || error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError) return fallback;
+  if (
+    !(error instanceof Error) ||
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    error instanceof ReferenceError
+  )
+    return fallback;
   return error.message.split("\n")[0]!.slice(0, 200);
 }
 
@@ -185,5 +237,7 @@ function isObject(value: unknown): value is Json {
 }
 
 function unsupported(message: string, at: string): FhirLedgerError {
-  return new FhirLedgerError("invalid", `unsupported FHIRPath Patch path: ${message}`, { issues: [{ type: "not-supported", diagnostics: message, expression: [at] }] });
+  return new FhirLedgerError("invalid", `unsupported FHIRPath Patch path: ${message}`, {
+    issues: [{ type: "not-supported", diagnostics: message, expression: [at] }],
+  });
 }

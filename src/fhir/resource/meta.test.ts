@@ -4,7 +4,11 @@ import { loadCompartmentPaths } from "./compartmentOf.ts";
 
 describe("withMeta", () => {
   it("sets versionId and lastUpdated on a copy, keeping the rest of meta", () => {
-    const original = { resourceType: "Patient", id: "p1", meta: { versionId: "old", profile: ["http://x/p"], tag: [{ code: "t" }] } };
+    const original = {
+      resourceType: "Patient",
+      id: "p1",
+      meta: { versionId: "old", profile: ["http://x/p"], tag: [{ code: "t" }] },
+    };
     const stamped = withMeta(original, { versionId: "2", lastUpdated: "2026-11-26T03:00:00.000Z" });
     expect(stamped).toEqual({
       resourceType: "Patient",
@@ -32,7 +36,9 @@ describe("stripMeta", () => {
   });
 
   it("drops meta entirely when only server fields were in it", () => {
-    expect(stripMeta({ resourceType: "Basic", meta: { versionId: "1", lastUpdated: "x" } })).toEqual({ resourceType: "Basic" });
+    expect(stripMeta({ resourceType: "Basic", meta: { versionId: "1", lastUpdated: "x" } })).toEqual({
+      resourceType: "Basic",
+    });
   });
 });
 
@@ -46,26 +52,59 @@ describe("newResourceId", () => {
 
 describe("compartmentOf", () => {
   it("puts a Patient in its own compartment, once it has an id", () => {
-    expect(compartmentOf({ resourceType: "Patient", id: "p1", link: [{ other: { reference: "Patient/p2" } }] })).toBe("Patient/p1");
+    expect(compartmentOf({ resourceType: "Patient", id: "p1", link: [{ other: { reference: "Patient/p2" } }] })).toBe(
+      "Patient/p1",
+    );
     expect(compartmentOf({ resourceType: "Patient" })).toBeNull();
   });
 
   it.each([
     ["Observation.subject", { resourceType: "Observation", subject: { reference: "Patient/p1" } }, "Patient/p1"],
-    ["Observation.performer when the subject is a Group", { resourceType: "Observation", subject: { reference: "Group/g" }, performer: [{ reference: "Practitioner/d" }, { reference: "Patient/p2" }] }, "Patient/p2"],
+    [
+      "Observation.performer when the subject is a Group",
+      {
+        resourceType: "Observation",
+        subject: { reference: "Group/g" },
+        performer: [{ reference: "Practitioner/d" }, { reference: "Patient/p2" }],
+      },
+      "Patient/p2",
+    ],
     ["Encounter.subject", { resourceType: "Encounter", subject: { reference: "Patient/p1" } }, "Patient/p1"],
-    ["AllergyIntolerance.patient", { resourceType: "AllergyIntolerance", patient: { reference: "Patient/p1" } }, "Patient/p1"],
-    ["Appointment.participant.actor", { resourceType: "Appointment", participant: [{ actor: { reference: "Practitioner/d" } }, { actor: { reference: "Patient/p3" } }] }, "Patient/p3"],
+    [
+      "AllergyIntolerance.patient",
+      { resourceType: "AllergyIntolerance", patient: { reference: "Patient/p1" } },
+      "Patient/p1",
+    ],
+    [
+      "Appointment.participant.actor",
+      {
+        resourceType: "Appointment",
+        participant: [{ actor: { reference: "Practitioner/d" } }, { actor: { reference: "Patient/p3" } }],
+      },
+      "Patient/p3",
+    ],
     ["Consent.patient", { resourceType: "Consent", patient: { reference: "Patient/p1" } }, "Patient/p1"],
-    ["Provenance.target (where resolve() is Patient)", { resourceType: "Provenance", target: [{ reference: "Observation/o" }, { reference: "Patient/p4" }] }, "Patient/p4"],
+    [
+      "Provenance.target (where resolve() is Patient)",
+      { resourceType: "Provenance", target: [{ reference: "Observation/o" }, { reference: "Patient/p4" }] },
+      "Patient/p4",
+    ],
     ["Task.for", { resourceType: "Task", for: { reference: "Patient/p5" } }, "Patient/p5"],
-    ["a versioned reference", { resourceType: "Condition", subject: { reference: "Patient/p1/_history/3" } }, "Patient/p1"],
+    [
+      "a versioned reference",
+      { resourceType: "Condition", subject: { reference: "Patient/p1/_history/3" } },
+      "Patient/p1",
+    ],
   ])("follows %s", (_name, resource, expected) => {
     expect(compartmentOf(resource)).toBe(expected);
   });
 
   it("takes the first parameter of the compartment definition first", () => {
-    const allergy = { resourceType: "AllergyIntolerance", recorder: { reference: "Patient/recorder" }, patient: { reference: "Patient/subject" } };
+    const allergy = {
+      resourceType: "AllergyIntolerance",
+      recorder: { reference: "Patient/recorder" },
+      patient: { reference: "Patient/subject" },
+    };
     expect(compartmentOf(allergy)).toBe("Patient/subject");
   });
 
@@ -73,7 +112,10 @@ describe("compartmentOf", () => {
     ["a type outside the compartment", { resourceType: "Organization", partOf: { reference: "Patient/p1" } }],
     ["a subject that is not a patient", { resourceType: "Observation", subject: { reference: "Group/g1" } }],
     ["a contained reference", { resourceType: "Observation", subject: { reference: "#p" } }],
-    ["an absolute reference", { resourceType: "Observation", subject: { reference: "https://other.example/fhir/Patient/p1" } }],
+    [
+      "an absolute reference",
+      { resourceType: "Observation", subject: { reference: "https://other.example/fhir/Patient/p1" } },
+    ],
     ["a conditional reference", { resourceType: "Observation", subject: { reference: "Patient?identifier=x|1" } }],
     ["no reference", { resourceType: "Observation", subject: { display: "Jane" } }],
     ["a malformed element", { resourceType: "Observation", subject: "Patient/p1" }],
@@ -85,10 +127,34 @@ describe("compartmentOf", () => {
     const OWN = "http://127.0.0.1:8090";
 
     it.each([
-      ["an own-base subject", { resourceType: "Observation", subject: { reference: `${OWN}/Patient/p1` } }, "Patient/p1"],
-      ["an own-base versioned subject", { resourceType: "Condition", subject: { reference: `${OWN}/Patient/p1/_history/2` } }, "Patient/p1"],
-      ["an own-base performer after an own-base Group subject", { resourceType: "Observation", subject: { reference: `${OWN}/Group/g` }, performer: [{ reference: `${OWN}/Patient/p2` }] }, "Patient/p2"],
-      ["the first parameter, own-base, before a relative later one", { resourceType: "AllergyIntolerance", recorder: { reference: "Patient/recorder" }, patient: { reference: `${OWN}/Patient/subject` } }, "Patient/subject"],
+      [
+        "an own-base subject",
+        { resourceType: "Observation", subject: { reference: `${OWN}/Patient/p1` } },
+        "Patient/p1",
+      ],
+      [
+        "an own-base versioned subject",
+        { resourceType: "Condition", subject: { reference: `${OWN}/Patient/p1/_history/2` } },
+        "Patient/p1",
+      ],
+      [
+        "an own-base performer after an own-base Group subject",
+        {
+          resourceType: "Observation",
+          subject: { reference: `${OWN}/Group/g` },
+          performer: [{ reference: `${OWN}/Patient/p2` }],
+        },
+        "Patient/p2",
+      ],
+      [
+        "the first parameter, own-base, before a relative later one",
+        {
+          resourceType: "AllergyIntolerance",
+          recorder: { reference: "Patient/recorder" },
+          patient: { reference: `${OWN}/Patient/subject` },
+        },
+        "Patient/subject",
+      ],
     ])("resolves %s like the relative reference", (_name, resource, expected) => {
       expect(compartmentOf(resource, OWN)).toBe(expected);
     });
@@ -111,7 +177,9 @@ describe("compartmentOf", () => {
 
     it("treats own-base references as external while the base is unknown", () => {
       expect(compartmentOf({ resourceType: "Observation", subject: { reference: `${OWN}/Patient/p1` } })).toBeNull();
-      expect(compartmentOf({ resourceType: "Observation", subject: { reference: `${OWN}/Patient/p1` } }, "")).toBeNull();
+      expect(
+        compartmentOf({ resourceType: "Observation", subject: { reference: `${OWN}/Patient/p1` } }, ""),
+      ).toBeNull();
     });
   });
 
@@ -119,11 +187,19 @@ describe("compartmentOf", () => {
     const paths = loadCompartmentPaths();
     expect(paths.size).toBe(67); // the R4 patient CompartmentDefinition lists 67 types with parameters
     expect(paths.get("Observation")).toEqual([["subject"], ["performer"]]);
-    expect(paths.get("AuditEvent")).toEqual([["agent", "who"], ["entity", "what"]]);
+    expect(paths.get("AuditEvent")).toEqual([
+      ["agent", "who"],
+      ["entity", "what"],
+    ]);
   });
 
   it("runs fast enough for every write (prints the rate)", () => {
-    const obs = { resourceType: "Observation", status: "final", code: { text: "x" }, subject: { reference: "Patient/p1" } };
+    const obs = {
+      resourceType: "Observation",
+      status: "final",
+      code: { text: "x" },
+      subject: { reference: "Patient/p1" },
+    };
     compartmentOf(obs);
     const started = performance.now();
     for (let i = 0; i < 100_000; i++) compartmentOf(obs);

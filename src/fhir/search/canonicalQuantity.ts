@@ -4,7 +4,10 @@ import fhirpath from "fhirpath";
 export const UCUM = "http://unitsofmeasure.org";
 
 interface UcumUtils {
-  convertToBaseUnits(unit: string, value: number): {
+  convertToBaseUnits(
+    unit: string,
+    value: number,
+  ): {
     status: string;
     magnitude?: number;
     unitToExp?: Record<string, number>;
@@ -29,7 +32,13 @@ function factor(code: string): Factor | null {
   if (code.length <= 64) {
     try {
       const r = ucum.convertToBaseUnits(code, 1);
-      if (r.status === "succeeded" && !r.fromUnitIsSpecial && typeof r.magnitude === "number" && r.magnitude > 0 && Number.isFinite(r.magnitude)) {
+      if (
+        r.status === "succeeded" &&
+        !r.fromUnitIsSpecial &&
+        typeof r.magnitude === "number" &&
+        r.magnitude > 0 &&
+        Number.isFinite(r.magnitude)
+      ) {
         const parts = Object.entries(r.unitToExp ?? {})
           .filter(([, e]) => e !== 0)
           .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -56,7 +65,11 @@ function round(n: number): number {
  * A quantity in UCUM base units (e.g. 160 [lb_av] → 72574.8 g), so that searches match
  * across units; undefined when the system is not UCUM or the unit can't be converted linearly.
  */
-export function canonicalQuantity(value: number, system: string | null | undefined, code: string | null | undefined): { value: number; unit: string } | undefined {
+export function canonicalQuantity(
+  value: number,
+  system: string | null | undefined,
+  code: string | null | undefined,
+): { value: number; unit: string } | undefined {
   if (system !== UCUM || !code || !Number.isFinite(value)) return undefined;
   const f = factor(code);
   if (!f) return undefined;
@@ -65,7 +78,10 @@ export function canonicalQuantity(value: number, system: string | null | undefin
 }
 
 /** The base unit and a converter for search bounds given in `code`; undefined when not convertible. */
-export function canonicalConverter(system: string | undefined, code: string | undefined): { unit: string; convert: (n: number) => number } | undefined {
+export function canonicalConverter(
+  system: string | undefined,
+  code: string | undefined,
+): { unit: string; convert: (n: number) => number } | undefined {
   if (system !== UCUM || !code) return undefined;
   const f = factor(code);
   if (!f) return undefined;

@@ -26,6 +26,10 @@ function decode(text: string, where: string, name: string | undefined): string {
     // Named by the parameter, never by its value: a value may be a patient's name.
     const what = name === undefined ? "a parameter name" : `the value of ${name.slice(0, 64)}`;
     const message = `malformed percent-encoding in the ${where}: ${what} (% must be followed by two hex digits, and the bytes must be UTF-8)`;
-    throw new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message, ...(name === undefined ? {} : { expression: [name.slice(0, 64)] }) }] });
+    throw new FhirLedgerError("invalid", message, {
+      issues: [
+        { type: "invalid", diagnostics: message, ...(name === undefined ? {} : { expression: [name.slice(0, 64)] }) },
+      ],
+    });
   }
 }

@@ -1,6 +1,12 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { compileExpression, type Evaluator, type TypedValue } from "./fhirPathPlan.ts";
-import { paramsFor, searchParameterByUrl, splitUnion, type SearchParamDef, type SearchParamType } from "./searchParameters.ts";
+import {
+  paramsFor,
+  searchParameterByUrl,
+  splitUnion,
+  type SearchParamDef,
+  type SearchParamType,
+} from "./searchParameters.ts";
 import { dateRange, MAX_DATE, MIN_DATE } from "./dateRange.ts";
 import { normalizeString } from "./normalizeString.ts";
 import { parseReference } from "./parseReference.ts";
@@ -27,15 +33,32 @@ export type QuantityRow = RowBase & {
   normValue: number | null;
   normUnit: string | null;
 };
-export type ReferenceRow = RowBase & { kind: "reference"; targetType: string | null; targetId: string | null; url: string | null };
+export type ReferenceRow = RowBase & {
+  kind: "reference";
+  targetType: string | null;
+  targetId: string | null;
+  url: string | null;
+};
 export type UriRow = RowBase & { kind: "uri"; value: string };
 /**
  * One (token, quantity) pair of one focus element of a token×quantity composite
  * (`code-value-quantity`): the token's system and code, then the quantity's columns.
  */
-export type TokenQuantityRow = RowBase & { kind: "token-quantity"; tokenSystem: string | null; tokenCode: string } & Omit<QuantityRow, "kind" | "param" | "grp">;
+export type TokenQuantityRow = RowBase & {
+  kind: "token-quantity";
+  tokenSystem: string | null;
+  tokenCode: string;
+} & Omit<QuantityRow, "kind" | "param" | "grp">;
 /** One indexed value of one search parameter of a resource. */
-export type SearchRow = StringRow | TokenRow | DateRow | NumberRow | QuantityRow | ReferenceRow | UriRow | TokenQuantityRow;
+export type SearchRow =
+  | StringRow
+  | TokenRow
+  | DateRow
+  | NumberRow
+  | QuantityRow
+  | ReferenceRow
+  | UriRow
+  | TokenQuantityRow;
 
 /** Longest value we index; longer strings are cut (searches longer than this cannot match anyway). */
 const MAX_VALUE = 2048;
@@ -96,7 +119,10 @@ function compileParam(def: SearchParamDef, engineOnly: boolean): CompiledParam |
  * Every search-parameter value of a resource, normalised for indexing.
  * @see https://hl7.org/fhir/R4/search.html#ptypes
  */
-export function extractSearchValues(resource: { resourceType: string } & object, options: ExtractOptions = {}): SearchRow[] {
+export function extractSearchValues(
+  resource: { resourceType: string } & object,
+  options: ExtractOptions = {},
+): SearchRow[] {
   const root = resource as Record<string, unknown>;
   const type = resource.resourceType;
   const focus: TypedValue = { value: resource, type, typePath: type };
@@ -165,8 +191,17 @@ function pairRows(p: CompiledParam, foci: TypedValue[], root: Record<string, unk
       for (const q of quantities) {
         if (q.kind !== "quantity") continue;
         rows.push({
-          kind: "token-quantity", param: p.code, grp, tokenSystem: t.system, tokenCode: t.code,
-          value: q.value, system: q.system, code: q.code, unit: q.unit, normValue: q.normValue, normUnit: q.normUnit,
+          kind: "token-quantity",
+          param: p.code,
+          grp,
+          tokenSystem: t.system,
+          tokenCode: t.code,
+          value: q.value,
+          system: q.system,
+          code: q.code,
+          unit: q.unit,
+          normValue: q.normValue,
+          normUnit: q.normUnit,
         });
       }
     }
@@ -198,14 +233,22 @@ function dedupe(rows: SearchRow[], start: number): void {
 
 function rowKey(r: SearchRow): string {
   switch (r.kind) {
-    case "string": return `s\u0000${r.grp}\u0000${r.value}`;
-    case "token": return `t\u0000${r.grp}\u0000${r.system}\u0000${r.code}\u0000${r.text}`;
-    case "date": return `d\u0000${r.grp}\u0000${r.lo}\u0000${r.hi}`;
-    case "number": return `n\u0000${r.grp}\u0000${r.value}`;
-    case "quantity": return `q\u0000${r.grp}\u0000${r.value}\u0000${r.system}\u0000${r.code}\u0000${r.unit}`; // norm follows from these
-    case "reference": return `r\u0000${r.grp}\u0000${r.targetType}\u0000${r.targetId}\u0000${r.url}`;
-    case "uri": return `u\u0000${r.grp}\u0000${r.value}`;
-    case "token-quantity": return `p\u0000${r.grp}\u0000${r.tokenSystem}\u0000${r.tokenCode}\u0000${r.value}\u0000${r.system}\u0000${r.code}\u0000${r.unit}`;
+    case "string":
+      return `s\u0000${r.grp}\u0000${r.value}`;
+    case "token":
+      return `t\u0000${r.grp}\u0000${r.system}\u0000${r.code}\u0000${r.text}`;
+    case "date":
+      return `d\u0000${r.grp}\u0000${r.lo}\u0000${r.hi}`;
+    case "number":
+      return `n\u0000${r.grp}\u0000${r.value}`;
+    case "quantity":
+      return `q\u0000${r.grp}\u0000${r.value}\u0000${r.system}\u0000${r.code}\u0000${r.unit}`; // norm follows from these
+    case "reference":
+      return `r\u0000${r.grp}\u0000${r.targetType}\u0000${r.targetId}\u0000${r.url}`;
+    case "uri":
+      return `u\u0000${r.grp}\u0000${r.value}`;
+    case "token-quantity":
+      return `p\u0000${r.grp}\u0000${r.tokenSystem}\u0000${r.tokenCode}\u0000${r.value}\u0000${r.system}\u0000${r.code}\u0000${r.unit}`;
   }
 }
 
@@ -218,7 +261,14 @@ function pushString(param: string, grp: number, v: unknown, rows: SearchRow[]): 
   if (value !== null) rows.push({ kind: "string", param, grp, value, norm: normalizeString(value) });
 }
 
-function toRows(type: SearchParamType, param: string, grp: number, tv: TypedValue, root: Record<string, unknown>, rows: SearchRow[]): void {
+function toRows(
+  type: SearchParamType,
+  param: string,
+  grp: number,
+  tv: TypedValue,
+  root: Record<string, unknown>,
+  rows: SearchRow[],
+): void {
   const v = tv.value;
   const o = (typeof v === "object" && v !== null ? v : {}) as Record<string, unknown>;
   switch (type) {
@@ -226,9 +276,11 @@ function toRows(type: SearchParamType, param: string, grp: number, tv: TypedValu
       if (typeof v === "string") pushString(param, grp, v, rows);
       else if (tv.type === "HumanName") {
         for (const k of ["text", "family"]) pushString(param, grp, o[k], rows);
-        for (const k of ["given", "prefix", "suffix"]) if (Array.isArray(o[k])) for (const x of o[k]) pushString(param, grp, x, rows);
+        for (const k of ["given", "prefix", "suffix"])
+          if (Array.isArray(o[k])) for (const x of o[k]) pushString(param, grp, x, rows);
       } else if (tv.type === "Address") {
-        for (const k of ["text", "city", "district", "state", "postalCode", "country"]) pushString(param, grp, o[k], rows);
+        for (const k of ["text", "city", "district", "state", "postalCode", "country"])
+          pushString(param, grp, o[k], rows);
         if (Array.isArray(o.line)) for (const x of o.line) pushString(param, grp, x, rows);
       }
       return;
@@ -247,7 +299,12 @@ function toRows(type: SearchParamType, param: string, grp: number, tv: TypedValu
         if (ref) rows.push({ kind: "reference", param, grp, ...ref });
       }
       if (typeof o.identifier === "object" && o.identifier !== null) {
-        tokenRows(`${param}:identifier`, grp, { value: o.identifier, type: "Identifier", typePath: "Identifier" }, rows);
+        tokenRows(
+          `${param}:identifier`,
+          grp,
+          { value: o.identifier, type: "Identifier", typePath: "Identifier" },
+          rows,
+        );
       }
       void root;
       return;
@@ -260,12 +317,32 @@ function toRows(type: SearchParamType, param: string, grp: number, tv: TypedValu
     case "quantity":
       if (typeof o.value === "number" && Number.isFinite(o.value)) {
         if (tv.type === "Money") {
-          rows.push({ kind: "quantity", param, grp, value: o.value, system: "urn:iso:std:iso:4217", code: str(o.currency), unit: null, normValue: null, normUnit: null });
+          rows.push({
+            kind: "quantity",
+            param,
+            grp,
+            value: o.value,
+            system: "urn:iso:std:iso:4217",
+            code: str(o.currency),
+            unit: null,
+            normValue: null,
+            normUnit: null,
+          });
         } else {
           const system = str(o.system);
           const code = str(o.code);
           const norm = canonicalQuantity(o.value, system, code);
-          rows.push({ kind: "quantity", param, grp, value: o.value, system, code, unit: str(o.unit), normValue: norm?.value ?? null, normUnit: norm?.unit ?? null });
+          rows.push({
+            kind: "quantity",
+            param,
+            grp,
+            value: o.value,
+            system,
+            code,
+            unit: str(o.unit),
+            normValue: norm?.value ?? null,
+            normUnit: norm?.unit ?? null,
+          });
         }
       }
       return;
@@ -295,7 +372,8 @@ function tokenRows(param: string, grp: number, tv: TypedValue, rows: SearchRow[]
   switch (tv.type) {
     case "CodeableConcept": {
       if (Array.isArray(o.coding)) {
-        for (const c of o.coding) if (c && typeof c === "object") codingRow(param, grp, c as Record<string, unknown>, rows);
+        for (const c of o.coding)
+          if (c && typeof c === "object") codingRow(param, grp, c as Record<string, unknown>, rows);
       }
       const text = str(o.text);
       if (text) rows.push({ kind: "token", param, grp, system: null, code: null, text: normalizeString(text) });
@@ -308,7 +386,15 @@ function tokenRows(param: string, grp: number, tv: TypedValue, rows: SearchRow[]
       const type = o.type as Record<string, unknown> | undefined;
       const text = str(type?.text);
       const code = str(o.value);
-      if (code || text) rows.push({ kind: "token", param, grp, system: str(o.system), code, text: text ? normalizeString(text) : null });
+      if (code || text)
+        rows.push({
+          kind: "token",
+          param,
+          grp,
+          system: str(o.system),
+          code,
+          text: text ? normalizeString(text) : null,
+        });
       return;
     }
     case "ContactPoint": {
@@ -326,7 +412,14 @@ function codingRow(param: string, grp: number, c: Record<string, unknown>, rows:
   const code = str(c.code);
   const display = str(c.display);
   if (code || display) {
-    rows.push({ kind: "token", param, grp, system: str(c.system), code, text: display ? normalizeString(display) : null });
+    rows.push({
+      kind: "token",
+      param,
+      grp,
+      system: str(c.system),
+      code,
+      text: display ? normalizeString(display) : null,
+    });
   }
 }
 
@@ -346,7 +439,8 @@ function dateRows(param: string, grp: number, tv: TypedValue, rows: SearchRow[])
     return;
   }
   if (tv.type === "Timing") {
-    if (Array.isArray(o.event)) for (const e of o.event) dateRows(param, grp, { value: e, type: "dateTime", typePath: "dateTime" }, rows);
+    if (Array.isArray(o.event))
+      for (const e of o.event) dateRows(param, grp, { value: e, type: "dateTime", typePath: "dateTime" }, rows);
     const repeat = o.repeat as Record<string, unknown> | undefined;
     if (repeat && typeof repeat.boundsPeriod === "object") {
       dateRows(param, grp, { value: repeat.boundsPeriod, type: "Period", typePath: "Period" }, rows);

@@ -23,8 +23,26 @@ const model = r4Model as unknown as Model;
 
 const QUANTITY_TYPES = new Set(["Quantity", "Age", "Duration", "Distance", "Count", "SimpleQuantity", "MoneyQuantity"]);
 const PRIMITIVES = new Set([
-  "boolean", "integer", "string", "decimal", "uri", "url", "canonical", "base64Binary", "instant", "date",
-  "dateTime", "time", "code", "oid", "id", "markdown", "unsignedInt", "positiveInt", "uuid", "xhtml",
+  "boolean",
+  "integer",
+  "string",
+  "decimal",
+  "uri",
+  "url",
+  "canonical",
+  "base64Binary",
+  "instant",
+  "date",
+  "dateTime",
+  "time",
+  "code",
+  "oid",
+  "id",
+  "markdown",
+  "unsignedInt",
+  "positiveInt",
+  "uuid",
+  "xhtml",
 ]);
 
 /** "DateTime" (choice suffix) and "System.String" (model) → FHIR names "dateTime", "string". */
@@ -57,7 +75,8 @@ function childKeys(typePath: string, name: string): ChildKey[] {
   } else {
     const t = model.path2Type[path];
     if (t === undefined) keys = [];
-    else if (t === "BackboneElement" || t === "Element") keys = [{ key: name, type: "BackboneElement", typePath: path }];
+    else if (t === "BackboneElement" || t === "Element")
+      keys = [{ key: name, type: "BackboneElement", typePath: path }];
     else {
       const type = fhirTypeName(t);
       keys = [{ key: name, type, typePath: type }];
@@ -68,7 +87,12 @@ function childKeys(typePath: string, name: string): ChildKey[] {
 }
 
 type Step =
-  | { kind: "child"; name: string; /** one-entry cache: most walks see the same parent path */ lastPath?: string; lastKeys?: ChildKey[] }
+  | {
+      kind: "child";
+      name: string /** one-entry cache: most walks see the same parent path */;
+      lastPath?: string;
+      lastKeys?: ChildKey[];
+    }
   | { kind: "as"; type: string }
   | { kind: "resolveIs"; type: string }
   | { kind: "whereEq"; field: string; literal: string };
@@ -118,7 +142,8 @@ export function compileFast(expression: string, relative = false): Evaluator | u
   }
   const plan = steps;
   return (focus, root) => {
-    if (rootType !== undefined && rootType !== "Resource" && rootType !== "DomainResource" && focus.type !== rootType) return [];
+    if (rootType !== undefined && rootType !== "Resource" && rootType !== "DomainResource" && focus.type !== rootType)
+      return [];
     let nodes: TypedValue[] = [rootType === undefined ? focus : { ...focus, typePath: rootType }];
     for (const step of plan) {
       const next: TypedValue[] = [];
@@ -145,7 +170,8 @@ function applyStep(step: Step, node: TypedValue, root: Record<string, unknown>, 
         const v = (obj as Record<string, unknown>)[k.key];
         if (v === undefined || v === null) continue;
         if (Array.isArray(v)) {
-          for (const item of v) if (item !== null && item !== undefined) out.push({ value: item, type: k.type, typePath: k.typePath });
+          for (const item of v)
+            if (item !== null && item !== undefined) out.push({ value: item, type: k.type, typePath: k.typePath });
         } else out.push({ value: v, type: k.type, typePath: k.typePath });
       }
       return;
@@ -158,7 +184,8 @@ function applyStep(step: Step, node: TypedValue, root: Record<string, unknown>, 
       return;
     case "whereEq": {
       const obj = node.value;
-      if (typeof obj === "object" && obj !== null && (obj as Record<string, unknown>)[step.field] === step.literal) out.push(node);
+      if (typeof obj === "object" && obj !== null && (obj as Record<string, unknown>)[step.field] === step.literal)
+        out.push(node);
       return;
     }
   }
@@ -203,7 +230,9 @@ const resolveTable = {
         const ref = (node as { data?: unknown })?.data ?? node;
         const type = referenceTargetType(ref, currentRoot);
         if (!type) return [];
-        return fhirpath.evaluate({ resourceType: type }, type, {}, r4Model, { resolveInternalTypes: false }) as unknown[];
+        return fhirpath.evaluate({ resourceType: type }, type, {}, r4Model, {
+          resolveInternalTypes: false,
+        }) as unknown[];
       }),
     arity: { 0: [] },
     internalStructures: true,
@@ -245,7 +274,8 @@ export function compileSlow(expression: string, base?: string): Evaluator {
         const node = item as ResourceNodeLike;
         const type = node.fhirNodeDataType ? fhirTypeName(node.fhirNodeDataType) : jsType(node.data);
         out.push({ value: unwrapDecimal(node.data), type, typePath: node.path ?? type });
-      } else if (item !== null && item !== undefined) out.push({ value: item, type: jsType(item), typePath: jsType(item) });
+      } else if (item !== null && item !== undefined)
+        out.push({ value: item, type: jsType(item), typePath: jsType(item) });
     }
     return out;
   };
@@ -253,7 +283,8 @@ export function compileSlow(expression: string, base?: string): Evaluator {
 
 /** The engine wraps decimals (FP_Decimal); search indexes plain numbers. */
 function unwrapDecimal(v: unknown): unknown {
-  if (v !== null && typeof v === "object" && "asStr" in v && "value" in v) return Number((v as { asStr: string }).asStr);
+  if (v !== null && typeof v === "object" && "asStr" in v && "value" in v)
+    return Number((v as { asStr: string }).asStr);
   return v;
 }
 
@@ -265,9 +296,14 @@ function jsType(v: unknown): string {
 }
 
 /** Fast evaluator when the shape allows it, the fhirpath engine otherwise; union parts compiled separately. */
-export function compileExpression(parts: string[], options: { relative?: boolean; engineOnly?: boolean } = {}): Evaluator {
+export function compileExpression(
+  parts: string[],
+  options: { relative?: boolean; engineOnly?: boolean } = {},
+): Evaluator {
   const evaluators = parts.map(
-    (p) => (options.engineOnly ? undefined : compileFast(p, options.relative)) ?? (options.relative ? compileSlowRelative(p) : compileSlow(p)),
+    (p) =>
+      (options.engineOnly ? undefined : compileFast(p, options.relative)) ??
+      (options.relative ? compileSlowRelative(p) : compileSlow(p)),
   );
   if (evaluators.length === 1) return evaluators[0]!;
   return (focus, root) => evaluators.flatMap((e) => e(focus, root));

@@ -41,7 +41,10 @@ function formatValue(f: SearchFilter & { kind: "param" }, v: SearchValue): strin
   if (f.paramType === "composite" && f.modifier !== "missing") return v.value;
   let text = (v.prefix ?? "") + escapeValue(v.value);
   if (v.system !== undefined) {
-    text = f.paramType === "quantity" ? `${text}|${escapeValue(v.system)}|${escapeValue(v.unit ?? "")}` : `${escapeValue(v.system)}|${escapeValue(v.value)}`;
+    text =
+      f.paramType === "quantity"
+        ? `${text}|${escapeValue(v.system)}|${escapeValue(v.unit ?? "")}`
+        : `${escapeValue(v.system)}|${escapeValue(v.value)}`;
   }
   return text;
 }

@@ -11,7 +11,12 @@ export function normalizeString(value: string): string {
   if (PLAIN.test(value)) return value.toLowerCase(); // printable ASCII, single spaces: nothing else to do
   let out = cache.get(value);
   if (out !== undefined) return out;
-  out = value.normalize("NFD").replace(/\p{M}+/gu, "").toLowerCase().replace(/\s+/g, " ").trim();
+  out = value
+    .normalize("NFD")
+    .replace(/\p{M}+/gu, "")
+    .toLowerCase()
+    .replace(/\s+/g, " ")
+    .trim();
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(value, out);
   return out;

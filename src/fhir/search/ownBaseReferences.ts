@@ -19,7 +19,8 @@ export function relativeToOwnBase(ref: string, ownBase: string): string {
  * stands for. A resource citing the same target both ways keeps one row, as extraction would.
  */
 export function localizeReferenceRows(rows: SearchRow[], ownBase: string): SearchRow[] {
-  if (ownBase === "" || !rows.some((r) => r.kind === "reference" && r.url !== null && r.url.startsWith(`${ownBase}/`))) return rows;
+  if (ownBase === "" || !rows.some((r) => r.kind === "reference" && r.url !== null && r.url.startsWith(`${ownBase}/`)))
+    return rows;
   const seen = new Set<string>();
   const out: SearchRow[] = [];
   for (const row of rows) {

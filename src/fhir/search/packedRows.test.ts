@@ -21,12 +21,51 @@ describe("packed search rows", () => {
       { kind: "token", param: "code", grp: 1, system: null, code: null, text: "only text" },
       { kind: "date", param: "date", grp: 0, lo: -62135596800000, hi: 253402300799999 },
       { kind: "number", param: "probability", grp: 0, value: -0 },
-      { kind: "quantity", param: "value-quantity", grp: 0, value: 1.5e-7, system: "http://unitsofmeasure.org", code: "mg", unit: "mg", normValue: 1.5e-10, normUnit: "g" },
-      { kind: "quantity", param: "value-quantity", grp: 0, value: 3, system: null, code: null, unit: null, normValue: null, normUnit: null },
+      {
+        kind: "quantity",
+        param: "value-quantity",
+        grp: 0,
+        value: 1.5e-7,
+        system: "http://unitsofmeasure.org",
+        code: "mg",
+        unit: "mg",
+        normValue: 1.5e-10,
+        normUnit: "g",
+      },
+      {
+        kind: "quantity",
+        param: "value-quantity",
+        grp: 0,
+        value: 3,
+        system: null,
+        code: null,
+        unit: null,
+        normValue: null,
+        normUnit: null,
+      },
       { kind: "reference", param: "subject", grp: 0, targetType: "Patient", targetId: "p1", url: null },
-      { kind: "reference", param: "instantiates", grp: 0, targetType: null, targetId: null, url: "http://example.org/x" },
+      {
+        kind: "reference",
+        param: "instantiates",
+        grp: 0,
+        targetType: null,
+        targetId: null,
+        url: "http://example.org/x",
+      },
       { kind: "uri", param: "url", grp: 0, value: "" },
-      { kind: "token-quantity", param: "code-value-quantity", grp: 2, tokenSystem: null, tokenCode: "8867-4", value: 60, system: "http://unitsofmeasure.org", code: "/min", unit: "/min", normValue: 1, normUnit: "/s" },
+      {
+        kind: "token-quantity",
+        param: "code-value-quantity",
+        grp: 2,
+        tokenSystem: null,
+        tokenCode: "8867-4",
+        value: 60,
+        system: "http://unitsofmeasure.org",
+        code: "/min",
+        unit: "/min",
+        normValue: 1,
+        normUnit: "/s",
+      },
     ];
     const back = unpackRows(packRows(rows));
     expect(back).toEqual(rows);
@@ -34,7 +73,16 @@ describe("packed search rows", () => {
   });
 
   it("keep each resource's rows apart in a shared packing, each distinct string stored once", () => {
-    const bundle = JSON.parse(gunzipSync(readFileSync(new URL("../../../test/fixtures/synthea-bundles/8a4c9c04-1524-9f1c-d65b-9b17e4520fef.json.gz", import.meta.url))).toString()) as { entry: { resource: { resourceType: string } }[] };
+    const bundle = JSON.parse(
+      gunzipSync(
+        readFileSync(
+          new URL(
+            "../../../test/fixtures/synthea-bundles/8a4c9c04-1524-9f1c-d65b-9b17e4520fef.json.gz",
+            import.meta.url,
+          ),
+        ),
+      ).toString(),
+    ) as { entry: { resource: { resourceType: string } }[] };
     const packer = new RowPacker();
     const expected = bundle.entry.map((e) => extractSearchValues(e.resource));
     const slices = expected.map((rows) => packer.add(rows));

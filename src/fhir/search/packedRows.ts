@@ -25,7 +25,16 @@ export interface RowSlice {
 type QuantityFields = Omit<QuantityRow, "kind" | "param" | "grp">;
 const QUANTITY_FIELDS = 6;
 
-const KIND_CODE = { string: 0, token: 1, date: 2, number: 3, quantity: 4, reference: 5, uri: 6, "token-quantity": 7 } as const satisfies Record<SearchRow["kind"], number>;
+const KIND_CODE = {
+  string: 0,
+  token: 1,
+  date: 2,
+  number: 3,
+  quantity: 4,
+  reference: 5,
+  uri: 6,
+  "token-quantity": 7,
+} as const satisfies Record<SearchRow["kind"], number>;
 
 /** Packs the rows of several resources into one PackedRows; `add` returns each one's slice. */
 export class RowPacker {
@@ -78,7 +87,14 @@ export class RowPacker {
 
   /** The quantity fields, shared by quantity and token×quantity rows (QUANTITY_FIELDS numbers). */
   #quantity(r: QuantityFields): void {
-    this.#numbers.push(r.value, this.#string(r.system), this.#string(r.code), this.#string(r.unit), r.normValue ?? Number.NaN, this.#string(r.normUnit));
+    this.#numbers.push(
+      r.value,
+      this.#string(r.system),
+      this.#string(r.code),
+      this.#string(r.unit),
+      r.normValue ?? Number.NaN,
+      this.#string(r.normUnit),
+    );
   }
 
   #string(value: string | null): number {
@@ -97,7 +113,12 @@ export function unpackRows({ packed: { strings, numbers }, start, end }: RowSlic
   const rows: SearchRow[] = [];
   const str = (i: number) => (numbers[i]! < 0 ? null : strings[numbers[i]!]!);
   const quantity = (i: number): QuantityFields => ({
-    value: numbers[i]!, system: str(i + 1), code: str(i + 2), unit: str(i + 3), normValue: Number.isNaN(numbers[i + 4]!) ? null : numbers[i + 4]!, normUnit: str(i + 5),
+    value: numbers[i]!,
+    system: str(i + 1),
+    code: str(i + 2),
+    unit: str(i + 3),
+    normValue: Number.isNaN(numbers[i + 4]!) ? null : numbers[i + 4]!,
+    normUnit: str(i + 5),
   });
   let i = start;
   while (i < end) {
@@ -135,7 +156,14 @@ export function unpackRows({ packed: { strings, numbers }, start, end }: RowSlic
         i += 1;
         break;
       case KIND_CODE["token-quantity"]:
-        rows.push({ kind: "token-quantity", param, grp, tokenSystem: str(i), tokenCode: str(i + 1)!, ...quantity(i + 2) });
+        rows.push({
+          kind: "token-quantity",
+          param,
+          grp,
+          tokenSystem: str(i),
+          tokenCode: str(i + 1)!,
+          ...quantity(i + 2),
+        });
         i += 2 + QUANTITY_FIELDS;
         break;
       default:

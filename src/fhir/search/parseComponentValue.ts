@@ -8,7 +8,9 @@ import { PREFIXES, type Prefix, type SearchValue } from "./SearchRequest.ts";
 export function parseComponentValue(type: SearchParamType, raw: string): SearchValue {
   if (type === "token") {
     const parts = splitUnescaped(raw, "|", 2);
-    return parts.length === 1 ? { value: unescapeValue(parts[0]!) } : { system: unescapeValue(parts[0]!), value: unescapeValue(parts[1]!) };
+    return parts.length === 1
+      ? { value: unescapeValue(parts[0]!) }
+      : { system: unescapeValue(parts[0]!), value: unescapeValue(parts[1]!) };
   }
   if (type === "quantity" || type === "number" || type === "date") {
     const [head, ...rest] = type === "quantity" ? splitUnescaped(raw, "|", 3) : [raw];
@@ -30,4 +32,3 @@ export function parseComponentValue(type: SearchParamType, raw: string): SearchV
   }
   return { value: unescapeValue(raw) };
 }
-

@@ -21,6 +21,7 @@ export function parseReference(ref: string): ParsedReference | undefined {
   const parts = ref.split("/");
   const hist = parts.indexOf("_history");
   const p = hist >= 0 ? parts.slice(0, hist) : parts;
-  if (p.length === 2 && isResourceType(p[0]!) && ID_RE.test(p[1]!)) return { targetType: p[0]!, targetId: p[1]!, url: null };
+  if (p.length === 2 && isResourceType(p[0]!) && ID_RE.test(p[1]!))
+    return { targetType: p[0]!, targetId: p[1]!, url: null };
   return undefined;
 }

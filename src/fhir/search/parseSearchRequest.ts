@@ -41,7 +41,14 @@ export interface ParseSearchOptions {
   spanning?: readonly string[];
 }
 
-const DEFAULTS = { maxOrValues: 100, maxChainDepth: 3, maxParams: 64, maxValueLength: 1024, maxCount: 1000, maxOffset: 10_000 };
+const DEFAULTS = {
+  maxOrValues: 100,
+  maxChainDepth: 3,
+  maxParams: 64,
+  maxValueLength: 1024,
+  maxCount: 1000,
+  maxOffset: 10_000,
+};
 
 /** Modifiers we implement, per parameter type (a resource type is also accepted on references). */
 const MODIFIERS: Record<SearchParamType, readonly string[]> = {
@@ -74,7 +81,9 @@ function invalid(message: string): FhirLedgerError {
  */
 function unsupportedModifier(name: string, code: string, modifier: string): FhirLedgerError {
   const message = `Search parameter '${code.slice(0, 64)}' does not support the modifier ':${modifier.slice(0, 64)}'`;
-  return new FhirLedgerError("invalid", message, { issues: [{ type: "not-supported", diagnostics: message, expression: [name.slice(0, 256)] }] });
+  return new FhirLedgerError("invalid", message, {
+    issues: [{ type: "not-supported", diagnostics: message, expression: [name.slice(0, 256)] }],
+  });
 }
 
 /** Result of parsing one filter key: a filter, or the reason it is not supported. */
@@ -87,7 +96,12 @@ type Parsed = SearchFilter | string;
  * exceeded limits throw FhirLedgerError "invalid".
  * @see https://hl7.org/fhir/R4/search.html
  */
-export function parseSearchRequest(type: string, query: SearchQuery, limits: SearchLimits = {}, options: ParseSearchOptions = {}): SearchRequest {
+export function parseSearchRequest(
+  type: string,
+  query: SearchQuery,
+  limits: SearchLimits = {},
+  options: ParseSearchOptions = {},
+): SearchRequest {
   const lim = { ...DEFAULTS, ...limits };
   const { spanning } = options;
   if (!isResourceType(type)) throw invalid(`Unknown resource type`);
@@ -118,15 +132,20 @@ export function parseSearchRequest(type: string, query: SearchQuery, limits: Sea
         request.cursor = value;
         continue;
       case "_total":
-        if (value !== "none" && value !== "estimate" && value !== "accurate") throw invalid("_total must be none, estimate or accurate");
+        if (value !== "none" && value !== "estimate" && value !== "accurate")
+          throw invalid("_total must be none, estimate or accurate");
         request.total = value;
         continue;
       case "_summary":
-        if (!["true", "false", "text", "data", "count"].includes(value)) throw invalid("_summary must be true, false, text, data or count");
+        if (!["true", "false", "text", "data", "count"].includes(value))
+          throw invalid("_summary must be true, false, text, data or count");
         request.summary = value as SearchRequest["summary"];
         continue;
       case "_elements": {
-        const elements = value.split(",").map((e) => e.trim()).filter((e) => e.length > 0);
+        const elements = value
+          .split(",")
+          .map((e) => e.trim())
+          .filter((e) => e.length > 0);
         if (elements.length > 100 || elements.some((e) => !/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/.test(e))) {
           throw invalid("Malformed _elements");
         }
@@ -143,7 +162,8 @@ export function parseSearchRequest(type: string, query: SearchQuery, limits: Sea
         const spec = parseInclude(value, modifier !== "");
         if (typeof spec === "string") request.unknown.push({ name, value, reason: spec });
         else (base === "_include" ? request.include : request.revinclude).push(spec);
-        if (request.include.length + request.revinclude.length > lim.maxParams) throw invalid("Too many _include/_revinclude parameters");
+        if (request.include.length + request.revinclude.length > lim.maxParams)
+          throw invalid("Too many _include/_revinclude parameters");
         continue;
       }
     }
@@ -174,7 +194,8 @@ function notSharedReason(type: string, name: string, spanning: readonly string[]
   if (name.startsWith("_has:") || name.includes(".")) return "chains and _has need a single type (add _type)";
   const code = name.split(":")[0]!;
   const def = paramFor(type, code);
-  if (def === undefined) return spanning.some((t) => paramFor(t, code) !== undefined) ? "not a parameter of every type searched" : undefined;
+  if (def === undefined)
+    return spanning.some((t) => paramFor(t, code) !== undefined) ? "not a parameter of every type searched" : undefined;
   if (def.type === "composite") return "composite parameters need a single type (add _type)";
   return definedAlike(def, spanning) ? undefined : "not a parameter of every type searched";
 }
@@ -183,7 +204,11 @@ function notSharedReason(type: string, name: string, spanning: readonly string[]
 function definedAlike(def: SearchParamDef, types: readonly string[]): boolean {
   return types.every((t) => {
     const other = paramFor(t, def.code);
-    return other !== undefined && other.type === def.type && (other.expression === undefined) === (def.expression === undefined);
+    return (
+      other !== undefined &&
+      other.type === def.type &&
+      (other.expression === undefined) === (def.expression === undefined)
+    );
   });
 }
 
@@ -194,7 +219,12 @@ function parseSort(type: string, value: string, request: SearchRequest, spanning
     const code = descending ? item.slice(1) : item;
     if (code === "") continue;
     const def = paramFor(type, code);
-    if (!def || !SORTABLE.has(def.type) || (!def.expression && code !== "_id" && code !== "_lastUpdated") || (spanning !== undefined && !definedAlike(def, spanning))) {
+    if (
+      !def ||
+      !SORTABLE.has(def.type) ||
+      (!def.expression && code !== "_id" && code !== "_lastUpdated") ||
+      (spanning !== undefined && !definedAlike(def, spanning))
+    ) {
       request.unknown.push({ name: "_sort", value: item, reason: "unknown or unsortable parameter" });
       continue;
     }
@@ -210,8 +240,11 @@ function parseInclude(value: string, iterate: boolean): IncludeSpec | string {
   if (!sourceType || !param || extra !== undefined || !isResourceType(sourceType)) return "malformed include";
   if (param === "*") return { sourceType, param, iterate };
   const def = paramFor(sourceType, param);
-  if (!def || def.type !== "reference") return "unknown reference parameter";
-  if (targetType !== undefined && (!isResourceType(targetType) || (def.target.length > 0 && !def.target.includes(targetType)))) {
+  if (def?.type !== "reference") return "unknown reference parameter";
+  if (
+    targetType !== undefined &&
+    (!isResourceType(targetType) || (def.target.length > 0 && !def.target.includes(targetType)))
+  ) {
     return "invalid target type";
   }
   return targetType === undefined ? { sourceType, param, iterate } : { sourceType, param, targetType, iterate };
@@ -221,15 +254,23 @@ function parseInclude(value: string, iterate: boolean): IncludeSpec | string {
  * Parses `key` (the rest of parameter `name` below a chain or `_has`). An unknown parameter is
  * a reason string; a known one with a modifier we lack throws.
  */
-function parseFilter(type: string, key: string, value: string, depth: number, lim: typeof DEFAULTS, name: string): Parsed {
+function parseFilter(
+  type: string,
+  key: string,
+  value: string,
+  depth: number,
+  lim: typeof DEFAULTS,
+  name: string,
+): Parsed {
   if (key.startsWith("_has:")) {
     if (depth + 1 > lim.maxChainDepth) throw invalid(`Chains and _has may be at most ${lim.maxChainDepth} deep`);
     const parts = key.split(":");
     const [, sourceType, refParam] = parts;
     if (parts.length < 4 || !sourceType || !refParam || !isResourceType(sourceType)) return "malformed _has";
     const def = paramFor(sourceType, refParam);
-    if (!def || def.type !== "reference") return "unknown _has reference parameter";
-    if (def.target.length > 0 && !def.target.includes(type)) return "_has reference parameter does not point to this type";
+    if (def?.type !== "reference") return "unknown _has reference parameter";
+    if (def.target.length > 0 && !def.target.includes(type))
+      return "_has reference parameter does not point to this type";
     const next = parseFilter(sourceType, parts.slice(3).join(":"), value, depth + 1, lim, name);
     return typeof next === "string" ? next : { kind: "has", type: sourceType, refParam, next };
   }
@@ -239,12 +280,13 @@ function parseFilter(type: string, key: string, value: string, depth: number, li
     const [code, explicitType, extra] = key.slice(0, dot).split(":");
     const rest = key.slice(dot + 1);
     const def = code ? paramFor(type, code) : undefined;
-    if (!def || def.type !== "reference") return "unknown chained parameter";
+    if (def?.type !== "reference") return "unknown chained parameter";
     if (extra !== undefined) throw unsupportedModifier(name, code!, `${explicitType}:${extra}`);
     const nextCode = rest.split(/[.:]/)[0]!;
     let targetTypes: string[];
     if (explicitType !== undefined) {
-      if (!isResourceType(explicitType) || (def.target.length > 0 && !def.target.includes(explicitType))) throw unsupportedModifier(name, code!, explicitType);
+      if (!isResourceType(explicitType) || (def.target.length > 0 && !def.target.includes(explicitType)))
+        throw unsupportedModifier(name, code!, explicitType);
       targetTypes = [explicitType];
     } else {
       targetTypes = def.target.filter((t) => paramFor(t, nextCode) !== undefined);
@@ -263,7 +305,8 @@ function parseFilter(type: string, key: string, value: string, depth: number, li
   const [code, modifier, ...extra] = key.split(":");
   const def = code ? paramFor(type, code) : undefined;
   if (!def) return "unknown parameter";
-  if (def.type === "special" || (!def.expression && code !== "_id" && code !== "_lastUpdated")) return "unsupported parameter";
+  if (def.type === "special" || (!def.expression && code !== "_id" && code !== "_lastUpdated"))
+    return "unsupported parameter";
   if (extra.length > 0) throw unsupportedModifier(name, code!, [modifier, ...extra].join(":"));
   let targetType: string | undefined;
   let mod: string | undefined = modifier;
@@ -273,7 +316,8 @@ function parseFilter(type: string, key: string, value: string, depth: number, li
     mod = undefined;
   }
   if (mod !== undefined && !MODIFIERS[def.type].includes(mod)) throw unsupportedModifier(name, code!, mod);
-  if ((code === "_id" || code === "_lastUpdated") && mod !== undefined && mod !== "not") throw unsupportedModifier(name, code!, mod);
+  if ((code === "_id" || code === "_lastUpdated") && mod !== undefined && mod !== "not")
+    throw unsupportedModifier(name, code!, mod);
   const values = parseValues(def, mod, value, lim);
   if (values.length === 0) return "empty value";
   const filter: SearchFilter = { kind: "param", code: code!, paramType: def.type, values };
@@ -282,7 +326,12 @@ function parseFilter(type: string, key: string, value: string, depth: number, li
   return filter;
 }
 
-function parseValues(def: SearchParamDef, modifier: string | undefined, raw: string, lim: typeof DEFAULTS): SearchValue[] {
+function parseValues(
+  def: SearchParamDef,
+  modifier: string | undefined,
+  raw: string,
+  lim: typeof DEFAULTS,
+): SearchValue[] {
   const pieces = splitUnescaped(raw, ",").filter((p) => p.length > 0);
   if (pieces.length > lim.maxOrValues) throw invalid(`More than ${lim.maxOrValues} values for one parameter`);
   return pieces.map((piece) => {

@@ -7,11 +7,23 @@ const reasons = (q: string) => parse(q).unknown.map((u) => `${u.name}: ${u.reaso
 
 describe("parseSystemSearchRequest", () => {
   it("spans every type and takes the parameters of every resource, with the result parameters", () => {
-    const r = parse("_id=a,b&_lastUpdated=ge2024-01-01&_tag=http://t|x&_profile=http://p&_security=R&_source=http://s&_sort=-_lastUpdated,_id&_count=5&_total=none&_summary=true&_elements=meta&_include=Observation:patient&_revinclude=Provenance:target");
+    const r = parse(
+      "_id=a,b&_lastUpdated=ge2024-01-01&_tag=http://t|x&_profile=http://p&_security=R&_source=http://s&_sort=-_lastUpdated,_id&_count=5&_total=none&_summary=true&_elements=meta&_include=Observation:patient&_revinclude=Provenance:target",
+    );
     expect(r.system).toEqual({ types: "*" });
     expect(r.unknown).toEqual([]);
-    expect(r.filters.map((f) => (f.kind === "has" ? f.type : f.code))).toEqual(["_id", "_lastUpdated", "_tag", "_profile", "_security", "_source"]);
-    expect(r.sort).toEqual([{ code: "_lastUpdated", descending: true }, { code: "_id", descending: false }]);
+    expect(r.filters.map((f) => (f.kind === "has" ? f.type : f.code))).toEqual([
+      "_id",
+      "_lastUpdated",
+      "_tag",
+      "_profile",
+      "_security",
+      "_source",
+    ]);
+    expect(r.sort).toEqual([
+      { code: "_lastUpdated", descending: true },
+      { code: "_id", descending: false },
+    ]);
     expect([r.count, r.total, r.summary, r.elements]).toEqual([5, "none", "true", ["meta"]]);
     expect(r.include).toHaveLength(1);
     expect(r.revinclude).toHaveLength(1);
@@ -23,13 +35,17 @@ describe("parseSystemSearchRequest", () => {
       "_sort: unknown or unsortable parameter",
       "_text: unknown parameter",
     ]);
-    expect(reasons("_type=Observation,Condition&subject.name=x&_has:Observation:patient:code=x&code-value-quantity=a$1")).toEqual([
+    expect(
+      reasons("_type=Observation,Condition&subject.name=x&_has:Observation:patient:code=x&code-value-quantity=a$1"),
+    ).toEqual([
       "subject.name: chains and _has need a single type (add _type)",
       "_has:Observation:patient:code: chains and _has need a single type (add _type)",
       "code-value-quantity: composite parameters need a single type (add _type)",
     ]);
     expect(reasons("_type=Observation,DiagnosticReport&code=x&status=final&_sort=-date")).toEqual([]);
-    expect(reasons("_type=Observation,Condition&combo-code=x")).toEqual(["combo-code: not a parameter of every type searched"]);
+    expect(reasons("_type=Observation,Condition&combo-code=x")).toEqual([
+      "combo-code: not a parameter of every type searched",
+    ]);
   });
 
   it("with _type, takes the parameters its types share; with one type, all of that type's", () => {
@@ -47,7 +63,9 @@ describe("parseSystemSearchRequest", () => {
 
   it("refuses a shared parameter with a modifier it lacks, with or without _type", () => {
     expect(() => parse("_tag:in=http://x")).toThrow(/'_tag' does not support the modifier ':in'/);
-    expect(() => parse("_type=Observation,Condition&code:below=x")).toThrow(/'code' does not support the modifier ':below'/);
+    expect(() => parse("_type=Observation,Condition&code:below=x")).toThrow(
+      /'code' does not support the modifier ':below'/,
+    );
     expect(() => parse("_type=Observation&code:in=x")).toThrow(/':in'/);
   });
 

@@ -4,7 +4,9 @@ import { isResourceType, searchableTypes } from "./searchParameters.ts";
 import type { SearchRequest } from "./SearchRequest.ts";
 
 function invalid(message: string): FhirLedgerError {
-  return new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message, expression: ["_type"] }] });
+  return new FhirLedgerError("invalid", message, {
+    issues: [{ type: "invalid", diagnostics: message, expression: ["_type"] }],
+  });
 }
 
 /**
@@ -23,7 +25,14 @@ export function parseSystemSearchRequest(query: SearchQuery, limits: SearchLimit
   const entries = [...query].map(([k, v]) => [String(k), String(v)] as const);
   const typeValues = entries.filter(([k]) => k === "_type").map(([, v]) => v);
   if (typeValues.length > 1) throw invalid("_type may be given once, as a comma-separated list of types");
-  const listed = [...new Set((typeValues[0] ?? "").split(",").map((t) => t.trim()).filter((t) => t !== ""))];
+  const listed = [
+    ...new Set(
+      (typeValues[0] ?? "")
+        .split(",")
+        .map((t) => t.trim())
+        .filter((t) => t !== ""),
+    ),
+  ];
   const unknownType = listed.find((t) => !isResourceType(t));
   if (unknownType !== undefined) throw invalid(`_type names an unknown resource type: ${unknownType.slice(0, 64)}`);
   const types = listed.length > 0 ? listed : "*";

@@ -4,7 +4,15 @@ import r4Model from "fhirpath/fhir-context/r4";
 
 /** The R4 search-parameter types. */
 export type SearchParamType =
-  | "number" | "date" | "string" | "token" | "reference" | "composite" | "quantity" | "uri" | "special";
+  | "number"
+  | "date"
+  | "string"
+  | "token"
+  | "reference"
+  | "composite"
+  | "quantity"
+  | "uri"
+  | "special";
 
 export interface SearchParamComponent {
   /** canonical URL of the component's own SearchParameter */
@@ -64,7 +72,7 @@ function load(): Registry {
   const perType = new Map<string, SearchParameter[]>();
   for (const entry of bundle.entry ?? []) {
     const sp = entry.resource;
-    if (!sp || sp.resourceType !== "SearchParameter") continue;
+    if (sp?.resourceType !== "SearchParameter") continue;
     byUrl.set(sp.url, sp);
     for (const base of sp.base) {
       if (COMMON_BASES.includes(base)) {

@@ -46,13 +46,23 @@ function findComposite(type: string, tokenCode: string, quantityCode: string): S
 }
 
 /** The proof behind compositeForPair, over given definitions (`candidates`: the parameters of `type`). */
-export function equivalentComposite(type: string, token: SearchParamDef, quantity: SearchParamDef, candidates: Iterable<SearchParamDef>): SearchParamDef | undefined {
-  if (token.type !== "token" || quantity.type !== "quantity" || !token.expression || !quantity.expression) return undefined;
+export function equivalentComposite(
+  type: string,
+  token: SearchParamDef,
+  quantity: SearchParamDef,
+  candidates: Iterable<SearchParamDef>,
+): SearchParamDef | undefined {
+  if (token.type !== "token" || quantity.type !== "quantity" || !token.expression || !quantity.expression)
+    return undefined;
   for (const c of candidates) {
     if (!isTokenQuantityComposite(c) || c.expression?.trim() !== type) continue;
     const [ct, cq] = c.component as [SearchParamDef["component"][number], SearchParamDef["component"][number]];
     if (ct.definition !== token.url || cq.definition !== quantity.url) continue;
-    if (sameValues(type, token.expression, ct.expression, () => false) && sameValues(type, quantity.expression, cq.expression, yieldsNoQuantity)) return c;
+    if (
+      sameValues(type, token.expression, ct.expression, () => false) &&
+      sameValues(type, quantity.expression, cq.expression, yieldsNoQuantity)
+    )
+      return c;
   }
   return undefined;
 }

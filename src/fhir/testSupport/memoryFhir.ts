@@ -39,13 +39,38 @@ export async function memoryFhir(): Promise<MemoryFhir> {
   const keys = await FileKeyStore.open({ dir });
   const index = new SqliteIndex({ path: ":memory:", search: sqliteSearchIndexer });
   const records = new RecordRepository({ index, blobs: new MemoryBlobStore(), keys, compartmentOf: () => null });
-  const fhir = new FhirInteractions({ records, validator, index, ledger: new MemoryLedger(), audit: new AuditTrail(records) });
+  const fhir = new FhirInteractions({
+    records,
+    validator,
+    index,
+    ledger: new MemoryLedger(),
+    audit: new AuditTrail(records),
+  });
   const actor: Actor = { id: "test", role: "admin", scopes: ["system/*.*"] };
   return {
-    index, records, fhir, validator, actor,
-    bundleDeps: (overrides = {}) => ({ fhir, records, index, validator, actor, baseUrl: "http://fhir.test", ...overrides }),
+    index,
+    records,
+    fhir,
+    validator,
+    actor,
+    bundleDeps: (overrides = {}) => ({
+      fhir,
+      records,
+      index,
+      validator,
+      actor,
+      baseUrl: "http://fhir.test",
+      ...overrides,
+    }),
     put: async (...resources) => {
-      await records.writeAll(resources.map((resource) => ({ kind: "write" as const, type: resource.resourceType, id: String(resource.id), resource })));
+      await records.writeAll(
+        resources.map((resource) => ({
+          kind: "write" as const,
+          type: resource.resourceType,
+          id: String(resource.id),
+          resource,
+        })),
+      );
     },
     state: (type, id) => {
       const row = index.current(type, id);

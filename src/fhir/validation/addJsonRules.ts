@@ -41,7 +41,8 @@ export function addJsonRules(definitions: R4Schema["definitions"]): R4Schema["de
     if (typeof pattern === "string") byPattern.set(pattern, check);
   }
   const inlined = (schema: Schema): Schema => {
-    const check = typeof schema.pattern === "string" && schema.$ref === undefined ? byPattern.get(schema.pattern) : undefined;
+    const check =
+      typeof schema.pattern === "string" && schema.$ref === undefined ? byPattern.get(schema.pattern) : undefined;
     return check === undefined ? schema : { ...schema, fhirPrimitive: check };
   };
   const patched: R4Schema["definitions"] = { ...definitions };

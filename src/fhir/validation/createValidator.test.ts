@@ -45,14 +45,39 @@ describe("createValidator", () => {
   });
 
   it.each([
-    ["a wrong-typed repeating primitive", { resourceType: "Patient", name: [{ given: [42] }] }, "Patient.name[0].given[0]", "structure"],
-    ["a code outside its value set", { resourceType: "Observation", status: "done", code: { text: "x" } }, "Observation.status", "code-invalid"],
+    [
+      "a wrong-typed repeating primitive",
+      { resourceType: "Patient", name: [{ given: [42] }] },
+      "Patient.name[0].given[0]",
+      "structure",
+    ],
+    [
+      "a code outside its value set",
+      { resourceType: "Observation", status: "done", code: { text: "x" } },
+      "Observation.status",
+      "code-invalid",
+    ],
     ["a missing required element", { resourceType: "Observation", status: "final" }, "Observation.code", "required"],
-    ["a missing required primitive", { resourceType: "Observation", code: { text: "x" } }, "Observation.status", "required"],
+    [
+      "a missing required primitive",
+      { resourceType: "Observation", code: { text: "x" } },
+      "Observation.status",
+      "required",
+    ],
     ["an unknown element", { resourceType: "Patient", nickname: "Bob" }, "Patient.nickname", "structure"],
     ["a bad date", { resourceType: "Patient", birthDate: "1970-13-45" }, "Patient.birthDate", "value"],
-    ["a single value where an array belongs", { resourceType: "Patient", name: { family: "Doe" } }, "Patient.name", "structure"],
-    ["a bad nested datatype", { resourceType: "Observation", status: "final", code: { coding: [{ system: 3 }] } }, "Observation.code.coding[0].system", "structure"],
+    [
+      "a single value where an array belongs",
+      { resourceType: "Patient", name: { family: "Doe" } },
+      "Patient.name",
+      "structure",
+    ],
+    [
+      "a bad nested datatype",
+      { resourceType: "Observation", status: "final", code: { coding: [{ system: 3 }] } },
+      "Observation.code.coding[0].system",
+      "structure",
+    ],
     ["a bad id", { resourceType: "Patient", id: "has space" }, "Patient.id", "value"],
   ])("rejects %s with the element's path", (_name, resource, expression, type) => {
     const error = failure(validator, resource);
@@ -63,31 +88,65 @@ describe("createValidator", () => {
 
   it("fixes the published schema's defects: Java whitespace, FHIR 4.0.1, extensions on canonicals", () => {
     expect(failure(validator, { resourceType: "Patient", name: [{ family: "van\u00a0Dijk" }] })).toBeUndefined();
-    expect(expressions(failure(validator, { resourceType: "Patient", name: [{ family: "a\u000bb" }] }))).toEqual(["Patient.name[0].family"]);
-    expect(expressions(failure(validator, { resourceType: "Patient", gender: "male female" }))).toEqual(["Patient.gender"]);
-    const capability = { resourceType: "CapabilityStatement", status: "active", date: "2026-01-01", kind: "instance", fhirVersion: "4.0.1", format: ["json"] };
+    expect(expressions(failure(validator, { resourceType: "Patient", name: [{ family: "a\u000bb" }] }))).toEqual([
+      "Patient.name[0].family",
+    ]);
+    expect(expressions(failure(validator, { resourceType: "Patient", gender: "male female" }))).toEqual([
+      "Patient.gender",
+    ]);
+    const capability = {
+      resourceType: "CapabilityStatement",
+      status: "active",
+      date: "2026-01-01",
+      kind: "instance",
+      fhirVersion: "4.0.1",
+      format: ["json"],
+    };
     expect(failure(validator, capability)).toBeUndefined();
-    const measure = { resourceType: "Measure", status: "draft", library: ["http://x/Library/1"], _library: [{ extension: [{ url: "http://x", valueString: "y" }] }] };
+    const measure = {
+      resourceType: "Measure",
+      status: "draft",
+      library: ["http://x/Library/1"],
+      _library: [{ extension: [{ url: "http://x", valueString: "y" }] }],
+    };
     expect(failure(validator, measure)).toBeUndefined();
   });
 
   it.each([
     ["Observation.status", { resourceType: "Observation", code: { text: "x" } }, "Observation.status"],
-    ["Bundle.entry.request.method", { resourceType: "Bundle", type: "batch", entry: [{ request: { url: "Patient" } }] }, "Bundle.entry[0].request.method"],
+    [
+      "Bundle.entry.request.method",
+      { resourceType: "Bundle", type: "batch", entry: [{ request: { url: "Patient" } }] },
+      "Bundle.entry[0].request.method",
+    ],
     ["Extension.url", { resourceType: "Patient", extension: [{ valueString: "x" }] }, "Patient.extension[0].url"],
-    ["a contained resource's status", { resourceType: "Patient", contained: [{ resourceType: "Observation", code: { text: "x" } }] }, "Patient.contained[0].status"],
+    [
+      "a contained resource's status",
+      { resourceType: "Patient", contained: [{ resourceType: "Observation", code: { text: "x" } }] },
+      "Patient.contained[0].status",
+    ],
   ])("requires the mandatory primitive %s the schema leaves out", (_name, resource, expression) => {
     const error = failure(validator, resource);
     expect(error?.issues).toContainEqual(expect.objectContaining({ type: "required", expression: [expression] }));
   });
 
   it("accepts a mandatory primitive given only as an extension (_element)", () => {
-    const observation = { resourceType: "Observation", _status: { extension: [{ url: "http://hl7.org/fhir/StructureDefinition/data-absent-reason", valueCode: "unknown" }] }, code: { text: "x" } };
+    const observation = {
+      resourceType: "Observation",
+      _status: {
+        extension: [{ url: "http://hl7.org/fhir/StructureDefinition/data-absent-reason", valueCode: "unknown" }],
+      },
+      code: { text: "x" },
+    };
     expect(failure(validator, observation)).toBeUndefined();
   });
 
   it("requires one type of a mandatory choice element", () => {
-    const questionnaire = { resourceType: "Questionnaire", status: "draft", item: [{ linkId: "1", type: "display", enableWhen: [{ question: "q", operator: "exists" }] }] };
+    const questionnaire = {
+      resourceType: "Questionnaire",
+      status: "draft",
+      item: [{ linkId: "1", type: "display", enableWhen: [{ question: "q", operator: "exists" }] }],
+    };
     expect(expressions(failure(validator, questionnaire))).toEqual(["Questionnaire.item[0].enableWhen[0].answer[x]"]);
     questionnaire.item[0]!.enableWhen[0] = { question: "q", operator: "exists", answerBoolean: true } as never;
     expect(failure(validator, questionnaire)).toBeUndefined();
@@ -116,7 +175,10 @@ describe("createValidator", () => {
       type: "transaction",
       entry: [
         { resource: { resourceType: "Patient", gender: "female" }, request: { method: "POST", url: "Patient" } },
-        { resource: { resourceType: "Observation", status: "nope", code: { text: "x" } }, request: { method: "POST", url: "Observation" } },
+        {
+          resource: { resourceType: "Observation", status: "nope", code: { text: "x" } },
+          request: { method: "POST", url: "Observation" },
+        },
       ],
     };
     const error = failure(validator, bundle);
@@ -126,7 +188,10 @@ describe("createValidator", () => {
   });
 
   it("reports contained resources with unknown or missing types", () => {
-    const patient = { resourceType: "Patient", contained: [{ resourceType: "Nope" }, { id: "x" }, { resourceType: "Organization", name: 1 }] };
+    const patient = {
+      resourceType: "Patient",
+      contained: [{ resourceType: "Nope" }, { id: "x" }, { resourceType: "Organization", name: 1 }],
+    };
     expect(expressions(failure(validator, patient)).sort()).toEqual([
       "Patient.contained[0]", // dom-3 too: nothing refers to them
       "Patient.contained[0].resourceType",
@@ -151,7 +216,9 @@ describe("createValidator", () => {
   });
 
   it("validates the official R4 examples and reports how many pass", () => {
-    const files = readdirSync(examplesDir).filter((f) => f.endsWith(".json") && f !== "package.json" && !f.startsWith("."));
+    const files = readdirSync(examplesDir).filter(
+      (f) => f.endsWith(".json") && f !== "package.json" && !f.startsWith("."),
+    );
     let passed = 0;
     const failures = new Map<string, string[]>();
     for (const file of files) {
@@ -164,8 +231,12 @@ describe("createValidator", () => {
       const category = `${first?.type}: ${first?.diagnostics.slice(0, 60)}`;
       failures.set(category, [...(failures.get(category) ?? []), `${file} (${first?.expression?.[0]})`]);
     }
-    const summary = [...failures].sort((a, b) => b[1].length - a[1].length).map(([category, list]) => `  ${list.length} × ${category}\n      e.g. ${list.slice(0, 3).join(", ")}`);
-    console.log(`R4 examples: ${passed}/${files.length} pass (R4 JSON schema + mandatory elements); failures by first issue:\n${summary.join("\n")}`);
+    const summary = [...failures]
+      .sort((a, b) => b[1].length - a[1].length)
+      .map(([category, list]) => `  ${list.length} × ${category}\n      e.g. ${list.slice(0, 3).join(", ")}`);
+    console.log(
+      `R4 examples: ${passed}/${files.length} pass (R4 JSON schema + mandatory elements); failures by first issue:\n${summary.join("\n")}`,
+    );
     // The 14 official examples rejected are really invalid: one id of 70 characters (R4 allows
     // 64) and 13 without a mandatory primitive (SearchParameter.base ×10, ImplementationGuide.name ×2,
     // Questionnaire.item.linkId), which the plain JSON schema cannot see.
@@ -202,56 +273,247 @@ describe("createValidator: R4 JSON rules the published schema leaves out", () =>
   beforeAll(() => {
     validator = createValidator();
   });
-  const observation = (extra: Record<string, unknown>) => ({ resourceType: "Observation", status: "final", code: { text: "x" }, ...extra });
-  const sampled = (dimensions: number) => observation({ valueSampledData: { origin: { value: 0 }, period: 1, dimensions } });
-  const risk = (probability: string) => parseJson(`{"resourceType":"RiskAssessment","status":"final","subject":{"reference":"Patient/1"},"prediction":[{"probabilityDecimal":${probability}}]}`);
-  const extension = (value: Record<string, unknown>) => ({ resourceType: "Patient", extension: [{ url: "http://x", ...value }] });
+  const observation = (extra: Record<string, unknown>) => ({
+    resourceType: "Observation",
+    status: "final",
+    code: { text: "x" },
+    ...extra,
+  });
+  const sampled = (dimensions: number) =>
+    observation({ valueSampledData: { origin: { value: 0 }, period: 1, dimensions } });
+  const risk = (probability: string) =>
+    parseJson(
+      `{"resourceType":"RiskAssessment","status":"final","subject":{"reference":"Patient/1"},"prediction":[{"probabilityDecimal":${probability}}]}`,
+    );
+  const extension = (value: Record<string, unknown>) => ({
+    resourceType: "Patient",
+    extension: [{ url: "http://x", ...value }],
+  });
 
   it.each([
-    ["an integer with a fraction", { resourceType: "Patient", multipleBirthInteger: 1.5 }, "Patient.multipleBirthInteger", "whole number"],
-    ["an integer above 2^31-1", { resourceType: "Patient", multipleBirthInteger: 2147483648 }, "Patient.multipleBirthInteger", "between"],
-    ["an integer below -2^31", { resourceType: "Patient", multipleBirthInteger: -2147483649 }, "Patient.multipleBirthInteger", "between"],
-    ["an integer written 1.0", parseJson('{"resourceType":"Patient","multipleBirthInteger":1.0}'), "Patient.multipleBirthInteger", "whole number"],
-    ["a 20-digit integer", parseJson('{"resourceType":"Patient","multipleBirthInteger":99999999999999999999}'), "Patient.multipleBirthInteger", "between"],
-    ["an inlined choice integer (valueInteger)", extension({ valueInteger: 2.5 }), "Patient.extension[0].valueInteger", "whole number"],
+    [
+      "an integer with a fraction",
+      { resourceType: "Patient", multipleBirthInteger: 1.5 },
+      "Patient.multipleBirthInteger",
+      "whole number",
+    ],
+    [
+      "an integer above 2^31-1",
+      { resourceType: "Patient", multipleBirthInteger: 2147483648 },
+      "Patient.multipleBirthInteger",
+      "between",
+    ],
+    [
+      "an integer below -2^31",
+      { resourceType: "Patient", multipleBirthInteger: -2147483649 },
+      "Patient.multipleBirthInteger",
+      "between",
+    ],
+    [
+      "an integer written 1.0",
+      parseJson('{"resourceType":"Patient","multipleBirthInteger":1.0}'),
+      "Patient.multipleBirthInteger",
+      "whole number",
+    ],
+    [
+      "a 20-digit integer",
+      parseJson('{"resourceType":"Patient","multipleBirthInteger":99999999999999999999}'),
+      "Patient.multipleBirthInteger",
+      "between",
+    ],
+    [
+      "an inlined choice integer (valueInteger)",
+      extension({ valueInteger: 2.5 }),
+      "Patient.extension[0].valueInteger",
+      "whole number",
+    ],
     ["positiveInt 0", sampled(0), "Observation.valueSampledData.dimensions", "between 1 and"],
     ["unsignedInt -1", { resourceType: "Patient", photo: [{ size: -1 }] }, "Patient.photo[0].size", "between 0 and"],
-    ["unsignedInt above 2^31-1", { resourceType: "Patient", photo: [{ size: 2147483648 }] }, "Patient.photo[0].size", "between 0 and"],
-    ["a decimal beyond a double (1e400)", risk("1e400"), "RiskAssessment.prediction[0].probabilityDecimal", "too large"],
-    ["a decimal that underflows to 0 (1e-400)", risk("1e-400"), "RiskAssessment.prediction[0].probabilityDecimal", "too small"],
-    ["dateTime on Feb 30", observation({ effectiveDateTime: "2023-02-30" }), "Observation.effectiveDateTime", "calendar"],
-    ["date on Feb 29 of a common year", { resourceType: "Patient", birthDate: "2023-02-29" }, "Patient.birthDate", "calendar"],
+    [
+      "unsignedInt above 2^31-1",
+      { resourceType: "Patient", photo: [{ size: 2147483648 }] },
+      "Patient.photo[0].size",
+      "between 0 and",
+    ],
+    [
+      "a decimal beyond a double (1e400)",
+      risk("1e400"),
+      "RiskAssessment.prediction[0].probabilityDecimal",
+      "too large",
+    ],
+    [
+      "a decimal that underflows to 0 (1e-400)",
+      risk("1e-400"),
+      "RiskAssessment.prediction[0].probabilityDecimal",
+      "too small",
+    ],
+    [
+      "dateTime on Feb 30",
+      observation({ effectiveDateTime: "2023-02-30" }),
+      "Observation.effectiveDateTime",
+      "calendar",
+    ],
+    [
+      "date on Feb 29 of a common year",
+      { resourceType: "Patient", birthDate: "2023-02-29" },
+      "Patient.birthDate",
+      "calendar",
+    ],
     ["instant on Apr 31", observation({ issued: "2023-04-31T10:00:00Z" }), "Observation.issued", "calendar"],
     ["an empty array", { resourceType: "Patient", name: [] }, "Patient.name", "array must not be empty"],
-    ["an empty repeating primitive", { resourceType: "Patient", name: [{ given: [] }] }, "Patient.name[0].given", "array must not be empty"],
+    [
+      "an empty repeating primitive",
+      { resourceType: "Patient", name: [{ given: [] }] },
+      "Patient.name[0].given",
+      "array must not be empty",
+    ],
     ["an empty object", { resourceType: "Patient", contact: [{}] }, "Patient.contact[0]", "object must not be empty"],
     ["an empty complex element", observation({ code: {} }), "Observation.code", "object must not be empty"],
-    ["an empty _element", { resourceType: "Patient", _birthDate: {} }, "Patient._birthDate", "object must not be empty"],
+    [
+      "an empty _element",
+      { resourceType: "Patient", _birthDate: {} },
+      "Patient._birthDate",
+      "object must not be empty",
+    ],
     ["an empty uri", { resourceType: "Patient", photo: [{ url: "" }] }, "Patient.photo[0].url", "must not be empty"],
-    ["an empty base64Binary", { resourceType: "Patient", photo: [{ data: "" }] }, "Patient.photo[0].data", "must not be empty"],
+    [
+      "an empty base64Binary",
+      { resourceType: "Patient", photo: [{ data: "" }] },
+      "Patient.photo[0].data",
+      "must not be empty",
+    ],
     ["an empty inlined valueUri", extension({ valueUri: "" }), "Patient.extension[0].valueUri", "must not be empty"],
-    ["an empty canonical", { resourceType: "Questionnaire", status: "draft", derivedFrom: [""] }, "Questionnaire.derivedFrom[0]", "must not be empty"],
-    ["an empty string (the schema's own pattern)", { resourceType: "Patient", name: [{ family: "" }] }, "Patient.name[0].family", "format"],
+    [
+      "an empty canonical",
+      { resourceType: "Questionnaire", status: "draft", derivedFrom: [""] },
+      "Questionnaire.derivedFrom[0]",
+      "must not be empty",
+    ],
+    [
+      "an empty string (the schema's own pattern)",
+      { resourceType: "Patient", name: [{ family: "" }] },
+      "Patient.name[0].family",
+      "format",
+    ],
     ["an empty code (the schema's own pattern)", { resourceType: "Patient", gender: "" }, "Patient.gender", ""],
-    ["an empty resource inside a Bundle", { resourceType: "Bundle", type: "collection", entry: [{ resource: { resourceType: "Patient", name: [{}] } }] }, "Bundle.entry[0].resource.name[0]", "object must not be empty"],
-    ["an empty contained element", { resourceType: "Patient", contained: [{ resourceType: "Organization", telecom: [] }] }, "Patient.contained[0].telecom", "array must not be empty"],
+    [
+      "an empty resource inside a Bundle",
+      { resourceType: "Bundle", type: "collection", entry: [{ resource: { resourceType: "Patient", name: [{}] } }] },
+      "Bundle.entry[0].resource.name[0]",
+      "object must not be empty",
+    ],
+    [
+      "an empty contained element",
+      { resourceType: "Patient", contained: [{ resourceType: "Organization", telecom: [] }] },
+      "Patient.contained[0].telecom",
+      "array must not be empty",
+    ],
     // datatypes.html#string: no character below U+0020 but tab, LF and CR, in any string type
-    ["NUL in a string", { resourceType: "Patient", name: [{ family: "a\u0000b" }] }, "Patient.name[0].family", "control characters"],
-    ["U+0001 in a string", { resourceType: "Patient", name: [{ given: ["x", "\u0001"] }] }, "Patient.name[0].given[1]", "control characters"],
-    ["U+001F in a markdown", { resourceType: "Observation", status: "final", code: { text: "x" }, note: [{ text: "a\u001f" }] }, "Observation.note[0].text", "control characters"],
+    [
+      "NUL in a string",
+      { resourceType: "Patient", name: [{ family: "a\u0000b" }] },
+      "Patient.name[0].family",
+      "control characters",
+    ],
+    [
+      "U+0001 in a string",
+      { resourceType: "Patient", name: [{ given: ["x", "\u0001"] }] },
+      "Patient.name[0].given[1]",
+      "control characters",
+    ],
+    [
+      "U+001F in a markdown",
+      { resourceType: "Observation", status: "final", code: { text: "x" }, note: [{ text: "a\u001f" }] },
+      "Observation.note[0].text",
+      "control characters",
+    ],
     ["a control character in a code", { resourceType: "Patient", gender: "male\u0000" }, "Patient.gender", ""],
     ["a control character in an id", { resourceType: "Patient", id: "a\u0000" }, "Patient.id", ""],
-    ["a control character in a uri", { resourceType: "Patient", photo: [{ url: "http://x/\u0002" }] }, "Patient.photo[0].url", "control characters"],
-    ["a control character in an inlined valueString", extension({ valueString: "\u0007" }), "Patient.extension[0].valueString", "control characters"],
-    ["a control character in the narrative", { resourceType: "Patient", text: { status: "generated", div: "<div xmlns=\"http://www.w3.org/1999/xhtml\">\u0000</div>" } }, "Patient.text.div", "control characters"],
-    ["a control character in a contained resource", { resourceType: "Patient", contained: [{ resourceType: "Organization", id: "o", name: "\u0000" }], managingOrganization: { reference: "#o" } }, "Patient.contained[0].name", "control characters"],
+    [
+      "a control character in a uri",
+      { resourceType: "Patient", photo: [{ url: "http://x/\u0002" }] },
+      "Patient.photo[0].url",
+      "control characters",
+    ],
+    [
+      "a control character in an inlined valueString",
+      extension({ valueString: "\u0007" }),
+      "Patient.extension[0].valueString",
+      "control characters",
+    ],
+    [
+      "a control character in the narrative",
+      {
+        resourceType: "Patient",
+        text: { status: "generated", div: '<div xmlns="http://www.w3.org/1999/xhtml">\u0000</div>' },
+      },
+      "Patient.text.div",
+      "control characters",
+    ],
+    [
+      "a control character in a contained resource",
+      {
+        resourceType: "Patient",
+        contained: [{ resourceType: "Organization", id: "o", name: "\u0000" }],
+        managingOrganization: { reference: "#o" },
+      },
+      "Patient.contained[0].name",
+      "control characters",
+    ],
     // universal invariants
-    ["per-1: a Period that ends before it starts", observation({ effectivePeriod: { start: "2020-02-01", end: "2020-01-31" } }), "Observation.effectivePeriod", "per-1: "],
-    ["per-1 inside a Bundle entry", { resourceType: "Bundle", type: "collection", entry: [{ resource: { resourceType: "Encounter", status: "finished", class: { code: "AMB" }, period: { start: "2020-01-02T10:00:00Z", end: "2020-01-02T09:00:00Z" } } }] }, "Bundle.entry[0].resource.period", "per-1: "],
-    ["ref-1: a '#id' reference to no contained resource", observation({ subject: { reference: "#p" } }), "Observation.subject.reference", "ref-1: "],
-    ["dom-2: contained inside contained", { resourceType: "Patient", contained: [{ resourceType: "Organization", id: "o", contained: [{ resourceType: "Organization", id: "p" }] }], managingOrganization: { reference: "#o" } }, "Patient.contained[0].contained", "dom-2: "],
-    ["dom-3: a contained resource nothing refers to", { resourceType: "Patient", contained: [{ resourceType: "Organization", id: "o" }] }, "Patient.contained[0]", "dom-3: "],
-    ["obs-6: dataAbsentReason beside a value", observation({ valueQuantity: { value: 1 }, dataAbsentReason: { text: "x" } }), "Observation.dataAbsentReason", "obs-6: "],
+    [
+      "per-1: a Period that ends before it starts",
+      observation({ effectivePeriod: { start: "2020-02-01", end: "2020-01-31" } }),
+      "Observation.effectivePeriod",
+      "per-1: ",
+    ],
+    [
+      "per-1 inside a Bundle entry",
+      {
+        resourceType: "Bundle",
+        type: "collection",
+        entry: [
+          {
+            resource: {
+              resourceType: "Encounter",
+              status: "finished",
+              class: { code: "AMB" },
+              period: { start: "2020-01-02T10:00:00Z", end: "2020-01-02T09:00:00Z" },
+            },
+          },
+        ],
+      },
+      "Bundle.entry[0].resource.period",
+      "per-1: ",
+    ],
+    [
+      "ref-1: a '#id' reference to no contained resource",
+      observation({ subject: { reference: "#p" } }),
+      "Observation.subject.reference",
+      "ref-1: ",
+    ],
+    [
+      "dom-2: contained inside contained",
+      {
+        resourceType: "Patient",
+        contained: [{ resourceType: "Organization", id: "o", contained: [{ resourceType: "Organization", id: "p" }] }],
+        managingOrganization: { reference: "#o" },
+      },
+      "Patient.contained[0].contained",
+      "dom-2: ",
+    ],
+    [
+      "dom-3: a contained resource nothing refers to",
+      { resourceType: "Patient", contained: [{ resourceType: "Organization", id: "o" }] },
+      "Patient.contained[0]",
+      "dom-3: ",
+    ],
+    [
+      "obs-6: dataAbsentReason beside a value",
+      observation({ valueQuantity: { value: 1 }, dataAbsentReason: { text: "x" } }),
+      "Observation.dataAbsentReason",
+      "obs-6: ",
+    ],
   ])("rejects %s with the element's path", (_name, resource, expression, diagnostics) => {
     const error = failure(validator, resource);
     expect(error?.code).toBe("invalid");
@@ -261,26 +523,87 @@ describe("createValidator: R4 JSON rules the published schema leaves out", () =>
   });
 
   it("reports a broken invariant with issue type invariant and its key first", () => {
-    const error = failure(validator, observation({ subject: { reference: "#p" }, effectivePeriod: { start: "2021", end: "2020" } }));
+    const error = failure(
+      validator,
+      observation({ subject: { reference: "#p" }, effectivePeriod: { start: "2021", end: "2020" } }),
+    );
     expect(error?.issues).toEqual([
-      { type: "invariant", severity: "error", diagnostics: expect.stringMatching(/^per-1: /), expression: ["Observation.effectivePeriod"] },
-      { type: "invariant", severity: "error", diagnostics: expect.stringMatching(/^ref-1: /), expression: ["Observation.subject.reference"] },
+      {
+        type: "invariant",
+        severity: "error",
+        diagnostics: expect.stringMatching(/^per-1: /),
+        expression: ["Observation.effectivePeriod"],
+      },
+      {
+        type: "invariant",
+        severity: "error",
+        diagnostics: expect.stringMatching(/^ref-1: /),
+        expression: ["Observation.subject.reference"],
+      },
     ]);
   });
 
   it.each([
-    ["integer bounds", { resourceType: "Patient", multipleBirthInteger: 2147483647, extension: [{ url: "http://x", valueInteger: -2147483648 }] }],
+    [
+      "integer bounds",
+      {
+        resourceType: "Patient",
+        multipleBirthInteger: 2147483647,
+        extension: [{ url: "http://x", valueInteger: -2147483648 }],
+      },
+    ],
     ["positiveInt 1 and unsignedInt 0", { ...sampled(1), component: [{ code: { text: "y" }, valueInteger: 0 }] }],
     ["unsignedInt 0 and 2147483647", { resourceType: "Patient", photo: [{ size: 0 }, { size: 2147483647 }] }],
-    ["Feb 29 of a leap year", observation({ effectiveDateTime: "2024-02-29T23:59:60+14:00", issued: "2000-02-29T00:00:00Z" })],
+    [
+      "Feb 29 of a leap year",
+      observation({ effectiveDateTime: "2024-02-29T23:59:60+14:00", issued: "2000-02-29T00:00:00Z" }),
+    ],
     ["partial dates", { resourceType: "Patient", birthDate: "2023-02" }],
     ["decimals as written", risk("0.50")],
-    ["a large finite decimal and a tiny non-zero one", parseJson('{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.7976931348623157e308},"referenceRange":[{"low":{"value":5e-324},"high":{"value":0.000e-5}}]}')],
-    ["an _element with an extension and no value", { resourceType: "Patient", _birthDate: { extension: [{ url: "http://x", valueString: "y" }] } }],
-    ["tab, LF and CR in strings", { resourceType: "Patient", name: [{ family: "a\tb\r\nc" }], text: { status: "generated", div: "<div xmlns=\"http://www.w3.org/1999/xhtml\">\n\t</div>" } }],
-    ["a Period within one day, at different precisions", observation({ effectivePeriod: { start: "2020-05-01T10:00:00Z", end: "2020-05-01" } })],
-    ["a contained resource that refers to its container", observation({ contained: [{ resourceType: "Provenance", id: "p", target: [{ reference: "#" }], recorded: "2020-01-01T00:00:00Z", agent: [{ who: { display: "x" } }] }] })],
-    ["a contained resource referred to with '#id'", { resourceType: "Patient", contained: [{ resourceType: "Organization", id: "o" }], managingOrganization: { reference: "#o" } }],
+    [
+      "a large finite decimal and a tiny non-zero one",
+      parseJson(
+        '{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.7976931348623157e308},"referenceRange":[{"low":{"value":5e-324},"high":{"value":0.000e-5}}]}',
+      ),
+    ],
+    [
+      "an _element with an extension and no value",
+      { resourceType: "Patient", _birthDate: { extension: [{ url: "http://x", valueString: "y" }] } },
+    ],
+    [
+      "tab, LF and CR in strings",
+      {
+        resourceType: "Patient",
+        name: [{ family: "a\tb\r\nc" }],
+        text: { status: "generated", div: '<div xmlns="http://www.w3.org/1999/xhtml">\n\t</div>' },
+      },
+    ],
+    [
+      "a Period within one day, at different precisions",
+      observation({ effectivePeriod: { start: "2020-05-01T10:00:00Z", end: "2020-05-01" } }),
+    ],
+    [
+      "a contained resource that refers to its container",
+      observation({
+        contained: [
+          {
+            resourceType: "Provenance",
+            id: "p",
+            target: [{ reference: "#" }],
+            recorded: "2020-01-01T00:00:00Z",
+            agent: [{ who: { display: "x" } }],
+          },
+        ],
+      }),
+    ],
+    [
+      "a contained resource referred to with '#id'",
+      {
+        resourceType: "Patient",
+        contained: [{ resourceType: "Organization", id: "o" }],
+        managingOrganization: { reference: "#o" },
+      },
+    ],
   ])("accepts %s", (_name, resource) => {
     expect(failure(validator, resource)?.issues).toBeUndefined();
   });

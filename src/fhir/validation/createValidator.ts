@@ -73,7 +73,10 @@ export function createValidator(): FhirValidator {
   ajv.addKeyword({
     keyword: "fhirInvariant",
     schemaType: "string",
-    error: { message: ({ params }) => _`${params.problem}.diagnostics`, params: ({ params }) => _`{key: ${params.key}, child: ${params.problem}.child}` },
+    error: {
+      message: ({ params }) => _`${params.problem}.diagnostics`,
+      params: ({ params }) => _`{key: ${params.key}, child: ${params.problem}.child}`,
+    },
     code(cxt: KeywordCxt) {
       const key = cxt.schema as LocalInvariant;
       const check = cxt.gen.scopeValue("keyword", { ref: (data: unknown) => invariantProblem(key, data) });
@@ -85,7 +88,8 @@ export function createValidator(): FhirValidator {
   // Set during one validate() call: whether the resource needs the walk for dom-2, dom-3 and ref-1.
   let localReferences = false;
   const noteReference = (data: unknown): void => {
-    const reference = data !== null && typeof data === "object" ? (data as { reference?: unknown }).reference : undefined;
+    const reference =
+      data !== null && typeof data === "object" ? (data as { reference?: unknown }).reference : undefined;
     if (typeof reference === "string" && reference.length > 1 && reference.charCodeAt(0) === 35) localReferences = true;
   };
   ajv.addKeyword({
@@ -123,15 +127,28 @@ export function createValidator(): FhirValidator {
     return fn(data) ? [] : [...(fn.errors ?? [])];
   }
 
-  function validateNested(this: unknown, _schema: boolean, data: unknown, _parent: unknown, cxt?: { instancePath: string }): boolean {
+  function validateNested(
+    this: unknown,
+    _schema: boolean,
+    data: unknown,
+    _parent: unknown,
+    cxt?: { instancePath: string },
+  ): boolean {
     const base = cxt?.instancePath ?? "";
     if (base.includes("/contained/")) localReferences = true;
     const nestedErrors: ErrorObject[] = [];
     const problem = resourceTypeProblem(data);
     if (problem !== undefined) {
-      nestedErrors.push({ keyword: "fhirResource", instancePath: problem.pointer(base), schemaPath: "", params: { issueType: problem.type }, message: problem.message });
+      nestedErrors.push({
+        keyword: "fhirResource",
+        instancePath: problem.pointer(base),
+        schemaPath: "",
+        params: { issueType: problem.type },
+        message: problem.message,
+      });
     } else {
-      for (const e of schemaErrors(data as Record<string, unknown>)) nestedErrors.push({ ...e, instancePath: base + e.instancePath });
+      for (const e of schemaErrors(data as Record<string, unknown>))
+        nestedErrors.push({ ...e, instancePath: base + e.instancePath });
     }
     (validateNested as { errors?: ErrorObject[] }).errors = nestedErrors;
     return nestedErrors.length === 0;
@@ -141,18 +158,27 @@ export function createValidator(): FhirValidator {
     validate(resource, options = {}) {
       const problem = resourceTypeProblem(resource);
       if (problem !== undefined) {
-        throw invalid(problem.message, [{ type: problem.type, severity: "error", diagnostics: problem.message, expression: ["resourceType"] }]);
+        throw invalid(problem.message, [
+          { type: problem.type, severity: "error", diagnostics: problem.message, expression: ["resourceType"] },
+        ]);
       }
       const data = resource as Record<string, unknown>;
       const type = data.resourceType as string;
       if (options.expectedType !== undefined && type !== options.expectedType) {
         const message = `Expected a ${options.expectedType} but the body is a ${type}`;
-        throw invalid(message, [{ type: "invalid", severity: "error", diagnostics: message, expression: ["resourceType"] }]);
+        throw invalid(message, [
+          { type: "invalid", severity: "error", diagnostics: message, expression: ["resourceType"] },
+        ]);
       }
       const issues: ErrorIssue[] = [];
       // The schema checks the id pattern too; checking here keeps the rule if the schema changes.
       if (data.id !== undefined && (typeof data.id !== "string" || !ID_PATTERN.test(data.id))) {
-        issues.push({ type: "value", severity: "error", diagnostics: "id must be 1-64 characters of A-Z, a-z, 0-9, '-' and '.'", expression: [`${type}.id`] });
+        issues.push({
+          type: "value",
+          severity: "error",
+          diagnostics: "id must be 1-64 characters of A-Z, a-z, 0-9, '-' and '.'",
+          expression: [`${type}.id`],
+        });
       }
       let errors: ErrorObject[];
       let invariants: ErrorIssue[] = [];
@@ -162,7 +188,10 @@ export function createValidator(): FhirValidator {
         if (localReferences) invariants = localReferenceProblems(data, type);
       } catch (error) {
         // Extensions nest without limit; a hostile body can exhaust the stack.
-        if (error instanceof RangeError) throw invalid("The resource is nested too deeply", [{ type: "too-costly", severity: "error", diagnostics: "The resource is nested too deeply" }]);
+        if (error instanceof RangeError)
+          throw invalid("The resource is nested too deeply", [
+            { type: "too-costly", severity: "error", diagnostics: "The resource is nested too deeply" },
+          ]);
         throw error;
       }
       for (const e of errors) {
@@ -182,14 +211,27 @@ export function createValidator(): FhirValidator {
 }
 
 /** Checks the mandatory primitives and choices the schema can't require (see deriveRequiredPrimitives). */
-function validateRequired(elements: string[], data: unknown, _parent: unknown, cxt?: { instancePath: string }): boolean {
+function validateRequired(
+  elements: string[],
+  data: unknown,
+  _parent: unknown,
+  cxt?: { instancePath: string },
+): boolean {
   if (data === null || typeof data !== "object" || Array.isArray(data)) return true; // the schema's type check reports it
   const present = Object.keys(data);
   const errors: ErrorObject[] = [];
   for (const element of elements) {
-    const found = element.endsWith("[x]") ? present.some(isChoiceOf(element.slice(0, -3))) : element in data || `_${element}` in data;
+    const found = element.endsWith("[x]")
+      ? present.some(isChoiceOf(element.slice(0, -3)))
+      : element in data || `_${element}` in data;
     if (!found) {
-      errors.push({ keyword: "required", instancePath: cxt?.instancePath ?? "", schemaPath: "", params: { missingProperty: element }, message: `must have ${element}` });
+      errors.push({
+        keyword: "required",
+        instancePath: cxt?.instancePath ?? "",
+        schemaPath: "",
+        params: { missingProperty: element },
+        message: `must have ${element}`,
+      });
     }
   }
   (validateRequired as { errors?: ErrorObject[] }).errors = errors;
@@ -205,10 +247,15 @@ interface PrimitiveCheck {
 /** The check of one primitive type (see primitiveProblem); a number's source text comes from parseJson. */
 function compilePrimitiveCheck(type: CheckedPrimitive): PrimitiveCheck {
   const check: PrimitiveCheck = (data, cxt) => {
-    const text = typeof data === "number" && cxt !== undefined && typeof cxt.parentData === "object" ? numberText(cxt.parentData as object, String(cxt.parentDataProperty), data) : undefined;
+    const text =
+      typeof data === "number" && cxt !== undefined && typeof cxt.parentData === "object"
+        ? numberText(cxt.parentData as object, String(cxt.parentDataProperty), data)
+        : undefined;
     const message = primitiveProblem(type, data, text);
     if (message === undefined) return true;
-    check.errors = [{ keyword: "fhirPrimitive", instancePath: cxt?.instancePath ?? "", schemaPath: "", params: { type }, message }];
+    check.errors = [
+      { keyword: "fhirPrimitive", instancePath: cxt?.instancePath ?? "", schemaPath: "", params: { type }, message },
+    ];
     return false;
   };
   return check;

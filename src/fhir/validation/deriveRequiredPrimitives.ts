@@ -21,7 +21,10 @@ interface StructureDefinition {
  * Input: the base StructureDefinitions of R4; output: what `requiredPrimitives.json` holds.
  * @see https://hl7.org/fhir/R4/json.html#primitive
  */
-export function deriveRequiredPrimitives(structureDefinitions: Iterable<StructureDefinition>, schema: R4Schema): RequiredPrimitives {
+export function deriveRequiredPrimitives(
+  structureDefinitions: Iterable<StructureDefinition>,
+  schema: R4Schema,
+): RequiredPrimitives {
   const table: RequiredPrimitives = {};
   for (const sd of structureDefinitions) {
     if (sd.derivation !== "specialization" || (sd.kind !== "resource" && sd.kind !== "complex-type")) continue;
@@ -48,7 +51,9 @@ function definitionAt(schema: R4Schema, segments: string[]): string | undefined 
   let name: string | undefined = segments[0];
   for (const segment of segments.slice(1)) {
     if (name === undefined) return undefined;
-    const property = (schema.definitions[name]?.properties as Record<string, { $ref?: string; items?: { $ref?: string } }> | undefined)?.[segment];
+    const property = (
+      schema.definitions[name]?.properties as Record<string, { $ref?: string; items?: { $ref?: string } }> | undefined
+    )?.[segment];
     name = (property?.$ref ?? property?.items?.$ref)?.split("/").pop();
   }
   return name !== undefined && schema.definitions[name] !== undefined ? name : undefined;

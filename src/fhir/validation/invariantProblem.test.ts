@@ -34,8 +34,13 @@ describe("invariantProblem", () => {
   });
 
   it("obs-6: dataAbsentReason only without value[x], named as the element at fault", () => {
-    expect(invariantProblem("obs-6", { dataAbsentReason: { text: "x" }, valueQuantity: { value: 1 } })).toEqual({ diagnostics: expect.stringMatching(/^obs-6: /), child: "dataAbsentReason" });
-    expect(invariantProblem("obs-6", { dataAbsentReason: { text: "x" }, _valueString: { extension: [] } })?.child).toBe("dataAbsentReason");
+    expect(invariantProblem("obs-6", { dataAbsentReason: { text: "x" }, valueQuantity: { value: 1 } })).toEqual({
+      diagnostics: expect.stringMatching(/^obs-6: /),
+      child: "dataAbsentReason",
+    });
+    expect(invariantProblem("obs-6", { dataAbsentReason: { text: "x" }, _valueString: { extension: [] } })?.child).toBe(
+      "dataAbsentReason",
+    );
     expect(invariantProblem("obs-6", { dataAbsentReason: { text: "x" }, component: [] })).toBeUndefined();
     expect(invariantProblem("obs-6", { valueString: "x" })).toBeUndefined();
   });

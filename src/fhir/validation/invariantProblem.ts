@@ -31,7 +31,11 @@ export function invariantProblem(key: LocalInvariant, data: unknown): InvariantP
     case "obs-6": {
       if (element.dataAbsentReason === undefined) return undefined;
       for (const name in element) {
-        if (isValueChoice(name)) return { diagnostics: "obs-6: dataAbsentReason SHALL only be present if Observation.value[x] is not present", child: "dataAbsentReason" };
+        if (isValueChoice(name))
+          return {
+            diagnostics: "obs-6: dataAbsentReason SHALL only be present if Observation.value[x] is not present",
+            child: "dataAbsentReason",
+          };
       }
       return undefined;
     }
@@ -45,7 +49,8 @@ export function invariantProblem(key: LocalInvariant, data: unknown): InvariantP
  */
 export function startsAfterEnd(start: string, end: string): boolean {
   // The common case, cheaply (Periods are everywhere): the same shape, so text order is time order.
-  if (start.length === end.length && (start.length <= 10 || sameZone(start, end))) return start > end && DATE_TIME.test(start) && DATE_TIME.test(end);
+  if (start.length === end.length && (start.length <= 10 || sameZone(start, end)))
+    return start > end && DATE_TIME.test(start) && DATE_TIME.test(end);
   if (!DATE_TIME.test(start) || !DATE_TIME.test(end)) return false;
   if (start.length > 10 && end.length > 10) {
     const a = Date.parse(toMilliseconds(start));

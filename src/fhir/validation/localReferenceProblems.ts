@@ -3,7 +3,17 @@ import type { ErrorIssue } from "../../errors/FhirLedgerError.ts";
 type Json = Record<string, unknown>;
 
 /** The elements of a Reference: an object with only these and a string `reference` is one (Expression.reference is a uri, and Expression has `language`). */
-const REFERENCE_KEYS = new Set(["id", "extension", "reference", "_reference", "type", "_type", "identifier", "display", "_display"]);
+const REFERENCE_KEYS = new Set([
+  "id",
+  "extension",
+  "reference",
+  "_reference",
+  "type",
+  "_type",
+  "identifier",
+  "display",
+  "_display",
+]);
 
 /** Shared by the container and its contained resources: local references resolve against the container. */
 interface Scope {
@@ -45,12 +55,21 @@ function checkResource(resource: Json, path: string, issues: ErrorIssue[]): void
   const refersToContainer = contained.map((c, i) => {
     if (!isObject(c)) return true; // the schema reports it
     const at = `${path}.contained[${i}]`;
-    if (c.contained !== undefined) issues.push(invariant("dom-2", "A contained resource SHALL NOT contain nested contained resources", `${at}.contained`));
+    if (c.contained !== undefined)
+      issues.push(
+        invariant("dom-2", "A contained resource SHALL NOT contain nested contained resources", `${at}.contained`),
+      );
     return visitElements(c, at, scope);
   });
   contained.forEach((c, i) => {
     if (!isObject(c) || refersToContainer[i] || (typeof c.id === "string" && scope.named.has(c.id))) return;
-    issues.push(invariant("dom-3", "A contained resource SHALL be referred to from elsewhere in the resource ('#' + its id) or SHALL refer to the containing resource ('#')", `${path}.contained[${i}]`));
+    issues.push(
+      invariant(
+        "dom-3",
+        "A contained resource SHALL be referred to from elsewhere in the resource ('#' + its id) or SHALL refer to the containing resource ('#')",
+        `${path}.contained[${i}]`,
+      ),
+    );
   });
 }
 
@@ -81,8 +100,20 @@ function visit(value: unknown, path: string, scope: Scope): boolean {
     return false;
   }
   const reference = value.reference;
-  if (typeof reference === "string" && reference.length > 1 && reference.charCodeAt(0) === 35 && !scope.ids.has(reference.slice(1)) && isReference(value)) {
-    scope.issues.push(invariant("ref-1", "A local reference ('#' + id) SHALL point to a contained resource, and none has this id", `${path}.reference`));
+  if (
+    typeof reference === "string" &&
+    reference.length > 1 &&
+    reference.charCodeAt(0) === 35 &&
+    !scope.ids.has(reference.slice(1)) &&
+    isReference(value)
+  ) {
+    scope.issues.push(
+      invariant(
+        "ref-1",
+        "A local reference ('#' + id) SHALL point to a contained resource, and none has this id",
+        `${path}.reference`,
+      ),
+    );
   }
   return visitElements(value, path, scope);
 }

@@ -22,15 +22,19 @@ export function patchR4Schema(definitions: R4Schema["definitions"]): R4Schema["d
   const patched: R4Schema["definitions"] = { ...definitions };
   for (const [name, definition] of Object.entries(definitions) as [string, Definition][]) {
     const properties = definition.properties;
-    if (typeof definition.pattern === "string") patched[name] = { ...definition, pattern: fhirCharacterClasses(definition.pattern) };
+    if (typeof definition.pattern === "string")
+      patched[name] = { ...definition, pattern: fhirCharacterClasses(definition.pattern) };
     if (properties === undefined) continue;
     let copy: Record<string, Record<string, unknown>> | undefined;
     const edit = () => (copy ??= { ...properties });
     for (const [property, schema] of Object.entries(properties)) {
-      if (typeof schema.pattern === "string") edit()[property] = { ...schema, pattern: fhirCharacterClasses(schema.pattern) };
+      if (typeof schema.pattern === "string")
+        edit()[property] = { ...schema, pattern: fhirCharacterClasses(schema.pattern) };
       const items = schema.items as { $ref?: string; enum?: unknown[] } | undefined;
-      if (lacksR4Version(schema.enum)) edit()[property] = { ...edit()[property], enum: [...(schema.enum as unknown[]), "4.0.1"] };
-      if (lacksR4Version(items?.enum)) edit()[property] = { ...edit()[property], items: { ...items, enum: [...(items?.enum ?? []), "4.0.1"] } };
+      if (lacksR4Version(schema.enum))
+        edit()[property] = { ...edit()[property], enum: [...(schema.enum as unknown[]), "4.0.1"] };
+      if (lacksR4Version(items?.enum))
+        edit()[property] = { ...edit()[property], items: { ...items, enum: [...(items?.enum ?? []), "4.0.1"] } };
       const isCanonical = schema.$ref === "#/definitions/canonical" || items?.$ref === "#/definitions/canonical";
       if (isCanonical && properties[`_${property}`] === undefined) {
         const element = { $ref: "#/definitions/Element" };

@@ -2,8 +2,10 @@ import { describe, expect, it } from "vitest";
 import { primitiveProblem } from "./primitiveProblem.ts";
 import type { CheckedPrimitive } from "./primitiveProblem.ts";
 
-const valid = (type: CheckedPrimitive, value: unknown, text?: string) => expect(primitiveProblem(type, value, text), `${type} ${String(text ?? value)}`).toBeUndefined();
-const invalid = (type: CheckedPrimitive, value: unknown, text?: string) => expect(primitiveProblem(type, value, text), `${type} ${String(text ?? value)}`).toBeTypeOf("string");
+const valid = (type: CheckedPrimitive, value: unknown, text?: string) =>
+  expect(primitiveProblem(type, value, text), `${type} ${String(text ?? value)}`).toBeUndefined();
+const invalid = (type: CheckedPrimitive, value: unknown, text?: string) =>
+  expect(primitiveProblem(type, value, text), `${type} ${String(text ?? value)}`).toBeTypeOf("string");
 
 describe("primitiveProblem", () => {
   it("integer: whole, 32-bit signed, written without fraction or exponent", () => {
@@ -34,7 +36,8 @@ describe("primitiveProblem", () => {
 
   it("date, dateTime, instant: the day exists in its month, leap years included", () => {
     for (const v of ["2024-02-29", "2000-02-29", "2023-01-31", "2023-04-30", "2023", "2023-02"]) valid("date", v);
-    for (const v of ["2023-02-29", "1900-02-29", "2023-02-30", "2023-04-31", "2023-06-31", "2023-09-31", "2023-11-31"]) invalid("date", v);
+    for (const v of ["2023-02-29", "1900-02-29", "2023-02-30", "2023-04-31", "2023-06-31", "2023-09-31", "2023-11-31"])
+      invalid("date", v);
     valid("dateTime", "2024-02-29T23:59:59.999+14:00");
     invalid("dateTime", "2023-02-30T10:00:00Z");
     valid("instant", "2023-12-31T00:00:00Z");

@@ -1,5 +1,14 @@
 /** The R4 primitive types whose values need a check the published JSON schema doesn't make. */
-export type CheckedPrimitive = "integer" | "positiveInt" | "unsignedInt" | "decimal" | "date" | "dateTime" | "instant" | "nonEmpty" | "xhtml";
+export type CheckedPrimitive =
+  | "integer"
+  | "positiveInt"
+  | "unsignedInt"
+  | "decimal"
+  | "date"
+  | "dateTime"
+  | "instant"
+  | "nonEmpty"
+  | "xhtml";
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -32,14 +41,16 @@ export function primitiveProblem(type: CheckedPrimitive, value: unknown, text?: 
     case "unsignedInt": {
       if (typeof value !== "number") return undefined;
       const min = type === "integer" ? INT32_MIN : type === "positiveInt" ? 1 : 0;
-      if (!Number.isInteger(value) || (text !== undefined && !INTEGER_TEXT.test(text))) return `${type} must be a whole number, written without fraction or exponent`;
+      if (!Number.isInteger(value) || (text !== undefined && !INTEGER_TEXT.test(text)))
+        return `${type} must be a whole number, written without fraction or exponent`;
       if (value < min || value > INT32_MAX) return `${type} must be between ${min} and ${INT32_MAX}`;
       return undefined;
     }
     case "decimal":
       if (typeof value !== "number") return undefined;
       if (!Number.isFinite(value)) return "decimal is too large (beyond the range of a 64-bit double)";
-      if (value === 0 && text !== undefined && /[1-9]/.test(text.split(/[eE]/)[0]!)) return "decimal is too small (rounds to 0 as a 64-bit double)";
+      if (value === 0 && text !== undefined && /[1-9]/.test(text.split(/[eE]/)[0]!))
+        return "decimal is too small (rounds to 0 as a 64-bit double)";
       return undefined;
     case "date":
     case "dateTime":
@@ -49,7 +60,9 @@ export function primitiveProblem(type: CheckedPrimitive, value: unknown, text?: 
       return value === "" ? "Value must not be empty" : undefined;
     case "xhtml":
       if (value === "") return "Value must not be empty";
-      return typeof value === "string" && CONTROL_CHARACTER.test(value) ? "Strings must not contain control characters (below U+0020) other than tab, LF and CR" : undefined;
+      return typeof value === "string" && CONTROL_CHARACTER.test(value)
+        ? "Strings must not contain control characters (below U+0020) other than tab, LF and CR"
+        : undefined;
   }
 }
 

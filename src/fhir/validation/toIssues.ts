@@ -23,14 +23,24 @@ export function toIssue(resourceType: string, error: ErrorObject): ErrorIssue {
   switch (error.keyword) {
     case "required": {
       const name = String(params.missingProperty);
-      return { type: "required", severity: "error", diagnostics: `Missing required element '${name}'`, expression: at(name) };
+      return {
+        type: "required",
+        severity: "error",
+        diagnostics: `Missing required element '${name}'`,
+        expression: at(name),
+      };
     }
     case "additionalProperties": {
       const name = String(params.additionalProperty);
       return { type: "structure", severity: "error", diagnostics: `Unknown element '${name}'`, expression: at(name) };
     }
     case "type":
-      return { type: "structure", severity: "error", diagnostics: `Expected ${describeType(params.type)}`, expression: at() };
+      return {
+        type: "structure",
+        severity: "error",
+        diagnostics: `Expected ${describeType(params.type)}`,
+        expression: at(),
+      };
     case "enum":
       return {
         type: "code-invalid",
@@ -39,21 +49,56 @@ export function toIssue(resourceType: string, error: ErrorObject): ErrorIssue {
         expression: at(),
       };
     case "const":
-      return { type: "value", severity: "error", diagnostics: `Value must be '${String(params.allowedValue)}'`, expression: at() };
+      return {
+        type: "value",
+        severity: "error",
+        diagnostics: `Value must be '${String(params.allowedValue)}'`,
+        expression: at(),
+      };
     case "pattern":
-      return { type: "value", severity: "error", diagnostics: "Value does not have the format this element requires", expression: at() };
+      return {
+        type: "value",
+        severity: "error",
+        diagnostics: "Value does not have the format this element requires",
+        expression: at(),
+      };
     case "fhirPrimitive": // a primitive value the schema lets through (see primitiveProblem)
       return { type: "value", severity: "error", diagnostics: error.message ?? "Invalid value", expression: at() };
     case "minItems": // json.html: arrays SHALL not be empty
-      return { type: "structure", severity: "error", diagnostics: "An array must not be empty: leave the element out instead", expression: at() };
+      return {
+        type: "structure",
+        severity: "error",
+        diagnostics: "An array must not be empty: leave the element out instead",
+        expression: at(),
+      };
     case "minProperties": // json.html: an element has a value or children
-      return { type: "structure", severity: "error", diagnostics: "An object must not be empty ({}): leave the element out instead", expression: at() };
+      return {
+        type: "structure",
+        severity: "error",
+        diagnostics: "An object must not be empty ({}): leave the element out instead",
+        expression: at(),
+      };
     case "fhirInvariant": // a constraint of the element's type (see invariantProblem); the key leads the message
-      return { type: "invariant", severity: "error", diagnostics: error.message ?? "Invariant failed", expression: at(typeof params.child === "string" ? params.child : undefined) };
+      return {
+        type: "invariant",
+        severity: "error",
+        diagnostics: error.message ?? "Invariant failed",
+        expression: at(typeof params.child === "string" ? params.child : undefined),
+      };
     case "fhirResource": // a nested resource without a usable resourceType
-      return { type: String(params.issueType), severity: "error", diagnostics: error.message ?? "Invalid resource", expression: at() };
+      return {
+        type: String(params.issueType),
+        severity: "error",
+        diagnostics: error.message ?? "Invalid resource",
+        expression: at(),
+      };
     default:
-      return { type: "structure", severity: "error", diagnostics: error.message ?? "Invalid element", expression: at() };
+      return {
+        type: "structure",
+        severity: "error",
+        diagnostics: error.message ?? "Invalid element",
+        expression: at(),
+      };
   }
 }
 
@@ -74,11 +119,22 @@ export function controlCharacterIssue(resourceType: string, error: ErrorObject, 
     }
   }
   if (typeof value !== "string" || !CONTROL_CHARACTER.test(value)) return undefined;
-  return { type: "value", severity: "error", diagnostics: "Strings must not contain control characters (below U+0020) other than tab, LF and CR", expression: [pointerToExpression(resourceType, error.instancePath)] };
+  return {
+    type: "value",
+    severity: "error",
+    diagnostics: "Strings must not contain control characters (below U+0020) other than tab, LF and CR",
+    expression: [pointerToExpression(resourceType, error.instancePath)],
+  };
 }
 
 function describeType(type: unknown): string {
   // The schema only uses JSON types; FHIR calls a JSON object a complex element.
   const name = Array.isArray(type) ? type.join(" or ") : String(type);
-  return name === "object" ? "an object (complex element)" : name === "array" ? "an array (repeating element)" : /^[aeiou]/.test(name) ? `an ${name}` : `a ${name}`;
+  return name === "object"
+    ? "an object (complex element)"
+    : name === "array"
+      ? "an array (repeating element)"
+      : /^[aeiou]/.test(name)
+        ? `an ${name}`
+        : `a ${name}`;
 }

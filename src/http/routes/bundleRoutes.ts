@@ -24,8 +24,15 @@ import type { RouteContext } from "./RouteContext.ts";
 export function registerBundleRoutes(app: Hono<Env>, ctx: RouteContext): void {
   const services = (): ConditionalDeps => {
     const { records, index, validator } = ctx;
-    if (!records || !index || !validator) throw new FhirLedgerError("internal", "bundle routes need records, index and validator");
-    return { fhir: ctx.fhir, records, index, validator, ...(ctx.maxBundleEntries === undefined ? {} : { maxDeletes: ctx.maxBundleEntries }) };
+    if (!records || !index || !validator)
+      throw new FhirLedgerError("internal", "bundle routes need records, index and validator");
+    return {
+      fhir: ctx.fhir,
+      records,
+      index,
+      validator,
+      ...(ctx.maxBundleEntries === undefined ? {} : { maxDeletes: ctx.maxBundleEntries }),
+    };
   };
   const criteriaOf = (c: Context<Env>) => new URL(c.req.url).search.replace(/^\?/, "");
   const ifMatchOf = (c: Context<Env>) => {
@@ -50,7 +57,9 @@ export function registerBundleRoutes(app: Hono<Env>, ctx: RouteContext): void {
     // Prefer return=minimal is about the entries (which carry no resources unless asked);
     // the response Bundle itself is always sent, or the client could not tell what happened.
     if (!/return\s*=\s*minimal/i.test(c.req.header("prefer") ?? "")) return ctx.send(c, result);
-    return c.body(stringifyJson(result.resource, c.req.query("_pretty") === "true" ? 2 : undefined), 200, { "Content-Type": "application/fhir+json; charset=utf-8" });
+    return c.body(stringifyJson(result.resource, c.req.query("_pretty") === "true" ? 2 : undefined), 200, {
+      "Content-Type": "application/fhir+json; charset=utf-8",
+    });
   });
 
   app.post("/:type", async (c, next) => {
@@ -59,11 +68,29 @@ export function registerBundleRoutes(app: Hono<Env>, ctx: RouteContext): void {
     return ctx.send(c, await conditionalCreate(services(), c.req.param("type"), await ctx.readJson(c), criteria));
   });
 
-  app.put("/:type", async (c) => ctx.send(c, await conditionalUpdate(services(), c.req.param("type"), criteriaOf(c), await ctx.readJson(c), writeConditions(c))));
+  app.put("/:type", async (c) =>
+    ctx.send(
+      c,
+      await conditionalUpdate(
+        services(),
+        c.req.param("type"),
+        criteriaOf(c),
+        await ctx.readJson(c),
+        writeConditions(c),
+      ),
+    ),
+  );
 
-  app.delete("/:type", async (c) => ctx.send(c, await conditionalDelete(services(), c.req.param("type"), criteriaOf(c), ifMatchOf(c))));
+  app.delete("/:type", async (c) =>
+    ctx.send(c, await conditionalDelete(services(), c.req.param("type"), criteriaOf(c), ifMatchOf(c))),
+  );
 
-  app.patch("/:type/:id", async (c) => ctx.send(c, await patchResource(services(), c.req.param("type"), c.req.param("id"), await ctx.readJson(c), ifMatchOf(c))));
+  app.patch("/:type/:id", async (c) =>
+    ctx.send(
+      c,
+      await patchResource(services(), c.req.param("type"), c.req.param("id"), await ctx.readJson(c), ifMatchOf(c)),
+    ),
+  );
 
   app.patch("/:type", async (c) => {
     const type = c.req.param("type");

@@ -19,13 +19,24 @@ export function registerConditionalReadRoutes(app: Hono<Env>, ctx: RouteContext)
     // Only a URL with a query can ask for _summary / _elements: plain reads skip parsing one.
     const url = c.req.url;
     const q = url.indexOf("?");
-    const result = await ctx.fhir.read(c.get("actor"), c.req.param("type"), id, q === -1 ? undefined : new URLSearchParams(url.slice(q + 1)));
+    const result = await ctx.fhir.read(
+      c.get("actor"),
+      c.req.param("type"),
+      id,
+      q === -1 ? undefined : new URLSearchParams(url.slice(q + 1)),
+    );
     return notModified(c, result) ?? ctx.send(c, result);
   });
   app.get("/:type/:id/_history/:vid", async (c) => {
     const url = c.req.url;
     const q = url.indexOf("?");
-    const result = await ctx.fhir.vread(c.get("actor"), c.req.param("type"), c.req.param("id"), c.req.param("vid"), q === -1 ? undefined : new URLSearchParams(url.slice(q + 1)));
+    const result = await ctx.fhir.vread(
+      c.get("actor"),
+      c.req.param("type"),
+      c.req.param("id"),
+      c.req.param("vid"),
+      q === -1 ? undefined : new URLSearchParams(url.slice(q + 1)),
+    );
     return notModified(c, result) ?? ctx.send(c, result);
   });
 }

@@ -14,13 +14,27 @@ import type { RouteContext } from "./RouteContext.ts";
  */
 export function registerHistoryRoutes(app: Hono<Env>, ctx: RouteContext): void {
   const deps = (): HistoryDeps => {
-    if (!ctx.records || !ctx.index) throw new FhirLedgerError("internal", "history needs the records and index services");
-    return { history: historyIndexOf(ctx.index), index: ctx.index, records: ctx.records, ...(ctx.audit ? { audit: ctx.audit } : {}) };
+    if (!ctx.records || !ctx.index)
+      throw new FhirLedgerError("internal", "history needs the records and index services");
+    return {
+      history: historyIndexOf(ctx.index),
+      index: ctx.index,
+      records: ctx.records,
+      ...(ctx.audit ? { audit: ctx.audit } : {}),
+    };
   };
   const history = async (c: Context<Env>, scope: HistoryScope) =>
-    ctx.send(c, await readHistory(deps(), c.get("actor"), scope, new URL(c.req.url).searchParams, { baseUrl: ctx.baseUrl(), strict: ctx.strict(c) }));
+    ctx.send(
+      c,
+      await readHistory(deps(), c.get("actor"), scope, new URL(c.req.url).searchParams, {
+        baseUrl: ctx.baseUrl(),
+        strict: ctx.strict(c),
+      }),
+    );
 
   app.get("/_history", (c) => history(c, { level: "system" }));
   app.get("/:type/_history", (c) => history(c, { level: "type", type: c.req.param("type") }));
-  app.get("/:type/:id/_history", (c) => history(c, { level: "instance", type: c.req.param("type"), id: c.req.param("id") }));
+  app.get("/:type/:id/_history", (c) =>
+    history(c, { level: "instance", type: c.req.param("type"), id: c.req.param("id") }),
+  );
 }

@@ -22,7 +22,9 @@ export function registerPreferOutcome(app: Hono<Env>): void {
     const version = etag ? /"([0-9]+)"/.exec(etag)?.[1] : undefined;
     const what = c.res.status === 201 ? "created" : "updated";
     const location = c.res.headers.get("location");
-    const reference = (location ? /([A-Za-z]+\/[A-Za-z0-9\-.]{1,64})\/_history\/[0-9]+$/.exec(location)?.[1] : undefined) ?? path.replace(/^\//, "").slice(0, 200);
+    const reference =
+      (location ? /([A-Za-z]+\/[A-Za-z0-9\-.]{1,64})\/_history\/[0-9]+$/.exec(location)?.[1] : undefined) ??
+      path.replace(/^\//, "").slice(0, 200);
     const text = `${reference} ${what}${version ? ` (version ${version})` : ""}`;
     const headers = new Headers(c.res.headers);
     headers.set("Content-Type", "application/fhir+json; charset=utf-8");

@@ -11,7 +11,13 @@ import type { RouteContext } from "./RouteContext.ts";
  */
 export function registerSystemSearchRoutes(app: Hono<Env>, ctx: RouteContext): void {
   const search = async (c: Context<Env>) =>
-    ctx.send(c, await ctx.fhir.searchSystem(c.get("actor"), await searchQuery(c), { baseUrl: ctx.baseUrl(), strict: ctx.strict(c) }));
+    ctx.send(
+      c,
+      await ctx.fhir.searchSystem(c.get("actor"), await searchQuery(c), {
+        baseUrl: ctx.baseUrl(),
+        strict: ctx.strict(c),
+      }),
+    );
   app.get("/", search);
   app.post("/_search", search);
 }

@@ -34,7 +34,13 @@ export interface ProofBatch {
  */
 export function buildProofBatch(bodies: readonly ResourceBody[], options: { lastUpdated?: string } = {}): ProofBatch {
   const lastUpdated = options.lastUpdated ?? "2026-11-26T03:00:00.000Z";
-  const resources = bodies.map((body, i): Resource => ({ ...body, id: `r${i.toString(36)}-${body.resourceType.toLowerCase()}`, meta: { versionId: "1", lastUpdated } }));
+  const resources = bodies.map(
+    (body, i): Resource => ({
+      ...body,
+      id: `r${i.toString(36)}-${body.resourceType.toLowerCase()}`,
+      meta: { versionId: "1", lastUpdated },
+    }),
+  );
   const rows = resources.map((resource) => {
     const plaintext = new TextEncoder().encode(canonicalJson(resource));
     const contentHash = toHex(sha256(plaintext));
@@ -47,27 +53,28 @@ export function buildProofBatch(bodies: readonly ResourceBody[], options: { last
   const paths = inclusionProofs(leafHashes);
   const manifestDigest = sha256(`manifest of ${toHex(root)}`);
   const prevRoot = new Uint8Array(32);
-  const proofs = (anchor: BatchAnchor) => rows.map(({ leaf, leafHash, leafData }, index) => ({
-    resourceType: "Parameters",
-    parameter: [
-      { name: "verdict", valueCode: "verified" },
-      { name: "reference", valueString: `${leaf.type}/${leaf.id}/_history/${leaf.versionId}` },
-      { name: "leafData", valueString: leafData },
-      { name: "leafHash", valueString: toHex(leafHash) },
-      { name: "cid", valueString: leaf.cid },
-      { name: "contentHash", valueString: leaf.contentHash },
-      { name: "leafIndex", valueInteger: index },
-      { name: "treeSize", valueInteger: rows.length },
-      ...(paths[index] as Uint8Array[]).map((step) => ({ name: "path", valueString: toHex(step) })),
-      { name: "root", valueString: toHex(root) },
-      { name: "prevRoot", valueString: toHex(prevRoot) },
-      { name: "manifestDigest", valueString: toHex(manifestDigest) },
-      { name: "chainId", valueString: anchor.chainId },
-      { name: "contract", valueString: anchor.contract },
-      { name: "transactionHash", valueString: anchor.transactionHash },
-      { name: "blockNumber", valueInteger: anchor.blockNumber },
-    ],
-  }));
+  const proofs = (anchor: BatchAnchor) =>
+    rows.map(({ leaf, leafHash, leafData }, index) => ({
+      resourceType: "Parameters",
+      parameter: [
+        { name: "verdict", valueCode: "verified" },
+        { name: "reference", valueString: `${leaf.type}/${leaf.id}/_history/${leaf.versionId}` },
+        { name: "leafData", valueString: leafData },
+        { name: "leafHash", valueString: toHex(leafHash) },
+        { name: "cid", valueString: leaf.cid },
+        { name: "contentHash", valueString: leaf.contentHash },
+        { name: "leafIndex", valueInteger: index },
+        { name: "treeSize", valueInteger: rows.length },
+        ...(paths[index] as Uint8Array[]).map((step) => ({ name: "path", valueString: toHex(step) })),
+        { name: "root", valueString: toHex(root) },
+        { name: "prevRoot", valueString: toHex(prevRoot) },
+        { name: "manifestDigest", valueString: toHex(manifestDigest) },
+        { name: "chainId", valueString: anchor.chainId },
+        { name: "contract", valueString: anchor.contract },
+        { name: "transactionHash", valueString: anchor.transactionHash },
+        { name: "blockNumber", valueInteger: anchor.blockNumber },
+      ],
+    }));
   return { root, manifestDigest, prevRoot, resources, proofs };
 }
 
@@ -76,17 +83,48 @@ export function sampleObservation(i: number): ResourceBody {
   return {
     resourceType: "Observation",
     status: "final",
-    category: [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "vital-signs", display: "Vital Signs" }] }],
-    code: { coding: [{ system: "http://loinc.org", code: "85354-9", display: "Blood pressure panel with all children optional" }], text: "Blood pressure systolic & diastolic" },
+    category: [
+      {
+        coding: [
+          {
+            system: "http://terminology.hl7.org/CodeSystem/observation-category",
+            code: "vital-signs",
+            display: "Vital Signs",
+          },
+        ],
+      },
+    ],
+    code: {
+      coding: [
+        { system: "http://loinc.org", code: "85354-9", display: "Blood pressure panel with all children optional" },
+      ],
+      text: "Blood pressure systolic & diastolic",
+    },
     subject: { reference: `Patient/p${i % 977}`, display: `Patient number ${i % 977}` },
     encounter: { reference: `Encounter/e${i}` },
     effectiveDateTime: `2026-11-${String(1 + (i % 28)).padStart(2, "0")}T09:${String(i % 60).padStart(2, "0")}:00Z`,
     performer: [{ reference: `Practitioner/pr${i % 31}` }],
-    interpretation: [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", code: "N", display: "Normal" }] }],
+    interpretation: [
+      {
+        coding: [
+          {
+            system: "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+            code: "N",
+            display: "Normal",
+          },
+        ],
+      },
+    ],
     bodySite: { coding: [{ system: "http://snomed.info/sct", code: "368209003", display: "Right arm" }] },
     component: [
-      { code: { coding: [{ system: "http://loinc.org", code: "8480-6", display: "Systolic blood pressure" }] }, valueQuantity: { value: 100 + (i % 60), unit: "mmHg", system: "http://unitsofmeasure.org", code: "mm[Hg]" } },
-      { code: { coding: [{ system: "http://loinc.org", code: "8462-4", display: "Diastolic blood pressure" }] }, valueQuantity: { value: 60 + (i % 40), unit: "mmHg", system: "http://unitsofmeasure.org", code: "mm[Hg]" } },
+      {
+        code: { coding: [{ system: "http://loinc.org", code: "8480-6", display: "Systolic blood pressure" }] },
+        valueQuantity: { value: 100 + (i % 60), unit: "mmHg", system: "http://unitsofmeasure.org", code: "mm[Hg]" },
+      },
+      {
+        code: { coding: [{ system: "http://loinc.org", code: "8462-4", display: "Diastolic blood pressure" }] },
+        valueQuantity: { value: 60 + (i % 40), unit: "mmHg", system: "http://unitsofmeasure.org", code: "mm[Hg]" },
+      },
     ],
     note: [{ text: "Measured seated after five minutes of rest; cuff size adult regular." }],
   };

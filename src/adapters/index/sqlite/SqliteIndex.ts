@@ -3,11 +3,30 @@ import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { StatementSync } from "node:sqlite";
 import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
-import type { BatchRow, BatchState, CurrentRow, Index, LeafProof, PendingLeaf, RestoreBatch, SearchPage, TransactionReceipt, TransactionReceiptKey, VersionRow, VersionWrite } from "../../../ports/Index.ts";
+import type {
+  BatchRow,
+  BatchState,
+  CurrentRow,
+  Index,
+  LeafProof,
+  PendingLeaf,
+  RestoreBatch,
+  SearchPage,
+  TransactionReceipt,
+  TransactionReceiptKey,
+  VersionRow,
+  VersionWrite,
+} from "../../../ports/Index.ts";
 import type { SearchRequest } from "../../../fhir/search/SearchRequest.ts";
 import { localizeSearchRequest } from "../../../fhir/search/ownBaseReferences.ts";
 import type { RowSlice } from "../../../fhir/search/packedRows.ts";
-import type { CompartmentPage, CompartmentQuery, EveryCompartmentQuery, HistoryPage, HistoryQuery } from "../../../ports/HistoryIndex.ts";
+import type {
+  CompartmentPage,
+  CompartmentQuery,
+  EveryCompartmentQuery,
+  HistoryPage,
+  HistoryQuery,
+} from "../../../ports/HistoryIndex.ts";
 import { compartmentPage, everyCompartmentPage, historyPage } from "./historyQueries.ts";
 import { restoreBatch } from "./restoreBatch.ts";
 import { toBatch, toBytes, toCurrent, toLeaf, toVersion } from "./rows.ts";
@@ -24,7 +43,15 @@ export interface SearchIndexer {
    * `fresh`: the rid has no rows yet (skip deleting). `rows`: already extracted, use these.
    * `ownBase`: the server's base URL; references under it are stored as local `Type/id`.
    */
-  write(db: DatabaseSync, rid: number, type: string, resource: Record<string, unknown>, fresh?: boolean, rows?: RowSlice, ownBase?: string): void;
+  write(
+    db: DatabaseSync,
+    rid: number,
+    type: string,
+    resource: Record<string, unknown>,
+    fresh?: boolean,
+    rows?: RowSlice,
+    ownBase?: string,
+  ): void;
   remove(db: DatabaseSync, rid: number): void;
 }
 
@@ -50,7 +77,9 @@ interface Reader {
  */
 function openReader(path: string): Reader {
   const db = new DatabaseSync(path);
-  db.exec("PRAGMA busy_timeout = 5000; PRAGMA query_only = 1; PRAGMA cache_size = -8192; PRAGMA mmap_size = 2147483648;");
+  db.exec(
+    "PRAGMA busy_timeout = 5000; PRAGMA query_only = 1; PRAGMA cache_size = -8192; PRAGMA mmap_size = 2147483648;",
+  );
   return { db, currentVersion: db.prepare(CURRENT_VERSION_SQL) };
 }
 
@@ -120,7 +149,9 @@ export class SqliteIndex implements Index {
   }
 
   current(type: string, id: string): CurrentRow | null {
-    const r = this.#stmt("SELECT rid, type, id, version, deleted, last_updated, compartment FROM resources WHERE type = ? AND id = ?").get(type, id) as Row | undefined;
+    const r = this.#stmt(
+      "SELECT rid, type, id, version, deleted, last_updated, compartment FROM resources WHERE type = ? AND id = ?",
+    ).get(type, id) as Row | undefined;
     return r ? toCurrent(r) : null;
   }
 
@@ -149,17 +180,28 @@ export class SqliteIndex implements Index {
     return this.#transaction(() => {
       if (receipt) {
         // First, so a repeat writes nothing; the primary key makes concurrent repeats safe too.
-        const inserted = this.#stmt("INSERT INTO transaction_receipts (key, request_hash, committed_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING")
-          .run(receipt.key, receipt.requestHash, new Date().toISOString());
-        if (Number(inserted.changes) === 0) throw new FhirLedgerError("conflict", "this transaction (its Bundle.identifier) was committed before");
+        const inserted = this.#stmt(
+          "INSERT INTO transaction_receipts (key, request_hash, committed_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        ).run(receipt.key, receipt.requestHash, new Date().toISOString());
+        if (Number(inserted.changes) === 0)
+          throw new FhirLedgerError("conflict", "this transaction (its Bundle.identifier) was committed before");
       }
       return writes.map((w) => this.#commitOne(w));
     });
   }
 
   transactionReceipt(key: string): TransactionReceipt | null {
-    const r = this.#stmt("SELECT key, request_hash, committed_at, response FROM transaction_receipts WHERE key = ?").get(key) as Row | undefined;
-    return r ? { key: String(r.key), requestHash: String(r.request_hash), committedAt: String(r.committed_at), response: r.response == null ? null : toBytes(r.response) } : null;
+    const r = this.#stmt(
+      "SELECT key, request_hash, committed_at, response FROM transaction_receipts WHERE key = ?",
+    ).get(key) as Row | undefined;
+    return r
+      ? {
+          key: String(r.key),
+          requestHash: String(r.request_hash),
+          committedAt: String(r.committed_at),
+          response: r.response == null ? null : toBytes(r.response),
+        }
+      : null;
   }
 
   keepTransactionResponse(key: string, response: Uint8Array): void {
@@ -175,21 +217,42 @@ export class SqliteIndex implements Index {
     let rid: number;
     if (cur) {
       rid = cur.rid;
-      this.#stmt("UPDATE resources SET version = ?, deleted = ?, last_updated = ?, compartment = ? WHERE rid = ?")
-        .run(write.versionId, write.deleted ? 1 : 0, write.lastUpdated, write.compartment, rid);
+      this.#stmt("UPDATE resources SET version = ?, deleted = ?, last_updated = ?, compartment = ? WHERE rid = ?").run(
+        write.versionId,
+        write.deleted ? 1 : 0,
+        write.lastUpdated,
+        write.compartment,
+        rid,
+      );
     } else {
-      const res = this.#stmt("INSERT INTO resources (type, id, version, deleted, last_updated, compartment) VALUES (?, ?, ?, ?, ?, ?)")
-        .run(write.type, write.id, write.versionId, write.deleted ? 1 : 0, write.lastUpdated, write.compartment);
+      const res = this.#stmt(
+        "INSERT INTO resources (type, id, version, deleted, last_updated, compartment) VALUES (?, ?, ?, ?, ?, ?)",
+      ).run(write.type, write.id, write.versionId, write.deleted ? 1 : 0, write.lastUpdated, write.compartment);
       rid = Number(res.lastInsertRowid);
     }
-    const leaf = this.#stmt("INSERT INTO leaves (leaf_hash, queued_at) VALUES (?, ?)").run(write.leafHash, new Date().toISOString());
+    const leaf = this.#stmt("INSERT INTO leaves (leaf_hash, queued_at) VALUES (?, ?)").run(
+      write.leafHash,
+      new Date().toISOString(),
+    );
     const leafSeq = Number(leaf.lastInsertRowid);
     this.#stmt(
       "INSERT INTO versions (rid, version, last_updated, deleted, cid, content_hash, key_id, compartment, leaf_seq, created_by_update) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    ).run(rid, write.versionId, write.lastUpdated, write.deleted ? 1 : 0, write.cid, write.contentHash, write.keyId, write.compartment, leafSeq, write.createdByUpdate ? 1 : null);
+    ).run(
+      rid,
+      write.versionId,
+      write.lastUpdated,
+      write.deleted ? 1 : 0,
+      write.cid,
+      write.contentHash,
+      write.keyId,
+      write.compartment,
+      leafSeq,
+      write.createdByUpdate ? 1 : null,
+    );
     if (this.#search) {
       if (write.deleted || !write.resource) this.#search.remove(this.db, rid);
-      else this.#search.write(this.db, rid, write.type, write.resource, cur === null, write.searchRows, this.#ownBase()); // a new rid has no rows to replace
+      else
+        this.#search.write(this.db, rid, write.type, write.resource, cur === null, write.searchRows, this.#ownBase()); // a new rid has no rows to replace
     }
     const { leafHash: _leafHash, expectedPreviousVersion: _e, resource: _r, searchRows: _s, ...row } = write;
     return { ...row, leafSeq };
@@ -213,7 +276,11 @@ export class SqliteIndex implements Index {
     return rows.map(toLeaf);
   }
 
-  eraseCompartment(compartment: string): { resources: { type: string; id: string }[]; versions: number; cids: string[] } {
+  eraseCompartment(compartment: string): {
+    resources: { type: string; id: string }[];
+    versions: number;
+    cids: string[];
+  } {
     return this.#transaction(() => {
       const members = this.#stmt(
         `SELECT r.rid, r.type, r.id FROM resources r WHERE r.compartment = ?
@@ -234,26 +301,42 @@ export class SqliteIndex implements Index {
     });
   }
 
-  openBatch(batch: Omit<BatchRow, "batchId" | "state" | "chainId" | "contract" | "txHash" | "blockNumber" | "anchoredAt">): BatchRow {
+  openBatch(
+    batch: Omit<BatchRow, "batchId" | "state" | "chainId" | "contract" | "txHash" | "blockNumber" | "anchoredAt">,
+  ): BatchRow {
     return this.#transaction(() => {
       const res = this.#stmt(
         `INSERT INTO batches (root, prev_root, size, first_seq, last_seq, manifest_cid, manifest_digest, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'sending')`,
-      ).run(batch.root, batch.prevRoot, batch.size, batch.firstSeq, batch.lastSeq, batch.manifestCid, batch.manifestDigest);
+      ).run(
+        batch.root,
+        batch.prevRoot,
+        batch.size,
+        batch.firstSeq,
+        batch.lastSeq,
+        batch.manifestCid,
+        batch.manifestDigest,
+      );
       const batchId = Number(res.lastInsertRowid);
       // Leaves of a batch are a contiguous run of the pending queue, in order.
       const assigned = this.#stmt(
         `WITH picked AS (SELECT seq, ROW_NUMBER() OVER (ORDER BY seq) - 1 AS idx FROM leaves WHERE batch_id IS NULL AND seq BETWEEN ? AND ?)
          UPDATE leaves SET batch_id = ?, leaf_index = picked.idx FROM picked WHERE leaves.seq = picked.seq`,
       ).run(batch.firstSeq, batch.lastSeq, batchId);
-      if (Number(assigned.changes) !== batch.size) throw new FhirLedgerError("conflict", "batch leaves changed while it was being built");
+      if (Number(assigned.changes) !== batch.size)
+        throw new FhirLedgerError("conflict", "batch leaves changed while it was being built");
       return this.#batch(batchId)!;
     });
   }
 
-  completeBatch(batchId: number, receipt: { chainId: string; contract: string; txHash: string; blockNumber: number }, paths: Uint8Array[][]): void {
+  completeBatch(
+    batchId: number,
+    receipt: { chainId: string; contract: string; txHash: string; blockNumber: number },
+    paths: Uint8Array[][],
+  ): void {
     this.#transaction(() => {
-      this.#stmt("UPDATE batches SET state = 'anchored', chain_id = ?, contract = ?, tx_hash = ?, block_number = ?, anchored_at = ? WHERE batch_id = ?")
-        .run(receipt.chainId, receipt.contract, receipt.txHash, receipt.blockNumber, new Date().toISOString(), batchId);
+      this.#stmt(
+        "UPDATE batches SET state = 'anchored', chain_id = ?, contract = ?, tx_hash = ?, block_number = ?, anchored_at = ? WHERE batch_id = ?",
+      ).run(receipt.chainId, receipt.contract, receipt.txHash, receipt.blockNumber, new Date().toISOString(), batchId);
       // By primary key: (batch_id, leaf_index) has no index, and a scan per leaf is quadratic.
       const seqs = this.#stmt("SELECT seq FROM leaves WHERE batch_id = ? ORDER BY leaf_index").all(batchId) as Row[];
       const setPath = this.#stmt("INSERT OR REPLACE INTO leaf_paths (path, seq) VALUES (?, ?)");
@@ -262,9 +345,11 @@ export class SqliteIndex implements Index {
   }
 
   batches(state?: BatchState): BatchRow[] {
-    const rows = (state
-      ? this.#stmt("SELECT * FROM batches WHERE state = ? ORDER BY batch_id").all(state)
-      : this.#stmt("SELECT * FROM batches ORDER BY batch_id").all()) as Row[];
+    const rows = (
+      state
+        ? this.#stmt("SELECT * FROM batches WHERE state = ? ORDER BY batch_id").all(state)
+        : this.#stmt("SELECT * FROM batches ORDER BY batch_id").all()
+    ) as Row[];
     return rows.map(toBatch);
   }
 
@@ -283,12 +368,16 @@ export class SqliteIndex implements Index {
   }
 
   leafProof(seq: number): LeafProof | null {
-    const r = this.#stmt("SELECT l.*, p.path FROM leaves l LEFT JOIN leaf_paths p ON p.seq = l.seq WHERE l.seq = ?").get(seq) as Row | undefined;
+    const r = this.#stmt(
+      "SELECT l.*, p.path FROM leaves l LEFT JOIN leaf_paths p ON p.seq = l.seq WHERE l.seq = ?",
+    ).get(seq) as Row | undefined;
     if (!r) return null;
     const batch = r.batch_id === null ? null : this.#batch(Number(r.batch_id));
     const pathBytes = r.path === null ? null : toBytes(r.path);
     const path: Uint8Array[] | null = pathBytes
-      ? Array.from({ length: pathBytes.length / PATH_HASH_BYTES }, (_, i) => pathBytes.subarray(i * PATH_HASH_BYTES, (i + 1) * PATH_HASH_BYTES))
+      ? Array.from({ length: pathBytes.length / PATH_HASH_BYTES }, (_, i) =>
+          pathBytes.subarray(i * PATH_HASH_BYTES, (i + 1) * PATH_HASH_BYTES),
+        )
       : null;
     return {
       seq,
@@ -308,7 +397,12 @@ export class SqliteIndex implements Index {
     ).get() as Row;
     const b = this.#stmt("SELECT COUNT(*) AS n FROM batches").get() as Row;
     const v = this.#stmt("SELECT COUNT(*) AS n FROM versions").get() as Row;
-    return { pendingLeaves: Number(p.n), oldestPendingAt: (p.oldest as string | null) ?? null, batches: Number(b.n), versions: Number(v.n) };
+    return {
+      pendingLeaves: Number(p.n),
+      oldestPendingAt: (p.oldest as string | null) ?? null,
+      batches: Number(b.n),
+      versions: Number(v.n),
+    };
   }
 
   search(request: SearchRequest, options: { maxIncludeDepth?: number; countTotal?: boolean } = {}): SearchPage {
@@ -338,7 +432,9 @@ export class SqliteIndex implements Index {
   }
 
   setSetting(name: string, value: string): void {
-    this.#stmt("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value").run(name, value);
+    this.#stmt(
+      "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+    ).run(name, value);
   }
 
   close(): void {
@@ -359,5 +455,8 @@ export class SqliteIndex implements Index {
 
 /** The DDL without its CREATE INDEX statements (tables stay clustered on rid). */
 function withoutValueIndexes(ddl: string): string {
-  return ddl.split(";").filter((stmt) => !/CREATE\s+INDEX/i.test(stmt)).join(";");
+  return ddl
+    .split(";")
+    .filter((stmt) => !/CREATE\s+INDEX/i.test(stmt))
+    .join(";");
 }

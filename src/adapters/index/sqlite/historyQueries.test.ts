@@ -3,15 +3,26 @@ import { historyPage, compartmentPage, everyCompartmentPage } from "./historyQue
 import { SqliteIndex } from "./SqliteIndex.ts";
 
 /** An index with versions written at given instants (no blobs: the queries only read rows). */
-function indexWith(writes: { type: string; id: string; at: string; deleted?: boolean; compartment?: string }[]): SqliteIndex {
+function indexWith(
+  writes: { type: string; id: string; at: string; deleted?: boolean; compartment?: string }[],
+): SqliteIndex {
   const index = new SqliteIndex({ path: ":memory:" });
   const versions = new Map<string, number>();
   for (const w of writes) {
     const key = `${w.type}/${w.id}`;
     const previous = versions.get(key) ?? 0;
     index.commit({
-      type: w.type, id: w.id, versionId: previous + 1, lastUpdated: w.at, deleted: w.deleted ?? false, cid: w.deleted ? null : `cid-${key}-${previous + 1}`,
-      contentHash: "00", keyId: null, compartment: w.compartment ?? null, leafHash: new Uint8Array(32), expectedPreviousVersion: previous,
+      type: w.type,
+      id: w.id,
+      versionId: previous + 1,
+      lastUpdated: w.at,
+      deleted: w.deleted ?? false,
+      cid: w.deleted ? null : `cid-${key}-${previous + 1}`,
+      contentHash: "00",
+      keyId: null,
+      compartment: w.compartment ?? null,
+      leafHash: new Uint8Array(32),
+      expectedPreviousVersion: previous,
     });
     versions.set(key, previous + 1);
   }
@@ -19,22 +30,38 @@ function indexWith(writes: { type: string; id: string; at: string; deleted?: boo
 }
 
 const T = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, "0")}:00.000Z`;
-const keys = (page: { versions: { type: string; id: string; versionId: number }[] }) => page.versions.map((v) => `${v.type}/${v.id}/${v.versionId}`);
+const keys = (page: { versions: { type: string; id: string; versionId: number }[] }) =>
+  page.versions.map((v) => `${v.type}/${v.id}/${v.versionId}`);
 
 describe("historyPage", () => {
-  const sample = () => indexWith([
-    { type: "Patient", id: "a", at: T(1) },
-    { type: "Patient", id: "b", at: T(2) },
-    { type: "Observation", id: "o", at: T(2) },
-    { type: "Patient", id: "a", at: T(3) },
-    { type: "Patient", id: "b", at: T(4), deleted: true },
-  ]);
+  const sample = () =>
+    indexWith([
+      { type: "Patient", id: "a", at: T(1) },
+      { type: "Patient", id: "b", at: T(2) },
+      { type: "Observation", id: "o", at: T(2) },
+      { type: "Patient", id: "a", at: T(3) },
+      { type: "Patient", id: "b", at: T(4), deleted: true },
+    ]);
   const index = sample();
 
   it("lists newest first and breaks timestamp ties by row, then version", () => {
-    expect(keys(historyPage(index.db, { count: 10 }))).toEqual(["Patient/b/2", "Patient/a/2", "Observation/o/1", "Patient/b/1", "Patient/a/1"]);
-    expect(keys(historyPage(index.db, { type: "Patient", count: 10 }))).toEqual(["Patient/b/2", "Patient/a/2", "Patient/b/1", "Patient/a/1"]);
-    expect(keys(historyPage(index.db, { type: "Patient", id: "a", count: 10 }))).toEqual(["Patient/a/2", "Patient/a/1"]);
+    expect(keys(historyPage(index.db, { count: 10 }))).toEqual([
+      "Patient/b/2",
+      "Patient/a/2",
+      "Observation/o/1",
+      "Patient/b/1",
+      "Patient/a/1",
+    ]);
+    expect(keys(historyPage(index.db, { type: "Patient", count: 10 }))).toEqual([
+      "Patient/b/2",
+      "Patient/a/2",
+      "Patient/b/1",
+      "Patient/a/1",
+    ]);
+    expect(keys(historyPage(index.db, { type: "Patient", id: "a", count: 10 }))).toEqual([
+      "Patient/a/2",
+      "Patient/a/1",
+    ]);
     expect(keys(historyPage(index.db, { types: ["Observation"], count: 10 }))).toEqual(["Observation/o/1"]);
     expect(historyPage(index.db, { type: "Patient", count: 1, countTotal: true }).total).toBe(4);
     expect(historyPage(index.db, { type: "Patient", since: T(3), count: 1, countTotal: true }).total).toBe(2);
@@ -44,39 +71,84 @@ describe("historyPage", () => {
     const index = sample();
     const first = historyPage(index.db, { count: 2 });
     expect(first.nextCursor).not.toBeNull();
-    index.commit({ type: "Patient", id: "c", versionId: 1, lastUpdated: T(9), deleted: false, cid: "x", contentHash: "00", keyId: null, compartment: null, leafHash: new Uint8Array(32), expectedPreviousVersion: 0 });
+    index.commit({
+      type: "Patient",
+      id: "c",
+      versionId: 1,
+      lastUpdated: T(9),
+      deleted: false,
+      cid: "x",
+      contentHash: "00",
+      keyId: null,
+      compartment: null,
+      leafHash: new Uint8Array(32),
+      expectedPreviousVersion: 0,
+    });
     const second = historyPage(index.db, { count: 2, cursor: first.nextCursor! });
     const third = historyPage(index.db, { count: 2, cursor: second.nextCursor! });
-    expect([...keys(first), ...keys(second), ...keys(third)]).toEqual(["Patient/b/2", "Patient/a/2", "Observation/o/1", "Patient/b/1", "Patient/a/1"]);
+    expect([...keys(first), ...keys(second), ...keys(third)]).toEqual([
+      "Patient/b/2",
+      "Patient/a/2",
+      "Observation/o/1",
+      "Patient/b/1",
+      "Patient/a/1",
+    ]);
     expect(third.nextCursor).toBeNull();
   });
 
   it("_since and _at select by write time and by the version current then", () => {
-    expect(keys(historyPage(index.db, { type: "Patient", since: T(3), count: 10 }))).toEqual(["Patient/b/2", "Patient/a/2"]);
-    expect(keys(historyPage(index.db, { type: "Patient", at: { from: T(2), to: T(2) }, count: 10 }))).toEqual(["Patient/b/1", "Patient/a/1"]);
-    expect(keys(historyPage(index.db, { type: "Patient", at: { from: T(5), to: T(5) }, count: 10 })).sort()).toEqual(["Patient/a/2", "Patient/b/2"]);
+    expect(keys(historyPage(index.db, { type: "Patient", since: T(3), count: 10 }))).toEqual([
+      "Patient/b/2",
+      "Patient/a/2",
+    ]);
+    expect(keys(historyPage(index.db, { type: "Patient", at: { from: T(2), to: T(2) }, count: 10 }))).toEqual([
+      "Patient/b/1",
+      "Patient/a/1",
+    ]);
+    expect(keys(historyPage(index.db, { type: "Patient", at: { from: T(5), to: T(5) }, count: 10 })).sort()).toEqual([
+      "Patient/a/2",
+      "Patient/b/2",
+    ]);
     // A period: every version current at some point in it.
-    expect(keys(historyPage(index.db, { type: "Patient", id: "a", at: { from: T(0), to: T(59) }, count: 10 }))).toEqual(["Patient/a/2", "Patient/a/1"]);
+    expect(keys(historyPage(index.db, { type: "Patient", id: "a", at: { from: T(0), to: T(59) }, count: 10 }))).toEqual(
+      ["Patient/a/2", "Patient/a/1"],
+    );
     expect(keys(historyPage(index.db, { at: { from: T(0), to: T(0) }, count: 10 }))).toEqual([]);
   });
 
   it("pages a common type (walked through the version time index) the same way", () => {
-    const writes = Array.from({ length: 2100 }, (_, i) => ({ type: i % 7 === 0 ? "Patient" : "Observation", id: `r${i % 1900}`, at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString() }));
+    const writes = Array.from({ length: 2100 }, (_, i) => ({
+      type: i % 7 === 0 ? "Patient" : "Observation",
+      id: `r${i % 1900}`,
+      at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+    }));
     const big = indexWith(writes);
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = historyPage(big.db, { type: "Observation", count: 400, ...(cursor ? { cursor } : {}), countTotal: true });
+      const page = historyPage(big.db, {
+        type: "Observation",
+        count: 400,
+        ...(cursor ? { cursor } : {}),
+        countTotal: true,
+      });
       expect(page.total).toBe(writes.filter((w) => w.type === "Observation").length);
       seen.push(...page.versions.map((v) => `${v.type}/${v.id}@${v.lastUpdated}`));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
-    expect(seen).toEqual(writes.filter((w) => w.type === "Observation").reverse().map((w) => `Observation/${w.id}@${w.at}`));
+    expect(seen).toEqual(
+      writes
+        .filter((w) => w.type === "Observation")
+        .reverse()
+        .map((w) => `Observation/${w.id}@${w.at}`),
+    );
   });
 
   it("refuses cursors it did not make", () => {
     expect(() => historyPage(index.db, { count: 2, cursor: "abc" })).toThrow(/_cursor/);
-    expect(() => historyPage(index.db, { count: 2, cursor: Buffer.from(JSON.stringify(["c", 1, 2])).toString("base64url") })).toThrow(/_cursor/);
+    expect(() =>
+      historyPage(index.db, { count: 2, cursor: Buffer.from(JSON.stringify(["c", 1, 2])).toString("base64url") }),
+    ).toThrow(/_cursor/);
   });
 });
 
@@ -94,12 +166,21 @@ describe("compartmentPage", () => {
     const first = compartmentPage(index.db, { compartment: "Patient/p", count: 2, countTotal: true });
     expect(keys(first)).toEqual(["Patient/p/1", "Observation/o1/1"]);
     expect(first.total).toBe(3);
-    const second = compartmentPage(index.db, { compartment: "Patient/p", count: 2, cursor: first.nextCursor!, countTotal: true });
+    const second = compartmentPage(index.db, {
+      compartment: "Patient/p",
+      count: 2,
+      cursor: first.nextCursor!,
+      countTotal: true,
+    });
     expect(keys(second)).toEqual(["Observation/o2/1"]);
     expect(second.total).toBe(3);
     expect(second.nextCursor).toBeNull();
-    expect(keys(compartmentPage(index.db, { compartment: "Patient/p", since: T(3), count: 10 }))).toEqual(["Observation/o2/1"]);
-    expect(keys(compartmentPage(index.db, { compartment: "Patient/p", types: ["Patient"], count: 10 }))).toEqual(["Patient/p/1"]);
+    expect(keys(compartmentPage(index.db, { compartment: "Patient/p", since: T(3), count: 10 }))).toEqual([
+      "Observation/o2/1",
+    ]);
+    expect(keys(compartmentPage(index.db, { compartment: "Patient/p", types: ["Patient"], count: 10 }))).toEqual([
+      "Patient/p/1",
+    ]);
   });
 });
 
@@ -149,9 +230,20 @@ describe("everyCompartmentPage", () => {
     const index = indexWith(writes());
     const first = everyCompartmentPage(index.db, { count: 3 });
     expect(keys(first)).toEqual(["Patient/q/1", "Observation/o2/1", "Patient/p/1"]);
-    const commit = (type: string, id: string, compartment: string, versionId = 1) => index.commit({
-      type, id, versionId, lastUpdated: T(20), deleted: false, cid: `cid-${id}-${versionId}`, contentHash: "00", keyId: null, compartment, leafHash: new Uint8Array(32), expectedPreviousVersion: versionId - 1,
-    });
+    const commit = (type: string, id: string, compartment: string, versionId = 1) =>
+      index.commit({
+        type,
+        id,
+        versionId,
+        lastUpdated: T(20),
+        deleted: false,
+        cid: `cid-${id}-${versionId}`,
+        contentHash: "00",
+        keyId: null,
+        compartment,
+        leafHash: new Uint8Array(32),
+        expectedPreviousVersion: versionId - 1,
+      });
     commit("Observation", "late-q", "Patient/q"); // q is behind the cursor
     commit("Observation", "late-p", "Patient/p"); // p is where the cursor is: after its last member sent
     commit("Patient", "r", "Patient/r"); // a new patient comes last
@@ -162,7 +254,10 @@ describe("everyCompartmentPage", () => {
 
   it("filters by _type and _since", () => {
     const index = indexWith(writes());
-    expect(keys(everyCompartmentPage(index.db, { types: ["Observation"], count: 100, countTotal: true }))).toEqual(["Observation/o2/1", "Observation/o1/1"]);
+    expect(keys(everyCompartmentPage(index.db, { types: ["Observation"], count: 100, countTotal: true }))).toEqual([
+      "Observation/o2/1",
+      "Observation/o1/1",
+    ]);
     const since = everyCompartmentPage(index.db, { since: T(3), count: 100, countTotal: true });
     expect(keys(since)).toEqual(["Observation/o2/1", "Patient/p/1", "Condition/c1/1"]);
     expect(since.total).toBe(3);

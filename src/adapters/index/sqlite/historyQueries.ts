@@ -1,12 +1,20 @@
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
-import type { CompartmentPage, CompartmentQuery, EveryCompartmentQuery, HistoryIndex, HistoryPage, HistoryQuery } from "../../../ports/HistoryIndex.ts";
+import type {
+  CompartmentPage,
+  CompartmentQuery,
+  EveryCompartmentQuery,
+  HistoryIndex,
+  HistoryPage,
+  HistoryQuery,
+} from "../../../ports/HistoryIndex.ts";
 import type { VersionRow } from "../../../ports/Index.ts";
 import { toVersion } from "./rows.ts";
 
 type Row = Record<string, unknown>;
 
-const VERSION_COLUMNS = "r.type, r.id, v.rid, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq, v.created_by_update";
+const VERSION_COLUMNS =
+  "r.type, r.id, v.rid, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq, v.created_by_update";
 
 /**
  * History and compartment queries on the SQLite index's own tables (read-only).
@@ -46,7 +54,9 @@ export function historyPage(db: DatabaseSync, query: HistoryQuery): HistoryPage 
   }
   if (query.at !== undefined) {
     // Current at some point in [from, to]: written by `to` and not replaced before `from`.
-    where.push("v.last_updated <= ? AND NOT EXISTS (SELECT 1 FROM versions n WHERE n.rid = v.rid AND n.version = v.version + 1 AND n.last_updated <= ?)");
+    where.push(
+      "v.last_updated <= ? AND NOT EXISTS (SELECT 1 FROM versions n WHERE n.rid = v.rid AND n.version = v.version + 1 AND n.last_updated <= ?)",
+    );
     args.push(query.at.to, query.at.from);
   }
   // The count has no order to serve: let it use the type index.
@@ -63,9 +73,20 @@ export function historyPage(db: DatabaseSync, query: HistoryQuery): HistoryPage 
   const rows = db.prepare(sql).all(...args, query.count + 1) as Row[];
   const page = rows.slice(0, query.count);
   const last = page.at(-1);
-  const nextCursor = rows.length > query.count && last ? encodeCursor(["h", String(last.last_updated), Number(last.rid), Number(last.version)]) : null;
+  const nextCursor =
+    rows.length > query.count && last
+      ? encodeCursor(["h", String(last.last_updated), Number(last.rid), Number(last.version)])
+      : null;
   const total = query.countTotal
-    ? Number((db.prepare(`SELECT COUNT(*) AS n FROM versions v JOIN resources r ON r.rid = v.rid ${filterWhere.length > 0 ? `WHERE ${filterWhere.join(" AND ")}` : ""}`).get(...filterArgs) as Row).n)
+    ? Number(
+        (
+          db
+            .prepare(
+              `SELECT COUNT(*) AS n FROM versions v JOIN resources r ON r.rid = v.rid ${filterWhere.length > 0 ? `WHERE ${filterWhere.join(" AND ")}` : ""}`,
+            )
+            .get(...filterArgs) as Row
+        ).n,
+      )
     : null;
   return { versions: page.map(toVersion), total, nextCursor };
 }
@@ -74,7 +95,9 @@ export function historyPage(db: DatabaseSync, query: HistoryQuery): HistoryPage 
 const COMMON_TYPE_ROWS = 2000;
 
 function isCommonType(db: DatabaseSync, type: string): boolean {
-  const row = db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM resources WHERE type = ? LIMIT ${COMMON_TYPE_ROWS})`).get(type) as Row;
+  const row = db
+    .prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM resources WHERE type = ? LIMIT ${COMMON_TYPE_ROWS})`)
+    .get(type) as Row;
   return Number(row.n) >= COMMON_TYPE_ROWS;
 }
 
@@ -100,11 +123,24 @@ export function compartmentPage(db: DatabaseSync, query: CompartmentQuery): Comp
   const rows = db.prepare(sql).all(patientId, ...args, query.count + 1) as Row[];
   const page = rows.slice(0, query.count);
   const last = page.at(-1);
-  const nextCursor = rows.length > query.count && last ? encodeCursor(["c", Number(last.rank), Number(last.rid)]) : null;
+  const nextCursor =
+    rows.length > query.count && last ? encodeCursor(["c", Number(last.rank), Number(last.rid)]) : null;
   const total = query.countTotal
-    ? Number((db.prepare(`SELECT COUNT(*) AS n FROM resources r WHERE ${filterWhere.join(" AND ")}`).get(...filterArgs) as Row).n)
+    ? Number(
+        (
+          db
+            .prepare(`SELECT COUNT(*) AS n FROM resources r WHERE ${filterWhere.join(" AND ")}`)
+            .get(...filterArgs) as Row
+        ).n,
+      )
     : null;
-  const referenced = query.includeReferenced && page.length > 0 ? referencedShared(db, page.map((r) => Number(r.rid))) : [];
+  const referenced =
+    query.includeReferenced && page.length > 0
+      ? referencedShared(
+          db,
+          page.map((r) => Number(r.rid)),
+        )
+      : [];
   return { versions: page.map(toVersion), referenced, total, nextCursor };
 }
 
@@ -126,7 +162,12 @@ export function compartmentPage(db: DatabaseSync, query: CompartmentQuery): Comp
 export function everyCompartmentPage(db: DatabaseSync, query: EveryCompartmentQuery): CompartmentPage {
   const rank = "(CASE WHEN r.rid = p.rid THEN 0 ELSE 1 END)";
   // Members are found by the compartment index, one patient at a time, walking the patients in rid order.
-  const where: string[] = ["p.type = 'Patient'", "p.deleted = 0", "r.compartment = 'Patient/' || p.id", "r.deleted = 0"];
+  const where: string[] = [
+    "p.type = 'Patient'",
+    "p.deleted = 0",
+    "r.compartment = 'Patient/' || p.id",
+    "r.deleted = 0",
+  ];
   const args: SQLInputValue[] = [];
   addMemberFilters(query, where, args);
   const filterWhere = [...where];
@@ -143,16 +184,37 @@ export function everyCompartmentPage(db: DatabaseSync, query: EveryCompartmentQu
   const rows = db.prepare(sql).all(...args, query.count + 1) as Row[];
   const page = rows.slice(0, query.count);
   const last = page.at(-1);
-  const nextCursor = rows.length > query.count && last ? encodeCursor(["e", Number(last.patient_rid), Number(last.rank), Number(last.rid)]) : null;
+  const nextCursor =
+    rows.length > query.count && last
+      ? encodeCursor(["e", Number(last.patient_rid), Number(last.rank), Number(last.rid)])
+      : null;
   const total = query.countTotal
-    ? Number((db.prepare(`SELECT COUNT(*) AS n FROM resources p JOIN resources r ON r.compartment = 'Patient/' || p.id WHERE ${filterWhere.join(" AND ")}`).get(...filterArgs) as Row).n)
+    ? Number(
+        (
+          db
+            .prepare(
+              `SELECT COUNT(*) AS n FROM resources p JOIN resources r ON r.compartment = 'Patient/' || p.id WHERE ${filterWhere.join(" AND ")}`,
+            )
+            .get(...filterArgs) as Row
+        ).n,
+      )
     : null;
-  const referenced = query.includeReferenced && page.length > 0 ? referencedShared(db, page.map((r) => Number(r.rid))) : [];
+  const referenced =
+    query.includeReferenced && page.length > 0
+      ? referencedShared(
+          db,
+          page.map((r) => Number(r.rid)),
+        )
+      : [];
   return { versions: page.map(toVersion), referenced, total, nextCursor };
 }
 
 /** `_since` and `_type` of $everything, on the compartment members `r`. */
-function addMemberFilters(query: { since?: string; types?: readonly string[] }, where: string[], args: SQLInputValue[]): void {
+function addMemberFilters(
+  query: { since?: string; types?: readonly string[] },
+  where: string[],
+  args: SQLInputValue[],
+): void {
   if (query.since !== undefined) {
     where.push("r.last_updated >= ?");
     args.push(query.since);
@@ -171,13 +233,15 @@ function addMemberFilters(query: { since?: string; types?: readonly string[] }, 
 function referencedShared(db: DatabaseSync, rids: number[]): VersionRow[] {
   const hasReferences = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sp_reference'").get();
   if (!hasReferences) return [];
-  const rows = db.prepare(
-    `SELECT ${VERSION_COLUMNS} FROM resources r JOIN versions v ON v.rid = r.rid AND v.version = r.version
+  const rows = db
+    .prepare(
+      `SELECT ${VERSION_COLUMNS} FROM resources r JOIN versions v ON v.rid = r.rid AND v.version = r.version
      WHERE r.rid IN (SELECT t.rid FROM sp_reference s JOIN resources t ON t.type = s.target_type AND t.id = s.target_id
                      WHERE s.rid IN (SELECT value FROM json_each(?)))
        AND r.deleted = 0 AND r.compartment IS NULL
      ORDER BY r.rid`,
-  ).all(JSON.stringify(rids)) as Row[];
+    )
+    .all(JSON.stringify(rids)) as Row[];
   return rows.map(toVersion);
 }
 
@@ -193,9 +257,18 @@ function decodeCursor(cursor: string, kind: string, shape: ("string" | "number")
   } catch {
     values = undefined;
   }
-  const ok = Array.isArray(values) && values.length === shape.length + 1 && values[0] === kind &&
-    shape.every((t, i) => (t === "number" ? Number.isSafeInteger(values[i + 1]) : typeof values[i + 1] === "string" && (values[i + 1] as string).length <= 64));
-  if (!ok) throw new FhirLedgerError("invalid", "_cursor does not belong to this query", { issues: [{ type: "invalid", diagnostics: "malformed _cursor", expression: ["_cursor"] }] });
+  const ok =
+    Array.isArray(values) &&
+    values.length === shape.length + 1 &&
+    values[0] === kind &&
+    shape.every((t, i) =>
+      t === "number"
+        ? Number.isSafeInteger(values[i + 1])
+        : typeof values[i + 1] === "string" && (values[i + 1] as string).length <= 64,
+    );
+  if (!ok)
+    throw new FhirLedgerError("invalid", "_cursor does not belong to this query", {
+      issues: [{ type: "invalid", diagnostics: "malformed _cursor", expression: ["_cursor"] }],
+    });
   return (values as (string | number)[]).slice(1);
 }
-

@@ -6,8 +6,17 @@ import { SqliteIndex } from "./SqliteIndex.ts";
 
 const write = (index: SqliteIndex, id: string, versionId: number, extra: { deleted?: boolean } = {}) =>
   index.commit({
-    type: "Patient", id, versionId, lastUpdated: `2026-01-01T00:00:0${versionId}.000Z`, deleted: extra.deleted ?? false, cid: extra.deleted ? null : `cid-${id}-${versionId}`,
-    contentHash: "00", keyId: null, compartment: null, leafHash: new Uint8Array(32).fill(versionId), expectedPreviousVersion: versionId - 1,
+    type: "Patient",
+    id,
+    versionId,
+    lastUpdated: `2026-01-01T00:00:0${versionId}.000Z`,
+    deleted: extra.deleted ?? false,
+    cid: extra.deleted ? null : `cid-${id}-${versionId}`,
+    contentHash: "00",
+    keyId: null,
+    compartment: null,
+    leafHash: new Uint8Array(32).fill(versionId),
+    expectedPreviousVersion: versionId - 1,
   });
 
 /** GET by id reads through a second, memory-mapped connection when the index is a file. */
@@ -26,7 +35,12 @@ describe("SqliteIndex reader connection", () => {
   it("sees every commit as soon as it returns: create, update, delete", () => {
     expect(index.currentVersion("Patient", "p")).toBeNull();
     write(index, "p", 1);
-    expect(index.currentVersion("Patient", "p")).toMatchObject({ versionId: 1, cid: "cid-p-1", deleted: false, leafHash: new Uint8Array(32).fill(1) });
+    expect(index.currentVersion("Patient", "p")).toMatchObject({
+      versionId: 1,
+      cid: "cid-p-1",
+      deleted: false,
+      leafHash: new Uint8Array(32).fill(1),
+    });
     write(index, "p", 2);
     expect(index.currentVersion("Patient", "p")).toMatchObject({ versionId: 2, cid: "cid-p-2" });
     write(index, "p", 3, { deleted: true });
@@ -38,7 +52,11 @@ describe("SqliteIndex reader connection", () => {
   it("holds no read transaction between reads, so a checkpoint can empty the WAL", () => {
     for (let i = 1; i <= 50; i++) write(index, `p${i}`, 1);
     expect(index.currentVersion("Patient", "p7")?.cid).toBe("cid-p7-1");
-    const result = index.db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number; log: number; checkpointed: number };
+    const result = index.db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as {
+      busy: number;
+      log: number;
+      checkpointed: number;
+    };
     expect(result).toEqual({ busy: 0, log: 0, checkpointed: 0 });
   });
 

@@ -27,7 +27,11 @@ export function toVersion(r: Row): VersionRow {
 
 /** A leaves row, with its version when the leaf has one (a version row joined in). */
 export function toLeaf(r: Row): PendingLeaf {
-  return { seq: Number(r.seq), leafHash: toBytes(r.leaf_hash), version: r.rid === null || r.rid === undefined ? null : toVersion({ ...r, leaf_seq: r.seq }) };
+  return {
+    seq: Number(r.seq),
+    leafHash: toBytes(r.leaf_hash),
+    version: r.rid === null || r.rid === undefined ? null : toVersion({ ...r, leaf_seq: r.seq }),
+  };
 }
 
 /** A resources row: the current state of one resource. */

@@ -91,7 +91,8 @@ CREATE TABLE IF NOT EXISTS settings (
  */
 export function migrateCoreTables(db: DatabaseSync): void {
   const versionColumns = db.prepare("SELECT name FROM pragma_table_info('versions')").all() as { name: string }[];
-  if (!versionColumns.some((c) => c.name === "created_by_update")) db.exec("ALTER TABLE versions ADD COLUMN created_by_update INTEGER");
+  if (!versionColumns.some((c) => c.name === "created_by_update"))
+    db.exec("ALTER TABLE versions ADD COLUMN created_by_update INTEGER");
   const columns = db.prepare("SELECT name FROM pragma_table_info('leaves')").all() as { name: string }[];
   if (!columns.some((c) => c.name === "path")) return;
   immediateTransaction(db, () => {

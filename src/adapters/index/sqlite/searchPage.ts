@@ -10,40 +10,45 @@ import { encodeChangedCursor } from "./search/searchCursor.ts";
 type Row = Record<string, unknown>;
 
 /** Runs a parsed search: one page of matches (limit + 1 rows tell whether a next page exists), the total when asked, and the includes. */
-export function searchPage(db: DatabaseSync, request: SearchRequest, options: { maxIncludeDepth?: number; countTotal?: boolean }): SearchPage {
-    const compiled = compileSearch(request);
-    const walk = compiled.limit > 0 ? compiled.walk : undefined;
-    // The walk's watermark, read before the page (on this connection, which does every write,
-    // nothing commits in between): a resource with a seq up to it was read where it stays, and
-    // one changed after has a higher seq and comes among the changed ones (twice at worst, never
-    // missed). Read after the page, a change in between would count as unchanged and be missed.
-    const watermark = walk ? (walk.watermark ?? highestSeq(db)) : undefined;
-    const rows = db.prepare(compiled.sql).all(...compiled.args) as Row[];
-    const page = rows.slice(0, compiled.limit);
-    let nextCursor = rows.length > compiled.limit && page.length > 0 ? compiled.nextCursor(page.at(-1)!, watermark) : null;
-    if (walk?.watermark !== undefined && nextCursor === null) {
-      // The resources unchanged since the walk began are all read: the page goes on with those
-      // changed since, and a next link only if one is left (never a last page with nothing).
-      // A first page needs none: nothing it left out had changed when it was read.
-      const room = compiled.limit - page.length;
-      const changed = walk.changedSince(walk.watermark, room + 1);
-      const more = db.prepare(changed.sql).all(...changed.args) as Row[];
-      page.push(...more.slice(0, room));
-      if (more.length > room) nextCursor = encodeChangedCursor(room > 0 ? Number(more[room - 1]!.seq) : walk.watermark);
-    }
-    const total = options.countTotal
-      ? Number((db.prepare(compiled.countSql).get(...compiled.countArgs) as Row).total)
-      : null;
-    const pageRids = page.map((r) => Number(r.rid));
-    const includes = collectIncludes(db, request, pageRids, options.maxIncludeDepth ?? 3);
-    return {
-      matches: currentVersions(db, pageRids),
-      included: currentVersions(db, includes.rids),
-      total,
-      nextCursor,
-      ...(includes.truncated ? { includesTruncated: true } : {}),
-    };
+export function searchPage(
+  db: DatabaseSync,
+  request: SearchRequest,
+  options: { maxIncludeDepth?: number; countTotal?: boolean },
+): SearchPage {
+  const compiled = compileSearch(request);
+  const walk = compiled.limit > 0 ? compiled.walk : undefined;
+  // The walk's watermark, read before the page (on this connection, which does every write,
+  // nothing commits in between): a resource with a seq up to it was read where it stays, and
+  // one changed after has a higher seq and comes among the changed ones (twice at worst, never
+  // missed). Read after the page, a change in between would count as unchanged and be missed.
+  const watermark = walk ? (walk.watermark ?? highestSeq(db)) : undefined;
+  const rows = db.prepare(compiled.sql).all(...compiled.args) as Row[];
+  const page = rows.slice(0, compiled.limit);
+  let nextCursor =
+    rows.length > compiled.limit && page.length > 0 ? compiled.nextCursor(page.at(-1)!, watermark) : null;
+  if (walk?.watermark !== undefined && nextCursor === null) {
+    // The resources unchanged since the walk began are all read: the page goes on with those
+    // changed since, and a next link only if one is left (never a last page with nothing).
+    // A first page needs none: nothing it left out had changed when it was read.
+    const room = compiled.limit - page.length;
+    const changed = walk.changedSince(walk.watermark, room + 1);
+    const more = db.prepare(changed.sql).all(...changed.args) as Row[];
+    page.push(...more.slice(0, room));
+    if (more.length > room) nextCursor = encodeChangedCursor(room > 0 ? Number(more[room - 1]!.seq) : walk.watermark);
   }
+  const total = options.countTotal
+    ? Number((db.prepare(compiled.countSql).get(...compiled.countArgs) as Row).total)
+    : null;
+  const pageRids = page.map((r) => Number(r.rid));
+  const includes = collectIncludes(db, request, pageRids, options.maxIncludeDepth ?? 3);
+  return {
+    matches: currentVersions(db, pageRids),
+    included: currentVersions(db, includes.rids),
+    total,
+    nextCursor,
+    ...(includes.truncated ? { includesTruncated: true } : {}),
+  };
+}
 
 /** The commit sequence of the latest version written (0 on an empty index): leaves are never deleted. */
 function highestSeq(db: DatabaseSync): number {

@@ -3,8 +3,17 @@ import type { VersionWrite } from "../../../ports/Index.ts";
 import { SqliteIndex } from "./SqliteIndex.ts";
 
 const write = (id: string, expectedPreviousVersion = 0): VersionWrite => ({
-  type: "Basic", id, versionId: expectedPreviousVersion + 1, lastUpdated: "2026-01-01T00:00:00.000Z", deleted: false, cid: "cid", contentHash: "00",
-  keyId: null, compartment: null, leafHash: new Uint8Array(32), expectedPreviousVersion,
+  type: "Basic",
+  id,
+  versionId: expectedPreviousVersion + 1,
+  lastUpdated: "2026-01-01T00:00:00.000Z",
+  deleted: false,
+  cid: "cid",
+  contentHash: "00",
+  keyId: null,
+  compartment: null,
+  leafHash: new Uint8Array(32),
+  expectedPreviousVersion,
 });
 
 describe("SqliteIndex transaction receipts", () => {
@@ -15,7 +24,9 @@ describe("SqliteIndex transaction receipts", () => {
       expect(index.transactionReceipt("k1")).toMatchObject({ key: "k1", requestHash: "h1", response: null });
       index.keepTransactionResponse("k1", new Uint8Array([1, 2, 3]));
       expect(index.transactionReceipt("k1")?.response).toEqual(new Uint8Array([1, 2, 3]));
-      expect(() => index.commitMany([write("b")], { key: "k1", requestHash: "h1" })).toThrow(expect.objectContaining({ code: "conflict" }));
+      expect(() => index.commitMany([write("b")], { key: "k1", requestHash: "h1" })).toThrow(
+        expect.objectContaining({ code: "conflict" }),
+      );
       expect(index.current("Basic", "b")).toBeNull();
     } finally {
       index.close();
@@ -26,7 +37,9 @@ describe("SqliteIndex transaction receipts", () => {
     const index = new SqliteIndex({ path: ":memory:" });
     try {
       // the second write expects a version that is not there: the whole commit rolls back
-      expect(() => index.commitMany([write("c"), write("d", 5)], { key: "k2", requestHash: "h2" })).toThrow(expect.objectContaining({ code: "conflict" }));
+      expect(() => index.commitMany([write("c"), write("d", 5)], { key: "k2", requestHash: "h2" })).toThrow(
+        expect.objectContaining({ code: "conflict" }),
+      );
       expect(index.transactionReceipt("k2")).toBeNull();
       expect(index.current("Basic", "c")).toBeNull();
     } finally {

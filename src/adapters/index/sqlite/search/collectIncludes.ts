@@ -19,8 +19,16 @@ type Spec = readonly ["include" | "revinclude", IncludeSpec];
  * anything off.
  * @see https://hl7.org/fhir/R4/search.html#include
  */
-export function collectIncludes(db: DatabaseSync, request: Pick<SearchRequest, "include" | "revinclude">, pageRids: readonly number[], maxDepth: number): CollectedIncludes {
-  const all: Spec[] = [...request.include.map((s) => ["include", s] as const), ...request.revinclude.map((s) => ["revinclude", s] as const)];
+export function collectIncludes(
+  db: DatabaseSync,
+  request: Pick<SearchRequest, "include" | "revinclude">,
+  pageRids: readonly number[],
+  maxDepth: number,
+): CollectedIncludes {
+  const all: Spec[] = [
+    ...request.include.map((s) => ["include", s] as const),
+    ...request.revinclude.map((s) => ["revinclude", s] as const),
+  ];
   const iterating = all.filter(([, s]) => s.iterate);
   const seen = new Set(pageRids);
   const rids: number[] = [];
@@ -40,7 +48,12 @@ export function collectIncludes(db: DatabaseSync, request: Pick<SearchRequest, "
 }
 
 /** Rids the specs reach from `sources` that are not in `seen`, each once. */
-function includeRound(db: DatabaseSync, specs: readonly Spec[], sources: readonly number[], seen: ReadonlySet<number>): number[] {
+function includeRound(
+  db: DatabaseSync,
+  specs: readonly Spec[],
+  sources: readonly number[],
+  seen: ReadonlySet<number>,
+): number[] {
   const found = new Set<number>();
   for (const [kind, spec] of specs) {
     const fragment = compileInclude(kind, spec, sources);

@@ -53,7 +53,8 @@ export function compileInclude(
       args,
     };
   }
-  if (spec.sourceType === "*" || spec.param === "*") throw new FhirLedgerError("invalid", "_revinclude needs a type and parameter");
+  if (spec.sourceType === "*" || spec.param === "*")
+    throw new FhirLedgerError("invalid", "_revinclude needs a type and parameter");
   filter("t.rid IN (SELECT value FROM json_each(?))", ridsJson);
   filter("x.type = ?", spec.sourceType);
   filter("x.param = ?", spec.param);

@@ -13,10 +13,21 @@ import { createTestDb, runSearch } from "./testSupport/testDb.ts";
 const db = createTestDb(fixtures);
 const parse = (type: string, q: string) => parseSearchRequest(type, new URLSearchParams(q));
 const ids = (rows: ({ rid: number } | VersionRow)[]) =>
-  rows.map((row) => ("rid" in row ? (db.prepare("SELECT id FROM resources WHERE rid = ?").get(row.rid) as { id: string }).id : row.id));
+  rows.map((row) =>
+    "rid" in row ? (db.prepare("SELECT id FROM resources WHERE rid = ?").get(row.rid) as { id: string }).id : row.id,
+  );
 
 /** Sorts on values an update changes: a walk through their pages goes in two phases (see SearchCursor). */
-const MUTABLE_SORTS = ["_sort=-date,_id", "_sort=-date", "_sort=value-quantity", "_sort=-value-quantity,-_id", "_sort=status,-date", "_sort=subject", "_sort=_lastUpdated", "_sort=-_lastUpdated"];
+const MUTABLE_SORTS = [
+  "_sort=-date,_id",
+  "_sort=-date",
+  "_sort=value-quantity",
+  "_sort=-value-quantity,-_id",
+  "_sort=status,-date",
+  "_sort=subject",
+  "_sort=_lastUpdated",
+  "_sort=-_lastUpdated",
+];
 
 /** An in-memory index holding `resources`, each write one commit (a version and its log leaf), as the server writes. */
 function ledger(resources: readonly FixtureResource[]) {
@@ -24,24 +35,43 @@ function ledger(resources: readonly FixtureResource[]) {
   const write = (type: string, id: string, lastUpdated: string, resource?: FixtureResource) => {
     const from = index.current(type, id)?.versionId ?? 0;
     index.commit({
-      type, id, versionId: from + 1, expectedPreviousVersion: from, lastUpdated, deleted: !resource, cid: resource ? `cid-${id}-${from + 1}` : null,
-      contentHash: "00", keyId: null, compartment: null, leafHash: new Uint8Array(32), ...(resource ? { resource } : {}),
+      type,
+      id,
+      versionId: from + 1,
+      expectedPreviousVersion: from,
+      lastUpdated,
+      deleted: !resource,
+      cid: resource ? `cid-${id}-${from + 1}` : null,
+      contentHash: "00",
+      keyId: null,
+      compartment: null,
+      leafHash: new Uint8Array(32),
+      ...(resource ? { resource } : {}),
     });
   };
-  const put = (resource: FixtureResource, lastUpdated = resource.meta?.lastUpdated ?? "2026-01-01T00:00:00.000Z") => write(resource.resourceType, resource.id, lastUpdated, resource);
+  const put = (resource: FixtureResource, lastUpdated = resource.meta?.lastUpdated ?? "2026-01-01T00:00:00.000Z") =>
+    write(resource.resourceType, resource.id, lastUpdated, resource);
   const remove = (type: string, id: string) => write(type, id, "2026-12-31T00:00:00.000Z");
   for (const r of resources) put(r);
   return { index, put, remove };
 }
 
 /** Follows next cursors from the first page; `between(page, idsSeenSoFar)` runs after each page. The matches, page by page. */
-function walk(index: SqliteIndex, type: string, query: string, between?: (page: number, seen: string[]) => void): VersionRow[][] {
+function walk(
+  index: SqliteIndex,
+  type: string,
+  query: string,
+  between?: (page: number, seen: string[]) => void,
+): VersionRow[][] {
   const pages: VersionRow[][] = [];
   let cursor: string | null = null;
   do {
     const page: SearchPage = index.search(parse(type, cursor ? `${query}&_cursor=${cursor}` : query));
     pages.push(page.matches);
-    between?.(pages.length - 1, pages.flat().map((v) => v.id));
+    between?.(
+      pages.length - 1,
+      pages.flat().map((v) => v.id),
+    );
     cursor = page.nextCursor;
   } while (cursor !== null && pages.length < 50);
   return pages;
@@ -69,10 +99,21 @@ describe("compileSearch options", () => {
     (sort) => {
       const { index, put } = ledger(fixtures);
       const expected = ids(index.search(parse("Observation", `${sort}&_count=100`)).matches);
-      const added = { resourceType: "Observation", id: "new1", status: "aaa", code: { coding: [{ code: "x" }] },
-        effectiveDateTime: "2099-01-01", valueQuantity: { value: -1 }, subject: { reference: "Patient/000" } };
+      const added = {
+        resourceType: "Observation",
+        id: "new1",
+        status: "aaa",
+        code: { coding: [{ code: "x" }] },
+        effectiveDateTime: "2099-01-01",
+        valueQuantity: { value: -1 },
+        subject: { reference: "Patient/000" },
+      };
       // a resource added mid-way must not shift later pages
-      const seen = walk(index, "Observation", `${sort}&_count=2`, (page) => { if (page === 1) put(added, "2026-01-01T00:00:00.000Z"); }).flat().map((v) => v.id);
+      const seen = walk(index, "Observation", `${sort}&_count=2`, (page) => {
+        if (page === 1) put(added, "2026-01-01T00:00:00.000Z");
+      })
+        .flat()
+        .map((v) => v.id);
       expect(new Set(seen).size).toBe(seen.length);
       expect(seen.filter((id) => expected.includes(id))).toEqual(expected);
       // under a sort on values that change it comes after the resources unchanged since the
@@ -85,10 +126,18 @@ describe("compileSearch options", () => {
   it.each(MUTABLE_SORTS)(
     "pages (%s) without skipping a resource updated to move before or after the cursor",
     (sort) => {
-      const keys = sort.slice("_sort=".length).split(",").map((k) => ({ code: k.replace(/^-/, ""), descending: k.startsWith("-") }));
+      const keys = sort
+        .slice("_sort=".length)
+        .split(",")
+        .map((k) => ({ code: k.replace(/^-/, ""), descending: k.startsWith("-") }));
       const obs = (n: number) => ({
-        resourceType: "Observation", id: `w${String(n).padStart(2, "0")}`, status: `s${n % 4}`, code: { coding: [{ code: "walk" }] },
-        effectiveDateTime: `2010-0${1 + (n % 9)}-1${n % 10}`, valueQuantity: { value: 40 + ((n * 7) % 13) }, subject: { reference: `Patient/p${n % 5}` },
+        resourceType: "Observation",
+        id: `w${String(n).padStart(2, "0")}`,
+        status: `s${n % 4}`,
+        code: { coding: [{ code: "walk" }] },
+        effectiveDateTime: `2010-0${1 + (n % 9)}-1${n % 10}`,
+        valueQuantity: { value: 40 + ((n * 7) % 13) },
+        subject: { reference: `Patient/p${n % 5}` },
       });
       const { index, put, remove } = ledger([]);
       const base = "2026-03-01T00:00:00.000Z";
@@ -105,7 +154,10 @@ describe("compileSearch options", () => {
           if (k.code === "date") r.effectiveDateTime = low(k) ? "1900-01-01" : "2999-01-01";
           if (k.code === "value-quantity") r.valueQuantity = { value: low(k) ? -1000 : 100_000 };
           if (k.code === "subject") r.subject = { reference: low(k) ? "Patient/000" : "Patient/zzz" };
-          if (k.code === "_lastUpdated") lastUpdated = low(k) ? "1900-01-01T00:00:00.000Z" : `2999-01-01T00:00:${String(clock).padStart(2, "0")}.000Z`;
+          if (k.code === "_lastUpdated")
+            lastUpdated = low(k)
+              ? "1900-01-01T00:00:00.000Z"
+              : `2999-01-01T00:00:${String(clock).padStart(2, "0")}.000Z`;
         }
         put(r as FixtureResource, lastUpdated);
       };
@@ -153,7 +205,13 @@ describe("compileSearch options", () => {
       expect(unchanged.length).toBeGreaterThan(5);
       expect(seenIds.filter((id) => unchanged.includes(id))).toEqual(unchanged);
       // gone ones not after they went, and never anything that does not match
-      for (const [id, after] of gone) expect(pages.slice(after + 1).flat().map((v) => v.id)).not.toContain(id);
+      for (const [id, after] of gone)
+        expect(
+          pages
+            .slice(after + 1)
+            .flat()
+            .map((v) => v.id),
+        ).not.toContain(id);
       expect(seenIds).not.toContain("other");
       // never twice on one page, and no empty last page
       for (const page of pages) expect(new Set(page.map((v) => v.id)).size).toBe(page.length);
@@ -169,9 +227,12 @@ describe("compileSearch options", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: SearchPage = index.search(request(`_sort=-_lastUpdated&_count=4${cursor ? `&_cursor=${cursor}` : ""}`));
+      const page: SearchPage = index.search(
+        request(`_sort=-_lastUpdated&_count=4${cursor ? `&_cursor=${cursor}` : ""}`),
+      );
       seen.push(...page.matches.map(key));
-      if (seen.length === 4) put(fixtures.find((r) => `${r.resourceType}/${r.id}` === start.at(-1))!, "2999-01-01T00:00:00.000Z");
+      if (seen.length === 4)
+        put(fixtures.find((r) => `${r.resourceType}/${r.id}` === start.at(-1))!, "2999-01-01T00:00:00.000Z");
       cursor = page.nextCursor;
     } while (cursor !== null && seen.length < 1000);
     expect(seen.slice(0, -1)).toEqual(start.slice(0, -1));
@@ -180,21 +241,30 @@ describe("compileSearch options", () => {
 
   it("ends a walk on its last full page when nothing changed, and goes on for what did", () => {
     const { index, put } = ledger(fixtures.filter((r) => r.resourceType === "Observation").slice(0, 6));
-    const sizes = (q: string, between?: (page: number, seen: string[]) => void) => walk(index, "Observation", q, between).map((p) => p.length);
+    const sizes = (q: string, between?: (page: number, seen: string[]) => void) =>
+      walk(index, "Observation", q, between).map((p) => p.length);
     expect(sizes("_sort=-date&_count=3")).toEqual([3, 3]);
     // the sorted phase's last page is full: one more page with the resource changed
     let updated = "";
-    expect(sizes("_sort=-date&_count=3", (page, seen) => {
-      if (page !== 0) return;
-      updated = seen[0]!;
-      put({ ...fixtures.find((r) => r.id === updated)!, status: "amended" }, "2026-12-01T00:00:00.000Z");
-    })).toEqual([3, 3, 1]);
+    expect(
+      sizes("_sort=-date&_count=3", (page, seen) => {
+        if (page !== 0) return;
+        updated = seen[0]!;
+        put({ ...fixtures.find((r) => r.id === updated)!, status: "amended" }, "2026-12-01T00:00:00.000Z");
+      }),
+    ).toEqual([3, 3, 1]);
     // a short page of the sorted phase is filled up with changed ones
-    expect(sizes("_sort=-date&_count=4", (page, seen) => {
-      if (page === 0) put({ ...fixtures.find((r) => r.id === seen[1])!, status: "amended" }, "2026-12-02T00:00:00.000Z");
-    })).toEqual([4, 3]);
+    expect(
+      sizes("_sort=-date&_count=4", (page, seen) => {
+        if (page === 0)
+          put({ ...fixtures.find((r) => r.id === seen[1])!, status: "amended" }, "2026-12-02T00:00:00.000Z");
+      }),
+    ).toEqual([4, 3]);
     expect(index.search(parse("Observation", "_sort=-date&_count=0"))).toMatchObject({ matches: [], nextCursor: null });
-    expect(ledger([]).index.search(parse("Patient", "_sort=family&_count=1"))).toMatchObject({ matches: [], nextCursor: null });
+    expect(ledger([]).index.search(parse("Patient", "_sort=family&_count=1"))).toMatchObject({
+      matches: [],
+      nextCursor: null,
+    });
   });
 
   it("keeps the default order and _sort=_id as they were: no watermark, no extra condition", () => {
@@ -211,22 +281,47 @@ describe("compileSearch options", () => {
   it("rejects a cursor from another search", () => {
     const c = compileSearch(parse("Observation", "_count=1"));
     const row = (db.prepare(c.sql).all(...c.args) as Record<string, unknown>[])[0]!;
-    expect(() => compileSearch(parse("Observation", `_sort=date&_cursor=${c.nextCursor(row)}`))).toThrow(FhirLedgerError);
+    expect(() => compileSearch(parse("Observation", `_sort=date&_cursor=${c.nextCursor(row)}`))).toThrow(
+      FhirLedgerError,
+    );
     const cursor = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
     // the forms of a walk under a sort on values that change, anywhere else
     for (const q of ["_count=1", "_sort=_id"]) {
       expect(() => compileSearch(parse("Observation", `${q}&_cursor=${cursor({ s: 3 })}`))).toThrow(FhirLedgerError);
-      expect(() => compileSearch(parse("Observation", `${q}&_cursor=${cursor({ k: q === "_sort=_id" ? ["o1", 1] : [1], w: 3 })}`))).toThrow(FhirLedgerError);
+      expect(() =>
+        compileSearch(parse("Observation", `${q}&_cursor=${cursor({ k: q === "_sort=_id" ? ["o1", 1] : [1], w: 3 })}`)),
+      ).toThrow(FhirLedgerError);
     }
-    for (const bad of [{ s: -1 }, { s: 1.5 }, { s: "3" }, { s: 3, w: 3 }, { k: ["2020", 1], w: "3" }, { k: ["2020"], w: 3 }, { k: ["2020", 1], w: 3, s: 4 }, { k: ["2020", 1] }, {}, null, 7]) {
-      expect(() => compileSearch(parse("Observation", `_sort=date&_cursor=${cursor(bad)}`)), JSON.stringify(bad)).toThrow(FhirLedgerError);
+    for (const bad of [
+      { s: -1 },
+      { s: 1.5 },
+      { s: "3" },
+      { s: 3, w: 3 },
+      { k: ["2020", 1], w: "3" },
+      { k: ["2020"], w: 3 },
+      { k: ["2020", 1], w: 3, s: 4 },
+      { k: ["2020", 1] },
+      {},
+      null,
+      7,
+    ]) {
+      expect(
+        () => compileSearch(parse("Observation", `_sort=date&_cursor=${cursor(bad)}`)),
+        JSON.stringify(bad),
+      ).toThrow(FhirLedgerError);
     }
     // a cursor of the earlier form still continues its walk (from then on with a watermark)
-    expect(compileSearch(parse("Observation", `_sort=date&_cursor=${cursor(["2020", 1])}`)).walk).toEqual({ watermark: undefined, changedSince: expect.any(Function) });
+    expect(compileSearch(parse("Observation", `_sort=date&_cursor=${cursor(["2020", 1])}`)).walk).toEqual({
+      watermark: undefined,
+      changedSince: expect.any(Function),
+    });
   });
 
   it("applies a policy condition inside the query, so totals count only what the caller may see", () => {
-    const where = { sql: "r.rid IN (SELECT rid FROM sp_reference WHERE param = 'subject' AND target_type = 'Patient' AND target_id = ?)", args: ["p1"] };
+    const where = {
+      sql: "r.rid IN (SELECT rid FROM sp_reference WHERE param = 'subject' AND target_type = 'Patient' AND target_id = ?)",
+      args: ["p1"],
+    };
     const c = compileSearch(parse("Observation", "code=29463-7"), { where });
     expect(ids(db.prepare(c.sql).all(...c.args) as { rid: number }[])).toEqual(["o1", "o2"]);
     expect(db.prepare(c.countSql).get(...c.countArgs)).toEqual({ total: 2 });
@@ -240,7 +335,12 @@ describe("compileSearch options", () => {
 
   it("never puts a user value into the SQL text", () => {
     const evil = "x' OR '1'='1";
-    for (const [type, key] of [["Patient", "name"], ["Observation", "subject:Patient.name"], ["Patient", "_has:Observation:subject:code"], ["Patient", "_id"]] as const) {
+    for (const [type, key] of [
+      ["Patient", "name"],
+      ["Observation", "subject:Patient.name"],
+      ["Patient", "_has:Observation:subject:code"],
+      ["Patient", "_id"],
+    ] as const) {
       const c = compileSearch(parseSearchRequest(type, [[key, evil]]));
       expect(c.sql).not.toMatch(/'1'/);
       expect(c.args.some((a) => typeof a === "string" && a.toLowerCase() === evil.toLowerCase())).toBe(true);
@@ -258,15 +358,26 @@ describe("compileSearch options", () => {
   });
 
   it("matches UCUM quantities across units (kg, [lb_av], t) and non-convertible units by code", () => {
-    expect(runSearch(db, "Observation", "value-quantity=ge72|http://unitsofmeasure.org|kg").ids).toEqual(["Observation/o1", "Observation/o2", "Observation/o7"]);
-    expect(runSearch(db, "Observation", "value-quantity=72000|http://unitsofmeasure.org|g").ids).toEqual(["Observation/o7"]);
+    expect(runSearch(db, "Observation", "value-quantity=ge72|http://unitsofmeasure.org|kg").ids).toEqual([
+      "Observation/o1",
+      "Observation/o2",
+      "Observation/o7",
+    ]);
+    expect(runSearch(db, "Observation", "value-quantity=72000|http://unitsofmeasure.org|g").ids).toEqual([
+      "Observation/o7",
+    ]);
     expect(runSearch(db, "Encounter", "length=0.5|http://unitsofmeasure.org|h").ids).toEqual(["Encounter/e1"]);
-    expect(runSearch(db, "Observation", "value-quantity=37|http://unitsofmeasure.org|Cel").ids).toEqual(["Observation/o5"]);
+    expect(runSearch(db, "Observation", "value-quantity=37|http://unitsofmeasure.org|Cel").ids).toEqual([
+      "Observation/o5",
+    ]);
   });
 
   it("supports _id and _lastUpdated through chains", () => {
     expect(runSearch(db, "Observation", "subject._id=p2").ids).toEqual(["Observation/o3"]);
-    expect(runSearch(db, "Observation", "subject:Patient._lastUpdated=le2026-11-20T08:05:00Z").ids).toEqual(["Observation/o1", "Observation/o2"]);
+    expect(runSearch(db, "Observation", "subject:Patient._lastUpdated=le2026-11-20T08:05:00Z").ids).toEqual([
+      "Observation/o1",
+      "Observation/o2",
+    ]);
   });
 });
 
@@ -278,25 +389,37 @@ describe("orders that an index can serve", () => {
     ["Observation", "_sort=-_lastUpdated&_count=2", "resources_type_updated"],
   ])("%s?%s reads %s in order instead of sorting every resource of the type", (type, query, index) => {
     const c = compileSearch(parse(type, query));
-    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${c.sql}`).all(...c.args) as { detail: string }[]).map((r) => r.detail).join("\n");
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${c.sql}`).all(...c.args) as { detail: string }[])
+      .map((r) => r.detail)
+      .join("\n");
     expect(plan).toContain(index);
     expect(plan).not.toMatch(/TEMP B-TREE/);
   });
 
-  const explain = (sql: string, args: unknown[]) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(args as never[])) as { detail: string }[]).map((r) => r.detail);
-  const later = (query: string, cursor: unknown) => compileSearch(parse("Observation", `${query}&_cursor=${Buffer.from(JSON.stringify(cursor)).toString("base64url")}`));
+  const explain = (sql: string, args: unknown[]) =>
+    (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(args as never[])) as { detail: string }[]).map((r) => r.detail);
+  const later = (query: string, cursor: unknown) =>
+    compileSearch(
+      parse("Observation", `${query}&_cursor=${Buffer.from(JSON.stringify(cursor)).toString("base64url")}`),
+    );
 
-  it.each(["_sort=_lastUpdated", "_sort=-_lastUpdated"])("Observation?%s keeps its index order on later pages, with one version lookup per row", (sort) => {
-    const c = later(`${sort}&_count=2`, { k: ["2026-11-20T08:05:00.000Z", 5], w: 40 });
-    const plan = explain(c.sql, c.args);
-    expect(plan.join("\n")).toContain("resources_type_updated");
-    expect(plan).toContain("SEARCH cv USING PRIMARY KEY (rid=? AND version=?)");
-    expect(plan.join("\n")).not.toMatch(/TEMP B-TREE|SCAN /);
-  });
+  it.each(["_sort=_lastUpdated", "_sort=-_lastUpdated"])(
+    "Observation?%s keeps its index order on later pages, with one version lookup per row",
+    (sort) => {
+      const c = later(`${sort}&_count=2`, { k: ["2026-11-20T08:05:00.000Z", 5], w: 40 });
+      const plan = explain(c.sql, c.args);
+      expect(plan.join("\n")).toContain("resources_type_updated");
+      expect(plan).toContain("SEARCH cv USING PRIMARY KEY (rid=? AND version=?)");
+      expect(plan.join("\n")).not.toMatch(/TEMP B-TREE|SCAN /);
+    },
+  );
 
   it("reads what changed during a walk in seq order from the versions index, or per rid of a driving list", () => {
     const all = later("_sort=-date&_count=2", { s: 40 });
-    expect(explain(all.sql, all.args)).toEqual([expect.stringMatching(/^SEARCH v USING INDEX \S+ \(leaf_seq>\?\)$/), "SEARCH r USING INTEGER PRIMARY KEY (rowid=?)"]);
+    expect(explain(all.sql, all.args)).toEqual([
+      expect.stringMatching(/^SEARCH v USING INDEX \S+ \(leaf_seq>\?\)$/),
+      "SEARCH r USING INTEGER PRIMARY KEY (rowid=?)",
+    ]);
     const some = later("patient=Patient/p1&_sort=-date&_count=2", { s: 40 });
     const plan = explain(some.sql, some.args).join("\n");
     expect(plan).toContain("SEARCH v USING PRIMARY KEY (rid=?)");

@@ -10,7 +10,9 @@ import { createTestDb, runSearch } from "./testSupport/testDb.ts";
  * Real data: two Synthea patients (190 resources, references resolved as the importer does),
  * committed so the suite runs on a fresh clone.
  */
-const sample = JSON.parse(readFileSync(new URL("./testSupport/syntheaSample.json", import.meta.url), "utf8")) as FixtureResource[];
+const sample = JSON.parse(
+  readFileSync(new URL("./testSupport/syntheaSample.json", import.meta.url), "utf8"),
+) as FixtureResource[];
 const NOW = Date.UTC(2026, 10, 26, 3, 0);
 const resources = sample.map((r, i) => ({
   ...r,
@@ -23,8 +25,12 @@ const queries = [...generated, ...withDriver(resources, generated)];
 
 describe("compileSearch against the FHIRPath oracle on Synthea data", () => {
   it("generates queries over every type and parameter present", () => {
-    const nonEmpty = queries.filter(([type, q]) => oracle.search(parseSearchRequest(type, new URLSearchParams(q))).length > 0).length;
-    console.log(`Synthea oracle queries: ${queries.length} over ${resources.length} resources, with results: ${nonEmpty}`);
+    const nonEmpty = queries.filter(
+      ([type, q]) => oracle.search(parseSearchRequest(type, new URLSearchParams(q))).length > 0,
+    ).length;
+    console.log(
+      `Synthea oracle queries: ${queries.length} over ${resources.length} resources, with results: ${nonEmpty}`,
+    );
     expect(queries.length).toBeGreaterThan(1000);
   });
 

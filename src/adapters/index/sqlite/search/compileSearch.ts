@@ -2,7 +2,17 @@ import type { SQLInputValue } from "node:sqlite";
 import { FhirLedgerError } from "../../../../errors/FhirLedgerError.ts";
 import { searchableTypes } from "../../../../fhir/search/searchParameters.ts";
 import type { SearchRequest } from "../../../../fhir/search/SearchRequest.ts";
-import { filterCondition, invalid, pairCondition, pairCount, planFilters, requireDef, selectivity, TABLE, typeIs } from "./filterConditions.ts";
+import {
+  filterCondition,
+  invalid,
+  pairCondition,
+  pairCount,
+  planFilters,
+  requireDef,
+  selectivity,
+  TABLE,
+  typeIs,
+} from "./filterConditions.ts";
 import type { Ctx, Form, PlanFilter, TypeScope } from "./filterConditions.ts";
 import { decodeCursor, encodeChangedCursor, encodeCursor, keysetCondition } from "./searchCursor.ts";
 
@@ -61,7 +71,8 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
   const type = options.type ?? request.type;
   // A system-level search reads the rows of every type it spans (`type` stands for them in
   // definition lookups: the parser took only parameters they all define alike).
-  const spanned = request.system === undefined ? undefined : request.system.types === "*" ? searchableTypes() : request.system.types;
+  const spanned =
+    request.system === undefined ? undefined : request.system.types === "*" ? searchableTypes() : request.system.types;
   const scope: TypeScope = spanned === undefined || spanned.length === 1 ? (spanned?.[0] ?? type) : spanned;
   const ctx: Ctx = {
     now: options.now ?? Date.now(),
@@ -96,7 +107,8 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
   where.push("r.deleted = 0");
   for (const [i, f] of filters.entries()) {
     const form: Form = ranks[best]! > 0 && i !== best && (f.kind === "param" || f.kind === "pair") ? "exists" : "in";
-    const c = f.kind === "pair" ? pairCondition(f, type, "r", ctx, form) : filterCondition(f, type, "r", 0, ctx, form, scope);
+    const c =
+      f.kind === "pair" ? pairCondition(f, type, "r", ctx, form) : filterCondition(f, type, "r", 0, ctx, form, scope);
     where.push(c.sql);
     args.push(...c.args);
   }
@@ -109,7 +121,10 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
   const countSql = indexCount?.sql ?? `SELECT count(*) AS total FROM resources r WHERE ${where.join(" AND ")}`;
   const countArgs = indexCount ? indexCount.args : [...args];
 
-  const keys = request.sort.map((key) => ({ ...sortExpression(type, key.code, key.descending), descending: key.descending }));
+  const keys = request.sort.map((key) => ({
+    ...sortExpression(type, key.code, key.descending),
+    descending: key.descending,
+  }));
   const select = ["r.rid", ...keys.map((k, i) => `${k.sql} AS k${i}`)];
   const selectArgs = keys.flatMap((k) => k.args);
   const maxCount = options.maxCount ?? 1000;
@@ -131,13 +146,24 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
   });
   if (cursor?.phase === "changed") {
     const changed = changedSince(cursor.afterSeq, limit + 1, offset);
-    return { sql: changed.sql, args: changed.args, countSql, countArgs, limit, offset, nextCursor: (row) => encodeChangedCursor(Number(row.seq)) };
+    return {
+      sql: changed.sql,
+      args: changed.args,
+      countSql,
+      countArgs,
+      limit,
+      offset,
+      nextCursor: (row) => encodeChangedCursor(Number(row.seq)),
+    };
   }
   // Missing values sort last; _id and _lastUpdated are never missing, and without the IS NULL
   // term SQLite can read them in order from an index (no sort of every resource of the type).
   // Ties are broken by rid in the direction of the last key, so one index can be read backwards.
   const ridDescending = keys.at(-1)?.descending === true;
-  const order = [...keys.flatMap((k, i) => [...(k.nullable ? [`k${i} IS NULL`] : []), `k${i}${k.descending ? " DESC" : ""}`]), `r.rid${ridDescending ? " DESC" : ""}`];
+  const order = [
+    ...keys.flatMap((k, i) => [...(k.nullable ? [`k${i} IS NULL`] : []), `k${i}${k.descending ? " DESC" : ""}`]),
+    `r.rid${ridDescending ? " DESC" : ""}`,
+  ];
   if (cursor !== undefined) {
     const c = keysetCondition(keys, cursor.keys, ridDescending);
     where.push(c.sql);
@@ -152,8 +178,7 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
     where.push("(SELECT cv.leaf_seq FROM versions cv WHERE cv.rid = r.rid AND cv.version = r.version) <= ?");
     args.push(watermark);
   }
-  const sql =
-    `SELECT ${select.join(", ")} FROM resources r WHERE ${where.join(" AND ")} ORDER BY ${order.join(", ")} LIMIT ? OFFSET ?`;
+  const sql = `SELECT ${select.join(", ")} FROM resources r WHERE ${where.join(" AND ")} ORDER BY ${order.join(", ")} LIMIT ? OFFSET ?`;
   return {
     sql,
     args: [...selectArgs, ...args, limit + 1, offset],
@@ -163,7 +188,8 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
     offset,
     nextCursor: (row, readWatermark) => {
       const w = mutable ? (watermark ?? readWatermark) : undefined;
-      if (mutable && w === undefined) throw new FhirLedgerError("internal", "A first page sorted on values that change needs a watermark");
+      if (mutable && w === undefined)
+        throw new FhirLedgerError("internal", "A first page sorted on values that change needs a watermark");
       return encodeCursor([...keys.map((_, i) => row[`k${i}`] ?? null), row.rid ?? null], sortCount, w);
     },
     ...(mutable ? { walk: { watermark, changedSince: (seq: number, n: number) => changedSince(seq, n) } } : {}),
@@ -177,12 +203,29 @@ function sortExpression(type: string, code: string, descending: boolean): SqlFra
   const agg = descending ? "MAX" : "MIN";
   let column: string;
   switch (def.type) {
-    case "string": column = "value_norm"; break;
-    case "token": column = "code"; break;
-    case "date": column = descending ? "hi" : "lo"; break;
-    case "number": case "quantity": case "uri": column = "value"; break;
-    case "reference": column = "COALESCE(url, target_type || '/' || target_id)"; break;
-    default: throw invalid(`Cannot sort by ${code}`);
+    case "string":
+      column = "value_norm";
+      break;
+    case "token":
+      column = "code";
+      break;
+    case "date":
+      column = descending ? "hi" : "lo";
+      break;
+    case "number":
+    case "quantity":
+    case "uri":
+      column = "value";
+      break;
+    case "reference":
+      column = "COALESCE(url, target_type || '/' || target_id)";
+      break;
+    default:
+      throw invalid(`Cannot sort by ${code}`);
   }
-  return { sql: `(SELECT ${agg}(${column}) FROM ${TABLE[def.type]} s WHERE s.rid = r.rid AND s.param = ?)`, args: [code], nullable: true };
+  return {
+    sql: `(SELECT ${agg}(${column}) FROM ${TABLE[def.type]} s WHERE s.rid = r.rid AND s.param = ?)`,
+    args: [code],
+    nullable: true,
+  };
 }

@@ -2,7 +2,12 @@ import type { SQLInputValue } from "node:sqlite";
 import { FhirLedgerError } from "../../../../errors/FhirLedgerError.ts";
 import { toInstant } from "../../../../fhir/search/dateRange.ts";
 import { parseComponentValue } from "../../../../fhir/search/parseComponentValue.ts";
-import { paramFor, searchParameterByUrl, type SearchParamDef, type SearchParamType } from "../../../../fhir/search/searchParameters.ts";
+import {
+  paramFor,
+  searchParameterByUrl,
+  type SearchParamDef,
+  type SearchParamType,
+} from "../../../../fhir/search/searchParameters.ts";
 import { splitUnescaped } from "../../../../fhir/search/searchValueSyntax.ts";
 import type { ParamFilter, SearchFilter, SearchValue } from "../../../../fhir/search/SearchRequest.ts";
 import { compositeForPair, isTokenQuantityComposite } from "../../../../fhir/search/tokenQuantityComposites.ts";
@@ -89,14 +94,24 @@ export function planFilters(filters: readonly SearchFilter[], type: string, ctx:
     const quantity = out[j] as ParamFilter;
     if (token.values.length * quantity.values.length > ctx.maxOrValues) continue;
     const def = compositeForPair(type, token.code, quantity.code)!;
-    out[i] = { kind: "pair", def, values: token.values.flatMap((t) => quantity.values.map((q): [SearchValue, SearchValue] => [t, q])) };
+    out[i] = {
+      kind: "pair",
+      def,
+      values: token.values.flatMap((t) => quantity.values.map((q): [SearchValue, SearchValue] => [t, q])),
+    };
     out[j] = undefined;
   }
   return out.filter((f) => f !== undefined);
 }
 
 function isPlain(f: PlanFilter | undefined, paramType: "token" | "quantity"): f is ParamFilter {
-  return f?.kind === "param" && f.paramType === paramType && f.modifier === undefined && f.targetType === undefined && f.values.length > 0;
+  return (
+    f?.kind === "param" &&
+    f.paramType === paramType &&
+    f.modifier === undefined &&
+    f.targetType === undefined &&
+    f.values.length > 0
+  );
 }
 
 function parsePairs(def: SearchParamDef, f: ParamFilter, ctx: Ctx): [SearchValue, SearchValue][] {
@@ -114,21 +129,36 @@ export function selectivity(f: PlanFilter): number {
   // a token and a quantity range on one row: more selective than the token alone
   if (f.kind === "pair") return f.values.every(([t]) => t.system !== undefined && t.value !== "") ? 4.5 : 3.5;
   if (f.kind !== "param") return 1;
-  if (f.modifier === "missing" || f.modifier === "not" || f.modifier === "contains" || f.code === "_lastUpdated") return 0;
+  if (f.modifier === "missing" || f.modifier === "not" || f.modifier === "contains" || f.code === "_lastUpdated")
+    return 0;
   if (f.code === "_id") return 6;
   switch (f.paramType) {
-    case "reference": return 5;
-    case "token": return f.modifier === "text" ? 2 : f.values.every((v) => v.system !== undefined && v.value !== "") ? 4 : 3;
-    case "string": case "uri": return 3;
-    case "composite": return 2;
-    default: return 0;
+    case "reference":
+      return 5;
+    case "token":
+      return f.modifier === "text" ? 2 : f.values.every((v) => v.system !== undefined && v.value !== "") ? 4 : 3;
+    case "string":
+    case "uri":
+      return 3;
+    case "composite":
+      return 2;
+    default:
+      return 0;
   }
 }
 
 export type Form = "in" | "exists";
 
 /** A condition on resource alias `a` (of type `type`). */
-export function filterCondition(f: SearchFilter, type: string, a: string, depth: number, ctx: Ctx, form: Form = "in", scope: TypeScope = type): SqlFragment {
+export function filterCondition(
+  f: SearchFilter,
+  type: string,
+  a: string,
+  depth: number,
+  ctx: Ctx,
+  form: Form = "in",
+  scope: TypeScope = type,
+): SqlFragment {
   if (f.kind !== "param" && scope !== type) throw invalid("chains and _has need a single type");
   if (depth > ctx.maxChainDepth) throw invalid(`Chains and _has may be at most ${ctx.maxChainDepth} deep`);
   switch (f.kind) {
@@ -173,7 +203,16 @@ export function filterCondition(f: SearchFilter, type: string, a: string, depth:
 }
 
 /** `a.rid [NOT] IN (rows)` or `[NOT] EXISTS (rows of a.rid)` over one index table. */
-function rowsCondition(form: Form, negate: boolean, a: string, table: string, x: string, type: TypeScope, param: string, cond: SqlFragment | undefined): SqlFragment {
+function rowsCondition(
+  form: Form,
+  negate: boolean,
+  a: string,
+  table: string,
+  x: string,
+  type: TypeScope,
+  param: string,
+  cond: SqlFragment | undefined,
+): SqlFragment {
   const extra = cond ? ` AND (${cond.sql})` : "";
   const extraArgs = cond ? cond.args : [];
   if (form === "exists") {
@@ -203,7 +242,8 @@ function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form:
   const def = requireDef(type, f.code);
   if (def.type === "composite") {
     if (typeof scope !== "string") throw invalid("composite parameters need a single type");
-    if (isTokenQuantityComposite(def)) return pairCondition({ kind: "pair", def, values: parsePairs(def, f, ctx) }, type, a, ctx, form);
+    if (isTokenQuantityComposite(def))
+      return pairCondition({ kind: "pair", def, values: parsePairs(def, f, ctx) }, type, a, ctx, form);
     return compositeCondition(def, f, type, a, ctx);
   }
   if (def.type === "special") throw invalid(`${f.code} is not supported`);
@@ -238,10 +278,13 @@ export function pairCondition(f: PairFilter, type: string, a: string, ctx: Ctx, 
  * (token AND quantity) per alternative, a UCUM quantity's two alternatives included: each
  * branch of the OR is one range of an index on (token_code, token_system, …).
  */
-function pairRowCondition(f: PairFilter, x: string, ctx: Ctx): SqlFragment {
+function pairRowCondition(f: PairFilter, x: string, _ctx: Ctx): SqlFragment {
   const parts = f.values.flatMap(([t, q]) => {
     const tc = tokenCondition(`${x}.token_system`, `${x}.token_code`, t);
-    return quantityAlternatives(x, q).map((qc) => ({ sql: `(${tc.sql} AND ${qc.sql})`, args: [...tc.args, ...qc.args] }));
+    return quantityAlternatives(x, q).map((qc) => ({
+      sql: `(${tc.sql} AND ${qc.sql})`,
+      args: [...tc.args, ...qc.args],
+    }));
   });
   return { sql: parts.map((p) => p.sql).join(" OR "), args: parts.flatMap((p) => p.args) };
 }
@@ -268,7 +311,8 @@ function compositeCondition(def: SearchParamDef, f: ParamFilter, type: string, a
   }
   const alternatives: SqlFragment[] = f.values.map((v) => {
     const pieces = splitUnescaped(v.value, "$");
-    if (pieces.length !== components.length) throw invalid(`${f.code} needs ${components.length} values separated by $`);
+    if (pieces.length !== components.length)
+      throw invalid(`${f.code} needs ${components.length} values separated by $`);
     const aliases = components.map(() => nextAlias(ctx, "c"));
     const from: string[] = [];
     const conds: string[] = [];
@@ -279,7 +323,9 @@ function compositeCondition(def: SearchParamDef, f: ParamFilter, type: string, a
       const x = aliases[i]!;
       if (i === 0) from.push(`${table} ${x}`);
       else {
-        from.push(`JOIN ${table} ${x} ON ${x}.rid = ${aliases[0]}.rid AND ${x}.grp = ${aliases[0]}.grp AND ${x}.param = ?`);
+        from.push(
+          `JOIN ${table} ${x} ON ${x}.rid = ${aliases[0]}.rid AND ${x}.grp = ${aliases[0]}.grp AND ${x}.param = ?`,
+        );
         joinArgs.push(`${f.code}$${i}`);
       }
       const c = valueCondition(t!, x, {}, parseComponentValue(t!, pieces[i]!), ctx.now);

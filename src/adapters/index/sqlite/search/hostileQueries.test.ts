@@ -8,7 +8,7 @@ const before = db.prepare("SELECT count(*) AS n FROM resources").get() as { n: n
 
 const hostile: [string, [string, string][]][] = [
   ["Patient", [["name", "' OR 1=1 --"]]],
-  ["Patient", [["name", "\"; DROP TABLE resources; --"]]],
+  ["Patient", [["name", '"; DROP TABLE resources; --']]],
   ["Patient", [["name:exact", "x') UNION SELECT rid FROM resources --"]]],
   ["Patient", [["' OR 1=1 --", "x"]]],
   ["Patient", [["name:' OR 1=1", "x"]]],
@@ -22,10 +22,28 @@ const hostile: [string, [string, string][]][] = [
   ["Patient", [["_cursor", "r99999999999999999999"]]],
   // the two-phase forms of a walk under a sort on values that change (see searchCursor)
   ...[
-    { s: "1) OR 1=1 --" }, { s: 1e309 }, { s: -1 }, { s: 2 ** 64 }, { s: [1] }, { s: { s: 1 } },
-    { k: ["x' OR '1'='1", 1], w: 1 }, { k: ["a", 1], w: "1; DROP TABLE leaves" }, { k: ["a", 1], w: 1.5 }, { k: [["a"], 1], w: 1 },
-    { k: ["a", 1], w: 1, s: 1 }, { __proto__: { s: 1 } }, JSON.parse('{"__proto__": {"s": 1}}'), { k: "a", w: 1 },
-  ].map((cursor): [string, [string, string][]] => ["Patient", [["_sort", "family"], ["_cursor", Buffer.from(JSON.stringify(cursor)).toString("base64url")]]]),
+    { s: "1) OR 1=1 --" },
+    // biome-ignore lint/correctness/noPrecisionLoss: an infinite number on purpose
+    { s: 1e309 },
+    { s: -1 },
+    { s: 2 ** 64 },
+    { s: [1] },
+    { s: { s: 1 } },
+    { k: ["x' OR '1'='1", 1], w: 1 },
+    { k: ["a", 1], w: "1; DROP TABLE leaves" },
+    { k: ["a", 1], w: 1.5 },
+    { k: [["a"], 1], w: 1 },
+    { k: ["a", 1], w: 1, s: 1 },
+    { __proto__: { s: 1 } },
+    JSON.parse('{"__proto__": {"s": 1}}'),
+    { k: "a", w: 1 },
+  ].map((cursor): [string, [string, string][]] => [
+    "Patient",
+    [
+      ["_sort", "family"],
+      ["_cursor", Buffer.from(JSON.stringify(cursor)).toString("base64url")],
+    ],
+  ]),
   ["Patient", [["_cursor", Buffer.from(JSON.stringify({ s: 1 })).toString("base64url")]]],
   ["Patient", [["birthdate", "ge"]]],
   ["Patient", [["birthdate", "ge9999-12-31T23:59:59.999Z"]]],
@@ -76,7 +94,13 @@ const hostile: [string, [string, string][]][] = [
   ["Patient", [["_include", "Patient:*"]]],
   ["Patient", [["_revinclude:iterate", "Observation:subject:Patient"]]],
   ["Patient", [["_elements", "name,,id"]]],
-  ["Patient", [["_summary", "count"], ["_total", "accurate"]]],
+  [
+    "Patient",
+    [
+      ["_summary", "count"],
+      ["_total", "accurate"],
+    ],
+  ],
   ["Patient", [["_id", "p1\u0000"]]],
   ["Patient", [["_lastUpdated", "le"]]],
   ["Patient", [["_lastUpdated", "ap1900"]]],

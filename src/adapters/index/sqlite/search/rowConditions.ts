@@ -18,11 +18,18 @@ function invalid(message: string): FhirLedgerError {
 }
 
 /** A condition on one index row (alias `x`) for one OR-value. */
-export function valueCondition(kind: SearchParamType, x: string, f: { modifier?: string; targetType?: string }, v: SearchValue, now: number): SqlFragment {
+export function valueCondition(
+  kind: SearchParamType,
+  x: string,
+  f: { modifier?: string; targetType?: string },
+  v: SearchValue,
+  now: number,
+): SqlFragment {
   switch (kind) {
     case "string": {
       // the normalised column is indexed; equal values have equal normal forms
-      if (f.modifier === "exact") return { sql: `(${x}.value_norm = ? AND ${x}.value = ?)`, args: [normalizeString(v.value), v.value] };
+      if (f.modifier === "exact")
+        return { sql: `(${x}.value_norm = ? AND ${x}.value = ?)`, args: [normalizeString(v.value), v.value] };
       const norm = normalizeString(v.value);
       if (f.modifier === "contains") return { sql: `instr(${x}.value_norm, ?) > 0`, args: [norm] };
       return { sql: `(${x}.value_norm >= ? AND ${x}.value_norm < ?)`, args: [norm, norm + MAX_CHAR] };
@@ -42,11 +49,13 @@ export function valueCondition(kind: SearchParamType, x: string, f: { modifier?:
       }
       const ref = parseReference(v.value);
       if (ref?.url != null) return { sql: `${x}.url = ?`, args: [ref.url] };
-      if (ref?.targetType != null) return { sql: `(${x}.target_type = ? AND ${x}.target_id = ?)`, args: [ref.targetType, ref.targetId] };
+      if (ref?.targetType != null)
+        return { sql: `(${x}.target_type = ? AND ${x}.target_id = ?)`, args: [ref.targetType, ref.targetId] };
       return { sql: `${x}.target_id = ?`, args: [v.value] };
     }
     case "uri": {
-      if (f.modifier === "below") return { sql: `(${x}.value >= ? AND ${x}.value < ?)`, args: [v.value, v.value + MAX_CHAR] };
+      if (f.modifier === "below")
+        return { sql: `(${x}.value >= ? AND ${x}.value < ?)`, args: [v.value, v.value + MAX_CHAR] };
       if (f.modifier === "above") return { sql: `substr(?, 1, length(${x}.value)) = ${x}.value`, args: [v.value] };
       return { sql: `${x}.value = ?`, args: [v.value] };
     }
@@ -57,7 +66,10 @@ export function valueCondition(kind: SearchParamType, x: string, f: { modifier?:
     case "quantity": {
       const alternatives = quantityAlternatives(x, v);
       if (alternatives.length === 1) return alternatives[0]!;
-      return { sql: `(${alternatives.map((a) => `(${a.sql})`).join(" OR ")})`, args: alternatives.flatMap((a) => a.args) };
+      return {
+        sql: `(${alternatives.map((a) => `(${a.sql})`).join(" OR ")})`,
+        args: alternatives.flatMap((a) => a.args),
+      };
     }
     default:
       throw invalid("Unsupported parameter type");
@@ -78,7 +90,10 @@ export function quantityAlternatives(x: string, v: SearchValue): SqlFragment[] {
     const n = numberCondition(`${x}.norm_value`, v, ucum.convert);
     return [
       { sql: `${x}.norm_unit = ? AND ${n.sql}`, args: [ucum.unit, ...n.args] },
-      { sql: `${x}.norm_unit IS NULL AND ${x}.system = ? AND ${x}.code = ? AND ${c.sql}`, args: [v.system, v.unit!, ...c.args] },
+      {
+        sql: `${x}.norm_unit IS NULL AND ${x}.system = ? AND ${x}.code = ? AND ${c.sql}`,
+        args: [v.system, v.unit!, ...c.args],
+      },
     ];
   }
   const extra: string[] = [];
@@ -103,21 +118,35 @@ export function tokenCondition(system: string, code: string, v: SearchValue): Sq
   return { sql: `(${code} = ? AND ${system} = ?)`, args: [v.value, v.system] };
 }
 
-export function dateCondition(loCol: string, hiCol: string, v: SearchValue, now: number, conv: (ms: number) => SQLInputValue): SqlFragment {
+export function dateCondition(
+  loCol: string,
+  hiCol: string,
+  v: SearchValue,
+  now: number,
+  conv: (ms: number) => SQLInputValue,
+): SqlFragment {
   const range = dateRange(v.value);
   if (!range) throw invalid("Malformed date value");
   const plo = conv(range.lo);
   const phi = conv(range.hi);
   const contained = { sql: `(${loCol} >= ? AND ${hiCol} <= ?)`, args: [plo, phi] };
   switch (v.prefix ?? "eq") {
-    case "eq": return contained;
-    case "ne": return { sql: `NOT ${contained.sql}`, args: contained.args };
-    case "gt": return { sql: `${hiCol} > ?`, args: [phi] };
-    case "lt": return { sql: `${loCol} < ?`, args: [plo] };
-    case "ge": return { sql: `(${hiCol} > ? OR ${contained.sql})`, args: [phi, ...contained.args] };
-    case "le": return { sql: `(${loCol} < ? OR ${contained.sql})`, args: [plo, ...contained.args] };
-    case "sa": return { sql: `${loCol} > ?`, args: [phi] };
-    case "eb": return { sql: `${hiCol} < ?`, args: [plo] };
+    case "eq":
+      return contained;
+    case "ne":
+      return { sql: `NOT ${contained.sql}`, args: contained.args };
+    case "gt":
+      return { sql: `${hiCol} > ?`, args: [phi] };
+    case "lt":
+      return { sql: `${loCol} < ?`, args: [plo] };
+    case "ge":
+      return { sql: `(${hiCol} > ? OR ${contained.sql})`, args: [phi, ...contained.args] };
+    case "le":
+      return { sql: `(${loCol} < ? OR ${contained.sql})`, args: [plo, ...contained.args] };
+    case "sa":
+      return { sql: `${loCol} > ?`, args: [phi] };
+    case "eb":
+      return { sql: `${hiCol} < ?`, args: [plo] };
     case "ap": {
       const w = approxDateMargin(range.lo, now);
       return { sql: `(${loCol} <= ? AND ${hiCol} >= ?)`, args: [conv(range.hi + w), conv(range.lo - w)] };
@@ -128,15 +157,29 @@ export function dateCondition(loCol: string, hiCol: string, v: SearchValue, now:
 function numberCondition(col: string, v: SearchValue, convert: (n: number) => number = (n) => n): SqlFragment {
   if (!isSearchNumber(v.value)) throw invalid("Malformed number value");
   const raw = numberBounds(v.value);
-  const b = { value: convert(raw.value), lo: convert(raw.lo), hi: convert(raw.hi), apLo: convert(raw.apLo), apHi: convert(raw.apHi) };
+  const b = {
+    value: convert(raw.value),
+    lo: convert(raw.lo),
+    hi: convert(raw.hi),
+    apLo: convert(raw.apLo),
+    apHi: convert(raw.apHi),
+  };
   switch (v.prefix ?? "eq") {
-    case "eq": return { sql: `(${col} >= ? AND ${col} < ?)`, args: [b.lo, b.hi] };
-    case "ne": return { sql: `NOT (${col} >= ? AND ${col} < ?)`, args: [b.lo, b.hi] };
-    case "gt": case "sa": return { sql: `${col} > ?`, args: [b.value] };
-    case "lt": case "eb": return { sql: `${col} < ?`, args: [b.value] };
-    case "ge": return { sql: `${col} >= ?`, args: [b.value] };
-    case "le": return { sql: `${col} <= ?`, args: [b.value] };
-    case "ap": return { sql: `(${col} >= ? AND ${col} <= ?)`, args: [b.apLo, b.apHi] };
+    case "eq":
+      return { sql: `(${col} >= ? AND ${col} < ?)`, args: [b.lo, b.hi] };
+    case "ne":
+      return { sql: `NOT (${col} >= ? AND ${col} < ?)`, args: [b.lo, b.hi] };
+    case "gt":
+    case "sa":
+      return { sql: `${col} > ?`, args: [b.value] };
+    case "lt":
+    case "eb":
+      return { sql: `${col} < ?`, args: [b.value] };
+    case "ge":
+      return { sql: `${col} >= ?`, args: [b.value] };
+    case "le":
+      return { sql: `${col} <= ?`, args: [b.value] };
+    case "ap":
+      return { sql: `(${col} >= ? AND ${col} <= ?)`, args: [b.apLo, b.apHi] };
   }
 }
-

@@ -63,7 +63,8 @@ export function decodeCursor(cursor: string, sortCount: number, mutable = false)
   const fields = Object.keys(value);
   const { k, w, s } = value as Record<string, unknown>;
   if (fields.length === 1 && isSeq(s)) return { phase: "changed", afterSeq: s };
-  if (fields.length === 2 && Array.isArray(k) && isSeq(w)) return { phase: "sorted", keys: checkKeys(k, sortCount, foreign), watermark: w };
+  if (fields.length === 2 && Array.isArray(k) && isSeq(w))
+    return { phase: "sorted", keys: checkKeys(k, sortCount, foreign), watermark: w };
   throw foreign;
 }
 
@@ -81,7 +82,11 @@ function checkKeys(values: unknown[], sortCount: number, foreign: FhirLedgerErro
 }
 
 /** Rows strictly after the cursor in (key1 [DESC], …, rid [DESC]) order, NULL keys last. */
-export function keysetCondition(keys: (SqlFragment & { descending: boolean })[], cursor: CursorValue[], ridDescending = false): SqlFragment {
+export function keysetCondition(
+  keys: (SqlFragment & { descending: boolean })[],
+  cursor: CursorValue[],
+  ridDescending = false,
+): SqlFragment {
   const alternatives: string[] = [];
   const args: SQLInputValue[] = [];
   const equalSoFar: SqlFragment[] = [];

@@ -12,11 +12,20 @@ const VALUE_COLUMNS = {
   sp_quantity: "value REAL NOT NULL, system TEXT, code TEXT, unit TEXT, norm_value REAL, norm_unit TEXT",
   sp_reference: "target_type TEXT, target_id TEXT, url TEXT",
   sp_uri: "value TEXT NOT NULL",
-  sp_token_quantity: "token_system TEXT, token_code TEXT NOT NULL, value REAL NOT NULL, system TEXT, code TEXT, unit TEXT, norm_value REAL, norm_unit TEXT",
+  sp_token_quantity:
+    "token_system TEXT, token_code TEXT NOT NULL, value REAL NOT NULL, system TEXT, code TEXT, unit TEXT, norm_value REAL, norm_unit TEXT",
 } as const;
 
 /** The tables of the layout before token×quantity composites got a table of their own. */
-const COMPONENT_LAYOUT_TABLES = ["sp_string", "sp_token", "sp_date", "sp_number", "sp_quantity", "sp_reference", "sp_uri"] as const;
+const COMPONENT_LAYOUT_TABLES = [
+  "sp_string",
+  "sp_token",
+  "sp_date",
+  "sp_number",
+  "sp_quantity",
+  "sp_reference",
+  "sp_uri",
+] as const;
 
 /** The search tables, for deletes and rebuilds. */
 export const SEARCH_TABLES = Object.keys(VALUE_COLUMNS) as (keyof typeof VALUE_COLUMNS)[];
@@ -97,7 +106,9 @@ function tableDdl(table: string, columns: string): string {
  * Dates are inclusive [lo, hi] ranges of epoch milliseconds; UCUM quantities also carry
  * their value in base units (norm_value, norm_unit) for matching across units.
  */
-export const SEARCH_SCHEMA = `${Object.entries(VALUE_COLUMNS).map(([t, c]) => tableDdl(t, c)).join("\n")}\n${Object.values(VALUE_INDEXES).join("\n")}\n${PAIR_TRIGGERS}`;
+export const SEARCH_SCHEMA = `${Object.entries(VALUE_COLUMNS)
+  .map(([t, c]) => tableDdl(t, c))
+  .join("\n")}\n${Object.values(VALUE_INDEXES).join("\n")}\n${PAIR_TRIGGERS}`;
 
 /**
  * Brings search tables of an earlier layout up to date, each step in one transaction; nothing
@@ -109,7 +120,11 @@ export const SEARCH_SCHEMA = `${Object.entries(VALUE_COLUMNS).map(([t, c]) => ta
  */
 export function migrateSearchTables(db: DatabaseSync): void {
   const tableSql = (name: string) =>
-    (db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) as { sql: string } | undefined)?.sql;
+    (
+      db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) as
+        | { sql: string }
+        | undefined
+    )?.sql;
   const token = tableSql("sp_token");
   if (token === undefined) return;
   if (!/WITHOUT ROWID/i.test(token)) immediateTransaction(db, () => clusterTables(db));
@@ -119,12 +134,19 @@ export function migrateSearchTables(db: DatabaseSync): void {
 function clusterTables(db: DatabaseSync): void {
   for (const table of COMPONENT_LAYOUT_TABLES) {
     const columns = VALUE_COLUMNS[table];
-    const names = columns.split(",").map((c) => c.trim().split(" ")[0]!).join(", ");
-    const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL").all(table) as { name: string }[];
+    const names = columns
+      .split(",")
+      .map((c) => c.trim().split(" ")[0]!)
+      .join(", ");
+    const indexes = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL")
+      .all(table) as { name: string }[];
     for (const { name } of indexes) db.exec(`DROP INDEX ${name}`);
     db.exec(`ALTER TABLE ${table} RENAME TO ${table}_old`);
     db.exec(tableDdl(table, columns));
-    db.exec(`INSERT INTO ${table} (rid, param, seq, type, grp, ${names}) SELECT rid, param, rowid, type, grp, ${names} FROM ${table}_old`);
+    db.exec(
+      `INSERT INTO ${table} (rid, param, seq, type, grp, ${names}) SELECT rid, param, rowid, type, grp, ${names} FROM ${table}_old`,
+    );
     db.exec(`DROP TABLE ${table}_old`);
     db.exec(VALUE_INDEXES[table]);
   }

@@ -41,14 +41,18 @@ describe("writeSearchRows", () => {
     expect(runSearch(db, "Observation", weights).ids).toContain("Observation/o1");
     const before = runSearch(db, "Observation", weights).total;
     db.prepare("UPDATE resources SET deleted = 1 WHERE type = 'Observation' AND id = 'o1'").run();
-    expect(runSearch(db, "Observation", weights)).toEqual({ ids: expect.not.arrayContaining(["Observation/o1"]), total: before - 1 });
+    expect(runSearch(db, "Observation", weights)).toEqual({
+      ids: expect.not.arrayContaining(["Observation/o1"]),
+      total: before - 1,
+    });
     expect(runSearch(db, "Observation", "code-value-quantity=29463-7$gt70").ids).not.toContain("Observation/o1");
   });
 });
 
 describe("sp_token_quantity", () => {
   const pair = extractSearchValues(fixtures.find((r) => r.id === "o1")!).filter((r) => r.kind === "token-quantity");
-  const pairRows = (db: ReturnType<typeof createTestDb>, rid: number) => (db.prepare("SELECT count(*) AS n FROM sp_token_quantity WHERE rid = ?").get(rid) as { n: number }).n;
+  const pairRows = (db: ReturnType<typeof createTestDb>, rid: number) =>
+    (db.prepare("SELECT count(*) AS n FROM sp_token_quantity WHERE rid = ?").get(rid) as { n: number }).n;
 
   it("holds rows of live resources of their own type only (the pair count reads the index alone)", () => {
     const db = createTestDb(fixtures);
@@ -59,13 +63,17 @@ describe("sp_token_quantity", () => {
     // caller's transaction is not rolled back here)
     expect(() => writeSearchRows(db, rid, "Patient", pair, { fresh: true })).toThrow(/not live/); // another type
     expect(() => writeSearchRows(db, 999_999, "Observation", pair, { fresh: true })).toThrow(/not live/); // no such resource
-    expect(() => db.prepare("UPDATE sp_token_quantity SET rid = ? WHERE rid = ?").run(ridOf(db, "Observation", "o2"), rid)).toThrow(/do not move/);
+    expect(() =>
+      db.prepare("UPDATE sp_token_quantity SET rid = ? WHERE rid = ?").run(ridOf(db, "Observation", "o2"), rid),
+    ).toThrow(/do not move/);
     db.prepare("UPDATE resources SET last_updated = '2027-01-01T00:00:00.000Z' WHERE rid = ?").run(rid);
     expect(pairRows(db, rid)).toBe(pair.length);
     // marked deleted: its pairs go at once (rows in other tables stay until the writer removes them)
     db.prepare("UPDATE resources SET deleted = 1 WHERE rid = ?").run(rid);
     expect(pairRows(db, rid)).toBe(0);
-    expect((db.prepare("SELECT count(*) AS n FROM sp_token WHERE rid = ?").get(rid) as { n: number }).n).toBeGreaterThan(0);
+    expect(
+      (db.prepare("SELECT count(*) AS n FROM sp_token WHERE rid = ?").get(rid) as { n: number }).n,
+    ).toBeGreaterThan(0);
     expect(() => writeSearchRows(db, rid, "Observation", pair, { fresh: true })).toThrow(/not live/);
     // live again (an update after a delete): rows can be written again
     db.prepare("UPDATE resources SET deleted = 0 WHERE rid = ?").run(rid);
@@ -82,7 +90,11 @@ describe("sqliteSearchIndexer", () => {
     const { sqliteSearchIndexer } = await import("./sqliteSearchIndexer.ts");
     const db = createTestDb([]);
     db.exec(sqliteSearchIndexer.ddl); // idempotent
-    const { rid } = db.prepare("INSERT INTO resources (type, id, version, last_updated) VALUES ('Patient', 'x', 1, '2026-01-01T00:00:00.000Z') RETURNING rid").get() as { rid: number };
+    const { rid } = db
+      .prepare(
+        "INSERT INTO resources (type, id, version, last_updated) VALUES ('Patient', 'x', 1, '2026-01-01T00:00:00.000Z') RETURNING rid",
+      )
+      .get() as { rid: number };
     sqliteSearchIndexer.write(db, rid, "Patient", { resourceType: "Patient", id: "x", name: [{ family: "Indexer" }] });
     expect(runSearch(db, "Patient", "name=index").ids).toEqual(["Patient/x"]);
     sqliteSearchIndexer.remove(db, rid);

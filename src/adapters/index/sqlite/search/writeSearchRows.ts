@@ -19,8 +19,12 @@ function statements(db: DatabaseSync): Statements {
       token: db.prepare(`INSERT INTO sp_token ${prefix}system, code, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       date: db.prepare(`INSERT INTO sp_date ${prefix}lo, hi) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       number: db.prepare(`INSERT INTO sp_number ${prefix}value) VALUES (?, ?, ?, ?, ?, ?)`),
-      quantity: db.prepare(`INSERT INTO sp_quantity ${prefix}value, system, code, unit, norm_value, norm_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      reference: db.prepare(`INSERT INTO sp_reference ${prefix}target_type, target_id, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      quantity: db.prepare(
+        `INSERT INTO sp_quantity ${prefix}value, system, code, unit, norm_value, norm_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      reference: db.prepare(
+        `INSERT INTO sp_reference ${prefix}target_type, target_id, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
       uri: db.prepare(`INSERT INTO sp_uri ${prefix}value) VALUES (?, ?, ?, ?, ?, ?)`),
       "token-quantity": db.prepare(
         `INSERT INTO sp_token_quantity ${prefix}token_system, token_code, value, system, code, unit, norm_value, norm_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -70,7 +74,19 @@ export function writeSearchRows(
         s.insert.number.run(rid, type, r.param, seq, r.grp, r.value);
         break;
       case "quantity":
-        s.insert.quantity.run(rid, type, r.param, seq, r.grp, r.value, r.system, r.code, r.unit, r.normValue, r.normUnit);
+        s.insert.quantity.run(
+          rid,
+          type,
+          r.param,
+          seq,
+          r.grp,
+          r.value,
+          r.system,
+          r.code,
+          r.unit,
+          r.normValue,
+          r.normUnit,
+        );
         break;
       case "reference":
         s.insert.reference.run(rid, type, r.param, seq, r.grp, r.targetType, r.targetId, r.url);
@@ -83,7 +99,21 @@ export function writeSearchRows(
           pairParam = r.param;
           pairSeq = 0;
         }
-        s.insert["token-quantity"].run(rid, type, r.param, ++pairSeq, r.grp, r.tokenSystem, r.tokenCode, r.value, r.system, r.code, r.unit, r.normValue, r.normUnit);
+        s.insert["token-quantity"].run(
+          rid,
+          type,
+          r.param,
+          ++pairSeq,
+          r.grp,
+          r.tokenSystem,
+          r.tokenCode,
+          r.value,
+          r.system,
+          r.code,
+          r.unit,
+          r.normValue,
+          r.normUnit,
+        );
         break;
     }
   }

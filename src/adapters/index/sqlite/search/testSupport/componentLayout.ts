@@ -25,12 +25,29 @@ export function componentLayoutRows(rows: readonly SearchRow[]): SearchRow[] {
     const token = `t\u0000${r.tokenSystem}\u0000${r.tokenCode}`;
     if (!group.seen.has(token)) {
       group.seen.add(token);
-      group.tokens.push({ kind: "token", param: `${r.param}$0`, grp: r.grp, system: r.tokenSystem, code: r.tokenCode, text: null });
+      group.tokens.push({
+        kind: "token",
+        param: `${r.param}$0`,
+        grp: r.grp,
+        system: r.tokenSystem,
+        code: r.tokenCode,
+        text: null,
+      });
     }
     const quantity = `q\u0000${r.value}\u0000${r.system}\u0000${r.code}\u0000${r.unit}`;
     if (!group.seen.has(quantity)) {
       group.seen.add(quantity);
-      group.quantities.push({ kind: "quantity", param: `${r.param}$1`, grp: r.grp, value: r.value, system: r.system, code: r.code, unit: r.unit, normValue: r.normValue, normUnit: r.normUnit });
+      group.quantities.push({
+        kind: "quantity",
+        param: `${r.param}$1`,
+        grp: r.grp,
+        value: r.value,
+        system: r.system,
+        code: r.code,
+        unit: r.unit,
+        normValue: r.normValue,
+        normUnit: r.normUnit,
+      });
     }
   }
   flush();

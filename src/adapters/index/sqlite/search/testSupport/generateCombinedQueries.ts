@@ -7,7 +7,7 @@ import { dateRange } from "../../../../../fhir/search/dateRange.ts";
 import { paramsFor } from "../../../../../fhir/search/searchParameters.ts";
 import { escapeValue } from "../../../../../fhir/search/searchValueSyntax.ts";
 import { PREFIXES } from "../../../../../fhir/search/SearchRequest.ts";
-import { dateProbes, distinct, q, spread } from "./generateQueries.ts";
+import { dateProbes, q, spread } from "./generateQueries.ts";
 import type { FixtureResource } from "./fixtures.ts";
 import type { Oracle } from "./oracle.ts";
 
@@ -21,15 +21,28 @@ function matchingValue(type: string, n: OracleNode): string | undefined {
   const first = (...xs: unknown[]) => xs.flat().find((x): x is string => typeof x === "string" && x.length > 0);
   switch (type) {
     case "string": {
-      const s = typeof n.data === "string" ? n.data : n.type === "HumanName" ? first(d.family, d.given) : n.type === "Address" ? first(d.city, d.line, d.state) : undefined;
+      const s =
+        typeof n.data === "string"
+          ? n.data
+          : n.type === "HumanName"
+            ? first(d.family, d.given)
+            : n.type === "Address"
+              ? first(d.city, d.line, d.state)
+              : undefined;
       return s ? escapeValue(s.slice(0, 40)) : undefined;
     }
     case "token": {
       if (typeof n.data === "boolean" || typeof n.data === "string") return escapeValue(String(n.data));
-      const c = n.type === "CodeableConcept" ? ((d.coding as Obj[] | undefined) ?? []).find((x) => typeof x.code === "string") :
-        n.type === "Coding" ? d :
-        n.type === "Identifier" ? { system: d.system, code: d.value } :
-        n.type === "ContactPoint" ? { code: d.value } : undefined;
+      const c =
+        n.type === "CodeableConcept"
+          ? ((d.coding as Obj[] | undefined) ?? []).find((x) => typeof x.code === "string")
+          : n.type === "Coding"
+            ? d
+            : n.type === "Identifier"
+              ? { system: d.system, code: d.value }
+              : n.type === "ContactPoint"
+                ? { code: d.value }
+                : undefined;
       if (typeof c?.code !== "string") return undefined;
       return typeof c.system === "string" ? `${escapeValue(c.system)}|${escapeValue(c.code)}` : escapeValue(c.code);
     }
@@ -53,8 +66,13 @@ function matchingValue(type: string, n: OracleNode): string | undefined {
       return typeof n.data === "number" && Number.isFinite(n.data) ? String(n.data) : undefined;
     case "quantity": {
       if (typeof d.value !== "number") return undefined;
-      if (n.type === "Money") return typeof d.currency === "string" ? `${d.value}|urn:iso:std:iso:4217|${escapeValue(d.currency)}` : String(d.value);
-      return typeof d.system === "string" && typeof d.code === "string" ? `${d.value}|${escapeValue(d.system)}|${escapeValue(d.code)}` : String(d.value);
+      if (n.type === "Money")
+        return typeof d.currency === "string"
+          ? `${d.value}|urn:iso:std:iso:4217|${escapeValue(d.currency)}`
+          : String(d.value);
+      return typeof d.system === "string" && typeof d.code === "string"
+        ? `${d.value}|${escapeValue(d.system)}|${escapeValue(d.code)}`
+        : String(d.value);
     }
     case "uri":
       return typeof n.data === "string" ? escapeValue(n.data) : undefined;
@@ -64,10 +82,21 @@ function matchingValue(type: string, n: OracleNode): string | undefined {
 
 /** `n` resources spread evenly over `list` (the first ones when it is short). */
 
-function matchingParams(r: FixtureResource, oracle: Oracle, skip: (code: string, type: string) => boolean = () => false): [string, string][] {
+function matchingParams(
+  r: FixtureResource,
+  oracle: Oracle,
+  skip: (code: string, type: string) => boolean = () => false,
+): [string, string][] {
   const out: [string, string][] = [];
   for (const def of paramsFor(r.resourceType).values()) {
-    if (!def.expression || def.type === "special" || def.type === "composite" || def.code === "_lastUpdated" || skip(def.code, def.type)) continue;
+    if (
+      !def.expression ||
+      def.type === "special" ||
+      def.type === "composite" ||
+      def.code === "_lastUpdated" ||
+      skip(def.code, def.type)
+    )
+      continue;
     if (def.code === "_id") continue;
     for (const n of oracle.values(r, def.code)) {
       const v = matchingValue(def.type, n);
@@ -86,7 +115,11 @@ function matchingParams(r: FixtureResource, oracle: Oracle, skip: (code: string,
  * on one resource (and ranges on one parameter), forward chains of one and two hops (typed
  * and untyped), and `_has` reverse chains (also nested). `perParam` caps samples per parameter.
  */
-export function generateCombinedQueries(all: readonly FixtureResource[], oracle: Oracle, perParam = 4): [string, string][] {
+export function generateCombinedQueries(
+  all: readonly FixtureResource[],
+  oracle: Oracle,
+  perParam = 4,
+): [string, string][] {
   const out: [string, string][] = [];
   const byKey = new Map(all.map((r) => [`${r.resourceType}/${r.id}`, r]));
   const byType = new Map<string, FixtureResource[]>();
@@ -99,7 +132,8 @@ export function generateCombinedQueries(all: readonly FixtureResource[], oracle:
   for (const [type, resources] of byType) {
     // OR: distinct matching values of each parameter
     for (const def of paramsFor(type).values()) {
-      if (!def.expression || def.type === "special" || def.type === "composite" || def.code === "_lastUpdated") continue;
+      if (!def.expression || def.type === "special" || def.type === "composite" || def.code === "_lastUpdated")
+        continue;
       const code = def.code;
       const seen = new Set<string>();
       for (const r of resources) {
@@ -115,14 +149,19 @@ export function generateCombinedQueries(all: readonly FixtureResource[], oracle:
         const [a, b] = [vals[i]!, vals[i + 1]!];
         out.push([type, q(code, `${a},${b}`)]);
         if (def.type === "token") out.push([type, q(`${code}:not`, `${a},${b}`)]);
-        if (def.type === "string") out.push([type, q(`${code}:exact`, `${a},${b}`)], [type, q(`${code}:contains`, `${a.slice(1, 4)},${nothing}`)]);
+        if (def.type === "string")
+          out.push(
+            [type, q(`${code}:exact`, `${a},${b}`)],
+            [type, q(`${code}:contains`, `${a.slice(1, 4)},${nothing}`)],
+          );
         if (def.type === "date" || def.type === "number") {
           const bare = (x: string) => x.replace(/^[a-z]{2}/, "");
           out.push([type, q(code, `lt${bare(a)},gt${bare(b)}`)], [type, q(code, `eb${bare(a)},sa${bare(b)}`)]);
         }
       }
       if (vals.length === 1) {
-        const other = def.type === "date" ? "1900-01-01" : def.type === "number" || def.type === "quantity" ? "1" : nothing;
+        const other =
+          def.type === "date" ? "1900-01-01" : def.type === "number" || def.type === "quantity" ? "1" : nothing;
         out.push([type, q(code, `${vals[0]},${other}`)]);
       }
     }
@@ -131,7 +170,8 @@ export function generateCombinedQueries(all: readonly FixtureResource[], oracle:
       const params = matchingParams(r, oracle);
       for (let i = 0; i + 1 < params.length && i < 8; i += 2) {
         out.push([type, `${q(...params[i]!)}&${q(...params[i + 1]!)}`]);
-        if (i + 2 < params.length) out.push([type, `${q(...params[i]!)}&${q(...params[i + 1]!)}&${q(...params[i + 2]!)}`]);
+        if (i + 2 < params.length)
+          out.push([type, `${q(...params[i]!)}&${q(...params[i + 1]!)}&${q(...params[i + 2]!)}`]);
       }
       // AND on one parameter: a range around a date, a value and a :not of another value
       for (const [code, v] of params) {
@@ -161,12 +201,15 @@ export function generateCombinedQueries(all: readonly FixtureResource[], oracle:
         }
       }
       for (const [ref, target] of targets) {
-        const source = resources.find((r) => oracle.values(r, def.code).some((n) => (n.data as Obj | undefined)?.reference === ref))!;
+        const source = resources.find((r) =>
+          oracle.values(r, def.code).some((n) => (n.data as Obj | undefined)?.reference === ref),
+        )!;
         const targetParams = matchingParams(target, oracle).slice(0, 3);
         for (const [tcode, tv] of targetParams) {
           out.push([type, q(`${def.code}:${target.resourceType}.${tcode}`, tv)]);
           // untyped chains over references to many types (Provenance.target) must name the type
-          if (def.target.filter((t) => paramsFor(t).has(tcode)).length <= 16) out.push([type, q(`${def.code}.${tcode}`, tv)]);
+          if (def.target.filter((t) => paramsFor(t).has(tcode)).length <= 16)
+            out.push([type, q(`${def.code}.${tcode}`, tv)]);
         }
         // two hops: through a reference of the target
         const hop = targetParams.find(([tcode]) => paramsFor(target.resourceType).get(tcode)!.type === "reference");
@@ -188,13 +231,16 @@ export function generateCombinedQueries(all: readonly FixtureResource[], oracle:
   }
   // nested _has: X referred to by Y (through p) that is referred to by Z (through p2) with a value
   for (const [[zType, p2], [yType, p]] of nestedHasPairs(all, oracle, perParam)) {
-    const refs = (r: FixtureResource, code: string) => oracle.values(r, code).map((n) => byKey.get(String((n.data as Obj | undefined)?.reference)));
+    const refs = (r: FixtureResource, code: string) =>
+      oracle.values(r, code).map((n) => byKey.get(String((n.data as Obj | undefined)?.reference)));
     const targetsOfP = paramsFor(yType).get(p)!.target;
     let z: FixtureResource | undefined;
     let x: FixtureResource | undefined;
     for (const candidate of byType.get(zType) ?? []) {
       const y = refs(candidate, p2).find((t) => t?.resourceType === yType);
-      x = y ? refs(y, p).find((t) => t !== undefined && (targetsOfP.length === 0 || targetsOfP.includes(t.resourceType))) : undefined;
+      x = y
+        ? refs(y, p).find((t) => t !== undefined && (targetsOfP.length === 0 || targetsOfP.includes(t.resourceType)))
+        : undefined;
       if (x) {
         z = candidate;
         break;
@@ -215,20 +261,39 @@ export function generateCombinedQueries(all: readonly FixtureResource[], oracle:
  * a quantity (it may turn it into a composite) is checked against both parameters evaluated
  * on their own.
  */
-function tokenQuantityPairs(type: string, resources: readonly FixtureResource[], oracle: Oracle, perParam: number): [string, string][] {
+function tokenQuantityPairs(
+  type: string,
+  resources: readonly FixtureResource[],
+  oracle: Oracle,
+  perParam: number,
+): [string, string][] {
   const out: [string, string][] = [];
   const defs = [...paramsFor(type).values()].filter((d) => d.expression);
   const tokens = defs.filter((d) => d.type === "token" && d.code !== "_id");
   for (const quantity of defs.filter((d) => d.type === "quantity")) {
-    const sampled = spread(resources.filter((r) => oracle.values(r, quantity.code).some((n) => typeof (n.data as Obj | undefined)?.value === "number")), perParam);
+    const sampled = spread(
+      resources.filter((r) =>
+        oracle.values(r, quantity.code).some((n) => typeof (n.data as Obj | undefined)?.value === "number"),
+      ),
+      perParam,
+    );
     for (const [i, r] of sampled.entries()) {
       const node = oracle.values(r, quantity.code).find((n) => typeof (n.data as Obj | undefined)?.value === "number")!;
       const d = node.data as Obj;
       const v = d.value as number;
       for (const token of tokens) {
-        const tv = oracle.values(r, token.code).map((n) => matchingValue("token", n)).find((x) => x !== undefined);
+        const tv = oracle
+          .values(r, token.code)
+          .map((n) => matchingValue("token", n))
+          .find((x) => x !== undefined);
         if (tv === undefined) continue;
-        const composite = defs.find((c) => c.type === "composite" && c.component.length === 2 && c.component[0]!.definition === token.url && c.component[1]!.definition === quantity.url);
+        const composite = defs.find(
+          (c) =>
+            c.type === "composite" &&
+            c.component.length === 2 &&
+            c.component[0]!.definition === token.url &&
+            c.component[1]!.definition === quantity.url,
+        );
         const pair = (qv: string) => `${q(token.code, tv)}&${q(quantity.code, qv)}`;
         for (const p of PREFIXES) {
           out.push([type, pair(`${p}${v}`)]);
@@ -242,8 +307,14 @@ function tokenQuantityPairs(type: string, resources: readonly FixtureResource[],
         }
         // OR-lists on both sides (another sample's token value, a value range on each side of v)
         const other = sampled[(i + 1) % sampled.length]!;
-        const tv2 = oracle.values(other, token.code).map((n) => matchingValue("token", n)).find((x) => x !== undefined);
-        out.push([type, `${q(token.code, tv2 && tv2 !== tv ? `${tv},${tv2}` : tv)}&${q(quantity.code, `lt${v},gt${v}`)}`]);
+        const tv2 = oracle
+          .values(other, token.code)
+          .map((n) => matchingValue("token", n))
+          .find((x) => x !== undefined);
+        out.push([
+          type,
+          `${q(token.code, tv2 && tv2 !== tv ? `${tv},${tv2}` : tv)}&${q(quantity.code, `lt${v},gt${v}`)}`,
+        ]);
         // a second quantity condition on the same parameter
         out.push([type, `${pair(`ge${v}`)}&${q(quantity.code, `le${v}`)}`]);
       }
@@ -253,7 +324,11 @@ function tokenQuantityPairs(type: string, resources: readonly FixtureResource[],
 }
 
 /** A few (Z.p2 → Y, Y.p → X) reference pairs present in the data, for nested `_has`. */
-function nestedHasPairs(all: readonly FixtureResource[], oracle: Oracle, limit: number): [[string, string], [string, string]][] {
+function nestedHasPairs(
+  all: readonly FixtureResource[],
+  oracle: Oracle,
+  limit: number,
+): [[string, string], [string, string]][] {
   const edges = new Map<string, Set<string>>(); // "Z|p2" → target types
   const byKey = new Map(all.map((r) => [`${r.resourceType}/${r.id}`, r.resourceType]));
   const sampled = new Map<string, number>();
@@ -281,7 +356,10 @@ function nestedHasPairs(all: readonly FixtureResource[], oracle: Oracle, limit: 
       const defZ = paramsFor(zType).get(p2)!;
       if (defZ.target.length > 0 && !defZ.target.includes(yType)) continue;
       if (out.filter(([[z]]) => z === zType).length >= limit) continue;
-      out.push([[zType, p2], [yType, p]]);
+      out.push([
+        [zType, p2],
+        [yType, p],
+      ]);
     }
   }
   return out;

@@ -45,7 +45,12 @@ export function generateQueries(all: readonly FixtureResource[], oracle: Oracle,
         const d = n.data as Obj;
         switch (def.type) {
           case "string": {
-            const strs = typeof n.data === "string" ? [n.data] : Object.values(d ?? {}).flat().filter((x): x is string => typeof x === "string");
+            const strs =
+              typeof n.data === "string"
+                ? [n.data]
+                : Object.values(d ?? {})
+                    .flat()
+                    .filter((x): x is string => typeof x === "string");
             for (const s of strs.slice(0, 3)) {
               if (seen.has(s)) continue;
               seen.add(s);
@@ -59,10 +64,15 @@ export function generateQueries(all: readonly FixtureResource[], oracle: Oracle,
           }
           case "token": {
             const codings: Obj[] =
-              n.type === "CodeableConcept" ? ((d.coding as Obj[]) ?? []) :
-              n.type === "Identifier" ? [{ system: d.system, code: d.value, display: (d.type as Obj | undefined)?.text }] :
-              n.type === "ContactPoint" ? [{ system: d.system, code: d.value }] :
-              n.type === "Coding" ? [d] : [{ code: String(n.data) }];
+              n.type === "CodeableConcept"
+                ? ((d.coding as Obj[]) ?? [])
+                : n.type === "Identifier"
+                  ? [{ system: d.system, code: d.value, display: (d.type as Obj | undefined)?.text }]
+                  : n.type === "ContactPoint"
+                    ? [{ system: d.system, code: d.value }]
+                    : n.type === "Coding"
+                      ? [d]
+                      : [{ code: String(n.data) }];
             for (const c of codings) {
               const cc = String(c.code);
               add(q(code, cc));
@@ -74,14 +84,18 @@ export function generateQueries(all: readonly FixtureResource[], oracle: Oracle,
               add(q(code, `|${escapeValue(cc)}`));
               if (typeof c.display === "string") add(q(`${code}:text`, c.display.slice(0, 5)));
             }
-            if (n.type === "CodeableConcept" && typeof d.text === "string") add(q(`${code}:text`, d.text.toUpperCase()));
+            if (n.type === "CodeableConcept" && typeof d.text === "string")
+              add(q(`${code}:text`, d.text.toUpperCase()));
             break;
           }
           case "date": {
             const starts: number[] = [];
             if (typeof n.data === "string") starts.push(dateRange(n.data)!.lo);
-            else if (n.type === "Period") for (const k of ["start", "end"]) if (typeof d[k] === "string") starts.push(dateRange(d[k] as string)!.lo);
-            for (const lo of starts) for (const probe of dateProbes(lo)) for (const p of PREFIXES) add(q(code, p + probe));
+            else if (n.type === "Period")
+              for (const k of ["start", "end"])
+                if (typeof d[k] === "string") starts.push(dateRange(d[k] as string)!.lo);
+            for (const lo of starts)
+              for (const probe of dateProbes(lo)) for (const p of PREFIXES) add(q(code, p + probe));
             break;
           }
           case "number":
@@ -92,7 +106,12 @@ export function generateQueries(all: readonly FixtureResource[], oracle: Oracle,
             add(q(code, String(v.toFixed(1))));
             add(q(code, String(v * 1.05)));
             if (def.type === "quantity") {
-              add(q(code, `${v}|${escapeValue(String(d.system ?? ""))}|${escapeValue(String(d.code ?? d.currency ?? ""))}`));
+              add(
+                q(
+                  code,
+                  `${v}|${escapeValue(String(d.system ?? ""))}|${escapeValue(String(d.code ?? d.currency ?? ""))}`,
+                ),
+              );
               add(q(code, `${v}||${escapeValue(String(d.unit ?? d.code ?? ""))}`));
               add(q(code, `gt${v - 1}|http://unitsofmeasure.org|mg`));
             }
@@ -126,7 +145,6 @@ export function generateQueries(all: readonly FixtureResource[], oracle: Oracle,
   return out;
 }
 
-
 /** Nodes with different values first, so a few samples cover more of the data. */
 export function distinct<T extends { data: unknown }>(nodes: T[]): T[] {
   const seen = new Set<string>();
@@ -139,7 +157,13 @@ export function distinct<T extends { data: unknown }>(nodes: T[]): T[] {
 }
 
 /** `a$b` values built from each composite's own components found in the data. */
-function compositeQueries(type: string, code: string, resources: FixtureResource[], oracle: Oracle, perParam: number): [string, string][] {
+function compositeQueries(
+  type: string,
+  code: string,
+  resources: FixtureResource[],
+  oracle: Oracle,
+  perParam: number,
+): [string, string][] {
   const def = paramsFor(type).get(code)!;
   const types = def.component.map((c) => searchParameterByUrl(c.definition)?.type);
   const out: [string, string][] = [];
@@ -167,17 +191,30 @@ function componentValues(type: string | undefined, nodes: { type: string; data: 
   const d = n.data as Obj;
   switch (type) {
     case "token": {
-      const c = n.type === "CodeableConcept" ? ((d.coding as Obj[] | undefined) ?? [])[0] : n.type === "Coding" ? d : undefined;
-      if (c?.code) return [`${escapeValue(String(c.system ?? ""))}|${escapeValue(String(c.code))}`, escapeValue(String(c.code))];
+      const c =
+        n.type === "CodeableConcept" ? ((d.coding as Obj[] | undefined) ?? [])[0] : n.type === "Coding" ? d : undefined;
+      if (c?.code)
+        return [`${escapeValue(String(c.system ?? ""))}|${escapeValue(String(c.code))}`, escapeValue(String(c.code))];
       return typeof n.data === "string" || typeof n.data === "boolean" ? [escapeValue(String(n.data))] : [];
     }
     case "quantity": {
       const v = Number(d?.value);
-      return Number.isFinite(v) ? [`${v}`, ...PREFIXES.map((p) => `${p}${v}`), `gt${v - 1}`, `${v}|${escapeValue(String(d.system ?? ""))}|${escapeValue(String(d.code ?? ""))}`] : [];
+      return Number.isFinite(v)
+        ? [
+            `${v}`,
+            ...PREFIXES.map((p) => `${p}${v}`),
+            `gt${v - 1}`,
+            `${v}|${escapeValue(String(d.system ?? ""))}|${escapeValue(String(d.code ?? ""))}`,
+          ]
+        : [];
     }
     case "date": {
       const r = typeof n.data === "string" ? dateRange(n.data) : undefined;
-      return r ? dateProbes(r.lo).slice(0, 3).flatMap((p) => [p, `ge${p}`]) : [];
+      return r
+        ? dateProbes(r.lo)
+            .slice(0, 3)
+            .flatMap((p) => [p, `ge${p}`])
+        : [];
     }
     case "string":
       return typeof n.data === "string" ? [escapeValue(n.data.slice(0, 3)), escapeValue(n.data)] : [];
@@ -194,13 +231,18 @@ function componentValues(type: string | undefined, nodes: { type: string; data: 
  * which makes the compiler check them per candidate (EXISTS) instead of as IN-lists.
  * `maxIds` caps the `_id` list (spread over the type) for large data sets.
  */
-export function withDriver(all: readonly FixtureResource[], list: [string, string][], maxIds = Infinity): [string, string][] {
+export function withDriver(
+  all: readonly FixtureResource[],
+  list: [string, string][],
+  maxIds = Infinity,
+): [string, string][] {
   const out: [string, string][] = [];
   const byType = new Map<string, string[]>();
   for (const [type, query] of list) {
     if (!/(%3A(missing|not|contains)=|=(eq|ne|gt|lt|ge|le|sa|eb|ap)\d)/.test(query)) continue;
     let others = byType.get(type);
-    if (!others) byType.set(type, (others = spread(all.filter((r) => r.resourceType === type).slice(1), maxIds).map((r) => r.id)));
+    if (!others)
+      byType.set(type, (others = spread(all.filter((r) => r.resourceType === type).slice(1), maxIds).map((r) => r.id)));
     if (others.length > 0) out.push([type, `${query}&_id=${others.join(",")}`]);
   }
   return out;

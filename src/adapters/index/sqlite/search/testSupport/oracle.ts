@@ -10,12 +10,11 @@ import { dateRange } from "../../../../../fhir/search/dateRange.ts";
 import { normalizeString } from "../../../../../fhir/search/normalizeString.ts";
 import { paramFor, searchParameterByUrl } from "../../../../../fhir/search/searchParameters.ts";
 import { splitUnescaped } from "../../../../../fhir/search/searchValueSyntax.ts";
-import type { ParamFilter, SearchFilter, SearchRequest, SearchValue } from "../../../../../fhir/search/SearchRequest.ts";
+import type { ParamFilter, SearchFilter, SearchRequest } from "../../../../../fhir/search/SearchRequest.ts";
 import { parseComponentValue } from "../../../../../fhir/search/parseComponentValue.ts";
 import type { FixtureResource } from "./fixtures.ts";
 import type { Node } from "./oracleValueRules.ts";
 import { OracleValueRules } from "./oracleValueRules.ts";
-
 
 type Obj = Record<string, unknown>;
 
@@ -67,7 +66,11 @@ export class Oracle {
     for (const f of request.filters) positions = positions.filter(this.filterAt(request.type, all, f));
     this.memo = new Map();
     const hits = positions.map((i) => all[i]!);
-    const ordered = hits.map((r, i) => ({ r, i, keys: request.sort.map((s) => this.sortKey(r, s.code, s.descending)) }));
+    const ordered = hits.map((r, i) => ({
+      r,
+      i,
+      keys: request.sort.map((s) => this.sortKey(r, s.code, s.descending)),
+    }));
     ordered.sort((a, b) => {
       for (const [k, s] of request.sort.entries()) {
         const x = a.keys[k];
@@ -85,7 +88,9 @@ export class Oracle {
 
   /** Positions of the resources a request can match, ascending: those named by an `_id` filter, or all of its type. */
   private scope(request: SearchRequest, all: FixtureResource[]): number[] {
-    const byId = request.filters.find((f) => f.kind === "param" && f.code === "_id" && f.modifier === undefined) as ParamFilter | undefined;
+    const byId = request.filters.find((f) => f.kind === "param" && f.code === "_id" && f.modifier === undefined) as
+      | ParamFilter
+      | undefined;
     if (!byId) return all.map((_, i) => i);
     const named = byId.values.map((v) => this.byKey.get(`${request.type}/${v.value}`)).filter((r) => r !== undefined);
     return [...new Set(named.map((r) => this.position.get(r)!))].sort((a, b) => a - b);
@@ -135,7 +140,11 @@ export class Oracle {
     return nodes;
   }
 
-  private evaluate(root: FixtureResource, focus: unknown, expression: string | { base: string; expression: string }): Node[] {
+  private evaluate(
+    root: FixtureResource,
+    focus: unknown,
+    expression: string | { base: string; expression: string },
+  ): Node[] {
     const previous = this.root;
     this.root = root;
     let out: unknown[];
@@ -145,7 +154,11 @@ export class Oracle {
       // R4 writes `(Observation.component.value as Quantity)` over collections, which FHIRPath N1
       // rejects ("Expected singleton"); the intended meaning is ofType().
       const rewrite = (e: string) => e.replace(/\(([^()]+?) as (\w+)\)/g, "$1.ofType($2)");
-      out = this.compile(typeof expression === "string" ? rewrite(expression) : { ...expression, expression: rewrite(expression.expression) }).run(focus);
+      out = this.compile(
+        typeof expression === "string"
+          ? rewrite(expression)
+          : { ...expression, expression: rewrite(expression.expression) },
+      ).run(focus);
     } finally {
       this.root = previous;
     }
@@ -170,7 +183,8 @@ export class Oracle {
           const ref = ((node as { data?: Obj }).data ?? (node as Obj))?.reference;
           if (typeof ref !== "string") return [];
           let target: Obj | undefined;
-          if (ref.startsWith("#")) target = (this.root?.contained as Obj[] | undefined)?.find((x) => x.id === ref.slice(1));
+          if (ref.startsWith("#"))
+            target = (this.root?.contained as Obj[] | undefined)?.find((x) => x.id === ref.slice(1));
           else {
             const parts = ref.split("/");
             if (parts.length >= 2) target = { resourceType: parts[parts.length - 2], id: parts[parts.length - 1] };
@@ -181,7 +195,10 @@ export class Oracle {
       arity: { 0: [] },
       internalStructures: true,
     };
-    const fn = fhirpath.compile(expression, r4Model, { resolveInternalTypes: false, userInvocationTable: { resolve } as never });
+    const fn = fhirpath.compile(expression, r4Model, {
+      resolveInternalTypes: false,
+      userInvocationTable: { resolve } as never,
+    });
     c = { run: (focus) => fn(focus, {}) as unknown[] };
     this.compiled.set(key, c);
     return c;
@@ -194,7 +211,9 @@ export class Oracle {
           (target) => f.targetTypes.includes(target.resourceType) && this.nestedMatches(target, f.next),
         );
       case "has":
-        return (this.referring(f.type, f.refParam).get(`${r.resourceType}/${r.id}`) ?? []).some((s) => this.nestedMatches(s, f.next));
+        return (this.referring(f.type, f.refParam).get(`${r.resourceType}/${r.id}`) ?? []).some((s) =>
+          this.nestedMatches(s, f.next),
+        );
       case "param":
         return this.paramMatches(r, f);
     }
@@ -249,22 +268,33 @@ export class Oracle {
     if (samples) return samples;
     const def = paramFor(r.resourceType, code)!;
     samples = this.evaluate(r, r, def.expression!).map((focus) =>
-      def.component.map((c) => this.evaluate(r, focus.data, { base: focus.path || r.resourceType, expression: c.expression })),
+      def.component.map((c) =>
+        this.evaluate(r, focus.data, { base: focus.path || r.resourceType, expression: c.expression }),
+      ),
     );
     perResource.set(code, samples);
     return samples;
   }
 
   private compositeMatches(r: FixtureResource, f: ParamFilter): boolean {
-    return this.compositeTest(r.resourceType, f)(this.typeCompositeCandidates(r.resourceType, f.code)[this.position.get(r)!]!);
+    return this.compositeTest(
+      r.resourceType,
+      f,
+    )(this.typeCompositeCandidates(r.resourceType, f.code)[this.position.get(r)!]!);
   }
 
   /** A composite filter as a test on candidates per focus and component (query values parsed once). */
   private compositeTest(type: string, f: ParamFilter): (foci: unknown[][][]) => boolean {
     const comps = paramFor(type, f.code)!.component.map((c) => searchParameterByUrl(c.definition)!.type);
-    const wanted = f.values.map((v) => splitUnescaped(v.value, "$").map((piece, i) => parseComponentValue(comps[i] as never, piece)));
+    const wanted = f.values.map((v) =>
+      splitUnescaped(v.value, "$").map((piece, i) => parseComponentValue(comps[i] as never, piece)),
+    );
     return (foci) =>
-      wanted.some((svs) => foci.some((focus) => comps.every((t, i) => focus[i]!.some((cand) => this.rules.valueMatches(t, cand, svs[i]!, {})))));
+      wanted.some((svs) =>
+        foci.some((focus) =>
+          comps.every((t, i) => focus[i]!.some((cand) => this.rules.valueMatches(t, cand, svs[i]!, {}))),
+        ),
+      );
   }
 
   /** For every resource of a type: per focus element of a composite, the candidates of each component. */
@@ -284,7 +314,11 @@ export class Oracle {
   /** meta.lastUpdated of every resource of a type, as a range. */
   private typeLastUpdated(resourceType: string): { lo: number; hi: number }[] {
     let all = this.lastUpdatedCache.get(resourceType);
-    if (!all) this.lastUpdatedCache.set(resourceType, (all = (this.byType.get(resourceType) ?? []).map((r) => dateRange(r.meta!.lastUpdated!)!)));
+    if (!all)
+      this.lastUpdatedCache.set(
+        resourceType,
+        (all = (this.byType.get(resourceType) ?? []).map((r) => dateRange(r.meta!.lastUpdated!)!)),
+      );
     return all;
   }
 
@@ -311,7 +345,9 @@ export class Oracle {
     const key = `${resourceType}\u0000${f.code}\u0000${modifier}`;
     let all = this.candidateCache.get(key);
     if (!all) {
-      all = (this.byType.get(resourceType) ?? []).map((r) => this.rules.candidates(type, this.values(r, f.code), { modifier }));
+      all = (this.byType.get(resourceType) ?? []).map((r) =>
+        this.rules.candidates(type, this.values(r, f.code), { modifier }),
+      );
       this.candidateCache.set(key, all);
     }
     return all;
@@ -324,11 +360,20 @@ export class Oracle {
     const cands = this.rules.candidates(def.type, this.values(r, code), {});
     let keys: (string | number)[];
     switch (def.type) {
-      case "string": keys = (cands as string[]).map(normalizeString); break;
-      case "token": keys = (cands as { code?: string }[]).flatMap((t) => (t.code ? [t.code] : [])); break;
-      case "date": keys = (cands as { lo: number; hi: number }[]).map((d) => (descending ? d.hi : d.lo)); break;
-      case "quantity": keys = (cands as { value: number }[]).map((q) => q.value); break;
-      default: keys = cands as (string | number)[];
+      case "string":
+        keys = (cands as string[]).map(normalizeString);
+        break;
+      case "token":
+        keys = (cands as { code?: string }[]).flatMap((t) => (t.code ? [t.code] : []));
+        break;
+      case "date":
+        keys = (cands as { lo: number; hi: number }[]).map((d) => (descending ? d.hi : d.lo));
+        break;
+      case "quantity":
+        keys = (cands as { value: number }[]).map((q) => q.value);
+        break;
+      default:
+        keys = cands as (string | number)[];
     }
     if (keys.length === 0) return undefined;
     return keys.reduce((a, b) => ((descending ? b > a : b < a) ? b : a));

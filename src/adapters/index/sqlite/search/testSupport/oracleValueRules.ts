@@ -46,15 +46,18 @@ export class OracleValueRules {
         case "string":
           if (typeof n.data === "string") out.push(n.data);
           else if (n.type === "HumanName") out.push(...strings(d, ["text", "family", "given", "prefix", "suffix"]));
-          else if (n.type === "Address") out.push(...strings(d, ["text", "line", "city", "district", "state", "postalCode", "country"]));
+          else if (n.type === "Address")
+            out.push(...strings(d, ["text", "line", "city", "district", "state", "postalCode", "country"]));
           break;
         case "token":
           if (typeof n.data === "boolean" || typeof n.data === "string") out.push({ code: String(n.data) });
           else if (n.type === "Coding") out.push({ system: d.system, code: d.code, text: d.display });
           else if (n.type === "CodeableConcept") {
-            for (const c of (d.coding as Obj[] | undefined) ?? []) out.push({ system: c.system, code: c.code, text: c.display });
+            for (const c of (d.coding as Obj[] | undefined) ?? [])
+              out.push({ system: c.system, code: c.code, text: c.display });
             if (d.text) out.push({ text: d.text });
-          } else if (n.type === "Identifier") out.push({ system: d.system, code: d.value, text: (d.type as Obj | undefined)?.text });
+          } else if (n.type === "Identifier")
+            out.push({ system: d.system, code: d.value, text: (d.type as Obj | undefined)?.text });
           else if (n.type === "ContactPoint") out.push({ system: d.system, code: d.value });
           break;
         case "reference":
@@ -76,7 +79,8 @@ export class OracleValueRules {
           break;
         case "number":
           if (typeof n.data === "number") out.push(n.data);
-          else if (n.data !== null && typeof n.data === "object" && "value" in (n.data as object)) out.push(Number((n.data as Obj).value));
+          else if (n.data !== null && typeof n.data === "object" && "value" in (n.data as object))
+            out.push(Number((n.data as Obj).value));
           break;
         case "quantity":
           if (d && typeof d.value === "number") {
@@ -102,7 +106,8 @@ export class OracleValueRules {
       case "token":
       case "identifier": {
         const t = c as { system?: string; code?: string; text?: string };
-        if (f.modifier === "text") return typeof t.text === "string" && this.norm(t.text).startsWith(this.norm(v.value));
+        if (f.modifier === "text")
+          return typeof t.text === "string" && this.norm(t.text).startsWith(this.norm(v.value));
         if (t.code === undefined && v.value !== "") return false;
         if (v.system === undefined) return t.code === v.value;
         if (v.system === "") return t.code === v.value && !t.system;
@@ -126,8 +131,10 @@ export class OracleValueRules {
         const q = c as { value: number; system?: string; code?: string; unit?: string };
         const ucum = canonicalConverter(v.system, v.unit);
         const norm = canonicalQuantity(q.value, q.system, q.code);
-        if (ucum && norm) return norm.unit === ucum.unit && numberMatches(v.prefix ?? "eq", norm.value, v.value, ucum.convert);
-        if (ucum) return q.system === v.system && q.code === v.unit && numberMatches(v.prefix ?? "eq", q.value, v.value);
+        if (ucum && norm)
+          return norm.unit === ucum.unit && numberMatches(v.prefix ?? "eq", norm.value, v.value, ucum.convert);
+        if (ucum)
+          return q.system === v.system && q.code === v.unit && numberMatches(v.prefix ?? "eq", q.value, v.value);
         if (!numberMatches(v.prefix ?? "eq", q.value, v.value)) return false;
         if (v.system === undefined) return true;
         if (v.system !== "" && q.system !== v.system) return false;

@@ -13,11 +13,16 @@ import { SEARCH_SCHEMA } from "../searchSchema.ts";
 import { writeSearchRows } from "../writeSearchRows.ts";
 import { RESOURCES_DDL } from "./testDb.ts";
 const dir = "/work/shared/data/synthea-blaze/";
-const files = readdirSync(dir).filter((f) => !f.startsWith("0-")).slice(0, Number(process.argv[2] ?? 40));
+const files = readdirSync(dir)
+  .filter((f) => !f.startsWith("0-"))
+  .slice(0, Number(process.argv[2] ?? 40));
 const db = new DatabaseSync(":memory:");
-db.exec(RESOURCES_DDL); db.exec(SEARCH_SCHEMA);
+db.exec(RESOURCES_DDL);
+db.exec(SEARCH_SCHEMA);
 const ins = db.prepare("INSERT INTO resources (type, id, version, last_updated) VALUES (?, ?, 1, ?) RETURNING rid");
-let n = 0, extractMs = 0, writeMs = 0;
+let n = 0,
+  extractMs = 0,
+  writeMs = 0;
 const t0 = performance.now();
 db.exec("BEGIN");
 for (const f of files) {
@@ -25,17 +30,25 @@ for (const f of files) {
   const map = new Map<string, string>();
   const b = JSON.parse(text);
   for (const e of b.entry) map.set(e.fullUrl, `${e.resource.resourceType}/${e.resource.id}`);
-  const fixed = JSON.parse(text.replace(/"urn:uuid:[0-9a-f-]+"/g, (m) => JSON.stringify(map.get(m.slice(1, -1)) ?? m.slice(1, -1))));
+  const fixed = JSON.parse(
+    text.replace(/"urn:uuid:[0-9a-f-]+"/g, (m) => JSON.stringify(map.get(m.slice(1, -1)) ?? m.slice(1, -1))),
+  );
   for (const e of fixed.entry) {
     const r = e.resource;
     const { rid } = ins.get(r.resourceType, r.id, "2026-01-01T00:00:00.000Z") as { rid: number };
-    let s = performance.now(); const rows = extractSearchValues(r); extractMs += performance.now() - s;
-    s = performance.now(); writeSearchRows(db, rid, r.resourceType, rows, { fresh: true }); writeMs += performance.now() - s;
+    let s = performance.now();
+    const rows = extractSearchValues(r);
+    extractMs += performance.now() - s;
+    s = performance.now();
+    writeSearchRows(db, rid, r.resourceType, rows, { fresh: true });
+    writeMs += performance.now() - s;
     n++;
   }
 }
 db.exec("COMMIT");
-console.log(`${n} resources in ${(performance.now() - t0).toFixed(0)} ms; extract ${extractMs.toFixed(0)} ms, write ${writeMs.toFixed(0)} ms`);
+console.log(
+  `${n} resources in ${(performance.now() - t0).toFixed(0)} ms; extract ${extractMs.toFixed(0)} ms, write ${writeMs.toFixed(0)} ms`,
+);
 db.exec("ANALYZE");
 const pid = (db.prepare("SELECT id FROM resources WHERE type='Patient' LIMIT 1 OFFSET 3").get() as { id: string }).id;
 for (const [t, q] of [
@@ -51,10 +64,18 @@ for (const [t, q] of [
 ]) {
   const c = compileSearch(parseSearchRequest(t!, new URLSearchParams(q)));
   const stmt = db.prepare(c.sql);
-  let s = performance.now(); let rows: unknown[] = [];
+  let s = performance.now();
+  let rows: unknown[] = [];
   for (let i = 0; i < 20; i++) rows = stmt.all(...c.args);
   const ms = (performance.now() - s) / 20;
-  s = performance.now(); const total = db.prepare(c.countSql).get(...c.countArgs) as { total: number }; const cms = performance.now() - s;
+  s = performance.now();
+  const total = db.prepare(c.countSql).get(...c.countArgs) as { total: number };
+  const cms = performance.now() - s;
   console.log(`${t}?${q}: ${rows.length} rows ${ms.toFixed(2)} ms; total ${total.total} in ${cms.toFixed(2)} ms`);
-  if (process.argv[3]) console.log((db.prepare("EXPLAIN QUERY PLAN " + c.sql).all(...c.args) as { detail: string }[]).map((r) => "   " + r.detail).join("\n"));
+  if (process.argv[3])
+    console.log(
+      (db.prepare("EXPLAIN QUERY PLAN " + c.sql).all(...c.args) as { detail: string }[])
+        .map((r) => "   " + r.detail)
+        .join("\n"),
+    );
 }

@@ -63,7 +63,9 @@ export function runSearch(
 /** A fresh index file path per call, in a temp directory removed after each test. */
 export function useTempIndexPath(prefix: string): () => string {
   const dirs: string[] = [];
-  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
   return () => {
     const dir = mkdtempSync(join(tmpdir(), prefix));
     dirs.push(dir);
