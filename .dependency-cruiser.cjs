@@ -1,5 +1,5 @@
 /**
- * The layers of docs/ARCHITECTURE.md as import rules (run by `npm run lint:layers`, part of
+ * The layers of docs/ARCHITECTURE.md as import rules (run by `npm run lint`, part of
  * `npm test`). Violations that predate a rule are listed in .dependency-cruiser-known-violations.json
  * and may only shrink: a new one fails the run.
  */
