@@ -81,7 +81,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     });
     closers.push(() => keys.close());
 
-    const blobs =
+    const blobs: BlobStore =
       overrides.blobs ??
       (config.ipfs.mode === "kubo"
         ? await KuboBlobStore.open({ apiUrl: config.ipfs.kuboApiUrl! })
@@ -143,7 +143,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       "Condition",
     ]);
     // With local blocks (SqliteBlocks) the preparation worker stores the sealed records itself.
-    const preparer = new WorkerPreparer(blobs instanceof HeliaBlobStore ? { blocksPath: blobs.blocksPath } : {});
+    const preparer = new WorkerPreparer({ directBlockWrites: blobs.directBlockWrites?.() });
     closers.push(() => preparer.close());
     // Read per write: a reference under the server's own base names a patient here (see compartmentOf).
     const records = new RecordRepository({
