@@ -16,6 +16,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { loadConfig } from "../src/config/loadConfig.ts";
+import { silentLogger } from "../src/adapters/logging/silentLogger.ts";
 import { startServer } from "../src/server/startServer.ts";
 import { percentile } from "./httpLoad.ts";
 import type { ReadLoadResult } from "./readLoad.ts";
@@ -55,7 +56,7 @@ const server = await startServer(
     FHIRLEDGER_CHAIN_PORT: "0",
     FHIRLEDGER_MAX_BODY_BYTES: String(256 * 1024 * 1024),
   }),
-  () => {},
+  silentLogger,
 );
 /** Runs the import CLI in its own process, as an operator would run it: the RSS below is the server's. */
 async function importOnce(): Promise<{ code: number; summary: string; seconds: number }> {

@@ -18,6 +18,7 @@ import { SqliteIndex } from "../src/adapters/index/sqlite/SqliteIndex.ts";
 import { sqliteSearchIndexer } from "../src/adapters/index/sqlite/search/sqliteSearchIndexer.ts";
 import { loadConfig } from "../src/config/loadConfig.ts";
 import { rebuildIndex } from "../src/records/rebuildIndex.ts";
+import { silentLogger } from "../src/adapters/logging/silentLogger.ts";
 import { startServer } from "../src/server/startServer.ts";
 import { percentile } from "./httpLoad.ts";
 
@@ -31,7 +32,7 @@ const { values } = parseArgs({
 
 const dataDir = await mkdtemp(join(tmpdir(), "fhirledger-ledger-bench-"));
 const config = loadConfig({ FHIRLEDGER_DATA_DIR: dataDir, FHIRLEDGER_PORT: "0", FHIRLEDGER_CHAIN_PORT: "0" });
-const server = await startServer(config, () => {});
+const server = await startServer(config, silentLogger);
 try {
   // 1. sustained load for a fixed time
   const seconds = Number(values.seconds);

@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { MemoryBlobStore } from "../src/adapters/blob/MemoryBlobStore.ts";
 import { MemoryLedger } from "../src/adapters/ledger/MemoryLedger.ts";
 import { loadConfig } from "../src/config/loadConfig.ts";
+import { silentLogger } from "../src/adapters/logging/silentLogger.ts";
 import { startServer } from "../src/server/startServer.ts";
 import type { LoadResult } from "./httpLoad.ts";
 import type { ReadLoadResult } from "./readLoad.ts";
@@ -67,7 +68,7 @@ async function runMode(mode: "full" | "memory"): Promise<ModeResult> {
     FHIRLEDGER_ANCHOR_INTERVAL_MS: "1000",
   });
   const overrides = mode === "memory" ? { blobs: new MemoryBlobStore(), ledger: new MemoryLedger() } : {};
-  const server = await startServer(config, () => {}, overrides);
+  const server = await startServer(config, silentLogger, overrides);
   try {
     const headers = { authorization: `Bearer ${server.devToken}`, "content-type": "application/fhir+json" };
     const patient = (await (

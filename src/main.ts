@@ -1,6 +1,6 @@
 import { loadConfig } from "./config/loadConfig.ts";
 import { FhirLedgerError } from "./errors/FhirLedgerError.ts";
-import { consoleLogger } from "./server/logger.ts";
+import { pinoLogger } from "./adapters/logging/pinoLogger.ts";
 import { startServer } from "./server/startServer.ts";
 
 /** `npm start`: read configuration once, start every component, stop cleanly on a signal. */
@@ -12,10 +12,10 @@ async function main(): Promise<void> {
     console.error(error instanceof FhirLedgerError ? error.message : error);
     process.exit(2);
   }
-  const log = consoleLogger(config.logLevel);
+  const log = pinoLogger({ level: config.logLevel });
   const server = await startServer(config, log);
-  log("info", `fhirledger FHIR R4 server listening at ${server.baseUrl}`);
-  log("info", `data in ${config.dataDir}`);
+  log.info(`fhirledger FHIR R4 server listening at ${server.baseUrl}`);
+  log.info(`data in ${config.dataDir}`);
   console.log(
     `\n  Base URL:  ${server.baseUrl}\n  Dev token: ${server.devToken}\n  Try:       curl -H "Authorization: Bearer ${server.devToken}" ${server.baseUrl}/metadata\n`,
   );
@@ -24,14 +24,14 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log("info", `${signal}: shutting down (chain state is saved)`);
+    log.info(`${signal}: shutting down (chain state is saved)`);
     const force = setTimeout(() => {
-      log("error", "shutdown took longer than 20 s; exiting");
+      log.error("shutdown took longer than 20 s; exiting");
       process.exit(1);
     }, 20_000);
     force.unref();
     await server.close();
-    log("info", "stopped");
+    log.info("stopped");
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

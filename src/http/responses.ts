@@ -76,13 +76,14 @@ export function errorResponse(
   error: unknown,
   requestId: string,
   pretty: boolean,
-  log?: (level: "info" | "warn" | "error", message: string) => void,
+  log?: (level: "info" | "warn" | "error", message: string, fields?: { requestId: string }) => void,
 ): { status: number; headers: Record<string, string>; body: string } {
   const { status, outcome } = toOperationOutcome(error, requestId);
   if (status >= 500)
     log?.(
       "error",
       `request ${requestId} failed: ${error instanceof FhirLedgerError ? `${error.code}: ${error.message}` : ((error as Error)?.name ?? "error")}`,
+      { requestId },
     );
   const headers: Record<string, string> = { "Content-Type": FHIR_JSON };
   if (status === 401) headers["WWW-Authenticate"] = 'Bearer realm="fhirledger"';

@@ -1,3 +1,13 @@
+/**
+ * A store's local block file that another thread of this process may write raw blocks into
+ * directly (the preparation worker seals records and stores them there itself); the store
+ * reads those rows as its own.
+ */
+export interface DirectBlockWrites {
+  /** The SQLite block file (the adapters' SqliteBlocks layout): raw blocks keyed by multihash. */
+  blocksPath: string;
+}
+
 /** Content-addressed storage of opaque (already encrypted) bytes. */
 export interface BlobStore {
   /** Stores bytes and returns their CID (string form, CIDv1). */
@@ -10,6 +20,11 @@ export interface BlobStore {
    * of four event-loop round trips per small block. Same errors as get.
    */
   getSync?(cid: string): Uint8Array;
+  /**
+   * Capability: where another thread may write blocks without going through this store;
+   * absent (or undefined) on stores that must see every put themselves (remote, in-memory).
+   */
+  directBlockWrites?(): DirectBlockWrites | undefined;
   /** Unpins/removes the blob; absent blobs are not an error. */
   delete(cid: string): Promise<void>;
   close(): Promise<void>;

@@ -6,6 +6,7 @@ import type { BlobStore } from "../ports/BlobStore.ts";
 import type { BatchRow, Index } from "../ports/Index.ts";
 import type { KeyStore } from "../ports/KeyStore.ts";
 import type { Ledger } from "../ports/Ledger.ts";
+import type { Logger } from "../ports/Logger.ts";
 import { buildManifest, sealManifest } from "./manifest.ts";
 
 export interface AnchorerOptions {
@@ -15,7 +16,7 @@ export interface AnchorerOptions {
   ledger: Ledger;
   intervalMs: number;
   maxBatch: number;
-  log?: (level: "info" | "warn" | "error", message: string) => void;
+  log?: Logger;
   /** Longest pause between retries while the chain is unreachable. */
   maxBackoffMs?: number;
 }
@@ -250,6 +251,6 @@ export class Anchorer {
   }
 
   #log(level: "info" | "warn" | "error", message: string): void {
-    this.#o.log?.(level, message);
+    this.#o.log?.[level](message);
   }
 }

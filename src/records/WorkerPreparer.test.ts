@@ -94,7 +94,7 @@ describe("WorkerPreparer", () => {
   it("with local blocks, stores each envelope where HeliaBlobStore reads it and answers with its CID", async () => {
     const repoDir = await mkdtemp(join(tmpdir(), "fhirledger-preparer-"));
     const blobs = await HeliaBlobStore.open({ repoDir });
-    const storing = new WorkerPreparer({ blocksPath: blobs.blocksPath });
+    const storing = new WorkerPreparer({ directBlockWrites: blobs.directBlockWrites() });
     try {
       const { items } = observations(20);
       const results = await storing.prepare(items, [key], { extract: false });

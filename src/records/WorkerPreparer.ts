@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import type { DirectBlockWrites } from "../ports/BlobStore.ts";
 import type { DataKey } from "../ports/KeyStore.ts";
 import { inlinePreparer } from "./prepareRecords.ts";
 import type { PrepareItem, Prepared, RecordPreparer } from "./prepareRecords.ts";
@@ -13,8 +14,8 @@ const WORKER_OLD_SPACE_MB = 128;
 /**
  * Seals records and extracts their search rows on a worker thread, so a large transaction's
  * CPU work runs beside the main thread (which keeps parsing, validating and committing).
- * Given the local blocks' SQLite file (HeliaBlobStore.blocksPath), the worker also stores the
- * envelopes there itself and answers with their CIDs.
+ * Given a blob store's direct block writes (BlobStore.directBlockWrites), the worker also stores
+ * the envelopes in that block file itself and answers with their CIDs.
  * Data keys travel to the worker inside the process and are wiped there after use. If the
  * worker dies, pending batches fail with "unavailable" and later ones are prepared inline.
  */
@@ -26,8 +27,8 @@ export class WorkerPreparer implements RecordPreparer {
   #seq = 0;
   #broken = false;
 
-  constructor(options: { blocksPath?: string } = {}) {
-    this.#blocksPath = options.blocksPath;
+  constructor(options: { directBlockWrites?: DirectBlockWrites | undefined } = {}) {
+    this.#blocksPath = options.directBlockWrites?.blocksPath;
   }
 
   async prepare(items: PrepareItem[], keys: DataKey[], options: { extract: boolean }): Promise<Prepared[]> {

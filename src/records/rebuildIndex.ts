@@ -10,6 +10,7 @@ import type { BlobStore } from "../ports/BlobStore.ts";
 import type { Index, RestoreBatch } from "../ports/Index.ts";
 import type { DataKey, KeyStore } from "../ports/KeyStore.ts";
 import type { Ledger } from "../ports/Ledger.ts";
+import type { Logger } from "../ports/Logger.ts";
 import { recordLeafHash } from "./leaf.ts";
 import type { RecordEntry } from "./manifest.ts";
 import { openManifest } from "./manifest.ts";
@@ -41,7 +42,7 @@ export async function rebuildIndex(deps: {
   blobs: BlobStore;
   keys: KeyStore;
   index: Index;
-  log?: (message: string) => void;
+  log?: Logger;
 }): Promise<RebuildReport> {
   const started = performance.now();
   // Keys don't change during a rebuild: look each one up once.
@@ -154,7 +155,7 @@ export async function rebuildIndex(deps: {
     report.leaves += leaves.length;
   }
   report.seconds = (performance.now() - started) / 1000;
-  deps.log?.(
+  deps.log?.info(
     `rebuilt ${report.versions} versions from ${report.batches} anchored batches in ${report.seconds.toFixed(2)} s (${report.unavailable} erased or unavailable, ${report.chainBreaks} chain breaks)`,
   );
   return report;

@@ -1,14 +1,12 @@
-/** Log sink: one line per event; never handed secrets or clinical content. */
-export type Logger = (level: "debug" | "info" | "warn" | "error", message: string) => void;
+import type { LogFields, Logger } from "../ports/Logger.ts";
 
-const ORDER = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+/** The log callback the HTTP edge takes (createApp, plainReadHandler, errorResponse). */
+export type HttpLogCallback = (level: "info" | "warn" | "error", message: string, fields?: LogFields) => void;
 
-/** Console logger with a minimum level, timestamped, to stderr for warnings and errors. */
-export function consoleLogger(minimum: keyof typeof ORDER): Logger {
-  return (level, message) => {
-    if (ORDER[level] < ORDER[minimum]) return;
-    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}`;
-    if (ORDER[level] >= ORDER.warn) console.error(line);
-    else console.log(line);
-  };
+/**
+ * The HTTP edge's log callback on a Logger: the edge keeps its callback, the events go to the
+ * logger (with the request id as a field where the edge passes one).
+ */
+export function httpLogCallback(logger: Logger): HttpLogCallback {
+  return (level, message, fields) => logger[level](message, fields);
 }

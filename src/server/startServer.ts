@@ -35,7 +35,8 @@ import { buildServerCapabilityStatement } from "./capability.ts";
 import { serverBaseUrl } from "./serverBaseUrl.ts";
 import { health, metricsText } from "./health.ts";
 import { readDeployments, writeDeployments } from "./deployments.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../ports/Logger.ts";
+import { httpLogCallback } from "./logger.ts";
 
 /** A running server and its parts (tests and the bench reach in; main only closes it). */
 export interface RunningServer {
@@ -69,7 +70,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       try {
         await close();
       } catch (error) {
-        log("warn", `shutdown step failed: ${(error as Error).message}`);
+        log.warn("shutdown step failed", { error });
       }
     }
   };
@@ -81,7 +82,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     });
     closers.push(() => keys.close());
 
-    const blobs =
+    const blobs: BlobStore =
       overrides.blobs ??
       (config.ipfs.mode === "kubo"
         ? await KuboBlobStore.open({ apiUrl: config.ipfs.kuboApiUrl! })
@@ -99,14 +100,14 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
         chain = await EmbeddedChain.start({
           stateDir: config.chain.stateDir,
           port: config.chain.embeddedPort,
-          log: (line) => log("warn", line),
+          log: log.child({ component: "chain" }),
           // anvil mines only when a transaction arrives; waiting for confirmations needs blocks to keep coming.
           ...(config.chain.confirmations > 1 ? { blockTimeSeconds: 1 } : {}),
         });
         closers.push(() => chain!.stop());
         rpcUrl = chain.rpcUrl;
         privateKey = ANVIL_DEV_PRIVATE_KEY;
-        log("info", `embedded chain (anvil) at ${rpcUrl}, state in ${config.chain.stateDir}`);
+        log.info(`embedded chain (anvil) at ${rpcUrl}, state in ${config.chain.stateDir}`);
       } else {
         rpcUrl = config.chain.rpcUrl!;
         privateKey = config.chain.privateKey!;
@@ -143,7 +144,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       "Condition",
     ]);
     // With local blocks (SqliteBlocks) the preparation worker stores the sealed records itself.
-    const preparer = new WorkerPreparer(blobs instanceof HeliaBlobStore ? { blocksPath: blobs.blocksPath } : {});
+    const preparer = new WorkerPreparer({ directBlockWrites: blobs.directBlockWrites?.() });
     closers.push(() => preparer.close());
     // Read per write: a reference under the server's own base names a patient here (see compartmentOf).
     const records = new RecordRepository({
@@ -160,7 +161,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       ledger,
       intervalMs: config.anchor.intervalMs,
       maxBatch: config.anchor.maxBatch,
-      log: (level, message) => log(level, `anchorer: ${message}`),
+      log: log.child({ component: "anchorer" }),
     });
     await anchorer.start();
     closers.push(() => anchorer.stop());
@@ -179,6 +180,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     });
     let capability: Record<string, unknown> | undefined;
     const chainId = (await ledger.chainId()).toString();
+    const httpLog = httpLogCallback(log.child({ component: "http" }));
     const app = createApp({
       fhir,
       authenticate,
@@ -187,12 +189,12 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       health: () => health(anchorer, chainId, ledger.contractAddress, config.anchor.intervalMs),
       metrics: () => metricsText(anchorer.status()),
       maxBodyBytes: config.limits.maxBodyBytes,
-      log,
+      log: httpLog,
       services: { records, index, validator, audit, maxBundleEntries: config.limits.maxBundleEntries },
     });
     const server: ServerType = await new Promise((resolve, reject) => {
       // Plain reads are answered before the fetch adapter; everything else goes to the app.
-      const plainRead = plainReadHandler({ fhir, authenticate, baseUrl: () => baseUrl, log });
+      const plainRead = plainReadHandler({ fhir, authenticate, baseUrl: () => baseUrl, log: httpLog });
       const toApp = getRequestListener(app.fetch, { hostname: config.http.host });
       const s = createServer(
         { maxHeaderSize: config.limits.maxHeaderBytes },
@@ -227,10 +229,7 @@ async function recordAnchorAddress(config: Config, rpcUrl: string, privateKey: s
   const known = deployments[chainKey];
   if (known && (await hasCode(rpcUrl, known.recordAnchor))) return known.recordAnchor;
   if (known)
-    log(
-      "warn",
-      `RecordAnchor ${known.recordAnchor} is not on the chain any more (chain state lost); deploying a new one`,
-    );
+    log.warn(`RecordAnchor ${known.recordAnchor} is not on the chain any more (chain state lost); deploying a new one`);
   const deployed = await deployContracts({ rpcUrl, privateKey, confirmations: config.chain.confirmations });
   deployments[chainKey] = {
     recordAnchor: deployed.recordAnchor.address,
@@ -239,8 +238,7 @@ async function recordAnchorAddress(config: Config, rpcUrl: string, privateKey: s
     deployedAt: new Date().toISOString(),
   };
   await writeDeployments(path, deployments);
-  log(
-    "info",
+  log.info(
     `deployed RecordAnchor at ${deployed.recordAnchor.address}, ConsentRegistry at ${deployed.consentRegistry.address}, OrganizationRegistry at ${deployed.organizationRegistry.address}`,
   );
   return deployed.recordAnchor.address;

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { rawCid } from "../../src/adapters/blob/rawCid.ts";
+import { SqliteBlocks } from "../../src/adapters/blob/SqliteBlocks.ts";
 import { FhirLedgerError } from "../../src/errors/FhirLedgerError.ts";
 import type { ErrorCode } from "../../src/errors/FhirLedgerError.ts";
 import type { BlobStore } from "../../src/ports/BlobStore.ts";
@@ -24,6 +25,8 @@ export interface BlobStoreContractOptions {
   tamper?: boolean;
   reopen?: boolean;
   abort?: boolean;
+  /** the store offers direct block writes (BlobStore.directBlockWrites); the others must say they do not */
+  directBlockWrites?: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -184,6 +187,29 @@ export function blobStoreContract(
         });
         await expect(store.get(cid, { signal })).rejects.toMatchObject({ name: "AbortError" });
         expect(await store.has(rawCid(new TextEncoder().encode("never stored")).toString())).toBe(false);
+      });
+    }
+
+    if (options.directBlockWrites) {
+      it("reads back, under the CID put would give, a block another connection wrote into its direct-write file", async () => {
+        const direct = store.directBlockWrites?.();
+        expect(direct?.blocksPath).toEqual(expect.any(String));
+        const writer = new SqliteBlocks(direct!.blocksPath);
+        const bytes = new Uint8Array(randomBytes(1000));
+        let cid: string;
+        try {
+          cid = writer.put(bytes);
+        } finally {
+          writer.close();
+        }
+        expect(cid).toBe(rawCid(bytes).toString());
+        expect(await store.has(cid)).toBe(true);
+        expectBytes(await store.get(cid), bytes);
+        expect(await store.put(bytes)).toBe(cid);
+      });
+    } else {
+      it("offers no direct block writes: every put goes through the store", () => {
+        expect(store.directBlockWrites?.()).toBeUndefined();
       });
     }
   });

@@ -48,7 +48,7 @@ blobStoreContract(
       },
     };
   },
-  { tamper: true, reopen: true, abort: true },
+  { tamper: true, reopen: true, abort: true, directBlockWrites: true },
 );
 
 // A real Kubo daemon, only when one is configured: see docs/kubo.md. There is no RPC to alter

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/loadConfig.ts";
 import type { Config } from "../../src/config/loadConfig.ts";
-import type { Logger } from "../../src/server/logger.ts";
+import { pinoLogger } from "../../src/adapters/logging/pinoLogger.ts";
 import { startServer } from "../../src/server/startServer.ts";
 import type { RunningServer, StartOverrides } from "../../src/server/startServer.ts";
 import { assertChainPrivacy } from "./chainPrivacy.ts";
@@ -39,9 +39,16 @@ export async function startTestServer(
     ...options.env,
   });
   const logs: string[] = [];
-  const log: Logger = (level, message) => {
-    logs.push(`${level} ${message}`);
-  };
+  // The server's own logger, censoring included; each line kept as "level component: message".
+  const log = pinoLogger({
+    level: "debug",
+    destination: {
+      write: (line: string) => {
+        const event = JSON.parse(line) as { level: string; component?: string; msg: string };
+        logs.push(`${event.level} ${event.component ? `${event.component}: ` : ""}${event.msg}`);
+      },
+    },
+  });
   const server = await startServer(config, log, options.overrides ?? {});
   const request = (path: string, init: RequestInit & { auth?: boolean } = {}) => {
     const headers = new Headers(init.headers);

@@ -10,7 +10,7 @@ import * as Digest from "multiformats/hashes/digest";
 import { equalBytes } from "../../crypto/equalBytes.ts";
 import { sha256 } from "../../crypto/sha256.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
-import type { BlobStore } from "../../ports/BlobStore.ts";
+import type { BlobStore, DirectBlockWrites } from "../../ports/BlobStore.ts";
 import { rawCid } from "./rawCid.ts";
 import { rawCidMultihash } from "./rawCidMultihash.ts";
 import { SqliteBlockstore } from "./SqliteBlockstore.ts";
@@ -57,8 +57,8 @@ export class HeliaBlobStore implements BlobStore {
   }
 
   /** The blocks' SQLite file: a writer in another thread of this process may add blocks there (SqliteBlocks). */
-  get blocksPath(): string {
-    return this.#blocks.path;
+  directBlockWrites(): DirectBlockWrites {
+    return { blocksPath: this.#blocks.path };
   }
 
   async get(cid: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {

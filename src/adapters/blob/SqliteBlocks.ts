@@ -3,6 +3,7 @@ import type { StatementSync } from "node:sqlite";
 import { equalBytes } from "../../crypto/equalBytes.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { immediateTransaction } from "../sqlite/immediateTransaction.ts";
+import { type Migration, migrate } from "../sqlite/migrate.ts";
 import { rawCid } from "./rawCid.ts";
 
 /** Ids a block may take: the slot its digest names and the 15 after it, for digests whose 60-bit prefixes collide. */
@@ -18,6 +19,18 @@ function slotOf(multihash: Uint8Array): bigint {
   tail.set(multihash.subarray(Math.max(0, multihash.length - 8)), Math.max(0, 8 - multihash.length));
   return new DataView(tail.buffer).getBigInt64(0) & ~(SLOTS - 1n);
 }
+
+/** The layouts of the blocks file in order (see migrate); a change is a new step at the end. */
+export const BLOCKS_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "blocks", // files made before schema versions were numbered hold exactly this table
+    up: (db) =>
+      db.exec(
+        "CREATE TABLE IF NOT EXISTS blocks (id INTEGER PRIMARY KEY, multihash BLOB NOT NULL, bytes BLOB NOT NULL)",
+      ),
+  },
+];
 
 /** Autocheckpoint every 32 MB of WAL (SQLite's default is 4 MB): a fsync per 32 MB of blocks, not per 4. */
 const WAL_AUTOCHECKPOINT_PAGES = 8192;
@@ -54,9 +67,7 @@ export class SqliteBlocks {
       "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON; " +
         `PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}; PRAGMA journal_size_limit = 33554432;`,
     );
-    this.#db.exec(
-      "CREATE TABLE IF NOT EXISTS blocks (id INTEGER PRIMARY KEY, multihash BLOB NOT NULL, bytes BLOB NOT NULL)",
-    );
+    migrate(this.#db, BLOCKS_MIGRATIONS, `blocks ${path}`);
     this.#insert = this.#db.prepare("INSERT OR IGNORE INTO blocks (id, multihash, bytes) VALUES (?, ?, ?)");
     this.#window = this.#db.prepare("SELECT id, multihash, bytes FROM blocks WHERE id BETWEEN ? AND ? ORDER BY id");
     this.#window.setReadBigInts(true);

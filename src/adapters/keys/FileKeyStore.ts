@@ -10,7 +10,7 @@ import type { DataKey, KeyStore } from "../../ports/KeyStore.ts";
 import { LruCache } from "./LruCache.ts";
 import {
   COMPARTMENT_SECRET,
-  KEY_DATABASE_SCHEMA,
+  KEY_DATABASE_MIGRATIONS,
   asKeyRow,
   keyAad,
   openOrCreateCompartmentKey,
@@ -23,6 +23,7 @@ import { kekId } from "./kekId.ts";
 import { KEK_BYTES } from "./readKekFile.ts";
 import { writeSecretFile } from "./writeSecretFile.ts";
 import { immediateTransaction } from "../sqlite/immediateTransaction.ts";
+import { migrate } from "../sqlite/migrate.ts";
 
 export interface FileKeyStoreOptions {
   /** Directory for kek.key and datakeys.sqlite, e.g. ./data/keys */
@@ -135,7 +136,7 @@ export class FileKeyStore implements KeyStore {
       // A lost key row loses data; secure_delete zeroes destroyed keys in the file.
       db.exec("PRAGMA synchronous = FULL");
       db.exec("PRAGMA secure_delete = ON");
-      db.exec(KEY_DATABASE_SCHEMA);
+      migrate(db, KEY_DATABASE_MIGRATIONS, `key database ${dbPath}`);
       const stored = readSecretRow(db);
       const kek = options.kek ? new Uint8Array(options.kek) : await loadFileKek(dir, stored?.kek_id);
       const compartmentKey = openOrCreateCompartmentKey(db, kek);

@@ -4,6 +4,7 @@ import { aesGcmDecrypt } from "../../crypto/aesGcmDecrypt.ts";
 import { aesGcmEncrypt } from "../../crypto/aesGcmEncrypt.ts";
 import { canonicalJson } from "../../crypto/canonicalJson.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import type { Migration } from "../sqlite/migrate.ts";
 import { kekId } from "./kekId.ts";
 
 /** The on-disk format of datakeys.sqlite: wrapped data keys and the wrapped compartment HMAC key. */
@@ -17,7 +18,8 @@ export interface KeyRow {
   wrapped: Uint8Array | null;
 }
 
-export const KEY_DATABASE_SCHEMA = `
+/** The tables of layout 1 (files made before schema versions were numbered hold exactly these). Frozen. */
+const KEY_DATABASE_SCHEMA = `
   CREATE TABLE IF NOT EXISTS secrets (
     name TEXT PRIMARY KEY,
     kek_id TEXT NOT NULL,
@@ -35,6 +37,11 @@ export const KEY_DATABASE_SCHEMA = `
     CHECK ((wrapped IS NULL) = (destroyed_at IS NOT NULL))
   ) STRICT;
 `;
+
+/** The layouts of datakeys.sqlite in order (see migrate); a change is a new step at the end. */
+export const KEY_DATABASE_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "secrets and data keys", up: (db) => db.exec(KEY_DATABASE_SCHEMA) },
+];
 
 const encoder = new TextEncoder();
 

@@ -4,6 +4,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import type { Logger } from "../../ports/Logger.ts";
 
 /** Anvil's first development account: public knowledge, used only for the embedded dev chain. */
 export const ANVIL_DEV_PRIVATE_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
@@ -36,9 +37,9 @@ export class EmbeddedChain {
     stateDir: string;
     port: number;
     host?: string;
-    log?: (
-      line: string,
-    ) => void /** Mine a block every N seconds (needed when waiting for more than one confirmation). */;
+    /** Told when a chain left running by an earlier process is stopped. */
+    log?: Logger;
+    /** Mine a block every N seconds (needed when waiting for more than one confirmation). */
     blockTimeSeconds?: number;
   }): Promise<EmbeddedChain> {
     await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
@@ -127,7 +128,7 @@ export class EmbeddedChain {
  * A server killed with SIGKILL leaves its anvil running (children outlive their parent), still
  * owning the state file. Stop it (SIGTERM, so it saves its state) before starting a new one.
  */
-async function stopStaleChain(pidFile: string, log?: (line: string) => void): Promise<void> {
+async function stopStaleChain(pidFile: string, log?: Logger): Promise<void> {
   let pid: number;
   try {
     pid = Number((await readFile(pidFile, "utf8")).trim());
@@ -142,7 +143,7 @@ async function stopStaleChain(pidFile: string, log?: (line: string) => void): Pr
     // not running (or not Linux): nothing to stop
   }
   if (cmdline.includes("anvil")) {
-    log?.(`stopping the embedded chain left running by an earlier process (pid ${pid})`);
+    log?.warn(`stopping the embedded chain left running by an earlier process (pid ${pid})`);
     process.kill(pid, "SIGTERM");
     for (let i = 0; i < 100; i++) {
       await new Promise((r) => setTimeout(r, 100));

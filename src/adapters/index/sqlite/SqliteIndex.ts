@@ -32,13 +32,16 @@ import { restoreBatch } from "./restoreBatch.ts";
 import { toBatch, toBytes, toCurrent, toLeaf, toVersion } from "./rows.ts";
 import { searchPage } from "./searchPage.ts";
 import { immediateTransaction } from "../../sqlite/immediateTransaction.ts";
-import { coreSchemaSql, migrateCoreTables } from "./schema.ts";
+import { migrate } from "../../sqlite/migrate.ts";
+import { INDEX_MIGRATIONS } from "./migrations.ts";
 
 /** Search-parameter rows kept beside the core tables (optional so the core works alone). */
 export interface SearchIndexer {
+  /**
+   * The search tables' DDL: the layout INDEX_MIGRATIONS builds (the migrations create the
+   * tables); a bulk load drops its CREATE INDEX statements' indexes and builds them at the end.
+   */
   ddl: string;
-  /** brings search tables of an earlier layout up to date (run before `ddl`) */
-  migrate?(db: DatabaseSync): void;
   /**
    * `fresh`: the rid has no rows yet (skip deleting). `rows`: already extracted, use these.
    * `ownBase`: the server's base URL; references under it are stored as local `Type/id`.
@@ -114,18 +117,14 @@ export class SqliteIndex implements Index {
       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = 5000; " +
         "PRAGMA cache_size = -98304; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 65536; PRAGMA journal_size_limit = 67108864;",
     );
-    this.db.exec(coreSchemaSql);
-    migrateCoreTables(this.db);
+    migrate(this.db, INDEX_MIGRATIONS, `index ${options.path}`);
     this.#search = options.search ?? null;
     this.#ownBase = options.baseUrl ?? (() => "");
-    this.#search?.migrate?.(this.db);
     if (options.bulkLoad) {
       // A rebuild writes a new file that is thrown away if interrupted: no journal, no fsync.
       this.db.exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;");
       this.#deferredDdl = this.#search?.ddl ?? null;
-      if (this.#search) this.db.exec(withoutValueIndexes(this.#search.ddl));
-    } else if (this.#search) {
-      this.db.exec(this.#search.ddl);
+      if (this.#deferredDdl) this.db.exec(dropIndexes(this.#deferredDdl));
     }
     if (options.path !== ":memory:" && !options.bulkLoad) this.#reader = openReader(options.path);
   }
@@ -453,10 +452,9 @@ export class SqliteIndex implements Index {
   }
 }
 
-/** The DDL without its CREATE INDEX statements (tables stay clustered on rid). */
-function withoutValueIndexes(ddl: string): string {
-  return ddl
-    .split(";")
-    .filter((stmt) => !/CREATE\s+INDEX/i.test(stmt))
-    .join(";");
+/** DROP INDEX for each index the DDL creates (tables stay clustered on rid). */
+function dropIndexes(ddl: string): string {
+  return [...ddl.matchAll(/CREATE\s+INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)/gi)]
+    .map(([, name]) => `DROP INDEX IF EXISTS ${name};`)
+    .join("\n");
 }

@@ -10,7 +10,7 @@ const LEAVES_WITH_PATHS = `
 CREATE TABLE leaves (seq INTEGER PRIMARY KEY, leaf_hash BLOB NOT NULL, queued_at TEXT NOT NULL, batch_id INTEGER, leaf_index INTEGER, path BLOB);
 CREATE INDEX leaves_pending ON leaves(batch_id, seq);`;
 
-describe("migrateCoreTables", () => {
+describe("INDEX_MIGRATIONS step 2 (unnumbered files): inclusion paths", () => {
   it("moves inclusion paths out of leaves into leaf_paths, and proofs still read them", () => {
     const path = indexPath();
     const old = new DatabaseSync(path);
@@ -59,7 +59,7 @@ const VERSIONS_WITHOUT_CREATED_BY_UPDATE = `
 CREATE TABLE versions (rid INTEGER NOT NULL, version INTEGER NOT NULL, last_updated TEXT NOT NULL, deleted INTEGER NOT NULL, cid TEXT,
   content_hash TEXT NOT NULL, key_id TEXT, compartment TEXT, leaf_seq INTEGER NOT NULL UNIQUE, PRIMARY KEY (rid, version)) WITHOUT ROWID;`;
 
-describe("migrateCoreTables: versions.created_by_update", () => {
+describe("INDEX_MIGRATIONS step 3 (unnumbered files): versions.created_by_update", () => {
   it("adds the column to an older index; its versions read as before (no createdByUpdate), new ones keep it", () => {
     const path = indexPath();
     const old = new DatabaseSync(path);

@@ -1,7 +1,9 @@
-import type { DatabaseSync } from "node:sqlite";
-import { immediateTransaction } from "../../sqlite/immediateTransaction.ts";
-
-/** Core tables of the SQLite index. Search tables come from the search indexer. */
+/**
+ * Core tables of the SQLite index, as step 1 of INDEX_MIGRATIONS creates them (what is missing
+ * of them in a file made before schema versions were numbered). Frozen: the layout changes only
+ * through a new step in migrations.ts (a test checks that a new file holds exactly these tables
+ * and those of search/searchSchema.ts).
+ */
 export const coreSchemaSql = `
 CREATE TABLE IF NOT EXISTS resources (
   rid INTEGER PRIMARY KEY,
@@ -82,21 +84,3 @@ CREATE TABLE IF NOT EXISTS settings (
   value TEXT NOT NULL
 );
 `;
-
-/**
- * Brings core tables of an earlier layout up to date: inclusion paths used to be a column of
- * `leaves`; they move to `leaf_paths` (one transaction). `versions` gains `created_by_update`
- * (adding a column with no default rewrites no row; older versions keep NULL, and history
- * shows them as it always did). Nothing to do on a current database.
- */
-export function migrateCoreTables(db: DatabaseSync): void {
-  const versionColumns = db.prepare("SELECT name FROM pragma_table_info('versions')").all() as { name: string }[];
-  if (!versionColumns.some((c) => c.name === "created_by_update"))
-    db.exec("ALTER TABLE versions ADD COLUMN created_by_update INTEGER");
-  const columns = db.prepare("SELECT name FROM pragma_table_info('leaves')").all() as { name: string }[];
-  if (!columns.some((c) => c.name === "path")) return;
-  immediateTransaction(db, () => {
-    db.exec("INSERT OR REPLACE INTO leaf_paths (seq, path) SELECT seq, path FROM leaves WHERE path IS NOT NULL");
-    db.exec("ALTER TABLE leaves DROP COLUMN path");
-  });
-}

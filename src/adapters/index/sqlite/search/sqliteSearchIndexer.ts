@@ -2,7 +2,7 @@ import type { SearchIndexer } from "../SqliteIndex.ts";
 import { extractSearchValues } from "../../../../fhir/search/extractSearchValues.ts";
 import { localizeReferenceRows } from "../../../../fhir/search/ownBaseReferences.ts";
 import { unpackRows } from "../../../../fhir/search/packedRows.ts";
-import { migrateSearchTables, SEARCH_SCHEMA } from "./searchSchema.ts";
+import { SEARCH_SCHEMA } from "./searchSchema.ts";
 import { deleteSearchRows, writeSearchRows } from "./writeSearchRows.ts";
 
 /**
@@ -12,7 +12,6 @@ import { deleteSearchRows, writeSearchRows } from "./writeSearchRows.ts";
  */
 export const sqliteSearchIndexer: SearchIndexer = {
   ddl: SEARCH_SCHEMA,
-  migrate: migrateSearchTables,
   write(db, rid, type, resource, fresh, rows, ownBase = "") {
     // Localized here, not at extraction, so rows packed by the preparation worker (which does
     // not know the base) and rows extracted in the index are treated alike.

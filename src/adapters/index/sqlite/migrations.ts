@@ -1,0 +1,26 @@
+import type { Migration } from "../../sqlite/migrate.ts";
+import { UNNUMBERED_SEARCH_TABLES } from "./migrations/unnumberedSearchTables.ts";
+import {
+  addCreatedByUpdate,
+  clusterSearchTables,
+  moveLeafPaths,
+  pairTokenQuantityComposites,
+} from "./migrations/unnumberedLayouts.ts";
+import { coreSchemaSql } from "./schema.ts";
+
+/**
+ * The layouts of the index file, in order (`PRAGMA user_version` records the last applied;
+ * SqliteIndex runs the rest on open, each in one transaction). Steps 1-6 predate numbering:
+ * a file of user_version 0 may be new or of any earlier layout, so they create what is missing
+ * and convert what is old (see migrations/unnumberedLayouts.ts). A change of layout from now
+ * on is a new step at the end that takes layout N-1 to N without looking at the file first;
+ * released steps are never edited.
+ */
+export const INDEX_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "core tables", up: (db) => db.exec(coreSchemaSql) },
+  { version: 2, name: "inclusion paths apart from leaves", up: moveLeafPaths },
+  { version: 3, name: "versions.created_by_update", up: addCreatedByUpdate },
+  { version: 4, name: "search tables clustered on (rid, param, seq)", up: clusterSearchTables },
+  { version: 5, name: "token×quantity composites as pairs", up: pairTokenQuantityComposites },
+  { version: 6, name: "search tables", up: (db) => db.exec(UNNUMBERED_SEARCH_TABLES) },
+];
