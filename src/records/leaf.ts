@@ -1,6 +1,7 @@
 import { toHex } from "../crypto/hex.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import { leafHash } from "../merkle/leafHash.ts";
+import { ID_PATTERN as FHIR_ID, RESOURCE_TYPE_NAME_PATTERN as RESOURCE_TYPE } from "../fhir/ids.ts";
 
 /** What one log leaf commits to: a stored version of a resource. */
 export interface RecordLeafParameters {
@@ -15,8 +16,6 @@ export interface RecordLeafParameters {
 
 // Checked because the leaf is hashed: "/" inside an id would let two different
 // references print the same "Type/id/_history/vid" string.
-const RESOURCE_TYPE = /^[A-Z][A-Za-z]{0,63}$/;
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/; // http://hl7.org/fhir/R4/datatypes.html#id
 const CID = /^[A-Za-z0-9]{1,200}$/; // multibase text (base32/base58btc): no separators
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 

@@ -15,6 +15,7 @@ import { recordLeafHash } from "./leaf.ts";
 import type { RecordEntry } from "./manifest.ts";
 import { openManifest } from "./manifest.ts";
 import { DELETED_MARKER_CID } from "./RecordRepository.ts";
+import { ID_SOURCE, RESOURCE_TYPE_NAME_SOURCE } from "../fhir/ids.ts";
 
 export interface RebuildReport {
   batches: number;
@@ -29,7 +30,7 @@ export interface RebuildReport {
 
 const RAW_CODEC = 0x55;
 const SHA2_256 = 0x12;
-const REF = /^([A-Z][A-Za-z]{0,63})\/([A-Za-z0-9\-.]{1,64})\/_history\/([1-9][0-9]{0,9})$/;
+const REF = new RegExp(`^(${RESOURCE_TYPE_NAME_SOURCE})/(${ID_SOURCE})/_history/([1-9][0-9]{0,9})$`);
 
 /**
  * Builds an index from the ledger alone: every RootAnchored event names a batch root and the

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { relativeToOwnBase } from "../search/ownBaseReferences.ts";
 import type { Resource } from "../types/r4.ts";
+import { ID_SOURCE } from "../ids.ts";
 
 /** Element paths below the resource root, e.g. [["subject"]] or [["participant", "actor"]]. */
 type Paths = readonly (readonly string[])[];
@@ -34,7 +35,7 @@ export function compartmentOf(resource: Resource, ownBase = ""): string | null {
   return null;
 }
 
-const PATIENT_REFERENCE = /^Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+const PATIENT_REFERENCE = new RegExp(`^Patient/(${ID_SOURCE})(?:/_history/${ID_SOURCE})?$`);
 
 function firstPatientReference(node: unknown, path: readonly string[], depth: number, ownBase: string): string | null {
   if (Array.isArray(node)) {

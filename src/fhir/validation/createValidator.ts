@@ -16,6 +16,7 @@ import { patchR4Schema } from "./patchR4Schema.ts";
 import { primitiveProblem } from "./primitiveProblem.ts";
 import type { CheckedPrimitive } from "./primitiveProblem.ts";
 import { controlCharacterIssue, toIssue } from "./toIssues.ts";
+import { ID_PATTERN } from "../ids.ts";
 
 /** Validates resources against the official R4 JSON schema and R4's mandatory elements. */
 export interface FhirValidator {
@@ -36,7 +37,6 @@ export interface ValidateOptions {
 /** At most this many issues are reported: the first few say what to fix, more is noise. */
 export const MAX_ISSUES = 20;
 
-const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 const SCHEMA_ID = "http://hl7.org/fhir/json-schema/4.0";
 
 /**
