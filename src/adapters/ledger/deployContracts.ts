@@ -2,6 +2,7 @@ import { ContractFactory, FetchRequest, JsonRpcProvider, Network, Wallet, getAdd
 import type { Signer } from "ethers";
 import { loadArtifact } from "./artifacts.ts";
 import type { ContractName } from "./artifacts.ts";
+import { redactUrl } from "../../verify/redactUrl.ts";
 
 /** Role holders; each defaults to the deployer's address. */
 export interface DeployRoles {
@@ -103,14 +104,4 @@ async function connect(rpcUrl: string, timeoutMs = 10_000): Promise<JsonRpcProvi
     staticNetwork: Network.from(chainId),
     cacheTimeout: -1,
   });
-}
-
-/** Strips credentials and query string (API keys often live there) from a URL before it goes in a message. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return "(invalid URL)";
-  }
 }
