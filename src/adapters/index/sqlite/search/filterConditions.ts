@@ -12,23 +12,14 @@ import { splitUnescaped } from "../../../../fhir/search/searchValueSyntax.ts";
 import type { ParamFilter, SearchFilter, SearchValue } from "../../../../fhir/search/SearchRequest.ts";
 import { compositeForPair, isTokenQuantityComposite } from "../../../../fhir/search/tokenQuantityComposites.ts";
 import type { SqlFragment } from "./compileSearch.ts";
-import { dateCondition, quantityAlternatives, tokenCondition, valueCondition } from "./rowConditions.ts";
+import { dateCondition, quantityAlternatives, tokenCondition } from "./rowConditions.ts";
+import { SQL_SEARCH_TYPES, tableOf } from "./types/index.ts";
 
 /*
  * The WHERE conditions of a search, one per filter: plain parameters, chains, _has,
  * composites and token×quantity pairs, each over the sp_* table of its type, for compileSearch
  * to assemble into a query with its order and paging.
  */
-
-export const TABLE: Record<Exclude<SearchParamType, "composite" | "special">, string> = {
-  string: "sp_string",
-  token: "sp_token",
-  date: "sp_date",
-  number: "sp_number",
-  quantity: "sp_quantity",
-  reference: "sp_reference",
-  uri: "sp_uri",
-};
 
 export function invalid(message: string): FhirLedgerError {
   return new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message }] });
@@ -132,19 +123,20 @@ export function selectivity(f: PlanFilter): number {
   if (f.modifier === "missing" || f.modifier === "not" || f.modifier === "contains" || f.code === "_lastUpdated")
     return 0;
   if (f.code === "_id") return 6;
-  switch (f.paramType) {
-    case "reference":
-      return 5;
-    case "token":
-      return f.modifier === "text" ? 2 : f.values.every((v) => v.system !== undefined && v.value !== "") ? 4 : 3;
-    case "string":
-    case "uri":
-      return 3;
-    case "composite":
-      return 2;
-    default:
-      return 0;
-  }
+  return SQL_SEARCH_TYPES[f.paramType].selectivity(f);
+}
+
+/** A condition on one index row (alias `x`) of a `type` parameter for one OR-value. */
+function valueCondition(
+  type: SearchParamType,
+  x: string,
+  f: { modifier?: string; targetType?: string },
+  v: SearchValue,
+  now: number,
+): SqlFragment {
+  const condition = SQL_SEARCH_TYPES[type].rowCondition;
+  if (!condition) throw invalid("Unsupported parameter type");
+  return condition(x, f, v, now);
 }
 
 export type Form = "in" | "exists";
@@ -247,7 +239,7 @@ function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form:
     return compositeCondition(def, f, type, a, ctx);
   }
   if (def.type === "special") throw invalid(`${f.code} is not supported`);
-  const table = TABLE[def.type];
+  const table = tableOf(def.type);
   const x = nextAlias(ctx, "t");
   if (f.modifier === "missing") {
     // :missing=true with :missing=false in one OR list matches everything
@@ -319,7 +311,7 @@ function compositeCondition(def: SearchParamDef, f: ParamFilter, type: string, a
     const args: SQLInputValue[] = [];
     const joinArgs: SQLInputValue[] = [];
     components.forEach((t, i) => {
-      const table = TABLE[t as keyof typeof TABLE];
+      const table = tableOf(t!);
       const x = aliases[i]!;
       if (i === 0) from.push(`${table} ${x}`);
       else {
