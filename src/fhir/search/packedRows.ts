@@ -34,7 +34,16 @@ export class RowPacker {
   readonly #indexes = new Map<string, number>();
   #numbers: number[] = [];
 
-  readonly #str = (value: string | null): number => this.#string(value);
+  /** The index of a string in `strings` (added when new), -1 for null. */
+  readonly #str = (value: string | null): number => {
+    if (value === null) return -1;
+    let i = this.#indexes.get(value);
+    if (i === undefined) {
+      i = this.#packed.strings.push(value) - 1;
+      this.#indexes.set(value, i);
+    }
+    return i;
+  };
 
   add(rows: readonly SearchRow[]): RowSlice {
     const n = this.#numbers;
@@ -53,16 +62,6 @@ export class RowPacker {
     this.#packed.numbers = Float64Array.from(this.#numbers);
     this.#numbers = [];
     return this.#packed;
-  }
-
-  #string(value: string | null): number {
-    if (value === null) return -1;
-    let i = this.#indexes.get(value);
-    if (i === undefined) {
-      i = this.#packed.strings.push(value) - 1;
-      this.#indexes.set(value, i);
-    }
-    return i;
   }
 }
 
