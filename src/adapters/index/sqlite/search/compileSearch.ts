@@ -2,17 +2,9 @@ import type { SQLInputValue } from "node:sqlite";
 import { FhirLedgerError } from "../../../../errors/FhirLedgerError.ts";
 import { searchableTypes } from "../../../../fhir/search/searchParameters.ts";
 import type { SearchRequest } from "../../../../fhir/search/SearchRequest.ts";
-import {
-  filterCondition,
-  invalid,
-  pairCondition,
-  pairCount,
-  planFilters,
-  requireDef,
-  selectivity,
-  typeIs,
-} from "./filterConditions.ts";
-import type { Ctx, Form, PlanFilter, TypeScope } from "./filterConditions.ts";
+import { type Ctx, type Form, invalid, requireDef, type TypeScope, typeIs } from "./conditionParts.ts";
+import { filterCondition, type PlanFilter, planFilters, selectivity } from "./filterConditions.ts";
+import { pairCondition, pairCount } from "./types/composite.ts";
 import { SQL_SEARCH_TYPES, tableOf } from "./types/index.ts";
 import { decodeCursor, encodeChangedCursor, encodeCursor, keysetCondition } from "./searchCursor.ts";
 

@@ -1,7 +1,9 @@
 import type { StatementSync } from "node:sqlite";
+import type { SearchParamDef, SearchParamType } from "../../../../../fhir/search/searchParameters.ts";
 import type { ParamFilter, SearchValue } from "../../../../../fhir/search/SearchRequest.ts";
 import type { SearchRow } from "../../../../../fhir/search/types/index.ts";
 import type { SqlFragment } from "../compileSearch.ts";
+import type { Ctx, Form, TypeScope } from "../conditionParts.ts";
 
 /** An index table: its value columns (after the shared key columns) and its value indexes. */
 export interface SearchTable {
@@ -19,6 +21,26 @@ export interface RowWriter<R extends SearchRow = SearchRow> {
   run(insert: StatementSync, rid: number | bigint, type: string, seq: number, r: R): void;
 }
 
+/** A condition on one index row (alias `x`) for one OR-value. */
+export type RowCondition = (
+  x: string,
+  f: { modifier?: string; targetType?: string },
+  v: SearchValue,
+  now: number,
+) => SqlFragment;
+
+/** Where a parameter's condition goes: on resource alias `a` of `type`, reading the rows of `scope`. */
+export interface ParamSite {
+  type: string;
+  a: string;
+  ctx: Ctx;
+  form: Form;
+  scope: TypeScope;
+  /** the table and the row condition of another type (a composite's components) */
+  tableOf(type: SearchParamType): string;
+  rowCondition(type: SearchParamType, x: string, v: SearchValue): SqlFragment;
+}
+
 /**
  * The SQLite half of a search-parameter type (the engine half is src/fhir/search/types/): the
  * table its rows go to, how they are written, and the conditions and sort keys read from it.
@@ -30,7 +52,11 @@ export interface SqlSearchType {
   readonly ddl?: string;
   readonly writers: readonly RowWriter[];
   /** the condition on one row (alias `x`) for one OR-value */
-  rowCondition?(x: string, f: { modifier?: string; targetType?: string }, v: SearchValue, now: number): SqlFragment;
+  readonly rowCondition?: RowCondition;
+  /** the whole condition of a filter, for a type whose values are not one row each (composite, special) */
+  paramCondition?(f: ParamFilter, def: SearchParamDef, site: ParamSite): SqlFragment;
+  /** the rows a filter reads when they are another type's (reference `:identifier`: token rows) */
+  rowsOf?(f: ParamFilter): { type: SearchParamType; param: string } | undefined;
   /** the column a sort reads (its MIN ascending, its MAX descending) */
   sortColumn?(descending: boolean): string;
   /** how likely a filter (without :missing, :not, :contains) is to match few rows; 0: never drives */

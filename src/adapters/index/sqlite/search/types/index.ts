@@ -10,7 +10,7 @@ import { stringSql } from "./string.ts";
 import { tokenSql } from "./token.ts";
 import { uriSql } from "./uri.ts";
 
-export type { RowWriter, SearchTable, SqlSearchType } from "./SqlSearchType.ts";
+export type { ParamSite, RowCondition, RowWriter, SearchTable, SqlSearchType } from "./SqlSearchType.ts";
 
 /**
  * The SQLite half of each search-parameter type, chosen by type (the engine half:

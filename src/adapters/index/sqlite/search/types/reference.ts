@@ -30,6 +30,7 @@ CREATE INDEX IF NOT EXISTS sp_reference_url ON sp_reference(type, param, url) WH
       return { sql: `(${x}.target_type = ? AND ${x}.target_id = ?)`, args: [ref.targetType, ref.targetId] };
     return { sql: `${x}.target_id = ?`, args: [v.value] };
   },
+  rowsOf: (f) => (f.modifier === "identifier" ? { type: "token", param: `${f.code}:identifier` } : undefined),
   sortColumn: () => "COALESCE(url, target_type || '/' || target_id)",
   selectivity: () => 5,
 };
