@@ -1,4 +1,5 @@
 import { escapeValue } from "./searchValueSyntax.ts";
+import { SEARCH_TYPES } from "./types/index.ts";
 import type { IncludeSpec, SearchFilter, SearchRequest, SearchValue } from "./SearchRequest.ts";
 
 /**
@@ -38,15 +39,7 @@ function filterValue(f: SearchFilter): string {
 }
 
 function formatValue(f: SearchFilter & { kind: "param" }, v: SearchValue): string {
-  if (f.paramType === "composite" && f.modifier !== "missing") return v.value;
-  let text = (v.prefix ?? "") + escapeValue(v.value);
-  if (v.system !== undefined) {
-    text =
-      f.paramType === "quantity"
-        ? `${text}|${escapeValue(v.system)}|${escapeValue(v.unit ?? "")}`
-        : `${escapeValue(v.system)}|${escapeValue(v.value)}`;
-  }
-  return text;
+  return f.modifier === "missing" ? escapeValue(v.value) : SEARCH_TYPES[f.paramType].format(v);
 }
 
 function includeValue(i: IncludeSpec): string {

@@ -1,16 +1,8 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
-import { dateRange } from "./dateRange.ts";
-import { isResourceType, paramFor, type SearchParamDef, type SearchParamType } from "./searchParameters.ts";
-import { isSearchNumber, splitUnescaped, unescapeValue } from "./searchValueSyntax.ts";
-import {
-  PREFIXES,
-  type IncludeSpec,
-  type Prefix,
-  type SearchFilter,
-  type SearchRequest,
-  type SearchValue,
-  type SortKey,
-} from "./SearchRequest.ts";
+import { isResourceType, paramFor, type SearchParamDef } from "./searchParameters.ts";
+import { splitUnescaped } from "./searchValueSyntax.ts";
+import { SEARCH_TYPES } from "./types/index.ts";
+import type { IncludeSpec, SearchFilter, SearchRequest, SearchValue, SortKey } from "./SearchRequest.ts";
 
 export type { SearchRequest } from "./SearchRequest.ts";
 
@@ -50,21 +42,8 @@ const DEFAULTS = {
   maxOffset: 10_000,
 };
 
-/** Modifiers we implement, per parameter type (a resource type is also accepted on references). */
-const MODIFIERS: Record<SearchParamType, readonly string[]> = {
-  string: ["missing", "exact", "contains"],
-  token: ["missing", "not", "text"],
-  reference: ["missing", "identifier"],
-  date: ["missing"],
-  number: ["missing"],
-  quantity: ["missing"],
-  uri: ["missing", "above", "below"],
-  composite: [],
-  special: [],
-};
 /** Untyped chains over references to many types (e.g. Provenance.target) must name the type. */
 const MAX_CHAIN_TARGETS = 16;
-const SORTABLE = new Set<SearchParamType>(["string", "token", "reference", "date", "number", "quantity", "uri"]);
 /** Handled by the HTTP layer, not search. */
 const TRANSPORT = new Set(["_format", "_pretty"]);
 
@@ -221,7 +200,7 @@ function parseSort(type: string, value: string, request: SearchRequest, spanning
     const def = paramFor(type, code);
     if (
       !def ||
-      !SORTABLE.has(def.type) ||
+      !SEARCH_TYPES[def.type].sortable ||
       (!def.expression && code !== "_id" && code !== "_lastUpdated") ||
       (spanning !== undefined && !definedAlike(def, spanning))
     ) {
@@ -305,7 +284,8 @@ function parseFilter(
   const [code, modifier, ...extra] = key.split(":");
   const def = code ? paramFor(type, code) : undefined;
   if (!def) return "unknown parameter";
-  if (def.type === "special" || (!def.expression && code !== "_id" && code !== "_lastUpdated"))
+  const module = SEARCH_TYPES[def.type];
+  if (!module.searchable || (!def.expression && code !== "_id" && code !== "_lastUpdated"))
     return "unsupported parameter";
   if (extra.length > 0) throw unsupportedModifier(name, code!, [modifier, ...extra].join(":"));
   let targetType: string | undefined;
@@ -315,7 +295,7 @@ function parseFilter(
     targetType = mod;
     mod = undefined;
   }
-  if (mod !== undefined && !MODIFIERS[def.type].includes(mod)) throw unsupportedModifier(name, code!, mod);
+  if (mod !== undefined && !module.modifiers.includes(mod)) throw unsupportedModifier(name, code!, mod);
   if ((code === "_id" || code === "_lastUpdated") && mod !== undefined && mod !== "not")
     throw unsupportedModifier(name, code!, mod);
   const values = parseValues(def, mod, value, lim);
@@ -340,46 +320,8 @@ function parseValues(
       if (piece !== "true" && piece !== "false") throw invalid(`:missing takes true or false`);
       return { value: piece };
     }
-    switch (def.type) {
-      case "number":
-      case "date":
-      case "quantity": {
-        const [head, ...rest] = def.type === "quantity" ? splitUnescaped(piece, "|", 3) : [piece];
-        const { prefix, rest: text } = splitPrefix(unescapeValue(head!));
-        const ok = def.type === "date" ? dateRange(text) !== undefined : isSearchNumber(text);
-        if (!ok) throw invalid(`Malformed ${def.type} value for ${def.code}`);
-        const v: SearchValue = { value: text };
-        if (prefix) v.prefix = prefix;
-        if (def.type === "quantity" && rest.length > 0) {
-          v.system = unescapeValue(rest[0]!);
-          v.unit = unescapeValue(rest[1] ?? "");
-        }
-        return v;
-      }
-      case "token": {
-        if (modifier === "text") return { value: unescapeValue(piece) };
-        const parts = splitUnescaped(piece, "|", 2);
-        if (parts.length === 1) return { value: unescapeValue(parts[0]!) };
-        return { system: unescapeValue(parts[0]!), value: unescapeValue(parts[1]!) };
-      }
-      case "reference": {
-        if (modifier === "identifier") {
-          const parts = splitUnescaped(piece, "|", 2);
-          if (parts.length === 1) return { value: unescapeValue(parts[0]!) };
-          return { system: unescapeValue(parts[0]!), value: unescapeValue(parts[1]!) };
-        }
-        return { value: unescapeValue(piece) };
-      }
-      case "composite":
-        return { value: piece }; // components split with `$` by the compiler (escapes kept)
-      default:
-        return { value: unescapeValue(piece) };
-    }
+    const v = SEARCH_TYPES[def.type].parse(piece, modifier);
+    if (v === undefined) throw invalid(`Malformed ${def.type} value for ${def.code}`);
+    return v;
   });
-}
-
-function splitPrefix(text: string): { prefix?: Prefix; rest: string } {
-  const p = text.slice(0, 2) as Prefix;
-  if (PREFIXES.includes(p) && text.length > 2) return { prefix: p, rest: text.slice(2) };
-  return { rest: text };
 }

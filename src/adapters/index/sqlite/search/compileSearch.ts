@@ -2,18 +2,10 @@ import type { SQLInputValue } from "node:sqlite";
 import { FhirLedgerError } from "../../../../errors/FhirLedgerError.ts";
 import { searchableTypes } from "../../../../fhir/search/searchParameters.ts";
 import type { SearchRequest } from "../../../../fhir/search/SearchRequest.ts";
-import {
-  filterCondition,
-  invalid,
-  pairCondition,
-  pairCount,
-  planFilters,
-  requireDef,
-  selectivity,
-  TABLE,
-  typeIs,
-} from "./filterConditions.ts";
-import type { Ctx, Form, PlanFilter, TypeScope } from "./filterConditions.ts";
+import { type Ctx, type Form, invalid, requireDef, type TypeScope, typeIs } from "./conditionParts.ts";
+import { filterCondition, type PlanFilter, planFilters, selectivity } from "./filterConditions.ts";
+import { pairCondition, pairCount } from "./types/composite.ts";
+import { SQL_SEARCH_TYPES, tableOf } from "./types/index.ts";
 import { decodeCursor, encodeChangedCursor, encodeCursor, keysetCondition } from "./searchCursor.ts";
 
 export interface SqlFragment {
@@ -201,30 +193,10 @@ function sortExpression(type: string, code: string, descending: boolean): SqlFra
   if (code === "_lastUpdated") return { sql: "r.last_updated", args: [], nullable: false };
   const def = requireDef(type, code);
   const agg = descending ? "MAX" : "MIN";
-  let column: string;
-  switch (def.type) {
-    case "string":
-      column = "value_norm";
-      break;
-    case "token":
-      column = "code";
-      break;
-    case "date":
-      column = descending ? "hi" : "lo";
-      break;
-    case "number":
-    case "quantity":
-    case "uri":
-      column = "value";
-      break;
-    case "reference":
-      column = "COALESCE(url, target_type || '/' || target_id)";
-      break;
-    default:
-      throw invalid(`Cannot sort by ${code}`);
-  }
+  const column = SQL_SEARCH_TYPES[def.type].sortColumn?.(descending);
+  if (column === undefined) throw invalid(`Cannot sort by ${code}`);
   return {
-    sql: `(SELECT ${agg}(${column}) FROM ${TABLE[def.type]} s WHERE s.rid = r.rid AND s.param = ?)`,
+    sql: `(SELECT ${agg}(${column}) FROM ${tableOf(def.type)} s WHERE s.rid = r.rid AND s.param = ?)`,
     args: [code],
     nullable: true,
   };

@@ -1,18 +1,21 @@
 import type { SQLInputValue } from "node:sqlite";
-import { FhirLedgerError } from "../../../../errors/FhirLedgerError.ts";
 import { toInstant } from "../../../../fhir/search/dateRange.ts";
-import { parseComponentValue } from "../../../../fhir/search/parseComponentValue.ts";
-import {
-  paramFor,
-  searchParameterByUrl,
-  type SearchParamDef,
-  type SearchParamType,
-} from "../../../../fhir/search/searchParameters.ts";
-import { splitUnescaped } from "../../../../fhir/search/searchValueSyntax.ts";
+import type { SearchParamType } from "../../../../fhir/search/searchParameters.ts";
 import type { ParamFilter, SearchFilter, SearchValue } from "../../../../fhir/search/SearchRequest.ts";
 import { compositeForPair, isTokenQuantityComposite } from "../../../../fhir/search/tokenQuantityComposites.ts";
 import type { SqlFragment } from "./compileSearch.ts";
-import { dateCondition, quantityAlternatives, tokenCondition, valueCondition } from "./rowConditions.ts";
+import {
+  type Ctx,
+  type Form,
+  invalid,
+  nextAlias,
+  requireDef,
+  rowsCondition,
+  type TypeScope,
+} from "./conditionParts.ts";
+import { dateCondition } from "./rowConditions.ts";
+import { type PairFilter, parsePairs } from "./types/composite.ts";
+import { type ParamSite, SQL_SEARCH_TYPES, tableOf } from "./types/index.ts";
 
 /*
  * The WHERE conditions of a search, one per filter: plain parameters, chains, _has,
@@ -20,57 +23,7 @@ import { dateCondition, quantityAlternatives, tokenCondition, valueCondition } f
  * to assemble into a query with its order and paging.
  */
 
-export const TABLE: Record<Exclude<SearchParamType, "composite" | "special">, string> = {
-  string: "sp_string",
-  token: "sp_token",
-  date: "sp_date",
-  number: "sp_number",
-  quantity: "sp_quantity",
-  reference: "sp_reference",
-  uri: "sp_uri",
-};
-
-export function invalid(message: string): FhirLedgerError {
-  return new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message }] });
-}
-
-/** A token×quantity composite condition with its values parsed: OR-ed [token, quantity] alternatives. */
-interface PairFilter {
-  kind: "pair";
-  def: SearchParamDef;
-  values: [SearchValue, SearchValue][];
-}
 export type PlanFilter = SearchFilter | PairFilter;
-
-/**
- * The types whose index rows a condition reads: one (`x.type = ?`, all a type-level search
- * ever binds) or the several a system-level search spans (`x.type IN (…)`: the value indexes
- * lead with the type, so each type spanned is one index range).
- */
-export type TypeScope = string | readonly string[];
-
-export function typeIs(column: string, scope: TypeScope): SqlFragment {
-  if (typeof scope === "string") return { sql: `${column} = ?`, args: [scope] };
-  return { sql: `${column} IN (${scope.map(() => "?").join(", ")})`, args: [...scope] };
-}
-
-export interface Ctx {
-  now: number;
-  maxChainDepth: number;
-  maxOrValues: number;
-  alias: number;
-}
-
-export function requireDef(type: string, code: string): SearchParamDef {
-  const def = paramFor(type, code);
-  if (!def) throw invalid(`Unknown search parameter ${code} for ${type}`);
-  return def;
-}
-
-function nextAlias(ctx: Ctx, prefix: string): string {
-  ctx.alias++;
-  return `${prefix}${ctx.alias}`;
-}
 
 /**
  * The filters as compiled: token×quantity composites parsed into pairs, and a plain token
@@ -114,16 +67,6 @@ function isPlain(f: PlanFilter | undefined, paramType: "token" | "quantity"): f 
   );
 }
 
-function parsePairs(def: SearchParamDef, f: ParamFilter, ctx: Ctx): [SearchValue, SearchValue][] {
-  if (f.values.length === 0) throw invalid(`No value for ${f.code}`);
-  if (f.values.length > ctx.maxOrValues) throw invalid(`More than ${ctx.maxOrValues} values for one parameter`);
-  return f.values.map((v) => {
-    const pieces = splitUnescaped(v.value, "$");
-    if (pieces.length !== 2) throw invalid(`${f.code} needs ${def.component.length} values separated by $`);
-    return [parseComponentValue("token", pieces[0]!), parseComponentValue("quantity", pieces[1]!)];
-  });
-}
-
 /** How likely a filter is to match few rows (0: not usable as a driver). */
 export function selectivity(f: PlanFilter): number {
   // a token and a quantity range on one row: more selective than the token alone
@@ -132,22 +75,21 @@ export function selectivity(f: PlanFilter): number {
   if (f.modifier === "missing" || f.modifier === "not" || f.modifier === "contains" || f.code === "_lastUpdated")
     return 0;
   if (f.code === "_id") return 6;
-  switch (f.paramType) {
-    case "reference":
-      return 5;
-    case "token":
-      return f.modifier === "text" ? 2 : f.values.every((v) => v.system !== undefined && v.value !== "") ? 4 : 3;
-    case "string":
-    case "uri":
-      return 3;
-    case "composite":
-      return 2;
-    default:
-      return 0;
-  }
+  return SQL_SEARCH_TYPES[f.paramType].selectivity(f);
 }
 
-export type Form = "in" | "exists";
+/** A condition on one index row (alias `x`) of a `type` parameter for one OR-value. */
+function valueCondition(
+  type: SearchParamType,
+  x: string,
+  f: { modifier?: string; targetType?: string },
+  v: SearchValue,
+  now: number,
+): SqlFragment {
+  const condition = SQL_SEARCH_TYPES[type].rowCondition;
+  if (!condition) throw invalid("Unsupported parameter type");
+  return condition(x, f, v, now);
+}
 
 /** A condition on resource alias `a` (of type `type`). */
 export function filterCondition(
@@ -202,32 +144,6 @@ export function filterCondition(
   }
 }
 
-/** `a.rid [NOT] IN (rows)` or `[NOT] EXISTS (rows of a.rid)` over one index table. */
-function rowsCondition(
-  form: Form,
-  negate: boolean,
-  a: string,
-  table: string,
-  x: string,
-  type: TypeScope,
-  param: string,
-  cond: SqlFragment | undefined,
-): SqlFragment {
-  const extra = cond ? ` AND (${cond.sql})` : "";
-  const extraArgs = cond ? cond.args : [];
-  if (form === "exists") {
-    return {
-      sql: `${negate ? "NOT " : ""}EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${a}.rid AND ${x}.param = ?${extra})`,
-      args: [param, ...extraArgs],
-    };
-  }
-  const t = typeIs(`${x}.type`, type);
-  return {
-    sql: `${a}.rid ${negate ? "NOT IN" : "IN"} (SELECT ${x}.rid FROM ${table} ${x} WHERE ${t.sql} AND ${x}.param = ?${extra})`,
-    args: [...t.args, param, ...extraArgs],
-  };
-}
-
 function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form: Form, scope: TypeScope): SqlFragment {
   if (f.values.length === 0) throw invalid(`No value for ${f.code}`);
   if (f.values.length > ctx.maxOrValues) throw invalid(`More than ${ctx.maxOrValues} values for one parameter`);
@@ -240,14 +156,20 @@ function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form:
     return { sql: `(${parts.map((p) => p.sql).join(" OR ")})`, args: parts.flatMap((p) => p.args) };
   }
   const def = requireDef(type, f.code);
-  if (def.type === "composite") {
-    if (typeof scope !== "string") throw invalid("composite parameters need a single type");
-    if (isTokenQuantityComposite(def))
-      return pairCondition({ kind: "pair", def, values: parsePairs(def, f, ctx) }, type, a, ctx, form);
-    return compositeCondition(def, f, type, a, ctx);
+  const module = SQL_SEARCH_TYPES[def.type];
+  if (module.paramCondition) {
+    const site: ParamSite = {
+      type,
+      a,
+      ctx,
+      form,
+      scope,
+      tableOf,
+      rowCondition: (t, x, v) => valueCondition(t, x, {}, v, ctx.now),
+    };
+    return module.paramCondition(f, def, site);
   }
-  if (def.type === "special") throw invalid(`${f.code} is not supported`);
-  const table = TABLE[def.type];
+  const table = tableOf(def.type);
   const x = nextAlias(ctx, "t");
   if (f.modifier === "missing") {
     // :missing=true with :missing=false in one OR list matches everything
@@ -255,88 +177,11 @@ function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form:
     if (wantMissing.includes(true) && wantMissing.includes(false)) return { sql: "1 = 1", args: [] };
     return rowsCondition(form, wantMissing[0]!, a, table, x, scope, f.code, undefined);
   }
-  let rowTable = table;
-  let rowParam = f.code;
-  let kind: SearchParamType = def.type;
-  if (def.type === "reference" && f.modifier === "identifier") {
-    rowTable = "sp_token";
-    rowParam = `${f.code}:identifier`;
-    kind = "token";
-  }
+  const rows = module.rowsOf?.(f);
+  const kind = rows?.type ?? def.type;
+  const rowTable = rows === undefined ? table : tableOf(rows.type);
+  const rowParam = rows?.param ?? f.code;
   const parts = f.values.map((v) => valueCondition(kind, x, f, v, ctx.now));
   const cond = { sql: parts.map((p) => p.sql).join(" OR "), args: parts.flatMap((p) => p.args) };
   return rowsCondition(form, f.modifier === "not", a, rowTable, x, scope, rowParam, cond);
-}
-
-/** A token×quantity composite: rows of sp_token_quantity whose token and quantity both match one alternative. */
-export function pairCondition(f: PairFilter, type: string, a: string, ctx: Ctx, form: Form): SqlFragment {
-  const x = nextAlias(ctx, "p");
-  return rowsCondition(form, false, a, "sp_token_quantity", x, type, f.def.code, pairRowCondition(f, x, ctx));
-}
-
-/**
- * (token AND quantity) per alternative, a UCUM quantity's two alternatives included: each
- * branch of the OR is one range of an index on (token_code, token_system, …).
- */
-function pairRowCondition(f: PairFilter, x: string, _ctx: Ctx): SqlFragment {
-  const parts = f.values.flatMap(([t, q]) => {
-    const tc = tokenCondition(`${x}.token_system`, `${x}.token_code`, t);
-    return quantityAlternatives(x, q).map((qc) => ({
-      sql: `(${tc.sql} AND ${qc.sql})`,
-      args: [...tc.args, ...qc.args],
-    }));
-  });
-  return { sql: parts.map((p) => p.sql).join(" OR "), args: parts.flatMap((p) => p.args) };
-}
-
-/**
- * The count of a search whose one condition is a token×quantity pair, from the pair index
- * alone: sp_token_quantity holds rows of live resources of the row's type only (enforced by
- * triggers, see searchSchema), so `resources r WHERE r.type = ? AND r.deleted = 0` would keep
- * every rid found. Not with a policy condition, which is on `r`.
- */
-export function pairCount(f: PairFilter, type: string, ctx: Ctx): SqlFragment {
-  const x = nextAlias(ctx, "p");
-  const c = pairRowCondition(f, x, ctx);
-  return {
-    sql: `SELECT count(DISTINCT ${x}.rid) AS total FROM sp_token_quantity ${x} WHERE ${x}.type = ? AND ${x}.param = ? AND (${c.sql})`,
-    args: [type, f.def.code, ...c.args],
-  };
-}
-
-function compositeCondition(def: SearchParamDef, f: ParamFilter, type: string, a: string, ctx: Ctx): SqlFragment {
-  const components = def.component.map((c) => searchParameterByUrl(c.definition)?.type as SearchParamType | undefined);
-  if (components.length === 0 || components.some((t) => !t || t === "composite" || t === "special")) {
-    throw invalid(`${f.code} is not supported`);
-  }
-  const alternatives: SqlFragment[] = f.values.map((v) => {
-    const pieces = splitUnescaped(v.value, "$");
-    if (pieces.length !== components.length)
-      throw invalid(`${f.code} needs ${components.length} values separated by $`);
-    const aliases = components.map(() => nextAlias(ctx, "c"));
-    const from: string[] = [];
-    const conds: string[] = [];
-    const args: SQLInputValue[] = [];
-    const joinArgs: SQLInputValue[] = [];
-    components.forEach((t, i) => {
-      const table = TABLE[t as keyof typeof TABLE];
-      const x = aliases[i]!;
-      if (i === 0) from.push(`${table} ${x}`);
-      else {
-        from.push(
-          `JOIN ${table} ${x} ON ${x}.rid = ${aliases[0]}.rid AND ${x}.grp = ${aliases[0]}.grp AND ${x}.param = ?`,
-        );
-        joinArgs.push(`${f.code}$${i}`);
-      }
-      const c = valueCondition(t!, x, {}, parseComponentValue(t!, pieces[i]!), ctx.now);
-      conds.push(c.sql);
-      args.push(...c.args);
-    });
-    const c0 = aliases[0]!;
-    return {
-      sql: `${a}.rid IN (SELECT ${c0}.rid FROM ${from.join(" ")} WHERE ${c0}.type = ? AND ${c0}.param = ? AND ${conds.join(" AND ")})`,
-      args: [...joinArgs, type, `${f.code}$0`, ...args],
-    };
-  });
-  return { sql: `(${alternatives.map((p) => p.sql).join(" OR ")})`, args: alternatives.flatMap((p) => p.args) };
 }

@@ -3,77 +3,15 @@ import { FhirLedgerError } from "../../../../errors/FhirLedgerError.ts";
 import { dateRange } from "../../../../fhir/search/dateRange.ts";
 import { canonicalConverter } from "../../../../fhir/search/canonicalQuantity.ts";
 import { approxDateMargin, numberBounds } from "../../../../fhir/search/matchSemantics.ts";
-import { normalizeString } from "../../../../fhir/search/normalizeString.ts";
-import { parseReference } from "../../../../fhir/search/parseReference.ts";
-import type { SearchParamType } from "../../../../fhir/search/searchParameters.ts";
 import { isSearchNumber } from "../../../../fhir/search/searchValueSyntax.ts";
 import type { SearchValue } from "../../../../fhir/search/SearchRequest.ts";
 import type { SqlFragment } from "./compileSearch.ts";
 
 /** Upper bound for "starts with" ranges on text columns (binary collation). */
-const MAX_CHAR = "\u{10FFFF}";
+export const MAX_CHAR = "\u{10FFFF}";
 
 function invalid(message: string): FhirLedgerError {
   return new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message }] });
-}
-
-/** A condition on one index row (alias `x`) for one OR-value. */
-export function valueCondition(
-  kind: SearchParamType,
-  x: string,
-  f: { modifier?: string; targetType?: string },
-  v: SearchValue,
-  now: number,
-): SqlFragment {
-  switch (kind) {
-    case "string": {
-      // the normalised column is indexed; equal values have equal normal forms
-      if (f.modifier === "exact")
-        return { sql: `(${x}.value_norm = ? AND ${x}.value = ?)`, args: [normalizeString(v.value), v.value] };
-      const norm = normalizeString(v.value);
-      if (f.modifier === "contains") return { sql: `instr(${x}.value_norm, ?) > 0`, args: [norm] };
-      return { sql: `(${x}.value_norm >= ? AND ${x}.value_norm < ?)`, args: [norm, norm + MAX_CHAR] };
-    }
-    case "token": {
-      if (f.modifier === "text") {
-        const norm = normalizeString(v.value);
-        return { sql: `(${x}.text >= ? AND ${x}.text < ?)`, args: [norm, norm + MAX_CHAR] };
-      }
-      return tokenCondition(`${x}.system`, `${x}.code`, v);
-    }
-    case "reference": {
-      if (f.targetType !== undefined) {
-        const ref = parseReference(v.value);
-        const id = ref?.targetType === f.targetType ? ref.targetId : v.value;
-        return { sql: `(${x}.target_type = ? AND ${x}.target_id = ?)`, args: [f.targetType, id] };
-      }
-      const ref = parseReference(v.value);
-      if (ref?.url != null) return { sql: `${x}.url = ?`, args: [ref.url] };
-      if (ref?.targetType != null)
-        return { sql: `(${x}.target_type = ? AND ${x}.target_id = ?)`, args: [ref.targetType, ref.targetId] };
-      return { sql: `${x}.target_id = ?`, args: [v.value] };
-    }
-    case "uri": {
-      if (f.modifier === "below")
-        return { sql: `(${x}.value >= ? AND ${x}.value < ?)`, args: [v.value, v.value + MAX_CHAR] };
-      if (f.modifier === "above") return { sql: `substr(?, 1, length(${x}.value)) = ${x}.value`, args: [v.value] };
-      return { sql: `${x}.value = ?`, args: [v.value] };
-    }
-    case "date":
-      return dateCondition(`${x}.lo`, `${x}.hi`, v, now, (n) => n);
-    case "number":
-      return numberCondition(`${x}.value`, v);
-    case "quantity": {
-      const alternatives = quantityAlternatives(x, v);
-      if (alternatives.length === 1) return alternatives[0]!;
-      return {
-        sql: `(${alternatives.map((a) => `(${a.sql})`).join(" OR ")})`,
-        args: alternatives.flatMap((a) => a.args),
-      };
-    }
-    default:
-      throw invalid("Unsupported parameter type");
-  }
 }
 
 /**
@@ -154,7 +92,8 @@ export function dateCondition(
   }
 }
 
-function numberCondition(col: string, v: SearchValue, convert: (n: number) => number = (n) => n): SqlFragment {
+/** A number search value (prefix and implicit range) on a column, `convert` mapping the bounds into its unit. */
+export function numberCondition(col: string, v: SearchValue, convert: (n: number) => number = (n) => n): SqlFragment {
   if (!isSearchNumber(v.value)) throw invalid("Malformed number value");
   const raw = numberBounds(v.value);
   const b = {

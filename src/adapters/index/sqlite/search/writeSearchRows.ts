@@ -1,6 +1,12 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { SearchRow } from "../../../../fhir/search/extractSearchValues.ts";
 import { SEARCH_TABLES } from "./searchSchema.ts";
+import { type RowWriter, SQL_SEARCH_TYPES } from "./types/index.ts";
+
+/** The writer of each kind of row, with its table. */
+const WRITERS = Object.fromEntries(
+  Object.values(SQL_SEARCH_TYPES).flatMap((t) => t.writers.map((w) => [w.kind, w])),
+) as Record<SearchRow["kind"], RowWriter>;
 
 interface Statements {
   deletes: StatementSync[];
@@ -11,25 +17,20 @@ const cache = new WeakMap<DatabaseSync, Statements>();
 function statements(db: DatabaseSync): Statements {
   let s = cache.get(db);
   if (s) return s;
-  const prefix = "(rid, type, param, seq, grp, ";
+  const tables = new Map(
+    Object.values(SQL_SEARCH_TYPES).flatMap((t) => (t.table ? [[t.table.name, t.table] as const] : [])),
+  );
+  const insert = (table: string) => {
+    const names = tables
+      .get(table)!
+      .columns.split(",")
+      .map((c) => c.trim().split(" ")[0]!);
+    const marks = Array.from({ length: 5 + names.length }, () => "?").join(", ");
+    return db.prepare(`INSERT INTO ${table} (rid, type, param, seq, grp, ${names.join(", ")}) VALUES (${marks})`);
+  };
   s = {
     deletes: SEARCH_TABLES.map((t) => db.prepare(`DELETE FROM ${t} WHERE rid = ?`)),
-    insert: {
-      string: db.prepare(`INSERT INTO sp_string ${prefix}value_norm, value) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-      token: db.prepare(`INSERT INTO sp_token ${prefix}system, code, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-      date: db.prepare(`INSERT INTO sp_date ${prefix}lo, hi) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-      number: db.prepare(`INSERT INTO sp_number ${prefix}value) VALUES (?, ?, ?, ?, ?, ?)`),
-      quantity: db.prepare(
-        `INSERT INTO sp_quantity ${prefix}value, system, code, unit, norm_value, norm_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      reference: db.prepare(
-        `INSERT INTO sp_reference ${prefix}target_type, target_id, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      uri: db.prepare(`INSERT INTO sp_uri ${prefix}value) VALUES (?, ?, ?, ?, ?, ?)`),
-      "token-quantity": db.prepare(
-        `INSERT INTO sp_token_quantity ${prefix}token_system, token_code, value, system, code, unit, norm_value, norm_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-    },
+    insert: Object.fromEntries(Object.values(WRITERS).map((w) => [w.kind, insert(w.table)])) as Statements["insert"],
   };
   cache.set(db, s);
   return s;
@@ -56,66 +57,18 @@ export function writeSearchRows(
   let seq = 0;
   // Pair rows are numbered per parameter, as the migration from component rows numbers them,
   // so a migrated index and a rebuilt one hold the same rows.
-  let pairSeq = 0;
-  let pairParam = "";
+  let paramSeq = 0;
+  let seqParam = "";
   for (const r of rows) {
     seq++;
-    switch (r.kind) {
-      case "string":
-        s.insert.string.run(rid, type, r.param, seq, r.grp, r.norm, r.value);
-        break;
-      case "token":
-        s.insert.token.run(rid, type, r.param, seq, r.grp, r.system, r.code, r.text);
-        break;
-      case "date":
-        s.insert.date.run(rid, type, r.param, seq, r.grp, r.lo, r.hi);
-        break;
-      case "number":
-        s.insert.number.run(rid, type, r.param, seq, r.grp, r.value);
-        break;
-      case "quantity":
-        s.insert.quantity.run(
-          rid,
-          type,
-          r.param,
-          seq,
-          r.grp,
-          r.value,
-          r.system,
-          r.code,
-          r.unit,
-          r.normValue,
-          r.normUnit,
-        );
-        break;
-      case "reference":
-        s.insert.reference.run(rid, type, r.param, seq, r.grp, r.targetType, r.targetId, r.url);
-        break;
-      case "uri":
-        s.insert.uri.run(rid, type, r.param, seq, r.grp, r.value);
-        break;
-      case "token-quantity":
-        if (r.param !== pairParam) {
-          pairParam = r.param;
-          pairSeq = 0;
-        }
-        s.insert["token-quantity"].run(
-          rid,
-          type,
-          r.param,
-          ++pairSeq,
-          r.grp,
-          r.tokenSystem,
-          r.tokenCode,
-          r.value,
-          r.system,
-          r.code,
-          r.unit,
-          r.normValue,
-          r.normUnit,
-        );
-        break;
-    }
+    const writer = WRITERS[r.kind];
+    if (writer.seqPerParam) {
+      if (r.param !== seqParam) {
+        seqParam = r.param;
+        paramSeq = 0;
+      }
+      writer.run(s.insert[r.kind], rid, type, ++paramSeq, r);
+    } else writer.run(s.insert[r.kind], rid, type, seq, r);
   }
 }
 
