@@ -45,8 +45,10 @@ export interface FhirInteractionsOptions {
 }
 
 /**
- * The FHIR REST interactions over the records pipeline, one method each. Knows nothing of
- * HTTP: the edge turns requests into calls and results into responses.
+ * The plain FHIR REST interactions over the records pipeline (read, vread, create, update,
+ * delete, search), one method each, each with its actor. Requests reach them through
+ * FhirEngine.handle and its interaction table (engine/interactions.ts), which also holds the
+ * conditional interactions, history, bundles and operations.
  */
 export class FhirInteractions {
   readonly #o: FhirInteractionsOptions;
