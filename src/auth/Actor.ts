@@ -2,12 +2,15 @@
 export interface Actor {
   /** Stable subject id (user or client). */
   id: string;
-  role: "admin" | "practitioner" | "patient" | "system";
+  role: "admin" | "practitioner" | "patient" | "system" | "anonymous";
   /** SMART scopes granted to the token, e.g. "system/*.*", "patient/Observation.read". */
   scopes: string[];
   /** For patient users: the Patient id they are. */
   patient?: string;
 }
+
+/** The caller of a public interaction (the CapabilityStatement) who sent no valid credentials. */
+export const ANONYMOUS: Actor = Object.freeze({ id: "anonymous", role: "anonymous", scopes: [] }) as Actor;
 
 /** Turns a bearer token into an actor; throws FhirLedgerError "unauthorized" otherwise. */
 export type Authenticator = (authorization: string | undefined) => Promise<Actor>;

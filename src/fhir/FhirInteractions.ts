@@ -3,10 +3,7 @@ import type { Actor } from "../auth/Actor.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import { copyNumberTexts } from "../json/preciseJson.ts";
 import type { Index } from "../ports/Index.ts";
-import type { Ledger } from "../ports/Ledger.ts";
 import type { FhirResource, RecordRepository, StoredVersion } from "../records/RecordRepository.ts";
-import { verifyRecord } from "../records/verifyRecord.ts";
-import type { RecordProof } from "../records/verifyRecord.ts";
 import { parseIfMatch, parseIfNoneMatch } from "./conditional/requestChecks.ts";
 import { isResourceType } from "./definitions/resourceTypes.ts";
 import { parseSearchRequest } from "./search/parseSearchRequest.ts";
@@ -42,15 +39,16 @@ export interface FhirInteractionsOptions {
   records: RecordRepository;
   validator: FhirValidator;
   index: Index;
-  ledger: Ledger;
   audit: AuditTrail;
   /** Search caps (defaults: `_count` 1000, chain depth 3, include depth 3, 100 OR values). */
   limits?: { maxCount?: number; maxChainDepth?: number; maxIncludeDepth?: number; maxOrValues?: number };
 }
 
 /**
- * The FHIR REST interactions over the records pipeline, one method each. Knows nothing of
- * HTTP: the edge turns requests into calls and results into responses.
+ * The plain FHIR REST interactions over the records pipeline (read, vread, create, update,
+ * delete, search), one method each, each with its actor. Requests reach them through
+ * FhirEngine.handle and its interaction table (engine/interactions.ts), which also holds the
+ * conditional interactions, history, bundles and operations.
  */
 export class FhirInteractions {
   readonly #o: FhirInteractionsOptions;
@@ -60,7 +58,7 @@ export class FhirInteractions {
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#create */
-  async create(type: string, body: unknown): Promise<FhirResult> {
+  async create(_actor: Actor, type: string, body: unknown): Promise<FhirResult> {
     assertType(type);
     const resource = this.#validated(type, body);
     // The server assigns the id on create; a client id in the body is ignored (R4 3.1.0.7).
@@ -109,7 +107,13 @@ export class FhirInteractions {
    * @see https://hl7.org/fhir/R4/http.html#update
    * @see https://hl7.org/fhir/R4/http.html#concurrency
    */
-  async update(type: string, id: string, body: unknown, options: WriteConditions = {}): Promise<FhirResult> {
+  async update(
+    _actor: Actor,
+    type: string,
+    id: string,
+    body: unknown,
+    options: WriteConditions = {},
+  ): Promise<FhirResult> {
     assertType(type);
     assertId(id);
     const resource = this.#validated(type, body);
@@ -136,7 +140,12 @@ export class FhirInteractions {
    * @see https://hl7.org/fhir/R4/http.html#delete
    * @see https://hl7.org/fhir/R4/http.html#concurrency
    */
-  async delete(type: string, id: string, options: Pick<WriteConditions, "ifMatch"> = {}): Promise<FhirResult> {
+  async delete(
+    _actor: Actor,
+    type: string,
+    id: string,
+    options: Pick<WriteConditions, "ifMatch"> = {},
+  ): Promise<FhirResult> {
     assertType(type);
     assertId(id);
     const row = await this.#o.records.delete(
@@ -253,84 +262,6 @@ export class FhirInteractions {
     };
   }
 
-  /** `$verify`: checks the version against blob, leaf, Merkle path and chain, and returns the proof. */
-  async verify(type: string, id: string, vid?: string): Promise<FhirResult> {
-    assertType(type);
-    assertId(id);
-    let versionId: number;
-    if (vid === undefined) {
-      const current = this.#o.index.current(type, id);
-      if (!current) throw new FhirLedgerError("not-found", `${type}/${id} is not known`);
-      versionId = current.versionId;
-    } else {
-      versionId = parseVersion(vid);
-    }
-    const version = this.#o.index.version(type, id, versionId);
-    if (!version) throw new FhirLedgerError("not-found", `${type}/${id}/_history/${versionId} is not known`);
-    const proof = await verifyRecord(version, {
-      index: this.#o.index,
-      ledger: this.#o.ledger,
-      records: this.#o.records,
-    });
-    return { status: 200, resource: proofToParameters(proof) };
-  }
-
-  /**
-   * `Patient/[id]/$erase`: crypto-shreds the patient's compartment. Administrators only, with
-   * a reason; leaves an AuditEvent that names the patient and the reason, nothing clinical.
-   */
-  async erase(actor: Actor, type: string, id: string, body: unknown): Promise<FhirResult> {
-    if (type !== "Patient") throw new FhirLedgerError("not-found", "$erase is defined on Patient only");
-    assertId(id);
-    if (actor.role !== "admin") {
-      await this.#o.audit.record({
-        action: "E",
-        subtype: "erase",
-        outcome: "4",
-        actor,
-        entity: `Patient/${id}`,
-        description: "erasure refused: administrators only",
-      });
-      throw new FhirLedgerError("forbidden", "only administrators may erase a patient");
-    }
-    const reason = parameterString(body, "reason");
-    if (!reason || reason.trim().length < 3) {
-      throw new FhirLedgerError("invalid", "a reason is required: Parameters with parameter 'reason' (valueString)", {
-        issues: [
-          {
-            type: "required",
-            diagnostics: "reason is required",
-            expression: ["Parameters.parameter.where(name='reason')"],
-          },
-        ],
-      });
-    }
-    const current = this.#o.index.current("Patient", id);
-    if (!current) throw new FhirLedgerError("not-found", `Patient/${id} is not known`);
-    const result = await this.#o.records.eraseCompartment(`Patient/${id}`);
-    const auditId = await this.#o.audit.record({
-      action: "E",
-      subtype: "erase",
-      outcome: "0",
-      actor,
-      entity: `Patient/${id}`,
-      description: `patient erased: ${reason.slice(0, 500)} (${result.resources} resources, ${result.versions} versions, ${result.keys} keys destroyed)`,
-    });
-    return {
-      status: 200,
-      resource: {
-        resourceType: "Parameters",
-        parameter: [
-          { name: "erasedResources", valueInteger: result.resources },
-          { name: "erasedVersions", valueInteger: result.versions },
-          { name: "deletedBlobs", valueInteger: result.blobs },
-          { name: "destroyedKeys", valueInteger: result.keys },
-          { name: "auditEvent", valueReference: { reference: `AuditEvent/${auditId}` } },
-        ],
-      },
-    };
-  }
-
   /** Integrity failures are audited (serious failure) before the error goes back to the client. */
   async #auditIntegrity<T>(actor: Actor, subtype: string, entity: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -350,13 +281,6 @@ export class FhirInteractions {
       }
       throw error;
     }
-  }
-
-  /** The proof of a version as plain JSON (offline verification input). */
-  async proof(type: string, id: string, versionId: number): Promise<RecordProof> {
-    const version = this.#o.index.version(type, id, versionId);
-    if (!version) throw new FhirLedgerError("not-found", `${type}/${id}/_history/${versionId} is not known`);
-    return verifyRecord(version, { index: this.#o.index, ledger: this.#o.ledger, records: this.#o.records });
   }
 
   #validated(type: string, body: unknown): FhirResource {
@@ -382,28 +306,20 @@ export class FhirInteractions {
   }
 }
 
-function parameterString(body: unknown, name: string): string | undefined {
-  if (!body || typeof body !== "object" || (body as { resourceType?: unknown }).resourceType !== "Parameters")
-    return undefined;
-  const params = (body as { parameter?: unknown }).parameter;
-  if (!Array.isArray(params)) return undefined;
-  const p = params.find((x) => x && typeof x === "object" && (x as { name?: unknown }).name === name) as
-    | { valueString?: unknown }
-    | undefined;
-  return typeof p?.valueString === "string" ? p.valueString : undefined;
-}
-
-function assertType(type: string): void {
+/** Unknown resource types are a 404. */
+export function assertType(type: string): void {
   if (!isResourceType(type))
     throw new FhirLedgerError("not-found", `unknown resource type "${String(type).slice(0, 64)}"`);
 }
 
-function assertId(id: string): void {
+/** An id that is not a FHIR id is a 400. */
+export function assertId(id: string): void {
   if (!ID_PATTERN.test(id))
     throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
 }
 
-function parseVersion(vid: string): number {
+/** A version id, or a 404 (no such version). */
+export function parseVersion(vid: string): number {
   if (!/^[1-9][0-9]{0,9}$/.test(vid)) throw new FhirLedgerError("not-found", "no such version");
   return Number(vid);
 }
@@ -466,27 +382,4 @@ export function readShape(
       issues: [{ type: "invalid", diagnostics: "_summary=count is for search", expression: ["_summary"] }],
     });
   return { ...(summary === undefined ? {} : { summary }), ...(elements === undefined ? {} : { elements }) };
-}
-
-function proofToParameters(proof: RecordProof): Record<string, unknown> {
-  const p: { name: string; [k: string]: unknown }[] = [
-    { name: "verdict", valueCode: proof.verdict },
-    { name: "reference", valueString: proof.reference },
-    { name: "leafData", valueString: proof.leafData },
-    { name: "leafHash", valueString: proof.leafHash },
-    { name: "cid", valueString: proof.cid },
-    { name: "contentHash", valueString: proof.contentHash },
-  ];
-  if (proof.reason) p.push({ name: "reason", valueString: proof.reason });
-  if (proof.leafIndex !== null) p.push({ name: "leafIndex", valueInteger: proof.leafIndex });
-  if (proof.treeSize !== null) p.push({ name: "treeSize", valueInteger: proof.treeSize });
-  for (const step of proof.path) p.push({ name: "path", valueString: step });
-  if (proof.root) p.push({ name: "root", valueString: proof.root });
-  if (proof.prevRoot) p.push({ name: "prevRoot", valueString: proof.prevRoot });
-  if (proof.manifestDigest) p.push({ name: "manifestDigest", valueString: proof.manifestDigest });
-  if (proof.chainId) p.push({ name: "chainId", valueString: proof.chainId });
-  if (proof.contract) p.push({ name: "contract", valueString: proof.contract });
-  if (proof.txHash) p.push({ name: "transactionHash", valueString: proof.txHash });
-  if (proof.blockNumber !== null) p.push({ name: "blockNumber", valueInteger: proof.blockNumber });
-  return { resourceType: "Parameters", parameter: p };
 }

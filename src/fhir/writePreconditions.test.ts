@@ -22,19 +22,25 @@ describe("write preconditions", () => {
 
   beforeEach(async () => {
     engine = await memoryFhir();
-    deps = { fhir: engine.fhir, records: engine.records, index: engine.index, validator: engine.validator };
+    deps = {
+      fhir: engine.fhir,
+      records: engine.records,
+      index: engine.index,
+      validator: engine.validator,
+      actor: engine.actor,
+    };
     await engine.put(patient("dm-1", "One"));
-    await engine.fhir.update("Patient", "dm-1", patient("dm-1", "Two")); // now version 2
+    await engine.fhir.update(engine.actor, "Patient", "dm-1", patient("dm-1", "Two")); // now version 2
   });
   afterEach(() => engine.close());
 
   describe("delete", () => {
     it("refuses a stale If-Match with a 412 and deletes nothing; the current one deletes", async () => {
-      await expect(engine.fhir.delete("Patient", "dm-1", { ifMatch: 'W/"1"' })).rejects.toMatchObject({
+      await expect(engine.fhir.delete(engine.actor, "Patient", "dm-1", { ifMatch: 'W/"1"' })).rejects.toMatchObject({
         code: "precondition-failed",
       });
       expect(engine.state("Patient", "dm-1")).toBe("live v2");
-      expect(await engine.fhir.delete("Patient", "dm-1", { ifMatch: 'W/"2"' })).toMatchObject({
+      expect(await engine.fhir.delete(engine.actor, "Patient", "dm-1", { ifMatch: 'W/"2"' })).toMatchObject({
         status: 204,
         version: { versionId: 3 },
       });
@@ -42,20 +48,20 @@ describe("write preconditions", () => {
     });
 
     it("takes If-Match: * while the resource is current, and answers 412 once it is deleted or absent", async () => {
-      expect((await engine.fhir.delete("Patient", "dm-1", { ifMatch: "*" })).status).toBe(204);
-      await expect(engine.fhir.delete("Patient", "dm-1", { ifMatch: "*" })).rejects.toMatchObject({
+      expect((await engine.fhir.delete(engine.actor, "Patient", "dm-1", { ifMatch: "*" })).status).toBe(204);
+      await expect(engine.fhir.delete(engine.actor, "Patient", "dm-1", { ifMatch: "*" })).rejects.toMatchObject({
         code: "precondition-failed",
       });
-      await expect(engine.fhir.delete("Patient", "dm-1", { ifMatch: 'W/"3"' })).rejects.toMatchObject({
+      await expect(engine.fhir.delete(engine.actor, "Patient", "dm-1", { ifMatch: 'W/"3"' })).rejects.toMatchObject({
         code: "precondition-failed",
       });
-      await expect(engine.fhir.delete("Patient", "nobody", { ifMatch: "*" })).rejects.toMatchObject({
+      await expect(engine.fhir.delete(engine.actor, "Patient", "nobody", { ifMatch: "*" })).rejects.toMatchObject({
         code: "precondition-failed",
       });
       expect(engine.state("Patient", "nobody")).toBe("absent");
       // Without a precondition, deleting what is gone stays a no-op.
-      expect((await engine.fhir.delete("Patient", "dm-1")).status).toBe(204);
-      await expect(engine.fhir.delete("Patient", "dm-1", { ifMatch: "W/1x" })).rejects.toMatchObject({
+      expect((await engine.fhir.delete(engine.actor, "Patient", "dm-1")).status).toBe(204);
+      await expect(engine.fhir.delete(engine.actor, "Patient", "dm-1", { ifMatch: "W/1x" })).rejects.toMatchObject({
         code: "bad-request",
       });
     });
@@ -86,39 +92,44 @@ describe("write preconditions", () => {
   describe("update", () => {
     it("If-None-Match: * refuses to overwrite an existing resource (412, unchanged) and creates a new one", async () => {
       await expect(
-        engine.fhir.update("Patient", "dm-1", patient("dm-1", "Overwritten"), { ifNoneMatch: "*" }),
+        engine.fhir.update(engine.actor, "Patient", "dm-1", patient("dm-1", "Overwritten"), { ifNoneMatch: "*" }),
       ).rejects.toMatchObject({ code: "precondition-failed" });
       expect(await family("dm-1")).toBe("Two");
       expect(engine.state("Patient", "dm-1")).toBe("live v2");
-      expect((await engine.fhir.update("Patient", "s-p3", patient("s-p3", "New"), { ifNoneMatch: "*" })).status).toBe(
-        201,
-      );
+      expect(
+        (await engine.fhir.update(engine.actor, "Patient", "s-p3", patient("s-p3", "New"), { ifNoneMatch: "*" }))
+          .status,
+      ).toBe(201);
       expect(engine.state("Patient", "s-p3")).toBe("live v1");
       // A deleted resource has no current representation: * lets it be created again.
-      await engine.fhir.delete("Patient", "s-p3");
-      expect((await engine.fhir.update("Patient", "s-p3", patient("s-p3", "Again"), { ifNoneMatch: "*" })).status).toBe(
-        201,
-      );
+      await engine.fhir.delete(engine.actor, "Patient", "s-p3");
+      expect(
+        (await engine.fhir.update(engine.actor, "Patient", "s-p3", patient("s-p3", "Again"), { ifNoneMatch: "*" }))
+          .status,
+      ).toBe(201);
     });
 
     it("If-None-Match with version tags fails only when it names the current version", async () => {
       await expect(
-        engine.fhir.update("Patient", "dm-1", patient("dm-1", "X"), { ifNoneMatch: 'W/"1", W/"2"' }),
+        engine.fhir.update(engine.actor, "Patient", "dm-1", patient("dm-1", "X"), { ifNoneMatch: 'W/"1", W/"2"' }),
       ).rejects.toMatchObject({ code: "precondition-failed" });
       expect(
-        (await engine.fhir.update("Patient", "dm-1", patient("dm-1", "Three"), { ifNoneMatch: 'W/"1"' })).status,
+        (await engine.fhir.update(engine.actor, "Patient", "dm-1", patient("dm-1", "Three"), { ifNoneMatch: 'W/"1"' }))
+          .status,
       ).toBe(200);
       expect(await family("dm-1")).toBe("Three");
     });
 
     it("If-Match: * updates a current resource and is a 412 on an absent one (nothing created)", async () => {
-      expect((await engine.fhir.update("Patient", "dm-1", patient("dm-1", "Star"), { ifMatch: "*" })).status).toBe(200);
+      expect(
+        (await engine.fhir.update(engine.actor, "Patient", "dm-1", patient("dm-1", "Star"), { ifMatch: "*" })).status,
+      ).toBe(200);
       await expect(
-        engine.fhir.update("Patient", "none-1", patient("none-1", "Star"), { ifMatch: "*" }),
+        engine.fhir.update(engine.actor, "Patient", "none-1", patient("none-1", "Star"), { ifMatch: "*" }),
       ).rejects.toMatchObject({ code: "precondition-failed" });
       expect(engine.state("Patient", "none-1")).toBe("absent");
       await expect(
-        engine.fhir.update("Patient", "dm-1", patient("dm-1", "Stale"), { ifMatch: 'W/"1"' }),
+        engine.fhir.update(engine.actor, "Patient", "dm-1", patient("dm-1", "Stale"), { ifMatch: 'W/"1"' }),
       ).rejects.toMatchObject({ code: "precondition-failed" });
     });
 
@@ -155,7 +166,7 @@ describe("write preconditions", () => {
       await expect(
         patchResource(deps, "Patient", "nobody", replaceFamily("X"), { ifMatch: "*" }),
       ).rejects.toMatchObject({ code: "not-found" });
-      await engine.fhir.delete("Patient", "dm-1");
+      await engine.fhir.delete(engine.actor, "Patient", "dm-1");
       await expect(patchResource(deps, "Patient", "dm-1", replaceFamily("X"), { ifMatch: "*" })).rejects.toMatchObject({
         code: "gone",
       });

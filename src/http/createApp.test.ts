@@ -36,14 +36,12 @@ describe("createApp: the HTTP edge", () => {
       { resourceType: "Patient", id: "o1", name: [{ family: "Other" }] },
     );
     app = createApp({
-      fhir: engine.fhir,
+      engine: engine.engine,
       authenticate: devTokenAuthenticator(TOKEN),
       baseUrl: () => "http://fhir.test",
-      capabilityStatement: () => ({ resourceType: "CapabilityStatement" }),
       health: () => ({ status: "ok" }),
       metrics: () => "",
       maxBodyBytes: 1 << 20,
-      services: { records: engine.records, index: engine.index, validator: engine.validator },
     });
   });
   afterAll(async () => {

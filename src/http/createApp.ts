@@ -1,9 +1,13 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Context } from "hono";
+import { ANONYMOUS } from "../auth/Actor.ts";
 import type { Actor, Authenticator } from "../auth/Actor.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
-import type { FhirInteractions, FhirResult } from "../fhir/FhirInteractions.ts";
+import type { FhirEngine } from "../fhir/engine/FhirEngine.ts";
+import type { FhirRequest, FhirRequestHeaders, FhirResponse } from "../fhir/engine/FhirRequest.ts";
+import { INTERACTIONS } from "../fhir/engine/interactions.ts";
+import type { InteractionRoute } from "../fhir/engine/InteractionRoute.ts";
 import { toOperationOutcome } from "../fhir/outcome/operationOutcome.ts";
 import { parseJsonBody } from "../json/parseJsonBody.ts";
 import { stringifyJson } from "../json/preciseJson.ts";
@@ -18,24 +22,20 @@ import {
   requestIdOf,
   versionHeaders,
 } from "./responses.ts";
-import { registerFeatureRoutes } from "./routes/index.ts";
+import { registerPreferOutcome } from "./routes/preferOutcome.ts";
 import { searchQuery } from "./searchQuery.ts";
-import { writeConditions } from "./writeConditions.ts";
-import type { FeatureServices } from "./routes/RouteContext.ts";
 
 export interface AppOptions {
-  fhir: FhirInteractions;
+  /** The one entry into the FHIR engine. */
+  engine: FhirEngine;
   authenticate: Authenticator;
   /** Public base URL of the FHIR endpoint, no trailing slash. */
   baseUrl: () => string;
-  capabilityStatement: () => Record<string, unknown>;
   health: () => Record<string, unknown> & { status: string };
   /** Prometheus text exposition. */
   metrics: () => string;
   maxBodyBytes: number;
   log?: (level: "info" | "warn" | "error", message: string) => void;
-  /** Services the feature routes need beyond FhirInteractions. */
-  services?: FeatureServices;
 }
 
 export type Env = { Variables: { actor: Actor; requestId: string } };
@@ -43,12 +43,12 @@ export type Env = { Variables: { actor: Actor; requestId: string } };
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
 /**
- * The HTTP edge: turns requests into FhirInteractions calls and results into responses,
- * with content negotiation, ETag/Last-Modified/Location and one error mapping.
+ * The HTTP edge: registers a route per line of the interaction table, turns each request into
+ * a FhirRequest for the engine and its FhirResponse into a response, with content negotiation,
+ * ETag/Last-Modified/Location, Prefer and _pretty, and one error mapping.
  */
 export function createApp(options: AppOptions): Hono<Env> {
   const app = new Hono<Env>();
-  const { fhir } = options;
 
   app.use("*", async (c, next) => {
     c.set("requestId", requestIdOf(c.req.header("x-request-id")));
@@ -132,74 +132,53 @@ export function createApp(options: AppOptions): Hono<Env> {
     return next();
   });
 
-  app.get("/metadata", (c) => send(c, { status: 200, resource: options.capabilityStatement() }));
+  const engine = options.engine;
+  const publicRoutes = INTERACTIONS.filter((route) => route.public);
+  for (const route of publicRoutes) register(route);
 
   app.use("*", async function authenticate(c, next) {
     c.set("actor", await options.authenticate(c.req.header("authorization")));
     await next();
   });
 
-  const strict = (c: Context<Env>) => /handling\s*=\s*strict/i.test(c.req.header("prefer") ?? "");
-  // Feature routes come first: literal segments (/_history, /$validate, /) must win over /:type/:id.
-  registerFeatureRoutes(app, {
-    fhir,
-    baseUrl: options.baseUrl,
-    send,
-    readJson: (c) => readJson(c, options.maxBodyBytes),
-    strict,
-    ...(options.services ?? {}),
-  });
-  app.get("/:type", async (c) =>
-    send(
-      c,
-      await fhir.search(c.get("actor"), c.req.param("type"), new URL(c.req.url).searchParams, {
-        baseUrl: options.baseUrl(),
-        strict: strict(c),
-      }),
-    ),
-  );
-  // GET [base]?… and POST [base]/_search (system-level search) are feature routes.
-  app.post("/:type/_search", async (c) =>
-    send(
-      c,
-      await fhir.search(c.get("actor"), c.req.param("type"), await searchQuery(c), {
-        baseUrl: options.baseUrl(),
-        strict: strict(c),
-      }),
-    ),
-  );
-  app.post("/:type", async (c) =>
-    send(c, await fhir.create(c.req.param("type"), await readJson(c, options.maxBodyBytes))),
-  );
-  // Reads (with If-None-Match / If-Modified-Since) are feature routes; ids starting with $ or _
-  // fall through to here.
-  app.get("/:type/:id", async (c) => {
-    const id = c.req.param("id");
-    if (id === "$verify") throw new FhirLedgerError("not-found", "$verify needs an instance: [type]/[id]/$verify");
-    if (id.startsWith("$"))
-      throw new FhirLedgerError(
-        "not-found",
-        `operation ${id.slice(0, 64)} is not supported on ${c.req.param("type").slice(0, 64)}`,
-      );
-    return send(c, await fhir.read(c.get("actor"), c.req.param("type"), id));
-  });
-  app.put("/:type/:id", async (c) => {
-    const body = await readJson(c, options.maxBodyBytes);
-    return send(c, await fhir.update(c.req.param("type"), c.req.param("id"), body, writeConditions(c)));
-  });
-  app.delete("/:type/:id", async (c) =>
-    send(c, await fhir.delete(c.req.param("type"), c.req.param("id"), writeConditions(c))),
-  );
-  app.get("/:type/:id/$verify", async (c) => send(c, await fhir.verify(c.req.param("type"), c.req.param("id"))));
-  app.post("/:type/:id/$erase", async (c) =>
-    send(
-      c,
-      await fhir.erase(c.get("actor"), c.req.param("type"), c.req.param("id"), await readJson(c, options.maxBodyBytes)),
-    ),
-  );
-  app.get("/:type/:id/_history/:vid/$verify", async (c) =>
-    send(c, await fhir.verify(c.req.param("type"), c.req.param("id"), c.req.param("vid"))),
-  );
+  registerPreferOutcome(app); // first: it wraps every write route registered after it
+  for (const route of INTERACTIONS) if (!route.public) register(route);
+
+  /** One Hono route per line of the interaction table, in its order (the first match wins). */
+  function register(route: InteractionRoute): void {
+    const names = route.path === "/" ? [] : route.path.slice(1).split("/");
+    app.on([...route.methods], route.path, async (c) => {
+      const actor = route.public ? await actorOrAnonymous(c.req.header("authorization")) : c.get("actor");
+      const path = names.map((n) => (n.startsWith(":") ? (c.req.param(n.slice(1)) ?? "") : n));
+      const response = await engine.handle(actor, await toFhirRequest(c, route, path));
+      return send(c, response, route);
+    });
+  }
+
+  async function actorOrAnonymous(authorization: string | undefined): Promise<Actor> {
+    if (authorization === undefined) return ANONYMOUS;
+    return options.authenticate(authorization).catch(() => ANONYMOUS);
+  }
+
+  async function toFhirRequest(c: Context<Env>, route: InteractionRoute, path: string[]): Promise<FhirRequest> {
+    const url = c.req.url;
+    const q = url.indexOf("?");
+    const rawQuery = q === -1 ? "" : new URL(url).search.replace(/^\?/, "");
+    const request: FhirRequest = {
+      method: c.req.method,
+      path,
+      query: route.body === "search-form" ? await searchQuery(c) : new URLSearchParams(rawQuery),
+      rawQuery,
+      headers: headersOf(c),
+      baseUrl: options.baseUrl(),
+    };
+    if (route.body === "json") {
+      const bytes = await readBytes(c, options.maxBodyBytes);
+      request.body = parseJsonBody(bytes);
+      request.bytes = bytes;
+    }
+    return request;
+  }
 
   app.notFound((c) => {
     const { status, outcome } = toOperationOutcome(
@@ -219,12 +198,15 @@ export function createApp(options: AppOptions): Hono<Env> {
     return c.body(body, status as 400, headers);
   });
 
-  function send(c: Context<Env>, result: FhirResult): Response {
-    const headers = versionHeaders(result, options.baseUrl);
+  function send(c: Context<Env>, result: FhirResponse, route: InteractionRoute): Response {
+    const headers = { ...versionHeaders(result, options.baseUrl), ...result.headers };
     if ((result.text === undefined && result.resource === undefined) || result.status === 204)
       return c.body(null, result.status as 204, headers);
+    // Prefer return=minimal on a batch/transaction is about its entries: the response Bundle
+    // itself is always sent, or the client could not tell what happened.
     const prefer = c.req.header("prefer") ?? "";
-    if (/return=minimal/.test(prefer) && (result.status === 201 || (c.req.method !== "GET" && result.status === 200))) {
+    const minimal = route.keepsBodyWhenMinimal ? false : /return=minimal/.test(prefer);
+    if (minimal && (result.status === 201 || (c.req.method !== "GET" && result.status === 200))) {
       return c.body(null, result.status as 201, headers);
     }
     headers["Content-Type"] = FHIR_JSON;
@@ -245,8 +227,24 @@ function bodyTooLarge(maxBytes: number): FhirLedgerError {
   return new FhirLedgerError("too-large", `the body is larger than ${maxBytes} bytes`);
 }
 
-async function readJson(c: Context, maxBytes: number): Promise<unknown> {
+async function readBytes(c: Context, maxBytes: number): Promise<Uint8Array> {
   const buffer = await c.req.arrayBuffer();
   if (buffer.byteLength > maxBytes) throw bodyTooLarge(maxBytes);
-  return parseJsonBody(new Uint8Array(buffer));
+  return new Uint8Array(buffer);
+}
+
+/** The headers the engine acts on. */
+function headersOf(c: Context): FhirRequestHeaders {
+  const headers: FhirRequestHeaders = {};
+  const ifMatch = c.req.header("if-match");
+  const ifNoneMatch = c.req.header("if-none-match");
+  const ifNoneExist = c.req.header("if-none-exist");
+  const ifModifiedSince = c.req.header("if-modified-since");
+  const prefer = c.req.header("prefer");
+  if (ifMatch !== undefined) headers.ifMatch = ifMatch;
+  if (ifNoneMatch !== undefined) headers.ifNoneMatch = ifNoneMatch;
+  if (ifNoneExist !== undefined) headers.ifNoneExist = ifNoneExist;
+  if (ifModifiedSince !== undefined) headers.ifModifiedSince = ifModifiedSince;
+  if (prefer !== undefined) headers.prefer = prefer;
+  return headers;
 }

@@ -25,16 +25,15 @@ describe("plain read path", () => {
     const authenticate = devTokenAuthenticator(TOKEN);
     const baseUrl = () => "http://fhir.test";
     const app = createApp({
-      fhir: engine.fhir,
+      engine: engine.engine,
       authenticate,
       baseUrl,
-      capabilityStatement: () => ({ resourceType: "CapabilityStatement" }),
       health: () => ({ status: "ok" }),
       metrics: () => "",
       maxBodyBytes: 1 << 20,
     });
     const toApp = getRequestListener(app.fetch);
-    const plainRead = plainReadHandler({ fhir: engine.fhir, authenticate, baseUrl });
+    const plainRead = plainReadHandler({ engine: engine.engine, authenticate, baseUrl });
     const handled: string[] = [];
     const server = createServer((req, res) => {
       if (withPlainRead && plainRead(req, res)) return handled.push(req.url!);

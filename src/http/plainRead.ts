@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Authenticator } from "../auth/Actor.ts";
-import type { FhirInteractions } from "../fhir/FhirInteractions.ts";
+import type { FhirEngine } from "../fhir/engine/FhirEngine.ts";
 import { stringifyJson } from "../json/preciseJson.ts";
 import { acceptsJson, errorResponse, FHIR_JSON, requestIdOf, versionHeaders } from "./responses.ts";
 
@@ -8,7 +8,8 @@ import { acceptsJson, errorResponse, FHIR_JSON, requestIdOf, versionHeaders } fr
 const PLAIN_READ = /^\/([A-Z][A-Za-z]{0,63})\/([A-Za-z0-9\-.]{1,64})$/;
 
 export interface PlainReadOptions {
-  fhir: FhirInteractions;
+  /** The engine entry the read goes through, as every other request does. */
+  engine: FhirEngine;
   authenticate: Authenticator;
   /** Public base URL of the FHIR endpoint, no trailing slash. */
   baseUrl: () => string;
@@ -24,7 +25,7 @@ export interface PlainReadOptions {
  * @see https://hl7.org/fhir/R4/http.html#read
  */
 export function plainReadHandler(options: PlainReadOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { fhir, authenticate } = options;
+  const { engine, authenticate } = options;
   return function plainRead(req, res) {
     if (req.method !== "GET") return false;
     const match = PLAIN_READ.exec(req.url ?? "");
@@ -33,10 +34,12 @@ export function plainReadHandler(options: PlainReadOptions): (req: IncomingMessa
     if (h["if-none-match"] !== undefined || h["if-modified-since"] !== undefined) return false;
     if (h.accept !== undefined && !acceptsJson(h.accept)) return false;
     const requestId = requestIdOf(h["x-request-id"]);
-    const type = match[1]!;
-    const id = match[2]!;
+    const baseUrl = options.baseUrl();
+    const path = [match[1]!, match[2]!];
     authenticate(h.authorization)
-      .then((actor) => fhir.read(actor, type, id))
+      .then((actor) =>
+        engine.handle(actor, { method: "GET", path, query: new URLSearchParams(), rawQuery: "", headers: {}, baseUrl }),
+      )
       .then((result) => {
         // The stored bytes when there are some: no decoding to a string and encoding it back.
         const body = result.bytes ?? result.text ?? stringifyJson(result.resource);
@@ -45,7 +48,7 @@ export function plainReadHandler(options: PlainReadOptions): (req: IncomingMessa
         headers["Content-Type"] = FHIR_JSON;
         // With its length known the response goes out as one write (no chunked framing).
         headers["Content-Length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
-        res.writeHead(200, headers);
+        res.writeHead(result.status, headers);
         res.end(body);
       })
       .catch((error: unknown) => {

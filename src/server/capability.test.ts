@@ -62,17 +62,23 @@ describe("the claimed reference policy", () => {
 
   it("literal: a Reference.reference is searchable as written", async () => {
     expect(
-      (await engine.fhir.update("Observation", "rp-literal", observation("rp-literal", { reference: "Patient/rp-p1" })))
-        .status,
+      (
+        await engine.fhir.update(
+          engine.actor,
+          "Observation",
+          "rp-literal",
+          observation("rp-literal", { reference: "Patient/rp-p1" }),
+        )
+      ).status,
     ).toBe(201);
     expect(await found("subject=Patient/rp-p1")).toEqual(["rp-literal"]);
   });
 
   it("logical but not resolves: a Reference.identifier is accepted, kept as written and searchable with :identifier", async () => {
     const subject = { identifier: { system: "urn:mrn", value: "rp-7" } };
-    expect((await engine.fhir.update("Observation", "rp-logical", observation("rp-logical", subject))).status).toBe(
-      201,
-    );
+    expect(
+      (await engine.fhir.update(engine.actor, "Observation", "rp-logical", observation("rp-logical", subject))).status,
+    ).toBe(201);
     expect((await engine.records.read("Observation", "rp-logical")).resource?.subject).toEqual(subject);
     expect(await found("subject:identifier=urn:mrn|rp-7")).toEqual(["rp-logical"]);
   });
@@ -81,6 +87,7 @@ describe("the claimed reference policy", () => {
     expect(
       (
         await engine.fhir.update(
+          engine.actor,
           "Observation",
           "rp-dangling",
           observation("rp-dangling", { reference: "Patient/rp-absent" }),
@@ -92,7 +99,8 @@ describe("the claimed reference policy", () => {
   it("not local: a reference to another server is accepted and searchable by its URL", async () => {
     const url = "https://other.example.org/fhir/Patient/rp-p1";
     expect(
-      (await engine.fhir.update("Observation", "rp-remote", observation("rp-remote", { reference: url }))).status,
+      (await engine.fhir.update(engine.actor, "Observation", "rp-remote", observation("rp-remote", { reference: url })))
+        .status,
     ).toBe(201);
     expect(await found(`subject=${encodeURIComponent(url)}`)).toEqual(["rp-remote"]);
   });

@@ -19,7 +19,8 @@ import type { Authenticator } from "../auth/Actor.ts";
 import { devTokenAuthenticator } from "../auth/devTokenAuthenticator.ts";
 import type { Config } from "../config/loadConfig.ts";
 import { fromHex } from "../crypto/hex.ts";
-import { FhirInteractions } from "../fhir/FhirInteractions.ts";
+import { FhirEngine } from "../fhir/engine/FhirEngine.ts";
+import type { InteractionHook } from "../fhir/engine/InteractionHook.ts";
 import { createValidator } from "../fhir/validation/createValidator.ts";
 import { compartmentOf } from "../fhir/resource/meta.ts";
 import { clientErrorHandler } from "../http/clientErrorHandler.ts";
@@ -60,6 +61,8 @@ export interface StartOverrides {
   search?: SearchIndexer;
   /** Replace the authentication seam (tests with several roles). */
   authenticate?: Authenticator;
+  /** The per-interaction hook (tests that watch every interaction and its actor). */
+  hook?: InteractionHook;
 }
 
 /** Wires configuration → adapters → services → HTTP, in dependency order, and starts it. */
@@ -170,31 +173,37 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     const authenticate: Authenticator = overrides.authenticate ?? devTokenAuthenticator(devToken);
     const audit = new AuditTrail(records);
     const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues } = config.limits;
-    const fhir = new FhirInteractions({
+    let capability: Record<string, unknown> | undefined;
+    const engine = new FhirEngine({
       records,
       validator,
       index,
       ledger,
       audit,
-      limits: { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues },
+      capabilityStatement: () => (capability ??= buildServerCapabilityStatement(baseUrl)),
+      ...(overrides.hook === undefined ? {} : { hook: overrides.hook }),
+      limits: {
+        maxCount,
+        maxChainDepth,
+        maxIncludeDepth,
+        maxOrValues,
+        maxBundleEntries: config.limits.maxBundleEntries,
+      },
     });
-    let capability: Record<string, unknown> | undefined;
     const chainId = (await ledger.chainId()).toString();
     const httpLog = httpLogCallback(log.child({ component: "http" }));
     const app = createApp({
-      fhir,
+      engine,
       authenticate,
       baseUrl: () => baseUrl,
-      capabilityStatement: () => (capability ??= buildServerCapabilityStatement(baseUrl)),
       health: () => health(anchorer, chainId, ledger.contractAddress, config.anchor.intervalMs),
       metrics: () => metricsText(anchorer.status()),
       maxBodyBytes: config.limits.maxBodyBytes,
       log: httpLog,
-      services: { records, index, validator, audit, maxBundleEntries: config.limits.maxBundleEntries },
     });
     const server: ServerType = await new Promise((resolve, reject) => {
       // Plain reads are answered before the fetch adapter; everything else goes to the app.
-      const plainRead = plainReadHandler({ fhir, authenticate, baseUrl: () => baseUrl, log: httpLog });
+      const plainRead = plainReadHandler({ engine, authenticate, baseUrl: () => baseUrl, log: httpLog });
       const toApp = getRequestListener(app.fetch, { hostname: config.http.host });
       const s = createServer(
         { maxHeaderSize: config.limits.maxHeaderBytes },

@@ -1,6 +1,7 @@
 import type { Actor } from "../../auth/Actor.ts";
 import type { Index } from "../../ports/Index.ts";
 import type { RecordRepository } from "../../records/RecordRepository.ts";
+import type { InteractionHook } from "../engine/InteractionHook.ts";
 import type { FhirInteractions } from "../FhirInteractions.ts";
 import type { FhirValidator } from "../validation/createValidator.ts";
 
@@ -30,4 +31,6 @@ export interface BundleDeps {
    * which for a pack of thousands of resources costs the main thread far more.
    */
   requestHash?: () => string;
+  /** Told of every entry, with `actor`, before any entry runs (default: every entry allowed). */
+  hook?: InteractionHook;
 }

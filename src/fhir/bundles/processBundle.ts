@@ -1,8 +1,10 @@
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import type { BundleDeps } from "./BundleDeps.ts";
+import { describeEntry } from "./describeEntry.ts";
 import { atEntry } from "./entryResponse.ts";
 import { parseBundle } from "./parseBundle.ts";
-import type { ParsedEntry } from "./parseBundle.ts";
+import type { ParsedBundle, ParsedEntry } from "./parseBundle.ts";
 import { runBatch } from "./runBatch.ts";
 import { runEntries } from "./runEntries.ts";
 import { runTransactionOnce } from "./runTransactionOnce.ts";
@@ -29,6 +31,8 @@ export async function processBundle(deps: BundleDeps, body: unknown): Promise<Fh
       if ("error" in e) throw atEntry(e.error, { index: e.index });
       entries.push(e);
     }
+    // Every entry passes the hook before any runs: one refused entry fails the transaction.
+    if (deps.hook) for (const e of entries) await deps.hook(deps.actor, describeEntry(e));
     responses = await runTransactionOnce(
       deps.index,
       body,
@@ -37,7 +41,9 @@ export async function processBundle(deps: BundleDeps, body: unknown): Promise<Fh
       deps.requestHash,
     );
   } else {
-    responses = await runBatch(deps, parsed.entries);
+    // A refused batch entry is answered in its own response, like any entry that fails.
+    const entries = deps.hook === undefined ? parsed.entries : await hookEntries(deps, parsed.entries);
+    responses = await runBatch(deps, entries);
   }
   return {
     status: 200,
@@ -47,4 +53,23 @@ export async function processBundle(deps: BundleDeps, body: unknown): Promise<Fh
       ...(responses.length > 0 ? { entry: responses } : {}),
     },
   };
+}
+
+/** The batch entries with those the hook refuses (a FhirLedgerError) replaced by their error. */
+async function hookEntries(deps: BundleDeps, entries: ParsedBundle["entries"]): Promise<ParsedBundle["entries"]> {
+  const out: ParsedBundle["entries"] = [];
+  for (const e of entries) {
+    if ("error" in e) {
+      out.push(e);
+      continue;
+    }
+    try {
+      await deps.hook?.(deps.actor, describeEntry(e));
+      out.push(e);
+    } catch (error) {
+      if (!(error instanceof FhirLedgerError)) throw error;
+      out.push({ index: e.index, error });
+    }
+  }
+  return out;
 }

@@ -32,7 +32,7 @@ export async function conditionalCreate(
   const matches = findMatches(deps.index, type, criteria);
   if (matches.length > 1)
     throw new FhirLedgerError("precondition-failed", "If-None-Exist matches more than one resource");
-  if (matches.length === 0) return deps.fhir.create(type, body);
+  if (matches.length === 0) return deps.fhir.create(deps.actor, type, body);
   const stored = await deps.records.load(matches[0]!);
   return {
     status: 200,

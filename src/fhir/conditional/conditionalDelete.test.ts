@@ -6,7 +6,6 @@ import { MemoryBlobStore } from "../../adapters/blob/MemoryBlobStore.ts";
 import { sqliteSearchIndexer } from "../../adapters/index/sqlite/search/sqliteSearchIndexer.ts";
 import { SqliteIndex } from "../../adapters/index/sqlite/SqliteIndex.ts";
 import { FileKeyStore } from "../../adapters/keys/FileKeyStore.ts";
-import { MemoryLedger } from "../../adapters/ledger/MemoryLedger.ts";
 import { AuditTrail } from "../../audit/AuditTrail.ts";
 import { RecordRepository } from "../../records/RecordRepository.ts";
 import { FhirInteractions } from "../FhirInteractions.ts";
@@ -38,10 +37,9 @@ describe("conditionalDelete (multiple)", () => {
       records,
       validator,
       index,
-      ledger: new MemoryLedger(),
       audit: new AuditTrail(records),
     });
-    deps = { fhir, index, records, validator };
+    deps = { fhir, index, records, validator, actor: { id: "test", role: "admin", scopes: ["system/*.*"] } };
   });
 
   /** `n` Patients with identifier urn:test|<value>, ids `<prefix>0`, `<prefix>1`, …, written in one go. */

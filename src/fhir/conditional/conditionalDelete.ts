@@ -40,7 +40,7 @@ export async function conditionalDelete(
         unknown
       >,
     };
-  if (matches.length === 1) return deps.fhir.delete(type, matches[0]!.id, options);
+  if (matches.length === 1) return deps.fhir.delete(deps.actor, type, matches[0]!.id, options);
   const deleted = await deps.records.writeAll(matches.map((m) => ({ kind: "delete" as const, type, id: m.id })));
   const count = deleted.filter((d) => d !== null).length;
   return {

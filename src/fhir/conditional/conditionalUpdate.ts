@@ -24,7 +24,7 @@ export async function conditionalUpdate(
     throw new FhirLedgerError("precondition-failed", "the conditional update criteria match more than one resource");
   const bodyId = body !== null && typeof body === "object" ? (body as { id?: unknown }).id : undefined;
   if (matches.length === 0) {
-    if (typeof bodyId === "string") return deps.fhir.update(type, bodyId, body, options);
+    if (typeof bodyId === "string") return deps.fhir.update(deps.actor, type, bodyId, body, options);
     if (options.ifMatch !== undefined) {
       parseIfMatch(options.ifMatch);
       throw new FhirLedgerError(
@@ -32,7 +32,7 @@ export async function conditionalUpdate(
         "If-Match names a current version, but the conditional update criteria match no resource",
       );
     }
-    return deps.fhir.create(type, body);
+    return deps.fhir.create(deps.actor, type, body);
   }
   const id = matches[0]!.id;
   if (bodyId !== undefined && bodyId !== id) {
@@ -46,5 +46,5 @@ export async function conditionalUpdate(
       },
     );
   }
-  return deps.fhir.update(type, id, { ...(body as object), id }, options);
+  return deps.fhir.update(deps.actor, type, id, { ...(body as object), id }, options);
 }

@@ -30,28 +30,28 @@ describe("readHistory", () => {
   afterEach(() => engine.close());
 
   it("shows a resource created by update at a client id as that PUT, and one created by create as a POST", async () => {
-    await engine.fhir.update("Patient", "client-id-1", patient("client-id-1"));
-    await engine.fhir.update("Patient", "client-id-1", patient("client-id-1"));
-    await engine.fhir.delete("Patient", "client-id-1");
-    await engine.fhir.update("Patient", "client-id-1", patient("client-id-1")); // created again
+    await engine.fhir.update(engine.actor, "Patient", "client-id-1", patient("client-id-1"));
+    await engine.fhir.update(engine.actor, "Patient", "client-id-1", patient("client-id-1"));
+    await engine.fhir.delete(engine.actor, "Patient", "client-id-1");
+    await engine.fhir.update(engine.actor, "Patient", "client-id-1", patient("client-id-1")); // created again
     expect(requests(await history(instance("client-id-1")))).toEqual([
       "PUT Patient/client-id-1 201",
       "DELETE Patient/client-id-1 204",
       "PUT Patient/client-id-1 200",
       "PUT Patient/client-id-1 201",
     ]);
-    const { resource } = await engine.fhir.create("Patient", patient());
+    const { resource } = await engine.fhir.create(engine.actor, "Patient", patient());
     expect(requests(await history(instance(String(resource!.id))))).toEqual(["POST Patient 201"]);
   });
 
   it("shows versions written before the index kept how they were created as today: the first one a POST", async () => {
-    await engine.fhir.update("Patient", "old-1", patient("old-1"));
+    await engine.fhir.update(engine.actor, "Patient", "old-1", patient("old-1"));
     engine.index.db.exec("UPDATE versions SET created_by_update = NULL");
     expect(requests(await history(instance("old-1")))).toEqual(["POST Patient 201"]);
   });
 
   it("reports unknown parameters in an OperationOutcome entry at every level, and refuses them under strict handling", async () => {
-    await engine.fhir.update("Patient", "x", patient("x"));
+    await engine.fhir.update(engine.actor, "Patient", "x", patient("x"));
     const scopes: HistoryScope[] = [{ level: "system" }, { level: "type", type: "Patient" }, instance("x")];
     for (const scope of scopes) {
       const bundle = await history(scope, "_list=x&_count=5");
@@ -71,8 +71,8 @@ describe("readHistory", () => {
   });
 
   it("accepts _count=0: no entries (and no empty entry array) and no next link, only the total, at every level", async () => {
-    await engine.fhir.update("Patient", "c0", patient("c0"));
-    await engine.fhir.update("Patient", "c0", patient("c0"));
+    await engine.fhir.update(engine.actor, "Patient", "c0", patient("c0"));
+    await engine.fhir.update(engine.actor, "Patient", "c0", patient("c0"));
     const inst = await history(instance("c0"), "_count=0");
     expect([inst.total, inst.entry, inst.link.map((l) => l.relation)]).toEqual([2, undefined, ["self"]]);
     const type = await history({ level: "type", type: "Patient" }, "_count=0");

@@ -1,3 +1,4 @@
+import type { Actor } from "../../auth/Actor.ts";
 import type { RecordRepository } from "../../records/RecordRepository.ts";
 import { assertResourceId, assertResourceType, parseIfMatch } from "../conditional/requestChecks.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
@@ -9,12 +10,12 @@ import type { PatchFormat } from "./preparePatch.ts";
  * `PATCH [type]/[id]` with a JSON Patch (an array of operations) or a FHIRPath Patch (a
  * Parameters resource): a new version (200), If-Match honoured (412), and optimistic locking
  * against a concurrent write between read and write (412 as well). Both formats are
- * validated, checked and written the same way.
+ * validated, checked and written the same way; `deps.actor` is who asks.
  * @see https://hl7.org/fhir/R4/http.html#patch
  * @see https://hl7.org/fhir/R4/fhirpatch.html
  */
 export async function patchResource(
-  deps: { records: RecordRepository; validator: FhirValidator },
+  deps: { records: RecordRepository; validator: FhirValidator; actor: Actor },
   type: string,
   id: string,
   patch: unknown,

@@ -11,7 +11,8 @@ import type { Actor } from "../../auth/Actor.ts";
 import { RecordRepository } from "../../records/RecordRepository.ts";
 import type { FhirResource } from "../../records/RecordRepository.ts";
 import type { BundleDeps } from "../bundles/BundleDeps.ts";
-import { FhirInteractions } from "../FhirInteractions.ts";
+import { FhirEngine } from "../engine/FhirEngine.ts";
+import type { FhirInteractions } from "../FhirInteractions.ts";
 import { createValidator } from "../validation/createValidator.ts";
 import type { FhirValidator } from "../validation/createValidator.ts";
 
@@ -20,6 +21,8 @@ export interface MemoryFhir {
   index: SqliteIndex;
   records: RecordRepository;
   fhir: FhirInteractions;
+  /** The engine entry over the same services (its CapabilityStatement is a stub). */
+  engine: FhirEngine;
   validator: FhirValidator;
   actor: Actor;
   /** What processBundle needs, with `overrides` on top. */
@@ -39,18 +42,21 @@ export async function memoryFhir(): Promise<MemoryFhir> {
   const keys = await FileKeyStore.open({ dir });
   const index = new SqliteIndex({ path: ":memory:", search: sqliteSearchIndexer });
   const records = new RecordRepository({ index, blobs: new MemoryBlobStore(), keys, compartmentOf: () => null });
-  const fhir = new FhirInteractions({
+  const engine = new FhirEngine({
     records,
     validator,
     index,
     ledger: new MemoryLedger(),
     audit: new AuditTrail(records),
+    capabilityStatement: () => ({ resourceType: "CapabilityStatement" }),
   });
+  const fhir = engine.interactions;
   const actor: Actor = { id: "test", role: "admin", scopes: ["system/*.*"] };
   return {
     index,
     records,
     fhir,
+    engine,
     validator,
     actor,
     bundleDeps: (overrides = {}) => ({

@@ -1,0 +1,95 @@
+import type { Actor } from "../../auth/Actor.ts";
+import type { AuditTrail } from "../../audit/AuditTrail.ts";
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import type { Index } from "../../ports/Index.ts";
+import type { Ledger } from "../../ports/Ledger.ts";
+import type { RecordRepository } from "../../records/RecordRepository.ts";
+import { FhirInteractions } from "../FhirInteractions.ts";
+import type { FhirInteractionsOptions } from "../FhirInteractions.ts";
+import type { FhirValidator } from "../validation/createValidator.ts";
+import type { FhirRequest, FhirResponse } from "./FhirRequest.ts";
+import type { InteractionDescriptor, InteractionHook } from "./InteractionHook.ts";
+import { allowAll } from "./InteractionHook.ts";
+import type { EngineContext } from "./InteractionRoute.ts";
+import { allowedMethodsOf, matchRoute } from "./matchRoute.ts";
+
+export interface FhirEngineOptions {
+  records: RecordRepository;
+  validator: FhirValidator;
+  index: Index;
+  ledger: Ledger;
+  audit: AuditTrail;
+  /** This server's CapabilityStatement (see serverCapabilityStatement), asked on each `GET /metadata`. */
+  capabilityStatement: () => Record<string, unknown>;
+  /** Called with the actor before every interaction, bundle entries included (default: allow all). */
+  hook?: InteractionHook;
+  /** Search caps (see FhirInteractionsOptions) and the most entries one Bundle may carry. */
+  limits?: FhirInteractionsOptions["limits"] & { maxBundleEntries?: number };
+}
+
+/**
+ * The one door into the FHIR engine: every interaction (CRUD, conditional ones, history and
+ * search at every level, batch/transaction, capabilities and operations) is a plain
+ * FhirRequest answered with a FhirResponse, on behalf of an actor, through the interaction
+ * table (interactions.ts) and past the per-interaction hook. Knows nothing of HTTP.
+ */
+export class FhirEngine {
+  /** The interactions as methods, for in-process callers that already know which one they want. */
+  readonly interactions: FhirInteractions;
+  readonly #ctx: EngineContext;
+
+  constructor(options: FhirEngineOptions) {
+    const { records, validator, index, ledger, audit, limits } = options;
+    this.interactions = new FhirInteractions({
+      records,
+      validator,
+      index,
+      audit,
+      ...(limits === undefined ? {} : { limits }),
+    });
+    this.#ctx = {
+      fhir: this.interactions,
+      records,
+      index,
+      validator,
+      ledger,
+      audit,
+      hook: options.hook ?? allowAll,
+      capabilityStatement: options.capabilityStatement,
+      ...(limits?.maxBundleEntries === undefined ? {} : { maxBundleEntries: limits.maxBundleEntries }),
+    };
+  }
+
+  /** Answers one request for `actor`; errors are thrown as FhirLedgerError (the edge maps them). */
+  async handle(actor: Actor, request: FhirRequest): Promise<FhirResponse> {
+    const match = matchRoute(request.method, request.path);
+    if (match === undefined) throw noRoute(request);
+    const { route, params } = match;
+    const type = params.type ?? (route.types?.length === 1 ? route.types[0] : undefined);
+    const descriptor: InteractionDescriptor = {
+      interaction: route.interactions[0]!,
+      level: route.level,
+      ...(type === undefined ? {} : { type }),
+      ...(params.id === undefined ? {} : { id: params.id }),
+      ...(params.vid === undefined ? {} : { vid: params.vid }),
+      ...(route.operation === undefined ? {} : { operation: route.operation }),
+      inBundle: false,
+      ...route.describe?.(params, request),
+    };
+    const hooked = this.#ctx.hook(actor, descriptor);
+    if (hooked !== undefined) await hooked;
+    return route.handle(this.#ctx, actor, params, request);
+  }
+}
+
+/** A path no route serves is a 404; a method the path does not answer, a 405 naming those it does. */
+function noRoute(request: FhirRequest): FhirLedgerError {
+  const path = `/${request.path.join("/")}`.slice(0, 200);
+  const allowed = allowedMethodsOf(request.path);
+  if (allowed === undefined)
+    return new FhirLedgerError("not-found", `no route for ${request.method.slice(0, 16)} ${path}`);
+  return new FhirLedgerError(
+    "method-not-allowed",
+    `${request.method.slice(0, 16)} is not supported on ${path} (allowed: ${allowed.methods.join(", ")})`,
+  );
+}
