@@ -59,11 +59,11 @@ describe("deployContracts", () => {
     }
   });
 
-  it("fails fast on an unreachable endpoint, without credentials in the message", async () => {
+  it("fails fast on an unreachable endpoint, without credentials or the API key a hosted URL carries in its path", async () => {
     const started = Date.now();
     await expect(
-      deployContracts({ rpcUrl: "http://user:secret@127.0.0.1:1/rpc?apikey=secret", privateKey: ANVIL_KEY }),
-    ).rejects.toThrow(/^cannot reach the JSON-RPC endpoint http:\/\/127\.0\.0\.1:1\/rpc$/);
+      deployContracts({ rpcUrl: "http://user:secret@127.0.0.1:1/v3/PATHKEY?apikey=secret", privateKey: ANVIL_KEY }),
+    ).rejects.toThrow(/^cannot reach the JSON-RPC endpoint http:\/\/127\.0\.0\.1:1\/…$/);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
