@@ -14,6 +14,7 @@ import { buildSearchset, shapeResource } from "./searchBundle.ts";
 import type { SearchWarning } from "./searchBundle.ts";
 import { newResourceId } from "./resource/meta.ts";
 import type { FhirValidator } from "./validation/createValidator.ts";
+import { ID_PATTERN, INVALID_ID_MESSAGE } from "./ids.ts";
 
 /** What an interaction hands back to the HTTP edge. */
 export interface FhirResult {
@@ -32,8 +33,6 @@ export interface WriteConditions {
   ifMatch?: string;
   ifNoneMatch?: string;
 }
-
-const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export interface FhirInteractionsOptions {
   records: RecordRepository;
@@ -314,8 +313,7 @@ export function assertType(type: string): void {
 
 /** An id that is not a FHIR id is a 400. */
 export function assertId(id: string): void {
-  if (!ID_PATTERN.test(id))
-    throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
+  if (!ID_PATTERN.test(id)) throw new FhirLedgerError("bad-request", INVALID_ID_MESSAGE);
 }
 
 /** A version id, or a 404 (no such version). */

@@ -3,9 +3,10 @@ import type { Authenticator } from "../auth/Actor.ts";
 import type { FhirEngine } from "../fhir/engine/FhirEngine.ts";
 import { stringifyJson } from "../json/preciseJson.ts";
 import { acceptsJson, errorResponse, FHIR_JSON, requestIdOf, versionHeaders } from "./responses.ts";
+import { ID_SOURCE, RESOURCE_TYPE_NAME_SOURCE } from "../fhir/ids.ts";
 
 /** `GET /[type]/[id]` and nothing else: no query, no trailing slash, no `$` or `_` id. */
-const PLAIN_READ = /^\/([A-Z][A-Za-z]{0,63})\/([A-Za-z0-9\-.]{1,64})$/;
+const PLAIN_READ = new RegExp(`^/(${RESOURCE_TYPE_NAME_SOURCE})/(${ID_SOURCE})$`);
 
 export interface PlainReadOptions {
   /** The engine entry the read goes through, as every other request does. */

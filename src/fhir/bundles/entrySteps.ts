@@ -18,6 +18,7 @@ import { entryPatch } from "./entryPatch.ts";
 import { atEntry, resultEntry } from "./entryResponse.ts";
 import type { ParsedEntry } from "./parseBundle.ts";
 import { rewriteReferences, rewriteReferencesInPlace } from "./rewriteReferences.ts";
+import { ID_SOURCE, RESOURCE_TYPE_NAME_SOURCE } from "../ids.ts";
 
 /** The steps of one entry, shared by transactions (all entries, one write) and batches (each alone). */
 
@@ -55,9 +56,9 @@ export function changedKeys(plan: Plan): string[] {
 }
 
 /** A relative literal reference `Type/id`. */
-const RELATIVE = /^[A-Z][A-Za-z]{0,63}\/[A-Za-z0-9\-.]{1,64}$/;
+const RELATIVE = new RegExp(`^${RESOURCE_TYPE_NAME_SOURCE}/${ID_SOURCE}$`);
 /** A RESTful fullUrl `[base]/Type/id`: group 1 is its base, with the trailing slash. */
-const RESTFUL_FULL_URL = /^(https?:\/\/.*\/)[A-Z][A-Za-z]{0,63}\/[A-Za-z0-9\-.]{1,64}$/;
+const RESTFUL_FULL_URL = new RegExp(`^(https?://.*/)${RESOURCE_TYPE_NAME_SOURCE}/${ID_SOURCE}$`);
 
 /**
  * The base that relative references inside an entry resolve against: the base of its fullUrl

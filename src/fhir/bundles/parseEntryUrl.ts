@@ -1,5 +1,6 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { isResourceType } from "../definitions/resourceTypes.ts";
+import { ID_PATTERN as ID } from "../ids.ts";
 
 /** What a Bundle.entry.request.url addresses. */
 export interface EntryTarget {
@@ -10,8 +11,6 @@ export interface EntryTarget {
   /** search or conditional criteria, without `?` (may be "") */
   query?: string;
 }
-
-const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /**
  * Parses an entry's request.url: relative (`Patient`, `Patient/1`, `Patient?identifier=x`,

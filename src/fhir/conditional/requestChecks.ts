@@ -1,7 +1,6 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { isResourceType } from "../definitions/resourceTypes.ts";
-
-const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+import { ID_PATTERN, INVALID_ID_MESSAGE } from "../ids.ts";
 
 /** Unknown resource types are a 404, as for the plain interactions. */
 export function assertResourceType(type: string): void {
@@ -11,8 +10,7 @@ export function assertResourceType(type: string): void {
 
 /** Ids follow R4's id rule. */
 export function assertResourceId(id: string): void {
-  if (!ID_PATTERN.test(id))
-    throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
+  if (!ID_PATTERN.test(id)) throw new FhirLedgerError("bad-request", INVALID_ID_MESSAGE);
 }
 
 /**

@@ -2,9 +2,10 @@ import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { Index } from "../../ports/Index.ts";
 import { isResourceType } from "../definitions/resourceTypes.ts";
 import { findMatchesAfterDeletes } from "./findMatchesAfterDeletes.ts";
+import { RESOURCE_TYPE_NAME_SOURCE } from "../ids.ts";
 
 const NONE: ReadonlySet<string> = new Set();
-const CONDITIONAL_REFERENCE = /^([A-Z][A-Za-z]{0,63})\?(.*)$/s;
+const CONDITIONAL_REFERENCE = new RegExp(`^(${RESOURCE_TYPE_NAME_SOURCE})\\?(.*)$`, "s");
 
 /** True for a conditional reference such as `Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|123`. */
 export function isConditionalReference(reference: string): boolean {

@@ -1,6 +1,7 @@
 import { isResourceType } from "../definitions/resourceTypes.ts";
 import type { HttpMethod, InteractionRoute, RouteParams } from "./InteractionRoute.ts";
 import { INTERACTIONS } from "./interactions.ts";
+import { ID_PATTERN as ID } from "../ids.ts";
 
 /** A route of the table, its path split into literal and parameter segments. */
 interface CompiledRoute {
@@ -19,7 +20,6 @@ const COMPILED: readonly CompiledRoute[] = INTERACTIONS.map((route) => ({
           .map((s) => (s.startsWith(":") ? { param: s.slice(1) as keyof RouteParams } : { literal: s })),
 }));
 
-const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
 /**

@@ -8,6 +8,7 @@ import { isResourceType } from "../definitions/resourceTypes.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import { loadChecked } from "./loadChecked.ts";
 import { formatHistoryParams, parseHistoryParams } from "./parseHistoryParams.ts";
+import { ID_PATTERN, INVALID_ID_MESSAGE } from "../ids.ts";
 
 export interface HistoryDeps {
   history: HistoryIndex;
@@ -21,8 +22,6 @@ export type HistoryScope =
   | { level: "system" }
   | { level: "type"; type: string }
   | { level: "instance"; type: string; id: string };
-
-const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /**
  * History at instance, type or system level as a `history` Bundle, newest first, honouring
@@ -45,8 +44,7 @@ export async function readHistory(
   if (scope.level !== "system" && !isResourceType(scope.type))
     throw new FhirLedgerError("not-found", `unknown resource type "${scope.type.slice(0, 64)}"`);
   if (scope.level === "instance") {
-    if (!ID_PATTERN.test(scope.id))
-      throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
+    if (!ID_PATTERN.test(scope.id)) throw new FhirLedgerError("bad-request", INVALID_ID_MESSAGE);
     if (!deps.index.current(scope.type, scope.id))
       throw new FhirLedgerError("not-found", `${scope.type}/${scope.id} is not known`);
   }

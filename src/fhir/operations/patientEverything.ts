@@ -6,6 +6,7 @@ import type { Index } from "../../ports/Index.ts";
 import type { RecordRepository } from "../../records/RecordRepository.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import { everythingSearchset } from "./everythingSearchset.ts";
+import { ID_PATTERN, INVALID_ID_MESSAGE } from "../ids.ts";
 
 export interface PatientEverythingDeps {
   history: HistoryIndex;
@@ -13,8 +14,6 @@ export interface PatientEverythingDeps {
   records: RecordRepository;
   audit?: AuditTrail;
 }
-
-const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /**
  * `Patient/[id]/$everything`: a searchset of the Patient and every current resource in its
@@ -32,8 +31,7 @@ export async function patientEverything(
   query: URLSearchParams,
   baseUrl: string,
 ): Promise<FhirResult> {
-  if (!ID_PATTERN.test(id))
-    throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
+  if (!ID_PATTERN.test(id)) throw new FhirLedgerError("bad-request", INVALID_ID_MESSAGE);
   return everythingSearchset(deps, actor, { path: `/Patient/${id}/$everything`, query, baseUrl }, (params) => {
     const patient = deps.index.current("Patient", id);
     if (!patient) throw new FhirLedgerError("not-found", `Patient/${id} is not known`);

@@ -5,6 +5,7 @@ import type { FhirResult } from "../FhirInteractions.ts";
 import { toOperationOutcome } from "../outcome/operationOutcome.ts";
 import type { OperationOutcomeIssue } from "../types/r4.ts";
 import type { FhirValidator } from "../validation/createValidator.ts";
+import { ID_PATTERN, INVALID_ID_MESSAGE } from "../ids.ts";
 
 export interface ValidateOperationDeps {
   validator: FhirValidator;
@@ -12,7 +13,6 @@ export interface ValidateOperationDeps {
 }
 
 const MODES = new Set(["create", "update", "delete"]);
-const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /**
  * `[type]/$validate` and `[type]/[id]/$validate`: checks a resource (sent as itself or as the
@@ -31,8 +31,7 @@ export function validateOperation(
   options: { profiles?: readonly string[] } = {},
 ): FhirResult {
   if (!isResourceType(type)) throw new FhirLedgerError("not-found", `unknown resource type "${type.slice(0, 64)}"`);
-  if (id !== undefined && !ID_PATTERN.test(id))
-    throw new FhirLedgerError("bad-request", "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
+  if (id !== undefined && !ID_PATTERN.test(id)) throw new FhirLedgerError("bad-request", INVALID_ID_MESSAGE);
   const { resource, mode, profiles } = unwrap(type, body);
   for (const profile of [...(options.profiles ?? []), ...profiles]) assertKnownProfile(type, profile);
   const issues: OperationOutcomeIssue[] = [];

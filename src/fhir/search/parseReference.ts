@@ -1,4 +1,5 @@
 import { isResourceType } from "./searchParameters.ts";
+import { ID_PATTERN as ID_RE } from "../ids.ts";
 
 /** A literal reference split for indexing and matching. */
 export interface ParsedReference {
@@ -7,8 +8,6 @@ export interface ParsedReference {
   /** absolute URL, canonical (without `|version`), `urn:` or `#contained`; null for a local `Type/id` */
   url: string | null;
 }
-
-const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /**
  * Splits "Patient/123", "Patient/123/_history/2", "http://x/fhir/Patient/1", "#c1", "urn:uuid:…".
