@@ -96,23 +96,12 @@ export interface LeafProof {
   queuedAt: string;
 }
 
-/** The derived, rebuildable index: versions, current pointers, the anchoring outbox. */
-export interface Index extends HistoryIndex {
-  current(type: string, id: string): CurrentRow | null;
-  version(type: string, id: string, versionId: number): VersionRow | null;
-  /** The current version (deleted or not) with its leaf hash, in one lookup; null when unknown. */
-  currentVersion(type: string, id: string): VersionRow | null;
-  commit(write: VersionWrite): VersionRow;
-  /**
-   * Several versions in one transaction: all are committed or none (FHIR transactions). With a
-   * `receipt`, its row is inserted in the same transaction; a key already there is a "conflict"
-   * and nothing is written (the transaction was committed before).
-   */
-  commitMany(writes: VersionWrite[], receipt?: TransactionReceiptKey): VersionRow[];
-  /** The receipt of a committed transaction with this idempotency key, or null. */
-  transactionReceipt(key: string): TransactionReceipt | null;
-  /** Keeps the response of a committed transaction beside its receipt (for repeats). */
-  keepTransactionResponse(key: string, response: Uint8Array): void;
+/**
+ * The anchoring outbox: log leaves waiting for a batch, batches on their way to the chain, and
+ * the inclusion paths of anchored ones. The first part of the Index split: the Anchorer needs
+ * nothing else.
+ */
+export interface AnchoringOutbox {
   /** Leaves not yet in a batch, oldest first. */
   pendingLeaves(limit: number): PendingLeaf[];
   /** Records a batch as "sending" and assigns its leaves, before the transaction is sent. */
@@ -131,6 +120,27 @@ export interface Index extends HistoryIndex {
   requeueBatch(batchId: number): number;
   leafProof(seq: number): LeafProof | null;
   leavesOfBatch(batchId: number): PendingLeaf[];
+  /** pendingLeaves counts every leaf not yet in an anchored batch. */
+  stats(): { pendingLeaves: number; oldestPendingAt: string | null; batches: number; versions: number };
+}
+
+/** The derived, rebuildable index: versions, current pointers, the anchoring outbox. */
+export interface Index extends HistoryIndex, AnchoringOutbox {
+  current(type: string, id: string): CurrentRow | null;
+  version(type: string, id: string, versionId: number): VersionRow | null;
+  /** The current version (deleted or not) with its leaf hash, in one lookup; null when unknown. */
+  currentVersion(type: string, id: string): VersionRow | null;
+  commit(write: VersionWrite): VersionRow;
+  /**
+   * Several versions in one transaction: all are committed or none (FHIR transactions). With a
+   * `receipt`, its row is inserted in the same transaction; a key already there is a "conflict"
+   * and nothing is written (the transaction was committed before).
+   */
+  commitMany(writes: VersionWrite[], receipt?: TransactionReceiptKey): VersionRow[];
+  /** The receipt of a committed transaction with this idempotency key, or null. */
+  transactionReceipt(key: string): TransactionReceipt | null;
+  /** Keeps the response of a committed transaction beside its receipt (for repeats). */
+  keepTransactionResponse(key: string, response: Uint8Array): void;
   /**
    * Erasure: removes every resource with a version in the compartment (all its versions and
    * search rows) and returns the CIDs of their blobs. Log leaves stay: they reveal nothing.
@@ -140,8 +150,6 @@ export interface Index extends HistoryIndex {
     versions: number;
     cids: string[];
   };
-  /** pendingLeaves counts every leaf not yet in an anchored batch. */
-  stats(): { pendingLeaves: number; oldestPendingAt: string | null; batches: number; versions: number };
   /** Runs a parsed search; returns the current versions of a page of matches and of what it includes. */
   search(request: SearchRequest, options?: { maxIncludeDepth?: number; countTotal?: boolean }): SearchPage;
   /** Rebuild: writes one anchored batch, its leaves and their versions, in one transaction. */

@@ -3,14 +3,14 @@ import { sha256 } from "../crypto/sha256.ts";
 import { inclusionProofs } from "../merkle/inclusionProofs.ts";
 import { merkleRoot } from "../merkle/merkleRoot.ts";
 import type { BlobStore } from "../ports/BlobStore.ts";
-import type { BatchRow, Index } from "../ports/Index.ts";
+import type { AnchoringOutbox, BatchRow } from "../ports/Index.ts";
 import type { KeyStore } from "../ports/KeyStore.ts";
 import type { Ledger } from "../ports/Ledger.ts";
 import type { Logger } from "../ports/Logger.ts";
 import { buildManifest, sealManifest } from "./manifest.ts";
 
 export interface AnchorerOptions {
-  index: Index;
+  index: AnchoringOutbox;
   blobs: BlobStore;
   keys: KeyStore;
   ledger: Ledger;
