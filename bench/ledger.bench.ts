@@ -81,7 +81,7 @@ try {
     )
     .all() as { queued_at: string; anchored_at: string }[];
   const latencies = rows.map((r) => Date.parse(r.anchored_at) - Date.parse(r.queued_at)).sort((a, b) => a - b);
-  const batches = server.index.batches("anchored");
+  const batches = await server.index.batches("anchored");
   const loadRecords = batches.reduce((sum, b) => sum + b.size, 0);
 
   // 3. more versions straight through the pipeline (no HTTP), anchored, then rebuild
@@ -101,7 +101,7 @@ try {
   }
   await server.anchorer.flush();
   // 2. gas of every anchoring transaction
-  const allBatches = server.index.batches("anchored");
+  const allBatches = await server.index.batches("anchored");
   const provider = new JsonRpcProvider(server.chain!.rpcUrl, undefined, { staticNetwork: true });
   const gas: number[] = [];
   for (const b of allBatches) gas.push(Number((await provider.getTransactionReceipt(b.txHash!))!.gasUsed));

@@ -116,7 +116,7 @@ async function runMode(mode: "full" | "memory"): Promise<ModeResult> {
       create,
       read,
       anchorDrainSeconds,
-      batches: server.index.stats().batches,
+      batches: (await server.index.stats()).batches,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
     };
   } finally {

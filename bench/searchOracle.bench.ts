@@ -31,9 +31,9 @@ import { cachedConditionalResolver } from "../src/fhir/conditional/resolveCondit
 import { compartmentOf, withMeta } from "../src/fhir/resource/meta.ts";
 import { parseSearchRequest } from "../src/fhir/search/parseSearchRequest.ts";
 import { paramsFor, searchableTypes } from "../src/fhir/search/searchParameters.ts";
-import type { SearchFilter, SearchRequest } from "../src/fhir/search/SearchRequest.ts";
+import type { SearchFilter, SearchRequest } from "../src/ports/SearchRequest.ts";
 import type { Resource } from "../src/fhir/types/r4.ts";
-import type { VersionWrite } from "../src/ports/Index.ts";
+import type { VersionWrite } from "../src/ports/VersionStore.ts";
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -103,7 +103,7 @@ for (const file of selected) {
     if (criteria !== undefined) {
       key = creates.get(`${type}?${criteria}`);
       if (key === undefined) {
-        const matches = findMatches(index, type, criteria);
+        const matches = await findMatches(index, type, criteria);
         if (matches.length > 1) throw new Error(`${file}: ifNoneExist ${criteria} matches several resources`);
         if (matches[0]) key = `${type}/${matches[0].id}`;
       }
@@ -121,14 +121,19 @@ for (const file of selected) {
   // (The information bundles are batches whose entries refer to nothing, so one commit per
   // bundle is the same as the batch's commit per entry.)
   const resolveConditional = cachedConditionalResolver(index);
-  const mapToTarget = referenceMapper(identities, (reference) => {
-    conditional++;
-    return resolveConditional(reference);
-  });
+  const counting = Object.assign(
+    (reference: string) => {
+      conditional++;
+      return resolveConditional(reference);
+    },
+    { prefetch: resolveConditional.prefetch },
+  );
+  const mapToTarget = referenceMapper(identities, counting);
   const mapReference = (reference: string) => {
     if (identities.has(reference)) placeholders++;
     return mapToTarget(reference);
   };
+  for (const { resource } of planned) await resolveConditional.prefetch(resource);
   const writes: VersionWrite[] = planned.map(({ type, id, resource }) => {
     const lastUpdated = new Date(FIRST_UPDATE + resources.length * 1000).toISOString();
     const stored = withMeta({ ...rewriteReferences(resource, mapReference), id } as Resource, {
@@ -151,7 +156,7 @@ for (const file of selected) {
       resource: stored as unknown as Record<string, unknown>,
     };
   });
-  index.commitMany(writes);
+  await index.commitMany(writes);
 }
 index.db.exec("PRAGMA optimize");
 const loadTime = seconds(loadStart);

@@ -9,7 +9,7 @@ import { isResourceType } from "./definitions/resourceTypes.ts";
 import { parseSearchRequest } from "./search/parseSearchRequest.ts";
 import type { SearchLimits } from "./search/parseSearchRequest.ts";
 import { parseSystemSearchRequest } from "./search/parseSystemSearchRequest.ts";
-import type { SearchRequest } from "./search/SearchRequest.ts";
+import type { SearchRequest } from "../ports/SearchRequest.ts";
 import { buildSearchset, shapeResource } from "./searchBundle.ts";
 import type { SearchWarning } from "./searchBundle.ts";
 import { newResourceId } from "./resource/meta.ts";
@@ -227,7 +227,7 @@ export class FhirInteractions {
     // Bundle.total: absent under _total=none; exact otherwise (an exact count is a valid
     // estimate). _summary=count is nothing but the total, so it is counted whatever _total says.
     const count = request.summary === "count";
-    const page = this.#o.index.search(request, {
+    const page = await this.#o.index.search(request, {
       countTotal: count || request.total !== "none",
       ...(limits.maxIncludeDepth === undefined ? {} : { maxIncludeDepth: limits.maxIncludeDepth }),
     });

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildSearchset, shapeResource } from "./searchBundle.ts";
-import type { SearchRequest } from "./search/SearchRequest.ts";
+import type { SearchRequest } from "../ports/SearchRequest.ts";
 
 type R = Record<string, unknown> & { resourceType: string; id: string; meta?: Record<string, unknown> };
 

@@ -1,4 +1,4 @@
-import type { SearchRequest } from "./search/SearchRequest.ts";
+import type { SearchRequest } from "../ports/SearchRequest.ts";
 import { formatSearchRequest } from "./search/formatSearchRequest.ts";
 import { elementsFor } from "./resource/elementsFor.ts";
 import { summarize } from "./resource/summarize.ts";

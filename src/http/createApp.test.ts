@@ -39,8 +39,8 @@ describe("createApp: the HTTP edge", () => {
       engine: engine.engine,
       authenticate: devTokenAuthenticator(TOKEN),
       baseUrl: () => "http://fhir.test",
-      health: () => ({ status: "ok" }),
-      metrics: () => "",
+      health: async () => ({ status: "ok" }),
+      metrics: async () => "",
       maxBodyBytes: 1 << 20,
     });
   });

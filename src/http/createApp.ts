@@ -31,9 +31,9 @@ export interface AppOptions {
   authenticate: Authenticator;
   /** Public base URL of the FHIR endpoint, no trailing slash. */
   baseUrl: () => string;
-  health: () => Record<string, unknown> & { status: string };
+  health: () => Promise<Record<string, unknown> & { status: string }>;
   /** Prometheus text exposition. */
-  metrics: () => string;
+  metrics: () => Promise<string>;
   maxBodyBytes: number;
   log?: (level: "info" | "warn" | "error", message: string) => void;
 }
@@ -74,12 +74,12 @@ export function createApp(options: AppOptions): Hono<Env> {
     await next();
   });
 
-  app.get("/health", (c) => {
-    const body = options.health();
+  app.get("/health", async (c) => {
+    const body = await options.health();
     return c.json(body, body.status === "ok" ? 200 : 503);
   });
-  app.get("/metrics", (c) =>
-    c.body(options.metrics(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }),
+  app.get("/metrics", async (c) =>
+    c.body(await options.metrics(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }),
   );
 
   app.use("*", async function negotiate(c, next) {

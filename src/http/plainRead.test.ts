@@ -28,8 +28,8 @@ describe("plain read path", () => {
       engine: engine.engine,
       authenticate,
       baseUrl,
-      health: () => ({ status: "ok" }),
-      metrics: () => "",
+      health: async () => ({ status: "ok" }),
+      metrics: async () => "",
       maxBodyBytes: 1 << 20,
     });
     const toApp = getRequestListener(app.fetch);

@@ -1,16 +1,13 @@
-import type { VersionRow } from "./Index.ts";
+import type { VersionRow } from "./VersionStore.ts";
 
-/**
- * History and compartment queries over the index. Meant to become part of the Index port;
- * kept apart so the SQLite queries live in their own file.
- */
+/** History and compartment queries over the versions the `VersionStore` holds. */
 export interface HistoryIndex {
   /** Versions newest first, one page, keyset-paged on (lastUpdated, rid, versionId). */
-  historyPage(query: HistoryQuery): HistoryPage;
+  historyPage(query: HistoryQuery): Promise<HistoryPage>;
   /** Current, non-deleted resources of a patient compartment, one page, keyset-paged on rid. */
-  compartmentPage(query: CompartmentQuery): CompartmentPage;
+  compartmentPage(query: CompartmentQuery): Promise<CompartmentPage>;
   /** The compartments of every live Patient, patient by patient, one page, keyset-paged (type-level `$everything`). */
-  everyCompartmentPage(query: EveryCompartmentQuery): CompartmentPage;
+  everyCompartmentPage(query: EveryCompartmentQuery): Promise<CompartmentPage>;
 }
 
 export interface HistoryQuery {

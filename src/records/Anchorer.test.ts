@@ -30,14 +30,14 @@ describe("Anchorer", () => {
         code: { text: `n${i}` },
       });
   };
-  const allLeavesAnchoredOnce = () => {
+  const allLeavesAnchoredOnce = async () => {
     const leaves = index.db.prepare("SELECT seq, batch_id, leaf_index FROM leaves").all() as {
       seq: number;
       batch_id: number | null;
     }[];
     expect(leaves.every((l) => l.batch_id !== null)).toBe(true);
     for (const leaf of leaves) {
-      const proof = index.leafProof(Number(leaf.seq))!;
+      const proof = (await index.leafProof(Number(leaf.seq)))!;
       expect(proof.batch?.state).toBe("anchored");
       expect(
         verifyInclusion({
@@ -49,7 +49,7 @@ describe("Anchorer", () => {
         }),
       ).toBe(true);
     }
-    const roots = index.batches().map((b) => Buffer.from(b.root).toString("hex"));
+    const roots = (await index.batches()).map((b) => Buffer.from(b.root).toString("hex"));
     expect(new Set(ledger.anchoredLog).size).toBe(ledger.anchoredLog.length);
     expect([...roots].sort()).toEqual([...ledger.anchoredLog].sort());
     return leaves.length;
@@ -74,12 +74,12 @@ describe("Anchorer", () => {
     await writeN(150);
     const anchorer = newAnchorer(64);
     expect(await anchorer.flush()).toBe(150);
-    expect(index.batches().map((b) => b.size)).toEqual([64, 64, 22]);
-    const batches = index.batches();
+    expect((await index.batches()).map((b) => b.size)).toEqual([64, 64, 22]);
+    const batches = await index.batches();
     expect(Buffer.from(batches[0]!.prevRoot).every((b) => b === 0)).toBe(true);
     expect(Buffer.from(batches[1]!.prevRoot)).toEqual(Buffer.from(batches[0]!.root));
     expect(Buffer.from(batches[2]!.prevRoot)).toEqual(Buffer.from(batches[1]!.root));
-    expect(allLeavesAnchoredOnce()).toBe(150);
+    expect(await allLeavesAnchoredOnce()).toBe(150);
   });
 
   it("keeps accepting writes while the chain is down, shows the lag, retries with backoff, then catches up", async () => {
@@ -88,7 +88,7 @@ describe("Anchorer", () => {
     await anchorer.start();
     await writeN(10);
     await new Promise((r) => setTimeout(r, 300));
-    const lagging = anchorer.status();
+    const lagging = await anchorer.status();
     expect(lagging.pendingLeaves).toBe(10);
     expect(lagging.consecutiveFailures).toBeGreaterThanOrEqual(2);
     expect(lagging.lastError).toMatch(/down/);
@@ -97,24 +97,24 @@ describe("Anchorer", () => {
     expect(ledger.anchoredLog).toEqual([]);
     ledger.down = false;
     const deadline = Date.now() + 5000;
-    while (anchorer.status().pendingLeaves > 0 || index.batches("sending").length > 0) {
+    while ((await anchorer.status()).pendingLeaves > 0 || (await index.batches("sending")).length > 0) {
       if (Date.now() > deadline) throw new Error("did not catch up");
       await new Promise((r) => setTimeout(r, 20));
     }
-    expect(anchorer.status().consecutiveFailures).toBe(0);
-    expect(allLeavesAnchoredOnce()).toBe(10);
+    expect((await anchorer.status()).consecutiveFailures).toBe(0);
+    expect(await allLeavesAnchoredOnce()).toBe(10);
   });
 
   it("after a crash with a batch mid-flight, completes it from the chain without anchoring twice", async () => {
     await writeN(5);
     ledger.loseReceipts = true;
     await expect(newAnchorer().flush()).rejects.toThrow(/receipt/);
-    expect(index.batches("sending")).toHaveLength(1);
+    expect(await index.batches("sending")).toHaveLength(1);
     ledger.loseReceipts = false;
     const restarted = newAnchorer();
     expect(await restarted.reconcile()).toEqual({ completed: 1, resent: 0, requeuedLeaves: 0 });
     expect(ledger.anchoredLog).toHaveLength(1);
-    expect(allLeavesAnchoredOnce()).toBe(5);
+    expect(await allLeavesAnchoredOnce()).toBe(5);
   });
 
   it("after a crash before the transaction went out, sends the recorded batch again", async () => {
@@ -123,7 +123,7 @@ describe("Anchorer", () => {
     await expect(newAnchorer().flush()).rejects.toThrow();
     ledger.down = false;
     expect(await newAnchorer().reconcile()).toEqual({ completed: 0, resent: 1, requeuedLeaves: 0 });
-    expect(allLeavesAnchoredOnce()).toBe(5);
+    expect(await allLeavesAnchoredOnce()).toBe(5);
   });
 
   it("re-anchors leaves whose roots the chain lost", async () => {
@@ -133,6 +133,6 @@ describe("Anchorer", () => {
     const again = newAnchorer();
     expect(await again.reconcile()).toEqual({ completed: 0, resent: 0, requeuedLeaves: 7 });
     await again.flush();
-    expect(allLeavesAnchoredOnce()).toBe(7);
+    expect(await allLeavesAnchoredOnce()).toBe(7);
   });
 });

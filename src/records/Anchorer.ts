@@ -3,7 +3,7 @@ import { sha256 } from "../crypto/sha256.ts";
 import { inclusionProofs } from "../merkle/inclusionProofs.ts";
 import { merkleRoot } from "../merkle/merkleRoot.ts";
 import type { BlobStore } from "../ports/BlobStore.ts";
-import type { AnchoringOutbox, BatchRow } from "../ports/Index.ts";
+import type { AnchoringOutbox, AnchorReceipt, BatchRow } from "../ports/AnchoringOutbox.ts";
 import type { KeyStore } from "../ports/KeyStore.ts";
 import type { Ledger } from "../ports/Ledger.ts";
 import type { Logger } from "../ports/Logger.ts";
@@ -80,11 +80,11 @@ export class Anchorer {
     const { completed, resent } = await this.#settleSending();
     let requeuedLeaves = 0;
     const contract = this.#o.ledger.contractAddress.toLowerCase();
-    const anchored = this.#o.index.batches("anchored");
+    const anchored = await this.#o.index.batches("anchored");
     const roots = new Set(anchored.length > 0 ? (await this.#o.ledger.listAnchors()).map((a) => toHex(a.root)) : []);
     for (const batch of anchored) {
       const known = batch.contract?.toLowerCase() === contract && roots.has(toHex(batch.root));
-      if (!known) requeuedLeaves += this.#o.index.requeueBatch(batch.batchId);
+      if (!known) requeuedLeaves += await this.#o.index.requeueBatch(batch.batchId);
     }
     if (requeuedLeaves > 0) {
       this.#log(
@@ -108,10 +108,10 @@ export class Anchorer {
   async #settleSending(): Promise<{ completed: number; resent: number }> {
     let completed = 0;
     let resent = 0;
-    for (const batch of this.#o.index.batches("sending")) {
+    for (const batch of await this.#o.index.batches("sending")) {
       const onChain = await this.#o.ledger.findAnchor(batch.root);
       if (onChain) {
-        this.#complete(batch, {
+        await this.#complete(batch, {
           chainId: onChain.chainId.toString(),
           contract: onChain.contract,
           txHash: onChain.txHash,
@@ -141,8 +141,8 @@ export class Anchorer {
     }
   }
 
-  status(): AnchorerStatus {
-    const s = this.#o.index.stats();
+  async status(): Promise<AnchorerStatus> {
+    const s = await this.#o.index.stats();
     return {
       pendingLeaves: s.pendingLeaves,
       oldestPendingAgeMs: s.oldestPendingAt ? Date.now() - Date.parse(s.oldestPendingAt) : null,
@@ -184,14 +184,14 @@ export class Anchorer {
 
   /** One batch: returns how many leaves it anchored (0 when nothing was pending). */
   async #cycle(): Promise<number> {
-    const leaves = this.#o.index.pendingLeaves(this.#o.maxBatch);
+    const leaves = await this.#o.index.pendingLeaves(this.#o.maxBatch);
     if (leaves.length === 0) return 0;
     const leafHashes = leaves.map((l) => l.leafHash);
     const root = merkleRoot(leafHashes);
-    const prevRoot = this.#o.index.lastAnchoredRoot() ?? ZERO_ROOT;
+    const prevRoot = (await this.#o.index.lastAnchoredRoot()) ?? ZERO_ROOT;
     const sealed = await sealManifest(buildManifest(leaves, prevRoot), root, this.#o.keys);
     const manifestCid = await this.#o.blobs.put(sealed);
-    const batch = this.#o.index.openBatch({
+    const batch = await this.#o.index.openBatch({
       root,
       prevRoot,
       size: leaves.length,
@@ -212,7 +212,7 @@ export class Anchorer {
       manifestDigest: batch.manifestDigest,
       prevRoot: batch.prevRoot,
     });
-    this.#complete(
+    await this.#complete(
       batch,
       {
         chainId: receipt.chainId.toString(),
@@ -231,12 +231,9 @@ export class Anchorer {
    * pendingLeaves, on the main thread, for every batch of an import. A batch resumed after a
    * restart reads them from the index.
    */
-  #complete(
-    batch: BatchRow,
-    receipt: { chainId: string; contract: string; txHash: string; blockNumber: number },
-    leafHashes: Uint8Array[] = this.#o.index.leavesOfBatch(batch.batchId).map((l) => l.leafHash),
-  ): void {
-    this.#o.index.completeBatch(batch.batchId, receipt, inclusionProofs(leafHashes));
+  async #complete(batch: BatchRow, receipt: AnchorReceipt, leafHashes?: Uint8Array[]): Promise<void> {
+    const hashes = leafHashes ?? (await this.#o.index.leavesOfBatch(batch.batchId)).map((l) => l.leafHash);
+    await this.#o.index.completeBatch(batch.batchId, receipt, inclusionProofs(hashes));
     this.#lastAnchoredAt = new Date().toISOString();
     this.#log(
       "info",

@@ -40,7 +40,7 @@ describe("RecordRepository.writeAll", () => {
     expect(results.map((r) => r?.row.versionId ?? null)).toEqual([1, 2, 1, 2, null]);
     expect((await records.read("Patient", "p1")).resource?.gender).toBe("female");
     await expect(records.read("Basic", "b1")).rejects.toMatchObject({ code: "gone" });
-    expect(index.stats().versions).toBe(4);
+    expect((await index.stats()).versions).toBe(4);
   });
 
   it("commits nothing when any operation fails", async () => {
@@ -57,10 +57,10 @@ describe("RecordRepository.writeAll", () => {
         { kind: "write", type: "Patient", id: "p1", resource: { resourceType: "Patient" }, mustNotExist: true },
       ]),
     ).rejects.toMatchObject({ code: "conflict" });
-    expect(index.current("Patient", "p2")).toBeNull();
-    expect(index.current("Patient", "p3")).toBeNull();
-    expect(index.stats().versions).toBe(1);
-    expect(index.stats().pendingLeaves).toBe(1);
+    expect(await index.current("Patient", "p2")).toBeNull();
+    expect(await index.current("Patient", "p3")).toBeNull();
+    expect((await index.stats()).versions).toBe(1);
+    expect((await index.stats()).pendingLeaves).toBe(1);
   });
 
   it("encrypts new versions under the patient's newest data key; older versions stay readable", async () => {
@@ -90,6 +90,6 @@ describe("RecordRepository.writeAll", () => {
         records.write("Basic", "hot", { resourceType: "Basic", code: { text: String(i) } }),
       ),
     );
-    expect(index.current("Basic", "hot")?.versionId).toBe(20);
+    expect((await index.current("Basic", "hot"))?.versionId).toBe(20);
   });
 });

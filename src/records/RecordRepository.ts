@@ -6,7 +6,10 @@ import { sha256 } from "../crypto/sha256.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import { copyNumberTexts, parseJson } from "../json/preciseJson.ts";
 import type { BlobStore } from "../ports/BlobStore.ts";
-import type { Index, TransactionReceiptKey, VersionRow } from "../ports/Index.ts";
+import type { TransactionReceiptKey } from "../ports/TransactionReceipts.ts";
+import type { VersionRow, VersionStore, VersionWrite } from "../ports/VersionStore.ts";
+import type { AnchoringOutbox } from "../ports/AnchoringOutbox.ts";
+import { asPreparedSearchRows } from "../fhir/search/packedRows.ts";
 import type { DataKey, KeyStore } from "../ports/KeyStore.ts";
 import { checkPreconditions } from "./checkPreconditions.ts";
 import { KeyedMutex } from "./KeyedMutex.ts";
@@ -53,7 +56,8 @@ export type WriteOperation =
   | { kind: "delete"; type: string; id: string; ifMatch?: number | "*" };
 
 export interface RecordRepositoryOptions {
-  index: Index;
+  /** Versions, and the leaf hash of a version fetched without one. */
+  index: RecordIndex;
   blobs: BlobStore;
   keys: KeyStore;
   /** Patient compartment of a resource ("Patient/<id>") or null. */
@@ -63,13 +67,16 @@ export interface RecordRepositoryOptions {
   preparer?: RecordPreparer;
 }
 
+/** What the pipeline needs of the index. */
+export type RecordIndex = VersionStore & Pick<AnchoringOutbox, "leafProof">;
+
 /**
  * The one write/read pipeline: canonical JSON → SHA-256 → AES-256-GCM under the patient's
  * data key → BlobStore → one index transaction (version row + log leaf). Reads decrypt and
  * check the plaintext against the committed hash and leaf before anything is served.
  */
 export class RecordRepository {
-  readonly #index: Index;
+  readonly #index: RecordIndex;
   readonly #blobs: BlobStore;
   readonly #keys: KeyStore;
   readonly #compartmentOf: (resource: FhirResource) => string | null;
@@ -119,21 +126,21 @@ export class RecordRepository {
       async () => {
         const lastUpdated = this.#now().toISOString();
         const state = new Map<string, { versionId: number; deleted: boolean; compartment: string | null } | null>();
-        const currentOf = (type: string, id: string) => {
+        const currentOf = async (type: string, id: string) => {
           const key = `${type}/${id}`;
           if (!state.has(key)) {
-            const c = this.#index.current(type, id);
+            const c = await this.#index.current(type, id);
             state.set(key, c ? { versionId: c.versionId, deleted: c.deleted, compartment: c.compartment } : null);
           }
           return state.get(key)!;
         };
         const prepared: ({
-          write: Parameters<Index["commit"]>[0];
+          write: VersionWrite;
           stored: FhirResource | null;
           created: boolean;
         } | null)[] = [];
         for (const op of ops) {
-          const current = currentOf(op.type, op.id);
+          const current = await currentOf(op.type, op.id);
           const previous = current?.versionId ?? 0;
           const versionId = previous + 1;
           if (op.kind === "delete") {
@@ -241,12 +248,12 @@ export class RecordRepository {
                 cid,
                 contentHash,
               }),
-              ...(rows ? { searchRows: rows } : {}),
+              ...(rows ? { searchRows: asPreparedSearchRows(rows) } : {}),
             });
           }),
         );
         const live = prepared.filter((p): p is NonNullable<typeof p> => p !== null);
-        const rows = this.#index.commitMany(
+        const rows = await this.#index.commitMany(
           live.map((p) => p.write),
           options.receipt,
         );
@@ -276,7 +283,7 @@ export class RecordRepository {
     compartment: string,
   ): Promise<{ resources: number; versions: number; blobs: number; keys: number }> {
     const keys = await this.#keys.destroyCompartment(compartment);
-    const erased = this.#index.eraseCompartment(compartment);
+    const erased = await this.#index.eraseCompartment(compartment);
     let blobs = 0;
     for (const cid of erased.cids) {
       await this.#blobs.delete(cid);
@@ -287,7 +294,7 @@ export class RecordRepository {
 
   /** @see https://hl7.org/fhir/R4/http.html#read */
   async read(type: string, id: string): Promise<StoredVersion> {
-    const version = this.#index.currentVersion(type, id);
+    const version = await this.#index.currentVersion(type, id);
     if (!version) throw new FhirLedgerError("not-found", `${type}/${id} is not known`);
     if (version.deleted) throw new FhirLedgerError("gone", `${type}/${id} was deleted`);
     return this.load(version);
@@ -295,7 +302,7 @@ export class RecordRepository {
 
   /** @see https://hl7.org/fhir/R4/http.html#vread */
   async vread(type: string, id: string, versionId: number): Promise<StoredVersion> {
-    const version = this.#index.version(type, id, versionId);
+    const version = await this.#index.version(type, id, versionId);
     if (!version) throw new FhirLedgerError("not-found", `${type}/${id}/_history/${versionId} is not known`);
     if (version.deleted) throw new FhirLedgerError("gone", `${type}/${id}/_history/${versionId} is a delete`);
     return this.load(version);
@@ -316,7 +323,7 @@ export class RecordRepository {
     | { ok: true; plaintext: Uint8Array | null; leafHash: Uint8Array }
     | { ok: false; reason: string; leafHash: Uint8Array }
   > {
-    const leafHash = version.leafHash ?? this.#index.leafProof(version.leafSeq)?.leafHash;
+    const leafHash = version.leafHash ?? (await this.#index.leafProof(version.leafSeq))?.leafHash;
     const versionId = String(version.versionId);
     const expectedLeaf = recordLeafHash({
       type: version.type,

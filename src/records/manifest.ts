@@ -2,7 +2,7 @@ import { canonicalJson } from "../crypto/canonicalJson.ts";
 import { openEnvelope, sealEnvelope } from "../crypto/envelope.ts";
 import { toHex } from "../crypto/hex.ts";
 import type { KeyStore } from "../ports/KeyStore.ts";
-import type { PendingLeaf } from "../ports/Index.ts";
+import type { PendingLeaf } from "../ports/AnchoringOutbox.ts";
 import { DELETED_MARKER_CID } from "./RecordRepository.ts";
 
 /** Keys of batch manifests live in their own compartment. */

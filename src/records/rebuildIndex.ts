@@ -7,7 +7,8 @@ import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import { inclusionProofs } from "../merkle/inclusionProofs.ts";
 import { merkleRoot } from "../merkle/merkleRoot.ts";
 import type { BlobStore } from "../ports/BlobStore.ts";
-import type { Index, RestoreBatch } from "../ports/Index.ts";
+import type { Index } from "../ports/Index.ts";
+import type { RestoreBatch } from "../ports/RebuildTarget.ts";
 import type { DataKey, KeyStore } from "../ports/KeyStore.ts";
 import type { Ledger } from "../ports/Ledger.ts";
 import type { Logger } from "../ports/Logger.ts";
@@ -137,7 +138,7 @@ export async function rebuildIndex(deps: {
       leaves.push({ leafHash: leafHashes[i]!, version: { ...base, deleted: false, resource } });
       report.versions += 1;
     }
-    deps.index.restoreBatch({
+    await deps.index.restoreBatch({
       batch: {
         root: anchor.root,
         prevRoot: anchor.prevRoot,

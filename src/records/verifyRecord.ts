@@ -1,6 +1,7 @@
 import { toHex } from "../crypto/hex.ts";
 import { verifyInclusion } from "../merkle/verifyInclusion.ts";
-import type { Index, VersionRow } from "../ports/Index.ts";
+import type { Index } from "../ports/Index.ts";
+import type { VersionRow } from "../ports/VersionStore.ts";
 import type { Ledger } from "../ports/Ledger.ts";
 import { DELETED_MARKER_CID } from "./RecordRepository.ts";
 import type { RecordRepository } from "./RecordRepository.ts";
@@ -45,7 +46,7 @@ export async function verifyRecord(
     cid,
     contentHash: version.contentHash,
   });
-  const proof = deps.index.leafProof(version.leafSeq);
+  const proof = await deps.index.leafProof(version.leafSeq);
   const batch = proof?.batch ?? null;
   const base: RecordProof = {
     verdict: "pending",

@@ -4,13 +4,13 @@ import type { Anchorer, AnchorerStatus } from "../records/Anchorer.ts";
  * Health: "ok" while anchoring keeps up; "degraded" (503) when the chain has been failing or
  * the oldest unanchored write waits far longer than the batching interval.
  */
-export function health(
+export async function health(
   anchorer: Anchorer,
   chainId: string,
   contract: string,
   intervalMs: number,
-): Record<string, unknown> & { status: string } {
-  const anchoring = anchorer.status();
+): Promise<Record<string, unknown> & { status: string }> {
+  const anchoring = await anchorer.status();
   const lagging =
     anchoring.oldestPendingAgeMs !== null && anchoring.oldestPendingAgeMs > Math.max(30_000, intervalMs * 10);
   const status = anchoring.consecutiveFailures > 0 || lagging ? "degraded" : "ok";

@@ -197,7 +197,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       authenticate,
       baseUrl: () => baseUrl,
       health: () => health(anchorer, chainId, ledger.contractAddress, config.anchor.intervalMs),
-      metrics: () => metricsText(anchorer.status()),
+      metrics: async () => metricsText(await anchorer.status()),
       maxBodyBytes: config.limits.maxBodyBytes,
       log: httpLog,
     });

@@ -914,7 +914,7 @@ describe("batch and transaction bundles, conditional interactions, PATCH", () =>
     for (const ref of references) {
       expect(ref, "resolved to a relative reference").toMatch(/^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/);
       const [type, id] = ref.split("/") as [string, string];
-      const row = server.index.current(type, id);
+      const row = await server.index.current(type, id);
       expect(row && !row.deleted, `${ref} exists`).toBeTruthy();
     }
   }, 120_000);

@@ -156,6 +156,6 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     expect(await server.anchorer.flush()).toBeGreaterThanOrEqual(3);
     const { body } = await server.json(`/Patient/${keep.body.id}/$verify`, { headers: as(ADMIN) });
     expect(param(body, "verdict")).toBe("verified");
-    expect(server.anchorer.status().pendingLeaves).toBe(0);
+    expect((await server.anchorer.status()).pendingLeaves).toBe(0);
   });
 });

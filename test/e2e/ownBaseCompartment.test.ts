@@ -49,14 +49,14 @@ describe("own-base patient references place a record in the patient's compartmen
     await removeDir(server.dataDir);
   });
 
-  it("encrypts the record under the patient's data key, as a relative reference would", () => {
-    const patientKey = server.index.currentVersion("Patient", "ob-p1")!.keyId;
+  it("encrypts the record under the patient's data key, as a relative reference would", async () => {
+    const patientKey = (await server.index.currentVersion("Patient", "ob-p1"))!.keyId;
     for (const id of ["ob-own", "ob-own-versioned", "ob-relative"]) {
-      const row = server.index.currentVersion("Observation", id)!;
+      const row = (await server.index.currentVersion("Observation", id))!;
       expect(row.compartment, id).toBe("Patient/ob-p1");
       expect(row.keyId, id).toBe(patientKey);
     }
-    const lookalike = server.index.currentVersion("Observation", "ob-lookalike")!;
+    const lookalike = (await server.index.currentVersion("Observation", "ob-lookalike"))!;
     expect(lookalike.compartment).toBeNull();
     expect(lookalike.keyId).not.toBe(patientKey);
   });
@@ -74,7 +74,7 @@ describe("own-base patient references place a record in the patient's compartmen
   });
 
   it("shreds the record with the patient on $erase; the look-alike and other patients stay", async () => {
-    const row = server.index.currentVersion("Observation", "ob-own")!;
+    const row = (await server.index.currentVersion("Observation", "ob-own"))!;
     const copy = await server.blobs.get(row.cid!);
     const aad = { type: "Observation", id: "ob-own", versionId: "1" };
     await expect(openEnvelope({ envelope: copy, keyFor: (k) => server.keys.dataKey(k), aad })).resolves.toBeInstanceOf(

@@ -100,7 +100,7 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
     });
     rebuilt.finishBulkLoad();
     const live = server.index;
-    expect(report.batches).toBe(live.batches().length);
+    expect(report.batches).toBe((await live.batches()).length);
     expect(report.chainBreaks).toBe(0);
     expect(report.unavailable).toBeGreaterThan(0);
 
@@ -119,7 +119,7 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
     expect(differing).toEqual([]);
     expect(rebuiltVersions).toEqual(liveVersions);
     // A create by PUT at a client id (Practitioner/prac-1) stays one after the rebuild (it travels in the batch manifest).
-    expect(rebuilt.version("Practitioner", "prac-1", 1)?.createdByUpdate).toBe(true);
+    expect((await rebuilt.version("Practitioner", "prac-1", 1))?.createdByUpdate).toBe(true);
     expect(q(rebuilt, "SELECT root, prev_root, size, manifest_digest, tx_hash FROM batches ORDER BY batch_id")).toEqual(
       q(live, "SELECT root, prev_root, size, manifest_digest, tx_hash FROM batches ORDER BY batch_id"),
     );
@@ -141,15 +141,15 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
     ];
     for (const [type, query] of searches) {
       const request = parseSearchRequest(type, new URLSearchParams(query));
-      const strip = (page: ReturnType<SqliteIndex["search"]>) => ({
+      const strip = (page: Awaited<ReturnType<SqliteIndex["search"]>>) => ({
         ...page,
         matches: page.matches.map((v) => `${v.type}/${v.id}/${v.versionId}`),
         included: page.included.map((v) => `${v.type}/${v.id}/${v.versionId}`),
         nextCursor: null,
       });
-      const expected = strip(live.search(request, { countTotal: true }));
+      const expected = strip(await live.search(request, { countTotal: true }));
       expect(expected.matches.length, `${type}?${query} finds something`).toBeGreaterThan(0);
-      expect(strip(rebuilt.search(request, { countTotal: true })), `${type}?${query}`).toEqual(expected);
+      expect(strip(await rebuilt.search(request, { countTotal: true })), `${type}?${query}`).toEqual(expected);
     }
 
     // The same interactions over both indexes give the same answers, proofs included.
@@ -172,20 +172,20 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
           (e: { code?: string }) => ({ error: e.code }),
         );
       expect(await outcome(() => rebuiltRepo.read(type, id))).toEqual(await outcome(() => liveRepo.read(type, id)));
-      const historyOf = (index: SqliteIndex, repo: RecordRepository) => () =>
+      const historyOf = (index: SqliteIndex, repo: RecordRepository) => async () =>
         Promise.all(
-          index
-            .historyPage({ type, id, count: 1000 })
-            .versions.map((v) => (v.deleted ? { row: v, resource: null } : repo.load(v))),
+          (await index.historyPage({ type, id, count: 1000 })).versions.map((v) =>
+            v.deleted ? { row: v, resource: null } : repo.load(v),
+          ),
         );
       expect(await outcome(historyOf(rebuilt, rebuiltRepo))).toEqual(await outcome(historyOf(live, liveRepo)));
       for (let v = 1; v <= version; v++) {
-        const a = await verifyRecord(live.version(type, id, v)!, {
+        const a = await verifyRecord((await live.version(type, id, v))!, {
           index: live,
           ledger: server.ledger,
           records: liveRepo,
         });
-        const b = await verifyRecord(rebuilt.version(type, id, v)!, {
+        const b = await verifyRecord((await rebuilt.version(type, id, v))!, {
           index: rebuilt,
           ledger: server.ledger,
           records: rebuiltRepo,

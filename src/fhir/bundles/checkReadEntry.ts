@@ -29,7 +29,7 @@ export async function checkReadEntry(
     return id === undefined ? undefined : result;
   }
   if (query !== undefined) readShape(type, new URLSearchParams(query));
-  const current = deps.index.current(type, id);
+  const current = await deps.index.current(type, id);
   // a delete of a resource that is absent or already deleted writes nothing
   const deletes = change === "delete" && current !== null && !current.deleted;
   if (change === "delete" && !deletes) return readEntry(deps, entry);

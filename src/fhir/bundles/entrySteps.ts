@@ -1,13 +1,13 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { copyNumberTexts } from "../../json/preciseJson.ts";
-import type { VersionRow } from "../../ports/Index.ts";
+import type { VersionRow } from "../../ports/VersionStore.ts";
 import { checkPreconditions } from "../../records/checkPreconditions.ts";
 import type { FhirResource, WriteOperation } from "../../records/RecordRepository.ts";
 import { findDeleteMatches } from "../conditional/findDeleteMatches.ts";
 import { findMatchesAfterDeletes } from "../conditional/findMatchesAfterDeletes.ts";
 import { isNotModified } from "../conditional/isNotModified.ts";
 import { parseIfMatch, parseIfNoneMatch } from "../conditional/requestChecks.ts";
-import { isConditionalReference } from "../conditional/resolveConditionalReference.ts";
+import { type ConditionalResolver, isConditionalReference } from "../conditional/resolveConditionalReference.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import { informationOutcome } from "../outcome/operationOutcome.ts";
 import { preparePatch } from "../patch/preparePatch.ts";
@@ -78,10 +78,10 @@ export function relativeBase(fullUrl: string | undefined, serverBase: string): s
  */
 export function referenceMapper(
   identities: ReadonlyMap<string, string>,
-  resolveConditional: (reference: string) => string,
+  resolveConditional: ConditionalResolver,
   base?: string,
-): (reference: string) => string {
-  return (reference) => {
+): ReferenceMapper {
+  const map = (reference: string): string => {
     const mapped = identities.get(reference);
     if (mapped !== undefined) return mapped;
     if (PLACEHOLDER.test(reference))
@@ -92,7 +92,12 @@ export function referenceMapper(
     if (base !== undefined && RELATIVE.test(reference)) return identities.get(base + reference) ?? reference;
     return reference;
   };
+  map.prefetch = resolveConditional.prefetch;
+  return map;
 }
+
+/** Maps references synchronously, once `prefetch` has searched the conditional ones in the value to map. */
+export type ReferenceMapper = ConditionalResolver;
 
 /**
  * Resolves who an entry writes: conditional criteria are searched (one match for ifNoneExist,
@@ -101,10 +106,14 @@ export function referenceMapper(
  * (`Type/id`), which the transaction's DELETE entries, processed first, remove.
  * @see https://hl7.org/fhir/R4/http.html#trules
  */
-export function planEntry(deps: BundleDeps, entry: ParsedEntry, deleted: ReadonlySet<string> = new Set()): Plan {
+export async function planEntry(
+  deps: BundleDeps,
+  entry: ParsedEntry,
+  deleted: ReadonlySet<string> = new Set(),
+): Promise<Plan> {
   const { type, id, query } = entry.target;
-  const single = (criteria: string, what: string): VersionRow | null => {
-    const matches = findMatchesAfterDeletes(deps.index, type, criteria, deleted);
+  const single = async (criteria: string, what: string): Promise<VersionRow | null> => {
+    const matches = await findMatchesAfterDeletes(deps.index, type, criteria, deleted);
     if (matches.length > 1)
       throw new FhirLedgerError("precondition-failed", `the ${what} criteria match more than one resource`);
     return matches[0] ?? null;
@@ -112,7 +121,7 @@ export function planEntry(deps: BundleDeps, entry: ParsedEntry, deleted: Readonl
   switch (entry.method) {
     case "DELETE": {
       if (id !== undefined) return { entry, action: "delete", type, id };
-      const matches = findDeleteMatches(deps.index, type, query!, maxDeletes(deps));
+      const matches = await findDeleteMatches(deps.index, type, query!, maxDeletes(deps));
       if (matches.length === 0 && entry.ifMatch !== undefined) {
         parseIfMatch(entry.ifMatch);
         throw new FhirLedgerError(
@@ -125,14 +134,14 @@ export function planEntry(deps: BundleDeps, entry: ParsedEntry, deleted: Readonl
       return { entry, action: "delete-matches", type, ids: matches.map((m) => m.id) };
     }
     case "POST": {
-      const match = entry.ifNoneExist === undefined ? null : single(entry.ifNoneExist, "ifNoneExist");
+      const match = entry.ifNoneExist === undefined ? null : await single(entry.ifNoneExist, "ifNoneExist");
       return match
         ? { entry, action: "existing", type, id: match.id, match }
         : { entry, action: "create", type, id: newResourceId() };
     }
     case "PUT": {
       if (id !== undefined) return { entry, action: "update", type, id };
-      const match = single(query!, "conditional update");
+      const match = await single(query!, "conditional update");
       const bodyId = entry.resource?.id;
       if (match) return { entry, action: "update", type, id: match.id };
       return typeof bodyId === "string"
@@ -141,7 +150,7 @@ export function planEntry(deps: BundleDeps, entry: ParsedEntry, deleted: Readonl
     }
     case "PATCH": {
       if (id !== undefined) return { entry, action: "patch", type, id };
-      const match = single(query!, "conditional patch");
+      const match = await single(query!, "conditional patch");
       if (!match) throw new FhirLedgerError("not-found", "the conditional patch criteria match no resource");
       return { entry, action: "patch", type, id: match.id };
     }
@@ -157,7 +166,7 @@ export function planEntry(deps: BundleDeps, entry: ParsedEntry, deleted: Readonl
 export async function prepareOperations(
   deps: BundleDeps,
   plan: Plan,
-  mapReference: (reference: string) => string,
+  mapReference: ReferenceMapper,
   links?: ReadonlyMap<string, string>,
 ): Promise<WriteOperation[]> {
   switch (plan.action) {
@@ -189,7 +198,7 @@ type SinglePlan = Extract<Plan, { action: "create" | "update" | "patch" | "delet
 async function prepareOperation(
   deps: BundleDeps,
   plan: SinglePlan,
-  mapReference: (reference: string) => string,
+  mapReference: ReferenceMapper,
   links: ReadonlyMap<string, string> | undefined,
 ): Promise<WriteOperation> {
   const { entry } = plan;
@@ -204,7 +213,7 @@ async function prepareOperation(
         id: plan.id,
         ...(ifMatch === undefined ? {} : { ifMatch }),
       };
-      if (ifMatch !== undefined) checkPreconditions(op, deps.index.current(plan.type, plan.id));
+      if (ifMatch !== undefined) checkPreconditions(op, await deps.index.current(plan.type, plan.id));
       return op;
     }
     case "patch": {
@@ -212,7 +221,10 @@ async function prepareOperation(
       const { current, resource } = await preparePatch(deps, plan.type, plan.id, patch, {
         format,
         ...(ifMatch === undefined ? {} : { ifMatch }),
-        transform: (r) => rewriteReferences(r, mapReference, links),
+        transform: async (r) => {
+          await mapReference.prefetch(r);
+          return rewriteReferences(r, mapReference, links);
+        },
       });
       return { kind: "write", type: plan.type, id: plan.id, resource, ifMatch: current.row.versionId };
     }
@@ -242,10 +254,11 @@ async function prepareOperation(
       if (ifMatch !== undefined || ifNoneMatch !== undefined) {
         checkPreconditions(
           { kind: "write", type: plan.type, id: plan.id, resource: source as FhirResource, ...preconditions },
-          deps.index.current(plan.type, plan.id),
+          await deps.index.current(plan.type, plan.id),
         );
       }
       // A POST's own id is replaced by the server's (R4 3.1.0.7); references to it were mapped above.
+      await mapReference.prefetch(source);
       const resource = { ...rewriteReferencesInPlace(source, mapReference, links), id: plan.id } as FhirResource;
       copyNumberTexts(source, resource); // a top-level 1.50 stays 1.50 (and is validated as written)
       deps.validator.validate(resource, { expectedType: plan.type });
@@ -403,14 +416,6 @@ function versionOf(row: VersionRow): { type: string; id: string; versionId: numb
 
 export function invalidError(message: string): FhirLedgerError {
   return new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message }] });
-}
-
-export function guard<T>(entry: ParsedEntry, fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw atEntry(error, { ...entry, type: resourceTypeOf(entry) });
-  }
 }
 
 export async function guardAsync<T>(entry: ParsedEntry, fn: () => Promise<T>): Promise<T> {

@@ -429,7 +429,7 @@ describe("processBundle: entry preconditions (request.ifMatch, ifNoneMatch, ifMo
     ((await processBundle(engine.bundleDeps(), bundle(type, ...entry))).resource as { entry: Answer[] }).entry;
 
   it("GET entries: ifNoneMatch naming the current version, or ifModifiedSince after lastModified, answer 304 without the resource", async () => {
-    const { lastUpdated } = engine.index.current("Patient", "s-p3")!;
+    const { lastUpdated } = (await engine.index.current("Patient", "s-p3"))!;
     const later = new Date(Date.parse(lastUpdated) + 60_000).toISOString();
     const earlier = new Date(Date.parse(lastUpdated) - 60_000).toISOString();
     for (const type of ["batch", "transaction"] as const) {

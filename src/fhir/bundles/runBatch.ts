@@ -5,7 +5,6 @@ import type { BundleDeps } from "./BundleDeps.ts";
 import { atEntry, errorEntry, resultEntry } from "./entryResponse.ts";
 import {
   changedKeys,
-  guard,
   guardAsync,
   planEntry,
   prepareOperations,
@@ -84,7 +83,7 @@ export async function runBatch(deps: BundleDeps, entries: ParsedBundle["entries"
           : null;
     if (requestKey !== null && pendingKeys.has(requestKey)) await flush();
     try {
-      const plan = guard(entry, () => planEntry(deps, entry));
+      const plan = await guardAsync(entry, () => planEntry(deps, entry));
       const targetKeys = changedKeys(plan);
       if (targetKeys.length === 0) {
         responses.set(entry.index, await writeResponse(deps, plan, [], prefer));

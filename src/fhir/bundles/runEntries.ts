@@ -1,5 +1,5 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
-import type { TransactionReceiptKey } from "../../ports/Index.ts";
+import type { TransactionReceiptKey } from "../../ports/TransactionReceipts.ts";
 import type { WriteOperation } from "../../records/RecordRepository.ts";
 import { cachedConditionalResolver } from "../conditional/resolveConditionalReference.ts";
 import type { BundleDeps } from "./BundleDeps.ts";
@@ -8,7 +8,6 @@ import type { PlannedChange } from "./checkReadEntry.ts";
 import { atEntry, errorEntry, resultEntry } from "./entryResponse.ts";
 import {
   changedKeys,
-  guard,
   guardAsync,
   invalidError,
   maxDeletes,
@@ -50,7 +49,7 @@ export async function runEntries(
   const reads = ordered.filter((e) => ORDER[e.method] === 3);
 
   // 1. Who is who: resolve the identity of every write before touching any resource.
-  const { plans, identities, deleted } = planWrites(deps, writes);
+  const { plans, identities, deleted } = await planWrites(deps, writes);
 
   // 2. Resolve references, validate, and prepare the write operations of every changing entry.
   // conditional references see the state after the transaction's deletes (processed first)
@@ -111,10 +110,10 @@ export async function runEntries(
  * a conditional delete's matches) or a fullUrl used twice is a 400; the conditional deletes
  * together may remove at most maxDeletes.
  */
-function planWrites(
+async function planWrites(
   deps: BundleDeps,
   writes: readonly ParsedEntry[],
-): { plans: Plan[]; identities: Map<string, string>; deleted: Set<string> } {
+): Promise<{ plans: Plan[]; identities: Map<string, string>; deleted: Set<string> }> {
   const identities = new Map<string, string>();
   const touched = new Set<string>();
   const plans: Plan[] = [];
@@ -133,7 +132,7 @@ function planWrites(
     const plan: Plan =
       earlier?.action === "create"
         ? { entry, action: "same-as", type: earlier.type, id: earlier.id, of: earlier }
-        : guard(entry, () => planEntry(deps, entry, deleted));
+        : await guardAsync(entry, () => planEntry(deps, entry, deleted));
     if (createKey !== undefined && !earlier) creates.set(createKey, plan);
     for (const key of changedKeys(plan)) {
       if (touched.has(key))

@@ -3,7 +3,8 @@ import { canonicalJson } from "../../crypto/canonicalJson.ts";
 import { toHex } from "../../crypto/hex.ts";
 import { sha256 } from "../../crypto/sha256.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
-import type { Index, TransactionReceipt, TransactionReceiptKey } from "../../ports/Index.ts";
+import type { Index } from "../../ports/Index.ts";
+import type { TransactionReceipt, TransactionReceiptKey } from "../../ports/TransactionReceipts.ts";
 import { informationOutcome } from "../outcome/operationOutcome.ts";
 import { IDEMPOTENCY_SYSTEM } from "./idempotencySystem.ts";
 
@@ -31,21 +32,21 @@ export async function runTransactionOnce(
   const key = idempotencyKeyOf(body);
   if (key === null) return run();
   const receipt: TransactionReceiptKey = { key, requestHash: requestHash() };
-  const earlier = index.transactionReceipt(key);
+  const earlier = await index.transactionReceipt(key);
   if (earlier) return replay(earlier, receipt, entryCount);
   let responses: Record<string, unknown>[];
   try {
     responses = await run(receipt);
   } catch (error) {
     // A concurrent request with the same key committed first: this one wrote nothing.
-    const committed = index.transactionReceipt(key);
+    const committed = await index.transactionReceipt(key);
     if (committed) return replay(committed, receipt, entryCount);
     throw error;
   }
   // Only ids, versions, statuses and outcomes: resources (PHI) never go into the index.
   const kept = responses.map(({ resource: _resource, ...rest }) => rest);
   try {
-    index.keepTransactionResponse(key, deflateRawSync(JSON.stringify(kept)));
+    await index.keepTransactionResponse(key, deflateRawSync(JSON.stringify(kept)));
   } catch {
     // The transaction is committed and its receipt stands: a repeat gets the short answer
     // (see replay) rather than this client a 500 for writes that were made.

@@ -29,7 +29,7 @@ describe("conditionalDelete (multiple)", () => {
     await keys.close();
     await rm(dir, { recursive: true, force: true });
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     index?.close();
     index = new SqliteIndex({ path: ":memory:", search: sqliteSearchIndexer });
     records = new RecordRepository({ index, blobs: new MemoryBlobStore(), keys, compartmentOf: () => null });
@@ -55,8 +55,8 @@ describe("conditionalDelete (multiple)", () => {
     );
     return ids;
   };
-  const state = (id: string) => {
-    const row = index.current("Patient", id);
+  const state = async (id: string) => {
+    const row = await index.current("Patient", id);
     return row === null ? "absent" : row.deleted ? "deleted" : `live v${row.versionId}`;
   };
 
@@ -66,8 +66,8 @@ describe("conditionalDelete (multiple)", () => {
     const result = await conditionalDelete(deps, "Patient", "identifier=urn:test|1");
     expect(result.status).toBe(200);
     expect(JSON.stringify(result.resource)).toContain("deleted 3 Patient resources");
-    expect(matched.map(state)).toEqual(["deleted", "deleted", "deleted"]);
-    expect(others.map(state)).toEqual(["live v1", "live v1"]);
+    expect(await Promise.all(matched.map(state))).toEqual(["deleted", "deleted", "deleted"]);
+    expect(await Promise.all(others.map(state))).toEqual(["live v1", "live v1"]);
     await expect(records.read("Patient", "m0")).rejects.toMatchObject({ code: "gone" });
   });
 
@@ -85,9 +85,9 @@ describe("conditionalDelete (multiple)", () => {
     await expect(
       conditionalDelete({ ...deps, maxDeletes: 2 }, "Patient", "identifier=urn:test|1"),
     ).rejects.toMatchObject({ code: "precondition-failed", message: expect.stringContaining("more than 2") });
-    expect(matched.map(state)).toEqual(["live v1", "live v1", "live v1"]);
+    expect(await Promise.all(matched.map(state))).toEqual(["live v1", "live v1", "live v1"]);
     expect((await conditionalDelete({ ...deps, maxDeletes: 3 }, "Patient", "identifier=urn:test|1")).status).toBe(200);
-    expect(matched.map(state)).toEqual(["deleted", "deleted", "deleted"]);
+    expect(await Promise.all(matched.map(state))).toEqual(["deleted", "deleted", "deleted"]);
   });
 
   it("counts matches beyond one index page (1000 rows), so a cap of a page is not fooled", async () => {
@@ -95,10 +95,10 @@ describe("conditionalDelete (multiple)", () => {
     await expect(
       conditionalDelete({ ...deps, maxDeletes: 1000 }, "Patient", "identifier=urn:test|many"),
     ).rejects.toMatchObject({ code: "precondition-failed" });
-    expect(matched.filter((id) => state(id) !== "live v1")).toEqual([]);
+    expect((await Promise.all(matched.map(state))).filter((s) => s !== "live v1")).toEqual([]);
     const result = await conditionalDelete(deps, "Patient", "identifier=urn:test|many");
     expect(JSON.stringify(result.resource)).toContain("deleted 1001");
-    expect(matched.filter((id) => state(id) !== "deleted")).toEqual([]);
+    expect((await Promise.all(matched.map(state))).filter((s) => s !== "deleted")).toEqual([]);
   }, 60_000);
 
   it("keeps refusing criteria that would match everything", async () => {

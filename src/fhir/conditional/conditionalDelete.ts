@@ -23,7 +23,7 @@ export async function conditionalDelete(
   options: { ifMatch?: string } = {},
 ): Promise<FhirResult> {
   assertResourceType(type);
-  const matches = findDeleteMatches(deps.index, type, criteria, deps.maxDeletes ?? MAX_BUNDLE_ENTRIES);
+  const matches = await findDeleteMatches(deps.index, type, criteria, deps.maxDeletes ?? MAX_BUNDLE_ENTRIES);
   if (options.ifMatch !== undefined) {
     parseIfMatch(options.ifMatch); // a malformed one is a 400 whatever matched
     if (matches.length !== 1)

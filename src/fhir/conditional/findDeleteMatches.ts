@@ -1,5 +1,6 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
-import type { Index, VersionRow } from "../../ports/Index.ts";
+import type { SearchIndex } from "../../ports/SearchIndex.ts";
+import type { VersionRow } from "../../ports/VersionStore.ts";
 import { findMatches } from "./findMatches.ts";
 
 /**
@@ -8,8 +9,13 @@ import { findMatches } from "./findMatches.ts";
  * deleted: one conditional delete is one atomic write, and that write is bounded.
  * @see https://hl7.org/fhir/R4/http.html#3.1.0.7.1
  */
-export function findDeleteMatches(index: Index, type: string, criteria: string, max: number): VersionRow[] {
-  const matches = findMatches(index, type, criteria, max + 1);
+export async function findDeleteMatches(
+  index: SearchIndex,
+  type: string,
+  criteria: string,
+  max: number,
+): Promise<VersionRow[]> {
+  const matches = await findMatches(index, type, criteria, max + 1);
   if (matches.length > max) {
     throw new FhirLedgerError(
       "precondition-failed",

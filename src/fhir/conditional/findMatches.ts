@@ -1,5 +1,6 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
-import type { Index, VersionRow } from "../../ports/Index.ts";
+import type { SearchIndex } from "../../ports/SearchIndex.ts";
+import type { VersionRow } from "../../ports/VersionStore.ts";
 import { parseSearchRequest } from "../search/parseSearchRequest.ts";
 import { decodeFormParams } from "../search/decodeFormParams.ts";
 
@@ -26,7 +27,12 @@ const TRANSPORT = ["_format", "_pretty"];
  * ignoring it would widen the match and make a conditional write hit the wrong resource.
  * @see https://hl7.org/fhir/R4/http.html#cond-update
  */
-export function findMatches(index: Index, type: string, criteria: string, limit = 2): VersionRow[] {
+export async function findMatches(
+  index: SearchIndex,
+  type: string,
+  criteria: string,
+  limit = 2,
+): Promise<VersionRow[]> {
   const query = decodeFormParams(criteria.startsWith("?") ? criteria.slice(1) : criteria, "conditional criteria");
   for (const name of TRANSPORT) query.delete(name);
   const names = [...query.keys()];
@@ -54,10 +60,13 @@ export function findMatches(index: Index, type: string, criteria: string, limit 
   // The index serves one page per search (at most 1000 rows whatever count asks for): follow
   // its cursor, so a limit above a page is honoured and "more than the limit" stays visible.
   const base = { ...request, include: [], revinclude: [], sort: [] };
-  let page = index.search({ ...base, count: limit }, { countTotal: false });
+  let page = await index.search({ ...base, count: limit }, { countTotal: false });
   const matches = [...page.matches];
   while (matches.length < limit && page.nextCursor !== null && page.matches.length > 0) {
-    page = index.search({ ...base, count: limit - matches.length, cursor: page.nextCursor }, { countTotal: false });
+    page = await index.search(
+      { ...base, count: limit - matches.length, cursor: page.nextCursor },
+      { countTotal: false },
+    );
     matches.push(...page.matches);
   }
   return matches;

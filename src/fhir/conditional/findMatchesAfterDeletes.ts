@@ -1,4 +1,5 @@
-import type { Index, VersionRow } from "../../ports/Index.ts";
+import type { SearchIndex } from "../../ports/SearchIndex.ts";
+import type { VersionRow } from "../../ports/VersionStore.ts";
 import { findMatches } from "./findMatches.ts";
 
 /**
@@ -7,17 +8,17 @@ import { findMatches } from "./findMatches.ts";
  * transaction's DELETEs first, so a later entry's criteria must not find what they remove.
  * @see https://hl7.org/fhir/R4/http.html#trules
  */
-export function findMatchesAfterDeletes(
-  index: Index,
+export async function findMatchesAfterDeletes(
+  index: SearchIndex,
   type: string,
   criteria: string,
   deleted: ReadonlySet<string>,
-): VersionRow[] {
+): Promise<VersionRow[]> {
   if (deleted.size === 0) return findMatches(index, type, criteria);
   let ofType = 0;
   for (const key of deleted) if (key.startsWith(`${type}/`)) ofType++;
   // ask for enough rows that two live ones remain visible past the deleted ones
-  return findMatches(index, type, criteria, 2 + ofType)
+  return (await findMatches(index, type, criteria, 2 + ofType))
     .filter((m) => !deleted.has(`${m.type}/${m.id}`))
     .slice(0, 2);
 }

@@ -1,5 +1,5 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
-import type { Index } from "../../ports/Index.ts";
+import type { SearchIndex } from "../../ports/SearchIndex.ts";
 import { isResourceType } from "../definitions/resourceTypes.ts";
 import { findMatchesAfterDeletes } from "./findMatchesAfterDeletes.ts";
 import { RESOURCE_TYPE_NAME_SOURCE } from "../ids.ts";
@@ -18,11 +18,11 @@ export function isConditionalReference(reference: string): boolean {
  * 412 (the condition the client relied on does not hold); bad criteria are a 400.
  * @see https://hl7.org/fhir/R4/http.html#trules (conditional references)
  */
-export function resolveConditionalReference(
-  index: Index,
+export async function resolveConditionalReference(
+  index: SearchIndex,
   reference: string,
   deleted: ReadonlySet<string> = NONE,
-): string {
+): Promise<string> {
   const m = CONDITIONAL_REFERENCE.exec(reference);
   if (!m) throw new FhirLedgerError("invalid", "not a conditional reference");
   const [, type, criteria] = m as unknown as [string, string, string];
@@ -31,7 +31,7 @@ export function resolveConditionalReference(
       "invalid",
       `conditional reference to an unknown resource type: ${reference.slice(0, 200)}`,
     );
-  const matches = findMatchesAfterDeletes(index, type, criteria, deleted);
+  const matches = await findMatchesAfterDeletes(index, type, criteria, deleted);
   if (matches.length !== 1) {
     throw new FhirLedgerError(
       "precondition-failed",
@@ -41,18 +41,66 @@ export function resolveConditionalReference(
   return `${type}/${matches[0]!.id}`;
 }
 
+/**
+ * Resolves conditional references while references are rewritten in one synchronous walk: the
+ * searches run first, in `prefetch` over the value about to be walked, and the walk reads their
+ * answers. A failed search is kept and thrown where the walk meets the reference, so errors
+ * come in the order they did when the walk searched itself.
+ */
+export interface ConditionalResolver {
+  (reference: string): string;
+  /** Searches every conditional `reference` (at any depth) in `value` not searched yet. */
+  prefetch(value: unknown): Promise<void>;
+}
+
 /** A resolver that searches each distinct conditional reference once (bundles repeat them). */
 export function cachedConditionalResolver(
-  index: Index,
+  index: SearchIndex,
   deleted: ReadonlySet<string> = NONE,
-): (reference: string) => string {
-  const cache = new Map<string, string>();
-  return (reference) => {
-    let resolved = cache.get(reference);
-    if (resolved === undefined) {
-      resolved = resolveConditionalReference(index, reference, deleted);
-      cache.set(reference, resolved);
-    }
-    return resolved;
+): ConditionalResolver {
+  const cache = new Map<string, { resolved: string } | { error: unknown }>();
+  const resolve = (reference: string): string => {
+    const answer = cache.get(reference);
+    if (answer === undefined)
+      throw new FhirLedgerError(
+        "internal",
+        "a conditional reference was not searched before the references were mapped",
+      );
+    if ("error" in answer) throw answer.error;
+    return answer.resolved;
   };
+  resolve.prefetch = async (value: unknown): Promise<void> => {
+    for (const reference of conditionalReferencesIn(value)) {
+      if (cache.has(reference)) continue;
+      try {
+        cache.set(reference, { resolved: await resolveConditionalReference(index, reference, deleted) });
+      } catch (error) {
+        cache.set(reference, { error });
+      }
+    }
+  };
+  return resolve;
+}
+
+/** Every distinct conditional `reference` string in a JSON value (iterative: no stack overflow). */
+function conditionalReferencesIn(value: unknown): Set<string> {
+  const found = new Set<string>();
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== "object") continue;
+    if (Array.isArray(node)) {
+      for (const item of node) if (item !== null && typeof item === "object") stack.push(item);
+      continue;
+    }
+    for (const [key, item] of Object.entries(node)) {
+      if (key === "reference") {
+        if (typeof item === "string" && isConditionalReference(item)) found.add(item);
+        else if (Array.isArray(item))
+          for (const r of item) if (typeof r === "string" && isConditionalReference(r)) found.add(r);
+      }
+      if (item !== null && typeof item === "object") stack.push(item);
+    }
+  }
+  return found;
 }

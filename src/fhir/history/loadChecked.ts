@@ -1,7 +1,7 @@
 import type { AuditTrail } from "../../audit/AuditTrail.ts";
 import type { Actor } from "../../auth/Actor.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
-import type { VersionRow } from "../../ports/Index.ts";
+import type { VersionRow } from "../../ports/VersionStore.ts";
 import type { RecordRepository, StoredVersion } from "../../records/RecordRepository.ts";
 
 /**

@@ -45,7 +45,7 @@ export async function readHistory(
     throw new FhirLedgerError("not-found", `unknown resource type "${scope.type.slice(0, 64)}"`);
   if (scope.level === "instance") {
     if (!ID_PATTERN.test(scope.id)) throw new FhirLedgerError("bad-request", INVALID_ID_MESSAGE);
-    if (!deps.index.current(scope.type, scope.id))
+    if (!(await deps.index.current(scope.type, scope.id)))
       throw new FhirLedgerError("not-found", `${scope.type}/${scope.id} is not known`);
   }
   const params = parseHistoryParams(query, { allowTypes: scope.level === "system" });
@@ -58,7 +58,7 @@ export async function readHistory(
       })),
     });
   }
-  const page = deps.history.historyPage({
+  const page = await deps.history.historyPage({
     ...(scope.level !== "system" ? { type: scope.type } : {}),
     ...(scope.level === "instance" ? { id: scope.id } : {}),
     ...(params.types ? { types: params.types } : {}),

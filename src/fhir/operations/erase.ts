@@ -42,7 +42,7 @@ export async function erase(
       ],
     });
   }
-  const current = ctx.index.current("Patient", id);
+  const current = await ctx.index.current("Patient", id);
   if (!current) throw new FhirLedgerError("not-found", `Patient/${id} is not known`);
   const result = await ctx.records.eraseCompartment(`Patient/${id}`);
   const auditId = await ctx.audit.record({

@@ -22,7 +22,7 @@ export async function everythingSearchset(
   deps: { records: RecordRepository; audit?: AuditTrail },
   actor: Actor,
   request: { path: string; query: URLSearchParams; baseUrl: string },
-  pageOf: (params: HistoryParams) => CompartmentPage,
+  pageOf: (params: HistoryParams) => Promise<CompartmentPage>,
 ): Promise<FhirResult> {
   const { path, query, baseUrl } = request;
   const withoutDates = new URLSearchParams([...query].filter(([k]) => !UNSUPPORTED.has(k)));
@@ -31,7 +31,7 @@ export async function everythingSearchset(
       issues: [{ type: "invalid", diagnostics: "_at does not apply to $everything", expression: ["_at"] }],
     });
   const params = parseHistoryParams(withoutDates, { allowTypes: true });
-  const page = pageOf(params);
+  const page = await pageOf(params);
   const [loaded, referenced] = await Promise.all([
     loadChecked(deps, actor, "operation", page.versions),
     loadChecked(deps, actor, "operation", page.referenced),

@@ -32,8 +32,8 @@ export async function patientEverything(
   baseUrl: string,
 ): Promise<FhirResult> {
   if (!ID_PATTERN.test(id)) throw new FhirLedgerError("bad-request", INVALID_ID_MESSAGE);
-  return everythingSearchset(deps, actor, { path: `/Patient/${id}/$everything`, query, baseUrl }, (params) => {
-    const patient = deps.index.current("Patient", id);
+  return everythingSearchset(deps, actor, { path: `/Patient/${id}/$everything`, query, baseUrl }, async (params) => {
+    const patient = await deps.index.current("Patient", id);
     if (!patient) throw new FhirLedgerError("not-found", `Patient/${id} is not known`);
     if (patient.deleted) throw new FhirLedgerError("gone", `Patient/${id} was deleted`);
     return deps.history.compartmentPage({

@@ -23,13 +23,13 @@ const MODES = new Set(["create", "update", "delete"]);
  * server SHALL return an error rather than skip a nominated profile.
  * @see https://hl7.org/fhir/R4/resource-operation-validate.html
  */
-export function validateOperation(
+export async function validateOperation(
   deps: ValidateOperationDeps,
   type: string,
   id: string | undefined,
   body: unknown,
   options: { profiles?: readonly string[] } = {},
-): FhirResult {
+): Promise<FhirResult> {
   if (!isResourceType(type)) throw new FhirLedgerError("not-found", `unknown resource type "${type.slice(0, 64)}"`);
   if (id !== undefined && !ID_PATTERN.test(id)) throw new FhirLedgerError("bad-request", INVALID_ID_MESSAGE);
   const { resource, mode, profiles } = unwrap(type, body);
@@ -37,7 +37,7 @@ export function validateOperation(
   const issues: OperationOutcomeIssue[] = [];
   if (mode === "delete") {
     if (id === undefined) throw badParameter("mode", "mode=delete needs an instance: [type]/[id]/$validate");
-    const current = deps.index.current(type, id);
+    const current = await deps.index.current(type, id);
     if (!current || current.deleted)
       issues.push({ severity: "error", code: "not-found", diagnostics: `${type}/${id} is not known` });
   }

@@ -21,13 +21,13 @@ export async function verify(
   assertId(id);
   let versionId: number;
   if (vid === undefined) {
-    const current = ctx.index.current(type, id);
+    const current = await ctx.index.current(type, id);
     if (!current) throw new FhirLedgerError("not-found", `${type}/${id} is not known`);
     versionId = current.versionId;
   } else {
     versionId = parseVersion(vid);
   }
-  const version = ctx.index.version(type, id, versionId);
+  const version = await ctx.index.version(type, id, versionId);
   if (!version) throw new FhirLedgerError("not-found", `${type}/${id}/_history/${versionId} is not known`);
   const proof = await verifyRecord(version, { index: ctx.index, ledger: ctx.ledger, records: ctx.records });
   return { status: 200, resource: proofToParameters(proof) };

@@ -26,7 +26,11 @@ export async function preparePatch(
   type: string,
   id: string,
   patch: unknown,
-  options: { ifMatch?: number | "*"; transform?: (resource: FhirResource) => FhirResource; format?: PatchFormat } = {},
+  options: {
+    ifMatch?: number | "*";
+    transform?: (resource: FhirResource) => FhirResource | Promise<FhirResource>;
+    format?: PatchFormat;
+  } = {},
 ): Promise<PreparedPatch> {
   // An absent or deleted resource is a 404 or 410 whatever If-Match says: a precondition is
   // evaluated only where the request would otherwise succeed (RFC 7232 section 5). So
@@ -55,7 +59,7 @@ export async function preparePatch(
       { issues: [{ type: "business-rule", diagnostics: "resourceType and id are immutable" }] },
     );
   }
-  if (options.transform) resource = options.transform(resource);
+  if (options.transform) resource = await options.transform(resource);
   try {
     deps.validator.validate(resource, { expectedType: type });
   } catch (error) {

@@ -1,12 +1,7 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { compileExpression, type Evaluator, type TypedValue } from "./fhirPathPlan.ts";
-import {
-  paramsFor,
-  searchParameterByUrl,
-  splitUnion,
-  type SearchParamDef,
-  type SearchParamType,
-} from "./searchParameters.ts";
+import { paramsFor, searchParameterByUrl, splitUnion, type SearchParamDef } from "./searchParameters.ts";
+import type { SearchParamType } from "../../ports/SearchRequest.ts";
 import { isTokenQuantityComposite } from "./tokenQuantityComposites.ts";
 import {
   type CompiledComponent,

@@ -1,6 +1,6 @@
 import { escapeValue } from "./searchValueSyntax.ts";
 import { SEARCH_TYPES } from "./types/index.ts";
-import type { IncludeSpec, SearchFilter, SearchRequest, SearchValue } from "./SearchRequest.ts";
+import type { IncludeSpec, SearchFilter, SearchRequest, SearchValue } from "../../ports/SearchRequest.ts";
 
 /**
  * The inverse of parseSearchRequest: the query string (without `?`) for a request,

@@ -1,5 +1,5 @@
 import { numberRange } from "./searchValueSyntax.ts";
-import type { Prefix } from "./SearchRequest.ts";
+import type { Prefix } from "../../ports/SearchRequest.ts";
 
 /**
  * Widening used by the `ap` prefix: 10% of the distance between now and the searched value

@@ -1,6 +1,6 @@
 import type { ReferenceRow, SearchRow } from "./extractSearchValues.ts";
 import { parseReference } from "./parseReference.ts";
-import type { SearchFilter, SearchRequest } from "./SearchRequest.ts";
+import type { SearchFilter, SearchRequest } from "../../ports/SearchRequest.ts";
 
 /**
  * `<ownBase>/Type/id` (or `…/Type/id/_history/n`) as the relative reference it names; any

@@ -1,3 +1,4 @@
+import type { PreparedSearchRows } from "../../ports/VersionStore.ts";
 import { ROW_CODECS, type RowCodec, type SearchRow } from "./types/index.ts";
 
 /**
@@ -81,4 +82,14 @@ export function unpackRows({ packed: { strings, numbers }, start, end }: RowSlic
     i += codec.width;
   }
   return rows;
+}
+
+/** A slice as the opaque rows a VersionWrite carries to the index. */
+export function asPreparedSearchRows(slice: RowSlice): PreparedSearchRows {
+  return slice as unknown as PreparedSearchRows;
+}
+
+/** Back from the opaque form: what `asPreparedSearchRows` was given. */
+export function fromPreparedSearchRows(rows: PreparedSearchRows): RowSlice {
+  return rows as unknown as RowSlice;
 }

@@ -1,6 +1,6 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
-import type { SearchParamType } from "./searchParameters.ts";
-import type { SearchValue } from "./SearchRequest.ts";
+import type { SearchParamType } from "../../ports/SearchRequest.ts";
+import type { SearchValue } from "../../ports/SearchRequest.ts";
 import { SEARCH_TYPES } from "./types/index.ts";
 
 /** Parses one `$`-separated component of a composite value according to its parameter type. */

@@ -2,9 +2,9 @@ import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { isResourceType, paramFor, type SearchParamDef } from "./searchParameters.ts";
 import { splitUnescaped } from "./searchValueSyntax.ts";
 import { SEARCH_TYPES } from "./types/index.ts";
-import type { IncludeSpec, SearchFilter, SearchRequest, SearchValue, SortKey } from "./SearchRequest.ts";
+import type { IncludeSpec, SearchFilter, SearchRequest, SearchValue, SortKey } from "../../ports/SearchRequest.ts";
 
-export type { SearchRequest } from "./SearchRequest.ts";
+export type { SearchRequest } from "../../ports/SearchRequest.ts";
 
 /** Limits on what a client controls. */
 export interface SearchLimits {

@@ -1,7 +1,7 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { parseSearchRequest, type SearchLimits, type SearchQuery } from "./parseSearchRequest.ts";
 import { isResourceType, searchableTypes } from "./searchParameters.ts";
-import type { SearchRequest } from "./SearchRequest.ts";
+import type { SearchRequest } from "../../ports/SearchRequest.ts";
 
 function invalid(message: string): FhirLedgerError {
   return new FhirLedgerError("invalid", message, {

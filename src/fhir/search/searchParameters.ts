@@ -2,17 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import r4Model from "fhirpath/fhir-context/r4";
 
-/** The R4 search-parameter types. */
-export type SearchParamType =
-  | "number"
-  | "date"
-  | "string"
-  | "token"
-  | "reference"
-  | "composite"
-  | "quantity"
-  | "uri"
-  | "special";
+import type { SearchParamType } from "../../ports/SearchRequest.ts";
 
 export interface SearchParamComponent {
   /** canonical URL of the component's own SearchParameter */

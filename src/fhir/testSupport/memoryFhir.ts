@@ -79,8 +79,9 @@ export async function memoryFhir(): Promise<MemoryFhir> {
       );
     },
     state: (type, id) => {
-      const row = index.current(type, id);
-      return row === null ? "absent" : row.deleted ? "deleted" : `live v${row.versionId}`;
+      // read synchronously on the adapter's own connection: tests compare states inline
+      const row = index.db.prepare("SELECT version, deleted FROM resources WHERE type = ? AND id = ?").get(type, id);
+      return row === undefined ? "absent" : row.deleted ? "deleted" : `live v${String(row.version)}`;
     },
     close: async () => {
       index.close();

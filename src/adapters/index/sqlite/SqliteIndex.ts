@@ -4,22 +4,22 @@ import { DatabaseSync } from "node:sqlite";
 import type { StatementSync } from "node:sqlite";
 import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
 import type {
+  AnchorReceipt,
   BatchRow,
   BatchState,
-  CurrentRow,
-  Index,
   LeafProof,
+  NewBatch,
+  OutboxStats,
   PendingLeaf,
-  RestoreBatch,
-  SearchPage,
-  TransactionReceipt,
-  TransactionReceiptKey,
-  VersionRow,
-  VersionWrite,
-} from "../../../ports/Index.ts";
-import type { SearchRequest } from "../../../fhir/search/SearchRequest.ts";
+} from "../../../ports/AnchoringOutbox.ts";
+import type { Index } from "../../../ports/Index.ts";
+import type { RestoreBatch } from "../../../ports/RebuildTarget.ts";
+import type { SearchOptions, SearchPage } from "../../../ports/SearchIndex.ts";
+import type { TransactionReceipt, TransactionReceiptKey } from "../../../ports/TransactionReceipts.ts";
+import type { CurrentRow, ErasedCompartment, VersionRow, VersionWrite } from "../../../ports/VersionStore.ts";
+import type { SearchRequest } from "../../../ports/SearchRequest.ts";
 import { localizeSearchRequest } from "../../../fhir/search/ownBaseReferences.ts";
-import type { RowSlice } from "../../../fhir/search/packedRows.ts";
+import { fromPreparedSearchRows, type RowSlice } from "../../../fhir/search/packedRows.ts";
 import type {
   CompartmentPage,
   CompartmentQuery,
@@ -147,14 +147,18 @@ export class SqliteIndex implements Index {
     return s;
   }
 
-  current(type: string, id: string): CurrentRow | null {
+  async current(type: string, id: string): Promise<CurrentRow | null> {
+    return this.#current(type, id);
+  }
+
+  #current(type: string, id: string): CurrentRow | null {
     const r = this.#stmt(
       "SELECT rid, type, id, version, deleted, last_updated, compartment FROM resources WHERE type = ? AND id = ?",
     ).get(type, id) as Row | undefined;
     return r ? toCurrent(r) : null;
   }
 
-  version(type: string, id: string, versionId: number): VersionRow | null {
+  async version(type: string, id: string, versionId: number): Promise<VersionRow | null> {
     const r = this.#stmt(
       `SELECT r.type, r.id, v.*, l.leaf_hash FROM resources r JOIN versions v ON v.rid = r.rid JOIN leaves l ON l.seq = v.leaf_seq
        WHERE r.type = ? AND r.id = ? AND v.version = ?`,
@@ -166,16 +170,16 @@ export class SqliteIndex implements Index {
    * On the reader connection when there is one: callers never hold a transaction open across a
    * read (node:sqlite transactions are synchronous, reads are not), so it sees every commit.
    */
-  currentVersion(type: string, id: string): VersionRow | null {
+  async currentVersion(type: string, id: string): Promise<VersionRow | null> {
     const r = (this.#reader?.currentVersion ?? this.#stmt(CURRENT_VERSION_SQL)).get(type, id) as Row | undefined;
     return r ? toVersion(r) : null;
   }
 
-  commit(write: VersionWrite): VersionRow {
+  async commit(write: VersionWrite): Promise<VersionRow> {
     return this.#transaction(() => this.#commitOne(write));
   }
 
-  commitMany(writes: VersionWrite[], receipt?: TransactionReceiptKey): VersionRow[] {
+  async commitMany(writes: VersionWrite[], receipt?: TransactionReceiptKey): Promise<VersionRow[]> {
     return this.#transaction(() => {
       if (receipt) {
         // First, so a repeat writes nothing; the primary key makes concurrent repeats safe too.
@@ -189,7 +193,7 @@ export class SqliteIndex implements Index {
     });
   }
 
-  transactionReceipt(key: string): TransactionReceipt | null {
+  async transactionReceipt(key: string): Promise<TransactionReceipt | null> {
     const r = this.#stmt(
       "SELECT key, request_hash, committed_at, response FROM transaction_receipts WHERE key = ?",
     ).get(key) as Row | undefined;
@@ -203,12 +207,12 @@ export class SqliteIndex implements Index {
       : null;
   }
 
-  keepTransactionResponse(key: string, response: Uint8Array): void {
+  async keepTransactionResponse(key: string, response: Uint8Array): Promise<void> {
     this.#stmt("UPDATE transaction_receipts SET response = ? WHERE key = ?").run(response, key);
   }
 
   #commitOne(write: VersionWrite): VersionRow {
-    const cur = this.current(write.type, write.id);
+    const cur = this.#current(write.type, write.id);
     const curVersion = cur?.versionId ?? 0;
     if (curVersion !== write.expectedPreviousVersion || write.versionId !== curVersion + 1) {
       throw new FhirLedgerError("conflict", `version conflict on ${write.type}/${write.id}: current is ${curVersion}`);
@@ -251,13 +255,21 @@ export class SqliteIndex implements Index {
     if (this.#search) {
       if (write.deleted || !write.resource) this.#search.remove(this.db, rid);
       else
-        this.#search.write(this.db, rid, write.type, write.resource, cur === null, write.searchRows, this.#ownBase()); // a new rid has no rows to replace
+        this.#search.write(
+          this.db,
+          rid,
+          write.type,
+          write.resource,
+          cur === null,
+          write.searchRows && fromPreparedSearchRows(write.searchRows),
+          this.#ownBase(),
+        ); // a new rid has no rows to replace
     }
     const { leafHash: _leafHash, expectedPreviousVersion: _e, resource: _r, searchRows: _s, ...row } = write;
     return { ...row, leafSeq };
   }
 
-  pendingLeaves(limit: number): PendingLeaf[] {
+  async pendingLeaves(limit: number): Promise<PendingLeaf[]> {
     const rows = this.#stmt(
       `SELECT l.seq, l.leaf_hash, r.type, r.id, v.rid, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq, v.created_by_update
        FROM leaves l LEFT JOIN versions v ON v.leaf_seq = l.seq LEFT JOIN resources r ON r.rid = v.rid
@@ -266,7 +278,7 @@ export class SqliteIndex implements Index {
     return rows.map(toLeaf);
   }
 
-  leavesOfBatch(batchId: number): PendingLeaf[] {
+  async leavesOfBatch(batchId: number): Promise<PendingLeaf[]> {
     const rows = this.#stmt(
       `SELECT l.seq, l.leaf_hash, r.type, r.id, v.rid, v.version, v.last_updated, v.deleted, v.cid, v.content_hash, v.key_id, v.compartment, v.leaf_seq, v.created_by_update
        FROM leaves l LEFT JOIN versions v ON v.leaf_seq = l.seq LEFT JOIN resources r ON r.rid = v.rid
@@ -275,11 +287,7 @@ export class SqliteIndex implements Index {
     return rows.map(toLeaf);
   }
 
-  eraseCompartment(compartment: string): {
-    resources: { type: string; id: string }[];
-    versions: number;
-    cids: string[];
-  } {
+  async eraseCompartment(compartment: string): Promise<ErasedCompartment> {
     return this.#transaction(() => {
       const members = this.#stmt(
         `SELECT r.rid, r.type, r.id FROM resources r WHERE r.compartment = ?
@@ -300,9 +308,7 @@ export class SqliteIndex implements Index {
     });
   }
 
-  openBatch(
-    batch: Omit<BatchRow, "batchId" | "state" | "chainId" | "contract" | "txHash" | "blockNumber" | "anchoredAt">,
-  ): BatchRow {
+  async openBatch(batch: NewBatch): Promise<BatchRow> {
     return this.#transaction(() => {
       const res = this.#stmt(
         `INSERT INTO batches (root, prev_root, size, first_seq, last_seq, manifest_cid, manifest_digest, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'sending')`,
@@ -327,11 +333,7 @@ export class SqliteIndex implements Index {
     });
   }
 
-  completeBatch(
-    batchId: number,
-    receipt: { chainId: string; contract: string; txHash: string; blockNumber: number },
-    paths: Uint8Array[][],
-  ): void {
+  async completeBatch(batchId: number, receipt: AnchorReceipt, paths: Uint8Array[][]): Promise<void> {
     this.#transaction(() => {
       this.#stmt(
         "UPDATE batches SET state = 'anchored', chain_id = ?, contract = ?, tx_hash = ?, block_number = ?, anchored_at = ? WHERE batch_id = ?",
@@ -343,7 +345,7 @@ export class SqliteIndex implements Index {
     });
   }
 
-  batches(state?: BatchState): BatchRow[] {
+  async batches(state?: BatchState): Promise<BatchRow[]> {
     const rows = (
       state
         ? this.#stmt("SELECT * FROM batches WHERE state = ? ORDER BY batch_id").all(state)
@@ -352,12 +354,12 @@ export class SqliteIndex implements Index {
     return rows.map(toBatch);
   }
 
-  lastAnchoredRoot(): Uint8Array | null {
+  async lastAnchoredRoot(): Promise<Uint8Array | null> {
     const r = this.#stmt("SELECT root FROM batches ORDER BY batch_id DESC LIMIT 1").get() as Row | undefined;
     return r ? toBytes(r.root) : null;
   }
 
-  requeueBatch(batchId: number): number {
+  async requeueBatch(batchId: number): Promise<number> {
     return this.#transaction(() => {
       this.#stmt("DELETE FROM leaf_paths WHERE seq IN (SELECT seq FROM leaves WHERE batch_id = ?)").run(batchId);
       const res = this.#stmt("UPDATE leaves SET batch_id = NULL, leaf_index = NULL WHERE batch_id = ?").run(batchId);
@@ -366,7 +368,7 @@ export class SqliteIndex implements Index {
     });
   }
 
-  leafProof(seq: number): LeafProof | null {
+  async leafProof(seq: number): Promise<LeafProof | null> {
     const r = this.#stmt(
       "SELECT l.*, p.path FROM leaves l LEFT JOIN leaf_paths p ON p.seq = l.seq WHERE l.seq = ?",
     ).get(seq) as Row | undefined;
@@ -388,7 +390,7 @@ export class SqliteIndex implements Index {
     };
   }
 
-  stats(): { pendingLeaves: number; oldestPendingAt: string | null; batches: number; versions: number } {
+  async stats(): Promise<OutboxStats> {
     // Unanchored = not in a batch yet, or in one whose transaction is not confirmed.
     const p = this.#stmt(
       `SELECT COUNT(*) AS n, MIN(l.queued_at) AS oldest FROM leaves l LEFT JOIN batches b ON b.batch_id = l.batch_id
@@ -404,24 +406,24 @@ export class SqliteIndex implements Index {
     };
   }
 
-  search(request: SearchRequest, options: { maxIncludeDepth?: number; countTotal?: boolean } = {}): SearchPage {
+  async search(request: SearchRequest, options: SearchOptions = {}): Promise<SearchPage> {
     if (!this.#search) throw new FhirLedgerError("internal", "this index was opened without search tables");
     return searchPage(this.db, localizeSearchRequest(request, this.#ownBase()), options);
   }
 
-  historyPage(query: HistoryQuery): HistoryPage {
+  async historyPage(query: HistoryQuery): Promise<HistoryPage> {
     return historyPage(this.db, query);
   }
 
-  compartmentPage(query: CompartmentQuery): CompartmentPage {
+  async compartmentPage(query: CompartmentQuery): Promise<CompartmentPage> {
     return compartmentPage(this.db, query);
   }
 
-  everyCompartmentPage(query: EveryCompartmentQuery): CompartmentPage {
+  async everyCompartmentPage(query: EveryCompartmentQuery): Promise<CompartmentPage> {
     return everyCompartmentPage(this.db, query);
   }
 
-  restoreBatch(input: RestoreBatch): void {
+  async restoreBatch(input: RestoreBatch): Promise<void> {
     this.#transaction(() => restoreBatch(this.db, this.#search, input, this.#ownBase()));
   }
 

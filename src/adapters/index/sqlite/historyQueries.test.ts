@@ -1,17 +1,17 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { historyPage, compartmentPage, everyCompartmentPage } from "./historyQueries.ts";
 import { SqliteIndex } from "./SqliteIndex.ts";
 
 /** An index with versions written at given instants (no blobs: the queries only read rows). */
-function indexWith(
+async function indexWith(
   writes: { type: string; id: string; at: string; deleted?: boolean; compartment?: string }[],
-): SqliteIndex {
+): Promise<SqliteIndex> {
   const index = new SqliteIndex({ path: ":memory:" });
   const versions = new Map<string, number>();
   for (const w of writes) {
     const key = `${w.type}/${w.id}`;
     const previous = versions.get(key) ?? 0;
-    index.commit({
+    await index.commit({
       type: w.type,
       id: w.id,
       versionId: previous + 1,
@@ -42,9 +42,12 @@ describe("historyPage", () => {
       { type: "Patient", id: "a", at: T(3) },
       { type: "Patient", id: "b", at: T(4), deleted: true },
     ]);
-  const index = sample();
+  let index: SqliteIndex;
+  beforeAll(async () => {
+    index = await sample();
+  });
 
-  it("lists newest first and breaks timestamp ties by row, then version", () => {
+  it("lists newest first and breaks timestamp ties by row, then version", async () => {
     expect(keys(historyPage(index.db, { count: 10 }))).toEqual([
       "Patient/b/2",
       "Patient/a/2",
@@ -67,11 +70,11 @@ describe("historyPage", () => {
     expect(historyPage(index.db, { type: "Patient", since: T(3), count: 1, countTotal: true }).total).toBe(2);
   });
 
-  it("pages with a cursor that new writes cannot shift", () => {
-    const index = sample();
+  it("pages with a cursor that new writes cannot shift", async () => {
+    const index = await sample();
     const first = historyPage(index.db, { count: 2 });
     expect(first.nextCursor).not.toBeNull();
-    index.commit({
+    await index.commit({
       type: "Patient",
       id: "c",
       versionId: 1,
@@ -96,7 +99,7 @@ describe("historyPage", () => {
     expect(third.nextCursor).toBeNull();
   });
 
-  it("_since and _at select by write time and by the version current then", () => {
+  it("_since and _at select by write time and by the version current then", async () => {
     expect(keys(historyPage(index.db, { type: "Patient", since: T(3), count: 10 }))).toEqual([
       "Patient/b/2",
       "Patient/a/2",
@@ -116,13 +119,13 @@ describe("historyPage", () => {
     expect(keys(historyPage(index.db, { at: { from: T(0), to: T(0) }, count: 10 }))).toEqual([]);
   });
 
-  it("pages a common type (walked through the version time index) the same way", () => {
+  it("pages a common type (walked through the version time index) the same way", async () => {
     const writes = Array.from({ length: 2100 }, (_, i) => ({
       type: i % 7 === 0 ? "Patient" : "Observation",
       id: `r${i % 1900}`,
       at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
     }));
-    const big = indexWith(writes);
+    const big = await indexWith(writes);
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
@@ -144,7 +147,7 @@ describe("historyPage", () => {
     );
   });
 
-  it("refuses cursors it did not make", () => {
+  it("refuses cursors it did not make", async () => {
     expect(() => historyPage(index.db, { count: 2, cursor: "abc" })).toThrow(/_cursor/);
     expect(() =>
       historyPage(index.db, { count: 2, cursor: Buffer.from(JSON.stringify(["c", 1, 2])).toString("base64url") }),
@@ -153,16 +156,19 @@ describe("historyPage", () => {
 });
 
 describe("compartmentPage", () => {
-  const index = indexWith([
-    { type: "Observation", id: "o1", at: T(1), compartment: "Patient/p" },
-    { type: "Patient", id: "p", at: T(2), compartment: "Patient/p" },
-    { type: "Observation", id: "o2", at: T(3), compartment: "Patient/p" },
-    { type: "Observation", id: "o3", at: T(4), compartment: "Patient/q" },
-    { type: "Condition", id: "c1", at: T(5), compartment: "Patient/p" },
-    { type: "Condition", id: "c1", at: T(6), deleted: true, compartment: "Patient/p" },
-  ]);
+  let index: SqliteIndex;
+  beforeAll(async () => {
+    index = await indexWith([
+      { type: "Observation", id: "o1", at: T(1), compartment: "Patient/p" },
+      { type: "Patient", id: "p", at: T(2), compartment: "Patient/p" },
+      { type: "Observation", id: "o2", at: T(3), compartment: "Patient/p" },
+      { type: "Observation", id: "o3", at: T(4), compartment: "Patient/q" },
+      { type: "Condition", id: "c1", at: T(5), compartment: "Patient/p" },
+      { type: "Condition", id: "c1", at: T(6), deleted: true, compartment: "Patient/p" },
+    ]);
+  });
 
-  it("lists the Patient first, then current members, and pages", () => {
+  it("lists the Patient first, then current members, and pages", async () => {
     const first = compartmentPage(index.db, { compartment: "Patient/p", count: 2, countTotal: true });
     expect(keys(first)).toEqual(["Patient/p/1", "Observation/o1/1"]);
     expect(first.total).toBe(3);
@@ -199,8 +205,8 @@ describe("everyCompartmentPage", () => {
   ];
   const everything = ["Patient/q/1", "Observation/o2/1", "Patient/p/1", "Observation/o1/1", "Condition/c1/1"];
 
-  it("lists each live patient's compartment, the Patient first, patients in the order they were first written", () => {
-    const index = indexWith(writes());
+  it("lists each live patient's compartment, the Patient first, patients in the order they were first written", async () => {
+    const index = await indexWith(writes());
     const all = everyCompartmentPage(index.db, { count: 100, countTotal: true });
     expect(keys(all)).toEqual(everything);
     expect(all.total).toBe(5);
@@ -208,8 +214,8 @@ describe("everyCompartmentPage", () => {
     expect(everyCompartmentPage(index.db, { count: 100 }).total).toBeNull();
   });
 
-  it("pages across patients with a cursor, each resource once, whatever the page size", () => {
-    const index = indexWith(writes());
+  it("pages across patients with a cursor, each resource once, whatever the page size", async () => {
+    const index = await indexWith(writes());
     for (const count of [1, 2, 3, 4]) {
       const seen: string[] = [];
       let cursor: string | undefined;
@@ -226,8 +232,8 @@ describe("everyCompartmentPage", () => {
     }
   });
 
-  it("keeps its place while data changes: new patients come later, passed ones do not come back", () => {
-    const index = indexWith(writes());
+  it("keeps its place while data changes: new patients come later, passed ones do not come back", async () => {
+    const index = await indexWith(writes());
     const first = everyCompartmentPage(index.db, { count: 3 });
     expect(keys(first)).toEqual(["Patient/q/1", "Observation/o2/1", "Patient/p/1"]);
     const commit = (type: string, id: string, compartment: string, versionId = 1) =>
@@ -244,16 +250,16 @@ describe("everyCompartmentPage", () => {
         leafHash: new Uint8Array(32),
         expectedPreviousVersion: versionId - 1,
       });
-    commit("Observation", "late-q", "Patient/q"); // q is behind the cursor
-    commit("Observation", "late-p", "Patient/p"); // p is where the cursor is: after its last member sent
-    commit("Patient", "r", "Patient/r"); // a new patient comes last
-    commit("Observation", "o1", "Patient/p", 2); // an update keeps its place
+    await commit("Observation", "late-q", "Patient/q"); // q is behind the cursor
+    await commit("Observation", "late-p", "Patient/p"); // p is where the cursor is: after its last member sent
+    await commit("Patient", "r", "Patient/r"); // a new patient comes last
+    await commit("Observation", "o1", "Patient/p", 2); // an update keeps its place
     const rest = everyCompartmentPage(index.db, { count: 100, cursor: first.nextCursor! });
     expect(keys(rest)).toEqual(["Observation/o1/2", "Condition/c1/1", "Observation/late-p/1", "Patient/r/1"]);
   });
 
-  it("filters by _type and _since", () => {
-    const index = indexWith(writes());
+  it("filters by _type and _since", async () => {
+    const index = await indexWith(writes());
     expect(keys(everyCompartmentPage(index.db, { types: ["Observation"], count: 100, countTotal: true }))).toEqual([
       "Observation/o2/1",
       "Observation/o1/1",
@@ -263,8 +269,8 @@ describe("everyCompartmentPage", () => {
     expect(since.total).toBe(3);
   });
 
-  it("refuses cursors of other queries", () => {
-    const index = indexWith(writes());
+  it("refuses cursors of other queries", async () => {
+    const index = await indexWith(writes());
     const instance = compartmentPage(index.db, { compartment: "Patient/p", count: 1 });
     expect(() => everyCompartmentPage(index.db, { count: 2, cursor: instance.nextCursor! })).toThrow(/_cursor/);
   });

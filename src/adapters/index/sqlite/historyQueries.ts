@@ -8,7 +8,7 @@ import type {
   HistoryPage,
   HistoryQuery,
 } from "../../../ports/HistoryIndex.ts";
-import type { VersionRow } from "../../../ports/Index.ts";
+import type { VersionRow } from "../../../ports/VersionStore.ts";
 import { toVersion } from "./rows.ts";
 
 type Row = Record<string, unknown>;
@@ -24,9 +24,9 @@ const VERSION_COLUMNS =
  */
 export function sqliteHistoryIndex(db: DatabaseSync): HistoryIndex {
   return {
-    historyPage: (query) => historyPage(db, query),
-    compartmentPage: (query) => compartmentPage(db, query),
-    everyCompartmentPage: (query) => everyCompartmentPage(db, query),
+    historyPage: async (query) => historyPage(db, query),
+    compartmentPage: async (query) => compartmentPage(db, query),
+    everyCompartmentPage: async (query) => everyCompartmentPage(db, query),
   };
 }
 

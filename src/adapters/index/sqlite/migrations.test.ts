@@ -31,7 +31,7 @@ const patient = (id: string, family: string, versionId = 1) => ({
 });
 
 describe("INDEX_MIGRATIONS", () => {
-  it("gives a new file the layout schema.ts and searchSchema.ts describe, at the last version", () => {
+  it("gives a new file the layout schema.ts and searchSchema.ts describe, at the last version", async () => {
     const path = indexPath();
     new SqliteIndex({ path, search: sqliteSearchIndexer }).close();
     const db = new DatabaseSync(path);
@@ -47,7 +47,7 @@ describe("INDEX_MIGRATIONS", () => {
     }
   });
 
-  it("recognises an index of the previous layout (no user_version) and migrates it, keeping every record", () => {
+  it("recognises an index of the previous layout (no user_version) and migrates it, keeping every record", async () => {
     // What the server created before schema versions were numbered: the same tables, user_version 0.
     const path = indexPath();
     const before = new SqliteIndex({ path, search: sqliteSearchIndexer });
@@ -64,18 +64,18 @@ describe("INDEX_MIGRATIONS", () => {
     try {
       expect(schemaVersion(index.db)).toBe(LATEST);
       expect(layout(index.db)).toEqual(oldLayout);
-      expect(index.current("Patient", "a")?.versionId).toBe(2);
-      expect(index.version("Patient", "a", 1)?.cid).toBe("cid-a-1");
-      expect(index.pendingLeaves(10).map((l) => l.seq)).toEqual([1, 2, 3]);
+      expect((await index.current("Patient", "a"))?.versionId).toBe(2);
+      expect((await index.version("Patient", "a", 1))?.cid).toBe("cid-a-1");
+      expect((await index.pendingLeaves(10)).map((l) => l.seq)).toEqual([1, 2, 3]);
       expect(runSearch(index.db, "Patient", "family=chalmers-windsor").ids).toEqual(["Patient/a"]);
-      index.commit(patient("c", "Levin"));
+      await index.commit(patient("c", "Levin"));
       expect(runSearch(index.db, "Patient", "family=levin").ids).toEqual(["Patient/b", "Patient/c"]);
     } finally {
       index.close();
     }
   });
 
-  it("takes a file from any recorded step to the last (a release that stopped half-way)", () => {
+  it("takes a file from any recorded step to the last (a release that stopped half-way)", async () => {
     const path = indexPath();
     const old = new DatabaseSync(path);
     for (const step of INDEX_MIGRATIONS.slice(0, 3)) step.up(old);
@@ -84,14 +84,14 @@ describe("INDEX_MIGRATIONS", () => {
     const index = new SqliteIndex({ path, search: sqliteSearchIndexer });
     try {
       expect(schemaVersion(index.db)).toBe(LATEST);
-      index.commit(patient("a", "Chalmers"));
+      await index.commit(patient("a", "Chalmers"));
       expect(runSearch(index.db, "Patient", "family=chalmers").ids).toEqual(["Patient/a"]);
     } finally {
       index.close();
     }
   });
 
-  it("refuses an index written by a later release, with a message naming the file and both versions", () => {
+  it("refuses an index written by a later release, with a message naming the file and both versions", async () => {
     const path = indexPath();
     new SqliteIndex({ path, search: sqliteSearchIndexer }).close();
     const newer = new DatabaseSync(path);
@@ -105,7 +105,7 @@ describe("INDEX_MIGRATIONS", () => {
     after.close();
   });
 
-  it("records the version on the older layouts the unnumbered-file steps convert", () => {
+  it("records the version on the older layouts the unnumbered-file steps convert", async () => {
     const path = indexPath();
     const old = new DatabaseSync(path);
     old.exec(

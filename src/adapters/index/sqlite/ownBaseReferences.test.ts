@@ -87,28 +87,36 @@ describe("references under the server's own base URL", () => {
           resource,
         })),
       );
-      const search = (type: string, query: string) => {
-        const page = index.search(parseSearchRequest(type, new URLSearchParams(query)));
+      const search = async (type: string, query: string) => {
+        const page = await index.search(parseSearchRequest(type, new URLSearchParams(query)));
         const refs = (rows: typeof page.matches) => rows.map((r) => `${r.type}/${r.id}`).sort();
         return { matches: refs(page.matches), included: refs(page.included) };
       };
 
       const own = ["Observation/s-o-2", "Observation/s-o-3"];
-      expect(search("Observation", "subject=Patient/s-p2").matches).toEqual(own);
-      expect(search("Observation", `subject=${BASE}/Patient/s-p2`).matches).toEqual(own);
-      expect(search("Observation", "subject:Patient=s-p2").matches).toEqual(own);
-      expect(search("Observation", "patient=s-p2").matches).toEqual(own);
-      expect(search("Observation", "subject=http://other.example.org/Patient/s-p2").matches).toEqual([
+      expect((await search("Observation", "subject=Patient/s-p2")).matches).toEqual(own);
+      expect((await search("Observation", `subject=${BASE}/Patient/s-p2`)).matches).toEqual(own);
+      expect((await search("Observation", "subject:Patient=s-p2")).matches).toEqual(own);
+      expect((await search("Observation", "patient=s-p2")).matches).toEqual(own);
+      expect((await search("Observation", "subject=http://other.example.org/Patient/s-p2")).matches).toEqual([
         "Observation/s-ext",
       ]);
-      expect(search("Observation", "subject:Patient.family=Ownbase").matches).toEqual(own);
-      expect(search("Observation", `subject:Patient.organization=${BASE}/Organization/s-o1`).matches).toEqual(own);
-      expect(search("Patient", "_has:Observation:subject:_id=s-o-3").matches).toEqual(["Patient/s-p2"]);
+      expect((await search("Observation", "subject:Patient.family=Ownbase")).matches).toEqual(own);
+      expect((await search("Observation", `subject:Patient.organization=${BASE}/Organization/s-o1`)).matches).toEqual(
+        own,
+      );
+      expect((await search("Patient", "_has:Observation:subject:_id=s-o-3")).matches).toEqual(["Patient/s-p2"]);
       expect(
-        search("Observation", "_id=s-o-2,s-o-3&_include=Observation:subject&_include:iterate=Patient:organization")
-          .included,
+        (
+          await search(
+            "Observation",
+            "_id=s-o-2,s-o-3&_include=Observation:subject&_include:iterate=Patient:organization",
+          )
+        ).included,
       ).toEqual(["Organization/s-o1", "Patient/s-p2"]);
-      expect(search("Organization", "_id=s-o1&_revinclude=Patient:organization").included).toEqual(["Patient/s-p2"]);
+      expect((await search("Organization", "_id=s-o1&_revinclude=Patient:organization")).included).toEqual([
+        "Patient/s-p2",
+      ]);
       index.close();
     });
   }
@@ -125,12 +133,12 @@ describe("references under the server's own base URL", () => {
       })),
     );
     expect(
-      index.search(parseSearchRequest("Observation", new URLSearchParams("subject=Patient/s-p2"))).matches,
+      (await index.search(parseSearchRequest("Observation", new URLSearchParams("subject=Patient/s-p2")))).matches,
     ).toEqual([]);
     expect(
-      index
-        .search(parseSearchRequest("Observation", new URLSearchParams(`subject=${BASE}/Patient/s-p2`)))
-        .matches.map((r) => r.id),
+      (
+        await index.search(parseSearchRequest("Observation", new URLSearchParams(`subject=${BASE}/Patient/s-p2`)))
+      ).matches.map((r) => r.id),
     ).toEqual(["s-o-2"]);
     index.close();
   });

@@ -32,26 +32,26 @@ describe("SqliteIndex reader connection", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("sees every commit as soon as it returns: create, update, delete", () => {
-    expect(index.currentVersion("Patient", "p")).toBeNull();
-    write(index, "p", 1);
-    expect(index.currentVersion("Patient", "p")).toMatchObject({
+  it("sees every commit as soon as it returns: create, update, delete", async () => {
+    expect(await index.currentVersion("Patient", "p")).toBeNull();
+    await write(index, "p", 1);
+    expect(await index.currentVersion("Patient", "p")).toMatchObject({
       versionId: 1,
       cid: "cid-p-1",
       deleted: false,
       leafHash: new Uint8Array(32).fill(1),
     });
-    write(index, "p", 2);
-    expect(index.currentVersion("Patient", "p")).toMatchObject({ versionId: 2, cid: "cid-p-2" });
-    write(index, "p", 3, { deleted: true });
-    expect(index.currentVersion("Patient", "p")).toMatchObject({ versionId: 3, deleted: true, cid: null });
+    await write(index, "p", 2);
+    expect(await index.currentVersion("Patient", "p")).toMatchObject({ versionId: 2, cid: "cid-p-2" });
+    await write(index, "p", 3, { deleted: true });
+    expect(await index.currentVersion("Patient", "p")).toMatchObject({ versionId: 3, deleted: true, cid: null });
     // The same answers as the writer's own connection gives.
-    expect(index.currentVersion("Patient", "p")).toEqual(index.version("Patient", "p", 3));
+    expect(await index.currentVersion("Patient", "p")).toEqual(await index.version("Patient", "p", 3));
   });
 
-  it("holds no read transaction between reads, so a checkpoint can empty the WAL", () => {
-    for (let i = 1; i <= 50; i++) write(index, `p${i}`, 1);
-    expect(index.currentVersion("Patient", "p7")?.cid).toBe("cid-p7-1");
+  it("holds no read transaction between reads, so a checkpoint can empty the WAL", async () => {
+    for (let i = 1; i <= 50; i++) await write(index, `p${i}`, 1);
+    expect((await index.currentVersion("Patient", "p7"))?.cid).toBe("cid-p7-1");
     const result = index.db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as {
       busy: number;
       log: number;
@@ -60,9 +60,9 @@ describe("SqliteIndex reader connection", () => {
     expect(result).toEqual({ busy: 0, log: 0, checkpointed: 0 });
   });
 
-  it("closes with the index", () => {
-    write(index, "p", 1);
+  it("closes with the index", async () => {
+    await write(index, "p", 1);
     index.close();
-    expect(() => index.currentVersion("Patient", "p")).toThrow();
+    await expect(index.currentVersion("Patient", "p")).rejects.toThrow();
   });
 });

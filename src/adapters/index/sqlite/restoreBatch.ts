@@ -1,5 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
-import type { RestoreBatch } from "../../../ports/Index.ts";
+import type { RestoreBatch } from "../../../ports/RebuildTarget.ts";
 import type { SearchIndexer } from "./SqliteIndex.ts";
 import { prepared } from "./prepared.ts";
 

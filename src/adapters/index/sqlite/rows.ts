@@ -1,4 +1,5 @@
-import type { BatchRow, BatchState, CurrentRow, PendingLeaf, VersionRow } from "../../../ports/Index.ts";
+import type { BatchRow, BatchState, PendingLeaf } from "../../../ports/AnchoringOutbox.ts";
+import type { CurrentRow, VersionRow } from "../../../ports/VersionStore.ts";
 
 export type Row = Record<string, unknown>;
 

@@ -11,7 +11,7 @@ CREATE TABLE leaves (seq INTEGER PRIMARY KEY, leaf_hash BLOB NOT NULL, queued_at
 CREATE INDEX leaves_pending ON leaves(batch_id, seq);`;
 
 describe("INDEX_MIGRATIONS step 2 (unnumbered files): inclusion paths", () => {
-  it("moves inclusion paths out of leaves into leaf_paths, and proofs still read them", () => {
+  it("moves inclusion paths out of leaves into leaf_paths, and proofs still read them", async () => {
     const path = indexPath();
     const old = new DatabaseSync(path);
     old.exec(LEAVES_WITH_PATHS);
@@ -40,7 +40,7 @@ describe("INDEX_MIGRATIONS step 2 (unnumbered files): inclusion paths", () => {
             .toUpperCase(),
         },
       ]);
-      expect(index.leafProof(1)?.leafHash).toEqual(step(1));
+      expect((await index.leafProof(1))?.leafHash).toEqual(step(1));
       expect(index.db.prepare("SELECT count(*) AS n FROM leaves").get()).toEqual({ n: 2 });
     } finally {
       index.close();
@@ -60,7 +60,7 @@ CREATE TABLE versions (rid INTEGER NOT NULL, version INTEGER NOT NULL, last_upda
   content_hash TEXT NOT NULL, key_id TEXT, compartment TEXT, leaf_seq INTEGER NOT NULL UNIQUE, PRIMARY KEY (rid, version)) WITHOUT ROWID;`;
 
 describe("INDEX_MIGRATIONS step 3 (unnumbered files): versions.created_by_update", () => {
-  it("adds the column to an older index; its versions read as before (no createdByUpdate), new ones keep it", () => {
+  it("adds the column to an older index; its versions read as before (no createdByUpdate), new ones keep it", async () => {
     const path = indexPath();
     const old = new DatabaseSync(path);
     old.exec(VERSIONS_WITHOUT_CREATED_BY_UPDATE);
@@ -83,11 +83,11 @@ describe("INDEX_MIGRATIONS step 3 (unnumbered files): versions.created_by_update
         index.db.prepare("SELECT name FROM pragma_table_info('versions')").all() as { name: string }[]
       ).map((c) => c.name);
       expect(columns).toContain("created_by_update");
-      expect(index.version("Patient", "p", 1)?.createdByUpdate).toBeUndefined();
-      expect(index.historyPage({ count: 10 }).versions.map((v) => [v.id, v.createdByUpdate])).toEqual([
+      expect((await index.version("Patient", "p", 1))?.createdByUpdate).toBeUndefined();
+      expect((await index.historyPage({ count: 10 })).versions.map((v) => [v.id, v.createdByUpdate])).toEqual([
         ["p", undefined],
       ]);
-      index.commit({
+      await index.commit({
         type: "Patient",
         id: "q",
         versionId: 1,
@@ -101,8 +101,8 @@ describe("INDEX_MIGRATIONS step 3 (unnumbered files): versions.created_by_update
         expectedPreviousVersion: 0,
         createdByUpdate: true,
       });
-      expect(index.version("Patient", "q", 1)?.createdByUpdate).toBe(true);
-      expect(index.pendingLeaves(10).map((l) => l.version?.createdByUpdate)).toEqual([undefined, true]);
+      expect((await index.version("Patient", "q", 1))?.createdByUpdate).toBe(true);
+      expect((await index.pendingLeaves(10)).map((l) => l.version?.createdByUpdate)).toEqual([undefined, true]);
     } finally {
       index.close();
     }

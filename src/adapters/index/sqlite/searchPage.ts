@@ -1,6 +1,7 @@
 import type { DatabaseSync } from "node:sqlite";
-import type { SearchRequest } from "../../../fhir/search/SearchRequest.ts";
-import type { SearchPage, VersionRow } from "../../../ports/Index.ts";
+import type { SearchRequest } from "../../../ports/SearchRequest.ts";
+import type { SearchPage } from "../../../ports/SearchIndex.ts";
+import type { VersionRow } from "../../../ports/VersionStore.ts";
 import { toVersion } from "./rows.ts";
 import { prepared } from "./prepared.ts";
 import { collectIncludes } from "./search/collectIncludes.ts";

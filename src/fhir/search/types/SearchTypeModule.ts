@@ -1,6 +1,6 @@
 import type { Evaluator, TypedValue } from "../fhirPathPlan.ts";
-import type { SearchParamType } from "../searchParameters.ts";
-import type { SearchValue } from "../SearchRequest.ts";
+import type { SearchParamType } from "../../../ports/SearchRequest.ts";
+import type { SearchValue } from "../../../ports/SearchRequest.ts";
 import type { SearchRow } from "./index.ts";
 
 /** The columns every index row has. */

@@ -1,4 +1,4 @@
-import type { SearchParamType } from "../searchParameters.ts";
+import type { SearchParamType } from "../../../ports/SearchRequest.ts";
 import { compositeType, type TokenQuantityRow } from "./composite.ts";
 import { type DateRow, dateType } from "./date.ts";
 import { type NumberRow, numberType } from "./number.ts";

@@ -1,4 +1,4 @@
-import { PREFIXES, type Prefix, type SearchValue } from "../SearchRequest.ts";
+import { PREFIXES, type Prefix, type SearchValue } from "../../../ports/SearchRequest.ts";
 import { escapeValue, splitUnescaped, unescapeValue } from "../searchValueSyntax.ts";
 
 /** Longest value we index; longer strings are cut (searches longer than this cannot match anyway). */

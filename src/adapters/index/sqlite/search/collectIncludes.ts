@@ -1,5 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
-import type { IncludeSpec, SearchRequest } from "../../../../fhir/search/SearchRequest.ts";
+import type { IncludeSpec, SearchRequest } from "../../../../ports/SearchRequest.ts";
 import { compileInclude } from "./compileInclude.ts";
 
 export interface CollectedIncludes {

@@ -1,7 +1,7 @@
 import type { SQLInputValue } from "node:sqlite";
 import { FhirLedgerError } from "../../../../errors/FhirLedgerError.ts";
 import { paramFor } from "../../../../fhir/search/searchParameters.ts";
-import type { IncludeSpec } from "../../../../fhir/search/SearchRequest.ts";
+import type { IncludeSpec } from "../../../../ports/SearchRequest.ts";
 import type { SqlFragment } from "./compileSearch.ts";
 
 export interface CompileIncludeOptions {

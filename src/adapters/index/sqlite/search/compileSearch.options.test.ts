@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { FhirLedgerError } from "../../../../errors/FhirLedgerError.ts";
 import { parseSearchRequest } from "../../../../fhir/search/parseSearchRequest.ts";
 import { parseSystemSearchRequest } from "../../../../fhir/search/parseSystemSearchRequest.ts";
-import type { SearchRequest } from "../../../../fhir/search/SearchRequest.ts";
-import type { SearchPage, VersionRow } from "../../../../ports/Index.ts";
+import type { SearchRequest } from "../../../../ports/SearchRequest.ts";
+import type { SearchPage } from "../../../../ports/SearchIndex.ts";
+import type { VersionRow } from "../../../../ports/VersionStore.ts";
 import { SqliteIndex } from "../SqliteIndex.ts";
 import { compileSearch } from "./compileSearch.ts";
 import { sqliteSearchIndexer } from "./sqliteSearchIndexer.ts";
@@ -30,11 +31,11 @@ const MUTABLE_SORTS = [
 ];
 
 /** An in-memory index holding `resources`, each write one commit (a version and its log leaf), as the server writes. */
-function ledger(resources: readonly FixtureResource[]) {
+async function ledger(resources: readonly FixtureResource[]) {
   const index = new SqliteIndex({ path: ":memory:", search: sqliteSearchIndexer });
-  const write = (type: string, id: string, lastUpdated: string, resource?: FixtureResource) => {
-    const from = index.current(type, id)?.versionId ?? 0;
-    index.commit({
+  const write = async (type: string, id: string, lastUpdated: string, resource?: FixtureResource) => {
+    const from = (await index.current(type, id))?.versionId ?? 0;
+    await index.commit({
       type,
       id,
       versionId: from + 1,
@@ -52,23 +53,23 @@ function ledger(resources: readonly FixtureResource[]) {
   const put = (resource: FixtureResource, lastUpdated = resource.meta?.lastUpdated ?? "2026-01-01T00:00:00.000Z") =>
     write(resource.resourceType, resource.id, lastUpdated, resource);
   const remove = (type: string, id: string) => write(type, id, "2026-12-31T00:00:00.000Z");
-  for (const r of resources) put(r);
+  for (const r of resources) await put(r);
   return { index, put, remove };
 }
 
 /** Follows next cursors from the first page; `between(page, idsSeenSoFar)` runs after each page. The matches, page by page. */
-function walk(
+async function walk(
   index: SqliteIndex,
   type: string,
   query: string,
-  between?: (page: number, seen: string[]) => void,
-): VersionRow[][] {
+  between?: (page: number, seen: string[]) => Promise<void> | void,
+): Promise<VersionRow[][]> {
   const pages: VersionRow[][] = [];
   let cursor: string | null = null;
   do {
-    const page: SearchPage = index.search(parse(type, cursor ? `${query}&_cursor=${cursor}` : query));
+    const page: SearchPage = await index.search(parse(type, cursor ? `${query}&_cursor=${cursor}` : query));
     pages.push(page.matches);
-    between?.(
+    await between?.(
       pages.length - 1,
       pages.flat().map((v) => v.id),
     );
@@ -78,7 +79,7 @@ function walk(
 }
 
 describe("compileSearch options", () => {
-  it("pages with _count and _offset, selecting one extra row to signal a next page", () => {
+  it("pages with _count and _offset, selecting one extra row to signal a next page", async () => {
     const c = compileSearch(parse("Observation", "_count=3&_offset=2&_sort=_id"));
     const rows = db.prepare(c.sql).all(...c.args) as { rid: number }[];
     expect(c.limit).toBe(3);
@@ -86,7 +87,7 @@ describe("compileSearch options", () => {
     expect(db.prepare(c.countSql).get(...c.countArgs)).toEqual({ total: 7 });
   });
 
-  it("continues after a keyset cursor in default order", () => {
+  it("continues after a keyset cursor in default order", async () => {
     const first = compileSearch(parse("Observation", "_count=2"));
     const page1 = db.prepare(first.sql).all(...first.args) as { rid: number }[];
     expect(ids(page1.slice(0, 2))).toEqual(["o1", "o2"]);
@@ -96,9 +97,9 @@ describe("compileSearch options", () => {
 
   it.each(["", "_sort=_id", ...MUTABLE_SORTS])(
     "pages with keyset cursors (%s) without skips or repeats while resources are added",
-    (sort) => {
-      const { index, put } = ledger(fixtures);
-      const expected = ids(index.search(parse("Observation", `${sort}&_count=100`)).matches);
+    async (sort) => {
+      const { index, put } = await ledger(fixtures);
+      const expected = ids((await index.search(parse("Observation", `${sort}&_count=100`))).matches);
       const added = {
         resourceType: "Observation",
         id: "new1",
@@ -109,9 +110,11 @@ describe("compileSearch options", () => {
         subject: { reference: "Patient/000" },
       };
       // a resource added mid-way must not shift later pages
-      const seen = walk(index, "Observation", `${sort}&_count=2`, (page) => {
-        if (page === 1) put(added, "2026-01-01T00:00:00.000Z");
-      })
+      const seen = (
+        await walk(index, "Observation", `${sort}&_count=2`, async (page) => {
+          if (page === 1) await put(added, "2026-01-01T00:00:00.000Z");
+        })
+      )
         .flat()
         .map((v) => v.id);
       expect(new Set(seen).size).toBe(seen.length);
@@ -125,7 +128,7 @@ describe("compileSearch options", () => {
 
   it.each(MUTABLE_SORTS)(
     "pages (%s) without skipping a resource updated to move before or after the cursor",
-    (sort) => {
+    async (sort) => {
       const keys = sort
         .slice("_sort=".length)
         .split(",")
@@ -139,13 +142,16 @@ describe("compileSearch options", () => {
         valueQuantity: { value: 40 + ((n * 7) % 13) },
         subject: { reference: `Patient/p${n % 5}` },
       });
-      const { index, put, remove } = ledger([]);
+      const { index, put, remove } = await ledger([]);
       const base = "2026-03-01T00:00:00.000Z";
-      for (let n = 0; n < 14; n++) put(obs(n), `2026-02-01T00:00:${String(n).padStart(2, "0")}.000Z`);
-      put({ resourceType: "Observation", id: "other", status: "s1", code: { coding: [{ code: "elsewhere" }] } }, base);
+      for (let n = 0; n < 14; n++) await put(obs(n), `2026-02-01T00:00:${String(n).padStart(2, "0")}.000Z`);
+      await put(
+        { resourceType: "Observation", id: "other", status: "s1", code: { coding: [{ code: "elsewhere" }] } },
+        base,
+      );
       // An update that puts the resource first (`front`) or last in this search's order.
       let clock = 0;
-      const move = (id: string, where: "front" | "back", extra: Record<string, unknown> = {}) => {
+      const move = async (id: string, where: "front" | "back", extra: Record<string, unknown> = {}) => {
         const low = (k: { descending: boolean }) => (where === "front") !== k.descending;
         const r: Record<string, unknown> = { ...obs(Number(id.slice(1))), id, ...extra };
         let lastUpdated = `2026-04-01T00:00:${String(clock++).padStart(2, "0")}.000Z`;
@@ -159,40 +165,42 @@ describe("compileSearch options", () => {
               ? "1900-01-01T00:00:00.000Z"
               : `2999-01-01T00:00:${String(clock).padStart(2, "0")}.000Z`;
         }
-        put(r as FixtureResource, lastUpdated);
+        await put(r as FixtureResource, lastUpdated);
       };
       const query = `code=walk&${sort}&_count=3`;
-      const start = ids(index.search(parse("Observation", `${query.replace("_count=3", "_count=100")}`)).matches);
+      const start = ids(
+        (await index.search(parse("Observation", `${query.replace("_count=3", "_count=100")}`))).matches,
+      );
       const changed = new Set<string>();
       /** Ids that must not come on pages read after they stopped matching. */
       const gone = new Map<string, number>();
-      const pages = walk(index, "Observation", query, (page, seen) => {
+      const pages = await walk(index, "Observation", query, async (page, seen) => {
         const notYet = start.filter((id) => !seen.includes(id) && !changed.has(id));
         const already = start.filter((id) => seen.includes(id) && !changed.has(id));
         if (page === 0) {
-          move(notYet[1]!, "front"); // before the cursor: the walk used to miss it
-          move(notYet[2]!, "back");
-          move(already[0]!, "back"); // after the cursor: may come twice
-          move(already[1]!, "front");
-          remove("Observation", notYet[3]!);
-          move(notYet[4]!, "back", { code: { coding: [{ code: "no-longer" }] } });
-          put({ ...obs(20), id: "w20" }, "2026-04-02T00:00:00.000Z"); // created during the walk
+          await move(notYet[1]!, "front"); // before the cursor: the walk used to miss it
+          await move(notYet[2]!, "back");
+          await move(already[0]!, "back"); // after the cursor: may come twice
+          await move(already[1]!, "front");
+          await remove("Observation", notYet[3]!);
+          await move(notYet[4]!, "back", { code: { coding: [{ code: "no-longer" }] } });
+          await put({ ...obs(20), id: "w20" }, "2026-04-02T00:00:00.000Z"); // created during the walk
           changed.add(notYet[1]!).add(notYet[2]!).add(already[0]!).add(already[1]!).add(notYet[3]!).add(notYet[4]!);
           gone.set(notYet[3]!, page).set(notYet[4]!, page);
         }
         if (page === 2) {
-          move(notYet[0]!, "front");
+          await move(notYet[0]!, "front");
           changed.add(notYet[0]!);
-          move([...changed][0]!, "back"); // changed a second time
+          await move([...changed][0]!, "back"); // changed a second time
         }
         if (page === 3) {
           // by now the walk is among the changed ones: one just read changes again, and comes again
-          move(seen.at(-1)!, "front");
+          await move(seen.at(-1)!, "front");
           changed.add(seen.at(-1)!);
         }
       });
       expect(pages.length).toBeGreaterThan(4);
-      const end = index.search(parse("Observation", query.replace("_count=3", "_count=100"))).matches;
+      const end = (await index.search(parse("Observation", query.replace("_count=3", "_count=100")))).matches;
       const seen = pages.flat();
       const seenIds = seen.map((v) => v.id);
       // every resource that matches at the start and at the end comes, at its current version last
@@ -219,55 +227,58 @@ describe("compileSearch options", () => {
     },
   );
 
-  it("walks a system-level search sorted on _lastUpdated without missing a resource updated to come first", () => {
-    const { index, put } = ledger(fixtures);
+  it("walks a system-level search sorted on _lastUpdated without missing a resource updated to come first", async () => {
+    const { index, put } = await ledger(fixtures);
     const request = (q: string) => parseSystemSearchRequest(new URLSearchParams(q));
     const key = (v: VersionRow) => `${v.type}/${v.id}`;
-    const start = index.search(request("_sort=-_lastUpdated&_count=1000")).matches.map(key);
+    const start = (await index.search(request("_sort=-_lastUpdated&_count=1000"))).matches.map(key);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: SearchPage = index.search(
+      const page: SearchPage = await index.search(
         request(`_sort=-_lastUpdated&_count=4${cursor ? `&_cursor=${cursor}` : ""}`),
       );
       seen.push(...page.matches.map(key));
       if (seen.length === 4)
-        put(fixtures.find((r) => `${r.resourceType}/${r.id}` === start.at(-1))!, "2999-01-01T00:00:00.000Z");
+        await put(fixtures.find((r) => `${r.resourceType}/${r.id}` === start.at(-1))!, "2999-01-01T00:00:00.000Z");
       cursor = page.nextCursor;
     } while (cursor !== null && seen.length < 1000);
     expect(seen.slice(0, -1)).toEqual(start.slice(0, -1));
     expect(seen.at(-1)).toBe(start.at(-1));
   });
 
-  it("ends a walk on its last full page when nothing changed, and goes on for what did", () => {
-    const { index, put } = ledger(fixtures.filter((r) => r.resourceType === "Observation").slice(0, 6));
-    const sizes = (q: string, between?: (page: number, seen: string[]) => void) =>
-      walk(index, "Observation", q, between).map((p) => p.length);
-    expect(sizes("_sort=-date&_count=3")).toEqual([3, 3]);
+  it("ends a walk on its last full page when nothing changed, and goes on for what did", async () => {
+    const { index, put } = await ledger(fixtures.filter((r) => r.resourceType === "Observation").slice(0, 6));
+    const sizes = async (q: string, between?: (page: number, seen: string[]) => Promise<void>) =>
+      (await walk(index, "Observation", q, between)).map((p) => p.length);
+    expect(await sizes("_sort=-date&_count=3")).toEqual([3, 3]);
     // the sorted phase's last page is full: one more page with the resource changed
     let updated = "";
     expect(
-      sizes("_sort=-date&_count=3", (page, seen) => {
+      await sizes("_sort=-date&_count=3", async (page, seen) => {
         if (page !== 0) return;
         updated = seen[0]!;
-        put({ ...fixtures.find((r) => r.id === updated)!, status: "amended" }, "2026-12-01T00:00:00.000Z");
+        await put({ ...fixtures.find((r) => r.id === updated)!, status: "amended" }, "2026-12-01T00:00:00.000Z");
       }),
     ).toEqual([3, 3, 1]);
     // a short page of the sorted phase is filled up with changed ones
     expect(
-      sizes("_sort=-date&_count=4", (page, seen) => {
+      await sizes("_sort=-date&_count=4", async (page, seen) => {
         if (page === 0)
-          put({ ...fixtures.find((r) => r.id === seen[1])!, status: "amended" }, "2026-12-02T00:00:00.000Z");
+          await put({ ...fixtures.find((r) => r.id === seen[1])!, status: "amended" }, "2026-12-02T00:00:00.000Z");
       }),
     ).toEqual([4, 3]);
-    expect(index.search(parse("Observation", "_sort=-date&_count=0"))).toMatchObject({ matches: [], nextCursor: null });
-    expect(ledger([]).index.search(parse("Patient", "_sort=family&_count=1"))).toMatchObject({
+    expect(await index.search(parse("Observation", "_sort=-date&_count=0"))).toMatchObject({
+      matches: [],
+      nextCursor: null,
+    });
+    expect(await (await ledger([])).index.search(parse("Patient", "_sort=family&_count=1"))).toMatchObject({
       matches: [],
       nextCursor: null,
     });
   });
 
-  it("keeps the default order and _sort=_id as they were: no watermark, no extra condition", () => {
+  it("keeps the default order and _sort=_id as they were: no watermark, no extra condition", async () => {
     for (const q of ["_count=2", "_sort=_id&_count=2", "_sort=-_id&_count=2"]) {
       const first = compileSearch(parse("Observation", q));
       expect(first.walk).toBeUndefined();
@@ -278,7 +289,7 @@ describe("compileSearch options", () => {
     }
   });
 
-  it("rejects a cursor from another search", () => {
+  it("rejects a cursor from another search", async () => {
     const c = compileSearch(parse("Observation", "_count=1"));
     const row = (db.prepare(c.sql).all(...c.args) as Record<string, unknown>[])[0]!;
     expect(() => compileSearch(parse("Observation", `_sort=date&_cursor=${c.nextCursor(row)}`))).toThrow(
@@ -317,7 +328,7 @@ describe("compileSearch options", () => {
     });
   });
 
-  it("applies a policy condition inside the query, so totals count only what the caller may see", () => {
+  it("applies a policy condition inside the query, so totals count only what the caller may see", async () => {
     const where = {
       sql: "r.rid IN (SELECT rid FROM sp_reference WHERE param = 'subject' AND target_type = 'Patient' AND target_id = ?)",
       args: ["p1"],
@@ -327,13 +338,13 @@ describe("compileSearch options", () => {
     expect(db.prepare(c.countSql).get(...c.countArgs)).toEqual({ total: 2 });
   });
 
-  it("defaults and caps the page size", () => {
+  it("defaults and caps the page size", async () => {
     expect(compileSearch(parse("Patient", "")).limit).toBe(20);
     expect(compileSearch(parse("Patient", "_count=500"), { maxCount: 50 }).limit).toBe(50);
     expect(compileSearch(parse("Patient", "_count=0")).limit).toBe(0);
   });
 
-  it("never puts a user value into the SQL text", () => {
+  it("never puts a user value into the SQL text", async () => {
     const evil = "x' OR '1'='1";
     for (const [type, key] of [
       ["Patient", "name"],
@@ -347,7 +358,7 @@ describe("compileSearch options", () => {
     }
   });
 
-  it("enforces chain depth and OR-count caps on hand-built requests", () => {
+  it("enforces chain depth and OR-count caps on hand-built requests", async () => {
     const deep = parse("Observation", "patient.organization.partof.name=x");
     expect(() => compileSearch(deep, { maxChainDepth: 2 })).toThrow(FhirLedgerError);
     const many: SearchRequest = parse("Patient", "name=a");
@@ -357,7 +368,7 @@ describe("compileSearch options", () => {
     expect(() => compileSearch(parse("Patient", "_cursor=W251bGwsImEiXQ"))).toThrow(FhirLedgerError);
   });
 
-  it("matches UCUM quantities across units (kg, [lb_av], t) and non-convertible units by code", () => {
+  it("matches UCUM quantities across units (kg, [lb_av], t) and non-convertible units by code", async () => {
     expect(runSearch(db, "Observation", "value-quantity=ge72|http://unitsofmeasure.org|kg").ids).toEqual([
       "Observation/o1",
       "Observation/o2",
@@ -372,7 +383,7 @@ describe("compileSearch options", () => {
     ]);
   });
 
-  it("supports _id and _lastUpdated through chains", () => {
+  it("supports _id and _lastUpdated through chains", async () => {
     expect(runSearch(db, "Observation", "subject._id=p2").ids).toEqual(["Observation/o3"]);
     expect(runSearch(db, "Observation", "subject:Patient._lastUpdated=le2026-11-20T08:05:00Z").ids).toEqual([
       "Observation/o1",
@@ -414,7 +425,7 @@ describe("orders that an index can serve", () => {
     },
   );
 
-  it("reads what changed during a walk in seq order from the versions index, or per rid of a driving list", () => {
+  it("reads what changed during a walk in seq order from the versions index, or per rid of a driving list", async () => {
     const all = later("_sort=-date&_count=2", { s: 40 });
     expect(explain(all.sql, all.args)).toEqual([
       expect.stringMatching(/^SEARCH v USING INDEX \S+ \(leaf_seq>\?\)$/),

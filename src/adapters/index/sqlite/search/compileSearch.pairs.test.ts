@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseSearchRequest } from "../../../../fhir/search/parseSearchRequest.ts";
-import { PREFIXES } from "../../../../fhir/search/SearchRequest.ts";
+import { PREFIXES } from "../../../../ports/SearchRequest.ts";
 import { compileSearch, type CompileSearchOptions } from "./compileSearch.ts";
 import { fixtures, type FixtureResource } from "./testSupport/fixtures.ts";
 import { Oracle } from "./testSupport/oracle.ts";

@@ -1,7 +1,7 @@
 import type { SQLInputValue } from "node:sqlite";
 import { FhirLedgerError } from "../../../../errors/FhirLedgerError.ts";
 import { searchableTypes } from "../../../../fhir/search/searchParameters.ts";
-import type { SearchRequest } from "../../../../fhir/search/SearchRequest.ts";
+import type { SearchRequest } from "../../../../ports/SearchRequest.ts";
 import { type Ctx, type Form, invalid, requireDef, type TypeScope, typeIs } from "./conditionParts.ts";
 import { filterCondition, type PlanFilter, planFilters, selectivity } from "./filterConditions.ts";
 import { pairCondition, pairCount } from "./types/composite.ts";

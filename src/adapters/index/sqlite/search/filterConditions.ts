@@ -1,7 +1,7 @@
 import type { SQLInputValue } from "node:sqlite";
 import { toInstant } from "../../../../fhir/search/dateRange.ts";
-import type { SearchParamType } from "../../../../fhir/search/searchParameters.ts";
-import type { ParamFilter, SearchFilter, SearchValue } from "../../../../fhir/search/SearchRequest.ts";
+import type { SearchParamType } from "../../../../ports/SearchRequest.ts";
+import type { ParamFilter, SearchFilter, SearchValue } from "../../../../ports/SearchRequest.ts";
 import { compositeForPair, isTokenQuantityComposite } from "../../../../fhir/search/tokenQuantityComposites.ts";
 import type { SqlFragment } from "./compileSearch.ts";
 import {

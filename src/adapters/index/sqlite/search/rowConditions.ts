@@ -4,7 +4,7 @@ import { dateRange } from "../../../../fhir/search/dateRange.ts";
 import { canonicalConverter } from "../../../../fhir/search/canonicalQuantity.ts";
 import { approxDateMargin, numberBounds } from "../../../../fhir/search/matchSemantics.ts";
 import { isSearchNumber } from "../../../../fhir/search/searchValueSyntax.ts";
-import type { SearchValue } from "../../../../fhir/search/SearchRequest.ts";
+import type { SearchValue } from "../../../../ports/SearchRequest.ts";
 import type { SqlFragment } from "./compileSearch.ts";
 
 /** Upper bound for "starts with" ranges on text columns (binary collation). */

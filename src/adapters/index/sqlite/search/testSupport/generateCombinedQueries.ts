@@ -6,7 +6,7 @@
 import { dateRange } from "../../../../../fhir/search/dateRange.ts";
 import { paramsFor } from "../../../../../fhir/search/searchParameters.ts";
 import { escapeValue } from "../../../../../fhir/search/searchValueSyntax.ts";
-import { PREFIXES } from "../../../../../fhir/search/SearchRequest.ts";
+import { PREFIXES } from "../../../../../ports/SearchRequest.ts";
 import { dateProbes, q, spread } from "./generateQueries.ts";
 import type { FixtureResource } from "./fixtures.ts";
 import type { Oracle } from "./oracle.ts";

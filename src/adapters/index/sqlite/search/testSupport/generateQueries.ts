@@ -2,7 +2,7 @@ import { dateRange } from "../../../../../fhir/search/dateRange.ts";
 import { normalizeString } from "../../../../../fhir/search/normalizeString.ts";
 import { paramsFor, searchParameterByUrl } from "../../../../../fhir/search/searchParameters.ts";
 import { escapeValue } from "../../../../../fhir/search/searchValueSyntax.ts";
-import { PREFIXES } from "../../../../../fhir/search/SearchRequest.ts";
+import { PREFIXES } from "../../../../../ports/SearchRequest.ts";
 import type { FixtureResource } from "./fixtures.ts";
 import type { Oracle } from "./oracle.ts";
 

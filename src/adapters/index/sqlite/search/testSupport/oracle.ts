@@ -10,7 +10,7 @@ import { dateRange } from "../../../../../fhir/search/dateRange.ts";
 import { normalizeString } from "../../../../../fhir/search/normalizeString.ts";
 import { paramFor, searchParameterByUrl } from "../../../../../fhir/search/searchParameters.ts";
 import { splitUnescaped } from "../../../../../fhir/search/searchValueSyntax.ts";
-import type { ParamFilter, SearchFilter, SearchRequest } from "../../../../../fhir/search/SearchRequest.ts";
+import type { ParamFilter, SearchFilter, SearchRequest } from "../../../../../ports/SearchRequest.ts";
 import { parseComponentValue } from "../../../../../fhir/search/parseComponentValue.ts";
 import type { FixtureResource } from "./fixtures.ts";
 import type { Node } from "./oracleValueRules.ts";

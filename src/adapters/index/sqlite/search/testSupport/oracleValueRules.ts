@@ -7,7 +7,7 @@ import { canonicalConverter, canonicalQuantity } from "../../../../../fhir/searc
 import { dateRange, MAX_DATE, MIN_DATE } from "../../../../../fhir/search/dateRange.ts";
 import { dateMatches, numberMatches } from "../../../../../fhir/search/matchSemantics.ts";
 import { normalizeString } from "../../../../../fhir/search/normalizeString.ts";
-import type { SearchValue } from "../../../../../fhir/search/SearchRequest.ts";
+import type { SearchValue } from "../../../../../ports/SearchRequest.ts";
 
 /** One FHIRPath result: its FHIR type, its JSON value and where it sits. */
 export interface Node {

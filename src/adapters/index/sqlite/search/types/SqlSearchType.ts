@@ -1,6 +1,7 @@
 import type { StatementSync } from "node:sqlite";
-import type { SearchParamDef, SearchParamType } from "../../../../../fhir/search/searchParameters.ts";
-import type { ParamFilter, SearchValue } from "../../../../../fhir/search/SearchRequest.ts";
+import type { SearchParamDef } from "../../../../../fhir/search/searchParameters.ts";
+import type { SearchParamType } from "../../../../../ports/SearchRequest.ts";
+import type { ParamFilter, SearchValue } from "../../../../../ports/SearchRequest.ts";
 import type { SearchRow } from "../../../../../fhir/search/types/index.ts";
 import type { SqlFragment } from "../compileSearch.ts";
 import type { Ctx, Form, TypeScope } from "../conditionParts.ts";

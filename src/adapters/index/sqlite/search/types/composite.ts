@@ -1,12 +1,8 @@
 import type { SQLInputValue } from "node:sqlite";
 import { parseComponentValue } from "../../../../../fhir/search/parseComponentValue.ts";
-import {
-  searchParameterByUrl,
-  type SearchParamDef,
-  type SearchParamType,
-} from "../../../../../fhir/search/searchParameters.ts";
+import { searchParameterByUrl, type SearchParamDef } from "../../../../../fhir/search/searchParameters.ts";
 import { splitUnescaped } from "../../../../../fhir/search/searchValueSyntax.ts";
-import type { ParamFilter, SearchValue } from "../../../../../fhir/search/SearchRequest.ts";
+import type { ParamFilter, SearchParamType, SearchValue } from "../../../../../ports/SearchRequest.ts";
 import { isTokenQuantityComposite } from "../../../../../fhir/search/tokenQuantityComposites.ts";
 import type { TokenQuantityRow } from "../../../../../fhir/search/types/index.ts";
 import type { SqlFragment } from "../compileSearch.ts";

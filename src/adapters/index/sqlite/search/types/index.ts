@@ -1,4 +1,4 @@
-import type { SearchParamType } from "../../../../../fhir/search/searchParameters.ts";
+import type { SearchParamType } from "../../../../../ports/SearchRequest.ts";
 import { compositeSql } from "./composite.ts";
 import { dateSql } from "./date.ts";
 import { numberSql } from "./number.ts";

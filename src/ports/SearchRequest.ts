@@ -1,4 +1,14 @@
-import type { SearchParamType } from "./searchParameters.ts";
+/** The R4 search parameter types. */
+export type SearchParamType =
+  | "number"
+  | "date"
+  | "string"
+  | "token"
+  | "reference"
+  | "composite"
+  | "quantity"
+  | "uri"
+  | "special";
 
 /** Comparison prefixes for number, date and quantity. @see https://hl7.org/fhir/R4/search.html#prefix */
 export type Prefix = "eq" | "ne" | "gt" | "lt" | "ge" | "le" | "sa" | "eb" | "ap";
