@@ -81,8 +81,10 @@ export interface VersionStore {
    */
   commitMany(writes: VersionWrite[], receipt?: TransactionReceiptKey): Promise<VersionRow[]>;
   /**
-   * Erasure: removes every resource with a version in the compartment (all its versions and
-   * search rows) and returns the CIDs of their blobs. Log leaves stay: they reveal nothing.
+   * Erasure: removes every resource with a version in the compartment, and the resources in
+   * `also` (all their versions and search rows), and returns the CIDs of their blobs. Log
+   * leaves stay: they reveal nothing. What was removed is gone from the store's files too, not
+   * only from its answers (no copy left in a journal or freed pages).
    */
-  eraseCompartment(compartment: string): Promise<ErasedCompartment>;
+  eraseCompartment(compartment: string, also?: readonly { type: string; id: string }[]): Promise<ErasedCompartment>;
 }

@@ -13,6 +13,7 @@ import { asPreparedSearchRows } from "../fhir/search/packedRows.ts";
 import type { DataKey, KeyStore } from "../ports/KeyStore.ts";
 import { checkPreconditions } from "./checkPreconditions.ts";
 import { KeyedMutex } from "./KeyedMutex.ts";
+import { SharedExclusiveLock } from "./SharedExclusiveLock.ts";
 import { inlinePreparer } from "./prepareRecords.ts";
 import type { RecordPreparer } from "./prepareRecords.ts";
 import { recordLeafHash } from "./leaf.ts";
@@ -83,6 +84,13 @@ export class RecordRepository {
   readonly #now: () => Date;
   readonly #preparer: RecordPreparer;
   readonly #locks = new KeyedMutex();
+  /**
+   * Writes hold it shared, from reading the current version and taking the data key to the
+   * commit; an erasure holds it alone. A write racing an erasure so either commits before it
+   * (and is erased with the rest) or starts after it: never a version committed under a data
+   * key the erasure destroyed.
+   */
+  readonly #erasure = new SharedExclusiveLock();
 
   constructor(options: RecordRepositoryOptions) {
     this.#index = options.index;
@@ -121,145 +129,147 @@ export class RecordRepository {
     ops: WriteOperation[],
     options: { receipt?: TransactionReceiptKey } = {},
   ): Promise<((StoredVersion & { created: boolean }) | null)[]> {
-    return this.#locks.runAll(
-      ops.map((op) => `${op.type}/${op.id}`),
-      async () => {
-        const lastUpdated = this.#now().toISOString();
-        const state = new Map<string, { versionId: number; deleted: boolean; compartment: string | null } | null>();
-        const currentOf = async (type: string, id: string) => {
-          const key = `${type}/${id}`;
-          if (!state.has(key)) {
-            const c = await this.#index.current(type, id);
-            state.set(key, c ? { versionId: c.versionId, deleted: c.deleted, compartment: c.compartment } : null);
-          }
-          return state.get(key)!;
-        };
-        const prepared: ({
-          write: VersionWrite;
-          stored: FhirResource | null;
-          created: boolean;
-        } | null)[] = [];
-        for (const op of ops) {
-          const current = await currentOf(op.type, op.id);
-          const previous = current?.versionId ?? 0;
-          const versionId = previous + 1;
-          if (op.kind === "delete") {
-            checkPreconditions(op, current);
-            if (!current || current.deleted) {
-              prepared.push(null);
+    return this.#erasure.shared(() =>
+      this.#locks.runAll(
+        ops.map((op) => `${op.type}/${op.id}`),
+        async () => {
+          const lastUpdated = this.#now().toISOString();
+          const state = new Map<string, { versionId: number; deleted: boolean; compartment: string | null } | null>();
+          const currentOf = async (type: string, id: string) => {
+            const key = `${type}/${id}`;
+            if (!state.has(key)) {
+              const c = await this.#index.current(type, id);
+              state.set(key, c ? { versionId: c.versionId, deleted: c.deleted, compartment: c.compartment } : null);
+            }
+            return state.get(key)!;
+          };
+          const prepared: ({
+            write: VersionWrite;
+            stored: FhirResource | null;
+            created: boolean;
+          } | null)[] = [];
+          for (const op of ops) {
+            const current = await currentOf(op.type, op.id);
+            const previous = current?.versionId ?? 0;
+            const versionId = previous + 1;
+            if (op.kind === "delete") {
+              checkPreconditions(op, current);
+              if (!current || current.deleted) {
+                prepared.push(null);
+                continue;
+              }
+              const contentHash = toHex(sha256(new Uint8Array(0)));
+              const leafHash = recordLeafHash({
+                type: op.type,
+                id: op.id,
+                versionId: String(versionId),
+                cid: DELETED_MARKER_CID,
+                contentHash,
+              });
+              prepared.push({
+                write: {
+                  type: op.type,
+                  id: op.id,
+                  versionId,
+                  lastUpdated,
+                  deleted: true,
+                  cid: null,
+                  contentHash,
+                  keyId: null,
+                  compartment: current.compartment,
+                  leafHash,
+                  expectedPreviousVersion: previous,
+                },
+                stored: null,
+                created: false,
+              });
+              state.set(`${op.type}/${op.id}`, { versionId, deleted: true, compartment: current.compartment });
               continue;
             }
-            const contentHash = toHex(sha256(new Uint8Array(0)));
-            const leafHash = recordLeafHash({
-              type: op.type,
-              id: op.id,
-              versionId: String(versionId),
-              cid: DELETED_MARKER_CID,
-              contentHash,
-            });
+            if (op.mustNotExist && current && !current.deleted)
+              throw new FhirLedgerError("conflict", `${op.type}/${op.id} already exists`);
+            checkPreconditions(op, current);
+            const live = current !== null && !current.deleted;
+            const meta = { ...(op.resource.meta ?? {}), versionId: String(versionId), lastUpdated };
+            const stored: FhirResource = { ...op.resource, resourceType: op.type, id: op.id, meta };
+            copyNumberTexts(op.resource, stored);
+            const compartment = op.compartment !== undefined ? op.compartment : this.#compartmentOf(stored);
+            const created = !live;
+            // History shows this version as the PUT it was, not as a POST (see historyEntry).
+            const createdByUpdate = created && op.mustNotExist !== true ? { createdByUpdate: true } : {};
             prepared.push({
               write: {
                 type: op.type,
                 id: op.id,
                 versionId,
                 lastUpdated,
-                deleted: true,
-                cid: null,
-                contentHash,
+                deleted: false,
+                cid: "",
+                contentHash: "",
                 keyId: null,
-                compartment: current.compartment,
-                leafHash,
+                compartment,
+                leafHash: new Uint8Array(),
                 expectedPreviousVersion: previous,
+                resource: stored,
+                ...createdByUpdate,
               },
-              stored: null,
-              created: false,
+              stored,
+              created,
             });
-            state.set(`${op.type}/${op.id}`, { versionId, deleted: true, compartment: current.compartment });
-            continue;
+            state.set(`${op.type}/${op.id}`, { versionId, deleted: false, compartment });
           }
-          if (op.mustNotExist && current && !current.deleted)
-            throw new FhirLedgerError("conflict", `${op.type}/${op.id} already exists`);
-          checkPreconditions(op, current);
-          const live = current !== null && !current.deleted;
-          const meta = { ...(op.resource.meta ?? {}), versionId: String(versionId), lastUpdated };
-          const stored: FhirResource = { ...op.resource, resourceType: op.type, id: op.id, meta };
-          copyNumberTexts(op.resource, stored);
-          const compartment = op.compartment !== undefined ? op.compartment : this.#compartmentOf(stored);
-          const created = !live;
-          // History shows this version as the PUT it was, not as a POST (see historyEntry).
-          const createdByUpdate = created && op.mustNotExist !== true ? { createdByUpdate: true } : {};
-          prepared.push({
-            write: {
-              type: op.type,
-              id: op.id,
-              versionId,
-              lastUpdated,
-              deleted: false,
-              cid: "",
-              contentHash: "",
-              keyId: null,
-              compartment,
-              leafHash: new Uint8Array(),
-              expectedPreviousVersion: previous,
-              resource: stored,
-              ...createdByUpdate,
-            },
-            stored,
-            created,
-          });
-          state.set(`${op.type}/${op.id}`, { versionId, deleted: false, compartment });
-        }
-        // Seal every record (on the preparer's thread, with its search rows when it extracts
-        // them), store the envelopes, then commit all rows at once. One key lookup per
-        // compartment: a patient's transaction bundle is hundreds of entries, one key.
-        const keys = new Map<string, DataKey>();
-        const sealing = prepared.filter(
-          (p): p is NonNullable<typeof p> & { stored: FhirResource } => p !== null && p.stored !== null,
-        );
-        for (const p of sealing) {
-          const compartment = p.write.compartment ?? SHARED_COMPARTMENT;
-          if (!keys.has(compartment)) keys.set(compartment, await this.#keys.currentDataKey(compartment));
-        }
-        const keyOf = (p: (typeof sealing)[number]) => keys.get(p.write.compartment ?? SHARED_COMPARTMENT)!;
-        const sealed = await this.#preparer.prepare(
-          sealing.map((p) => ({
-            text: canonicalJson(p.stored),
-            type: p.write.type,
-            id: p.write.id,
-            versionId: String(p.write.versionId),
-            keyId: keyOf(p).keyId,
-          })),
-          [...keys.values()],
-          { extract: true },
-        );
-        await Promise.all(
-          sealing.map(async (p, i) => {
-            const { envelope, cid: storedCid, contentHash, rows } = sealed[i]!;
-            const { write } = p;
-            const cid = storedCid ?? (await this.#blobs.put(envelope!));
-            Object.assign(write, {
-              cid,
-              contentHash,
+          // Seal every record (on the preparer's thread, with its search rows when it extracts
+          // them), store the envelopes, then commit all rows at once. One key lookup per
+          // compartment: a patient's transaction bundle is hundreds of entries, one key.
+          const keys = new Map<string, DataKey>();
+          const sealing = prepared.filter(
+            (p): p is NonNullable<typeof p> & { stored: FhirResource } => p !== null && p.stored !== null,
+          );
+          for (const p of sealing) {
+            const compartment = p.write.compartment ?? SHARED_COMPARTMENT;
+            if (!keys.has(compartment)) keys.set(compartment, await this.#keys.currentDataKey(compartment));
+          }
+          const keyOf = (p: (typeof sealing)[number]) => keys.get(p.write.compartment ?? SHARED_COMPARTMENT)!;
+          const sealed = await this.#preparer.prepare(
+            sealing.map((p) => ({
+              text: canonicalJson(p.stored),
+              type: p.write.type,
+              id: p.write.id,
+              versionId: String(p.write.versionId),
               keyId: keyOf(p).keyId,
-              leafHash: recordLeafHash({
-                type: write.type,
-                id: write.id,
-                versionId: String(write.versionId),
+            })),
+            [...keys.values()],
+            { extract: true },
+          );
+          await Promise.all(
+            sealing.map(async (p, i) => {
+              const { envelope, cid: storedCid, contentHash, rows } = sealed[i]!;
+              const { write } = p;
+              const cid = storedCid ?? (await this.#blobs.put(envelope!));
+              Object.assign(write, {
                 cid,
                 contentHash,
-              }),
-              ...(rows ? { searchRows: asPreparedSearchRows(rows) } : {}),
-            });
-          }),
-        );
-        const live = prepared.filter((p): p is NonNullable<typeof p> => p !== null);
-        const rows = await this.#index.commitMany(
-          live.map((p) => p.write),
-          options.receipt,
-        );
-        let i = 0;
-        return prepared.map((p) => (p === null ? null : { row: rows[i++]!, resource: p.stored, created: p.created }));
-      },
+                keyId: keyOf(p).keyId,
+                leafHash: recordLeafHash({
+                  type: write.type,
+                  id: write.id,
+                  versionId: String(write.versionId),
+                  cid,
+                  contentHash,
+                }),
+                ...(rows ? { searchRows: asPreparedSearchRows(rows) } : {}),
+              });
+            }),
+          );
+          const live = prepared.filter((p): p is NonNullable<typeof p> => p !== null);
+          const rows = await this.#index.commitMany(
+            live.map((p) => p.write),
+            options.receipt,
+          );
+          let i = 0;
+          return prepared.map((p) => (p === null ? null : { row: rows[i++]!, resource: p.stored, created: p.created }));
+        },
+      ),
     );
   }
 
@@ -276,20 +286,27 @@ export class RecordRepository {
 
   /**
    * Crypto-shredding of a patient: destroys the compartment's data keys, removes the index rows
-   * of every resource in it and deletes their blobs. Copies of the blobs kept elsewhere can no
-   * longer be decrypted; the log leaves and anchored roots stay and reveal nothing.
+   * of every resource in it (every resource with a version encrypted under its key, and the
+   * ones `members` finds: those that name the patient otherwise) and deletes their blobs.
+   * Copies of the blobs kept elsewhere can no longer be decrypted; the log leaves and anchored
+   * roots stay and reveal nothing. No write runs meanwhile (see #erasure), so `members` sees
+   * the final state and nothing is committed under a destroyed key.
    */
-  async eraseCompartment(
+  async eraseCompartment<Found extends { resources: { type: string; id: string }[] }>(
     compartment: string,
-  ): Promise<{ resources: number; versions: number; blobs: number; keys: number }> {
-    const keys = await this.#keys.destroyCompartment(compartment);
-    const erased = await this.#index.eraseCompartment(compartment);
-    let blobs = 0;
-    for (const cid of erased.cids) {
-      await this.#blobs.delete(cid);
-      blobs += 1;
-    }
-    return { resources: erased.resources.length, versions: erased.versions, blobs, keys };
+    members: () => Promise<Found>,
+  ): Promise<{ resources: number; versions: number; blobs: number; keys: number; found: Found }> {
+    return this.#erasure.exclusive(async () => {
+      const found = await members();
+      const keys = await this.#keys.destroyCompartment(compartment);
+      const erased = await this.#index.eraseCompartment(compartment, found.resources);
+      let blobs = 0;
+      for (const cid of erased.cids) {
+        await this.#blobs.delete(cid);
+        blobs += 1;
+      }
+      return { resources: erased.resources.length, versions: erased.versions, blobs, keys, found };
+    });
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#read */

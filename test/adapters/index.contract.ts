@@ -177,6 +177,25 @@ export function indexContract(name: string, factory: () => Promise<IndexHarness>
         expect(await index.eraseCompartment("Patient/p")).toEqual({ resources: [], versions: 0, cids: [] });
       }),
     );
+
+    it(
+      "erases the resources it is given besides the compartment's, once each, and ignores unknown ones",
+      withIndex(async (index) => {
+        await index.commit(write("Patient", "p", 1, { compartment: "Patient/p" }));
+        await index.commit(write("Observation", "named", 1, { compartment: "Patient/q" }));
+        await index.commit(write("Observation", "named", 2, { compartment: "Patient/q" }));
+        await index.commit(write("Observation", "other", 1, { compartment: "Patient/q" }));
+        const erased = await index.eraseCompartment("Patient/p", [
+          { type: "Observation", id: "named" },
+          { type: "Patient", id: "p" },
+          { type: "Observation", id: "unknown" },
+        ]);
+        expect(erased.resources.map((r) => `${r.type}/${r.id}`).sort()).toEqual(["Observation/named", "Patient/p"]);
+        expect(erased.versions).toBe(3);
+        expect(await index.current("Observation", "named")).toBeNull();
+        expect((await index.current("Observation", "other"))?.versionId).toBe(1);
+      }),
+    );
   });
 
   describe(`TransactionReceipts contract: ${name}`, () => {

@@ -55,7 +55,7 @@ const CALLS: Record<string, { url: string; body?: string; headers?: Record<strin
   "DELETE /:type/:id": { url: "/Patient/walk-del" },
   "POST /:type/:id/$erase": {
     url: "/Patient/walk-erase/$erase",
-    body: JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "reason", valueString: "table walk" }] }),
+    body: JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "reason", valueCode: "test-data" }] }),
   },
 };
 

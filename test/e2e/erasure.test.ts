@@ -1,3 +1,5 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/Actor.ts";
 import { openEnvelope } from "../../src/crypto/envelope.ts";
@@ -12,8 +14,11 @@ const actors: Record<string, Actor> = {
   [PRACTITIONER]: { id: "dr-1", role: "practitioner", scopes: ["user/*.*"] },
 };
 
-const reasonBody = (reason: string) =>
-  JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "reason", valueString: reason }] });
+const reasonBody = (reason: string, note?: string) =>
+  JSON.stringify({
+    resourceType: "Parameters",
+    parameter: [{ name: "reason", valueCode: reason }, ...(note ? [{ name: "note", valueString: note }] : [])],
+  });
 
 describe("Patient/$erase: crypto-shredding on real components", () => {
   let server: TestServer;
@@ -79,7 +84,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
 
     const refused = await server.json(`/Patient/${pid}/$erase`, {
       method: "POST",
-      body: reasonBody("patient request"),
+      body: reasonBody("patient-request"),
       headers: as(PRACTITIONER),
     });
     expect(refused.status).toBe(403);
@@ -89,11 +94,22 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
       headers: as(ADMIN),
     });
     expect(noReason.status).toBe(400);
+    // free text is not a reason: it would be kept forever in the audit trail
+    const freeText = await server.json(`/Patient/${pid}/$erase`, {
+      method: "POST",
+      body: JSON.stringify({
+        resourceType: "Parameters",
+        parameter: [{ name: "reason", valueString: "GDPR art. 17 request #4411" }],
+      }),
+      headers: as(ADMIN),
+    });
+    expect(freeText.status).toBe(400);
+    expect(JSON.stringify(freeText.body)).toContain("patient-request");
     expect((await server.json(`/Patient/${pid}`, { headers: as(ADMIN) })).status).toBe(200);
 
     const erased = await server.json<{ parameter: { name: string }[] }>(`/Patient/${pid}/$erase`, {
       method: "POST",
-      body: reasonBody("GDPR art. 17 request #4411"),
+      body: reasonBody("patient-request", "GDPR art. 17 request #4411"),
       headers: as(ADMIN),
     });
     expect(erased.status).toBe(200);
@@ -124,7 +140,8 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     const text = JSON.stringify(audit.body);
     for (const clinical of ["Forgetmenot", "Ada", "1950-01-01", "2339-0", "Glucose", "5.4321"])
       expect(text).not.toContain(clinical);
-    expect(text).toContain("GDPR art. 17 request #4411");
+    expect(text).toContain("patient-request");
+    expect(text).not.toContain("GDPR art. 17 request #4411");
     // the refusal was audited too
     const audits = server.index.db.prepare("SELECT id FROM resources WHERE type = 'AuditEvent'").all() as {
       id: string;
@@ -148,7 +165,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
       (
         await server.json(`/Patient/${p.body.id}/$erase`, {
           method: "POST",
-          body: reasonBody("entered in error"),
+          body: reasonBody("entered-in-error"),
           headers: as(ADMIN),
         })
       ).status,
@@ -157,5 +174,129 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     const { body } = await server.json(`/Patient/${keep.body.id}/$verify`, { headers: as(ADMIN) });
     expect(param(body, "verdict")).toBe("verified");
     expect((await server.anchorer.status()).pendingLeaves).toBe(0);
+  });
+  it("erases what names the patient through any compartment parameter or by identifier, and reports what also named others", async () => {
+    const post = (type: string, body: object) =>
+      server.json<{ id: string }>(`/${type}`, { method: "POST", body: JSON.stringify(body), headers: as(ADMIN) });
+    const gone = (
+      await post("Patient", {
+        resourceType: "Patient",
+        identifier: [{ system: "urn:mrn", value: "MRN-ERASE-7" }],
+        name: [{ family: "Secondparam" }],
+      })
+    ).body.id;
+    const stays = (await post("Patient", { resourceType: "Patient", name: [{ family: "Firstparam" }] })).body.id;
+    // subject is another patient; the erased one is only the performer (a second compartment parameter)
+    const performed = await post("Observation", {
+      resourceType: "Observation",
+      status: "final",
+      code: { text: "witnessed by Secondparam" },
+      subject: { reference: `Patient/${stays}` },
+      performer: [{ reference: `Patient/${gone}` }],
+    });
+    // names the patient by identifier only
+    const byIdentifier = await post("Observation", {
+      resourceType: "Observation",
+      status: "final",
+      code: { text: "by MRN" },
+      subject: { identifier: { system: "urn:mrn", value: "MRN-ERASE-7" } },
+    });
+    const unrelated = await post("Observation", {
+      resourceType: "Observation",
+      status: "final",
+      code: { text: "unrelated" },
+      subject: { reference: `Patient/${stays}` },
+    });
+    const erased = await server.json<{ parameter: { name: string; part?: unknown[] }[] }>(`/Patient/${gone}/$erase`, {
+      method: "POST",
+      body: reasonBody("patient-request"),
+      headers: as(ADMIN),
+    });
+    expect(erased.status).toBe(200);
+    expect(param(erased.body, "erasedResources")).toBe(3);
+    for (const ref of [`Patient/${gone}`, `Observation/${performed.body.id}`, `Observation/${byIdentifier.body.id}`])
+      expect((await server.json(`/${ref}`, { headers: as(ADMIN) })).status, ref).toBe(404);
+    for (const ref of [`Patient/${stays}`, `Observation/${unrelated.body.id}`])
+      expect((await server.json(`/${ref}`, { headers: as(ADMIN) })).status, ref).toBe(200);
+    const shared = erased.body.parameter.filter((p) => p.name === "sharedResource");
+    expect(shared).toEqual([
+      {
+        name: "sharedResource",
+        part: [
+          { name: "resource", valueReference: { reference: `Observation/${performed.body.id}` } },
+          { name: "alsoNames", valueReference: { reference: `Patient/${stays}` } },
+        ],
+      },
+    ]);
+  });
+
+  it("leaves no erased value in the index files, WAL included, while the server runs", async () => {
+    const marker = "Zyxwvutsrqerased";
+    const p = await server.json<{ id: string }>("/Patient", {
+      method: "POST",
+      body: JSON.stringify({ resourceType: "Patient", name: [{ family: marker }] }),
+      headers: as(ADMIN),
+    });
+    const files = async () => {
+      const names = (await readdir(server.dataDir, { recursive: true })).filter((n) => /index\.sqlite/.test(n));
+      expect(names.length).toBeGreaterThan(0);
+      return Promise.all(names.map(async (n) => [n, await readFile(join(server.dataDir, n))] as const));
+    };
+    // the search index holds the name in clear (blind indexes are not built): the test can see it
+    expect((await files()).some(([, bytes]) => bytes.includes(marker))).toBe(true);
+    const erased = await server.json(`/Patient/${p.body.id}/$erase`, {
+      method: "POST",
+      body: reasonBody("test-data"),
+      headers: as(ADMIN),
+    });
+    expect(erased.status).toBe(200);
+    for (const [name, bytes] of await files()) expect(bytes.includes(marker), name).toBe(false);
+  });
+
+  it("serialises erasure with writes into the compartment: no committed version is left unreadable", async () => {
+    const p = await server.json<{ id: string }>("/Patient", {
+      method: "POST",
+      body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Racer" }] }),
+      headers: as(ADMIN),
+    });
+    const pid = p.body.id;
+    const observation = (i: number) => ({
+      resource: {
+        resourceType: "Observation",
+        status: "final",
+        code: { text: `race ${i}` },
+        subject: { reference: `Patient/${pid}` },
+      },
+      request: { method: "POST", url: "Observation" },
+    });
+    const transactions = Array.from({ length: 60 }, (_, t) =>
+      server.json<{ entry?: { response: { location: string } }[] }>("/", {
+        method: "POST",
+        body: JSON.stringify({
+          resourceType: "Bundle",
+          type: "transaction",
+          entry: Array.from({ length: 20 }, (_, i) => observation(t * 20 + i)),
+        }),
+        headers: as(ADMIN),
+      }),
+    );
+    await Promise.race(transactions); // writes are in flight
+    const erase = server.json(`/Patient/${pid}/$erase`, {
+      method: "POST",
+      body: reasonBody("test-data"),
+      headers: as(ADMIN),
+    });
+    const results = await Promise.all(transactions);
+    expect((await erase).status).toBe(200);
+    // every committed Observation either was erased (404) or reads back (written after the erasure)
+    const locations = results
+      .flatMap((r) => (r.status === 200 ? (r.body.entry ?? []) : []))
+      .map((e) => e.response.location);
+    expect(locations.length).toBeGreaterThan(0);
+    for (const location of locations) {
+      const ref = location.split("/_history/")[0]!;
+      const status = (await server.json(`/${ref}`, { headers: as(ADMIN) })).status;
+      expect([200, 404], `${ref}: ${status}`).toContain(status);
+    }
   });
 });

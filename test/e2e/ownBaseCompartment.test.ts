@@ -20,7 +20,7 @@ describe("own-base patient references place a record in the patient's compartmen
   let own: string;
   const reasonBody = JSON.stringify({
     resourceType: "Parameters",
-    parameter: [{ name: "reason", valueString: "GDPR art. 17 request" }],
+    parameter: [{ name: "reason", valueCode: "patient-request" }],
   });
   const observation = (id: string, reference: string): R => ({
     resourceType: "Observation",

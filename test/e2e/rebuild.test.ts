@@ -64,7 +64,7 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
       method: "POST",
       body: JSON.stringify({
         resourceType: "Parameters",
-        parameter: [{ name: "reason", valueString: "test erasure" }],
+        parameter: [{ name: "reason", valueCode: "test-data" }],
       }),
     });
     await server.anchorer.stop();
@@ -73,7 +73,7 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
       method: "POST",
       body: JSON.stringify({
         resourceType: "Parameters",
-        parameter: [{ name: "reason", valueString: "test erasure 2" }],
+        parameter: [{ name: "reason", valueCode: "test-data" }],
       }),
     });
     await post("Patient", { name: [{ family: "Last" }] });

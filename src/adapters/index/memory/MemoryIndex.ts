@@ -118,10 +118,14 @@ export class MemoryIndex implements VersionStore, TransactionReceipts, Anchoring
     if (r) r.response = response;
   }
 
-  async eraseCompartment(compartment: string): Promise<ErasedCompartment> {
+  async eraseCompartment(
+    compartment: string,
+    also: readonly { type: string; id: string }[] = [],
+  ): Promise<ErasedCompartment> {
     const erased: ErasedCompartment = { resources: [], versions: 0, cids: [] };
+    const listed = new Set(also.map((r) => key(r.type, r.id)));
     for (const [k, r] of this.#state.resources) {
-      if (!r.versions.some((v) => v.compartment === compartment)) continue;
+      if (!listed.has(k) && !r.versions.some((v) => v.compartment === compartment)) continue;
       erased.resources.push({ type: r.type, id: r.id });
       erased.versions += r.versions.length;
       for (const v of r.versions) {

@@ -115,7 +115,9 @@ export class SqliteIndex implements Index {
     // checkpoint the WAL file is cut back to 64 MB (journal_size_limit).
     this.db.exec(
       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = 5000; " +
-        "PRAGMA cache_size = -98304; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 65536; PRAGMA journal_size_limit = 67108864;",
+        "PRAGMA cache_size = -98304; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 65536; PRAGMA journal_size_limit = 67108864; " +
+        // Deleted rows are overwritten with zeros, not left in free pages (erasure).
+        "PRAGMA secure_delete = ON;",
     );
     migrate(this.db, INDEX_MIGRATIONS, `index ${options.path}`);
     this.#search = options.search ?? null;
@@ -287,12 +289,28 @@ export class SqliteIndex implements Index {
     return rows.map(toLeaf);
   }
 
-  async eraseCompartment(compartment: string): Promise<ErasedCompartment> {
-    return this.#transaction(() => {
+  /**
+   * In one transaction, then the WAL is checkpointed and truncated: with secure_delete on, the
+   * freed pages are zeroed, so the erased rows survive neither in the database file nor in the
+   * journal (a WAL keeps old page images until a checkpoint copies them back).
+   */
+  async eraseCompartment(
+    compartment: string,
+    also: readonly { type: string; id: string }[] = [],
+  ): Promise<ErasedCompartment> {
+    const erased = this.#transaction(() => {
       const members = this.#stmt(
         `SELECT r.rid, r.type, r.id FROM resources r WHERE r.compartment = ?
          UNION SELECT r.rid, r.type, r.id FROM versions v JOIN resources r ON r.rid = v.rid WHERE v.compartment = ?`,
       ).all(compartment, compartment) as Row[];
+      const seen = new Set(members.map((m) => Number(m.rid)));
+      for (const { type, id } of also) {
+        const row = this.#current(type, id);
+        if (row && !seen.has(row.rid)) {
+          seen.add(row.rid);
+          members.push({ rid: row.rid, type, id });
+        }
+      }
       const cids: string[] = [];
       let versions = 0;
       for (const m of members) {
@@ -306,6 +324,8 @@ export class SqliteIndex implements Index {
       }
       return { resources: members.map((m) => ({ type: String(m.type), id: String(m.id) })), versions, cids };
     });
+    if (this.db.isOpen && erased.resources.length > 0) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    return erased;
   }
 
   async openBatch(batch: NewBatch): Promise<BatchRow> {
