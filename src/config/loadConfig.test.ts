@@ -72,4 +72,29 @@ describe("loadConfig", () => {
     expect(message).toMatch(/FHIRLEDGER_KUBO_API_URL must be an http/);
     expect(message).not.toContain("not-hex-secret-value");
   });
+
+  it("limits slow clients by default, and each limit can be set", () => {
+    expect(loadConfig({}).connections).toEqual({
+      requestTimeoutMs: 120_000,
+      headersTimeoutMs: 15_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 1_000,
+    });
+    const set = loadConfig({
+      FHIRLEDGER_HTTP_REQUEST_TIMEOUT_MS: "30000",
+      FHIRLEDGER_HTTP_HEADERS_TIMEOUT_MS: "5000",
+      FHIRLEDGER_HTTP_KEEP_ALIVE_TIMEOUT_MS: "1000",
+      FHIRLEDGER_HTTP_MAX_CONNECTIONS: "64",
+    });
+    expect(set.connections).toEqual({
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 5_000,
+      keepAliveTimeoutMs: 1_000,
+      maxConnections: 64,
+    });
+    expect(() =>
+      loadConfig({ FHIRLEDGER_HTTP_REQUEST_TIMEOUT_MS: "1000", FHIRLEDGER_HTTP_HEADERS_TIMEOUT_MS: "2000" }),
+    ).toThrow(/FHIRLEDGER_HTTP_HEADERS_TIMEOUT_MS must not be longer than FHIRLEDGER_HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ FHIRLEDGER_HTTP_MAX_CONNECTIONS: "0" })).toThrow(/FHIRLEDGER_HTTP_MAX_CONNECTIONS/);
+  });
 });

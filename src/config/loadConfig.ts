@@ -6,6 +6,17 @@ export interface Config {
   /** Root of all local state; the other paths default to folders inside it. */
   dataDir: string;
   http: { host: string; port: number; publicBaseUrl: string | null };
+  /** What a slow or greedy client may hold; node's http.Server settings of the same names. */
+  connections: {
+    /** The whole request, headers and body, must arrive within this (408 otherwise). */
+    requestTimeoutMs: number;
+    /** The request line and headers must arrive within this (408 otherwise); also the TLS handshake's limit. */
+    headersTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this. */
+    keepAliveTimeoutMs: number;
+    /** Open connections at once; one more is closed as soon as it is accepted. */
+    maxConnections: number;
+  };
   chain: {
     /** "embedded" starts anvil from npm with state under chain.stateDir; "external" uses rpcUrl. */
     mode: "embedded" | "external";
@@ -120,12 +131,21 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const devToken = str("FHIRLEDGER_DEV_TOKEN");
   if (devToken !== null && devToken.length < 16) problems.push("FHIRLEDGER_DEV_TOKEN must be at least 16 characters");
 
+  const host = str("FHIRLEDGER_HOST") ?? "127.0.0.1";
+  const publicBaseUrl = url("FHIRLEDGER_BASE_URL");
+  const requestTimeoutMs = int("FHIRLEDGER_HTTP_REQUEST_TIMEOUT_MS", 120_000, 100, 3_600_000);
+  const headersTimeoutMs = int("FHIRLEDGER_HTTP_HEADERS_TIMEOUT_MS", 15_000, 100, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs)
+    problems.push("FHIRLEDGER_HTTP_HEADERS_TIMEOUT_MS must not be longer than FHIRLEDGER_HTTP_REQUEST_TIMEOUT_MS");
+
   const config: Config = {
     dataDir,
-    http: {
-      host: str("FHIRLEDGER_HOST") ?? "127.0.0.1",
-      port: int("FHIRLEDGER_PORT", 8080, 0, 65535),
-      publicBaseUrl: url("FHIRLEDGER_BASE_URL"),
+    http: { host, port: int("FHIRLEDGER_PORT", 8080, 0, 65535), publicBaseUrl },
+    connections: {
+      requestTimeoutMs,
+      headersTimeoutMs,
+      keepAliveTimeoutMs: int("FHIRLEDGER_HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),
+      maxConnections: int("FHIRLEDGER_HTTP_MAX_CONNECTIONS", 1_000, 1, 1_000_000),
     },
     chain: {
       mode: chainMode,
