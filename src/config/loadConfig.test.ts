@@ -97,4 +97,40 @@ describe("loadConfig", () => {
     ).toThrow(/FHIRLEDGER_HTTP_HEADERS_TIMEOUT_MS must not be longer than FHIRLEDGER_HTTP_REQUEST_TIMEOUT_MS/);
     expect(() => loadConfig({ FHIRLEDGER_HTTP_MAX_CONNECTIONS: "0" })).toThrow(/FHIRLEDGER_HTTP_MAX_CONNECTIONS/);
   });
+
+  it("refuses plain HTTP on a non-loopback host unless TLS or a TLS proxy is configured", () => {
+    for (const host of ["0.0.0.0", "::", "10.1.2.3", "fhir.example.org", "::ffff:10.0.0.1"])
+      expect(() => loadConfig({ FHIRLEDGER_HOST: host }), host).toThrow(
+        `FHIRLEDGER_HOST=${host} is not a loopback address`,
+      );
+    for (const host of ["127.0.0.1", "127.0.0.2", "localhost", "::1", "::ffff:127.0.0.1"])
+      expect(loadConfig({ FHIRLEDGER_HOST: host }).http.host, host).toBe(host);
+    const tls = loadConfig(
+      { FHIRLEDGER_HOST: "0.0.0.0", FHIRLEDGER_TLS_CERT: "tls/cert.pem", FHIRLEDGER_TLS_KEY: "/etc/fl/key.pem" },
+      "/srv/app",
+    );
+    expect(tls.tls).toEqual({ certPath: "/srv/app/tls/cert.pem", keyPath: "/etc/fl/key.pem", behindProxy: false });
+    const proxied = loadConfig({
+      FHIRLEDGER_HOST: "::",
+      FHIRLEDGER_BEHIND_TLS_PROXY: "true",
+      FHIRLEDGER_BASE_URL: "https://fhir.example.org/r4",
+    });
+    expect(proxied.tls).toEqual({ certPath: null, keyPath: null, behindProxy: true });
+    expect(loadConfig({}).tls).toEqual({ certPath: null, keyPath: null, behindProxy: false });
+  });
+
+  it("wants a TLS certificate with its key, and an https base URL behind a TLS proxy", () => {
+    expect(() => loadConfig({ FHIRLEDGER_TLS_CERT: "/etc/fl/cert.pem" })).toThrow(
+      /FHIRLEDGER_TLS_CERT and FHIRLEDGER_TLS_KEY go together/,
+    );
+    expect(() => loadConfig({ FHIRLEDGER_BEHIND_TLS_PROXY: "true" })).toThrow(
+      /FHIRLEDGER_BEHIND_TLS_PROXY=true needs FHIRLEDGER_BASE_URL/,
+    );
+    expect(() =>
+      loadConfig({ FHIRLEDGER_BEHIND_TLS_PROXY: "true", FHIRLEDGER_BASE_URL: "http://fhir.example.org" }),
+    ).toThrow(/the https:\/\/ URL clients reach/);
+    expect(() => loadConfig({ FHIRLEDGER_BEHIND_TLS_PROXY: "yes" })).toThrow(
+      /FHIRLEDGER_BEHIND_TLS_PROXY must be one of/,
+    );
+  });
 });

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import { isLoopbackHost } from "./isLoopbackHost.ts";
 
 /** Everything the server can be told, after validation and defaults. */
 export interface Config {
@@ -17,6 +18,11 @@ export interface Config {
     /** Open connections at once; one more is closed as soon as it is accepted. */
     maxConnections: number;
   };
+  /**
+   * HTTPS with a PEM certificate and key (TLS 1.2 at least), or a declaration that a
+   * TLS-terminating proxy is the only way in. A non-loopback host needs one of the two.
+   */
+  tls: { certPath: string | null; keyPath: string | null; behindProxy: boolean };
   chain: {
     /** "embedded" starts anvil from npm with state under chain.stateDir; "external" uses rpcUrl. */
     mode: "embedded" | "external";
@@ -106,6 +112,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     }
     return raw.startsWith("0x") ? raw : `0x${raw}`;
   };
+  const optionalPath = (name: string): string | null => {
+    const raw = str(name);
+    return raw === null ? null : isAbsolute(raw) ? raw : resolve(cwd, raw);
+  };
   const address = (name: string): string | null => {
     const raw = str(name);
     if (raw === null) return null;
@@ -137,6 +147,21 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const headersTimeoutMs = int("FHIRLEDGER_HTTP_HEADERS_TIMEOUT_MS", 15_000, 100, 3_600_000);
   if (headersTimeoutMs > requestTimeoutMs)
     problems.push("FHIRLEDGER_HTTP_HEADERS_TIMEOUT_MS must not be longer than FHIRLEDGER_HTTP_REQUEST_TIMEOUT_MS");
+  const certPath = optionalPath("FHIRLEDGER_TLS_CERT");
+  const keyPath = optionalPath("FHIRLEDGER_TLS_KEY");
+  if ((certPath === null) !== (keyPath === null))
+    problems.push("FHIRLEDGER_TLS_CERT and FHIRLEDGER_TLS_KEY go together: set both (PEM files) or neither");
+  const behindProxy = oneOf("FHIRLEDGER_BEHIND_TLS_PROXY", ["true", "false"] as const, "false") === "true";
+  if (behindProxy && !publicBaseUrl?.startsWith("https://"))
+    problems.push(
+      "FHIRLEDGER_BEHIND_TLS_PROXY=true needs FHIRLEDGER_BASE_URL, the https:// URL clients reach through the proxy",
+    );
+  if (!isLoopbackHost(host) && certPath === null && !behindProxy)
+    problems.push(
+      `FHIRLEDGER_HOST=${host} is not a loopback address, and plain HTTP there would carry health records and tokens ` +
+        "in the clear: set FHIRLEDGER_TLS_CERT and FHIRLEDGER_TLS_KEY to serve HTTPS, or FHIRLEDGER_BEHIND_TLS_PROXY=true " +
+        "when a TLS-terminating proxy is the only way in",
+    );
 
   const config: Config = {
     dataDir,
@@ -147,6 +172,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       keepAliveTimeoutMs: int("FHIRLEDGER_HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),
       maxConnections: int("FHIRLEDGER_HTTP_MAX_CONNECTIONS", 1_000, 1, 1_000_000),
     },
+    tls: { certPath, keyPath, behindProxy },
     chain: {
       mode: chainMode,
       rpcUrl,

@@ -206,6 +206,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     const server = await listen({
       http: config.http,
       connections: config.connections,
+      tls: config.tls,
       maxHeaderBytes: config.limits.maxHeaderBytes,
       onRequest: (req, res) => plainRead(req, res) || toApp(req, res),
       onClientError: clientErrorHandler({ maxHeaderBytes: config.limits.maxHeaderBytes }),
@@ -218,7 +219,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
         }),
     );
     const port = (server.address() as AddressInfo).port;
-    baseUrl ||= serverBaseUrl(config.http, port);
+    baseUrl ||= serverBaseUrl(config, port);
     return { baseUrl, devToken, index, blobs, ledger, anchorer, records, keys, chain, close: closeAll };
   } catch (error) {
     await closeAll();
