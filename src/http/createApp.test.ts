@@ -39,7 +39,7 @@ describe("createApp: the HTTP edge", () => {
       engine: engine.engine,
       authenticate: devTokenAuthenticator(TOKEN),
       baseUrl: () => "http://fhir.test",
-      health: () => ({ status: "ok" }),
+      health: () => ({ status: "ok", checks: {} }),
       metrics: () => "",
       maxBodyBytes: 1 << 20,
     });

@@ -31,8 +31,9 @@ export interface AppOptions {
   authenticate: Authenticator;
   /** Public base URL of the FHIR endpoint, no trailing slash. */
   baseUrl: () => string;
-  health: () => Record<string, unknown> & { status: string };
-  /** Prometheus text exposition. */
+  /** `status` and `checks` (codes only) are public; the rest is shown to authenticated callers. */
+  health: () => { status: string; checks: Record<string, string> } & Record<string, unknown>;
+  /** Prometheus text exposition, for authenticated callers. */
   metrics: () => string;
   maxBodyBytes: number;
   log?: (level: "info" | "warn" | "error", message: string) => void;
@@ -74,13 +75,19 @@ export function createApp(options: AppOptions): Hono<Env> {
     await next();
   });
 
-  app.get("/health", (c) => {
-    const body = options.health();
-    return c.json(body, body.status === "ok" ? 200 : 503);
+  // Anyone (a load balancer) may ask whether the server is well, and hears codes only; figures
+  // and error messages are for a caller who authenticates, and a wrong token is a 401.
+  app.get("/health", async (c) => {
+    const report = options.health();
+    const authorization = c.req.header("authorization");
+    if (authorization !== undefined) await options.authenticate(authorization);
+    const body = authorization === undefined ? { status: report.status, checks: report.checks } : report;
+    return c.json(body, report.status === "ok" ? 200 : 503);
   });
-  app.get("/metrics", (c) =>
-    c.body(options.metrics(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }),
-  );
+  app.get("/metrics", async (c) => {
+    await options.authenticate(c.req.header("authorization"));
+    return c.body(options.metrics(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+  });
 
   app.use("*", async function negotiate(c, next) {
     const format = c.req.query("_format");

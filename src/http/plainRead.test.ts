@@ -28,7 +28,7 @@ describe("plain read path", () => {
       engine: engine.engine,
       authenticate,
       baseUrl,
-      health: () => ({ status: "ok" }),
+      health: () => ({ status: "ok", checks: {} }),
       metrics: () => "",
       maxBodyBytes: 1 << 20,
     });
