@@ -15,11 +15,13 @@ import { allowedMethods } from "./allowedMethods.ts";
 import { decodeFormParams } from "../fhir/search/decodeFormParams.ts";
 import {
   acceptsJson,
+  CAPABILITY_CACHE_CONTROL,
   errorResponse,
   FHIR_JSON,
   formatAcceptsJson,
   isR4,
   requestIdOf,
+  SECURITY_HEADERS,
   versionHeaders,
 } from "./responses.ts";
 import { registerPreferOutcome } from "./routes/preferOutcome.ts";
@@ -54,7 +56,12 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.use("*", async (c, next) => {
     c.set("requestId", requestIdOf(c.req.header("x-request-id")));
     c.header("X-Request-Id", c.get("requestId"));
+    // Set before the handler runs, so every response made from this context (errors too) has them.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+    const capability = c.req.method === "GET" && c.req.path === "/metadata";
+    if (capability) c.header("Cache-Control", CAPABILITY_CACHE_CONTROL);
     await next();
+    if (capability && c.res.status !== 200) c.header("Cache-Control", SECURITY_HEADERS["Cache-Control"]);
   });
 
   // Before anything else: a method the path does not answer is a 405 whoever asks.
