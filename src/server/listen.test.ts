@@ -27,6 +27,9 @@ describe("listen: TLS set-up errors", () => {
   it("names the setting and the path of a certificate or key it cannot read", async () => {
     const missing = join(dir, "missing.pem");
     await expect(start(missing, missing)).rejects.toThrow(`FHIRLEDGER_TLS_CERT: cannot read ${missing} (ENOENT)`);
+    const cert = join(dir, "present-cert.pem");
+    await writeFile(cert, "");
+    await expect(start(cert, missing)).rejects.toThrow(`FHIRLEDGER_TLS_KEY: cannot read ${missing} (ENOENT)`);
   });
 
   it("says so when the files are not a PEM certificate and key, without printing them", async () => {

@@ -40,10 +40,9 @@ export async function listen(options: ListenOptions): Promise<ListeningServer> {
   };
   let server: ListeningServer;
   if (tls.certPath !== null && tls.keyPath !== null) {
-    const [cert, key] = await Promise.all([
-      readPem("FHIRLEDGER_TLS_CERT", tls.certPath),
-      readPem("FHIRLEDGER_TLS_KEY", tls.keyPath),
-    ]);
+    // One after the other, so a start that fails names the same file each time.
+    const cert = await readPem("FHIRLEDGER_TLS_CERT", tls.certPath);
+    const key = await readPem("FHIRLEDGER_TLS_KEY", tls.keyPath);
     try {
       server = createHttpsServer(
         { ...httpOptions, cert, key, minVersion: "TLSv1.2", handshakeTimeout: connections.headersTimeoutMs },
