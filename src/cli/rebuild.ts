@@ -89,7 +89,7 @@ export async function rebuild(argv: string[], env: Record<string, string | undef
     closers.push(() => keys.close());
     // References under the server's base are indexed as local, as the running server does.
     const ownBase =
-      config.http.port === 0 && config.http.publicBaseUrl === null ? "" : serverBaseUrl(config.http, config.http.port);
+      config.http.port === 0 && config.http.publicBaseUrl === null ? "" : serverBaseUrl(config, config.http.port);
     const index = new SqliteIndex({ path: out, search: sqliteSearchIndexer, bulkLoad: true, baseUrl: () => ownBase });
     closers.push(() => index.close());
     const report = await rebuildIndex({ ledger, blobs, keys, index });

@@ -72,4 +72,65 @@ describe("loadConfig", () => {
     expect(message).toMatch(/FHIRLEDGER_KUBO_API_URL must be an http/);
     expect(message).not.toContain("not-hex-secret-value");
   });
+
+  it("limits slow clients by default, and each limit can be set", () => {
+    expect(loadConfig({}).connections).toEqual({
+      requestTimeoutMs: 120_000,
+      headersTimeoutMs: 15_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 1_000,
+    });
+    const set = loadConfig({
+      FHIRLEDGER_HTTP_REQUEST_TIMEOUT_MS: "30000",
+      FHIRLEDGER_HTTP_HEADERS_TIMEOUT_MS: "5000",
+      FHIRLEDGER_HTTP_KEEP_ALIVE_TIMEOUT_MS: "1000",
+      FHIRLEDGER_HTTP_MAX_CONNECTIONS: "64",
+    });
+    expect(set.connections).toEqual({
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 5_000,
+      keepAliveTimeoutMs: 1_000,
+      maxConnections: 64,
+    });
+    expect(() =>
+      loadConfig({ FHIRLEDGER_HTTP_REQUEST_TIMEOUT_MS: "1000", FHIRLEDGER_HTTP_HEADERS_TIMEOUT_MS: "2000" }),
+    ).toThrow(/FHIRLEDGER_HTTP_HEADERS_TIMEOUT_MS must not be longer than FHIRLEDGER_HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ FHIRLEDGER_HTTP_MAX_CONNECTIONS: "0" })).toThrow(/FHIRLEDGER_HTTP_MAX_CONNECTIONS/);
+  });
+
+  it("refuses plain HTTP on a non-loopback host unless TLS or a TLS proxy is configured", () => {
+    for (const host of ["0.0.0.0", "::", "10.1.2.3", "fhir.example.org", "::ffff:10.0.0.1"])
+      expect(() => loadConfig({ FHIRLEDGER_HOST: host }), host).toThrow(
+        `FHIRLEDGER_HOST=${host} is not a loopback address`,
+      );
+    for (const host of ["127.0.0.1", "127.0.0.2", "localhost", "::1", "::ffff:127.0.0.1"])
+      expect(loadConfig({ FHIRLEDGER_HOST: host }).http.host, host).toBe(host);
+    const tls = loadConfig(
+      { FHIRLEDGER_HOST: "0.0.0.0", FHIRLEDGER_TLS_CERT: "tls/cert.pem", FHIRLEDGER_TLS_KEY: "/etc/fl/key.pem" },
+      "/srv/app",
+    );
+    expect(tls.tls).toEqual({ certPath: "/srv/app/tls/cert.pem", keyPath: "/etc/fl/key.pem", behindProxy: false });
+    const proxied = loadConfig({
+      FHIRLEDGER_HOST: "::",
+      FHIRLEDGER_BEHIND_TLS_PROXY: "true",
+      FHIRLEDGER_BASE_URL: "https://fhir.example.org/r4",
+    });
+    expect(proxied.tls).toEqual({ certPath: null, keyPath: null, behindProxy: true });
+    expect(loadConfig({}).tls).toEqual({ certPath: null, keyPath: null, behindProxy: false });
+  });
+
+  it("wants a TLS certificate with its key, and an https base URL behind a TLS proxy", () => {
+    expect(() => loadConfig({ FHIRLEDGER_TLS_CERT: "/etc/fl/cert.pem" })).toThrow(
+      /FHIRLEDGER_TLS_CERT and FHIRLEDGER_TLS_KEY go together/,
+    );
+    expect(() => loadConfig({ FHIRLEDGER_BEHIND_TLS_PROXY: "true" })).toThrow(
+      /FHIRLEDGER_BEHIND_TLS_PROXY=true needs FHIRLEDGER_BASE_URL/,
+    );
+    expect(() =>
+      loadConfig({ FHIRLEDGER_BEHIND_TLS_PROXY: "true", FHIRLEDGER_BASE_URL: "http://fhir.example.org" }),
+    ).toThrow(/the https:\/\/ URL clients reach/);
+    expect(() => loadConfig({ FHIRLEDGER_BEHIND_TLS_PROXY: "yes" })).toThrow(
+      /FHIRLEDGER_BEHIND_TLS_PROXY must be one of/,
+    );
+  });
 });

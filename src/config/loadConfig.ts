@@ -1,11 +1,28 @@
 import { isAbsolute, resolve } from "node:path";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import { isLoopbackHost } from "./isLoopbackHost.ts";
 
 /** Everything the server can be told, after validation and defaults. */
 export interface Config {
   /** Root of all local state; the other paths default to folders inside it. */
   dataDir: string;
   http: { host: string; port: number; publicBaseUrl: string | null };
+  /** What a slow or greedy client may hold; node's http.Server settings of the same names. */
+  connections: {
+    /** The whole request, headers and body, must arrive within this (408 otherwise). */
+    requestTimeoutMs: number;
+    /** The request line and headers must arrive within this (408 otherwise); also the TLS handshake's limit. */
+    headersTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this. */
+    keepAliveTimeoutMs: number;
+    /** Open connections at once; one more is closed as soon as it is accepted. */
+    maxConnections: number;
+  };
+  /**
+   * HTTPS with a PEM certificate and key (TLS 1.2 at least), or a declaration that a
+   * TLS-terminating proxy is the only way in. A non-loopback host needs one of the two.
+   */
+  tls: { certPath: string | null; keyPath: string | null; behindProxy: boolean };
   chain: {
     /** "embedded" starts anvil from npm with state under chain.stateDir; "external" uses rpcUrl. */
     mode: "embedded" | "external";
@@ -95,6 +112,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     }
     return raw.startsWith("0x") ? raw : `0x${raw}`;
   };
+  const optionalPath = (name: string): string | null => {
+    const raw = str(name);
+    return raw === null ? null : isAbsolute(raw) ? raw : resolve(cwd, raw);
+  };
   const address = (name: string): string | null => {
     const raw = str(name);
     if (raw === null) return null;
@@ -120,13 +141,38 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const devToken = str("FHIRLEDGER_DEV_TOKEN");
   if (devToken !== null && devToken.length < 16) problems.push("FHIRLEDGER_DEV_TOKEN must be at least 16 characters");
 
+  const host = str("FHIRLEDGER_HOST") ?? "127.0.0.1";
+  const publicBaseUrl = url("FHIRLEDGER_BASE_URL");
+  const requestTimeoutMs = int("FHIRLEDGER_HTTP_REQUEST_TIMEOUT_MS", 120_000, 100, 3_600_000);
+  const headersTimeoutMs = int("FHIRLEDGER_HTTP_HEADERS_TIMEOUT_MS", 15_000, 100, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs)
+    problems.push("FHIRLEDGER_HTTP_HEADERS_TIMEOUT_MS must not be longer than FHIRLEDGER_HTTP_REQUEST_TIMEOUT_MS");
+  const certPath = optionalPath("FHIRLEDGER_TLS_CERT");
+  const keyPath = optionalPath("FHIRLEDGER_TLS_KEY");
+  if ((certPath === null) !== (keyPath === null))
+    problems.push("FHIRLEDGER_TLS_CERT and FHIRLEDGER_TLS_KEY go together: set both (PEM files) or neither");
+  const behindProxy = oneOf("FHIRLEDGER_BEHIND_TLS_PROXY", ["true", "false"] as const, "false") === "true";
+  if (behindProxy && !publicBaseUrl?.startsWith("https://"))
+    problems.push(
+      "FHIRLEDGER_BEHIND_TLS_PROXY=true needs FHIRLEDGER_BASE_URL, the https:// URL clients reach through the proxy",
+    );
+  if (!isLoopbackHost(host) && certPath === null && !behindProxy)
+    problems.push(
+      `FHIRLEDGER_HOST=${host} is not a loopback address, and plain HTTP there would carry health records and tokens ` +
+        "in the clear: set FHIRLEDGER_TLS_CERT and FHIRLEDGER_TLS_KEY to serve HTTPS, or FHIRLEDGER_BEHIND_TLS_PROXY=true " +
+        "when a TLS-terminating proxy is the only way in",
+    );
+
   const config: Config = {
     dataDir,
-    http: {
-      host: str("FHIRLEDGER_HOST") ?? "127.0.0.1",
-      port: int("FHIRLEDGER_PORT", 8080, 0, 65535),
-      publicBaseUrl: url("FHIRLEDGER_BASE_URL"),
+    http: { host, port: int("FHIRLEDGER_PORT", 8080, 0, 65535), publicBaseUrl },
+    connections: {
+      requestTimeoutMs,
+      headersTimeoutMs,
+      keepAliveTimeoutMs: int("FHIRLEDGER_HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),
+      maxConnections: int("FHIRLEDGER_HTTP_MAX_CONNECTIONS", 1_000, 1, 1_000_000),
     },
+    tls: { certPath, keyPath, behindProxy },
     chain: {
       mode: chainMode,
       rpcUrl,

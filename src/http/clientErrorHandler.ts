@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import type { ErrorCode } from "../errors/FhirLedgerError.ts";
 import { toOperationOutcome } from "../fhir/outcome/operationOutcome.ts";
+import { SECURITY_HEADERS } from "./responses.ts";
 
 /** What node's HTTP parser attaches to the error it emits as `clientError`. */
 interface ClientError extends Error {
@@ -16,6 +17,10 @@ const REASONS: Record<number, string> = {
   414: "URI Too Long",
   431: "Request Header Fields Too Large",
 };
+/** The headers every response carries (see SECURITY_HEADERS), as header lines. */
+const SECURITY_LINES = Object.entries(SECURITY_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join("");
 /** A request line that starts like one: a method token and a space. */
 const REQUEST_LINE_START = /^[A-Z]{1,16} /;
 
@@ -40,7 +45,7 @@ export function clientErrorHandler(options: { maxHeaderBytes: number }): (error:
     try {
       socket.end(
         `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/fhir+json; charset=utf-8\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+          `Content-Length: ${Buffer.byteLength(body)}\r\n${SECURITY_LINES}Connection: close\r\n\r\n${body}`,
       );
     } catch {
       socket.destroy();

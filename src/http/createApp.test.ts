@@ -39,7 +39,7 @@ describe("createApp: the HTTP edge", () => {
       engine: engine.engine,
       authenticate: devTokenAuthenticator(TOKEN),
       baseUrl: () => "http://fhir.test",
-      health: async () => ({ status: "ok" }),
+      health: async () => ({ status: "ok", checks: {} }),
       metrics: async () => "",
       maxBodyBytes: 1 << 20,
     });

@@ -15,11 +15,13 @@ import { allowedMethods } from "./allowedMethods.ts";
 import { decodeFormParams } from "../fhir/search/decodeFormParams.ts";
 import {
   acceptsJson,
+  CAPABILITY_CACHE_CONTROL,
   errorResponse,
   FHIR_JSON,
   formatAcceptsJson,
   isR4,
   requestIdOf,
+  SECURITY_HEADERS,
   versionHeaders,
 } from "./responses.ts";
 import { registerPreferOutcome } from "./routes/preferOutcome.ts";
@@ -31,8 +33,9 @@ export interface AppOptions {
   authenticate: Authenticator;
   /** Public base URL of the FHIR endpoint, no trailing slash. */
   baseUrl: () => string;
-  health: () => Promise<Record<string, unknown> & { status: string }>;
-  /** Prometheus text exposition. */
+  /** `status` and `checks` (codes only) are public; the rest is shown to authenticated callers. */
+  health: () => Promise<{ status: string; checks: Record<string, string> } & Record<string, unknown>>;
+  /** Prometheus text exposition, for authenticated callers. */
   metrics: () => Promise<string>;
   maxBodyBytes: number;
   log?: (level: "info" | "warn" | "error", message: string) => void;
@@ -53,7 +56,12 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.use("*", async (c, next) => {
     c.set("requestId", requestIdOf(c.req.header("x-request-id")));
     c.header("X-Request-Id", c.get("requestId"));
+    // Set before the handler runs, so every response made from this context (errors too) has them.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+    const capability = c.req.method === "GET" && c.req.path === "/metadata";
+    if (capability) c.header("Cache-Control", CAPABILITY_CACHE_CONTROL);
     await next();
+    if (capability && c.res.status !== 200) c.header("Cache-Control", SECURITY_HEADERS["Cache-Control"]);
   });
 
   // Before anything else: a method the path does not answer is a 405 whoever asks.
@@ -74,13 +82,19 @@ export function createApp(options: AppOptions): Hono<Env> {
     await next();
   });
 
+  // Anyone (a load balancer) may ask whether the server is well, and hears codes only; figures
+  // and error messages are for a caller who authenticates, and a wrong token is a 401.
   app.get("/health", async (c) => {
-    const body = await options.health();
-    return c.json(body, body.status === "ok" ? 200 : 503);
+    const report = await options.health();
+    const authorization = c.req.header("authorization");
+    if (authorization !== undefined) await options.authenticate(authorization);
+    const body = authorization === undefined ? { status: report.status, checks: report.checks } : report;
+    return c.json(body, report.status === "ok" ? 200 : 503);
   });
-  app.get("/metrics", async (c) =>
-    c.body(await options.metrics(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }),
-  );
+  app.get("/metrics", async (c) => {
+    await options.authenticate(c.req.header("authorization"));
+    return c.body(await options.metrics(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+  });
 
   app.use("*", async function negotiate(c, next) {
     const format = c.req.query("_format");

@@ -28,7 +28,7 @@ describe("plain read path", () => {
       engine: engine.engine,
       authenticate,
       baseUrl,
-      health: async () => ({ status: "ok" }),
+      health: async () => ({ status: "ok", checks: {} }),
       metrics: async () => "",
       maxBodyBytes: 1 << 20,
     });

@@ -5,6 +5,20 @@ import { toOperationOutcome } from "../fhir/outcome/operationOutcome.ts";
 
 export const FHIR_JSON = "application/fhir+json; charset=utf-8";
 
+/**
+ * On every response: not stored by any cache (responses carry PHI), not sniffed as another
+ * type, and nothing a browser would run, load or frame.
+ * @see https://owasp.org/www-project-secure-headers/
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "Cache-Control": "no-store",
+  "X-Content-Type-Options": "nosniff",
+  "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+});
+
+/** The one exception to no-store: a 200 to `GET /metadata`, whose CapabilityStatement holds no PHI and is the same for every caller. */
+export const CAPABILITY_CACHE_CONTROL = "public, max-age=300";
+
 /** The client's X-Request-Id made safe to echo and log (64 word characters at most), or a new one. */
 export function requestIdOf(header: string | string[] | undefined): string {
   const given = typeof header === "string" ? header.slice(0, 64).replace(/[^A-Za-z0-9\-_.]/g, "") : "";

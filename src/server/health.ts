@@ -1,4 +1,15 @@
 import type { Anchorer, AnchorerStatus } from "../records/Anchorer.ts";
+import { redactUrlsIn } from "../verify/redactUrlsIn.ts";
+
+/** What /health knows; the HTTP edge shows `status` and `checks` to anyone, the rest to authenticated callers. */
+export type HealthReport = {
+  status: "ok" | "degraded";
+  /** One code per check, safe to show anyone: never a message, a URL or a figure. */
+  checks: { anchoring: "ok" | "failing" | "lagging" };
+  chain: { chainId: string; contract: string };
+  /** The anchorer's figures; its last error with every URL cut to scheme and host. */
+  anchoring: AnchorerStatus;
+};
 
 /**
  * Health: "ok" while anchoring keeps up; "degraded" (503) when the chain has been failing or
@@ -9,12 +20,18 @@ export async function health(
   chainId: string,
   contract: string,
   intervalMs: number,
-): Promise<Record<string, unknown> & { status: string }> {
+): Promise<HealthReport> {
   const anchoring = await anchorer.status();
   const lagging =
     anchoring.oldestPendingAgeMs !== null && anchoring.oldestPendingAgeMs > Math.max(30_000, intervalMs * 10);
-  const status = anchoring.consecutiveFailures > 0 || lagging ? "degraded" : "ok";
-  return { status, chain: { chainId, contract }, anchoring };
+  const code = anchoring.consecutiveFailures > 0 ? "failing" : lagging ? "lagging" : "ok";
+  return {
+    status: code === "ok" ? "ok" : "degraded",
+    checks: { anchoring: code },
+    chain: { chainId, contract },
+    // Hosted RPC endpoints carry their API key in the path, and clients quote the URL in errors.
+    anchoring: { ...anchoring, lastError: anchoring.lastError === null ? null : redactUrlsIn(anchoring.lastError) },
+  };
 }
 
 /** Prometheus text format of the anchoring figures. */

@@ -1,10 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { createServer } from "node:http";
 import { join } from "node:path";
 import { getRequestListener } from "@hono/node-server";
-import type { ServerType } from "@hono/node-server";
 import { HeliaBlobStore } from "../adapters/blob/HeliaBlobStore.ts";
 import { KuboBlobStore } from "../adapters/blob/KuboBlobStore.ts";
 import { SqliteIndex } from "../adapters/index/sqlite/SqliteIndex.ts";
@@ -38,6 +36,7 @@ import { health, metricsText } from "./health.ts";
 import { readDeployments, writeDeployments } from "./deployments.ts";
 import type { Logger } from "../ports/Logger.ts";
 import { httpLogCallback } from "./logger.ts";
+import { listen } from "./listen.ts";
 
 /** A running server and its parts (tests and the bench reach in; main only closes it). */
 export interface RunningServer {
@@ -201,27 +200,26 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       maxBodyBytes: config.limits.maxBodyBytes,
       log: httpLog,
     });
-    const server: ServerType = await new Promise((resolve, reject) => {
-      // Plain reads are answered before the fetch adapter; everything else goes to the app.
-      const plainRead = plainReadHandler({ engine, authenticate, baseUrl: () => baseUrl, log: httpLog });
-      const toApp = getRequestListener(app.fetch, { hostname: config.http.host });
-      const s = createServer(
-        { maxHeaderSize: config.limits.maxHeaderBytes },
-        (req, res) => plainRead(req, res) || toApp(req, res),
-      );
-      s.on("clientError", clientErrorHandler({ maxHeaderBytes: config.limits.maxHeaderBytes }));
-      s.listen(config.http.port, config.http.host, () => resolve(s));
-      s.once("error", reject);
+    // Plain reads are answered before the fetch adapter; everything else goes to the app.
+    const plainRead = plainReadHandler({ engine, authenticate, baseUrl: () => baseUrl, log: httpLog });
+    const toApp = getRequestListener(app.fetch, { hostname: config.http.host });
+    const server = await listen({
+      http: config.http,
+      connections: config.connections,
+      tls: config.tls,
+      maxHeaderBytes: config.limits.maxHeaderBytes,
+      onRequest: (req, res) => plainRead(req, res) || toApp(req, res),
+      onClientError: clientErrorHandler({ maxHeaderBytes: config.limits.maxHeaderBytes }),
     });
     closers.push(
       () =>
         new Promise<void>((resolve) => {
           server.close(() => resolve());
-          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          server.closeAllConnections();
         }),
     );
     const port = (server.address() as AddressInfo).port;
-    baseUrl ||= serverBaseUrl(config.http, port);
+    baseUrl ||= serverBaseUrl(config, port);
     return { baseUrl, devToken, index, blobs, ledger, anchorer, records, keys, chain, close: closeAll };
   } catch (error) {
     await closeAll();

@@ -32,8 +32,9 @@ describe("chain unreachable", () => {
       expect(res.status).toBe(201);
       ids.push(res.body.id);
     }
+    // The figures are for an authenticated caller; anyone else hears the codes only.
     const health = await eventually(async () => {
-      const res = await fetch(`${server.baseUrl}/health`);
+      const res = await server.request("/health");
       const body = (await res.json()) as {
         status: string;
         anchoring: { pendingLeaves: number; consecutiveFailures: number; lastError: string | null };
@@ -42,7 +43,11 @@ describe("chain unreachable", () => {
     }, 20_000);
     expect(health.status).toBe("degraded");
     expect(health.anchoring.pendingLeaves).toBeGreaterThanOrEqual(5);
-    const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
+    expect(await (await fetch(`${server.baseUrl}/health`)).json()).toEqual({
+      status: "degraded",
+      checks: { anchoring: "failing" },
+    });
+    const metrics = await (await server.request("/metrics")).text();
     expect(metrics).toMatch(/^fhirledger_anchor_pending_leaves ([5-9]|\d\d+)$/m);
     expect(metrics).toMatch(/^fhirledger_anchor_consecutive_failures [1-9]\d*$/m);
     expect(Number(/^fhirledger_anchor_lag_seconds (\S+)$/m.exec(metrics)![1])).toBeGreaterThan(0);

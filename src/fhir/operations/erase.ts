@@ -164,7 +164,7 @@ async function namingResources(
         `${param}=${encodeURIComponent(`Patient/${id}`)}`,
         ...identifiers.map(
           (i) =>
-            `${param}:identifier=${encodeURIComponent(`${i.system === undefined ? "" : `${escape(i.system)}|`}${escape(i.value)}`)}`,
+            `${param}:identifier=${encodeURIComponent(`${i.system === undefined ? "" : `${escapeSearchValue(i.system)}|`}${escapeSearchValue(i.value)}`)}`,
         ),
       ];
       for (const query of queries) {
@@ -186,7 +186,7 @@ async function namingResources(
 }
 
 /** A search value's reserved characters escaped (R4 search.html#escaping). */
-function escape(value: string): string {
+function escapeSearchValue(value: string): string {
   return value.replace(/[\\,$|]/g, (c) => `\\${c}`);
 }
 
