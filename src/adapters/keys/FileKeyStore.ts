@@ -1,8 +1,7 @@
 import { createHmac, createSecretKey, randomBytes } from "node:crypto";
-import { mkdir, open, rename, unlink } from "node:fs/promises";
+import { mkdir, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import type { StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { aesGcmDecrypt } from "../../crypto/aesGcmDecrypt.ts";
 import { aesGcmEncrypt } from "../../crypto/aesGcmEncrypt.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
@@ -24,6 +23,7 @@ import { KEK_BYTES } from "./readKekFile.ts";
 import { writeSecretFile } from "./writeSecretFile.ts";
 import { immediateTransaction } from "../sqlite/immediateTransaction.ts";
 import { migrate } from "../sqlite/migrate.ts";
+import { openSqliteFile } from "../sqlite/openSqliteFile.ts";
 
 export interface FileKeyStoreOptions {
   /** Directory for kek.key and datakeys.sqlite, e.g. ./data/keys */
@@ -127,15 +127,13 @@ export class FileKeyStore implements KeyStore {
     }
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const dbPath = join(dir, DB_FILE);
-    // Create the file 0600 before SQLite does; its -wal and -shm files copy that mode.
-    await (await open(dbPath, "a", 0o600)).close();
-    const db = new DatabaseSync(dbPath);
+    // 0600 with its -wal and -shm, and secure_delete on: destroyed keys are zeroed in the file.
+    const db = openSqliteFile(dbPath);
     try {
       db.exec("PRAGMA busy_timeout = 5000");
       db.exec("PRAGMA journal_mode = WAL");
-      // A lost key row loses data; secure_delete zeroes destroyed keys in the file.
+      // A lost key row loses data.
       db.exec("PRAGMA synchronous = FULL");
-      db.exec("PRAGMA secure_delete = ON");
       migrate(db, KEY_DATABASE_MIGRATIONS, `key database ${dbPath}`);
       const stored = readSecretRow(db);
       const kek = options.kek ? new Uint8Array(options.kek) : await loadFileKek(dir, stored?.kek_id);

@@ -1,0 +1,57 @@
+import { lstat, mkdtemp, readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { SqliteIndex } from "../../src/adapters/index/sqlite/SqliteIndex.ts";
+import { removeDir, startTestServer } from "../support/testServer.ts";
+import type { TestServer } from "../support/testServer.ts";
+
+/** Every path under `dir` (itself included) whose mode lets group or others in, with its mode. */
+async function looseModes(dir: string): Promise<string[]> {
+  const loose: string[] = [];
+  const visit = async (path: string) => {
+    const s = await lstat(path);
+    if (s.isSymbolicLink()) return;
+    if ((s.mode & 0o077) !== 0) loose.push(`${path} ${(s.mode & 0o777).toString(8)}`);
+    if (s.isDirectory()) for (const name of await readdir(path)) await visit(join(path, name));
+  };
+  await visit(dir);
+  return loose;
+}
+
+let umask: number;
+beforeAll(() => {
+  umask = process.umask(0o022); // the usual default: files 0644 and folders 0755 unless asked otherwise
+});
+afterAll(() => {
+  process.umask(umask);
+});
+
+describe("data files are private whatever the umask", () => {
+  let server: TestServer | undefined;
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+    for (const d of dirs.splice(0)) await removeDir(d);
+  });
+
+  it("the index connection deletes securely (secure_delete on)", async () => {
+    server = await startTestServer();
+    dirs.push(server.dataDir);
+    expect(server.index.db.prepare("PRAGMA secure_delete").get()).toEqual({ secure_delete: 1 });
+  });
+
+  it("an index written outside the server (rebuild --out) is 0600 with its -wal, under umask 022", async () => {
+    process.umask(0o022);
+    const dir = await mkdtemp(join(tmpdir(), "fhirledger-index-"));
+    dirs.push(dir);
+    const index = new SqliteIndex({ path: join(dir, "out", "index.sqlite") });
+    try {
+      expect(await looseModes(join(dir, "out"))).toEqual([]);
+      expect(await readdir(join(dir, "out"))).toContain("index.sqlite-wal");
+    } finally {
+      index.close();
+    }
+  });
+});
