@@ -4,10 +4,11 @@ import { parseArgs } from "node:util";
 import { FileKeyStore } from "../adapters/keys/FileKeyStore.ts";
 import { kekId } from "../adapters/keys/kekId.ts";
 import { loadConfig } from "../config/loadConfig.ts";
+import type { Config } from "../config/loadConfig.ts";
 import { fromHex } from "../crypto/hex.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import { holdDataDirectories } from "../server/holdDataDirectories.ts";
 import { EXIT_OK } from "./commands.ts";
-import { assertServerStopped } from "./serverNotRunning.ts";
 
 const HELP = `Usage: fhirledger rotate-kek [--new-kek-file FILE]
 
@@ -42,10 +43,18 @@ export async function rotateKek(
     return EXIT_OK;
   }
   const config = loadConfig(env);
-  await assertServerStopped(config);
+  const held = await holdDataDirectories(config, "fhirledger rotate-kek");
+  try {
+    return await rotateUnderLock(config, values["new-kek-file"]);
+  } finally {
+    held.release();
+  }
+}
+
+async function rotateUnderLock(config: Config, newKekFile: string | undefined): Promise<number> {
   let newKek: Uint8Array;
-  if (values["new-kek-file"]) {
-    const raw = await readFile(values["new-kek-file"]);
+  if (newKekFile) {
+    const raw = await readFile(newKekFile);
     const text = raw.toString("utf8").trim();
     newKek =
       raw.byteLength === 32

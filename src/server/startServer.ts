@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:http";
 import { join } from "node:path";
@@ -36,6 +36,7 @@ import { buildServerCapabilityStatement } from "./capability.ts";
 import { serverBaseUrl } from "./serverBaseUrl.ts";
 import { health, metricsText } from "./health.ts";
 import { readDeployments, writeDeployments } from "./deployments.ts";
+import { holdDataDirectories } from "./holdDataDirectories.ts";
 import type { Logger } from "../ports/Logger.ts";
 import { httpLogCallback } from "./logger.ts";
 
@@ -78,7 +79,8 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     }
   };
   try {
-    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const held = await holdDataDirectories(config, "the server");
+    closers.push(() => held.release());
     const keys = await FileKeyStore.open({
       dir: config.keys.dir,
       ...(config.keys.kekHex ? { kek: fromHex(config.keys.kekHex.slice(2)) } : {}),

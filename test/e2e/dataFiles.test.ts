@@ -36,6 +36,23 @@ describe("data files are private whatever the umask", () => {
     for (const d of dirs.splice(0)) await removeDir(d);
   });
 
+  it("after a start, writes and an anchored batch, every file under the data dir is 0600 and every folder 0700", async () => {
+    process.umask(0o022);
+    server = await startTestServer();
+    dirs.push(server.dataDir);
+    for (let i = 0; i < 3; i++) {
+      const created = await server.json("/Patient", {
+        method: "POST",
+        body: JSON.stringify({ resourceType: "Patient", name: [{ family: `Private${i}` }] }),
+      });
+      expect(created.status).toBe(201);
+    }
+    await server.anchorer.flush();
+    const names = await readdir(server.dataDir);
+    expect(names).toEqual(expect.arrayContaining(["index.sqlite", "index.sqlite-wal", "keys", "ipfs", "chain"]));
+    expect(await looseModes(server.dataDir)).toEqual([]);
+  });
+
   it("the index connection deletes securely (secure_delete on)", async () => {
     server = await startTestServer();
     dirs.push(server.dataDir);
