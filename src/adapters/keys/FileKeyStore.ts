@@ -70,6 +70,7 @@ export class FileKeyStore implements KeyStore {
     destroy: StatementSync;
     allLive: StatementSync;
     rewrap: StatementSync;
+    secretKekId: StatementSync;
     dataVersion: StatementSync;
   };
   #kek: Uint8Array;
@@ -114,6 +115,7 @@ export class FileKeyStore implements KeyStore {
         "SELECT key_id, compartment_hash, version, kek_id, wrapped FROM data_keys WHERE wrapped IS NOT NULL",
       ),
       rewrap: db.prepare("UPDATE data_keys SET kek_id = ?, wrapped = ? WHERE key_id = ?"),
+      secretKekId: db.prepare("SELECT kek_id FROM secrets WHERE name = ?"),
       dataVersion: db.prepare("PRAGMA data_version"),
     };
     this.#dataVersion = this.#statements.dataVersion.get()?.data_version;
@@ -227,6 +229,7 @@ export class FileKeyStore implements KeyStore {
       if (this.#fileManaged) await writeSecretFile({ path: join(this.#dir, NEXT_KEK_FILE), bytes: next });
       this.#ready();
       const rewrapped = this.#transaction(() => {
+        this.#assertKekCurrent();
         const rows = this.#statements.allLive.all().map((row) => asKeyRow(row) as KeyRow);
         for (const row of rows) {
           const key = this.#unwrapBytes(row);
@@ -299,7 +302,27 @@ export class FileKeyStore implements KeyStore {
     return immediateTransaction(this.#db, body);
   }
 
+  /**
+   * Refuses to wrap under a KEK the database has moved away from: another process (a
+   * rotate-kek that got past the data directory lock, or a second server on the same keys)
+   * re-wrapped every key under a new KEK, and a key wrapped under this process's old one would
+   * be unreadable after the next start, and so would every record sealed with it. Called inside
+   * the write transaction that wraps, so no rotation can commit in between.
+   */
+  #assertKekCurrent(): void {
+    const stored = this.#statements.secretKekId.get(COMPARTMENT_SECRET)?.kek_id;
+    if (stored !== this.#kekId) {
+      throw new FhirLedgerError(
+        "unavailable",
+        `the key database is now wrapped under KEK ${String(stored)}, but this process holds KEK ${this.#kekId} ` +
+          "(another process rotated the KEK): no key was wrapped; restart with the new KEK",
+      );
+    }
+  }
+
+  /** Call inside a write transaction (see #assertKekCurrent). */
   #insertKey(compartmentHash: string, version: number): DataKey {
+    this.#assertKekCurrent();
     const row = { key_id: randomBytes(16).toString("base64url"), compartment_hash: compartmentHash, version };
     const key = new Uint8Array(randomBytes(DATA_KEY_BYTES));
     const wrapped = aesGcmEncrypt({ key: this.#kek, plaintext: key, aad: keyAad(row, this.#kekId) });
@@ -322,7 +345,10 @@ export class FileKeyStore implements KeyStore {
 
   #unwrapBytes(row: KeyRow): Uint8Array {
     if (!row.wrapped) throw new FhirLedgerError("gone", "data key destroyed");
-    if (row.kek_id !== this.#kekId) throw new FhirLedgerError("integrity", "data key is wrapped under another KEK");
+    if (row.kek_id !== this.#kekId) {
+      this.#assertKekCurrent(); // the whole database moved to another KEK: say so
+      throw new FhirLedgerError("integrity", "data key is wrapped under another KEK");
+    }
     let key: Uint8Array;
     try {
       key = aesGcmDecrypt({ key: this.#kek, sealed: row.wrapped, aad: keyAad(row, this.#kekId) });
