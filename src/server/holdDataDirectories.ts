@@ -1,8 +1,8 @@
 import { mkdir } from "node:fs/promises";
-import { isAbsolute, relative, sep } from "node:path";
 import { isMainThread } from "node:worker_threads";
 import { DirectoryLock } from "../adapters/sqlite/DirectoryLock.ts";
 import type { Config } from "../config/loadConfig.ts";
+import { isInsideDirectory } from "./isInsideDirectory.ts";
 
 /** The data directories held by this process until `release`. */
 export interface HeldDataDirectories {
@@ -38,10 +38,5 @@ export async function holdDataDirectories(config: Config, holder: string): Promi
 
 /** The data directory, and the keys directory when it is not inside it (the keys are what a clash loses). */
 function lockedDirectories(config: Config): string[] {
-  return isInside(config.keys.dir, config.dataDir) ? [config.dataDir] : [config.dataDir, config.keys.dir];
-}
-
-function isInside(path: string, dir: string): boolean {
-  const rel = relative(dir, path);
-  return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+  return isInsideDirectory(config.keys.dir, config.dataDir) ? [config.dataDir] : [config.dataDir, config.keys.dir];
 }

@@ -37,6 +37,7 @@ import { serverBaseUrl } from "./serverBaseUrl.ts";
 import { health, metricsText } from "./health.ts";
 import { readDeployments, writeDeployments } from "./deployments.ts";
 import { holdDataDirectories } from "./holdDataDirectories.ts";
+import { assertPrivateDataFiles } from "./assertPrivateDataFiles.ts";
 import type { Logger } from "../ports/Logger.ts";
 import { httpLogCallback } from "./logger.ts";
 
@@ -81,6 +82,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
   try {
     const held = await holdDataDirectories(config, "the server");
     closers.push(() => held.release());
+    await assertPrivateDataFiles(config);
     const keys = await FileKeyStore.open({
       dir: config.keys.dir,
       ...(config.keys.kekHex ? { kek: fromHex(config.keys.kekHex.slice(2)) } : {}),

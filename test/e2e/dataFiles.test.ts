@@ -1,4 +1,4 @@
-import { lstat, mkdtemp, readdir } from "node:fs/promises";
+import { chmod, lstat, mkdtemp, readdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -70,5 +70,41 @@ describe("data files are private whatever the umask", () => {
     } finally {
       index.close();
     }
+  });
+});
+
+describe("start-up refuses data files or folders that group or others may read", () => {
+  let server: TestServer | undefined;
+  let dataDir = "";
+  afterAll(async () => {
+    await server?.close();
+    if (dataDir) await removeDir(dataDir);
+  });
+
+  it("names each loose path with the chmod that fixes it, starts nothing, and starts once they are fixed", async () => {
+    server = await startTestServer();
+    dataDir = server.dataDir;
+    const devToken = server.devToken;
+    await server.close();
+    server = undefined;
+    const loosened = [
+      { path: join(dataDir, "keys", "dev-token"), mode: 0o644, fix: "chmod 600" },
+      { path: join(dataDir, "index.sqlite"), mode: 0o640, fix: "chmod 600" },
+      { path: join(dataDir, "ipfs"), mode: 0o755, fix: "chmod 700" },
+    ];
+    for (const { path, mode } of loosened) await chmod(path, mode);
+    const refused = startTestServer({ dataDir });
+    await expect(refused).rejects.toThrow(/^refusing to start: group or others may read/);
+    const message = await refused.catch((e: Error) => e.message);
+    for (const { path, mode, fix } of loosened)
+      expect(message).toContain(`${path} (mode 0${mode.toString(8)}): ${fix} ${path}`);
+    expect(message).toContain(`chmod -R go-rwx ${dataDir}`);
+    expect(message).not.toContain(devToken);
+    // nothing was opened or changed: the modes are as they were, and the lock was given back
+    for (const { path, mode } of loosened) expect((await stat(path)).mode & 0o777).toBe(mode);
+
+    for (const { path, mode } of loosened) await chmod(path, mode & 0o700);
+    server = await startTestServer({ dataDir });
+    expect(server.devToken).toBe(devToken);
   });
 });
