@@ -70,7 +70,7 @@ describe("the data directory is locked while the server runs (external chain)", 
     const kekBefore = await readFile(join(dataDir, "keys", "kek.key"));
     const out = join(dataDir, "rebuilt.sqlite");
     const holder = new RegExp(`${dataDir} is in use by the server \\(pid ${server.pid}, since [^)]+\\): stop it first`);
-    for (const args of [["rotate-kek"], ["rebuild", "--out", out]]) {
+    for (const args of [["rotate-kek"], ["rotate-data-keys"], ["rebuild", "--out", out]]) {
       const run = await cli(args, env);
       expect(run.code, args[0]).toBe(1);
       expect(run.stderr, args[0]).toMatch(holder);

@@ -71,6 +71,7 @@ export class FileKeyStore implements KeyStore {
     allLive: StatementSync;
     rewrap: StatementSync;
     secretKekId: StatementSync;
+    newestOfEach: StatementSync;
     dataVersion: StatementSync;
   };
   #kek: Uint8Array;
@@ -116,6 +117,9 @@ export class FileKeyStore implements KeyStore {
       ),
       rewrap: db.prepare("UPDATE data_keys SET kek_id = ?, wrapped = ? WHERE key_id = ?"),
       secretKekId: db.prepare("SELECT kek_id FROM secrets WHERE name = ?"),
+      newestOfEach: db.prepare(
+        "SELECT compartment_hash, version, wrapped IS NOT NULL AS live FROM data_keys d WHERE version = (SELECT MAX(version) FROM data_keys WHERE compartment_hash = d.compartment_hash)",
+      ),
       dataVersion: db.prepare("PRAGMA data_version"),
     };
     this.#dataVersion = this.#statements.dataVersion.get()?.data_version;
@@ -191,6 +195,39 @@ export class FileKeyStore implements KeyStore {
     return this.#transaction(() => {
       const newest = asKeyRow(this.#statements.newest.get(hash));
       return this.#insertKey(hash, (newest?.version ?? 0) + 1);
+    });
+  }
+
+  /**
+   * Data key rotation (`fhirledger rotate-data-keys`): a new key version for every compartment
+   * whose newest key is live, or for the compartments named, in one transaction. Writes after it
+   * are sealed under the new keys; the old ones stay to read what they sealed (nothing is
+   * re-encrypted). Erased compartments are skipped: their next write makes a new key anyway.
+   * When a named compartment has no live key, nothing is rotated and it is listed in `missing`.
+   */
+  async rotateDataKeys(compartments?: readonly string[]): Promise<{ rotated: number; missing: string[] }> {
+    this.#ready();
+    const named = compartments?.map((c) => ({ compartment: c, hash: this.#compartmentHash(c) }));
+    return this.#transaction(() => {
+      let newest: { hash: string; version: number }[];
+      if (named) {
+        const rows = named.map(({ compartment, hash }) => ({
+          compartment,
+          row: asKeyRow(this.#statements.newest.get(hash)),
+        }));
+        const missing = rows.filter(({ row }) => !row?.wrapped).map(({ compartment }) => compartment);
+        if (missing.length > 0) return { rotated: 0, missing };
+        newest = [...new Map(rows.map(({ row }) => [row!.compartment_hash, row!.version])).entries()].map(
+          ([hash, version]) => ({ hash, version }),
+        );
+      } else {
+        newest = this.#statements.newestOfEach
+          .all()
+          .filter((row) => Number(row.live) === 1)
+          .map((row) => ({ hash: String(row.compartment_hash), version: Number(row.version) }));
+      }
+      for (const { hash, version } of newest) this.#insertKey(hash, version + 1).key.fill(0);
+      return { rotated: newest.length, missing: [] };
     });
   }
 
