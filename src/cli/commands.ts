@@ -38,4 +38,9 @@ export const commands: readonly Command[] = [
     summary: "re-wrap every data key under a new key-encryption key (server stopped)",
     run: async (argv) => (await import("./rotateKek.ts")).rotateKek(argv),
   },
+  {
+    name: "rotate-data-keys",
+    summary: "start new data keys for later writes; old keys stay to read older versions (server stopped)",
+    run: async (argv) => (await import("./rotateDataKeys.ts")).rotateDataKeys(argv),
+  },
 ];

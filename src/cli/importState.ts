@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { open, readFile, rename } from "node:fs/promises";
 
 /**
  * The progress file of `fhirledger import`. `importId` names this import: it goes into every
@@ -41,8 +41,17 @@ export async function readImportState(path: string): Promise<ImportState> {
   };
 }
 
-/** Replaces the state file atomically (temp file, then rename). */
+/**
+ * Replaces the state file atomically (temp file, then rename), mode 0600: it lists the files
+ * imported and the import id that the server's idempotency keys derive from.
+ */
 export async function writeImportState(path: string, state: ImportState): Promise<void> {
-  await writeFile(`${path}.tmp`, JSON.stringify(state));
+  const handle = await open(`${path}.tmp`, "w", 0o600);
+  try {
+    await handle.chmod(0o600); // a temp file left by a killed run keeps its own mode otherwise
+    await handle.writeFile(JSON.stringify(state));
+  } finally {
+    await handle.close();
+  }
   await rename(`${path}.tmp`, path);
 }

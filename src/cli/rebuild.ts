@@ -14,16 +14,16 @@ import { fromHex } from "../crypto/hex.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import { rebuildIndex } from "../records/rebuildIndex.ts";
 import { readDeployments } from "../server/deployments.ts";
+import { holdDataDirectories } from "../server/holdDataDirectories.ts";
 import { serverBaseUrl } from "../server/serverBaseUrl.ts";
 import { EXIT_OK } from "./commands.ts";
-import { assertServerStopped } from "./serverNotRunning.ts";
 
 const HELP = `Usage: fhirledger rebuild --out FILE [--contract ADDR]
 
 Builds a fresh SQLite index from the ledger alone: the RecordAnchor events on chain, the
 encrypted manifests and records in IPFS, and the keys. Every manifest is checked against its
 anchored root and every record against its hash. Uses the server's configuration (data dir,
-chain, IPFS, keys); in embedded mode the server must be stopped.
+chain, IPFS, keys); the server must be stopped (it holds the data directory while it runs).
 
   --out FILE        where to write the new index (must not exist)
   --contract ADDR   the RecordAnchor address (default: configured or remembered at first start)
@@ -52,9 +52,8 @@ export async function rebuild(argv: string[], env: Record<string, string | undef
   const out = resolve(values.out);
   if (existsSync(out)) throw new FhirLedgerError("bad-request", `${out} exists already: choose a new file`);
   const config = loadConfig(env);
-  await assertServerStopped(config);
-
-  const closers: (() => Promise<void> | void)[] = [];
+  const held = await holdDataDirectories(config, "fhirledger rebuild");
+  const closers: (() => Promise<void> | void)[] = [() => held.release()];
   try {
     let rpcUrl: string;
     if (config.chain.mode === "embedded") {

@@ -16,8 +16,9 @@ export function aesGcmEncrypt({ key, plaintext, aad }: AesGcmEncryptParameters):
   if (keyBytes(key) !== AES256_KEY_BYTES) {
     throw new FhirLedgerError("internal", "AES-256-GCM needs a 256-bit key");
   }
-  // Random nonces are safe for far more than the messages one data key ever sees
-  // (NIST SP 800-38D caps random-nonce use at 2^32 per key; keys rotate long before).
+  // NIST SP 800-38D caps random-nonce use at 2^32 messages per key. A patient's key seals
+  // few; the shared key seals every AuditEvent, and nothing rotates it by itself: an operator
+  // starts new data keys with `fhirledger rotate-data-keys` (server stopped).
   const nonce = nextNonce();
   const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: GCM_TAG_BYTES });
   cipher.setAAD(aad);

@@ -21,6 +21,6 @@ export async function readDeployments(path: string): Promise<Deployments> {
 }
 
 export async function writeDeployments(path: string, deployments: Deployments): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(deployments, null, 2)}\n`);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFile(path, `${JSON.stringify(deployments, null, 2)}\n`, { mode: 0o600 });
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { getRequestListener } from "@hono/node-server";
@@ -34,6 +34,8 @@ import { buildServerCapabilityStatement } from "./capability.ts";
 import { serverBaseUrl } from "./serverBaseUrl.ts";
 import { health, metricsText } from "./health.ts";
 import { readDeployments, writeDeployments } from "./deployments.ts";
+import { holdDataDirectories } from "./holdDataDirectories.ts";
+import { assertPrivateDataFiles } from "./assertPrivateDataFiles.ts";
 import type { Logger } from "../ports/Logger.ts";
 import { httpLogCallback } from "./logger.ts";
 import { listen } from "./listen.ts";
@@ -77,7 +79,9 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     }
   };
   try {
-    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const held = await holdDataDirectories(config, "the server");
+    closers.push(() => held.release());
+    await assertPrivateDataFiles(config);
     const keys = await FileKeyStore.open({
       dir: config.keys.dir,
       ...(config.keys.kekHex ? { kek: fromHex(config.keys.kekHex.slice(2)) } : {}),

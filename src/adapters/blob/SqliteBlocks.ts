@@ -1,9 +1,9 @@
-import { DatabaseSync } from "node:sqlite";
-import type { StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { equalBytes } from "../../crypto/equalBytes.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { immediateTransaction } from "../sqlite/immediateTransaction.ts";
 import { type Migration, migrate } from "../sqlite/migrate.ts";
+import { openSqliteFile } from "../sqlite/openSqliteFile.ts";
 import { rawCid } from "./rawCid.ts";
 
 /** Ids a block may take: the slot its digest names and the 15 after it, for digests whose 60-bit prefixes collide. */
@@ -62,9 +62,9 @@ export class SqliteBlocks {
 
   constructor(path: string) {
     this.path = path;
-    this.#db = new DatabaseSync(path);
+    this.#db = openSqliteFile(path);
     this.#db.exec(
-      "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON; " +
+      "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; " +
         `PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}; PRAGMA journal_size_limit = 33554432;`,
     );
     migrate(this.#db, BLOCKS_MIGRATIONS, `blocks ${path}`);

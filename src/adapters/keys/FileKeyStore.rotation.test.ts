@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FileKeyStore } from "./FileKeyStore.ts";
+import { DATA_VERSION_RECHECK_MS, FileKeyStore } from "./FileKeyStore.ts";
 import { dir, execRaw, failure, hexId, openStore, rows, useTempKeyDir } from "./testSupport/keyStoreHarness.ts";
 
 useTempKeyDir();
@@ -115,5 +115,30 @@ describe("rewrapAll (KEK rotation)", () => {
     expect(reopened.kekId).toBe(hexId(kek));
     expect(rows().every((r) => r.kek_id === hexId(kek))).toBe(true);
     expect(await reopened.dataKey(a.keyId)).toEqual(a);
+  });
+
+  it("a store whose KEK another process rotated away refuses to wrap new keys and writes nothing", async () => {
+    const oldKek = new Uint8Array(randomBytes(32));
+    const newKek = new Uint8Array(randomBytes(32));
+    const stale = await openStore({ kek: oldKek });
+    const old = await stale.currentDataKey("Patient/old");
+    const rotator = await openStore({ kek: oldKek });
+    expect(await rotator.rewrapAll(newKek)).toEqual({ rewrapped: 1 });
+    const before = rows();
+    for (const attempt of [stale.currentDataKey("Patient/new"), stale.rotateDataKey("Patient/old")]) {
+      const error = await failure(attempt);
+      expect(error.code).toBe("unavailable");
+      expect(error.message).toContain(`wrapped under KEK ${hexId(newKek)}`);
+      expect(error.message).toContain(`this process holds KEK ${hexId(oldKek)}`);
+      for (const secret of [oldKek, newKek]) expect(error.message).not.toContain(Buffer.from(secret).toString("hex"));
+    }
+    expect(rows()).toEqual(before);
+    // its cached keys are dropped once it sees the other commit; the newest one is now under the new KEK
+    await new Promise((r) => setTimeout(r, DATA_VERSION_RECHECK_MS + 5));
+    expect((await failure(stale.currentDataKey("Patient/old"))).code).toBe("unavailable");
+    // the process with the new KEK reads what was there and writes on
+    expect(await rotator.dataKey(old.keyId)).toEqual(old);
+    await rotator.currentDataKey("Patient/new");
+    expect(rows().every((r) => r.kek_id === hexId(newKek))).toBe(true);
   });
 });

@@ -1,8 +1,7 @@
 import { createHmac, createSecretKey, randomBytes } from "node:crypto";
-import { mkdir, open, rename, unlink } from "node:fs/promises";
+import { mkdir, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import type { StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { aesGcmDecrypt } from "../../crypto/aesGcmDecrypt.ts";
 import { aesGcmEncrypt } from "../../crypto/aesGcmEncrypt.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
@@ -24,6 +23,7 @@ import { KEK_BYTES } from "./readKekFile.ts";
 import { writeSecretFile } from "./writeSecretFile.ts";
 import { immediateTransaction } from "../sqlite/immediateTransaction.ts";
 import { migrate } from "../sqlite/migrate.ts";
+import { openSqliteFile } from "../sqlite/openSqliteFile.ts";
 
 export interface FileKeyStoreOptions {
   /** Directory for kek.key and datakeys.sqlite, e.g. ./data/keys */
@@ -70,6 +70,8 @@ export class FileKeyStore implements KeyStore {
     destroy: StatementSync;
     allLive: StatementSync;
     rewrap: StatementSync;
+    secretKekId: StatementSync;
+    newestOfEach: StatementSync;
     dataVersion: StatementSync;
   };
   #kek: Uint8Array;
@@ -114,6 +116,10 @@ export class FileKeyStore implements KeyStore {
         "SELECT key_id, compartment_hash, version, kek_id, wrapped FROM data_keys WHERE wrapped IS NOT NULL",
       ),
       rewrap: db.prepare("UPDATE data_keys SET kek_id = ?, wrapped = ? WHERE key_id = ?"),
+      secretKekId: db.prepare("SELECT kek_id FROM secrets WHERE name = ?"),
+      newestOfEach: db.prepare(
+        "SELECT compartment_hash, version, wrapped IS NOT NULL AS live FROM data_keys d WHERE version = (SELECT MAX(version) FROM data_keys WHERE compartment_hash = d.compartment_hash)",
+      ),
       dataVersion: db.prepare("PRAGMA data_version"),
     };
     this.#dataVersion = this.#statements.dataVersion.get()?.data_version;
@@ -127,15 +133,13 @@ export class FileKeyStore implements KeyStore {
     }
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const dbPath = join(dir, DB_FILE);
-    // Create the file 0600 before SQLite does; its -wal and -shm files copy that mode.
-    await (await open(dbPath, "a", 0o600)).close();
-    const db = new DatabaseSync(dbPath);
+    // 0600 with its -wal and -shm, and secure_delete on: destroyed keys are zeroed in the file.
+    const db = openSqliteFile(dbPath);
     try {
       db.exec("PRAGMA busy_timeout = 5000");
       db.exec("PRAGMA journal_mode = WAL");
-      // A lost key row loses data; secure_delete zeroes destroyed keys in the file.
+      // A lost key row loses data.
       db.exec("PRAGMA synchronous = FULL");
-      db.exec("PRAGMA secure_delete = ON");
       migrate(db, KEY_DATABASE_MIGRATIONS, `key database ${dbPath}`);
       const stored = readSecretRow(db);
       const kek = options.kek ? new Uint8Array(options.kek) : await loadFileKek(dir, stored?.kek_id);
@@ -194,6 +198,39 @@ export class FileKeyStore implements KeyStore {
     });
   }
 
+  /**
+   * Data key rotation (`fhirledger rotate-data-keys`): a new key version for every compartment
+   * whose newest key is live, or for the compartments named, in one transaction. Writes after it
+   * are sealed under the new keys; the old ones stay to read what they sealed (nothing is
+   * re-encrypted). Erased compartments are skipped: their next write makes a new key anyway.
+   * When a named compartment has no live key, nothing is rotated and it is listed in `missing`.
+   */
+  async rotateDataKeys(compartments?: readonly string[]): Promise<{ rotated: number; missing: string[] }> {
+    this.#ready();
+    const named = compartments?.map((c) => ({ compartment: c, hash: this.#compartmentHash(c) }));
+    return this.#transaction(() => {
+      let newest: { hash: string; version: number }[];
+      if (named) {
+        const rows = named.map(({ compartment, hash }) => ({
+          compartment,
+          row: asKeyRow(this.#statements.newest.get(hash)),
+        }));
+        const missing = rows.filter(({ row }) => !row?.wrapped).map(({ compartment }) => compartment);
+        if (missing.length > 0) return { rotated: 0, missing };
+        newest = [...new Map(rows.map(({ row }) => [row!.compartment_hash, row!.version])).entries()].map(
+          ([hash, version]) => ({ hash, version }),
+        );
+      } else {
+        newest = this.#statements.newestOfEach
+          .all()
+          .filter((row) => Number(row.live) === 1)
+          .map((row) => ({ hash: String(row.compartment_hash), version: Number(row.version) }));
+      }
+      for (const { hash, version } of newest) this.#insertKey(hash, version + 1).key.fill(0);
+      return { rotated: newest.length, missing: [] };
+    });
+  }
+
   async destroyCompartment(compartment: string): Promise<number> {
     this.#ready();
     const hash = this.#compartmentHash(compartment);
@@ -229,6 +266,7 @@ export class FileKeyStore implements KeyStore {
       if (this.#fileManaged) await writeSecretFile({ path: join(this.#dir, NEXT_KEK_FILE), bytes: next });
       this.#ready();
       const rewrapped = this.#transaction(() => {
+        this.#assertKekCurrent();
         const rows = this.#statements.allLive.all().map((row) => asKeyRow(row) as KeyRow);
         for (const row of rows) {
           const key = this.#unwrapBytes(row);
@@ -301,7 +339,27 @@ export class FileKeyStore implements KeyStore {
     return immediateTransaction(this.#db, body);
   }
 
+  /**
+   * Refuses to wrap under a KEK the database has moved away from: another process (a
+   * rotate-kek that got past the data directory lock, or a second server on the same keys)
+   * re-wrapped every key under a new KEK, and a key wrapped under this process's old one would
+   * be unreadable after the next start, and so would every record sealed with it. Called inside
+   * the write transaction that wraps, so no rotation can commit in between.
+   */
+  #assertKekCurrent(): void {
+    const stored = this.#statements.secretKekId.get(COMPARTMENT_SECRET)?.kek_id;
+    if (stored !== this.#kekId) {
+      throw new FhirLedgerError(
+        "unavailable",
+        `the key database is now wrapped under KEK ${String(stored)}, but this process holds KEK ${this.#kekId} ` +
+          "(another process rotated the KEK): no key was wrapped; restart with the new KEK",
+      );
+    }
+  }
+
+  /** Call inside a write transaction (see #assertKekCurrent). */
   #insertKey(compartmentHash: string, version: number): DataKey {
+    this.#assertKekCurrent();
     const row = { key_id: randomBytes(16).toString("base64url"), compartment_hash: compartmentHash, version };
     const key = new Uint8Array(randomBytes(DATA_KEY_BYTES));
     const wrapped = aesGcmEncrypt({ key: this.#kek, plaintext: key, aad: keyAad(row, this.#kekId) });
@@ -324,7 +382,10 @@ export class FileKeyStore implements KeyStore {
 
   #unwrapBytes(row: KeyRow): Uint8Array {
     if (!row.wrapped) throw new FhirLedgerError("gone", "data key destroyed");
-    if (row.kek_id !== this.#kekId) throw new FhirLedgerError("integrity", "data key is wrapped under another KEK");
+    if (row.kek_id !== this.#kekId) {
+      this.#assertKekCurrent(); // the whole database moved to another KEK: say so
+      throw new FhirLedgerError("integrity", "data key is wrapped under another KEK");
+    }
     let key: Uint8Array;
     try {
       key = aesGcmDecrypt({ key: this.#kek, sealed: row.wrapped, aad: keyAad(row, this.#kekId) });

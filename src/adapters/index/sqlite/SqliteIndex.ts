@@ -1,7 +1,4 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import type { StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
 import type {
   AnchorReceipt,
@@ -33,6 +30,7 @@ import { toBatch, toBytes, toCurrent, toLeaf, toVersion } from "./rows.ts";
 import { searchPage } from "./searchPage.ts";
 import { immediateTransaction } from "../../sqlite/immediateTransaction.ts";
 import { migrate } from "../../sqlite/migrate.ts";
+import { openSqliteFile } from "../../sqlite/openSqliteFile.ts";
 import { INDEX_MIGRATIONS } from "./migrations.ts";
 
 /** Search-parameter rows kept beside the core tables (optional so the core works alone). */
@@ -79,7 +77,7 @@ interface Reader {
  * import writes. query_only: this connection never writes.
  */
 function openReader(path: string): Reader {
-  const db = new DatabaseSync(path);
+  const db = openSqliteFile(path);
   db.exec(
     "PRAGMA busy_timeout = 5000; PRAGMA query_only = 1; PRAGMA cache_size = -8192; PRAGMA mmap_size = 2147483648;",
   );
@@ -105,8 +103,7 @@ export class SqliteIndex implements Index {
    * it is known only once the server listens; references under it are local (see ownBaseReferences).
    */
   constructor(options: { path: string; search?: SearchIndexer; bulkLoad?: boolean; baseUrl?: () => string }) {
-    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
-    this.db = new DatabaseSync(options.path);
+    this.db = openSqliteFile(options.path);
     // SQLite's default page cache is 2 MB: far too small for search tables of ~100k resources.
     // Checkpoints every 256 MB of WAL instead of 4 MB: index pages dirtied by many commits are
     // written back once per checkpoint, not once per few commits. Import of the Synthea set:
@@ -115,9 +112,7 @@ export class SqliteIndex implements Index {
     // checkpoint the WAL file is cut back to 64 MB (journal_size_limit).
     this.db.exec(
       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = 5000; " +
-        "PRAGMA cache_size = -98304; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 65536; PRAGMA journal_size_limit = 67108864; " +
-        // Deleted rows are overwritten with zeros, not left in free pages (erasure).
-        "PRAGMA secure_delete = ON;",
+        "PRAGMA cache_size = -98304; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 65536; PRAGMA journal_size_limit = 67108864;",
     );
     migrate(this.db, INDEX_MIGRATIONS, `index ${options.path}`);
     this.#search = options.search ?? null;
