@@ -36,7 +36,13 @@ export interface Config {
     confirmations: number;
   };
   ipfs: { mode: "helia" | "kubo"; repoDir: string; kuboApiUrl: string | null };
-  index: { sqlitePath: string };
+  index: {
+    sqlitePath: string;
+    /** Worker threads running searches and history pages, each with its own read connection (0: on the main thread). */
+    readers: number;
+    /** The most one index query (search, history, compartment page) may run; longer is a 400 too-costly. */
+    queryTimeoutMs: number;
+  };
   keys: { dir: string; kekHex: string | null };
   anchor: { intervalMs: number; maxBatch: number };
   auth: { devToken: string | null };
@@ -183,7 +189,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       confirmations: int("FHIRLEDGER_CHAIN_CONFIRMATIONS", 1, 1, 64),
     },
     ipfs: { mode: ipfsMode, repoDir: path("FHIRLEDGER_IPFS_DIR", inData("ipfs")), kuboApiUrl },
-    index: { sqlitePath: path("FHIRLEDGER_INDEX_PATH", inData("index.sqlite")) },
+    index: {
+      sqlitePath: path("FHIRLEDGER_INDEX_PATH", inData("index.sqlite")),
+      readers: int("FHIRLEDGER_INDEX_READERS", 2, 0, 64),
+      queryTimeoutMs: int("FHIRLEDGER_QUERY_TIMEOUT_MS", 10_000, 100, 600_000),
+    },
     keys: { dir: path("FHIRLEDGER_KEYS_DIR", inData("keys")), kekHex: hex32("FHIRLEDGER_KEK") },
     anchor: {
       intervalMs: int("FHIRLEDGER_ANCHOR_INTERVAL_MS", 1000, 50, 60_000),

@@ -20,5 +20,5 @@ export interface Index
     SearchIndex,
     HistoryIndex,
     RebuildTarget {
-  close(): void;
+  close(): void | Promise<void>;
 }

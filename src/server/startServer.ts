@@ -134,6 +134,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       path: config.index.sqlitePath,
       search: overrides.search ?? sqliteSearchIndexer,
       baseUrl: () => baseUrl,
+      readers: { count: config.index.readers, queryTimeoutMs: config.index.queryTimeoutMs },
     });
     closers.push(() => index.close());
 

@@ -32,6 +32,7 @@ import { immediateTransaction } from "../../sqlite/immediateTransaction.ts";
 import { migrate } from "../../sqlite/migrate.ts";
 import { openSqliteFile } from "../../sqlite/openSqliteFile.ts";
 import { INDEX_MIGRATIONS } from "./migrations.ts";
+import { ReaderPool } from "./readers/ReaderPool.ts";
 
 /** Search-parameter rows kept beside the core tables (optional so the core works alone). */
 export interface SearchIndexer {
@@ -94,6 +95,8 @@ export class SqliteIndex implements Index {
   readonly #stmts = new Map<string, StatementSync>();
   /** Reads by id, on their own connection with the file memory-mapped (see openReader). */
   readonly #reader: Reader | null = null;
+  /** Searches and history pages, off the main thread (see ReaderPool); null: run here. */
+  readonly #pool: ReaderPool | null = null;
 
   /**
    * `bulkLoad` (rebuild into a new file): no fsync, and the search tables' value indexes are
@@ -102,7 +105,14 @@ export class SqliteIndex implements Index {
    * `baseUrl`: the server's own base URL, asked at each write and search because with port 0
    * it is known only once the server listens; references under it are local (see ownBaseReferences).
    */
-  constructor(options: { path: string; search?: SearchIndexer; bulkLoad?: boolean; baseUrl?: () => string }) {
+  constructor(options: {
+    path: string;
+    search?: SearchIndexer;
+    bulkLoad?: boolean;
+    baseUrl?: () => string;
+    /** Searches and history pages on this many reader threads (see ReaderPool); absent or 0: on this thread. */
+    readers?: { count: number; queryTimeoutMs: number };
+  }) {
     this.db = openSqliteFile(options.path);
     // SQLite's default page cache is 2 MB: far too small for search tables of ~100k resources.
     // Checkpoints every 256 MB of WAL instead of 4 MB: index pages dirtied by many commits are
@@ -124,6 +134,12 @@ export class SqliteIndex implements Index {
       if (this.#deferredDdl) this.db.exec(dropIndexes(this.#deferredDdl));
     }
     if (options.path !== ":memory:" && !options.bulkLoad) this.#reader = openReader(options.path);
+    if (options.path !== ":memory:" && !options.bulkLoad && options.readers && options.readers.count > 0)
+      this.#pool = new ReaderPool({
+        path: options.path,
+        readers: options.readers.count,
+        queryTimeoutMs: options.readers.queryTimeoutMs,
+      });
   }
 
   #deferredDdl: string | null = null;
@@ -423,19 +439,20 @@ export class SqliteIndex implements Index {
 
   async search(request: SearchRequest, options: SearchOptions = {}): Promise<SearchPage> {
     if (!this.#search) throw new FhirLedgerError("internal", "this index was opened without search tables");
-    return searchPage(this.db, localizeSearchRequest(request, this.#ownBase()), options);
+    const localized = localizeSearchRequest(request, this.#ownBase());
+    return this.#pool ? this.#pool.search(localized, options) : searchPage(this.db, localized, options);
   }
 
   async historyPage(query: HistoryQuery): Promise<HistoryPage> {
-    return historyPage(this.db, query);
+    return this.#pool ? this.#pool.historyPage(query) : historyPage(this.db, query);
   }
 
   async compartmentPage(query: CompartmentQuery): Promise<CompartmentPage> {
-    return compartmentPage(this.db, query);
+    return this.#pool ? this.#pool.compartmentPage(query) : compartmentPage(this.db, query);
   }
 
   async everyCompartmentPage(query: EveryCompartmentQuery): Promise<CompartmentPage> {
-    return everyCompartmentPage(this.db, query);
+    return this.#pool ? this.#pool.everyCompartmentPage(query) : everyCompartmentPage(this.db, query);
   }
 
   async restoreBatch(input: RestoreBatch): Promise<void> {
@@ -453,7 +470,8 @@ export class SqliteIndex implements Index {
     ).run(name, value);
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    await this.#pool?.close();
     this.#stmts.clear();
     if (this.#reader?.db.isOpen) this.#reader.db.close();
     if (this.db.isOpen) this.db.close();
