@@ -2,6 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { isAddress } from "ethers";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import { parseJsonBody } from "../json/parseJsonBody.ts";
 import { parseProof } from "../verify/parseProof.ts";
 import type { ParsedProof } from "../verify/parseProof.ts";
 import { redactUrl } from "../verify/redactUrl.ts";
@@ -91,20 +92,27 @@ export async function verify(argv: string[]): Promise<number> {
   return result.verdict === "verified" ? EXIT_OK : EXIT_FAILED;
 }
 
+/**
+ * A file's JSON as the server parses a request body: numbers keep their text (a FHIR decimal
+ * 105.00 is not 105, and the content hash covers the text), UTF-8 strictly, no member twice.
+ * JSON.parse would turn 105.00 into 105 and report a correct resource as changed.
+ */
 async function readJson(path: string, option: string): Promise<unknown> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
     if ((await stat(path)).size > MAX_FILE_BYTES)
       throw usage(`${option} ${path} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (error) {
     if (error instanceof FhirLedgerError) throw error;
     throw usage(`${option} ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
   }
   try {
-    return JSON.parse(text.replace(/^\uFEFF/, ""));
-  } catch {
-    throw usage(`${option} ${path} is not JSON`);
+    // A leading byte order mark is dropped by the UTF-8 decoder, as for a request body.
+    return parseJsonBody(bytes);
+  } catch (error) {
+    const reason = error instanceof FhirLedgerError ? error.message.replace(/^the body /, "it ") : "not JSON";
+    throw usage(`${option} ${path} is not JSON as the server reads it: ${reason}`);
   }
 }
 

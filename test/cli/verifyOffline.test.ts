@@ -124,6 +124,28 @@ describe("fhirledger verify: a resource and its $verify proof checked against th
     expect(result.anchor.size).toBeGreaterThanOrEqual(1);
   });
 
+  it("reads the files as the server parses JSON: a decimal written 105.00 keeps its precision and verifies", async () => {
+    const body =
+      '{"resourceType":"Observation","status":"final","code":{"text":"glucose"},' +
+      '"valueQuantity":{"value":105.00,"unit":"mg/dL"},"referenceRange":[{"low":{"value":70.0}}]}';
+    const created = await server.request("/Observation", { method: "POST", body });
+    expect(created.status).toBe(201);
+    const id = /\/Observation\/([^/]+)\//.exec(created.headers.get("location") ?? "")![1]!;
+    const proof = await eventually(async () => {
+      const { body: p } = await server.json<{ parameter: { name: string }[] }>(`/Observation/${id}/_history/1/$verify`);
+      return param(p, "verdict") === "verified" ? p : undefined;
+    }, 20_000);
+    const text = await (await server.request(`/Observation/${id}`)).text();
+    expect(text).toContain('"value":105.00');
+    const decimalResource = join(dir, "decimal.json");
+    const decimalProof = join(dir, "decimal-proof.json");
+    await writeFile(decimalResource, text);
+    await writeFile(decimalProof, JSON.stringify(proof));
+    const run = await fhirledger(verifyArgs({ resource: decimalResource, proof: decimalProof }));
+    expect(run.stdout).toMatch(/^ {2}pass {2}contentHash\b/m);
+    expect(run.code).toBe(0);
+  });
+
   it("exits 1 naming contentHash when one field of the resource was changed", async () => {
     const changed = join(dir, "changed.json");
     await writeFile(changed, JSON.stringify({ ...served, birthDate: "1981-04-10" }));
@@ -212,5 +234,10 @@ describe("fhirledger verify: a resource and its $verify proof checked against th
     const notAProof = await fhirledger(verifyArgs({ proof: resourceFile }));
     expect(notAProof.code).toBe(2);
     expect(notAProof.stderr).toMatch(/neither a \$verify Parameters resource nor a RecordProof/);
+    const twice = join(dir, "twice.json");
+    await writeFile(twice, '{"resourceType":"Patient","id":"a","id":"b"}');
+    const duplicate = await fhirledger(verifyArgs({ resource: twice }));
+    expect(duplicate.code).toBe(2);
+    expect(duplicate.stderr).toMatch(/is not JSON as the server reads it: .*member 'id' twice/);
   });
 });
