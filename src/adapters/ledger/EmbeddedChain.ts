@@ -56,6 +56,9 @@ export class EmbeddedChain {
       "1",
       "--chain-id",
       "31337",
+      // anvil answers every origin by default: any web page the operator opens could send
+      // transactions from its unlocked accounts. The server and the verify CLI are not browsers.
+      "--no-cors",
       ...(options.blockTimeSeconds ? ["--block-time", String(options.blockTimeSeconds)] : []),
     ];
     const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
