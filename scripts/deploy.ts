@@ -2,14 +2,21 @@
  * Deploys fhirledger's contracts (RecordAnchor, ConsentRegistry, OrganizationRegistry) to any JSON-RPC
  * endpoint with plain ethers v6, from the ABI and bytecode in Hardhat's build output.
  *
- *   node scripts/deploy.ts --rpc http://127.0.0.1:8545 --key 0x... [--admin 0x...] [--anchorer 0x...]
+ *   node scripts/deploy.ts --rpc http://127.0.0.1:8545 --key 0x... --anchorer 0x... [--admin 0x...]
  *                          [--operator 0x...] [--registrar 0x...] [--confirmations 1]
  *
  * `--key-file PATH` reads the key from a file instead, so it stays out of the process list and shell
  * history. Prints the deployment as JSON on stdout.
+ *
+ * The key deploys and, unless `--admin` names another account, keeps the admin role (and the operator
+ * and registrar roles unless given). `--anchorer` is the server's address (FHIRLEDGER_CHAIN_PRIVATE_KEY's
+ * account): it gets the anchorer role only, and may not be the admin, so the key a running server holds
+ * can anchor but never grant a role. A development account's key or address (anvil/Hardhat) is refused
+ * unless the endpoint is on this machine.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { computeAddress, getAddress, isAddress } from "ethers";
 import { deployContracts } from "../src/adapters/ledger/deployContracts.ts";
 
 export { loadArtifact } from "../src/adapters/ledger/artifacts.ts";
@@ -23,7 +30,7 @@ export type {
 } from "../src/adapters/ledger/deployContracts.ts";
 
 const USAGE =
-  "usage: node scripts/deploy.ts --rpc URL (--key 0x... | --key-file PATH) [--admin ADDR] [--anchorer ADDR] " +
+  "usage: node scripts/deploy.ts --rpc URL (--key 0x... | --key-file PATH) --anchorer ADDR [--admin ADDR] " +
   "[--operator ADDR] [--registrar ADDR] [--confirmations N]";
 
 /** The command-line entry point: parses `argv`, deploys, prints JSON. */
@@ -48,7 +55,18 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const privateKey = values.key ?? (values["key-file"] ? readFileSync(values["key-file"], "utf8").trim() : undefined);
-  if (!values.rpc || !privateKey) throw new Error(USAGE);
+  if (!values.rpc || !privateKey || !values.anchorer) throw new Error(USAGE);
+  for (const role of ["admin", "anchorer", "operator", "registrar"] as const) {
+    const address = values[role];
+    if (address !== undefined && !isAddress(address)) throw new Error(`--${role} is not an address`);
+  }
+  const admin = getAddress(
+    values.admin ?? computeAddress(privateKey.startsWith("0x") ? privateKey : `0x${privateKey}`),
+  );
+  if (getAddress(values.anchorer) === admin)
+    throw new Error(
+      `the anchorer ${admin} must not also be the admin: give the server's address the anchorer role only`,
+    );
   const result = await deployContracts({
     rpcUrl: values.rpc,
     privateKey,
