@@ -173,7 +173,7 @@ try {
         .verdict === "verified",
   );
   console.log(
-    "  (RPC calls per proof: eth_chainId, then concurrently eth_getCode, eth_blockNumber, eth_getLogs (one block, or 0..latest without a hint), eth_getTransactionReceipt)\n",
+    "  (RPC calls per proof: eth_chainId, then concurrently eth_getCode, eth_blockNumber, eth_getLogs (one block, or 0..latest without a hint), eth_getLogs of every RootAnchored event (0..latest, in ranges of 50,000 blocks) for the prevRoot chain, eth_getTransactionByHash (dev chain label), eth_getTransactionReceipt)\n",
   );
 } finally {
   await chain.stop();

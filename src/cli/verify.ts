@@ -15,7 +15,10 @@ const HELP = `Usage: fhirledger verify --resource r.json --proof p.json --rpc UR
 Checks one resource version against its $verify proof and the chain, without this server:
 the resource's canonical hash, its Merkle leaf, the inclusion path to the batch root, and,
 over JSON-RPC, that the trusted RecordAnchor contract anchored that root with that batch size
-in the proof's transaction.
+in the proof's transaction, and that the root is on the single prevRoot-linked chain of every
+root the contract anchored since its deployment (a fork, a duplicate or a dangling link is
+refused). A result from a development chain (chain id 31337, or anchored by a public anvil/
+Hardhat key) is labelled as such: anyone who reaches such a chain can anchor on it.
 
   --resource FILE   the resource exactly as served by GET (with meta.versionId)
   --proof FILE      the Parameters of GET [type]/[id]/_history/[vid]/$verify (or RecordProof JSON)
@@ -129,7 +132,11 @@ export function formatReport(result: OfflineVerdict, rpcUrl: string): string {
   const open = result.checks.filter((c) => c.status === "unchecked").map((c) => c.name);
   if (result.verdict === "verified") {
     const a = result.anchor;
-    lines.push("VERIFIED: this resource is the one anchored on chain.");
+    lines.push(
+      result.devChain.length > 0
+        ? "VERIFIED on a DEVELOPMENT chain: this resource is the one anchored there, but anyone who can reach that chain can anchor, so this proves nothing to a third party."
+        : "VERIFIED: this resource is the one anchored on chain.",
+    );
     if (a)
       lines.push(
         `  root ${a.root} (batch of ${a.size})`,
@@ -143,6 +150,7 @@ export function formatReport(result: OfflineVerdict, rpcUrl: string): string {
   } else {
     lines.push(`NOT VERIFIED (inconclusive): could not check ${open.join(", ")}.`);
   }
+  for (const reason of result.devChain) lines.push(`  development chain: ${reason}`);
   lines.push(`  chain asked through ${redactUrl(rpcUrl)}`, "");
   return lines.join("\n");
 }
