@@ -10,8 +10,8 @@
  *
  * The key deploys and, unless `--admin` names another account, keeps the admin role (and the operator
  * and registrar roles unless given). `--anchorer` is the server's address (FHIRLEDGER_CHAIN_PRIVATE_KEY's
- * account): it gets the anchorer role only, and may not be the admin, so the key a running server holds
- * can anchor but never grant a role. A development account's key or address (anvil/Hardhat) is refused
+ * account): it gets the anchorer role only, and may hold no other role, so the key a running server holds
+ * can anchor but never grant one. A development account's key or address (anvil/Hardhat) is refused
  * unless the endpoint is on this machine.
  */
 import { readFileSync } from "node:fs";
@@ -60,13 +60,15 @@ export async function main(argv: string[]): Promise<void> {
     const address = values[role];
     if (address !== undefined && !isAddress(address)) throw new Error(`--${role} is not an address`);
   }
-  const admin = getAddress(
-    values.admin ?? computeAddress(privateKey.startsWith("0x") ? privateKey : `0x${privateKey}`),
-  );
-  if (getAddress(values.anchorer) === admin)
-    throw new Error(
-      `the anchorer ${admin} must not also be the admin: give the server's address the anchorer role only`,
-    );
+  // The server's key anchors and does nothing else: the anchorer may hold no other role.
+  const deployer = computeAddress(privateKey.startsWith("0x") ? privateKey : `0x${privateKey}`);
+  const anchorer = getAddress(values.anchorer);
+  for (const role of ["admin", "operator", "registrar"] as const) {
+    if (getAddress(values[role] ?? deployer) === anchorer)
+      throw new Error(
+        `the anchorer ${anchorer} must hold no other role, but would also be the ${role}: give the server's address the anchorer role only`,
+      );
+  }
   const result = await deployContracts({
     rpcUrl: values.rpc,
     privateKey,

@@ -148,20 +148,26 @@ describe("node scripts/deploy.ts (against anvil over JSON-RPC)", () => {
     ).rejects.toThrow(/^the anchorer role would be anvil\/Hardhat development account #1 /);
   });
 
-  it("gives the server's address the anchorer role only: --anchorer is required and may not be the admin", async () => {
+  it("gives the server's address the anchorer role only: --anchorer is required and may hold no other role", async () => {
     const run = (args: string[]) => promisify(execFile)(process.execPath, [DEPLOY_SCRIPT, "--rpc", rpcUrl, ...args]);
     await expect(run(["--key", ANVIL_KEY])).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringMatching(/^deploy failed: usage: .*--anchorer ADDR/),
     });
     const deployerAddress = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
-    for (const args of [
-      ["--anchorer", deployerAddress],
-      ["--admin", anchorer!.address, "--anchorer", anchorer!.address],
-    ]) {
+    for (const [args, role] of [
+      [["--anchorer", deployerAddress], "admin"],
+      [["--admin", anchorer!.address, "--anchorer", anchorer!.address], "admin"],
+      // Another admin, but the deployer keeps the operator role unless told otherwise.
+      [["--admin", admin!.address, "--anchorer", deployerAddress], "operator"],
+    ] as const) {
       await expect(run(["--key", ANVIL_KEY, ...args])).rejects.toMatchObject({
         code: 1,
-        stderr: expect.stringMatching(/^deploy failed: the anchorer .* must not also be the admin/),
+        stderr: expect.stringMatching(
+          new RegExp(
+            `^deploy failed: the anchorer 0x[0-9a-fA-F]{40} must hold no other role, but would also be the ${role}:`,
+          ),
+        ),
       });
     }
   });
