@@ -8,7 +8,7 @@ import { network } from "hardhat";
 import { Contract, hexlify, randomBytes } from "ethers";
 import type { ContractTransactionResponse, Signer, TypedDataDomain } from "ethers";
 import { deployContracts, loadArtifact } from "../scripts/deploy.ts";
-import { GRANT_TYPES, REVOKE_TYPES, consentDomain } from "../src/consent/consentTypedData.ts";
+import { GRANT_TYPES, REVOKE_TYPES, consentDomain, patientCommitment } from "../src/consent/consentTypedData.ts";
 
 const { ethers } = await network.connect();
 const [deployer, patient, relayer] = await ethers.getSigners();
@@ -78,12 +78,13 @@ const deadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) +
 const relayed = consent.connect(relayer) as Contract;
 const nonceOf = async (): Promise<bigint> => consent.getFunction("nonces")(patient.address);
 
+/** Returns the key the grant is recorded under (the commitment bound to the patient's address). */
 async function grantBySig(label: string, note?: string): Promise<string> {
   const c = rand32();
   const value = { commitment: c, expiresAt: NO_END, patient: patient!.address, nonce: await nonceOf(), deadline };
   const sig = await patient!.signTypedData(domain, GRANT_TYPES, value);
   await measure(label, relayed.getFunction("grantBySig")(c, NO_END, patient!.address, deadline, sig), undefined, note);
-  return c;
+  return patientCommitment(c, patient!.address);
 }
 
 async function revokeBySig(label: string, c: string): Promise<void> {

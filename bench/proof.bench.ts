@@ -19,6 +19,7 @@ import { JsonRpcProvider } from "ethers";
 import { ANVIL_DEV_PRIVATE_KEY, EmbeddedChain } from "../src/adapters/ledger/EmbeddedChain.ts";
 import { EvmLedger, deployRecordAnchor } from "../src/adapters/ledger/EvmLedger.ts";
 import { canonicalJson } from "../src/crypto/canonicalJson.ts";
+import { parseJsonBody } from "../src/json/parseJsonBody.ts";
 import { parseProof } from "../src/verify/parseProof.ts";
 import { buildProofBatch, sampleObservation } from "../src/verify/testSupport/proofBatch.ts";
 import { verifyAnchorOnChain } from "../src/verify/verifyAnchorOnChain.ts";
@@ -63,8 +64,9 @@ const placeholderAnchor = {
   blockNumber: 2,
 };
 const proofs = batch.proofs(placeholderAnchor);
-const resourceTexts = batch.resources.map((r) => JSON.stringify(r));
-const proofTexts = proofs.map((p) => JSON.stringify(p));
+// The files' bytes, which fhirledger verify parses as the server parses a request body.
+const resourceFiles = batch.resources.map((r) => Buffer.from(JSON.stringify(r)));
+const proofFiles = proofs.map((p) => Buffer.from(JSON.stringify(p)));
 const avgBytes = batch.resources.reduce((n, r) => n + canonicalJson(r).length, 0) / LEAVES;
 const pathSteps = parseProof(proofs[0]).path.length;
 console.log(
@@ -100,11 +102,11 @@ console.log(`local checks (a–c), ${N} proofs, one at a time on one core:`);
 timeLocal("  verifyProofLocally (objects in memory)", (i) =>
   allPass(verifyProofLocally({ resource: batch.resources[i], proof: proofs[i] })),
 );
-timeLocal("  JSON.parse of both files + verifyProofLocally", (i) =>
+timeLocal("  parseJsonBody of both files + verifyProofLocally", (i) =>
   allPass(
     verifyProofLocally({
-      resource: JSON.parse(resourceTexts[i] as string),
-      proof: JSON.parse(proofTexts[i] as string),
+      resource: parseJsonBody(resourceFiles[i] as Buffer),
+      proof: parseJsonBody(proofFiles[i] as Buffer),
     }),
   ),
 );
@@ -173,7 +175,7 @@ try {
         .verdict === "verified",
   );
   console.log(
-    "  (RPC calls per proof: eth_chainId, then concurrently eth_getCode, eth_blockNumber, eth_getLogs (one block, or 0..latest without a hint), eth_getTransactionReceipt)\n",
+    "  (RPC calls per proof: eth_chainId, then concurrently eth_getCode, eth_blockNumber, eth_getLogs (one block, or 0..latest without a hint), eth_getLogs of every RootAnchored event (0..latest, in ranges of 50,000 blocks) for the prevRoot chain, eth_getTransactionByHash (dev chain label), eth_getTransactionReceipt)\n",
   );
 } finally {
   await chain.stop();

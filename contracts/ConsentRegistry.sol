@@ -10,6 +10,10 @@ import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
 /**
  * @dev Implementation of {IConsentRegistry}.
  *
+ * A patient-signed grant is recorded under {patientCommitment}, a key bound to the signer: were it recorded
+ * under the bare commitment, anyone who saw a pending grant could sign one for the same commitment with their
+ * own key, get it mined first, and so hold the patient's consent (and the patient's own grant would revert).
+ *
  * Each commitment's state is one storage slot (expiry and controller packed together), so a grant writes
  * one fresh slot and a revocation clears it, which earns the storage refund that keeps an operator
  * revocation under 30,000 gas. Keeping a "revoked" tombstone would mean a non-zero write with no refund
@@ -70,7 +74,9 @@ contract ConsentRegistry is IConsentRegistry, AccessControl, EIP712, Nonces {
             abi.encode(GRANT_TYPEHASH, commitment, expiresAt, patient, _useNonce(patient), deadline)
         );
         _checkSignature(structHash, patient, deadline, signature);
-        _grant(commitment, expiresAt, patient);
+        // The key of a zero commitment is not zero; the commitment itself must still be one.
+        if (commitment == bytes32(0)) revert ConsentRegistryZeroCommitment();
+        _grant(patientCommitment(commitment, patient), expiresAt, patient);
     }
 
     /// @inheritdoc IConsentRegistry
@@ -83,6 +89,11 @@ contract ConsentRegistry is IConsentRegistry, AccessControl, EIP712, Nonces {
             revert ConsentRegistryUnauthorizedController(commitment, consent.controller, patient);
         }
         _revoke(commitment, patient);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function patientCommitment(bytes32 commitment, address patient) public pure returns (bytes32) {
+        return keccak256(abi.encode(commitment, patient));
     }
 
     /// @inheritdoc IConsentRegistry

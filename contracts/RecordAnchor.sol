@@ -9,6 +9,11 @@ import {IRecordAnchor} from "./interfaces/IRecordAnchor.sol";
  *
  * Anchoring writes no storage: a fresh slot alone costs 22,100 gas and the whole transaction must stay
  * under 30,000. Integrity comes from the event log instead, where each root names its predecessor.
+ *
+ * For the same reason the contract does not keep the last root to reject an anchor whose `prevRoot` is
+ * not it: reading and overwriting one slot adds 5,000 gas (2,100 + 2,900), over the budget even without
+ * the role check. Verifiers hold the link instead: `fhirledger verify` refuses a root that is not on the
+ * single prevRoot-linked chain of this contract's events (no fork, duplicate or dangling link).
  */
 contract RecordAnchor is IRecordAnchor, AccessControl {
     /// @dev Role allowed to call {anchor}.

@@ -5,8 +5,10 @@ pragma solidity ^0.8.28;
  * @dev Registry of consent commitments: salted hashes of FHIR Consent resources, never identifiers.
  *
  * An operator grants and revokes commitments on the server's behalf. A patient who holds a wallet may
- * instead sign an EIP-712 grant or revocation that anyone relays; a commitment granted that way records the
- * patient as its controller, and from then on only that patient (by signature) or an operator may revoke it.
+ * instead sign an EIP-712 grant or revocation that anyone relays; a commitment granted that way is recorded
+ * under {patientCommitment} (the commitment bound to the patient's address) with the patient as its
+ * controller, and from then on only that patient (by signature) or an operator may revoke it. Everything but
+ * {grantBySig} names a commitment by the key it is recorded under.
  */
 interface IConsentRegistry {
     /// @dev State of a commitment as seen by {status}.
@@ -69,13 +71,15 @@ interface IConsentRegistry {
 
     /**
      * @dev Grants `commitment` until `expiresAt` on `patient`'s EIP-712 signature, relayed by anyone, and
-     * records `patient` as its controller. Consumes `patient`'s nonce. Emits a {ConsentGranted} event.
+     * records it under `patientCommitment(commitment, patient)` with `patient` as its controller, so that no one
+     * else's grant of the same commitment can take its place. Consumes `patient`'s nonce. Emits a
+     * {ConsentGranted} event with that key.
      *
      * Requirements:
      *
      * - `deadline` must not have passed.
      * - `signature` must be `patient`'s signature of a `Grant` typed message with the current nonce.
-     * - `commitment` must not be zero, nor currently granted.
+     * - `commitment` must not be zero, and `patientCommitment(commitment, patient)` not currently granted.
      * - `expiresAt` must be later than the current block time.
      */
     function grantBySig(
@@ -85,6 +89,12 @@ interface IConsentRegistry {
         uint256 deadline,
         bytes calldata signature
     ) external;
+
+    /**
+     * @dev Returns the key under which {grantBySig} records `patient`'s grant of `commitment`:
+     * `keccak256(abi.encode(commitment, patient))`.
+     */
+    function patientCommitment(bytes32 commitment, address patient) external pure returns (bytes32);
 
     /**
      * @dev Revokes `commitment` on `patient`'s EIP-712 signature, relayed by anyone. Consumes `patient`'s

@@ -24,6 +24,9 @@ interface IRecordAnchor {
     /**
      * @dev Anchors `root` after `prevRoot`. Emits a {RootAnchored} event.
      *
+     * `prevRoot` is recorded, not checked against the last anchored root: verifiers follow the chain of
+     * `prevRoot`s from the log's first batch (prevRoot zero) and refuse a root outside it.
+     *
      * Requirements:
      *
      * - the caller must have the anchorer role.

@@ -2,6 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { isAddress } from "ethers";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import { parseJsonBody } from "../json/parseJsonBody.ts";
 import { parseProof } from "../verify/parseProof.ts";
 import type { ParsedProof } from "../verify/parseProof.ts";
 import { redactUrl } from "../verify/redactUrl.ts";
@@ -14,7 +15,10 @@ const HELP = `Usage: fhirledger verify --resource r.json --proof p.json --rpc UR
 Checks one resource version against its $verify proof and the chain, without this server:
 the resource's canonical hash, its Merkle leaf, the inclusion path to the batch root, and,
 over JSON-RPC, that the trusted RecordAnchor contract anchored that root with that batch size
-in the proof's transaction.
+in the proof's transaction, and that the root is on the single prevRoot-linked chain of every
+root the contract anchored since its deployment (a fork, a duplicate or a dangling link is
+refused). A result from a development chain (chain id 31337, or anchored by a public anvil/
+Hardhat key) is labelled as such: anyone who reaches such a chain can anchor on it.
 
   --resource FILE   the resource exactly as served by GET (with meta.versionId)
   --proof FILE      the Parameters of GET [type]/[id]/_history/[vid]/$verify (or RecordProof JSON)
@@ -91,20 +95,27 @@ export async function verify(argv: string[]): Promise<number> {
   return result.verdict === "verified" ? EXIT_OK : EXIT_FAILED;
 }
 
+/**
+ * A file's JSON as the server parses a request body: numbers keep their text (a FHIR decimal
+ * 105.00 is not 105, and the content hash covers the text), UTF-8 strictly, no member twice.
+ * JSON.parse would turn 105.00 into 105 and report a correct resource as changed.
+ */
 async function readJson(path: string, option: string): Promise<unknown> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
     if ((await stat(path)).size > MAX_FILE_BYTES)
       throw usage(`${option} ${path} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (error) {
     if (error instanceof FhirLedgerError) throw error;
     throw usage(`${option} ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
   }
   try {
-    return JSON.parse(text.replace(/^\uFEFF/, ""));
-  } catch {
-    throw usage(`${option} ${path} is not JSON`);
+    // A leading byte order mark is dropped by the UTF-8 decoder, as for a request body.
+    return parseJsonBody(bytes);
+  } catch (error) {
+    const reason = error instanceof FhirLedgerError ? error.message.replace(/^the body /, "it ") : "not JSON";
+    throw usage(`${option} ${path} is not JSON as the server reads it: ${reason}`);
   }
 }
 
@@ -121,7 +132,11 @@ export function formatReport(result: OfflineVerdict, rpcUrl: string): string {
   const open = result.checks.filter((c) => c.status === "unchecked").map((c) => c.name);
   if (result.verdict === "verified") {
     const a = result.anchor;
-    lines.push("VERIFIED: this resource is the one anchored on chain.");
+    lines.push(
+      result.devChain.length > 0
+        ? "VERIFIED on a DEVELOPMENT chain: this resource is the one anchored there, but anyone who can reach that chain can anchor, so this proves nothing to a third party."
+        : "VERIFIED: this resource is the one anchored on chain.",
+    );
     if (a)
       lines.push(
         `  root ${a.root} (batch of ${a.size})`,
@@ -135,6 +150,7 @@ export function formatReport(result: OfflineVerdict, rpcUrl: string): string {
   } else {
     lines.push(`NOT VERIFIED (inconclusive): could not check ${open.join(", ")}.`);
   }
+  for (const reason of result.devChain) lines.push(`  development chain: ${reason}`);
   lines.push(`  chain asked through ${redactUrl(rpcUrl)}`, "");
   return lines.join("\n");
 }

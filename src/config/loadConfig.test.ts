@@ -42,6 +42,17 @@ describe("loadConfig", () => {
     expect(c.ipfs.mode).toBe("kubo");
   });
 
+  it("takes a separate admin key for deploying, never the anchoring key itself", () => {
+    const env = { FHIRLEDGER_CHAIN_RPC_URL: "https://rpc.example/v1/", FHIRLEDGER_CHAIN_PRIVATE_KEY: "ab".repeat(32) };
+    expect(loadConfig(env).chain.adminPrivateKey).toBeNull();
+    expect(loadConfig({ ...env, FHIRLEDGER_CHAIN_ADMIN_PRIVATE_KEY: "cd".repeat(32) }).chain.adminPrivateKey).toBe(
+      `0x${"cd".repeat(32)}`,
+    );
+    expect(() => loadConfig({ ...env, FHIRLEDGER_CHAIN_ADMIN_PRIVATE_KEY: `0x${"AB".repeat(32)}` })).toThrow(
+      /FHIRLEDGER_CHAIN_ADMIN_PRIVATE_KEY must not be FHIRLEDGER_CHAIN_PRIVATE_KEY/,
+    );
+  });
+
   it("limits the request line plus headers to 16 KiB unless FHIRLEDGER_MAX_HEADER_BYTES says otherwise", () => {
     expect(loadConfig({}).limits.maxHeaderBytes).toBe(16 * 1024);
     expect(loadConfig({ FHIRLEDGER_MAX_HEADER_BYTES: "65536" }).limits.maxHeaderBytes).toBe(65536);

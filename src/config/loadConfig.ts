@@ -31,6 +31,12 @@ export interface Config {
     embeddedPort: number;
     /** Hex private key used to anchor (external mode); embedded mode uses anvil's first dev account. */
     privateKey: string | null;
+    /**
+     * Hex private key that deploys the contracts when none is configured or remembered (external
+     * mode) and keeps their admin roles; the anchoring key gets the anchorer role only. Embedded
+     * mode uses another anvil dev account.
+     */
+    adminPrivateKey: string | null;
     /** Contract address to use instead of the deployed one remembered under dataDir. */
     recordAnchorAddress: string | null;
     confirmations: number;
@@ -141,6 +147,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const privateKey = hex32("FHIRLEDGER_CHAIN_PRIVATE_KEY");
   if (chainMode === "external" && !privateKey)
     problems.push("FHIRLEDGER_CHAIN_MODE=external needs FHIRLEDGER_CHAIN_PRIVATE_KEY (the anchoring account)");
+  const adminPrivateKey = hex32("FHIRLEDGER_CHAIN_ADMIN_PRIVATE_KEY");
+  if (adminPrivateKey !== null && adminPrivateKey.toLowerCase() === privateKey?.toLowerCase())
+    problems.push("FHIRLEDGER_CHAIN_ADMIN_PRIVATE_KEY must not be FHIRLEDGER_CHAIN_PRIVATE_KEY (the anchoring key)");
   const kuboApiUrl = url("FHIRLEDGER_KUBO_API_URL");
   const ipfsMode = oneOf("FHIRLEDGER_IPFS_MODE", ["helia", "kubo"] as const, kuboApiUrl ? "kubo" : "helia");
   if (ipfsMode === "kubo" && !kuboApiUrl) problems.push("FHIRLEDGER_IPFS_MODE=kubo needs FHIRLEDGER_KUBO_API_URL");
@@ -185,6 +194,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       stateDir: path("FHIRLEDGER_CHAIN_STATE_DIR", inData("chain")),
       embeddedPort: int("FHIRLEDGER_CHAIN_PORT", 8545, 0, 65535),
       privateKey,
+      adminPrivateKey,
       recordAnchorAddress: address("FHIRLEDGER_RECORD_ANCHOR_ADDRESS"),
       confirmations: int("FHIRLEDGER_CHAIN_CONFIRMATIONS", 1, 1, 64),
     },

@@ -1,3 +1,4 @@
+import { AbiCoder, keccak256 } from "ethers";
 import type { TypedDataDomain } from "ethers";
 
 /**
@@ -31,4 +32,14 @@ export const REVOKE_TYPES = {
 /** The signing domain of one deployed ConsentRegistry. */
 export function consentDomain(chainId: bigint, verifyingContract: string): TypedDataDomain {
   return { name: CONSENT_EIP712_NAME, version: CONSENT_EIP712_VERSION, chainId, verifyingContract };
+}
+
+/**
+ * The key under which ConsentRegistry records a patient-signed grant of `commitment`:
+ * keccak256(abi.encode(commitment, patient)), as its `patientCommitment` computes it. Binding the
+ * key to the signer means a grant someone else signs for the same commitment lands elsewhere, so
+ * it cannot take the patient's place. `status`, `revoke`, `revokeBySig` and the events use this key.
+ */
+export function patientCommitment(commitment: string, patient: string): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "address"], [commitment, patient]));
 }

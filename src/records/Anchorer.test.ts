@@ -7,6 +7,7 @@ import { SqliteIndex } from "../adapters/index/sqlite/SqliteIndex.ts";
 import { FileKeyStore } from "../adapters/keys/FileKeyStore.ts";
 import { MemoryLedger } from "../adapters/ledger/MemoryLedger.ts";
 import { verifyInclusion } from "../merkle/verifyInclusion.ts";
+import { placeRoot } from "../verify/anchorChain.ts";
 import { Anchorer } from "./Anchorer.ts";
 import { RecordRepository } from "./RecordRepository.ts";
 
@@ -124,6 +125,31 @@ describe("Anchorer", () => {
     ledger.down = false;
     expect(await newAnchorer().reconcile()).toEqual({ completed: 0, resent: 1, requeuedLeaves: 0 });
     expect(await allLeavesAnchoredOnce()).toBe(5);
+  });
+
+  it("after a crash that cost the chain its newest anchors, keeps the chain one prevRoot-linked log", async () => {
+    await writeN(6);
+    await newAnchorer(2).flush();
+    await writeN(2);
+    ledger.down = true;
+    await expect(newAnchorer(2).flush()).rejects.toThrow(/down/);
+    expect(await index.batches("sending")).toHaveLength(1);
+    // The chain was killed too, before it saved the third batch; the fourth never went out.
+    ledger.forgetLatest(1);
+    ledger.down = false;
+    const restarted = newAnchorer(2);
+    // The batch in flight named the lost root as its previous one: it is built again, not resent.
+    expect(await restarted.reconcile()).toEqual({ completed: 0, resent: 0, requeuedLeaves: 4 });
+    await restarted.flush();
+    expect(allLeavesAnchoredOnce()).toBe(8);
+    const events = (await ledger.listAnchors()).map((a, logIndex) => ({
+      root: Buffer.from(a.root).toString("hex"),
+      prevRoot: Buffer.from(a.prevRoot).toString("hex"),
+      blockNumber: a.blockNumber,
+      logIndex,
+    }));
+    expect(events).toHaveLength(4);
+    for (const event of events) expect(placeRoot(events, event.root)).toMatchObject({ linked: true, length: 4 });
   });
 
   it("re-anchors leaves whose roots the chain lost", async () => {

@@ -1,3 +1,4 @@
+import { equalBytes } from "../crypto/equalBytes.ts";
 import { toHex } from "../crypto/hex.ts";
 import { sha256 } from "../crypto/sha256.ts";
 import { inclusionProofs } from "../merkle/inclusionProofs.ts";
@@ -68,46 +69,59 @@ export class Anchorer {
   }
 
   /**
-   * Start-up check: batches left "sending" are completed if their root is on chain and sent
-   * again otherwise; anchored batches whose root the chain no longer knows (a wiped dev
-   * chain) have their leaves queued again.
+   * Start-up check: anchored batches whose root the chain no longer knows (a wiped dev chain,
+   * or one killed before it saved its last blocks) have their leaves queued again; then batches
+   * left "sending" are completed if their root is on chain, sent again if they follow the newest
+   * batch the chain still holds, and queued again otherwise, so the roots on chain stay one
+   * prevRoot-linked log (fhirledger verify refuses a root outside it).
    */
   async reconcile(): Promise<{ completed: number; resent: number; requeuedLeaves: number }> {
     return this.#exclusive(() => this.#reconcile());
   }
 
   async #reconcile(): Promise<{ completed: number; resent: number; requeuedLeaves: number }> {
-    const { completed, resent } = await this.#settleSending();
     let requeuedLeaves = 0;
     const contract = this.#o.ledger.contractAddress.toLowerCase();
     const anchored = await this.#o.index.batches("anchored");
     const roots = new Set(anchored.length > 0 ? (await this.#o.ledger.listAnchors()).map((a) => toHex(a.root)) : []);
+    let newest: Uint8Array = ZERO_ROOT;
     for (const batch of anchored) {
       const known = batch.contract?.toLowerCase() === contract && roots.has(toHex(batch.root));
-      if (!known) requeuedLeaves += await this.#o.index.requeueBatch(batch.batchId);
+      if (known) newest = batch.root;
+      else requeuedLeaves += await this.#o.index.requeueBatch(batch.batchId);
     }
+    const { completed, resent, rebuilt, rebuiltLeaves } = await this.#settleSending(newest);
     if (requeuedLeaves > 0) {
       this.#log(
         "warn",
         `chain no longer holds the anchors of ${requeuedLeaves} record versions (chain state lost or contract replaced); anchoring them again`,
       );
     }
-    if (completed + resent > 0)
+    if (completed + resent + rebuilt > 0)
       this.#log(
         "info",
-        `recovered ${completed + resent} interrupted anchoring batches (${completed} found on chain, ${resent} sent again)`,
+        `recovered ${completed + resent + rebuilt} interrupted anchoring batches (${completed} found on chain, ${resent} sent again, ${rebuilt} queued again because the root they followed is no longer on chain)`,
       );
-    return { completed, resent, requeuedLeaves };
+    return { completed, resent, requeuedLeaves: requeuedLeaves + rebuiltLeaves };
   }
 
   /**
    * Batches recorded as "sending" whose outcome is unknown (crash, lost receipt, chain down):
    * completed when the chain has the root, sent again when it does not. Never a second batch
    * for the same leaves, so a retry can't anchor a write twice.
+   *
+   * `follows` (at start-up): the root of the newest batch the chain still holds (zero for none).
+   * A batch not on chain that names another previous root, one the chain lost, is not sent but
+   * queued again, to be rebuilt after `follows`: sent as it was, it would hang off a root that
+   * is not there and break the log's prevRoot chain.
    */
-  async #settleSending(): Promise<{ completed: number; resent: number }> {
+  async #settleSending(
+    follows?: Uint8Array,
+  ): Promise<{ completed: number; resent: number; rebuilt: number; rebuiltLeaves: number }> {
     let completed = 0;
     let resent = 0;
+    let rebuilt = 0;
+    let rebuiltLeaves = 0;
     for (const batch of await this.#o.index.batches("sending")) {
       const onChain = await this.#o.ledger.findAnchor(batch.root);
       if (onChain) {
@@ -118,12 +132,15 @@ export class Anchorer {
           blockNumber: onChain.blockNumber,
         });
         completed += 1;
+      } else if (follows !== undefined && !equalBytes(batch.prevRoot, follows)) {
+        rebuiltLeaves += await this.#o.index.requeueBatch(batch.batchId);
+        rebuilt += 1;
       } else {
         await this.#send(batch);
         resent += 1;
       }
     }
-    return { completed, resent };
+    return { completed, resent, rebuilt, rebuiltLeaves };
   }
 
   /** Anchors everything pending now (tests, shutdown); throws when the chain is unreachable. */

@@ -9,14 +9,16 @@ import { SqliteIndex } from "../adapters/index/sqlite/SqliteIndex.ts";
 import type { SearchIndexer } from "../adapters/index/sqlite/SqliteIndex.ts";
 import { sqliteSearchIndexer } from "../adapters/index/sqlite/search/sqliteSearchIndexer.ts";
 import { FileKeyStore } from "../adapters/keys/FileKeyStore.ts";
-import { ANVIL_DEV_PRIVATE_KEY, EmbeddedChain } from "../adapters/ledger/EmbeddedChain.ts";
-import { deployContracts } from "../adapters/ledger/deployContracts.ts";
+import { ANVIL_DEV_ADMIN_PRIVATE_KEY, ANVIL_DEV_PRIVATE_KEY, EmbeddedChain } from "../adapters/ledger/EmbeddedChain.ts";
+import { deployWithAdminKey } from "../adapters/ledger/deployContracts.ts";
+import { refuseDevAccountOffLoopback } from "../adapters/ledger/devAccounts.ts";
 import { EvmLedger, hasCode } from "../adapters/ledger/EvmLedger.ts";
 import { AuditTrail } from "../audit/AuditTrail.ts";
 import type { Authenticator } from "../auth/Actor.ts";
 import { devTokenAuthenticator } from "../auth/devTokenAuthenticator.ts";
 import type { Config } from "../config/loadConfig.ts";
 import { fromHex } from "../crypto/hex.ts";
+import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import { FhirEngine } from "../fhir/engine/FhirEngine.ts";
 import type { InteractionHook } from "../fhir/engine/InteractionHook.ts";
 import { createValidator } from "../fhir/validation/createValidator.ts";
@@ -117,6 +119,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       } else {
         rpcUrl = config.chain.rpcUrl!;
         privateKey = config.chain.privateKey!;
+        refuseDevAccountOffLoopback(rpcUrl, { privateKey, role: "anchoring" });
       }
       const address = await recordAnchorAddress(config, rpcUrl, privateKey, log);
       ledger = new EvmLedger({
@@ -242,7 +245,20 @@ async function recordAnchorAddress(config: Config, rpcUrl: string, privateKey: s
   if (known && (await hasCode(rpcUrl, known.recordAnchor))) return known.recordAnchor;
   if (known)
     log.warn(`RecordAnchor ${known.recordAnchor} is not on the chain any more (chain state lost); deploying a new one`);
-  const deployed = await deployContracts({ rpcUrl, privateKey, confirmations: config.chain.confirmations });
+  const adminKey = config.chain.mode === "embedded" ? ANVIL_DEV_ADMIN_PRIVATE_KEY : config.chain.adminPrivateKey;
+  if (adminKey === null)
+    throw new FhirLedgerError(
+      "invalid",
+      "no RecordAnchor is configured or remembered for this chain, and the anchoring key may not deploy one (it gets the anchorer role only): " +
+        "deploy with `node scripts/deploy.ts --rpc URL --key-file ADMIN_KEY --anchorer ANCHORING_ADDRESS` and set FHIRLEDGER_RECORD_ANCHOR_ADDRESS, " +
+        "or set FHIRLEDGER_CHAIN_ADMIN_PRIVATE_KEY",
+    );
+  const deployed = await deployWithAdminKey({
+    rpcUrl,
+    adminKey,
+    anchoringKey: privateKey,
+    confirmations: config.chain.confirmations,
+  });
   deployments[chainKey] = {
     recordAnchor: deployed.recordAnchor.address,
     consentRegistry: deployed.consentRegistry.address,

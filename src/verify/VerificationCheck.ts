@@ -1,7 +1,7 @@
 /**
  * The named checks of an offline verification, in the order they run.
  * Local (no network): contentHash, leafHash, inclusionPath.
- * Chain (JSON-RPC): contractAddress, chainId, contractCode, anchorEvent, transactionReceipt.
+ * Chain (JSON-RPC): contractAddress, chainId, contractCode, anchorEvent, anchorChain, transactionReceipt.
  */
 export type CheckName =
   | "contentHash"
@@ -11,6 +11,7 @@ export type CheckName =
   | "chainId"
   | "contractCode"
   | "anchorEvent"
+  | "anchorChain"
   | "transactionReceipt";
 
 /** `unchecked`: the check could not run (chain unreachable, nothing to check against); never a pass. */

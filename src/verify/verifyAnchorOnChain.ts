@@ -2,8 +2,11 @@ import { FetchRequest, Interface, JsonRpcProvider, Network, getAddress, isAddres
 import type { Log } from "ethers";
 import { loadContractArtifact } from "../adapters/ledger/artifacts.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
+import { placeRoot } from "./anchorChain.ts";
+import { devChainReasons } from "./devChain.ts";
 import { normalizeHash32 } from "./hash32.ts";
 import type { ParsedProof } from "./parseProof.ts";
+import { readAnchorLog } from "./readAnchorLog.ts";
 import { redactUrl } from "./redactUrl.ts";
 import { timedGetUrl } from "./timedGetUrl.ts";
 import { fail, pass, shortHash, unchecked } from "./VerificationCheck.ts";
@@ -34,9 +37,11 @@ export interface AnchorOnChain {
 }
 
 export interface ChainVerification {
-  /** contractAddress, chainId, contractCode, anchorEvent, transactionReceipt, in that order. */
+  /** contractAddress, chainId, contractCode, anchorEvent, anchorChain, transactionReceipt, in that order. */
   checks: VerificationCheck[];
   anchor: AnchorOnChain | null;
+  /** Why the chain is a development chain (see devChainReasons); empty when nothing says so. */
+  devChain: string[];
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -45,7 +50,9 @@ const DEFAULT_TIMEOUT_MS = 15_000;
  * The checks that ask the chain (d): the proof names the contract being trusted, the node
  * serves the proof's chain id, that contract has code, it emitted RootAnchored for the proof's
  * root with the proof's batch size (looked up at the proof's block first, then over the whole
- * chain), and the proof's transaction receipt holds that event.
+ * chain), that root is on the single prevRoot-linked chain of every RootAnchored event the
+ * contract emitted (no fork, duplicate or dangling link: see placeRoot), and the proof's
+ * transaction receipt holds that event.
  *
  * RPC failures make checks `unchecked`, never `pass`. Throws FhirLedgerError "invalid" when
  * `contract` is not an address.
@@ -86,9 +93,9 @@ export async function verifyAnchorOnChain({
       chainId = BigInt((await call(provider.send("eth_chainId", []))) as string);
     } catch (error) {
       const reason = unreachable(error);
-      for (const name of ["chainId", "contractCode", "anchorEvent", "transactionReceipt"] as const)
+      for (const name of ["chainId", "contractCode", "anchorEvent", "anchorChain", "transactionReceipt"] as const)
         checks.push(unchecked(name, reason));
-      return { checks, anchor };
+      return { checks, anchor, devChain: devChainReasons({ chainId: claimedChainId, anchoredBy: null }) };
     }
     if (claimedChainId === null)
       checks.push(
@@ -153,8 +160,43 @@ export async function verifyAnchorOnChain({
       );
     });
 
+    // The whole log, from block 0 (so from the contract's deployment) to the head.
+    const linkP = attempt("anchorChain", rpcFailed, async () => {
+      if (root === null)
+        return fail(
+          "anchorChain",
+          proof.root === null ? "the proof has no root to look for" : "the proof's root is not a 32-byte hex hash",
+        );
+      const head = await headP;
+      if (head === null) throw new Error("the chain head is unknown");
+      const events = await readAnchorLog({
+        head,
+        getLogs: (fromBlock, toBlock) =>
+          call(provider.getLogs({ address: contract, topics: [rootAnchored.topicHash], fromBlock, toBlock })),
+        decode: (log) => decodeRootAnchored(rootAnchored.iface, log),
+      });
+      const placed = placeRoot(events, root);
+      return placed.linked
+        ? pass(
+            "anchorChain",
+            `root ${shortHash(root)} is batch ${placed.position} of the single prevRoot-linked chain of ${placed.length} that ${contract} anchored`,
+          )
+        : fail(
+            "anchorChain",
+            `${placed.reason}, so root ${shortHash(root)} is outside the single prevRoot-linked chain of ${contract}`,
+          );
+    });
+
+    const txHash = normalizeHash32(proof.transactionHash);
+    const senderP =
+      txHash === null
+        ? Promise.resolve(null)
+        : call(provider.getTransaction(`0x${txHash}`)).then(
+            (tx) => tx?.from ?? null,
+            () => null,
+          );
+
     const receiptP = attempt("transactionReceipt", rpcFailed, async () => {
-      const txHash = normalizeHash32(proof.transactionHash);
       if (txHash === null)
         return fail(
           "transactionReceipt",
@@ -193,8 +235,8 @@ export async function verifyAnchorOnChain({
         `transaction ${shortHash(txHash)} succeeded in block ${receipt.blockNumber}${moved} and emitted the event${depth}`,
       );
     });
-    checks.push(...(await Promise.all([codeP, eventP, receiptP])));
-    return { checks, anchor };
+    checks.push(...(await Promise.all([codeP, eventP, linkP, receiptP])));
+    return { checks, anchor, devChain: devChainReasons({ chainId, anchoredBy: await senderP }) };
   } finally {
     provider.destroy();
   }

@@ -31,6 +31,11 @@ export interface OfflineVerdict {
   checks: VerificationCheck[];
   /** The anchoring event as the chain reports it, when one was found. */
   anchor: AnchorOnChain | null;
+  /**
+   * Why the chain is a development chain (chain id 31337, anchored by a public dev key); empty when
+   * nothing says so. A result there shows consistency, not a proof a third party can rely on.
+   */
+  devChain: string[];
 }
 
 /**
@@ -53,7 +58,13 @@ export async function verifyOffline({
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
   });
   const checks = [...local.checks, ...chain.checks];
-  return { verdict: verdictOf(checks), reference: local.reference, checks, anchor: chain.anchor };
+  return {
+    verdict: verdictOf(checks),
+    reference: local.reference,
+    checks,
+    anchor: chain.anchor,
+    devChain: chain.devChain,
+  };
 }
 
 /** The overall verdict of a list of checks: verified only when every one passed. */

@@ -13,7 +13,7 @@ import {
   setNextBlockTimestamp,
 } from "./helpers.ts";
 import type { Deployed } from "./helpers.ts";
-import { GRANT_TYPES, REVOKE_TYPES, consentDomain } from "../../src/consent/consentTypedData.ts";
+import { GRANT_TYPES, REVOKE_TYPES, consentDomain, patientCommitment } from "../../src/consent/consentTypedData.ts";
 
 const { ethers } = await network.connect();
 const [admin, operator, patient, relayer, stranger] = await ethers.getSigners();
@@ -57,11 +57,13 @@ describe("ConsentRegistry", () => {
     return signer.signTypedData(domain, REVOKE_TYPES, { ...v, nonce });
   }
 
-  /** Grants `commitment` on the patient's signature, relayed by `relayer`. */
-  async function grantByPatient(commitment: string, expiresAt = NO_END): Promise<void> {
+  /** Grants a fresh commitment on the patient's signature, relayed by `relayer`; returns the key it is recorded under. */
+  async function grantByPatient(expiresAt = NO_END): Promise<string> {
+    const commitment = rand32();
     const deadline = await deadlineIn(3600n);
     const sig = await signGrant(patient!, { commitment, expiresAt, patient: patient!.address, deadline });
     await (await registry.connect(relayer!).grantBySig(commitment, expiresAt, patient!.address, deadline, sig)).wait();
+    return patientCommitment(commitment, patient!.address);
   }
 
   describe("constructor and metadata", () => {
@@ -200,8 +202,7 @@ describe("ConsentRegistry", () => {
     });
 
     it("revokes a patient-controlled commitment", async () => {
-      const commitment = rand32();
-      await grantByPatient(commitment);
+      const commitment = await grantByPatient();
       const events = await eventsOf(registry, registry.connect(operator!).revoke(commitment));
       expect(events[0]!.args).toEqual([commitment, operator!.address.toLowerCase()]);
       expect((await registry.status(commitment))[0]).toBe(Status.None);
@@ -224,8 +225,7 @@ describe("ConsentRegistry", () => {
       ["the admin", () => admin!],
       ["the controlling patient", () => patient!],
     ])("reverts AccessControlUnauthorizedAccount for %s", async (_label, who) => {
-      const commitment = rand32();
-      await grantByPatient(commitment);
+      const commitment = await grantByPatient();
       await expectRevert(registry.connect(who()).revoke(commitment), registry, "AccessControlUnauthorizedAccount", [
         who().address,
         OPERATOR_ROLE,
@@ -235,10 +235,10 @@ describe("ConsentRegistry", () => {
 
   describe("status", () => {
     it("moves from None to Active to Expired, keeping expiry and controller", async () => {
-      const commitment = rand32();
-      expect((await registry.status(commitment)).toArray()).toEqual([Status.None, 0n, ethers.ZeroAddress]);
       const expiresAt = await deadlineIn(1000n);
-      await grantByPatient(commitment, expiresAt);
+      const unsigned = rand32();
+      expect((await registry.status(unsigned)).toArray()).toEqual([Status.None, 0n, ethers.ZeroAddress]);
+      const commitment = await grantByPatient(expiresAt);
       expect((await registry.status(commitment)).toArray()).toEqual([Status.Active, expiresAt, patient!.address]);
       await setNextBlockTimestamp(ethers.provider, expiresAt - 1n);
       await ethers.provider.send("evm_mine", []);
@@ -259,11 +259,47 @@ describe("ConsentRegistry", () => {
         registry,
         registry.connect(stranger!).grantBySig(commitment, NO_END, patient!.address, deadline, sig),
       );
+      // Recorded under the commitment bound to the patient's address, which the contract computes too.
+      const key = patientCommitment(commitment, patient!.address);
+      expect(await registry.patientCommitment(commitment, patient!.address)).toBe(key);
       expect(events.map((e) => [e.name, e.args])).toEqual([
-        ["ConsentGranted", [commitment, patient!.address.toLowerCase(), NO_END]],
+        ["ConsentGranted", [key, patient!.address.toLowerCase(), NO_END]],
       ]);
       expect(await registry.nonces(patient!.address)).toBe(1n);
-      expect((await registry.status(commitment)).toArray()).toEqual([Status.Active, NO_END, patient!.address]);
+      expect((await registry.status(key)).toArray()).toEqual([Status.Active, NO_END, patient!.address]);
+    });
+
+    it("cannot be front-run: another account's grant of the same commitment lands under its own key", async () => {
+      const commitment = rand32();
+      const deadline = await deadlineIn(3600n);
+      const patientSig = await signGrant(patient!, {
+        commitment,
+        expiresAt: NO_END,
+        patient: patient!.address,
+        deadline,
+      });
+      // The attacker saw the commitment (in the mempool, say) and registers it to itself first.
+      const attackerSig = await signGrant(stranger!, {
+        commitment,
+        expiresAt: NO_END,
+        patient: stranger!.address,
+        deadline,
+      });
+      await (
+        await registry.connect(stranger!).grantBySig(commitment, NO_END, stranger!.address, deadline, attackerSig)
+      ).wait();
+      const events = await eventsOf(
+        registry,
+        registry.connect(relayer!).grantBySig(commitment, NO_END, patient!.address, deadline, patientSig),
+      );
+      const key = patientCommitment(commitment, patient!.address);
+      expect(events.map((e) => [e.name, e.args])).toEqual([
+        ["ConsentGranted", [key, patient!.address.toLowerCase(), NO_END]],
+      ]);
+      expect((await registry.status(key)).toArray()).toEqual([Status.Active, NO_END, patient!.address]);
+      // The attacker holds only its own key, which no one asks about for this patient.
+      expect((await registry.status(patientCommitment(commitment, stranger!.address)))[2]).toBe(stranger!.address);
+      expect((await registry.status(commitment))[0]).toBe(Status.None);
     });
 
     it("accepts a signature on its deadline and rejects it after, with ConsentRegistryExpiredSignature", async () => {
@@ -335,7 +371,7 @@ describe("ConsentRegistry", () => {
       const deadline = await deadlineIn(3600n);
       const sig = await signGrant(patient!, { commitment, expiresAt: NO_END, patient: patient!.address, deadline });
       await (await registry.connect(relayer!).grantBySig(commitment, NO_END, patient!.address, deadline, sig)).wait();
-      await (await registry.connect(operator!).revoke(commitment)).wait();
+      await (await registry.connect(operator!).revoke(patientCommitment(commitment, patient!.address))).wait();
       await expectRevert(
         registry.connect(relayer!).grantBySig(commitment, NO_END, patient!.address, deadline, sig),
         registry,
@@ -401,13 +437,14 @@ describe("ConsentRegistry", () => {
         [now, now],
       );
 
-      await (await registry.connect(operator!).grant(commitment, NO_END)).wait();
+      const key = patientCommitment(commitment, p);
+      await (await registry.connect(operator!).grant(key, NO_END)).wait();
       sig = await signGrant(patient!, { commitment, expiresAt: NO_END, patient: p, deadline });
       await expectRevert(
         registry.connect(relayer!).grantBySig(commitment, NO_END, p, deadline, sig),
         registry,
         "ConsentRegistryAlreadyGranted",
-        [commitment],
+        [key],
       );
       expect(await registry.nonces(p)).toBe(0n);
     });
@@ -415,8 +452,7 @@ describe("ConsentRegistry", () => {
 
   describe("revokeBySig", () => {
     it("lets the controlling patient revoke, relayed by anyone, and emits ConsentRevoked by the patient", async () => {
-      const commitment = rand32();
-      await grantByPatient(commitment);
+      const commitment = await grantByPatient();
       const deadline = await deadlineIn(3600n);
       const sig = await signRevoke(patient!, { commitment, patient: patient!.address, deadline });
       const events = await eventsOf(
@@ -444,8 +480,7 @@ describe("ConsentRegistry", () => {
     });
 
     it("reverts ConsentRegistryUnauthorizedController for another patient's commitment", async () => {
-      const commitment = rand32();
-      await grantByPatient(commitment);
+      const commitment = await grantByPatient();
       const deadline = await deadlineIn(3600n);
       const sig = await signRevoke(stranger!, { commitment, patient: stranger!.address, deadline });
       await expectRevert(
@@ -467,21 +502,20 @@ describe("ConsentRegistry", () => {
         "ConsentRegistryUnknownCommitment",
         [commitment],
       );
-      await grantByPatient(commitment);
-      sig = await signRevoke(patient!, { commitment, patient: p, deadline });
-      await (await registry.connect(relayer!).revokeBySig(commitment, p, deadline, sig)).wait();
-      sig = await signRevoke(patient!, { commitment, patient: p, deadline });
+      const key = await grantByPatient();
+      sig = await signRevoke(patient!, { commitment: key, patient: p, deadline });
+      await (await registry.connect(relayer!).revokeBySig(key, p, deadline, sig)).wait();
+      sig = await signRevoke(patient!, { commitment: key, patient: p, deadline });
       await expectRevert(
-        registry.connect(relayer!).revokeBySig(commitment, p, deadline, sig),
+        registry.connect(relayer!).revokeBySig(key, p, deadline, sig),
         registry,
         "ConsentRegistryUnknownCommitment",
-        [commitment],
+        [key],
       );
     });
 
     it("reverts ConsentRegistryExpiredSignature after the deadline", async () => {
-      const commitment = rand32();
-      await grantByPatient(commitment);
+      const commitment = await grantByPatient();
       const deadline = await deadlineIn(10n);
       const sig = await signRevoke(patient!, { commitment, patient: patient!.address, deadline });
       await setNextBlockTimestamp(ethers.provider, deadline + 1n);
@@ -494,8 +528,7 @@ describe("ConsentRegistry", () => {
     });
 
     it("reverts ConsentRegistryInvalidSigner for a forged, tampered or grant-typed signature", async () => {
-      const commitment = rand32();
-      await grantByPatient(commitment);
+      const commitment = await grantByPatient();
       const p = patient!.address;
       const deadline = await deadlineIn(3600n);
       const nonce = await registry.nonces(p);
@@ -530,6 +563,7 @@ describe("ConsentRegistry", () => {
         "revoke(bytes32)",
         "grantBySig(bytes32,uint64,address,uint256,bytes)",
         "revokeBySig(bytes32,address,uint256,bytes)",
+        "patientCommitment(bytes32,address)",
         "status(bytes32)",
       ]);
       for (const supported of [id, IACCESS_CONTROL_ID, IERC165_ID]) {

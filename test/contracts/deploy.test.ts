@@ -119,6 +119,59 @@ describe("node scripts/deploy.ts (against anvil over JSON-RPC)", () => {
     }
   });
 
+  it("refuses a well-known development key for an endpoint that is not on this machine, before connecting", async () => {
+    const started = Date.now();
+    await expect(
+      promisify(execFile)(process.execPath, [
+        DEPLOY_SCRIPT,
+        "--rpc",
+        "http://rpc.example.com:8545/v3/SECRET",
+        "--key",
+        ANVIL_KEY,
+        "--anchorer",
+        anchorer!.address,
+      ]),
+    ).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(
+        /^deploy failed: the deploying key is anvil\/Hardhat development account #0 \(0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\), whose private key is public; it is refused for http:\/\/rpc\.example\.com:8545\/…, which is not a loopback address/,
+      ),
+    });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // A role for a development account is refused the same way: its key is public too.
+    await expect(
+      deployContracts({
+        rpcUrl: "https://rpc.example.com",
+        privateKey: `0x${"11".repeat(32)}`,
+        anchorer: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+      }),
+    ).rejects.toThrow(/^the anchorer role would be anvil\/Hardhat development account #1 /);
+  });
+
+  it("gives the server's address the anchorer role only: --anchorer is required and may hold no other role", async () => {
+    const run = (args: string[]) => promisify(execFile)(process.execPath, [DEPLOY_SCRIPT, "--rpc", rpcUrl, ...args]);
+    await expect(run(["--key", ANVIL_KEY])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^deploy failed: usage: .*--anchorer ADDR/),
+    });
+    const deployerAddress = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+    for (const [args, role] of [
+      [["--anchorer", deployerAddress], "admin"],
+      [["--admin", anchorer!.address, "--anchorer", anchorer!.address], "admin"],
+      // Another admin, but the deployer keeps the operator role unless told otherwise.
+      [["--admin", admin!.address, "--anchorer", deployerAddress], "operator"],
+    ] as const) {
+      await expect(run(["--key", ANVIL_KEY, ...args])).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringMatching(
+          new RegExp(
+            `^deploy failed: the anchorer 0x[0-9a-fA-F]{40} must hold no other role, but would also be the ${role}:`,
+          ),
+        ),
+      });
+    }
+  });
+
   it("exits 1 with the usage when an option is missing", async () => {
     await expect(promisify(execFile)(process.execPath, [DEPLOY_SCRIPT, "--rpc", rpcUrl])).rejects.toMatchObject({
       code: 1,

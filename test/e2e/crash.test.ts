@@ -7,6 +7,7 @@ import { DatabaseSync } from "node:sqlite";
 import { Interface, JsonRpcProvider } from "ethers";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadContractArtifact } from "../../src/adapters/ledger/artifacts.ts";
+import { placeRoot } from "../../src/verify/anchorChain.ts";
 import { assertChainPrivacy } from "../support/chainPrivacy.ts";
 import { eventually, param, removeDir } from "../support/testServer.ts";
 
@@ -141,6 +142,20 @@ describe("SIGKILL during sustained writes", () => {
     const chainRoots = anchored.map((p) => String(p!.args.getValue("root")).slice(2));
     expect(new Set(chainRoots).size).toBe(chainRoots.length);
     for (const root of roots) expect(chainRoots).toContain(root);
+    // And they form one prevRoot-linked log, as fhirledger verify requires: the restart after the
+    // chain lost its last second did not hang a batch off a root that was no longer there.
+    const anchorLog = logs
+      .filter((l) => iface.parseLog(l)?.name === "RootAnchored")
+      .map((l) => {
+        const parsed = iface.parseLog(l)!;
+        return {
+          root: String(parsed.args.getValue("root")).slice(2),
+          prevRoot: String(parsed.args.getValue("prevRoot")).slice(2),
+          blockNumber: l.blockNumber,
+          logIndex: l.index,
+        };
+      });
+    for (const root of roots) expect(placeRoot(anchorLog, root), root).toMatchObject({ linked: true });
     provider.destroy();
 
     // Nothing identifying reached the chain (read the CIDs while the server still runs: WAL readers are fine).

@@ -9,6 +9,13 @@ import type { Logger } from "../../ports/Logger.ts";
 /** Anvil's first development account: public knowledge, used only for the embedded dev chain. */
 export const ANVIL_DEV_PRIVATE_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
+/**
+ * Anvil's tenth development account (#9): deploys the embedded chain's contracts and keeps their
+ * admin roles, so that the server's key ({@link ANVIL_DEV_PRIVATE_KEY}) holds the anchorer role
+ * only, as it must on a real chain. Public knowledge too: the embedded chain is a dev chain.
+ */
+export const ANVIL_DEV_ADMIN_PRIVATE_KEY = "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6";
+
 const require = createRequire(import.meta.url);
 
 /** Path of the anvil binary shipped inside the @foundry-rs/anvil platform package. */
@@ -56,6 +63,9 @@ export class EmbeddedChain {
       "1",
       "--chain-id",
       "31337",
+      // anvil answers every origin by default: any web page the operator opens could send
+      // transactions from its unlocked accounts. The server and the verify CLI are not browsers.
+      "--no-cors",
       ...(options.blockTimeSeconds ? ["--block-time", String(options.blockTimeSeconds)] : []),
     ];
     const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });

@@ -4,6 +4,7 @@ import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { AnchorReceipt, AnchorRequest, Ledger } from "../../ports/Ledger.ts";
 import { loadContractArtifact } from "./artifacts.ts";
 import { deployContracts } from "./deployContracts.ts";
+import { refuseDevAccountOffLoopback } from "./devAccounts.ts";
 
 export interface EvmLedgerOptions {
   rpcUrl: string;
@@ -23,7 +24,9 @@ export class EvmLedger implements Ledger {
   readonly #timeoutMs: number;
   #chainId: bigint | null = null;
 
+  /** @throws FhirLedgerError "invalid" for a development account's key on an endpoint off this machine. */
   constructor(options: EvmLedgerOptions) {
+    refuseDevAccountOffLoopback(options.rpcUrl, { privateKey: options.privateKey, role: "anchoring" });
     this.#provider = new JsonRpcProvider(options.rpcUrl, undefined, {
       staticNetwork: true,
       pollingInterval: 250,

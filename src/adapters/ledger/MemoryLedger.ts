@@ -47,5 +47,10 @@ export class MemoryLedger implements Ledger {
     this.anchoredLog.length = 0;
   }
 
+  /** Test hook: forget the newest `count` anchors (a chain killed before it saved its last blocks). */
+  forgetLatest(count: number): void {
+    for (const key of this.anchoredLog.splice(-count, count)) this.#anchors.delete(key);
+  }
+
   async close(): Promise<void> {}
 }

@@ -1,7 +1,9 @@
-import { ContractFactory, FetchRequest, JsonRpcProvider, Network, Wallet, getAddress } from "ethers";
+import { ContractFactory, FetchRequest, JsonRpcProvider, Network, Wallet, computeAddress, getAddress } from "ethers";
 import type { Signer } from "ethers";
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { loadArtifact } from "./artifacts.ts";
 import type { ContractName } from "./artifacts.ts";
+import { refuseDevAccountOffLoopback } from "./devAccounts.ts";
 import { redactUrl } from "../../verify/redactUrl.ts";
 
 /** Role holders; each defaults to the deployer's address. */
@@ -38,7 +40,11 @@ export interface DeployContractsReturnType {
   organizationRegistry: DeployedContract;
 }
 
-/** Deploys the three contracts one after the other and returns their addresses and deployment blocks. */
+/**
+ * Deploys the three contracts one after the other and returns their addresses and deployment blocks.
+ * Over JSON-RPC to an endpoint that is not on this machine, a development account's key or a role
+ * for a development account is refused before anything is sent (see devAccounts.ts).
+ */
 export async function deployContracts(parameters: DeployContractsParameters): Promise<DeployContractsReturnType> {
   const confirmations = parameters.confirmations ?? 1;
   if (!Number.isInteger(confirmations) || confirmations < 1) throw new Error("confirmations must be an integer >= 1");
@@ -47,7 +53,13 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
   if (parameters.signer !== undefined) {
     signer = parameters.signer;
   } else {
-    provider = await connect(parameters.rpcUrl);
+    const { rpcUrl } = parameters;
+    refuseDevAccountOffLoopback(rpcUrl, { privateKey: parameters.privateKey, role: "deploying" });
+    for (const role of ["admin", "anchorer", "operator", "registrar"] as const) {
+      const address = parameters[role];
+      if (address !== undefined) refuseDevAccountOffLoopback(rpcUrl, { address, role: `${role} role` });
+    }
+    provider = await connect(rpcUrl);
     signer = new Wallet(parameters.privateKey, provider);
   }
   try {
@@ -104,4 +116,31 @@ async function connect(rpcUrl: string, timeoutMs = 10_000): Promise<JsonRpcProvi
     staticNetwork: Network.from(chainId),
     cacheTimeout: -1,
   });
+}
+
+/** Parameters of {@link deployWithAdminKey}. */
+export interface DeployWithAdminKeyParameters {
+  rpcUrl: string;
+  /** Deploys, and keeps the admin, operator and registrar roles. Never the server's key. */
+  adminKey: string;
+  /** The server's hot key: gets ANCHORER_ROLE on RecordAnchor and nothing else. */
+  anchoringKey: string;
+  confirmations?: number;
+}
+
+/**
+ * Deploys the contracts a server anchors with: from a separate admin key, so that the server's
+ * key, which sits in a running process, can anchor but never grant or revoke a role.
+ * @throws FhirLedgerError "invalid" when the two keys are the same account.
+ */
+export async function deployWithAdminKey({
+  rpcUrl,
+  adminKey,
+  anchoringKey,
+  confirmations,
+}: DeployWithAdminKeyParameters): Promise<DeployContractsReturnType> {
+  const anchorer = computeAddress(anchoringKey);
+  if (computeAddress(adminKey) === anchorer)
+    throw new FhirLedgerError("invalid", "the admin key must not be the server's anchoring key");
+  return deployContracts({ rpcUrl, privateKey: adminKey, anchorer, ...(confirmations ? { confirmations } : {}) });
 }
