@@ -105,7 +105,7 @@ export function createApp(options: AppOptions): Hono<Env> {
       const contentType = c.req.header("content-type") ?? "";
       const jsonPatch = c.req.method === "PATCH" && /^application\/json-patch\+json\s*(;|$)/i.test(contentType);
       if (!jsonPatch && !/^application\/(fhir\+)?json\s*(;|$)/i.test(contentType)) {
-        throw new FhirLedgerError("unsupported-media-type", "send the resource as application/fhir+json");
+        throw new FhirLedgerError("unsupported-media-type", unsupportedBody(c.req.method, contentType));
       }
       if (!isR4(contentType.split(";").slice(1)))
         throw new FhirLedgerError("unsupported-media-type", "this server takes FHIR R4 (fhirVersion=4.0) only");
@@ -221,6 +221,14 @@ export function createApp(options: AppOptions): Hono<Env> {
 
 function pretty(c: Context): boolean {
   return c.req.query("_pretty") === "true";
+}
+
+/** What a 415 says about a body of a type not taken: for PATCH, the patch formats that are. */
+function unsupportedBody(method: string, contentType: string): string {
+  const sent = contentType === "" ? "no Content-Type" : `Content-Type ${contentType.slice(0, 80)}`;
+  if (method === "PATCH")
+    return `PATCH takes a JSON Patch as application/json-patch+json or a FHIRPath Patch (a Parameters resource) as application/fhir+json, not ${sent}`;
+  return "send the resource as application/fhir+json";
 }
 
 function bodyTooLarge(maxBytes: number): FhirLedgerError {
