@@ -13,6 +13,7 @@ import { toOperationOutcome } from "../fhir/outcome/operationOutcome.ts";
 import { parseJsonBody } from "../json/parseJsonBody.ts";
 import { stringifyJson } from "../json/preciseJson.ts";
 import { allowedMethods } from "./allowedMethods.ts";
+import { refuseDotSegments } from "./dotSegments.ts";
 import { decodeFormParams } from "../fhir/search/decodeFormParams.ts";
 import {
   acceptsJson,
@@ -54,6 +55,14 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.use("*", async (c, next) => {
     c.set("requestId", requestIdOf(c.req.header("x-request-id")));
     c.header("X-Request-Id", c.get("requestId"));
+    await next();
+  });
+
+  // Before routing: the path Hono sees has its dot segments removed already, so the target as
+  // sent (node's request, given by @hono/node-server as env.incoming) is checked.
+  app.use("*", async function refuseDotSegmentsOfTarget(c, next) {
+    const target = (c.env as { incoming?: { url?: unknown } } | undefined)?.incoming?.url;
+    if (typeof target === "string") refuseDotSegments(target);
     await next();
   });
 

@@ -59,6 +59,26 @@ describe("FhirEngine.handle", () => {
     });
   });
 
+  it("refuses '.' and '..' as ids at the entry itself (400), whatever the interaction", async () => {
+    for (const id of [".", ".."]) {
+      for (const [method, path, body] of [
+        ["GET", `Patient/${id}`, undefined],
+        ["GET", `Patient/${id}/_history`, undefined],
+        ["GET", `Patient/${id}/_history/1`, undefined],
+        ["PUT", `Patient/${id}`, { resourceType: "Patient", id }],
+        ["DELETE", `Patient/${id}`, undefined],
+        ["GET", `Patient/${id}/$everything`, undefined],
+        ["GET", `Patient/${id}/$verify`, undefined],
+      ] as const) {
+        await expect(
+          engine.engine.handle(engine.actor, request(method, path, body === undefined ? {} : { body })),
+          `${method} ${path}`,
+        ).rejects.toMatchObject({ code: expect.stringMatching(/^(bad-request|invalid)$/) });
+      }
+      expect(engine.state("Patient", id)).toBe("absent");
+    }
+  });
+
   it("refuses to create, update, patch or delete an AuditEvent (405) at the entry itself, and reads it", async () => {
     const audit = {
       resourceType: "AuditEvent",
