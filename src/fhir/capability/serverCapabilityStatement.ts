@@ -3,6 +3,7 @@ import type { InteractionCode } from "../engine/InteractionHook.ts";
 import { INTERACTIONS } from "../engine/interactions.ts";
 import { allowsOverRest } from "../engine/restRestrictions.ts";
 import { OPERATIONS } from "../operations/index.ts";
+import { isSearchable } from "../search/isSearchable.ts";
 import { paramsFor } from "../search/searchParameters.ts";
 import { buildCapabilityStatement } from "./capabilityStatement.ts";
 
@@ -57,8 +58,9 @@ export function serverCapabilityStatement(options: {
     referencePolicy: ["literal", "logical"],
     // FHIRPath Patch is a Parameters resource, so its media type is application/fhir+json.
     patchFormats: ["application/json-patch+json", "application/fhir+json"],
+    // Declared means answered: a parameter the search would only report as unsupported is left out.
     searchParams: (type) =>
-      [...paramsFor(type).values()].map((p) => ({
+      [...paramsFor(type).values()].filter(isSearchable).map((p) => ({
         name: p.code,
         type: p.type as never,
         ...(p.url ? { definition: p.url } : {}),
