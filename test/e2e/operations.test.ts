@@ -299,6 +299,8 @@ describe("$validate and Patient/$everything", () => {
         ],
         [JSON.stringify([1, 2]), undefined, 400],
         ["{not json", undefined, 400],
+        ["null", undefined, 400],
+        ['"Parameters"', undefined, 400],
         ["_count=3", "application/x-www-form-urlencoded", 415],
       ] as const) {
         const res = await server.json<Outcome>(path, {
