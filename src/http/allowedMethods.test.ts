@@ -20,8 +20,19 @@ describe("allowedMethods", () => {
     ["/Observation/o1/$validate", ["POST"]],
     ["/Patient/s-p1/$everything", ["GET", "HEAD", "POST"]],
     ["/Patient/s-p1/$erase", ["POST"]],
+    // AuditEvent is read-only over REST
+    ["/AuditEvent", ["GET", "HEAD"]],
+    ["/AuditEvent/a1", ["GET", "HEAD"]],
+    ["/AuditEvent/_search", ["POST"]],
+    ["/AuditEvent/$validate", ["POST"]],
+    ["/AuditEvent/a1/$verify", ["GET", "HEAD", "POST"]],
   ])("%s answers %j", (path, methods) => {
     expect(allowedMethods(path)?.methods).toEqual(methods);
+  });
+
+  it("says why AuditEvent takes no writes", () => {
+    expect(allowedMethods("/AuditEvent/a1")?.hint).toMatch(/AuditEvents are written by the server only/);
+    expect(allowedMethods("/Patient/p1")?.hint).toBeUndefined();
   });
 
   it.each([
