@@ -5,6 +5,7 @@ import {
   ID_PATTERN,
   ID_SOURCE,
   INVALID_ID_MESSAGE,
+  R4_ID_PATTERN,
   RESOURCE_TYPE_NAME_PATTERN,
   RESOURCE_TYPE_NAME_SOURCE,
   isFhirId,
@@ -18,7 +19,10 @@ const VALID_IDS = [
   "f001",
   "a.b-c",
   "-",
-  ".",
+  "...",
+  ".a",
+  "a.",
+  "..a",
   "A".repeat(64),
   "0b4d2ac4-1a2c-4d1e-9f3a-7c1d2e3f4a5b",
 ];
@@ -49,14 +53,23 @@ describe("FHIR ids", () => {
     expect(isFhirId(id)).toBe(false);
   });
 
+  it.each([".", ".."])("refuses %j, which the R4 rule allows: URL parsers remove it as a path segment", (id) => {
+    expect(R4_ID_PATTERN.test(id)).toBe(true);
+    expect(isFhirId(id)).toBe(false);
+    expect(ID_PATTERN.test(id)).toBe(false);
+    expect(new RegExp(`^Patient/(${ID_SOURCE})/_history/1$`).test(`Patient/${id}/_history/1`)).toBe(false);
+  });
+
   it("refuses what is not a string", () => {
     for (const value of [undefined, null, 1, ["a"], { id: "a" }]) expect(isFhirId(value)).toBe(false);
   });
 
-  it("agrees with the R4 JSON schema's id pattern", () => {
+  it("agrees with the R4 JSON schema's id pattern, but for '.' and '..'", () => {
     const schemaId = new RegExp(loadR4Schema().definitions.id!.pattern as string);
-    for (const id of [...VALID_IDS, ...INVALID_IDS])
-      expect(ID_PATTERN.test(id), JSON.stringify(id)).toBe(schemaId.test(id));
+    for (const id of [...VALID_IDS, ...INVALID_IDS, ".", ".."]) {
+      expect(R4_ID_PATTERN.test(id), JSON.stringify(id)).toBe(schemaId.test(id));
+      expect(ID_PATTERN.test(id), JSON.stringify(id)).toBe(schemaId.test(id) && id !== "." && id !== "..");
+    }
   });
 
   it("composes into larger patterns", () => {
@@ -67,7 +80,9 @@ describe("FHIR ids", () => {
   });
 
   it("names the rule in the message of a refusal", () => {
-    expect(INVALID_ID_MESSAGE).toBe("the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})");
+    expect(INVALID_ID_MESSAGE).toBe(
+      "the id is not a valid FHIR id ([A-Za-z0-9-.]{1,64}; '.' and '..' are refused: URL parsers remove them as path segments)",
+    );
   });
 });
 

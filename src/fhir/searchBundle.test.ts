@@ -12,6 +12,52 @@ const example = (file: string) => JSON.parse(readFileSync(join(examples, file), 
 const tags = (r: { meta?: unknown }) =>
   ((r.meta as { tag?: { code: string }[] } | undefined)?.tag ?? []).map((t) => t.code);
 
+describe("shapeResource with _elements and _summary=text", () => {
+  it("keeps the mandatory top-level elements whatever was asked, and marks the result SUBSETTED", () => {
+    const observation = example("Observation-blood-pressure.json");
+    const shaped = shapeResource(observation, { elements: ["subject"] });
+    expect(Object.keys(shaped).sort()).toEqual(["code", "id", "meta", "resourceType", "status", "subject"]);
+    expect([shaped.status, shaped.code]).toEqual([observation.status, observation.code]);
+    expect(tags(shaped)).toEqual(["SUBSETTED"]);
+    const text = shapeResource(observation, { summary: "text" });
+    expect(Object.keys(text).sort()).toEqual(["code", "id", "meta", "resourceType", "status", "text"]);
+  });
+
+  it("keeps a mandatory choice element by its typed name, and a primitive's _name sibling with it", () => {
+    const request = {
+      resourceType: "MedicationRequest",
+      id: "m1",
+      status: "active",
+      _status: { extension: [{ url: "http://example.org/why", valueString: "x" }] },
+      intent: "order",
+      medicationReference: { reference: "Medication/med1" },
+      subject: { reference: "Patient/p1" },
+      authoredOn: "2020-01-01",
+      note: [{ text: "dropped" }],
+    };
+    const shaped = shapeResource(request, { elements: ["note"] });
+    expect(Object.keys(shaped).sort()).toEqual([
+      "_status",
+      "id",
+      "intent",
+      "medicationReference",
+      "meta",
+      "note",
+      "resourceType",
+      "status",
+      "subject",
+    ]);
+    const patient = example("Patient-example.json");
+    expect(Object.keys(shapeResource(patient, { elements: ["birthDate"] })).sort()).toEqual([
+      "_birthDate",
+      "birthDate",
+      "id",
+      "meta",
+      "resourceType",
+    ]);
+  });
+});
+
 describe("shapeResource with _summary=true", () => {
   it("keeps Patient's summary elements, recursively, and marks the result SUBSETTED", () => {
     const patient = example("Patient-example.json");
@@ -264,13 +310,14 @@ describe("buildSearchset", () => {
 
   it("applies plain _elements to the matches only (R4), and type-qualified ones to included resources of that type", () => {
     const [match, included] = shapedEntries({ elements: ["status"] });
-    expect(Object.keys(match!.resource).sort()).toEqual(["id", "meta", "resourceType", "status"]);
+    expect(Object.keys(match!.resource).sort()).toEqual(["code", "id", "meta", "resourceType", "status"]);
     expect(included!.resource).toBe(patient);
     const [qualifiedMatch, qualifiedIncluded] = shapedEntries({
       elements: ["status", "Patient.gender", "Patient.birthDate"],
     });
-    expect(Object.keys(qualifiedMatch!.resource).sort()).toEqual(["id", "meta", "resourceType", "status"]);
+    expect(Object.keys(qualifiedMatch!.resource).sort()).toEqual(["code", "id", "meta", "resourceType", "status"]);
     expect(Object.keys(qualifiedIncluded!.resource).sort()).toEqual([
+      "_birthDate",
       "birthDate",
       "gender",
       "id",

@@ -1,5 +1,6 @@
 import type { SearchRequest } from "../ports/SearchRequest.ts";
 import { formatSearchRequest } from "./search/formatSearchRequest.ts";
+import { mandatoryElements } from "./definitions/mandatoryElements.ts";
 import { elementsFor } from "./resource/elementsFor.ts";
 import { summarize } from "./resource/summarize.ts";
 
@@ -10,13 +11,16 @@ const SUBSETTED = {
   code: "SUBSETTED",
   display: "Resource encoded in summary mode",
 };
-/** Elements kept by `_elements` whatever was asked (R4 search.html#elements). */
+/** Elements kept by `_elements` whatever was asked, with the mandatory ones (R4 search.html#elements). */
 const ALWAYS = new Set(["resourceType", "id", "meta"]);
 
 /**
  * Shapes a resource for `_elements` / `_summary=true|text|data` and marks it SUBSETTED.
  * `_elements` wins over `_summary`; `_summary=true` keeps the elements marked isSummary in the
- * R4 definitions, recursively (see summarize). Used by search (matches and, with `included`,
+ * R4 definitions, recursively (see summarize). `_elements` and `_summary=text` keep the
+ * type's mandatory top-level elements too (Observation.status and code): a client that checks
+ * cardinality would otherwise reject every subsetted resource. A primitive's `_name` sibling
+ * (its id and extensions) goes with its value. Used by search (matches and, with `included`,
  * _include/_revinclude resources) and by read. `_summary` shapes every resource alike; of
  * `_elements`, an included resource takes only the names qualified by its type (elementsFor).
  * @see https://hl7.org/fhir/R4/search.html#summary
@@ -30,13 +34,15 @@ export function shapeResource(
   let keep: ((key: string) => boolean) | null = null;
   let shaped: Resource;
   const elements = elementsFor(resource.resourceType, request.elements, { included: options.included === true });
+  const mandatory = mandatoryElements(resource.resourceType);
+  const named = (key: string) => (key.startsWith("_") ? key.slice(1) : key);
   if (elements) {
     const wanted = new Set(elements);
-    keep = (key) => ALWAYS.has(key) || wanted.has(key);
+    keep = (key) => ALWAYS.has(key) || wanted.has(named(key)) || mandatory.has(named(key));
   } else if (request.summary === "data") {
     keep = (key) => key !== "text";
   } else if (request.summary === "text") {
-    keep = (key) => ALWAYS.has(key) || key === "text" || key === "status";
+    keep = (key) => ALWAYS.has(key) || key === "text" || key === "status" || mandatory.has(named(key));
   }
   if (keep) {
     shaped = { resourceType: resource.resourceType };

@@ -105,6 +105,7 @@ describe("system-level search", () => {
     expect([count.total, count.entry]).toEqual([3, undefined]);
     const elements = await search("_id=oa&_elements=status");
     expect(elements.entry![0]!.resource).toMatchObject({ resourceType: "Observation", id: "oa", status: "final" });
-    expect(elements.entry![0]!.resource).not.toHaveProperty("code");
+    expect(elements.entry![0]!.resource).toMatchObject({ code: { text: "x" } }); // mandatory: kept
+    expect(elements.entry![0]!.resource).not.toHaveProperty("subject");
   });
 });

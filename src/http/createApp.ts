@@ -8,10 +8,12 @@ import type { FhirEngine } from "../fhir/engine/FhirEngine.ts";
 import type { FhirRequest, FhirRequestHeaders, FhirResponse } from "../fhir/engine/FhirRequest.ts";
 import { INTERACTIONS } from "../fhir/engine/interactions.ts";
 import type { InteractionRoute } from "../fhir/engine/InteractionRoute.ts";
+import { matchRoute } from "../fhir/engine/matchRoute.ts";
 import { toOperationOutcome } from "../fhir/outcome/operationOutcome.ts";
 import { parseJsonBody } from "../json/parseJsonBody.ts";
 import { stringifyJson } from "../json/preciseJson.ts";
 import { allowedMethods } from "./allowedMethods.ts";
+import { refuseDotSegments } from "./dotSegments.ts";
 import { decodeFormParams } from "../fhir/search/decodeFormParams.ts";
 import {
   acceptsJson,
@@ -64,6 +66,14 @@ export function createApp(options: AppOptions): Hono<Env> {
     if (capability && c.res.status !== 200) c.header("Cache-Control", SECURITY_HEADERS["Cache-Control"]);
   });
 
+  // Before routing: the path Hono sees has its dot segments removed already, so the target as
+  // sent (node's request, given by @hono/node-server as env.incoming) is checked.
+  app.use("*", async function refuseDotSegmentsOfTarget(c, next) {
+    const target = (c.env as { incoming?: { url?: unknown } } | undefined)?.incoming?.url;
+    if (typeof target === "string") refuseDotSegments(target);
+    await next();
+  });
+
   // Before anything else: a method the path does not answer is a 405 whoever asks.
   app.use("*", async function allowMethod(c, next) {
     const path = c.req.path;
@@ -114,16 +124,12 @@ export function createApp(options: AppOptions): Hono<Env> {
       );
     }
     // A search body is checked by its route: an empty one may come with any Content-Type.
-    const search = c.req.method === "POST" && new URL(c.req.url).pathname.endsWith("/_search");
-    if (BODY_METHODS.has(c.req.method) && !search) {
-      const contentType = c.req.header("content-type") ?? "";
-      const jsonPatch = c.req.method === "PATCH" && /^application\/json-patch\+json\s*(;|$)/i.test(contentType);
-      if (!jsonPatch && !/^application\/(fhir\+)?json\s*(;|$)/i.test(contentType)) {
-        throw new FhirLedgerError("unsupported-media-type", "send the resource as application/fhir+json");
-      }
-      if (!isR4(contentType.split(";").slice(1)))
-        throw new FhirLedgerError("unsupported-media-type", "this server takes FHIR R4 (fhirVersion=4.0) only");
-    }
+    const pathname = new URL(c.req.url).pathname;
+    const search = c.req.method === "POST" && pathname.endsWith("/_search");
+    // So is an operation's optional Parameters body (see toFhirRequest).
+    const parameters = c.req.method === "POST" && pathname.includes("/$") && isParametersRoute(pathname);
+    if (BODY_METHODS.has(c.req.method) && !search && !parameters)
+      checkJsonBody(c.req.method, c.req.header("content-type") ?? "");
     await next();
   });
 
@@ -190,6 +196,15 @@ export function createApp(options: AppOptions): Hono<Env> {
       const bytes = await readBytes(c, options.maxBodyBytes);
       request.body = parseJsonBody(bytes);
       request.bytes = bytes;
+    } else if (route.body === "parameters" && c.req.method === "POST") {
+      // An operation's Parameters may be left out: an empty body is no parameters, whatever
+      // its Content-Type; any other body must be FHIR JSON.
+      const bytes = await readBytes(c, options.maxBodyBytes);
+      if (!isBlank(bytes)) {
+        checkJsonBody(c.req.method, c.req.header("content-type") ?? "", "parameters");
+        request.body = parseJsonBody(bytes);
+        request.bytes = bytes;
+      }
     }
     return request;
   }
@@ -235,6 +250,36 @@ export function createApp(options: AppOptions): Hono<Env> {
 
 function pretty(c: Context): boolean {
   return c.req.query("_pretty") === "true";
+}
+
+/** A 415 unless the Content-Type is FHIR R4 JSON (or, for PATCH, a JSON Patch). */
+function checkJsonBody(method: string, contentType: string, holds: "resource" | "parameters" = "resource"): void {
+  const jsonPatch = method === "PATCH" && /^application\/json-patch\+json\s*(;|$)/i.test(contentType);
+  if (!jsonPatch && !/^application\/(fhir\+)?json\s*(;|$)/i.test(contentType)) {
+    throw new FhirLedgerError("unsupported-media-type", unsupportedBody(method, contentType, holds));
+  }
+  if (!isR4(contentType.split(";").slice(1)))
+    throw new FhirLedgerError("unsupported-media-type", "this server takes FHIR R4 (fhirVersion=4.0) only");
+}
+
+/** Whether POST on this path reaches an operation whose Parameters body is optional. */
+function isParametersRoute(pathname: string): boolean {
+  return matchRoute("POST", pathname.slice(1).split("/"))?.route.body === "parameters";
+}
+
+/** Nothing but JSON whitespace. */
+function isBlank(bytes: Uint8Array): boolean {
+  return bytes.every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09);
+}
+
+/** What a 415 says about a body of a type not taken: for PATCH, the patch formats that are; for an operation, Parameters. */
+function unsupportedBody(method: string, contentType: string, holds: "resource" | "parameters"): string {
+  const sent = contentType === "" ? "no Content-Type" : `Content-Type ${contentType.slice(0, 80)}`;
+  if (method === "PATCH")
+    return `PATCH takes a JSON Patch as application/json-patch+json or a FHIRPath Patch (a Parameters resource) as application/fhir+json, not ${sent}`;
+  if (holds === "parameters")
+    return `send the operation's parameters as a Parameters resource in application/fhir+json, or no body (not ${sent})`;
+  return "send the resource as application/fhir+json";
 }
 
 function bodyTooLarge(maxBytes: number): FhirLedgerError {

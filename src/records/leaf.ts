@@ -1,7 +1,7 @@
 import { toHex } from "../crypto/hex.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import { leafHash } from "../merkle/leafHash.ts";
-import { ID_PATTERN as FHIR_ID, RESOURCE_TYPE_NAME_PATTERN as RESOURCE_TYPE } from "../fhir/ids.ts";
+import { R4_ID_PATTERN as FHIR_ID, RESOURCE_TYPE_NAME_PATTERN as RESOURCE_TYPE } from "../fhir/ids.ts";
 
 /** What one log leaf commits to: a stored version of a resource. */
 export interface RecordLeafParameters {

@@ -16,7 +16,7 @@ import { recordLeafHash } from "./leaf.ts";
 import type { RecordEntry } from "./manifest.ts";
 import { openManifest } from "./manifest.ts";
 import { DELETED_MARKER_CID } from "./RecordRepository.ts";
-import { ID_SOURCE, RESOURCE_TYPE_NAME_SOURCE } from "../fhir/ids.ts";
+import { R4_ID_SOURCE as ID_SOURCE, RESOURCE_TYPE_NAME_SOURCE } from "../fhir/ids.ts";
 
 export interface RebuildReport {
   batches: number;

@@ -94,7 +94,7 @@ describe("HTTP edge: search bodies, methods, formats, limits and malformed input
       ["PUT", "/", ["POST"]],
       ["DELETE", "/metadata", ["GET"]],
       ["GET", "/Patient/$validate", ["POST"]],
-      ["POST", `/Patient/${ids[0]}/$verify`, ["GET"]],
+      ["PUT", `/Patient/${ids[0]}/$verify`, ["GET", "POST"]],
       ["GET", "/Patient/_search", ["POST"]],
     ];
     for (const [method, path, allow] of cases) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syntheaSample } from "../support/fhirBundles.ts";
 import type { R, Outcome, Searchset } from "../support/fhirBundles.ts";
-import { removeDir, startTestServer } from "../support/testServer.ts";
+import { param, removeDir, startTestServer } from "../support/testServer.ts";
 import type { TestServer } from "../support/testServer.ts";
 
 const sample = syntheaSample();
@@ -202,6 +202,123 @@ describe("$validate and Patient/$everything", () => {
       `/Patient/${p.id}/$everything?_since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
     );
     expect(future.body.total).toBe(0);
+  });
+
+  it("POST invokes $everything at both levels, with an empty body or a Parameters body, as GET does", async () => {
+    const p = patients[1]!;
+    const post = (path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      server.json<Searchset>(path, {
+        method: "POST",
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const keys = (b: Searchset) =>
+      (b.entry ?? [])
+        .filter((e) => e.search.mode === "match")
+        .map((e) => `${e.resource.resourceType}/${e.resource.id}`);
+    const viaGet = await server.json<Searchset>(`/Patient/${p.id}/$everything`);
+    const empty = await post(`/Patient/${p.id}/$everything`);
+    expect(empty.status, JSON.stringify(empty.body).slice(0, 300)).toBe(200);
+    expect(keys(empty.body)).toEqual(keys(viaGet.body));
+    expect(empty.body.total).toBe(viaGet.body.total);
+    // an empty body with a Content-Type is no parameters too
+    const emptyTyped = await post(`/Patient/${p.id}/$everything`, undefined, {
+      "content-type": "application/fhir+json",
+    });
+    expect(keys(emptyTyped.body)).toEqual(keys(viaGet.body));
+
+    const filtered = await post(`/Patient/${p.id}/$everything`, {
+      resourceType: "Parameters",
+      parameter: [
+        { name: "_type", valueString: "Observation,Condition" },
+        { name: "_count", valueInteger: 1000 },
+      ],
+    });
+    expect(filtered.status).toBe(200);
+    const viaGetFiltered = await server.json<Searchset>(
+      `/Patient/${p.id}/$everything?_type=Observation,Condition&_count=1000`,
+    );
+    expect(keys(filtered.body)).toEqual(keys(viaGetFiltered.body));
+    expect(keys(filtered.body).length).toBeGreaterThan(0);
+    expect(keys(filtered.body).every((k) => k.startsWith("Observation/") || k.startsWith("Condition/"))).toBe(true);
+    const future = await post(`/Patient/${p.id}/$everything`, {
+      resourceType: "Parameters",
+      parameter: [{ name: "_since", valueInstant: new Date(Date.now() + 60_000).toISOString() }],
+    });
+    expect(future.body.total).toBe(0);
+
+    const all = await post("/Patient/$everything", {
+      resourceType: "Parameters",
+      parameter: [{ name: "_count", valueInteger: 3 }],
+    });
+    expect(all.status).toBe(200);
+    expect(keys(all.body)).toEqual(keys((await server.json<Searchset>("/Patient/$everything?_count=3")).body));
+    expect((await post("/Patient/$everything")).status).toBe(200);
+    // Prefer: return=minimal is about writes: the operation's result is still sent
+    const minimal = await post(`/Patient/${p.id}/$everything`, undefined, { prefer: "return=minimal" });
+    expect(keys(minimal.body)).toEqual(keys(viaGet.body));
+  });
+
+  it("POST invokes $verify on the current version and on a version, with an empty body or a Parameters body", async () => {
+    const p = patients[0]!;
+    for (const path of [`/Patient/${p.id}/$verify`, `/Patient/${p.id}/_history/1/$verify`]) {
+      const viaGet = await server.json<{ resourceType: string; parameter: { name: string }[] }>(path);
+      expect(viaGet.status).toBe(200);
+      for (const body of [undefined, { resourceType: "Parameters" }]) {
+        const res = await server.json<{ resourceType: string; parameter: { name: string }[] }>(path, {
+          method: "POST",
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        expect(res.status, `${path} ${JSON.stringify(res.body).slice(0, 300)}`).toBe(200);
+        expect(res.body.resourceType).toBe("Parameters");
+        expect(param(res.body, "reference")).toBe(param(viaGet.body, "reference"));
+        expect(param(res.body, "leafHash")).toBe(param(viaGet.body, "leafHash"));
+      }
+    }
+  });
+
+  it("POST operations refuse a body that is not a valid Parameters resource (400) or not JSON (415)", async () => {
+    const p = patients[0]!;
+    for (const path of [`/Patient/${p.id}/$everything`, "/Patient/$everything", `/Patient/${p.id}/$verify`]) {
+      for (const [body, contentType, status] of [
+        [JSON.stringify({ resourceType: "Patient", name: [{ family: "Not parameters" }] }), undefined, 400],
+        [JSON.stringify({ resourceType: "Parameters", parameter: [{ name: 7 }] }), undefined, 400],
+        [
+          JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "_count", valueInteger: "x" }] }),
+          undefined,
+          400,
+        ],
+        [JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "_count", resource: p }] }), undefined, 400],
+        [
+          JSON.stringify({
+            resourceType: "Parameters",
+            parameter: [{ name: "_count", part: [{ name: "a", valueString: "b" }] }],
+          }),
+          undefined,
+          400,
+        ],
+        [JSON.stringify([1, 2]), undefined, 400],
+        ["{not json", undefined, 400],
+        ["null", undefined, 400],
+        ['"Parameters"', undefined, 400],
+        ["_count=3", "application/x-www-form-urlencoded", 415],
+      ] as const) {
+        const res = await server.json<Outcome>(path, {
+          method: "POST",
+          body,
+          ...(contentType === undefined ? {} : { headers: { "content-type": contentType } }),
+        });
+        expect(res.status, `${path} ${body}: ${JSON.stringify(res.body).slice(0, 300)}`).toBe(status);
+        expect(res.body.resourceType).toBe("OperationOutcome");
+      }
+    }
+    // $verify defines no input parameters: one sent is not silently dropped
+    const unknown = await server.json<Outcome>(`/Patient/${p.id}/$verify`, {
+      method: "POST",
+      body: JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "depth", valueInteger: 3 }] }),
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.issue[0]!.diagnostics).toContain("depth");
   });
 
   it("$everything of an unknown or deleted Patient is a 404/410", async () => {

@@ -299,6 +299,26 @@ describe("PATCH with a FHIRPath Patch (a Parameters resource)", () => {
     expect((await server.json<R>(`/Patient/${second.id}`)).headers.get("etag")).toBe('W/"2"');
   });
 
+  it("refuses a patch format it does not take (JSON Merge Patch) with a 415 naming the formats it takes", async () => {
+    const { id } = await create({ resourceType: "Patient", name: [{ family: "Merge" }] });
+    for (const contentType of ["application/merge-patch+json", "text/plain"]) {
+      const res = await server.json<Outcome>(`/Patient/${id}`, {
+        method: "PATCH",
+        body: JSON.stringify({ name: [{ family: "Merged" }] }),
+        headers: { "content-type": contentType },
+      });
+      expect(res.status).toBe(415);
+      expect(res.body.resourceType).toBe("OperationOutcome");
+      const diagnostics = res.body.issue[0]!.diagnostics;
+      expect(diagnostics).toContain("application/json-patch+json");
+      expect(diagnostics).toContain("FHIRPath Patch");
+      expect(diagnostics).toContain("application/fhir+json");
+      expect(diagnostics).toContain(contentType);
+      expect(diagnostics).not.toMatch(/send the resource/);
+    }
+    expect((await server.json<R>(`/Patient/${id}`)).body.name).toEqual([{ family: "Merge" }]);
+  });
+
   it("lists FHIRPath Patch (application/fhir+json) among the patch formats", async () => {
     const metadata = await server.json<{ patchFormat?: string[] }>("/metadata");
     expect(metadata.body.patchFormat).toEqual(

@@ -105,7 +105,7 @@ describe("search over HTTP on real components", () => {
     expect(count.entry).toBeUndefined();
     const el = await search(`/Observation?_elements=status&_count=3`);
     for (const e of el.entry!) {
-      expect(Object.keys(e.resource).sort()).toEqual(["id", "meta", "resourceType", "status"]);
+      expect(Object.keys(e.resource).sort()).toEqual(["code", "id", "meta", "resourceType", "status"]);
       expect(JSON.stringify(e.resource.meta)).toContain("SUBSETTED");
     }
     const p = patients[0]!.id;
@@ -126,6 +126,46 @@ describe("search over HTTP on real components", () => {
     const after = await search(`/Observation?patient=${p}&_count=500`);
     expect(ids(after)).not.toContain(`Observation/${victim.id}`);
     expect(after.total).toBe(ids(viaPost.body).length - 1);
+  });
+
+  it("_elements and _summary=text keep the mandatory elements (min 1), on search, read, vread and in Bundles, marked SUBSETTED", async () => {
+    const subsetted = (r: R) => JSON.stringify(r.meta).includes("SUBSETTED");
+    const obs = observations.at(-1)!;
+    const searched = await search(`/Observation?_id=${obs.id}&_elements=subject`);
+    const read = await server.json<R>(`/Observation/${obs.id}?_elements=subject`);
+    const vread = await server.json<R>(`/Observation/${obs.id}/_history/1?_elements=subject`);
+    const bundle = await server.json<{ entry: { resource: R }[] }>("/", {
+      method: "POST",
+      body: JSON.stringify({
+        resourceType: "Bundle",
+        type: "batch",
+        entry: [{ request: { method: "GET", url: `Observation/${obs.id}?_elements=subject` } }],
+      }),
+    });
+    for (const shaped of [searched.entry![0]!.resource, read.body, vread.body, bundle.body.entry[0]!.resource]) {
+      // Observation.status and Observation.code are mandatory: a strict client needs them
+      expect(Object.keys(shaped).sort()).toEqual(["code", "id", "meta", "resourceType", "status", "subject"]);
+      expect(shaped).toMatchObject({ status: obs.status, code: obs.code, subject: obs.subject });
+      expect(subsetted(shaped)).toBe(true);
+    }
+    // a mandatory choice element keeps its typed name
+    const medication = sample.find((r) => r.resourceType === "MedicationRequest")!;
+    const [shapedMedication] = (await search(`/MedicationRequest?_id=${medication.id}&_elements=authoredOn`)).entry!;
+    expect(Object.keys(shapedMedication!.resource).sort()).toEqual([
+      "authoredOn",
+      "id",
+      "intent",
+      "medicationCodeableConcept",
+      "meta",
+      "resourceType",
+      "status",
+      "subject",
+    ]);
+    // _summary=text: text, id, meta and the mandatory elements
+    const text = await server.json<R>(`/Observation/${obs.id}?_summary=text`);
+    expect(Object.keys(text.body).sort()).toEqual(
+      ["code", "id", "meta", "resourceType", "status", ...(obs.text === undefined ? [] : ["text"])].sort(),
+    );
   });
 
   it("_summary=true returns SUBSETTED summaries on search and on read, with no unsupported-parameter warning", async () => {
@@ -192,7 +232,7 @@ describe("search over HTTP on real components", () => {
 
     const plain = await search(`/Observation?_id=${obs.id}&_include=Observation:patient&_elements=status`);
     const [plainMatch, plainPatient] = plain.entry!;
-    expect(Object.keys(plainMatch!.resource).sort()).toEqual(["id", "meta", "resourceType", "status"]);
+    expect(Object.keys(plainMatch!.resource).sort()).toEqual(["code", "id", "meta", "resourceType", "status"]);
     expect(plainPatient!.resource.communication).toEqual(p.communication);
     expect(subsetted(plainPatient!.resource)).toBe(false);
     const [qualifiedPatient] = await included(

@@ -18,7 +18,7 @@ import { entryPatch } from "./entryPatch.ts";
 import { atEntry, resultEntry } from "./entryResponse.ts";
 import type { ParsedEntry } from "./parseBundle.ts";
 import { rewriteReferences, rewriteReferencesInPlace } from "./rewriteReferences.ts";
-import { ID_SOURCE, RESOURCE_TYPE_NAME_SOURCE } from "../ids.ts";
+import { R4_ID_SOURCE as ID_SOURCE, RESOURCE_TYPE_NAME_SOURCE } from "../ids.ts";
 
 /** The steps of one entry, shared by transactions (all entries, one write) and batches (each alone). */
 

@@ -1,5 +1,7 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
+import { allowsOverRest, restRestrictionOf } from "../engine/restRestrictions.ts";
 import type { FhirValidator } from "../validation/createValidator.ts";
+import { describeEntry } from "./describeEntry.ts";
 import { MAX_BUNDLE_ENTRIES } from "./bundleLimits.ts";
 import { parseEntryUrl } from "./parseEntryUrl.ts";
 import type { EntryTarget } from "./parseEntryUrl.ts";
@@ -117,6 +119,14 @@ function parseEntry(raw: Record<string, unknown>, index: number, baseUrl: string
     ...(typeof request.ifNoneMatch === "string" ? { ifNoneMatch: request.ifNoneMatch } : {}),
     ...(typeof request.ifModifiedSince === "string" ? { ifModifiedSince: request.ifModifiedSince } : {}),
   };
+  // A type REST clients may not write (AuditEvent) is refused in a Bundle as on its own URL.
+  const { interaction } = describeEntry(entry);
+  if (!allowsOverRest(target.type, interaction)) {
+    const message = `${method} ${target.type} is not allowed: ${restRestrictionOf(target.type)?.reason ?? ""}`;
+    throw new FhirLedgerError("method-not-allowed", message, {
+      issues: [{ type: "not-supported", diagnostics: message, expression: ["request.method"] }],
+    });
+  }
   const hasId = target.id !== undefined;
   const hasQuery = target.query !== undefined;
   switch (method) {

@@ -401,7 +401,7 @@ describe("processBundle: GET entries take _summary and _elements like the REST r
     expect(included!.resource.name).toEqual([{ family: "Ann" }]);
     expect([tags(match!.resource), tags(included!.resource)]).toEqual([["SUBSETTED"], ["SUBSETTED"]]);
     const [shapedMatch, shapedInclude] = searchEntries(elements!);
-    expect(Object.keys(shapedMatch!.resource).sort()).toEqual(["id", "meta", "resourceType", "status"]);
+    expect(Object.keys(shapedMatch!.resource).sort()).toEqual(["code", "id", "meta", "resourceType", "status"]);
     expect(Object.keys(shapedInclude!.resource).sort()).toEqual(["gender", "id", "meta", "resourceType"]);
   });
 });

@@ -155,6 +155,37 @@ describe("buildCapabilityStatement", () => {
     );
   });
 
+  it("claims a type's own interactions when it has fewer, and no conditional or update-as-create it lacks", () => {
+    const cs = buildCapabilityStatement({
+      ...base,
+      interactions: [...base.interactions, "search-type"],
+      interactionsOf: (type) => (type === "Observation" ? ["read", "vread", "search-type"] : base.interactions),
+      conditional: { create: true, read: "full-support", update: true, delete: "multiple" },
+      updateCreate: true,
+      versioning: "versioned-update",
+    });
+    const [patient, observation] = cs.rest?.[0]?.resource ?? [];
+    expect(observation).toMatchObject({
+      interaction: [{ code: "read" }, { code: "vread" }, { code: "search-type" }],
+      versioning: "versioned",
+      readHistory: true,
+      updateCreate: false,
+      conditionalCreate: false,
+      conditionalRead: "full-support",
+      conditionalUpdate: false,
+      conditionalDelete: "not-supported",
+    });
+    expect(patient).toMatchObject({
+      interaction: base.interactions.map((code) => ({ code })),
+      versioning: "versioned-update",
+      updateCreate: true,
+      conditionalCreate: true,
+      conditionalUpdate: true,
+      conditionalDelete: "multiple",
+    });
+    expect(() => buildCapabilityStatement({ ...base, interactionsOf: () => ["search"] })).toThrow(/type-level/);
+  });
+
   it("does not claim readHistory without vread", () => {
     const cs = buildCapabilityStatement({ ...base, interactions: ["read", "create"] });
     expect(cs.rest?.[0]?.resource?.[0]?.readHistory).toBe(false);

@@ -33,6 +33,12 @@ export interface CapabilityStatementOptions {
   resourceTypes: readonly string[];
   /** Type-level interaction codes implemented, e.g. ["read", "vread", "update", "delete", "history-instance", "create"]. */
   interactions: readonly string[];
+  /**
+   * The type-level interactions of one type, when they are fewer than `interactions` (a type
+   * that is read-only over REST). The conditional and update-as-create claims of that type
+   * follow: none for an interaction it does not have.
+   */
+  interactionsOf?: (type: string) => readonly string[];
   /** System-level interaction codes implemented, e.g. ["transaction", "batch"]. */
   systemInteractions?: readonly string[];
   /** The search parameters supported for a type (and so claimed in the statement). */
@@ -71,19 +77,22 @@ export function buildCapabilityStatement(options: CapabilityStatementOptions): C
   assertKnown(options.systemInteractions ?? [], SYSTEM_INTERACTIONS, "system-level");
   const conditional = options.conditional ?? {};
   const resource = options.resourceTypes.map((type): CapabilityStatementResource => {
-    const searchParam = options.interactions.includes("search-type") ? (options.searchParams?.(type) ?? []) : [];
+    const interactions = options.interactionsOf?.(type) ?? options.interactions;
+    assertKnown(interactions, TYPE_INTERACTIONS, "type-level");
+    const has = (code: string) => interactions.includes(code);
+    const searchParam = has("search-type") ? (options.searchParams?.(type) ?? []) : [];
     const operation = options.operations.filter((op) => op.types?.includes(type)).map(toOperation);
     const includes = searchParam.length > 0 ? options.searchIncludes?.(type) : undefined;
     return {
       type,
-      interaction: options.interactions.map((code) => ({ code })),
-      versioning: options.versioning ?? "versioned",
-      readHistory: options.interactions.includes("vread"),
-      updateCreate: options.updateCreate ?? false,
-      conditionalCreate: conditional.create ?? false,
-      conditionalRead: conditional.read ?? "not-supported",
-      conditionalUpdate: conditional.update ?? false,
-      conditionalDelete: conditional.delete ?? "not-supported",
+      interaction: interactions.map((code) => ({ code })),
+      versioning: has("update") ? (options.versioning ?? "versioned") : "versioned",
+      readHistory: has("vread"),
+      updateCreate: has("update") && (options.updateCreate ?? false),
+      conditionalCreate: has("create") && (conditional.create ?? false),
+      conditionalRead: has("read") ? (conditional.read ?? "not-supported") : "not-supported",
+      conditionalUpdate: has("update") && (conditional.update ?? false),
+      conditionalDelete: has("delete") ? (conditional.delete ?? "not-supported") : "not-supported",
       ...(options.referencePolicy?.length ? { referencePolicy: [...options.referencePolicy] } : {}),
       ...(includes?.include.length ? { searchInclude: [...includes.include] } : {}),
       ...(includes?.revinclude.length ? { searchRevInclude: [...includes.revinclude] } : {}),

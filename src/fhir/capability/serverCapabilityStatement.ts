@@ -1,7 +1,9 @@
 import { resourceTypes } from "../definitions/resourceTypes.ts";
 import type { InteractionCode } from "../engine/InteractionHook.ts";
 import { INTERACTIONS } from "../engine/interactions.ts";
+import { allowsOverRest } from "../engine/restRestrictions.ts";
 import { OPERATIONS } from "../operations/index.ts";
+import { isSearchable } from "../search/isSearchable.ts";
 import { paramsFor } from "../search/searchParameters.ts";
 import { buildCapabilityStatement } from "./capabilityStatement.ts";
 
@@ -19,10 +21,13 @@ const TYPE_ORDER = [
 ];
 const SYSTEM_ORDER = ["transaction", "batch", "history-system", "search-system"];
 
-/** The interaction codes the table answers at these levels, in the statement's order. */
-function claimed(levels: readonly string[], order: readonly string[]): string[] {
+/**
+ * The interaction codes the table answers at these levels, in the statement's order; for a
+ * `type`, only those REST clients may use on it (restRestrictions.ts).
+ */
+function claimed(levels: readonly string[], order: readonly string[], type?: string): string[] {
   const codes = new Set(INTERACTIONS.filter((r) => levels.includes(r.level)).flatMap((r) => r.interactions));
-  return order.filter((code) => codes.has(code as InteractionCode));
+  return order.filter((code) => codes.has(code as InteractionCode) && allowsOverRest(type, code as InteractionCode));
 }
 
 /**
@@ -40,6 +45,7 @@ export function serverCapabilityStatement(options: {
     software: options.software,
     resourceTypes: types,
     interactions: claimed(["type", "instance"], TYPE_ORDER),
+    interactionsOf: (type) => claimed(["type", "instance"], TYPE_ORDER, type),
     systemInteractions: claimed(["system"], SYSTEM_ORDER),
     // POST + If-None-Exist; GET [type]/[id] with If-None-Match and with If-Modified-Since (304);
     // PUT [type]?criteria; DELETE [type]?criteria deletes every match (conditionalDelete.ts).
@@ -52,8 +58,9 @@ export function serverCapabilityStatement(options: {
     referencePolicy: ["literal", "logical"],
     // FHIRPath Patch is a Parameters resource, so its media type is application/fhir+json.
     patchFormats: ["application/json-patch+json", "application/fhir+json"],
+    // Declared means answered: a parameter the search would only report as unsupported is left out.
     searchParams: (type) =>
-      [...paramsFor(type).values()].map((p) => ({
+      [...paramsFor(type).values()].filter(isSearchable).map((p) => ({
         name: p.code,
         type: p.type as never,
         ...(p.url ? { definition: p.url } : {}),
@@ -63,7 +70,11 @@ export function serverCapabilityStatement(options: {
     versioning: "versioned-update",
     updateCreate: true,
     contained: OPERATIONS.flatMap((op) => (op.definition ? [op.definition] : [])),
-    operations: OPERATIONS.map((op) => ({ name: op.code, definition: op.definitionUrl, types: op.types ?? types })),
+    operations: OPERATIONS.map((op) => ({
+      name: op.code,
+      definition: op.definitionUrl,
+      types: (op.types ?? types).filter((type) => allowsOverRest(type, "operation", op.code)),
+    })),
   }) as unknown as Record<string, unknown>;
 }
 

@@ -58,4 +58,56 @@ describe("FhirEngine.handle", () => {
       code: "method-not-allowed",
     });
   });
+
+  it("refuses '.' and '..' as ids at the entry itself (400), whatever the interaction", async () => {
+    for (const id of [".", ".."]) {
+      for (const [method, path, body] of [
+        ["GET", `Patient/${id}`, undefined],
+        ["GET", `Patient/${id}/_history`, undefined],
+        ["GET", `Patient/${id}/_history/1`, undefined],
+        ["PUT", `Patient/${id}`, { resourceType: "Patient", id }],
+        ["DELETE", `Patient/${id}`, undefined],
+        ["GET", `Patient/${id}/$everything`, undefined],
+        ["GET", `Patient/${id}/$verify`, undefined],
+      ] as const) {
+        await expect(
+          engine.engine.handle(engine.actor, request(method, path, body === undefined ? {} : { body })),
+          `${method} ${path}`,
+        ).rejects.toMatchObject({ code: expect.stringMatching(/^(bad-request|invalid)$/) });
+      }
+      expect(engine.state("Patient", id)).toBe("absent");
+    }
+  });
+
+  it("refuses to create, update, patch or delete an AuditEvent (405) at the entry itself, and reads it", async () => {
+    const audit = {
+      resourceType: "AuditEvent",
+      id: "ae1",
+      type: { code: "rest" },
+      recorded: "2026-01-01T00:00:00Z",
+      agent: [{ requestor: true }],
+      source: { observer: { display: "x" } },
+    };
+    await engine.put(audit);
+    const patch = [{ op: "replace", path: "/recorded", value: "2020-01-01T00:00:00Z" }];
+    for (const [method, path, body] of [
+      ["POST", "AuditEvent", { ...audit, id: undefined }],
+      ["PUT", "AuditEvent/ae1", audit],
+      ["PUT", "AuditEvent/ae2", { ...audit, id: "ae2" }],
+      ["PUT", "AuditEvent?_id=ae1", audit],
+      ["PATCH", "AuditEvent/ae1", patch],
+      ["PATCH", "AuditEvent?_id=ae1", patch],
+      ["DELETE", "AuditEvent/ae1", undefined],
+      ["DELETE", "AuditEvent?_id=ae1", undefined],
+    ] as const) {
+      await expect(
+        engine.engine.handle(engine.actor, request(method, path, body === undefined ? {} : { body })),
+        `${method} ${path}`,
+      ).rejects.toMatchObject({ code: "method-not-allowed", message: expect.stringMatching(/read-only/) });
+    }
+    expect(engine.state("AuditEvent", "ae1")).toBe("live v1");
+    expect(engine.state("AuditEvent", "ae2")).toBe("absent");
+    expect((await engine.engine.handle(engine.actor, request("GET", "AuditEvent/ae1"))).status).toBe(200);
+    expect((await engine.engine.handle(engine.actor, request("GET", "AuditEvent?_id=ae1"))).status).toBe(200);
+  });
 });

@@ -12,6 +12,7 @@ import type { InteractionDescriptor, InteractionHook } from "./InteractionHook.t
 import { allowAll } from "./InteractionHook.ts";
 import type { EngineContext } from "./InteractionRoute.ts";
 import { allowedMethodsOf, matchRoute } from "./matchRoute.ts";
+import { allowsOverRest, restRestrictionOf } from "./restRestrictions.ts";
 
 export interface FhirEngineOptions {
   records: RecordRepository;
@@ -76,6 +77,8 @@ export class FhirEngine {
       inBundle: false,
       ...route.describe?.(params, request),
     };
+    if (!allowsOverRest(descriptor.type, descriptor.interaction, descriptor.operation))
+      throw notAllowed(request, restRestrictionOf(descriptor.type)?.reason);
     const hooked = this.#ctx.hook(actor, descriptor);
     if (hooked !== undefined) await hooked;
     return route.handle(this.#ctx, actor, params, request);
@@ -88,8 +91,16 @@ function noRoute(request: FhirRequest): FhirLedgerError {
   const allowed = allowedMethodsOf(request.path);
   if (allowed === undefined)
     return new FhirLedgerError("not-found", `no route for ${request.method.slice(0, 16)} ${path}`);
+  return notAllowed(request, undefined);
+}
+
+/** A 405 naming the methods the path answers, and why when the resource type restricts them. */
+function notAllowed(request: FhirRequest, reason: string | undefined): FhirLedgerError {
+  const path = `/${request.path.join("/")}`.slice(0, 200);
+  const allowed = allowedMethodsOf(request.path)?.methods ?? [];
+  const allowing = allowed.length > 0 ? ` (allowed: ${allowed.join(", ")})` : "";
   return new FhirLedgerError(
     "method-not-allowed",
-    `${request.method.slice(0, 16)} is not supported on ${path} (allowed: ${allowed.methods.join(", ")})`,
+    `${request.method.slice(0, 16)} is not supported on ${path}${allowing}${reason ? `; ${reason}` : ""}`,
   );
 }

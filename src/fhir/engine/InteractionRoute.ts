@@ -48,8 +48,11 @@ export interface InteractionRoute {
   operation?: string;
   /** The resource types the route serves (default: every type). */
   types?: readonly string[];
-  /** What the body holds: a JSON resource, or search parameters as a form. */
-  body?: "json" | "search-form";
+  /**
+   * What the body holds: a JSON resource; search parameters as a form; or an operation's input
+   * Parameters resource, which may be left out (an empty body, with any Content-Type).
+   */
+  body?: "json" | "search-form" | "parameters";
   /** The response keeps its body under `Prefer: return=minimal` (a batch/transaction response). */
   keepsBodyWhenMinimal?: boolean;
   /** Answered without credentials (the CapabilityStatement). */

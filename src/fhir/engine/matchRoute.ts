@@ -2,6 +2,7 @@ import { isResourceType } from "../definitions/resourceTypes.ts";
 import type { HttpMethod, InteractionRoute, RouteParams } from "./InteractionRoute.ts";
 import { INTERACTIONS } from "./interactions.ts";
 import { ID_PATTERN as ID } from "../ids.ts";
+import { allowsOverRest, restRestrictionOf } from "./restRestrictions.ts";
 
 /** A route of the table, its path split into literal and parameter segments. */
 interface CompiledRoute {
@@ -47,18 +48,25 @@ export interface AllowedMethods {
 
 /**
  * The methods the table answers on a path (GET with HEAD), judged strictly: a `:type` must be
- * a resource type the route serves, an `:id` or `:vid` a FHIR id. Undefined when no route
- * serves the path at all, which is a 404; a request with another method is a 405 with `Allow`.
+ * a resource type the route serves, an `:id` or `:vid` a FHIR id, and the route's interaction
+ * one REST clients may use on that type (restRestrictions.ts). Undefined when no route serves
+ * the path at all, which is a 404; a request with another method is a 405 with `Allow`.
  * @see https://hl7.org/fhir/R4/http.html#general
  */
 export function allowedMethodsOf(path: readonly string[]): AllowedMethods | undefined {
   const methods = new Set<string>();
   let hint: string | undefined;
+  let restricted: string | undefined;
   for (const { route, segments } of COMPILED) {
     if (segments.length !== path.length) continue;
     const params = matchSegments(segments, path, true);
     if (params === undefined) continue;
-    if (route.types !== undefined && !route.types.includes(params.type ?? literalType(segments))) continue;
+    const type = params.type ?? literalType(segments);
+    if (route.types !== undefined && !route.types.includes(type)) continue;
+    if (!route.interactions.some((code) => allowsOverRest(type || undefined, code, route.operation))) {
+      restricted = restRestrictionOf(type)?.reason;
+      continue;
+    }
     for (const method of route.methods) {
       methods.add(method);
       if (method === "GET") methods.add("HEAD");
@@ -67,6 +75,7 @@ export function allowedMethodsOf(path: readonly string[]): AllowedMethods | unde
   }
   if (methods.size === 0) return undefined;
   const ordered = METHOD_ORDER.filter((m) => methods.has(m));
+  hint = restricted ?? hint;
   return hint === undefined ? { methods: ordered } : { methods: ordered, hint };
 }
 

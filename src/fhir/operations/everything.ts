@@ -1,6 +1,7 @@
 import type { EngineContext } from "../engine/InteractionRoute.ts";
 import { allPatientsEverything } from "./allPatientsEverything.ts";
 import type { FhirOperation } from "./FhirOperation.ts";
+import { invokedByGetAndPost } from "./invokedByGetAndPost.ts";
 import { patientEverything } from "./patientEverything.ts";
 import type { PatientEverythingDeps } from "./patientEverything.ts";
 
@@ -20,8 +21,9 @@ export const everything: FhirOperation = {
   code: "everything",
   definitionUrl: "http://hl7.org/fhir/OperationDefinition/Patient-everything",
   types: ["Patient"],
+  // GET or POST (an empty body, or Parameters whose parameters join the URL's).
   routes: [
-    {
+    ...invokedByGetAndPost({
       methods: ["GET"],
       path: "/Patient/$everything",
       interactions: ["operation"],
@@ -29,8 +31,8 @@ export const everything: FhirOperation = {
       operation: "everything",
       types: ["Patient"],
       handle: (ctx, actor, _p, request) => allPatientsEverything(deps(ctx), actor, request.query, request.baseUrl),
-    },
-    {
+    }),
+    ...invokedByGetAndPost({
       methods: ["GET"],
       path: "/Patient/:id/$everything",
       interactions: ["operation"],
@@ -38,6 +40,6 @@ export const everything: FhirOperation = {
       operation: "everything",
       types: ["Patient"],
       handle: (ctx, actor, p, request) => patientEverything(deps(ctx), actor, p.id!, request.query, request.baseUrl),
-    },
+    }),
   ],
 };

@@ -6,6 +6,7 @@ import { assertId, assertType, parseVersion } from "../FhirInteractions.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import type { EngineContext } from "../engine/InteractionRoute.ts";
 import type { FhirOperation } from "./FhirOperation.ts";
+import { invokedByGetAndPost } from "./invokedByGetAndPost.ts";
 
 /**
  * `$verify`: checks a version (the current one, or `[type]/[id]/_history/[vid]/$verify`)
@@ -37,23 +38,30 @@ export const verifyOperation: FhirOperation = {
   code: "verify",
   definitionUrl: "#verify",
   definition,
+  // GET or POST (an empty body, or Parameters without parameters: $verify defines no inputs).
   routes: [
-    {
-      methods: ["GET"],
-      path: "/:type/:id/$verify",
-      interactions: ["operation"],
-      level: "instance",
-      operation: "verify",
-      handle: (ctx, _actor, p) => verify(ctx, p.type!, p.id!),
-    },
-    {
-      methods: ["GET"],
-      path: "/:type/:id/_history/:vid/$verify",
-      interactions: ["operation"],
-      level: "instance",
-      operation: "verify",
-      handle: (ctx, _actor, p) => verify(ctx, p.type!, p.id!, p.vid!),
-    },
+    ...invokedByGetAndPost(
+      {
+        methods: ["GET"],
+        path: "/:type/:id/$verify",
+        interactions: ["operation"],
+        level: "instance",
+        operation: "verify",
+        handle: (ctx, _actor, p) => verify(ctx, p.type!, p.id!),
+      },
+      [],
+    ),
+    ...invokedByGetAndPost(
+      {
+        methods: ["GET"],
+        path: "/:type/:id/_history/:vid/$verify",
+        interactions: ["operation"],
+        level: "instance",
+        operation: "verify",
+        handle: (ctx, _actor, p) => verify(ctx, p.type!, p.id!, p.vid!),
+      },
+      [],
+    ),
   ],
 };
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { relativeToOwnBase } from "../search/ownBaseReferences.ts";
 import type { Resource } from "../types/r4.ts";
-import { ID_SOURCE } from "../ids.ts";
+import { R4_ID_SOURCE as ID_SOURCE } from "../ids.ts";
 
 /** Element paths below the resource root, e.g. [["subject"]] or [["participant", "actor"]]. */
 type Paths = readonly (readonly string[])[];

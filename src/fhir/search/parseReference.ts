@@ -1,5 +1,5 @@
 import { isResourceType } from "./searchParameters.ts";
-import { ID_PATTERN as ID_RE } from "../ids.ts";
+import { R4_ID_PATTERN as ID_RE } from "../ids.ts";
 
 /** A literal reference split for indexing and matching. */
 export interface ParsedReference {

@@ -1,5 +1,6 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { isResourceType, paramFor, type SearchParamDef } from "./searchParameters.ts";
+import { isSearchable } from "./isSearchable.ts";
 import { splitUnescaped } from "./searchValueSyntax.ts";
 import { SEARCH_TYPES } from "./types/index.ts";
 import type { IncludeSpec, SearchFilter, SearchRequest, SearchValue, SortKey } from "../../ports/SearchRequest.ts";
@@ -285,8 +286,7 @@ function parseFilter(
   const def = code ? paramFor(type, code) : undefined;
   if (!def) return "unknown parameter";
   const module = SEARCH_TYPES[def.type];
-  if (!module.searchable || (!def.expression && code !== "_id" && code !== "_lastUpdated"))
-    return "unsupported parameter";
+  if (!isSearchable(def)) return "unsupported parameter";
   if (extra.length > 0) throw unsupportedModifier(name, code!, [modifier, ...extra].join(":"));
   let targetType: string | undefined;
   let mod: string | undefined = modifier;

@@ -79,6 +79,8 @@ describe("createValidator", () => {
       "structure",
     ],
     ["a bad id", { resourceType: "Patient", id: "has space" }, "Patient.id", "value"],
+    ["the id '..' (a URL dot segment)", { resourceType: "Patient", id: ".." }, "Patient.id", "value"],
+    ["the id '.' (a URL dot segment)", { resourceType: "Observation", id: "." }, "Observation.id", "value"],
   ])("rejects %s with the element's path", (_name, resource, expression, type) => {
     const error = failure(validator, resource);
     expect(error?.code).toBe("invalid");

@@ -171,12 +171,15 @@ export function createValidator(): FhirValidator {
         ]);
       }
       const issues: ErrorIssue[] = [];
-      // The schema checks the id pattern too; checking here keeps the rule if the schema changes.
+      // The schema checks the R4 id pattern too; this one also refuses "." and ".." (see ids.ts).
       if (data.id !== undefined && (typeof data.id !== "string" || !ID_PATTERN.test(data.id))) {
+        const dots = data.id === "." || data.id === "..";
         issues.push({
           type: "value",
           severity: "error",
-          diagnostics: "id must be 1-64 characters of A-Z, a-z, 0-9, '-' and '.'",
+          diagnostics: dots
+            ? "id may not be '.' or '..': URL parsers remove them as path segments, so the resource could not be addressed"
+            : "id must be 1-64 characters of A-Z, a-z, 0-9, '-' and '.'",
           expression: [`${type}.id`],
         });
       }
