@@ -34,6 +34,8 @@ export interface Config {
     maxChainDepth: number;
     maxIncludeDepth: number;
     maxOrValues: number;
+    /** Parameters in one search request, known or not (URL and `_search` body together); more is a 400. */
+    maxQueryParams: number;
   };
   logLevel: "debug" | "info" | "warn" | "error";
 }
@@ -152,6 +154,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxChainDepth: int("FHIRLEDGER_MAX_CHAIN_DEPTH", 3, 1, 10),
       maxIncludeDepth: int("FHIRLEDGER_MAX_INCLUDE_DEPTH", 3, 1, 10),
       maxOrValues: int("FHIRLEDGER_MAX_OR_VALUES", 100, 1, 10_000),
+      maxQueryParams: int("FHIRLEDGER_MAX_QUERY_PARAMS", 256, 1, 100_000),
     },
     logLevel: oneOf("FHIRLEDGER_LOG_LEVEL", ["debug", "info", "warn", "error"] as const, "info"),
   };

@@ -13,6 +13,7 @@ import type { SearchRequest } from "./search/SearchRequest.ts";
 import { buildSearchset, shapeResource } from "./searchBundle.ts";
 import type { SearchWarning } from "./searchBundle.ts";
 import { newResourceId } from "./resource/meta.ts";
+import { echoedName, echoedWarnings, moreIgnored } from "./outcome/echoedWarnings.ts";
 import type { FhirValidator } from "./validation/createValidator.ts";
 import { ID_PATTERN, INVALID_ID_MESSAGE } from "./ids.ts";
 
@@ -39,8 +40,14 @@ export interface FhirInteractionsOptions {
   validator: FhirValidator;
   index: Index;
   audit: AuditTrail;
-  /** Search caps (defaults: `_count` 1000, chain depth 3, include depth 3, 100 OR values). */
-  limits?: { maxCount?: number; maxChainDepth?: number; maxIncludeDepth?: number; maxOrValues?: number };
+  /** Search caps (defaults: `_count` 1000, chain depth 3, include depth 3, 100 OR values, 256 parameters). */
+  limits?: {
+    maxCount?: number;
+    maxChainDepth?: number;
+    maxIncludeDepth?: number;
+    maxOrValues?: number;
+    maxQueryParams?: number;
+  };
 }
 
 /**
@@ -195,6 +202,7 @@ export class FhirInteractions {
       ...(limits.maxCount === undefined ? {} : { maxCount: limits.maxCount }),
       ...(limits.maxChainDepth === undefined ? {} : { maxChainDepth: limits.maxChainDepth }),
       ...(limits.maxOrValues === undefined ? {} : { maxOrValues: limits.maxOrValues }),
+      ...(limits.maxQueryParams === undefined ? {} : { maxQueryParams: limits.maxQueryParams }),
     };
   }
 
@@ -207,17 +215,18 @@ export class FhirInteractions {
     const limits = this.#o.limits ?? {};
     if (options.strict && request.unknown.length > 0) {
       throw new FhirLedgerError("invalid", "unsupported search parameters (Prefer: handling=strict)", {
-        issues: request.unknown.map((u) => ({
-          type: "not-supported",
-          diagnostics: `${u.name}: ${u.reason}`,
-          expression: [u.name],
-        })),
+        issues: echoedWarnings(
+          request.unknown,
+          (u) => ({ type: "not-supported", diagnostics: `${echoedName(u.name)}: ${u.reason}`, expression: [u.name] }),
+          (n) => ({ type: "not-supported", diagnostics: moreIgnored(n) }),
+        ),
       });
     }
-    const warnings: SearchWarning[] = request.unknown.map((u) => ({
-      code: "not-supported",
-      diagnostics: `parameter ignored: ${u.name} (${u.reason})`,
-    }));
+    const warnings: SearchWarning[] = echoedWarnings(
+      request.unknown,
+      (u) => ({ code: "not-supported", diagnostics: `parameter ignored: ${echoedName(u.name)} (${u.reason})` }),
+      (n) => ({ code: "not-supported", diagnostics: moreIgnored(n) }),
+    );
     const information =
       request.countRequested === undefined
         ? []

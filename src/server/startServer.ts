@@ -172,7 +172,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     const devToken = config.auth.devToken ?? (await devTokenFromFile(join(config.keys.dir, "dev-token")));
     const authenticate: Authenticator = overrides.authenticate ?? devTokenAuthenticator(devToken);
     const audit = new AuditTrail(records);
-    const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues } = config.limits;
+    const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues, maxQueryParams } = config.limits;
     let capability: Record<string, unknown> | undefined;
     const engine = new FhirEngine({
       records,
@@ -187,6 +187,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
         maxChainDepth,
         maxIncludeDepth,
         maxOrValues,
+        maxQueryParams,
         maxBundleEntries: config.limits.maxBundleEntries,
       },
     });

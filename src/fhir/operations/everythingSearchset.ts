@@ -5,6 +5,7 @@ import type { CompartmentPage } from "../../ports/HistoryIndex.ts";
 import type { RecordRepository } from "../../records/RecordRepository.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import { loadChecked } from "../history/loadChecked.ts";
+import { echoedWarnings, moreIgnored } from "../outcome/echoedWarnings.ts";
 import { formatHistoryParams, parseHistoryParams, type HistoryParams } from "../history/parseHistoryParams.ts";
 
 /** Clinical-date filters of $everything; not supported (they need each type's clinical date). */
@@ -56,11 +57,15 @@ export async function everythingSearchset(
     entry.push({
       resource: {
         resourceType: "OperationOutcome",
-        issue: ignored.map((name) => ({
-          severity: "warning",
-          code: "not-supported",
-          diagnostics: `parameter ignored: ${name.slice(0, 64)}`,
-        })),
+        issue: echoedWarnings(
+          ignored,
+          (name) => ({
+            severity: "warning",
+            code: "not-supported",
+            diagnostics: `parameter ignored: ${name.slice(0, 64)}`,
+          }),
+          (n) => ({ severity: "warning", code: "not-supported", diagnostics: moreIgnored(n) }),
+        ),
       },
       search: { mode: "outcome" },
     });
