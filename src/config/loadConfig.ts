@@ -36,6 +36,8 @@ export interface Config {
     maxOrValues: number;
     /** Parameters in one search request, known or not (URL and `_search` body together); more is a 400. */
     maxQueryParams: number;
+    /** SQL terms (subqueries, OR alternatives, chain branches) one search may compile to; more is a 400. */
+    maxSearchTerms: number;
   };
   logLevel: "debug" | "info" | "warn" | "error";
 }
@@ -155,6 +157,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxIncludeDepth: int("FHIRLEDGER_MAX_INCLUDE_DEPTH", 3, 1, 10),
       maxOrValues: int("FHIRLEDGER_MAX_OR_VALUES", 100, 1, 10_000),
       maxQueryParams: int("FHIRLEDGER_MAX_QUERY_PARAMS", 256, 1, 100_000),
+      maxSearchTerms: int("FHIRLEDGER_MAX_SEARCH_TERMS", 1000, 1, 10_000),
     },
     logLevel: oneOf("FHIRLEDGER_LOG_LEVEL", ["debug", "info", "warn", "error"] as const, "info"),
   };

@@ -40,13 +40,15 @@ export interface FhirInteractionsOptions {
   validator: FhirValidator;
   index: Index;
   audit: AuditTrail;
-  /** Search caps (defaults: `_count` 1000, chain depth 3, include depth 3, 100 OR values, 256 parameters). */
+  /** Search caps (defaults: `_count` 1000, chain depth 3, include depth 3, 100 OR values, 256 parameters, 1000 SQL terms). */
   limits?: {
     maxCount?: number;
     maxChainDepth?: number;
     maxIncludeDepth?: number;
     maxOrValues?: number;
     maxQueryParams?: number;
+    /** SQL terms one search may compile to (default 1000). */
+    maxSearchTerms?: number;
   };
 }
 
@@ -239,6 +241,7 @@ export class FhirInteractions {
     const page = this.#o.index.search(request, {
       countTotal: count || request.total !== "none",
       ...(limits.maxIncludeDepth === undefined ? {} : { maxIncludeDepth: limits.maxIncludeDepth }),
+      ...(limits.maxSearchTerms === undefined ? {} : { maxTerms: limits.maxSearchTerms }),
     });
     // The client would otherwise take a cut-off :iterate for the complete set of references.
     if (page.includesTruncated && !count)

@@ -151,7 +151,7 @@ export interface Index extends HistoryIndex, AnchoringOutbox {
     cids: string[];
   };
   /** Runs a parsed search; returns the current versions of a page of matches and of what it includes. */
-  search(request: SearchRequest, options?: { maxIncludeDepth?: number; countTotal?: boolean }): SearchPage;
+  search(request: SearchRequest, options?: SearchOptions): SearchPage;
   /** Rebuild: writes one anchored batch, its leaves and their versions, in one transaction. */
   restoreBatch(input: RestoreBatch): void;
   close(): void;
@@ -172,6 +172,18 @@ export interface RestoreBatch {
   paths: Uint8Array[][];
 }
 
+/** How a search is run, and the caps on what it may cost. */
+export interface SearchOptions {
+  /** Rounds of `:iterate` includes (default 3). */
+  maxIncludeDepth?: number;
+  /** Count every match (Bundle.total). */
+  countTotal?: boolean;
+  /** SQL terms the search may compile to (default 1000); more is a 400 `too-costly`. */
+  maxTerms?: number;
+  /** Resources `_include`/`_revinclude` may add to the page (default 10000); more are cut off (`includesTruncated`). */
+  maxIncludes?: number;
+}
+
 /** One page of search results, as version rows (the records layer decrypts them). */
 export interface SearchPage {
   matches: VersionRow[];
@@ -180,6 +192,6 @@ export interface SearchPage {
   total: number | null;
   /** Cursor continuing after this page; null on the last page. */
   nextCursor: string | null;
-  /** `:iterate` includes stopped at the include depth limit with more still to add. */
+  /** Includes stopped at the include depth limit or at `maxIncludes` with more still to add. */
   includesTruncated?: boolean;
 }

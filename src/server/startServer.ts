@@ -172,7 +172,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     const devToken = config.auth.devToken ?? (await devTokenFromFile(join(config.keys.dir, "dev-token")));
     const authenticate: Authenticator = overrides.authenticate ?? devTokenAuthenticator(devToken);
     const audit = new AuditTrail(records);
-    const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues, maxQueryParams } = config.limits;
+    const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues, maxQueryParams, maxSearchTerms } = config.limits;
     let capability: Record<string, unknown> | undefined;
     const engine = new FhirEngine({
       records,
@@ -188,6 +188,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
         maxIncludeDepth,
         maxOrValues,
         maxQueryParams,
+        maxSearchTerms,
         maxBundleEntries: config.limits.maxBundleEntries,
       },
     });

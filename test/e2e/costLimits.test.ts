@@ -116,6 +116,42 @@ describe("echoed warnings and the number of query parameters", () => {
   });
 });
 
+describe("the size of the SQL a search compiles to", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { FHIRLEDGER_MAX_SEARCH_TERMS: "12" } });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await removeDir(server.dataDir);
+  });
+
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `n${i}`).join(",");
+
+  it("runs a search of FHIRLEDGER_MAX_SEARCH_TERMS terms, and refuses one more with a 400 naming the limit", async () => {
+    // one subquery over the string index and one condition per OR value
+    const atLimit = await server.json<Bundle>(`/Patient?family=${names(11)}`);
+    expect(atLimit.status).toBe(200);
+    const over = await server.json<Outcome>(`/Patient?family=${names(12)}`);
+    expect(over.status).toBe(400);
+    expect(over.body.issue[0]).toMatchObject({
+      severity: "error",
+      code: "too-costly",
+      diagnostics:
+        "The search compiles to more than 12 SQL terms (FHIRLEDGER_MAX_SEARCH_TERMS); use fewer OR values or parameters, or name the target type of a chain (subject:Patient.name)",
+    });
+  });
+
+  it("counts the branches of a chain to every target type", async () => {
+    // subject of Observation, untyped, is a Patient or a Group with that name: 2 + 2 × (1 + 1 + 4) terms
+    const untyped = await server.json<Outcome>(`/Observation?subject.name=${names(4)}`);
+    expect(untyped.status).toBe(400);
+    expect(untyped.body.issue[0]!.code).toBe("too-costly");
+    // typed, the same is 2 + 1 + 1 + 4
+    expect((await server.json<Bundle>(`/Observation?subject:Patient.name=${names(4)}`)).status).toBe(200);
+  });
+});
+
 describe("hostile searches on the default limits", () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -124,6 +160,33 @@ describe("hostile searches on the default limits", () => {
   afterAll(async () => {
     await server?.close();
     await removeDir(server.dataDir);
+  });
+
+  const ids = Array.from({ length: 100 }, (_, i) => `x${i}`).join(",");
+
+  it("refuses a chain that fans out to thousands of SQL terms with a 400 naming the limit, not a 500", async () => {
+    // 11 types × 8 × 11 chain branches per value: 968 subqueries per value, 98,169 SQL variables in all
+    const res = await server.json<Outcome>(`/Library?composed-of.derived-from.performer._id=${ids}`);
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0]).toMatchObject({ severity: "error", code: "too-costly" });
+    expect(res.body.issue[0]!.diagnostics).toMatch(/more than 1000 SQL terms.*FHIRLEDGER_MAX_SEARCH_TERMS/);
+    // with the target types named, the chain is a few terms and answered
+    const typed = `/Library?composed-of:Library.derived-from:Library.name=${ids}`;
+    expect((await server.json<Bundle>(typed)).status).toBe(200);
+  });
+
+  it("refuses 64 chained parameters with OR values before running them", async () => {
+    const values = (i: number) => Array.from({ length: 100 }, (_, j) => `n${i}x${j}`).join(",");
+    const chains = Array.from({ length: 64 }, (_, i): [string, string] => [`subject.name`, values(i)]);
+    const started = Date.now();
+    const res = await server.json<Outcome>("/Observation/_search", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form(chains),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0]!.code).toBe("too-costly");
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it("refuses 2.5 million unknown parameters with a short 400 instead of echoing them", async () => {

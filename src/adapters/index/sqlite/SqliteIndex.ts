@@ -11,6 +11,7 @@ import type {
   LeafProof,
   PendingLeaf,
   RestoreBatch,
+  SearchOptions,
   SearchPage,
   TransactionReceipt,
   TransactionReceiptKey,
@@ -404,7 +405,7 @@ export class SqliteIndex implements Index {
     };
   }
 
-  search(request: SearchRequest, options: { maxIncludeDepth?: number; countTotal?: boolean } = {}): SearchPage {
+  search(request: SearchRequest, options: SearchOptions = {}): SearchPage {
     if (!this.#search) throw new FhirLedgerError("internal", "this index was opened without search tables");
     return searchPage(this.db, localizeSearchRequest(request, this.#ownBase()), options);
   }
