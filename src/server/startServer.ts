@@ -173,6 +173,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     const authenticate: Authenticator = overrides.authenticate ?? devTokenAuthenticator(devToken);
     const audit = new AuditTrail(records);
     const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues, maxQueryParams, maxSearchTerms } = config.limits;
+    const { maxResponseBytes, maxResponseResources } = config.limits;
     let capability: Record<string, unknown> | undefined;
     const engine = new FhirEngine({
       records,
@@ -189,6 +190,8 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
         maxOrValues,
         maxQueryParams,
         maxSearchTerms,
+        maxResponseBytes,
+        maxResponseResources,
         maxBundleEntries: config.limits.maxBundleEntries,
       },
     });

@@ -2,6 +2,8 @@ import type { AuditTrail } from "../../audit/AuditTrail.ts";
 import type { Actor } from "../../auth/Actor.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { CompartmentPage } from "../../ports/HistoryIndex.ts";
+import type { VersionRow } from "../../ports/Index.ts";
+import { loadWithin, ResponseBudget } from "../responseBudget.ts";
 import type { RecordRepository } from "../../records/RecordRepository.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import { loadChecked } from "../history/loadChecked.ts";
@@ -16,11 +18,12 @@ const UNSUPPORTED = new Set(["start", "end"]);
  * (default 50, at most 1000), `_total` and `_cursor` as history does, asks `pageOf` for the
  * page, and returns its members as matches and the shared resources they refer to as
  * includes, with self and next links on `path`. `start`, `end` and unknown parameters are
- * ignored and reported in an OperationOutcome entry.
+ * ignored and reported in an OperationOutcome entry. A page ends early when the response is
+ * full (see ResponseBudget), and says so there.
  * @see https://hl7.org/fhir/R4/patient-operation-everything.html
  */
 export async function everythingSearchset(
-  deps: { records: RecordRepository; audit?: AuditTrail },
+  deps: { records: RecordRepository; audit?: AuditTrail; budget?: () => ResponseBudget },
   actor: Actor,
   request: { path: string; query: URLSearchParams; baseUrl: string },
   pageOf: (params: HistoryParams) => CompartmentPage,
@@ -32,11 +35,32 @@ export async function everythingSearchset(
       issues: [{ type: "invalid", diagnostics: "_at does not apply to $everything", expression: ["_at"] }],
     });
   const params = parseHistoryParams(withoutDates, { allowTypes: true });
-  const page = pageOf(params);
-  const [loaded, referenced] = await Promise.all([
-    loadChecked(deps, actor, "operation", page.versions),
-    loadChecked(deps, actor, "operation", page.referenced),
-  ]);
+  let page = pageOf(params);
+  const budget = deps.budget?.() ?? new ResponseBudget();
+  const load = async (row: VersionRow) => (await loadChecked(deps, actor, "operation", [row]))[0]!;
+  const notes: { severity: string; code: string; diagnostics: string }[] = [];
+  const members = await loadWithin(page.versions, budget, load);
+  let loaded = members.loaded;
+  if (!members.complete) {
+    // As a search page: fewer entries than _count, and a next link going on after them. The page
+    // is asked again for that many, so its cursor and shared resources are those it keeps.
+    notes.push({
+      severity: "information",
+      code: "informational",
+      diagnostics: `This page holds ${loaded.length} of the ${page.versions.length} resources it would have had: a response holds at most ${budget.describe()}; the next link goes on after them`,
+    });
+    const kept = new Map(loaded.map((m) => [`${m.row.type}/${m.row.id}/${m.row.versionId}`, m]));
+    page = pageOf({ ...params, count: loaded.length });
+    loaded = await Promise.all(page.versions.map((v) => kept.get(`${v.type}/${v.id}/${v.versionId}`) ?? load(v)));
+  }
+  const shared = await loadWithin(page.referenced, budget, load);
+  const referenced = shared.loaded;
+  if (!shared.complete)
+    notes.push({
+      severity: "warning",
+      code: "too-costly",
+      diagnostics: `${referenced.length} of the ${page.referenced.length} shared resources the page refers to are included: a response holds at most ${budget.describe()}`,
+    });
   const link = [{ relation: "self", url: `${baseUrl}${path}?${formatHistoryParams(params, params.cursor)}` }];
   if (page.nextCursor)
     link.push({ relation: "next", url: `${baseUrl}${path}?${formatHistoryParams(params, page.nextCursor)}` });
@@ -53,19 +77,22 @@ export async function everythingSearchset(
     })),
   ];
   const ignored = [...new Set([...query.keys()].filter((k) => UNSUPPORTED.has(k)).concat(params.ignored))];
-  if (ignored.length > 0) {
+  if (ignored.length > 0 || notes.length > 0) {
     entry.push({
       resource: {
         resourceType: "OperationOutcome",
-        issue: echoedWarnings(
-          ignored,
-          (name) => ({
-            severity: "warning",
-            code: "not-supported",
-            diagnostics: `parameter ignored: ${name.slice(0, 64)}`,
-          }),
-          (n) => ({ severity: "warning", code: "not-supported", diagnostics: moreIgnored(n) }),
-        ),
+        issue: [
+          ...notes,
+          ...echoedWarnings(
+            ignored,
+            (name) => ({
+              severity: "warning",
+              code: "not-supported",
+              diagnostics: `parameter ignored: ${name.slice(0, 64)}`,
+            }),
+            (n) => ({ severity: "warning", code: "not-supported", diagnostics: moreIgnored(n) }),
+          ),
+        ],
       },
       search: { mode: "outcome" },
     });
