@@ -11,7 +11,8 @@ import { parseSearchRequest } from "./search/parseSearchRequest.ts";
 import type { SearchLimits } from "./search/parseSearchRequest.ts";
 import { parseSystemSearchRequest } from "./search/parseSystemSearchRequest.ts";
 import type { SearchRequest } from "./search/SearchRequest.ts";
-import { buildSearchset, shapeResource } from "./searchBundle.ts";
+import { searchsetPieces, shapeResource } from "./searchBundle.ts";
+import { type JsonPieces, PiecesResult } from "./jsonPieces.ts";
 import type { SearchWarning } from "./searchBundle.ts";
 import { newResourceId } from "./resource/meta.ts";
 import { echoedName, echoedWarnings, moreIgnored } from "./outcome/echoedWarnings.ts";
@@ -28,6 +29,12 @@ export interface FhirResult {
   bytes?: Uint8Array;
   /** Version row of the resource, for ETag / Last-Modified / Location. */
   version?: { type: string; id: string; versionId: number; lastUpdated: string };
+  /**
+   * The body as JSON pieces, stored resources as their stored bytes (see jsonPieces.ts): a
+   * large body is written out as it is produced rather than built as one string. `resource`
+   * is the same body, parsed from them when asked for.
+   */
+  pieces?: () => JsonPieces;
 }
 
 /** The preconditions of a write, as the client sent them (If-Match, If-None-Match). */
@@ -284,19 +291,8 @@ export class FhirInteractions {
         code: "too-costly",
         diagnostics: `_include/_revinclude stopped after ${limits.maxIncludeDepth ?? 3} :iterate rounds or at the most resources a response holds (the server's include depth and response limits); more resources would have been included`,
       });
-    return {
-      status: 200,
-      resource: buildSearchset({
-        baseUrl: options.baseUrl,
-        request,
-        matches: matches.map((m) => m.resource!) as never,
-        included: included.map((m) => m.resource!) as never,
-        total: page.total,
-        nextCursor: page.nextCursor,
-        warnings,
-        information,
-      }),
-    };
+    const input = { baseUrl: options.baseUrl, request, total: page.total, nextCursor: page.nextCursor };
+    return new PiecesResult(200, () => searchsetPieces({ ...input, matches, included, warnings, information }));
   }
 
   /** A fresh budget for one response under the configured response limits. */

@@ -320,6 +320,34 @@ describe("the resources one response carries", () => {
     expect(third!.response!.status).toBe("400 Bad Request");
   });
 
+  it("streams searchsets and batch responses, the stored resources in them as they were stored", async () => {
+    const stored = await (await server.request("/Basic/big1")).text();
+    const search = await server.request("/Basic?code:text=big&_count=1&_sort=_id");
+    expect(search.headers.get("transfer-encoding")).toBe("chunked");
+    expect(search.headers.get("content-length")).toBeNull();
+    const text = await search.text();
+    expect(text).toContain(`"resource":${stored},"search":{"mode":"match"}`);
+    expect(matches(JSON.parse(text) as Bundle).map((e) => e.resource!.id)).toEqual(["big1"]);
+
+    const res = await server.request("/", {
+      method: "POST",
+      body: JSON.stringify({
+        resourceType: "Bundle",
+        type: "batch",
+        entry: [{ request: { method: "GET", url: "Basic/big1" } }, { request: { method: "GET", url: "Basic/nope" } }],
+      }),
+    });
+    expect(res.headers.get("transfer-encoding")).toBe("chunked");
+    const body = await res.text();
+    expect(body).toContain(`"resource":${stored},"response":{"status":"200 OK"`);
+    const bundle = JSON.parse(body) as Bundle;
+    expect(bundle.type).toBe("batch-response");
+    expect(bundle.entry!.map((e) => e.response!.status)).toEqual(["200 OK", "404 Not Found"]);
+    // _pretty still writes the whole body, indented
+    const pretty = await server.request("/Basic?code:text=big&_count=1&_pretty=true");
+    expect(await pretty.text()).toMatch(/^{\n {2}"resourceType": "Bundle"/);
+  });
+
   it("fails a transaction whose GET entries hold more than the limit, before it writes", async () => {
     const before = (await server.json<Bundle>("/Basic?_summary=count")).body.total;
     const res = await server.json<Outcome>("/", {

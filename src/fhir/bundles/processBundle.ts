@@ -2,7 +2,8 @@ import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import type { BundleDeps } from "./BundleDeps.ts";
 import { describeEntry } from "./describeEntry.ts";
-import { atEntry } from "./entryResponse.ts";
+import { atEntry, bundleResponsePieces } from "./entryResponse.ts";
+import { PiecesResult } from "../jsonPieces.ts";
 import { parseBundle } from "./parseBundle.ts";
 import type { ParsedBundle, ParsedEntry } from "./parseBundle.ts";
 import { runBatch } from "./runBatch.ts";
@@ -49,14 +50,8 @@ export async function processBundle(bundleDeps: BundleDeps, body: unknown): Prom
     const entries = deps.hook === undefined ? parsed.entries : await hookEntries(deps, parsed.entries);
     responses = await runBatch(deps, entries);
   }
-  return {
-    status: 200,
-    resource: {
-      resourceType: "Bundle",
-      type: `${parsed.type}-response`,
-      ...(responses.length > 0 ? { entry: responses } : {}),
-    },
-  };
+  const entries = responses;
+  return new PiecesResult(200, () => bundleResponsePieces(`${parsed.type}-response`, entries));
 }
 
 /** The batch entries with those the hook refuses (a FhirLedgerError) replaced by their error. */
