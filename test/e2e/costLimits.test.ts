@@ -320,7 +320,7 @@ describe("the resources one response carries", () => {
     expect(third!.response!.status).toBe("400 Bad Request");
   });
 
-  it("streams searchsets and batch responses, the stored resources in them as they were stored", async () => {
+  it("streams searchsets, $everything and batch responses, the stored resources in them as they were stored", async () => {
     const stored = await (await server.request("/Basic/big1")).text();
     const search = await server.request("/Basic?code:text=big&_count=1&_sort=_id");
     expect(search.headers.get("transfer-encoding")).toBe("chunked");
@@ -343,6 +343,10 @@ describe("the resources one response carries", () => {
     const bundle = JSON.parse(body) as Bundle;
     expect(bundle.type).toBe("batch-response");
     expect(bundle.entry!.map((e) => e.response!.status)).toEqual(["200 OK", "404 Not Found"]);
+    const patient = await (await server.request("/Patient/c1")).text();
+    const everything = await server.request("/Patient/c1/$everything?_count=1");
+    expect(everything.headers.get("transfer-encoding")).toBe("chunked");
+    expect(await everything.text()).toContain(`"resource":${patient},"search":{"mode":"match"}`);
     // _pretty still writes the whole body, indented
     const pretty = await server.request("/Basic?code:text=big&_count=1&_pretty=true");
     expect(await pretty.text()).toMatch(/^{\n {2}"resourceType": "Bundle"/);

@@ -4,7 +4,9 @@ import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { CompartmentPage } from "../../ports/HistoryIndex.ts";
 import type { VersionRow } from "../../ports/Index.ts";
 import { loadWithin, ResponseBudget } from "../responseBudget.ts";
-import type { RecordRepository } from "../../records/RecordRepository.ts";
+import type { RecordRepository, StoredVersion } from "../../records/RecordRepository.ts";
+import { stringifyJson } from "../../json/preciseJson.ts";
+import { arrayPieces, type JsonPieces, objectWithPieces, PiecesResult, storedJson } from "../jsonPieces.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import { loadChecked } from "../history/loadChecked.ts";
 import { echoedWarnings, moreIgnored } from "../outcome/echoedWarnings.ts";
@@ -64,21 +66,22 @@ export async function everythingSearchset(
   const link = [{ relation: "self", url: `${baseUrl}${path}?${formatHistoryParams(params, params.cursor)}` }];
   if (page.nextCursor)
     link.push({ relation: "next", url: `${baseUrl}${path}?${formatHistoryParams(params, page.nextCursor)}` });
-  const entry: Record<string, unknown>[] = [
-    ...loaded.map(({ row, resource }) => ({
-      fullUrl: `${baseUrl}/${row.type}/${row.id}`,
-      resource,
-      search: { mode: "match" },
-    })),
-    ...referenced.map(({ row, resource }) => ({
-      fullUrl: `${baseUrl}/${row.type}/${row.id}`,
-      resource,
-      search: { mode: "include" },
-    })),
-  ];
+  // Written out in pieces, each resource as its stored JSON (see jsonPieces.ts).
+  const entry: (() => JsonPieces)[] = [];
+  const add = (stored: StoredVersion, mode: "match" | "include") => {
+    const fullUrl = `${baseUrl}/${stored.row.type}/${stored.row.id}`;
+    const json = storedJson(stored);
+    entry.push(
+      json !== null
+        ? () => objectWithPieces({ fullUrl }, "resource", [json], { search: { mode } }, stringifyJson)
+        : () => [stringifyJson({ fullUrl, resource: stored.resource, search: { mode } })],
+    );
+  };
+  for (const stored of loaded) add(stored, "match");
+  for (const stored of referenced) add(stored, "include");
   const ignored = [...new Set([...query.keys()].filter((k) => UNSUPPORTED.has(k)).concat(params.ignored))];
   if (ignored.length > 0 || notes.length > 0) {
-    entry.push({
+    const outcome = {
       resource: {
         resourceType: "OperationOutcome",
         issue: [
@@ -95,16 +98,16 @@ export async function everythingSearchset(
         ],
       },
       search: { mode: "outcome" },
-    });
+    };
+    entry.push(() => [stringifyJson(outcome)]);
   }
-  return {
-    status: 200,
-    resource: {
-      resourceType: "Bundle",
-      type: "searchset",
-      ...(page.total !== null ? { total: page.total } : {}),
-      link,
-      ...(entry.length > 0 ? { entry } : {}),
-    },
+  const head = {
+    resourceType: "Bundle",
+    type: "searchset",
+    ...(page.total !== null ? { total: page.total } : {}),
+    link,
   };
+  return new PiecesResult(200, () =>
+    entry.length > 0 ? objectWithPieces(head, "entry", arrayPieces(entry), {}, stringifyJson) : [stringifyJson(head)],
+  );
 }
