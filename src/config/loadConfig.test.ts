@@ -59,6 +59,29 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ FHIRLEDGER_MAX_HEADER_BYTES: "100" })).toThrow(/FHIRLEDGER_MAX_HEADER_BYTES/);
   });
 
+  it("caps what one request may cost, each cap with a default and a setting", () => {
+    expect(loadConfig({}).limits).toMatchObject({
+      maxQueryParams: 256,
+      maxSearchTerms: 1000,
+      maxResponseBytes: 64 * 1024 * 1024,
+      maxResponseResources: 10_000,
+    });
+    const set = loadConfig({
+      FHIRLEDGER_MAX_QUERY_PARAMS: "30",
+      FHIRLEDGER_MAX_SEARCH_TERMS: "12",
+      FHIRLEDGER_MAX_RESPONSE_BYTES: "10000",
+      FHIRLEDGER_MAX_RESPONSE_RESOURCES: "5",
+    });
+    expect(set.limits).toMatchObject({
+      maxQueryParams: 30,
+      maxSearchTerms: 12,
+      maxResponseBytes: 10_000,
+      maxResponseResources: 5,
+    });
+    expect(() => loadConfig({ FHIRLEDGER_MAX_SEARCH_TERMS: "0" })).toThrow(/FHIRLEDGER_MAX_SEARCH_TERMS/);
+    expect(() => loadConfig({ FHIRLEDGER_MAX_RESPONSE_BYTES: "100" })).toThrow(/FHIRLEDGER_MAX_RESPONSE_BYTES/);
+  });
+
   it("fails fast listing every problem, without echoing secrets", () => {
     let message = "";
     try {

@@ -63,6 +63,18 @@ export interface Config {
     maxChainDepth: number;
     maxIncludeDepth: number;
     maxOrValues: number;
+    /** Parameters in one search request, known or not (URL and `_search` body together); more is a 400. */
+    maxQueryParams: number;
+    /** SQL terms (subqueries, OR alternatives, chain branches) one search may compile to; more is a 400. */
+    maxSearchTerms: number;
+    /**
+     * Bytes of stored resources one response carries: a search or `$everything` page (its
+     * includes too), or the GET entries of a batch together. A page ends early (next link, and
+     * an information issue), a batch answers the GET entries past it with a 400 each.
+     */
+    maxResponseBytes: number;
+    /** Resources one response carries, counted as maxResponseBytes is. */
+    maxResponseResources: number;
   };
   logLevel: "debug" | "info" | "warn" | "error";
 }
@@ -218,6 +230,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxChainDepth: int("FHIRLEDGER_MAX_CHAIN_DEPTH", 3, 1, 10),
       maxIncludeDepth: int("FHIRLEDGER_MAX_INCLUDE_DEPTH", 3, 1, 10),
       maxOrValues: int("FHIRLEDGER_MAX_OR_VALUES", 100, 1, 10_000),
+      maxQueryParams: int("FHIRLEDGER_MAX_QUERY_PARAMS", 256, 1, 100_000),
+      maxSearchTerms: int("FHIRLEDGER_MAX_SEARCH_TERMS", 1000, 1, 10_000),
+      maxResponseBytes: int("FHIRLEDGER_MAX_RESPONSE_BYTES", 64 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+      maxResponseResources: int("FHIRLEDGER_MAX_RESPONSE_RESOURCES", 10_000, 1, 1_000_000),
     },
     logLevel: oneOf("FHIRLEDGER_LOG_LEVEL", ["debug", "info", "warn", "error"] as const, "info"),
   };

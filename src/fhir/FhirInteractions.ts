@@ -3,16 +3,20 @@ import type { Actor } from "../auth/Actor.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import { copyNumberTexts } from "../json/preciseJson.ts";
 import type { Index } from "../ports/Index.ts";
+import type { VersionRow } from "../ports/VersionStore.ts";
 import type { FhirResource, RecordRepository, StoredVersion } from "../records/RecordRepository.ts";
+import { DEFAULT_RESPONSE_LIMITS, loadWithin, ResponseBudget } from "./responseBudget.ts";
 import { parseIfMatch, parseIfNoneMatch } from "./conditional/requestChecks.ts";
 import { isResourceType } from "./definitions/resourceTypes.ts";
 import { parseSearchRequest } from "./search/parseSearchRequest.ts";
 import type { SearchLimits } from "./search/parseSearchRequest.ts";
 import { parseSystemSearchRequest } from "./search/parseSystemSearchRequest.ts";
 import type { SearchRequest } from "../ports/SearchRequest.ts";
-import { buildSearchset, shapeResource } from "./searchBundle.ts";
+import { searchsetPieces, shapeResource } from "./searchBundle.ts";
+import { type JsonPieces, PiecesResult } from "./jsonPieces.ts";
 import type { SearchWarning } from "./searchBundle.ts";
 import { newResourceId } from "./resource/meta.ts";
+import { echoedName, echoedWarnings, moreIgnored } from "./outcome/echoedWarnings.ts";
 import type { FhirValidator } from "./validation/createValidator.ts";
 import { ID_PATTERN, INVALID_ID_MESSAGE } from "./ids.ts";
 
@@ -26,6 +30,12 @@ export interface FhirResult {
   bytes?: Uint8Array;
   /** Version row of the resource, for ETag / Last-Modified / Location. */
   version?: { type: string; id: string; versionId: number; lastUpdated: string };
+  /**
+   * The body as JSON pieces, stored resources as their stored bytes (see jsonPieces.ts): a
+   * large body is written out as it is produced rather than built as one string. `resource`
+   * is the same body, parsed from them when asked for.
+   */
+  pieces?: () => JsonPieces;
 }
 
 /** The preconditions of a write, as the client sent them (If-Match, If-None-Match). */
@@ -39,8 +49,28 @@ export interface FhirInteractionsOptions {
   validator: FhirValidator;
   index: Index;
   audit: AuditTrail;
-  /** Search caps (defaults: `_count` 1000, chain depth 3, include depth 3, 100 OR values). */
-  limits?: { maxCount?: number; maxChainDepth?: number; maxIncludeDepth?: number; maxOrValues?: number };
+  /** Search caps (defaults: `_count` 1000, chain depth 3, include depth 3, 100 OR values, 256 parameters, 1000 SQL terms). */
+  limits?: {
+    maxCount?: number;
+    maxChainDepth?: number;
+    maxIncludeDepth?: number;
+    maxOrValues?: number;
+    maxQueryParams?: number;
+    /** SQL terms one search may compile to (default 1000). */
+    maxSearchTerms?: number;
+    /** Bytes of stored resources one response carries (default 64 MiB); see ResponseBudget. */
+    maxResponseBytes?: number;
+    /** Resources one response carries (default 10000); see ResponseBudget. */
+    maxResponseResources?: number;
+  };
+}
+
+/** How a search is answered: links on `baseUrl`, unknown parameters refused under `strict`. */
+export interface SearchCallOptions {
+  baseUrl: string;
+  strict: boolean;
+  /** The budget of the response the page goes into (a batch's); a fresh one by default. */
+  budget?: ResponseBudget;
 }
 
 /**
@@ -162,12 +192,7 @@ export class FhirInteractions {
    * `:iterate` includes cut off at the include depth limit are reported there too.
    * @see https://hl7.org/fhir/R4/search.html
    */
-  async search(
-    actor: Actor,
-    type: string,
-    query: URLSearchParams,
-    options: { baseUrl: string; strict: boolean },
-  ): Promise<FhirResult> {
+  async search(actor: Actor, type: string, query: URLSearchParams, options: SearchCallOptions): Promise<FhirResult> {
     assertType(type);
     return this.#search(actor, "search-type", parseSearchRequest(type, query, this.#parseLimits()), options);
   }
@@ -181,11 +206,7 @@ export class FhirInteractions {
    * @see https://hl7.org/fhir/R4/search.html#searchcontexts
    * @see https://hl7.org/fhir/R4/search.html#all
    */
-  async searchSystem(
-    actor: Actor,
-    query: URLSearchParams,
-    options: { baseUrl: string; strict: boolean },
-  ): Promise<FhirResult> {
+  async searchSystem(actor: Actor, query: URLSearchParams, options: SearchCallOptions): Promise<FhirResult> {
     return this.#search(actor, "search-system", parseSystemSearchRequest(query, this.#parseLimits()), options);
   }
 
@@ -195,6 +216,7 @@ export class FhirInteractions {
       ...(limits.maxCount === undefined ? {} : { maxCount: limits.maxCount }),
       ...(limits.maxChainDepth === undefined ? {} : { maxChainDepth: limits.maxChainDepth }),
       ...(limits.maxOrValues === undefined ? {} : { maxOrValues: limits.maxOrValues }),
+      ...(limits.maxQueryParams === undefined ? {} : { maxQueryParams: limits.maxQueryParams }),
     };
   }
 
@@ -202,23 +224,24 @@ export class FhirInteractions {
     actor: Actor,
     subtype: "search-type" | "search-system",
     request: SearchRequest,
-    options: { baseUrl: string; strict: boolean },
+    options: SearchCallOptions,
   ): Promise<FhirResult> {
     const limits = this.#o.limits ?? {};
     if (options.strict && request.unknown.length > 0) {
       throw new FhirLedgerError("invalid", "unsupported search parameters (Prefer: handling=strict)", {
-        issues: request.unknown.map((u) => ({
-          type: "not-supported",
-          diagnostics: `${u.name}: ${u.reason}`,
-          expression: [u.name],
-        })),
+        issues: echoedWarnings(
+          request.unknown,
+          (u) => ({ type: "not-supported", diagnostics: `${echoedName(u.name)}: ${u.reason}`, expression: [u.name] }),
+          (n) => ({ type: "not-supported", diagnostics: moreIgnored(n) }),
+        ),
       });
     }
-    const warnings: SearchWarning[] = request.unknown.map((u) => ({
-      code: "not-supported",
-      diagnostics: `parameter ignored: ${u.name} (${u.reason})`,
-    }));
-    const information =
+    const warnings: SearchWarning[] = echoedWarnings(
+      request.unknown,
+      (u) => ({ code: "not-supported", diagnostics: `parameter ignored: ${echoedName(u.name)} (${u.reason})` }),
+      (n) => ({ code: "not-supported", diagnostics: moreIgnored(n) }),
+    );
+    const information: string[] =
       request.countRequested === undefined
         ? []
         : [
@@ -227,38 +250,59 @@ export class FhirInteractions {
     // Bundle.total: absent under _total=none; exact otherwise (an exact count is a valid
     // estimate). _summary=count is nothing but the total, so it is counted whatever _total says.
     const count = request.summary === "count";
-    const page = await this.#o.index.search(request, {
+    const budget = options.budget ?? this.responseBudget();
+    const searchOptions = (maxIncludes: number) => ({
       countTotal: count || request.total !== "none",
       ...(limits.maxIncludeDepth === undefined ? {} : { maxIncludeDepth: limits.maxIncludeDepth }),
+      ...(limits.maxSearchTerms === undefined ? {} : { maxTerms: limits.maxSearchTerms }),
+      maxIncludes,
     });
+    let page = await this.#o.index.search(request, searchOptions(budget.resourcesLeft));
+    const load = (v: VersionRow) =>
+      this.#auditIntegrity(actor, subtype, `${v.type}/${v.id}`, () => this.#o.records.load(v));
+    // A count returns no entries: don't fetch and decrypt the page it would have had.
+    let matches: StoredVersion[] = [];
+    let included: StoredVersion[] = [];
+    if (!count) {
+      const first = await loadWithin(page.matches, budget, load);
+      matches = first.loaded;
+      if (!first.complete) {
+        // search.html lets a page hold fewer than _count: this one ends where the response is
+        // full, and its next link goes on from there. The page is asked again for that many
+        // matches, so the cursor and the includes are those of the matches it keeps.
+        if (matches.length === 0) throw budget.refusal();
+        information.push(
+          `This page holds ${matches.length} of the ${page.matches.length} matches it would have had: a response holds at most ${budget.describe()}; the next link goes on after them`,
+        );
+        const kept = new Map(matches.map((m) => [versionKey(m.row), m]));
+        page = await this.#o.index.search({ ...request, count: matches.length }, searchOptions(budget.resourcesLeft));
+        matches = await Promise.all(page.matches.map((v) => kept.get(versionKey(v)) ?? load(v)));
+      }
+      const includes = await loadWithin(page.included, budget, load);
+      included = includes.loaded;
+      if (!includes.complete)
+        warnings.push({
+          code: "too-costly",
+          diagnostics: `_include/_revinclude added ${included.length} of ${page.included.length} resources: a response holds at most ${budget.describe()}`,
+        });
+    }
     // The client would otherwise take a cut-off :iterate for the complete set of references.
     if (page.includesTruncated && !count)
       warnings.push({
         code: "too-costly",
-        diagnostics: `_include/_revinclude :iterate stopped after ${limits.maxIncludeDepth ?? 3} rounds (the server's include depth limit); more resources would have been included`,
+        diagnostics: `_include/_revinclude stopped after ${limits.maxIncludeDepth ?? 3} :iterate rounds or at the most resources a response holds (the server's include depth and response limits); more resources would have been included`,
       });
-    const load = (versions: typeof page.matches) =>
-      Promise.all(
-        versions.map(
-          async (v) =>
-            (await this.#auditIntegrity(actor, subtype, `${v.type}/${v.id}`, () => this.#o.records.load(v))).resource!,
-        ),
-      );
-    // A count returns no entries: don't fetch and decrypt the page it would have had.
-    const [matches, included] = count ? [[], []] : await Promise.all([load(page.matches), load(page.included)]);
-    return {
-      status: 200,
-      resource: buildSearchset({
-        baseUrl: options.baseUrl,
-        request,
-        matches: matches as never,
-        included: included as never,
-        total: page.total,
-        nextCursor: page.nextCursor,
-        warnings,
-        information,
-      }),
-    };
+    const input = { baseUrl: options.baseUrl, request, total: page.total, nextCursor: page.nextCursor };
+    return new PiecesResult(200, () => searchsetPieces({ ...input, matches, included, warnings, information }));
+  }
+
+  /** A fresh budget for one response under the configured response limits. */
+  responseBudget(): ResponseBudget {
+    const limits = this.#o.limits ?? {};
+    return new ResponseBudget({
+      maxBytes: limits.maxResponseBytes ?? DEFAULT_RESPONSE_LIMITS.maxBytes,
+      maxResources: limits.maxResponseResources ?? DEFAULT_RESPONSE_LIMITS.maxResources,
+    });
   }
 
   /** Integrity failures are audited (serious failure) before the error goes back to the client. */
@@ -353,6 +397,10 @@ class StoredResult implements FhirResult {
   get resource(): Record<string, unknown> {
     return this.#stored.resource!;
   }
+}
+
+function versionKey(row: VersionRow): string {
+  return `${row.type}/${row.id}/${row.versionId}`;
 }
 
 function versionOf(stored: StoredVersion): { type: string; id: string; versionId: number; lastUpdated: string } {

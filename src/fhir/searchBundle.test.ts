@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildSearchset, shapeResource } from "./searchBundle.ts";
+import { parsePieces } from "./jsonPieces.ts";
+import { buildSearchset, searchsetPieces, shapeResource } from "./searchBundle.ts";
 import type { SearchRequest } from "../ports/SearchRequest.ts";
 
 type R = Record<string, unknown> & { resourceType: string; id: string; meta?: Record<string, unknown> };
@@ -325,5 +326,39 @@ describe("buildSearchset", () => {
       "resourceType",
     ]);
     expect(tags(qualifiedIncluded!.resource)).toEqual(["SUBSETTED"]);
+  });
+});
+
+describe("searchsetPieces", () => {
+  const patient = example("Patient-example.json");
+  const observation = example("Observation-example.json");
+  const stored = (r: R) => ({
+    row: { type: r.resourceType, id: r.id },
+    bytes: new TextEncoder().encode(JSON.stringify(r)),
+    resource: r,
+  });
+  const base = (request: Partial<SearchRequest>) => ({
+    baseUrl: "http://x/fhir",
+    request: { type: "Patient", filters: [], include: [], revinclude: [], sort: [], unknown: [], ...request },
+    total: 2,
+    nextCursor: "abc",
+    warnings: [{ code: "not-supported" as const, diagnostics: "parameter ignored: x" }],
+    information: ["a note"],
+  });
+
+  it("writes the Bundle buildSearchset builds, shaped or not, with the stored resources as they are", () => {
+    for (const request of [{}, { summary: "true" as const }, { elements: ["name"] }, { summary: "count" as const }]) {
+      const input = base(request);
+      const text = [...searchsetPieces({ ...input, matches: [stored(patient)], included: [stored(observation)] })]
+        .map((p) => (typeof p === "string" ? p : new TextDecoder().decode(p)))
+        .join("");
+      expect(JSON.parse(text), JSON.stringify(request)).toEqual(
+        buildSearchset({ ...input, matches: [patient], included: [observation] }),
+      );
+    }
+    const empty = { ...base({}), warnings: [], information: [], nextCursor: null };
+    expect(parsePieces(searchsetPieces({ ...empty, matches: [], included: [] }))).toEqual(
+      buildSearchset({ ...empty, matches: [], included: [] }),
+    );
   });
 });

@@ -3,6 +3,8 @@ import { formatSearchRequest } from "./search/formatSearchRequest.ts";
 import { mandatoryElements } from "./definitions/mandatoryElements.ts";
 import { elementsFor } from "./resource/elementsFor.ts";
 import { summarize } from "./resource/summarize.ts";
+import { stringifyJson } from "../json/preciseJson.ts";
+import { arrayPieces, type JsonPieces, objectWithPieces, storedJson } from "./jsonPieces.ts";
 
 type Resource = Record<string, unknown> & { resourceType: string; id?: string; meta?: Record<string, unknown> };
 
@@ -90,16 +92,7 @@ export interface SearchWarning {
  */
 export function buildSearchset(input: SearchsetInput): Record<string, unknown> {
   const { baseUrl, request } = input;
-  // A system-level search is addressed to the base itself: [base]?…
-  const path = request.system === undefined ? `${baseUrl}/${request.type}` : baseUrl;
-  const self = `${path}?${formatSearchRequest({ ...request, unknown: [] })}`.replace(/\?$/, "");
-  const link: { relation: string; url: string }[] = [{ relation: "self", url: self }];
-  if (input.nextCursor && request.summary !== "count") {
-    link.push({
-      relation: "next",
-      url: `${path}?${formatSearchRequest({ ...request, unknown: [], cursor: input.nextCursor, offset: undefined })}`,
-    });
-  }
+  const { head, outcome } = searchsetFrame(input);
   const entry: Record<string, unknown>[] = [];
   if (request.summary !== "count") {
     for (const r of input.matches)
@@ -115,24 +108,94 @@ export function buildSearchset(input: SearchsetInput): Record<string, unknown> {
         search: { mode: "include" },
       });
   }
-  const information = input.information ?? [];
-  if (input.warnings.length > 0 || information.length > 0) {
-    entry.push({
-      resource: {
-        resourceType: "OperationOutcome",
-        issue: [
-          ...input.warnings.map((w) => ({ severity: "warning", code: w.code, diagnostics: w.diagnostics })),
-          ...information.map((diagnostics) => ({ severity: "information", code: "informational", diagnostics })),
-        ],
-      },
-      search: { mode: "outcome" },
+  if (outcome) entry.push(outcome);
+  return { ...head, ...(entry.length > 0 ? { entry } : {}) };
+}
+
+/** A resource of a page as loaded: its row, its JSON as stored, and the object when it must be reshaped. */
+export interface PageResource {
+  readonly row: { type: string; id: string };
+  readonly bytes?: Uint8Array | null;
+  readonly text?: string | null;
+  readonly resource: Record<string, unknown> | null;
+}
+
+/**
+ * The searchset of buildSearchset as JSON pieces, for the response to be written out as it is
+ * produced: a resource that is not reshaped (no `_summary`, `_elements`) is its stored JSON as
+ * it is, never parsed.
+ */
+export function* searchsetPieces(
+  input: Omit<SearchsetInput, "matches" | "included"> & { matches: PageResource[]; included: PageResource[] },
+): Generator<string | Uint8Array> {
+  const { baseUrl, request } = input;
+  const { head, outcome } = searchsetFrame(input);
+  const asStored = request.elements === undefined && (request.summary === undefined || request.summary === "false");
+  const entries: (() => JsonPieces)[] = [];
+  const add = (r: PageResource, mode: "match" | "include") => {
+    const fullUrl = `${baseUrl}/${r.row.type}/${r.row.id}`;
+    const stored = asStored ? storedJson(r) : null;
+    entries.push(
+      stored !== null
+        ? () => objectWithPieces({ fullUrl }, "resource", [stored], { search: { mode } }, stringifyJson)
+        : () => [
+            stringifyJson({
+              fullUrl,
+              resource: shapeResource(r.resource as Resource, request, { included: mode === "include" }),
+              search: { mode },
+            }),
+          ],
+    );
+  };
+  if (request.summary !== "count") {
+    for (const r of input.matches) add(r, "match");
+    for (const r of input.included) add(r, "include");
+  }
+  if (outcome) entries.push(() => [stringifyJson(outcome)]);
+  if (entries.length === 0) {
+    yield stringifyJson(head);
+    return;
+  }
+  yield* objectWithPieces(head, "entry", arrayPieces(entries), {}, stringifyJson);
+}
+
+/** The Bundle's members before `entry`, and its OperationOutcome entry (when it has one). */
+function searchsetFrame(input: Omit<SearchsetInput, "matches" | "included">): {
+  head: Record<string, unknown>;
+  outcome: Record<string, unknown> | undefined;
+} {
+  const { baseUrl, request } = input;
+  // A system-level search is addressed to the base itself: [base]?…
+  const path = request.system === undefined ? `${baseUrl}/${request.type}` : baseUrl;
+  const self = `${path}?${formatSearchRequest({ ...request, unknown: [] })}`.replace(/\?$/, "");
+  const link: { relation: string; url: string }[] = [{ relation: "self", url: self }];
+  if (input.nextCursor && request.summary !== "count") {
+    link.push({
+      relation: "next",
+      url: `${path}?${formatSearchRequest({ ...request, unknown: [], cursor: input.nextCursor, offset: undefined })}`,
     });
   }
+  const information = input.information ?? [];
+  const outcome =
+    input.warnings.length > 0 || information.length > 0
+      ? {
+          resource: {
+            resourceType: "OperationOutcome",
+            issue: [
+              ...input.warnings.map((w) => ({ severity: "warning", code: w.code, diagnostics: w.diagnostics })),
+              ...information.map((diagnostics) => ({ severity: "information", code: "informational", diagnostics })),
+            ],
+          },
+          search: { mode: "outcome" },
+        }
+      : undefined;
   return {
-    resourceType: "Bundle",
-    type: "searchset",
-    ...(input.total !== null ? { total: input.total } : {}),
-    link,
-    ...(entry.length > 0 ? { entry } : {}),
+    head: {
+      resourceType: "Bundle",
+      type: "searchset",
+      ...(input.total !== null ? { total: input.total } : {}),
+      link,
+    },
+    outcome,
   };
 }

@@ -229,8 +229,9 @@ export function createApp(options: AppOptions): Hono<Env> {
 
   function send(c: Context<Env>, result: FhirResponse, route: InteractionRoute): Response {
     const headers = { ...versionHeaders(result, options.baseUrl), ...result.headers };
-    if ((result.text === undefined && result.resource === undefined) || result.status === 204)
-      return c.body(null, result.status as 204, headers);
+    // `pieces` first: asking for `resource` would build the whole body as an object.
+    const hasBody = result.pieces !== undefined || result.text !== undefined || result.resource !== undefined;
+    if (!hasBody || result.status === 204) return c.body(null, result.status as 204, headers);
     // Prefer return=minimal on a batch/transaction is about its entries: the response Bundle
     // itself is always sent, or the client could not tell what happened.
     const prefer = c.req.header("prefer") ?? "";
@@ -239,6 +240,10 @@ export function createApp(options: AppOptions): Hono<Env> {
       return c.body(null, result.status as 201, headers);
     }
     headers["Content-Type"] = FHIR_JSON;
+    // A body in pieces (a searchset, a batch response) is written out as it is produced, its
+    // stored resources as their bytes: never one string of it all, nor its resources parsed.
+    if (result.pieces !== undefined && !pretty(c))
+      return c.body(streamOf(result.pieces()), result.status as 200, headers);
     // A stored resource is served as its stored text, unparsed; pretty printing needs the object.
     const body =
       result.text !== undefined && !pretty(c) ? result.text : stringifyJson(result.resource, pretty(c) ? 2 : undefined);
@@ -246,6 +251,33 @@ export function createApp(options: AppOptions): Hono<Env> {
   }
 
   return app;
+}
+
+/** Bytes read per pull of a body in pieces: the stream asks for more as the socket drains. */
+const STREAM_CHUNK = 64 * 1024;
+
+/** A body in pieces as a byte stream, produced as the client reads it. */
+function streamOf(pieces: Iterable<string | Uint8Array>): ReadableStream<Uint8Array> {
+  const iterator = pieces[Symbol.iterator]();
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      let sent = 0;
+      while (sent < STREAM_CHUNK) {
+        const next = iterator.next();
+        if (next.done) {
+          controller.close();
+          return;
+        }
+        const chunk = typeof next.value === "string" ? encoder.encode(next.value) : next.value;
+        if (chunk.byteLength > 0) controller.enqueue(chunk);
+        sent += chunk.byteLength;
+      }
+    },
+    cancel() {
+      iterator.return?.();
+    },
+  });
 }
 
 function pretty(c: Context): boolean {

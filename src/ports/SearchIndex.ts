@@ -9,14 +9,20 @@ export interface SearchPage {
   total: number | null;
   /** Cursor continuing after this page; null on the last page. */
   nextCursor: string | null;
-  /** `:iterate` includes stopped at the include depth limit with more still to add. */
+  /** Includes stopped at the include depth limit or at `maxIncludes` with more still to add. */
   includesTruncated?: boolean;
 }
 
+/** How a search is run, and the caps on what it may cost. */
 export interface SearchOptions {
+  /** Rounds of `:iterate` includes (default 3). */
   maxIncludeDepth?: number;
   /** Count every match over all pages (Bundle.total). */
   countTotal?: boolean;
+  /** SQL terms the search may compile to (default 1000); more is a 400 `too-costly`. */
+  maxTerms?: number;
+  /** Resources `_include`/`_revinclude` may add to the page (default 10000); more are cut off (`includesTruncated`). */
+  maxIncludes?: number;
 }
 
 /**

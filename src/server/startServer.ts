@@ -179,7 +179,8 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     const devToken = config.auth.devToken ?? (await devTokenFromFile(join(config.keys.dir, "dev-token")));
     const authenticate: Authenticator = overrides.authenticate ?? devTokenAuthenticator(devToken);
     const audit = new AuditTrail(records);
-    const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues } = config.limits;
+    const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues, maxQueryParams, maxSearchTerms } = config.limits;
+    const { maxResponseBytes, maxResponseResources } = config.limits;
     let capability: Record<string, unknown> | undefined;
     const engine = new FhirEngine({
       records,
@@ -194,6 +195,10 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
         maxChainDepth,
         maxIncludeDepth,
         maxOrValues,
+        maxQueryParams,
+        maxSearchTerms,
+        maxResponseBytes,
+        maxResponseResources,
         maxBundleEntries: config.limits.maxBundleEntries,
       },
     });

@@ -3,6 +3,7 @@ import type { Index } from "../../ports/Index.ts";
 import type { RecordRepository } from "../../records/RecordRepository.ts";
 import type { InteractionHook } from "../engine/InteractionHook.ts";
 import type { FhirInteractions } from "../FhirInteractions.ts";
+import type { ResponseBudget } from "../responseBudget.ts";
 import type { FhirValidator } from "../validation/createValidator.ts";
 
 /**
@@ -33,4 +34,6 @@ export interface BundleDeps {
   requestHash?: () => string;
   /** Told of every entry, with `actor`, before any entry runs (default: every entry allowed). */
   hook?: InteractionHook;
+  /** What the GET entries may still add to the response Bundle (processBundle sets one per Bundle). */
+  budget?: ResponseBudget;
 }

@@ -2,6 +2,8 @@ import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { ErrorIssue } from "../../errors/FhirLedgerError.ts";
 import { toOperationOutcome } from "../outcome/operationOutcome.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
+import { stringifyJson } from "../../json/preciseJson.ts";
+import { arrayPieces, type JsonPieces, objectWithPieces } from "../jsonPieces.ts";
 
 const REASONS: Record<number, string> = {
   200: "OK",
@@ -28,6 +30,9 @@ export function statusLine(status: number): string {
   return REASONS[status] ? `${status} ${REASONS[status]}` : String(status);
 }
 
+/** The resource of a response entry in pieces, for the response Bundle to be written out in pieces. */
+const RESOURCE_PIECES = Symbol("resourcePieces");
+
 /** A response entry for an interaction's result. */
 export function resultEntry(
   baseUrl: string,
@@ -41,6 +46,17 @@ export function resultEntry(
     response.etag = `W/"${v.versionId}"`;
     response.lastModified = v.lastUpdated;
   }
+  const pieces = options.includeResource ? resourcePieces(result) : undefined;
+  if (pieces !== undefined) {
+    // The resource is a searchset or a stored resource: written out from its pieces, and
+    // parsed only if a caller reads `resource` (the getter keeps the member order).
+    const entry: Record<string, unknown> =
+      v && result.status !== 204 ? { fullUrl: `${baseUrl}/${v.type}/${v.id}` } : {};
+    Object.defineProperty(entry, "resource", { enumerable: true, configurable: true, get: () => result.resource });
+    entry.response = response;
+    Object.defineProperty(entry, RESOURCE_PIECES, { value: pieces });
+    return entry;
+  }
   const isOutcome = result.resource?.resourceType === "OperationOutcome";
   if (isOutcome) response.outcome = result.resource;
   return {
@@ -48,6 +64,39 @@ export function resultEntry(
     ...(result.resource && !isOutcome && options.includeResource ? { resource: result.resource } : {}),
     response,
   };
+}
+
+/** What resultEntry can write in pieces: a searchset, or a resource as stored (not an OperationOutcome, which goes in response.outcome). */
+function resourcePieces(result: FhirResult): (() => JsonPieces) | undefined {
+  if (result.status !== 200) return undefined;
+  const { pieces } = result;
+  if (pieces !== undefined) return () => pieces.call(result);
+  if (result.version === undefined || result.version.type === "OperationOutcome") return undefined;
+  const stored = result.bytes ?? result.text;
+  return stored === undefined ? undefined : () => [stored];
+}
+
+/**
+ * A batch or transaction response Bundle of `responses` as JSON pieces: the resources of
+ * entries from resultEntry as their pieces, every other member as its JSON.
+ */
+export function* bundleResponsePieces(
+  type: string,
+  responses: readonly Record<string, unknown>[],
+): Generator<string | Uint8Array> {
+  const head = { resourceType: "Bundle", type };
+  if (responses.length === 0) {
+    yield stringifyJson(head);
+    return;
+  }
+  const entries = responses.map((entry) => {
+    const pieces = (entry as { [RESOURCE_PIECES]?: () => JsonPieces })[RESOURCE_PIECES];
+    if (pieces === undefined) return () => [stringifyJson(entry)];
+    const { fullUrl } = entry;
+    const before = fullUrl === undefined ? {} : { fullUrl };
+    return () => objectWithPieces(before, "resource", pieces(), { response: entry.response }, stringifyJson);
+  });
+  yield* objectWithPieces(head, "entry", arrayPieces(entries), {}, stringifyJson);
 }
 
 /** A response entry for a failed entry of a batch: its status and OperationOutcome. */

@@ -19,6 +19,7 @@ import { atEntry, resultEntry } from "./entryResponse.ts";
 import type { ParsedEntry } from "./parseBundle.ts";
 import { rewriteReferences, rewriteReferencesInPlace } from "./rewriteReferences.ts";
 import { R4_ID_SOURCE as ID_SOURCE, RESOURCE_TYPE_NAME_SOURCE } from "../ids.ts";
+import type { ResponseBudget } from "../responseBudget.ts";
 
 /** The steps of one entry, shared by transactions (all entries, one write) and batches (each alone). */
 
@@ -387,13 +388,36 @@ async function writeEntry(
 export async function readEntry(deps: BundleDeps, entry: ParsedEntry): Promise<FhirResult> {
   const { type, id, vid, query } = entry.target;
   const params = new URLSearchParams(query ?? "");
-  if (id === undefined) return deps.fhir.search(deps.actor, type, params, { baseUrl: deps.baseUrl, strict: false });
+  // What a GET entry answers goes into the response Bundle, and counts against its budget; once
+  // that is full, every later GET entry is answered with the error instead (HEAD carries nothing).
+  const budget = entry.method === "GET" ? deps.budget : undefined;
+  if (budget?.spent) throw budget.refusal();
+  if (id === undefined)
+    return deps.fhir.search(deps.actor, type, params, {
+      baseUrl: deps.baseUrl,
+      strict: false,
+      ...(budget === undefined ? {} : { budget }),
+    });
   const shape = query === undefined ? undefined : params;
   const result =
     vid !== undefined
       ? await deps.fhir.vread(deps.actor, type, id, vid, shape)
       : await deps.fhir.read(deps.actor, type, id, shape);
-  return notModified(entry, result) ?? result;
+  const answered = notModified(entry, result) ?? result;
+  if (budget !== undefined) chargeRead(budget, answered);
+  return answered;
+}
+
+/**
+ * Counts the resource a read answered with against `budget`; throws its refusal when it does not
+ * fit. A search result was counted as its page was filled.
+ */
+export function chargeRead(budget: ResponseBudget, result: FhirResult): void {
+  if (result.status !== 200 || result.version === undefined) return; // a 304, or a searchset
+  const size =
+    result.bytes?.byteLength ??
+    (result.text !== undefined ? Buffer.byteLength(result.text) : Buffer.byteLength(JSON.stringify(result.resource)));
+  if (!budget.take(size)) throw budget.refusal();
 }
 
 /**

@@ -2,7 +2,8 @@ import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import type { BundleDeps } from "./BundleDeps.ts";
 import { describeEntry } from "./describeEntry.ts";
-import { atEntry } from "./entryResponse.ts";
+import { atEntry, bundleResponsePieces } from "./entryResponse.ts";
+import { PiecesResult } from "../jsonPieces.ts";
 import { parseBundle } from "./parseBundle.ts";
 import type { ParsedBundle, ParsedEntry } from "./parseBundle.ts";
 import { runBatch } from "./runBatch.ts";
@@ -15,10 +16,14 @@ import { runTransactionOnce } from "./runTransactionOnce.ts";
  * nothing is stored. In a batch each entry succeeds or fails on its own, and a failure is
  * answered in that entry's response (see runBatch).
  * The response Bundle lists one response per entry, in request order. A transaction with an
- * idempotency key (see runTransactionOnce) is applied at most once.
+ * idempotency key (see runTransactionOnce) is applied at most once. The resources the GET
+ * entries answer with share one budget: once the response is full, each later GET entry of a
+ * batch is answered with a `too-costly` error, and a transaction fails before it writes.
  * @see https://hl7.org/fhir/R4/http.html#transaction
  */
-export async function processBundle(deps: BundleDeps, body: unknown): Promise<FhirResult> {
+export async function processBundle(bundleDeps: BundleDeps, body: unknown): Promise<FhirResult> {
+  // One budget for every resource the GET entries add to the response (see ResponseBudget).
+  const deps: BundleDeps = { ...bundleDeps, budget: bundleDeps.budget ?? bundleDeps.fhir.responseBudget() };
   const parsed = parseBundle(body, {
     validator: deps.validator,
     baseUrl: deps.baseUrl,
@@ -45,14 +50,8 @@ export async function processBundle(deps: BundleDeps, body: unknown): Promise<Fh
     const entries = deps.hook === undefined ? parsed.entries : await hookEntries(deps, parsed.entries);
     responses = await runBatch(deps, entries);
   }
-  return {
-    status: 200,
-    resource: {
-      resourceType: "Bundle",
-      type: `${parsed.type}-response`,
-      ...(responses.length > 0 ? { entry: responses } : {}),
-    },
-  };
+  const entries = responses;
+  return new PiecesResult(200, () => bundleResponsePieces(`${parsed.type}-response`, entries));
 }
 
 /** The batch entries with those the hook refuses (a FhirLedgerError) replaced by their error. */

@@ -7,6 +7,7 @@ import { checkReadEntry } from "./checkReadEntry.ts";
 import type { PlannedChange } from "./checkReadEntry.ts";
 import { atEntry, errorEntry, resultEntry } from "./entryResponse.ts";
 import {
+  chargeRead,
   changedKeys,
   guardAsync,
   invalidError,
@@ -70,8 +71,11 @@ export async function runEntries(
   // 3. Every read must succeed on the state the writes produce, or nothing is written.
   const changes = plannedChanges(plans);
   const checked = new Map<number, Awaited<ReturnType<typeof checkReadEntry>>>();
+  // The check fills a budget of its own: a response too full fails the transaction here, and
+  // the answers below count again (a search is run again after the commit).
+  const checking: BundleDeps = { ...deps, budget: deps.fhir.responseBudget() };
   for (const entry of reads) {
-    checked.set(entry.index, await guardAsync(entry, () => checkReadEntry(deps, entry, changes)));
+    checked.set(entry.index, await guardAsync(entry, () => checkReadEntry(checking, entry, changes)));
   }
 
   // 4. One atomic write.
@@ -95,7 +99,9 @@ export async function runEntries(
   }
   for (const entry of reads) {
     try {
-      const result = checked.get(entry.index) ?? (await readEntry(deps, entry));
+      const early = checked.get(entry.index);
+      if (early !== undefined && entry.method === "GET" && deps.budget) chargeRead(deps.budget, early);
+      const result = early ?? (await readEntry(deps, entry));
       responses.set(entry.index, resultEntry(deps.baseUrl, result, { includeResource: entry.method === "GET" }));
     } catch (error) {
       responses.set(entry.index, errorEntry(atEntry(error, entry)));

@@ -9,6 +9,7 @@ import type { FhirResult } from "../FhirInteractions.ts";
 import { loadChecked } from "./loadChecked.ts";
 import { formatHistoryParams, parseHistoryParams } from "./parseHistoryParams.ts";
 import { ID_PATTERN, INVALID_ID_MESSAGE } from "../ids.ts";
+import { echoedWarnings, moreIgnored } from "../outcome/echoedWarnings.ts";
 
 export interface HistoryDeps {
   history: HistoryIndex;
@@ -51,11 +52,11 @@ export async function readHistory(
   const params = parseHistoryParams(query, { allowTypes: scope.level === "system" });
   if (options.strict && params.ignored.length > 0) {
     throw new FhirLedgerError("invalid", "unsupported history parameters (Prefer: handling=strict)", {
-      issues: params.ignored.map((name) => ({
-        type: "not-supported",
-        diagnostics: `${name}: not supported by history`,
-        expression: [name],
-      })),
+      issues: echoedWarnings(
+        params.ignored,
+        (name) => ({ type: "not-supported", diagnostics: `${name}: not supported by history`, expression: [name] }),
+        (n) => ({ type: "not-supported", diagnostics: moreIgnored(n) }),
+      ),
     });
   }
   const page = await deps.history.historyPage({
@@ -88,11 +89,11 @@ export async function readHistory(
     entry.push({
       resource: {
         resourceType: "OperationOutcome",
-        issue: params.ignored.map((name) => ({
-          severity: "warning",
-          code: "not-supported",
-          diagnostics: `parameter ignored: ${name}`,
-        })),
+        issue: echoedWarnings(
+          params.ignored,
+          (name) => ({ severity: "warning", code: "not-supported", diagnostics: `parameter ignored: ${name}` }),
+          (n) => ({ severity: "warning", code: "not-supported", diagnostics: moreIgnored(n) }),
+        ),
       },
       request: { method: "GET", url: self.slice(1) },
       response: { status: "200" },

@@ -10,6 +10,7 @@ const deps = (ctx: EngineContext): PatientEverythingDeps => ({
   index: ctx.index,
   records: ctx.records,
   audit: ctx.audit,
+  budget: () => ctx.fhir.responseBudget(),
 });
 
 /**

@@ -2,9 +2,14 @@ import type { AuditTrail } from "../../audit/AuditTrail.ts";
 import type { Actor } from "../../auth/Actor.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { CompartmentPage } from "../../ports/HistoryIndex.ts";
-import type { RecordRepository } from "../../records/RecordRepository.ts";
+import type { VersionRow } from "../../ports/VersionStore.ts";
+import { loadWithin, ResponseBudget } from "../responseBudget.ts";
+import type { RecordRepository, StoredVersion } from "../../records/RecordRepository.ts";
+import { stringifyJson } from "../../json/preciseJson.ts";
+import { arrayPieces, type JsonPieces, objectWithPieces, PiecesResult, storedJson } from "../jsonPieces.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import { loadChecked } from "../history/loadChecked.ts";
+import { echoedWarnings, moreIgnored } from "../outcome/echoedWarnings.ts";
 import { formatHistoryParams, parseHistoryParams, type HistoryParams } from "../history/parseHistoryParams.ts";
 
 /** Clinical-date filters of $everything; not supported (they need each type's clinical date). */
@@ -15,11 +20,12 @@ const UNSUPPORTED = new Set(["start", "end"]);
  * (default 50, at most 1000), `_total` and `_cursor` as history does, asks `pageOf` for the
  * page, and returns its members as matches and the shared resources they refer to as
  * includes, with self and next links on `path`. `start`, `end` and unknown parameters are
- * ignored and reported in an OperationOutcome entry.
+ * ignored and reported in an OperationOutcome entry. A page ends early when the response is
+ * full (see ResponseBudget), and says so there.
  * @see https://hl7.org/fhir/R4/patient-operation-everything.html
  */
 export async function everythingSearchset(
-  deps: { records: RecordRepository; audit?: AuditTrail },
+  deps: { records: RecordRepository; audit?: AuditTrail; budget?: () => ResponseBudget },
   actor: Actor,
   request: { path: string; query: URLSearchParams; baseUrl: string },
   pageOf: (params: HistoryParams) => Promise<CompartmentPage>,
@@ -31,48 +37,77 @@ export async function everythingSearchset(
       issues: [{ type: "invalid", diagnostics: "_at does not apply to $everything", expression: ["_at"] }],
     });
   const params = parseHistoryParams(withoutDates, { allowTypes: true });
-  const page = await pageOf(params);
-  const [loaded, referenced] = await Promise.all([
-    loadChecked(deps, actor, "operation", page.versions),
-    loadChecked(deps, actor, "operation", page.referenced),
-  ]);
+  let page = await pageOf(params);
+  const budget = deps.budget?.() ?? new ResponseBudget();
+  const load = async (row: VersionRow) => (await loadChecked(deps, actor, "operation", [row]))[0]!;
+  const notes: { severity: string; code: string; diagnostics: string }[] = [];
+  const members = await loadWithin(page.versions, budget, load);
+  let loaded = members.loaded;
+  if (!members.complete) {
+    // As a search page: fewer entries than _count, and a next link going on after them. The page
+    // is asked again for that many, so its cursor and shared resources are those it keeps.
+    notes.push({
+      severity: "information",
+      code: "informational",
+      diagnostics: `This page holds ${loaded.length} of the ${page.versions.length} resources it would have had: a response holds at most ${budget.describe()}; the next link goes on after them`,
+    });
+    const kept = new Map(loaded.map((m) => [`${m.row.type}/${m.row.id}/${m.row.versionId}`, m]));
+    page = await pageOf({ ...params, count: loaded.length });
+    loaded = await Promise.all(page.versions.map((v) => kept.get(`${v.type}/${v.id}/${v.versionId}`) ?? load(v)));
+  }
+  const shared = await loadWithin(page.referenced, budget, load);
+  const referenced = shared.loaded;
+  if (!shared.complete)
+    notes.push({
+      severity: "warning",
+      code: "too-costly",
+      diagnostics: `${referenced.length} of the ${page.referenced.length} shared resources the page refers to are included: a response holds at most ${budget.describe()}`,
+    });
   const link = [{ relation: "self", url: `${baseUrl}${path}?${formatHistoryParams(params, params.cursor)}` }];
   if (page.nextCursor)
     link.push({ relation: "next", url: `${baseUrl}${path}?${formatHistoryParams(params, page.nextCursor)}` });
-  const entry: Record<string, unknown>[] = [
-    ...loaded.map(({ row, resource }) => ({
-      fullUrl: `${baseUrl}/${row.type}/${row.id}`,
-      resource,
-      search: { mode: "match" },
-    })),
-    ...referenced.map(({ row, resource }) => ({
-      fullUrl: `${baseUrl}/${row.type}/${row.id}`,
-      resource,
-      search: { mode: "include" },
-    })),
-  ];
+  // Written out in pieces, each resource as its stored JSON (see jsonPieces.ts).
+  const entry: (() => JsonPieces)[] = [];
+  const add = (stored: StoredVersion, mode: "match" | "include") => {
+    const fullUrl = `${baseUrl}/${stored.row.type}/${stored.row.id}`;
+    const json = storedJson(stored);
+    entry.push(
+      json !== null
+        ? () => objectWithPieces({ fullUrl }, "resource", [json], { search: { mode } }, stringifyJson)
+        : () => [stringifyJson({ fullUrl, resource: stored.resource, search: { mode } })],
+    );
+  };
+  for (const stored of loaded) add(stored, "match");
+  for (const stored of referenced) add(stored, "include");
   const ignored = [...new Set([...query.keys()].filter((k) => UNSUPPORTED.has(k)).concat(params.ignored))];
-  if (ignored.length > 0) {
-    entry.push({
+  if (ignored.length > 0 || notes.length > 0) {
+    const outcome = {
       resource: {
         resourceType: "OperationOutcome",
-        issue: ignored.map((name) => ({
-          severity: "warning",
-          code: "not-supported",
-          diagnostics: `parameter ignored: ${name.slice(0, 64)}`,
-        })),
+        issue: [
+          ...notes,
+          ...echoedWarnings(
+            ignored,
+            (name) => ({
+              severity: "warning",
+              code: "not-supported",
+              diagnostics: `parameter ignored: ${name.slice(0, 64)}`,
+            }),
+            (n) => ({ severity: "warning", code: "not-supported", diagnostics: moreIgnored(n) }),
+          ),
+        ],
       },
       search: { mode: "outcome" },
-    });
+    };
+    entry.push(() => [stringifyJson(outcome)]);
   }
-  return {
-    status: 200,
-    resource: {
-      resourceType: "Bundle",
-      type: "searchset",
-      ...(page.total !== null ? { total: page.total } : {}),
-      link,
-      ...(entry.length > 0 ? { entry } : {}),
-    },
+  const head = {
+    resourceType: "Bundle",
+    type: "searchset",
+    ...(page.total !== null ? { total: page.total } : {}),
+    link,
   };
+  return new PiecesResult(200, () =>
+    entry.length > 0 ? objectWithPieces(head, "entry", arrayPieces(entry), {}, stringifyJson) : [stringifyJson(head)],
+  );
 }

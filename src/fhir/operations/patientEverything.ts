@@ -5,6 +5,7 @@ import type { HistoryIndex } from "../../ports/HistoryIndex.ts";
 import type { Index } from "../../ports/Index.ts";
 import type { RecordRepository } from "../../records/RecordRepository.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
+import type { ResponseBudget } from "../responseBudget.ts";
 import { everythingSearchset } from "./everythingSearchset.ts";
 import { ID_PATTERN, INVALID_ID_MESSAGE } from "../ids.ts";
 
@@ -13,6 +14,8 @@ export interface PatientEverythingDeps {
   index: Pick<Index, "current">;
   records: RecordRepository;
   audit?: AuditTrail;
+  /** A fresh budget for the response (the configured response limits). */
+  budget?: () => ResponseBudget;
 }
 
 /**

@@ -21,6 +21,8 @@ export interface SearchLimits {
   maxCount?: number;
   /** largest `_offset` (default 10000) */
   maxOffset?: number;
+  /** parameters in the request, known or not (default 256) */
+  maxQueryParams?: number;
 }
 
 export type SearchQuery = URLSearchParams | Iterable<readonly [string, string]>;
@@ -41,6 +43,7 @@ const DEFAULTS = {
   maxValueLength: 1024,
   maxCount: 1000,
   maxOffset: 10_000,
+  maxQueryParams: 256,
 };
 
 /** Untyped chains over references to many types (e.g. Provenance.target) must name the type. */
@@ -51,6 +54,12 @@ const TRANSPORT = new Set(["_format", "_pretty"]);
 /** Thrown for a request we refuse outright (as opposed to parameters we ignore). */
 function invalid(message: string): FhirLedgerError {
   return new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message }] });
+}
+
+/** Thrown for a request with more parameters than the server takes: each one is parsed, and an unknown one echoed. */
+function tooManyParams(max: number): FhirLedgerError {
+  const message = `The search has more than ${max} parameters, the most this server takes (FHIRLEDGER_MAX_QUERY_PARAMS)`;
+  return new FhirLedgerError("invalid", message, { issues: [{ type: "too-costly", diagnostics: message }] });
 }
 
 /**
@@ -86,7 +95,9 @@ export function parseSearchRequest(
   const { spanning } = options;
   if (!isResourceType(type)) throw invalid(`Unknown resource type`);
   const request: SearchRequest = { type, filters: [], include: [], revinclude: [], sort: [], unknown: [] };
+  let params = 0;
   for (const [rawName, rawValue] of query) {
+    if (++params > lim.maxQueryParams) throw tooManyParams(lim.maxQueryParams);
     const name = String(rawName);
     const value = String(rawValue);
     if (name.length > 256) throw invalid("Parameter name too long");

@@ -1,6 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { SearchRequest } from "../../../ports/SearchRequest.ts";
-import type { SearchPage } from "../../../ports/SearchIndex.ts";
+import type { SearchOptions, SearchPage } from "../../../ports/SearchIndex.ts";
 import type { VersionRow } from "../../../ports/VersionStore.ts";
 import { toVersion } from "./rows.ts";
 import { prepared } from "./prepared.ts";
@@ -11,12 +11,8 @@ import { encodeChangedCursor } from "./search/searchCursor.ts";
 type Row = Record<string, unknown>;
 
 /** Runs a parsed search: one page of matches (limit + 1 rows tell whether a next page exists), the total when asked, and the includes. */
-export function searchPage(
-  db: DatabaseSync,
-  request: SearchRequest,
-  options: { maxIncludeDepth?: number; countTotal?: boolean },
-): SearchPage {
-  const compiled = compileSearch(request);
+export function searchPage(db: DatabaseSync, request: SearchRequest, options: SearchOptions): SearchPage {
+  const compiled = compileSearch(request, options.maxTerms === undefined ? {} : { maxTerms: options.maxTerms });
   const walk = compiled.limit > 0 ? compiled.walk : undefined;
   // The walk's watermark, read before the page (on this connection, which does every write,
   // nothing commits in between): a resource with a seq up to it was read where it stays, and
@@ -41,7 +37,7 @@ export function searchPage(
     ? Number((db.prepare(compiled.countSql).get(...compiled.countArgs) as Row).total)
     : null;
   const pageRids = page.map((r) => Number(r.rid));
-  const includes = collectIncludes(db, request, pageRids, options.maxIncludeDepth ?? 3);
+  const includes = collectIncludes(db, request, pageRids, options.maxIncludeDepth ?? 3, options.maxIncludes);
   return {
     matches: currentVersions(db, pageRids),
     included: currentVersions(db, includes.rids),

@@ -14,8 +14,9 @@ const ref = (r: number) => {
   return row.ref;
 };
 /** The includes of a page of `matches` for the `_include`/`_revinclude` parameters of `query`. */
-const collect = (type: string, query: string, matches: string[], maxDepth = 3) => {
-  const result = collectIncludes(db, parseSearchRequest(type, new URLSearchParams(query)), matches.map(rid), maxDepth);
+const collect = (type: string, query: string, matches: string[], maxDepth = 3, maxIncludes?: number) => {
+  const request = parseSearchRequest(type, new URLSearchParams(query));
+  const result = collectIncludes(db, request, matches.map(rid), maxDepth, maxIncludes);
   return { refs: result.rids.map(ref).sort(), truncated: result.truncated, count: result.rids.length };
 };
 
@@ -46,6 +47,19 @@ describe("collectIncludes", () => {
       "Observation/o1",
     ]);
     expect(r.refs).toEqual(["Condition/c1", "Patient/p1"]);
+  });
+
+  it("adds at most maxIncludes resources, and says when it cut some off", () => {
+    const query = "_include=Observation:subject&_include:iterate=Patient:organization";
+    const all = collect("Observation", query, ["Observation/o1"]);
+    expect(all.count).toBe(2);
+    expect(collect("Observation", query, ["Observation/o1"], 3, 2)).toEqual({ ...all, truncated: false });
+    const one = collect("Observation", query, ["Observation/o1"], 3, 1);
+    expect(one).toEqual({ refs: ["Patient/p1"], truncated: true, count: 1 });
+    // within one round too: p1 and p2 both refer to an organization
+    const round = collect("Patient", "_include=Patient:organization", ["Patient/p1", "Patient/p2"], 3, 1);
+    expect(round.count).toBe(1);
+    expect(round.truncated).toBe(true);
   });
 
   it("applies specs without :iterate to the matches only", () => {

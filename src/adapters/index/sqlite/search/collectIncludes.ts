@@ -5,7 +5,7 @@ import { compileInclude } from "./compileInclude.ts";
 export interface CollectedIncludes {
   /** rids added, in the order found; none twice, none of the page's own */
   rids: number[];
-  /** `:iterate` stopped at the depth limit while another round would still have added some */
+  /** `:iterate` stopped at the depth limit, or `maxIncludes` was reached, while more would have been added */
   truncated: boolean;
 }
 
@@ -16,7 +16,8 @@ type Spec = readonly ["include" | "revinclude", IncludeSpec];
  * matches; each further round applies the `:iterate` specs to everything the round before
  * added, whichever spec added it, until a round adds nothing or `maxDepth` rounds have run.
  * At the limit one more round is looked at (not added) to tell the caller whether it cut
- * anything off.
+ * anything off. No more than `maxIncludes` rids are added (a `_revinclude` of a page of
+ * patients could otherwise add every resource that refers to them); the rest are cut off.
  * @see https://hl7.org/fhir/R4/search.html#include
  */
 export function collectIncludes(
@@ -24,6 +25,7 @@ export function collectIncludes(
   request: Pick<SearchRequest, "include" | "revinclude">,
   pageRids: readonly number[],
   maxDepth: number,
+  maxIncludes = 10_000,
 ): CollectedIncludes {
   const all: Spec[] = [
     ...request.include.map((s) => ["include", s] as const),
@@ -35,9 +37,10 @@ export function collectIncludes(
   let specs = all;
   let sources = pageRids;
   for (let round = 1; sources.length > 0 && specs.length > 0; round++) {
-    const found = includeRound(db, specs, sources, seen);
+    const found = includeRound(db, specs, sources, seen, maxIncludes - rids.length + 1);
     if (round > maxDepth) return { rids, truncated: found.length > 0 };
     for (const rid of found) {
+      if (rids.length === maxIncludes) return { rids, truncated: true };
       seen.add(rid);
       rids.push(rid);
     }
@@ -47,19 +50,22 @@ export function collectIncludes(
   return { rids, truncated: false };
 }
 
-/** Rids the specs reach from `sources` that are not in `seen`, each once. */
+/** Rids the specs reach from `sources` that are not in `seen`, each once; at most `max` of them. */
 function includeRound(
   db: DatabaseSync,
   specs: readonly Spec[],
   sources: readonly number[],
   seen: ReadonlySet<number>,
+  max: number,
 ): number[] {
   const found = new Set<number>();
   for (const [kind, spec] of specs) {
     const fragment = compileInclude(kind, spec, sources);
-    for (const row of db.prepare(fragment.sql).all(...fragment.args)) {
+    // iterated, not fetched whole: a _revinclude may reach far more rows than are kept
+    for (const row of db.prepare(fragment.sql).iterate(...fragment.args)) {
       const rid = Number(row.rid);
       if (!seen.has(rid)) found.add(rid);
+      if (found.size >= max) return [...found];
     }
   }
   return [...found];

@@ -358,6 +358,31 @@ describe("compileSearch options", () => {
     }
   });
 
+  it("counts the terms a search compiles to and refuses more than maxTerms, naming the limit", async () => {
+    // one subquery and one condition per value; an untyped chain one branch per target type
+    expect(() => compileSearch(parse("Patient", "family=a,b,c"), { maxTerms: 4 })).not.toThrow();
+    expect(() => compileSearch(parse("Patient", "family=a,b,c,d"), { maxTerms: 4 })).toThrow(
+      expect.objectContaining({ code: "invalid", issues: [expect.objectContaining({ type: "too-costly" })] }),
+    );
+    const chain = parse("Observation", "subject.name=a");
+    expect(() => compileSearch(chain, { maxTerms: 8 })).not.toThrow(); // x, b, 2 × (branch, t, value)
+    expect(() => compileSearch(chain, { maxTerms: 7 })).toThrow(
+      /more than 7 SQL terms \(FHIRLEDGER_MAX_SEARCH_TERMS\)/,
+    );
+    const pair = parse("Observation", "code-value-quantity=http://loinc.org|1$5,http://loinc.org|2$6");
+    // p and two pairs, and the p of the count read from the pair index alone
+    expect(() => compileSearch(pair, { maxTerms: 4 })).not.toThrow();
+    expect(() => compileSearch(pair, { maxTerms: 3 })).toThrow(FhirLedgerError);
+  });
+
+  it("refuses a search binding more values than SQLite takes, before SQLite does", async () => {
+    const many: SearchRequest = parse("Patient", "_id=a");
+    (many.filters[0] as { values: unknown[] }).values = Array.from({ length: 33_000 }, (_, i) => ({ value: `p${i}` }));
+    expect(() => compileSearch(many, { maxOrValues: 40_000, maxTerms: 40_000 })).toThrow(
+      /binds more than 32766 values/,
+    );
+  });
+
   it("enforces chain depth and OR-count caps on hand-built requests", async () => {
     const deep = parse("Observation", "patient.organization.partof.name=x");
     expect(() => compileSearch(deep, { maxChainDepth: 2 })).toThrow(FhirLedgerError);

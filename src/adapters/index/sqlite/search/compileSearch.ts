@@ -26,6 +26,8 @@ export interface CompileSearchOptions {
   maxChainDepth?: number;
   /** OR values per parameter (default 100) */
   maxOrValues?: number;
+  /** SQL terms the search may compile to: subqueries, OR alternatives, chain branches (default 1000) */
+  maxTerms?: number;
   /** epoch ms used by the `ap` prefix (default Date.now()) */
   now?: number;
 }
@@ -53,6 +55,16 @@ export interface CompiledSearch {
    */
   walk?: { watermark: number | undefined; changedSince: (seq: number, limit: number) => SqlFragment };
 }
+/** Default of CompileSearchOptions.maxTerms: far above any search of the test suites and Synthea imports. */
+export const DEFAULT_MAX_TERMS = 1000;
+/** SQLite's default SQLITE_MAX_VARIABLE_NUMBER: a statement binding more fails to prepare. */
+const SQLITE_MAX_VARIABLES = 32_766;
+
+function tooManyVariables(): FhirLedgerError {
+  const message = `The search binds more than ${SQLITE_MAX_VARIABLES} values, the most SQLite takes in one query; use fewer OR values or parameters`;
+  return new FhirLedgerError("invalid", message, { issues: [{ type: "too-costly", diagnostics: message }] });
+}
+
 /**
  * Compiles a parsed search into parameterised SQL over `resources r` and the sp_* tables.
  * Every user value is a bound argument; identifiers in the SQL come from the official
@@ -71,6 +83,8 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
     maxChainDepth: options.maxChainDepth ?? 3,
     maxOrValues: options.maxOrValues ?? 100,
     alias: 0,
+    terms: 0,
+    maxTerms: options.maxTerms ?? DEFAULT_MAX_TERMS,
   };
   // Rule-based plan: the most selective condition drives the query as an IN-list over its
   // index; the other plain conditions become correlated EXISTS checks per candidate instead of
@@ -108,6 +122,8 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
     where.push(`(${options.where.sql})`);
     args.push(...options.where.args);
   }
+  // the conditions are bound again by the count and by the walk's `changedSince`
+  if (args.length > SQLITE_MAX_VARIABLES - 64) throw tooManyVariables();
   const only = filters.length === 1 ? filters[0]! : undefined;
   const indexCount = only?.kind === "pair" && !options.where ? pairCount(only, type, ctx) : undefined;
   const countSql = indexCount?.sql ?? `SELECT count(*) AS total FROM resources r WHERE ${where.join(" AND ")}`;
@@ -171,9 +187,11 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
     args.push(watermark);
   }
   const sql = `SELECT ${select.join(", ")} FROM resources r WHERE ${where.join(" AND ")} ORDER BY ${order.join(", ")} LIMIT ? OFFSET ?`;
+  const allArgs = [...selectArgs, ...args, limit + 1, offset];
+  if (allArgs.length > SQLITE_MAX_VARIABLES) throw tooManyVariables();
   return {
     sql,
-    args: [...selectArgs, ...args, limit + 1, offset],
+    args: allArgs,
     countSql,
     countArgs,
     limit,

@@ -25,6 +25,25 @@ export interface Ctx {
   maxChainDepth: number;
   maxOrValues: number;
   alias: number;
+  /** SQL terms compiled so far: subqueries, OR alternatives and chain branches (see countTerms) */
+  terms: number;
+  maxTerms: number;
+}
+
+/**
+ * Counts `n` more terms of the query being compiled, and refuses it once they pass the
+ * limit: before the SQL is built in full, and before SQLite runs (or refuses) it. Chains fan out
+ * per target type and level, so a short query string can compile to thousands of subqueries
+ * (`composed-of.derived-from.performer._id` with 100 values: 968 per value, 98,169 variables).
+ */
+export function countTerms(ctx: Ctx, n: number): void {
+  ctx.terms += n;
+  if (ctx.terms > ctx.maxTerms) throw tooCostly(ctx.maxTerms);
+}
+
+function tooCostly(maxTerms: number): FhirLedgerError {
+  const message = `The search compiles to more than ${maxTerms} SQL terms (FHIRLEDGER_MAX_SEARCH_TERMS); use fewer OR values or parameters, or name the target type of a chain (subject:Patient.name)`;
+  return new FhirLedgerError("invalid", message, { issues: [{ type: "too-costly", diagnostics: message }] });
 }
 
 export function requireDef(type: string, code: string): SearchParamDef {
@@ -34,6 +53,7 @@ export function requireDef(type: string, code: string): SearchParamDef {
 }
 
 export function nextAlias(ctx: Ctx, prefix: string): string {
+  countTerms(ctx, 1); // every alias is a subquery or a join
   ctx.alias++;
   return `${prefix}${ctx.alias}`;
 }

@@ -5,6 +5,7 @@ import type { ParamFilter, SearchFilter, SearchValue } from "../../../../ports/S
 import { compositeForPair, isTokenQuantityComposite } from "../../../../fhir/search/tokenQuantityComposites.ts";
 import type { SqlFragment } from "./compileSearch.ts";
 import {
+  countTerms,
   type Ctx,
   type Form,
   invalid,
@@ -114,6 +115,7 @@ export function filterCondition(
       const parts: string[] = [];
       const args: SQLInputValue[] = [type, f.code];
       for (const t of f.targetTypes) {
+        countTerms(ctx, 1);
         const inner = filterCondition(f.next, t, b, depth + 1, ctx);
         // As at the top: a rid IN-list is walked by rowid, not the whole target type scanned.
         parts.push(`(${inner.sql.startsWith(`${b}.rid IN (`) ? "+" : ""}${b}.type = ? AND ${inner.sql})`);
@@ -147,6 +149,7 @@ export function filterCondition(
 function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form: Form, scope: TypeScope): SqlFragment {
   if (f.values.length === 0) throw invalid(`No value for ${f.code}`);
   if (f.values.length > ctx.maxOrValues) throw invalid(`More than ${ctx.maxOrValues} values for one parameter`);
+  countTerms(ctx, f.values.length);
   if (f.code === "_id") {
     const sql = `${a}.id ${f.modifier === "not" ? "NOT IN" : "IN"} (${f.values.map(() => "?").join(", ")})`;
     return { sql, args: f.values.map((v) => v.value) };

@@ -90,6 +90,13 @@ const hostile: [string, [string, string][]][] = [
   ["Patient", Array.from({ length: 200 }, (_, i) => ["name", `n${i}`] as [string, string])],
   ["Patient", [["subject.".repeat(50) + "name", "x"]]],
   ["Patient", [["_has:Observation:subject:".repeat(20) + "code", "x"]]],
+  // untyped chains fan out per level: 968 branches per value, 98,169 SQL variables for 100 values
+  ["Library", [["composed-of.derived-from.performer._id", Array.from({ length: 100 }, (_, i) => `x${i}`).join(",")]]],
+  ...["Library", "PlanDefinition", "Measure"].map((type): [string, [string, string][]] => [
+    type,
+    [["composed-of.derived-from.performer._id", "x1"]],
+  ]),
+  ["Observation", Array.from({ length: 64 }, (_, i): [string, string] => ["subject.name", `a${i},b${i},c${i}`])],
   ["Patient", [["_include", "'; DROP TABLE x"]]],
   ["Patient", [["_include", "Patient:*"]]],
   ["Patient", [["_revinclude:iterate", "Observation:subject:Patient"]]],

@@ -6,7 +6,7 @@ import type { ParamFilter, SearchParamType, SearchValue } from "../../../../../p
 import { isTokenQuantityComposite } from "../../../../../fhir/search/tokenQuantityComposites.ts";
 import type { TokenQuantityRow } from "../../../../../fhir/search/types/index.ts";
 import type { SqlFragment } from "../compileSearch.ts";
-import { type Ctx, type Form, invalid, nextAlias, rowsCondition } from "../conditionParts.ts";
+import { countTerms, type Ctx, type Form, invalid, nextAlias, rowsCondition } from "../conditionParts.ts";
 import { quantityAlternatives, tokenCondition } from "../rowConditions.ts";
 import { QUANTITY_COLUMNS } from "./quantity.ts";
 import type { ParamSite, RowWriter, SqlSearchType } from "./SqlSearchType.ts";
@@ -103,6 +103,7 @@ export function parsePairs(def: SearchParamDef, f: ParamFilter, ctx: Ctx): [Sear
 
 /** A token×quantity composite: rows of sp_token_quantity whose token and quantity both match one alternative. */
 export function pairCondition(f: PairFilter, type: string, a: string, ctx: Ctx, form: Form): SqlFragment {
+  countTerms(ctx, f.values.length);
   const x = nextAlias(ctx, "p");
   return rowsCondition(form, false, a, "sp_token_quantity", x, type, f.def.code, pairRowCondition(f, x, ctx));
 }
