@@ -5,6 +5,7 @@ import { MemoryIndex } from "../../src/adapters/index/memory/MemoryIndex.ts";
 import { sqliteSearchIndexer } from "../../src/adapters/index/sqlite/search/sqliteSearchIndexer.ts";
 import { SqliteIndex } from "../../src/adapters/index/sqlite/SqliteIndex.ts";
 import { indexContract } from "./index.contract.ts";
+import { searchIndexContract } from "./searchIndex.contract.ts";
 
 indexContract("MemoryIndex", async () => {
   const index = new MemoryIndex();
@@ -18,6 +19,34 @@ indexContract("SqliteIndex (a WAL file in a temp dir, with its search tables)", 
     index,
     cleanup: async () => {
       index.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+searchIndexContract("SqliteIndex, reads on the calling thread", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "fhirledger-search-"));
+  const index = new SqliteIndex({ path: join(dir, "index.sqlite"), search: sqliteSearchIndexer });
+  return {
+    index,
+    cleanup: async () => {
+      await index.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+searchIndexContract("SqliteIndex, reads on reader threads", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "fhirledger-search-"));
+  const index = new SqliteIndex({
+    path: join(dir, "index.sqlite"),
+    search: sqliteSearchIndexer,
+    readers: { count: 1, queryTimeoutMs: 30_000 },
+  });
+  return {
+    index,
+    cleanup: async () => {
+      await index.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
