@@ -141,7 +141,7 @@ describe("Anchorer", () => {
     // The batch in flight named the lost root as its previous one: it is built again, not resent.
     expect(await restarted.reconcile()).toEqual({ completed: 0, resent: 0, requeuedLeaves: 4 });
     await restarted.flush();
-    expect(allLeavesAnchoredOnce()).toBe(8);
+    expect(await allLeavesAnchoredOnce()).toBe(8);
     const events = (await ledger.listAnchors()).map((a, logIndex) => ({
       root: Buffer.from(a.root).toString("hex"),
       prevRoot: Buffer.from(a.prevRoot).toString("hex"),

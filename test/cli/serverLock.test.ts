@@ -4,7 +4,11 @@ import { mkdtemp, readFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ANVIL_DEV_PRIVATE_KEY, EmbeddedChain } from "../../src/adapters/ledger/EmbeddedChain.ts";
+import {
+  ANVIL_DEV_ADMIN_PRIVATE_KEY,
+  ANVIL_DEV_PRIVATE_KEY,
+  EmbeddedChain,
+} from "../../src/adapters/ledger/EmbeddedChain.ts";
 import { removeDir, startTestServer } from "../support/testServer.ts";
 
 const TOKEN = "server-lock-test-token-0123456789";
@@ -53,6 +57,8 @@ describe("the data directory is locked while the server runs (external chain)", 
       FHIRLEDGER_PORT: "0",
       FHIRLEDGER_CHAIN_RPC_URL: chain.rpcUrl,
       FHIRLEDGER_CHAIN_PRIVATE_KEY: ANVIL_DEV_PRIVATE_KEY,
+      // the anchoring key may not deploy: a separate admin key does (see chainKeys.test.ts)
+      FHIRLEDGER_CHAIN_ADMIN_PRIVATE_KEY: ANVIL_DEV_ADMIN_PRIVATE_KEY,
       FHIRLEDGER_ANCHOR_INTERVAL_MS: "100",
       FHIRLEDGER_DEV_TOKEN: TOKEN,
     };
@@ -80,7 +86,11 @@ describe("the data directory is locked while the server runs (external chain)", 
     await expect(
       startTestServer({
         dataDir,
-        env: { FHIRLEDGER_CHAIN_RPC_URL: chain.rpcUrl, FHIRLEDGER_CHAIN_PRIVATE_KEY: ANVIL_DEV_PRIVATE_KEY },
+        env: {
+          FHIRLEDGER_CHAIN_RPC_URL: chain.rpcUrl,
+          FHIRLEDGER_CHAIN_PRIVATE_KEY: ANVIL_DEV_PRIVATE_KEY,
+          FHIRLEDGER_CHAIN_ADMIN_PRIVATE_KEY: ANVIL_DEV_ADMIN_PRIVATE_KEY,
+        },
       }),
     ).rejects.toMatchObject({ code: "conflict", message: expect.stringMatching(holder) });
 

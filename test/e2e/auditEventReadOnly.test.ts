@@ -38,7 +38,7 @@ describe("AuditEvent is read-only over REST", () => {
     // The server writes an AuditEvent for an erasure: the internal path.
     const erased = await server.json<{ parameter: { name: string }[] }>("/Patient/audited/$erase", {
       method: "POST",
-      body: JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "reason", valueString: "test case" }] }),
+      body: JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "reason", valueCode: "test-data" }] }),
     });
     expect(erased.status).toBe(200);
     auditId = (param(erased.body, "auditEvent") as { reference: string }).reference.split("/")[1]!;

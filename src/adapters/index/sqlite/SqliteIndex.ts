@@ -470,13 +470,17 @@ export class SqliteIndex implements Index {
     ).run(name, value);
   }
 
-  async close(): Promise<void> {
-    await this.#pool?.close();
+  /** Synchronous unless reader threads run: then they are stopped first. */
+  close(): void | Promise<void> {
+    if (this.#pool) return this.#pool.close().then(() => this.#closeConnections());
+    this.#closeConnections();
+  }
+
+  #closeConnections(): void {
     this.#stmts.clear();
     if (this.#reader?.db.isOpen) this.#reader.db.close();
     if (this.db.isOpen) this.db.close();
   }
-
   #batch(batchId: number): BatchRow | null {
     const r = this.#stmt("SELECT * FROM batches WHERE batch_id = ?").get(batchId) as Row | undefined;
     return r ? toBatch(r) : null;

@@ -28,7 +28,7 @@ describe("SqliteIndex reader connection", () => {
     index = new SqliteIndex({ path: join(dir, "index.sqlite") });
   });
   afterEach(async () => {
-    index.close();
+    await index.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -62,7 +62,7 @@ describe("SqliteIndex reader connection", () => {
 
   it("closes with the index", async () => {
     await write(index, "p", 1);
-    index.close();
+    await index.close();
     await expect(index.currentVersion("Patient", "p")).rejects.toThrow();
   });
 });
