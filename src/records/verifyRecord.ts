@@ -7,7 +7,12 @@ import { DELETED_MARKER_CID } from "./RecordRepository.ts";
 import type { RecordRepository } from "./RecordRepository.ts";
 import { recordLeafData } from "./leaf.ts";
 
-export type Verdict = "verified" | "pending" | "mismatch";
+/**
+ * verified: every check passed, the root is on chain. pending: not anchored yet. unavailable:
+ * anchored, but the chain could not be asked now (nothing is known to be wrong). mismatch: a
+ * check failed.
+ */
+export type Verdict = "verified" | "pending" | "unavailable" | "mismatch";
 
 /** Everything a third party needs to check one version against the chain. */
 export interface RecordProof {
@@ -93,7 +98,7 @@ export async function verifyRecord(
       batch.blockNumber === null ? {} : { blockNumber: batch.blockNumber },
     );
   } catch {
-    return { ...base, verdict: "pending", reason: "chain unreachable: could not check the anchor now" };
+    return { ...base, verdict: "unavailable", reason: "chain unreachable: the anchor could not be checked now" };
   }
   if (!onChain) return mismatch("the chain does not hold this root");
   if (onChain.contract.toLowerCase() !== (batch.contract ?? "").toLowerCase())

@@ -13,7 +13,7 @@ describe("chain unreachable", () => {
     await removeDir(server.dataDir);
   });
 
-  it("keeps accepting writes, reports the lag in /health and /metrics, and $verify says pending", async () => {
+  it("keeps accepting writes, reports the lag in /health and /metrics, and $verify says pending or unavailable", async () => {
     const before = await server.json<{ id: string }>("/Patient", {
       method: "POST",
       body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Anchoredfirst" }] }),
@@ -55,5 +55,10 @@ describe("chain unreachable", () => {
     expect((await server.json(`/Observation/${ids[0]}`)).status).toBe(200);
     const pending = await server.json(`/Observation/${ids[0]}/$verify`);
     expect(param(pending.body, "verdict")).toBe("pending");
+    // anchored before the chain went down: the chain cannot be asked, which is not "pending"
+    const anchored = await server.json(`/Patient/${before.body.id}/$verify`);
+    expect(anchored.status).toBe(200);
+    expect(param(anchored.body, "verdict")).toBe("unavailable");
+    expect(String(param(anchored.body, "reason"))).toContain("chain unreachable");
   });
 });
