@@ -16,6 +16,8 @@ import { rebuildIndex } from "../records/rebuildIndex.ts";
 import { readDeployments } from "../server/deployments.ts";
 import { holdDataDirectories } from "../server/holdDataDirectories.ts";
 import { serverBaseUrl } from "../server/serverBaseUrl.ts";
+import { compartmentsOf } from "../fhir/resource/compartmentOf.ts";
+import type { Resource } from "../fhir/types/r4.ts";
 import { EXIT_OK } from "./commands.ts";
 
 const HELP = `Usage: fhirledger rebuild --out FILE [--contract ADDR]
@@ -91,7 +93,13 @@ export async function rebuild(argv: string[], env: Record<string, string | undef
       config.http.port === 0 && config.http.publicBaseUrl === null ? "" : serverBaseUrl(config, config.http.port);
     const index = new SqliteIndex({ path: out, search: sqliteSearchIndexer, bulkLoad: true, baseUrl: () => ownBase });
     closers.push(() => index.close());
-    const report = await rebuildIndex({ ledger, blobs, keys, index });
+    const report = await rebuildIndex({
+      ledger,
+      blobs,
+      keys,
+      index,
+      compartmentsOf: (r) => compartmentsOf(r as unknown as Resource, ownBase),
+    });
     index.finishBulkLoad();
     process.stdout.write(
       `rebuilt ${report.versions} versions from ${report.batches} anchored batches in ${report.seconds.toFixed(2)} s ` +

@@ -11,7 +11,9 @@ export interface RestoreBatch {
   };
   leaves: {
     leafHash: Uint8Array;
-    version: (Omit<VersionRow, "leafSeq"> & { resource?: Record<string, unknown> }) | null;
+    version:
+      | (Omit<VersionRow, "leafSeq"> & { resource?: Record<string, unknown>; compartments?: readonly string[] })
+      | null;
   }[];
   paths: Uint8Array[][];
 }

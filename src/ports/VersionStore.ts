@@ -52,6 +52,13 @@ export interface VersionWrite extends Omit<VersionRow, "leafSeq"> {
   resource?: Record<string, unknown>;
   /** Its search rows, when already extracted (off the main thread); else the index extracts them. */
   searchRows?: PreparedSearchRows;
+  /**
+   * Every patient compartment this version is in (any compartment parameter names the patient),
+   * `compartment` (whose key encrypts it) among them. Kept for the resource as long as it
+   * exists: erasing any of them removes the resource, even when its current version no longer
+   * names that patient.
+   */
+  compartments?: readonly string[];
 }
 
 /** What an erasure removed. */
@@ -81,8 +88,9 @@ export interface VersionStore {
    */
   commitMany(writes: VersionWrite[], receipt?: TransactionReceiptKey): Promise<VersionRow[]>;
   /**
-   * Erasure: removes every resource with a version in the compartment, and the resources in
-   * `also` (all their versions and search rows), and returns the CIDs of their blobs. Log
+   * Erasure: removes every resource with a version in the compartment (as its `compartment`
+   * or among its `compartments`), and the resources in `also` (all their versions and search
+   * rows), and returns the CIDs of their blobs. Log
    * leaves stay: they reveal nothing. What was removed is gone from the store's files too, not
    * only from its answers (no copy left in a journal or freed pages).
    */

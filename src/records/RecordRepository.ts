@@ -63,6 +63,8 @@ export interface RecordRepositoryOptions {
   keys: KeyStore;
   /** Patient compartment of a resource ("Patient/<id>") or null. */
   compartmentOf: (resource: FhirResource) => string | null;
+  /** Every patient compartment a resource is in (erasure of any removes it); by default its compartmentOf. */
+  compartmentsOf?: (resource: FhirResource) => readonly string[];
   now?: () => Date;
   /** Where records are sealed (and their search rows extracted); inline by default. */
   preparer?: RecordPreparer;
@@ -81,6 +83,7 @@ export class RecordRepository {
   readonly #blobs: BlobStore;
   readonly #keys: KeyStore;
   readonly #compartmentOf: (resource: FhirResource) => string | null;
+  readonly #compartmentsOf: ((resource: FhirResource) => readonly string[]) | undefined;
   readonly #now: () => Date;
   readonly #preparer: RecordPreparer;
   readonly #locks = new KeyedMutex();
@@ -97,6 +100,7 @@ export class RecordRepository {
     this.#blobs = options.blobs;
     this.#keys = options.keys;
     this.#compartmentOf = options.compartmentOf;
+    this.#compartmentsOf = options.compartmentsOf;
     this.#now = options.now ?? (() => new Date());
     this.#preparer = options.preparer ?? inlinePreparer;
   }
@@ -194,6 +198,9 @@ export class RecordRepository {
             const stored: FhirResource = { ...op.resource, resourceType: op.type, id: op.id, meta };
             copyNumberTexts(op.resource, stored);
             const compartment = op.compartment !== undefined ? op.compartment : this.#compartmentOf(stored);
+            // an explicit compartment (audit records: none) is the only one
+            const compartments =
+              op.compartment !== undefined || !this.#compartmentsOf ? [] : this.#compartmentsOf(stored);
             const created = !live;
             // History shows this version as the PUT it was, not as a POST (see historyEntry).
             const createdByUpdate = created && op.mustNotExist !== true ? { createdByUpdate: true } : {};
@@ -211,6 +218,7 @@ export class RecordRepository {
                 leafHash: new Uint8Array(),
                 expectedPreviousVersion: previous,
                 resource: stored,
+                ...(compartments.length > 0 ? { compartments } : {}),
                 ...createdByUpdate,
               },
               stored,

@@ -45,6 +45,8 @@ export async function rebuildIndex(deps: {
   keys: KeyStore;
   index: Index;
   log?: Logger;
+  /** Every patient compartment a restored resource is in (see VersionWrite.compartments). */
+  compartmentsOf?: (resource: Record<string, unknown>) => readonly string[];
 }): Promise<RebuildReport> {
   const started = performance.now();
   // Keys don't change during a rebuild: look each one up once.
@@ -135,7 +137,12 @@ export async function rebuildIndex(deps: {
         report.unavailable += 1;
         continue;
       }
-      leaves.push({ leafHash: leafHashes[i]!, version: { ...base, deleted: false, resource } });
+      // none outside a patient compartment: audit records are kept there on purpose (see AuditTrail)
+      const compartments = entry.compartment === null ? [] : (deps.compartmentsOf?.(resource) ?? []);
+      leaves.push({
+        leafHash: leafHashes[i]!,
+        version: { ...base, deleted: false, resource, ...(compartments.length > 0 ? { compartments } : {}) },
+      });
       report.versions += 1;
     }
     await deps.index.restoreBatch({

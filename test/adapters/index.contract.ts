@@ -179,6 +179,25 @@ export function indexContract(name: string, factory: () => Promise<IndexHarness>
     );
 
     it(
+      "erases a resource any of whose versions named the compartment, even when its current one does not",
+      withIndex(async (index) => {
+        await index.commit(
+          write("Observation", "o", 1, { compartment: "Patient/q", compartments: ["Patient/q", "Patient/p"] }),
+        );
+        await index.commit(write("Observation", "o", 2, { compartment: "Patient/q", compartments: ["Patient/q"] }));
+        await index.commit(write("Observation", "other", 1, { compartment: "Patient/q", compartments: ["Patient/q"] }));
+        const erased = await index.eraseCompartment("Patient/p");
+        expect(erased.resources.map((r) => `${r.type}/${r.id}`)).toEqual(["Observation/o"]);
+        expect(erased.versions).toBe(2);
+        expect(await index.current("Observation", "o")).toBeNull();
+        expect((await index.current("Observation", "other"))?.versionId).toBe(1);
+        // gone from the compartments too: a new resource under the same id is not erased with p again
+        await index.commit(write("Observation", "o", 1, { compartment: "Patient/q", compartments: ["Patient/q"] }));
+        expect((await index.eraseCompartment("Patient/p")).resources).toEqual([]);
+      }),
+    );
+
+    it(
       "erases the resources it is given besides the compartment's, once each, and ignores unknown ones",
       withIndex(async (index) => {
         await index.commit(write("Patient", "p", 1, { compartment: "Patient/p" }));

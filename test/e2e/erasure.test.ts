@@ -230,6 +230,38 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     ]);
   });
 
+  it("erases a resource an earlier version of which named the patient, when its current one no longer does", async () => {
+    const post = (type: string, body: object) =>
+      server.json<{ id: string }>(`/${type}`, { method: "POST", body: JSON.stringify(body), headers: as(ADMIN) });
+    const gone = (await post("Patient", { resourceType: "Patient", name: [{ family: "Formerperformer" }] })).body.id;
+    const stays = (await post("Patient", { resourceType: "Patient", name: [{ family: "Subjectstays" }] })).body.id;
+    const observation = {
+      resourceType: "Observation",
+      status: "final",
+      code: { text: "first performed by the erased patient" },
+      subject: { reference: `Patient/${stays}` },
+      performer: [{ reference: `Patient/${gone}` }],
+    };
+    const created = await post("Observation", observation);
+    const { performer: _performer, ...withoutPerformer } = observation;
+    const updated = await server.json(`/Observation/${created.body.id}`, {
+      method: "PUT",
+      body: JSON.stringify({ ...withoutPerformer, id: created.body.id }),
+      headers: as(ADMIN),
+    });
+    expect(updated.status).toBe(200);
+    const erased = await server.json(`/Patient/${gone}/$erase`, {
+      method: "POST",
+      body: reasonBody("patient-request"),
+      headers: as(ADMIN),
+    });
+    expect(erased.status).toBe(200);
+    // version 1 named the erased patient: the resource goes, with its history
+    expect((await server.json(`/Observation/${created.body.id}`, { headers: as(ADMIN) })).status).toBe(404);
+    expect((await server.json(`/Observation/${created.body.id}/_history/1`, { headers: as(ADMIN) })).status).toBe(404);
+    expect((await server.json(`/Patient/${stays}`, { headers: as(ADMIN) })).status).toBe(200);
+  });
+
   it("leaves no erased value in the index files, WAL included, while the server runs", async () => {
     const marker = "Zyxwvutsrqerased";
     const p = await server.json<{ id: string }>("/Patient", {

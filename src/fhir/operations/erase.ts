@@ -29,14 +29,14 @@ const PAGE = 1000;
  * not stored).
  *
  * What is erased: every resource with a version encrypted under the patient's data key (its
- * first compartment reference was the patient), and every current resource that names the
- * patient through any R4 patient-compartment parameter or by one of the patient's identifiers
- * (`param:identifier`). A resource also in another patient's compartment is erased all the
+ * first compartment reference was the patient), every resource any version of which named the
+ * patient through an R4 patient-compartment parameter (the index keeps them: see
+ * VersionWrite.compartments), and every current resource that names the patient through a
+ * compartment parameter or by one of the patient's identifiers (`param:identifier`). A resource also in another patient's compartment is erased all the
  * same (it names the erased patient) and listed in the response as `sharedResource`, with the
  * other patients it names, so the operator can tell them or write it again without the erased
- * patient. Not found: earlier versions of resources that named the patient only through a
- * secondary parameter or an identifier while their current version does not (or is deleted);
- * the search index holds current versions only. AuditEvents stay: the server writes them
+ * patient. Not found: earlier versions that named the patient only by identifier while the
+ * current version does not (or is deleted); the search index holds current versions only. AuditEvents stay: the server writes them
  * without clinical content and outside any patient's key, and the erasure's own is one.
  */
 export async function erase(

@@ -28,6 +28,8 @@ interface Resource {
   id: string;
   /** Every version, oldest first (index versionId - 1). */
   versions: VersionRow[];
+  /** Every patient compartment a version named. */
+  compartments: ReadonlySet<string>;
 }
 
 interface Leaf {
@@ -125,7 +127,8 @@ export class MemoryIndex implements VersionStore, TransactionReceipts, Anchoring
     const erased: ErasedCompartment = { resources: [], versions: 0, cids: [] };
     const listed = new Set(also.map((r) => key(r.type, r.id)));
     for (const [k, r] of this.#state.resources) {
-      if (!listed.has(k) && !r.versions.some((v) => v.compartment === compartment)) continue;
+      if (!listed.has(k) && !r.compartments.has(compartment) && !r.versions.some((v) => v.compartment === compartment))
+        continue;
       erased.resources.push({ type: r.type, id: r.id });
       erased.versions += r.versions.length;
       for (const v of r.versions) {
@@ -257,7 +260,9 @@ function toPending(leaf: Leaf): PendingLeaf {
 /** A copy deep enough that a commit can change it and be thrown away (leaves and rows are replaced, not edited). */
 function copyState(s: State): State {
   return {
-    resources: new Map([...s.resources].map(([k, r]) => [k, { ...r, versions: [...r.versions] }])),
+    resources: new Map(
+      [...s.resources].map(([k, r]) => [k, { ...r, versions: [...r.versions], compartments: new Set(r.compartments) }]),
+    ),
     leaves: [...s.leaves],
     batches: s.batches,
     receipts: new Map(s.receipts),
@@ -273,10 +278,17 @@ function commitOne(s: State, write: VersionWrite): VersionRow {
   if (curVersion !== write.expectedPreviousVersion || write.versionId !== curVersion + 1) {
     throw new FhirLedgerError("conflict", `version conflict on ${write.type}/${write.id}: current is ${curVersion}`);
   }
-  const resource = existing ?? { rid: s.nextRid++, type: write.type, id: write.id, versions: [] };
+  const resource = existing ?? {
+    rid: s.nextRid++,
+    type: write.type,
+    id: write.id,
+    versions: [],
+    compartments: new Set(),
+  };
+  resource.compartments = new Set([...resource.compartments, ...(write.compartments ?? [])]);
   s.resources.set(k, resource);
   const seq = s.leaves.length + 1;
-  const { leafHash, expectedPreviousVersion: _e, resource: _r, searchRows: _s, ...fields } = write;
+  const { leafHash, expectedPreviousVersion: _e, resource: _r, searchRows: _s, compartments: _c, ...fields } = write;
   const row: VersionRow = { ...fields, leafSeq: seq };
   resource.versions.push(row);
   s.leaves.push({

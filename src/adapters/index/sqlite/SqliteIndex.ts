@@ -278,7 +278,16 @@ export class SqliteIndex implements Index {
           this.#ownBase(),
         ); // a new rid has no rows to replace
     }
-    const { leafHash: _leafHash, expectedPreviousVersion: _e, resource: _r, searchRows: _s, ...row } = write;
+    const addCompartment = this.#stmt("INSERT OR IGNORE INTO resource_compartments (compartment, rid) VALUES (?, ?)");
+    for (const c of write.compartments ?? []) addCompartment.run(c, rid);
+    const {
+      leafHash: _leafHash,
+      expectedPreviousVersion: _e,
+      resource: _r,
+      searchRows: _s,
+      compartments: _c,
+      ...row
+    } = write;
     return { ...row, leafSeq };
   }
 
@@ -312,8 +321,9 @@ export class SqliteIndex implements Index {
     const erased = this.#transaction(() => {
       const members = this.#stmt(
         `SELECT r.rid, r.type, r.id FROM resources r WHERE r.compartment = ?
-         UNION SELECT r.rid, r.type, r.id FROM versions v JOIN resources r ON r.rid = v.rid WHERE v.compartment = ?`,
-      ).all(compartment, compartment) as Row[];
+         UNION SELECT r.rid, r.type, r.id FROM versions v JOIN resources r ON r.rid = v.rid WHERE v.compartment = ?
+         UNION SELECT r.rid, r.type, r.id FROM resource_compartments rc JOIN resources r ON r.rid = rc.rid WHERE rc.compartment = ?`,
+      ).all(compartment, compartment, compartment) as Row[];
       const seen = new Set(members.map((m) => Number(m.rid)));
       for (const { type, id } of also) {
         const row = this.#current(type, id);
@@ -331,6 +341,7 @@ export class SqliteIndex implements Index {
         for (const v of vs) if (v.cid) cids.push(String(v.cid));
         this.#stmt("DELETE FROM versions WHERE rid = ?").run(rid);
         this.#stmt("DELETE FROM resources WHERE rid = ?").run(rid);
+        this.#stmt("DELETE FROM resource_compartments WHERE rid = ?").run(rid);
         this.#search?.remove(this.db, rid);
       }
       return { resources: members.map((m) => ({ type: String(m.type), id: String(m.id) })), versions, cids };

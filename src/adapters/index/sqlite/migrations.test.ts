@@ -1,7 +1,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { schemaVersion } from "../../sqlite/migrate.ts";
-import { INDEX_MIGRATIONS } from "./migrations.ts";
+import { INDEX_MIGRATIONS, RESOURCE_COMPARTMENTS_SQL } from "./migrations.ts";
 import { coreSchemaSql } from "./schema.ts";
 import { SEARCH_SCHEMA } from "./search/searchSchema.ts";
 import { sqliteSearchIndexer } from "./search/sqliteSearchIndexer.ts";
@@ -38,6 +38,7 @@ describe("INDEX_MIGRATIONS", () => {
     const described = new DatabaseSync(":memory:");
     described.exec(coreSchemaSql);
     described.exec(SEARCH_SCHEMA);
+    described.exec(RESOURCE_COMPARTMENTS_SQL); // step 7
     try {
       expect(schemaVersion(db)).toBe(LATEST);
       expect(layout(db)).toEqual(layout(described));
@@ -86,6 +87,27 @@ describe("INDEX_MIGRATIONS", () => {
       expect(schemaVersion(index.db)).toBe(LATEST);
       await index.commit(patient("a", "Chalmers"));
       expect(runSearch(index.db, "Patient", "family=chalmers").ids).toEqual(["Patient/a"]);
+    } finally {
+      index.close();
+    }
+  });
+
+  it("takes a file of layout 6 to 7: a resource's compartments are kept from then on, and erasure follows them", async () => {
+    const path = indexPath();
+    const old = new DatabaseSync(path);
+    for (const step of INDEX_MIGRATIONS.slice(0, 6)) step.up(old);
+    old.exec("PRAGMA user_version = 6");
+    old.close();
+    const index = new SqliteIndex({ path, search: sqliteSearchIndexer });
+    try {
+      expect(schemaVersion(index.db)).toBe(LATEST);
+      await index.commit({
+        ...patient("o", "x"),
+        type: "Basic",
+        compartment: "Patient/q",
+        compartments: ["Patient/q", "Patient/p"],
+      });
+      expect((await index.eraseCompartment("Patient/p")).resources).toEqual([{ type: "Basic", id: "o" }]);
     } finally {
       index.close();
     }

@@ -16,6 +16,16 @@ import { coreSchemaSql } from "./schema.ts";
  * on is a new step at the end that takes layout N-1 to N without looking at the file first;
  * released steps are never edited.
  */
+/**
+ * Step 7: for each resource, every patient compartment any of its versions named (erasure of
+ * one removes the resource). IF NOT EXISTS: a file set back to user_version 0 runs it again.
+ */
+export const RESOURCE_COMPARTMENTS_SQL = `CREATE TABLE IF NOT EXISTS resource_compartments (
+  compartment TEXT NOT NULL, rid INTEGER NOT NULL,
+  PRIMARY KEY (compartment, rid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS resource_compartments_rid ON resource_compartments(rid);`;
+
 export const INDEX_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "core tables", up: (db) => db.exec(coreSchemaSql) },
   { version: 2, name: "inclusion paths apart from leaves", up: moveLeafPaths },
@@ -23,4 +33,9 @@ export const INDEX_MIGRATIONS: readonly Migration[] = [
   { version: 4, name: "search tables clustered on (rid, param, seq)", up: clusterSearchTables },
   { version: 5, name: "token×quantity composites as pairs", up: pairTokenQuantityComposites },
   { version: 6, name: "search tables", up: (db) => db.exec(UNNUMBERED_SEARCH_TABLES) },
+  {
+    version: 7,
+    name: "every patient compartment a resource's versions named",
+    up: (db) => db.exec(RESOURCE_COMPARTMENTS_SQL),
+  },
 ];

@@ -82,6 +82,8 @@ export function restoreBatch(
       seq,
       v.createdByUpdate ? 1 : null,
     );
+    for (const c of v.compartments ?? [])
+      prepared(db, "INSERT OR IGNORE INTO resource_compartments (compartment, rid) VALUES (?, ?)").run(c, rid);
     if (search && isNewest) {
       if (v.deleted || !v.resource) search.remove(db, rid);
       else search.write(db, rid, v.type, v.resource, !cur, undefined, ownBase);
