@@ -114,10 +114,6 @@ export class SqliteIndex implements Index {
     readers?: { count: number; queryTimeoutMs: number };
   }) {
     this.db = openSqliteFile(options.path);
-    // Zeroing every freed cell (secure_delete = ON) cost the Synthea import 13 % and searches
-    // ~2 ms at p50 (npm run bench:import). FAST zeroes deleted content in the pages a change
-    // writes anyway; an erasure turns it fully on for its own transaction (eraseCompartment).
-    this.db.exec("PRAGMA secure_delete = FAST");
     // SQLite's default page cache is 2 MB: far too small for search tables of ~100k resources.
     // Checkpoints every 256 MB of WAL instead of 4 MB: index pages dirtied by many commits are
     // written back once per checkpoint, not once per few commits. Import of the Synthea set:
@@ -322,7 +318,6 @@ export class SqliteIndex implements Index {
     compartment: string,
     also: readonly { type: string; id: string }[] = [],
   ): Promise<ErasedCompartment> {
-    this.db.exec("PRAGMA secure_delete = ON");
     const erased = this.#transaction(() => {
       const members = this.#stmt(
         `SELECT r.rid, r.type, r.id FROM resources r WHERE r.compartment = ?
@@ -351,10 +346,7 @@ export class SqliteIndex implements Index {
       }
       return { resources: members.map((m) => ({ type: String(m.type), id: String(m.id) })), versions, cids };
     });
-    if (this.db.isOpen) {
-      this.db.exec("PRAGMA secure_delete = FAST");
-      if (erased.resources.length > 0) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-    }
+    if (this.db.isOpen && erased.resources.length > 0) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     return erased;
   }
 
