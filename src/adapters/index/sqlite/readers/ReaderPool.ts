@@ -53,6 +53,12 @@ export class ReaderPool {
   readonly #timeoutMs: number;
   readonly #cacheKiB: number;
   readonly #readers: Reader[] = [];
+  /**
+   * Readers to run, started by the first query: a server that is never searched starts none,
+   * and tests that start and stop many servers start few threads (each thread's start and end
+   * is V8 isolate churn, which Node 24 has crashed on: see nodejs/node#64500).
+   */
+  readonly #count: number;
   readonly #queue: Job[] = [];
   #seq = 0;
   #closed = false;
@@ -65,7 +71,7 @@ export class ReaderPool {
     this.#path = options.path;
     this.#timeoutMs = options.queryTimeoutMs;
     this.#cacheKiB = options.cacheKiB ?? 32_768;
-    for (let i = 0; i < Math.max(1, options.readers); i++) this.#readers.push(this.#start());
+    this.#count = Math.max(1, options.readers);
   }
 
   search(query: SearchRequest, options: SearchOptions): Promise<SearchPage> {
@@ -91,6 +97,8 @@ export class ReaderPool {
   }
 
   #ask(request: ReaderQuery): Promise<unknown> {
+    if (this.#readers.length === 0 && !this.#closed)
+      for (let i = 0; i < this.#count; i++) this.#readers.push(this.#start());
     if (this.#closed) return Promise.reject(new FhirLedgerError("unavailable", "the index is closed"));
     return new Promise((resolve, reject) => {
       const job: Job = { request: { ...request, seq: (this.#seq += 1) }, resolve, reject };
