@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
+import { parseCommandArgs } from "./parseCommandArgs.ts";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { Wallet } from "ethers";
 import { HeliaBlobStore } from "../adapters/blob/HeliaBlobStore.ts";
 import { KuboBlobStore } from "../adapters/blob/KuboBlobStore.ts";
@@ -36,16 +36,11 @@ Replace the live index with the new file while the server is stopped
 
 /** `fhirledger rebuild`: index from chain events + IPFS + keys. */
 export async function rebuild(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: { out: { type: "string" }, contract: { type: "string" }, help: { type: "boolean" } },
-    }));
-  } catch (error) {
-    throw new FhirLedgerError("bad-request", (error as Error).message);
-  }
+  const values = parseCommandArgs(argv, {
+    out: { type: "string" },
+    contract: { type: "string" },
+    help: { type: "boolean" },
+  });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT_OK;

@@ -1,5 +1,5 @@
-import { parseArgs } from "node:util";
 import { FileKeyStore } from "../adapters/keys/FileKeyStore.ts";
+import { parseCommandArgs } from "./parseCommandArgs.ts";
 import { loadConfig } from "../config/loadConfig.ts";
 import { fromHex } from "../crypto/hex.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
@@ -25,16 +25,7 @@ export async function rotateDataKeys(
   argv: string[],
   env: Record<string, string | undefined> = process.env,
 ): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: { compartment: { type: "string", multiple: true }, help: { type: "boolean" } },
-    }));
-  } catch (error) {
-    throw new FhirLedgerError("bad-request", (error as Error).message);
-  }
+  const values = parseCommandArgs(argv, { compartment: { type: "string", multiple: true }, help: { type: "boolean" } });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT_OK;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { parseCommandArgs } from "./parseCommandArgs.ts";
 import { readFile, stat } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { FileKeyStore } from "../adapters/keys/FileKeyStore.ts";
 import { kekId } from "../adapters/keys/kekId.ts";
 import { loadConfig } from "../config/loadConfig.ts";
@@ -34,16 +34,7 @@ export async function rotateKek(
   argv: string[],
   env: Record<string, string | undefined> = process.env,
 ): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: { "new-kek-file": { type: "string" }, help: { type: "boolean" } },
-    }));
-  } catch (error) {
-    throw new FhirLedgerError("bad-request", (error as Error).message);
-  }
+  const values = parseCommandArgs(argv, { "new-kek-file": { type: "string" }, help: { type: "boolean" } });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT_OK;

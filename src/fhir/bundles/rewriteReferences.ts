@@ -95,6 +95,14 @@ export function rewriteReferencesInPlace<T>(
   return resource;
 }
 
+/** Calls `visit` with every `reference` string in `value`, at any depth: those the rewrite maps. */
+export function forEachReference(value: object, visit: (reference: string) => void): void {
+  mapReferencesInPlace(value, (reference) => {
+    visit(reference);
+    return reference;
+  });
+}
+
 /** Only the references: the walk without links, which needs no R4 definitions. */
 function mapReferencesInPlace<T extends object>(resource: T, map: (reference: string) => string): T {
   const stack: unknown[] = [resource];

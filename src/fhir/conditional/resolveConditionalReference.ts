@@ -1,6 +1,7 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { SearchIndex } from "../../ports/SearchIndex.ts";
 import { isResourceType } from "../definitions/resourceTypes.ts";
+import { forEachReference } from "../bundles/rewriteReferences.ts";
 import { findMatchesAfterDeletes } from "./findMatchesAfterDeletes.ts";
 import { RESOURCE_TYPE_NAME_SOURCE } from "../ids.ts";
 
@@ -82,25 +83,12 @@ export function cachedConditionalResolver(
   return resolve;
 }
 
-/** Every distinct conditional `reference` string in a JSON value (iterative: no stack overflow). */
+/** Every distinct conditional `reference` string in a JSON value. */
 function conditionalReferencesIn(value: unknown): Set<string> {
   const found = new Set<string>();
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (node === null || typeof node !== "object") continue;
-    if (Array.isArray(node)) {
-      for (const item of node) if (item !== null && typeof item === "object") stack.push(item);
-      continue;
-    }
-    for (const [key, item] of Object.entries(node)) {
-      if (key === "reference") {
-        if (typeof item === "string" && isConditionalReference(item)) found.add(item);
-        else if (Array.isArray(item))
-          for (const r of item) if (typeof r === "string" && isConditionalReference(r)) found.add(r);
-      }
-      if (item !== null && typeof item === "object") stack.push(item);
-    }
-  }
+  if (value !== null && typeof value === "object")
+    forEachReference(value, (reference) => {
+      if (isConditionalReference(reference)) found.add(reference);
+    });
   return found;
 }

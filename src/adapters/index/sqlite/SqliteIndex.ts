@@ -25,6 +25,7 @@ import type {
   HistoryQuery,
 } from "../../../ports/HistoryIndex.ts";
 import { compartmentPage, everyCompartmentPage, historyPage } from "./historyQueries.ts";
+import { eraseCompartment } from "./eraseCompartment.ts";
 import { restoreBatch } from "./restoreBatch.ts";
 import { toBatch, toBytes, toCurrent, toLeaf, toVersion } from "./rows.ts";
 import { searchPage } from "./searchPage.ts";
@@ -318,34 +319,7 @@ export class SqliteIndex implements Index {
     compartment: string,
     also: readonly { type: string; id: string }[] = [],
   ): Promise<ErasedCompartment> {
-    const erased = this.#transaction(() => {
-      const members = this.#stmt(
-        `SELECT r.rid, r.type, r.id FROM resources r WHERE r.compartment = ?
-         UNION SELECT r.rid, r.type, r.id FROM versions v JOIN resources r ON r.rid = v.rid WHERE v.compartment = ?
-         UNION SELECT r.rid, r.type, r.id FROM resource_compartments rc JOIN resources r ON r.rid = rc.rid WHERE rc.compartment = ?`,
-      ).all(compartment, compartment, compartment) as Row[];
-      const seen = new Set(members.map((m) => Number(m.rid)));
-      for (const { type, id } of also) {
-        const row = this.#current(type, id);
-        if (row && !seen.has(row.rid)) {
-          seen.add(row.rid);
-          members.push({ rid: row.rid, type, id });
-        }
-      }
-      const cids: string[] = [];
-      let versions = 0;
-      for (const m of members) {
-        const rid = Number(m.rid);
-        const vs = this.#stmt("SELECT cid FROM versions WHERE rid = ?").all(rid) as Row[];
-        versions += vs.length;
-        for (const v of vs) if (v.cid) cids.push(String(v.cid));
-        this.#stmt("DELETE FROM versions WHERE rid = ?").run(rid);
-        this.#stmt("DELETE FROM resources WHERE rid = ?").run(rid);
-        this.#stmt("DELETE FROM resource_compartments WHERE rid = ?").run(rid);
-        this.#search?.remove(this.db, rid);
-      }
-      return { resources: members.map((m) => ({ type: String(m.type), id: String(m.id) })), versions, cids };
-    });
+    const erased = this.#transaction(() => eraseCompartment(this.db, this.#search, compartment, also));
     if (this.db.isOpen && erased.resources.length > 0) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     return erased;
   }
