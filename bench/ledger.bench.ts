@@ -114,6 +114,7 @@ try {
     path: join(dataDir, "rebuilt.sqlite"),
     search: sqliteSearchIndexer,
     bulkLoad: true,
+    searchKey: await server.keys.searchIndexKey(),
   });
   const report = await rebuildIndex({ ledger: server.ledger, blobs: server.blobs, keys: server.keys, index: rebuilt });
   const tIndexes = performance.now();

@@ -86,7 +86,13 @@ export async function rebuild(argv: string[], env: Record<string, string | undef
     // References under the server's base are indexed as local, as the running server does.
     const ownBase =
       config.http.port === 0 && config.http.publicBaseUrl === null ? "" : serverBaseUrl(config, config.http.port);
-    const index = new SqliteIndex({ path: out, search: sqliteSearchIndexer, bulkLoad: true, baseUrl: () => ownBase });
+    const index = new SqliteIndex({
+      path: out,
+      search: sqliteSearchIndexer,
+      bulkLoad: true,
+      baseUrl: () => ownBase,
+      searchKey: await keys.searchIndexKey(),
+    });
     closers.push(() => index.close());
     const report = await rebuildIndex({
       ledger,

@@ -22,6 +22,12 @@ export interface KeyStore {
   dataKey(keyId: string): Promise<DataKey>;
   /** Adds a new version for the compartment; later writes use it. */
   rotateDataKey(compartment: string): Promise<DataKey>;
+  /**
+   * The 256-bit secret the index seals and blinds search values under (no name, identifier
+   * or code is stored in clear there). Stable for the life of the key store: the index's
+   * contents depend on it; protected by the KEK like every data key.
+   */
+  searchIndexKey(): Promise<Uint8Array>;
   /** Crypto-shredding: destroys every key of the compartment. */
   destroyCompartment(compartment: string): Promise<number>;
   close(): Promise<void>;

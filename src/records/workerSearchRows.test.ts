@@ -15,6 +15,7 @@ import type { PrepareItem, Prepared, RecordPreparer } from "./prepareRecords.ts"
 import { RecordRepository } from "./RecordRepository.ts";
 import type { FhirResource } from "./RecordRepository.ts";
 import { WorkerPreparer } from "./WorkerPreparer.ts";
+import { TEST_SEARCH_KEY } from "../adapters/index/sqlite/search/testSupport/testSearchKey.ts";
 
 /** A patient's Synthea transaction bundle, its resources with the ids they declare (or new ones). */
 function syntheaResources(): FhirResource[] {
@@ -61,7 +62,8 @@ describe("search rows extracted on the preparation worker", () => {
     const resources = syntheaResources();
     expect(resources.length).toBeGreaterThan(16); // a batch the worker takes (smaller ones are prepared inline)
     const write = async (preparer?: RecordPreparer) => {
-      const index = new SqliteIndex({ path: ":memory:", search: sqliteSearchIndexer });
+      // one search key for both, so equal rows seal equally
+      const index = new SqliteIndex({ path: ":memory:", search: sqliteSearchIndexer, searchKey: TEST_SEARCH_KEY });
       const records = new RecordRepository({
         index,
         blobs: new MemoryBlobStore(),

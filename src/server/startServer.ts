@@ -139,6 +139,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       search: overrides.search ?? sqliteSearchIndexer,
       baseUrl: () => baseUrl,
       readers: { count: config.index.readers, queryTimeoutMs: config.index.queryTimeoutMs },
+      searchKey: await keys.searchIndexKey(),
     });
     closers.push(() => index.close());
 

@@ -6,6 +6,7 @@ import { sqliteSearchIndexer } from "../../src/adapters/index/sqlite/search/sqli
 import { SqliteIndex } from "../../src/adapters/index/sqlite/SqliteIndex.ts";
 import { indexContract } from "./index.contract.ts";
 import { searchIndexContract } from "./searchIndex.contract.ts";
+import { TEST_SEARCH_KEY } from "../../src/adapters/index/sqlite/search/testSupport/testSearchKey.ts";
 
 indexContract("MemoryIndex", async () => {
   const index = new MemoryIndex();
@@ -14,7 +15,11 @@ indexContract("MemoryIndex", async () => {
 
 indexContract("SqliteIndex (a WAL file in a temp dir, with its search tables)", async () => {
   const dir = await mkdtemp(join(tmpdir(), "fhirledger-index-"));
-  const index = new SqliteIndex({ path: join(dir, "index.sqlite"), search: sqliteSearchIndexer });
+  const index = new SqliteIndex({
+    searchKey: TEST_SEARCH_KEY,
+    path: join(dir, "index.sqlite"),
+    search: sqliteSearchIndexer,
+  });
   return {
     index,
     cleanup: async () => {
@@ -26,7 +31,11 @@ indexContract("SqliteIndex (a WAL file in a temp dir, with its search tables)", 
 
 searchIndexContract("SqliteIndex, reads on the calling thread", async () => {
   const dir = await mkdtemp(join(tmpdir(), "fhirledger-search-"));
-  const index = new SqliteIndex({ path: join(dir, "index.sqlite"), search: sqliteSearchIndexer });
+  const index = new SqliteIndex({
+    searchKey: TEST_SEARCH_KEY,
+    path: join(dir, "index.sqlite"),
+    search: sqliteSearchIndexer,
+  });
   return {
     index,
     cleanup: async () => {
@@ -39,6 +48,7 @@ searchIndexContract("SqliteIndex, reads on the calling thread", async () => {
 searchIndexContract("SqliteIndex, reads on reader threads", async () => {
   const dir = await mkdtemp(join(tmpdir(), "fhirledger-search-"));
   const index = new SqliteIndex({
+    searchKey: TEST_SEARCH_KEY,
     path: join(dir, "index.sqlite"),
     search: sqliteSearchIndexer,
     readers: { count: 1, queryTimeoutMs: 30_000 },

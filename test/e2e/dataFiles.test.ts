@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SqliteIndex } from "../../src/adapters/index/sqlite/SqliteIndex.ts";
 import { removeDir, startTestServer } from "../support/testServer.ts";
 import type { TestServer } from "../support/testServer.ts";
+import { TEST_SEARCH_KEY } from "../../src/adapters/index/sqlite/search/testSupport/testSearchKey.ts";
 
 /** Every path under `dir` (itself included) whose mode lets group or others in, with its mode. */
 async function looseModes(dir: string): Promise<string[]> {
@@ -63,7 +64,7 @@ describe("data files are private whatever the umask", () => {
     process.umask(0o022);
     const dir = await mkdtemp(join(tmpdir(), "fhirledger-index-"));
     dirs.push(dir);
-    const index = new SqliteIndex({ path: join(dir, "out", "index.sqlite") });
+    const index = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path: join(dir, "out", "index.sqlite") });
     try {
       expect(await looseModes(join(dir, "out"))).toEqual([]);
       expect(await readdir(join(dir, "out"))).toContain("index.sqlite-wal");

@@ -6,6 +6,7 @@ import { openEnvelope } from "../../src/crypto/envelope.ts";
 import { FhirLedgerError } from "../../src/errors/FhirLedgerError.ts";
 import { eventually, param, removeDir, startTestServer } from "../support/testServer.ts";
 import type { TestServer } from "../support/testServer.ts";
+import { SearchKey } from "../../src/adapters/index/sqlite/search/searchKey.ts";
 
 const ADMIN = "admin-token-0123456789";
 const PRACTITIONER = "practitioner-token-0123456789";
@@ -274,15 +275,18 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
       expect(names.length).toBeGreaterThan(0);
       return Promise.all(names.map(async (n) => [n, await readFile(join(server.dataDir, n))] as const));
     };
-    // the search index holds the name in clear (blind indexes are not built): the test can see it
-    expect((await files()).some(([, bytes]) => bytes.includes(marker))).toBe(true);
+    // The index holds the name sealed (deterministic under the index's search key), never in
+    // clear; the test seals it too and looks for those bytes.
+    const sealed = Buffer.from(new SearchKey(await server.keys.searchIndexKey()).seal(marker));
+    expect((await files()).some(([, bytes]) => bytes.includes(sealed))).toBe(true);
+    expect((await files()).some(([, bytes]) => bytes.includes(marker))).toBe(false);
     const erased = await server.json(`/Patient/${p.body.id}/$erase`, {
       method: "POST",
       body: reasonBody("test-data"),
       headers: as(ADMIN),
     });
     expect(erased.status).toBe(200);
-    for (const [name, bytes] of await files()) expect(bytes.includes(marker), name).toBe(false);
+    for (const [name, bytes] of await files()) expect(bytes.includes(sealed), name).toBe(false);
   });
 
   it("serialises erasure with writes into the compartment: no committed version is left unreadable", async () => {

@@ -88,6 +88,7 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
 
   it("restores every version, delete, proof and anchor; erased records stay erased", async () => {
     const rebuilt = new SqliteIndex({
+      searchKey: await server.keys.searchIndexKey(),
       path: join(outDir, "index.sqlite"),
       search: sqliteSearchIndexer,
       bulkLoad: true,

@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, randomBytes } from "node:crypto";
+import { createHmac, createSecretKey, hkdfSync, randomBytes } from "node:crypto";
 import { mkdir, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
@@ -326,6 +326,17 @@ export class FileKeyStore implements KeyStore {
       this.#cache.clear();
       this.#dataVersion = version;
     }
+  }
+
+  /**
+   * Derived (HKDF-SHA-256) from the compartment-name secret, which the key database keeps
+   * wrapped by the KEK and rotate-kek re-wraps: one stored secret, two independent keys.
+   */
+  async searchIndexKey(): Promise<Uint8Array> {
+    this.#ready();
+    return new Uint8Array(
+      hkdfSync("sha256", this.#compartmentKey, new Uint8Array(0), "fhirledger search index v1", 32),
+    );
   }
 
   #compartmentHash(compartment: string): string {

@@ -19,6 +19,11 @@ export class MemoryKeyStore implements KeyStore {
   readonly #byId = new Map<string, Version>();
   readonly #versions = new Map<string, Version[]>();
   #closed = false;
+  readonly #searchIndexKey = new Uint8Array(randomBytes(32));
+
+  async searchIndexKey(): Promise<Uint8Array> {
+    return new Uint8Array(this.#searchIndexKey);
+  }
 
   async currentDataKey(compartment: string): Promise<DataKey> {
     const versions = this.#compartment(compartment);

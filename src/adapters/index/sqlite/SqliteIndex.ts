@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
 import type {
@@ -30,10 +31,12 @@ import { restoreBatch } from "./restoreBatch.ts";
 import { toBatch, toBytes, toCurrent, toLeaf, toVersion } from "./rows.ts";
 import { searchPage } from "./searchPage.ts";
 import { immediateTransaction } from "../../sqlite/immediateTransaction.ts";
-import { migrate } from "../../sqlite/migrate.ts";
+import { migrate, schemaVersion } from "../../sqlite/migrate.ts";
 import { openSqliteFile } from "../../sqlite/openSqliteFile.ts";
-import { INDEX_MIGRATIONS } from "./migrations.ts";
+import { BLIND_LAYOUT, INDEX_MIGRATIONS } from "./migrations.ts";
 import { ReaderPool } from "./readers/ReaderPool.ts";
+import { receiptKeyOf } from "./migrations/blindSearchValues.ts";
+import { registerSearchFunctions, SEARCH_KEY_BYTES, SearchKey } from "./search/searchKey.ts";
 
 /** Search-parameter rows kept beside the core tables (optional so the core works alone). */
 export interface SearchIndexer {
@@ -94,6 +97,7 @@ export class SqliteIndex implements Index {
   readonly #search: SearchIndexer | null;
   readonly #ownBase: () => string;
   readonly #stmts = new Map<string, StatementSync>();
+  readonly #searchKey: SearchKey;
   /** Reads by id, on their own connection with the file memory-mapped (see openReader). */
   readonly #reader: Reader | null = null;
   /** Searches and history pages, off the main thread (see ReaderPool); null: run here. */
@@ -113,8 +117,18 @@ export class SqliteIndex implements Index {
     baseUrl?: () => string;
     /** Searches and history pages on this many reader threads (see ReaderPool); absent or 0: on this thread. */
     readers?: { count: number; queryTimeoutMs: number };
+    /**
+     * The secret search values are sealed and blinded under (see SearchKey; the key store's
+     * searchIndexKey). Required for a file; an in-memory index without one makes its own.
+     */
+    searchKey?: Uint8Array;
   }) {
+    const secret = options.searchKey ?? (options.path === ":memory:" ? randomBytes(SEARCH_KEY_BYTES) : undefined);
+    if (secret === undefined)
+      throw new FhirLedgerError("internal", `the index ${options.path} needs its search key (searchKey)`);
     this.db = openSqliteFile(options.path);
+    this.#searchKey = new SearchKey(secret);
+    registerSearchFunctions(this.db, this.#searchKey);
     // SQLite's default page cache is 2 MB: far too small for search tables of ~100k resources.
     // Checkpoints every 256 MB of WAL instead of 4 MB: index pages dirtied by many commits are
     // written back once per checkpoint, not once per few commits. Import of the Synthea set:
@@ -125,7 +139,11 @@ export class SqliteIndex implements Index {
       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = 5000; " +
         "PRAGMA cache_size = -98304; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 65536; PRAGMA journal_size_limit = 67108864;",
     );
+    const layout = schemaVersion(this.db);
     migrate(this.db, INDEX_MIGRATIONS, `index ${options.path}`);
+    // The step that sealed search values left the clear ones' pages zeroed in the WAL only: write
+    // them back to the main file now, not at some later checkpoint.
+    if (layout < BLIND_LAYOUT) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     this.#search = options.search ?? null;
     this.#ownBase = options.baseUrl ?? (() => "");
     if (options.bulkLoad) {
@@ -140,6 +158,7 @@ export class SqliteIndex implements Index {
         path: options.path,
         readers: options.readers.count,
         queryTimeoutMs: options.readers.queryTimeoutMs,
+        searchKey: secret,
       });
   }
 
@@ -199,7 +218,7 @@ export class SqliteIndex implements Index {
         // First, so a repeat writes nothing; the primary key makes concurrent repeats safe too.
         const inserted = this.#stmt(
           "INSERT INTO transaction_receipts (key, request_hash, committed_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
-        ).run(receipt.key, receipt.requestHash, new Date().toISOString());
+        ).run(this.#receiptKey(receipt.key), receipt.requestHash, new Date().toISOString());
         if (Number(inserted.changes) === 0)
           throw new FhirLedgerError("conflict", "this transaction (its Bundle.identifier) was committed before");
       }
@@ -208,21 +227,29 @@ export class SqliteIndex implements Index {
   }
 
   async transactionReceipt(key: string): Promise<TransactionReceipt | null> {
-    const r = this.#stmt(
-      "SELECT key, request_hash, committed_at, response FROM transaction_receipts WHERE key = ?",
-    ).get(key) as Row | undefined;
+    const r = this.#stmt("SELECT request_hash, committed_at, response FROM transaction_receipts WHERE key = ?").get(
+      this.#receiptKey(key),
+    ) as Row | undefined;
     return r
       ? {
-          key: String(r.key),
+          key,
           requestHash: String(r.request_hash),
           committedAt: String(r.committed_at),
-          response: r.response == null ? null : toBytes(r.response),
+          response: r.response == null ? null : this.#searchKey.openBytes(toBytes(r.response)),
         }
       : null;
   }
 
   async keepTransactionResponse(key: string, response: Uint8Array): Promise<void> {
-    this.#stmt("UPDATE transaction_receipts SET response = ? WHERE key = ?").run(response, key);
+    this.#stmt("UPDATE transaction_receipts SET response = ? WHERE key = ?").run(
+      this.#searchKey.sealBytes(response),
+      this.#receiptKey(key),
+    );
+  }
+
+  /** A client's idempotency key as the receipts table keeps it: blinded, like search values. */
+  #receiptKey(key: string): string {
+    return receiptKeyOf(this.#searchKey, key);
   }
 
   #commitOne(write: VersionWrite): VersionRow {

@@ -7,6 +7,10 @@ import { SEARCH_SCHEMA } from "./search/searchSchema.ts";
 import { sqliteSearchIndexer } from "./search/sqliteSearchIndexer.ts";
 import { runSearch, useTempIndexPath } from "./search/testSupport/testDb.ts";
 import { SqliteIndex } from "./SqliteIndex.ts";
+import { TEST_SEARCH_KEY } from "./search/testSupport/testSearchKey.ts";
+import { UNNUMBERED_SEARCH_TABLES } from "./migrations/unnumberedSearchTables.ts";
+import { writeClearRows } from "./search/testSupport/clearLayout.ts";
+import { extractSearchValues } from "../../../fhir/search/extractSearchValues.ts";
 
 const indexPath = useTempIndexPath("fhirledger-index-migrations-");
 const LATEST = INDEX_MIGRATIONS.length;
@@ -33,7 +37,7 @@ const patient = (id: string, family: string, versionId = 1) => ({
 describe("INDEX_MIGRATIONS", () => {
   it("gives a new file the layout schema.ts and searchSchema.ts describe, at the last version", async () => {
     const path = indexPath();
-    new SqliteIndex({ path, search: sqliteSearchIndexer }).close();
+    new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path, search: sqliteSearchIndexer }).close();
     const db = new DatabaseSync(path);
     const described = new DatabaseSync(":memory:");
     described.exec(coreSchemaSql);
@@ -51,17 +55,28 @@ describe("INDEX_MIGRATIONS", () => {
   it("recognises an index of the previous layout (no user_version) and migrates it, keeping every record", async () => {
     // What the server created before schema versions were numbered: the same tables, user_version 0.
     const path = indexPath();
-    const before = new SqliteIndex({ path, search: sqliteSearchIndexer });
+    const before = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path, search: sqliteSearchIndexer });
     before.commit(patient("a", "Chalmers"));
     before.commit(patient("a", "Chalmers-Windsor", 2));
     before.commit(patient("b", "Levin"));
     before.close();
     const old = new DatabaseSync(path);
-    old.exec("PRAGMA user_version = 0");
     const oldLayout = layout(old);
+    // Its search tables held values in clear (the layout before step 8 sealed them).
+    for (const { name } of old
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'sp_%'")
+      .all() as { name: string }[])
+      old.exec(`DROP TABLE ${name}`);
+    old.exec("DROP TRIGGER resources_gone_pairs; DROP TRIGGER resources_removed_pairs;");
+    old.exec(UNNUMBERED_SEARCH_TABLES);
+    const rids = old.prepare("SELECT rid, id FROM resources").all() as { rid: number; id: string }[];
+    const current = { a: patient("a", "Chalmers-Windsor", 2), b: patient("b", "Levin") };
+    for (const { rid, id } of rids)
+      writeClearRows(old, rid, "Patient", extractSearchValues(current[id as "a" | "b"].resource));
+    old.exec("PRAGMA user_version = 0");
     old.close();
 
-    const index = new SqliteIndex({ path, search: sqliteSearchIndexer });
+    const index = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path, search: sqliteSearchIndexer });
     try {
       expect(schemaVersion(index.db)).toBe(LATEST);
       expect(layout(index.db)).toEqual(oldLayout);
@@ -82,7 +97,7 @@ describe("INDEX_MIGRATIONS", () => {
     for (const step of INDEX_MIGRATIONS.slice(0, 3)) step.up(old);
     old.exec("PRAGMA user_version = 3");
     old.close();
-    const index = new SqliteIndex({ path, search: sqliteSearchIndexer });
+    const index = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path, search: sqliteSearchIndexer });
     try {
       expect(schemaVersion(index.db)).toBe(LATEST);
       await index.commit(patient("a", "Chalmers"));
@@ -98,7 +113,7 @@ describe("INDEX_MIGRATIONS", () => {
     for (const step of INDEX_MIGRATIONS.slice(0, 6)) step.up(old);
     old.exec("PRAGMA user_version = 6");
     old.close();
-    const index = new SqliteIndex({ path, search: sqliteSearchIndexer });
+    const index = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path, search: sqliteSearchIndexer });
     try {
       expect(schemaVersion(index.db)).toBe(LATEST);
       await index.commit({
@@ -115,11 +130,11 @@ describe("INDEX_MIGRATIONS", () => {
 
   it("refuses an index written by a later release, with a message naming the file and both versions", async () => {
     const path = indexPath();
-    new SqliteIndex({ path, search: sqliteSearchIndexer }).close();
+    new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path, search: sqliteSearchIndexer }).close();
     const newer = new DatabaseSync(path);
     newer.exec(`PRAGMA user_version = ${LATEST + 1}`);
     newer.close();
-    expect(() => new SqliteIndex({ path, search: sqliteSearchIndexer })).toThrow(
+    expect(() => new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path, search: sqliteSearchIndexer })).toThrow(
       `index ${path} has schema version ${LATEST + 1}, newer than this fhirledger knows (${LATEST})`,
     );
     const after = new DatabaseSync(path);
@@ -134,7 +149,7 @@ describe("INDEX_MIGRATIONS", () => {
       "CREATE TABLE leaves (seq INTEGER PRIMARY KEY, leaf_hash BLOB NOT NULL, queued_at TEXT NOT NULL, batch_id INTEGER, leaf_index INTEGER, path BLOB)",
     );
     old.close();
-    const index = new SqliteIndex({ path });
+    const index = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path });
     try {
       expect(schemaVersion(index.db)).toBe(LATEST);
     } finally {

@@ -1,4 +1,5 @@
 import type { Migration } from "../../sqlite/migrate.ts";
+import { blindSearchValues } from "./migrations/blindSearchValues.ts";
 import { UNNUMBERED_SEARCH_TABLES } from "./migrations/unnumberedSearchTables.ts";
 import {
   addCreatedByUpdate,
@@ -26,6 +27,9 @@ export const RESOURCE_COMPARTMENTS_SQL = `CREATE TABLE IF NOT EXISTS resource_co
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS resource_compartments_rid ON resource_compartments(rid);`;
 
+/** The layout from which no search value is stored in clear. */
+export const BLIND_LAYOUT = 8;
+
 export const INDEX_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "core tables", up: (db) => db.exec(coreSchemaSql) },
   { version: 2, name: "inclusion paths apart from leaves", up: moveLeafPaths },
@@ -38,4 +42,6 @@ export const INDEX_MIGRATIONS: readonly Migration[] = [
     name: "every patient compartment a resource's versions named",
     up: (db) => db.exec(RESOURCE_COMPARTMENTS_SQL),
   },
+  // Needs the search key registered on the connection (SqliteIndex does it before migrating).
+  { version: BLIND_LAYOUT, name: "search values sealed and blinded, none in clear", up: blindSearchValues },
 ];

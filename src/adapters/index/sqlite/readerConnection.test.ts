@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteIndex } from "./SqliteIndex.ts";
+import { TEST_SEARCH_KEY } from "./search/testSupport/testSearchKey.ts";
 
 const write = (index: SqliteIndex, id: string, versionId: number, extra: { deleted?: boolean } = {}) =>
   index.commit({
@@ -25,7 +26,7 @@ describe("SqliteIndex reader connection", () => {
   let index: SqliteIndex;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "index-reader-"));
-    index = new SqliteIndex({ path: join(dir, "index.sqlite") });
+    index = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path: join(dir, "index.sqlite") });
   });
   afterEach(async () => {
     await index.close();

@@ -2,6 +2,7 @@ import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { useTempIndexPath } from "./search/testSupport/testDb.ts";
 import { SqliteIndex } from "./SqliteIndex.ts";
+import { TEST_SEARCH_KEY } from "./search/testSupport/testSearchKey.ts";
 
 const indexPath = useTempIndexPath("fhirledger-core-migrate-");
 
@@ -26,7 +27,7 @@ describe("INDEX_MIGRATIONS step 2 (unnumbered files): inclusion paths", () => {
       .run(step(2), Buffer.concat([step(7), step(8)]));
     old.close();
 
-    const index = new SqliteIndex({ path });
+    const index = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path });
     try {
       const columns = (
         index.db.prepare("SELECT name FROM pragma_table_info('leaves')").all() as { name: string }[]
@@ -45,7 +46,7 @@ describe("INDEX_MIGRATIONS step 2 (unnumbered files): inclusion paths", () => {
     } finally {
       index.close();
     }
-    const again = new SqliteIndex({ path }); // nothing left to migrate
+    const again = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path }); // nothing left to migrate
     try {
       expect(again.db.prepare("SELECT count(*) AS n FROM leaf_paths").get()).toEqual({ n: 1 });
     } finally {
@@ -77,7 +78,7 @@ describe("INDEX_MIGRATIONS step 3 (unnumbered files): versions.created_by_update
     old.exec("INSERT INTO versions VALUES (1, 1, '2024-01-01T00:00:00.000Z', 0, 'cid', 'h', NULL, NULL, 1)");
     old.close();
 
-    const index = new SqliteIndex({ path });
+    const index = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path });
     try {
       const columns = (
         index.db.prepare("SELECT name FROM pragma_table_info('versions')").all() as { name: string }[]

@@ -8,6 +8,7 @@ import type { VersionWrite } from "../../../../ports/VersionStore.ts";
 import { sqliteSearchIndexer } from "../search/sqliteSearchIndexer.ts";
 import { SqliteIndex } from "../SqliteIndex.ts";
 import { ReaderPool } from "./ReaderPool.ts";
+import { TEST_SEARCH_KEY } from "../search/testSupport/testSearchKey.ts";
 
 const patient = (n: number): VersionWrite => ({
   type: "Patient",
@@ -52,6 +53,7 @@ describe("ReaderPool: index reads on worker threads", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "fhirledger-readers-"));
     pooled = new SqliteIndex({
+      searchKey: TEST_SEARCH_KEY,
       path: path(),
       search: sqliteSearchIndexer,
       readers: { count: 2, queryTimeoutMs: 30_000 },
@@ -59,7 +61,7 @@ describe("ReaderPool: index reads on worker threads", () => {
     await pooled.commitMany(Array.from({ length: 40 }, (_, i) => patient(i)));
     await pooled.commitMany(Array.from({ length: 40 }, (_, i) => observation(i)));
     // the same file read on the calling thread: the reference answers
-    inline = new SqliteIndex({ path: path(), search: sqliteSearchIndexer });
+    inline = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path: path(), search: sqliteSearchIndexer });
   });
   afterAll(async () => {
     await pooled?.close();
@@ -107,6 +109,7 @@ describe("ReaderPool: index reads on worker threads", () => {
       path: path(),
       readers: 1,
       queryTimeoutMs: 300,
+      searchKey: TEST_SEARCH_KEY,
       workerUrl: new URL("./testSupport/stallingWorker.ts", import.meta.url),
     });
     try {

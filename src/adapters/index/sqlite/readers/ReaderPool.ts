@@ -52,6 +52,7 @@ export class ReaderPool {
   readonly #path: string;
   readonly #timeoutMs: number;
   readonly #cacheKiB: number;
+  readonly #searchKey: Uint8Array;
   readonly #readers: Reader[] = [];
   /**
    * Readers to run, started by the first query: a server that is never searched starts none,
@@ -65,12 +66,23 @@ export class ReaderPool {
 
   readonly #workerUrl: URL;
 
-  /** `workerUrl`: the worker script (readerWorker.ts; tests give a stand-in). */
-  constructor(options: { path: string; readers: number; queryTimeoutMs: number; cacheKiB?: number; workerUrl?: URL }) {
+  /**
+   * `workerUrl`: the worker script (readerWorker.ts; tests give a stand-in). `searchKey`: the
+   * index's (see SearchKey), handed to each reader thread, which compiles searches against it.
+   */
+  constructor(options: {
+    path: string;
+    readers: number;
+    queryTimeoutMs: number;
+    searchKey: Uint8Array;
+    cacheKiB?: number;
+    workerUrl?: URL;
+  }) {
     this.#workerUrl = options.workerUrl ?? new URL("./readerWorker.ts", import.meta.url);
     this.#path = options.path;
     this.#timeoutMs = options.queryTimeoutMs;
     this.#cacheKiB = options.cacheKiB ?? 32_768;
+    this.#searchKey = new Uint8Array(options.searchKey);
     this.#count = Math.max(1, options.readers);
   }
 
@@ -157,7 +169,7 @@ export class ReaderPool {
   #spawn(reader: Reader): Worker {
     reader.ready = false;
     const worker = new Worker(this.#workerUrl, {
-      workerData: { path: this.#path, cacheKiB: this.#cacheKiB },
+      workerData: { path: this.#path, cacheKiB: this.#cacheKiB, searchKey: this.#searchKey },
       resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB },
     });
     worker.unref();

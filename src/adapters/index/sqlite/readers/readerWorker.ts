@@ -8,11 +8,13 @@ import { parentPort, workerData } from "node:worker_threads";
 import { FhirLedgerError } from "../../../../errors/FhirLedgerError.ts";
 import { openSqliteFile } from "../../../sqlite/openSqliteFile.ts";
 import { compartmentPage, everyCompartmentPage, historyPage } from "../historyQueries.ts";
+import { registerSearchFunctions, SearchKey } from "../search/searchKey.ts";
 import { searchPage } from "../searchPage.ts";
 import type { ReaderRequest, ReaderResponse } from "./ReaderPool.ts";
 
-const { path, cacheKiB } = workerData as { path: string; cacheKiB: number };
+const { path, cacheKiB, searchKey } = workerData as { path: string; cacheKiB: number; searchKey: Uint8Array };
 const db = openSqliteFile(path);
+registerSearchFunctions(db, new SearchKey(searchKey));
 db.exec(`PRAGMA busy_timeout = 5000; PRAGMA query_only = 1; PRAGMA cache_size = -${cacheKiB};`);
 
 function run(request: ReaderRequest): unknown {

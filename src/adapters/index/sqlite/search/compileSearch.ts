@@ -211,7 +211,7 @@ function sortExpression(type: string, code: string, descending: boolean): SqlFra
   if (code === "_lastUpdated") return { sql: "r.last_updated", args: [], nullable: false };
   const def = requireDef(type, code);
   const agg = descending ? "MAX" : "MIN";
-  const column = SQL_SEARCH_TYPES[def.type].sortColumn?.(descending);
+  const column = SQL_SEARCH_TYPES[def.type].sortColumn?.(descending, code);
   if (column === undefined) throw invalid(`Cannot sort by ${code}`);
   return {
     sql: `(SELECT ${agg}(${column}) FROM ${tableOf(def.type)} s WHERE s.rid = r.rid AND s.param = ?)`,

@@ -48,12 +48,12 @@ export function quantityAlternatives(x: string, v: SearchValue): SqlFragment[] {
   return [{ sql: [c.sql, ...extra].join(" AND "), args }];
 }
 
-/** `system|code` (either part optional) on a pair of token columns. */
+/** `system|code` (either part optional) on a pair of sealed token columns (equal values seal equally). */
 export function tokenCondition(system: string, code: string, v: SearchValue): SqlFragment {
-  if (v.system === undefined) return { sql: `${code} = ?`, args: [v.value] };
-  if (v.system === "") return { sql: `(${code} = ? AND ${system} IS NULL)`, args: [v.value] };
-  if (v.value === "") return { sql: `${system} = ?`, args: [v.system] };
-  return { sql: `(${code} = ? AND ${system} = ?)`, args: [v.value, v.system] };
+  if (v.system === undefined) return { sql: `${code} = fl_seal(?)`, args: [v.value] };
+  if (v.system === "") return { sql: `(${code} = fl_seal(?) AND ${system} IS NULL)`, args: [v.value] };
+  if (v.value === "") return { sql: `${system} = fl_seal(?)`, args: [v.system] };
+  return { sql: `(${code} = fl_seal(?) AND ${system} = fl_seal(?))`, args: [v.value, v.system] };
 }
 
 export function dateCondition(

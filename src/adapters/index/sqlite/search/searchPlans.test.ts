@@ -6,10 +6,13 @@ import { compileSearch } from "./compileSearch.ts";
 import { SEARCH_SCHEMA } from "./searchSchema.ts";
 import { RESOURCES_DDL } from "./testSupport/testDb.ts";
 import { writeSearchRows } from "./writeSearchRows.ts";
+import { registerSearchFunctions, SearchKey } from "./searchKey.ts";
+import { TEST_SEARCH_KEY } from "./testSupport/testSearchKey.ts";
 
 /** 200 patients with 20 vital-sign Observations each, enough for the planner to prefer indexes. */
 function syntheticDb(analyze = true): DatabaseSync {
   const db = new DatabaseSync(":memory:");
+  registerSearchFunctions(db, new SearchKey(TEST_SEARCH_KEY));
   db.exec(RESOURCES_DDL);
   db.exec(SEARCH_SCHEMA);
   const insert = db.prepare(

@@ -3,13 +3,17 @@ import { describe, expect, it } from "vitest";
 import { extractSearchValues, type SearchRow } from "../../../../fhir/search/extractSearchValues.ts";
 import { coreSchemaSql } from "../schema.ts";
 import { SqliteIndex } from "../SqliteIndex.ts";
-import { SEARCH_SCHEMA, SEARCH_TABLES } from "./searchSchema.ts";
+import { SEARCH_TABLES } from "./searchSchema.ts";
 import { sqliteSearchIndexer } from "./sqliteSearchIndexer.ts";
 import { fixtures } from "./testSupport/fixtures.ts";
 import { ROWID_LAYOUT_DDL } from "./testSupport/rowidLayout.ts";
 import { componentLayoutRows } from "./testSupport/componentLayout.ts";
 import { createTestDb, runSearch, useTempIndexPath } from "./testSupport/testDb.ts";
-import { writeSearchRows } from "./writeSearchRows.ts";
+import { TEST_SEARCH_KEY } from "./testSupport/testSearchKey.ts";
+import { UNNUMBERED_SEARCH_TABLES } from "../migrations/unnumberedSearchTables.ts";
+import { writeClearRows } from "./testSupport/clearLayout.ts";
+import { readFileSync } from "node:fs";
+import { INDEX_MIGRATIONS } from "../migrations.ts";
 
 const tableCounts = (db: DatabaseSync) =>
   Object.fromEntries(
@@ -68,7 +72,7 @@ function oldIndex(
 
 /** Writes a resource's rows as the layout before sp_token_quantity did (component rows). */
 function componentRows(db: DatabaseSync, rid: number, r: Resource): void {
-  writeSearchRows(db, rid, r.resourceType, componentLayoutRows(extractSearchValues(r)), { fresh: true });
+  writeClearRows(db, rid, r.resourceType, componentLayoutRows(extractSearchValues(r)));
 }
 
 describe("migrateSearchTables", () => {
@@ -82,7 +86,7 @@ describe("migrateSearchTables", () => {
     expect(counts.sp_token).toBeGreaterThan(0);
     expect(counts.sp_token_quantity).toBeGreaterThan(0);
 
-    const index = new SqliteIndex({ path, search: sqliteSearchIndexer });
+    const index = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path, search: sqliteSearchIndexer });
     try {
       for (const t of SEARCH_TABLES) {
         expect(
@@ -105,7 +109,7 @@ describe("migrateSearchTables", () => {
       index.close();
     }
     // Opening again finds nothing to migrate and loses nothing.
-    const again = new SqliteIndex({ path, search: sqliteSearchIndexer });
+    const again = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path, search: sqliteSearchIndexer });
     try {
       expect((again.db.prepare("SELECT count(*) AS n FROM sp_token").get() as { n: number }).n).toBe(counts.sp_token);
     } finally {
@@ -157,7 +161,7 @@ describe("migrateSearchTables: token×quantity composites", () => {
 
   it("turns component rows into the pair rows a fresh index holds, in one step on open", () => {
     // an index of the previous layout: clustered tables, component rows, no sp_token_quantity
-    const { path, old } = oldIndex(SEARCH_SCHEMA, resources, componentRows);
+    const { path, old } = oldIndex(UNNUMBERED_SEARCH_TABLES, resources, componentRows);
     dropPairs(old);
     expect(
       (old.prepare("SELECT count(*) AS n FROM sp_token WHERE param = 'code-value-quantity$0'").get() as { n: number })
@@ -166,7 +170,7 @@ describe("migrateSearchTables: token×quantity composites", () => {
     old.close();
 
     const fresh = createTestDb(resources);
-    const index = new SqliteIndex({ path, search: sqliteSearchIndexer });
+    const index = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path, search: sqliteSearchIndexer });
     try {
       expect(allRows(index.db)).toEqual(allRows(fresh));
       const left = index.db
@@ -187,7 +191,7 @@ describe("migrateSearchTables: token×quantity composites", () => {
       index.close();
     }
     // Opening again finds nothing to migrate and loses nothing.
-    const again = new SqliteIndex({ path, search: sqliteSearchIndexer });
+    const again = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path, search: sqliteSearchIndexer });
     try {
       expect(allRows(again.db)).toEqual(allRows(fresh));
     } finally {
@@ -197,14 +201,14 @@ describe("migrateSearchTables: token×quantity composites", () => {
 
   it("leaves out the pairs of resources marked deleted whose rows remained", () => {
     const { path, old } = oldIndex(
-      SEARCH_SCHEMA,
+      UNNUMBERED_SEARCH_TABLES,
       resources.filter((x) => x.id === "hr" || x.id === "o1"),
       componentRows,
     );
     dropPairs(old);
     old.exec("UPDATE resources SET deleted = 1 WHERE id = 'hr'");
     old.close();
-    const index = new SqliteIndex({ path, search: sqliteSearchIndexer });
+    const index = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path, search: sqliteSearchIndexer });
     try {
       const ids = index.db
         .prepare("SELECT DISTINCT r.id FROM sp_token_quantity p JOIN resources r ON r.rid = p.rid")
@@ -212,6 +216,87 @@ describe("migrateSearchTables: token×quantity composites", () => {
       expect(ids).toEqual([{ id: "o1" }]);
     } finally {
       index.close();
+    }
+  });
+});
+
+describe("layout 8: search values sealed and blinded", () => {
+  /** A layout-7 file: clear rows of `fixtures`, and a transaction receipt with its kept response. */
+  function clearIndex(): string {
+    const { path, old } = oldIndex(UNNUMBERED_SEARCH_TABLES, fixtures, (db, rid, r) =>
+      writeClearRows(db, rid, r.resourceType, extractSearchValues(r)),
+    );
+    for (const step of INDEX_MIGRATIONS.slice(0, 7)) step.up(old);
+    old.exec("PRAGMA user_version = 7");
+    old
+      .prepare("INSERT INTO transaction_receipts (key, request_hash, committed_at, response) VALUES (?, ?, ?, ?)")
+      .run("idem-Chalmers-1", "h", "2026-01-01T00:00:00.000Z", Buffer.from('[{"location":"Patient/Chalmers"}]'));
+    old.close();
+    return path;
+  }
+  /** Values of the fixtures a search matches on, in clear and normalised. */
+  const CLEAR = [
+    "Chalmers",
+    "chalmers",
+    "Müller",
+    "o'brien",
+    "MRN-001",
+    "123-45-6789",
+    "idem-Chalmers-1",
+    "Patient/Chalmers",
+  ];
+  const clearIn = (path: string) =>
+    [path, `${path}-wal`].flatMap((file) => {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(file);
+      } catch {
+        return [];
+      }
+      return CLEAR.filter((v) => bytes.includes(Buffer.from(v)));
+    });
+
+  it("takes a layout-7 file to the rows a fresh index holds, leaving no clear value in the file", async () => {
+    const path = clearIndex();
+    expect(clearIn(path).length).toBeGreaterThan(0);
+    const fresh = createTestDb(fixtures);
+    const index = new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path, search: sqliteSearchIndexer });
+    try {
+      expect(allRows(index.db)).toEqual(allRows(fresh));
+      expect(clearIn(path)).toEqual([]);
+      for (const query of [
+        "family=chal",
+        "family=chalmers",
+        "name:exact=Chalmers",
+        "name:contains=ALM",
+        "given=zo",
+        "birthdate=1974",
+        "birthdate=ge1980&_sort=-birthdate",
+        "_sort=family",
+        "identifier=urn:mrn|MRN-001",
+        "identifier:text=medical",
+      ]) {
+        const got = runSearch(index.db, "Patient", query);
+        expect(got, query).toEqual(runSearch(fresh, "Patient", query));
+      }
+      expect(runSearch(index.db, "Patient", "family=chalmers").ids.length).toBeGreaterThan(0);
+      const receipt = await index.transactionReceipt("idem-Chalmers-1");
+      expect(Buffer.from(receipt!.response!).toString()).toBe('[{"location":"Patient/Chalmers"}]');
+    } finally {
+      index.close();
+    }
+    expect(clearIn(path)).toEqual([]);
+  });
+
+  it("opens nothing under another key: an index copied elsewhere gives no value back", () => {
+    const path = clearIndex();
+    new SqliteIndex({ searchKey: TEST_SEARCH_KEY, path, search: sqliteSearchIndexer }).close();
+    const stolen = new SqliteIndex({ searchKey: new Uint8Array(32).fill(9), path, search: sqliteSearchIndexer });
+    try {
+      expect(runSearch(stolen.db, "Patient", "family=chalmers").ids).toEqual([]);
+      expect(() => runSearch(stolen.db, "Patient", "name:contains=alm")).toThrow("does not open");
+    } finally {
+      stolen.close();
     }
   });
 });

@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { SearchRow } from "../../../../fhir/search/extractSearchValues.ts";
+import { searchKeyOf } from "./searchKey.ts";
 import { SEARCH_TABLES } from "./searchSchema.ts";
 import { type RowWriter, SQL_SEARCH_TYPES } from "./types/index.ts";
 
@@ -53,6 +54,7 @@ export function writeSearchRows(
   options: WriteSearchRowsOptions = {},
 ): void {
   const s = statements(db);
+  const key = searchKeyOf(db);
   if (!options.fresh) for (const d of s.deletes) d.run(rid);
   let seq = 0;
   // Pair rows are numbered per parameter, as the migration from component rows numbers them,
@@ -67,8 +69,8 @@ export function writeSearchRows(
         seqParam = r.param;
         paramSeq = 0;
       }
-      writer.run(s.insert[r.kind], rid, type, ++paramSeq, r);
-    } else writer.run(s.insert[r.kind], rid, type, seq, r);
+      writer.run(s.insert[r.kind], rid, type, ++paramSeq, r, key);
+    } else writer.run(s.insert[r.kind], rid, type, seq, r, key);
   }
 }
 

@@ -12,11 +12,14 @@ import { compileSearch } from "../compileSearch.ts";
 import { SEARCH_SCHEMA } from "../searchSchema.ts";
 import { writeSearchRows } from "../writeSearchRows.ts";
 import { RESOURCES_DDL } from "./testDb.ts";
+import { registerSearchFunctions, SearchKey } from "../searchKey.ts";
+import { TEST_SEARCH_KEY } from "./testSearchKey.ts";
 const dir = "/work/shared/data/synthea-blaze/";
 const files = readdirSync(dir)
   .filter((f) => !f.startsWith("0-"))
   .slice(0, Number(process.argv[2] ?? 40));
 const db = new DatabaseSync(":memory:");
+registerSearchFunctions(db, new SearchKey(TEST_SEARCH_KEY));
 db.exec(RESOURCES_DDL);
 db.exec(SEARCH_SCHEMA);
 const ins = db.prepare("INSERT INTO resources (type, id, version, last_updated) VALUES (?, ?, 1, ?) RETURNING rid");

@@ -10,6 +10,8 @@ import { coreSchemaSql } from "../../schema.ts";
 import { SEARCH_SCHEMA } from "../searchSchema.ts";
 import { writeSearchRows } from "../writeSearchRows.ts";
 import type { FixtureResource } from "./fixtures.ts";
+import { registerSearchFunctions, SearchKey } from "../searchKey.ts";
+import { TEST_SEARCH_KEY } from "./testSearchKey.ts";
 
 /** The index's own core tables (resources among them), so search tests run on the real schema. */
 export const RESOURCES_DDL = coreSchemaSql;
@@ -20,6 +22,7 @@ export const RESOURCES_DDL = coreSchemaSql;
  */
 export function createTestDb(resources: readonly FixtureResource[]): DatabaseSync {
   const db = new DatabaseSync(":memory:");
+  registerSearchFunctions(db, new SearchKey(TEST_SEARCH_KEY));
   db.exec(RESOURCES_DDL);
   db.exec(SEARCH_SCHEMA);
   const insert = db.prepare(

@@ -5,6 +5,7 @@ import type { ParamFilter, SearchValue } from "../../../../../ports/SearchReques
 import type { SearchRow } from "../../../../../fhir/search/types/index.ts";
 import type { SqlFragment } from "../compileSearch.ts";
 import type { Ctx, Form, TypeScope } from "../conditionParts.ts";
+import type { SearchKey } from "../searchKey.ts";
 
 /** An index table: its value columns (after the shared key columns) and its value indexes. */
 export interface SearchTable {
@@ -13,13 +14,16 @@ export interface SearchTable {
   indexes: string;
 }
 
-/** Inserts one kind of row into its table; `run` binds (rid, type, param, seq, grp, …the table's value columns). */
+/**
+ * Inserts one kind of row into its table; `run` binds (rid, type, param, seq, grp, …the table's
+ * value columns), sealing or blinding with `key` what the table keeps blind.
+ */
 export interface RowWriter<R extends SearchRow = SearchRow> {
   readonly kind: R["kind"];
   readonly table: string;
   /** rows are numbered per parameter (as the migration that made the table numbers them) */
   readonly seqPerParam?: boolean;
-  run(insert: StatementSync, rid: number | bigint, type: string, seq: number, r: R): void;
+  run(insert: StatementSync, rid: number | bigint, type: string, seq: number, r: R, key: SearchKey): void;
 }
 
 /** A condition on one index row (alias `x`) for one OR-value. */
@@ -58,8 +62,8 @@ export interface SqlSearchType {
   paramCondition?(f: ParamFilter, def: SearchParamDef, site: ParamSite): SqlFragment;
   /** the rows a filter reads when they are another type's (reference `:identifier`: token rows) */
   rowsOf?(f: ParamFilter): { type: SearchParamType; param: string } | undefined;
-  /** the column a sort reads (its MIN ascending, its MAX descending) */
-  sortColumn?(descending: boolean): string;
+  /** the column (or expression) a sort on parameter `code` reads (its MIN ascending, its MAX descending) */
+  sortColumn?(descending: boolean, code: string): string;
   /** how likely a filter (without :missing, :not, :contains) is to match few rows; 0: never drives */
   selectivity(f: ParamFilter): number;
 }

@@ -10,20 +10,21 @@ import { countTerms, type Ctx, type Form, invalid, nextAlias, rowsCondition } fr
 import { quantityAlternatives, tokenCondition } from "../rowConditions.ts";
 import { QUANTITY_COLUMNS } from "./quantity.ts";
 import type { ParamSite, RowWriter, SqlSearchType } from "./SqlSearchType.ts";
+import { sealed } from "./token.ts";
 
 const writer: RowWriter<TokenQuantityRow> = {
   kind: "token-quantity",
   table: "sp_token_quantity",
   seqPerParam: true,
-  run: (s, rid, type, seq, r) =>
+  run: (s, rid, type, seq, r, key) =>
     s.run(
       rid,
       type,
       r.param,
       seq,
       r.grp,
-      r.tokenSystem,
-      r.tokenCode,
+      sealed(key, r.tokenSystem),
+      key.seal(r.tokenCode),
       r.value,
       r.system,
       r.code,
@@ -60,7 +61,7 @@ BEGIN DELETE FROM sp_token_quantity WHERE rid = OLD.rid; END;
 export const compositeSql: SqlSearchType = {
   table: {
     name: "sp_token_quantity",
-    columns: `token_system TEXT, token_code TEXT NOT NULL, ${QUANTITY_COLUMNS}`,
+    columns: `token_system BLOB, token_code BLOB NOT NULL, ${QUANTITY_COLUMNS}`,
     // A token-equality + quantity-range match (code-value-quantity=loinc|8867-4$gt100) is one range
     // of the first index; with a UCUM unit, one range of the second.
     indexes: `

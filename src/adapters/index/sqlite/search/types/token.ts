@@ -1,32 +1,41 @@
 import { normalizeString } from "../../../../../fhir/search/normalizeString.ts";
 import type { TokenRow } from "../../../../../fhir/search/types/index.ts";
-import { MAX_CHAR, tokenCondition } from "../rowConditions.ts";
+import { tokenCondition } from "../rowConditions.ts";
+import type { SearchKey } from "../searchKey.ts";
 import type { RowWriter, SqlSearchType } from "./SqlSearchType.ts";
+
+/** A nullable value sealed (see SearchKey.seal). */
+export function sealed(key: SearchKey, value: string | null): Uint8Array | null {
+  return value === null ? null : key.seal(value);
+}
 
 const writer: RowWriter<TokenRow> = {
   kind: "token",
   table: "sp_token",
-  run: (s, rid, type, seq, r) => s.run(rid, type, r.param, seq, r.grp, r.system, r.code, r.text),
+  run: (s, rid, type, seq, r, key) =>
+    s.run(rid, type, r.param, seq, r.grp, sealed(key, r.system), sealed(key, r.code), sealed(key, r.text)),
 };
 
-/** token rows: system and code, and the normalised text `:text` searches. */
+/**
+ * token rows, sealed (identifiers, telecoms and codes are never in clear): system and code
+ * match as equal seals (an equality index, see SearchKey.seal), `:text` opens the normalised
+ * display texts of the parameter's rows, sorts open the codes.
+ */
 export const tokenSql: SqlSearchType = {
   table: {
     name: "sp_token",
-    columns: "system TEXT, code TEXT, text TEXT",
+    columns: "system BLOB, code BLOB, text BLOB",
     indexes: `
 CREATE INDEX IF NOT EXISTS sp_token_code ON sp_token(type, param, code, system);
-CREATE INDEX IF NOT EXISTS sp_token_text ON sp_token(type, param, text) WHERE text IS NOT NULL;`,
+CREATE INDEX IF NOT EXISTS sp_token_text ON sp_token(type, param) WHERE text IS NOT NULL;`,
   },
   writers: [writer],
   rowCondition(x, f, v) {
-    if (f.modifier === "text") {
-      const norm = normalizeString(v.value);
-      return { sql: `(${x}.text >= ? AND ${x}.text < ?)`, args: [norm, norm + MAX_CHAR] };
-    }
+    if (f.modifier === "text")
+      return { sql: `(${x}.text IS NOT NULL AND fl_starts(${x}.text, ?))`, args: [normalizeString(v.value)] };
     return tokenCondition(`${x}.system`, `${x}.code`, v);
   },
-  sortColumn: () => "code",
+  sortColumn: () => "fl_open(code)",
   selectivity: (f) =>
     f.modifier === "text" ? 2 : f.values.every((v) => v.system !== undefined && v.value !== "") ? 4 : 3,
 };
