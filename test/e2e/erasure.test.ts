@@ -7,6 +7,7 @@ import { FhirLedgerError } from "../../src/errors/FhirLedgerError.ts";
 import { eventually, param, removeDir, startTestServer } from "../support/testServer.ts";
 import type { TestServer } from "../support/testServer.ts";
 import { SearchKey } from "../../src/adapters/index/sqlite/search/searchKey.ts";
+import { patientCompartmentParams } from "../../src/fhir/resource/compartmentOf.ts";
 
 const ADMIN = "admin-token-0123456789";
 const PRACTITIONER = "practitioner-token-0123456789";
@@ -334,5 +335,49 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
       const status = (await server.json(`/${ref}`, { headers: as(ADMIN) })).status;
       expect([200, 404], `${ref}: ${status}`).toContain(status);
     }
+  });
+
+  it("searches by a patient's identifiers in runs, not one by one: 250 identifiers, the last one found", async () => {
+    const identifier = Array.from({ length: 250 }, (_, i) => ({ system: "urn:many", value: `id-${i}` }));
+    const p = await server.json<{ id: string }>("/Patient", {
+      method: "POST",
+      body: JSON.stringify({ resourceType: "Patient", identifier }),
+      headers: as(ADMIN),
+    });
+    expect(p.status).toBe(201);
+    const byLast = await server.json<{ id: string }>("/Observation", {
+      method: "POST",
+      body: JSON.stringify({
+        resourceType: "Observation",
+        status: "final",
+        code: { text: "named by its last identifier" },
+        subject: { identifier: { system: "urn:many", value: "id-249" } },
+      }),
+      headers: as(ADMIN),
+    });
+    expect(byLast.status).toBe(201);
+    const search = server.index.search.bind(server.index);
+    let searches = 0;
+    server.index.search = (...args) => {
+      searches++;
+      return search(...args);
+    };
+    try {
+      const erased = await server.json(`/Patient/${p.body.id}/$erase`, {
+        method: "POST",
+        body: reasonBody("test-data"),
+        headers: as(ADMIN),
+      });
+      expect(erased.status).toBe(200);
+    } finally {
+      server.index.search = search;
+    }
+    expect((await server.json(`/Observation/${byLast.body.id}`, { headers: as(ADMIN) })).status).toBe(404);
+    // one search by reference and 5 runs of 50 identifiers per compartment parameter (~150 of
+    // them); one search per identifier made ~38,000
+    const params = [...patientCompartmentParams()]
+      .filter(([type]) => type !== "Patient" && type !== "AuditEvent")
+      .reduce((n, [, list]) => n + list.length, 0);
+    expect(searches).toBe(params * 6);
   });
 });
