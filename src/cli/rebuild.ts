@@ -16,7 +16,7 @@ import { rebuildIndex } from "../records/rebuildIndex.ts";
 import { readDeployments } from "../server/deployments.ts";
 import { holdDataDirectories } from "../server/holdDataDirectories.ts";
 import { serverBaseUrl } from "../server/serverBaseUrl.ts";
-import { compartmentsOf } from "../fhir/resource/compartmentOf.ts";
+import { patientNamesOf } from "../fhir/resource/compartmentOf.ts";
 import type { Resource } from "../fhir/types/r4.ts";
 import { EXIT_OK } from "./commands.ts";
 
@@ -99,7 +99,7 @@ export async function rebuild(argv: string[], env: Record<string, string | undef
       blobs,
       keys,
       index,
-      compartmentsOf: (r) => compartmentsOf(r as unknown as Resource, ownBase),
+      compartmentsOf: (r) => patientNamesOf(r as unknown as Resource, ownBase),
     });
     index.finishBulkLoad();
     process.stdout.write(

@@ -54,9 +54,11 @@ export interface VersionWrite extends Omit<VersionRow, "leafSeq"> {
   searchRows?: PreparedSearchRows;
   /**
    * Every patient compartment this version is in (any compartment parameter names the patient),
-   * `compartment` (whose key encrypts it) among them. Kept for the resource as long as it
-   * exists: erasing any of them removes the resource, even when its current version no longer
-   * names that patient.
+   * `compartment` (whose key encrypts it) among them, and the names it gives patients by
+   * identifier (`Patient?identifier=…`, see patientNamesOf). Kept for the resource as long as
+   * it exists: erasing any of them removes the resource, even when its current version no
+   * longer names that patient. A store keeps the identifier names blinded (they hold
+   * identifier values).
    */
   compartments?: readonly string[];
 }
@@ -89,10 +91,15 @@ export interface VersionStore {
   commitMany(writes: VersionWrite[], receipt?: TransactionReceiptKey): Promise<VersionRow[]>;
   /**
    * Erasure: removes every resource with a version in the compartment (as its `compartment`
-   * or among its `compartments`), and the resources in `also` (all their versions and search
-   * rows), and returns the CIDs of their blobs. Log
+   * or among its `compartments`), every resource any version of which named the patient by one
+   * of `namedBy` (the patient's identifier names, among its `compartments`), and the resources
+   * in `also` (all their versions and search rows), and returns the CIDs of their blobs. Log
    * leaves stay: they reveal nothing. What was removed is gone from the store's files too, not
    * only from its answers (no copy left in a journal or freed pages).
    */
-  eraseCompartment(compartment: string, also?: readonly { type: string; id: string }[]): Promise<ErasedCompartment>;
+  eraseCompartment(
+    compartment: string,
+    also?: readonly { type: string; id: string }[],
+    namedBy?: readonly string[],
+  ): Promise<ErasedCompartment>;
 }

@@ -300,14 +300,14 @@ export class RecordRepository {
    * roots stay and reveal nothing. No write runs meanwhile (see #erasure), so `members` sees
    * the final state and nothing is committed under a destroyed key.
    */
-  async eraseCompartment<Found extends { resources: { type: string; id: string }[] }>(
+  async eraseCompartment<Found extends { resources: { type: string; id: string }[]; namedBy?: readonly string[] }>(
     compartment: string,
     members: () => Promise<Found>,
   ): Promise<{ resources: number; versions: number; blobs: number; keys: number; found: Found }> {
     return this.#erasure.exclusive(async () => {
       const found = await members();
       const keys = await this.#keys.destroyCompartment(compartment);
-      const erased = await this.#index.eraseCompartment(compartment, found.resources);
+      const erased = await this.#index.eraseCompartment(compartment, found.resources, found.namedBy ?? []);
       let blobs = 0;
       for (const cid of erased.cids) {
         await this.#blobs.delete(cid);

@@ -23,7 +23,7 @@ import { FhirEngine } from "../fhir/engine/FhirEngine.ts";
 import type { InteractionHook } from "../fhir/engine/InteractionHook.ts";
 import { createValidator } from "../fhir/validation/createValidator.ts";
 import { compartmentOf } from "../fhir/resource/meta.ts";
-import { compartmentsOf } from "../fhir/resource/compartmentOf.ts";
+import { patientNamesOf } from "../fhir/resource/compartmentOf.ts";
 import { clientErrorHandler } from "../http/clientErrorHandler.ts";
 import { createApp } from "../http/createApp.ts";
 import { plainReadHandler } from "../http/plainRead.ts";
@@ -164,7 +164,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       blobs,
       keys,
       compartmentOf: (r) => compartmentOf(r, baseUrl),
-      compartmentsOf: (r) => compartmentsOf(r, baseUrl),
+      compartmentsOf: (r) => patientNamesOf(r, baseUrl),
       preparer,
     });
     const anchorer = new Anchorer({

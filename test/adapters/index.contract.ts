@@ -198,6 +198,23 @@ export function indexContract(name: string, factory: () => Promise<IndexHarness>
     );
 
     it(
+      "erases a resource a version of which named the patient by one of the names it is given, once",
+      withIndex(async (index) => {
+        const byMrn = "Patient?identifier=urn%3Amrn|M-1";
+        await index.commit(write("Observation", "o", 1, { compartments: [byMrn] }));
+        await index.commit(write("Observation", "o", 2, { compartment: "Patient/q", compartments: ["Patient/q"] }));
+        await index.commit(
+          write("Observation", "both", 1, { compartment: "Patient/p", compartments: ["Patient/p", byMrn] }),
+        );
+        await index.commit(write("Observation", "other", 1, { compartments: ["Patient?identifier=urn%3Amrn|M-2"] }));
+        const erased = await index.eraseCompartment("Patient/p", [{ type: "Observation", id: "o" }], [byMrn]);
+        expect(erased.resources.map((r) => `${r.type}/${r.id}`).sort()).toEqual(["Observation/both", "Observation/o"]);
+        expect(erased.versions).toBe(3);
+        expect((await index.current("Observation", "other"))?.versionId).toBe(1);
+      }),
+    );
+
+    it(
       "erases the resources it is given besides the compartment's, once each, and ignores unknown ones",
       withIndex(async (index) => {
         await index.commit(write("Patient", "p", 1, { compartment: "Patient/p" }));

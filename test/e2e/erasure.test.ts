@@ -380,4 +380,69 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
       .reduce((n, [, list]) => n + list.length, 0);
     expect(searches).toBe(params * 6);
   });
+
+  it("erases a resource an earlier version of which named the patient only by an identifier the patient once held", async () => {
+    const p = await server.json<{ id: string }>("/Patient", {
+      method: "POST",
+      body: JSON.stringify({ resourceType: "Patient", identifier: [{ system: "urn:old-mrn", value: "OLD-7731" }] }),
+      headers: as(ADMIN),
+    });
+    const other = await server.json<{ id: string }>("/Patient", {
+      method: "POST",
+      body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Other" }] }),
+      headers: as(ADMIN),
+    });
+    const observation = {
+      resourceType: "Observation",
+      status: "final",
+      code: { text: "named by a retired MRN" },
+      subject: { identifier: { system: "urn:old-mrn", value: "OLD-7731" } },
+    };
+    const o = await server.json<{ id: string }>("/Observation", {
+      method: "POST",
+      body: JSON.stringify(observation),
+      headers: as(ADMIN),
+    });
+    // the value alone (no system) names the patient too
+    const bare = await server.json<{ id: string }>("/Observation", {
+      method: "POST",
+      body: JSON.stringify({ ...observation, subject: { identifier: { value: "OLD-7731" } } }),
+      headers: as(ADMIN),
+    });
+    // now the Observation names another patient, and the patient no longer holds the MRN
+    const moved = await server.json(`/Observation/${o.body.id}`, {
+      method: "PUT",
+      body: JSON.stringify({ ...observation, id: o.body.id, subject: { reference: `Patient/${other.body.id}` } }),
+      headers: as(ADMIN),
+    });
+    expect(moved.status).toBe(200);
+    await server.json(`/Observation/${bare.body.id}`, { method: "DELETE", headers: as(ADMIN) });
+    const renamed = await server.json(`/Patient/${p.body.id}`, {
+      method: "PUT",
+      body: JSON.stringify({
+        resourceType: "Patient",
+        id: p.body.id,
+        identifier: [{ system: "urn:mrn", value: "NEW-1" }],
+      }),
+      headers: as(ADMIN),
+    });
+    expect(renamed.status).toBe(200);
+
+    // the index keeps those names, blinded: no identifier value in any row
+    const rows = server.index.db.prepare("SELECT compartment FROM resource_compartments").all() as {
+      compartment: string;
+    }[];
+    expect(rows.filter((r) => r.compartment.startsWith("#")).length).toBeGreaterThan(0);
+    expect(rows.filter((r) => /OLD-7731|NEW-1|identifier/.test(r.compartment))).toEqual([]);
+
+    const erased = await server.json(`/Patient/${p.body.id}/$erase`, {
+      method: "POST",
+      body: reasonBody("patient-request"),
+      headers: as(ADMIN),
+    });
+    expect(erased.status).toBe(200);
+    for (const ref of [`Observation/${o.body.id}`, `Observation/${bare.body.id}`])
+      expect((await server.json(`/${ref}/_history/1`, { headers: as(ADMIN) })).status, ref).toBe(404);
+    expect((await server.json(`/Patient/${other.body.id}`, { headers: as(ADMIN) })).status).toBe(200);
+  });
 });

@@ -6,7 +6,7 @@ import type { FhirResult } from "../FhirInteractions.ts";
 import type { EngineContext } from "../engine/InteractionRoute.ts";
 import type { FhirOperation } from "./FhirOperation.ts";
 import type { SearchIndex } from "../../ports/SearchIndex.ts";
-import { compartmentsOf, patientCompartmentParams } from "../resource/compartmentOf.ts";
+import { compartmentsOf, patientCompartmentParams, patientIdentifierName } from "../resource/compartmentOf.ts";
 import { parseSearchRequest } from "../search/parseSearchRequest.ts";
 import type { Resource } from "../types/r4.ts";
 
@@ -42,8 +42,9 @@ const IDENTIFIERS_PER_QUERY = 50;
  * compartment parameter or by one of the patient's identifiers (`param:identifier`). A resource also in another patient's compartment is erased all the
  * same (it names the erased patient) and listed in the response as `sharedResource`, with the
  * other patients it names, so the operator can tell them or write it again without the erased
- * patient. Not found: earlier versions that named the patient only by identifier while the
- * current version does not (or is deleted); the search index holds current versions only. AuditEvents stay: the server writes them
+ * patient. Resources any version of which named the patient by an identifier any version of
+ * the patient held are erased too (the index keeps those names, blinded: patientNamesOf);
+ * versions committed before index layout 8 are found by that only after a rebuild. AuditEvents stay: the server writes them
  * without clinical content and outside any patient's key, and the erasure's own is one.
  */
 export async function erase(
@@ -83,7 +84,7 @@ export async function erase(
         : [];
       if (others.length > 0) shared.push({ reference: `${r.type}/${r.id}`, others });
     }
-    return { resources, shared };
+    return { resources, shared, namedBy: identifierNames(identifiers) };
   });
   const auditId = await ctx.audit.record({
     action: "E",
@@ -135,24 +136,39 @@ function reasonOf(body: unknown): EraseReason {
   });
 }
 
-/** The identifiers (system|value) of the patient's current version, or of its last one that is not a delete. */
+/**
+ * Every identifier (system|value) any version of the patient held: a resource may name the
+ * patient by one it no longer holds.
+ */
 async function patientIdentifiers(
   ctx: Pick<EngineContext, "records">,
   id: string,
   versionId: number,
 ): Promise<{ system?: string; value: string }[]> {
+  const found = new Map<string, { system?: string; value: string }>();
   for (let v = versionId; v >= 1; v--) {
     const stored = await ctx.records.vread("Patient", id, v).catch(() => null);
-    if (!stored?.resource) continue;
-    const list = (stored.resource as { identifier?: unknown }).identifier;
-    if (!Array.isArray(list)) return [];
-    return list.flatMap((i: { system?: unknown; value?: unknown }) =>
-      typeof i?.value === "string" && i.value !== ""
-        ? [{ ...(typeof i.system === "string" ? { system: i.system } : {}), value: i.value }]
-        : [],
-    );
+    const list = (stored?.resource as { identifier?: unknown } | undefined)?.identifier;
+    if (!Array.isArray(list)) continue;
+    for (const i of list as { system?: unknown; value?: unknown }[]) {
+      if (typeof i?.value !== "string" || i.value === "") continue;
+      const system = typeof i.system === "string" ? i.system : undefined;
+      found.set(JSON.stringify([system ?? null, i.value]), {
+        ...(system !== undefined ? { system } : {}),
+        value: i.value,
+      });
+    }
   }
-  return [];
+  return [...found.values()];
+}
+
+/** The names resources give the patient by identifier (patientIdentifierName): with its system, and without. */
+function identifierNames(identifiers: readonly { system?: string; value: string }[]): string[] {
+  return [
+    ...new Set(
+      identifiers.flatMap((i) => [patientIdentifierName(i.system, i.value), patientIdentifierName(undefined, i.value)]),
+    ),
+  ];
 }
 
 /** Current resources that name the patient through a patient-compartment parameter, by reference or by identifier. */

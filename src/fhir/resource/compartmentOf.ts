@@ -41,6 +41,30 @@ export function compartmentOf(resource: Resource, ownBase = ""): string | null {
  * without repeats. A Patient is in its own only.
  */
 export function compartmentsOf(resource: Resource, ownBase = ""): string[] {
+  return patientNames(resource, ownBase, false);
+}
+
+/**
+ * What erasure finds a resource by: its compartments (compartmentsOf) and, for each logical
+ * reference in a compartment parameter (`{ identifier: { system, value } }`), the name
+ * `patientIdentifierName(system, value)`, which names whichever patient holds that identifier.
+ * The index keeps these for every version (VersionWrite.compartments), so erasing a patient
+ * also removes a resource an earlier version of which named the patient by identifier only.
+ */
+export function patientNamesOf(resource: Resource, ownBase = ""): string[] {
+  return patientNames(resource, ownBase, true);
+}
+
+/**
+ * The name a reference by identifier gives a patient (see patientNamesOf); a patient holding
+ * identifier (system, value) is named by it, and by `patientIdentifierName(undefined, value)`
+ * (a reference that gives the value alone).
+ */
+export function patientIdentifierName(system: string | undefined, value: string): string {
+  return `Patient?identifier=${encodeURIComponent(system ?? "")}|${encodeURIComponent(value)}`;
+}
+
+function patientNames(resource: Resource, ownBase: string, identifiers: boolean): string[] {
   if (resource.resourceType === "Patient") {
     const own = compartmentOf(resource, ownBase);
     return own === null ? [] : [own];
@@ -48,7 +72,7 @@ export function compartmentsOf(resource: Resource, ownBase = ""): string[] {
   pathsByType ??= loadCompartmentPaths();
   const found = new Set<string>();
   for (const path of pathsByType.get(resource.resourceType) ?? [])
-    collectPatientReferences(resource, path, 0, ownBase, found);
+    collectPatientReferences(resource, path, 0, ownBase, found, identifiers);
   return [...found];
 }
 
@@ -58,19 +82,34 @@ function collectPatientReferences(
   depth: number,
   ownBase: string,
   found: Set<string>,
+  identifiers: boolean,
 ): void {
   if (Array.isArray(node)) {
-    for (const item of node) collectPatientReferences(item, path, depth, ownBase, found);
+    for (const item of node) collectPatientReferences(item, path, depth, ownBase, found, identifiers);
     return;
   }
   if (node === null || typeof node !== "object") return;
   if (depth === path.length) {
-    const reference = (node as { reference?: unknown }).reference;
+    const { reference, identifier } = node as {
+      reference?: unknown;
+      identifier?: { system?: unknown; value?: unknown };
+    };
     const match = typeof reference === "string" ? PATIENT_REFERENCE.exec(relativeToOwnBase(reference, ownBase)) : null;
     if (match !== null) found.add(`Patient/${match[1]}`);
+    if (identifiers && typeof identifier?.value === "string" && identifier.value !== "")
+      found.add(
+        patientIdentifierName(typeof identifier.system === "string" ? identifier.system : undefined, identifier.value),
+      );
     return;
   }
-  collectPatientReferences((node as Record<string, unknown>)[path[depth] as string], path, depth + 1, ownBase, found);
+  collectPatientReferences(
+    (node as Record<string, unknown>)[path[depth] as string],
+    path,
+    depth + 1,
+    ownBase,
+    found,
+    identifiers,
+  );
 }
 
 let paramsByType: ReadonlyMap<string, readonly string[]> | undefined;

@@ -123,11 +123,17 @@ export class MemoryIndex implements VersionStore, TransactionReceipts, Anchoring
   async eraseCompartment(
     compartment: string,
     also: readonly { type: string; id: string }[] = [],
+    namedBy: readonly string[] = [],
   ): Promise<ErasedCompartment> {
     const erased: ErasedCompartment = { resources: [], versions: 0, cids: [] };
     const listed = new Set(also.map((r) => key(r.type, r.id)));
+    const names = [compartment, ...namedBy];
     for (const [k, r] of this.#state.resources) {
-      if (!listed.has(k) && !r.compartments.has(compartment) && !r.versions.some((v) => v.compartment === compartment))
+      if (
+        !listed.has(k) &&
+        !names.some((n) => r.compartments.has(n)) &&
+        !r.versions.some((v) => v.compartment === compartment)
+      )
         continue;
       erased.resources.push({ type: r.type, id: r.id });
       erased.versions += r.versions.length;

@@ -247,6 +247,15 @@ export class SqliteIndex implements Index {
     );
   }
 
+  /**
+   * A name of VersionWrite.compartments as resource_compartments keeps it: `Patient/<id>` as
+   * it is (ids are routing keys, in clear like `resources`), a name by identifier
+   * (`Patient?identifier=…`) blinded, as a search value would be.
+   */
+  #compartmentName(name: string): string {
+    return name.startsWith("Patient/") ? name : `#${Buffer.from(this.#searchKey.blind("name", name)).toString("hex")}`;
+  }
+
   /** A client's idempotency key as the receipts table keeps it: blinded, like search values. */
   #receiptKey(key: string): string {
     return receiptKeyOf(this.#searchKey, key);
@@ -307,7 +316,7 @@ export class SqliteIndex implements Index {
         ); // a new rid has no rows to replace
     }
     const addCompartment = this.#stmt("INSERT OR IGNORE INTO resource_compartments (compartment, rid) VALUES (?, ?)");
-    for (const c of write.compartments ?? []) addCompartment.run(c, rid);
+    for (const c of write.compartments ?? []) addCompartment.run(this.#compartmentName(c), rid);
     const {
       leafHash: _leafHash,
       expectedPreviousVersion: _e,
@@ -345,8 +354,10 @@ export class SqliteIndex implements Index {
   async eraseCompartment(
     compartment: string,
     also: readonly { type: string; id: string }[] = [],
+    namedBy: readonly string[] = [],
   ): Promise<ErasedCompartment> {
-    const erased = this.#transaction(() => eraseCompartment(this.db, this.#search, compartment, also));
+    const names = namedBy.map((n) => this.#compartmentName(n));
+    const erased = this.#transaction(() => eraseCompartment(this.db, this.#search, compartment, also, names));
     if (this.db.isOpen && erased.resources.length > 0) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     return erased;
   }

@@ -7,7 +7,9 @@ import type { SearchIndexer } from "./SqliteIndex.ts";
 /**
  * Erasure's rows, inside the caller's transaction: every resource with a version in the
  * compartment (as its key's compartment or among the compartments it named, see
- * resource_compartments) and the resources in `also` lose their versions, current pointer,
+ * resource_compartments), every resource that named the patient by one of `namedBy` (its
+ * identifier names, as resource_compartments keeps them) and the resources in `also` lose
+ * their versions, current pointer,
  * compartments and search rows. Log leaves stay.
  */
 export function eraseCompartment(
@@ -15,6 +17,7 @@ export function eraseCompartment(
   search: SearchIndexer | null,
   compartment: string,
   also: readonly { type: string; id: string }[],
+  namedBy: readonly string[] = [],
 ): ErasedCompartment {
   const members = prepared(
     db,
@@ -22,7 +25,14 @@ export function eraseCompartment(
      UNION SELECT r.rid, r.type, r.id FROM versions v JOIN resources r ON r.rid = v.rid WHERE v.compartment = ?
      UNION SELECT r.rid, r.type, r.id FROM resource_compartments rc JOIN resources r ON r.rid = rc.rid WHERE rc.compartment = ?`,
   ).all(compartment, compartment, compartment) as Row[];
-  const seen = new Set(members.map((m) => Number(m.rid)));
+  const byName = prepared(
+    db,
+    "SELECT r.rid, r.type, r.id FROM resource_compartments rc JOIN resources r ON r.rid = rc.rid WHERE rc.compartment = ?",
+  );
+  for (const name of namedBy) members.push(...(byName.all(name) as Row[]));
+  const unique = new Map(members.map((m) => [Number(m.rid), m]));
+  members.splice(0, members.length, ...unique.values());
+  const seen = new Set(unique.keys());
   const byId = prepared(db, "SELECT rid FROM resources WHERE type = ? AND id = ?");
   for (const { type, id } of also) {
     const row = byId.get(type, id) as Row | undefined;
