@@ -54,4 +54,20 @@ describe("rotateDataKeys (rotate-data-keys)", () => {
     expect((await store.currentDataKey("Patient/a")).keyId).not.toBe(a.keyId);
     expect(await store.currentDataKey("Patient/b")).toEqual(b);
   });
+
+  it("refuses a named compartment longer than 1024 characters (or empty) before rotating anything", async () => {
+    const store = await openStore();
+    await store.currentDataKey("Patient/a");
+    const count = rows().length;
+    for (const bad of ["x".repeat(1025), ""]) {
+      const error = await store.rotateDataKeys(["Patient/a", bad]).catch((e: unknown) => e);
+      expect((error as { code?: string }).code).toBe("invalid");
+      expect(String((error as Error).message)).toContain("at most 1024 characters");
+    }
+    expect(rows()).toHaveLength(count);
+    expect(await store.rotateDataKeys(["Patient/a", `Patient/${"x".repeat(1016)}`])).toEqual({
+      rotated: 0,
+      missing: [`Patient/${"x".repeat(1016)}`],
+    });
+  });
 });
