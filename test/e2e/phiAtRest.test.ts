@@ -156,6 +156,35 @@ describe("no PHI in clear at rest: every file under the data directory", () => {
     for (const [name, value] of Object.entries(PLANTED)) expect(logged.includes(value), name).toBe(false);
   });
 
+  it("a next link sorted on names carries no name: its cursor is sealed, and a tampered one is a 400", async () => {
+    const second = await server.json<{ id: string }>("/Patient", {
+      method: "POST",
+      body: JSON.stringify({ resourceType: "Patient", name: [{ family: `${PLANTED.family}son` }] }),
+    });
+    expect(second.status).toBe(201);
+    const first = await server.json<{
+      link: { relation: string; url: string }[];
+      entry: { resource: { id: string } }[];
+    }>(`/Patient?family=${PLANTED.family}&_sort=-family&_count=1`);
+    expect(first.body.entry.map((e) => e.resource.id)).toEqual([second.body.id]);
+    const next = new URL(first.body.link.find((l) => l.relation === "next")!.url);
+    const cursor = next.searchParams.get("_cursor")!;
+    for (const text of [
+      cursor,
+      Buffer.from(cursor, "base64url").toString("latin1"),
+      Buffer.from(cursor.slice(1), "base64url").toString("latin1"),
+    ])
+      expect(text.toLowerCase()).not.toContain(PLANTED.family.toLowerCase());
+    const page2 = await server.json<{ entry: { resource: { id: string } }[] }>(`${next.pathname}${next.search}`);
+    expect(page2.body.entry.map((e) => e.resource.id)).toEqual([pid]);
+    const tampered = `${cursor.slice(0, -2)}${cursor.endsWith("A") ? "B" : "A"}A`;
+    next.searchParams.set("_cursor", tampered);
+    const refused = await server.json<{ resourceType: string }>(`${next.pathname}${next.search}`);
+    expect(refused.status).toBe(400);
+    expect(refused.body.resourceType).toBe("OperationOutcome");
+    expect(await findPlanted(server.dataDir)).toEqual([]);
+  });
+
   it("after an erasure of the patient, and after the server stops: still in no file", async () => {
     const erased = await server.json(`/Patient/${pid}/$erase`, {
       method: "POST",

@@ -7,11 +7,15 @@ import { prepared } from "./prepared.ts";
 import { collectIncludes } from "./search/collectIncludes.ts";
 import { compileSearch } from "./search/compileSearch.ts";
 import { encodeChangedCursor } from "./search/searchCursor.ts";
+import { type SearchKey, searchKeyOf } from "./search/searchKey.ts";
+import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
 
 type Row = Record<string, unknown>;
 
 /** Runs a parsed search: one page of matches (limit + 1 rows tell whether a next page exists), the total when asked, and the includes. */
-export function searchPage(db: DatabaseSync, request: SearchRequest, options: SearchOptions): SearchPage {
+export function searchPage(db: DatabaseSync, sealedRequest: SearchRequest, options: SearchOptions): SearchPage {
+  const key = searchKeyOf(db);
+  const request = openCursor(key, sealedRequest);
   const compiled = compileSearch(request, options.maxTerms === undefined ? {} : { maxTerms: options.maxTerms });
   const walk = compiled.limit > 0 ? compiled.walk : undefined;
   // The walk's watermark, read before the page (on this connection, which does every write,
@@ -42,9 +46,36 @@ export function searchPage(db: DatabaseSync, request: SearchRequest, options: Se
     matches: currentVersions(db, pageRids),
     included: currentVersions(db, includes.rids),
     total,
-    nextCursor,
+    nextCursor: nextCursor === null ? null : sealCursor(key, nextCursor),
     ...(includes.truncated ? { includesTruncated: true } : {}),
   };
+}
+
+/** What marks a sealed `_cursor` (the clear form is base64url JSON, which starts with W or e). */
+const SEALED_CURSOR = "z";
+
+/**
+ * A next page's `_cursor`, sealed under the search key (SearchKey.seal: the same page state
+ * gives the same cursor): a cursor holds the last row's sort keys, which for a sort on names
+ * or identifiers are values the index keeps blind, and a next link travels in URLs that
+ * proxies and browsers log.
+ */
+function sealCursor(key: SearchKey, cursor: string): string {
+  return SEALED_CURSOR + Buffer.from(key.seal(cursor)).toString("base64url");
+}
+
+/** The request with its `_cursor` opened (a cursor that does not open is a 400, as a malformed one is). */
+function openCursor(key: SearchKey, request: SearchRequest): SearchRequest {
+  const cursor = request.cursor;
+  if (cursor === undefined || !cursor.startsWith(SEALED_CURSOR)) return request;
+  let opened: string;
+  try {
+    opened = key.open(Buffer.from(cursor.slice(SEALED_CURSOR.length), "base64url"));
+  } catch {
+    const message = "_cursor does not belong to this server's searches";
+    throw new FhirLedgerError("invalid", message, { issues: [{ type: "invalid", diagnostics: message }] });
+  }
+  return { ...request, cursor: opened };
 }
 
 /** The commit sequence of the latest version written (0 on an empty index): leaves are never deleted. */
