@@ -13,6 +13,7 @@ import { asPreparedSearchRows } from "../fhir/search/packedRows.ts";
 import type { DataKey, KeyStore } from "../ports/KeyStore.ts";
 import { checkPreconditions } from "./checkPreconditions.ts";
 import { KeyedMutex } from "./KeyedMutex.ts";
+import { PlaintextCache } from "./PlaintextCache.ts";
 import { SharedExclusiveLock } from "./SharedExclusiveLock.ts";
 import { inlinePreparer } from "./prepareRecords.ts";
 import type { RecordPreparer } from "./prepareRecords.ts";
@@ -68,6 +69,8 @@ export interface RecordRepositoryOptions {
   now?: () => Date;
   /** Where records are sealed (and their search rows extracted); inline by default. */
   preparer?: RecordPreparer;
+  /** Bytes of decrypted, checked plaintexts kept for reads (PlaintextCache); 0: none. Default 32 MiB. */
+  readCacheBytes?: number;
 }
 
 /** What the pipeline needs of the index. */
@@ -94,6 +97,8 @@ export class RecordRepository {
    * key the erasure destroyed.
    */
   readonly #erasure = new SharedExclusiveLock();
+  /** Plaintexts of versions read or written lately (see PlaintextCache). */
+  readonly #plaintexts: PlaintextCache;
 
   constructor(options: RecordRepositoryOptions) {
     this.#index = options.index;
@@ -103,6 +108,10 @@ export class RecordRepository {
     this.#compartmentsOf = options.compartmentsOf;
     this.#now = options.now ?? (() => new Date());
     this.#preparer = options.preparer ?? inlinePreparer;
+    this.#plaintexts = new PlaintextCache({
+      maxBytes: options.readCacheBytes ?? 32 * 1024 * 1024,
+      maxEntryBytes: 256 * 1024,
+    });
   }
 
   /**
@@ -308,6 +317,7 @@ export class RecordRepository {
       const found = await members();
       const keys = await this.#keys.destroyCompartment(compartment);
       const erased = await this.#index.eraseCompartment(compartment, found.resources, found.namedBy ?? []);
+      for (const cid of erased.cids) this.#plaintexts.delete(cid);
       let blobs = 0;
       for (const cid of erased.cids) {
         await this.#blobs.delete(cid);
@@ -341,9 +351,14 @@ export class RecordRepository {
     return new LoadedVersion(version, checked.plaintext);
   }
 
-  /** Integrity check of one version without throwing: used by reads and by $verify. */
+  /**
+   * Integrity check of one version without throwing: used by reads and by $verify. A read takes
+   * the plaintext from the cache when that envelope was decrypted and checked before
+   * (`fresh`: never; $verify asks the stores again); the log leaf is checked either way.
+   */
   async check(
     version: VersionRow,
+    options: { fresh?: boolean } = {},
   ): Promise<
     | { ok: true; plaintext: Uint8Array | null; leafHash: Uint8Array }
     | { ok: false; reason: string; leafHash: Uint8Array }
@@ -360,6 +375,8 @@ export class RecordRepository {
     if (!leafHash || !equalBytes(leafHash, expectedLeaf))
       return { ok: false, reason: "index row does not match its log leaf", leafHash: expectedLeaf };
     if (version.deleted) return { ok: true, plaintext: null, leafHash: expectedLeaf };
+    const cached = options.fresh ? undefined : this.#plaintexts.get(version.cid!, version.contentHash);
+    if (cached !== undefined) return { ok: true, plaintext: cached, leafHash: expectedLeaf };
     let plaintext: Uint8Array;
     try {
       // Local stores read a block of a few KiB in one blocking call: four event-loop round trips
@@ -381,6 +398,7 @@ export class RecordRepository {
     }
     if (toHex(sha256(plaintext)) !== version.contentHash)
       return { ok: false, reason: "plaintext does not match its hash", leafHash: expectedLeaf };
+    this.#plaintexts.set(version.cid!, version.contentHash, plaintext);
     return { ok: true, plaintext, leafHash: expectedLeaf };
   }
 }

@@ -74,7 +74,7 @@ export async function verifyRecord(
   };
   const mismatch = (reason: string): RecordProof => ({ ...base, verdict: "mismatch", reason });
 
-  const check = await deps.records.check(version);
+  const check = await deps.records.check(version, { fresh: true });
   if (!check.ok) return mismatch(check.reason);
   base.leafHash = toHex(check.leafHash);
   if (!proof || !batch || batch.state !== "anchored" || proof.leafIndex === null || !proof.path) {
