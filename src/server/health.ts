@@ -34,8 +34,8 @@ export async function health(
   };
 }
 
-/** Prometheus text format of the anchoring figures. */
-export function metricsText(s: AnchorerStatus): string {
+/** Prometheus text format of the anchoring figures, and of group commit when given. */
+export function metricsText(s: AnchorerStatus, commits?: { transactions: number; units: number }): string {
   const lines = [
     "# HELP fhirledger_anchor_pending_leaves Record versions acknowledged but not yet anchored.",
     "# TYPE fhirledger_anchor_pending_leaves gauge",
@@ -49,6 +49,16 @@ export function metricsText(s: AnchorerStatus): string {
     "# HELP fhirledger_anchor_consecutive_failures Anchoring attempts failed in a row (0 when healthy).",
     "# TYPE fhirledger_anchor_consecutive_failures gauge",
     `fhirledger_anchor_consecutive_failures ${s.consecutiveFailures}`,
+    ...(commits
+      ? [
+          "# HELP fhirledger_index_commit_transactions_total Index transactions that committed versions (group commit).",
+          "# TYPE fhirledger_index_commit_transactions_total counter",
+          `fhirledger_index_commit_transactions_total ${commits.transactions}`,
+          "# HELP fhirledger_index_commits_total Commits of versions (a write, or a FHIR transaction) those carried.",
+          "# TYPE fhirledger_index_commits_total counter",
+          `fhirledger_index_commits_total ${commits.units}`,
+        ]
+      : []),
   ];
   return `${lines.join("\n")}\n`;
 }

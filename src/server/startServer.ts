@@ -212,7 +212,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       authenticate,
       baseUrl: () => baseUrl,
       health: () => health(anchorer, chainId, ledger.contractAddress, config.anchor.intervalMs),
-      metrics: async () => metricsText(await anchorer.status()),
+      metrics: async () => metricsText(await anchorer.status(), index.commitGroups()),
       maxBodyBytes: config.limits.maxBodyBytes,
       log: httpLog,
     });

@@ -93,7 +93,7 @@ function sustainedWrites(baseUrl: string, clients: number): { acked: string[]; s
   };
 }
 
-describe("SIGKILL during sustained writes", () => {
+describe("SIGKILL during sustained writes (under group commit)", () => {
   let dataDir: string;
   let current: Started | null = null;
   afterAll(async () => {
@@ -108,6 +108,16 @@ describe("SIGKILL during sustained writes", () => {
       current = await startServerProcess(dataDir);
       const load = sustainedWrites(current.baseUrl, 8);
       await eventually(async () => (load.acked.length >= 150 ? true : undefined), 30_000, 20);
+      // under group commit: concurrent creates shared index transactions before the kill
+      const metrics = await (
+        await fetch(`${current.baseUrl}/metrics`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        })
+      ).text();
+      const counter = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(metrics)?.[1]);
+      expect(counter("fhirledger_index_commits_total")).toBeGreaterThan(
+        counter("fhirledger_index_commit_transactions_total"),
+      );
       current.child.kill("SIGKILL");
       if (round === "server and chain") {
         const anvilPid = Number(await readFile(join(dataDir, "chain", "anvil.pid"), "utf8"));
