@@ -71,6 +71,13 @@ describe("RecordRepository reads through the plaintext cache", () => {
     expect(again.text).toBe(first.text);
     await records.write("Patient", "p", { resourceType: "Patient", gender: "female" });
     expect((await records.read("Patient", "p")).resource?.gender).toBe("female");
+    // a fresh check ($verify) leaves the cache as it was: the next read asks the store
+    await records.write("Patient", "p", { resourceType: "Patient", gender: "other" });
+    const third = (await index.currentVersion("Patient", "p"))!;
+    expect((await records.check(third, { fresh: true })).ok).toBe(true);
+    const beforeRead = gets;
+    await records.read("Patient", "p");
+    expect(gets).toBe(beforeRead + 1);
   });
 
   it("holds nothing of an erased patient: a read after the erasure is refused, and $verify asks the stores", async () => {

@@ -398,7 +398,9 @@ export class RecordRepository {
     }
     if (toHex(sha256(plaintext)) !== version.contentHash)
       return { ok: false, reason: "plaintext does not match its hash", leafHash: expectedLeaf };
-    this.#plaintexts.set(version.cid!, version.contentHash, plaintext);
+    // Reads fill the cache; a $verify (fresh) does not: what it checked is not then served
+    // from memory while the stored copy may have changed.
+    if (!options.fresh) this.#plaintexts.set(version.cid!, version.contentHash, plaintext);
     return { ok: true, plaintext, leafHash: expectedLeaf };
   }
 }
