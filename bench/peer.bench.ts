@@ -333,12 +333,14 @@ const rows: Row[] = [
   ]),
   ["server peak RSS MiB", (r) => r.peakRssMiB, 0],
 ];
+/** A ratio with two decimals, or two significant digits below 0.1 (0.0048×, not 0.00×). */
+const times = (x: number) => `${x < 0.1 ? x.toPrecision(2) : x.toFixed(2)}×`;
 const cell = (r: EngineResult | undefined, pick: Row[1], d: number) => (r ? pick(r).toFixed(d) : "-").padStart(12);
 console.log(
   `${"figure".padEnd(52)}${"fhirledger".padStart(12)}${"Medplum".padStart(12)}${"fl ÷ Medplum".padStart(14)}${"fl in-mem".padStart(12)}`,
 );
 for (const [label, pick, d] of rows) {
-  const ratio = led && med ? (pick(led) / pick(med)).toFixed(2) + "×" : "-";
+  const ratio = led && med ? times(pick(led) / pick(med)) : "-";
   console.log(
     `${label.padEnd(52)}${cell(led, pick, d)}${cell(med, pick, d)}${ratio.padStart(14)}${cell(mem, pick, d)}`,
   );
