@@ -22,7 +22,7 @@
  */
 import { execFile, execFileSync, fork, type ChildProcess } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -40,7 +40,7 @@ const { values, positionals } = parseArgs({
     patients: { type: "string", default: "50" },
     rounds: { type: "string", default: "2" },
     "phase-seconds": { type: "string", default: "600" },
-    "search-seconds": { type: "string", default: "90" },
+    "search-seconds": { type: "string", default: "60" },
     engines: { type: "string", default: "fhirledger,medplum,fhirledger-memory" },
   },
 });
@@ -61,8 +61,8 @@ interface SearchFigure {
   p50: number;
   p95: number;
   n: number;
-  /** sum of Bundle.total over the patients of one round: the same data should give the same sum */
-  totals: number;
+  /** Bundle.total for each patient of the first round, in import order: the same data should give the same totals */
+  totals: number[];
 }
 interface EngineResult {
   engine: Engine;
@@ -72,6 +72,8 @@ interface EngineResult {
   searches: SearchFigure[];
   create: LoadResult;
   peakRssMiB: number;
+  /** 1-minute load average of the machine before and after this engine's run (other work on it shows here) */
+  load: [number, number];
 }
 
 // --- the data -------------------------------------------------------------------------------
@@ -225,7 +227,7 @@ async function searchPhase(server: ServerHandle, patients: string[]): Promise<Se
   for (let q = 0; q < searchNames.length; q++) {
     const t0 = performance.now();
     const lat: number[] = [];
-    let totals = 0;
+    const totals: number[] = [];
     for (let round = 0; round < Number(values.rounds); round++) {
       for (const pid of patients) {
         if (performance.now() - t0 > searchMs) break;
@@ -237,7 +239,7 @@ async function searchPhase(server: ServerHandle, patients: string[]): Promise<Se
         const bundle = (await res.json()) as { total?: number };
         lat.push(performance.now() - s);
         if (res.status !== 200) throw new Error(`search ${searches(pid)[q]} failed: HTTP ${res.status}`);
-        if (round === 0) totals += bundle.total ?? 0;
+        if (round === 0) totals.push(bundle.total ?? -1);
       }
     }
     lat.sort((a, b) => a - b);
@@ -271,6 +273,7 @@ async function createPhase(server: ServerHandle): Promise<LoadResult> {
 
 async function runEngine(engine: Engine): Promise<EngineResult> {
   const dir = await mkdtemp(join(tmpdir(), `fhirledger-peer-bench-`));
+  const loadBefore = loadavg()[0]!;
   const server = await startEngine(engine);
   try {
     console.error(`${engineNames[engine]}: import of ${bodies.length} bundles…`);
@@ -298,6 +301,7 @@ async function runEngine(engine: Engine): Promise<EngineResult> {
       searches: searchFigures,
       create,
       peakRssMiB: maxRssMiB,
+      load: [loadBefore, loadavg()[0]!],
     };
   } finally {
     await stopEngine(server);
@@ -350,11 +354,20 @@ if (led && mem) {
     `\ncost of trust (fhirledger full ÷ in-memory adapters): creates/s ${(led.create.perSecond / mem.create.perSecond).toFixed(2)}×, create p50 ${(led.create.p50 / mem.create.p50).toFixed(2)}×; import resources/s ${(led.import.resources / led.import.seconds / (mem.import.resources / mem.import.seconds)).toFixed(2)}×; GET by id req/s ${(led.read.perSecond / mem.read.perSecond).toFixed(2)}×`,
   );
 }
-console.log("\nchecks (the same data should give the same counts):");
+console.log("\nchecks:");
+const reference = [...results.values()][0]!;
 for (const r of results.values()) {
   const failures = r.import.failedBundles + r.import.failedEntries + r.read.failures + r.create.failures;
+  // The same data gives the same totals: compared patient by patient (import order) with the
+  // first engine, over the patients both reached before --search-seconds.
+  const agree = r.searches.map((s, q) => {
+    const other = reference.searches[q]!.totals;
+    const n = Math.min(s.totals.length, other.length);
+    const same = s.totals.slice(0, n).every((t, i) => t === other[i]);
+    return `${same ? "same" : "DIFFERENT"} on ${n}`;
+  });
   console.log(
-    `  ${engineNames[r.engine].padEnd(32)} imported ${r.import.resources}/${totalEntries} entries of ${r.import.bundles} bundles; search totals ${r.searches.map((s) => s.totals).join(" / ")} (${r.searches.map((s) => s.n).join("/")} requests); failures: ${r.import.failedBundles} bundles, ${r.import.failedEntries} entries, ${r.read.failures} reads, ${r.create.failures} creates${failures ? "  <-- CHECK" : ""}${r.anchorDrainSeconds !== null ? `; anchoring drained ${r.anchorDrainSeconds.toFixed(1)} s after the import` : ""}`,
+    `  ${engineNames[r.engine].padEnd(32)} imported ${r.import.resources}/${totalEntries} entries of ${r.import.bundles} bundles; search requests ${r.searches.map((s) => s.n).join("/")}, totals vs ${engineNames[reference.engine]}: ${agree.join(", ")} patients; failures: ${r.import.failedBundles} bundles, ${r.import.failedEntries} entries, ${r.read.failures} reads, ${r.create.failures} creates${failures ? "  <-- CHECK" : ""}${r.anchorDrainSeconds !== null ? `; anchoring drained ${r.anchorDrainSeconds.toFixed(1)} s after the import` : ""}; load average ${r.load[0].toFixed(1)} before, ${r.load[1].toFixed(1)} after`,
   );
 }
 console.log(
@@ -365,5 +378,8 @@ console.log(
 );
 console.log(
   "  search by scanning every resource of the type, and conditional references (Practitioner?identifier=…) left unresolved in stored resources.",
+);
+console.log(
+  `The servers, the load generators and whatever else runs on this machine share its ${cpu} cores: the load averages above say how busy it was.`,
 );
 console.log("ratio = fhirledger ÷ Medplum (above 1 is fhirledger higher: better for /s, worse for ms and MiB).");
