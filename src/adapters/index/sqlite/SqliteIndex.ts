@@ -91,6 +91,8 @@ function openReader(path: string): Reader {
 }
 
 const PATH_HASH_BYTES = 32;
+/** A FHIR transaction this large commits at once rather than waiting for the group's window (see GroupCommit.run). */
+const LARGE_TRANSACTION = 16;
 
 /** The index on node:sqlite (WAL). Every commit is one transaction; the response waits for it. */
 export class SqliteIndex implements Index {
@@ -224,17 +226,21 @@ export class SqliteIndex implements Index {
 
   /** All of `writes` or none, in a savepoint of the group's transaction (see GroupCommit). */
   async commitMany(writes: VersionWrite[], receipt?: TransactionReceiptKey): Promise<VersionRow[]> {
-    return this.#group.run(() => {
-      if (receipt) {
-        // First, so a repeat writes nothing; the primary key makes concurrent repeats safe too.
-        const inserted = this.#stmt(
-          "INSERT INTO transaction_receipts (key, request_hash, committed_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
-        ).run(this.#receiptKey(receipt.key), receipt.requestHash, new Date().toISOString());
-        if (Number(inserted.changes) === 0)
-          throw new FhirLedgerError("conflict", "this transaction (its Bundle.identifier) was committed before");
-      }
-      return writes.map((w) => this.#commitOne(w));
-    });
+    const group = this.#group;
+    return group.run(
+      () => {
+        if (receipt) {
+          // First, so a repeat writes nothing; the primary key makes concurrent repeats safe too.
+          const inserted = this.#stmt(
+            "INSERT INTO transaction_receipts (key, request_hash, committed_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+          ).run(this.#receiptKey(receipt.key), receipt.requestHash, new Date().toISOString());
+          if (Number(inserted.changes) === 0)
+            throw new FhirLedgerError("conflict", "this transaction (its Bundle.identifier) was committed before");
+        }
+        return writes.map((w) => this.#commitOne(w));
+      },
+      { now: writes.length >= LARGE_TRANSACTION },
+    );
   }
 
   async transactionReceipt(key: string): Promise<TransactionReceipt | null> {

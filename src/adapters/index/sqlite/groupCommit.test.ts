@@ -75,6 +75,24 @@ describe("group commit", () => {
     }
   });
 
+  it("commits a large FHIR transaction at once, after what waited, and a unit alone that fails leaves nothing", async () => {
+    const { index } = open();
+    try {
+      const before = index.commitGroups();
+      const small = [index.commit(write("s1")), index.commit(write("s2"))];
+      const large = index.commitMany(Array.from({ length: 16 }, (_, i) => write(`l${i}`)));
+      // both groups committed before anything awaited: the large one did not wait for the turn to end
+      expect(index.commitGroups()).toEqual({ transactions: before.transactions + 2, units: before.units + 3 });
+      await Promise.all([...small, large]);
+      const failing = index.commitMany([write("ok"), write("s1")]); // s1 exists: a conflict, alone in its group
+      await expect(failing).rejects.toThrow(/version conflict/);
+      expect(await index.current("Basic", "ok")).toBeNull();
+      expect((await index.commit(write("ok"))).versionId).toBe(1);
+    } finally {
+      await index.close();
+    }
+  });
+
   it("commits what is waiting when the index closes", async () => {
     const { index, path } = open();
     const pending = index.commit(write("late"));

@@ -35,10 +35,23 @@ export class GroupCommit {
     this.#maxUnits = maxUnits;
   }
 
-  /** Runs `body` in the next group's transaction; settles after that transaction commits. */
-  run<T>(body: () => T): Promise<T> {
+  /**
+   * Runs `body` in the next group's transaction; settles after that transaction commits.
+   * `now`: commit at once with what waits (a large FHIR transaction: its own work amortises the
+   * transaction, and waiting for the turn to end would hold it behind whatever the event loop
+   * runs meanwhile, such as the next bundle's validation).
+   */
+  run<T>(body: () => T, options: { now?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ body, resolve: resolve as (value: unknown) => void, reject });
+      const unit = { body, resolve: resolve as (value: unknown) => void, reject };
+      if (options.now) {
+        // what waits goes first, in its own group; then this one alone (no savepoint)
+        this.flush();
+        this.#queue.push(unit);
+        this.flush();
+        return;
+      }
+      this.#queue.push(unit);
       if (this.#queue.length >= this.#maxUnits) this.flush();
       else if (!this.#scheduled) {
         this.#scheduled = true;
@@ -68,19 +81,27 @@ export class GroupCommit {
       for (const u of units) u.reject(error);
       return;
     }
+    // Alone, a unit needs no savepoint: on error the whole transaction is its own. (A savepoint
+    // makes SQLite copy every page it first touches into a sub-journal: a 2,000-entry bundle
+    // committed at half the speed.)
+    const alone = units.length === 1;
     try {
       for (const u of units) {
-        db.exec("SAVEPOINT unit");
+        if (!alone) db.exec("SAVEPOINT unit");
         try {
           const result = u.body();
-          db.exec("RELEASE unit");
+          if (!alone) db.exec("RELEASE unit");
           done.push([u, result]);
         } catch (error) {
-          db.exec("ROLLBACK TO unit");
-          db.exec("RELEASE unit");
+          if (alone) db.exec("ROLLBACK");
+          else {
+            db.exec("ROLLBACK TO unit");
+            db.exec("RELEASE unit");
+          }
           u.reject(error);
         }
       }
+      if (alone && done.length === 0) return; // rolled back above
       db.exec("COMMIT");
     } catch (error) {
       if (db.isTransaction) db.exec("ROLLBACK");
