@@ -36,8 +36,7 @@ import { migrate, schemaVersion } from "../../sqlite/migrate.ts";
 import { openSqliteFile } from "../../sqlite/openSqliteFile.ts";
 import { BLIND_LAYOUT, INDEX_MIGRATIONS } from "./migrations.ts";
 import { ReaderPool } from "./readers/ReaderPool.ts";
-import { receiptKeyOf } from "./migrations/blindSearchValues.ts";
-import { registerSearchFunctions, SEARCH_KEY_BYTES, SearchKey } from "./search/searchKey.ts";
+import { blindName, registerSearchFunctions, SEARCH_KEY_BYTES, SearchKey } from "./search/searchKey.ts";
 
 /** Search-parameter rows kept beside the core tables (optional so the core works alone). */
 export interface SearchIndexer {
@@ -270,12 +269,12 @@ export class SqliteIndex implements Index {
    * (`Patient?identifier=…`) blinded, as a search value would be.
    */
   #compartmentName(name: string): string {
-    return name.startsWith("Patient/") ? name : `#${Buffer.from(this.#searchKey.blind("name", name)).toString("hex")}`;
+    return name.startsWith("Patient/") ? name : `#${blindName(this.#searchKey, "name", name)}`;
   }
 
   /** A client's idempotency key as the receipts table keeps it: blinded, like search values. */
   #receiptKey(key: string): string {
-    return receiptKeyOf(this.#searchKey, key);
+    return blindName(this.#searchKey, "receipt", key);
   }
 
   #commitOne(write: VersionWrite): VersionRow {

@@ -1,6 +1,7 @@
 import type { DatabaseSync } from "node:sqlite";
-import { type SearchKey, searchKeyOf } from "../search/searchKey.ts";
+import { blindName, searchKeyOf } from "../search/searchKey.ts";
 import { STRING_SLOTS, stringRows } from "../search/types/string.ts";
+import { UNNUMBERED_PAIR_TRIGGERS } from "./unnumberedSearchTables.ts";
 
 /*
  * Step 8 of INDEX_MIGRATIONS: search values stop being stored in clear. Frozen: the DDL below is
@@ -37,20 +38,6 @@ CREATE INDEX IF NOT EXISTS sp_reference_url ON sp_reference(type, param, url) WH
 CREATE INDEX IF NOT EXISTS sp_token_quantity_norm ON sp_token_quantity(type, param, token_code, token_system, norm_unit, norm_value) WHERE norm_unit IS NOT NULL;`,
   },
 };
-
-/** sp_token_quantity's triggers (as step 6 made them): dropped while its table is replaced. */
-const PAIR_TRIGGERS = `
-CREATE TRIGGER IF NOT EXISTS sp_token_quantity_live BEFORE INSERT ON sp_token_quantity
-WHEN NOT EXISTS (SELECT 1 FROM resources WHERE rid = NEW.rid AND type = NEW.type AND deleted = 0)
-BEGIN SELECT RAISE(ABORT, 'sp_token_quantity: resource is not live'); END;
-CREATE TRIGGER IF NOT EXISTS sp_token_quantity_fixed BEFORE UPDATE OF rid, type ON sp_token_quantity
-BEGIN SELECT RAISE(ABORT, 'sp_token_quantity: rows do not move'); END;
-CREATE TRIGGER IF NOT EXISTS resources_gone_pairs AFTER UPDATE OF rid, type, deleted ON resources
-WHEN NEW.deleted <> 0 OR NEW.type IS NOT OLD.type OR NEW.rid <> OLD.rid
-BEGIN DELETE FROM sp_token_quantity WHERE rid = OLD.rid; END;
-CREATE TRIGGER IF NOT EXISTS resources_removed_pairs AFTER DELETE ON resources
-BEGIN DELETE FROM sp_token_quantity WHERE rid = OLD.rid; END;
-`;
 
 /** What each table's clear rows (in `<name>_clear` meanwhile) become. */
 const COPY: Readonly<Record<string, string>> = {
@@ -102,7 +89,7 @@ export function blindSearchValues(db: DatabaseSync): void {
       .map((t) => t.indexes)
       .join("\n"),
   );
-  db.exec(PAIR_TRIGGERS);
+  db.exec(UNNUMBERED_PAIR_TRIGGERS);
   // Transaction receipts: the client's idempotency key blinded, the kept response sealed.
   const receipts = db.prepare("SELECT key, response FROM transaction_receipts").all() as {
     key: string;
@@ -110,10 +97,5 @@ export function blindSearchValues(db: DatabaseSync): void {
   }[];
   const update = db.prepare("UPDATE transaction_receipts SET key = ?, response = ? WHERE key = ?");
   for (const r of receipts)
-    update.run(receiptKeyOf(key, r.key), r.response === null ? null : key.sealBytes(r.response), r.key);
-}
-
-/** A transaction's idempotency key as transaction_receipts keeps it: its blind index, in hex. */
-export function receiptKeyOf(key: SearchKey, idempotencyKey: string): string {
-  return Buffer.from(key.blind("receipt", idempotencyKey)).toString("hex");
+    update.run(blindName(key, "receipt", r.key), r.response === null ? null : key.sealBytes(r.response), r.key);
 }

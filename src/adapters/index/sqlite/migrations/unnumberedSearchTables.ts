@@ -4,6 +4,23 @@
  * through a new step in ../migrations.ts, whatever search/searchSchema.ts says later (a test
  * checks that a new file's layout is the one searchSchema.ts describes).
  */
+/**
+ * sp_token_quantity's triggers as these layouts hold them (step 8, which replaces the table,
+ * drops and makes them again from this text).
+ */
+export const UNNUMBERED_PAIR_TRIGGERS = `
+CREATE TRIGGER IF NOT EXISTS sp_token_quantity_live BEFORE INSERT ON sp_token_quantity
+WHEN NOT EXISTS (SELECT 1 FROM resources WHERE rid = NEW.rid AND type = NEW.type AND deleted = 0)
+BEGIN SELECT RAISE(ABORT, 'sp_token_quantity: resource is not live'); END;
+CREATE TRIGGER IF NOT EXISTS sp_token_quantity_fixed BEFORE UPDATE OF rid, type ON sp_token_quantity
+BEGIN SELECT RAISE(ABORT, 'sp_token_quantity: rows do not move'); END;
+CREATE TRIGGER IF NOT EXISTS resources_gone_pairs AFTER UPDATE OF rid, type, deleted ON resources
+WHEN NEW.deleted <> 0 OR NEW.type IS NOT OLD.type OR NEW.rid <> OLD.rid
+BEGIN DELETE FROM sp_token_quantity WHERE rid = OLD.rid; END;
+CREATE TRIGGER IF NOT EXISTS resources_removed_pairs AFTER DELETE ON resources
+BEGIN DELETE FROM sp_token_quantity WHERE rid = OLD.rid; END;
+`;
+
 export const UNNUMBERED_SEARCH_TABLES = `
 CREATE TABLE IF NOT EXISTS sp_string (
   rid INTEGER NOT NULL, param TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, grp INTEGER NOT NULL DEFAULT 0,
@@ -59,14 +76,4 @@ CREATE INDEX IF NOT EXISTS sp_reference_url ON sp_reference(type, param, url) WH
 CREATE INDEX IF NOT EXISTS sp_uri_value ON sp_uri(type, param, value);
 CREATE INDEX IF NOT EXISTS sp_token_quantity_value ON sp_token_quantity(type, param, token_code, token_system, value);
 CREATE INDEX IF NOT EXISTS sp_token_quantity_norm ON sp_token_quantity(type, param, token_code, token_system, norm_unit, norm_value) WHERE norm_unit IS NOT NULL;
-CREATE TRIGGER IF NOT EXISTS sp_token_quantity_live BEFORE INSERT ON sp_token_quantity
-WHEN NOT EXISTS (SELECT 1 FROM resources WHERE rid = NEW.rid AND type = NEW.type AND deleted = 0)
-BEGIN SELECT RAISE(ABORT, 'sp_token_quantity: resource is not live'); END;
-CREATE TRIGGER IF NOT EXISTS sp_token_quantity_fixed BEFORE UPDATE OF rid, type ON sp_token_quantity
-BEGIN SELECT RAISE(ABORT, 'sp_token_quantity: rows do not move'); END;
-CREATE TRIGGER IF NOT EXISTS resources_gone_pairs AFTER UPDATE OF rid, type, deleted ON resources
-WHEN NEW.deleted <> 0 OR NEW.type IS NOT OLD.type OR NEW.rid <> OLD.rid
-BEGIN DELETE FROM sp_token_quantity WHERE rid = OLD.rid; END;
-CREATE TRIGGER IF NOT EXISTS resources_removed_pairs AFTER DELETE ON resources
-BEGIN DELETE FROM sp_token_quantity WHERE rid = OLD.rid; END;
-`;
+${UNNUMBERED_PAIR_TRIGGERS}`;

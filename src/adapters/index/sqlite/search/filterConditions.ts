@@ -83,7 +83,7 @@ export function selectivity(f: PlanFilter): number {
 function valueCondition(
   type: SearchParamType,
   x: string,
-  f: { modifier?: string; targetType?: string },
+  f: { modifier?: string; targetType?: string; code?: string },
   v: SearchValue,
   now: number,
 ): SqlFragment {

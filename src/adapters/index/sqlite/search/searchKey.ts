@@ -145,6 +145,16 @@ export function searchKeyOf(db: DatabaseSync): SearchKey {
   return key;
 }
 
+/** A value's blind index as hex: how the index keeps names and keys it looks up by equality only. */
+export function blindName(key: SearchKey, domain: string, value: string): string {
+  return Buffer.from(key.blind(domain, value)).toString("hex");
+}
+
+/** A nullable value sealed (see SearchKey.seal). */
+export function sealOrNull(key: SearchKey, value: string | null): Uint8Array | null {
+  return value === null ? null : key.seal(value);
+}
+
 /** The code points of `value` up to `n` (SQLite's substr and length count the same way). */
 export function prefixOf(value: string, n: number): string {
   let i = 0;

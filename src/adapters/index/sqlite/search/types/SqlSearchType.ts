@@ -29,7 +29,7 @@ export interface RowWriter<R extends SearchRow = SearchRow> {
 /** A condition on one index row (alias `x`) for one OR-value. */
 export type RowCondition = (
   x: string,
-  f: { modifier?: string; targetType?: string },
+  f: { modifier?: string; targetType?: string; code?: string },
   v: SearchValue,
   now: number,
 ) => SqlFragment;

@@ -10,7 +10,7 @@ import { countTerms, type Ctx, type Form, invalid, nextAlias, rowsCondition } fr
 import { quantityAlternatives, tokenCondition } from "../rowConditions.ts";
 import { QUANTITY_COLUMNS } from "./quantity.ts";
 import type { ParamSite, RowWriter, SqlSearchType } from "./SqlSearchType.ts";
-import { sealed } from "./token.ts";
+import { sealOrNull } from "../searchKey.ts";
 
 const writer: RowWriter<TokenQuantityRow> = {
   kind: "token-quantity",
@@ -23,7 +23,7 @@ const writer: RowWriter<TokenQuantityRow> = {
       r.param,
       seq,
       r.grp,
-      sealed(key, r.tokenSystem),
+      sealOrNull(key, r.tokenSystem),
       key.seal(r.tokenCode),
       r.value,
       r.system,

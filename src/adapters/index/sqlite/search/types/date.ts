@@ -41,7 +41,7 @@ CREATE INDEX IF NOT EXISTS sp_date_hi ON sp_date(type, param, hi);`,
   },
   writers: [writer],
   rowCondition: (x, f, v, now) => {
-    const [lo, hi] = bounds(`${x}.`, "code" in f ? String(f.code) : undefined);
+    const [lo, hi] = bounds(`${x}.`, f.code);
     return dateCondition(lo, hi, v, now, (n) => n);
   },
   sortColumn: (descending, code) => bounds("", code)[descending ? 1 : 0],

@@ -1,13 +1,13 @@
 import { parseReference } from "../../../../../fhir/search/parseReference.ts";
 import type { ReferenceRow } from "../../../../../fhir/search/types/index.ts";
 import type { RowWriter, SqlSearchType } from "./SqlSearchType.ts";
-import { sealed } from "./token.ts";
+import { sealOrNull } from "../searchKey.ts";
 
 const writer: RowWriter<ReferenceRow> = {
   kind: "reference",
   table: "sp_reference",
   run: (s, rid, type, seq, r, key) =>
-    s.run(rid, type, r.param, seq, r.grp, r.targetType, r.targetId, sealed(key, r.url)),
+    s.run(rid, type, r.param, seq, r.grp, r.targetType, r.targetId, sealOrNull(key, r.url)),
 };
 
 /**

@@ -1,19 +1,14 @@
 import { normalizeString } from "../../../../../fhir/search/normalizeString.ts";
 import type { TokenRow } from "../../../../../fhir/search/types/index.ts";
 import { tokenCondition } from "../rowConditions.ts";
-import type { SearchKey } from "../searchKey.ts";
+import { sealOrNull } from "../searchKey.ts";
 import type { RowWriter, SqlSearchType } from "./SqlSearchType.ts";
-
-/** A nullable value sealed (see SearchKey.seal). */
-export function sealed(key: SearchKey, value: string | null): Uint8Array | null {
-  return value === null ? null : key.seal(value);
-}
 
 const writer: RowWriter<TokenRow> = {
   kind: "token",
   table: "sp_token",
   run: (s, rid, type, seq, r, key) =>
-    s.run(rid, type, r.param, seq, r.grp, sealed(key, r.system), sealed(key, r.code), sealed(key, r.text)),
+    s.run(rid, type, r.param, seq, r.grp, sealOrNull(key, r.system), sealOrNull(key, r.code), sealOrNull(key, r.text)),
 };
 
 /**
