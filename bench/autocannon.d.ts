@@ -4,6 +4,7 @@ declare module "autocannon" {
     method?: string;
     path?: string;
     headers?: Record<string, string>;
+    body?: string;
   }
   interface Options {
     url: string;
@@ -11,6 +12,7 @@ declare module "autocannon" {
     amount?: number;
     duration?: number;
     timeout?: number;
+    method?: string;
     headers?: Record<string, string>;
     requests?: { setupRequest?: (request: Request) => Request; onResponse?: (status: number, body: string) => void }[];
   }

@@ -2,7 +2,7 @@
  * Side-by-side benchmark: fhirledger against a peer engine, Medplum's FHIR router over its
  * in-memory repository (bench/medplumServer.ts), with the same load generators in the same
  * run. Each server runs in its own process; this process (and, for the concurrent phases,
- * bench/readLoad.ts and bench/httpLoad.ts in processes of their own) drives the load over
+ * bench/readLoad.ts and bench/createLoad.ts in processes of their own) drives the load over
  * loopback. Engines, one after the other, each on a fresh server:
  *
  *   fhirledger        the full pipeline (validation, encryption, Helia, SQLite, anchoring on anvil)
@@ -15,7 +15,7 @@
  *            order, --connections keep-alive connections, --reads requests (autocannon)
  *   search   three patient-scoped searches, sequential, --rounds over the first --patients patients;
  *            each query stops after --search-seconds (the request under way finishes)
- *   create   --creates single Observation creates, --connections concurrent clients
+ *   create   --creates single Observation creates over --connections keep-alive connections (autocannon)
  *
  *   npm run bench:peer                                   # ../shared/data/synthea-blaze
  *   npm run bench:peer -- /path/to/synthea --limit 10    # the first 10 bundles only
@@ -256,15 +256,13 @@ async function createPhase(server: ServerHandle): Promise<LoadResult> {
       body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Bench" }] }),
     })
   ).json()) as { id: string };
-  return runScript<LoadResult>("./httpLoad.ts", [
+  return runScript<LoadResult>("./createLoad.ts", [
     "--base",
     server.baseUrl,
     `--token=${server.token}`,
-    "--op",
-    "create-observations",
-    "--count",
+    "--amount",
     values.creates!,
-    "--clients",
+    "--connections",
     String(connections),
     "--patient",
     patient.id,

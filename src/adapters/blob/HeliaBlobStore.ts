@@ -15,6 +15,7 @@ import { rawCid } from "./rawCid.ts";
 import { rawCidMultihash } from "./rawCidMultihash.ts";
 import { SqliteBlockstore } from "./SqliteBlockstore.ts";
 import { SqliteBlocks } from "./SqliteBlocks.ts";
+import { WalCheckpointer } from "../sqlite/WalCheckpointer.ts";
 
 /**
  * BlobStore on an embedded Helia node whose blockstore is one SQLite file (`blocks.db` in the
@@ -27,10 +28,13 @@ export class HeliaBlobStore implements BlobStore {
   readonly #helia: Helia;
   /** The blockstore's rows, read and written directly (Helia reads the same ones). */
   readonly #blocks: SqliteBlocks;
+  /** Copies the blocks' WAL back off the event loop (see WalCheckpointer). */
+  readonly #checkpointer: WalCheckpointer;
 
   private constructor(helia: Helia, blocks: SqliteBlocks) {
     this.#helia = helia;
     this.#blocks = blocks;
+    this.#checkpointer = new WalCheckpointer([blocks.path]);
   }
 
   static async open(options: { repoDir: string }): Promise<HeliaBlobStore> {
@@ -53,7 +57,7 @@ export class HeliaBlobStore implements BlobStore {
     // No Helia pin per block: pinning costs a datastore write per record (5x slower puts) and
     // this node never garbage-collects; the index is what keeps a blob wanted, and erasure
     // deletes the block itself.
-    return this.#blocks.put(bytes);
+    return this.#blocks.putGrouped(bytes);
   }
 
   /** The blocks' SQLite file: a writer in another thread of this process may add blocks there (SqliteBlocks). */
@@ -95,6 +99,7 @@ export class HeliaBlobStore implements BlobStore {
     await this.#helia.stop();
     const { datastore } = this.#helia as unknown as { datastore: { close?: () => Promise<void> } };
     await datastore.close?.().catch(() => undefined);
+    await this.#checkpointer.close();
     this.#blocks.close();
   }
 }

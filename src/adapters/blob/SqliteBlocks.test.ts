@@ -54,3 +54,25 @@ describe("BLOCKS_MIGRATIONS", () => {
     );
   });
 });
+
+describe("SqliteBlocks.putGrouped", () => {
+  it("commits the puts of one event-loop turn together, and settles only after that commit", async () => {
+    const path = blocksPath();
+    const blocks = new SqliteBlocks(path);
+    const other = new DatabaseSync(path);
+    const count = () => Number((other.prepare("SELECT count(*) AS n FROM blocks").get() as { n: number }).n);
+    try {
+      const payloads = Array.from({ length: 20 }, (_, i) => new TextEncoder().encode(`block ${i}`));
+      const pending = payloads.map((bytes) => blocks.putGrouped(bytes));
+      // nothing is committed (or acknowledged) within the turn the puts were made in
+      expect(count()).toBe(0);
+      const cids = await Promise.all(pending);
+      expect(count()).toBe(20);
+      expect(cids).toEqual(payloads.map((bytes) => rawCid(bytes).toString()));
+      expect(blocks.get(rawCid(payloads[7]!).multihash.bytes)).toEqual(payloads[7]);
+    } finally {
+      other.close();
+      blocks.close();
+    }
+  });
+});

@@ -2,6 +2,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { equalBytes } from "../../crypto/equalBytes.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { immediateTransaction } from "../sqlite/immediateTransaction.ts";
+import { GroupCommit } from "../sqlite/groupCommit.ts";
 import { type Migration, migrate } from "../sqlite/migrate.ts";
 import { openSqliteFile } from "../sqlite/openSqliteFile.ts";
 import { rawCid } from "./rawCid.ts";
@@ -59,6 +60,8 @@ export class SqliteBlocks {
   readonly #insert: StatementSync;
   readonly #window: StatementSync;
   readonly #remove: StatementSync;
+  /** Concurrent single puts (one per created resource) share one transaction. */
+  readonly #group: GroupCommit;
 
   constructor(path: string) {
     this.path = path;
@@ -72,6 +75,7 @@ export class SqliteBlocks {
     this.#window = this.#db.prepare("SELECT id, multihash, bytes FROM blocks WHERE id BETWEEN ? AND ? ORDER BY id");
     this.#window.setReadBigInts(true);
     this.#remove = this.#db.prepare("DELETE FROM blocks WHERE id = ?");
+    this.#group = new GroupCommit(this.#db);
   }
 
   /** The rows of a multihash's window, and which of them holds it. */
@@ -111,6 +115,19 @@ export class SqliteBlocks {
   /** Stores bytes as a raw block and returns its CIDv1 (raw, sha2-256). Storing a block twice keeps one. */
   put(bytes: Uint8Array): string {
     return this.putAll([bytes])[0]!;
+  }
+
+  /**
+   * Stores bytes as a raw block in the next group's transaction (see GroupCommit): settles
+   * after that transaction commits, so concurrent writes pay for one commit between them.
+   */
+  putGrouped(bytes: Uint8Array): Promise<string> {
+    const cid = rawCid(bytes);
+    const multihash = cid.multihash.bytes;
+    return this.#group.run(() => {
+      this.#store(multihash, bytes);
+      return cid.toString();
+    });
   }
 
   /** Stores several raw blocks in one transaction; their CIDs in order. */
@@ -153,6 +170,7 @@ export class SqliteBlocks {
   }
 
   close(): void {
+    this.#group.flush();
     if (this.#db.isOpen) this.#db.close();
   }
 }

@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey, hkdfSync, randomBytes } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { mkdir, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
@@ -61,6 +62,9 @@ export class FileKeyStore implements KeyStore {
   readonly #fileManaged: boolean;
   readonly #compartmentKey: Uint8Array;
   readonly #cache: LruCache<string, DataKey>;
+  /** The compartment HMAC key imported once, and hashes already computed: every write names its compartment. */
+  readonly #compartmentHmacKey: KeyObject;
+  readonly #compartmentHashes = new LruCache<string, string>(16_384);
   readonly #now: () => Date;
   readonly #statements: {
     newest: StatementSync;
@@ -96,6 +100,7 @@ export class FileKeyStore implements KeyStore {
     this.#kek = init.kek;
     this.#kekId = kekId(init.kek);
     this.#compartmentKey = init.compartmentKey;
+    this.#compartmentHmacKey = createSecretKey(init.compartmentKey);
     this.#now = init.now;
     // Cached keys are private copies, so zeroing them on eviction harms no caller.
     this.#cache = new LruCache(init.cacheSize, (key) => key.key.fill(0));
@@ -343,7 +348,11 @@ export class FileKeyStore implements KeyStore {
     if (typeof compartment !== "string" || compartment.length === 0 || compartment.length > MAX_COMPARTMENT_LENGTH) {
       throw new FhirLedgerError("invalid", "compartment must be a non-empty string of at most 1024 characters");
     }
-    return createHmac("sha256", this.#compartmentKey).update(compartment, "utf8").digest("hex");
+    const known = this.#compartmentHashes.get(compartment);
+    if (known !== undefined) return known;
+    const hash = createHmac("sha256", this.#compartmentHmacKey).update(compartment, "utf8").digest("hex");
+    this.#compartmentHashes.set(compartment, hash);
+    return hash;
   }
 
   #transaction<T>(body: () => T): T {

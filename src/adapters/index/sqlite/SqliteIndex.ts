@@ -27,7 +27,8 @@ import type {
 } from "../../../ports/HistoryIndex.ts";
 import { compartmentPage, everyCompartmentPage, historyPage } from "./historyQueries.ts";
 import { eraseCompartment } from "./eraseCompartment.ts";
-import { GroupCommit } from "./groupCommit.ts";
+import { GroupCommit } from "../../sqlite/groupCommit.ts";
+import { WalCheckpointer } from "../../sqlite/WalCheckpointer.ts";
 import { restoreBatch } from "./restoreBatch.ts";
 import { toBatch, toBytes, toCurrent, toLeaf, toVersion } from "./rows.ts";
 import { searchPage } from "./searchPage.ts";
@@ -157,7 +158,10 @@ export class SqliteIndex implements Index {
       this.#deferredDdl = this.#search?.ddl ?? null;
       if (this.#deferredDdl) this.db.exec(dropIndexes(this.#deferredDdl));
     }
-    if (options.path !== ":memory:" && !options.bulkLoad) this.#reader = openReader(options.path);
+    if (options.path !== ":memory:" && !options.bulkLoad) {
+      this.#reader = openReader(options.path);
+      this.#checkpointer = new WalCheckpointer([options.path]);
+    }
     if (options.path !== ":memory:" && !options.bulkLoad && options.readers && options.readers.count > 0)
       this.#pool = new ReaderPool({
         path: options.path,
@@ -168,6 +172,8 @@ export class SqliteIndex implements Index {
   }
 
   #deferredDdl: string | null = null;
+  /** Copies the WAL back off the event loop (see WalCheckpointer); files only. */
+  #checkpointer: WalCheckpointer | null = null;
 
   /** Ends a bulk load: builds the deferred indexes and returns to normal durability. */
   finishBulkLoad(): void {
@@ -512,7 +518,8 @@ export class SqliteIndex implements Index {
   /** Synchronous unless reader threads run: then they are stopped first. */
   close(): void | Promise<void> {
     this.#group.flush();
-    if (this.#pool) return this.#pool.close().then(() => this.#closeConnections());
+    const stopping = [this.#pool?.close(), this.#checkpointer?.close()].filter((p) => p !== undefined);
+    if (stopping.length > 0) return Promise.all(stopping).then(() => this.#closeConnections());
     this.#closeConnections();
   }
 

@@ -1,5 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
-import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 
 interface Unit {
   body: () => unknown;
