@@ -99,6 +99,8 @@ export class RecordRepository {
   readonly #erasure = new SharedExclusiveLock();
   /** Plaintexts of versions read or written lately (see PlaintextCache). */
   readonly #plaintexts: PlaintextCache;
+  /** Leaf hashes of cached (frozen) version rows already checked against their leaf. */
+  readonly #leafChecked = new WeakMap<VersionRow, Uint8Array>();
 
   constructor(options: RecordRepositoryOptions) {
     this.#index = options.index;
@@ -363,17 +365,23 @@ export class RecordRepository {
     | { ok: true; plaintext: Uint8Array | null; leafHash: Uint8Array }
     | { ok: false; reason: string; leafHash: Uint8Array }
   > {
-    const leafHash = version.leafHash ?? (await this.#index.leafProof(version.leafSeq))?.leafHash;
     const versionId = String(version.versionId);
-    const expectedLeaf = recordLeafHash({
-      type: version.type,
-      id: version.id,
-      versionId,
-      cid: version.cid ?? DELETED_MARKER_CID,
-      contentHash: version.contentHash,
-    });
-    if (!leafHash || !equalBytes(leafHash, expectedLeaf))
-      return { ok: false, reason: "index row does not match its log leaf", leafHash: expectedLeaf };
+    // $verify (fresh) checks again whatever a read found before
+    let expectedLeaf = options.fresh ? undefined : this.#leafChecked.get(version);
+    if (expectedLeaf === undefined) {
+      const leafHash = version.leafHash ?? (await this.#index.leafProof(version.leafSeq))?.leafHash;
+      expectedLeaf = recordLeafHash({
+        type: version.type,
+        id: version.id,
+        versionId,
+        cid: version.cid ?? DELETED_MARKER_CID,
+        contentHash: version.contentHash,
+      });
+      if (!leafHash || !equalBytes(leafHash, expectedLeaf))
+        return { ok: false, reason: "index row does not match its log leaf", leafHash: expectedLeaf };
+      // A frozen row is the index's cached one, the same object on every read: checked once.
+      if (Object.isFrozen(version) && !options.fresh) this.#leafChecked.set(version, expectedLeaf);
+    }
     if (version.deleted) return { ok: true, plaintext: null, leafHash: expectedLeaf };
     const cached = options.fresh ? undefined : this.#plaintexts.get(version.cid!, version.contentHash);
     if (cached !== undefined) return { ok: true, plaintext: cached, leafHash: expectedLeaf };

@@ -52,6 +52,42 @@ describe("group commit", () => {
     }
   });
 
+  it("commits at once when 256 units wait, so a group never grows past that", async () => {
+    const { index } = open();
+    try {
+      const before = index.commitGroups();
+      const rows = await Promise.all(Array.from({ length: 300 }, (_, i) => index.commit(write(`m${i}`))));
+      expect(rows).toHaveLength(300);
+      // 256 in the first transaction (flushed as the 256th arrived), the other 44 in the next
+      expect(index.commitGroups()).toEqual({ transactions: before.transactions + 2, units: before.units + 300 });
+    } finally {
+      await index.close();
+    }
+  });
+
+  it("a read by id sees each commit: the cached current row is dropped by the write and by erasure", async () => {
+    const { index } = open();
+    try {
+      await index.commit({ ...write("c1", 1, "Observation"), compartment: "Patient/p1" });
+      const first = await index.currentVersion("Observation", "c1");
+      expect(first?.versionId).toBe(1);
+      // the same frozen row while nothing changes
+      expect(await index.currentVersion("Observation", "c1")).toBe(first);
+      expect(Object.isFrozen(first)).toBe(true);
+      await index.commit({ ...write("c1", 2, "Observation"), compartment: "Patient/p1" });
+      expect((await index.currentVersion("Observation", "c1"))?.versionId).toBe(2);
+      // a unit rolled back (version conflict) leaves the row as committed
+      await expect(index.commit({ ...write("c1", 2, "Observation"), compartment: "Patient/p1" })).rejects.toThrow(
+        /conflict/,
+      );
+      expect((await index.currentVersion("Observation", "c1"))?.versionId).toBe(2);
+      await index.eraseCompartment("Patient/p1", [{ type: "Observation", id: "c1" }], []);
+      expect(await index.currentVersion("Observation", "c1")).toBeNull();
+    } finally {
+      await index.close();
+    }
+  });
+
   it("rolls back only the unit that fails: a version conflict and a repeated transaction key", async () => {
     const { index } = open();
     try {
