@@ -91,6 +91,27 @@ describe("WorkerPreparer", () => {
     expect(await closed.prepare(observations(30).items, [key], { extract: true })).toHaveLength(30);
   });
 
+  it("sends single records that arrive in one turn to the worker together, each caller getting its own", async () => {
+    const { items, resources } = observations(12);
+    // twelve callers, one record each, in the same turn: one worker batch (the worker extracts rows)
+    const results = await Promise.all(items.map((item) => preparer.prepare([item], [key], { extract: true })));
+    for (let i = 0; i < 12; i++) {
+      expect(results[i]).toHaveLength(1);
+      const [one] = results[i]!;
+      expect(one!.contentHash).toBe(toHex(sha256(new TextEncoder().encode(items[i]!.text))));
+      const opened = await openEnvelope({
+        envelope: one!.envelope!,
+        keyFor: async () => key,
+        aad: { type: "Observation", id: `o${i}`, versionId: "1" },
+      });
+      expect(new TextDecoder().decode(opened)).toBe(items[i]!.text);
+      expect(unpackRows(one!.rows!)).toEqual(extractSearchValues(resources[i] as { resourceType: string }));
+    }
+    // a few in one turn are not worth the round trip: inline (no rows: the index extracts them)
+    const few = await Promise.all(items.slice(0, 3).map((item) => preparer.prepare([item], [key], { extract: true })));
+    expect(few.every(([one]) => one!.rows === undefined)).toBe(true);
+  });
+
   it("with local blocks, stores each envelope where HeliaBlobStore reads it and answers with its CID", async () => {
     const repoDir = await mkdtemp(join(tmpdir(), "fhirledger-preparer-"));
     const blobs = await HeliaBlobStore.open({ repoDir });

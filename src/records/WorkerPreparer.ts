@@ -8,6 +8,20 @@ import type { PrepareRequest, PrepareResponse } from "./prepareWorker.ts";
 
 /** Below this many records a batch is sealed inline: the round trip would cost more. */
 const MIN_BATCH = 16;
+/**
+ * Single writes (a create, an update) that arrive in one event-loop turn are sent to the worker
+ * together when at least this many records came: under concurrent load the main thread keeps
+ * HTTP, validation and commits while the worker hashes, encrypts and extracts search rows.
+ */
+const MIN_GATHERED = 8;
+
+interface Gathered {
+  items: PrepareItem[];
+  keys: DataKey[];
+  extract: boolean;
+  resolve: (results: Prepared[]) => void;
+  reject: (error: unknown) => void;
+}
 /** The worker's old-space limit: definitions (~20 MB) plus one large transaction's records. */
 const WORKER_OLD_SPACE_MB = 128;
 
@@ -26,20 +40,63 @@ export class WorkerPreparer implements RecordPreparer {
   readonly #pending = new Map<number, { resolve: (results: Prepared[]) => void; reject: (error: Error) => void }>();
   #seq = 0;
   #broken = false;
+  /** Small batches of this turn, sent together (or sealed inline) at its end. */
+  #gathered: Gathered[] = [];
 
   constructor(options: { directBlockWrites?: DirectBlockWrites | undefined } = {}) {
     this.#blocksPath = options.directBlockWrites?.blocksPath;
   }
 
   async prepare(items: PrepareItem[], keys: DataKey[], options: { extract: boolean }): Promise<Prepared[]> {
-    if (this.#broken || items.length < MIN_BATCH) return inlinePreparer.prepare(items, keys, options);
+    if (this.#broken) return inlinePreparer.prepare(items, keys, options);
+    if (items.length >= MIN_BATCH) return this.#send(items, keys, options.extract);
+    return new Promise<Prepared[]>((resolve, reject) => {
+      if (this.#gathered.length === 0) setImmediate(() => this.#sendGathered());
+      this.#gathered.push({ items, keys, extract: options.extract, resolve, reject });
+    });
+  }
+
+  /** The small batches of the turn that ended: one worker batch when there are enough records, else inline. */
+  #sendGathered(): void {
+    const gathered = this.#gathered;
+    this.#gathered = [];
+    for (const extract of [true, false]) {
+      const group = gathered.filter((g) => g.extract === extract);
+      const count = group.reduce((n, g) => n + g.items.length, 0);
+      if (count === 0) continue;
+      if (count < MIN_GATHERED || this.#broken) {
+        for (const g of group) inlinePreparer.prepare(g.items, g.keys, { extract }).then(g.resolve, g.reject);
+        continue;
+      }
+      const keys = new Map<string, DataKey>();
+      for (const g of group) for (const k of g.keys) keys.set(k.keyId, k);
+      this.#send(
+        group.flatMap((g) => g.items),
+        [...keys.values()],
+        extract,
+      ).then(
+        (results) => {
+          let at = 0;
+          for (const g of group) {
+            g.resolve(results.slice(at, at + g.items.length));
+            at += g.items.length;
+          }
+        },
+        (error: unknown) => {
+          for (const g of group) g.reject(error);
+        },
+      );
+    }
+  }
+
+  async #send(items: PrepareItem[], keys: DataKey[], extract: boolean): Promise<Prepared[]> {
     const worker = (this.#worker ??= this.#start());
     const seq = (this.#seq += 1);
     const request: PrepareRequest = {
       seq,
       items,
       keys: keys.map((k) => ({ keyId: k.keyId, key: k.key })),
-      extract: options.extract,
+      extract,
     };
     const results = new Promise<Prepared[]>((resolve, reject) => this.#pending.set(seq, { resolve, reject }));
     worker.ref();
