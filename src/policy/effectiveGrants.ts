@@ -18,6 +18,8 @@ export interface EffectiveGrant {
 
 const memo = new Map<string, readonly EffectiveGrant[]>();
 const MEMO_SIZE = 1000;
+/** By actor object too: an authenticator that hands out one actor per token skips building the key. */
+const byActor = new WeakMap<Actor, { key: string; grants: readonly EffectiveGrant[] }>();
 
 /**
  * What an actor's scopes grant given its role (deny unless both allow):
@@ -30,12 +32,18 @@ const MEMO_SIZE = 1000;
  * grants nothing.
  */
 export function effectiveGrants(actor: Actor): readonly EffectiveGrant[] {
+  const cached = byActor.get(actor);
+  // Frozen actors (the development token's) can't change under the cache; others are re-keyed.
+  if (cached !== undefined && Object.isFrozen(actor) && Object.isFrozen(actor.scopes)) return cached.grants;
   const key = `${actor.role}\u0000${actor.patient ?? ""}\u0000${actor.scopes.join(" ")}`;
-  const known = memo.get(key);
-  if (known !== undefined) return known;
-  const grants = Object.freeze(compute(actor));
-  if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value!);
-  memo.set(key, grants);
+  if (cached !== undefined && cached.key === key) return cached.grants;
+  let grants = memo.get(key);
+  if (grants === undefined) {
+    grants = Object.freeze(compute(actor));
+    if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value!);
+    memo.set(key, grants);
+  }
+  byActor.set(actor, { key, grants });
   return grants;
 }
 

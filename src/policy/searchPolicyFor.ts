@@ -5,13 +5,9 @@ import type { EffectiveGrant } from "./effectiveGrants.ts";
 /**
  * The search policy of grants holding `letter`: one rule per grant, a confined grant split into
  * its compartment types (confined) and the others (not). Undefined when some grant admits every
- * resource of every type in `types`: the query then carries no policy at all.
+ * resource of every type: the query then carries no policy at all.
  */
-export function searchPolicyFor(
-  grants: readonly EffectiveGrant[],
-  types: readonly string[] | "*",
-  letter: string,
-): SearchPolicy | undefined {
+export function searchPolicyFor(grants: readonly EffectiveGrant[], letter: string): SearchPolicy | undefined {
   const rules: PolicyRule[] = [];
   const compartment = [...patientCompartmentTypes()];
   for (const g of grants) {
@@ -27,20 +23,13 @@ export function searchPolicyFor(
       rules.push({ types: [g.type], ...(confined ? { confine: g.confine } : {}), filters });
     }
   }
-  const open = (type: string) =>
+  // Only a grant of every resource of every type needs no policy: even when the types searched
+  // are open, what their includes, chains and _has reach may not be.
+  if (
     rules.some(
-      (r) =>
-        r.filters.length === 0 &&
-        r.confine === undefined &&
-        (r.types === "*" ? !(r.exceptTypes ?? []).includes(type) : r.types.includes(type)),
-    );
-  if (types === "*") {
-    if (
-      rules.some(
-        (r) => r.types === "*" && r.exceptTypes === undefined && r.confine === undefined && r.filters.length === 0,
-      )
+      (r) => r.types === "*" && r.exceptTypes === undefined && r.confine === undefined && r.filters.length === 0,
     )
-      return undefined;
-  } else if (types.every(open)) return undefined;
+  )
+    return undefined;
   return { rules };
 }

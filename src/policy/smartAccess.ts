@@ -24,7 +24,7 @@ export function smartAccess(): AccessGuard {
             throw new FhirLedgerError("forbidden", `insufficient scope: ${type}.${letter} is not granted`, {
               issues: [{ type: "forbidden", diagnostics: `insufficient scope: ${type}.${letter} is not granted` }],
             });
-      return searchPolicyFor(grants, types, letter);
+      return searchPolicyFor(grants, letter);
     },
     permits(actor, letter, resource, compartment) {
       const type = resource.resourceType;

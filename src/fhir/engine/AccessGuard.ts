@@ -15,8 +15,9 @@ export interface AccessGuard {
   /** Refuses (FhirLedgerError "forbidden") an interaction whose type and letters no scope of the caller's role grants. */
   check(actor: Actor, interaction: InteractionDescriptor): void;
   /**
-   * The policy a search over `types` ("*": every type) needing `letter` runs under; undefined
-   * when the caller sees every resource of those types. A named type not granted is a 403.
+   * The policy a search over `types` ("*": every type) needing `letter` runs under (it covers
+   * every type, for what includes, chains and _has reach); undefined when the caller sees every
+   * resource of every type. A named type in `types` not granted `letter` is a 403.
    */
   searchPolicy(actor: Actor, types: readonly string[] | "*", letter: AccessLetter): SearchPolicy | undefined;
   /**
