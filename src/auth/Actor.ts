@@ -2,10 +2,13 @@
 export interface Actor {
   /** Stable subject id (user or client). */
   id: string;
-  role: "admin" | "practitioner" | "patient" | "system" | "anonymous";
+  role: "admin" | "practitioner" | "patient" | "auditor" | "system" | "anonymous";
   /** SMART scopes granted to the token, e.g. "system/*.*", "patient/Observation.read". */
   scopes: string[];
-  /** For patient users: the Patient id they are. */
+  /**
+   * The patient in context: for patient users the Patient id they are; for a practitioner's
+   * app launched with a patient, that patient. `patient/` scopes are confined to its compartment.
+   */
   patient?: string;
 }
 

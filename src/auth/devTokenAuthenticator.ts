@@ -4,12 +4,13 @@ import type { Actor, Authenticator } from "./Actor.ts";
 
 /**
  * Development authentication: one static bearer token (printed at start-up) that stands for
- * an administrator with system scopes. It sits behind the same seam SMART tokens will use.
+ * an integration client (role `system`) with `system/*.*`: administrators see no clinical
+ * data by role (see src/policy), so the token curl and scripts use is a system client's.
  */
 export function devTokenAuthenticator(token: string): Authenticator {
   if (token.length < 16) throw new FhirLedgerError("invalid", "development token must be at least 16 characters");
   const expected = Buffer.from(token, "utf8");
-  const actor: Actor = { id: "dev-admin", role: "admin", scopes: ["system/*.*"] };
+  const actor: Actor = { id: "dev-admin", role: "system", scopes: ["system/*.*"] };
   return async function authenticateDevToken(authorization) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
     if (!match) throw new FhirLedgerError("unauthorized", "a bearer token is required");

@@ -11,7 +11,9 @@ import { isResourceType } from "./definitions/resourceTypes.ts";
 import { parseSearchRequest } from "./search/parseSearchRequest.ts";
 import type { SearchLimits } from "./search/parseSearchRequest.ts";
 import { parseSystemSearchRequest } from "./search/parseSystemSearchRequest.ts";
-import type { SearchRequest } from "../ports/SearchRequest.ts";
+import type { SearchFilter, SearchPolicy, SearchRequest } from "../ports/SearchRequest.ts";
+import type { AccessGuard, AccessLetter } from "./engine/AccessGuard.ts";
+import { compartmentOf } from "./resource/compartmentOf.ts";
 import { searchsetPieces, shapeResource } from "./searchBundle.ts";
 import { type JsonPieces, PiecesResult } from "./jsonPieces.ts";
 import type { SearchWarning } from "./searchBundle.ts";
@@ -49,6 +51,8 @@ export interface FhirInteractionsOptions {
   validator: FhirValidator;
   index: Index;
   audit: AuditTrail;
+  /** Authorization beyond the per-interaction hook (search policy, per-resource checks); absent: all allowed. */
+  access?: AccessGuard;
   /** Search caps (defaults: `_count` 1000, chain depth 3, include depth 3, 100 OR values, 256 parameters, 1000 SQL terms). */
   limits?: {
     maxCount?: number;
@@ -81,19 +85,110 @@ export interface SearchCallOptions {
  */
 export class FhirInteractions {
   readonly #o: FhirInteractionsOptions;
+  /** The engine's authorization (see AccessGuard), for the paths that reach storage around these methods. */
+  readonly access: AccessGuard | undefined;
 
   constructor(options: FhirInteractionsOptions) {
     this.#o = options;
+    this.access = options.access;
+  }
+
+  /**
+   * Refuses a write the caller's grant does not cover: the resource as it is now (update,
+   * delete) and as it would be written must both be within a scope holding the letter (`u`, or
+   * `c` when the write creates; `d`), compartment and granular constraint included. A resource
+   * outside the grant is answered as one that does not exist (404), so the refusal tells
+   * nothing of what others' compartments hold.
+   */
+  async guardWrite(
+    actor: Actor,
+    op: { kind: "write" | "delete"; type: string; id: string; resource?: FhirResource },
+  ): Promise<void> {
+    const access = this.#o.access;
+    if (access === undefined) return;
+    const write = op.kind === "write";
+    // Unrestricted for every letter the write may need: no lookup (bulk imports pass here per resource).
+    if (
+      write
+        ? access.unrestricted(actor, op.type, "c") && access.unrestricted(actor, op.type, "u")
+        : access.unrestricted(actor, op.type, "d")
+    )
+      return;
+    const current = await this.#o.index.current(op.type, op.id);
+    const exists = current !== null && current !== undefined && !current.deleted;
+    const letter = !write ? "d" : exists ? "u" : "c";
+    if (access.unrestricted(actor, op.type, letter)) return;
+    if (exists) {
+      const stored = await this.#o.records.read(op.type, op.id);
+      if (!access.permits(actor, letter, stored.resource!, stored.row.compartment)) throw notKnown(op.type, op.id);
+    } else if (!write) {
+      throw notKnown(op.type, op.id);
+    }
+    if (write) {
+      const resource = { ...op.resource!, id: op.id } as FhirResource;
+      if (!access.permits(actor, letter, resource, compartmentOf(resource as never)))
+        throw new FhirLedgerError(
+          "forbidden",
+          `the ${op.type} written is outside what the granted scopes allow to ${letter === "c" ? "create" : "update"} (their patient compartment or constraints)`,
+        );
+    }
+  }
+
+  /**
+   * A resource that exists must be within the caller's grant for `letter` (else the 404 of one
+   * that does not): checked before a patch is applied, so its errors can't tell of others' data.
+   */
+  async guardExisting(actor: Actor, type: string, id: string, letter: AccessLetter): Promise<void> {
+    const access = this.#o.access;
+    if (access === undefined || access.unrestricted(actor, type, letter)) return;
+    const current = await this.#o.index.current(type, id);
+    if (!current || current.deleted) return;
+    const stored = await this.#o.records.read(type, id);
+    if (!access.permits(actor, letter, stored.resource!, stored.row.compartment)) throw notKnown(type, id);
+  }
+
+  /**
+   * The policy conditional criteria are matched under (`letter`: the write's), so a conditional
+   * write or reference only ever finds resources the caller may write; undefined: unrestricted.
+   */
+  matchPolicy(actor: Actor, type: string, letter: AccessLetter): SearchPolicy | undefined {
+    return this.#o.access?.searchPolicy(actor, [type], letter);
+  }
+
+  /** A loaded version the caller may `letter`, else the 404 of a resource that does not exist. */
+  #visible(actor: Actor, letter: AccessLetter, stored: StoredVersion, what: string): StoredVersion {
+    const access = this.#o.access;
+    if (access === undefined || access.unrestricted(actor, stored.row.type, letter)) return stored;
+    if (!access.permits(actor, letter, stored.resource!, stored.row.compartment))
+      throw new FhirLedgerError("not-found", `${what} is not known`);
+    return stored;
+  }
+
+  /** Under a restricted grant a deleted resource is answered as unknown: its delete marker can't be checked. */
+  #hideGone(actor: Actor, type: string, what: string): (error: unknown) => never {
+    return (error) => {
+      const access = this.#o.access;
+      if (
+        error instanceof FhirLedgerError &&
+        error.code === "gone" &&
+        access !== undefined &&
+        !access.unrestricted(actor, type, "r")
+      )
+        throw new FhirLedgerError("not-found", `${what} is not known`);
+      throw error;
+    };
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#create */
-  async create(_actor: Actor, type: string, body: unknown): Promise<FhirResult> {
+  async create(actor: Actor, type: string, body: unknown): Promise<FhirResult> {
     assertType(type);
     const resource = this.#validated(type, body);
     // The server assigns the id on create; a client id in the body is ignored (R4 3.1.0.7).
     const withoutId = { ...resource, id: undefined } as FhirResource;
     copyNumberTexts(resource, withoutId); // a top-level 1.50 stays 1.50
-    const stored = await this.#o.records.write(type, newResourceId(), withoutId, { mustNotExist: true });
+    const id = newResourceId();
+    await this.guardWrite(actor, { kind: "write", type, id, resource: withoutId });
+    const stored = await this.#o.records.write(type, id, withoutId, { mustNotExist: true });
     return { status: 201, resource: stored.resource!, version: versionOf(stored) };
   }
 
@@ -106,7 +201,10 @@ export class FhirInteractions {
     assertType(type);
     assertId(id);
     const shape = query === undefined ? undefined : readShape(type, query);
-    const stored = await this.#auditIntegrity(actor, "read", `${type}/${id}`, () => this.#o.records.read(type, id));
+    const read = await this.#auditIntegrity(actor, "read", `${type}/${id}`, () =>
+      this.#o.records.read(type, id).catch(this.#hideGone(actor, type, `${type}/${id}`)),
+    );
+    const stored = this.#visible(actor, "r", read, `${type}/${id}`);
     if (shape !== undefined)
       return { status: 200, resource: shapeResource(stored.resource as never, shape), version: versionOf(stored) };
     return asStored(stored);
@@ -121,9 +219,11 @@ export class FhirInteractions {
     assertId(id);
     const versionId = parseVersion(vid);
     const shape = query === undefined ? undefined : readShape(type, query);
-    const stored = await this.#auditIntegrity(actor, "vread", `${type}/${id}/_history/${versionId}`, () =>
-      this.#o.records.vread(type, id, versionId),
+    const what = `${type}/${id}/_history/${versionId}`;
+    const read = await this.#auditIntegrity(actor, "vread", what, () =>
+      this.#o.records.vread(type, id, versionId).catch(this.#hideGone(actor, type, what)),
     );
+    const stored = this.#visible(actor, "r", read, what);
     if (shape !== undefined)
       return { status: 200, resource: shapeResource(stored.resource as never, shape), version: versionOf(stored) };
     return asStored(stored);
@@ -137,7 +237,7 @@ export class FhirInteractions {
    * @see https://hl7.org/fhir/R4/http.html#concurrency
    */
   async update(
-    _actor: Actor,
+    actor: Actor,
     type: string,
     id: string,
     body: unknown,
@@ -156,6 +256,7 @@ export class FhirInteractions {
         `the id in the body (${String(resource.id)}) does not match the URL (${id})`,
         { issues: [{ type: "invalid", diagnostics: "id in body differs from id in URL", expression: [`${type}.id`] }] },
       );
+    await this.guardWrite(actor, { kind: "write", type, id, resource });
     const stored = await this.#o.records.write(type, id, resource, {
       ...(options.ifMatch === undefined ? {} : { ifMatch: parseIfMatch(options.ifMatch) }),
       ...(options.ifNoneMatch === undefined ? {} : { ifNoneMatch: parseIfNoneMatch(options.ifNoneMatch) }),
@@ -170,13 +271,14 @@ export class FhirInteractions {
    * @see https://hl7.org/fhir/R4/http.html#concurrency
    */
   async delete(
-    _actor: Actor,
+    actor: Actor,
     type: string,
     id: string,
     options: Pick<WriteConditions, "ifMatch"> = {},
   ): Promise<FhirResult> {
     assertType(type);
     assertId(id);
+    await this.guardWrite(actor, { kind: "delete", type, id });
     const row = await this.#o.records.delete(
       type,
       id,
@@ -223,10 +325,11 @@ export class FhirInteractions {
   async #search(
     actor: Actor,
     subtype: "search-type" | "search-system",
-    request: SearchRequest,
+    parsed: SearchRequest,
     options: SearchCallOptions,
   ): Promise<FhirResult> {
     const limits = this.#o.limits ?? {};
+    const request = this.#withPolicy(actor, parsed);
     if (options.strict && request.unknown.length > 0) {
       throw new FhirLedgerError("invalid", "unsupported search parameters (Prefer: handling=strict)", {
         issues: echoedWarnings(
@@ -296,6 +399,20 @@ export class FhirInteractions {
     return new PiecesResult(200, () => searchsetPieces({ ...input, matches, included, warnings, information }));
   }
 
+  /**
+   * The search with the caller's policy in its query (see AccessGuard.searchPolicy): a type not
+   * granted `s` is a 403, and so is a chain or `_has` through one (rather than a filter on what
+   * the caller may not search); the rows a chain or `_has` reaches are limited by the policy too.
+   */
+  #withPolicy(actor: Actor, request: SearchRequest): SearchRequest {
+    const access = this.#o.access;
+    if (access === undefined) return request;
+    for (const t of reachedTypes(request.filters)) access.searchPolicy(actor, [t], "s");
+    const types = request.system === undefined ? [request.type] : request.system.types;
+    const policy = access.searchPolicy(actor, types, "s");
+    return policy === undefined ? request : { ...request, policy };
+  }
+
   /** A fresh budget for one response under the configured response limits. */
   responseBudget(): ResponseBudget {
     const limits = this.#o.limits ?? {};
@@ -347,6 +464,26 @@ export class FhirInteractions {
     this.#o.validator.validate(body, { expectedType: type });
     return body as FhirResource;
   }
+}
+
+/** The types a search's chains and `_has` filter on (their targets, at every depth). */
+function reachedTypes(filters: readonly SearchFilter[]): Set<string> {
+  const out = new Set<string>();
+  const walk = (f: SearchFilter) => {
+    if (f.kind === "chain") {
+      for (const t of f.targetTypes) out.add(t);
+      walk(f.next);
+    } else if (f.kind === "has") {
+      out.add(f.type);
+      walk(f.next);
+    }
+  };
+  filters.forEach(walk);
+  return out;
+}
+
+function notKnown(type: string, id: string): FhirLedgerError {
+  return new FhirLedgerError("not-found", `${type}/${id} is not known`);
 }
 
 /** Unknown resource types are a 404. */

@@ -81,6 +81,27 @@ export interface UnknownParam {
   reason: string;
 }
 
+/**
+ * One way a resource may be visible to the caller: it is of `types` ("*": any type but
+ * `exceptTypes`), in compartment `confine` when given (the index's current compartment of the
+ * resource, "Patient/<id>"), and matches every one of `filters` (a granular scope's
+ * constraint; `types` is then one type).
+ */
+export interface PolicyRule {
+  types: readonly string[] | "*";
+  exceptTypes?: readonly string[];
+  confine?: string;
+  filters: readonly SearchFilter[];
+}
+
+/**
+ * What the caller may see, compiled into the query (matches, totals, includes, chain and _has
+ * targets): a resource is visible when some rule admits it. No rules: nothing is visible.
+ */
+export interface SearchPolicy {
+  rules: readonly PolicyRule[];
+}
+
 /** A parsed FHIR search. Filters are AND-ed; each filter's values are OR-ed. */
 export interface SearchRequest {
   /** the resource type searched; in a system-level search, the one whose definitions the parameters were read with (see `system`) */
@@ -108,4 +129,6 @@ export interface SearchRequest {
   elements?: string[];
   /** parameters ignored: unknown, unsupported, or unsupported modifier */
   unknown: UnknownParam[];
+  /** The caller's access, AND-ed into the query; absent: unrestricted. */
+  policy?: SearchPolicy;
 }

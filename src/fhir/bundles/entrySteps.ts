@@ -113,8 +113,9 @@ export async function planEntry(
   deleted: ReadonlySet<string> = new Set(),
 ): Promise<Plan> {
   const { type, id, query } = entry.target;
-  const single = async (criteria: string, what: string): Promise<VersionRow | null> => {
-    const matches = await findMatchesAfterDeletes(deps.index, type, criteria, deleted);
+  const single = async (criteria: string, what: string, letter: "c" | "u"): Promise<VersionRow | null> => {
+    const policy = deps.fhir.matchPolicy(deps.actor, type, letter);
+    const matches = await findMatchesAfterDeletes(deps.index, type, criteria, deleted, policy);
     if (matches.length > 1)
       throw new FhirLedgerError("precondition-failed", `the ${what} criteria match more than one resource`);
     return matches[0] ?? null;
@@ -122,7 +123,13 @@ export async function planEntry(
   switch (entry.method) {
     case "DELETE": {
       if (id !== undefined) return { entry, action: "delete", type, id };
-      const matches = await findDeleteMatches(deps.index, type, query!, maxDeletes(deps));
+      const matches = await findDeleteMatches(
+        deps.index,
+        type,
+        query!,
+        maxDeletes(deps),
+        deps.fhir.matchPolicy(deps.actor, type, "d"),
+      );
       if (matches.length === 0 && entry.ifMatch !== undefined) {
         parseIfMatch(entry.ifMatch);
         throw new FhirLedgerError(
@@ -135,14 +142,14 @@ export async function planEntry(
       return { entry, action: "delete-matches", type, ids: matches.map((m) => m.id) };
     }
     case "POST": {
-      const match = entry.ifNoneExist === undefined ? null : await single(entry.ifNoneExist, "ifNoneExist");
+      const match = entry.ifNoneExist === undefined ? null : await single(entry.ifNoneExist, "ifNoneExist", "c");
       return match
         ? { entry, action: "existing", type, id: match.id, match }
         : { entry, action: "create", type, id: newResourceId() };
     }
     case "PUT": {
       if (id !== undefined) return { entry, action: "update", type, id };
-      const match = await single(query!, "conditional update");
+      const match = await single(query!, "conditional update", "u");
       const bodyId = entry.resource?.id;
       if (match) return { entry, action: "update", type, id: match.id };
       return typeof bodyId === "string"
@@ -151,7 +158,7 @@ export async function planEntry(
     }
     case "PATCH": {
       if (id !== undefined) return { entry, action: "patch", type, id };
-      const match = await single(query!, "conditional patch");
+      const match = await single(query!, "conditional patch", "u");
       if (!match) throw new FhirLedgerError("not-found", "the conditional patch criteria match no resource");
       return { entry, action: "patch", type, id: match.id };
     }
@@ -165,6 +172,18 @@ export async function planEntry(
  * delete marker per match of a conditional delete, else one operation (see prepareOperation).
  */
 export async function prepareOperations(
+  deps: BundleDeps,
+  plan: Plan,
+  mapReference: ReferenceMapper,
+  links?: ReadonlyMap<string, string>,
+): Promise<WriteOperation[]> {
+  const ops = await unguardedOperations(deps, plan, mapReference, links);
+  // Each write within the caller's grant (compartment, constraints): see FhirInteractions.guardWrite.
+  for (const op of ops) await deps.fhir.guardWrite(deps.actor, op);
+  return ops;
+}
+
+async function unguardedOperations(
   deps: BundleDeps,
   plan: Plan,
   mapReference: ReferenceMapper,

@@ -38,7 +38,8 @@ function fakeDeps(calls: number[]): BundleDeps {
     records,
     validator,
     index: {} as Index,
-    fhir: {} as FhirInteractions,
+    // No access guard: every write allowed, conditional criteria matched without a policy.
+    fhir: { guardWrite: async () => undefined, matchPolicy: () => undefined } as unknown as FhirInteractions,
     baseUrl: "http://x",
     actor: {} as BundleDeps["actor"],
   };

@@ -33,7 +33,9 @@ const GROUP_SIZE = 250;
 export async function runBatch(deps: BundleDeps, entries: ParsedBundle["entries"]): Promise<Record<string, unknown>[]> {
   const responses = new Map<number, Record<string, unknown>>();
   const reads: ParsedEntry[] = [];
-  const resolveConditional = cachedConditionalResolver(deps.index);
+  const resolveConditional = cachedConditionalResolver(deps.index, undefined, (t) =>
+    deps.fhir.matchPolicy(deps.actor, t, "s"),
+  );
   const prefer = deps.preferReturn ?? "minimal";
   let group: { plan: Plan; ops: WriteOperation[] }[] = [];
   let groupOps = 0;

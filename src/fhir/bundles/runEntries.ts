@@ -54,7 +54,9 @@ export async function runEntries(
 
   // 2. Resolve references, validate, and prepare the write operations of every changing entry.
   // conditional references see the state after the transaction's deletes (processed first)
-  const resolveConditional = cachedConditionalResolver(deps.index, deleted);
+  const resolveConditional = cachedConditionalResolver(deps.index, deleted, (t) =>
+    deps.fhir.matchPolicy(deps.actor, t, "s"),
+  );
   const ops: WriteOperation[] = [];
   const opsOf = new Map<Plan, { start: number; end: number }>();
   for (const plan of plans) {

@@ -29,7 +29,7 @@ export async function conditionalCreate(
     });
   }
   deps.validator.validate(body, { expectedType: type });
-  const matches = await findMatches(deps.index, type, criteria);
+  const matches = await findMatches(deps.index, type, criteria, 2, deps.fhir.matchPolicy(deps.actor, type, "c"));
   if (matches.length > 1)
     throw new FhirLedgerError("precondition-failed", "If-None-Exist matches more than one resource");
   if (matches.length === 0) return deps.fhir.create(deps.actor, type, body);

@@ -23,7 +23,13 @@ export async function conditionalDelete(
   options: { ifMatch?: string } = {},
 ): Promise<FhirResult> {
   assertResourceType(type);
-  const matches = await findDeleteMatches(deps.index, type, criteria, deps.maxDeletes ?? MAX_BUNDLE_ENTRIES);
+  const matches = await findDeleteMatches(
+    deps.index,
+    type,
+    criteria,
+    deps.maxDeletes ?? MAX_BUNDLE_ENTRIES,
+    deps.fhir.matchPolicy(deps.actor, type, "d"),
+  );
   if (options.ifMatch !== undefined) {
     parseIfMatch(options.ifMatch); // a malformed one is a 400 whatever matched
     if (matches.length !== 1)
@@ -41,6 +47,7 @@ export async function conditionalDelete(
       >,
     };
   if (matches.length === 1) return deps.fhir.delete(deps.actor, type, matches[0]!.id, options);
+  for (const m of matches) await deps.fhir.guardWrite(deps.actor, { kind: "delete", type, id: m.id });
   const deleted = await deps.records.writeAll(matches.map((m) => ({ kind: "delete" as const, type, id: m.id })));
   const count = deleted.filter((d) => d !== null).length;
   return {

@@ -18,7 +18,7 @@ export async function conditionalPatch(
   options: { ifMatch?: string } = {},
 ): Promise<FhirResult> {
   assertResourceType(type);
-  const matches = await findMatches(deps.index, type, criteria);
+  const matches = await findMatches(deps.index, type, criteria, 2, deps.fhir.matchPolicy(deps.actor, type, "u"));
   if (matches.length !== 1) {
     throw matches.length === 0
       ? new FhirLedgerError("not-found", "the conditional patch criteria match no resource")

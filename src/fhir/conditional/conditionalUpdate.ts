@@ -19,7 +19,7 @@ export async function conditionalUpdate(
   options: WriteConditions = {},
 ): Promise<FhirResult> {
   assertResourceType(type);
-  const matches = await findMatches(deps.index, type, criteria);
+  const matches = await findMatches(deps.index, type, criteria, 2, deps.fhir.matchPolicy(deps.actor, type, "u"));
   if (matches.length > 1)
     throw new FhirLedgerError("precondition-failed", "the conditional update criteria match more than one resource");
   const bodyId = body !== null && typeof body === "object" ? (body as { id?: unknown }).id : undefined;

@@ -1,5 +1,6 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { SearchIndex } from "../../ports/SearchIndex.ts";
+import type { SearchPolicy } from "../../ports/SearchRequest.ts";
 import type { VersionRow } from "../../ports/VersionStore.ts";
 import { findMatches } from "./findMatches.ts";
 
@@ -14,8 +15,9 @@ export async function findDeleteMatches(
   type: string,
   criteria: string,
   max: number,
+  policy?: SearchPolicy,
 ): Promise<VersionRow[]> {
-  const matches = await findMatches(index, type, criteria, max + 1);
+  const matches = await findMatches(index, type, criteria, max + 1, policy);
   if (matches.length > max) {
     throw new FhirLedgerError(
       "precondition-failed",

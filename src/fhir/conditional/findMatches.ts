@@ -1,5 +1,6 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { SearchIndex } from "../../ports/SearchIndex.ts";
+import type { SearchPolicy } from "../../ports/SearchRequest.ts";
 import type { VersionRow } from "../../ports/VersionStore.ts";
 import { parseSearchRequest } from "../search/parseSearchRequest.ts";
 import { decodeFormParams } from "../search/decodeFormParams.ts";
@@ -23,6 +24,8 @@ const TRANSPORT = ["_format", "_pretty"];
  * Current resources of `type` matching conditional criteria (a search query string without
  * `?`), at most `limit` of them: 2 is enough to tell none, one and several apart; a
  * conditional delete asks for one more than it may delete.
+ * `policy`: the caller's access (FhirInteractions.matchPolicy), so criteria never find what
+ * the caller may not write.
  * Unlike a search, a parameter the server does not know is refused (400), never ignored:
  * ignoring it would widen the match and make a conditional write hit the wrong resource.
  * @see https://hl7.org/fhir/R4/http.html#cond-update
@@ -32,6 +35,7 @@ export async function findMatches(
   type: string,
   criteria: string,
   limit = 2,
+  policy?: SearchPolicy,
 ): Promise<VersionRow[]> {
   const query = decodeFormParams(criteria.startsWith("?") ? criteria.slice(1) : criteria, "conditional criteria");
   for (const name of TRANSPORT) query.delete(name);
@@ -59,7 +63,7 @@ export async function findMatches(
   }
   // The index serves one page per search (at most 1000 rows whatever count asks for): follow
   // its cursor, so a limit above a page is honoured and "more than the limit" stays visible.
-  const base = { ...request, include: [], revinclude: [], sort: [] };
+  const base = { ...request, include: [], revinclude: [], sort: [], ...(policy === undefined ? {} : { policy }) };
   let page = await index.search({ ...base, count: limit }, { countTotal: false });
   const matches = [...page.matches];
   while (matches.length < limit && page.nextCursor !== null && page.matches.length > 0) {

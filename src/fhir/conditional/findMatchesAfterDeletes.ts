@@ -1,4 +1,5 @@
 import type { SearchIndex } from "../../ports/SearchIndex.ts";
+import type { SearchPolicy } from "../../ports/SearchRequest.ts";
 import type { VersionRow } from "../../ports/VersionStore.ts";
 import { findMatches } from "./findMatches.ts";
 
@@ -13,12 +14,13 @@ export async function findMatchesAfterDeletes(
   type: string,
   criteria: string,
   deleted: ReadonlySet<string>,
+  policy?: SearchPolicy,
 ): Promise<VersionRow[]> {
-  if (deleted.size === 0) return findMatches(index, type, criteria);
+  if (deleted.size === 0) return findMatches(index, type, criteria, 2, policy);
   let ofType = 0;
   for (const key of deleted) if (key.startsWith(`${type}/`)) ofType++;
   // ask for enough rows that two live ones remain visible past the deleted ones
-  return (await findMatches(index, type, criteria, 2 + ofType))
+  return (await findMatches(index, type, criteria, 2 + ofType, policy))
     .filter((m) => !deleted.has(`${m.type}/${m.id}`))
     .slice(0, 2);
 }

@@ -1,5 +1,6 @@
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { SearchIndex } from "../../ports/SearchIndex.ts";
+import type { SearchPolicy } from "../../ports/SearchRequest.ts";
 import { isResourceType } from "../definitions/resourceTypes.ts";
 import { forEachReference } from "../bundles/rewriteReferences.ts";
 import { findMatchesAfterDeletes } from "./findMatchesAfterDeletes.ts";
@@ -16,13 +17,15 @@ export function isConditionalReference(reference: string): boolean {
 /**
  * Resolves a conditional reference to `Type/id` of its one current match, not counting the
  * resources in `deleted` (`Type/id`: those the transaction deletes). No match or several is a
- * 412 (the condition the client relied on does not hold); bad criteria are a 400.
+ * 412 (the condition the client relied on does not hold); bad criteria are a 400. `policyOf`:
+ * the caller's search policy per type, so a reference resolves only to what the caller may search.
  * @see https://hl7.org/fhir/R4/http.html#trules (conditional references)
  */
 export async function resolveConditionalReference(
   index: SearchIndex,
   reference: string,
   deleted: ReadonlySet<string> = NONE,
+  policyOf?: (type: string) => SearchPolicy | undefined,
 ): Promise<string> {
   const m = CONDITIONAL_REFERENCE.exec(reference);
   if (!m) throw new FhirLedgerError("invalid", "not a conditional reference");
@@ -32,7 +35,7 @@ export async function resolveConditionalReference(
       "invalid",
       `conditional reference to an unknown resource type: ${reference.slice(0, 200)}`,
     );
-  const matches = await findMatchesAfterDeletes(index, type, criteria, deleted);
+  const matches = await findMatchesAfterDeletes(index, type, criteria, deleted, policyOf?.(type));
   if (matches.length !== 1) {
     throw new FhirLedgerError(
       "precondition-failed",
@@ -58,6 +61,7 @@ export interface ConditionalResolver {
 export function cachedConditionalResolver(
   index: SearchIndex,
   deleted: ReadonlySet<string> = NONE,
+  policyOf?: (type: string) => SearchPolicy | undefined,
 ): ConditionalResolver {
   const cache = new Map<string, { resolved: string } | { error: unknown }>();
   const resolve = (reference: string): string => {
@@ -74,7 +78,7 @@ export function cachedConditionalResolver(
     for (const reference of conditionalReferencesIn(value)) {
       if (cache.has(reference)) continue;
       try {
-        cache.set(reference, { resolved: await resolveConditionalReference(index, reference, deleted) });
+        cache.set(reference, { resolved: await resolveConditionalReference(index, reference, deleted, policyOf) });
       } catch (error) {
         cache.set(reference, { error });
       }

@@ -8,6 +8,7 @@ import { FhirInteractions } from "../FhirInteractions.ts";
 import type { FhirInteractionsOptions } from "../FhirInteractions.ts";
 import type { FhirValidator } from "../validation/createValidator.ts";
 import type { FhirRequest, FhirResponse } from "./FhirRequest.ts";
+import type { AccessGuard } from "./AccessGuard.ts";
 import type { InteractionDescriptor, InteractionHook } from "./InteractionHook.ts";
 import { allowAll } from "./InteractionHook.ts";
 import type { EngineContext } from "./InteractionRoute.ts";
@@ -24,6 +25,12 @@ export interface FhirEngineOptions {
   capabilityStatement: () => Record<string, unknown>;
   /** Called with the actor before every interaction, bundle entries included (default: allow all). */
   hook?: InteractionHook;
+  /**
+   * Authorization on every path (src/policy/smartAccess.ts): its `check` runs after `hook` on
+   * every interaction and bundle entry, its search policy goes into every query, and reads,
+   * history, writes and operations check each resource. Absent: everything is allowed.
+   */
+  access?: AccessGuard;
   /** Search caps (see FhirInteractionsOptions) and the most entries one Bundle may carry. */
   limits?: FhirInteractionsOptions["limits"] & { maxBundleEntries?: number };
 }
@@ -40,12 +47,13 @@ export class FhirEngine {
   readonly #ctx: EngineContext;
 
   constructor(options: FhirEngineOptions) {
-    const { records, validator, index, ledger, audit, limits } = options;
+    const { records, validator, index, ledger, audit, limits, access } = options;
     this.interactions = new FhirInteractions({
       records,
       validator,
       index,
       audit,
+      ...(access === undefined ? {} : { access }),
       ...(limits === undefined ? {} : { limits }),
     });
     this.#ctx = {
@@ -55,7 +63,7 @@ export class FhirEngine {
       validator,
       ledger,
       audit,
-      hook: options.hook ?? allowAll,
+      hook: withAccess(options.hook ?? allowAll, access),
       capabilityStatement: options.capabilityStatement,
       ...(limits?.maxBundleEntries === undefined ? {} : { maxBundleEntries: limits.maxBundleEntries }),
     };
@@ -83,6 +91,16 @@ export class FhirEngine {
     if (hooked !== undefined) await hooked;
     return route.handle(this.#ctx, actor, params, request);
   }
+}
+
+/** The hook, then the access check: a bundle entry passes both, as a request does. */
+function withAccess(hook: InteractionHook, access: AccessGuard | undefined): InteractionHook {
+  if (access === undefined) return hook;
+  return function hookThenAccess(actor, interaction) {
+    const hooked = hook(actor, interaction);
+    if (hooked === undefined) return access.check(actor, interaction);
+    return hooked.then(() => access.check(actor, interaction));
+  };
 }
 
 /** A path no route serves is a 404; a method the path does not answer, a 405 naming those it does. */

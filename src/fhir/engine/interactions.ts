@@ -230,7 +230,14 @@ export const INTERACTIONS: readonly InteractionRoute[] = [
 ];
 
 function history(ctx: EngineContext, actor: Actor, scope: HistoryScope, request: FhirRequest): Promise<FhirResult> {
-  const deps = { history: ctx.index, index: ctx.index, records: ctx.records, audit: ctx.audit };
+  const access = ctx.fhir.access;
+  const deps = {
+    history: ctx.index,
+    index: ctx.index,
+    records: ctx.records,
+    audit: ctx.audit,
+    ...(access === undefined ? {} : { access }),
+  };
   return readHistory(deps, actor, scope, request.query, { baseUrl: request.baseUrl, strict: isStrict(request) });
 }
 

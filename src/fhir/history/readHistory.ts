@@ -5,6 +5,7 @@ import type { HistoryIndex } from "../../ports/HistoryIndex.ts";
 import type { Index } from "../../ports/Index.ts";
 import type { RecordRepository, StoredVersion } from "../../records/RecordRepository.ts";
 import { isResourceType } from "../definitions/resourceTypes.ts";
+import type { AccessGuard } from "../engine/AccessGuard.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import { loadChecked } from "./loadChecked.ts";
 import { formatHistoryParams, parseHistoryParams } from "./parseHistoryParams.ts";
@@ -16,6 +17,8 @@ export interface HistoryDeps {
   index: Pick<Index, "current">;
   records: RecordRepository;
   audit?: AuditTrail;
+  /** The caller's access: history shows only versions within it (see readHistory). */
+  access?: AccessGuard;
 }
 
 /** Which history: every resource, one type, or one instance. */
@@ -46,8 +49,14 @@ export async function readHistory(
     throw new FhirLedgerError("not-found", `unknown resource type "${scope.type.slice(0, 64)}"`);
   if (scope.level === "instance") {
     if (!ID_PATTERN.test(scope.id)) throw new FhirLedgerError("bad-request", INVALID_ID_MESSAGE);
-    if (!(await deps.index.current(scope.type, scope.id)))
-      throw new FhirLedgerError("not-found", `${scope.type}/${scope.id} is not known`);
+    const current = await deps.index.current(scope.type, scope.id);
+    if (!current) throw new FhirLedgerError("not-found", `${scope.type}/${scope.id} is not known`);
+    if (deps.access !== undefined && !deps.access.unrestricted(actor, scope.type, "r")) {
+      // Under a confined or constrained grant the resource as it is now must be within it.
+      const stored = current.deleted ? undefined : await deps.records.read(scope.type, scope.id);
+      if (stored === undefined || !deps.access.permits(actor, "r", stored.resource!, stored.row.compartment))
+        throw new FhirLedgerError("not-found", `${scope.type}/${scope.id} is not known`);
+    }
   }
   const params = parseHistoryParams(query, { allowTypes: scope.level === "system" });
   if (options.strict && params.ignored.length > 0) {
@@ -59,10 +68,27 @@ export async function readHistory(
       ),
     });
   }
+  // Type and system history need `s` on the types they show; system history with `_type`
+  // naming a type not granted is a 403, without it the types shown are those granted.
+  const letter = scope.level === "instance" ? "r" : "s";
+  const policy =
+    deps.access === undefined || scope.level === "instance"
+      ? undefined
+      : deps.access.searchPolicy(actor, scope.level === "type" ? [scope.type] : (params.types ?? "*"), "s");
+  const grantedTypes =
+    policy !== undefined && scope.level === "system" && policy.rules.every((rule) => rule.types !== "*")
+      ? [...new Set(policy.rules.flatMap((rule) => rule.types as string[]))].filter(
+          (t) => params.types === undefined || params.types.includes(t),
+        )
+      : undefined;
+  const types = grantedTypes ?? params.types;
+  const restricted =
+    deps.access !== undefined &&
+    (policy !== undefined || (scope.level === "instance" && !deps.access.unrestricted(actor, scope.type, "r")));
   const page = await deps.history.historyPage({
     ...(scope.level !== "system" ? { type: scope.type } : {}),
     ...(scope.level === "instance" ? { id: scope.id } : {}),
-    ...(params.types ? { types: params.types } : {}),
+    ...(types ? { types } : {}),
     ...(params.since ? { since: params.since.iso } : {}),
     ...(params.at ? { at: { from: params.at.from, to: params.at.to } } : {}),
     count: params.count,
@@ -71,7 +97,13 @@ export async function readHistory(
     // or _count=0, which asks for nothing else).
     countTotal: params.total ?? (scope.level === "instance" || params.count === 0),
   });
-  const versions = await loadChecked(deps, actor, `history-${scope.level}`, page.versions);
+  const loaded = await loadChecked(deps, actor, `history-${scope.level}`, page.versions);
+  // A version outside the grant is left out of the page (a delete marker can't be checked, and
+  // goes too); the index's total counts them, so under a restricted grant there is none.
+  const versions = !restricted
+    ? loaded
+    : loaded.filter((v) => v.resource != null && deps.access!.permits(actor, letter, v.resource, v.row.compartment));
+  if (restricted) page.total = null;
   const path =
     scope.level === "system"
       ? "/_history"

@@ -1,4 +1,5 @@
 import type { Actor } from "../../auth/Actor.ts";
+import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import { everythingSearchset } from "./everythingSearchset.ts";
 import type { PatientEverythingDeps } from "./patientEverything.ts";
@@ -20,6 +21,13 @@ export async function allPatientsEverything(
   query: URLSearchParams,
   baseUrl: string,
 ): Promise<FhirResult> {
+  // Every patient's compartment is for callers who may see every Patient; a confined or
+  // constrained grant asks Patient/[id]/$everything of the patient it may see.
+  if (deps.access !== undefined && !deps.access.unrestricted(actor, "Patient", "r"))
+    throw new FhirLedgerError(
+      "forbidden",
+      "Patient/$everything spans every patient; the granted scopes reach some only: use Patient/[id]/$everything",
+    );
   return everythingSearchset(deps, actor, { path: "/Patient/$everything", query, baseUrl }, (params) =>
     deps.history.everyCompartmentPage({
       ...(params.since ? { since: params.since.iso } : {}),

@@ -11,6 +11,7 @@ const deps = (ctx: EngineContext): PatientEverythingDeps => ({
   records: ctx.records,
   audit: ctx.audit,
   budget: () => ctx.fhir.responseBudget(),
+  ...(ctx.fhir.access === undefined ? {} : { access: ctx.fhir.access }),
 });
 
 /**

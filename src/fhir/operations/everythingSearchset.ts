@@ -8,6 +8,7 @@ import type { RecordRepository, StoredVersion } from "../../records/RecordReposi
 import { stringifyJson } from "../../json/preciseJson.ts";
 import { arrayPieces, type JsonPieces, objectWithPieces, PiecesResult, storedJson } from "../jsonPieces.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
+import type { AccessGuard } from "../engine/AccessGuard.ts";
 import { loadChecked } from "../history/loadChecked.ts";
 import { echoedWarnings, moreIgnored } from "../outcome/echoedWarnings.ts";
 import { formatHistoryParams, parseHistoryParams, type HistoryParams } from "../history/parseHistoryParams.ts";
@@ -25,7 +26,7 @@ const UNSUPPORTED = new Set(["start", "end"]);
  * @see https://hl7.org/fhir/R4/patient-operation-everything.html
  */
 export async function everythingSearchset(
-  deps: { records: RecordRepository; audit?: AuditTrail; budget?: () => ResponseBudget },
+  deps: { records: RecordRepository; audit?: AuditTrail; budget?: () => ResponseBudget; access?: AccessGuard },
   actor: Actor,
   request: { path: string; query: URLSearchParams; baseUrl: string },
   pageOf: (params: HistoryParams) => Promise<CompartmentPage>,
@@ -37,6 +38,12 @@ export async function everythingSearchset(
       issues: [{ type: "invalid", diagnostics: "_at does not apply to $everything", expression: ["_at"] }],
     });
   const params = parseHistoryParams(withoutDates, { allowTypes: true });
+  // Members and shared resources are shown when searchable (`s`) by the caller; `_type` naming a
+  // type not granted is a 403. What is left out is counted by the index: no total then.
+  const access = deps.access;
+  const policy = access?.searchPolicy(actor, params.types ?? "*", "s");
+  const visible = (s: StoredVersion) =>
+    policy === undefined || (s.resource != null && access!.permits(actor, "s", s.resource, s.row.compartment));
   let page = await pageOf(params);
   const budget = deps.budget?.() ?? new ResponseBudget();
   const load = async (row: VersionRow) => (await loadChecked(deps, actor, "operation", [row]))[0]!;
@@ -56,7 +63,8 @@ export async function everythingSearchset(
     loaded = await Promise.all(page.versions.map((v) => kept.get(`${v.type}/${v.id}/${v.versionId}`) ?? load(v)));
   }
   const shared = await loadWithin(page.referenced, budget, load);
-  const referenced = shared.loaded;
+  const referenced = shared.loaded.filter(visible);
+  loaded = loaded.filter(visible);
   if (!shared.complete)
     notes.push({
       severity: "warning",
@@ -104,7 +112,7 @@ export async function everythingSearchset(
   const head = {
     resourceType: "Bundle",
     type: "searchset",
-    ...(page.total !== null ? { total: page.total } : {}),
+    ...(page.total !== null && policy === undefined ? { total: page.total } : {}),
     link,
   };
   return new PiecesResult(200, () =>

@@ -6,6 +6,7 @@ import type { Index } from "../../ports/Index.ts";
 import type { RecordRepository } from "../../records/RecordRepository.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import type { ResponseBudget } from "../responseBudget.ts";
+import type { AccessGuard } from "../engine/AccessGuard.ts";
 import { everythingSearchset } from "./everythingSearchset.ts";
 import { ID_PATTERN, INVALID_ID_MESSAGE } from "../ids.ts";
 
@@ -16,6 +17,8 @@ export interface PatientEverythingDeps {
   audit?: AuditTrail;
   /** A fresh budget for the response (the configured response limits). */
   budget?: () => ResponseBudget;
+  /** The caller's access: the Patient must be within it, and the members shown are those searchable (`s`). */
+  access?: AccessGuard;
 }
 
 /**
@@ -38,6 +41,13 @@ export async function patientEverything(
   return everythingSearchset(deps, actor, { path: `/Patient/${id}/$everything`, query, baseUrl }, async (params) => {
     const patient = await deps.index.current("Patient", id);
     if (!patient) throw new FhirLedgerError("not-found", `Patient/${id} is not known`);
+    const access = deps.access;
+    if (access !== undefined && !access.unrestricted(actor, "Patient", "r")) {
+      // Outside the grant (another patient's compartment, say) is answered as unknown.
+      const stored = patient.deleted ? undefined : await deps.records.read("Patient", id);
+      if (stored === undefined || !access.permits(actor, "r", stored.resource!, stored.row.compartment))
+        throw new FhirLedgerError("not-found", `Patient/${id} is not known`);
+    }
     if (patient.deleted) throw new FhirLedgerError("gone", `Patient/${id} was deleted`);
     return deps.history.compartmentPage({
       compartment: `Patient/${id}`,

@@ -6,6 +6,8 @@ import { assertId, assertType, parseVersion } from "../FhirInteractions.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import type { EngineContext } from "../engine/InteractionRoute.ts";
 import type { FhirOperation } from "./FhirOperation.ts";
+import type { Actor } from "../../auth/Actor.ts";
+import type { AccessGuard } from "../engine/AccessGuard.ts";
 import { invokedByGetAndPost } from "./invokedByGetAndPost.ts";
 
 /**
@@ -17,6 +19,7 @@ export async function verify(
   type: string,
   id: string,
   vid?: string,
+  caller?: { actor: Actor; access: AccessGuard | undefined },
 ): Promise<FhirResult> {
   assertType(type);
   assertId(id);
@@ -30,6 +33,13 @@ export async function verify(
   }
   const version = await ctx.index.version(type, id, versionId);
   if (!version) throw new FhirLedgerError("not-found", `${type}/${id}/_history/${versionId} is not known`);
+  const access = caller?.access;
+  if (access !== undefined && !access.unrestricted(caller!.actor, type, "r")) {
+    // A proof tells that the version exists: only of one within the grant, as a read would.
+    const stored = version.deleted ? undefined : await ctx.records.load(version);
+    if (stored === undefined || !access.permits(caller!.actor, "r", stored.resource!, stored.row.compartment))
+      throw new FhirLedgerError("not-found", `${type}/${id}/_history/${versionId} is not known`);
+  }
   const proof = await verifyRecord(version, { index: ctx.index, ledger: ctx.ledger, records: ctx.records });
   return { status: 200, resource: proofToParameters(proof) };
 }
@@ -47,7 +57,7 @@ export const verifyOperation: FhirOperation = {
         interactions: ["operation"],
         level: "instance",
         operation: "verify",
-        handle: (ctx, _actor, p) => verify(ctx, p.type!, p.id!),
+        handle: (ctx, actor, p) => verify(ctx, p.type!, p.id!, undefined, { actor, access: ctx.fhir.access }),
       },
       [],
     ),
@@ -58,7 +68,7 @@ export const verifyOperation: FhirOperation = {
         interactions: ["operation"],
         level: "instance",
         operation: "verify",
-        handle: (ctx, _actor, p) => verify(ctx, p.type!, p.id!, p.vid!),
+        handle: (ctx, actor, p) => verify(ctx, p.type!, p.id!, p.vid!, { actor, access: ctx.fhir.access }),
       },
       [],
     ),

@@ -1,7 +1,7 @@
 import type { Actor } from "../../auth/Actor.ts";
 import type { RecordRepository } from "../../records/RecordRepository.ts";
 import { assertResourceId, assertResourceType, parseIfMatch } from "../conditional/requestChecks.ts";
-import type { FhirResult } from "../FhirInteractions.ts";
+import type { FhirInteractions, FhirResult } from "../FhirInteractions.ts";
 import type { FhirValidator } from "../validation/createValidator.ts";
 import { preparePatch } from "./preparePatch.ts";
 import type { PatchFormat } from "./preparePatch.ts";
@@ -15,7 +15,12 @@ import type { PatchFormat } from "./preparePatch.ts";
  * @see https://hl7.org/fhir/R4/fhirpatch.html
  */
 export async function patchResource(
-  deps: { records: RecordRepository; validator: FhirValidator; actor: Actor },
+  deps: {
+    records: RecordRepository;
+    validator: FhirValidator;
+    actor: Actor;
+    fhir?: Pick<FhirInteractions, "guardWrite" | "guardExisting">;
+  },
   type: string,
   id: string,
   patch: unknown,
@@ -25,6 +30,7 @@ export async function patchResource(
   assertResourceId(id);
   const format: PatchFormat = isParameters(patch) ? "fhirpath-patch" : "json-patch";
   const ifMatch = options.ifMatch === undefined ? undefined : parseIfMatch(options.ifMatch);
+  await deps.fhir?.guardExisting(deps.actor, type, id, "u");
   const { current, resource } = await preparePatch(
     deps,
     type,
@@ -32,6 +38,7 @@ export async function patchResource(
     patch,
     ifMatch === undefined ? { format } : { ifMatch, format },
   );
+  await deps.fhir?.guardWrite(deps.actor, { kind: "write", type, id, resource });
   const stored = await deps.records.write(type, id, resource, { ifMatch: current.row.versionId });
   return {
     status: 200,

@@ -1,6 +1,9 @@
 import type { DatabaseSync } from "node:sqlite";
-import type { IncludeSpec, SearchRequest } from "../../../../ports/SearchRequest.ts";
+import type { IncludeSpec, SearchPolicy, SearchRequest } from "../../../../ports/SearchRequest.ts";
 import { compileInclude } from "./compileInclude.ts";
+import type { Ctx } from "./conditionParts.ts";
+import { DEFAULT_MAX_TERMS } from "./compileSearch.ts";
+import { policyCondition } from "./policyCondition.ts";
 
 export interface CollectedIncludes {
   /** rids added, in the order found; none twice, none of the page's own */
@@ -22,7 +25,7 @@ type Spec = readonly ["include" | "revinclude", IncludeSpec];
  */
 export function collectIncludes(
   db: DatabaseSync,
-  request: Pick<SearchRequest, "include" | "revinclude">,
+  request: Pick<SearchRequest, "include" | "revinclude" | "policy">,
   pageRids: readonly number[],
   maxDepth: number,
   maxIncludes = 10_000,
@@ -37,7 +40,7 @@ export function collectIncludes(
   let specs = all;
   let sources = pageRids;
   for (let round = 1; sources.length > 0 && specs.length > 0; round++) {
-    const found = includeRound(db, specs, sources, seen, maxIncludes - rids.length + 1);
+    const found = includeRound(db, specs, sources, seen, maxIncludes - rids.length + 1, request.policy);
     if (round > maxDepth) return { rids, truncated: found.length > 0 };
     for (const rid of found) {
       if (rids.length === maxIncludes) return { rids, truncated: true };
@@ -57,10 +60,13 @@ function includeRound(
   sources: readonly number[],
   seen: ReadonlySet<number>,
   max: number,
+  policy: SearchPolicy | undefined,
 ): number[] {
   const found = new Set<number>();
+  // An included resource the caller may not see is left out, in the query (never loaded).
+  const where = policy === undefined ? {} : { where: (alias: string) => policyCondition(policy, alias, policyCtx()) };
   for (const [kind, spec] of specs) {
-    const fragment = compileInclude(kind, spec, sources);
+    const fragment = compileInclude(kind, spec, sources, where);
     // iterated, not fetched whole: a _revinclude may reach far more rows than are kept
     for (const row of db.prepare(fragment.sql).iterate(...fragment.args)) {
       const rid = Number(row.rid);
@@ -69,4 +75,9 @@ function includeRound(
     }
   }
   return [...found];
+}
+
+/** A compile context for the policy condition of one include query. */
+function policyCtx(): Ctx {
+  return { now: Date.now(), maxChainDepth: 3, maxOrValues: 100, alias: 0, terms: 0, maxTerms: DEFAULT_MAX_TERMS };
 }

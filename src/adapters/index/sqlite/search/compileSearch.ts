@@ -4,6 +4,7 @@ import { searchableTypes } from "../../../../fhir/search/searchParameters.ts";
 import type { SearchRequest } from "../../../../ports/SearchRequest.ts";
 import { type Ctx, type Form, invalid, requireDef, type TypeScope, typeIs } from "./conditionParts.ts";
 import { filterCondition, type PlanFilter, planFilters, selectivity } from "./filterConditions.ts";
+import { policyCondition } from "./policyCondition.ts";
 import { pairCondition, pairCount } from "./types/composite.ts";
 import { SQL_SEARCH_TYPES, tableOf } from "./types/index.ts";
 import { decodeCursor, encodeChangedCursor, encodeCursor, keysetCondition } from "./searchCursor.ts";
@@ -85,6 +86,7 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
     alias: 0,
     terms: 0,
     maxTerms: options.maxTerms ?? DEFAULT_MAX_TERMS,
+    ...(request.policy === undefined ? {} : { policy: request.policy }),
   };
   // Rule-based plan: the most selective condition drives the query as an IN-list over its
   // index; the other plain conditions become correlated EXISTS checks per candidate instead of
@@ -122,10 +124,16 @@ export function compileSearch(request: SearchRequest, options: CompileSearchOpti
     where.push(`(${options.where.sql})`);
     args.push(...options.where.args);
   }
+  if (request.policy !== undefined) {
+    const p = policyCondition(request.policy, "r", ctx, typeof scope === "string" ? scope : undefined);
+    where.push(p.sql);
+    args.push(...p.args);
+  }
   // the conditions are bound again by the count and by the walk's `changedSince`
   if (args.length > SQLITE_MAX_VARIABLES - 64) throw tooManyVariables();
   const only = filters.length === 1 ? filters[0]! : undefined;
-  const indexCount = only?.kind === "pair" && !options.where ? pairCount(only, type, ctx) : undefined;
+  const indexCount =
+    only?.kind === "pair" && !options.where && !request.policy ? pairCount(only, type, ctx) : undefined;
   const countSql = indexCount?.sql ?? `SELECT count(*) AS total FROM resources r WHERE ${where.join(" AND ")}`;
   const countArgs = indexCount ? indexCount.args : [...args];
 

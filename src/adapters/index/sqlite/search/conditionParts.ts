@@ -1,5 +1,6 @@
 import { FhirLedgerError } from "../../../../errors/FhirLedgerError.ts";
 import { paramFor, type SearchParamDef } from "../../../../fhir/search/searchParameters.ts";
+import type { SearchPolicy } from "../../../../ports/SearchRequest.ts";
 import type { SqlFragment } from "./compileSearch.ts";
 
 /* What every condition of a search is built with: the compile context, aliases, type scopes and row sets. */
@@ -28,6 +29,8 @@ export interface Ctx {
   /** SQL terms compiled so far: subqueries, OR alternatives and chain branches (see countTerms) */
   terms: number;
   maxTerms: number;
+  /** The caller's access: AND-ed into chain and _has targets too (see policyCondition). */
+  policy?: SearchPolicy;
 }
 
 /**

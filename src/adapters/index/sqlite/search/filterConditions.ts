@@ -14,6 +14,7 @@ import {
   rowsCondition,
   type TypeScope,
 } from "./conditionParts.ts";
+import { policyCondition } from "./policyCondition.ts";
 import { dateCondition } from "./rowConditions.ts";
 import { type PairFilter, parsePairs } from "./types/composite.ts";
 import { type ParamSite, SQL_SEARCH_TYPES, tableOf } from "./types/index.ts";
@@ -116,7 +117,7 @@ export function filterCondition(
       const args: SQLInputValue[] = [type, f.code];
       for (const t of f.targetTypes) {
         countTerms(ctx, 1);
-        const inner = filterCondition(f.next, t, b, depth + 1, ctx);
+        const inner = withPolicy(filterCondition(f.next, t, b, depth + 1, ctx), b, ctx, t);
         // As at the top: a rid IN-list is walked by rowid, not the whole target type scanned.
         parts.push(`(${inner.sql.startsWith(`${b}.rid IN (`) ? "+" : ""}${b}.type = ? AND ${inner.sql})`);
         args.push(t, ...inner.args);
@@ -133,7 +134,7 @@ export function filterCondition(
       if (def.type !== "reference") throw invalid(`${f.refParam} is not a reference parameter`);
       const x = nextAlias(ctx, "x");
       const s = nextAlias(ctx, "h");
-      const inner = filterCondition(f.next, f.type, s, depth + 1, ctx);
+      const inner = withPolicy(filterCondition(f.next, f.type, s, depth + 1, ctx), s, ctx, f.type);
       return {
         sql:
           `${a}.id IN (SELECT ${x}.target_id FROM sp_reference ${x} JOIN resources ${s} ON ${s}.rid = ${x}.rid ` +
@@ -144,6 +145,13 @@ export function filterCondition(
     case "param":
       return paramCondition(f, type, a, ctx, form, scope);
   }
+}
+
+/** A chain's or _has's condition on its target `b` of `type`, AND-ed with the caller's access to it. */
+function withPolicy(inner: SqlFragment, b: string, ctx: Ctx, type: string): SqlFragment {
+  if (ctx.policy === undefined) return inner;
+  const p = policyCondition(ctx.policy, b, ctx, type);
+  return { sql: `${inner.sql} AND ${p.sql}`, args: [...inner.args, ...p.args] };
 }
 
 function paramCondition(f: ParamFilter, type: string, a: string, ctx: Ctx, form: Form, scope: TypeScope): SqlFragment {
