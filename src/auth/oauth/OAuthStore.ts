@@ -93,21 +93,23 @@ export class OAuthStore {
    */
   takeCode(code: string, check: (body: CodeBody) => void, grantId: string): CodeBody {
     const hash = hashToken(code);
-    return immediateTransaction(this.#db, () => {
+    // Refusals are returned, not thrown, so the revocation of a reused code's grant commits.
+    const outcome = immediateTransaction(this.#db, (): { error: string } | { body: CodeBody } => {
       const row = this.#db.prepare("SELECT body, expires_at, used, grant_id FROM codes WHERE code_hash = ?").get(hash);
-      if (!row) throw new OAuthError("invalid_grant", "the authorization code is not valid");
+      if (!row) return { error: "the authorization code is not valid" };
       if (Number(row.used) === 1) {
         if (typeof row.grant_id === "string") this.#revokeGrantInTransaction(row.grant_id);
-        throw new OAuthError("invalid_grant", "the authorization code was already used");
+        return { error: "the authorization code was already used" };
       }
-      if (Number(row.expires_at) <= this.#now())
-        throw new OAuthError("invalid_grant", "the authorization code expired");
+      if (Number(row.expires_at) <= this.#now()) return { error: "the authorization code expired" };
       const body = JSON.parse(String(row.body)) as CodeBody;
       // A request that does not match (client, redirect_uri, PKCE verifier) leaves the code as it was.
       check(body);
       this.#db.prepare("UPDATE codes SET used = 1, grant_id = ? WHERE code_hash = ?").run(grantId, hash);
-      return body;
+      return { body };
     });
+    if ("body" in outcome) return outcome.body;
+    throw new OAuthError("invalid_grant", outcome.error);
   }
 
   // ---- grants, refresh tokens, access tokens ----
