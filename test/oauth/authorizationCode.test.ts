@@ -362,6 +362,20 @@ describe("authorize endpoint refusals", () => {
     expect(location(await get({ scope: "system/Observation.rs" })).searchParams.get("error")).toBe("invalid_scope");
   });
 
+  it("caps what the client controls: state and nonce length, parameter count, decision form size", async () => {
+    expect(location(await get({ state: "s".repeat(513) })).searchParams.get("error")).toBe("invalid_request");
+    expect(location(await get({ nonce: "n".repeat(513) })).searchParams.get("error")).toBe("invalid_request");
+    const many = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`x${i}`, "1"]));
+    const tooMany = await get(many);
+    expect(tooMany.status).toBe(400);
+    expect(await tooMany.text()).toContain("at most 32 parameters");
+    const request = requestIdOf(await (await get({})).text());
+    const fields = Array.from({ length: 101 }, () => ["scope", "patient/Observation.rs"] as [string, string]);
+    const big = await decide(h, "pat", [["request", request], ["action", "approve"], ...fields]);
+    expect(big.status).toBe(400);
+    expect(big.headers.get("location")).toBeNull();
+  });
+
   it("sends a signed-out user to the login page with the request to come back to", async () => {
     const response = await fetch(
       authorizeUrl(h, { clientId: "pub", scope: "patient/Observation.rs" }, pkce().challenge),

@@ -291,6 +291,27 @@ describe("dynamic registration (RFC 7591)", () => {
         "invalid_client_metadata",
       ],
       [["not", "an", "object"], "invalid_client_metadata"],
+      [
+        {
+          client_name: "X",
+          token_endpoint_auth_method: "private_key_jwt",
+          grant_types: ["client_credentials"],
+          scope: "system/*.rs",
+          jwks: { keys: Array.from({ length: 11 }, () => ({ kty: "EC", crv: "P-384", x: "a", y: "b" })) },
+        },
+        "invalid_client_metadata",
+      ],
+      [
+        {
+          client_name: "X",
+          redirect_uris: [REDIRECT],
+          scope: Array.from(
+            { length: 65 },
+            (_, i) => `patient/T${String.fromCharCode(97 + (i % 26), 97 + Math.floor(i / 26))}.rs`,
+          ).join(" "),
+        },
+        "invalid_client_metadata",
+      ],
     ];
     for (const [body, error] of cases) {
       const response = await register(body);

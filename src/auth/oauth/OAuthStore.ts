@@ -64,10 +64,12 @@ export class OAuthStore {
   readonly #db: DatabaseSync;
   readonly #now: () => number;
   readonly #isRevoked;
+  readonly #maxAssertionJtis: number;
 
-  constructor(db: DatabaseSync, now: () => number = Date.now) {
+  constructor(db: DatabaseSync, now: () => number = Date.now, limits: { maxAssertionJtis?: number } = {}) {
     this.#db = db;
     this.#now = now;
+    this.#maxAssertionJtis = limits.maxAssertionJtis ?? MAX_ASSERTION_JTIS;
     this.#isRevoked = db.prepare("SELECT 1 AS x FROM revoked_jtis WHERE jti = ?");
   }
 
@@ -242,7 +244,7 @@ export class OAuthStore {
       if (seen && Number(seen.expires_at) > now) return false;
       this.#db.prepare("DELETE FROM assertion_jtis WHERE expires_at <= ?").run(now);
       const count = Number((this.#db.prepare("SELECT COUNT(*) AS n FROM assertion_jtis").get() as { n: number }).n);
-      if (count >= MAX_ASSERTION_JTIS)
+      if (count >= this.#maxAssertionJtis)
         throw new OAuthError("temporarily_unavailable", "too many client assertions in flight; try again shortly");
       this.#db
         .prepare("INSERT OR REPLACE INTO assertion_jtis (client_id, jti, expires_at) VALUES (?, ?, ?)")

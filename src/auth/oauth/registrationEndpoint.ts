@@ -38,7 +38,7 @@ export async function registrationEndpoint(
   const registration: ClientRegistration = {
     name: str("client_name") ?? "",
     authMethod,
-    scopes: splitScopes(str("scope")),
+    scopes: metadataScopes(str("scope")),
     ...(redirectUris === undefined ? {} : { redirectUris }),
     ...(grantTypes === undefined ? {} : { grantTypes }),
     ...(m.jwks === undefined ? {} : { jwks: m.jwks as ClientRegistration["jwks"] & object }),
@@ -57,4 +57,13 @@ export async function registrationEndpoint(
     ...(client.jwks === undefined ? {} : { jwks: client.jwks }),
     ...(client.jwksUri === undefined ? {} : { jwks_uri: client.jwksUri }),
   };
+}
+
+/** The client's scopes; RFC 7591 names every metadata refusal invalid_client_metadata. */
+function metadataScopes(scope: string | undefined): string[] {
+  try {
+    return splitScopes(scope);
+  } catch (error) {
+    throw new OAuthError("invalid_client_metadata", (error as Error).message);
+  }
 }

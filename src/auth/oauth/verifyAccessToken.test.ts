@@ -114,6 +114,30 @@ describe("accessTokenAuthenticator", () => {
     await expect(auth(`Bearer ${token}`)).rejects.toThrow(/expired/);
   });
 
+  it("remembers at most cacheSize tokens: an evicted one is verified again (and still refused once revoked)", async () => {
+    const verified: string[] = [];
+    const counting = {
+      keys,
+      issuer: ISS,
+      audience: ISS,
+      isRevoked: (jti: string) => {
+        verified.push(jti);
+        return revoked.has(jti);
+      },
+      cacheSize: 2,
+      now: () => now,
+    };
+    const auth = accessTokenAuthenticator(counting);
+    const tokens = await Promise.all([1, 2, 3].map(() => keys.sign("ES256", claims(), "at+jwt")));
+    for (const t of tokens) await auth(`Bearer ${t}`);
+    for (const t of tokens) await auth(`Bearer ${t}`);
+    // each call checks revocation once, cached or not: 6 calls
+    expect(verified).toHaveLength(6);
+    const first = JSON.parse(Buffer.from(tokens[0]!.split(".")[1]!, "base64url").toString()).jti as string;
+    revoked.add(first);
+    await expect(auth(`Bearer ${tokens[0]}`)).rejects.toThrow(/revoked/);
+  });
+
   it("refuses a missing or malformed Authorization header", async () => {
     for (const header of [undefined, "", "Basic abc", "Bearer", "Bearer a b"]) {
       await expect(authenticate()(header)).rejects.toMatchObject({ code: "unauthorized" });
