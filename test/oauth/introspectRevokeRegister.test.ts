@@ -182,6 +182,41 @@ describe("connected apps", () => {
   });
 });
 
+describe("client administration", () => {
+  it("deleting a client revokes its grants and tokens, and it can no longer authenticate", async () => {
+    h.server.registerClient({
+      clientId: "doomed",
+      name: "Doomed",
+      authMethod: "none",
+      redirectUris: [REDIRECT],
+      scopes: ["offline_access", "patient/*.rs"],
+    });
+    expect(h.server.listClients().map((c) => c.clientId)).toContain("doomed");
+    const { code, verifier } = await authorize(h, {
+      clientId: "doomed",
+      scope: "offline_access patient/Observation.rs",
+    });
+    const tokens = (await (
+      await postForm(`${h.base}/auth/token`, {
+        grant_type: "authorization_code",
+        code,
+        redirect_uri: REDIRECT,
+        client_id: "doomed",
+        code_verifier: verifier,
+      })
+    ).json()) as { access_token: string; refresh_token: string };
+    expect(h.server.deleteClient("doomed")).toBe(true);
+    expect((await h.whoami(tokens.access_token)).status).toBe(401);
+    const refreshed = await postForm(`${h.base}/auth/token`, {
+      grant_type: "refresh_token",
+      refresh_token: tokens.refresh_token,
+      client_id: "doomed",
+    });
+    expect(refreshed.status).toBe(401);
+    expect(h.server.listClients().map((c) => c.clientId)).not.toContain("doomed");
+  });
+});
+
 describe("dynamic registration (RFC 7591)", () => {
   const register = (body: unknown, headers: Record<string, string> = ADMIN) =>
     fetch(`${h.base}/auth/register`, {

@@ -203,6 +203,16 @@ export class OAuthStore {
       .run(jti, grantId, expiresAt);
   }
 
+  /** Revokes every grant of a client (it was deleted). */
+  revokeClientGrants(clientId: string): void {
+    immediateTransaction(this.#db, () => {
+      const ids = this.#db
+        .prepare("SELECT grant_id FROM grants WHERE client_id = ? AND revoked_at IS NULL")
+        .all(clientId);
+      for (const row of ids) this.#revokeGrantInTransaction(String(row.grant_id));
+    });
+  }
+
   revokeGrant(grantId: string): void {
     immediateTransaction(this.#db, () => this.#revokeGrantInTransaction(grantId));
   }

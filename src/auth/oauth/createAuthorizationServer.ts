@@ -67,6 +67,13 @@ export interface AuthorizationServer {
   registerByRequest(metadata: unknown, authorization: string | undefined): Promise<Record<string, unknown>>;
   /** Registration for the CLI and the admin page (the caller checked who asks). */
   registerClient(registration: ClientRegistration): { client: OAuthClient; clientSecret?: string };
+  /** Every registered client (the admin page). */
+  listClients(): OAuthClient[];
+  /**
+   * Deletes a client and revokes every grant it holds (its refresh and user access tokens).
+   * Its client_credentials access tokens live out their hour: revoke them one by one if needed.
+   */
+  deleteClient(clientId: string): boolean;
   /** An EHR launch context for a practitioner or the system client; the `launch` value to pass the app. */
   createLaunch(actor: Pick<Actor, "role">, context: LaunchContext): string;
   connectedApps(userId: string): ConnectedApp[];
@@ -121,6 +128,11 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
       revoke: (params, authorization) => revocationEndpoint(ctx, params, authorization),
       registerByRequest: (metadata, authorization) => registrationEndpoint(ctx, metadata, authorization),
       registerClient: (registration) => clients.register(registration),
+      listClients: () => clients.list(),
+      deleteClient(clientId) {
+        store.revokeClientGrants(clientId);
+        return clients.delete(clientId);
+      },
       createLaunch(actor, context) {
         if (actor.role !== "practitioner" && actor.role !== "system")
           throw new OAuthError("access_denied", "only a practitioner or the system client may create a launch");
