@@ -63,4 +63,51 @@ describe("OAuthStore", () => {
     expect(s.launch(launch)).toEqual({ patient: "p1" });
     expect(s.launch(`${launch}x`)).toBeUndefined();
   });
+
+  it("sweeps expired access-token records, refresh tokens and month-old grants as new grants come", () => {
+    let now = 1_000_000_000;
+    const db = openOAuthDatabase(":memory:");
+    const s = new OAuthStore(db, () => now);
+    const user = { userId: "u", role: "patient" as const };
+    s.createGrant({
+      grantId: "g1",
+      clientId: "c",
+      scopes: [],
+      user,
+      context: {},
+      issuedAt: now,
+      expiresAt: now + 3_600_000,
+    });
+    s.recordAccessToken("j1", "g1", now + 3_600_000);
+    const used = s.saveRefreshToken("g1", now + 7_200_000);
+    s.useRefreshToken(used);
+    const count = (table: string) =>
+      Number((db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n);
+    now += 3_700_000;
+    s.createGrant({
+      grantId: "g2",
+      clientId: "c",
+      scopes: [],
+      user,
+      context: {},
+      issuedAt: now,
+      expiresAt: now + 3_600_000,
+    });
+    expect(count("access_tokens")).toBe(0);
+    // the used refresh token lives on until its expiry, so its reuse is still caught
+    expect(count("refresh_tokens")).toBe(1);
+    expect(() => s.useRefreshToken(used)).toThrow(/already used/);
+    now += 31 * 86_400_000;
+    s.createGrant({
+      grantId: "g3",
+      clientId: "c",
+      scopes: [],
+      user,
+      context: {},
+      issuedAt: now,
+      expiresAt: now + 3_600_000,
+    });
+    expect(count("refresh_tokens")).toBe(0);
+    expect(count("grants")).toBe(1);
+  });
 });

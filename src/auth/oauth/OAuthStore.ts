@@ -41,6 +41,8 @@ export interface Grant {
   revokedAt: number | null;
 }
 
+const SWEEP_INTERVAL_MS = 60_000;
+
 /** Assertion jtis remembered at once; past it, new assertions wait for old ones to expire. */
 export const MAX_ASSERTION_JTIS = 100_000;
 
@@ -65,6 +67,7 @@ export class OAuthStore {
   readonly #now: () => number;
   readonly #isRevoked;
   readonly #maxAssertionJtis: number;
+  #sweptAt = Number.NEGATIVE_INFINITY;
 
   constructor(db: DatabaseSync, now: () => number = Date.now, limits: { maxAssertionJtis?: number } = {}) {
     this.#db = db;
@@ -117,6 +120,7 @@ export class OAuthStore {
   // ---- grants, refresh tokens, access tokens ----
 
   createGrant(grant: Omit<Grant, "revokedAt">): void {
+    this.#sweepTokens();
     this.#db
       .prepare(
         "INSERT INTO grants (grant_id, client_id, user_id, scope, context, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -227,6 +231,21 @@ export class OAuthStore {
       )
       .run(grantId, now);
     this.#db.prepare("DELETE FROM access_tokens WHERE grant_id = ?").run(grantId);
+  }
+
+  /**
+   * Drops what can no longer be used, at most once a minute: expired access-token records and
+   * refresh tokens (a used one is kept until its expiry, to catch its reuse), and grants that
+   * ended a month ago (the connected-apps page shows active ones only).
+   */
+  #sweepTokens(): void {
+    const now = this.#now();
+    if (now - this.#sweptAt < SWEEP_INTERVAL_MS) return;
+    this.#sweptAt = now;
+    this.#db.prepare("DELETE FROM access_tokens WHERE expires_at <= ?").run(now);
+    this.#db.prepare("DELETE FROM refresh_tokens WHERE expires_at <= ?").run(now);
+    const monthAgo = now - 30 * 86_400_000;
+    this.#db.prepare("DELETE FROM grants WHERE expires_at <= ? OR revoked_at <= ?").run(monthAgo, monthAgo);
   }
 
   // ---- revoked access tokens ----

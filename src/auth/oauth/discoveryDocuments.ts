@@ -57,6 +57,10 @@ export function smartConfiguration(issuer: string): Record<string, unknown> {
     response_types_supported: ["code"],
     code_challenge_methods_supported: ["S256"],
     id_token_signing_alg_values_supported: ["RS256"],
+    // RFC 9207: the authorization response names its issuer
+    authorization_response_iss_parameter_supported: true,
+    introspection_endpoint_auth_methods_supported: ["client_secret_basic", "private_key_jwt"],
+    revocation_endpoint_auth_methods_supported: ["none", "client_secret_basic", "private_key_jwt"],
     capabilities: CAPABILITIES,
   };
 }
