@@ -10,6 +10,14 @@ export interface Actor {
    * app launched with a patient, that patient. `patient/` scopes are confined to its compartment.
    */
   patient?: string;
+  /** The OAuth client the token was issued to (SMART tokens). */
+  clientId?: string;
+  /** The user's own FHIR resource, "Patient/123" or "Practitioner/9" (SMART fhirUser). */
+  fhirUser?: string;
+  /** The Encounter id of the token's launch context. */
+  encounter?: string;
+  /** The access token's jti: names the token in audit records without holding it. */
+  tokenId?: string;
 }
 
 /** The caller of a public interaction (the CapabilityStatement) who sent no valid credentials. */

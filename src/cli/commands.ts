@@ -43,4 +43,14 @@ export const commands: readonly Command[] = [
     summary: "start new data keys for later writes; old keys stay to read older versions (server stopped)",
     run: async (argv) => (await import("./rotateDataKeys.ts")).rotateDataKeys(argv),
   },
+  {
+    name: "rotate-signing-key",
+    summary: "start new token-signing keys; the old ones stay in the JWKS until their tokens expire (server stopped)",
+    run: async (argv) => (await import("./oauthCommands.ts")).rotateSigningKey(argv),
+  },
+  {
+    name: "register-client",
+    summary: "register an OAuth client (public, client_secret_basic or private_key_jwt) for SMART apps",
+    run: async (argv) => (await import("./oauthCommands.ts")).registerClient(argv),
+  },
 ];

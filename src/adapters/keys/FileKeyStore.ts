@@ -6,7 +6,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { aesGcmDecrypt } from "../../crypto/aesGcmDecrypt.ts";
 import { aesGcmEncrypt } from "../../crypto/aesGcmEncrypt.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
-import type { DataKey, KeyStore } from "../../ports/KeyStore.ts";
+import type { DataKey, KeyStore, SigningAlgorithm, SigningKey } from "../../ports/KeyStore.ts";
 import { LruCache } from "./LruCache.ts";
 import {
   COMPARTMENT_SECRET,
@@ -20,6 +20,13 @@ import {
 import type { KeyRow } from "./keyDatabase.ts";
 import { DB_FILE, KEK_FILE, NEXT_KEK_FILE, loadFileKek } from "./loadFileKek.ts";
 import { kekId } from "./kekId.ts";
+import {
+  KEPT_SIGNING_KEYS,
+  assertSigningAlgorithm,
+  generateSigningKey,
+  importSigningKey,
+  signingKeyAad,
+} from "./signingKeys.ts";
 import { KEK_BYTES } from "./readKekFile.ts";
 import { writeSecretFile } from "./writeSecretFile.ts";
 import { immediateTransaction } from "../sqlite/immediateTransaction.ts";
@@ -77,6 +84,8 @@ export class FileKeyStore implements KeyStore {
     secretKekId: StatementSync;
     newestOfEach: StatementSync;
     dataVersion: StatementSync;
+    signingKeys: StatementSync;
+    allSigningKeys: StatementSync;
   };
   #kek: Uint8Array;
   #kekId: string;
@@ -126,6 +135,10 @@ export class FileKeyStore implements KeyStore {
         "SELECT compartment_hash, version, wrapped IS NOT NULL AS live FROM data_keys d WHERE version = (SELECT MAX(version) FROM data_keys WHERE compartment_hash = d.compartment_hash)",
       ),
       dataVersion: db.prepare("PRAGMA data_version"),
+      signingKeys: db.prepare(
+        "SELECT kid, alg, kek_id, wrapped, created_at, retired_at FROM signing_keys WHERE alg = ? ORDER BY created_at DESC, rowid DESC",
+      ),
+      allSigningKeys: db.prepare("SELECT kid, alg, kek_id, wrapped FROM signing_keys"),
     };
     this.#dataVersion = this.#statements.dataVersion.get()?.data_version;
   }
@@ -279,6 +292,14 @@ export class FileKeyStore implements KeyStore {
           key.fill(0);
           this.#statements.rewrap.run(nextId, wrapped, row.key_id);
         }
+        for (const row of this.#statements.allSigningKeys.all()) {
+          const kid = String(row.kid);
+          const alg = String(row.alg);
+          const pkcs8 = this.#unwrapSigningBytes(row);
+          const wrapped = aesGcmEncrypt({ key: next, plaintext: pkcs8, aad: signingKeyAad(kid, alg, nextId) });
+          pkcs8.fill(0);
+          this.#db.prepare("UPDATE signing_keys SET kek_id = ?, wrapped = ? WHERE kid = ?").run(nextId, wrapped, kid);
+        }
         const sealed = aesGcmEncrypt({
           key: next,
           plaintext: this.#compartmentKey,
@@ -304,6 +325,77 @@ export class FileKeyStore implements KeyStore {
       throw error;
     } finally {
       this.#rewrapping = false;
+    }
+  }
+
+  async signingKeys(alg: SigningAlgorithm): Promise<SigningKey[]> {
+    this.#ready();
+    assertSigningAlgorithm(alg);
+    const rows = this.#statements.signingKeys.all(alg);
+    if (rows.length > 0) return rows.map((row) => this.#signingKey(row));
+    return this.#transaction(() => {
+      const again = this.#statements.signingKeys.all(alg);
+      if (again.length > 0) return again.map((row) => this.#signingKey(row));
+      return [this.#insertSigningKey(alg)];
+    });
+  }
+
+  async rotateSigningKey(alg: SigningAlgorithm): Promise<SigningKey> {
+    this.#ready();
+    assertSigningAlgorithm(alg);
+    return this.#transaction(() => {
+      const now = this.#now().toISOString();
+      this.#db.prepare("UPDATE signing_keys SET retired_at = ? WHERE alg = ? AND retired_at IS NULL").run(now, alg);
+      const key = this.#insertSigningKey(alg);
+      // Keys older than the few kept have outlived every token they signed (tokens live an hour at most).
+      const kept = this.#statements.signingKeys.all(alg).map((row) => String(row.kid));
+      for (const kid of kept.slice(KEPT_SIGNING_KEYS))
+        this.#db.prepare("DELETE FROM signing_keys WHERE kid = ?").run(kid);
+      return key;
+    });
+  }
+
+  /** Call inside a write transaction. */
+  #insertSigningKey(alg: SigningAlgorithm): SigningKey {
+    this.#assertKekCurrent();
+    const { kid, privateKey, pkcs8 } = generateSigningKey(alg);
+    const wrapped = aesGcmEncrypt({ key: this.#kek, plaintext: pkcs8, aad: signingKeyAad(kid, alg, this.#kekId) });
+    pkcs8.fill(0);
+    const createdAt = this.#now();
+    this.#db
+      .prepare("INSERT INTO signing_keys (kid, alg, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)")
+      .run(kid, alg, this.#kekId, wrapped, createdAt.toISOString());
+    return { kid, alg, privateKey, createdAt, retiredAt: null };
+  }
+
+  #signingKey(row: Record<string, unknown>): SigningKey {
+    const alg = row.alg;
+    assertSigningAlgorithm(alg);
+    const pkcs8 = this.#unwrapSigningBytes(row);
+    try {
+      return {
+        kid: String(row.kid),
+        alg,
+        privateKey: importSigningKey(pkcs8),
+        createdAt: new Date(String(row.created_at)),
+        retiredAt: row.retired_at === null ? null : new Date(String(row.retired_at)),
+      };
+    } finally {
+      pkcs8.fill(0);
+    }
+  }
+
+  #unwrapSigningBytes(row: Record<string, unknown>): Uint8Array {
+    if (row.kek_id !== this.#kekId || !(row.wrapped instanceof Uint8Array))
+      throw new FhirLedgerError("integrity", "signing key is wrapped under another KEK");
+    try {
+      return aesGcmDecrypt({
+        key: this.#kek,
+        sealed: row.wrapped,
+        aad: signingKeyAad(String(row.kid), String(row.alg), this.#kekId),
+      });
+    } catch (cause) {
+      throw new FhirLedgerError("integrity", "signing key could not be unwrapped", { cause });
     }
   }
 

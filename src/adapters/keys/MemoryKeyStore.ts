@@ -1,6 +1,7 @@
 import { createSecretKey, randomBytes } from "node:crypto";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
-import type { DataKey, KeyStore } from "../../ports/KeyStore.ts";
+import type { DataKey, KeyStore, SigningAlgorithm, SigningKey } from "../../ports/KeyStore.ts";
+import { KEPT_SIGNING_KEYS, assertSigningAlgorithm, generateSigningKey } from "./signingKeys.ts";
 
 const MAX_COMPARTMENT_LENGTH = 1024;
 
@@ -19,6 +20,7 @@ export class MemoryKeyStore implements KeyStore {
   readonly #byId = new Map<string, Version>();
   readonly #versions = new Map<string, Version[]>();
   #closed = false;
+  readonly #signing = new Map<SigningAlgorithm, SigningKey[]>();
   readonly #searchIndexKey = new Uint8Array(randomBytes(32));
 
   async searchIndexKey(): Promise<Uint8Array> {
@@ -53,6 +55,26 @@ export class MemoryKeyStore implements KeyStore {
       destroyed += 1;
     }
     return destroyed;
+  }
+
+  async signingKeys(alg: SigningAlgorithm): Promise<SigningKey[]> {
+    this.#ready();
+    assertSigningAlgorithm(alg);
+    const kept = this.#signing.get(alg);
+    if (kept && kept.length > 0) return [...kept];
+    return [await this.rotateSigningKey(alg)];
+  }
+
+  async rotateSigningKey(alg: SigningAlgorithm): Promise<SigningKey> {
+    this.#ready();
+    assertSigningAlgorithm(alg);
+    const now = new Date();
+    const older = (this.#signing.get(alg) ?? []).map((k) => (k.retiredAt ? k : { ...k, retiredAt: now }));
+    const { kid, privateKey, pkcs8 } = generateSigningKey(alg);
+    pkcs8.fill(0);
+    const key: SigningKey = { kid, alg, privateKey, createdAt: now, retiredAt: null };
+    this.#signing.set(alg, [key, ...older].slice(0, KEPT_SIGNING_KEYS));
+    return key;
   }
 
   async close(): Promise<void> {

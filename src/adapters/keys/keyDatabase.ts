@@ -41,6 +41,22 @@ const KEY_DATABASE_SCHEMA = `
 /** The layouts of datakeys.sqlite in order (see migrate); a change is a new step at the end. */
 export const KEY_DATABASE_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "secrets and data keys", up: (db) => db.exec(KEY_DATABASE_SCHEMA) },
+  {
+    version: 2,
+    name: "token signing keys",
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS signing_keys (
+          kid TEXT PRIMARY KEY,
+          alg TEXT NOT NULL,
+          kek_id TEXT NOT NULL,
+          wrapped BLOB NOT NULL,
+          created_at TEXT NOT NULL,
+          retired_at TEXT
+        ) STRICT;
+        CREATE INDEX IF NOT EXISTS signing_keys_by_alg ON signing_keys (alg, created_at);
+      `),
+  },
 ];
 
 const encoder = new TextEncoder();
