@@ -198,6 +198,14 @@ export class AccountStore {
     return { patient: row.patient };
   }
 
+  /**
+   * Checks a new account as createUser would (fields, password policy, duplicates) without
+   * creating it, so a page can refuse a form before it creates anything else (a Patient).
+   */
+  checkNewUser(input: NewUser): void {
+    this.#checkNewUser(input);
+  }
+
   #checkNewUser(input: NewUser): Required<Omit<NewUser, "password">> {
     if (!USER_ROLES.includes(input.role))
       throw fieldError("role", "Role must be admin, practitioner, patient or auditor.");

@@ -1,5 +1,5 @@
 export interface BackoffPolicy {
-  /** Failures allowed before any wait. */
+  /** Failures allowed before any wait: the one that reaches this count starts the first wait. */
   freeFailures: number;
   /** The wait after the first failure past the free ones; each further failure doubles it. */
   baseDelayMs: number;
@@ -16,8 +16,8 @@ interface Entry {
 }
 
 /**
- * Exponential back-off on failures per key (an account, a client address): after
- * `freeFailures`, each failure makes the key wait `baseDelayMs · 2^(n - freeFailures - 1)`
+ * Exponential back-off on failures per key (an account, a client address): from the
+ * `freeFailures`-th failure on, the n-th makes the key wait `baseDelayMs · 2^(n - freeFailures)`
  * (at most `maxDelayMs`) from that failure before it may try again.
  */
 export class BackoffLimiter {
@@ -27,7 +27,7 @@ export class BackoffLimiter {
   readonly #entries = new Map<string, Entry>();
 
   constructor(policy: BackoffPolicy, now: () => number = Date.now) {
-    if (policy.maxKeys < 1 || policy.freeFailures < 0 || policy.baseDelayMs <= 0)
+    if (policy.maxKeys < 1 || policy.freeFailures < 1 || policy.baseDelayMs <= 0)
       throw new Error("bad back-off policy");
     this.#policy = policy;
     this.#now = now;
@@ -36,8 +36,8 @@ export class BackoffLimiter {
   /** Milliseconds `key` must still wait before its next try; 0 when it may try now. */
   retryAfterMs(key: string): number {
     const entry = this.#live(key);
-    if (!entry || entry.failures <= this.#policy.freeFailures) return 0;
-    const doublings = Math.min(entry.failures - this.#policy.freeFailures - 1, 30);
+    if (!entry || entry.failures < this.#policy.freeFailures) return 0;
+    const doublings = Math.min(entry.failures - this.#policy.freeFailures, 30);
     const delay = Math.min(this.#policy.baseDelayMs * 2 ** doublings, this.#policy.maxDelayMs);
     return Math.max(0, entry.lastFailureAt + delay - this.#now());
   }

@@ -1,0 +1,21 @@
+import type { Context, Next } from "hono";
+import { STYLE_HASH } from "./layout.ts";
+
+/**
+ * Headers of every page: no framing (CSP frame-ancestors and X-Frame-Options, against
+ * clickjacking of the sign-in and approval forms), no script at all, the inline stylesheet
+ * only by its hash, forms posting only to this origin, and nothing cached or leaked in a Referer.
+ */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "Content-Security-Policy": `default-src 'none'; style-src ${STYLE_HASH}; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+  "X-Frame-Options": "DENY",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Cache-Control": "no-store",
+});
+
+/** Middleware that sets PAGE_HEADERS before the handler, so error pages carry them too. */
+export async function pageHeaders(c: Context, next: Next): Promise<void> {
+  for (const [name, value] of Object.entries(PAGE_HEADERS)) c.header(name, value);
+  await next();
+}
