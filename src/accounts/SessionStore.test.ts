@@ -55,12 +55,15 @@ describe("SessionStore", () => {
     expect(sessions.find(b)).toBeUndefined();
   });
 
-  it("deleteExpired removes what is over", async () => {
+  it("keeps live sessions only: expired ones go when the next one starts", async () => {
     const { sessions, user, clock } = await setup();
     sessions.create(user.id);
     sessions.create(user.id);
     expect(sessions.deleteExpired()).toBe(0);
     clock.advance(10_000);
-    expect(sessions.deleteExpired()).toBe(2);
+    sessions.create(user.id);
+    expect(sessions.deleteExpired()).toBe(0);
+    clock.advance(10_000);
+    expect(sessions.deleteExpired()).toBe(1);
   });
 });

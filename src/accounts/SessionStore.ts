@@ -31,8 +31,12 @@ export class SessionStore {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Starts a session for a user who just proved who they are; returns the id for the cookie. */
+  /**
+   * Starts a session for a user who just proved who they are; returns the id for the cookie.
+   * Expired sessions go at the same time, so the table holds live sessions only.
+   */
   create(userId: string): string {
+    this.deleteExpired();
     const id = randomBytes(32).toString("base64url");
     const now = this.#now();
     this.#db
@@ -64,7 +68,7 @@ export class SessionStore {
     if (SESSION_ID.test(id)) this.#db.prepare("DELETE FROM sessions WHERE id_hash = ?").run(secretHash(id));
   }
 
-  /** Deletes every expired session; returns how many (the server calls it now and then). */
+  /** Deletes every expired session; returns how many. */
   deleteExpired(): number {
     const now = this.#now();
     const result = this.#db

@@ -240,7 +240,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     auth: { devToken },
     accounts: {
-      sqlitePath: path("FHIRLEDGER_ACCOUNTS_PATH", inData("accounts.sqlite")),
+      sqlitePath: inData("accounts.sqlite"),
       firstAdmin:
         adminUsername !== null && adminPasswordFile !== null
           ? { username: adminUsername, email: str("FHIRLEDGER_ADMIN_EMAIL"), passwordFile: adminPasswordFile }
