@@ -126,6 +126,25 @@ export class AccountStore {
     return toUser(row);
   }
 
+  /**
+   * Replaces a password after proving the current one, and ends every session of the account
+   * (the caller starts a new one for the browser that changed it): a thief signed in elsewhere
+   * is signed out. A wrong current password is a field error on "currentPassword".
+   */
+  async changePassword(userId: string, current: string, next: string): Promise<void> {
+    const row = this.#db.prepare("SELECT * FROM users WHERE id = ?").get(userId) as UserRow | undefined;
+    if (!row || row.disabled_at !== null) throw new FhirLedgerError("not-found", "no such account");
+    if (!(await verifyPassword(current.slice(0, PASSWORD_MAX * 4), row.password_hash)))
+      throw fieldError("currentPassword", "The current password is not correct.");
+    checkPassword(next, { username: row.username, email: row.email });
+    if (next === current) throw fieldError("password", "The new password must differ from the current one.");
+    const hash = await hashPassword(next, this.#scrypt);
+    immediateTransaction(this.#db, () => {
+      this.#db.prepare("UPDATE users SET password_hash = ? WHERE id = ?").run(hash, userId);
+      this.#db.prepare("DELETE FROM sessions WHERE user_id = ?").run(userId);
+    });
+  }
+
   getUser(id: string): User | undefined {
     const row = this.#db.prepare("SELECT * FROM users WHERE id = ?").get(id) as UserRow | undefined;
     return row ? toUser(row) : undefined;

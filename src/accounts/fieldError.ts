@@ -5,6 +5,7 @@ export type AccountField =
   | "username"
   | "email"
   | "password"
+  | "currentPassword"
   | "role"
   | "fhirUser"
   | "code"

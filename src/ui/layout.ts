@@ -52,7 +52,10 @@ function navigation(options: LayoutOptions): HtmlEscapedString | Promise<HtmlEsc
   const { user, csrf } = options;
   if (!user)
     return html`<nav aria-label="Account"><ul><li><a href="/login">Sign in</a></li><li><a href="/register">Register</a></li></ul></nav>`;
-  const links: [string, string][] = [["/apps", "Connected apps"]];
+  const links: [string, string][] = [
+    ["/account", "Your account"],
+    ["/apps", "Connected apps"],
+  ];
   if (user.role === "admin") links.push(["/admin", "Administration"]);
   if (user.role === "admin" || user.role === "practitioner") links.push(["/activation-codes", "Activation codes"]);
   return html`<nav aria-label="Account"><ul>

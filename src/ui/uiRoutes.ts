@@ -9,6 +9,7 @@ import type { CookiePageSession } from "./CookiePageSession.ts";
 import { readForm } from "./forms.ts";
 import { layout } from "./layout.ts";
 import { pageHeaders } from "./pageHeaders.ts";
+import { registerAccount } from "./pages/account.ts";
 import { registerActivation } from "./pages/activate.ts";
 import { registerActivationCodes } from "./pages/activationCodes.ts";
 import { registerAdmin } from "./pages/admin.ts";
@@ -49,11 +50,21 @@ export const REGISTRATION_LIMIT: BackoffPolicy = Object.freeze({
 });
 
 /** The paths uiRoutes answers (to route them to it ahead of the FHIR routes). */
-export const UI_PATHS = ["/", "/login", "/logout", "/register", "/activate", "/admin", "/activation-codes", "/apps"];
+export const UI_PATHS = [
+  "/",
+  "/login",
+  "/logout",
+  "/register",
+  "/activate",
+  "/admin",
+  "/activation-codes",
+  "/apps",
+  "/account",
+];
 
 /** Whether `pathname` is one of the pages (or a form action under /admin or /apps). */
 export function isUiPath(pathname: string): boolean {
-  return UI_PATHS.includes(pathname) || pathname.startsWith("/admin/") || pathname.startsWith("/apps/");
+  return UI_PATHS.includes(pathname) || /^\/(admin|apps|account)\//.test(pathname);
 }
 
 function peerAddress(c: Context): string {
@@ -63,7 +74,7 @@ function peerAddress(c: Context): string {
 
 /**
  * The server-rendered pages: home, sign-in and out, patient registration and activation, the
- * administration page, activation codes and connected apps. Every page has the layout's
+ * administration page, activation codes, connected apps and the user's own account (password). Every page has the layout's
  * accessibility and PAGE_HEADERS; every POST is a form of at most `maxFormBytes` with this
  * session's CSRF token (403 otherwise). Mount at "/".
  */
@@ -120,6 +131,7 @@ export function uiRoutes(options: UiRoutesOptions): Hono<UiEnv> {
   registerAdmin(app, deps);
   registerActivationCodes(app, deps);
   registerConnectedApps(app, deps);
+  registerAccount(app, deps);
 
   app.notFound((c) => deps.page(c, "Not found", html`<p>There is no page here. <a href="/">Home</a></p>`, 404));
   app.onError((error, c) => {

@@ -302,3 +302,47 @@ describe("connected apps", () => {
     expect((await browser.get("/apps?notice=revoked")).body).toContain("No app holds access you approved.");
   });
 });
+
+describe("your account", () => {
+  it("changes the password after proving the current one, and signs out every other session", async () => {
+    const { app, origin, users } = await staff();
+    const elsewhere = new Browser(app, origin);
+    await signIn(elsewhere, "carol");
+    const browser = new Browser(app, origin);
+    await signIn(browser, "carol");
+    const { body } = await browser.get("/account");
+    expect(body).toContain("carol@example.org");
+    expect(body).toContain("Patient/c1");
+    const next = "quiet harbour lanterns at dawn";
+
+    const wrong = await browser.post("/account/password", {
+      currentPassword: "not it at all!",
+      password: next,
+      confirm: next,
+    });
+    expect(wrong.res.status).toBe(400);
+    expect(wrong.body).toMatch(/id="f-currentPassword-error">The current password is not correct/);
+    const weak = await browser.post("/account/password", {
+      currentPassword: GOOD_PASSWORD,
+      password: "password1234",
+      confirm: "password1234",
+    });
+    expect(weak.body).toMatch(/id="f-password-error">Password is on the list of common passwords/);
+
+    const { res } = await browser.post("/account/password", {
+      currentPassword: GOOD_PASSWORD,
+      password: next,
+      confirm: next,
+    });
+    expect(res.headers.get("location")).toBe("/account?notice=changed");
+    expect((await browser.get("/account?notice=changed")).body).toContain("Your password is changed.");
+    expect((await elsewhere.get("/")).body).not.toContain("signed in as");
+    expect(await users.authenticate("carol", GOOD_PASSWORD)).toBeUndefined();
+    expect(await users.authenticate("carol", next)).toBeDefined();
+  });
+
+  it("is for signed-in users", async () => {
+    const { app, origin } = await staff();
+    expect((await new Browser(app, origin).get("/account")).res.headers.get("location")).toBe("/login?next=%2Faccount");
+  });
+});

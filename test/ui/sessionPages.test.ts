@@ -112,7 +112,7 @@ describe("CSRF", () => {
     expect((await browser.post("/login", { username: "alice", password: GOOD_PASSWORD })).res.status).toBe(303);
   });
 
-  it("every form on a page carries the token", async () => {
+  it("every form on every page carries the token, and every field has a label", async () => {
     const server = await withUsers();
     await server.users.createUser({ username: "root1", password: GOOD_PASSWORD, role: "admin" });
     await server.users.createUser({
@@ -123,8 +123,19 @@ describe("CSRF", () => {
     });
     const browser = new Browser(server.app, server.origin);
     await signIn(browser, "root1");
-    for (const path of ["/", "/admin", "/activation-codes", "/apps", "/logout", "/login", "/register", "/activate"]) {
+    for (const path of [
+      "/",
+      "/admin",
+      "/activation-codes",
+      "/apps",
+      "/account",
+      "/logout",
+      "/login",
+      "/register",
+      "/activate",
+    ]) {
       const { body } = await browser.get(path);
+      if (!["/", "/apps", "/logout"].includes(path)) expectLabelled(body);
       const forms = body.match(/<form\b[^>]*method="post"[^>]*>[\s\S]*?<\/form>/g) ?? [];
       for (const form of forms) expect(form, path).toContain(`name="_csrf" value="${browser.csrf}"`);
     }
