@@ -77,6 +77,10 @@ describe("AccountStore", () => {
       expect(fieldOf(error), email).toBe("email");
       expect(error.message).toMatch(/^Email/);
     }
+    const longEmail = `${"a".repeat(64)}@${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(63)}.org`; // 259 characters
+    const tooLong = await rejection(users.createUser(patient("alice", longEmail)));
+    expect(tooLong.message).toBe("Email must be at most 254 characters.");
+    expect(fieldOf(await rejection(users.createUser(patient("alice", `${"a".repeat(65)}@example.org`))))).toBe("email");
     for (const username of ["", "ab", "<script>", "a b c", "-alice", "x".repeat(65)]) {
       const error = await rejection(users.createUser(patient(username, "alice@example.org")));
       expect(fieldOf(error), username).toBe("username");

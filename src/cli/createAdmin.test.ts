@@ -81,6 +81,12 @@ describe("fhirledger create-admin", () => {
     expect(loose.message).toMatch(/accessible to group or others; chmod 600/);
     const empty = await failure(createAdmin(["--username", "root1"], env, io("")));
     expect(empty.message).toMatch(/no password on standard input/);
+    const huge = await failure(
+      createAdmin(["--username", "root1", "--password-file", file("x".repeat(5000))], env, io("")),
+    );
+    expect(huge.message).toMatch(/larger than a password/);
+    const endless = await failure(createAdmin(["--username", "root1"], env, io("y".repeat(5000))));
+    expect(endless.message).toMatch(/longer than a password/);
     const noName = await failure(createAdmin([], env, io(PASSWORD)));
     expect(noName.code).toBe("bad-request");
     expect(admins()).toEqual([]);

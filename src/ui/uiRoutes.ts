@@ -67,6 +67,16 @@ export function isUiPath(pathname: string): boolean {
   return UI_PATHS.includes(pathname) || /^\/(admin|apps|account)\//.test(pathname);
 }
 
+/**
+ * Whether a request is for the pages rather than the FHIR API: any method on a page path,
+ * except "/", which is the FHIR base too: there only a GET or HEAD that accepts text/html (a
+ * browser) is a page; FHIR clients ask for JSON.
+ */
+export function isUiRequest(method: string, pathname: string, accept: string | undefined): boolean {
+  if (pathname !== "/") return isUiPath(pathname);
+  return (method === "GET" || method === "HEAD") && /\btext\/html\b/i.test(accept ?? "");
+}
+
 function peerAddress(c: Context): string {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
   return incoming?.socket?.remoteAddress ?? "unknown";
