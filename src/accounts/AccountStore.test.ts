@@ -104,6 +104,18 @@ describe("AccountStore", () => {
     );
   });
 
+  it("links one patient account to a Patient at most", async () => {
+    const { users } = open();
+    await users.createUser(patient("alice", "alice@example.org", "Patient/p1"));
+    const second = await rejection(users.createUser(patient("alice2", "alice2@example.org", "Patient/p1")));
+    expect(second.code).toBe("conflict");
+    expect(fieldOf(second)).toBe("fhirUser");
+    expect(second.message).toBe("This patient already has an account.");
+    expect(() =>
+      users.checkNewUser({ username: "bob", email: "bob@example.org", password: PASSWORD, role: "patient" }),
+    ).not.toThrow();
+  });
+
   it("applies the password policy", async () => {
     const { users } = open();
     const weak = await rejection(

@@ -212,20 +212,21 @@ export class AccountStore {
     // One message for unknown, used and expired: the page must not help guess codes.
     if (!row || row.used_at !== null || row.expires_at <= this.#now())
       throw fieldError("code", "This activation code is not valid: it may be mistyped, used or expired.");
-    const linked = this.#db.prepare("SELECT 1 FROM users WHERE fhir_user = ?").get(row.patient);
+    const linked = this.#db.prepare("SELECT 1 FROM users WHERE fhir_user = ? AND role = 'patient'").get(row.patient);
     if (linked) throw fieldError("code", "This patient already has an account; sign in instead.", "conflict");
     return { patient: row.patient };
   }
 
   /**
    * Checks a new account as createUser would (fields, password policy, duplicates) without
-   * creating it, so a page can refuse a form before it creates anything else (a Patient).
+   * creating it, so a page can refuse a form before it creates anything else. A patient's
+   * `fhirUser` may be left out: their Patient is created after this check.
    */
   checkNewUser(input: NewUser): void {
-    this.#checkNewUser(input);
+    this.#checkNewUser(input, input.role === "patient" && !input.fhirUser);
   }
 
-  #checkNewUser(input: NewUser): Required<Omit<NewUser, "password">> {
+  #checkNewUser(input: NewUser, patientToCome = false): Required<Omit<NewUser, "password">> {
     if (!USER_ROLES.includes(input.role))
       throw fieldError("role", "Role must be admin, practitioner, patient or auditor.");
     const username = checkUsername(input.username);
@@ -233,25 +234,36 @@ export class AccountStore {
       input.email === undefined || input.email === null || input.email.trim() === "" ? null : checkEmail(input.email);
     if (email === null && input.role === "patient") throw fieldError("email", "Email is required.");
     let fhirUser: string | null = null;
-    if (input.role === "patient") fhirUser = checkPatientReference(input.fhirUser ?? "", "fhirUser");
+    if (input.role === "patient")
+      fhirUser = patientToCome ? null : checkPatientReference(input.fhirUser ?? "", "fhirUser");
     else if (input.role === "practitioner") fhirUser = checkPractitionerReference(input.fhirUser ?? "");
     else if (input.fhirUser)
       throw fieldError("fhirUser", "Only patients and practitioners are linked to a FHIR resource.");
     checkPassword(input.password, { username, email });
-    this.#refuseDuplicates(username, email);
+    this.#refuseDuplicates(username, email, input.role === "patient" ? fhirUser : null);
     return { username, email, role: input.role, fhirUser };
   }
 
-  #refuseDuplicates(username: string, email: string | null): void {
+  /** One account per username, per email and per Patient (a patient account is that person's own). */
+  #refuseDuplicates(username: string, email: string | null, patient: string | null): void {
     if (this.#db.prepare("SELECT 1 FROM users WHERE username_key = ?").get(identityKey(username)))
       throw fieldError("username", "This username is taken; choose another.", "conflict");
     if (email !== null && this.#db.prepare("SELECT 1 FROM users WHERE email_key = ?").get(identityKey(email)))
       throw fieldError("email", "An account with this email exists already; sign in instead.", "conflict");
+    if (
+      patient !== null &&
+      this.#db.prepare("SELECT 1 FROM users WHERE fhir_user = ? AND role = 'patient'").get(patient)
+    )
+      throw fieldError("fhirUser", "This patient already has an account.", "conflict");
   }
 
   #insert(fields: Required<Omit<NewUser, "password">>, hash: string): User {
     // Checked again under the write lock: two registrations may race between check and insert.
-    this.#refuseDuplicates(fields.username, fields.email ?? null);
+    this.#refuseDuplicates(
+      fields.username,
+      fields.email ?? null,
+      fields.role === "patient" ? (fields.fhirUser ?? null) : null,
+    );
     const row: UserRow = {
       id: randomUUID(),
       username: fields.username,

@@ -3,6 +3,7 @@ import { ensureFirstAdmin } from "../accounts/ensureFirstAdmin.ts";
 import { type Accounts, openAccounts } from "../accounts/openAccounts.ts";
 import type { ScryptParams } from "../accounts/passwordHash.ts";
 import type { Config } from "../config/loadConfig.ts";
+import { forwardedClientAddress, peerAddress } from "./clientAddress.ts";
 import { CookiePageSession } from "./CookiePageSession.ts";
 import type { ClientAdmin, PatientRegistrar, UserGrants } from "./ports.ts";
 import type { UiEnv } from "./UiContext.ts";
@@ -24,6 +25,7 @@ export interface AccountsUi {
  * Opens `config.accounts.sqlitePath`, creates the configured first administrator if there is
  * no administrator yet, and builds the pages and their session. Cookies are Secure and
  * `__Host-` prefixed when the server is reached over https (a https base URL, or TLS here).
+ * Behind a TLS proxy, rate limits count the address the proxy forwards.
  */
 export async function openAccountsUi(options: {
   config: Config;
@@ -49,7 +51,7 @@ export async function openAccountsUi(options: {
       clients: options.clients,
       grants: options.grants,
       baseUrl: options.baseUrl,
-      ...(options.clientAddress ? { clientAddress: options.clientAddress } : {}),
+      clientAddress: options.clientAddress ?? (config.tls.behindProxy ? forwardedClientAddress : peerAddress),
       ...(options.log ? { log: options.log } : {}),
     });
     return { app, session, accounts, firstAdmin, close: () => accounts.close() };

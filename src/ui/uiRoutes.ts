@@ -6,6 +6,7 @@ import type { AccountStore } from "../accounts/AccountStore.ts";
 import { BackoffLimiter, type BackoffPolicy } from "../accounts/BackoffLimiter.ts";
 import { LoginThrottle } from "../accounts/LoginThrottle.ts";
 import type { CookiePageSession } from "./CookiePageSession.ts";
+import { peerAddress } from "./clientAddress.ts";
 import { readForm } from "./forms.ts";
 import { layout } from "./layout.ts";
 import { pageHeaders } from "./pageHeaders.ts";
@@ -75,11 +76,6 @@ export function isUiPath(pathname: string): boolean {
 export function isUiRequest(method: string, pathname: string, accept: string | undefined): boolean {
   if (pathname !== "/") return isUiPath(pathname);
   return (method === "GET" || method === "HEAD") && /\btext\/html\b/i.test(accept ?? "");
-}
-
-function peerAddress(c: Context): string {
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? "unknown";
 }
 
 /**

@@ -63,7 +63,7 @@ export function registerRegistration(app: Hono<UiEnv>, deps: UiDeps): void {
         password: form.password ?? "",
         role: "patient" as const,
       };
-      deps.users.checkNewUser({ ...account, fhirUser: "Patient/pending" });
+      deps.users.checkNewUser(account);
       const email = account.email.trim().toLowerCase();
       const patientId = await deps.patients.createPatient({
         given,
