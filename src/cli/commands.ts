@@ -39,6 +39,11 @@ export const commands: readonly Command[] = [
     run: async (argv) => (await import("./rotateKek.ts")).rotateKek(argv),
   },
   {
+    name: "create-admin",
+    summary: "create an administrator account (password from stdin or --password-file; no default)",
+    run: async (argv) => (await import("./createAdmin.ts")).createAdmin(argv),
+  },
+  {
     name: "rotate-data-keys",
     summary: "start new data keys for later writes; old keys stay to read older versions (server stopped)",
     run: async (argv) => (await import("./rotateDataKeys.ts")).rotateDataKeys(argv),

@@ -168,3 +168,31 @@ describe("loadConfig", () => {
     );
   });
 });
+
+describe("loadConfig: accounts", () => {
+  it("keeps accounts in <dataDir>/accounts.sqlite and creates no administrator unless told", () => {
+    const c = loadConfig({}, "/srv/app");
+    expect(c.accounts).toEqual({ sqlitePath: "/srv/app/data/accounts.sqlite", firstAdmin: null });
+  });
+
+  it("reads the first administrator's name, email and password file (never a password itself)", () => {
+    const c = loadConfig(
+      {
+        FHIRLEDGER_ADMIN_USERNAME: "root1",
+        FHIRLEDGER_ADMIN_PASSWORD_FILE: "secrets/admin.pw",
+        FHIRLEDGER_ADMIN_EMAIL: "a@example.org",
+      },
+      "/srv/app",
+    );
+    expect(c.accounts.firstAdmin).toEqual({
+      username: "root1",
+      email: "a@example.org",
+      passwordFile: "/srv/app/secrets/admin.pw",
+    });
+  });
+
+  it("refuses a name without a password file and a password file without a name", () => {
+    expect(() => loadConfig({ FHIRLEDGER_ADMIN_USERNAME: "root1" })).toThrow(/go together/);
+    expect(() => loadConfig({ FHIRLEDGER_ADMIN_PASSWORD_FILE: "/x" })).toThrow(/go together/);
+  });
+});

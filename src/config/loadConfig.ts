@@ -52,6 +52,15 @@ export interface Config {
   keys: { dir: string; kekHex: string | null };
   anchor: { intervalMs: number; maxBatch: number };
   auth: { devToken: string | null };
+  accounts: {
+    /** User accounts and page sessions (`<dataDir>/accounts.sqlite`). */
+    sqlitePath: string;
+    /**
+     * The administrator to create at start-up when there is none yet, with the password read
+     * from a file only its owner may read; never a default password.
+     */
+    firstAdmin: { username: string; email: string | null; passwordFile: string } | null;
+  };
   /** Caps on what a client controls; each exceeded cap is a clear 4xx OperationOutcome. */
   limits: {
     maxBodyBytes: number;
@@ -168,6 +177,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const devToken = str("FHIRLEDGER_DEV_TOKEN");
   if (devToken !== null && devToken.length < 16) problems.push("FHIRLEDGER_DEV_TOKEN must be at least 16 characters");
 
+  const adminUsername = str("FHIRLEDGER_ADMIN_USERNAME");
+  const adminPasswordFile = optionalPath("FHIRLEDGER_ADMIN_PASSWORD_FILE");
+  if ((adminUsername === null) !== (adminPasswordFile === null))
+    problems.push(
+      "FHIRLEDGER_ADMIN_USERNAME and FHIRLEDGER_ADMIN_PASSWORD_FILE go together: the first administrator's name and " +
+        "a file (chmod 600) holding their password; there is no default password",
+    );
+
   const host = str("FHIRLEDGER_HOST") ?? "127.0.0.1";
   const publicBaseUrl = url("FHIRLEDGER_BASE_URL");
   const requestTimeoutMs = int("FHIRLEDGER_HTTP_REQUEST_TIMEOUT_MS", 120_000, 100, 3_600_000);
@@ -222,6 +239,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxBatch: int("FHIRLEDGER_ANCHOR_MAX_BATCH", 4096, 1, 65_536),
     },
     auth: { devToken },
+    accounts: {
+      sqlitePath: inData("accounts.sqlite"),
+      firstAdmin:
+        adminUsername !== null && adminPasswordFile !== null
+          ? { username: adminUsername, email: str("FHIRLEDGER_ADMIN_EMAIL"), passwordFile: adminPasswordFile }
+          : null,
+    },
     limits: {
       maxBodyBytes: int("FHIRLEDGER_MAX_BODY_BYTES", 32 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       maxHeaderBytes: int("FHIRLEDGER_MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024),

@@ -1,0 +1,149 @@
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { html } from "hono/html";
+import type { AccountStore } from "../accounts/AccountStore.ts";
+import { BackoffLimiter, type BackoffPolicy } from "../accounts/BackoffLimiter.ts";
+import { LoginThrottle } from "../accounts/LoginThrottle.ts";
+import type { CookiePageSession } from "./CookiePageSession.ts";
+import { peerAddress } from "./clientAddress.ts";
+import { readForm } from "./forms.ts";
+import { layout } from "./layout.ts";
+import { pageHeaders } from "./pageHeaders.ts";
+import { registerAccount } from "./pages/account.ts";
+import { registerActivation } from "./pages/activate.ts";
+import { registerActivationCodes } from "./pages/activationCodes.ts";
+import { registerAdmin } from "./pages/admin.ts";
+import { registerConnectedApps } from "./pages/connectedApps.ts";
+import { registerHome } from "./pages/home.ts";
+import { registerLogin } from "./pages/login.ts";
+import { registerLogout } from "./pages/logout.ts";
+import { registerRegistration } from "./pages/register.ts";
+import type { ClientAdmin, PatientRegistrar, UserGrants } from "./ports.ts";
+import type { UiDeps, UiEnv } from "./UiContext.ts";
+
+export interface UiRoutesOptions {
+  users: AccountStore;
+  /** The same instance the OAuth authorize endpoint is given as its PageSession. */
+  session: CookiePageSession;
+  patients: PatientRegistrar;
+  clients: ClientAdmin;
+  grants: UserGrants;
+  /** The FHIR base URL, no trailing slash (the home page lists the SMART endpoints under it). */
+  baseUrl: () => string;
+  /** Login and activation-code limits; one per server (tests pass their own clock). */
+  throttle?: LoginThrottle;
+  /** Self-registrations per address (each creates a Patient): after 5, a wait of 1 minute, doubling, up to an hour. */
+  registrations?: BackoffLimiter;
+  /** The client's address for rate limits; by default the socket's peer (@hono/node-server's env.incoming). */
+  clientAddress?: (c: Context) => string;
+  /** Largest form body; more is a 413. 16 KiB by default. */
+  maxFormBytes?: number;
+  log?: (level: "info" | "warn" | "error", message: string) => void;
+}
+
+export const REGISTRATION_LIMIT: BackoffPolicy = Object.freeze({
+  freeFailures: 5,
+  baseDelayMs: 60_000,
+  maxDelayMs: 3600_000,
+  forgetAfterMs: 3600_000,
+  maxKeys: 10_000,
+});
+
+/** The paths uiRoutes answers (to route them to it ahead of the FHIR routes). */
+export const UI_PATHS = [
+  "/",
+  "/login",
+  "/logout",
+  "/register",
+  "/activate",
+  "/admin",
+  "/activation-codes",
+  "/apps",
+  "/account",
+];
+
+/** Whether `pathname` is one of the pages (or a form action under /admin or /apps). */
+export function isUiPath(pathname: string): boolean {
+  return UI_PATHS.includes(pathname) || /^\/(admin|apps|account)\//.test(pathname);
+}
+
+/**
+ * Whether a request is for the pages rather than the FHIR API: any method on a page path,
+ * except "/", which is the FHIR base too: there only a GET or HEAD that accepts text/html (a
+ * browser) is a page; FHIR clients ask for JSON.
+ */
+export function isUiRequest(method: string, pathname: string, accept: string | undefined): boolean {
+  if (pathname !== "/") return isUiPath(pathname);
+  return (method === "GET" || method === "HEAD") && /\btext\/html\b/i.test(accept ?? "");
+}
+
+/**
+ * The server-rendered pages: home, sign-in and out, patient registration and activation, the
+ * administration page, activation codes, connected apps and the user's own account (password). Every page has the layout's
+ * accessibility and PAGE_HEADERS; every POST is a form of at most `maxFormBytes` with this
+ * session's CSRF token (403 otherwise). Mount at "/".
+ */
+export function uiRoutes(options: UiRoutesOptions): Hono<UiEnv> {
+  const app = new Hono<UiEnv>();
+  const session = options.session;
+  const deps: UiDeps = {
+    users: options.users,
+    session,
+    throttle: options.throttle ?? new LoginThrottle(),
+    registrations: options.registrations ?? new BackoffLimiter(REGISTRATION_LIMIT),
+    patients: options.patients,
+    clients: options.clients,
+    grants: options.grants,
+    baseUrl: options.baseUrl,
+    clientAddress: options.clientAddress ?? peerAddress,
+    page: async (c, title, body, status = 200) =>
+      c.html(await layout(title, body, { user: c.get("user"), csrf: c.get("csrf") }), status as 200),
+  };
+
+  app.use("*", pageHeaders);
+  app.use("*", async function loadSession(c, next) {
+    c.set("user", await session.user(c));
+    c.set("csrf", await session.csrfToken(c));
+    await next();
+  });
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: options.maxFormBytes ?? 16 * 1024,
+      onError: (c) => c.html(layout("Too large", html`<p>The form sent is too large.</p>`), 413),
+    }),
+  );
+  app.use("*", async function checkForm(c, next) {
+    if (c.req.method !== "POST") return next();
+    const form = await readForm(c);
+    if (!(await session.checkCsrf(c, form._csrf))) {
+      return deps.page(
+        c,
+        "Form expired",
+        html`<p>This form has expired or was not sent from this site, so nothing was done. Go back, reload the page and try again.</p>`,
+        403,
+      );
+    }
+    c.set("form", form);
+    await next();
+  });
+
+  registerHome(app, deps);
+  registerLogin(app, deps);
+  registerLogout(app, deps);
+  registerRegistration(app, deps);
+  registerActivation(app, deps);
+  registerAdmin(app, deps);
+  registerActivationCodes(app, deps);
+  registerConnectedApps(app, deps);
+  registerAccount(app, deps);
+
+  app.notFound((c) => deps.page(c, "Not found", html`<p>There is no page here. <a href="/">Home</a></p>`, 404));
+  app.onError((error, c) => {
+    // The message may hold anything; the log gets its class only, the page nothing.
+    options.log?.("error", `page ${c.req.method} ${c.req.path.slice(0, 100)} failed: ${error.name}`);
+    return c.html(layout("Something went wrong", html`<p>Something went wrong on our side. Try again later.</p>`), 500);
+  });
+  return app;
+}
