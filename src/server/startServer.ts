@@ -3,6 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { getRequestListener } from "@hono/node-server";
+import { Hono } from "hono";
 import { HeliaBlobStore } from "../adapters/blob/HeliaBlobStore.ts";
 import { KuboBlobStore } from "../adapters/blob/KuboBlobStore.ts";
 import { SqliteIndex } from "../adapters/index/sqlite/SqliteIndex.ts";
@@ -16,6 +17,13 @@ import { EvmLedger, hasCode } from "../adapters/ledger/EvmLedger.ts";
 import { AuditTrail } from "../audit/AuditTrail.ts";
 import type { Authenticator } from "../auth/Actor.ts";
 import { devTokenAuthenticator } from "../auth/devTokenAuthenticator.ts";
+import { createAuthorizationServer } from "../auth/oauth/createAuthorizationServer.ts";
+import { firstAuthenticator } from "../auth/oauth/firstAuthenticator.ts";
+import { oauthRoutes } from "../http/oauth/oauthRoutes.ts";
+import { layout } from "../ui/layout.ts";
+import { openAccountsUi } from "../ui/openAccountsUi.ts";
+import { isUiRequest } from "../ui/uiRoutes.ts";
+import { clientAdminOf, patientPickerOf, patientRegistrarOf, userGrantsOf } from "./authPorts.ts";
 import type { Config } from "../config/loadConfig.ts";
 import { fromHex } from "../crypto/hex.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
@@ -180,7 +188,18 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     closers.push(() => anchorer.stop());
 
     const devToken = config.auth.devToken ?? (await devTokenFromFile(join(config.keys.dir, "dev-token")));
-    const authenticate: Authenticator = overrides.authenticate ?? devTokenAuthenticator(devToken);
+    const devAuthenticate = devTokenAuthenticator(devToken);
+    // The SMART authorization server (oauth.sqlite, signing keys in the key store); the
+    // development token administers it (registration, introspection, revocation).
+    const auth = await createAuthorizationServer({
+      dataDir: config.dataDir,
+      keys,
+      baseUrl: () => baseUrl,
+      adminAuthenticate: devAuthenticate,
+    });
+    closers.push(() => auth.close());
+    const authenticate: Authenticator =
+      overrides.authenticate ?? firstAuthenticator([auth.authenticate, devAuthenticate]);
     const audit = new AuditTrail(records);
     const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues, maxQueryParams, maxSearchTerms } = config.limits;
     const { maxResponseBytes, maxResponseResources } = config.limits;
@@ -207,7 +226,16 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     });
     const chainId = (await ledger.chainId()).toString();
     const httpLog = httpLogCallback(log.child({ component: "http" }));
-    const app = createApp({
+    const ui = await openAccountsUi({
+      config,
+      baseUrl: () => baseUrl,
+      patients: patientRegistrarOf(engine, () => baseUrl),
+      clients: clientAdminOf(auth),
+      grants: userGrantsOf(auth),
+      log: httpLog,
+    });
+    closers.push(() => ui.close());
+    const fhirApp = createApp({
       engine,
       authenticate,
       baseUrl: () => baseUrl,
@@ -218,7 +246,25 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     });
     // Plain reads are answered before the fetch adapter; everything else goes to the app.
     const plainRead = plainReadHandler({ engine, authenticate, baseUrl: () => baseUrl, log: httpLog });
-    const toApp = getRequestListener(app.fetch, { hostname: config.http.host });
+    // OAuth endpoints and their pages first, then the FHIR API; the accounts pages answer
+    // their own paths (and a browser's GET /) before either.
+    const api = new Hono();
+    api.route(
+      "/",
+      oauthRoutes({
+        server: auth,
+        session: ui.session,
+        renderPage: (title, body) => layout(title, body),
+        patientPicker: patientPickerOf(engine, () => baseUrl),
+        authenticate,
+      }),
+    );
+    api.route("/", fhirApp);
+    const front = new Hono();
+    front.all("*", (c) =>
+      (isUiRequest(c.req.method, c.req.path, c.req.header("accept")) ? ui.app : api).fetch(c.req.raw, c.env),
+    );
+    const toApp = getRequestListener(front.fetch, { hostname: config.http.host });
     const server = await listen({
       http: config.http,
       connections: config.connections,
