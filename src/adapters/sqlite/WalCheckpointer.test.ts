@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -57,5 +58,23 @@ describe("WalCheckpointer", () => {
     const rounds = checkpointer.rounds;
     await new Promise((r) => setTimeout(r, 100));
     expect(checkpointer.rounds).toBe(rounds);
+  });
+
+  it("close() settles in a process with nothing else to do (the worker is held until it exits)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "walcp-"));
+    dirs.push(dir);
+    const path = join(dir, "db.sqlite");
+    openSqliteFile(path).close();
+    const module = new URL("./WalCheckpointer.ts", import.meta.url).href;
+    const script = `import { WalCheckpointer } from ${JSON.stringify(module)};
+const c = new WalCheckpointer([${JSON.stringify(path)}]);
+await c.ready();
+await c.close();
+console.log("closed");`;
+    // an unref'd worker let such a process end with close() pending: no "closed", exit code 13
+    const file = join(dir, "close.mjs");
+    writeFileSync(file, script);
+    const out = execFileSync(process.execPath, [file], { encoding: "utf8" });
+    expect(out.trim()).toBe("closed");
   });
 });

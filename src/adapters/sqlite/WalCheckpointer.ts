@@ -41,6 +41,8 @@ export class WalCheckpointer {
   close(): Promise<void> {
     this.#closed ??= new Promise<void>((resolve) => {
       this.#worker.once("exit", () => resolve());
+      // held until it exits: an unref'd worker would let the process end with this promise pending
+      this.#worker.ref();
       this.#worker.postMessage("close");
       // a worker stuck in a checkpoint is not waited for beyond this
       setTimeout(() => void this.#worker.terminate(), 5_000).unref();
