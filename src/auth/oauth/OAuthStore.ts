@@ -68,6 +68,8 @@ export class OAuthStore {
   readonly #isRevoked;
   readonly #maxAssertionJtis: number;
   #sweptAt = Number.NEGATIVE_INFINITY;
+  #assertionsSweptAt = Number.NEGATIVE_INFINITY;
+  #assertionCount = 0;
 
   constructor(db: DatabaseSync, now: () => number = Date.now, limits: { maxAssertionJtis?: number } = {}) {
     this.#db = db;
@@ -271,13 +273,20 @@ export class OAuthStore {
         .prepare("SELECT expires_at FROM assertion_jtis WHERE client_id = ? AND jti = ?")
         .get(clientId, jti);
       if (seen && Number(seen.expires_at) > now) return false;
-      this.#db.prepare("DELETE FROM assertion_jtis WHERE expires_at <= ?").run(now);
-      const count = Number((this.#db.prepare("SELECT COUNT(*) AS n FROM assertion_jtis").get() as { n: number }).n);
-      if (count >= this.#maxAssertionJtis)
+      // Sweeping and counting scan the table: done at most once a second, the count kept in between.
+      if (now - this.#assertionsSweptAt >= 1000 || this.#assertionCount >= this.#maxAssertionJtis) {
+        this.#assertionsSweptAt = now;
+        this.#db.prepare("DELETE FROM assertion_jtis WHERE expires_at <= ?").run(now);
+        this.#assertionCount = Number(
+          (this.#db.prepare("SELECT COUNT(*) AS n FROM assertion_jtis").get() as { n: number }).n,
+        );
+      }
+      if (this.#assertionCount >= this.#maxAssertionJtis)
         throw new OAuthError("temporarily_unavailable", "too many client assertions in flight; try again shortly");
       this.#db
         .prepare("INSERT OR REPLACE INTO assertion_jtis (client_id, jti, expires_at) VALUES (?, ?, ?)")
         .run(clientId, jti, expiresAt);
+      this.#assertionCount += 1;
       return true;
     });
   }

@@ -1,4 +1,5 @@
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify } from "jose";
+import type { JSONWebKeySet } from "jose";
 import type { OAuthClient } from "./ClientRegistry.ts";
 import { OAuthError } from "./OAuthError.ts";
 import type { ServerContext } from "./ServerContext.ts";
@@ -10,6 +11,22 @@ export const ASSERTION_ALGORITHMS = ["RS384", "ES384"];
 export const MAX_ASSERTION_SECONDS = 300;
 export const MAX_ASSERTION_LENGTH = 8192;
 const CLOCK_SKEW_SECONDS = 5;
+
+type KeySet = ReturnType<typeof createLocalJWKSet>;
+/** Imported key sets by their JSON: importing a JWK costs more than the rest of a token request. */
+const keySets = new Map<string, KeySet>();
+const MAX_KEY_SETS = 512;
+
+function keySetOf(jwks: JSONWebKeySet): KeySet {
+  const text = JSON.stringify(jwks);
+  let set = keySets.get(text);
+  if (!set) {
+    set = createLocalJWKSet(jwks);
+    if (keySets.size >= MAX_KEY_SETS) keySets.delete(keySets.keys().next().value!);
+    keySets.set(text, set);
+  }
+  return set;
+}
 
 function refuse(why: string, cause?: unknown): OAuthError {
   return new OAuthError("invalid_client", `client authentication failed: ${why}`, { cause });
@@ -42,16 +59,16 @@ export async function verifyClientAssertion(ctx: ServerContext, client: OAuthCli
   let payload;
   try {
     if (client.jwks) {
-      ({ payload } = await jwtVerify(assertion, createLocalJWKSet(client.jwks), options));
+      ({ payload } = await jwtVerify(assertion, keySetOf(client.jwks), options));
     } else {
       const uri = client.jwksUri!;
       try {
-        ({ payload } = await jwtVerify(assertion, createLocalJWKSet(await ctx.remoteJwks.get(uri)), options));
+        ({ payload } = await jwtVerify(assertion, keySetOf(await ctx.remoteJwks.get(uri)), options));
       } catch (error) {
         // A key the cached set lacks: the client may have rotated; look once more.
         if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
         const fresh = await ctx.remoteJwks.get(uri, { stale: true });
-        ({ payload } = await jwtVerify(assertion, createLocalJWKSet(fresh), options));
+        ({ payload } = await jwtVerify(assertion, keySetOf(fresh), options));
       }
     }
   } catch (cause) {
