@@ -195,4 +195,23 @@ describe("loadConfig: accounts", () => {
     expect(() => loadConfig({ FHIRLEDGER_ADMIN_USERNAME: "root1" })).toThrow(/go together/);
     expect(() => loadConfig({ FHIRLEDGER_ADMIN_PASSWORD_FILE: "/x" })).toThrow(/go together/);
   });
+
+  it("accepts an external OpenID provider only with issuer, JWKS, audience and a role map together", () => {
+    const env = {
+      FHIRLEDGER_OIDC_ISSUER: "https://idp.example/realms/h",
+      FHIRLEDGER_OIDC_JWKS_URL: "https://idp.example/realms/h/certs",
+      FHIRLEDGER_OIDC_AUDIENCE: "fhirledger",
+      FHIRLEDGER_OIDC_ROLE_MAP: "clinician=practitioner, it-admin=admin",
+    };
+    expect(loadConfig({}).auth.oidc).toBeNull();
+    expect(loadConfig(env).auth.oidc).toEqual({
+      issuer: "https://idp.example/realms/h",
+      jwksUrl: "https://idp.example/realms/h/certs",
+      audience: "fhirledger",
+      roleClaim: "roles",
+      roleMap: { clinician: "practitioner", "it-admin": "admin" },
+    });
+    expect(() => loadConfig({ ...env, FHIRLEDGER_OIDC_AUDIENCE: "" })).toThrow(/FHIRLEDGER_OIDC_AUDIENCE/);
+    expect(() => loadConfig({ ...env, FHIRLEDGER_OIDC_ROLE_MAP: "clinician=superuser" })).toThrow(/claimValue=role/);
+  });
 });

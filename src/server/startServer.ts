@@ -18,6 +18,7 @@ import { AuditTrail } from "../audit/AuditTrail.ts";
 import type { Authenticator } from "../auth/Actor.ts";
 import { devTokenAuthenticator } from "../auth/devTokenAuthenticator.ts";
 import { createAuthorizationServer } from "../auth/oauth/createAuthorizationServer.ts";
+import { externalOidcAuthenticator } from "../auth/oauth/externalOidcAuthenticator.ts";
 import { firstAuthenticator } from "../auth/oauth/firstAuthenticator.ts";
 import { oauthRoutes } from "../http/oauth/oauthRoutes.ts";
 import { layout } from "../ui/layout.ts";
@@ -199,7 +200,12 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     });
     closers.push(() => auth.close());
     const authenticate: Authenticator =
-      overrides.authenticate ?? firstAuthenticator([auth.authenticate, devAuthenticate]);
+      overrides.authenticate ??
+      firstAuthenticator([
+        auth.authenticate,
+        ...(config.auth.oidc ? [externalOidcAuthenticator(config.auth.oidc)] : []),
+        devAuthenticate,
+      ]);
     const audit = new AuditTrail(records);
     const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues, maxQueryParams, maxSearchTerms } = config.limits;
     const { maxResponseBytes, maxResponseResources } = config.limits;
