@@ -292,6 +292,7 @@ describe("connected apps", () => {
     const { body } = await browser.get("/apps");
     expect(body).toContain("Growth &lt;Charts&gt;");
     expect(body).toContain("patient/Observation.rs");
+    expect(body).toContain("Read and search Observation records of the selected patient");
     expect(body).toContain("2026-01-02");
     const other = new Browser(app, origin);
     await signIn(other, "drwho");
