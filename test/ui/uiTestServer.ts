@@ -8,8 +8,8 @@ import { uiRoutes } from "../../src/ui/uiRoutes.ts";
 export const GOOD_PASSWORD = "violet tractor under moonlight";
 
 /** The pages over an in-memory accounts.sqlite and fake OAuth/FHIR ports, in one call. */
-export function uiTestServer(options: { https?: boolean; clientAddress?: () => string } = {}) {
-  const accounts = openAccounts(":memory:", { scrypt: FAST_SCRYPT });
+export function uiTestServer(options: { https?: boolean; clientAddress?: () => string; now?: () => number } = {}) {
+  const accounts = openAccounts(":memory:", { scrypt: FAST_SCRYPT, ...(options.now ? { now: options.now } : {}) });
   const session = new CookiePageSession({
     users: accounts.users,
     sessions: accounts.sessions,
