@@ -5,6 +5,7 @@ import { html } from "hono/html";
 import type { AccountStore } from "../accounts/AccountStore.ts";
 import { BackoffLimiter, type BackoffPolicy } from "../accounts/BackoffLimiter.ts";
 import { LoginThrottle } from "../accounts/LoginThrottle.ts";
+import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import type { CookiePageSession } from "./CookiePageSession.ts";
 import { peerAddress } from "./clientAddress.ts";
 import { readForm } from "./forms.ts";
@@ -20,7 +21,7 @@ import { registerLogin } from "./pages/login.ts";
 import { registerLogout } from "./pages/logout.ts";
 import { registerRegistration } from "./pages/register.ts";
 import type { ClientAdmin, PatientRegistrar, UserGrants } from "./ports.ts";
-import type { UiDeps, UiEnv } from "./UiContext.ts";
+import type { UiContext, UiDeps, UiEnv } from "./UiContext.ts";
 
 export interface UiRoutesOptions {
   users: AccountStore;
@@ -41,6 +42,15 @@ export interface UiRoutesOptions {
   maxFormBytes?: number;
   log?: (level: "info" | "warn" | "error", message: string) => void;
 }
+
+/** FhirLedgerError codes whose message a page shows, with their status. */
+const SHOWN: Partial<Record<string, number>> = {
+  invalid: 400,
+  "bad-request": 400,
+  forbidden: 403,
+  "not-found": 404,
+  conflict: 409,
+};
 
 export const REGISTRATION_LIMIT: BackoffPolicy = Object.freeze({
   freeFailures: 5,
@@ -141,7 +151,15 @@ export function uiRoutes(options: UiRoutesOptions): Hono<UiEnv> {
 
   app.notFound((c) => deps.page(c, "Not found", html`<p>There is no page here. <a href="/">Home</a></p>`, 404));
   app.onError((error, c) => {
-    // The message may hold anything; the log gets its class only, the page nothing.
+    // A port's refusal (an app that is gone, a bad value) is the user's to read: its message is safe by contract.
+    if (error instanceof FhirLedgerError && Object.hasOwn(SHOWN, error.code))
+      return deps.page(
+        c as UiContext,
+        "Not done",
+        html`<p>${error.message}</p><p><a href="/">Home</a></p>`,
+        SHOWN[error.code],
+      );
+    // Anything else may hold anything; the log gets its class only, the page nothing.
     options.log?.("error", `page ${c.req.method} ${c.req.path.slice(0, 100)} failed: ${error.name}`);
     return c.html(layout("Something went wrong", html`<p>Something went wrong on our side. Try again later.</p>`), 500);
   });

@@ -271,6 +271,26 @@ describe("administration page", () => {
     const removed = await admin.post("/admin/apps/client-1/remove", {});
     expect(removed.res.status).toBe(303);
     expect(clients.apps).toEqual([]);
+    const gone = await admin.post("/admin/apps/client-1/remove", {});
+    expect(gone.res.status).toBe(404);
+    expect(gone.body).toContain("There is no such app");
+  });
+});
+
+describe("errors", () => {
+  it("a port failing unexpectedly is a plain 500 page that shows nothing of the error", async () => {
+    const server = await staff();
+    server.grants.list = async () => {
+      throw new Error("database password is hunter2 at /var/lib/oauth.sqlite");
+    };
+    const browser = new Browser(server.app, server.origin);
+    await signIn(browser, "carol");
+    const { res, body } = await browser.get("/apps");
+    expect(res.status).toBe(500);
+    expect(body).toContain("Something went wrong on our side");
+    expect(body).not.toContain("hunter2");
+    expect(body).not.toContain("oauth.sqlite");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
   });
 });
 
