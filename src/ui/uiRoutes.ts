@@ -73,7 +73,7 @@ export const UI_PATHS = [
   "/account",
 ];
 
-/** Whether `pathname` is one of the pages (or a form action under /admin or /apps). */
+/** Whether `pathname` is one of the pages, or a form action under /admin, /apps or /account. */
 export function isUiPath(pathname: string): boolean {
   return UI_PATHS.includes(pathname) || /^\/(admin|apps|account)\//.test(pathname);
 }
@@ -90,9 +90,10 @@ export function isUiRequest(method: string, pathname: string, accept: string | u
 
 /**
  * The server-rendered pages: home, sign-in and out, patient registration and activation, the
- * administration page, activation codes, connected apps and the user's own account (password). Every page has the layout's
- * accessibility and PAGE_HEADERS; every POST is a form of at most `maxFormBytes` with this
- * session's CSRF token (403 otherwise). Mount at "/".
+ * administration page, activation codes, connected apps and the user's own account. Every
+ * page has the layout's accessibility and PAGE_HEADERS; every POST is a form of at most
+ * `maxFormBytes` with this session's CSRF token (403 otherwise). Mount at "/" for the
+ * requests isUiRequest picks.
  */
 export function uiRoutes(options: UiRoutesOptions): Hono<UiEnv> {
   const app = new Hono<UiEnv>();
