@@ -20,7 +20,7 @@ import { registerHome } from "./pages/home.ts";
 import { registerLogin } from "./pages/login.ts";
 import { registerLogout } from "./pages/logout.ts";
 import { registerRegistration } from "./pages/register.ts";
-import type { ClientAdmin, PatientRegistrar, UserGrants } from "./ports.ts";
+import type { AccountEvent, ClientAdmin, PatientRegistrar, UserGrants } from "./ports.ts";
 import type { UiContext, UiDeps, UiEnv } from "./UiContext.ts";
 
 export interface UiRoutesOptions {
@@ -41,6 +41,8 @@ export interface UiRoutesOptions {
   /** Largest form body; more is a 413. 16 KiB by default. */
   maxFormBytes?: number;
   log?: (level: "info" | "warn" | "error", message: string) => void;
+  /** Each account event (sign-in, failed sign-in, account and app changes), for the audit trail. */
+  onEvent?: (event: AccountEvent) => void | Promise<void>;
 }
 
 /** FhirLedgerError codes whose message a page shows, with their status. */
@@ -108,6 +110,14 @@ export function uiRoutes(options: UiRoutesOptions): Hono<UiEnv> {
     grants: options.grants,
     baseUrl: options.baseUrl,
     clientAddress: options.clientAddress ?? peerAddress,
+    event: async (c, event) => {
+      if (!options.onEvent) return;
+      try {
+        await options.onEvent({ ...event, address: deps.clientAddress(c) });
+      } catch (error) {
+        options.log?.("error", `recording the account event ${event.type} failed: ${(error as Error).name}`);
+      }
+    },
     page: async (c, title, body, status = 200) =>
       c.html(await layout(title, body, { user: c.get("user"), csrf: c.get("csrf") }), status as 200),
   };

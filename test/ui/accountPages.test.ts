@@ -367,3 +367,66 @@ describe("your account", () => {
     expect((await new Browser(app, origin).get("/account")).res.headers.get("location")).toBe("/login?next=%2Faccount");
   });
 });
+
+describe("account events for the audit trail", () => {
+  it("tells who did what to which account or app, from which address, and never a password, code or secret", async () => {
+    const server = await staff();
+    const { app, origin, events } = server;
+    const admin = new Browser(app, origin);
+    await admin.get("/login");
+    await admin.post("/login", { username: "root1", password: "not the password!" });
+    await signIn(admin, "root1");
+    await admin.get("/admin");
+    await admin.post("/admin/users", { role: "auditor", username: "aud1", password: GOOD_PASSWORD });
+    const aud = server.users.listUsers().find((u) => u.username === "aud1")!;
+    await admin.post(`/admin/users/${aud.id}/disable`, {});
+    await admin.post("/admin/apps", {
+      name: "A",
+      type: "confidential-symmetric",
+      redirectUris: "https://a.example/cb",
+      scope: "openid",
+    });
+    const issued = await admin.post("/activation-codes", { patient: "Patient/abc" });
+    const code = /class="secret code">([A-Z2-9-]+)</.exec(issued.body)![1]!;
+    await admin.post("/logout", {});
+    const patient = new Browser(app, origin);
+    await patient.get("/activate");
+    await patient.post("/activate", {
+      code,
+      username: "bob",
+      email: "bob@example.org",
+      password: GOOD_PASSWORD,
+      confirm: GOOD_PASSWORD,
+    });
+
+    expect(events.map((e) => e.type)).toEqual([
+      "login-failed",
+      "login",
+      "user-created",
+      "user-disabled",
+      "app-registered",
+      "activation-code-issued",
+      "logout",
+      "activated",
+    ]);
+    expect(events[0]).toEqual({ type: "login-failed", login: "root1", address: "192.0.2.1" });
+    expect(events[2]).toMatchObject({ actor: { username: "root1", role: "admin" }, userId: aud.id });
+    expect(events[4]).toMatchObject({ entity: "client-1" });
+    expect(events[5]).toMatchObject({ entity: "Patient/abc" });
+    expect(events[7]).toMatchObject({ entity: "Patient/abc" });
+    const all = JSON.stringify(events);
+    for (const secret of [GOOD_PASSWORD, "not the password!", code, "secret-of-client-1"])
+      expect(all).not.toContain(secret);
+  });
+
+  it("a failing audit hook does not fail the page", async () => {
+    const failing = uiTestServer();
+    await failing.users.createUser({ username: "root1", password: GOOD_PASSWORD, role: "admin" });
+    failing.events.push = () => {
+      throw new Error("audit down");
+    };
+    const browser = new Browser(failing.app, failing.origin);
+    await signIn(browser, "root1");
+    expect((await browser.get("/admin")).res.status).toBe(200);
+  });
+});

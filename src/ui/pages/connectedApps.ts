@@ -51,6 +51,7 @@ export function registerConnectedApps(app: Hono<UiEnv>, deps: UiDeps): void {
         );
       throw error;
     }
+    await deps.event(c, { type: "grant-revoked", actor: c.get("user")!, entity: c.req.param("grantId") });
     return c.redirect("/apps?notice=revoked", 303);
   });
 }
