@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   log.info(`fhirledger FHIR R4 server listening at ${server.baseUrl}`);
   log.info(`data in ${config.dataDir}`);
   console.log(
-    `\n  Base URL:  ${server.baseUrl}\n  Dev token: ${server.devToken}\n  Try:       curl -H "Authorization: Bearer ${server.devToken}" ${server.baseUrl}/metadata\n`,
+    `\n  Base URL:  ${server.baseUrl}\n  Home page: ${server.baseUrl}/\n  SMART:     ${server.baseUrl}/.well-known/smart-configuration\n  Dev token: ${server.devToken}\n  Try:       curl -H "Authorization: Bearer ${server.devToken}" ${server.baseUrl}/metadata\n`,
   );
 
   let stopping = false;
