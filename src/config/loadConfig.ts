@@ -51,6 +51,12 @@ export interface Config {
   };
   keys: { dir: string; kekHex: string | null };
   anchor: { intervalMs: number; maxBatch: number };
+  /**
+   * "development" (the default on a loopback host): a development token is issued at each start.
+   * "production" refuses every development default (a fixed dev token, the embedded chain with
+   * its well-known keys, plain HTTP off loopback).
+   */
+  mode: "development" | "production";
   auth: {
     devToken: string | null;
     /** Tokens of an existing OpenID provider accepted beside this server's own (null: none). */
@@ -236,7 +242,24 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
         "when a TLS-terminating proxy is the only way in",
     );
 
+  const mode = oneOf(
+    "FHIRLEDGER_MODE",
+    ["development", "production"] as const,
+    isLoopbackHost(host) ? "development" : "production",
+  );
+  if (mode === "production") {
+    if (devToken !== null)
+      problems.push(
+        "FHIRLEDGER_MODE=production refuses FHIRLEDGER_DEV_TOKEN: a development token is a development default",
+      );
+    if (chainMode === "embedded")
+      problems.push(
+        "FHIRLEDGER_MODE=production refuses the embedded anvil chain (its accounts' keys are public): set FHIRLEDGER_CHAIN_RPC_URL and FHIRLEDGER_CHAIN_PRIVATE_KEY",
+      );
+  }
+
   const config: Config = {
+    mode,
     dataDir,
     http: { host, port: int("FHIRLEDGER_PORT", 8080, 0, 65535), publicBaseUrl },
     connections: {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { getRequestListener } from "@hono/node-server";
@@ -55,7 +55,8 @@ import { listen } from "./listen.ts";
 /** A running server and its parts (tests and the bench reach in; main only closes it). */
 export interface RunningServer {
   baseUrl: string;
-  devToken: string;
+  /** The development token (null in production mode). */
+  devToken: string | null;
   index: SqliteIndex;
   blobs: BlobStore;
   ledger: Ledger;
@@ -188,8 +189,21 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     await anchorer.start();
     closers.push(() => anchorer.stop());
 
-    const devToken = config.auth.devToken ?? (await devTokenFromFile(join(config.keys.dir, "dev-token")));
-    const devAuthenticate = devTokenAuthenticator(devToken);
+    // Development: a token for curl and scripts, renewed at each start and valid 24 h (or the
+    // configured one); production issues none (loadConfig refuses a configured one).
+    const devToken =
+      config.mode === "production"
+        ? null
+        : (config.auth.devToken ?? (await newDevToken(join(config.keys.dir, "dev-token"))));
+    const devAuthenticate: Authenticator =
+      devToken === null
+        ? async () => {
+            throw new FhirLedgerError("unauthorized", "the bearer token is not valid");
+          }
+        : devTokenAuthenticator(
+            devToken,
+            config.auth.devToken === null ? { expiresAt: Date.now() + DEV_TOKEN_MS } : {},
+          );
     // The SMART authorization server (oauth.sqlite, signing keys in the key store); the
     // development token administers it (registration, introspection, revocation).
     const auth = await createAuthorizationServer({
@@ -337,14 +351,14 @@ async function recordAnchorAddress(config: Config, rpcUrl: string, privateKey: s
 }
 
 /** A development token kept beside the keys (0600) so it survives restarts. */
-async function devTokenFromFile(path: string): Promise<string> {
-  try {
-    return (await readFile(path, "utf8")).trim();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    // A fixed prefix: a token starting with "-" would read as an option on command lines.
-    const token = `fl_${randomBytes(24).toString("base64url")}`;
-    await writeFile(path, `${token}\n`, { mode: 0o600 });
-    return token;
-  }
+/** How long the development token issued at start-up is accepted. */
+const DEV_TOKEN_MS = 24 * 60 * 60 * 1000;
+
+/** A new development token, written (0600) where `fhirledger import` and scripts read it. */
+async function newDevToken(path: string): Promise<string> {
+  // A fixed prefix: a token starting with "-" would read as an option on command lines.
+  const token = `fl_${randomBytes(24).toString("base64url")}`;
+  await rm(path, { force: true });
+  await writeFile(path, `${token}\n`, { mode: 0o600, flag: "wx" });
+  return token;
 }
