@@ -193,6 +193,16 @@ describe("property: answers hold only what the grant allows, totals count exactl
         expect(included, context).toEqual(wanted);
       }
 
+      if (typeGranted(role, patient, grant, "s", "Observation")) {
+        const history = await e.call(actor, "GET", "Observation/_history?_total=accurate&_count=100");
+        const shown = ((history.resource!.entry ?? []) as { resource?: { id: string } }[])
+          .map((x) => `Observation/${x.resource?.id}`)
+          .sort();
+        const expected = keys(data.filter((x) => x.type === "Observation" && visible("s", x)));
+        expect(shown, `${context} history`).toEqual(expected);
+        if (history.resource!.total !== undefined) expect(history.resource!.total, context).toBe(expected.length);
+      }
+
       for (const x of data) {
         const read = await e.call(actor, "GET", `${x.type}/${x.id}`);
         const expected = !typeGranted(role, patient, grant, "r", x.type) ? 403 : visible("r", x) ? 200 : 404;
