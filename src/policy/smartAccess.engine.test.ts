@@ -29,7 +29,7 @@ function withEngine(): { get e(): ScopedEngine } {
     holder.e = await scopedEngine();
     await holder.e.put(
       { resourceType: "Patient", id: "p1", name: [{ family: "One" }] },
-      { resourceType: "Patient", id: "p2", name: [{ family: "Two" }] },
+      { resourceType: "Patient", id: "p2", name: [{ family: "Two" }], identifier: [{ system: "urn:t", value: "two" }] },
       { resourceType: "Practitioner", id: "pr1" },
       observation("o1", "p1", "laboratory"),
       observation("o2", "p1", "vital-signs"),
@@ -316,6 +316,57 @@ describe("SMART scopes enforced by the engine", () => {
       expect(tx.status).toBe(403);
       const own = await fx.e.call(system, "GET", "Observation?category=laboratory&subject=Patient/p1&_summary=count");
       expect(own.resource!.total).toBe(2); // o1 and o5: t1 was not written
+    });
+
+    it("resolves conditional references and If-None-Exist only to what the caller may see", async () => {
+      const me = patient1("patient/Patient.rus patient/Observation.cruds");
+      const tx = await fx.e.call(me, "POST", "", {
+        body: {
+          resourceType: "Bundle",
+          type: "transaction",
+          entry: [
+            {
+              resource: {
+                ...observation("r1", "p1", "laboratory"),
+                subject: { reference: "Patient?identifier=urn:t|two" },
+              },
+              request: { method: "POST", url: "Observation" },
+            },
+          ],
+        },
+      });
+      expect(tx.status).toBe(412); // p2 holds the identifier, but is not the caller's to find
+      const dr = practitioner("user/Patient.cruds");
+      const created = await fx.e.call(dr, "POST", "Patient", {
+        body: { resourceType: "Patient", identifier: [{ system: "urn:t", value: "two" }] },
+        headers: { ifNoneExist: "identifier=urn:t|two" },
+      });
+      expect(created.status).toBe(200); // the practitioner sees p2: the existing one answers
+      const writer = patient1("patient/Patient.cruds");
+      const patch = await fx.e.call(writer, "POST", "", {
+        body: {
+          resourceType: "Bundle",
+          type: "transaction",
+          entry: [
+            {
+              resource: {
+                resourceType: "Parameters",
+                parameter: [
+                  {
+                    name: "operation",
+                    part: [
+                      { name: "type", valueCode: "delete" },
+                      { name: "path", valueString: "Patient.nonsense" },
+                    ],
+                  },
+                ],
+              },
+              request: { method: "PATCH", url: "Patient/p2" },
+            },
+          ],
+        },
+      });
+      expect(patch.status).toBe(404);
     });
 
     it("confines a batch's search entries like a search", async () => {

@@ -78,7 +78,7 @@ export async function readHistory(
     deps.access === undefined
       ? undefined
       : deps.access.searchPolicy(actor, scope.level === "system" ? (params.types ?? "*") : [scope.type], letter);
-  const constrained = policy !== undefined && policy.rules.some((rule) => rule.filters.length > 0);
+  const constrained = policy?.rules.some((rule) => rule.filters.length > 0) === true;
   const page = await deps.history.historyPage({
     ...(scope.level !== "system" ? { type: scope.type } : {}),
     ...(scope.level === "instance" ? { id: scope.id } : {}),
