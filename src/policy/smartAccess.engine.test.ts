@@ -164,6 +164,7 @@ describe("SMART scopes enforced by the engine", () => {
         "Observation/o5",
         "Patient/p1",
       ]);
+      expect(everything.resource!.total).toBe(5);
       expect((await fx.e.call(me, "GET", "Patient/p2/$everything")).status).toBe(404);
       expect((await fx.e.call(me, "GET", "Patient/$everything")).status).toBe(403);
       expect((await fx.e.call(me, "GET", "Observation/o3/$verify")).status).toBe(404);
@@ -173,6 +174,7 @@ describe("SMART scopes enforced by the engine", () => {
       const some = patient1("patient/Patient.rs patient/Condition.rs");
       const everything = await fx.e.call(some, "GET", "Patient/p1/$everything");
       expect(entriesOf(everything.resource).match).toEqual(["Condition/c1", "Patient/p1"]);
+      expect(everything.resource!.total).toBe(2);
       expect((await fx.e.call(some, "GET", "Patient/p1/$everything?_type=Observation")).status).toBe(403);
     });
 
@@ -233,6 +235,13 @@ describe("SMART scopes enforced by the engine", () => {
       ]);
       expect(all.resource!.total).toBe(4);
       expect((await fx.e.call(dr, "GET", "Observation/o5")).status).toBe(404);
+    });
+
+    it("checks $everything members against a constraint one by one, without a total", async () => {
+      const me = patient1(`patient/Patient.rs patient/Observation.rs?category=${LAB}`);
+      const everything = await fx.e.call(me, "GET", "Patient/p1/$everything");
+      expect(entriesOf(everything.resource).match).toEqual(["Observation/o1", "Observation/o5", "Patient/p1"]);
+      expect(everything.resource!.total).toBeUndefined();
     });
 
     it("combines a constraint with patient confinement", async () => {
