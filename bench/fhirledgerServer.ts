@@ -18,8 +18,12 @@ import { silentLogger } from "../src/adapters/logging/silentLogger.ts";
 import { loadConfig } from "../src/config/loadConfig.ts";
 import { startServer } from "../src/server/startServer.ts";
 
-const { values } = parseArgs({ options: { mode: { type: "string", default: "full" } } });
+const { values } = parseArgs({
+  options: { mode: { type: "string", default: "full" }, auth: { type: "string", default: "on" } },
+});
 const mode = values.mode === "memory" ? "memory" : "full";
+// --auth off: every request is a system client with system/*.* (bench/smart.bench.ts's baseline)
+const allowAll = async () => ({ id: "bench", role: "system" as const, scopes: ["system/*.*"] });
 if (!process.send) throw new Error("bench/fhirledgerServer.ts runs forked by bench/peer.bench.ts");
 
 const dataDir = await mkdtemp(join(tmpdir(), `fhirledger-peer-${mode}-`));
@@ -33,7 +37,10 @@ const server = await startServer(
     FHIRLEDGER_HTTP_KEEP_ALIVE_TIMEOUT_MS: "60000",
   }),
   silentLogger,
-  mode === "memory" ? { blobs: new MemoryBlobStore(), ledger: new MemoryLedger() } : {},
+  {
+    ...(mode === "memory" ? { blobs: new MemoryBlobStore(), ledger: new MemoryLedger() } : {}),
+    ...(values.auth === "off" ? { authenticate: allowAll } : {}),
+  },
 );
 
 process.on("message", (message: { type: string }) => {

@@ -32,6 +32,7 @@ import { FhirEngine } from "../fhir/engine/FhirEngine.ts";
 import type { InteractionHook } from "../fhir/engine/InteractionHook.ts";
 import { createValidator } from "../fhir/validation/createValidator.ts";
 import { compartmentOf } from "../fhir/resource/meta.ts";
+import { smartAccess } from "../policy/smartAccess.ts";
 import { patientNamesOf } from "../fhir/resource/compartmentOf.ts";
 import { clientErrorHandler } from "../http/clientErrorHandler.ts";
 import { createApp } from "../http/createApp.ts";
@@ -232,6 +233,8 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       audit,
       capabilityStatement: () => (capability ??= buildServerCapabilityStatement(baseUrl)),
       ...(overrides.hook === undefined ? {} : { hook: overrides.hook }),
+      // SMART scopes ∩ role on every interaction, inside every query (src/policy)
+      access: smartAccess(),
       limits: {
         maxCount,
         maxChainDepth,

@@ -87,7 +87,7 @@ interface CapabilityStatement {
 describe("one engine entry, one interaction table", () => {
   let server: TestServer;
   const seen: { actor: Actor; interaction: InteractionDescriptor }[] = [];
-  const walker: Actor = { id: "walker", role: "admin", scopes: ["system/*.*"] };
+  const walker: Actor = { id: "walker", role: "system", scopes: ["system/*.*"] };
   const authenticate: Authenticator = async (authorization) => {
     if (authorization === undefined) throw new Error("no credentials");
     return walker;

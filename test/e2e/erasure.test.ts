@@ -9,10 +9,10 @@ import type { TestServer } from "../support/testServer.ts";
 import { SearchKey } from "../../src/adapters/index/sqlite/search/searchKey.ts";
 import { patientCompartmentParams } from "../../src/fhir/resource/compartmentOf.ts";
 
-const ADMIN = "admin-token-0123456789";
+const SYSTEM = "system-token-0123456789";
 const PRACTITIONER = "practitioner-token-0123456789";
 const actors: Record<string, Actor> = {
-  [ADMIN]: { id: "admin-1", role: "admin", scopes: ["system/*.*"] },
+  [SYSTEM]: { id: "integration-1", role: "system", scopes: ["system/*.*"] },
   [PRACTITIONER]: { id: "dr-1", role: "practitioner", scopes: ["user/*.*"] },
 };
 
@@ -45,7 +45,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
 
   it("destroys the keys, index rows and blobs of the patient; kept copies no longer decrypt; an audit record remains", async () => {
     const post = (type: string, body: object) =>
-      server.json<{ id: string }>(`/${type}`, { method: "POST", body: JSON.stringify(body), headers: as(ADMIN) });
+      server.json<{ id: string }>(`/${type}`, { method: "POST", body: JSON.stringify(body), headers: as(SYSTEM) });
     const patient = await post("Patient", {
       resourceType: "Patient",
       name: [{ family: "Forgetmenot", given: ["Ada"] }],
@@ -70,7 +70,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     }[] = [];
     for (const ref of refs) {
       const verified = await eventually(async () => {
-        const { body } = await server.json(`/${ref}/$verify`, { headers: as(ADMIN) });
+        const { body } = await server.json(`/${ref}/$verify`, { headers: as(SYSTEM) });
         return param(body, "verdict") === "verified" ? body : undefined;
       });
       const cid = String(param(verified, "cid"));
@@ -93,7 +93,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     const noReason = await server.json(`/Patient/${pid}/$erase`, {
       method: "POST",
       body: JSON.stringify({ resourceType: "Parameters" }),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     expect(noReason.status).toBe(400);
     // free text is not a reason: it would be kept forever in the audit trail
@@ -103,16 +103,16 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
         resourceType: "Parameters",
         parameter: [{ name: "reason", valueString: "GDPR art. 17 request #4411" }],
       }),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     expect(freeText.status).toBe(400);
     expect(JSON.stringify(freeText.body)).toContain("patient-request");
-    expect((await server.json(`/Patient/${pid}`, { headers: as(ADMIN) })).status).toBe(200);
+    expect((await server.json(`/Patient/${pid}`, { headers: as(SYSTEM) })).status).toBe(200);
 
     const erased = await server.json<{ parameter: { name: string }[] }>(`/Patient/${pid}/$erase`, {
       method: "POST",
       body: reasonBody("patient-request", "GDPR art. 17 request #4411"),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     expect(erased.status).toBe(200);
     expect(param(erased.body, "erasedResources")).toBe(2);
@@ -120,7 +120,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     expect(param(erased.body, "deletedBlobs")).toBe(2);
     expect(param(erased.body, "destroyedKeys")).toBeGreaterThanOrEqual(1);
 
-    for (const ref of refs) expect((await server.json(`/${ref}`, { headers: as(ADMIN) })).status).toBe(404);
+    for (const ref of refs) expect((await server.json(`/${ref}`, { headers: as(SYSTEM) })).status).toBe(404);
     for (const c of copies) {
       expect(await server.blobs.has(c.cid)).toBe(false);
       await expect(
@@ -128,10 +128,10 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
       ).rejects.toMatchObject({ code: "integrity" });
     }
     // other patients are untouched
-    expect((await server.json(`/Patient/${other.body.id}`, { headers: as(ADMIN) })).status).toBe(200);
+    expect((await server.json(`/Patient/${other.body.id}`, { headers: as(SYSTEM) })).status).toBe(200);
 
     const auditRef = (param(erased.body, "auditEvent") as { reference: string }).reference;
-    const audit = await server.json<Record<string, unknown>>(`/${auditRef}`, { headers: as(ADMIN) });
+    const audit = await server.json<Record<string, unknown>>(`/${auditRef}`, { headers: as(SYSTEM) });
     expect(audit.status).toBe(200);
     expect(audit.body).toMatchObject({
       resourceType: "AuditEvent",
@@ -156,30 +156,30 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     const p = await server.json<{ id: string }>("/Patient", {
       method: "POST",
       body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Quickgone" }] }),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     const keep = await server.json<{ id: string }>("/Patient", {
       method: "POST",
       body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Staying" }] }),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     expect(
       (
         await server.json(`/Patient/${p.body.id}/$erase`, {
           method: "POST",
           body: reasonBody("entered-in-error"),
-          headers: as(ADMIN),
+          headers: as(SYSTEM),
         })
       ).status,
     ).toBe(200);
     expect(await server.anchorer.flush()).toBeGreaterThanOrEqual(3);
-    const { body } = await server.json(`/Patient/${keep.body.id}/$verify`, { headers: as(ADMIN) });
+    const { body } = await server.json(`/Patient/${keep.body.id}/$verify`, { headers: as(SYSTEM) });
     expect(param(body, "verdict")).toBe("verified");
     expect((await server.anchorer.status()).pendingLeaves).toBe(0);
   });
   it("erases what names the patient through any compartment parameter or by identifier, and reports what also named others", async () => {
     const post = (type: string, body: object) =>
-      server.json<{ id: string }>(`/${type}`, { method: "POST", body: JSON.stringify(body), headers: as(ADMIN) });
+      server.json<{ id: string }>(`/${type}`, { method: "POST", body: JSON.stringify(body), headers: as(SYSTEM) });
     const gone = (
       await post("Patient", {
         resourceType: "Patient",
@@ -212,14 +212,14 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     const erased = await server.json<{ parameter: { name: string; part?: unknown[] }[] }>(`/Patient/${gone}/$erase`, {
       method: "POST",
       body: reasonBody("patient-request"),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     expect(erased.status).toBe(200);
     expect(param(erased.body, "erasedResources")).toBe(3);
     for (const ref of [`Patient/${gone}`, `Observation/${performed.body.id}`, `Observation/${byIdentifier.body.id}`])
-      expect((await server.json(`/${ref}`, { headers: as(ADMIN) })).status, ref).toBe(404);
+      expect((await server.json(`/${ref}`, { headers: as(SYSTEM) })).status, ref).toBe(404);
     for (const ref of [`Patient/${stays}`, `Observation/${unrelated.body.id}`])
-      expect((await server.json(`/${ref}`, { headers: as(ADMIN) })).status, ref).toBe(200);
+      expect((await server.json(`/${ref}`, { headers: as(SYSTEM) })).status, ref).toBe(200);
     const shared = erased.body.parameter.filter((p) => p.name === "sharedResource");
     expect(shared).toEqual([
       {
@@ -234,7 +234,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
 
   it("erases a resource an earlier version of which named the patient, when its current one no longer does", async () => {
     const post = (type: string, body: object) =>
-      server.json<{ id: string }>(`/${type}`, { method: "POST", body: JSON.stringify(body), headers: as(ADMIN) });
+      server.json<{ id: string }>(`/${type}`, { method: "POST", body: JSON.stringify(body), headers: as(SYSTEM) });
     const gone = (await post("Patient", { resourceType: "Patient", name: [{ family: "Formerperformer" }] })).body.id;
     const stays = (await post("Patient", { resourceType: "Patient", name: [{ family: "Subjectstays" }] })).body.id;
     const observation = {
@@ -249,19 +249,19 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     const updated = await server.json(`/Observation/${created.body.id}`, {
       method: "PUT",
       body: JSON.stringify({ ...withoutPerformer, id: created.body.id }),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     expect(updated.status).toBe(200);
     const erased = await server.json(`/Patient/${gone}/$erase`, {
       method: "POST",
       body: reasonBody("patient-request"),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     expect(erased.status).toBe(200);
     // version 1 named the erased patient: the resource goes, with its history
-    expect((await server.json(`/Observation/${created.body.id}`, { headers: as(ADMIN) })).status).toBe(404);
-    expect((await server.json(`/Observation/${created.body.id}/_history/1`, { headers: as(ADMIN) })).status).toBe(404);
-    expect((await server.json(`/Patient/${stays}`, { headers: as(ADMIN) })).status).toBe(200);
+    expect((await server.json(`/Observation/${created.body.id}`, { headers: as(SYSTEM) })).status).toBe(404);
+    expect((await server.json(`/Observation/${created.body.id}/_history/1`, { headers: as(SYSTEM) })).status).toBe(404);
+    expect((await server.json(`/Patient/${stays}`, { headers: as(SYSTEM) })).status).toBe(200);
   });
 
   it("leaves no erased value in the index files, WAL included, while the server runs", async () => {
@@ -269,7 +269,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     const p = await server.json<{ id: string }>("/Patient", {
       method: "POST",
       body: JSON.stringify({ resourceType: "Patient", name: [{ family: marker }] }),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     const files = async () => {
       const names = (await readdir(server.dataDir, { recursive: true })).filter((n) => /index\.sqlite/.test(n));
@@ -284,7 +284,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     const erased = await server.json(`/Patient/${p.body.id}/$erase`, {
       method: "POST",
       body: reasonBody("test-data"),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     expect(erased.status).toBe(200);
     for (const [name, bytes] of await files()) expect(bytes.includes(sealed), name).toBe(false);
@@ -294,7 +294,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     const p = await server.json<{ id: string }>("/Patient", {
       method: "POST",
       body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Racer" }] }),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     const pid = p.body.id;
     const observation = (i: number) => ({
@@ -314,14 +314,14 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
           type: "transaction",
           entry: Array.from({ length: 20 }, (_, i) => observation(t * 20 + i)),
         }),
-        headers: as(ADMIN),
+        headers: as(SYSTEM),
       }),
     );
     await Promise.race(transactions); // writes are in flight
     const erase = server.json(`/Patient/${pid}/$erase`, {
       method: "POST",
       body: reasonBody("test-data"),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     const results = await Promise.all(transactions);
     expect((await erase).status).toBe(200);
@@ -332,7 +332,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     expect(locations.length).toBeGreaterThan(0);
     for (const location of locations) {
       const ref = location.split("/_history/")[0]!;
-      const status = (await server.json(`/${ref}`, { headers: as(ADMIN) })).status;
+      const status = (await server.json(`/${ref}`, { headers: as(SYSTEM) })).status;
       expect([200, 404], `${ref}: ${status}`).toContain(status);
     }
   });
@@ -342,7 +342,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     const p = await server.json<{ id: string }>("/Patient", {
       method: "POST",
       body: JSON.stringify({ resourceType: "Patient", identifier }),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     expect(p.status).toBe(201);
     const byLast = await server.json<{ id: string }>("/Observation", {
@@ -353,7 +353,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
         code: { text: "named by its last identifier" },
         subject: { identifier: { system: "urn:many", value: "id-249" } },
       }),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     expect(byLast.status).toBe(201);
     const search = server.index.search.bind(server.index);
@@ -366,13 +366,13 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
       const erased = await server.json(`/Patient/${p.body.id}/$erase`, {
         method: "POST",
         body: reasonBody("test-data"),
-        headers: as(ADMIN),
+        headers: as(SYSTEM),
       });
       expect(erased.status).toBe(200);
     } finally {
       server.index.search = search;
     }
-    expect((await server.json(`/Observation/${byLast.body.id}`, { headers: as(ADMIN) })).status).toBe(404);
+    expect((await server.json(`/Observation/${byLast.body.id}`, { headers: as(SYSTEM) })).status).toBe(404);
     // one search by reference and 5 runs of 50 identifiers per compartment parameter (~150 of
     // them); one search per identifier made ~38,000
     const params = [...patientCompartmentParams()]
@@ -385,12 +385,12 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     const p = await server.json<{ id: string }>("/Patient", {
       method: "POST",
       body: JSON.stringify({ resourceType: "Patient", identifier: [{ system: "urn:old-mrn", value: "OLD-7731" }] }),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     const other = await server.json<{ id: string }>("/Patient", {
       method: "POST",
       body: JSON.stringify({ resourceType: "Patient", name: [{ family: "Other" }] }),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     const observation = {
       resourceType: "Observation",
@@ -401,22 +401,22 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     const o = await server.json<{ id: string }>("/Observation", {
       method: "POST",
       body: JSON.stringify(observation),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     // the value alone (no system) names the patient too
     const bare = await server.json<{ id: string }>("/Observation", {
       method: "POST",
       body: JSON.stringify({ ...observation, subject: { identifier: { value: "OLD-7731" } } }),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     // now the Observation names another patient, and the patient no longer holds the MRN
     const moved = await server.json(`/Observation/${o.body.id}`, {
       method: "PUT",
       body: JSON.stringify({ ...observation, id: o.body.id, subject: { reference: `Patient/${other.body.id}` } }),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     expect(moved.status).toBe(200);
-    await server.json(`/Observation/${bare.body.id}`, { method: "DELETE", headers: as(ADMIN) });
+    await server.json(`/Observation/${bare.body.id}`, { method: "DELETE", headers: as(SYSTEM) });
     const renamed = await server.json(`/Patient/${p.body.id}`, {
       method: "PUT",
       body: JSON.stringify({
@@ -424,7 +424,7 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
         id: p.body.id,
         identifier: [{ system: "urn:mrn", value: "NEW-1" }],
       }),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     expect(renamed.status).toBe(200);
 
@@ -438,11 +438,11 @@ describe("Patient/$erase: crypto-shredding on real components", () => {
     const erased = await server.json(`/Patient/${p.body.id}/$erase`, {
       method: "POST",
       body: reasonBody("patient-request"),
-      headers: as(ADMIN),
+      headers: as(SYSTEM),
     });
     expect(erased.status).toBe(200);
     for (const ref of [`Observation/${o.body.id}`, `Observation/${bare.body.id}`])
-      expect((await server.json(`/${ref}/_history/1`, { headers: as(ADMIN) })).status, ref).toBe(404);
-    expect((await server.json(`/Patient/${other.body.id}`, { headers: as(ADMIN) })).status).toBe(200);
+      expect((await server.json(`/${ref}/_history/1`, { headers: as(SYSTEM) })).status, ref).toBe(404);
+    expect((await server.json(`/Patient/${other.body.id}`, { headers: as(SYSTEM) })).status).toBe(200);
   });
 });

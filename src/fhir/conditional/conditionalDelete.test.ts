@@ -39,7 +39,7 @@ describe("conditionalDelete (multiple)", () => {
       index,
       audit: new AuditTrail(records),
     });
-    deps = { fhir, index, records, validator, actor: { id: "test", role: "admin", scopes: ["system/*.*"] } };
+    deps = { fhir, index, records, validator, actor: { id: "test", role: "system", scopes: ["system/*.*"] } };
   });
 
   /** `n` Patients with identifier urn:test|<value>, ids `<prefix>0`, `<prefix>1`, …, written in one go. */

@@ -51,7 +51,7 @@ export async function memoryFhir(): Promise<MemoryFhir> {
     capabilityStatement: () => ({ resourceType: "CapabilityStatement" }),
   });
   const fhir = engine.interactions;
-  const actor: Actor = { id: "test", role: "admin", scopes: ["system/*.*"] };
+  const actor: Actor = { id: "test", role: "system", scopes: ["system/*.*"] };
   return {
     index,
     records,
