@@ -63,7 +63,7 @@ export class FhirEngine {
       validator,
       ledger,
       audit,
-      hook: withAccess(options.hook ?? allowAll, access),
+      hook: withAccess(options.hook ?? allowAll, access, audit),
       capabilityStatement: options.capabilityStatement,
       ...(limits?.maxBundleEntries === undefined ? {} : { maxBundleEntries: limits.maxBundleEntries }),
     };
@@ -93,13 +93,33 @@ export class FhirEngine {
   }
 }
 
-/** The hook, then the access check: a bundle entry passes both, as a request does. */
-function withAccess(hook: InteractionHook, access: AccessGuard | undefined): InteractionHook {
+/**
+ * The hook, then the access check: a bundle entry passes both, as a request does. A refused
+ * `$erase` is audited here, as the operation audits its own refusals (every other denial's
+ * audit record comes with the consent and audit work).
+ */
+function withAccess(hook: InteractionHook, access: AccessGuard | undefined, audit: AuditTrail): InteractionHook {
   if (access === undefined) return hook;
+  const check = async (actor: Actor, interaction: InteractionDescriptor) => {
+    try {
+      await access.check(actor, interaction);
+    } catch (error) {
+      if (interaction.operation === "erase" && error instanceof FhirLedgerError && error.code === "forbidden")
+        await audit.record({
+          action: "E",
+          subtype: "erase",
+          outcome: "4",
+          actor,
+          ...(interaction.type && interaction.id ? { entity: `${interaction.type}/${interaction.id}` } : {}),
+          description: "erasure refused: the caller's scopes and role do not allow it",
+        });
+      throw error;
+    }
+  };
   return function hookThenAccess(actor, interaction) {
     const hooked = hook(actor, interaction);
-    if (hooked === undefined) return access.check(actor, interaction);
-    return hooked.then(() => access.check(actor, interaction));
+    if (hooked === undefined) return check(actor, interaction);
+    return hooked.then(() => check(actor, interaction));
   };
 }
 
