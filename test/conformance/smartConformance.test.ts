@@ -19,9 +19,6 @@ const KNOWN_GAPS: Record<string, string> = {
   "g10_restricted_resource_type_access-g10_condition_restricted_access": "needs scope enforcement (smart-scopes)",
   "g10_smart_granular_scope_selection-g10_granular_scope_selection_v2_2_scopes-granular_scope_access":
     "needs scope enforcement (smart-scopes)",
-  // The FHIR API (createApp, plainRead) sends no CORS headers; only the OAuth endpoints do.
-  "smart_discovery_stu2_2-smart_cors_metadata_request": "no CORS on the FHIR API",
-  "smart_openid_connect_stu2_2-smart_cors_openid_fhir_user_claim@standalone": "no CORS on the FHIR API",
 };
 
 let target: ConformanceServer;
