@@ -16,9 +16,18 @@ async function main(): Promise<void> {
   const server = await startServer(config, log);
   log.info(`fhirledger FHIR R4 server listening at ${server.baseUrl}`);
   log.info(`data in ${config.dataDir}`);
-  console.log(
-    `\n  Base URL:  ${server.baseUrl}\n  Dev token: ${server.devToken}\n  Try:       curl -H "Authorization: Bearer ${server.devToken}" ${server.baseUrl}/metadata\n`,
-  );
+  const lines = [
+    `  Base URL:  ${server.baseUrl}`,
+    `  Home page: ${server.baseUrl}/`,
+    `  SMART:     ${server.baseUrl}/.well-known/smart-configuration`,
+    ...(server.devToken === null
+      ? []
+      : [
+          `  Dev token: ${server.devToken}   (development mode: valid 24 h, a new one at each start)`,
+          `  Try:       curl -H "Authorization: Bearer ${server.devToken}" ${server.baseUrl}/metadata`,
+        ]),
+  ];
+  console.log(`\n${lines.join("\n")}\n`);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -140,12 +140,18 @@ describe("loadConfig", () => {
     for (const host of ["127.0.0.1", "127.0.0.2", "localhost", "::1", "::ffff:127.0.0.1"])
       expect(loadConfig({ FHIRLEDGER_HOST: host }).http.host, host).toBe(host);
     const tls = loadConfig(
-      { FHIRLEDGER_HOST: "0.0.0.0", FHIRLEDGER_TLS_CERT: "tls/cert.pem", FHIRLEDGER_TLS_KEY: "/etc/fl/key.pem" },
+      {
+        FHIRLEDGER_HOST: "0.0.0.0",
+        FHIRLEDGER_MODE: "development",
+        FHIRLEDGER_TLS_CERT: "tls/cert.pem",
+        FHIRLEDGER_TLS_KEY: "/etc/fl/key.pem",
+      },
       "/srv/app",
     );
     expect(tls.tls).toEqual({ certPath: "/srv/app/tls/cert.pem", keyPath: "/etc/fl/key.pem", behindProxy: false });
     const proxied = loadConfig({
       FHIRLEDGER_HOST: "::",
+      FHIRLEDGER_MODE: "development",
       FHIRLEDGER_BEHIND_TLS_PROXY: "true",
       FHIRLEDGER_BASE_URL: "https://fhir.example.org/r4",
     });
@@ -194,5 +200,38 @@ describe("loadConfig: accounts", () => {
   it("refuses a name without a password file and a password file without a name", () => {
     expect(() => loadConfig({ FHIRLEDGER_ADMIN_USERNAME: "root1" })).toThrow(/go together/);
     expect(() => loadConfig({ FHIRLEDGER_ADMIN_PASSWORD_FILE: "/x" })).toThrow(/go together/);
+  });
+
+  it("accepts an external OpenID provider only with issuer, JWKS, audience and a role map together", () => {
+    const env = {
+      FHIRLEDGER_OIDC_ISSUER: "https://idp.example/realms/h",
+      FHIRLEDGER_OIDC_JWKS_URL: "https://idp.example/realms/h/certs",
+      FHIRLEDGER_OIDC_AUDIENCE: "fhirledger",
+      FHIRLEDGER_OIDC_ROLE_MAP: "clinician=practitioner, it-admin=admin",
+    };
+    expect(loadConfig({}).auth.oidc).toBeNull();
+    expect(loadConfig(env).auth.oidc).toEqual({
+      issuer: "https://idp.example/realms/h",
+      jwksUrl: "https://idp.example/realms/h/certs",
+      audience: "fhirledger",
+      roleClaim: "roles",
+      roleMap: { clinician: "practitioner", "it-admin": "admin" },
+    });
+    expect(() => loadConfig({ ...env, FHIRLEDGER_OIDC_AUDIENCE: "" })).toThrow(/FHIRLEDGER_OIDC_AUDIENCE/);
+    expect(() => loadConfig({ ...env, FHIRLEDGER_OIDC_ROLE_MAP: "clinician=superuser" })).toThrow(/claimValue=role/);
+  });
+
+  it("is in development mode on loopback, production elsewhere, and production refuses development defaults", () => {
+    expect(loadConfig({}).mode).toBe("development");
+    const tls = { FHIRLEDGER_TLS_CERT: "/c.pem", FHIRLEDGER_TLS_KEY: "/k.pem" };
+    const chain = { FHIRLEDGER_CHAIN_RPC_URL: "https://rpc.example", FHIRLEDGER_CHAIN_PRIVATE_KEY: "ab".repeat(32) };
+    expect(loadConfig({ FHIRLEDGER_HOST: "0.0.0.0", ...tls, ...chain }).mode).toBe("production");
+    expect(() => loadConfig({ FHIRLEDGER_MODE: "production" })).toThrow(/embedded anvil chain/);
+    expect(() => loadConfig({ FHIRLEDGER_MODE: "production", ...chain, FHIRLEDGER_DEV_TOKEN: "x".repeat(20) })).toThrow(
+      /refuses FHIRLEDGER_DEV_TOKEN/,
+    );
+    expect(loadConfig({ FHIRLEDGER_MODE: "production", ...chain }).mode).toBe("production");
+    // plain HTTP off loopback is refused in either mode
+    expect(() => loadConfig({ FHIRLEDGER_HOST: "0.0.0.0", ...chain })).toThrow(/not a loopback address/);
   });
 });

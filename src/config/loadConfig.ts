@@ -51,7 +51,24 @@ export interface Config {
   };
   keys: { dir: string; kekHex: string | null };
   anchor: { intervalMs: number; maxBatch: number };
-  auth: { devToken: string | null };
+  /**
+   * "development" (the default on a loopback host): a development token is issued at each start.
+   * "production" refuses every development default (a fixed dev token, the embedded chain with
+   * its well-known keys, plain HTTP off loopback).
+   */
+  mode: "development" | "production";
+  auth: {
+    devToken: string | null;
+    /** Tokens of an existing OpenID provider accepted beside this server's own (null: none). */
+    oidc: {
+      issuer: string;
+      jwksUrl: string;
+      audience: string;
+      roleClaim: string;
+      /** Claim value → role, in the order given. */
+      roleMap: Record<string, "admin" | "practitioner" | "patient" | "auditor">;
+    } | null;
+  };
   accounts: {
     /** User accounts and page sessions (`<dataDir>/accounts.sqlite`). */
     sqlitePath: string;
@@ -177,6 +194,24 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const devToken = str("FHIRLEDGER_DEV_TOKEN");
   if (devToken !== null && devToken.length < 16) problems.push("FHIRLEDGER_DEV_TOKEN must be at least 16 characters");
 
+  const oidcIssuer = url("FHIRLEDGER_OIDC_ISSUER");
+  const oidcJwksUrl = url("FHIRLEDGER_OIDC_JWKS_URL");
+  const oidcAudience = str("FHIRLEDGER_OIDC_AUDIENCE");
+  const oidcRoleMap: Record<string, "admin" | "practitioner" | "patient" | "auditor"> = {};
+  for (const pair of (str("FHIRLEDGER_OIDC_ROLE_MAP") ?? "").split(",").filter((p) => p.trim() !== "")) {
+    const [claim, role] = pair.split("=").map((x) => x.trim());
+    if (!claim || !role || !["admin", "practitioner", "patient", "auditor"].includes(role))
+      problems.push(
+        `FHIRLEDGER_OIDC_ROLE_MAP entries are claimValue=role with role admin, practitioner, patient or auditor (got "${pair.slice(0, 80)}")`,
+      );
+    else oidcRoleMap[claim] = role as "admin" | "practitioner" | "patient" | "auditor";
+  }
+  const oidcConfigured = oidcIssuer !== null || oidcJwksUrl !== null || oidcAudience !== null;
+  if (oidcConfigured && (!oidcIssuer || !oidcJwksUrl || !oidcAudience || Object.keys(oidcRoleMap).length === 0))
+    problems.push(
+      "an external OpenID provider needs FHIRLEDGER_OIDC_ISSUER, FHIRLEDGER_OIDC_JWKS_URL, FHIRLEDGER_OIDC_AUDIENCE and FHIRLEDGER_OIDC_ROLE_MAP together",
+    );
+
   const adminUsername = str("FHIRLEDGER_ADMIN_USERNAME");
   const adminPasswordFile = optionalPath("FHIRLEDGER_ADMIN_PASSWORD_FILE");
   if ((adminUsername === null) !== (adminPasswordFile === null))
@@ -207,7 +242,24 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
         "when a TLS-terminating proxy is the only way in",
     );
 
+  const mode = oneOf(
+    "FHIRLEDGER_MODE",
+    ["development", "production"] as const,
+    isLoopbackHost(host) ? "development" : "production",
+  );
+  if (mode === "production") {
+    if (devToken !== null)
+      problems.push(
+        "FHIRLEDGER_MODE=production refuses FHIRLEDGER_DEV_TOKEN: a development token is a development default",
+      );
+    if (chainMode === "embedded")
+      problems.push(
+        "FHIRLEDGER_MODE=production refuses the embedded anvil chain (its accounts' keys are public): set FHIRLEDGER_CHAIN_RPC_URL and FHIRLEDGER_CHAIN_PRIVATE_KEY",
+      );
+  }
+
   const config: Config = {
+    mode,
     dataDir,
     http: { host, port: int("FHIRLEDGER_PORT", 8080, 0, 65535), publicBaseUrl },
     connections: {
@@ -238,7 +290,19 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       intervalMs: int("FHIRLEDGER_ANCHOR_INTERVAL_MS", 1000, 50, 60_000),
       maxBatch: int("FHIRLEDGER_ANCHOR_MAX_BATCH", 4096, 1, 65_536),
     },
-    auth: { devToken },
+    auth: {
+      devToken,
+      oidc:
+        oidcConfigured && oidcIssuer && oidcJwksUrl && oidcAudience
+          ? {
+              issuer: oidcIssuer,
+              jwksUrl: oidcJwksUrl,
+              audience: oidcAudience,
+              roleClaim: str("FHIRLEDGER_OIDC_ROLE_CLAIM") ?? "roles",
+              roleMap: oidcRoleMap,
+            }
+          : null,
+    },
     accounts: {
       sqlitePath: inData("accounts.sqlite"),
       firstAdmin:

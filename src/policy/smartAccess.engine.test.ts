@@ -29,7 +29,7 @@ function withEngine(): { get e(): ScopedEngine } {
     holder.e = await scopedEngine();
     await holder.e.put(
       { resourceType: "Patient", id: "p1", name: [{ family: "One" }] },
-      { resourceType: "Patient", id: "p2", name: [{ family: "Two" }] },
+      { resourceType: "Patient", id: "p2", name: [{ family: "Two" }], identifier: [{ system: "urn:t", value: "two" }] },
       { resourceType: "Practitioner", id: "pr1" },
       observation("o1", "p1", "laboratory"),
       observation("o2", "p1", "vital-signs"),
@@ -145,8 +145,8 @@ describe("SMART scopes enforced by the engine", () => {
     });
 
     it("confines history, $everything and $verify", async () => {
-      const history = await fx.e.call(me, "GET", "Observation/_history");
-      expect(history.resource!.total).toBeUndefined();
+      const history = await fx.e.call(me, "GET", "Observation/_history?_total=accurate");
+      expect(history.resource!.total).toBe(3);
       const ids = ((history.resource!.entry ?? []) as { resource: { id: string } }[]).map((x) => x.resource.id).sort();
       expect(ids).toEqual(["o1", "o2", "o5"]);
       expect((await fx.e.call(me, "GET", "Observation/o3/_history")).status).toBe(404);
@@ -164,6 +164,7 @@ describe("SMART scopes enforced by the engine", () => {
         "Observation/o5",
         "Patient/p1",
       ]);
+      expect(everything.resource!.total).toBe(5);
       expect((await fx.e.call(me, "GET", "Patient/p2/$everything")).status).toBe(404);
       expect((await fx.e.call(me, "GET", "Patient/$everything")).status).toBe(403);
       expect((await fx.e.call(me, "GET", "Observation/o3/$verify")).status).toBe(404);
@@ -173,6 +174,7 @@ describe("SMART scopes enforced by the engine", () => {
       const some = patient1("patient/Patient.rs patient/Condition.rs");
       const everything = await fx.e.call(some, "GET", "Patient/p1/$everything");
       expect(entriesOf(everything.resource).match).toEqual(["Condition/c1", "Patient/p1"]);
+      expect(everything.resource!.total).toBe(2);
       expect((await fx.e.call(some, "GET", "Patient/p1/$everything?_type=Observation")).status).toBe(403);
     });
 
@@ -233,6 +235,13 @@ describe("SMART scopes enforced by the engine", () => {
       ]);
       expect(all.resource!.total).toBe(4);
       expect((await fx.e.call(dr, "GET", "Observation/o5")).status).toBe(404);
+    });
+
+    it("checks $everything members against a constraint one by one, without a total", async () => {
+      const me = patient1(`patient/Patient.rs patient/Observation.rs?category=${LAB}`);
+      const everything = await fx.e.call(me, "GET", "Patient/p1/$everything");
+      expect(entriesOf(everything.resource).match).toEqual(["Observation/o1", "Observation/o5", "Patient/p1"]);
+      expect(everything.resource!.total).toBeUndefined();
     });
 
     it("combines a constraint with patient confinement", async () => {
@@ -316,6 +325,57 @@ describe("SMART scopes enforced by the engine", () => {
       expect(tx.status).toBe(403);
       const own = await fx.e.call(system, "GET", "Observation?category=laboratory&subject=Patient/p1&_summary=count");
       expect(own.resource!.total).toBe(2); // o1 and o5: t1 was not written
+    });
+
+    it("resolves conditional references and If-None-Exist only to what the caller may see", async () => {
+      const me = patient1("patient/Patient.rus patient/Observation.cruds");
+      const tx = await fx.e.call(me, "POST", "", {
+        body: {
+          resourceType: "Bundle",
+          type: "transaction",
+          entry: [
+            {
+              resource: {
+                ...observation("r1", "p1", "laboratory"),
+                subject: { reference: "Patient?identifier=urn:t|two" },
+              },
+              request: { method: "POST", url: "Observation" },
+            },
+          ],
+        },
+      });
+      expect(tx.status).toBe(412); // p2 holds the identifier, but is not the caller's to find
+      const dr = practitioner("user/Patient.cruds");
+      const created = await fx.e.call(dr, "POST", "Patient", {
+        body: { resourceType: "Patient", identifier: [{ system: "urn:t", value: "two" }] },
+        headers: { ifNoneExist: "identifier=urn:t|two" },
+      });
+      expect(created.status).toBe(200); // the practitioner sees p2: the existing one answers
+      const writer = patient1("patient/Patient.cruds");
+      const patch = await fx.e.call(writer, "POST", "", {
+        body: {
+          resourceType: "Bundle",
+          type: "transaction",
+          entry: [
+            {
+              resource: {
+                resourceType: "Parameters",
+                parameter: [
+                  {
+                    name: "operation",
+                    part: [
+                      { name: "type", valueCode: "delete" },
+                      { name: "path", valueString: "Patient.nonsense" },
+                    ],
+                  },
+                ],
+              },
+              request: { method: "PATCH", url: "Patient/p2" },
+            },
+          ],
+        },
+      });
+      expect(patch.status).toBe(404);
     });
 
     it("confines a batch's search entries like a search", async () => {

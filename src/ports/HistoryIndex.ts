@@ -1,3 +1,4 @@
+import type { SearchPolicy } from "./SearchRequest.ts";
 import type { VersionRow } from "./VersionStore.ts";
 
 /** History and compartment queries over the versions the `VersionStore` holds. */
@@ -26,6 +27,13 @@ export interface HistoryQuery {
   cursor?: string;
   /** Count every matching version over all pages (Bundle.total). */
   countTotal?: boolean;
+  /**
+   * The caller's access, by type and compartment: a version is returned when some rule admits
+   * its type and its own compartment (the version's, not the resource's now). Rule filters (a
+   * granular constraint) are not applied here: history has no search rows for past versions,
+   * so the caller checks those versions' content itself.
+   */
+  policy?: SearchPolicy;
 }
 
 export interface HistoryPage {

@@ -107,6 +107,12 @@ describe("WorkerPreparer", () => {
       expect(new TextDecoder().decode(opened)).toBe(items[i]!.text);
       expect(unpackRows(one!.rows!)).toEqual(extractSearchValues(resources[i] as { resourceType: string }));
     }
+    // nothing to seal (a transaction of deletes) settles at once, even alone in its turn
+    const settled = await Promise.race([
+      preparer.prepare([], [key], { extract: true }),
+      new Promise((resolve) => setTimeout(() => resolve("pending"), 1000)),
+    ]);
+    expect(settled).toEqual([]);
     // a few in one turn are not worth the round trip: inline (no rows: the index extracts them)
     const few = await Promise.all(items.slice(0, 3).map((item) => preparer.prepare([item], [key], { extract: true })));
     expect(few.every(([one]) => one!.rows === undefined)).toBe(true);

@@ -48,7 +48,8 @@ export class WorkerPreparer implements RecordPreparer {
   }
 
   async prepare(items: PrepareItem[], keys: DataKey[], options: { extract: boolean }): Promise<Prepared[]> {
-    if (this.#broken) return inlinePreparer.prepare(items, keys, options);
+    // nothing to seal (deletes only): nothing to wait for
+    if (this.#broken || items.length === 0) return inlinePreparer.prepare(items, keys, options);
     if (items.length >= MIN_BATCH) return this.#send(items, keys, options.extract);
     return new Promise<Prepared[]>((resolve, reject) => {
       if (this.#gathered.length === 0) setImmediate(() => this.#sendGathered());
@@ -63,7 +64,6 @@ export class WorkerPreparer implements RecordPreparer {
     for (const extract of [true, false]) {
       const group = gathered.filter((g) => g.extract === extract);
       const count = group.reduce((n, g) => n + g.items.length, 0);
-      if (count === 0) continue;
       if (count < MIN_GATHERED || this.#broken) {
         for (const g of group) inlinePreparer.prepare(g.items, g.keys, { extract }).then(g.resolve, g.reject);
         continue;

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { getRequestListener } from "@hono/node-server";
@@ -20,6 +20,7 @@ import { devTokenAuthenticator } from "../auth/devTokenAuthenticator.ts";
 import { createAuthorizationServer } from "../auth/oauth/createAuthorizationServer.ts";
 import type { AuthorizationServer } from "../auth/oauth/createAuthorizationServer.ts";
 import type { Accounts } from "../accounts/openAccounts.ts";
+import { externalOidcAuthenticator } from "../auth/oauth/externalOidcAuthenticator.ts";
 import { firstAuthenticator } from "../auth/oauth/firstAuthenticator.ts";
 import { oauthRoutes } from "../http/oauth/oauthRoutes.ts";
 import { layout } from "../ui/layout.ts";
@@ -56,7 +57,8 @@ import { listen } from "./listen.ts";
 /** A running server and its parts (tests and the bench reach in; main only closes it). */
 export interface RunningServer {
   baseUrl: string;
-  devToken: string;
+  /** The development token (null in production mode). */
+  devToken: string | null;
   index: SqliteIndex;
   blobs: BlobStore;
   ledger: Ledger;
@@ -193,8 +195,21 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     await anchorer.start();
     closers.push(() => anchorer.stop());
 
-    const devToken = config.auth.devToken ?? (await devTokenFromFile(join(config.keys.dir, "dev-token")));
-    const devAuthenticate = devTokenAuthenticator(devToken);
+    // Development: a token for curl and scripts, renewed at each start and valid 24 h (or the
+    // configured one); production issues none (loadConfig refuses a configured one).
+    const devToken =
+      config.mode === "production"
+        ? null
+        : (config.auth.devToken ?? (await newDevToken(join(config.keys.dir, "dev-token"))));
+    const devAuthenticate: Authenticator =
+      devToken === null
+        ? async () => {
+            throw new FhirLedgerError("unauthorized", "the bearer token is not valid");
+          }
+        : devTokenAuthenticator(
+            devToken,
+            config.auth.devToken === null ? { expiresAt: Date.now() + DEV_TOKEN_MS } : {},
+          );
     // The SMART authorization server (oauth.sqlite, signing keys in the key store); the
     // development token administers it (registration, introspection, revocation).
     const auth = await createAuthorizationServer({
@@ -205,7 +220,12 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     });
     closers.push(() => auth.close());
     const authenticate: Authenticator =
-      overrides.authenticate ?? firstAuthenticator([auth.authenticate, devAuthenticate]);
+      overrides.authenticate ??
+      firstAuthenticator([
+        auth.authenticate,
+        ...(config.auth.oidc ? [externalOidcAuthenticator(config.auth.oidc)] : []),
+        devAuthenticate,
+      ]);
     const audit = new AuditTrail(records);
     const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues, maxQueryParams, maxSearchTerms } = config.limits;
     const { maxResponseBytes, maxResponseResources } = config.limits;
@@ -241,6 +261,10 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       log: httpLog,
     });
     closers.push(() => ui.close());
+    if (ui.firstAdmin === "not-configured")
+      log.info(
+        "no first administrator configured: if there is none yet, run `fhirledger create-admin --username NAME` (server stopped), or set FHIRLEDGER_ADMIN_USERNAME and FHIRLEDGER_ADMIN_PASSWORD_FILE",
+      );
     const fhirApp = createApp({
       engine,
       authenticate,
@@ -346,14 +370,14 @@ async function recordAnchorAddress(config: Config, rpcUrl: string, privateKey: s
 }
 
 /** A development token kept beside the keys (0600) so it survives restarts. */
-async function devTokenFromFile(path: string): Promise<string> {
-  try {
-    return (await readFile(path, "utf8")).trim();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    // A fixed prefix: a token starting with "-" would read as an option on command lines.
-    const token = `fl_${randomBytes(24).toString("base64url")}`;
-    await writeFile(path, `${token}\n`, { mode: 0o600 });
-    return token;
-  }
+/** How long the development token issued at start-up is accepted. */
+const DEV_TOKEN_MS = 24 * 60 * 60 * 1000;
+
+/** A new development token, written (0600) where `fhirledger import` and scripts read it. */
+async function newDevToken(path: string): Promise<string> {
+  // A fixed prefix: a token starting with "-" would read as an option on command lines.
+  const token = `fl_${randomBytes(24).toString("base64url")}`;
+  await rm(path, { force: true });
+  await writeFile(path, `${token}\n`, { mode: 0o600, flag: "wx" });
+  return token;
 }

@@ -5,7 +5,7 @@ import type { BackoffLimiter } from "../accounts/BackoffLimiter.ts";
 import type { LoginThrottle } from "../accounts/LoginThrottle.ts";
 import type { CookiePageSession } from "./CookiePageSession.ts";
 import type { Form } from "./forms.ts";
-import type { ClientAdmin, PatientRegistrar, SessionUser, UserGrants } from "./ports.ts";
+import type { AccountEvent, ClientAdmin, PatientRegistrar, SessionUser, UserGrants } from "./ports.ts";
 
 /** What the page handlers share: the Hono variables of a UI request. */
 export type UiEnv = { Variables: { user: SessionUser | undefined; csrf: string; form: Form } };
@@ -25,6 +25,8 @@ export interface UiDeps {
   /** The FHIR base URL, no trailing slash. */
   baseUrl: () => string;
   clientAddress: (c: Context) => string;
+  /** Tells the audit trail what happened; never fails the page (a failure is logged). */
+  event(c: UiContext, event: Omit<AccountEvent, "address">): Promise<void>;
   /** Renders `body` in the layout with the signed-in user's header. */
   page(
     c: UiContext,

@@ -5,7 +5,7 @@ import type { ScryptParams } from "../accounts/passwordHash.ts";
 import type { Config } from "../config/loadConfig.ts";
 import { forwardedClientAddress, peerAddress } from "./clientAddress.ts";
 import { CookiePageSession } from "./CookiePageSession.ts";
-import type { ClientAdmin, PatientRegistrar, UserGrants } from "./ports.ts";
+import type { AccountEvent, ClientAdmin, PatientRegistrar, UserGrants } from "./ports.ts";
 import type { UiEnv } from "./UiContext.ts";
 import { uiRoutes } from "./uiRoutes.ts";
 
@@ -35,6 +35,8 @@ export async function openAccountsUi(options: {
   grants: UserGrants;
   clientAddress?: (c: Context) => string;
   log?: (level: "info" | "warn" | "error", message: string) => void;
+  /** Each account event, for the audit trail. */
+  onEvent?: (event: AccountEvent) => void | Promise<void>;
   /** Tests only: a cheaper scrypt cost than DEFAULT_SCRYPT. */
   scrypt?: ScryptParams;
 }): Promise<AccountsUi> {
@@ -53,6 +55,7 @@ export async function openAccountsUi(options: {
       baseUrl: options.baseUrl,
       clientAddress: options.clientAddress ?? (config.tls.behindProxy ? forwardedClientAddress : peerAddress),
       ...(options.log ? { log: options.log } : {}),
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });
     return { app, session, accounts, firstAdmin, close: () => accounts.close() };
   } catch (error) {

@@ -76,3 +76,34 @@ export interface UserGrants {
   /** Revokes the grant and every token issued under it; a grant of another user is "not-found". */
   revoke(userId: string, grantId: string): Promise<void>;
 }
+
+/**
+ * Something that happened to an account or an app through the pages, for the audit trail
+ * (the server maps it to an AuditEvent). Never a password, code, secret or session id.
+ */
+export interface AccountEvent {
+  type:
+    | "login"
+    | "login-failed"
+    | "logout"
+    | "registered"
+    | "activated"
+    | "password-changed"
+    | "user-created"
+    | "user-disabled"
+    | "user-enabled"
+    | "activation-code-issued"
+    | "app-registered"
+    | "app-removed"
+    | "grant-revoked";
+  /** The signed-in user who did it (absent for a visitor: a failed login, a registration before it exists). */
+  actor?: SessionUser;
+  /** The account it happened to, when not the actor's own. */
+  userId?: string;
+  /** What it concerns: "Patient/123" for a code, a client id for an app, a grant id. */
+  entity?: string;
+  /** The login name typed, for a failed login only (at most 256 characters). */
+  login?: string;
+  /** The client's address as the rate limits see it. */
+  address: string;
+}

@@ -5,6 +5,7 @@ import { html } from "hono/html";
 import type { AccountStore } from "../accounts/AccountStore.ts";
 import { BackoffLimiter, type BackoffPolicy } from "../accounts/BackoffLimiter.ts";
 import { LoginThrottle } from "../accounts/LoginThrottle.ts";
+import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import type { CookiePageSession } from "./CookiePageSession.ts";
 import { peerAddress } from "./clientAddress.ts";
 import { readForm } from "./forms.ts";
@@ -19,8 +20,8 @@ import { registerHome } from "./pages/home.ts";
 import { registerLogin } from "./pages/login.ts";
 import { registerLogout } from "./pages/logout.ts";
 import { registerRegistration } from "./pages/register.ts";
-import type { ClientAdmin, PatientRegistrar, UserGrants } from "./ports.ts";
-import type { UiDeps, UiEnv } from "./UiContext.ts";
+import type { AccountEvent, ClientAdmin, PatientRegistrar, UserGrants } from "./ports.ts";
+import type { UiContext, UiDeps, UiEnv } from "./UiContext.ts";
 
 export interface UiRoutesOptions {
   users: AccountStore;
@@ -40,7 +41,18 @@ export interface UiRoutesOptions {
   /** Largest form body; more is a 413. 16 KiB by default. */
   maxFormBytes?: number;
   log?: (level: "info" | "warn" | "error", message: string) => void;
+  /** Each account event (sign-in, failed sign-in, account and app changes), for the audit trail. */
+  onEvent?: (event: AccountEvent) => void | Promise<void>;
 }
+
+/** FhirLedgerError codes whose message a page shows, with their status. */
+const SHOWN: Partial<Record<string, number>> = {
+  invalid: 400,
+  "bad-request": 400,
+  forbidden: 403,
+  "not-found": 404,
+  conflict: 409,
+};
 
 export const REGISTRATION_LIMIT: BackoffPolicy = Object.freeze({
   freeFailures: 5,
@@ -63,7 +75,7 @@ export const UI_PATHS = [
   "/account",
 ];
 
-/** Whether `pathname` is one of the pages (or a form action under /admin or /apps). */
+/** Whether `pathname` is one of the pages, or a form action under /admin, /apps or /account. */
 export function isUiPath(pathname: string): boolean {
   return UI_PATHS.includes(pathname) || /^\/(admin|apps|account)\//.test(pathname);
 }
@@ -80,9 +92,10 @@ export function isUiRequest(method: string, pathname: string, accept: string | u
 
 /**
  * The server-rendered pages: home, sign-in and out, patient registration and activation, the
- * administration page, activation codes, connected apps and the user's own account (password). Every page has the layout's
- * accessibility and PAGE_HEADERS; every POST is a form of at most `maxFormBytes` with this
- * session's CSRF token (403 otherwise). Mount at "/".
+ * administration page, activation codes, connected apps and the user's own account. Every
+ * page has the layout's accessibility and PAGE_HEADERS; every POST is a form of at most
+ * `maxFormBytes` with this session's CSRF token (403 otherwise). Mount at "/" for the
+ * requests isUiRequest picks.
  */
 export function uiRoutes(options: UiRoutesOptions): Hono<UiEnv> {
   const app = new Hono<UiEnv>();
@@ -97,6 +110,14 @@ export function uiRoutes(options: UiRoutesOptions): Hono<UiEnv> {
     grants: options.grants,
     baseUrl: options.baseUrl,
     clientAddress: options.clientAddress ?? peerAddress,
+    event: async (c, event) => {
+      if (!options.onEvent) return;
+      try {
+        await options.onEvent({ ...event, address: deps.clientAddress(c) });
+      } catch (error) {
+        options.log?.("error", `recording the account event ${event.type} failed: ${(error as Error).name}`);
+      }
+    },
     page: async (c, title, body, status = 200) =>
       c.html(await layout(title, body, { user: c.get("user"), csrf: c.get("csrf") }), status as 200),
   };
@@ -141,7 +162,15 @@ export function uiRoutes(options: UiRoutesOptions): Hono<UiEnv> {
 
   app.notFound((c) => deps.page(c, "Not found", html`<p>There is no page here. <a href="/">Home</a></p>`, 404));
   app.onError((error, c) => {
-    // The message may hold anything; the log gets its class only, the page nothing.
+    // A port's refusal (an app that is gone, a bad value) is the user's to read: its message is safe by contract.
+    if (error instanceof FhirLedgerError && Object.hasOwn(SHOWN, error.code))
+      return deps.page(
+        c as UiContext,
+        "Not done",
+        html`<p>${error.message}</p><p><a href="/">Home</a></p>`,
+        SHOWN[error.code],
+      );
+    // Anything else may hold anything; the log gets its class only, the page nothing.
     options.log?.("error", `page ${c.req.method} ${c.req.path.slice(0, 100)} failed: ${error.name}`);
     return c.html(layout("Something went wrong", html`<p>Something went wrong on our side. Try again later.</p>`), 500);
   });

@@ -126,7 +126,7 @@ describe("real SMART clients against fhirledger", () => {
   it("fhirclient completes an EHR launch (launch from fhirledger) as the practitioner and reads the launch's patient", async () => {
     const created = await fetch(`${target.config.fhirBaseUrl}/auth/launch`, {
       method: "POST",
-      headers: { authorization: `Bearer ${target.server.devToken}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${target.server.devToken!}`, "content-type": "application/json" },
       body: JSON.stringify({ patient: PATIENT_ID }),
     });
     expect(created.status).toBe(201);

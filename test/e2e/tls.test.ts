@@ -128,6 +128,8 @@ describe("listening beyond loopback needs TLS", () => {
     const server = await startTestServer({
       env: {
         FHIRLEDGER_HOST: "0.0.0.0",
+        // the embedded chain is a development default (production mode refuses it)
+        FHIRLEDGER_MODE: "development",
         FHIRLEDGER_PORT: String(port),
         FHIRLEDGER_BEHIND_TLS_PROXY: "true",
         FHIRLEDGER_BASE_URL: "https://fhir.example.test/r4",
@@ -176,7 +178,7 @@ describe("HTTPS with a configured certificate and key", () => {
 
   it("serves FHIR over HTTPS, under an https base URL", async () => {
     expect(server.baseUrl).toBe(`https://127.0.0.1:${port}`);
-    const res = await httpsGet(`${server.baseUrl}/metadata`, cert, server.devToken);
+    const res = await httpsGet(`${server.baseUrl}/metadata`, cert, server.devToken!);
     expect(res.status).toBe(200);
     expect((JSON.parse(res.body) as { implementation: { url: string } }).implementation.url).toBe(server.baseUrl);
   });

@@ -271,6 +271,26 @@ describe("administration page", () => {
     const removed = await admin.post("/admin/apps/client-1/remove", {});
     expect(removed.res.status).toBe(303);
     expect(clients.apps).toEqual([]);
+    const gone = await admin.post("/admin/apps/client-1/remove", {});
+    expect(gone.res.status).toBe(404);
+    expect(gone.body).toContain("There is no such app");
+  });
+});
+
+describe("errors", () => {
+  it("a port failing unexpectedly is a plain 500 page that shows nothing of the error", async () => {
+    const server = await staff();
+    server.grants.list = async () => {
+      throw new Error("database password is hunter2 at /var/lib/oauth.sqlite");
+    };
+    const browser = new Browser(server.app, server.origin);
+    await signIn(browser, "carol");
+    const { res, body } = await browser.get("/apps");
+    expect(res.status).toBe(500);
+    expect(body).toContain("Something went wrong on our side");
+    expect(body).not.toContain("hunter2");
+    expect(body).not.toContain("oauth.sqlite");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
   });
 });
 
@@ -292,6 +312,7 @@ describe("connected apps", () => {
     const { body } = await browser.get("/apps");
     expect(body).toContain("Growth &lt;Charts&gt;");
     expect(body).toContain("patient/Observation.rs");
+    expect(body).toContain("Read and search Observation records of the selected patient");
     expect(body).toContain("2026-01-02");
     const other = new Browser(app, origin);
     await signIn(other, "drwho");
@@ -344,5 +365,68 @@ describe("your account", () => {
   it("is for signed-in users", async () => {
     const { app, origin } = await staff();
     expect((await new Browser(app, origin).get("/account")).res.headers.get("location")).toBe("/login?next=%2Faccount");
+  });
+});
+
+describe("account events for the audit trail", () => {
+  it("tells who did what to which account or app, from which address, and never a password, code or secret", async () => {
+    const server = await staff();
+    const { app, origin, events } = server;
+    const admin = new Browser(app, origin);
+    await admin.get("/login");
+    await admin.post("/login", { username: "root1", password: "not the password!" });
+    await signIn(admin, "root1");
+    await admin.get("/admin");
+    await admin.post("/admin/users", { role: "auditor", username: "aud1", password: GOOD_PASSWORD });
+    const aud = server.users.listUsers().find((u) => u.username === "aud1")!;
+    await admin.post(`/admin/users/${aud.id}/disable`, {});
+    await admin.post("/admin/apps", {
+      name: "A",
+      type: "confidential-symmetric",
+      redirectUris: "https://a.example/cb",
+      scope: "openid",
+    });
+    const issued = await admin.post("/activation-codes", { patient: "Patient/abc" });
+    const code = /class="secret code">([A-Z2-9-]+)</.exec(issued.body)![1]!;
+    await admin.post("/logout", {});
+    const patient = new Browser(app, origin);
+    await patient.get("/activate");
+    await patient.post("/activate", {
+      code,
+      username: "bob",
+      email: "bob@example.org",
+      password: GOOD_PASSWORD,
+      confirm: GOOD_PASSWORD,
+    });
+
+    expect(events.map((e) => e.type)).toEqual([
+      "login-failed",
+      "login",
+      "user-created",
+      "user-disabled",
+      "app-registered",
+      "activation-code-issued",
+      "logout",
+      "activated",
+    ]);
+    expect(events[0]).toEqual({ type: "login-failed", login: "root1", address: "192.0.2.1" });
+    expect(events[2]).toMatchObject({ actor: { username: "root1", role: "admin" }, userId: aud.id });
+    expect(events[4]).toMatchObject({ entity: "client-1" });
+    expect(events[5]).toMatchObject({ entity: "Patient/abc" });
+    expect(events[7]).toMatchObject({ entity: "Patient/abc" });
+    const all = JSON.stringify(events);
+    for (const secret of [GOOD_PASSWORD, "not the password!", code, "secret-of-client-1"])
+      expect(all).not.toContain(secret);
+  });
+
+  it("a failing audit hook does not fail the page", async () => {
+    const failing = uiTestServer();
+    await failing.users.createUser({ username: "root1", password: GOOD_PASSWORD, role: "admin" });
+    failing.events.push = () => {
+      throw new Error("audit down");
+    };
+    const browser = new Browser(failing.app, failing.origin);
+    await signIn(browser, "root1");
+    expect((await browser.get("/admin")).res.status).toBe(200);
   });
 });

@@ -215,6 +215,26 @@ describe("sign in and out", () => {
     expect((await replay.get("/")).body).not.toContain("signed in as");
   });
 
+  it("a session left alone 30 minutes, or 12 hours old however used, is over: the page asks to sign in again", async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const server = uiTestServer({ now: () => now });
+    await server.users.createUser({ username: "root1", password: GOOD_PASSWORD, role: "admin" });
+    const browser = new Browser(server.app, server.origin);
+    await signIn(browser, "root1");
+    now += 29 * 60_000;
+    expect((await browser.get("/admin")).res.status).toBe(200);
+    now += 30 * 60_000;
+    const idle = await browser.get("/admin");
+    expect(idle.res.status).toBe(303);
+    expect(idle.res.headers.get("location")).toBe("/login?next=%2Fadmin");
+
+    await signIn(browser, "root1");
+    for (let i = 0; i < 25; i++) {
+      now += 29 * 60_000; // used every 29 minutes: never idle
+      expect((await browser.get("/admin")).res.status).toBe(i < 24 ? 200 : 303);
+    }
+  });
+
   it("refuses a form body over 16 KiB with 413", async () => {
     const { app, origin } = await withUsers();
     const browser = new Browser(app, origin);

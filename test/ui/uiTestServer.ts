@@ -3,13 +3,14 @@ import { FAST_SCRYPT } from "../../src/accounts/testSupport/fastScrypt.ts";
 import { LoginThrottle } from "../../src/accounts/LoginThrottle.ts";
 import { CookiePageSession } from "../../src/ui/CookiePageSession.ts";
 import { FakeClientAdmin, FakePatientRegistrar, FakeUserGrants } from "../../src/ui/testSupport/fakes.ts";
+import type { AccountEvent } from "../../src/ui/ports.ts";
 import { uiRoutes } from "../../src/ui/uiRoutes.ts";
 
 export const GOOD_PASSWORD = "violet tractor under moonlight";
 
 /** The pages over an in-memory accounts.sqlite and fake OAuth/FHIR ports, in one call. */
-export function uiTestServer(options: { https?: boolean; clientAddress?: () => string } = {}) {
-  const accounts = openAccounts(":memory:", { scrypt: FAST_SCRYPT });
+export function uiTestServer(options: { https?: boolean; clientAddress?: () => string; now?: () => number } = {}) {
+  const accounts = openAccounts(":memory:", { scrypt: FAST_SCRYPT, ...(options.now ? { now: options.now } : {}) });
   const session = new CookiePageSession({
     users: accounts.users,
     sessions: accounts.sessions,
@@ -19,6 +20,7 @@ export function uiTestServer(options: { https?: boolean; clientAddress?: () => s
   const clients = new FakeClientAdmin();
   const grants = new FakeUserGrants();
   const throttle = new LoginThrottle();
+  const events: AccountEvent[] = [];
   const origin = options.https ? "https://ehr.example.org" : "http://localhost:8080";
   const app = uiRoutes({
     users: accounts.users,
@@ -29,8 +31,11 @@ export function uiTestServer(options: { https?: boolean; clientAddress?: () => s
     throttle,
     baseUrl: () => `${origin}/fhir`,
     clientAddress: options.clientAddress ?? (() => "192.0.2.1"),
+    onEvent: (event) => {
+      events.push(event);
+    },
   });
-  return { app, accounts, users: accounts.users, session, patients, clients, grants, origin };
+  return { app, accounts, users: accounts.users, session, patients, clients, grants, origin, events };
 }
 
 /** A browser: keeps its cookies, and the CSRF token of the last page it read. */

@@ -35,7 +35,11 @@ export interface AuthorizationServerOptions {
   /** The FHIR base URL when it differs from baseUrl. */
   fhirBaseUrl?: () => string;
   lifetimes?: Partial<TokenLifetimes>;
-  /** Checks administrators' bearer tokens for registration, introspection, revocation (e.g. the dev token's authenticator). */
+  /**
+   * Names the administrators of this authorization server by their bearer token (registration,
+   * introspection, revocation): any actor it returns is one, whatever its FHIR role (the
+   * development token's authenticator, a system client, is the one the server passes).
+   */
   adminAuthenticate?: Authenticator;
   remoteJwks?: RemoteJwksCacheOptions;
   now?: () => number;

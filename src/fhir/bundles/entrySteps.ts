@@ -237,6 +237,8 @@ async function prepareOperation(
       return op;
     }
     case "patch": {
+      // Outside the caller's grant the resource is unknown, before the patch can fail on it.
+      await deps.fhir.guardExisting(deps.actor, plan.type, plan.id, "u");
       const { patch, format } = entryPatch(entry.resource!);
       const { current, resource } = await preparePatch(deps, plan.type, plan.id, patch, {
         format,

@@ -39,7 +39,11 @@ function fakeDeps(calls: number[]): BundleDeps {
     validator,
     index: {} as Index,
     // No access guard: every write allowed, conditional criteria matched without a policy.
-    fhir: { guardWrite: async () => undefined, matchPolicy: () => undefined } as unknown as FhirInteractions,
+    fhir: {
+      guardWrite: async () => undefined,
+      guardExisting: async () => undefined,
+      matchPolicy: () => undefined,
+    } as unknown as FhirInteractions,
     baseUrl: "http://x",
     actor: {} as BundleDeps["actor"],
   };

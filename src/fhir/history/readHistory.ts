@@ -68,42 +68,35 @@ export async function readHistory(
       ),
     });
   }
-  // Type and system history need `s` on the types they show; system history with `_type`
-  // naming a type not granted is a 403, without it the types shown are those granted.
+  // Type and system history need `s` on the types they show (system history with `_type`
+  // naming a type not granted is a 403; without it, the types shown are those granted);
+  // instance history `r`. Types and compartments are compiled into the query (each version by
+  // its own compartment), so pages and totals are exact; a granular constraint can only be
+  // checked on each version's content, so under one the page is filtered and has no total.
   const letter = scope.level === "instance" ? "r" : "s";
   const policy =
-    deps.access === undefined || scope.level === "instance"
+    deps.access === undefined
       ? undefined
-      : deps.access.searchPolicy(actor, scope.level === "type" ? [scope.type] : (params.types ?? "*"), "s");
-  const grantedTypes =
-    policy !== undefined && scope.level === "system" && policy.rules.every((rule) => rule.types !== "*")
-      ? [...new Set(policy.rules.flatMap((rule) => rule.types as string[]))].filter(
-          (t) => params.types === undefined || params.types.includes(t),
-        )
-      : undefined;
-  const types = grantedTypes ?? params.types;
-  const restricted =
-    deps.access !== undefined &&
-    (policy !== undefined || (scope.level === "instance" && !deps.access.unrestricted(actor, scope.type, "r")));
+      : deps.access.searchPolicy(actor, scope.level === "system" ? (params.types ?? "*") : [scope.type], letter);
+  const constrained = policy?.rules.some((rule) => rule.filters.length > 0) === true;
   const page = await deps.history.historyPage({
     ...(scope.level !== "system" ? { type: scope.type } : {}),
     ...(scope.level === "instance" ? { id: scope.id } : {}),
-    ...(types ? { types } : {}),
+    ...(params.types ? { types: params.types } : {}),
     ...(params.since ? { since: params.since.iso } : {}),
     ...(params.at ? { at: { from: params.at.from, to: params.at.to } } : {}),
     count: params.count,
     ...(params.cursor ? { cursor: params.cursor } : {}),
     // Counting every version of a type or the system costs a scan: only when asked (_total=accurate,
     // or _count=0, which asks for nothing else).
-    countTotal: params.total ?? (scope.level === "instance" || params.count === 0),
+    countTotal: !constrained && (params.total ?? (scope.level === "instance" || params.count === 0)),
+    ...(policy === undefined ? {} : { policy }),
   });
   const loaded = await loadChecked(deps, actor, `history-${scope.level}`, page.versions);
-  // A version outside the grant is left out of the page (a delete marker can't be checked, and
-  // goes too); the index's total counts them, so under a restricted grant there is none.
-  const versions = !restricted
+  // Under a constraint a delete marker can't be checked, and is left out too.
+  const versions = !constrained
     ? loaded
     : loaded.filter((v) => v.resource != null && deps.access!.permits(actor, letter, v.resource, v.row.compartment));
-  if (restricted) page.total = null;
   const path =
     scope.level === "system"
       ? "/_history"

@@ -9,6 +9,8 @@ import { stringifyJson } from "../../json/preciseJson.ts";
 import { arrayPieces, type JsonPieces, objectWithPieces, PiecesResult, storedJson } from "../jsonPieces.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import type { AccessGuard } from "../engine/AccessGuard.ts";
+import type { SearchPolicy } from "../../ports/SearchRequest.ts";
+import { loadCompartmentPaths } from "../resource/compartmentOf.ts";
 import { loadChecked } from "../history/loadChecked.ts";
 import { echoedWarnings, moreIgnored } from "../outcome/echoedWarnings.ts";
 import { formatHistoryParams, parseHistoryParams, type HistoryParams } from "../history/parseHistoryParams.ts";
@@ -28,7 +30,7 @@ const UNSUPPORTED = new Set(["start", "end"]);
 export async function everythingSearchset(
   deps: { records: RecordRepository; audit?: AuditTrail; budget?: () => ResponseBudget; access?: AccessGuard },
   actor: Actor,
-  request: { path: string; query: URLSearchParams; baseUrl: string },
+  request: { path: string; query: URLSearchParams; baseUrl: string; compartment?: string },
   pageOf: (params: HistoryParams) => Promise<CompartmentPage>,
 ): Promise<FhirResult> {
   const { path, query, baseUrl } = request;
@@ -39,12 +41,18 @@ export async function everythingSearchset(
     });
   const params = parseHistoryParams(withoutDates, { allowTypes: true });
   // Members and shared resources are shown when searchable (`s`) by the caller; `_type` naming a
-  // type not granted is a 403. What is left out is counted by the index: no total then.
+  // type not granted is a 403. When type and compartment alone decide which members are
+  // visible, the page is asked for those types only, and its total is exact; under a granular
+  // constraint members are checked one by one after loading, and the page has no total.
   const access = deps.access;
   const policy = access?.searchPolicy(actor, params.types ?? "*", "s");
   const visible = (s: StoredVersion) =>
     policy === undefined || (s.resource != null && access!.permits(actor, "s", s.resource, s.row.compartment));
-  let page = await pageOf(params);
+  const memberTypes = policy === undefined ? undefined : exactMemberTypes(policy, request.compartment, params.types);
+  const pageParams: HistoryParams = memberTypes === undefined ? params : { ...params, types: memberTypes };
+  const exact = policy === undefined || memberTypes !== undefined;
+  const pageOfMembers = (p: HistoryParams) => pageOf(p === params ? pageParams : { ...pageParams, count: p.count });
+  let page = await pageOfMembers(params);
   const budget = deps.budget?.() ?? new ResponseBudget();
   const load = async (row: VersionRow) => (await loadChecked(deps, actor, "operation", [row]))[0]!;
   const notes: { severity: string; code: string; diagnostics: string }[] = [];
@@ -59,7 +67,7 @@ export async function everythingSearchset(
       diagnostics: `This page holds ${loaded.length} of the ${page.versions.length} resources it would have had: a response holds at most ${budget.describe()}; the next link goes on after them`,
     });
     const kept = new Map(loaded.map((m) => [`${m.row.type}/${m.row.id}/${m.row.versionId}`, m]));
-    page = await pageOf({ ...params, count: loaded.length });
+    page = await pageOfMembers({ ...params, count: loaded.length });
     loaded = await Promise.all(page.versions.map((v) => kept.get(`${v.type}/${v.id}/${v.versionId}`) ?? load(v)));
   }
   const shared = await loadWithin(page.referenced, budget, load);
@@ -112,10 +120,41 @@ export async function everythingSearchset(
   const head = {
     resourceType: "Bundle",
     type: "searchset",
-    ...(page.total !== null && policy === undefined ? { total: page.total } : {}),
+    ...(page.total !== null && exact ? { total: page.total } : {}),
     link,
   };
   return new PiecesResult(200, () =>
     entry.length > 0 ? objectWithPieces(head, "entry", arrayPieces(entry), {}, stringifyJson) : [stringifyJson(head)],
   );
+}
+
+/**
+ * The member types a policy shows of compartment `compartment` (undefined: of every patient's),
+ * when type and compartment alone decide it: the types of the rules that admit its members (no
+ * confinement, or confinement to it), within `_type`. Undefined when a rule has a granular
+ * constraint, or when the answer is no type at all or every type (the page is then filtered).
+ */
+function exactMemberTypes(
+  policy: SearchPolicy,
+  compartment: string | undefined,
+  asked: readonly string[] | undefined,
+): string[] | undefined {
+  if (policy.rules.some((r) => r.filters.length > 0)) return undefined;
+  const admitting = policy.rules.filter((r) => r.confine === undefined || r.confine === compartment);
+  const all = asked ?? [...compartmentTypes()];
+  const types = all.filter((t) =>
+    admitting.some((r) => (r.types === "*" ? !(r.exceptTypes ?? []).includes(t) : r.types.includes(t))),
+  );
+  return types.length === 0 ? undefined : types;
+}
+
+let memberTypes: ReadonlySet<string> | undefined;
+
+/** The types a patient compartment's members can be of (the CompartmentDefinition's with parameters, and Patient). */
+function compartmentTypes(): ReadonlySet<string> {
+  if (memberTypes !== undefined) return memberTypes;
+  const set = new Set<string>(["Patient"]);
+  for (const [type, paths] of loadCompartmentPaths()) if (paths.length > 0) set.add(type);
+  memberTypes = set;
+  return set;
 }

@@ -38,25 +38,30 @@ export async function patientEverything(
   baseUrl: string,
 ): Promise<FhirResult> {
   if (!ID_PATTERN.test(id)) throw new FhirLedgerError("bad-request", INVALID_ID_MESSAGE);
-  return everythingSearchset(deps, actor, { path: `/Patient/${id}/$everything`, query, baseUrl }, async (params) => {
-    const patient = await deps.index.current("Patient", id);
-    if (!patient) throw new FhirLedgerError("not-found", `Patient/${id} is not known`);
-    const access = deps.access;
-    if (access !== undefined && !access.unrestricted(actor, "Patient", "r")) {
-      // Outside the grant (another patient's compartment, say) is answered as unknown.
-      const stored = patient.deleted ? undefined : await deps.records.read("Patient", id);
-      if (stored === undefined || !access.permits(actor, "r", stored.resource!, stored.row.compartment))
-        throw new FhirLedgerError("not-found", `Patient/${id} is not known`);
-    }
-    if (patient.deleted) throw new FhirLedgerError("gone", `Patient/${id} was deleted`);
-    return deps.history.compartmentPage({
-      compartment: `Patient/${id}`,
-      ...(params.since ? { since: params.since.iso } : {}),
-      ...(params.types ? { types: params.types } : {}),
-      count: params.count,
-      ...(params.cursor ? { cursor: params.cursor } : {}),
-      countTotal: true,
-      includeReferenced: true,
-    });
-  });
+  return everythingSearchset(
+    deps,
+    actor,
+    { path: `/Patient/${id}/$everything`, query, baseUrl, compartment: `Patient/${id}` },
+    async (params) => {
+      const patient = await deps.index.current("Patient", id);
+      if (!patient) throw new FhirLedgerError("not-found", `Patient/${id} is not known`);
+      const access = deps.access;
+      if (access !== undefined && !access.unrestricted(actor, "Patient", "r")) {
+        // Outside the grant (another patient's compartment, say) is answered as unknown.
+        const stored = patient.deleted ? undefined : await deps.records.read("Patient", id);
+        if (stored === undefined || !access.permits(actor, "r", stored.resource!, stored.row.compartment))
+          throw new FhirLedgerError("not-found", `Patient/${id} is not known`);
+      }
+      if (patient.deleted) throw new FhirLedgerError("gone", `Patient/${id} was deleted`);
+      return deps.history.compartmentPage({
+        compartment: `Patient/${id}`,
+        ...(params.since ? { since: params.since.iso } : {}),
+        ...(params.types ? { types: params.types } : {}),
+        count: params.count,
+        ...(params.cursor ? { cursor: params.cursor } : {}),
+        countTotal: true,
+        includeReferenced: true,
+      });
+    },
+  );
 }

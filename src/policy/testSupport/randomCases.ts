@@ -33,9 +33,12 @@ export function random(seed: number): Random {
   return r;
 }
 
-/** Runs `check` on `runs` cases; a failing case rethrows with its seed. */
-export async function forAll(runs: number, check: (r: Random, seed: number) => void | Promise<void>): Promise<void> {
-  const base = Number(process.env.CASES_SEED ?? 1);
+/** Runs `check` on `runs` cases from seed `base` on; a failing case rethrows with its seed. */
+export async function forAll(
+  runs: number,
+  check: (r: Random, seed: number) => void | Promise<void>,
+  base = 1,
+): Promise<void> {
   for (let i = 0; i < runs; i++) {
     const seed = base * 100_003 + i;
     try {

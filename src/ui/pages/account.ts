@@ -60,6 +60,7 @@ export function registerAccount(app: Hono<UiEnv>, deps: UiDeps): void {
       return deps.page(c, "Your account", accountPage(c, deps, errors), status);
     }
     deps.session.signIn(c, user.userId);
+    await deps.event(c, { type: "password-changed", actor: user });
     return c.redirect("/account?notice=changed", 303);
   });
 }

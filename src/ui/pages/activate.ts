@@ -40,6 +40,7 @@ export function registerActivation(app: Hono<UiEnv>, deps: UiDeps): void {
         password: form.password ?? "",
       });
       deps.session.signIn(c, user.id);
+      await deps.event(c, { type: "activated", userId: user.id, entity: user.fhirUser! });
       return c.redirect("/?welcome=1", 303);
     } catch (error) {
       // A wrong code counts against the address, as a wrong password does: codes can't be guessed at speed.

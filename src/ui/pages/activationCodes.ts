@@ -26,6 +26,7 @@ export function registerActivationCodes(app: Hono<UiEnv>, deps: UiDeps): void {
         patient: form.patient ?? "",
         issuedBy: c.get("user")!.userId,
       });
+      await deps.event(c, { type: "activation-code-issued", actor: c.get("user")!, entity: form.patient!.trim() });
       const until = new Date(expiresAt).toISOString().slice(0, 16).replace("T", " ");
       return deps.page(
         c,

@@ -150,6 +150,7 @@ ${appsSection(c, apps, options.appForm ?? {}, options.appErrors ?? NO_ERRORS)}`,
         role,
         fhirUser: form.fhirUser?.trim() || null,
       });
+      await deps.event(c, { type: "user-created", actor: c.get("user")!, userId: user.id });
       return render(c, { notice: `The ${ROLE_NAMES[user.role].toLowerCase()} account ${user.username} is created.` });
     } catch (error) {
       const { status, errors } = formErrorsOf(error);
@@ -158,7 +159,7 @@ ${appsSection(c, apps, options.appForm ?? {}, options.appErrors ?? NO_ERRORS)}`,
   });
 
   for (const action of ["disable", "enable"] as const) {
-    app.post(`/admin/users/:id/${action}`, (c) => {
+    app.post(`/admin/users/:id/${action}`, async (c) => {
       const id = c.req.param("id");
       if (action === "disable" && id === c.get("user")?.userId)
         return render(c, { notice: "You can't disable your own account.", status: 409 });
@@ -169,6 +170,11 @@ ${appsSection(c, apps, options.appForm ?? {}, options.appErrors ?? NO_ERRORS)}`,
           return render(c, { notice: "There is no such account.", status: 404 });
         throw error;
       }
+      await deps.event(c, {
+        type: action === "disable" ? "user-disabled" : "user-enabled",
+        actor: c.get("user")!,
+        userId: id,
+      });
       return c.redirect(`/admin?notice=${action}d`, 303);
     });
   }
@@ -178,6 +184,7 @@ ${appsSection(c, apps, options.appForm ?? {}, options.appErrors ?? NO_ERRORS)}`,
     try {
       const registration = readClientRegistration(form);
       const { clientId, clientSecret } = await deps.clients.register(registration);
+      await deps.event(c, { type: "app-registered", actor: c.get("user")!, entity: clientId });
       return render(c, {
         notice: html`The app ${registration.name} is registered. Client id: <code class="secret">${clientId}</code>${
           clientSecret
@@ -193,6 +200,7 @@ ${appsSection(c, apps, options.appForm ?? {}, options.appErrors ?? NO_ERRORS)}`,
 
   app.post("/admin/apps/:id/remove", async (c) => {
     await deps.clients.remove(c.req.param("id"));
+    await deps.event(c, { type: "app-removed", actor: c.get("user")!, entity: c.req.param("id") });
     return c.redirect("/admin?notice=removed#apps", 303);
   });
 }

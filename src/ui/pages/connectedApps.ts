@@ -3,6 +3,7 @@ import { html } from "hono/html";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import { csrfField } from "../forms.ts";
 import type { GrantSummary } from "../ports.ts";
+import { scopeInWords } from "../scopeInWords.ts";
 import { requireRole } from "../requireRole.ts";
 import type { UiContext, UiDeps, UiEnv } from "../UiContext.ts";
 
@@ -13,7 +14,7 @@ function grantsTable(c: UiContext, grants: GrantSummary[]) {
 <thead><tr><th scope="col">App</th><th scope="col">Access</th><th scope="col">Approved</th><th scope="col">Action</th></tr></thead>
 <tbody>${grants.map(
     (g) => html`<tr><td>${g.clientName}${g.patient ? html`<br><span class="hint">for ${g.patient}</span>` : ""}</td>
-<td>${g.scopes.map((s) => html`<code>${s}</code><br>`)}</td>
+<td><ul>${g.scopes.map((s) => html`<li>${scopeInWords(s)} <span class="hint"><code>${s}</code></span></li>`)}</ul></td>
 <td>${new Date(g.grantedAt).toISOString().slice(0, 10)}</td>
 <td><form class="inline" method="post" action="/apps/${encodeURIComponent(g.grantId)}/revoke">${csrfField(c.get("csrf"))}<button class="secondary" type="submit">Disconnect<span class="visually-hidden"> ${g.clientName}</span></button></form></td></tr>`,
   )}</tbody></table></div>`;
@@ -50,6 +51,7 @@ export function registerConnectedApps(app: Hono<UiEnv>, deps: UiDeps): void {
         );
       throw error;
     }
+    await deps.event(c, { type: "grant-revoked", actor: c.get("user")!, entity: c.req.param("grantId") });
     return c.redirect("/apps?notice=revoked", 303);
   });
 }

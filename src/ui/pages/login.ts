@@ -38,10 +38,12 @@ export function registerLogin(app: Hono<UiEnv>, deps: UiDeps): void {
     const user = await deps.users.authenticate(login, form.password ?? "");
     if (!user) {
       deps.throttle.failed(login, address);
+      await deps.event(c, { type: "login-failed", login });
       return deps.page(c, "Sign in", loginForm(c, next, login, { fields: {}, form: LOGIN_FAILED }), 401);
     }
     deps.throttle.succeeded(login);
     deps.session.signIn(c, user.id);
+    await deps.event(c, { type: "login", userId: user.id });
     return c.redirect(next, 303);
   });
 }

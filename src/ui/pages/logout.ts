@@ -14,8 +14,10 @@ export function registerLogout(app: Hono<UiEnv>, deps: UiDeps): void {
         : html`<p>You are not signed in. <a href="/login">Sign in</a></p>`,
     ),
   );
-  app.post("/logout", (c) => {
+  app.post("/logout", async (c) => {
+    const user = c.get("user");
     deps.session.signOut(c);
+    if (user) await deps.event(c, { type: "logout", actor: user });
     return c.redirect("/", 303);
   });
 }

@@ -74,6 +74,7 @@ export function registerRegistration(app: Hono<UiEnv>, deps: UiDeps): void {
       deps.registrations.fail(address);
       const user = await deps.users.createUser({ ...account, fhirUser: `Patient/${patientId}` });
       deps.session.signIn(c, user.id);
+      await deps.event(c, { type: "registered", userId: user.id, entity: user.fhirUser! });
       return c.redirect("/?welcome=1", 303);
     } catch (error) {
       const { status, errors } = formErrorsOf(error);

@@ -39,7 +39,8 @@ export class FakeClientAdmin implements ClientAdmin {
   }
   async remove(clientId: string): Promise<void> {
     const i = this.apps.findIndex((a) => a.clientId === clientId);
-    if (i !== -1) this.apps.splice(i, 1);
+    if (i === -1) throw new FhirLedgerError("not-found", "There is no such app; it may have been removed already.");
+    this.apps.splice(i, 1);
   }
 }
 

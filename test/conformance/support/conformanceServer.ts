@@ -148,7 +148,7 @@ export async function startConformanceServer(): Promise<ConformanceServer> {
         asymmetric,
         backend,
       },
-      ehrLaunch: { launchToken: server.devToken },
+      ehrLaunch: { launchToken: server.devToken! },
     });
     return {
       server,

@@ -8,6 +8,7 @@ import type {
   HistoryPage,
   HistoryQuery,
 } from "../../../ports/HistoryIndex.ts";
+import type { SearchPolicy } from "../../../ports/SearchRequest.ts";
 import type { VersionRow } from "../../../ports/VersionStore.ts";
 import { toVersion } from "./rows.ts";
 
@@ -59,6 +60,13 @@ export function historyPage(db: DatabaseSync, query: HistoryQuery): HistoryPage 
     );
     args.push(query.at.to, query.at.from);
   }
+  if (query.policy !== undefined) {
+    const p = versionPolicy(query.policy);
+    if (p !== undefined) {
+      where.push(p.sql);
+      args.push(...p.args);
+    }
+  }
   // The count has no order to serve: let it use the type index.
   const filterWhere = where.map((w) => (w === "+r.type = ?" ? "r.type = ?" : w));
   const filterArgs = [...args];
@@ -89,6 +97,30 @@ export function historyPage(db: DatabaseSync, query: HistoryQuery): HistoryPage 
       )
     : null;
   return { versions: page.map(toVersion), total, nextCursor };
+}
+
+/** HistoryQuery.policy on `r` and its version `v`; undefined when a rule admits every version. */
+function versionPolicy(policy: SearchPolicy): { sql: string; args: SQLInputValue[] } | undefined {
+  const parts: string[] = [];
+  const args: SQLInputValue[] = [];
+  for (const rule of policy.rules) {
+    const terms: string[] = [];
+    if (rule.types !== "*") {
+      terms.push("r.type IN (SELECT value FROM json_each(?))");
+      args.push(JSON.stringify(rule.types));
+    }
+    if (rule.exceptTypes !== undefined && rule.exceptTypes.length > 0) {
+      terms.push("r.type NOT IN (SELECT value FROM json_each(?))");
+      args.push(JSON.stringify(rule.exceptTypes));
+    }
+    if (rule.confine !== undefined) {
+      terms.push("v.compartment = ?");
+      args.push(rule.confine);
+    }
+    if (terms.length === 0) return undefined;
+    parts.push(`(${terms.join(" AND ")})`);
+  }
+  return { sql: parts.length === 0 ? "0 = 1" : `(${parts.join(" OR ")})`, args };
 }
 
 /** Types with this many resources or more are paged through the version time index. */
