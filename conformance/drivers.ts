@@ -32,21 +32,27 @@ export interface AuthorizationDriver {
 const MAX_STEPS = 20;
 const MAX_PAGE_CHARS = 1024 * 1024;
 
-/** A cookie jar of one browser: name → value, sent back on every request to the server. */
+/** A cookie jar of one browser: per origin, name → value, sent back only to the origin that set it. */
 class CookieJar {
-  readonly #cookies = new Map<string, string>();
-  header(): string | undefined {
-    return this.#cookies.size === 0 ? undefined : [...this.#cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  readonly #cookies = new Map<string, Map<string, string>>();
+  header(url: string): string | undefined {
+    const cookies = this.#cookies.get(new URL(url).origin);
+    return cookies === undefined || cookies.size === 0
+      ? undefined
+      : [...cookies].map(([k, v]) => `${k}=${v}`).join("; ");
   }
-  store(response: Response): void {
+  store(url: string, response: Response): void {
+    const origin = new URL(url).origin;
+    let cookies = this.#cookies.get(origin);
+    if (!cookies) this.#cookies.set(origin, (cookies = new Map()));
     for (const line of response.headers.getSetCookie()) {
       const pair = line.split(";")[0] ?? "";
       const eq = pair.indexOf("=");
       if (eq <= 0) continue;
       const name = pair.slice(0, eq).trim();
       const value = pair.slice(eq + 1).trim();
-      if (/max-age=0|expires=thu, 01 jan 1970/i.test(line) || value === "") this.#cookies.delete(name);
-      else if (this.#cookies.size < 50 || this.#cookies.has(name)) this.#cookies.set(name, value);
+      if (/max-age=0|expires=thu, 01 jan 1970/i.test(line) || value === "") cookies.delete(name);
+      else if (cookies.size < 50 || cookies.has(name)) cookies.set(name, value);
     }
   }
 }
@@ -83,7 +89,7 @@ export class FormDriver implements AuthorizationDriver {
     let loggedIn = false;
     for (let step = 0; step < MAX_STEPS; step++) {
       if (this.#isRedirectUri(request.url)) return { redirect: new URL(request.url) };
-      const cookie = jar.header();
+      const cookie = jar.header(request.url);
       const response = await fetch(request.url, {
         method: request.method,
         redirect: "manual",
@@ -95,7 +101,7 @@ export class FormDriver implements AuthorizationDriver {
         ...(request.body ? { body: request.body.toString() } : {}),
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
-      jar.store(response);
+      jar.store(request.url, response);
       const location = response.headers.get("location");
       if (response.status >= 300 && response.status < 400 && location) {
         await response.body?.cancel();

@@ -28,6 +28,16 @@ export function checkTokenBody(body: Record<string, unknown> | undefined, reques
     expect(typeof body.patient === "string" && body.patient.length > 0, "patient context is missing");
     if (patient) expect(body.patient === patient, `patient is ${String(body.patient)}, not ${patient}`);
   }
+  if (body.fhirContext !== undefined) {
+    expect(Array.isArray(body.fhirContext), "fhirContext is not an array");
+    for (const item of body.fhirContext as unknown[])
+      expect(
+        typeof item === "object" &&
+          item !== null &&
+          ["reference", "canonical", "identifier"].some((k) => k in (item as Record<string, unknown>)),
+        "each fhirContext item has a reference, canonical or identifier",
+      );
+  }
   if (granted.includes("openid")) expect(typeof body.id_token === "string", "openid was granted but no id_token came");
   if (granted.includes("offline_access") || granted.includes("online_access"))
     expect(typeof body.refresh_token === "string", "offline_access was granted but no refresh_token came");

@@ -137,6 +137,37 @@ describe("FormDriver", () => {
   });
 });
 
+describe("FormDriver cookies", () => {
+  it("sends a cookie back only to the origin that set it (an app's redirect never sees the server's session)", async () => {
+    const seen: (string | undefined)[] = [];
+    const other = await serve((req, res) => {
+      seen.push(req.headers.cookie);
+      res.writeHead(302, { location: "http://127.0.0.1:1/cb?code=c" }).end();
+    });
+    const site = await serve((req, res) => {
+      if (req.url === "/start")
+        res.writeHead(302, { location: "/next", "set-cookie": "session=s3cret; HttpOnly" }).end();
+      else {
+        seen.push(req.headers.cookie);
+        res.writeHead(302, { location: `${other.origin}/elsewhere` }).end();
+      }
+    });
+    try {
+      const driver = new FormDriver({
+        patientUser: { username: "u", password: "p" },
+        redirectUri: "http://127.0.0.1:1/cb",
+        timeoutMs: 5000,
+      });
+      const outcome = await driver.authorize(`${site.origin}/start`, { user: "patient" });
+      expect(outcome.redirect?.searchParams.get("code")).toBe("c");
+      expect(seen).toEqual(["session=s3cret", undefined]);
+    } finally {
+      await site.close();
+      await other.close();
+    }
+  });
+});
+
 describe("ManualDriver", () => {
   it("prints the authorize URL and returns the redirect the browser brings to the local listener", async () => {
     const lines: string[] = [];
