@@ -2,6 +2,8 @@ import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Client } from "fhir-kit-client";
+import { exportJWK, generateKeyPair } from "jose";
+import type { JWK } from "jose";
 import smart from "fhirclient";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FormDriver } from "../../conformance/drivers.ts";
@@ -12,7 +14,7 @@ import type { ConformanceServer } from "./support/conformanceServer.ts";
  * A SMART app built on fhirclient's Node adapter: /launch starts the authorization (standalone
  * with ?iss=, EHR with ?iss=&launch=), /redirect completes it and reads the patient.
  */
-function fhirclientApp(clientId: string, scope: string) {
+function fhirclientApp(clientId: string, scope: string, extra: Record<string, unknown> = {}) {
   // fhirclient keeps its state in a storage; one app, one user at a time: a Map is enough.
   const values = new Map<string, unknown>();
   const storage = {
@@ -29,7 +31,7 @@ function fhirclientApp(clientId: string, scope: string) {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const api = smart(req, res, storage);
     if (url.pathname === "/launch") {
-      api.authorize({ clientId, scope, redirectUri: "/redirect" }).catch((error: unknown) => {
+      api.authorize({ clientId, scope, redirectUri: "/redirect", ...extra }).catch((error: unknown) => {
         failure = error;
         res.writeHead(500).end();
       });
@@ -74,14 +76,23 @@ async function launchWithFhirclient(options: {
   scope: string;
   user: "patient" | "practitioner";
   launch?: string;
+  /** A confidential asymmetric client: fhirclient signs its token request with this key (private_key_jwt). */
+  key?: { privateJwk: JWK; publicJwk: JWK };
 }) {
-  const app = fhirclientApp(options.clientId, options.scope);
+  const app = fhirclientApp(
+    options.clientId,
+    options.scope,
+    options.key ? { clientPrivateJwk: options.key.privateJwk } : {},
+  );
   const origin = await app.start();
   try {
     target.server.auth.registerClient({
       clientId: options.clientId,
       name: `fhirclient ${options.user}`,
-      authMethod: "none",
+      ...(options.key
+        ? { authMethod: "private_key_jwt" as const, jwks: { keys: [options.key.publicJwk] } }
+        : { authMethod: "none" as const }),
+      grantTypes: ["authorization_code"],
       redirectUris: [`${origin}/redirect`],
       scopes: ["launch", "launch/patient", "openid", "fhirUser", "patient/*.rs"],
     });
@@ -140,6 +151,21 @@ describe("real SMART clients against fhirledger", () => {
     expect(result.patientId).toBe(PATIENT_ID);
     expect(result.patient).toMatchObject({ resourceType: "Patient", id: PATIENT_ID });
     expect(result.fhirUser).toBe(`Practitioner/${PRACTITIONER_ID}`);
+  });
+
+  it("fhirclient as a confidential asymmetric client (private_key_jwt, ES384) completes a standalone launch", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("ES384", { extractable: true });
+    const key = {
+      privateJwk: { ...(await exportJWK(privateKey)), alg: "ES384", kid: "fhirclient-es384" },
+      publicJwk: { ...(await exportJWK(publicKey)), alg: "ES384", kid: "fhirclient-es384" },
+    };
+    const result = await launchWithFhirclient({
+      clientId: "fhirclient-asymmetric",
+      scope: "launch/patient patient/Patient.rs",
+      user: "patient",
+      key,
+    });
+    expect(result.patient).toMatchObject({ resourceType: "Patient", id: PATIENT_ID });
   });
 
   it("fhir-kit-client discovers the authorize, token and registration endpoints through smartAuthMetadata()", async () => {
