@@ -99,6 +99,17 @@ describe("the SMART conformance suite against a real fhirledger", () => {
     for (const id of Object.keys(KNOWN_GAPS)) expect(results.find((r) => r.id === id)?.status, id).toBe("fail");
   });
 
+  it("left no server error in the server's log (every refusal was a 4xx)", () => {
+    expect(target.server.logs.length).toBeGreaterThan(0);
+    expect(target.server.logs.filter((line) => /^(error|fatal) /.test(line))).toEqual([]);
+  });
+
+  it("logged none of the secrets the run used (passwords, the client secret)", () => {
+    const logged = target.server.logs.join("\n");
+    expect(logged).not.toContain(target.config.patientUser!.password);
+    expect(logged).not.toContain(target.config.clients.symmetric!.clientSecret);
+  });
+
   it("writes a JUnit report with one testcase per check", () => {
     const xml = junitXml(results);
     expect(xml.match(/<testcase /g)?.length).toBe(results.length);
