@@ -24,6 +24,8 @@ import {
   isR4,
   requestIdOf,
   SECURITY_HEADERS,
+  API_CORS_HEADERS,
+  API_PREFLIGHT_HEADERS,
   versionHeaders,
 } from "./responses.ts";
 import { registerPreferOutcome } from "./routes/preferOutcome.ts";
@@ -60,6 +62,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     c.header("X-Request-Id", c.get("requestId"));
     // Set before the handler runs, so every response made from this context (errors too) has them.
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+    for (const [name, value] of Object.entries(API_CORS_HEADERS)) c.header(name, value);
     const capability = c.req.method === "GET" && c.req.path === "/metadata";
     if (capability) c.header("Cache-Control", CAPABILITY_CACHE_CONTROL);
     await next();
@@ -72,6 +75,12 @@ export function createApp(options: AppOptions): Hono<Env> {
     const target = (c.env as { incoming?: { url?: unknown } } | undefined)?.incoming?.url;
     if (typeof target === "string") refuseDotSegments(target);
     await next();
+  });
+
+  // A browser's CORS preflight carries no token; it is answered before the method check and authentication.
+  app.use("*", async function corsPreflight(c, next) {
+    if (c.req.method !== "OPTIONS" || c.req.header("access-control-request-method") === undefined) return next();
+    return c.body(null, 204, { ...API_PREFLIGHT_HEADERS });
   });
 
   // Before anything else: a method the path does not answer is a 405 whoever asks.

@@ -2,7 +2,15 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Authenticator } from "../auth/Actor.ts";
 import type { FhirEngine } from "../fhir/engine/FhirEngine.ts";
 import { stringifyJson } from "../json/preciseJson.ts";
-import { acceptsJson, errorResponse, FHIR_JSON, requestIdOf, SECURITY_HEADERS, versionHeaders } from "./responses.ts";
+import {
+  acceptsJson,
+  API_CORS_HEADERS,
+  errorResponse,
+  FHIR_JSON,
+  requestIdOf,
+  SECURITY_HEADERS,
+  versionHeaders,
+} from "./responses.ts";
 import { ID_SOURCE, RESOURCE_TYPE_NAME_SOURCE } from "../fhir/ids.ts";
 
 /** `GET /[type]/[id]` and nothing else: no query, no trailing slash, no `$` or `_` id. */
@@ -44,7 +52,7 @@ export function plainReadHandler(options: PlainReadOptions): (req: IncomingMessa
       .then((result) => {
         // The stored bytes when there are some: no decoding to a string and encoding it back.
         const body = result.bytes ?? result.text ?? stringifyJson(result.resource);
-        const headers = { ...versionHeaders(result, options.baseUrl), ...SECURITY_HEADERS };
+        const headers = { ...versionHeaders(result, options.baseUrl), ...SECURITY_HEADERS, ...API_CORS_HEADERS };
         headers["X-Request-Id"] = requestId;
         headers["Content-Type"] = FHIR_JSON;
         // With its length known the response goes out as one write (no chunked framing).
@@ -54,7 +62,7 @@ export function plainReadHandler(options: PlainReadOptions): (req: IncomingMessa
       })
       .catch((error: unknown) => {
         const { status, headers, body } = errorResponse(error, requestId, false, options.log);
-        Object.assign(headers, SECURITY_HEADERS);
+        Object.assign(headers, SECURITY_HEADERS, API_CORS_HEADERS);
         headers["X-Request-Id"] = requestId;
         headers["Content-Length"] = String(Buffer.byteLength(body));
         if (!res.headersSent) res.writeHead(status, headers);

@@ -16,6 +16,25 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 });
 
+/**
+ * CORS on every FHIR API response, so browser SMART apps can read what their token allows
+ * (SMART App Launch 2.2). Any origin, no credentials mode: the API reads bearer tokens only,
+ * never cookies, so a page gets nothing here its own token would not give it.
+ */
+export const API_CORS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "Access-Control-Allow-Origin": "*",
+  "Access-Control-Expose-Headers": "Location, Content-Location, ETag, Last-Modified, X-Request-Id, WWW-Authenticate",
+});
+
+/** The answer to a CORS preflight (OPTIONS with Access-Control-Request-Method) on the FHIR API. */
+export const API_PREFLIGHT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  ...API_CORS_HEADERS,
+  "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, PATCH, DELETE",
+  "Access-Control-Allow-Headers":
+    "Authorization, Content-Type, Accept, If-Match, If-None-Match, If-None-Exist, If-Modified-Since, Prefer, X-Request-Id",
+  "Access-Control-Max-Age": "600",
+});
+
 /** The one exception to no-store: a 200 to `GET /metadata`, whose CapabilityStatement holds no PHI and is the same for every caller. */
 export const CAPABILITY_CACHE_CONTROL = "public, max-age=300";
 

@@ -18,6 +18,8 @@ import { AuditTrail } from "../audit/AuditTrail.ts";
 import type { Authenticator } from "../auth/Actor.ts";
 import { devTokenAuthenticator } from "../auth/devTokenAuthenticator.ts";
 import { createAuthorizationServer } from "../auth/oauth/createAuthorizationServer.ts";
+import type { AuthorizationServer } from "../auth/oauth/createAuthorizationServer.ts";
+import type { Accounts } from "../accounts/openAccounts.ts";
 import { externalOidcAuthenticator } from "../auth/oauth/externalOidcAuthenticator.ts";
 import { firstAuthenticator } from "../auth/oauth/firstAuthenticator.ts";
 import { oauthRoutes } from "../http/oauth/oauthRoutes.ts";
@@ -65,6 +67,10 @@ export interface RunningServer {
   records: RecordRepository;
   keys: KeyStore;
   chain: EmbeddedChain | null;
+  /** The SMART authorization server (tests and the conformance suite register clients and create launches). */
+  auth: AuthorizationServer;
+  /** The user accounts (tests create the conformance suite's users). */
+  accounts: Accounts;
   close(): Promise<void>;
 }
 
@@ -309,7 +315,20 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     );
     const port = (server.address() as AddressInfo).port;
     baseUrl ||= serverBaseUrl(config, port);
-    return { baseUrl, devToken, index, blobs, ledger, anchorer, records, keys, chain, close: closeAll };
+    return {
+      baseUrl,
+      devToken,
+      index,
+      blobs,
+      ledger,
+      anchorer,
+      records,
+      keys,
+      chain,
+      auth,
+      accounts: ui.accounts,
+      close: closeAll,
+    };
   } catch (error) {
     await closeAll();
     throw error;
