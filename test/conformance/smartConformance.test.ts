@@ -14,13 +14,8 @@ import type { ConformanceServer } from "./support/conformanceServer.ts";
  * Remove an entry when its cause is fixed: the last test fails while an entry passes, so the
  * list cannot go stale.
  */
-const KNOWN_GAPS: Record<string, string> = {
-  // Scope enforcement: src/policy's smartAccess() is not yet given to the engine by startServer
-  // (FhirEngineOptions.access). With it, both pass (tried): then remove them.
-  "g10_restricted_resource_type_access-g10_condition_restricted_access": "needs scope enforcement (smart-scopes)",
-  "g10_smart_granular_scope_selection-g10_granular_scope_selection_v2_2_scopes-granular_scope_access":
-    "needs scope enforcement (smart-scopes)",
-};
+/** Checks known to fail, by id, with why (none: the server passes the whole suite). */
+const KNOWN_GAPS: Record<string, string> = {};
 
 let target: ConformanceServer;
 let results: CheckResult[];
