@@ -92,7 +92,7 @@ describe("externalOidcAuthenticator", () => {
 
   it("behind firstAuthenticator, the development token still works and garbage is refused", async () => {
     const any = firstAuthenticator([authenticate, devTokenAuthenticator("dev-token-0123456789")]);
-    expect((await any("Bearer dev-token-0123456789")).role).toBe("admin");
+    expect((await any("Bearer dev-token-0123456789")).role).toBe("system");
     expect((await any(`Bearer ${await token({})}`)).role).toBe("practitioner");
     await expect(any("Bearer nope")).rejects.toMatchObject({ code: "unauthorized" });
   });
