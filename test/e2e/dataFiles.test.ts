@@ -106,6 +106,8 @@ describe("start-up refuses data files or folders that group or others may read",
 
     for (const { path, mode } of loosened) await chmod(path, mode & 0o700);
     server = await startTestServer({ dataDir });
-    expect(server.devToken).toBe(devToken);
+    // started: with a new development token (one per start), in a file private again
+    expect(server.devToken).not.toBe(devToken);
+    expect((await stat(join(dataDir, "keys", "dev-token"))).mode & 0o777).toBe(0o600);
   });
 });
