@@ -266,7 +266,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     closers.push(() => ui.close());
     if (ui.firstAdmin === "not-configured")
       log.info(
-        "no first administrator configured: if there is none yet, run `fhirledger create-admin --username NAME` (server stopped), or set FHIRLEDGER_ADMIN_USERNAME and FHIRLEDGER_ADMIN_PASSWORD_FILE",
+        "no first administrator configured: if there is none yet, run `fhirledger create-admin --username NAME`, or set FHIRLEDGER_ADMIN_USERNAME and FHIRLEDGER_ADMIN_PASSWORD_FILE",
       );
     const fhirApp = createApp({
       engine,
