@@ -1,0 +1,194 @@
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import {
+  DESKTOP,
+  PHONE,
+  authorizeUrl,
+  describeInBrowser,
+  fillSignIn,
+  launchChromium,
+  pkce,
+  registerPatient,
+  registerPublicApp,
+  screenshot,
+  seen,
+  signOut,
+  startAppListener,
+  startBrowserServer,
+} from "./support/browserHarness.ts";
+import type { AppListener, BrowserServer } from "./support/browserHarness.ts";
+
+const SCOPE = "launch/patient openid fhirUser patient/Patient.rs patient/Observation.rs";
+
+describeInBrowser("SMART standalone launch in a real browser", () => {
+  let browser: Browser;
+  let fl: BrowserServer;
+  let app: AppListener;
+  let clientId: string;
+  const contexts: BrowserContext[] = [];
+  const newPage = async (): Promise<Page> => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    contexts.push(context);
+    return context.newPage();
+  };
+
+  beforeAll(async () => {
+    [browser, fl, app] = await Promise.all([launchChromium(), startBrowserServer(), startAppListener()]);
+    clientId = await registerPublicApp(fl.server, "Sleep Diary", app.redirectUri, SCOPE);
+    // The patient has an account (registered earlier, signed out since).
+    const page = await newPage();
+    await registerPatient(page, fl.base, {
+      given: "Mary",
+      family: "Shelley",
+      username: "mary.s",
+      email: "mary@example.org",
+    });
+    await signOut(page);
+    await page.context().close();
+  });
+  afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await fl?.close();
+  });
+
+  it("authorize → sign in → approve → code and state at the app → token → FHIR read; disconnecting on /apps makes the token fail with 401", async () => {
+    const page = await newPage();
+    const { verifier, challenge } = pkce();
+    const state = "st-7f3a";
+    const url = authorizeUrl(fl.base, { clientId, redirectUri: app.redirectUri, scope: SCOPE, state, challenge });
+
+    // Not signed in: the authorize endpoint sends the browser to sign in first.
+    await page.goto(url);
+    expect(new URL(page.url()).pathname).toBe("/login");
+    await fillSignIn(page, "mary.s", "violet tractor harbour 42");
+
+    // Back at the authorize endpoint, which shows the approval page.
+    expect(new URL(page.url()).pathname).toBe("/auth/authorize");
+    await expect(seen(page.getByRole("heading", { level: 1 }))).resolves.toBe("Allow Sleep Diary to use your records?");
+    const main = await seen(page.locator("main"));
+    expect(main).toMatch(/Patient: Mary Shelley/);
+    for (const words of [
+      "Know which patient was chosen",
+      "Know who you are (OpenID Connect)",
+      "Know which FHIR record is you",
+      "read, search Patient records of the patient",
+      "read, search Observation records of the patient",
+    ])
+      expect(main).toContain(words);
+    // Each scope can be unticked, and each box is labelled with the scope in words.
+    await expect(page.getByRole("checkbox", { name: /Observation records of the patient/ }).isChecked()).resolves.toBe(
+      true,
+    );
+    await screenshot(page, "authorize-approval", "desktop");
+    await page.setViewportSize(PHONE);
+    await screenshot(page, "authorize-approval", "phone");
+    await page.setViewportSize(DESKTOP);
+
+    const answer = app.nextCallback();
+    await page.getByRole("button", { name: "Allow" }).click();
+    const query = await answer;
+    await page.waitForURL(`${app.redirectUri}?**`);
+    await expect(seen(page.locator("h1"))).resolves.toBe("The app received the answer");
+    expect(query.get("state")).toBe(state);
+    expect(query.get("iss")).toBe(fl.base);
+    const code = query.get("code");
+    expect(code).toBeTruthy();
+
+    const tokenResponse = await fetch(`${fl.base}/auth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        code: code!,
+        redirect_uri: app.redirectUri,
+        client_id: clientId,
+        code_verifier: verifier,
+      }),
+    });
+    expect(tokenResponse.status).toBe(200);
+    const token = (await tokenResponse.json()) as { access_token: string; patient: string; scope: string };
+    expect(token.scope).toBe(SCOPE);
+    const read = () =>
+      fetch(`${fl.base}/Patient/${token.patient}`, {
+        headers: { authorization: `Bearer ${token.access_token}`, accept: "application/fhir+json" },
+      });
+    const patient = await read();
+    expect(patient.status).toBe(200);
+    expect(await patient.json()).toMatchObject({ resourceType: "Patient", name: [{ family: "Shelley" }] });
+
+    // The patient sees the app among their connected apps and disconnects it.
+    await page.goto(`${fl.base}/apps`);
+    const table = page.getByRole("table", { name: "Apps with access" });
+    const row = await seen(table);
+    expect(row).toContain("Sleep Diary");
+    expect(row).toContain("Read and search Observation records of the selected patient");
+    await page.getByRole("button", { name: "Disconnect Sleep Diary" }).click();
+    await page.waitForURL(`${fl.base}/apps?notice=revoked`);
+    await expect(seen(page.getByRole("status"))).resolves.toBe("The app is disconnected: its tokens no longer work.");
+    await expect(seen(page.locator("main"))).resolves.toContain("No app holds access you approved.");
+
+    const refused = await read();
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ resourceType: "OperationOutcome" });
+  });
+
+  it("Deny sends the app access_denied with its state and no code", async () => {
+    const page = await newPage();
+    const { challenge } = pkce();
+    await page.goto(
+      authorizeUrl(fl.base, { clientId, redirectUri: app.redirectUri, scope: SCOPE, state: "st-deny", challenge }),
+    );
+    await fillSignIn(page, "mary.s", "violet tractor harbour 42");
+    const answer = app.nextCallback();
+    await page.getByRole("button", { name: "Deny" }).click();
+    const query = await answer;
+    expect(query.get("error")).toBe("access_denied");
+    expect(query.get("state")).toBe("st-deny");
+    expect(query.get("code")).toBeNull();
+  });
+
+  it("the authorize page refuses to be framed: headers say so, and an iframe on another origin does not render it", async () => {
+    const page = await newPage();
+    const { challenge } = pkce();
+    const url = authorizeUrl(fl.base, {
+      clientId,
+      redirectUri: app.redirectUri,
+      scope: SCOPE,
+      state: "st-f",
+      challenge,
+    });
+    await page.goto(`${fl.base}/login`);
+    await fillSignIn(page, "mary.s", "violet tractor harbour 42");
+
+    // The approval page itself, as the signed-in browser gets it.
+    const direct = await page.goto(url);
+    expect(await seen(page.locator("h1"))).toBe("Allow Sleep Diary to use your records?");
+    const headers = direct!.headers();
+    expect(headers["content-security-policy"]).toMatch(/frame-ancestors 'none'/);
+    expect(headers["x-frame-options"]).toBe("DENY");
+
+    // A page of the app's origin frames it (and, as a control, a page that may be framed).
+    app.serve("/frameable", '<!doctype html><html lang="en"><title>ok</title><p id="ok">framed page shown</p></html>');
+    app.serve(
+      "/framer",
+      `<!doctype html><html lang="en"><title>framer</title>
+<iframe id="victim" src="${url.replaceAll("&", "&amp;")}" width="600" height="400"></iframe>
+<iframe id="control" src="/frameable" width="600" height="100"></iframe></html>`,
+    );
+    await page.goto(`${app.origin}/framer`);
+    const control = page.frameLocator("#control");
+    await expect(seen(control.locator("#ok"))).resolves.toBe("framed page shown");
+    // Give the refused frame time to load whatever it will.
+    await page.waitForTimeout(500);
+    const victim = page.frames().find((f) => f !== page.mainFrame() && !f.url().endsWith("/frameable"));
+    expect(victim).toBeDefined();
+    const inside = await seen(victim!.locator("body")).catch(() => "");
+    expect(inside).not.toContain("Sleep Diary");
+    expect(inside).not.toContain("Allow");
+    expect(await victim!.locator("button").count()).toBe(0);
+  });
+});
