@@ -6,7 +6,9 @@ import type { SessionUser } from "./ports.ts";
 /**
  * The one stylesheet, inline, so pages load nothing else; the CSP allows it by its hash
  * (STYLE_HASH) and nothing more. Text is #1a1a1a on white and links #0b57d0 (contrast above
- * 7:1 and 5:1), focus is a thick outline, and the page is one column on a phone.
+ * 7:1 and 5:1), focus is a thick outline, and the page is one column on a phone. A wide
+ * table scrolls inside its .table-wrap, which is positioned so that the visually-hidden text
+ * of its buttons (position:absolute) is clipped with it instead of widening the whole page.
  */
 const STYLE = `
 *{box-sizing:border-box}
@@ -32,7 +34,7 @@ form.inline{display:inline}
 .alert{border-left:4px solid #b3261e;background:#fdeeee;padding:.75rem 1rem}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd;vertical-align:top}
-.table-wrap{overflow-x:auto}
+.table-wrap{overflow-x:auto;position:relative}
 code,.code{font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all}
 .secret{font-size:1.3rem;font-weight:700;letter-spacing:.05em}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
