@@ -9,6 +9,8 @@ import type { SessionUser } from "./ports.ts";
  * 7:1 and 5:1), focus is a thick outline, and the page is one column on a phone. A wide
  * table scrolls inside its .table-wrap, which is positioned so that the visually-hidden text
  * of its buttons (position:absolute) is clipped with it instead of widening the whole page.
+ * Checkboxes and radio buttons sit beside their label (not full-width blocks above it), big
+ * enough to touch.
  */
 const STYLE = `
 *{box-sizing:border-box}
@@ -26,6 +28,8 @@ label{display:block;font-weight:600}
 label .hint{display:inline}
 input,select,textarea{display:block;width:100%;font:inherit;padding:.5rem;border:1px solid #555;border-radius:4px;color:#1a1a1a;background:#fff}
 input[aria-invalid=true],select[aria-invalid=true]{border:2px solid #b3261e}
+input[type=checkbox],input[type=radio]{display:inline-block;width:1.25rem;height:1.25rem;margin:0 .5rem 0 0;padding:0;vertical-align:middle}
+input[type=checkbox]+label,input[type=radio]+label{display:inline}
 .field-error{color:#b3261e;font-weight:600;margin:.25rem 0 0}
 button{font:inherit;padding:.55rem 1.1rem;border-radius:4px;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#0b57d0}

@@ -6,6 +6,7 @@ import {
   GOOD_PASSWORD,
   PHONE,
   accessibilityProblems,
+  boxesAwayFromLabels,
   authorizeUrl,
   describeInBrowser,
   launchChromium,
@@ -142,6 +143,7 @@ describeInBrowser("every page: accessible basics, usable on a phone, screenshots
 
     await page.setViewportSize(PHONE);
     expect(await scrollWidth(page)).toBeLessThanOrEqual(PHONE.width);
+    expect(await boxesAwayFromLabels(page)).toEqual([]);
     await screenshot(page, p.name, "phone");
   });
 

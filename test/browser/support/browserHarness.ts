@@ -271,3 +271,27 @@ export function seen(locator: Locator): Promise<string> {
   // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText is the rendered text, which is what these tests check
   return locator.innerText();
 }
+
+/**
+ * Checkboxes and radio buttons that are not beside their label (on its first line, to its
+ * left), as sentences: a box far from its words is hard to tick knowingly on a phone.
+ */
+export async function boxesAwayFromLabels(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    for (const box of Array.from(
+      document.querySelectorAll<HTMLInputElement>("input[type=checkbox], input[type=radio]"),
+    )) {
+      const label = box.id ? document.querySelector(`label[for="${CSS.escape(box.id)}"]`) : null;
+      if (!label) continue; // accessibilityProblems reports it
+      const b = box.getBoundingClientRect();
+      const firstLine = label.getClientRects()[0] ?? label.getBoundingClientRect();
+      const middle = b.top + b.height / 2;
+      if (middle < firstLine.top || middle > firstLine.bottom || b.right > firstLine.left + 1)
+        problems.push(
+          `the ${box.type} "${box.value}" is not beside its label "${label.textContent?.trim().slice(0, 40)}"`,
+        );
+    }
+    return problems;
+  });
+}
