@@ -4,8 +4,9 @@ import type { BrowserServer } from "./support/browserHarness.ts";
 
 /**
  * What the browser tests found on the approval page, checked over plain HTTP so it runs
- * without Chromium too: the page had two <h1> (the layout's and the body's), and named no
- * patient to a patient user (the picker read their record as anonymous).
+ * without Chromium too: the page had two <h1> (the layout's and the body's), named no
+ * patient to a patient user (the picker read their record as anonymous), and its header
+ * offered a signed-in user to sign in.
  */
 describe("the approval page a patient sees (no browser needed)", () => {
   let fl: BrowserServer;
@@ -14,7 +15,7 @@ describe("the approval page a patient sees (no browser needed)", () => {
   });
   afterAll(() => fl?.close());
 
-  it("has one <h1> naming the app, and names the patient", async () => {
+  it("has one <h1> naming the app, names the patient and who is signed in", async () => {
     const form = await fetch(`${fl.base}/register`, { headers: { accept: "text/html" } });
     let cookie = form.headers.getSetCookie()[0]!.split(";")[0]!;
     const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
@@ -45,5 +46,8 @@ describe("the approval page a patient sees (no browser needed)", () => {
     expect(text.match(/<h1\b/g)).toHaveLength(1);
     expect(text).toMatch(/<h1>Allow Sleep Diary to use your records\?<\/h1>/);
     expect(text).toMatch(/Patient: <strong>Mary Shelley<\/strong>/);
+    // Signed in, so the header names the user and offers to sign out (it said "Sign in").
+    expect(text).toContain("Sign out mary.s");
+    expect(text).not.toContain('href="/login"');
   });
 });

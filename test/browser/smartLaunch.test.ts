@@ -69,6 +69,8 @@ describeInBrowser("SMART standalone launch in a real browser", () => {
     // Back at the authorize endpoint, which shows the approval page.
     expect(new URL(page.url()).pathname).toBe("/auth/authorize");
     await expect(seen(page.getByRole("heading", { level: 1 }))).resolves.toBe("Allow Sleep Diary to use your records?");
+    // The header says who is signed in, as on every other page, and offers to sign out.
+    await expect(seen(page.getByRole("navigation"))).resolves.toContain("Sign out mary.s");
     const main = await seen(page.locator("main"));
     expect(main).toMatch(/Patient: Mary Shelley/);
     for (const words of [

@@ -174,8 +174,12 @@ export function oauthRoutes(options: OAuthRoutesOptions): Hono {
   });
 
   // ---- authorize ----
-  const page = async (c: Context, status: 200 | 400 | 401 | 403, title: string, body: ReturnType<typeof errorPage>) =>
-    c.html(await renderPage(title, await body), status, PAGE_HEADERS);
+  // The signed-in user is named in the layout's header, as on the other pages (not "Sign in").
+  const page = async (c: Context, status: 200 | 400 | 401 | 403, title: string, body: ReturnType<typeof errorPage>) => {
+    const user = await session.user(c);
+    const viewer = user === undefined ? undefined : { user, csrf: await session.csrfToken(c) };
+    return c.html(await renderPage(title, await body, viewer), status, PAGE_HEADERS);
+  };
   const refuse = (c: Context, error: unknown) => {
     if (error instanceof AuthorizeError && error.redirectUri !== undefined) {
       const to = redirectWith(error.redirectUri, {
