@@ -1,7 +1,9 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import {
+  ADMIN,
   DESKTOP,
+  GOOD_PASSWORD,
   PHONE,
   authorizeUrl,
   describeInBrowser,
@@ -12,6 +14,7 @@ import {
   registerPublicApp,
   screenshot,
   seen,
+  signIn,
   signOut,
   startAppListener,
   startBrowserServer,
@@ -64,7 +67,7 @@ describeInBrowser("SMART standalone launch in a real browser", () => {
     // Not signed in: the authorize endpoint sends the browser to sign in first.
     await page.goto(url);
     expect(new URL(page.url()).pathname).toBe("/login");
-    await fillSignIn(page, "mary.s", "violet tractor harbour 42");
+    await fillSignIn(page, "mary.s", GOOD_PASSWORD);
 
     // Back at the authorize endpoint, which shows the approval page.
     expect(new URL(page.url()).pathname).toBe("/auth/authorize");
@@ -138,13 +141,78 @@ describeInBrowser("SMART standalone launch in a real browser", () => {
     expect(await refused.json()).toMatchObject({ resourceType: "OperationOutcome" });
   });
 
+  it("a practitioner's standalone launch: searches and picks the patient, unticks a scope, and the token holds that patient and the rest", async () => {
+    await fl.server.putAll([
+      { resourceType: "Practitioner", id: "doc-1", name: [{ family: "Who", given: ["John"] }] } as never,
+      { resourceType: "Patient", id: "other-1", name: [{ family: "Byron", given: ["George"] }] } as never,
+    ]);
+    const admin = await newPage();
+    await signIn(admin, fl.base, ADMIN.username, ADMIN.password);
+    await admin.goto(`${fl.base}/admin`);
+    await admin.getByLabel("Role").selectOption("practitioner");
+    await admin.getByLabel("Username", { exact: true }).fill("dr.who");
+    await admin.getByLabel("Email").fill("who@example.org");
+    await admin.getByLabel("Linked FHIR resource").fill("Practitioner/doc-1");
+    await admin.getByLabel("Initial password").fill(GOOD_PASSWORD);
+    await Promise.all([admin.waitForLoadState("load"), admin.getByRole("button", { name: "Create account" }).click()]);
+    await expect(seen(admin.getByRole("status"))).resolves.toContain("dr.who is created");
+
+    const page = await newPage();
+    const { verifier, challenge } = pkce();
+    const scope = "launch/patient patient/Patient.rs patient/Observation.rs";
+    await page.goto(
+      authorizeUrl(fl.base, { clientId, redirectUri: app.redirectUri, scope, state: "st-doc", challenge }),
+    );
+    await fillSignIn(page, "dr.who", GOOD_PASSWORD);
+    await expect(seen(page.locator("h1"))).resolves.toBe("Choose the patient for Sleep Diary");
+    await page.getByLabel("Patient name").fill("Shelley");
+    await Promise.all([page.waitForLoadState("load"), page.getByRole("button", { name: "Search" }).click()]);
+    const choices = page.getByRole("radio");
+    await expect(choices.count()).resolves.toBe(1);
+    await page.getByRole("radio", { name: /Mary Shelley/ }).check();
+    await Promise.all([page.waitForLoadState("load"), page.getByRole("button", { name: "Continue" }).click()]);
+    await expect(seen(page.locator("main"))).resolves.toMatch(/Patient: Mary Shelley/);
+    await page.getByRole("checkbox", { name: /Observation records/ }).uncheck();
+    const answer = app.nextCallback();
+    await page.getByRole("button", { name: "Allow" }).click();
+    const query = await answer;
+    expect(query.get("state")).toBe("st-doc");
+
+    const token = (await (
+      await fetch(`${fl.base}/auth/token`, {
+        method: "POST",
+        body: new URLSearchParams({
+          grant_type: "authorization_code",
+          code: query.get("code")!,
+          redirect_uri: app.redirectUri,
+          client_id: clientId,
+          code_verifier: verifier,
+        }),
+      })
+    ).json()) as { access_token: string; patient: string; scope: string };
+    expect(token.scope).toBe("launch/patient patient/Patient.rs");
+    const shelley = await fetch(`${fl.base}/Patient/${token.patient}`, {
+      headers: { authorization: `Bearer ${token.access_token}` },
+    });
+    expect(await shelley.json()).toMatchObject({ name: [{ family: "Shelley" }] });
+    // Confined to the patient chosen, and to the scopes left ticked.
+    const other = await fetch(`${fl.base}/Patient/other-1`, {
+      headers: { authorization: `Bearer ${token.access_token}` },
+    });
+    expect([403, 404]).toContain(other.status);
+    const observations = await fetch(`${fl.base}/Observation?patient=${token.patient}`, {
+      headers: { authorization: `Bearer ${token.access_token}` },
+    });
+    expect(observations.status).toBe(403);
+  });
+
   it("Deny sends the app access_denied with its state and no code", async () => {
     const page = await newPage();
     const { challenge } = pkce();
     await page.goto(
       authorizeUrl(fl.base, { clientId, redirectUri: app.redirectUri, scope: SCOPE, state: "st-deny", challenge }),
     );
-    await fillSignIn(page, "mary.s", "violet tractor harbour 42");
+    await fillSignIn(page, "mary.s", GOOD_PASSWORD);
     const answer = app.nextCallback();
     await page.getByRole("button", { name: "Deny" }).click();
     const query = await answer;
@@ -164,7 +232,7 @@ describeInBrowser("SMART standalone launch in a real browser", () => {
       challenge,
     });
     await page.goto(`${fl.base}/login`);
-    await fillSignIn(page, "mary.s", "violet tractor harbour 42");
+    await fillSignIn(page, "mary.s", GOOD_PASSWORD);
 
     // The approval page itself, as the signed-in browser gets it.
     const direct = await page.goto(url);
