@@ -88,9 +88,9 @@ describeInBrowser("SMART standalone launch in a real browser", () => {
     await expect(page.getByRole("checkbox", { name: /Observation records of the patient/ }).isChecked()).resolves.toBe(
       true,
     );
-    await screenshot(page, "authorize-approval", "desktop");
+    await screenshot(page, "launch-approval-patient", "desktop");
     await page.setViewportSize(PHONE);
-    await screenshot(page, "authorize-approval", "phone");
+    await screenshot(page, "launch-approval-patient", "phone");
     await page.setViewportSize(DESKTOP);
 
     const answer = app.nextCallback();
