@@ -10,6 +10,7 @@ import {
   authorizeUrl,
   describeInBrowser,
   launchChromium,
+  lowContrastText,
   pkce,
   registerPatient,
   registerPublicApp,
@@ -129,23 +130,27 @@ describeInBrowser("every page: accessible basics, usable on a phone, screenshots
     },
   ];
 
-  it.each(PAGES)("$name: lang, one h1, viewport, labels; no framing; no sideways scroll at 375 px", async (p) => {
-    const page = as[p.who];
-    await page.setViewportSize(DESKTOP);
-    const response = await page.goto(`${fl.base}${p.path()}`);
-    expect(response?.status()).toBe(p.status ?? 200);
-    expect(await seen(page.locator("main"))).toContain(p.says);
-    expect(await accessibilityProblems(page)).toEqual([]);
-    const headers = response!.headers();
-    expect(headers["content-security-policy"]).toMatch(/frame-ancestors 'none'/);
-    expect(headers["x-frame-options"]).toBe("DENY");
-    await screenshot(page, p.name, "desktop");
+  it.each(PAGES)(
+    "$name: lang, one h1, viewport, labels, contrast; no framing; no sideways scroll at 375 px",
+    async (p) => {
+      const page = as[p.who];
+      await page.setViewportSize(DESKTOP);
+      const response = await page.goto(`${fl.base}${p.path()}`);
+      expect(response?.status()).toBe(p.status ?? 200);
+      expect(await seen(page.locator("main"))).toContain(p.says);
+      expect(await accessibilityProblems(page)).toEqual([]);
+      expect(await lowContrastText(page)).toEqual([]);
+      const headers = response!.headers();
+      expect(headers["content-security-policy"]).toMatch(/frame-ancestors 'none'/);
+      expect(headers["x-frame-options"]).toBe("DENY");
+      await screenshot(page, p.name, "desktop");
 
-    await page.setViewportSize(PHONE);
-    expect(await scrollWidth(page)).toBeLessThanOrEqual(PHONE.width);
-    expect(await boxesAwayFromLabels(page)).toEqual([]);
-    await screenshot(page, p.name, "phone");
-  });
+      await page.setViewportSize(PHONE);
+      expect(await scrollWidth(page)).toBeLessThanOrEqual(PHONE.width);
+      expect(await boxesAwayFromLabels(page)).toEqual([]);
+      await screenshot(page, p.name, "phone");
+    },
+  );
 
   it("the sign-in form works from the keyboard alone: Tab reaches the fields, then the button; Enter signs in", async () => {
     const context = await browser.newContext({ viewport: PHONE });

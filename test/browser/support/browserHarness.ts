@@ -295,3 +295,54 @@ export async function boxesAwayFromLabels(page: Page): Promise<string[]> {
     return problems;
   });
 }
+
+/**
+ * Text whose contrast with what is behind it is below WCAG AA (4.5:1, or 3:1 for large text:
+ * 24 px, or 18.66 px bold), as sentences. The background is the first opaque one among the
+ * element and its ancestors (white at the top).
+ */
+export async function lowContrastText(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const rgb = (css: string): [number, number, number, number] => {
+      const m = /rgba?\(([^)]+)\)/.exec(css);
+      if (!m) return [0, 0, 0, 0];
+      const parts = m[1]!
+        .split(/[,\s/]+/)
+        .filter(Boolean)
+        .map(Number);
+      return [parts[0]!, parts[1]!, parts[2]!, parts[3] ?? 1];
+    };
+    const luminance = ([r, g, b]: number[]) => {
+      const lin = (v: number) => {
+        const c = v / 255;
+        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * lin(r!) + 0.7152 * lin(g!) + 0.0722 * lin(b!);
+    };
+    const background = (el: Element | null): number[] => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c[3] > 0.99) return c;
+      }
+      return [255, 255, 255, 1];
+    };
+    const problems: string[] = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const el = node.parentElement;
+      if (!el || !node.textContent?.trim()) continue;
+      const rect = el.getBoundingClientRect();
+      if (rect.width <= 1 || rect.height <= 1) continue; // visually hidden
+      const style = getComputedStyle(el);
+      const fg = rgb(style.color);
+      const l1 = luminance(fg);
+      const l2 = luminance(background(el));
+      const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+      const size = Number.parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5))
+        problems.push(`"${node.textContent.trim().slice(0, 30)}" has contrast ${ratio.toFixed(2)}:1`);
+    }
+    return problems;
+  });
+}
