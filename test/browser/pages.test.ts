@@ -152,23 +152,31 @@ describeInBrowser("every page: accessible basics, usable on a phone, screenshots
     },
   );
 
-  it("the sign-in form works from the keyboard alone: Tab reaches the fields, then the button; Enter signs in", async () => {
+  it("the sign-in form works from the keyboard alone: Tab reaches the fields, then the button, each outlined; Enter signs in", async () => {
     const context = await browser.newContext({ viewport: PHONE });
     try {
       const page = await context.newPage();
       await page.goto(`${fl.base}/login`);
       const reached: string[] = [];
+      const unmarked: string[] = [];
       for (let i = 0; i < 20; i++) {
         await page.keyboard.press("Tab");
-        const focused = await page.evaluate(() => {
+        const { focused, outline } = await page.evaluate(() => {
           const el = document.activeElement as HTMLElement | null;
-          if (!el || el === document.body) return "";
+          if (!el || el === document.body) return { focused: "", outline: "" };
           const form = el.closest("form")?.getAttribute("action") ?? "";
-          return `${el.tagName.toLowerCase()}${el.getAttribute("name") ? `[${el.getAttribute("name")}]` : ""}${el.getAttribute("type") === "submit" ? "[submit]" : ""}@${form}`;
+          const style = getComputedStyle(el);
+          return {
+            focused: `${el.tagName.toLowerCase()}${el.getAttribute("name") ? `[${el.getAttribute("name")}]` : ""}${el.getAttribute("type") === "submit" ? "[submit]" : ""}@${form}`,
+            outline: style.outlineStyle === "none" ? "" : style.outlineWidth,
+          };
         });
         reached.push(focused);
+        // Where the focus is must show: a visible outline of 2 px or more.
+        if (Number.parseFloat(outline) < 2 || outline === "") unmarked.push(focused);
         if (focused === "button[submit]@/login") break;
       }
+      expect(unmarked).toEqual([]);
       const at = (what: string) => reached.indexOf(what);
       expect(at("input[username]@/login")).toBeGreaterThanOrEqual(0);
       expect(at("input[password]@/login")).toBeGreaterThan(at("input[username]@/login"));
