@@ -119,8 +119,15 @@ export function patientRegistrarOf(engine: FhirEngine, baseUrl: () => string): P
   };
 }
 
-/** The practitioner at the picker, as the engine sees them: their role, reading patients only. */
+/**
+ * The user at the picker and the approval page, as the engine sees them, reading patients
+ * only: a practitioner with their role; a patient confined to their own record (the approval
+ * page names them); anyone else as anonymous, who reads nothing.
+ */
 function pickerActor(user: SessionUser): Actor {
+  const own = user.fhirUser?.startsWith("Patient/") ? user.fhirUser.slice("Patient/".length) : undefined;
+  if (user.role === "patient" && own !== undefined)
+    return { id: user.userId, role: "patient", scopes: ["patient/Patient.rs"], patient: own, fhirUser: user.fhirUser! };
   return {
     id: user.userId,
     role: user.role === "practitioner" ? "practitioner" : "anonymous",

@@ -287,7 +287,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       oauthRoutes({
         server: auth,
         session: ui.session,
-        renderPage: (title, body) => layout(title, body),
+        renderPage: (title, body, viewer) => layout(title, body, viewer ?? {}),
         patientPicker: patientPickerOf(engine, () => baseUrl),
         authenticate,
       }),

@@ -6,7 +6,11 @@ import type { SessionUser } from "./ports.ts";
 /**
  * The one stylesheet, inline, so pages load nothing else; the CSP allows it by its hash
  * (STYLE_HASH) and nothing more. Text is #1a1a1a on white and links #0b57d0 (contrast above
- * 7:1 and 5:1), focus is a thick outline, and the page is one column on a phone.
+ * 7:1 and 5:1), focus is a thick outline, and the page is one column on a phone. A wide
+ * table scrolls inside its .table-wrap, which is positioned so that the visually-hidden text
+ * of its buttons (position:absolute) is clipped with it instead of widening the whole page.
+ * Checkboxes and radio buttons sit beside their label (not full-width blocks above it), big
+ * enough to touch.
  */
 const STYLE = `
 *{box-sizing:border-box}
@@ -24,6 +28,8 @@ label{display:block;font-weight:600}
 label .hint{display:inline}
 input,select,textarea{display:block;width:100%;font:inherit;padding:.5rem;border:1px solid #555;border-radius:4px;color:#1a1a1a;background:#fff}
 input[aria-invalid=true],select[aria-invalid=true]{border:2px solid #b3261e}
+input[type=checkbox],input[type=radio]{display:inline-block;width:1.25rem;height:1.25rem;margin:0 .5rem 0 0;padding:0;vertical-align:middle}
+input[type=checkbox]+label,input[type=radio]+label{display:inline}
 .field-error{color:#b3261e;font-weight:600;margin:.25rem 0 0}
 button{font:inherit;padding:.55rem 1.1rem;border-radius:4px;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#0b57d0}
@@ -32,7 +38,7 @@ form.inline{display:inline}
 .alert{border-left:4px solid #b3261e;background:#fdeeee;padding:.75rem 1rem}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd;vertical-align:top}
-.table-wrap{overflow-x:auto}
+.table-wrap{overflow-x:auto;position:relative}
 code,.code{font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all}
 .secret{font-size:1.3rem;font-weight:700;letter-spacing:.05em}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}

@@ -20,10 +20,17 @@ export interface PageSession {
   checkCsrf(c: Context, token: string | undefined): Promise<boolean>;
 }
 
+/** Who looks at a page: the layout's header names them and offers to sign out (CSRF-protected). */
+export interface PageViewer {
+  user: SessionUser;
+  csrf: string;
+}
+
 /** Wraps a page body in the site layout (the accounts part's src/ui/layout.ts). */
 export type RenderPage = (
   title: string,
   body: HtmlEscapedString | string,
+  viewer?: PageViewer,
 ) => HtmlEscapedString | Promise<HtmlEscapedString>;
 
 /** A patient a practitioner may pick for a standalone launch. */

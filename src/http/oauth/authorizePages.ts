@@ -6,6 +6,18 @@ import { describeScope } from "../../auth/oauth/scopes.ts";
 
 type Page = HtmlEscapedString | Promise<HtmlEscapedString>;
 
+// The bodies below hold no <h1>: the RenderPage layout makes the title the page's one heading.
+
+/** The approval page's title (its heading). */
+export function approvalTitle(request: PendingAuthorization): string {
+  return `Allow ${request.clientName} to use your records?`;
+}
+
+/** The patient picker's title (its heading). */
+export function patientPickerTitle(request: PendingAuthorization): string {
+  return `Choose the patient for ${request.clientName}`;
+}
+
 /** The approval screen: the app, the patient, each scope in plain words with a box to untick, approve or deny. */
 export function approvalPage(
   request: PendingAuthorization,
@@ -23,8 +35,7 @@ export function approvalPage(
     request.context.patient === undefined
       ? ""
       : html`<p>Patient: <strong>${patient?.name ?? ""}</strong> <code>Patient/${request.context.patient}</code></p>`;
-  return html`<h1>Allow ${request.clientName} to use your records?</h1>
-    ${patientLine}
+  return html`${patientLine}
     <form method="post" action="/auth/authorize/decision">
       <input type="hidden" name="request" value="${requestId}" />
       <input type="hidden" name="csrf" value="${csrf}" />
@@ -41,7 +52,8 @@ export function approvalPage(
 
 /** The patient picker of a standalone launch: a name search and the matches to choose from. */
 export function patientPickerPage(
-  request: PendingAuthorization,
+  // Named by the title (patientPickerTitle); kept so both pages take the same arguments.
+  _request: PendingAuthorization,
   requestId: string,
   csrf: string,
   query: string,
@@ -53,8 +65,7 @@ export function patientPickerPage(
         <label for="patient-${i}">${p.name} <code>Patient/${p.id}</code></label>
       </li>`,
   );
-  return html`<h1>Choose the patient for ${request.clientName}</h1>
-    <form method="get" action="/auth/authorize/pick">
+  return html`<form method="get" action="/auth/authorize/pick">
       <input type="hidden" name="request" value="${requestId}" />
       <label for="q">Patient name</label>
       <input type="search" id="q" name="q" value="${query}" maxlength="100" />
@@ -71,7 +82,6 @@ export function patientPickerPage(
 
 /** An error the user reads (the client could not be trusted with a redirect). */
 export function errorPage(message: string): Page {
-  return html`<h1>This sign-in request cannot go on</h1>
-    <p role="alert">${message}</p>
+  return html`<p role="alert">${message}</p>
     <p>Go back to the app and start again.</p>`;
 }

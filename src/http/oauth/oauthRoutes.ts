@@ -15,7 +15,7 @@ import type { AuthorizationServer } from "../../auth/oauth/createAuthorizationSe
 import { OAuthError } from "../../auth/oauth/OAuthError.ts";
 import type { PageSession, PatientPicker, RenderPage, SessionUser } from "../../auth/oauth/ports.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
-import { approvalPage, errorPage, patientPickerPage } from "./authorizePages.ts";
+import { approvalPage, approvalTitle, errorPage, patientPickerPage, patientPickerTitle } from "./authorizePages.ts";
 import { readForm, readQuery } from "./readForm.ts";
 
 export interface OAuthRoutesOptions {
@@ -174,8 +174,12 @@ export function oauthRoutes(options: OAuthRoutesOptions): Hono {
   });
 
   // ---- authorize ----
-  const page = async (c: Context, status: 200 | 400 | 401 | 403, title: string, body: ReturnType<typeof errorPage>) =>
-    c.html(await renderPage(title, await body), status, PAGE_HEADERS);
+  // The signed-in user is named in the layout's header, as on the other pages (not "Sign in").
+  const page = async (c: Context, status: 200 | 400 | 401 | 403, title: string, body: ReturnType<typeof errorPage>) => {
+    const user = await session.user(c);
+    const viewer = user === undefined ? undefined : { user, csrf: await session.csrfToken(c) };
+    return c.html(await renderPage(title, await body, viewer), status, PAGE_HEADERS);
+  };
   const refuse = (c: Context, error: unknown) => {
     if (error instanceof AuthorizeError && error.redirectUri !== undefined) {
       const to = redirectWith(error.redirectUri, {
@@ -198,11 +202,11 @@ export function oauthRoutes(options: OAuthRoutesOptions): Hono {
           { redirectUri: request.redirectUri, state: request.state },
         );
       const patients = await patientPicker.search(user, "", PICKER_LIMIT);
-      return page(c, 200, "Choose a patient", patientPickerPage(request, id, csrf, "", patients));
+      return page(c, 200, patientPickerTitle(request), patientPickerPage(request, id, csrf, "", patients));
     }
     const patient =
       request.context.patient === undefined ? undefined : await patientPicker?.get(user, request.context.patient);
-    return page(c, 200, "Allow access", approvalPage(request, id, csrf, patient));
+    return page(c, 200, approvalTitle(request), approvalPage(request, id, csrf, patient));
   };
 
   const authorize = async (c: Context, params: Record<string, string>) => {
@@ -257,7 +261,7 @@ export function oauthRoutes(options: OAuthRoutesOptions): Hono {
       return page(
         c,
         200,
-        "Choose a patient",
+        patientPickerTitle(found.request),
         patientPickerPage(found.request, found.id, await session.csrfToken(c), query, patients),
       );
     } catch (error) {
