@@ -22,7 +22,7 @@ describe("WalCheckpointer", () => {
     const db = openSqliteFile(path);
     // the writer never checkpoints by itself here: only the worker can
     db.exec("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (v BLOB)");
-    const checkpointer = new WalCheckpointer([path], { intervalMs: 20 });
+    const checkpointer = new WalCheckpointer([path], { intervalMs: 20, minFrames: 1 });
     await checkpointer.ready();
     const insert = db.prepare("INSERT INTO t VALUES (?)");
     for (let i = 0; i < 200; i++) insert.run(new Uint8Array(2048));
@@ -30,6 +30,29 @@ describe("WalCheckpointer", () => {
     await expect.poll(() => checkpointer.rounds, { timeout: 5000 }).toBeGreaterThan(rounds + 1);
     // 200 rows of 2 KiB: in the main file now, not only in the WAL
     expect(mainFileBytes(path)).toBeGreaterThan(400_000);
+    await checkpointer.close();
+    db.close();
+  });
+
+  it("leaves the WAL alone until minFrames frames wait, then copies them back", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "walcp-"));
+    dirs.push(dir);
+    const path = join(dir, "db.sqlite");
+    const db = openSqliteFile(path);
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (v BLOB)");
+    const checkpointer = new WalCheckpointer([path], { intervalMs: 20, minFrames: 3000 });
+    await checkpointer.ready();
+    const insert = db.prepare("INSERT INTO t VALUES (?)");
+    // 200 commits, a few frames each: under the threshold
+    for (let i = 0; i < 200; i++) insert.run(new Uint8Array(2048));
+    let rounds = checkpointer.rounds;
+    await expect.poll(() => checkpointer.rounds, { timeout: 5000 }).toBeGreaterThan(rounds + 2);
+    expect(mainFileBytes(path)).toBeLessThan(100_000);
+    // ten times as many: over it
+    for (let i = 0; i < 2000; i++) insert.run(new Uint8Array(2048));
+    rounds = checkpointer.rounds;
+    await expect.poll(() => checkpointer.rounds, { timeout: 5000 }).toBeGreaterThan(rounds + 2);
+    expect(mainFileBytes(path)).toBeGreaterThan(4_000_000);
     await checkpointer.close();
     db.close();
   });

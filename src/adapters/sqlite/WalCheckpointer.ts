@@ -15,9 +15,13 @@ export class WalCheckpointer {
   rounds = 0;
   #closed: Promise<void> | null = null;
 
-  constructor(paths: readonly string[], options: { intervalMs?: number } = {}) {
+  /**
+   * `intervalMs`: how often the worker looks (default 1 s); `minFrames`: how many WAL frames wait
+   * before it copies them back (default 16,384: 64 MiB of 4 KiB pages).
+   */
+  constructor(paths: readonly string[], options: { intervalMs?: number; minFrames?: number } = {}) {
     this.#worker = new Worker(new URL("./walCheckpointWorker.ts", import.meta.url), {
-      workerData: { paths: [...paths], intervalMs: options.intervalMs ?? 1000 },
+      workerData: { paths: [...paths], intervalMs: options.intervalMs ?? 1000, minFrames: options.minFrames ?? 16_384 },
       resourceLimits: { maxOldGenerationSizeMb: 32 },
     });
     this.#worker.unref();
