@@ -5,6 +5,8 @@ import type { AuthorizationServer } from "../auth/oauth/createAuthorizationServe
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
 import type { FhirEngine } from "../fhir/engine/FhirEngine.ts";
 import type { PatientPicker } from "../auth/oauth/ports.ts";
+/** The consent pages' port (its own files: src/server/consentPortal/). */
+export { consentPortalOf } from "./consentPortal/consentPortalOf.ts";
 import type { ClientAdmin, ClientSummary, PatientRegistrar, SessionUser, UserGrants } from "../ui/ports.ts";
 
 /** The admin page's apps, through the authorization server's client registry. */

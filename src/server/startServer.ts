@@ -26,7 +26,7 @@ import { oauthRoutes } from "../http/oauth/oauthRoutes.ts";
 import { layout } from "../ui/layout.ts";
 import { openAccountsUi } from "../ui/openAccountsUi.ts";
 import { isUiRequest } from "../ui/uiRoutes.ts";
-import { clientAdminOf, patientPickerOf, patientRegistrarOf, userGrantsOf } from "./authPorts.ts";
+import { clientAdminOf, consentPortalOf, patientPickerOf, patientRegistrarOf, userGrantsOf } from "./authPorts.ts";
 import type { Config } from "../config/loadConfig.ts";
 import { fromHex } from "../crypto/hex.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
@@ -261,6 +261,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       patients: patientRegistrarOf(engine, () => baseUrl),
       clients: clientAdminOf(auth),
       grants: userGrantsOf(auth),
+      consents: consentPortalOf(engine, () => baseUrl),
       log: httpLog,
     });
     closers.push(() => ui.close());

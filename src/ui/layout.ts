@@ -36,6 +36,12 @@ button.secondary{background:#fff;color:#0b57d0}
 form.inline{display:inline}
 .notice{border-left:4px solid #0b57d0;background:#eef3fd;padding:.75rem 1rem}
 .alert{border-left:4px solid #b3261e;background:#fdeeee;padding:.75rem 1rem}
+.urgent{border-left:4px solid #b45309;background:#fff4e5;padding:.75rem 1rem}
+tr.urgent td{background:#fff4e5}
+.flag{margin:0 0 .25rem;color:#7a3306}
+ul.plain{list-style:none;margin:0;padding:0}
+fieldset{border:1px solid #ccc;border-radius:4px;padding:.5rem 1rem}
+legend{font-weight:600}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd;vertical-align:top}
 .table-wrap{overflow-x:auto;position:relative}
@@ -62,6 +68,9 @@ function navigation(options: LayoutOptions): HtmlEscapedString | Promise<HtmlEsc
     ["/account", "Your account"],
     ["/apps", "Connected apps"],
   ];
+  if (user.role === "patient") links.push(["/consents", "Your consents"], ["/access-log", "Access log"]);
+  if (user.role === "practitioner")
+    links.push(["/request-access", "Request access"], ["/break-glass", "Emergency access"]);
   if (user.role === "admin") links.push(["/admin", "Administration"]);
   if (user.role === "admin" || user.role === "practitioner") links.push(["/activation-codes", "Activation codes"]);
   return html`<nav aria-label="Account"><ul>

@@ -5,7 +5,7 @@ import type { ScryptParams } from "../accounts/passwordHash.ts";
 import type { Config } from "../config/loadConfig.ts";
 import { forwardedClientAddress, peerAddress } from "./clientAddress.ts";
 import { CookiePageSession } from "./CookiePageSession.ts";
-import type { AccountEvent, ClientAdmin, PatientRegistrar, UserGrants } from "./ports.ts";
+import type { AccountEvent, ClientAdmin, ConsentPortal, PatientRegistrar, UserGrants } from "./ports.ts";
 import type { UiEnv } from "./UiContext.ts";
 import { uiRoutes } from "./uiRoutes.ts";
 
@@ -33,6 +33,8 @@ export async function openAccountsUi(options: {
   patients: PatientRegistrar;
   clients: ClientAdmin;
   grants: UserGrants;
+  /** The consent pages' port (consentPortalOf(engine, baseUrl)); absent: no consent pages. */
+  consents?: ConsentPortal;
   clientAddress?: (c: Context) => string;
   log?: (level: "info" | "warn" | "error", message: string) => void;
   /** Each account event, for the audit trail. */
@@ -52,6 +54,7 @@ export async function openAccountsUi(options: {
       patients: options.patients,
       clients: options.clients,
       grants: options.grants,
+      ...(options.consents ? { consents: options.consents } : {}),
       baseUrl: options.baseUrl,
       clientAddress: options.clientAddress ?? (config.tls.behindProxy ? forwardedClientAddress : peerAddress),
       ...(options.log ? { log: options.log } : {}),

@@ -11,16 +11,21 @@ import { peerAddress } from "./clientAddress.ts";
 import { readForm } from "./forms.ts";
 import { layout } from "./layout.ts";
 import { pageHeaders } from "./pageHeaders.ts";
+import { registerAccessLog } from "./pages/accessLog.ts";
 import { registerAccount } from "./pages/account.ts";
 import { registerActivation } from "./pages/activate.ts";
 import { registerActivationCodes } from "./pages/activationCodes.ts";
 import { registerAdmin } from "./pages/admin.ts";
+import { registerBreakGlass } from "./pages/breakGlass.ts";
 import { registerConnectedApps } from "./pages/connectedApps.ts";
+import { registerConsents } from "./pages/consents.ts";
 import { registerHome } from "./pages/home.ts";
 import { registerLogin } from "./pages/login.ts";
 import { registerLogout } from "./pages/logout.ts";
+import { registerPatientRecords } from "./pages/patientRecords.ts";
 import { registerRegistration } from "./pages/register.ts";
-import type { AccountEvent, ClientAdmin, PatientRegistrar, UserGrants } from "./ports.ts";
+import { registerRequestAccess } from "./pages/requestAccess.ts";
+import type { AccountEvent, ClientAdmin, ConsentPortal, PatientRegistrar, UserGrants } from "./ports.ts";
 import type { UiContext, UiDeps, UiEnv } from "./UiContext.ts";
 
 export interface UiRoutesOptions {
@@ -30,6 +35,12 @@ export interface UiRoutesOptions {
   patients: PatientRegistrar;
   clients: ClientAdmin;
   grants: UserGrants;
+  /**
+   * The consent pages' port on the FHIR engine (src/server/consentPortal/consentPortalOf.ts):
+   * /consents, /access-log (patients), /request-access, /patients/:id, /break-glass
+   * (practitioners). Absent: those pages are not served.
+   */
+  consents?: ConsentPortal;
   /** The FHIR base URL, no trailing slash (the home page lists the SMART endpoints under it). */
   baseUrl: () => string;
   /** Login and activation-code limits; one per server (tests pass their own clock). */
@@ -73,11 +84,18 @@ export const UI_PATHS = [
   "/activation-codes",
   "/apps",
   "/account",
+  "/consents",
+  "/access-log",
+  "/request-access",
+  "/break-glass",
 ];
 
-/** Whether `pathname` is one of the pages, or a form action under /admin, /apps or /account. */
+/**
+ * Whether `pathname` is one of the pages, a form action under /admin, /apps, /account or
+ * /consents, or a practitioner's /patients/<id> (lower case: FHIR types start upper case).
+ */
 export function isUiPath(pathname: string): boolean {
-  return UI_PATHS.includes(pathname) || /^\/(admin|apps|account)\//.test(pathname);
+  return UI_PATHS.includes(pathname) || /^\/(admin|apps|account|consents|patients)\//.test(pathname);
 }
 
 /**
@@ -159,6 +177,13 @@ export function uiRoutes(options: UiRoutesOptions): Hono<UiEnv> {
   registerActivationCodes(app, deps);
   registerConnectedApps(app, deps);
   registerAccount(app, deps);
+  if (options.consents) {
+    registerConsents(app, deps, options.consents);
+    registerAccessLog(app, deps, options.consents);
+    registerRequestAccess(app, deps, options.consents);
+    registerPatientRecords(app, deps, options.consents);
+    registerBreakGlass(app, deps, options.consents);
+  }
 
   app.notFound((c) => deps.page(c, "Not found", html`<p>There is no page here. <a href="/">Home</a></p>`, 404));
   app.onError((error, c) => {

@@ -3,13 +3,15 @@ import { FAST_SCRYPT } from "../../src/accounts/testSupport/fastScrypt.ts";
 import { LoginThrottle } from "../../src/accounts/LoginThrottle.ts";
 import { CookiePageSession } from "../../src/ui/CookiePageSession.ts";
 import { FakeClientAdmin, FakePatientRegistrar, FakeUserGrants } from "../../src/ui/testSupport/fakes.ts";
-import type { AccountEvent } from "../../src/ui/ports.ts";
+import type { AccountEvent, ConsentPortal } from "../../src/ui/ports.ts";
 import { uiRoutes } from "../../src/ui/uiRoutes.ts";
 
 export const GOOD_PASSWORD = "violet tractor under moonlight";
 
 /** The pages over an in-memory accounts.sqlite and fake OAuth/FHIR ports, in one call. */
-export function uiTestServer(options: { https?: boolean; clientAddress?: () => string; now?: () => number } = {}) {
+export function uiTestServer(
+  options: { https?: boolean; clientAddress?: () => string; now?: () => number; consents?: ConsentPortal } = {},
+) {
   const accounts = openAccounts(":memory:", { scrypt: FAST_SCRYPT, ...(options.now ? { now: options.now } : {}) });
   const session = new CookiePageSession({
     users: accounts.users,
@@ -28,6 +30,7 @@ export function uiTestServer(options: { https?: boolean; clientAddress?: () => s
     patients,
     clients,
     grants,
+    ...(options.consents ? { consents: options.consents } : {}),
     throttle,
     baseUrl: () => `${origin}/fhir`,
     clientAddress: options.clientAddress ?? (() => "192.0.2.1"),
