@@ -31,7 +31,7 @@ describe("Patient/$break-glass", () => {
     const before = Date.now();
     const res = await post(drA, "p1", params(reason(), { name: "minutes", valueInteger: 15 }));
     expect(res.status, JSON.stringify(res.error)).toBe(201);
-    const consent = res.resource as Record<string, any>;
+    const consent = res.resource as { id: string; provision: { period: { start: string; end: string } } };
     expect(consent).toMatchObject({
       resourceType: "Consent",
       status: "active",
@@ -57,7 +57,9 @@ describe("Patient/$break-glass", () => {
     expect((await e.index.current("Consent", consent.id))?.compartment).toBe("Patient/p1");
     // flagged in the audit trail, without the reason's text
     const audit = await e.call(system, "GET", "AuditEvent?_count=100");
-    const events = ((audit.resource?.entry ?? []) as { resource: Record<string, any> }[]).map((x) => x.resource);
+    const events = (
+      (audit.resource?.entry ?? []) as { resource: { subtype?: { code: string }[]; outcome: string } }[]
+    ).map((x) => x.resource);
     const flagged = events.find((ev) => ev.subtype?.[0]?.code === "break-glass" && ev.outcome === "0");
     expect(flagged).toBeDefined();
     expect(JSON.stringify(flagged)).not.toContain("unconscious");
