@@ -18,6 +18,11 @@ export interface Actor {
   encounter?: string;
   /** The access token's jti: names the token in audit records without holding it. */
   tokenId?: string;
+  /**
+   * The purpose of use the request declares (a v3 ActReason code such as TREAT, ETREAT); consent
+   * provisions with a `purpose` match on it. Absent: TREAT.
+   */
+  purposeOfUse?: string;
 }
 
 /** The caller of a public interaction (the CapabilityStatement) who sent no valid credentials. */

@@ -234,4 +234,38 @@ describe("loadConfig: accounts", () => {
     // plain HTTP off loopback is refused in either mode
     expect(() => loadConfig({ FHIRLEDGER_HOST: "0.0.0.0", ...chain })).toThrow(/not a loopback address/);
   });
+
+  it("consent: opt-in, no system client bound and 60-minute break-glass unless told otherwise", () => {
+    expect(loadConfig({}).consent).toEqual({ default: "opt-in", bindsClients: [], breakGlassMaxMinutes: 60 });
+    const c = loadConfig({
+      FHIRLEDGER_CONSENT_DEFAULT: "opt-out",
+      FHIRLEDGER_CONSENT_BINDS_CLIENTS: " lab-feed , billing.export ,lab-feed",
+      FHIRLEDGER_BREAK_GLASS_MAX_MINUTES: "1440",
+    });
+    expect(c.consent).toEqual({
+      default: "opt-out",
+      bindsClients: ["lab-feed", "billing.export"],
+      breakGlassMaxMinutes: 1440,
+    });
+    expect(loadConfig({ FHIRLEDGER_CONSENT_BINDS_CLIENTS: "*" }).consent.bindsClients).toBe("*");
+  });
+
+  it("consent: refuses to start on a default, client list or break-glass length it cannot read", () => {
+    expect(() => loadConfig({ FHIRLEDGER_CONSENT_DEFAULT: "optin" })).toThrow(
+      /FHIRLEDGER_CONSENT_DEFAULT must be one of opt-in, opt-out \(got "optin"\)/,
+    );
+    expect(() => loadConfig({ FHIRLEDGER_CONSENT_DEFAULT: "permit" })).toThrow(/FHIRLEDGER_CONSENT_DEFAULT/);
+    // an empty entry or a space inside an id is a typo, not "no client"
+    expect(() => loadConfig({ FHIRLEDGER_CONSENT_BINDS_CLIENTS: "lab-feed,,billing" })).toThrow(
+      /FHIRLEDGER_CONSENT_BINDS_CLIENTS must be \* or up to 1000 client ids/,
+    );
+    expect(() => loadConfig({ FHIRLEDGER_CONSENT_BINDS_CLIENTS: "lab feed" })).toThrow(/not a client id: "lab feed"/);
+    expect(() => loadConfig({ FHIRLEDGER_CONSENT_BINDS_CLIENTS: "*,lab" })).toThrow(/FHIRLEDGER_CONSENT_BINDS_CLIENTS/);
+    const many = Array.from({ length: 1001 }, (_, i) => `c${i}`).join(",");
+    expect(() => loadConfig({ FHIRLEDGER_CONSENT_BINDS_CLIENTS: many })).toThrow(/FHIRLEDGER_CONSENT_BINDS_CLIENTS/);
+    for (const bad of ["0", "1441", "30.5", "an hour"])
+      expect(() => loadConfig({ FHIRLEDGER_BREAK_GLASS_MAX_MINUTES: bad })).toThrow(
+        /FHIRLEDGER_BREAK_GLASS_MAX_MINUTES must be an integer between 1 and 1440/,
+      );
+  });
 });

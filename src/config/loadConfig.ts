@@ -102,6 +102,19 @@ export interface Config {
     /** Resources one response carries, counted as maxResponseBytes is. */
     maxResponseResources: number;
   };
+  /** Patient consent (src/consent): who it binds and what holds where no Consent decides. */
+  consent: {
+    /**
+     * Where no counting Consent of the patient decides: "opt-in" (the default) denies a
+     * practitioner the patient's compartment until the patient permits; "opt-out" permits it
+     * until the patient denies.
+     */
+    default: "opt-in" | "opt-out";
+    /** System (Backend Services) clients whose access consent binds, by client_id; "*": all. Default none. */
+    bindsClients: readonly string[] | "*";
+    /** The longest a `$break-glass` may last, in minutes (1..1440, default 60). */
+    breakGlassMaxMinutes: number;
+  };
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -258,6 +271,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       );
   }
 
+  const bindsClients = consentBindsClients(str("FHIRLEDGER_CONSENT_BINDS_CLIENTS"), problems);
+
   const config: Config = {
     mode,
     dataDir,
@@ -323,10 +338,40 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxResponseBytes: int("FHIRLEDGER_MAX_RESPONSE_BYTES", 64 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
       maxResponseResources: int("FHIRLEDGER_MAX_RESPONSE_RESOURCES", 10_000, 1, 1_000_000),
     },
+    consent: {
+      default: oneOf("FHIRLEDGER_CONSENT_DEFAULT", ["opt-in", "opt-out"] as const, "opt-in"),
+      bindsClients,
+      breakGlassMaxMinutes: int("FHIRLEDGER_BREAK_GLASS_MAX_MINUTES", 60, 1, 1440),
+    },
     logLevel: oneOf("FHIRLEDGER_LOG_LEVEL", ["debug", "info", "warn", "error"] as const, "info"),
   };
   if (problems.length > 0) {
     throw new FhirLedgerError("invalid", `Invalid configuration:\n  - ${problems.join("\n  - ")}`);
   }
   return config;
+}
+
+/** Most client ids FHIRLEDGER_CONSENT_BINDS_CLIENTS may list. */
+const MAX_BOUND_CLIENTS = 1000;
+/** What a client_id listed there may look like (registered ids are base64url; configured ones are names). */
+const CLIENT_ID = /^[A-Za-z0-9._~:@-]{1,256}$/;
+
+/**
+ * FHIRLEDGER_CONSENT_BINDS_CLIENTS: `*` (every system client), or client ids separated by
+ * commas. A value that is neither is refused rather than read as "none": a typo must not
+ * leave a client unbound by consent without anyone noticing.
+ */
+function consentBindsClients(raw: string | null, problems: string[]): readonly string[] | "*" {
+  if (raw === null) return [];
+  if (raw === "*") return "*";
+  const ids = raw.split(",").map((x) => x.trim());
+  const bad = ids.filter((id) => !CLIENT_ID.test(id));
+  if (bad.length > 0 || ids.length > MAX_BOUND_CLIENTS) {
+    problems.push(
+      `FHIRLEDGER_CONSENT_BINDS_CLIENTS must be * or up to ${MAX_BOUND_CLIENTS} client ids separated by commas ` +
+        `(letters, digits and . _ ~ : @ -)${bad.length > 0 ? `; not a client id: "${bad[0]!.slice(0, 80)}"` : ""}`,
+    );
+    return [];
+  }
+  return [...new Set(ids)];
 }

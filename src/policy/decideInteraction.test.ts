@@ -93,6 +93,16 @@ describe("decideInteraction: scopes ∩ role", () => {
     expect(allowed(split, d("operation", { operation: "everything", type: "Patient", level: "instance" }))).toBe(true);
   });
 
+  it("lets $break-glass through for practitioners who may read Patient only", () => {
+    const glass = d("operation", { operation: "break-glass", type: "Patient", level: "instance" });
+    expect(allowed(actor("practitioner", "user/*.rs"), glass)).toBe(true);
+    expect(allowed(actor("practitioner", "user/Patient.r"), glass)).toBe(true);
+    expect(allowed(actor("practitioner", "user/Observation.rs"), glass)).toBe(false);
+    expect(allowed(actor("system", "system/*.*"), glass)).toBe(false);
+    expect(allowed(actor("patient", "patient/*.*"), glass)).toBe(false);
+    expect(allowed(actor("admin", ""), glass)).toBe(false);
+  });
+
   it("lets $erase through for administrators and system clients with Patient.d only", () => {
     const erase = d("operation", { operation: "erase", type: "Patient", level: "instance" });
     expect(allowed(actor("admin", ""), erase)).toBe(true);

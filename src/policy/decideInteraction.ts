@@ -11,7 +11,7 @@ import { requiredAccess } from "./requiredAccess.ts";
  * alone, before any data is touched, so the refusal never tells whether a resource exists;
  * which resources of a granted type are visible (patient compartment, granular constraints) is
  * decided in the query and on each resource (smartAccess). `$erase` is for administrators and
- * for system clients holding `d` on Patient only.
+ * for system clients holding `d` on Patient only; `$break-glass` for practitioners who may read Patient.
  */
 export function decideInteraction(actor: Actor, d: InteractionDescriptor): void {
   const needs = requiredAccess(d);
@@ -25,6 +25,10 @@ export function decideInteraction(actor: Actor, d: InteractionDescriptor): void 
       if (actor.role === "admin") return;
       if (actor.role === "system" && grants.some((g) => grantCovers(g, "Patient", "d"))) return;
       throw forbidden("$erase is for administrators and for system clients granted system/Patient.d");
+    case "breakGlass":
+      // emergency access to read: practitioners whose token may read patients at all
+      if (actor.role === "practitioner" && grants.some((g) => grantCovers(g, "Patient", "r"))) return;
+      throw forbidden("$break-glass is for practitioners granted read access to Patient");
     case "anyLetter":
       if (grants.some((g) => g.type === "*" || g.type === needs.type)) return;
       throw forbidden(`no scope grants access to ${needs.type}`);

@@ -11,6 +11,7 @@ export type Needs =
   | { kind: "letters"; type: string | "any"; letters: readonly AccessLetter[] }
   | { kind: "anyLetter"; type: string }
   | { kind: "erase" }
+  | { kind: "breakGlass" }
   | { kind: "refuse"; reason: string };
 
 /**
@@ -18,7 +19,7 @@ export type Needs =
  * s = search and type/system history; c = create; u = update and patch, with c too when an
  * update creates, which the engine checks when it knows; d = delete). Operations: `$everything`
  * r+s on Patient (its members are then limited to the types granted with s), `$verify` r on
- * the type, `$erase` the erase rule (see decideInteraction), `$validate` any letter on the type.
+ * the type, `$erase` the erase rule, `$break-glass` the break-glass rule (see decideInteraction), `$validate` any letter on the type.
  * A batch or transaction needs nothing itself: each entry is checked as its own interaction.
  * @see https://build.fhir.org/ig/HL7/smart-app-launch/scopes-and-launch-context.html#scopes-for-requesting-fhir-resources
  */
@@ -54,6 +55,8 @@ export function requiredAccess(d: InteractionDescriptor): Needs {
           return letters("r");
         case "erase":
           return { kind: "erase" };
+        case "break-glass":
+          return { kind: "breakGlass" };
         case "validate":
           return d.type === undefined
             ? { kind: "refuse", reason: "$validate needs a type" }

@@ -73,6 +73,27 @@ export interface RecordRepositoryOptions {
   readCacheBytes?: number;
 }
 
+/** One resource a committed write changed, as commit observers are told it. */
+export interface CommittedChange {
+  type: string;
+  id: string;
+  /** The version as stored (meta included); null for a delete. */
+  resource: FhirResource | null;
+}
+
+/** What was committed: versions written (a write or a transaction), or a compartment erased. */
+export type CommitEvent =
+  | { kind: "write"; changes: readonly CommittedChange[] }
+  | { kind: "erase"; compartment: string; resources: readonly { type: string; id: string }[] };
+
+/**
+ * Told of every commit touching its types, after the index commit and before the write's
+ * promise settles, so state derived from those resources (the consent directory) is current
+ * for the next request. Synchronous and must not throw (a throw is swallowed: the write is
+ * committed either way; an observer that fails keeps its own state right).
+ */
+export type CommitObserver = (event: CommitEvent) => void;
+
 /** What the pipeline needs of the index. */
 export type RecordIndex = VersionStore & Pick<AnchoringOutbox, "leafProof">;
 
@@ -101,6 +122,8 @@ export class RecordRepository {
   readonly #plaintexts: PlaintextCache;
   /** Leaf hashes of cached (frozen) version rows already checked against their leaf. */
   readonly #leafChecked = new WeakMap<VersionRow, Uint8Array>();
+  /** Commit observers and the types each watches (see observeCommits). */
+  readonly #observers: { types: ReadonlySet<string>; observer: CommitObserver }[] = [];
 
   constructor(options: RecordRepositoryOptions) {
     this.#index = options.index;
@@ -285,6 +308,8 @@ export class RecordRepository {
             live.map((p) => p.write),
             options.receipt,
           );
+          if (this.#observers.length > 0)
+            this.#tell(live.map((p) => ({ type: p.write.type, id: p.write.id, resource: p.stored })));
           let i = 0;
           return prepared.map((p) => (p === null ? null : { row: rows[i++]!, resource: p.stored, created: p.created }));
         },
@@ -320,6 +345,7 @@ export class RecordRepository {
       const keys = await this.#keys.destroyCompartment(compartment);
       const erased = await this.#index.eraseCompartment(compartment, found.resources, found.namedBy ?? []);
       for (const cid of erased.cids) this.#plaintexts.delete(cid);
+      this.#tellErased(compartment, erased.resources);
       let blobs = 0;
       for (const cid of erased.cids) {
         await this.#blobs.delete(cid);
@@ -327,6 +353,42 @@ export class RecordRepository {
       }
       return { resources: erased.resources.length, versions: erased.versions, blobs, keys, found };
     });
+  }
+
+  /**
+   * Calls `observer` after each commit that writes or deletes a resource of one of `types`, and
+   * after each erasure (with every resource it removed), inside the write's locks: observers
+   * see the commits of one resource in order. Returns the function that stops it.
+   */
+  observeCommits(types: readonly string[], observer: CommitObserver): () => void {
+    const entry = { types: new Set(types), observer };
+    this.#observers.push(entry);
+    return () => {
+      const at = this.#observers.indexOf(entry);
+      if (at >= 0) this.#observers.splice(at, 1);
+    };
+  }
+
+  #tell(changes: readonly CommittedChange[]): void {
+    for (const { types, observer } of this.#observers) {
+      const seen = changes.filter((c) => types.has(c.type));
+      if (seen.length === 0) continue;
+      try {
+        observer({ kind: "write", changes: seen });
+      } catch {
+        // the write is committed; the observer keeps its own state right (see CommitObserver)
+      }
+    }
+  }
+
+  #tellErased(compartment: string, resources: readonly { type: string; id: string }[]): void {
+    for (const { observer } of this.#observers) {
+      try {
+        observer({ kind: "erase", compartment, resources });
+      } catch {
+        // as in #tell
+      }
+    }
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#read */

@@ -251,6 +251,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
         maxResponseBytes,
         maxResponseResources,
         maxBundleEntries: config.limits.maxBundleEntries,
+        maxBreakGlassMinutes: config.consent.breakGlassMaxMinutes,
       },
     });
     const chainId = (await ledger.chainId()).toString();

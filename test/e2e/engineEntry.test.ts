@@ -18,7 +18,7 @@ const jsonPatch = JSON.stringify([{ op: "replace", path: "/name/0/family", value
 const PATCH_HEADERS = { "content-type": "application/json-patch+json" };
 
 /** How to call each line of the table: a URL that reaches it, and a body when it takes one. */
-const CALLS: Record<string, { url: string; body?: string; headers?: Record<string, string> }> = {
+const CALLS: Record<string, { url: string; body?: string; headers?: Record<string, string>; actor?: Actor }> = {
   "GET /metadata": { url: "/metadata" },
   "GET /_history": { url: "/_history" },
   "GET /:type/_history": { url: "/Patient/_history" },
@@ -67,6 +67,12 @@ const CALLS: Record<string, { url: string; body?: string; headers?: Record<strin
     url: "/Patient/walk-erase/$erase",
     body: JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "reason", valueCode: "test-data" }] }),
   },
+  // practitioners only: called as one
+  "POST /:type/:id/$break-glass": {
+    url: "/Patient/walk-p1/$break-glass",
+    body: JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "reason", valueString: "walk" }] }),
+    actor: { id: "walk-dr", role: "practitioner", scopes: ["user/*.*"], fhirUser: "Practitioner/walk-dr" },
+  },
 };
 
 const keyOf = (route: InteractionRoute) => `${route.methods.join(",")} ${route.path}`;
@@ -88,9 +94,11 @@ describe("one engine entry, one interaction table", () => {
   let server: TestServer;
   const seen: { actor: Actor; interaction: InteractionDescriptor }[] = [];
   const walker: Actor = { id: "walker", role: "system", scopes: ["system/*.*"] };
+  /** Who the next request is made as (a call of the table may name another actor). */
+  let caller = walker;
   const authenticate: Authenticator = async (authorization) => {
     if (authorization === undefined) throw new Error("no credentials");
-    return walker;
+    return caller;
   };
   let metadata: CapabilityStatement;
 
@@ -122,18 +130,23 @@ describe("one engine entry, one interaction table", () => {
     async (key, route) => {
       const call = CALLS[key]!;
       seen.length = 0;
-      const res = await server.request(call.url, {
-        method: route.methods[0]!,
-        ...(call.body === undefined ? {} : { body: call.body }),
-        ...(call.headers === undefined ? {} : { headers: call.headers }),
-      });
+      caller = call.actor ?? walker;
+      const res = await server
+        .request(call.url, {
+          method: route.methods[0]!,
+          ...(call.body === undefined ? {} : { body: call.body }),
+          ...(call.headers === undefined ? {} : { headers: call.headers }),
+        })
+        .finally(() => {
+          caller = walker;
+        });
       const text = await res.text();
       expect([404, 405], `${key} answered ${res.status}: ${text.slice(0, 300)}`).not.toContain(res.status);
       expect(res.status, text.slice(0, 300)).toBeLessThan(300);
 
       const top = seen.filter((s) => !s.interaction.inBundle);
       expect(top).toHaveLength(1);
-      expect(top[0]!.actor).toEqual(walker);
+      expect(top[0]!.actor).toEqual(call.actor ?? walker);
       expect(route.interactions).toContain(top[0]!.interaction.interaction);
       if (route.operation) expect(top[0]!.interaction.operation).toBe(route.operation);
 
@@ -216,7 +229,7 @@ describe("one engine entry, one interaction table", () => {
 
   it("serves this server's OperationDefinitions at /OperationDefinition/[id], as the metadata contains them", async () => {
     const contained = (metadata as unknown as { contained: { id: string }[] }).contained;
-    expect(contained.map((r) => r.id)).toEqual(["verify", "erase"]);
+    expect(contained.map((r) => r.id)).toEqual(["verify", "erase", "break-glass"]);
     for (const definition of contained) {
       const res = await server.json(`/OperationDefinition/${definition.id}`);
       expect(res.status).toBe(200);

@@ -32,7 +32,7 @@ export interface FhirEngineOptions {
    */
   access?: AccessGuard;
   /** Search caps (see FhirInteractionsOptions) and the most entries one Bundle may carry. */
-  limits?: FhirInteractionsOptions["limits"] & { maxBundleEntries?: number };
+  limits?: FhirInteractionsOptions["limits"] & { maxBundleEntries?: number; maxBreakGlassMinutes?: number };
 }
 
 /**
@@ -66,6 +66,7 @@ export class FhirEngine {
       hook: withAccess(options.hook ?? allowAll, access, audit),
       capabilityStatement: options.capabilityStatement,
       ...(limits?.maxBundleEntries === undefined ? {} : { maxBundleEntries: limits.maxBundleEntries }),
+      ...(limits?.maxBreakGlassMinutes === undefined ? {} : { maxBreakGlassMinutes: limits.maxBreakGlassMinutes }),
     };
   }
 

@@ -28,6 +28,8 @@ export interface EngineContext {
   hook: InteractionHook;
   /** Largest number of entries a batch or transaction Bundle may carry (default MAX_BUNDLE_ENTRIES). */
   maxBundleEntries?: number;
+  /** Longest `$break-glass`, in minutes (FHIRLEDGER_BREAK_GLASS_MAX_MINUTES; default 60). */
+  maxBreakGlassMinutes?: number;
   /** This server's CapabilityStatement. */
   capabilityStatement: () => Record<string, unknown>;
 }
