@@ -18,6 +18,8 @@ export interface Actor {
   encounter?: string;
   /** The access token's jti: names the token in audit records without holding it. */
   tokenId?: string;
+  /** The purpose of use (v3 ActReason code) the request acts under; absent: TREAT. Break-glass sets ETREAT. */
+  purposeOfUse?: string;
 }
 
 /** The caller of a public interaction (the CapabilityStatement) who sent no valid credentials. */
