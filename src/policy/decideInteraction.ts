@@ -26,7 +26,7 @@ export function decideInteraction(actor: Actor, d: InteractionDescriptor): void 
       if (actor.role === "system" && grants.some((g) => grantCovers(g, "Patient", "d"))) return;
       throw forbidden("$erase is for administrators and for system clients granted system/Patient.d");
     case "anyLetter":
-      if (grants.some((g) => g.type === "*" || g.type === needs.type)) return;
+      if (grants.some((g) => grantCovers(g, needs.type, g.letters))) return;
       throw forbidden(`no scope grants access to ${needs.type}`);
     case "letters":
       for (const letter of needs.letters) {

@@ -64,6 +64,8 @@ export interface BalpEventSpec extends AuditParty {
 export const MAX_QUOTED = 4096;
 
 const SERVER_NAME = "fhirledger";
+/** The server as the observer of every event (AuditEvent?source=Device/fhirledger); no Device resource is stored. */
+const SERVER_DEVICE = { reference: "Device/fhirledger", display: SERVER_NAME };
 
 /**
  * One AuditEvent in the BALP pattern: the user agent (fhirUser, the token's jti in `policy`,
@@ -112,7 +114,7 @@ export function balpEvent(spec: BalpEventSpec): AuditEventJson {
     ...(spec.outcomeDesc ? { outcomeDesc: clip(spec.outcomeDesc, 1024) } : {}),
     ...(purposeOfUse ? { purposeOfEvent: purposeOfUse } : {}),
     agent: [...agentsOf(spec.actor, purposeOfUse), ...(spec.extraAgents ?? []), serverAgent()],
-    source: { observer: { display: SERVER_NAME }, type: [spec.sourceType ?? SOURCE_APPLICATION_SERVER] },
+    source: { observer: SERVER_DEVICE, type: [spec.sourceType ?? SOURCE_APPLICATION_SERVER] },
     ...(entities.length > 0 ? { entity: entities } : {}),
   };
 }
@@ -158,7 +160,7 @@ function agentsOf(actor: Actor | undefined, purposeOfUse: unknown[] | undefined)
 }
 
 function serverAgent(): Record<string, unknown> {
-  return { type: { coding: [AGENT_SERVER] }, who: { display: SERVER_NAME }, requestor: false };
+  return { type: { coding: [AGENT_SERVER] }, who: SERVER_DEVICE, requestor: false };
 }
 
 /** The AuditEvent outcome of an HTTP status: denials are serious failures, other 4xx minor, 5xx major. */

@@ -78,7 +78,18 @@ export async function readHistory(
     deps.access === undefined
       ? undefined
       : deps.access.searchPolicy(actor, scope.level === "system" ? (params.types ?? "*") : [scope.type], letter);
-  const constrained = policy?.rules.some((rule) => rule.filters.length > 0) === true;
+  // (a constraint on a type this history does not show, such as a patient's AuditEvent rule
+  // under Observation/_history, constrains nothing here)
+  const shown = scope.level === "system" ? (params.types ?? "*") : [scope.type];
+  const constrained =
+    policy?.rules.some(
+      (rule) =>
+        rule.filters.length > 0 &&
+        (shown === "*" ||
+          (rule.types === "*"
+            ? shown.some((t) => !rule.exceptTypes?.includes(t))
+            : rule.types.some((t) => shown.includes(t)))),
+    ) === true;
   const page = await deps.history.historyPage({
     ...(scope.level !== "system" ? { type: scope.type } : {}),
     ...(scope.level === "instance" ? { id: scope.id } : {}),
