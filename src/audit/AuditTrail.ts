@@ -1,8 +1,12 @@
 import type { Actor } from "../auth/Actor.ts";
 import { newResourceId } from "../fhir/resource/meta.ts";
-import type { RecordRepository } from "../records/RecordRepository.ts";
+import type { FhirResource, RecordRepository } from "../records/RecordRepository.ts";
+import type { AuditJournal } from "./AuditJournal.ts";
+import type { AuditMaterialiser } from "./AuditMaterialiser.ts";
+import type { AuditEventJson } from "./balp/balpEvent.ts";
+import { erasureEvent, integrityFailureEvent, operationEvent } from "./balp/systemEvents.ts";
 
-/** One audited happening, in the terms of an R4 AuditEvent. */
+/** One audited happening, in the terms of an R4 AuditEvent (the callers that predate BALP use it). */
 export interface AuditRecord {
   /** C create, R read, U update, D delete, E execute */
   action: "C" | "R" | "U" | "D" | "E";
@@ -15,92 +19,79 @@ export interface AuditRecord {
   entity?: string;
   /** Free text without clinical content. */
   description?: string;
+  requestId?: string;
 }
 
-const INTERACTIONS = new Set([
-  "read",
-  "vread",
-  "update",
-  "patch",
-  "delete",
-  "history",
-  "history-instance",
-  "history-type",
-  "history-system",
-  "create",
-  "search",
-  "search-type",
-  "search-system",
-  "capabilities",
-  "transaction",
-  "batch",
-  "operation",
-]);
-
 /**
- * Writes AuditEvents through the same records pipeline as everything else, so they are
- * encrypted and anchored too. They are kept out of patient compartments (shared key), so an
- * erasure's own audit record is not shredded with the patient.
+ * Where AuditEvents go. With a journal (the server): appended durably (AuditJournal), then
+ * materialised into AuditEvent resources in the background (AuditMaterialiser); `flush` makes
+ * every event appended so far searchable. Without one (unit tests, tools): each event is
+ * written straight through the records pipeline. Either way they are encrypted, anchored and
+ * kept out of patient compartments (shared key), so an erasure's own audit record is not
+ * shredded with the patient.
  * @see https://hl7.org/fhir/R4/auditevent.html
  */
 export class AuditTrail {
-  readonly #records: RecordRepository;
+  readonly #records: RecordRepository | undefined;
+  readonly #journal: { journal: AuditJournal; materialiser: AuditMaterialiser } | undefined;
   readonly #now: () => Date;
+  /** False when auditing is switched off (FHIRLEDGER_AUDIT=off, for the benchmark only). */
+  readonly enabled: boolean;
 
-  constructor(records: RecordRepository, now: () => Date = () => new Date()) {
-    this.#records = records;
+  constructor(
+    target: RecordRepository | { journal: AuditJournal; materialiser: AuditMaterialiser },
+    now: () => Date = () => new Date(),
+    options: { enabled?: boolean } = {},
+  ) {
+    if ("journal" in target) this.#journal = target;
+    else this.#records = target;
     this.#now = now;
+    this.enabled = options.enabled ?? true;
   }
 
+  /** Records `events`; resolves with their AuditEvent ids once they are durable. */
+  async append(events: readonly AuditEventJson[]): Promise<string[]> {
+    if (!this.enabled || events.length === 0) return [];
+    if (this.#journal !== undefined) {
+      const ids = await this.#journal.journal.append(events);
+      this.#journal.materialiser.schedule();
+      return ids;
+    }
+    const ids = events.map(() => newResourceId());
+    await this.#records!.writeAll(
+      events.map((event, i) => ({
+        kind: "write" as const,
+        type: "AuditEvent",
+        id: ids[i]!,
+        resource: event as unknown as FhirResource,
+        mustNotExist: true,
+        compartment: null,
+      })),
+    );
+    return ids;
+  }
+
+  /** Makes every event appended so far a stored AuditEvent (before AuditEvents are searched or read). */
+  async flush(): Promise<void> {
+    await this.#journal?.materialiser.drain();
+  }
+
+  /** Records one happening (erasure, integrity failure, another operation); resolves with its AuditEvent id. */
   async record(entry: AuditRecord): Promise<string> {
-    const id = newResourceId();
-    const event = {
-      resourceType: "AuditEvent",
-      type: INTERACTIONS.has(entry.subtype)
-        ? {
-            system: "http://terminology.hl7.org/CodeSystem/audit-event-type",
-            code: "rest",
-            display: "RESTful Operation",
-          }
-        : { system: "http://dicom.nema.org/resources/ontology/DCM", code: "110112", display: "Query" },
-      subtype: [
-        INTERACTIONS.has(entry.subtype)
-          ? { system: "http://hl7.org/fhir/restful-interaction", code: entry.subtype }
-          : { system: "urn:fhirledger:operation", code: entry.subtype },
-      ],
-      action: entry.action,
-      recorded: this.#now().toISOString(),
-      outcome: entry.outcome,
-      ...(entry.description ? { outcomeDesc: entry.description } : {}),
-      agent: [
-        {
-          type: {
-            coding: [
-              {
-                system: "http://terminology.hl7.org/CodeSystem/extra-security-role-type",
-                code: "humanuser",
-                display: "human user",
-              },
-            ],
-          },
-          who: { identifier: { system: "urn:fhirledger:actor", value: entry.actor.id } },
-          requestor: true,
-          role: [{ text: entry.actor.role }],
-        },
-      ],
-      source: {
-        observer: { display: "fhirledger" },
-        type: [
-          {
-            system: "http://terminology.hl7.org/CodeSystem/security-source-type",
-            code: "4",
-            display: "Application Server",
-          },
-        ],
-      },
-      ...(entry.entity ? { entity: [{ what: { reference: entry.entity } }] } : {}),
+    const party = {
+      actor: entry.actor,
+      recorded: this.#now(),
+      ...(entry.requestId ? { requestId: entry.requestId } : {}),
     };
-    await this.#records.write("AuditEvent", id, event, { mustNotExist: true, compartment: null });
-    return id;
+    const desc = entry.description ? { outcomeDesc: entry.description } : {};
+    const what = entry.entity ? { what: entry.entity } : {};
+    const event =
+      entry.subtype === "erase"
+        ? erasureEvent({ ...party, ...what, ...desc, outcome: entry.outcome })
+        : entry.outcome === "8" && entry.action === "R"
+          ? integrityFailureEvent({ ...party, ...what, ...desc, interaction: entry.subtype })
+          : operationEvent({ ...party, ...what, ...desc, interaction: entry.subtype, outcome: entry.outcome });
+    const [id] = await this.append([event]);
+    return id ?? "";
   }
 }

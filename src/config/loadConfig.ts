@@ -52,6 +52,11 @@ export interface Config {
   keys: { dir: string; kekHex: string | null };
   anchor: { intervalMs: number; maxBatch: number };
   /**
+   * Audit of every interaction (src/audit). "off" (FHIRLEDGER_AUDIT=off) exists for the
+   * benchmark's feature-off figures only: a server run so keeps no record of who accessed what.
+   */
+  audit: { enabled: boolean };
+  /**
    * "development" (the default on a loopback host): a development token is issued at each start.
    * "production" refuses every development default (a fixed dev token, the embedded chain with
    * its well-known keys, plain HTTP off loopback).
@@ -305,6 +310,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       intervalMs: int("FHIRLEDGER_ANCHOR_INTERVAL_MS", 1000, 50, 60_000),
       maxBatch: int("FHIRLEDGER_ANCHOR_MAX_BATCH", 4096, 1, 65_536),
     },
+    audit: { enabled: oneOf("FHIRLEDGER_AUDIT", ["on", "off"] as const, "on") === "on" },
     auth: {
       devToken,
       oidc:

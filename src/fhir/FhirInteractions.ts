@@ -38,6 +38,11 @@ export interface FhirResult {
    * is the same body, parsed from them when asked for.
    */
   pieces?: () => JsonPieces;
+  /**
+   * The patient compartments ("Patient/<id>") of the stored resources the answer holds, when
+   * the interaction knows them without parsing (reads, searches): the audit names each patient.
+   */
+  compartments?: readonly string[];
 }
 
 /** The preconditions of a write, as the client sent them (If-Match, If-None-Match). */
@@ -396,7 +401,11 @@ export class FhirInteractions {
         diagnostics: `_include/_revinclude stopped after ${limits.maxIncludeDepth ?? 3} :iterate rounds or at the most resources a response holds (the server's include depth and response limits); more resources would have been included`,
       });
     const input = { baseUrl: options.baseUrl, request, total: page.total, nextCursor: page.nextCursor };
-    return new PiecesResult(200, () => searchsetPieces({ ...input, matches, included, warnings, information }));
+    const result: FhirResult = new PiecesResult(200, () =>
+      searchsetPieces({ ...input, matches, included, warnings, information }),
+    );
+    result.compartments = compartmentsIn(matches, included);
+    return result;
   }
 
   /**
@@ -526,6 +535,11 @@ class StoredResult implements FhirResult {
     this.version = versionOf(stored);
   }
 
+  get compartments(): readonly string[] {
+    const compartment = this.#stored.row.compartment;
+    return compartment === null ? [] : [compartment];
+  }
+
   get text(): string | undefined {
     const text = this.#stored.text;
     return typeof text === "string" ? text : undefined;
@@ -534,6 +548,14 @@ class StoredResult implements FhirResult {
   get resource(): Record<string, unknown> {
     return this.#stored.resource!;
   }
+}
+
+/** The distinct patient compartments of a page's matches and includes (for its audit records). */
+function compartmentsIn(matches: readonly StoredVersion[], included: readonly StoredVersion[]): string[] {
+  const seen = new Set<string>();
+  for (const list of [matches, included])
+    for (const m of list) if (m.row.compartment !== null) seen.add(m.row.compartment);
+  return [...seen];
 }
 
 function versionKey(row: VersionRow): string {

@@ -42,6 +42,8 @@ export interface AppOptions {
   /** Prometheus text exposition, for authenticated callers. */
   metrics: () => Promise<string>;
   maxBodyBytes: number;
+  /** Audits a request refused at the edge before the engine saw it (a 401); resolves once durable. */
+  auditRejected?: (request: { requestId: string; method: string; path: string }, error: unknown) => Promise<void>;
   log?: (level: "info" | "warn" | "error", message: string) => void;
 }
 
@@ -166,7 +168,14 @@ export function createApp(options: AppOptions): Hono<Env> {
   for (const route of publicRoutes) register(route);
 
   app.use("*", async function authenticate(c, next) {
-    c.set("actor", await options.authenticate(c.req.header("authorization")));
+    let actor: Actor;
+    try {
+      actor = await options.authenticate(c.req.header("authorization"));
+    } catch (error) {
+      await options.auditRejected?.({ requestId: c.get("requestId"), method: c.req.method, path: c.req.path }, error);
+      throw error;
+    }
+    c.set("actor", actor);
     await next();
   });
 
@@ -200,6 +209,7 @@ export function createApp(options: AppOptions): Hono<Env> {
       rawQuery,
       headers: headersOf(c),
       baseUrl: options.baseUrl(),
+      requestId: c.get("requestId"),
     };
     if (route.body === "json") {
       const bytes = await readBytes(c, options.maxBodyBytes);

@@ -22,6 +22,8 @@ export interface PlainReadOptions {
   authenticate: Authenticator;
   /** Public base URL of the FHIR endpoint, no trailing slash. */
   baseUrl: () => string;
+  /** Audits a read refused before the engine saw it (a 401); resolves once durable. */
+  auditRejected?: (request: { requestId: string; method: string; path: string }, error: unknown) => Promise<void>;
   log?: (level: "info" | "warn" | "error", message: string) => void;
 }
 
@@ -46,8 +48,21 @@ export function plainReadHandler(options: PlainReadOptions): (req: IncomingMessa
     const baseUrl = options.baseUrl();
     const path = [match[1]!, match[2]!];
     authenticate(h.authorization)
-      .then((actor) =>
-        engine.handle(actor, { method: "GET", path, query: new URLSearchParams(), rawQuery: "", headers: {}, baseUrl }),
+      .then(
+        (actor) =>
+          engine.handle(actor, {
+            method: "GET",
+            path,
+            query: new URLSearchParams(),
+            rawQuery: "",
+            headers: {},
+            baseUrl,
+            requestId,
+          }),
+        async (error: unknown) => {
+          await options.auditRejected?.({ requestId, method: "GET", path: `/${path.join("/")}` }, error);
+          throw error;
+        },
       )
       .then((result) => {
         // The stored bytes when there are some: no decoding to a string and encoding it back.

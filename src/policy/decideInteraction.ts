@@ -30,7 +30,7 @@ export function decideInteraction(actor: Actor, d: InteractionDescriptor): void 
       if (actor.role === "practitioner" && grants.some((g) => grantCovers(g, "Patient", "r"))) return;
       throw forbidden("$break-glass is for practitioners granted read access to Patient");
     case "anyLetter":
-      if (grants.some((g) => g.type === "*" || g.type === needs.type)) return;
+      if (grants.some((g) => grantCovers(g, needs.type, g.letters))) return;
       throw forbidden(`no scope grants access to ${needs.type}`);
     case "letters":
       for (const letter of needs.letters) {

@@ -2,6 +2,7 @@ import type { Actor } from "../auth/Actor.ts";
 import { parseScopes } from "../auth/scopes/parseScopes.ts";
 import type { ScopeContext } from "../auth/scopes/ScopeGrant.ts";
 import type { SearchFilter } from "../ports/SearchRequest.ts";
+import { parseSearchRequest } from "../fhir/search/parseSearchRequest.ts";
 import { constraintFilters } from "./constraintFilters.ts";
 
 /** One resource scope as it applies to one actor: scopes ∩ role. */
@@ -14,7 +15,11 @@ export interface EffectiveGrant {
   filters?: readonly SearchFilter[];
   /** "Patient/<id>": compartment types are confined to it (see patientCompartmentTypes). */
   confine?: string;
+  /** Types a `*` grant does not cover (a practitioner's `user/*.rs` reaches no AuditEvent). */
+  except?: readonly string[];
 }
+
+const NOT_FOR_PRACTITIONERS: readonly string[] = Object.freeze(["AuditEvent"]);
 
 const memo = new Map<string, readonly EffectiveGrant[]>();
 const MEMO_SIZE = 1000;
@@ -25,7 +30,10 @@ const byActor = new WeakMap<Actor, { key: string; grants: readonly EffectiveGran
  * What an actor's scopes grant given its role (deny unless both allow):
  * - `system` (Backend Services, the development token): its `system/` scopes;
  * - `practitioner`: its `user/` scopes; its `patient/` scopes confined to the patient in context;
- * - `patient`: its `user/` and `patient/` scopes, both confined to its own compartment;
+ *   never AuditEvent (who accessed which patient is the auditors' and each patient's own business);
+ * - `patient`: its `user/` and `patient/` scopes, both confined to its own compartment, and
+ *   read/search of the AuditEvents naming it as their patient (its access log: AuditEvents are
+ *   kept outside compartments, so the confinement alone would show none);
  * - `auditor`: read and search of AuditEvent, as far as its `user/` or `system/` scopes grant them;
  * - `admin` and `anonymous`: nothing (administrators manage accounts, not clinical data).
  * A granular constraint this server cannot check on a stored resource (see constraintFilters)
@@ -59,7 +67,7 @@ function compute(actor: Actor): EffectiveGrant[] {
         if (scope.context !== "system") continue;
         break;
       case "practitioner":
-        if (scope.context === "system") continue;
+        if (scope.context === "system" || type === "AuditEvent") continue;
         if (scope.context === "patient") {
           if (own === undefined) continue;
           confine = own;
@@ -78,7 +86,12 @@ function compute(actor: Actor): EffectiveGrant[] {
       default:
         continue;
     }
-    const grant: EffectiveGrant = { context: scope.context, type, letters, ...(confine ? { confine } : {}) };
+    if (actor.role === "patient" && own !== undefined && (type === "*" || type === "AuditEvent")) {
+      const read = letters.replace(/[cud]/g, "");
+      if (read !== "") out.push({ context: scope.context, type: "AuditEvent", letters: read, filters: auditOf(own) });
+    }
+    const except = actor.role === "practitioner" && type === "*" ? { except: NOT_FOR_PRACTITIONERS } : {};
+    const grant: EffectiveGrant = { context: scope.context, type, letters, ...(confine ? { confine } : {}), ...except };
     if (scope.constraint === undefined) {
       out.push(grant);
       continue;
@@ -87,4 +100,9 @@ function compute(actor: Actor): EffectiveGrant[] {
     if (filters !== undefined) out.push({ ...grant, filters });
   }
   return out;
+}
+
+/** `AuditEvent?patient=<own>`: the AuditEvents a patient may read (its access log). */
+function auditOf(own: string): readonly SearchFilter[] {
+  return Object.freeze(parseSearchRequest("AuditEvent", [["patient", own]]).filters);
 }

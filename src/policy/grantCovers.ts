@@ -1,6 +1,10 @@
 import type { EffectiveGrant } from "./effectiveGrants.ts";
 
-/** Whether a grant names `type` (itself or `*`) and holds `letter`, whatever its confinement or constraint. */
+/**
+ * Whether a grant names `type` (itself, or `*` without excepting it) and holds `letter`
+ * (every letter of it), whatever its confinement or constraint.
+ */
 export function grantCovers(grant: EffectiveGrant, type: string, letter: string): boolean {
-  return (grant.type === "*" || grant.type === type) && grant.letters.includes(letter);
+  const named = grant.type === "*" ? grant.except === undefined || !grant.except.includes(type) : grant.type === type;
+  return named && [...letter].every((l) => grant.letters.includes(l));
 }

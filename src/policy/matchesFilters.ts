@@ -5,8 +5,9 @@ import type { SearchFilter, SearchValue } from "../ports/SearchRequest.ts";
 /**
  * Whether a resource matches every one of a granular constraint's filters, read from its
  * content as the index would (extractSearchValues), with the semantics the SQL search gives
- * them: token `system|code`, `code`, `|code`, `system|`; uri equal; `_id`. Anything else never
- * matches (constraintFilters admits no other filter).
+ * them: token `system|code`, `code`, `|code`, `system|`; uri equal; `_id`; a reference
+ * `Type/id` (a patient's access log: AuditEvent?patient=). Anything else never matches
+ * (constraintFilters admits no other filter).
  */
 export function matchesFilters(
   resource: { resourceType: string; id?: unknown },
@@ -31,6 +32,7 @@ export function matchesFilters(
 
 function rowMatches(row: SearchRow, v: SearchValue): boolean {
   if (row.kind === "uri") return row.value === v.value;
+  if (row.kind === "reference") return row.targetType !== null && `${row.targetType}/${row.targetId}` === v.value;
   if (row.kind !== "token") return false;
   if (v.system === undefined) return row.code === v.value;
   if (v.system === "") return row.code === v.value && row.system === null;

@@ -20,11 +20,18 @@ describe("searchPolicyFor", () => {
 
   it("splits a confined wildcard into the compartment types (confined) and the rest (not)", () => {
     const p = policy({ id: "u", role: "patient", patient: "p1", scopes: ["patient/*.rs"] })!;
-    expect(p.rules).toHaveLength(2);
-    expect(p.rules[0]).toMatchObject({ confine: "Patient/p1", filters: [] });
-    expect(p.rules[0]!.types).toContain("Observation");
-    expect(p.rules[0]!.types).not.toContain("Practitioner");
-    expect(p.rules[1]).toEqual({ types: "*", exceptTypes: p.rules[0]!.types, filters: [] });
+    // the first rule is the patient's access log: AuditEvents naming it (they are in no compartment)
+    expect(p.rules).toHaveLength(3);
+    expect(p.rules[0]).toMatchObject({ types: ["AuditEvent"], filters: [{ code: "patient" }] });
+    expect(p.rules[1]).toMatchObject({ confine: "Patient/p1", filters: [] });
+    expect(p.rules[1]!.types).toContain("Observation");
+    expect(p.rules[1]!.types).not.toContain("Practitioner");
+    expect(p.rules[2]).toEqual({ types: "*", exceptTypes: p.rules[1]!.types, filters: [] });
+  });
+
+  it("keeps AuditEvent from a practitioner's wildcard, in the query as in the scope", () => {
+    const p = policy({ id: "u", role: "practitioner", scopes: ["user/*.rs", "user/AuditEvent.rs"] })!;
+    expect(p).toEqual({ rules: [{ types: "*", exceptTypes: ["AuditEvent"], filters: [] }] });
   });
 
   it("confines a named compartment type, not a shared one", () => {

@@ -13,11 +13,13 @@ export function searchPolicyFor(grants: readonly EffectiveGrant[], letter: strin
   for (const g of grants) {
     if (!g.letters.includes(letter)) continue;
     const filters = g.filters ?? [];
+    const except = g.type === "*" ? (g.except ?? []) : [];
     if (g.confine === undefined) {
-      rules.push({ types: g.type === "*" ? "*" : [g.type], filters });
+      if (g.type !== "*") rules.push({ types: [g.type], filters });
+      else rules.push({ types: "*", ...(except.length > 0 ? { exceptTypes: [...except] } : {}), filters });
     } else if (g.type === "*") {
-      rules.push({ types: compartment, confine: g.confine, filters });
-      rules.push({ types: "*", exceptTypes: compartment, filters });
+      rules.push({ types: compartment.filter((t) => !except.includes(t)), confine: g.confine, filters });
+      rules.push({ types: "*", exceptTypes: [...compartment, ...except], filters });
     } else {
       const confined = patientCompartmentTypes().has(g.type);
       rules.push({ types: [g.type], ...(confined ? { confine: g.confine } : {}), filters });

@@ -14,7 +14,10 @@ import { ANVIL_DEV_ADMIN_PRIVATE_KEY, ANVIL_DEV_PRIVATE_KEY, EmbeddedChain } fro
 import { deployWithAdminKey } from "../adapters/ledger/deployContracts.ts";
 import { refuseDevAccountOffLoopback } from "../adapters/ledger/devAccounts.ts";
 import { EvmLedger, hasCode } from "../adapters/ledger/EvmLedger.ts";
+import { AuditJournal } from "../audit/AuditJournal.ts";
+import { AuditMaterialiser } from "../audit/AuditMaterialiser.ts";
 import { AuditTrail } from "../audit/AuditTrail.ts";
+import { RequestAuditor } from "../audit/RequestAuditor.ts";
 import type { Authenticator } from "../auth/Actor.ts";
 import { devTokenAuthenticator } from "../auth/devTokenAuthenticator.ts";
 import { createAuthorizationServer } from "../auth/oauth/createAuthorizationServer.ts";
@@ -227,7 +230,20 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
         ...(config.auth.oidc ? [externalOidcAuthenticator(config.auth.oidc)] : []),
         devAuthenticate,
       ]);
-    const audit = new AuditTrail(records);
+    // Every interaction's AuditEvents go to the journal (durable before the answer), then are
+    // materialised into AuditEvent resources; what a crash left in the journal is drained now.
+    const journal = await AuditJournal.open({ path: join(config.dataDir, "audit-journal.sqlite"), keys });
+    closers.push(() => journal.close());
+    const materialiser = new AuditMaterialiser({
+      journal,
+      records,
+      index,
+      log: (message, error) => log.warn(message, { error }),
+    });
+    await materialiser.drain();
+    closers.push(() => materialiser.close());
+    const audit = new AuditTrail({ journal, materialiser }, undefined, { enabled: config.audit.enabled });
+    const auditor = new RequestAuditor(audit);
     const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues, maxQueryParams, maxSearchTerms } = config.limits;
     const { maxResponseBytes, maxResponseResources } = config.limits;
     let capability: Record<string, unknown> | undefined;
@@ -239,6 +255,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       audit,
       capabilityStatement: () => (capability ??= buildServerCapabilityStatement(baseUrl)),
       ...(overrides.hook === undefined ? {} : { hook: overrides.hook }),
+      auditor,
       // SMART scopes ∩ role on every interaction, inside every query (src/policy)
       access: smartAccess(),
       limits: {
@@ -277,10 +294,17 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       health: () => health(anchorer, chainId, ledger.contractAddress, config.anchor.intervalMs),
       metrics: async () => metricsText(await anchorer.status(), index.commitGroups()),
       maxBodyBytes: config.limits.maxBodyBytes,
+      auditRejected: (request, error) => auditor.rejected(request, error),
       log: httpLog,
     });
     // Plain reads are answered before the fetch adapter; everything else goes to the app.
-    const plainRead = plainReadHandler({ engine, authenticate, baseUrl: () => baseUrl, log: httpLog });
+    const plainRead = plainReadHandler({
+      engine,
+      authenticate,
+      baseUrl: () => baseUrl,
+      auditRejected: (request, error) => auditor.rejected(request, error),
+      log: httpLog,
+    });
     // OAuth endpoints and their pages first, then the FHIR API; the accounts pages answer
     // their own paths (and a browser's GET /) before either.
     const api = new Hono();

@@ -1,5 +1,6 @@
 import type { Actor } from "../../auth/Actor.ts";
 import type { AuditTrail } from "../../audit/AuditTrail.ts";
+import type { RequestAuditor } from "../../audit/RequestAuditor.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { Index } from "../../ports/Index.ts";
 import type { Ledger } from "../../ports/Ledger.ts";
@@ -31,6 +32,12 @@ export interface FhirEngineOptions {
    * history, writes and operations check each resource. Absent: everything is allowed.
    */
   access?: AccessGuard;
+  /**
+   * Audit of every interaction (src/audit): each request's AuditEvents, bundle entries and
+   * refusals included, are durable before `handle` returns or throws. Absent: only $erase and
+   * integrity failures are audited (through `audit`).
+   */
+  auditor?: RequestAuditor;
   /** Search caps (see FhirInteractionsOptions) and the most entries one Bundle may carry. */
   limits?: FhirInteractionsOptions["limits"] & { maxBundleEntries?: number; maxBreakGlassMinutes?: number };
 }
@@ -45,6 +52,7 @@ export class FhirEngine {
   /** The interactions as methods, for in-process callers that already know which one they want. */
   readonly interactions: FhirInteractions;
   readonly #ctx: EngineContext;
+  readonly #auditor: RequestAuditor | undefined;
 
   constructor(options: FhirEngineOptions) {
     const { records, validator, index, ledger, audit, limits, access } = options;
@@ -63,35 +71,62 @@ export class FhirEngine {
       validator,
       ledger,
       audit,
-      hook: withAccess(options.hook ?? allowAll, access, audit),
+      hook: auditedEntries(withAccess(options.hook ?? allowAll, access, audit), options.auditor),
       capabilityStatement: options.capabilityStatement,
       ...(limits?.maxBundleEntries === undefined ? {} : { maxBundleEntries: limits.maxBundleEntries }),
       ...(limits?.maxBreakGlassMinutes === undefined ? {} : { maxBreakGlassMinutes: limits.maxBreakGlassMinutes }),
     };
+    this.#auditor = options.auditor?.enabled ? options.auditor : undefined;
   }
 
-  /** Answers one request for `actor`; errors are thrown as FhirLedgerError (the edge maps them). */
-  async handle(actor: Actor, request: FhirRequest): Promise<FhirResponse> {
+  /**
+   * Answers one request for `actor`; errors are thrown as FhirLedgerError (the edge maps them).
+   * With an auditor, its AuditEvents are committed before the answer (or the error) is given.
+   */
+  handle(actor: Actor, request: FhirRequest): Promise<FhirResponse> {
     const match = matchRoute(request.method, request.path);
+    const auditor = this.#auditor;
+    if (auditor === undefined) return this.#handle(actor, request, match);
+    let descriptor: InteractionDescriptor | undefined;
+    try {
+      descriptor = match === undefined ? undefined : describe(match, request);
+    } catch {
+      descriptor = undefined; // #handle throws the same error, audited as a request without a route
+    }
+    return auditor.around(actor, request, descriptor, () => this.#handle(actor, request, match));
+  }
+
+  async #handle(actor: Actor, request: FhirRequest, match: ReturnType<typeof matchRoute>): Promise<FhirResponse> {
     if (match === undefined) throw noRoute(request);
     const { route, params } = match;
-    const type = params.type ?? (route.types?.length === 1 ? route.types[0] : undefined);
-    const descriptor: InteractionDescriptor = {
-      interaction: route.interactions[0]!,
-      level: route.level,
-      ...(type === undefined ? {} : { type }),
-      ...(params.id === undefined ? {} : { id: params.id }),
-      ...(params.vid === undefined ? {} : { vid: params.vid }),
-      ...(route.operation === undefined ? {} : { operation: route.operation }),
-      inBundle: false,
-      ...route.describe?.(params, request),
-    };
+    const descriptor = describe(match, request);
     if (!allowsOverRest(descriptor.type, descriptor.interaction, descriptor.operation))
       throw notAllowed(request, restRestrictionOf(descriptor.type)?.reason);
     const hooked = this.#ctx.hook(actor, descriptor);
     if (hooked !== undefined) await hooked;
     return route.handle(this.#ctx, actor, params, request);
   }
+}
+
+/** What the matched route is about, as the hook sees it. */
+function describe(match: NonNullable<ReturnType<typeof matchRoute>>, request: FhirRequest): InteractionDescriptor {
+  const { route, params } = match;
+  const type = params.type ?? (route.types?.length === 1 ? route.types[0] : undefined);
+  return {
+    interaction: route.interactions[0]!,
+    level: route.level,
+    ...(type === undefined ? {} : { type }),
+    ...(params.id === undefined ? {} : { id: params.id }),
+    ...(params.vid === undefined ? {} : { vid: params.vid }),
+    ...(route.operation === undefined ? {} : { operation: route.operation }),
+    inBundle: false,
+    ...route.describe?.(params, request),
+  };
+}
+
+/** Bundle entries passing the hook are reported to the auditor (absent: the hook as it is). */
+function auditedEntries(hook: InteractionHook, auditor: RequestAuditor | undefined): InteractionHook {
+  return auditor === undefined ? hook : auditor.hook(hook);
 }
 
 /**

@@ -29,6 +29,8 @@ export interface FhirRequest {
   bytes?: Uint8Array;
   /** Public base URL of the FHIR endpoint, no trailing slash. */
   baseUrl: string;
+  /** The X-Request-Id the response carries: the audit records name the request by it. */
+  requestId?: string;
 }
 
 /**

@@ -79,8 +79,18 @@ export async function readHistory(
     deps.access === undefined
       ? undefined
       : deps.access.searchPolicy(actor, scope.level === "system" ? (params.types ?? "*") : [scope.type], letter);
+  // (a constraint on a type this history does not show, such as a patient's AuditEvent rule
+  // under Observation/_history, constrains nothing here)
+  const shown = scope.level === "system" ? (params.types ?? "*") : [scope.type];
   const constrained =
-    policy?.rules.some((rule) => rule.filters.length > 0) === true ||
+    policy?.rules.some(
+      (rule) =>
+        rule.filters.length > 0 &&
+        (shown === "*" ||
+          (rule.types === "*"
+            ? shown.some((t) => !rule.exceptTypes?.includes(t))
+            : rule.types.some((t) => shown.includes(t)))),
+    ) === true ||
     (policy?.gate !== undefined && readsContent(policy.gate));
   const page = await deps.history.historyPage({
     ...(scope.level !== "system" ? { type: scope.type } : {}),

@@ -141,9 +141,14 @@ function exactMemberTypes(
   compartment: string | undefined,
   asked: readonly string[] | undefined,
 ): string[] | undefined {
-  if (policy.rules.some((r) => r.filters.length > 0)) return undefined;
+  // AuditEvents are kept outside every compartment (an erasure keeps its own record): never
+  // members, so a rule on them (a patient's access log) constrains no page of members.
+  const all = (asked ?? [...compartmentTypes()]).filter((t) => t !== "AuditEvent");
+  const constrains = (r: SearchPolicy["rules"][number]) =>
+    r.filters.length > 0 &&
+    (r.types === "*" ? all.some((t) => !(r.exceptTypes ?? []).includes(t)) : r.types.some((t) => all.includes(t)));
+  if (policy.rules.some(constrains)) return undefined;
   const admitting = policy.rules.filter((r) => r.confine === undefined || r.confine === compartment);
-  const all = asked ?? [...compartmentTypes()];
   const types = all.filter((t) =>
     admitting.some((r) => (r.types === "*" ? !(r.exceptTypes ?? []).includes(t) : r.types.includes(t))),
   );

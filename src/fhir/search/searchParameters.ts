@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import r4Model from "fhirpath/fhir-context/r4";
 
 import type { SearchParamType } from "../../ports/SearchRequest.ts";
+import { SERVER_SEARCH_PARAMETERS } from "./serverSearchParameters.ts";
 
 export interface SearchParamComponent {
   /** canonical URL of the component's own SearchParameter */
@@ -60,7 +61,8 @@ function load(): Registry {
   const byUrl = new Map<string, SearchParameter>();
   const common: SearchParameter[] = [];
   const perType = new Map<string, SearchParameter[]>();
-  for (const entry of bundle.entry ?? []) {
+  const server = SERVER_SEARCH_PARAMETERS.map((resource) => ({ resource }));
+  for (const entry of [...(bundle.entry ?? []), ...server]) {
     const sp = entry.resource;
     if (sp?.resourceType !== "SearchParameter") continue;
     byUrl.set(sp.url, sp);
