@@ -38,6 +38,8 @@ import type { InteractionHook } from "../fhir/engine/InteractionHook.ts";
 import { createValidator } from "../fhir/validation/createValidator.ts";
 import { compartmentOf } from "../fhir/resource/meta.ts";
 import { smartAccess } from "../policy/smartAccess.ts";
+import { consentAccess } from "../consent/consentAccess.ts";
+import { ConsentDirectory } from "../consent/directory/ConsentDirectory.ts";
 import { patientNamesOf } from "../fhir/resource/compartmentOf.ts";
 import { clientErrorHandler } from "../http/clientErrorHandler.ts";
 import { createApp } from "../http/createApp.ts";
@@ -74,6 +76,8 @@ export interface RunningServer {
   auth: AuthorizationServer;
   /** The user accounts (tests create the conformance suite's users). */
   accounts: Accounts;
+  /** The counting Consents, roles and care teams consent decisions read (tests reach in). */
+  consents: ConsentDirectory;
   close(): Promise<void>;
 }
 
@@ -244,6 +248,11 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     closers.push(() => materialiser.close());
     const audit = new AuditTrail({ journal, materialiser }, undefined, { enabled: config.audit.enabled });
     const auditor = new RequestAuditor(audit);
+    // Every counting Consent, PractitionerRole and CareTeam, followed commit by commit: the
+    // consent decision asks it on every request, so a revocation holds from the next one.
+    // (The wallet check of wallet-bound consents joins here as `wallet:` once it is wired.)
+    const consents = await ConsentDirectory.open({ index, records, log: log.child({ component: "consent" }) });
+    closers.push(() => consents.close());
     const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues, maxQueryParams, maxSearchTerms } = config.limits;
     const { maxResponseBytes, maxResponseResources } = config.limits;
     let capability: Record<string, unknown> | undefined;
@@ -256,8 +265,11 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       capabilityStatement: () => (capability ??= buildServerCapabilityStatement(baseUrl)),
       ...(overrides.hook === undefined ? {} : { hook: overrides.hook }),
       auditor,
-      // SMART scopes ∩ role on every interaction, inside every query (src/policy)
-      access: smartAccess(),
+      // SMART scopes ∩ role (src/policy) ∩ patient consent (src/consent) on every interaction, inside every query
+      access: consentAccess(smartAccess(), consents, {
+        defaultDecision: config.consent.default === "opt-in" ? "deny" : "permit",
+        bindsClients: config.consent.bindsClients,
+      }),
       limits: {
         maxCount,
         maxChainDepth,
@@ -353,6 +365,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       chain,
       auth,
       accounts: ui.accounts,
+      consents,
       close: closeAll,
     };
   } catch (error) {
