@@ -8,6 +8,7 @@ import {
   MAX_BREAK_GLASS_MINUTES,
   MAX_CLASSES,
   MAX_REASON_LENGTH,
+  REQUESTABLE_CLASSES,
 } from "../../ui/consentLimits.ts";
 import type { ConsentDecision, ConsentPortal, ConsentSummary, PatientRecords } from "../../ui/ports.ts";
 import { CONSENT_REQUESTS_READER, patientActor, practitionerActor } from "./portalActors.ts";
@@ -97,7 +98,7 @@ export function consentPortalOf(
     ((response.resource?.link as { relation?: string }[] | undefined) ?? []).some((l) => l.relation === "next");
 
   /** Names for the actors of these summaries, read as `actor` (what it may not read stays a reference). */
-  const nameActors = async (actor: Actor, summaries: ConsentSummary[], self?: string) => {
+  const nameActors = async (actor: Actor, summaries: ConsentSummary[], self?: string, selfName = "you") => {
     const names = new Map<string, string>();
     for (const s of summaries)
       for (const a of s.actors) {
@@ -105,7 +106,7 @@ export function consentPortalOf(
         const [type, id] = a.reference.split("/");
         if (!type || !id || !TYPE.test(type) || !ID.test(id) || a.reference.split("/").length !== 2) continue;
         if (a.reference === self) {
-          names.set(a.reference, "you");
+          names.set(a.reference, selfName);
           continue;
         }
         try {
@@ -118,6 +119,28 @@ export function consentPortalOf(
       }
     for (const s of summaries) for (const a of s.actors) a.name = names.get(a.reference) ?? a.reference;
     return summaries;
+  };
+
+  /**
+   * A consent limited to some kinds of records leaves the Patient itself (and so $everything)
+   * hidden: the kinds an access request offers are searched one by one instead. Nothing found
+   * is "not granted" (undefined).
+   */
+  const recordsByKind = async (actor: Actor, id: string): Promise<PatientRecords | undefined> => {
+    const found: Json[] = [];
+    let truncated = false;
+    for (const { type } of REQUESTABLE_CLASSES) {
+      const response = await call(actor, "GET", [type], { patient: `Patient/${id}`, _count: "50" });
+      found.push(...entriesOf(response).filter((r) => r.resourceType === type));
+      truncated ||= hasNext(response);
+    }
+    if (found.length === 0) return undefined;
+    return {
+      id,
+      name: `Patient/${id}`,
+      resources: found.slice(0, MAX_RECORDS_LISTED).map(recordLine),
+      truncated: truncated || found.length > MAX_RECORDS_LISTED,
+    };
   };
 
   return {
@@ -185,6 +208,18 @@ export function consentPortalOf(
       const entries = entriesOf(response)
         .filter((r) => r.resourceType === "AuditEvent")
         .map((r) => summarizeAuditEvent(r, patient));
+      // Agents are recorded by reference (fhirUser): named here as the patient may read them.
+      const named = await nameActors(
+        actor,
+        entries.map((e) => ({ actors: e.who.map((w) => ({ reference: w, name: w })) }) as ConsentSummary),
+        patient,
+        "You",
+      );
+      entries.forEach((e, i) => {
+        e.who = named[i]!.actors.map((a) =>
+          a.name === a.reference || a.reference === patient ? a.name : `${a.name} (${a.reference})`,
+        );
+      });
       return { entries, hasMore: hasNext(response) };
     },
 
@@ -271,10 +306,9 @@ export function consentPortalOf(
         patient = (await call(actor, "GET", ["Patient", id])).resource;
       } catch (error) {
         // A hidden record answers like an absent one; the page says the same for both.
-        if (error instanceof FhirLedgerError && HIDDEN.has(error.code)) return undefined;
-        throw error;
+        if (!(error instanceof FhirLedgerError && HIDDEN.has(error.code))) throw error;
       }
-      if (!patient) return undefined;
+      if (!patient) return recordsByKind(actor, id);
       const response = await call(actor, "GET", ["Patient", id, "$everything"], { _count: String(MAX_RECORDS_LISTED) });
       const resources = entriesOf(response)
         .filter((r) => !(r.resourceType === "Patient" && r.id === id))

@@ -11,6 +11,24 @@ const ACTIONS: Record<string, string> = { C: "create", R: "read", U: "update", D
 /** v3-ActReason codes that mean emergency access. */
 const EMERGENCY = new Set(["ETREAT", "BTG"]);
 const MAX_AGENTS = 5;
+/** FHIR restful-interaction subtypes (BALP) in words. */
+const SUBTYPES: Record<string, string> = {
+  read: "read",
+  vread: "read a version of",
+  create: "create",
+  update: "update",
+  patch: "update",
+  delete: "delete",
+  "search-type": "search",
+  "search-system": "search",
+  "search-compartment": "search",
+  "history-instance": "history of",
+  "history-type": "history",
+  "history-system": "history",
+  operation: "operation",
+  batch: "batch",
+  transaction: "transaction",
+};
 
 /** An agent's name as recorded: the display, else the reference, else an identifier value, else its type. */
 function agentName(agent: Json): string | undefined {
@@ -34,20 +52,19 @@ function codesOf(values: unknown): string[] {
 }
 
 /**
- * One AuditEvent as the access log shows it. Who: the requestor agents first (a user, the app),
- * never the server itself. What: the action and the entities it concerned other than the
+ * One AuditEvent as the access log shows it. Who: the requestor agents (a user, the app), the
+ * others only when none is a requestor; references stay references (the port names them). What: the action and the entities it concerned other than the
  * patient's own record (the patient is the page's reader), or the query's type for a search.
  * Names are those the server wrote into the event: AuditEvent is written by the server only.
  */
 export function summarizeAuditEvent(event: Json, patient: string): AccessLogEntry {
   const agents = asArray(event.agent);
-  const ordered = [...agents.filter((a) => a.requestor === true), ...agents.filter((a) => a.requestor !== true)];
+  // The requestors (the user, the app acting for it); the server and other observers only when none is named.
+  const requestors = agents.filter((a) => a.requestor === true);
   const who: string[] = [];
-  for (const agent of ordered) {
+  for (const agent of requestors.length > 0 ? requestors : agents) {
     const name = agentName(agent);
-    const isServer =
-      codesOf([agent.type]).some((c) => c === "110153" || c === "AUTHSERVER") && agent.requestor !== true;
-    if (name && !isServer && !who.includes(name) && who.length < MAX_AGENTS) who.push(name);
+    if (name && !who.includes(name) && who.length < MAX_AGENTS) who.push(name);
   }
   const action = ACTIONS[asString(event.action) ?? ""] ?? "access";
   const targets: string[] = [];
@@ -58,14 +75,15 @@ export function summarizeAuditEvent(event: Json, patient: string): AccessLogEntr
     if (entity.query !== undefined || codesOf([entity.role]).includes("24")) query = true;
   }
   const subtype = asArray(event.subtype)
-    .map((s) => asString(s.display) ?? asString(s.code))
+    .map((s) => asString(s.code) ?? asString(s.display))
     .find((s) => s !== undefined);
+  const verb = subtype ? (SUBTYPES[subtype] ?? subtype) : action;
   const what =
     targets.length > 0
-      ? `${action} ${targets.join(", ")}`
-      : query
-        ? `search${subtype ? ` (${subtype})` : ""}`
-        : `${action}${subtype ? ` (${subtype})` : ""} of your record`;
+      ? `${verb} ${targets.join(", ")}`
+      : query || verb === "search" || verb === "operation"
+        ? `${verb} in your records`
+        : `${verb} your record`;
   const purposes = [...codesOf(event.purposeOfEvent), ...agents.flatMap((a) => codesOf(a.purposeOfUse))].filter(
     (c, i, all) => all.indexOf(c) === i,
   );
