@@ -269,6 +269,12 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       access: consentAccess(smartAccess(), consents, {
         defaultDecision: config.consent.default === "opt-in" ? "deny" : "permit",
         bindsClients: config.consent.bindsClients,
+        // Each decision is an AuthZ-Consent AuditEvent of the request (break-glass flags its events)
+        onDecision: (actor, d) => {
+          auditor
+            .decision(actor, d)
+            ?.catch((error: unknown) => log.warn("auditing a consent decision failed", { error }));
+        },
       }),
       limits: {
         maxCount,

@@ -137,11 +137,20 @@ describeInBrowser("consent journey in a real browser", () => {
 
     // 7. The patient's access log: the practitioner's refused look, the allowed read of the
     // Observation, and the refused one after the revocation, newest first.
-    await patient.goto(`${fl.base}/access-log`);
-    const rows = await patient
-      .locator("main table tbody tr")
-      .evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).innerText.replace(/\s+/g, " ")));
-    const doctorRows = rows.filter((r) => r.includes("Dr Jane Foster (Practitioner/doc-7)"));
+    // Every page of the log, newest first (20 a page).
+    const rows: string[] = [];
+    for (let page = 1; page <= 10; page++) {
+      await patient.goto(`${fl.base}/access-log?page=${page}`);
+      rows.push(...(await patient.locator("main table tbody tr").allInnerTexts()).map((r) => r.replace(/\s+/g, " ")));
+      if ((await patient.getByRole("link", { name: "Older entries" }).count()) === 0) break;
+    }
+    const doctorRows = rows.filter(
+      (r) => r.includes("Dr Jane Foster (Practitioner/doc-7)") && !r.includes("consent check"),
+    );
+    // The consent decisions themselves (AuthZ-Consent): refused and permitted ones.
+    const checks = rows.filter((r) => r.includes("Dr Jane Foster (Practitioner/doc-7) consent check on your record"));
+    expect(checks.some((r) => r.endsWith("Refused or failed") || r.includes("Refused or failed"))).toBe(true);
+    expect(checks.some((r) => r.includes("Allowed"))).toBe(true);
     const index = (re: RegExp) => doctorRows.findIndex((r) => re.test(r));
     const deniedAfter = index(/read your record Refused or failed/);
     const readAllowed = index(/operation in your records Allowed/);
@@ -155,5 +164,49 @@ describeInBrowser("consent journey in a real browser", () => {
     expect(rows.filter((r) => /You update Consent\/\S+ Allowed/.test(r))).toHaveLength(2);
     expect(await accessibilityProblems(patient)).toEqual([]);
     await screenshot(patient, "consent-access-log", "desktop");
+  }, 120_000);
+
+  it("break-glass: the practitioner opens emergency access with a reason, reads; the patient sees it highlighted on /consents and flagged in the log", async () => {
+    const doctor = await newPage();
+    await signIn(doctor, fl.base, "dr.foster", GOOD_PASSWORD);
+    await doctor.goto(`${fl.base}/patients/${patientId}`);
+    await expect(seen(doctor.getByRole("heading", { level: 1 }))).resolves.toBe("Access not granted");
+    await Promise.all([
+      doctor.waitForLoadState("load"),
+      doctor.getByRole("link", { name: "emergency access (break-glass)" }).click(),
+    ]);
+    await expect(doctor.getByLabel("Patient", { exact: true }).inputValue()).resolves.toBe(`Patient/${patientId}`);
+    await doctor.getByLabel("Reason").fill("Unconscious in the emergency department");
+    await doctor.getByLabel("Minutes").fill("15");
+    expect(await accessibilityProblems(doctor)).toEqual([]);
+    await Promise.all([
+      doctor.waitForLoadState("load"),
+      doctor.getByRole("button", { name: "Open emergency access" }).click(),
+    ]);
+    await expect(seen(doctor.getByRole("status"))).resolves.toMatch(/Emergency access to Patient\/\S+ is open until/);
+    await Promise.all([
+      doctor.waitForLoadState("load"),
+      doctor.getByRole("link", { name: /^Open the records/ }).click(),
+    ]);
+    await expect(seen(doctor.locator("main"))).resolves.toContain("Haemoglobin A1c");
+
+    const patient = await newPage();
+    await signIn(patient, fl.base, "ada.l", GOOD_PASSWORD);
+    await patient.goto(`${fl.base}/consents`);
+    const consents = await seen(patient.locator("main"));
+    expect(consents).toContain("Emergency access is open on your records.");
+    expect(consents).toMatch(
+      /Emergency access \(break-glass\): Unconscious in the emergency department[\s\S]*Dr Jane Foster/,
+    );
+    await expect(patient.locator("tr.urgent").count()).resolves.toBe(1);
+    await screenshot(patient, "consent-break-glass", "desktop");
+    await patient.goto(`${fl.base}/access-log`);
+    const newest = (await patient.locator("main table tbody tr").allInnerTexts()).map((r) => r.replace(/\s+/g, " "));
+    expect(
+      newest.filter(
+        (r) => r.includes("Dr Jane Foster") && r.includes("Emergency access (break-glass)") && /ETREAT/.test(r),
+      ),
+      newest.join("\n"),
+    ).not.toHaveLength(0);
   }, 120_000);
 });

@@ -28,6 +28,7 @@ const SUBTYPES: Record<string, string> = {
   operation: "operation",
   batch: "batch",
   transaction: "transaction",
+  "AuthZ-Consent": "consent check on",
 };
 
 /** An agent's name as recorded: the display, else the reference, else an identifier value, else its type. */
