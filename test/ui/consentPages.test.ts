@@ -310,4 +310,27 @@ describe("consent pages over the real engine (SQLite index, SMART access)", () =
       { user: "house", patient: "Patient/p2", reason: "Unconscious in the ED", purpose: "ETREAT", minutes: 30 },
     ]);
   });
+
+  it("an active Consent whose period is over shows as ended among the past ones, with nothing to revoke", async () => {
+    await se.put({
+      resourceType: "Consent",
+      id: "old-btg",
+      status: "active",
+      meta: { security: [{ system: "http://terminology.hl7.org/CodeSystem/v3-ActReason", code: "BTG" }] },
+      scope: SCOPE,
+      category: [{ text: "x" }],
+      patient: { reference: "Patient/p1" },
+      policyRule: { text: "x" },
+      provision: {
+        type: "permit",
+        period: { start: "2026-01-01T10:00:00Z", end: "2026-01-01T11:00:00Z" },
+        actor: [{ role: { text: "x" }, reference: { reference: "Practitioner/d1" } }],
+      },
+    });
+    const ann = await as("ann");
+    const { body } = await ann.get("/consents");
+    expect(text(body)).toMatch(/Past .*Emergency access \(break-glass\).*Ended \(its period is over\)/);
+    expect(text(body)).not.toContain("Emergency access is open on your records.");
+    expect(body).not.toContain("/consents/old-btg/revoke");
+  });
 });

@@ -11,6 +11,7 @@ export const STATUS_WORDS: Record<string, string> = {
   active: "Active",
   rejected: "Rejected",
   inactive: "Revoked",
+  expired: "Ended (its period is over)",
   "entered-in-error": "Entered in error",
 };
 

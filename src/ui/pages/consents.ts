@@ -42,7 +42,11 @@ export function registerConsents(app: Hono<UiEnv>, deps: UiDeps, portal: Consent
   app.use("/consents/*", requireRole(deps, ["patient"]));
 
   app.get("/consents", async (c) => {
-    const all = await portal.consentsOf(c.get("user")!);
+    const now = Date.now();
+    // An active Consent whose period is over grants nothing any more (break-glass ends so): it is past.
+    const all = (await portal.consentsOf(c.get("user")!)).map((s) =>
+      s.status === "active" && s.end !== undefined && Date.parse(s.end) < now ? { ...s, status: "expired" } : s,
+    );
     const waiting = all.filter((s) => s.status === "proposed");
     const active = all.filter((s) => s.status === "active");
     const past = all.filter((s) => s.status !== "proposed" && s.status !== "active");

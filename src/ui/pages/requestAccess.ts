@@ -70,7 +70,10 @@ async function requestPage(
     c.req.query("notice") === "sent"
       ? html`<div class="notice" role="status">Your request is sent. The patient decides; its status is below.</div>`
       : "";
-  const requests = await portal.requestsOf(c.get("user")!);
+  const now = Date.now();
+  const requests = (await portal.requestsOf(c.get("user")!)).map((s) =>
+    s.status === "active" && s.end !== undefined && Date.parse(s.end) < now ? { ...s, status: "expired" } : s,
+  );
   return deps.page(
     c,
     "Request access",
