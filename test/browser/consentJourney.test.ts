@@ -5,6 +5,9 @@ import {
   GOOD_PASSWORD,
   accessibilityProblems,
   describeInBrowser,
+  lowContrastText,
+  PHONE,
+  scrollWidth,
   launchChromium,
   registerPatient,
   screenshot,
@@ -200,6 +203,15 @@ describeInBrowser("consent journey in a real browser", () => {
     );
     await expect(patient.locator("tr.urgent").count()).resolves.toBe(1);
     await screenshot(patient, "consent-break-glass", "desktop");
+    // On a phone: no sideways scroll (tables scroll inside their frame), readable contrast.
+    for (const path of ["/consents", "/access-log"]) {
+      await patient.setViewportSize(PHONE);
+      await patient.goto(`${fl.base}${path}`);
+      expect(await scrollWidth(patient), path).toBeLessThanOrEqual(PHONE.width);
+      expect(await lowContrastText(patient), path).toEqual([]);
+    }
+    await screenshot(patient, "consent-access-log", "phone");
+    await patient.setViewportSize(DESKTOP);
     await patient.goto(`${fl.base}/access-log`);
     const newest = (await patient.locator("main table tbody tr").allInnerTexts()).map((r) => r.replace(/\s+/g, " "));
     expect(
