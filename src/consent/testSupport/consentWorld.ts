@@ -29,7 +29,12 @@ export function consent(
   };
 }
 
-export const actor = (...refs: string[]) => refs.map((reference) => ({ reference: { reference } }));
+/** `provision.actor` entries for these references (R4 requires a role; the core does not read it). */
+export const actor = (...refs: string[]) =>
+  refs.map((reference) => ({
+    role: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", code: "PRCP" }] },
+    reference: { reference },
+  }));
 
 /** The fixture: three patients, their observations (one restricted), a report, a shared Medication. */
 export function baseData(): FhirResource[] {
