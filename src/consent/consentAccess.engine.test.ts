@@ -150,9 +150,10 @@ describe("consent: data, purpose and action", () => {
       "Observation/o1",
     ]);
   });
-  it("dependents: the resource itself (what it refers to is not resolved; a permit stays narrow)", async () => {
+  it("dependents: the resource and what it refers to", async () => {
     expect((await fx.w.search(dr3, "?_type=Observation,DiagnosticReport&subject=Patient/p1")).match).toEqual([
       "DiagnosticReport/dr1",
+      "Observation/o1",
     ]);
   });
   it("purpose: a permit for research does not serve treatment, and does serve a research purpose", async () => {
@@ -194,5 +195,22 @@ describe("consent: bound system clients under opt-in", () => {
   it("a bound client with no consent sees no compartment data", async () => {
     expect((await fx.w.search(SYSTEM, "Observation")).total).toBe(0);
     expect((await fx.w.e.call(SYSTEM, "GET", "Medication/med1")).status).toBe(200);
+  });
+});
+
+describe("consent: dependents follow the resource named", () => {
+  const fx = consentWorld([
+    consent("dep", "p1", {
+      actor: actor("Practitioner/pr3"),
+      data: [{ meaning: "dependents", reference: { reference: "DiagnosticReport/dr1" } }],
+    }),
+  ]);
+  it("a result taken out of the report is out of the consent from the next request", async () => {
+    expect((await fx.w.e.call(dr3, "GET", "Observation/o1")).status).toBe(200);
+    const report = (await fx.w.e.call(SYSTEM, "GET", "DiagnosticReport/dr1")).resource!;
+    const { result: _dropped, ...without } = report;
+    expect((await fx.w.e.call(SYSTEM, "PUT", "DiagnosticReport/dr1", { body: without })).status).toBe(200);
+    expect((await fx.w.e.call(dr3, "GET", "Observation/o1")).status).toBe(404);
+    expect((await fx.w.e.call(dr3, "GET", "DiagnosticReport/dr1")).status).toBe(200);
   });
 });

@@ -4,6 +4,7 @@ import { entriesOf, type ScopedEngine, scopedEngine } from "../../policy/testSup
 import type { FhirResource } from "../../records/RecordRepository.ts";
 import { type ConsentAccessOptions, consentAccess } from "../consentAccess.ts";
 import { engineConsentSource } from "./engineConsentSource.ts";
+import { storedReferences } from "../storedReferences.ts";
 
 export const SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope";
 export const LOINC = "http://loinc.org";
@@ -121,6 +122,7 @@ export function consentWorld(
           bindsClients: options.bindsClients ?? [],
           ...(options.onDecision === undefined ? {} : { onDecision: options.onDecision }),
           ...(options.now === undefined ? {} : { now: options.now }),
+          referencesOf: (ref) => storedReferences(engine!)(ref),
         }),
     });
     engine = e;
