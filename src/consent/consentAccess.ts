@@ -44,7 +44,10 @@ export interface ConsentAccessOptions {
  * and system clients consent does not bind pass through unchanged.
  */
 export function consentAccess(inner: AccessGuard, source: ConsentSource, options: ConsentAccessOptions): AccessGuard {
-  const views = new WeakMap<Actor, { version: number; view: ConsentView; named: string[]; held: string }>();
+  type Entry = { version: number; view: ConsentView; named: string[]; held: string };
+  /** The view each actor object's last check prepared: what its request's other calls use. */
+  const views = new WeakMap<Actor, Entry>();
+  const shared = new Map<string, Entry>();
   const now = options.now ?? (() => new Date());
   const bound = (actor: Actor) => bindsActor(actor, options.bindsClients);
   const viewOf = (actor: Actor) => views.get(actor)?.view;
@@ -59,20 +62,29 @@ export function consentAccess(inner: AccessGuard, source: ConsentSource, options
       if (!bound(actor) || interaction.interaction === "capabilities") return;
       const got = await source.consentsFor(actor);
       const at = now();
-      const cached = views.get(actor);
+      const own = ownCompartment(actor);
+      // Shared by every actor object of one caller (a token authenticated anew on each request).
+      const key = JSON.stringify([actor.id, actor.role, own, got.accessor]);
+      const cached = shared.get(key);
       const current = cached !== undefined && cached.version === got.version;
       const named = current ? cached.named : options.referencesOf ? dependentsNamed(got.consents) : [];
       const dependents = await lookUp(named, options.referencesOf);
       const held = JSON.stringify([...dependents]);
-      if (current && at.getTime() < cached.view.validUntil && cached.held === held) return;
-      const own = ownCompartment(actor);
+      if (current && at.getTime() < cached.view.validUntil && cached.held === held) {
+        views.set(actor, cached);
+        return;
+      }
       const view = consentView(got.consents, got.accessor, {
         defaultDecision: options.defaultDecision,
         now: at,
         ...(own === undefined ? {} : { own }),
         ...(named.length === 0 ? {} : { dependents }),
       });
-      views.set(actor, { version: got.version, view, named, held });
+      const entry = { version: got.version, view, named, held };
+      views.set(actor, entry);
+      shared.delete(key);
+      shared.set(key, entry);
+      if (shared.size > MAX_SHARED_VIEWS) shared.delete(shared.keys().next().value!);
     },
     searchPolicy(actor, types, letter): SearchPolicy | undefined {
       const policy = inner.searchPolicy(actor, types, letter);
@@ -130,6 +142,9 @@ export function consentAccess(inner: AccessGuard, source: ConsentSource, options
     return (status === "proposed" || (letter === "u" && status === "inactive")) && namesOnly(consent, actor.fhirUser);
   }
 }
+
+/** Callers whose views are kept between requests (least recently built dropped first). */
+const MAX_SHARED_VIEWS = 1000;
 
 /** Whom consent binds (consent-spec.md, "Who is bound"). */
 function bindsActor(actor: Actor, clients: "*" | readonly string[]): boolean {

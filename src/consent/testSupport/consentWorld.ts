@@ -103,7 +103,7 @@ export interface World {
  */
 export function consentWorld(
   consents: FhirResource[],
-  options: Partial<ConsentAccessOptions> & { purpose?: Record<string, string> } = {},
+  options: Partial<ConsentAccessOptions> & { purpose?: Record<string, string>; readers?: boolean } = {},
 ): { get w(): World } {
   const holder = {} as { w: World };
   beforeAll(async () => {
@@ -116,6 +116,7 @@ export function consentWorld(
       ...(options.purpose === undefined ? {} : { purpose: options.purpose }),
     });
     const e = await scopedEngine({
+      ...(options.readers ? { readers: true } : {}),
       access: (smart) =>
         consentAccess(smart, source, {
           defaultDecision: options.defaultDecision ?? "deny",
