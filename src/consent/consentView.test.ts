@@ -87,6 +87,14 @@ describe("consentView", () => {
       data: [{ meaning: "authoredby", reference: { reference: "Practitioner/x" } }],
     });
     expect(consentView([deny], me, optOut).decide(condition, P1, "access")).toBe(false);
+    const mixed = consent("m", "p1", {
+      actor: actor("Practitioner/pr1"),
+      data: [
+        { meaning: "authoredby", reference: { reference: "Practitioner/x" } },
+        { meaning: "instance", reference: { reference: "Condition/c1" } },
+      ],
+    });
+    expect(consentView([mixed], me, optIn).decide(condition, P1, "access")).toBe(false);
     const dependents = consent("e", "p1", {
       type: "deny",
       actor: actor("Practitioner/pr1"),
