@@ -61,6 +61,28 @@ describe("consent on includes, chains, _has, $everything, batch", () => {
     expect((await fx.w.e.call(dr2, "GET", "Patient/$everything")).status).toBe(403);
     expect((await fx.w.e.call(SYSTEM, "GET", "Patient/$everything")).status).toBe(200);
   });
+  it("history totals are exact when consent is decided by type and compartment", async () => {
+    const h = await fx.w.e.call(dr2, "GET", "Condition/_history?_total=accurate");
+    expect(h.resource!.total).toBe(1);
+    const none = await fx.w.e.call(dr2, "GET", "Observation/_history?_total=accurate");
+    expect(none.resource!.total).toBe(0);
+    expect(none.resource!.entry).toBeUndefined();
+  });
+  it("transaction GET entries are decided as the same request alone", async () => {
+    const tx = await fx.w.e.call(dr2, "POST", "", {
+      body: {
+        resourceType: "Bundle",
+        type: "transaction",
+        entry: [
+          { request: { method: "GET", url: "Condition?subject=Patient/p1" } },
+          { request: { method: "GET", url: "Observation?subject=Patient/p1" } },
+        ],
+      },
+    });
+    expect(tx.status).toBe(200);
+    const entries = tx.resource!.entry as { resource?: { total?: number } }[];
+    expect(entries.map((x) => x.resource?.total)).toEqual([1, 0]);
+  });
   it("batch GET entries are each decided as the same request alone", async () => {
     const batch = await fx.w.e.call(dr1, "POST", "", {
       body: {
