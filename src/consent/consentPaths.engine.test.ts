@@ -192,6 +192,10 @@ describe("access request, approval, revocation, break-glass", () => {
     expect(asked.status).toBe(201);
     const id = asked.resource!.id as string;
     expect((await fx.w.e.call(token, "GET", "Observation/o1")).status).toBe(404);
+    // it follows its own request; no other practitioner sees it
+    expect((await fx.w.e.call(token, "GET", `Consent/${id}`)).status).toBe(200);
+    expect((await fx.w.search(token, "Consent?status=proposed")).match).toEqual([`Consent/${id}`]);
+    expect((await fx.w.e.call(dr2, "GET", `Consent/${id}`)).status).toBe(404);
     // the practitioner can't approve its own request
     expect((await fx.w.e.call(token, "PUT", `Consent/${id}`, { body: { ...request("active"), id } })).status).toBe(403);
     const approved = await fx.w.e.call(patient1, "PUT", `Consent/${id}`, { body: { ...request("active"), id } });
@@ -202,6 +206,7 @@ describe("access request, approval, revocation, break-glass", () => {
     expect(revoked.status).toBe(200);
     expect((await fx.w.e.call(token, "GET", "Observation/o1")).status).toBe(404);
     expect((await fx.w.search(token, "Observation?subject=Patient/p1")).total).toBe(0);
+    expect((await fx.w.e.call(token, "GET", `Consent/${id}`)).resource!.status).toBe("inactive");
   });
   it("a practitioner may withdraw its own request, not touch another's Consent", async () => {
     const asked = await fx.w.e.call(dr1, "POST", "Consent", { body: request("proposed") });

@@ -166,7 +166,7 @@ describe("consentView", () => {
     const view = consentView(many, me, optIn);
     expect(sizeOf(view.expr)).toBeLessThan(10);
     const ctx = { now: 0, maxChainDepth: 3, maxOrValues: 100, alias: 0, terms: 0, maxTerms: 1000 };
-    expect(gateCondition(view.expr, { a: "r" }, ctx).args.length).toBeLessThan(5);
+    expect(gateCondition(view.expr, { a: "r" }, ctx).args.length).toBeLessThan(12);
     expect(view.decide(condition, "Patient/q19999", "access")).toBe(true);
     expect(view.decide(condition, "Patient/q20000", "access")).toBe(false);
   });

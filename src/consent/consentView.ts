@@ -1,4 +1,4 @@
-import type { PolicyExpr } from "../ports/SearchRequest.ts";
+import type { PolicyExpr, SearchFilter } from "../ports/SearchRequest.ts";
 import type { AccessorContext } from "./ConsentSource.ts";
 import { consentCounts, isBreakGlass } from "./consentCounts.ts";
 import { evaluatePolicyExpr } from "./evaluatePolicyExpr.ts";
@@ -43,7 +43,8 @@ export const MAX_EXPR_NODES = 20_000;
  * none decides the default applies. Resources in no patient compartment are not consent's to
  * decide. A Consent that can't be read (over a cap, malformed) counts as a deny of everything
  * in its patient's compartment. Break-glass Consents (BTG) naming the caller open the whole
- * compartment to reading only; writes still need a permit.
+ * compartment to reading only; writes still need a permit. A caller reads the Consents that
+ * name it and are proposed, rejected or inactive: its access requests and their outcome.
  */
 export function consentView(
   consents: readonly Record<string, unknown>[],
@@ -109,9 +110,22 @@ export function consentView(
       parts.push(options.defaultDecision === "deny" ? and(here, not(deny), permit) : and(here, deny));
     }
     const consented = options.defaultDecision === "deny" ? or(...parts) : not(or(...parts));
+    // A caller's own access requests (and their outcome) are its to read, whatever consent says.
+    const requests: PolicyExpr =
+      action === "access" && accessor.fhirUser?.includes("/") === true && options.own === undefined
+        ? and(
+            { kind: "filter", type: "Consent", filter: tokenFilter("status", ["proposed", "rejected", "inactive"]) },
+            {
+              kind: "filter",
+              type: "Consent",
+              filter: { kind: "param", code: "actor", paramType: "reference", values: [{ value: accessor.fhirUser }] },
+            },
+          )
+        : FALSE;
     const reached = [...(options.own === undefined ? [] : [options.own]), ...(action === "access" ? breakGlass : [])];
     return or(
       { kind: "noCompartment" },
+      requests,
       reached.length === 0 ? FALSE : { kind: "compartmentIn", compartments: [...new Set(reached)] },
       consented,
     );
@@ -173,4 +187,8 @@ export function dependentsNamed(consents: readonly Record<string, unknown>[]): s
     if (parsed.ok) walk(parsed.root);
   }
   return [...out].slice(0, MAX_DEPENDENTS);
+}
+
+function tokenFilter(code: string, values: readonly string[]): SearchFilter {
+  return { kind: "param", code, paramType: "token", values: values.map((value) => ({ value })) };
 }

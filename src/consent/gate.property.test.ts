@@ -43,6 +43,13 @@ const atom: fc.Arbitrary<PolicyExpr> = fc.oneof(
   fc
     .subarray(["Observation/o1", "Observation/o3", "Patient/p1", "Medication/med1"], { minLength: 1 })
     .map((refs): PolicyExpr => ({ kind: "refersTo", refs })),
+  fc.constantFrom("Patient/p1", "Patient/p2", "Observation/o3").map(
+    (value): PolicyExpr => ({
+      kind: "filter",
+      type: "Observation",
+      filter: { kind: "param", code: "subject", paramType: "reference", values: [{ value }] },
+    }),
+  ),
   fc
     .tuple(
       fc.constantFrom("Observation", "Condition", "DiagnosticReport"),
