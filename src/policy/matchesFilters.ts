@@ -32,7 +32,9 @@ export function matchesFilters(
 
 function rowMatches(row: SearchRow, v: SearchValue): boolean {
   if (row.kind === "uri") return row.value === v.value;
-  if (row.kind === "reference") return row.targetType !== null && `${row.targetType}/${row.targetId}` === v.value;
+  // `Type/id` only (the consent core's own requests filter): a bare id matches any type in SQL
+  if (row.kind === "reference")
+    return v.value.includes("/") && row.targetType !== null && `${row.targetType}/${row.targetId}` === v.value;
   if (row.kind !== "token") return false;
   if (v.system === undefined) return row.code === v.value;
   if (v.system === "") return row.code === v.value && row.system === null;

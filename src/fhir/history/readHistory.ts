@@ -91,7 +91,7 @@ export async function readHistory(
             ? shown.some((t) => !rule.exceptTypes?.includes(t))
             : rule.types.some((t) => shown.includes(t)))),
     ) === true ||
-    (policy?.gate !== undefined && readsContent(policy.gate));
+    (policy?.gate !== undefined && readsContent(policy.gate, scope.level === "system" ? params.types : [scope.type]));
   const page = await deps.history.historyPage({
     ...(scope.level !== "system" ? { type: scope.type } : {}),
     ...(scope.level === "instance" ? { id: scope.id } : {}),
