@@ -303,6 +303,28 @@ describe("ConsentDirectory", () => {
     expect(await idsFor(dr("a"))).toEqual(["fine", "good"]);
   });
 
+  it("a commit it could not apply makes it read everything again before its next answer", async () => {
+    let broken = false;
+    const d = await open({
+      records: {
+        load: (row) => records.load(row),
+        observeCommits: (types, observer) =>
+          records.observeCommits(types, (event) =>
+            // a failure while applying this commit, as a bug or an exhausted heap would cause
+            observer(broken ? ({ kind: "write", changes: null } as never) : event),
+          ),
+      },
+    });
+    await put(consent("c1", "p1", { actor: [actorRef("Practitioner/a")] }));
+    expect(await idsFor(dr("a"))).toEqual(["c1"]);
+    broken = true;
+    await put(consent("c1", "p1", { actor: [actorRef("Practitioner/a")] }, { status: "inactive" }));
+    broken = false;
+    const before = d.version();
+    expect(await idsFor(dr("a"))).toEqual([]); // the revocation holds all the same
+    expect(d.version()).toBeGreaterThan(before);
+  });
+
   it("loads more Consents than one index page holds", async () => {
     const many = Array.from({ length: 1003 }, (_, i) =>
       consent(`c${i}`, "p1", { actor: [actorRef("Practitioner/a")] }),
