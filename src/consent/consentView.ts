@@ -12,6 +12,8 @@ export interface ConsentViewOptions {
   /** The caller's own compartment ("Patient/P", a patient user), always reached. */
   own?: string;
   now?: Date;
+  /** The references each resource a `dependents` data entry names holds now (see dependentsNamed). */
+  dependents?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** What one caller may see and write of patient compartments, under the consents given. */
@@ -67,7 +69,14 @@ export function consentView(
     byPatient.set(patient, list);
   }
   const build = (action: "access" | "correct"): PolicyExpr => {
-    const ctx: AccessContext = { accessor: who, action, purpose: accessor.purpose, now, horizon };
+    const ctx: AccessContext = {
+      accessor: who,
+      action,
+      purpose: accessor.purpose,
+      now,
+      horizon,
+      ...(options.dependents === undefined ? {} : { dependents: options.dependents }),
+    };
     const parts: PolicyExpr[] = [];
     for (const [patient, list] of byPatient) {
       const here: PolicyExpr = { kind: "compartmentIn", compartments: [patient] };
@@ -137,4 +146,22 @@ function noteRootPeriod(c: Record<string, unknown>, now: number, horizon: { at: 
   } catch {
     // unreadable: it counts as a deny, whatever the time
   }
+}
+
+/** The most `dependents` targets looked up for one caller; beyond, they are read without lookup (fail-safe). */
+export const MAX_DEPENDENTS = 256;
+
+/** The resources ("Type/id") that `dependents` data entries of these Consents name, at most MAX_DEPENDENTS. */
+export function dependentsNamed(consents: readonly Record<string, unknown>[]): string[] {
+  const out = new Set<string>();
+  const walk = (p: { data?: { meaning: string; reference: string }[]; children: unknown[] }) => {
+    for (const d of p.data ?? []) if (d.meaning === "dependents" && d.reference !== "") out.add(d.reference);
+    for (const c of p.children) walk(c as never);
+  };
+  for (const c of consents) {
+    if (c.status !== "active") continue;
+    const parsed = parseConsent(c);
+    if (parsed.ok) walk(parsed.root);
+  }
+  return [...out].slice(0, MAX_DEPENDENTS);
 }

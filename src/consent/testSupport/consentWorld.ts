@@ -4,6 +4,7 @@ import { entriesOf, type ScopedEngine, scopedEngine } from "../../policy/testSup
 import type { FhirResource } from "../../records/RecordRepository.ts";
 import { type ConsentAccessOptions, consentAccess } from "../consentAccess.ts";
 import { engineConsentSource } from "./engineConsentSource.ts";
+import { storedReferences } from "../storedReferences.ts";
 
 export const SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope";
 export const LOINC = "http://loinc.org";
@@ -29,7 +30,12 @@ export function consent(
   };
 }
 
-export const actor = (...refs: string[]) => refs.map((reference) => ({ reference: { reference } }));
+/** `provision.actor` entries for these references (R4 requires a role; the core does not read it). */
+export const actor = (...refs: string[]) =>
+  refs.map((reference) => ({
+    role: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", code: "PRCP" }] },
+    reference: { reference },
+  }));
 
 /** The fixture: three patients, their observations (one restricted), a report, a shared Medication. */
 export function baseData(): FhirResource[] {
@@ -97,7 +103,7 @@ export interface World {
  */
 export function consentWorld(
   consents: FhirResource[],
-  options: Partial<ConsentAccessOptions> & { purpose?: Record<string, string> } = {},
+  options: Partial<ConsentAccessOptions> & { purpose?: Record<string, string>; readers?: boolean } = {},
 ): { get w(): World } {
   const holder = {} as { w: World };
   beforeAll(async () => {
@@ -110,12 +116,14 @@ export function consentWorld(
       ...(options.purpose === undefined ? {} : { purpose: options.purpose }),
     });
     const e = await scopedEngine({
+      ...(options.readers ? { readers: true } : {}),
       access: (smart) =>
         consentAccess(smart, source, {
           defaultDecision: options.defaultDecision ?? "deny",
           bindsClients: options.bindsClients ?? [],
           ...(options.onDecision === undefined ? {} : { onDecision: options.onDecision }),
           ...(options.now === undefined ? {} : { now: options.now }),
+          referencesOf: (ref) => storedReferences(engine!)(ref),
         }),
     });
     engine = e;
