@@ -37,6 +37,7 @@ import { compartmentOf } from "../fhir/resource/meta.ts";
 import { smartAccess } from "../policy/smartAccess.ts";
 import { consentAccess } from "../consent/consentAccess.ts";
 import { ConsentDirectory } from "../consent/directory/ConsentDirectory.ts";
+import { storedReferences } from "../consent/storedReferences.ts";
 import { patientNamesOf } from "../fhir/resource/compartmentOf.ts";
 import { clientErrorHandler } from "../http/clientErrorHandler.ts";
 import { createApp } from "../http/createApp.ts";
@@ -252,6 +253,8 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       access: consentAccess(smartAccess(), consents, {
         defaultDecision: config.consent.default === "opt-in" ? "deny" : "permit",
         bindsClients: config.consent.bindsClients,
+        // `data` of meaning dependents: what the named resource refers to now
+        referencesOf: storedReferences({ index, records }),
       }),
       limits: {
         maxCount,
