@@ -245,6 +245,24 @@ describe("ConsentDirectory", () => {
     expect(await idsFor(dr("a"))).toEqual(["c1", "c2", "c3"]);
   });
 
+  it("Consents whose period is over (past break-glasses) do not count toward the per-patient cap", async () => {
+    let now = new Date("2026-06-01T12:00:00Z");
+    const glass = (id: string, end: string) =>
+      consent(id, "p1", { actor: [actorRef("Practitioner/z")], period: { start: "2026-01-01T00:00:00Z", end } });
+    await put(
+      glass("g1", "2026-05-01T00:00:00Z"),
+      glass("g2", "2026-05-02T00:00:00Z"),
+      glass("g3", "2026-06-01T13:00:00Z"),
+      consent("c1", "p1", { actor: [actorRef("Practitioner/a")] }),
+    );
+    const d = await open({ limits: { maxConsentsPerPatient: 2 }, now: () => now });
+    expect(await idsFor(dr("a"))).toEqual(["c1"]); // 2 current: g3 and c1
+    await put(consent("c2", "p1", { actor: [actorRef("Practitioner/a")] })); // 3 current
+    expect((await d.consentsFor(dr("a"))).consents.map((c) => String(c.id).replace(/-.*/, ""))).toEqual(["closed"]);
+    now = new Date("2026-06-01T14:00:00Z"); // g3 ends: 2 current again, without a write
+    expect(await idsFor(dr("a"))).toEqual(["c1", "c2"]);
+  });
+
   it("past the per-accessor cap keeps the newest permits and every Consent that may deny", async () => {
     let clock = Date.parse("2026-01-01T00:00:00Z");
     records = new RecordRepository({

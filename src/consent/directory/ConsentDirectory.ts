@@ -73,8 +73,8 @@ export class ConsentDirectory implements ConsentSource {
   /** An observed commit could not be applied: reload before answering again. */
   #stale = false;
   #stop: () => void = () => {};
-  /** The closed patients, worked out once per version of the state (not once per request). */
-  #closed: { version: number; patients: ReadonlySet<string> } | null = null;
+  /** Patients with more Consents than the cap, worked out once per version of the state (not once per request). */
+  #closed: { version: number; over: readonly string[] } | null = null;
 
   private constructor(options: ConsentDirectoryOptions) {
     this.#o = options;
@@ -125,13 +125,13 @@ export class ConsentDirectory implements ConsentSource {
     const state = this.#state;
     const fhirUser = actor.fhirUser;
     const { memberships, dropped } = this.#membershipsOf(state, fhirUser);
-    const closed = new Set(this.#closedPatients(state));
+    const now = this.#now();
+    const nowMs = now.getTime();
+    const closed = this.#closedPatients(state, nowMs);
     const candidates = new Set(state.everyone);
     for (const key of fhirUser === undefined ? memberships : [fhirUser, ...memberships])
       for (const ref of state.byActor.get(key) ?? []) candidates.add(ref);
 
-    const now = this.#now();
-    const nowMs = now.getTime();
     const wallet = this.#o.wallet;
     const denies: ConsentEntry[] = [];
     let permits: ConsentEntry[] = [];
@@ -195,13 +195,24 @@ export class ConsentDirectory implements ConsentSource {
     return { memberships: all.slice(0, max), dropped: new Set(all.slice(max)) };
   }
 
-  /** Patients whose Consents are replaced by a deny: too many, or one unreadable. */
-  #closedPatients(state: DirectoryState): ReadonlySet<string> {
-    if (this.#closed?.version === this.#version) return this.#closed.patients;
+  /**
+   * Patients whose Consents are replaced by a deny: one unreadable, or more than the cap that
+   * have not ended (a Consent whose period is over, a break-glass long past, does not count
+   * toward it, so a patient's history never closes the compartment).
+   */
+  #closedPatients(state: DirectoryState, nowMs: number): Set<string> {
+    if (this.#closed?.version !== this.#version) {
+      const over: string[] = [];
+      for (const [patient, refs] of state.byPatient)
+        if (refs.size > this.#limits.maxConsentsPerPatient) over.push(patient);
+      this.#closed = { version: this.#version, over };
+    }
     const closed = new Set(state.unreadable.values());
-    for (const [patient, refs] of state.byPatient)
-      if (refs.size > this.#limits.maxConsentsPerPatient) closed.add(patient);
-    this.#closed = { version: this.#version, patients: closed };
+    for (const patient of this.#closed.over) {
+      let current = 0;
+      for (const ref of state.byPatient.get(patient) ?? []) if (!(state.consents.get(ref)!.to < nowMs)) current += 1;
+      if (current > this.#limits.maxConsentsPerPatient) closed.add(patient);
+    }
     return closed;
   }
 
