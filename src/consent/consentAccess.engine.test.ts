@@ -272,3 +272,29 @@ describe("consent: time-limited consents end on time, views or no views", () => 
     expect((await fx.w.search(dr1, "Observation")).total).toBe(0);
   });
 });
+
+describe("consent: wallet-bound consents count while the chain honours them", () => {
+  const honoured = new Set<string>();
+  const fx = consentWorld(
+    [
+      consent("w1", "p1", { actor: actor("Practitioner/pr1") }),
+      consent("w2", "p2", { actor: actor("Practitioner/pr1") }),
+    ],
+    {
+      wallet: {
+        walletOf: (patient) => (patient === "Patient/p1" ? "0xabc" : undefined),
+        honoured: (c, wallet) => wallet === "0xabc" && honoured.has(String(c.id)),
+        version: () => 0,
+      },
+    },
+  );
+  it("an operator-written consent of a wallet-linked patient does not count; an honoured one does until revoked on chain", async () => {
+    expect((await fx.w.e.call(dr1, "GET", "Observation/o1")).status).toBe(404);
+    expect((await fx.w.e.call(dr1, "GET", "Observation/o3")).status).toBe(200); // p2 has no wallet
+    honoured.add("w1");
+    expect((await fx.w.e.call(dr1, "GET", "Observation/o1")).status).toBe(200);
+    honoured.delete("w1");
+    expect((await fx.w.e.call(dr1, "GET", "Observation/o1")).status).toBe(404);
+    expect((await fx.w.search(dr1, "Observation")).match).toEqual(["Observation/o3"]);
+  });
+});

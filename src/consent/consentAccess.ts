@@ -2,7 +2,7 @@ import type { Actor } from "../auth/Actor.ts";
 import type { AccessGuard, AccessLetter } from "../fhir/engine/AccessGuard.ts";
 import { patientCompartmentTypes } from "../policy/compartmentTypes.ts";
 import type { PolicyExpr, SearchPolicy } from "../ports/SearchRequest.ts";
-import type { ConsentSource } from "./ConsentSource.ts";
+import type { ConsentSource, WalletConsentCheck } from "./ConsentSource.ts";
 import { type ConsentView, consentView, dependentsNamed } from "./consentView.ts";
 import { isAccessRequest, namesOnly } from "./accessRequest.ts";
 import { and, FALSE, or } from "./policyExpr.ts";
@@ -28,6 +28,11 @@ export interface ConsentAccessOptions {
    * resource only in a permit, anything in a deny.
    */
   referencesOf?: (ref: string) => Promise<readonly string[] | undefined>;
+  /**
+   * Wallet-bound consents: for a patient with a linked wallet, only consents the chain honours
+   * count (asked on every request, so a revoke or expiry on chain holds from the next one).
+   */
+  wallet?: WalletConsentCheck;
   /** The clock (tests). */
   now?: () => Date;
 }
@@ -44,7 +49,7 @@ export interface ConsentAccessOptions {
  * and system clients consent does not bind pass through unchanged.
  */
 export function consentAccess(inner: AccessGuard, source: ConsentSource, options: ConsentAccessOptions): AccessGuard {
-  type Entry = { version: number; view: ConsentView; named: string[]; held: string };
+  type Entry = { version: number; view: ConsentView; named: string[]; held: string; unhonoured: string };
   /** The view each actor object's last check prepared: what its request's other calls use. */
   const views = new WeakMap<Actor, Entry>();
   const shared = new Map<string, Entry>();
@@ -62,25 +67,26 @@ export function consentAccess(inner: AccessGuard, source: ConsentSource, options
       if (!bound(actor) || interaction.interaction === "capabilities") return;
       const got = await source.consentsFor(actor);
       const at = now();
+      const { consents, unhonoured } = chainHonoured(got.consents, options.wallet, at);
       const own = ownCompartment(actor);
       // Shared by every actor object of one caller (a token authenticated anew on each request).
       const key = JSON.stringify([actor.id, actor.role, own, got.accessor]);
       const cached = shared.get(key);
-      const current = cached !== undefined && cached.version === got.version;
-      const named = current ? cached.named : options.referencesOf ? dependentsNamed(got.consents) : [];
+      const current = cached !== undefined && cached.version === got.version && cached.unhonoured === unhonoured;
+      const named = current ? cached.named : options.referencesOf ? dependentsNamed(consents) : [];
       const dependents = await lookUp(named, options.referencesOf);
       const held = JSON.stringify([...dependents]);
       if (current && at.getTime() < cached.view.validUntil && cached.held === held) {
         views.set(actor, cached);
         return;
       }
-      const view = consentView(got.consents, got.accessor, {
+      const view = consentView(consents, got.accessor, {
         defaultDecision: options.defaultDecision,
         now: at,
         ...(own === undefined ? {} : { own }),
         ...(named.length === 0 ? {} : { dependents }),
       });
-      const entry = { version: got.version, view, named, held };
+      const entry = { version: got.version, view, named, held, unhonoured };
       views.set(actor, entry);
       shared.delete(key);
       shared.set(key, entry);
@@ -182,4 +188,25 @@ async function lookUp(
   const found = await Promise.all(named.map((ref) => referencesOf(ref)));
   named.forEach((ref, i) => out.set(ref, found[i] ?? []));
   return out;
+}
+
+/**
+ * The consents that count on chain: those of patients without a wallet, and those the chain
+ * honours for patients with one; `unhonoured` names the others (a view is rebuilt when it changes).
+ */
+function chainHonoured(
+  consents: readonly Record<string, unknown>[],
+  wallet: WalletConsentCheck | undefined,
+  at: Date,
+): { consents: readonly Record<string, unknown>[]; unhonoured: string } {
+  if (wallet === undefined) return { consents, unhonoured: "" };
+  const kept: Record<string, unknown>[] = [];
+  const dropped: string[] = [];
+  for (const c of consents) {
+    const patient = (c.patient as { reference?: unknown } | undefined)?.reference;
+    const address = typeof patient === "string" ? wallet.walletOf(patient) : undefined;
+    if (address === undefined || wallet.honoured(c, address, at)) kept.push(c);
+    else dropped.push(String(c.id));
+  }
+  return { consents: kept, unhonoured: dropped.join(",") };
 }

@@ -207,3 +207,22 @@ describe("access request, approval, revocation, break-glass", () => {
     expect((await fx.w.e.call(patient1, "POST", "Consent", { body: atCap })).status).toBe(201);
   });
 });
+
+describe("$everything under a granular scope (opt-out: consent lets everything through)", () => {
+  const fx = consentWorld([], { defaultDecision: "permit" });
+  it("includes no shared resource only hidden members refer to", async () => {
+    const dr: Actor = {
+      ...dr1,
+      scopes: ["user/Patient.rs", "user/Medication.rs", "user/Observation.rs?code=http://loinc.org|1"],
+    };
+    const every = await fx.w.e.call(dr, "GET", "Patient/p1/$everything");
+    const got = entriesOf(every.resource);
+    expect(got.match).toEqual(["Observation/o1", "Patient/p1"]);
+    // Medication/med1 is referred to by MedicationRequest/mr1 only, which this caller may not see
+    expect(got.include).toEqual([]);
+    const all: Actor = { ...dr, scopes: [...dr.scopes, "user/MedicationRequest.rs"] };
+    expect(entriesOf((await fx.w.e.call(all, "GET", "Patient/p1/$everything")).resource).include).toEqual([
+      "Medication/med1",
+    ]);
+  });
+});

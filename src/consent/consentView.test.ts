@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { AccessorContext } from "./ConsentSource.ts";
 import { consentView } from "./consentView.ts";
+import { gateCondition } from "../adapters/index/sqlite/search/gateCondition.ts";
+import { sizeOf } from "./policyExpr.ts";
 import { actor, CONFIDENTIALITY, consent, LOINC } from "./testSupport/consentWorld.ts";
 
 const RT = "http://hl7.org/fhir/resource-types";
@@ -87,6 +89,14 @@ describe("consentView", () => {
       data: [{ meaning: "authoredby", reference: { reference: "Practitioner/x" } }],
     });
     expect(consentView([deny], me, optOut).decide(condition, P1, "access")).toBe(false);
+    const mixed = consent("m", "p1", {
+      actor: actor("Practitioner/pr1"),
+      data: [
+        { meaning: "authoredby", reference: { reference: "Practitioner/x" } },
+        { meaning: "instance", reference: { reference: "Condition/c1" } },
+      ],
+    });
+    expect(consentView([mixed], me, optIn).decide(condition, P1, "access")).toBe(false);
     const dependents = consent("e", "p1", {
       type: "deny",
       actor: actor("Practitioner/pr1"),
@@ -148,5 +158,16 @@ describe("consentView", () => {
     expect(view.decide(condition, P1, "access")).toBe(true);
     expect(view.decide(condition, P1, "correct")).toBe(true);
     expect(view.decide(condition, "Patient/p2", "access")).toBe(false);
+  });
+  it("patients whose consents decide alike share one compartment list: the query stays small", () => {
+    const many = Array.from({ length: 20_000 }, (_, i) =>
+      consent(`k${i}`, `q${i}`, { actor: actor("Practitioner/pr1") }),
+    );
+    const view = consentView(many, me, optIn);
+    expect(sizeOf(view.expr)).toBeLessThan(10);
+    const ctx = { now: 0, maxChainDepth: 3, maxOrValues: 100, alias: 0, terms: 0, maxTerms: 1000 };
+    expect(gateCondition(view.expr, { a: "r" }, ctx).args.length).toBeLessThan(5);
+    expect(view.decide(condition, "Patient/q19999", "access")).toBe(true);
+    expect(view.decide(condition, "Patient/q20000", "access")).toBe(false);
   });
 });

@@ -77,9 +77,10 @@ export function consentView(
       horizon,
       ...(options.dependents === undefined ? {} : { dependents: options.dependents }),
     };
-    const parts: PolicyExpr[] = [];
+    // Patients whose consents decide alike (the usual permit naming the caller) share one
+    // compartment list: one bound JSON array, not a term and an argument per patient.
+    const alike = new Map<string, { patients: string[]; deny: PolicyExpr; permit: PolicyExpr }>();
     for (const [patient, list] of byPatient) {
-      const here: PolicyExpr = { kind: "compartmentIn", compartments: [patient] };
       let anyDeny = FALSE;
       let anyPermit = FALSE;
       for (const c of list) {
@@ -96,8 +97,16 @@ export function consentView(
         anyDeny = TRUE;
         anyPermit = FALSE;
       }
+      const key = JSON.stringify([anyDeny, anyPermit]);
+      const group = alike.get(key);
+      if (group === undefined) alike.set(key, { patients: [patient], deny: anyDeny, permit: anyPermit });
+      else group.patients.push(patient);
+    }
+    const parts: PolicyExpr[] = [];
+    for (const { patients, deny, permit } of alike.values()) {
+      const here: PolicyExpr = { kind: "compartmentIn", compartments: patients };
       // opt-in: visible where no deny and some permit; opt-out: visible where no deny
-      parts.push(options.defaultDecision === "deny" ? and(here, not(anyDeny), anyPermit) : and(here, anyDeny));
+      parts.push(options.defaultDecision === "deny" ? and(here, not(deny), permit) : and(here, deny));
     }
     const consented = options.defaultDecision === "deny" ? or(...parts) : not(or(...parts));
     const reached = [...(options.own === undefined ? [] : [options.own]), ...(action === "access" ? breakGlass : [])];

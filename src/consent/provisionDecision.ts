@@ -77,7 +77,9 @@ function matchOf(p: Provision, ctx: AccessContext): { min: PolicyExpr; max: Poli
     max.push(tokenAtoms(types, "_security", p.securityLabels, "any"));
   }
   if (p.data !== undefined) {
-    min.push(or(...p.data.map((d) => dataAtom(d.meaning, d.reference, "min", ctx.dependents))));
+    // An entry of a meaning not evaluated (authoredby) makes a permit never match, as any element would.
+    const unread = p.data.some((d) => !DATA_MEANINGS.has(d.meaning));
+    min.push(unread ? FALSE : or(...p.data.map((d) => dataAtom(d.meaning, d.reference, "min", ctx.dependents))));
     max.push(or(...p.data.map((d) => dataAtom(d.meaning, d.reference, "max", ctx.dependents))));
   }
   return { min: p.unknown ? FALSE : and(...min), max: and(...max) };
@@ -93,6 +95,8 @@ function inPeriod(period: Span | undefined, ctx: AccessContext): boolean {
   if (period.end !== undefined && period.end >= ctx.now) ctx.horizon.at = Math.min(ctx.horizon.at, period.end + 1);
   return within(period, ctx.now);
 }
+
+const DATA_MEANINGS = new Set(["instance", "related", "dependents"]);
 
 /** The most values one filter atom carries (the search's OR-value limit is 100). */
 const VALUES_PER_ATOM = 100;

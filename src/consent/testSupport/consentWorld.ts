@@ -123,6 +123,7 @@ export function consentWorld(
           bindsClients: options.bindsClients ?? [],
           ...(options.onDecision === undefined ? {} : { onDecision: options.onDecision }),
           ...(options.now === undefined ? {} : { now: options.now }),
+          ...(options.wallet === undefined ? {} : { wallet: options.wallet }),
           referencesOf: (ref) => storedReferences(engine!)(ref),
         }),
     });
