@@ -235,7 +235,9 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     const audit = new AuditTrail(records);
     // Every counting Consent, PractitionerRole and CareTeam, followed commit by commit: the
     // consent decision asks it on every request, so a revocation holds from the next one.
-    // (The wallet check of wallet-bound consents joins here as `wallet:` once it is wired.)
+    // TODO(integration, wallet part): with a WalletConsentCheck `wallet`, pass `wallet` here and
+    // `wallet: honouringClosingDenies(wallet)` to consentAccess below (the directory's closing
+    // denies must survive the decision's chain check).
     const consents = await ConsentDirectory.open({ index, records, log: log.child({ component: "consent" }) });
     closers.push(() => consents.close());
     const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues, maxQueryParams, maxSearchTerms } = config.limits;

@@ -12,7 +12,7 @@ import { compartmentOf, patientNamesOf } from "../../fhir/resource/compartmentOf
 import type { Resource } from "../../fhir/types/r4.ts";
 import { RecordRepository } from "../../records/RecordRepository.ts";
 import type { FhirResource } from "../../records/RecordRepository.ts";
-import { ConsentDirectory } from "./ConsentDirectory.ts";
+import { ConsentDirectory, honouringClosingDenies } from "./ConsentDirectory.ts";
 import type { ConsentDirectoryOptions, WalletConsentCheck } from "./ConsentDirectory.ts";
 
 const SCOPE = { coding: [{ system: "http://terminology.hl7.org/CodeSystem/consentscope", code: "patient-privacy" }] };
@@ -261,6 +261,25 @@ describe("ConsentDirectory", () => {
     expect((await d.consentsFor(dr("a"))).consents.map((c) => String(c.id).replace(/-.*/, ""))).toEqual(["closed"]);
     now = new Date("2026-06-01T14:00:00Z"); // g3 ends: 2 current again, without a write
     expect(await idsFor(dr("a"))).toEqual(["c1", "c2"]);
+  });
+
+  it("the decision's wallet check honours the directory's closing denies, and nothing shaped like one", async () => {
+    const wallet: WalletConsentCheck = {
+      walletOf: (patient) => (patient === "Patient/p1" ? "0xabc" : undefined),
+      honoured: (c) => String(c.id).startsWith("signed"),
+      version: () => 0,
+    };
+    await put(consent("signed-1", "p1", {}), consent("signed-2", "p1", {}));
+    const d = await open({ wallet, limits: { maxConsentsPerPatient: 1 } });
+    const [closing] = (await d.consentsFor(dr("a"))).consents;
+    expect(String(closing!.id)).toMatch(/^closed-/);
+    const check = honouringClosingDenies(wallet);
+    const now = new Date();
+    expect(check.honoured(closing!, "0xabc", now)).toBe(true);
+    // a stored Consent copied from it (an operator's forgery) is asked of the wallet
+    expect(check.honoured(structuredClone(closing!), "0xabc", now)).toBe(false);
+    expect(check.honoured({ id: "signed-1" }, "0xabc", now)).toBe(true);
+    expect(check.walletOf("Patient/p1")).toBe("0xabc");
   });
 
   it("past the per-accessor cap keeps the newest permits and every Consent that may deny", async () => {

@@ -5,17 +5,12 @@ import { parseSearchRequest } from "../../fhir/search/parseSearchRequest.ts";
 import type { Logger } from "../../ports/Logger.ts";
 import type { SearchIndex } from "../../ports/SearchIndex.ts";
 import type { CommitEvent, RecordRepository } from "../../records/RecordRepository.ts";
-import type { AccessorContext, ConsentSource } from "../ConsentSource.ts";
+import type { AccessorContext, ConsentSource, WalletConsentCheck } from "../ConsentSource.ts";
 import type { ConsentEntry } from "./consentEntry.ts";
 import { PATIENT_PRIVACY } from "./consentEntry.ts";
 import { DirectoryState } from "./DirectoryState.ts";
 
-/** What the directory asks of wallet-bound consents (consent-spec "Wallet-bound consents"; src/consent/wallet). */
-export interface WalletConsentCheck {
-  walletOf(patient: string): string | undefined;
-  honoured(consent: Record<string, unknown>, wallet: string, now: Date): boolean;
-  version(): number;
-}
+export type { WalletConsentCheck } from "../ConsentSource.ts";
 
 /** Caps on what one patient, and one accessor, make the directory keep and hand out. */
 export interface ConsentDirectoryLimits {
@@ -289,10 +284,32 @@ export class ConsentDirectory implements ConsentSource {
   }
 }
 
+/** The denies this directory made (never stored: no stored Consent is one of these objects). */
+const closingDenies = new WeakSet<object>();
+
+/** Whether `consent` is a deny the directory put in place of a closed patient's Consents. */
+export function isClosingDeny(consent: object): boolean {
+  return closingDenies.has(consent);
+}
+
+/**
+ * The wallet check for the consent decision (ConsentAccessOptions.wallet) when its Consents come
+ * from this directory: the directory's closing denies are honoured (they stand for Consents the
+ * directory could not hand out, the wallet's among them; dropped, a closed compartment would
+ * open to the default), every other Consent is asked of `wallet`.
+ */
+export function honouringClosingDenies(wallet: WalletConsentCheck): WalletConsentCheck {
+  return {
+    walletOf: (patient) => wallet.walletOf(patient),
+    honoured: (consent, address, now) => isClosingDeny(consent) || wallet.honoured(consent, address, now),
+    version: () => wallet.version(),
+  };
+}
+
 /** The deny that stands for all of a closed patient's Consents: nobody consent binds reaches the compartment. */
 function closingDeny(patient: string): Record<string, unknown> {
   const [system, code] = PATIENT_PRIVACY.split("|");
-  return {
+  const deny = {
     resourceType: "Consent",
     id: `closed-${toHex(sha256(patient)).slice(0, 40)}`,
     status: "active",
@@ -301,4 +318,6 @@ function closingDeny(patient: string): Record<string, unknown> {
     patient: { reference: patient },
     provision: { type: "deny" },
   };
+  closingDenies.add(deny);
+  return deny;
 }
