@@ -40,6 +40,7 @@ import { compartmentOf } from "../fhir/resource/meta.ts";
 import { smartAccess } from "../policy/smartAccess.ts";
 import { consentAccess } from "../consent/consentAccess.ts";
 import { ConsentDirectory } from "../consent/directory/ConsentDirectory.ts";
+import { storedReferences } from "../consent/storedReferences.ts";
 import { patientNamesOf } from "../fhir/resource/compartmentOf.ts";
 import { clientErrorHandler } from "../http/clientErrorHandler.ts";
 import { createApp } from "../http/createApp.ts";
@@ -250,7 +251,9 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     const auditor = new RequestAuditor(audit);
     // Every counting Consent, PractitionerRole and CareTeam, followed commit by commit: the
     // consent decision asks it on every request, so a revocation holds from the next one.
-    // (The wallet check of wallet-bound consents joins here as `wallet:` once it is wired.)
+    // TODO(integration, wallet part): with a WalletConsentCheck `wallet`, pass `wallet` here and
+    // `wallet: honouringClosingDenies(wallet)` to consentAccess below (the directory's closing
+    // denies must survive the decision's chain check).
     const consents = await ConsentDirectory.open({ index, records, log: log.child({ component: "consent" }) });
     closers.push(() => consents.close());
     const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues, maxQueryParams, maxSearchTerms } = config.limits;
@@ -275,6 +278,8 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
             .decision(actor, d)
             ?.catch((error: unknown) => log.warn("auditing a consent decision failed", { error }));
         },
+        // `data` of meaning dependents: what the named resource refers to now
+        referencesOf: storedReferences({ index, records }),
       }),
       limits: {
         maxCount,

@@ -23,6 +23,7 @@ import {
   seen,
   signIn,
   signOut,
+  permitPractitioner,
   startBrowserServer,
 } from "./support/browserHarness.ts";
 import type { BrowserServer } from "./support/browserHarness.ts";
@@ -170,6 +171,7 @@ describeInBrowser("fhirclient (browser build) in Chromium against fhirledger", (
   }, 30_000);
 
   it("EHR launch (launch from POST /auth/launch) as the practitioner reads the launch's patient", async () => {
+    await permitPractitioner(fl.server, patientId, "Practitioner/doc-1");
     const created = await fl.server.request("/auth/launch", {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -10,6 +10,7 @@ import {
   fillSignIn,
   launchChromium,
   pkce,
+  permitPractitioner,
   registerPatient,
   registerPublicApp,
   screenshot,
@@ -156,6 +157,11 @@ describeInBrowser("SMART standalone launch in a real browser", () => {
     await admin.getByLabel("Initial password").fill(GOOD_PASSWORD);
     await Promise.all([admin.waitForLoadState("load"), admin.getByRole("button", { name: "Create account" }).click()]);
     await expect(seen(admin.getByRole("status"))).resolves.toContain("dr.who is created");
+    // consent is opt-in: Mary Shelley permits the practitioner (the picker lists only patients it may see)
+    const shelleys = (await (await fl.server.request("/Patient?family=Shelley")).json()) as {
+      entry: { resource: { id: string } }[];
+    };
+    await permitPractitioner(fl.server, shelleys.entry[0]!.resource.id, "Practitioner/doc-1");
 
     const page = await newPage();
     const { verifier, challenge } = pkce();

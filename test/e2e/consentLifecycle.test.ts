@@ -5,6 +5,7 @@ import { MemoryBlobStore } from "../../src/adapters/blob/MemoryBlobStore.ts";
 import { MemoryLedger } from "../../src/adapters/ledger/MemoryLedger.ts";
 import type { Actor } from "../../src/auth/Actor.ts";
 import { FhirLedgerError } from "../../src/errors/FhirLedgerError.ts";
+import { JWT_BEARER, assertion, clientKeys, postForm } from "../oauth/support/oauthHarness.ts";
 import { removeDir, startTestServer } from "../support/testServer.ts";
 import type { TestServer } from "../support/testServer.ts";
 
@@ -250,6 +251,69 @@ describe("consent configured opt-out, binding one system client", () => {
     // withdrawn (deleted): permitted again on the next request
     expect((await server.request(`/Consent/${deny.body.id}`, { method: "DELETE", headers: as(PT) })).status).toBe(204);
     expect(await read(DR, "/Observation/o1")).toBe(200);
+  });
+});
+
+describe("a revocation holds for an access token issued before it (real SMART Backend Services token)", () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      env: { FHIRLEDGER_CONSENT_BINDS_CLIENTS: "lab-backend" },
+      overrides: { blobs: new MemoryBlobStore(), ledger: new MemoryLedger() },
+    });
+    await server.putAll([
+      { resourceType: "Patient", id: "p1" } as never,
+      {
+        resourceType: "Observation",
+        id: "o1",
+        status: "final",
+        code: { text: "x" },
+        subject: { reference: "Patient/p1" },
+      } as never,
+    ]);
+  });
+  afterAll(async () => {
+    await server?.close();
+    if (server) await removeDir(server.dataDir);
+  });
+
+  it("the bound client reads under the patient's permit, and the same token is refused on the request after the revocation", async () => {
+    const keys = await clientKeys("ES384");
+    server.auth.registerClient({
+      clientId: "lab-backend",
+      name: "Lab feed",
+      authMethod: "private_key_jwt",
+      scopes: ["system/Observation.rs"],
+      jwks: keys.jwks,
+    });
+    const tokenUrl = `${server.baseUrl}/auth/token`;
+    const issued = await postForm(tokenUrl, {
+      grant_type: "client_credentials",
+      client_assertion_type: JWT_BEARER,
+      client_assertion: await assertion(keys, "lab-backend", tokenUrl),
+      scope: "system/Observation.rs",
+    });
+    expect(issued.status).toBe(200);
+    const token = String(((await issued.json()) as { access_token: string }).access_token);
+    const read = async () => (await server.request("/Observation/o1", { headers: as(token) })).status;
+
+    expect(await read()).toBe(404); // bound by consent, opt-in, no permit
+    // the patient's permit for everyone, recorded by the institution (the development token)
+    const consent = {
+      resourceType: "Consent",
+      id: "p1-open",
+      status: "active",
+      scope: SCOPE,
+      category: CATEGORY,
+      patient: { reference: "Patient/p1" },
+      provision: { type: "permit" },
+    };
+    const put = (body: object) => server.request("/Consent/p1-open", { method: "PUT", body: JSON.stringify(body) });
+    expect((await put(consent)).status).toBe(201);
+    expect(await read()).toBe(200);
+    expect((await put({ ...consent, status: "inactive" })).status).toBe(200);
+    expect(await read()).toBe(404);
   });
 });
 

@@ -12,7 +12,7 @@ import { compartmentOf, patientNamesOf } from "../../fhir/resource/compartmentOf
 import type { Resource } from "../../fhir/types/r4.ts";
 import { RecordRepository } from "../../records/RecordRepository.ts";
 import type { FhirResource } from "../../records/RecordRepository.ts";
-import { ConsentDirectory } from "./ConsentDirectory.ts";
+import { ConsentDirectory, honouringClosingDenies } from "./ConsentDirectory.ts";
 import type { ConsentDirectoryOptions, WalletConsentCheck } from "./ConsentDirectory.ts";
 
 const SCOPE = { coding: [{ system: "http://terminology.hl7.org/CodeSystem/consentscope", code: "patient-privacy" }] };
@@ -245,6 +245,43 @@ describe("ConsentDirectory", () => {
     expect(await idsFor(dr("a"))).toEqual(["c1", "c2", "c3"]);
   });
 
+  it("Consents whose period is over (past break-glasses) do not count toward the per-patient cap", async () => {
+    let now = new Date("2026-06-01T12:00:00Z");
+    const glass = (id: string, end: string) =>
+      consent(id, "p1", { actor: [actorRef("Practitioner/z")], period: { start: "2026-01-01T00:00:00Z", end } });
+    await put(
+      glass("g1", "2026-05-01T00:00:00Z"),
+      glass("g2", "2026-05-02T00:00:00Z"),
+      glass("g3", "2026-06-01T13:00:00Z"),
+      consent("c1", "p1", { actor: [actorRef("Practitioner/a")] }),
+    );
+    const d = await open({ limits: { maxConsentsPerPatient: 2 }, now: () => now });
+    expect(await idsFor(dr("a"))).toEqual(["c1"]); // 2 current: g3 and c1
+    await put(consent("c2", "p1", { actor: [actorRef("Practitioner/a")] })); // 3 current
+    expect((await d.consentsFor(dr("a"))).consents.map((c) => String(c.id).replace(/-.*/, ""))).toEqual(["closed"]);
+    now = new Date("2026-06-01T14:00:00Z"); // g3 ends: 2 current again, without a write
+    expect(await idsFor(dr("a"))).toEqual(["c1", "c2"]);
+  });
+
+  it("the decision's wallet check honours the directory's closing denies, and nothing shaped like one", async () => {
+    const wallet: WalletConsentCheck = {
+      walletOf: (patient) => (patient === "Patient/p1" ? "0xabc" : undefined),
+      honoured: (c) => String(c.id).startsWith("signed"),
+      version: () => 0,
+    };
+    await put(consent("signed-1", "p1", {}), consent("signed-2", "p1", {}));
+    const d = await open({ wallet, limits: { maxConsentsPerPatient: 1 } });
+    const [closing] = (await d.consentsFor(dr("a"))).consents;
+    expect(String(closing!.id)).toMatch(/^closed-/);
+    const check = honouringClosingDenies(wallet);
+    const now = new Date();
+    expect(check.honoured(closing!, "0xabc", now)).toBe(true);
+    // a stored Consent copied from it (an operator's forgery) is asked of the wallet
+    expect(check.honoured(structuredClone(closing!), "0xabc", now)).toBe(false);
+    expect(check.honoured({ id: "signed-1" }, "0xabc", now)).toBe(true);
+    expect(check.walletOf("Patient/p1")).toBe("0xabc");
+  });
+
   it("past the per-accessor cap keeps the newest permits and every Consent that may deny", async () => {
     let clock = Date.parse("2026-01-01T00:00:00Z");
     records = new RecordRepository({
@@ -301,6 +338,28 @@ describe("ConsentDirectory", () => {
     // written again (readable), it decides as written
     await put(consent("tampered", "p1", { type: "deny", actor: [actorRef("Practitioner/z")] }));
     expect(await idsFor(dr("a"))).toEqual(["fine", "good"]);
+  });
+
+  it("a commit it could not apply makes it read everything again before its next answer", async () => {
+    let broken = false;
+    const d = await open({
+      records: {
+        load: (row) => records.load(row),
+        observeCommits: (types, observer) =>
+          records.observeCommits(types, (event) =>
+            // a failure while applying this commit, as a bug or an exhausted heap would cause
+            observer(broken ? ({ kind: "write", changes: null } as never) : event),
+          ),
+      },
+    });
+    await put(consent("c1", "p1", { actor: [actorRef("Practitioner/a")] }));
+    expect(await idsFor(dr("a"))).toEqual(["c1"]);
+    broken = true;
+    await put(consent("c1", "p1", { actor: [actorRef("Practitioner/a")] }, { status: "inactive" }));
+    broken = false;
+    const before = d.version();
+    expect(await idsFor(dr("a"))).toEqual([]); // the revocation holds all the same
+    expect(d.version()).toBeGreaterThan(before);
   });
 
   it("loads more Consents than one index page holds", async () => {

@@ -5,17 +5,12 @@ import { parseSearchRequest } from "../../fhir/search/parseSearchRequest.ts";
 import type { Logger } from "../../ports/Logger.ts";
 import type { SearchIndex } from "../../ports/SearchIndex.ts";
 import type { CommitEvent, RecordRepository } from "../../records/RecordRepository.ts";
-import type { AccessorContext, ConsentSource } from "../ConsentSource.ts";
+import type { AccessorContext, ConsentSource, WalletConsentCheck } from "../ConsentSource.ts";
 import type { ConsentEntry } from "./consentEntry.ts";
 import { PATIENT_PRIVACY } from "./consentEntry.ts";
 import { DirectoryState } from "./DirectoryState.ts";
 
-/** What the directory asks of wallet-bound consents (consent-spec "Wallet-bound consents"; src/consent/wallet). */
-export interface WalletConsentCheck {
-  walletOf(patient: string): string | undefined;
-  honoured(consent: Record<string, unknown>, wallet: string, now: Date): boolean;
-  version(): number;
-}
+export type { WalletConsentCheck } from "../ConsentSource.ts";
 
 /** Caps on what one patient, and one accessor, make the directory keep and hand out. */
 export interface ConsentDirectoryLimits {
@@ -73,8 +68,8 @@ export class ConsentDirectory implements ConsentSource {
   /** An observed commit could not be applied: reload before answering again. */
   #stale = false;
   #stop: () => void = () => {};
-  /** The closed patients, worked out once per version of the state (not once per request). */
-  #closed: { version: number; patients: ReadonlySet<string> } | null = null;
+  /** Patients with more Consents than the cap, worked out once per version of the state (not once per request). */
+  #closed: { version: number; over: readonly string[] } | null = null;
 
   private constructor(options: ConsentDirectoryOptions) {
     this.#o = options;
@@ -125,13 +120,13 @@ export class ConsentDirectory implements ConsentSource {
     const state = this.#state;
     const fhirUser = actor.fhirUser;
     const { memberships, dropped } = this.#membershipsOf(state, fhirUser);
-    const closed = new Set(this.#closedPatients(state));
+    const now = this.#now();
+    const nowMs = now.getTime();
+    const closed = this.#closedPatients(state, nowMs);
     const candidates = new Set(state.everyone);
     for (const key of fhirUser === undefined ? memberships : [fhirUser, ...memberships])
       for (const ref of state.byActor.get(key) ?? []) candidates.add(ref);
 
-    const now = this.#now();
-    const nowMs = now.getTime();
     const wallet = this.#o.wallet;
     const denies: ConsentEntry[] = [];
     let permits: ConsentEntry[] = [];
@@ -195,13 +190,24 @@ export class ConsentDirectory implements ConsentSource {
     return { memberships: all.slice(0, max), dropped: new Set(all.slice(max)) };
   }
 
-  /** Patients whose Consents are replaced by a deny: too many, or one unreadable. */
-  #closedPatients(state: DirectoryState): ReadonlySet<string> {
-    if (this.#closed?.version === this.#version) return this.#closed.patients;
+  /**
+   * Patients whose Consents are replaced by a deny: one unreadable, or more than the cap that
+   * have not ended (a Consent whose period is over, a break-glass long past, does not count
+   * toward it, so a patient's history never closes the compartment).
+   */
+  #closedPatients(state: DirectoryState, nowMs: number): Set<string> {
+    if (this.#closed?.version !== this.#version) {
+      const over: string[] = [];
+      for (const [patient, refs] of state.byPatient)
+        if (refs.size > this.#limits.maxConsentsPerPatient) over.push(patient);
+      this.#closed = { version: this.#version, over };
+    }
     const closed = new Set(state.unreadable.values());
-    for (const [patient, refs] of state.byPatient)
-      if (refs.size > this.#limits.maxConsentsPerPatient) closed.add(patient);
-    this.#closed = { version: this.#version, patients: closed };
+    for (const patient of this.#closed.over) {
+      let current = 0;
+      for (const ref of state.byPatient.get(patient) ?? []) if (!(state.consents.get(ref)!.to < nowMs)) current += 1;
+      if (current > this.#limits.maxConsentsPerPatient) closed.add(patient);
+    }
     return closed;
   }
 
@@ -278,10 +284,32 @@ export class ConsentDirectory implements ConsentSource {
   }
 }
 
+/** The denies this directory made (never stored: no stored Consent is one of these objects). */
+const closingDenies = new WeakSet<object>();
+
+/** Whether `consent` is a deny the directory put in place of a closed patient's Consents. */
+export function isClosingDeny(consent: object): boolean {
+  return closingDenies.has(consent);
+}
+
+/**
+ * The wallet check for the consent decision (ConsentAccessOptions.wallet) when its Consents come
+ * from this directory: the directory's closing denies are honoured (they stand for Consents the
+ * directory could not hand out, the wallet's among them; dropped, a closed compartment would
+ * open to the default), every other Consent is asked of `wallet`.
+ */
+export function honouringClosingDenies(wallet: WalletConsentCheck): WalletConsentCheck {
+  return {
+    walletOf: (patient) => wallet.walletOf(patient),
+    honoured: (consent, address, now) => isClosingDeny(consent) || wallet.honoured(consent, address, now),
+    version: () => wallet.version(),
+  };
+}
+
 /** The deny that stands for all of a closed patient's Consents: nobody consent binds reaches the compartment. */
 function closingDeny(patient: string): Record<string, unknown> {
   const [system, code] = PATIENT_PRIVACY.split("|");
-  return {
+  const deny = {
     resourceType: "Consent",
     id: `closed-${toHex(sha256(patient)).slice(0, 40)}`,
     status: "active",
@@ -290,4 +318,6 @@ function closingDeny(patient: string): Record<string, unknown> {
     patient: { reference: patient },
     provision: { type: "deny" },
   };
+  closingDenies.add(deny);
+  return deny;
 }

@@ -21,7 +21,11 @@ describe("Patient/$break-glass", () => {
     e.call(actor, "POST", `Patient/${id}/$break-glass`, { body });
   beforeAll(async () => {
     e = await scopedEngine();
-    await e.put({ resourceType: "Patient", id: "p1" });
+    await e.put(
+      { resourceType: "Patient", id: "p1" },
+      { resourceType: "Patient", id: "p2" },
+      { resourceType: "Patient", id: "p3" },
+    );
   });
   afterAll(async () => {
     await e.close();
@@ -65,14 +69,28 @@ describe("Patient/$break-glass", () => {
     expect(JSON.stringify(flagged)).not.toContain("unconscious");
   });
 
-  it("takes the purpose BTG, and lasts the server's longest when no minutes are given", async () => {
-    const res = await post(drA, "p1", params(reason(), { name: "purpose", valueCode: "BTG" }));
-    expect(res.status).toBe(201);
-    const { provision } = res.resource as {
+  it("asked again while it lasts, renews the practitioner's break-glass (200, a new version) rather than adding one", async () => {
+    const first = await post(drA, "p2", params(reason(), { name: "minutes", valueInteger: 5 }));
+    expect(first.status).toBe(201);
+    const again = await post(drA, "p2", params(reason("still critical"), { name: "purpose", valueCode: "BTG" }));
+    expect(again.status).toBe(200);
+    const renewed = again.resource as {
+      id: string;
+      meta: { versionId: string };
       provision: { purpose: { code: string }[]; period: Record<string, string> };
     };
-    expect(provision.purpose[0]!.code).toBe("BTG");
-    expect(Date.parse(provision.period.end!) - Date.parse(provision.period.start!)).toBe(60 * 60_000);
+    expect(renewed.id).toBe(first.resource!.id);
+    expect(renewed.meta.versionId).toBe("2");
+    expect(renewed.provision.purpose[0]!.code).toBe("BTG");
+    // no minutes: the server's longest
+    expect(Date.parse(renewed.provision.period.end!) - Date.parse(renewed.provision.period.start!)).toBe(60 * 60_000);
+    // another practitioner's is its own
+    const drB = { ...drA, id: "u-b", fhirUser: "Practitioner/b" };
+    const other = await post(drB, "p2", params(reason()));
+    expect(other.status).toBe(201);
+    expect(other.resource!.id).not.toBe(renewed.id);
+    const all = await e.call(system, "GET", "Consent?patient=Patient/p2&_total=accurate");
+    expect(all.resource?.total).toBe(2);
   });
 
   it("is refused (403) to everyone but practitioners, whatever their scopes", async () => {
@@ -112,7 +130,7 @@ describe("Patient/$break-glass", () => {
       expect(res.error!.message).toMatch(message);
     }
     // a reason of exactly 1000 characters (not bytes) is taken
-    expect((await post(drA, "p1", params(reason("é".repeat(1000))))).status).toBe(201);
+    expect((await post(drA, "p3", params(reason("é".repeat(1000))))).status).toBe(201);
   });
 
   it("answers 404 for a patient that is not there", async () => {

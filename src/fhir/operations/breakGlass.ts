@@ -5,6 +5,7 @@ import { assertId } from "../FhirInteractions.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import type { EngineContext } from "../engine/InteractionRoute.ts";
 import { newResourceId } from "../resource/meta.ts";
+import { parseSearchRequest } from "../search/parseSearchRequest.ts";
 import type { FhirOperation } from "./FhirOperation.ts";
 
 export const ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
@@ -26,7 +27,8 @@ const MAX_PARAMETERS = 8;
  * requests, revocation, break-glass"): scope patient-privacy, `meta.security` v3-ActReason BTG,
  * root provision permit for the practitioner (`actor` its fhirUser), action `access` (reads;
  * writes still need the patient's consent), purpose ETREAT (or BTG), period now..now+minutes;
- * the reason in an extension. The consent decision lets the practitioner see the whole
+ * the reason in an extension. Asked again while the practitioner's last one on the patient
+ * lasts, that one is renewed (200) instead. The consent decision lets the practitioner see the whole
  * compartment while it lasts; the patient sees it among their consents. Answers 201 with it.
  */
 export async function breakGlass(
@@ -85,18 +87,24 @@ export async function breakGlass(
       purpose: [{ system: ACT_REASON, code: input.purpose }],
     },
   };
-  const consentId = newResourceId();
-  const stored = await ctx.records.write("Consent", consentId, consent, { mustNotExist: true });
+  // One break-glass per practitioner and patient at a time: asked again while it lasts, it is
+  // renewed (a new version, its history kept) rather than a second one added, so repeated
+  // calls cannot pile up Consents in the patient's compartment.
+  const running = await runningBreakGlass(ctx, `Patient/${id}`, practitioner, now);
+  const consentId = running?.id ?? newResourceId();
+  const stored = running
+    ? await ctx.records.write("Consent", consentId, consent, { ifMatch: running.versionId })
+    : await ctx.records.write("Consent", consentId, consent, { mustNotExist: true });
   await ctx.audit.record({
-    action: "C",
+    action: running ? "U" : "C",
     subtype: "break-glass",
     outcome: "0",
     actor: { ...actor, purposeOfUse: input.purpose },
     entity: `Consent/${consentId}`,
-    description: `break-glass on Patient/${id} for ${input.minutes} minutes, purpose ${input.purpose}`,
+    description: `break-glass on Patient/${id} for ${input.minutes} minutes, purpose ${input.purpose}${running ? " (renewed)" : ""}`,
   });
   return {
-    status: 201,
+    status: running ? 200 : 201,
     resource: stored.resource!,
     version: {
       type: "Consent",
@@ -105,6 +113,42 @@ export async function breakGlass(
       lastUpdated: stored.row.lastUpdated,
     },
   };
+}
+
+/** The practitioner's break-glass Consent on the patient that has not ended yet, if any. */
+async function runningBreakGlass(
+  ctx: Pick<EngineContext, "index" | "records">,
+  patient: string,
+  practitioner: string,
+  now: Date,
+): Promise<{ id: string; versionId: number } | undefined> {
+  const request = parseSearchRequest(
+    "Consent",
+    new URLSearchParams({
+      patient,
+      actor: practitioner,
+      status: "active",
+      _security: `${ACT_REASON}|BTG`,
+      _count: "100",
+    }),
+  );
+  const page = await ctx.index.search(request, { countTotal: false });
+  for (const row of page.matches) {
+    const { resource } = await ctx.records.load(row);
+    const provision = resource?.provision as
+      | { period?: { end?: unknown }; actor?: { reference?: { reference?: unknown } }[] }
+      | undefined;
+    const end = typeof provision?.period?.end === "string" ? Date.parse(provision.period.end) : Number.NaN;
+    const security = (resource?.meta?.security ?? []) as { system?: unknown; code?: unknown }[];
+    if (
+      end > now.getTime() &&
+      security.some((c) => c.system === ACT_REASON && c.code === "BTG") &&
+      Array.isArray(provision?.actor) &&
+      provision.actor.some((a) => a?.reference?.reference === practitioner)
+    )
+      return { id: row.id, versionId: row.versionId };
+  }
+  return undefined;
 }
 
 /** The reason, purpose and minutes of a Parameters body; anything else is a 400 naming what is wrong. */

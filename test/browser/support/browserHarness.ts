@@ -83,6 +83,26 @@ export async function startBrowserServer(): Promise<BrowserServer> {
   };
 }
 
+/**
+ * The patient's active Consent permitting `practitioner` ("Practitioner/x"), written by the
+ * institution (the development token: a system client, which may activate one). Consent is
+ * opt-in: without it a practitioner sees nothing of the patient's compartment.
+ */
+export async function permitPractitioner(server: TestServer, patientId: string, practitioner: string): Promise<void> {
+  const res = await server.request("/Consent", {
+    method: "POST",
+    body: JSON.stringify({
+      resourceType: "Consent",
+      status: "active",
+      scope: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/consentscope", code: "patient-privacy" }] },
+      category: [{ coding: [{ system: "http://loinc.org", code: "59284-0" }] }],
+      patient: { reference: `Patient/${patientId}` },
+      provision: { type: "permit", actor: [{ role: { text: "clinician" }, reference: { reference: practitioner } }] },
+    }),
+  });
+  if (res.status !== 201) throw new Error(`the Consent was answered ${res.status}: ${await res.text()}`);
+}
+
 /** Fills and sends the sign-in form on the current page (which must show it). */
 export async function fillSignIn(page: Page, username: string, password: string): Promise<void> {
   await page.getByLabel("Username or email").fill(username);

@@ -84,6 +84,19 @@ export async function startConformanceServer(): Promise<ConformanceServer> {
         subject: { reference: `Patient/${PATIENT_ID}` },
         code: { text: "Hypertension" },
       } as { resourceType: string; id: string },
+      // consent is opt-in: the patient permits the practitioner whose EHR launch the suite runs
+      {
+        resourceType: "Consent",
+        id: "conf-consent",
+        status: "active",
+        scope: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/consentscope", code: "patient-privacy" }] },
+        category: [{ coding: [{ system: "http://loinc.org", code: "59284-0" }] }],
+        patient: { reference: `Patient/${PATIENT_ID}` },
+        provision: {
+          type: "permit",
+          actor: [{ role: { text: "clinician" }, reference: { reference: `Practitioner/${PRACTITIONER_ID}` } }],
+        },
+      } as { resourceType: string; id: string },
     ]);
     const users = server.accounts.users;
     await users.createUser({
