@@ -169,6 +169,44 @@ describeInBrowser("consent journey in a real browser", () => {
     await screenshot(patient, "consent-access-log", "desktop");
   }, 120_000);
 
+  it("a request limited to observations: once approved the practitioner sees the observations only, and its request as active", async () => {
+    const doctor = await newPage();
+    await signIn(doctor, fl.base, "dr.foster", GOOD_PASSWORD);
+    await doctor.goto(`${fl.base}/request-access?patient=Patient/${patientId}`);
+    await doctor.getByLabel("Observations (results, vital signs)").check();
+    await Promise.all([
+      doctor.waitForLoadState("load"),
+      doctor.getByRole("button", { name: "Request access" }).click(),
+    ]);
+    await expect(seen(doctor.getByRole("status"))).resolves.toContain("Your request is sent");
+
+    const patient = await newPage();
+    await signIn(patient, fl.base, "ada.l", GOOD_PASSWORD);
+    await patient.goto(`${fl.base}/consents`);
+    await expect(seen(patient.locator("main"))).resolves.toMatch(
+      /Waiting for your answer[\s\S]*Dr Jane Foster[\s\S]*Observation/,
+    );
+    await Promise.all([
+      patient.waitForLoadState("load"),
+      patient.getByRole("button", { name: "Approve Dr Jane Foster" }).click(),
+    ]);
+
+    // The Patient itself is not covered, so the page lists what it may see kind by kind.
+    await doctor.goto(`${fl.base}/patients/${patientId}`);
+    await expect(seen(doctor.getByRole("heading", { level: 1 }))).resolves.toBe(`Records of Patient/${patientId}`);
+    await expect(seen(doctor.locator("main"))).resolves.toContain("Haemoglobin A1c");
+    await doctor.goto(`${fl.base}/request-access`);
+    await expect(seen(doctor.locator("main table").last())).resolves.toMatch(/Observation\s+No time limit\s+Active/);
+
+    await patient.goto(`${fl.base}/consents`);
+    await Promise.all([
+      patient.waitForLoadState("load"),
+      patient.getByRole("button", { name: "Revoke Dr Jane Foster" }).click(),
+    ]);
+    await doctor.goto(`${fl.base}/patients/${patientId}`);
+    await expect(seen(doctor.getByRole("heading", { level: 1 }))).resolves.toBe("Access not granted");
+  }, 120_000);
+
   it("break-glass: the practitioner opens emergency access with a reason, reads; the patient sees it highlighted on /consents and flagged in the log", async () => {
     const doctor = await newPage();
     await signIn(doctor, fl.base, "dr.foster", GOOD_PASSWORD);

@@ -285,15 +285,22 @@ export function consentPortalOf(
 
     async requestsOf(user) {
       const actor = practitionerActor(user);
-      const response = await call(CONSENT_REQUESTS_READER, "GET", ["Consent"], {
-        actor: actor.fhirUser,
-        _sort: "-_lastUpdated",
-        _count: String(MAX_CONSENTS_LISTED),
-      });
-      // The query is the server's, but the answer is checked too: only Consents naming this practitioner.
-      const mine = entriesOf(response)
+      const query = { actor: actor.fhirUser, _sort: "-_lastUpdated", _count: String(MAX_CONSENTS_LISTED) };
+      // As itself, the practitioner sees its requests (proposed, rejected, withdrawn) and what
+      // a consent lets it see; an approved request limited to some kinds of records it may not
+      // see, so the server's narrow reader adds those (see CONSENT_REQUESTS_READER).
+      const [own, server] = await Promise.all([
+        call(actor, "GET", ["Consent"], query),
+        call(CONSENT_REQUESTS_READER, "GET", ["Consent"], query).catch(() => undefined),
+      ]);
+      const byId = new Map<string, Json>();
+      for (const r of [...entriesOf(own), ...(server ? entriesOf(server) : [])]) byId.set(String(r.id), r);
+      // Only Consents naming this practitioner, newest first, whatever either answer held.
+      const mine = [...byId.values()]
         .map(summarizeConsent)
-        .filter((s) => s.actors.some((a) => a.reference === actor.fhirUser));
+        .filter((s) => s.actors.some((a) => a.reference === actor.fhirUser))
+        .sort((x, y) => (y.lastUpdated ?? "").localeCompare(x.lastUpdated ?? ""))
+        .slice(0, MAX_CONSENTS_LISTED);
       for (const s of mine) s.actors = s.actors.filter((a) => a.reference === actor.fhirUser);
       return nameActors(actor, mine, actor.fhirUser);
     },
