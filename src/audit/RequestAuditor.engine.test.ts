@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../auth/Actor.ts";
+import type { AuditTrail } from "./AuditTrail.ts";
+import { RequestAuditor } from "./RequestAuditor.ts";
 import type { AuditedEngine } from "./testSupport/auditedEngine.ts";
 import { auditedEngine, patientsOf } from "./testSupport/auditedEngine.ts";
 
@@ -172,5 +174,57 @@ describe("every interaction through the engine is audited before it is answered"
     const text = JSON.stringify(found.resource);
     expect(text).toContain("r-seen");
     expect(text).not.toContain('"r-read"'); // Patient/p1's read is not Patient/p2's
+  });
+
+  it("the answer (or the error) is given only after the request's events are durable, and not at all when they can't be", async () => {
+    let release!: () => void;
+    let fail!: (e: unknown) => void;
+    const appended: unknown[][] = [];
+    const trail = {
+      enabled: true,
+      flush: async () => undefined,
+      append: (events: unknown[]) => {
+        appended.push(events);
+        return new Promise<string[]>((resolve, reject) => {
+          release = () => resolve([]);
+          fail = reject;
+        });
+      },
+    } as unknown as AuditTrail;
+    const auditor = new RequestAuditor(trail);
+    const request = {
+      method: "GET",
+      path: ["Patient", "p1"],
+      query: new URLSearchParams(),
+      rawQuery: "",
+      headers: {},
+      baseUrl: "",
+    };
+    const descriptor = {
+      interaction: "read" as const,
+      level: "instance" as const,
+      type: "Patient",
+      id: "p1",
+      inBundle: false,
+    };
+    let answered = false;
+    const answer = auditor
+      .around(practitioner, request, descriptor, async () => ({ status: 200 }))
+      .then((r) => {
+        answered = true;
+        return r;
+      });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(appended).toHaveLength(1);
+    expect(answered).toBe(false);
+    release();
+    expect((await answer).status).toBe(200);
+
+    const refused = auditor.around(practitioner, request, descriptor, async () => {
+      throw new Error("boom");
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    fail(new Error("journal down"));
+    await expect(refused).rejects.toThrow("journal down");
   });
 });

@@ -39,6 +39,8 @@ const CALLS: Record<string, { url: string; body?: string; headers?: Record<strin
     url: "/Patient/walk-p1/$everything",
     body: JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "_count", valueInteger: 5 }] }),
   },
+  "GET /AuditEvent/$export": { url: "/AuditEvent/$export?action=R" },
+  "POST /AuditEvent/$export": { url: "/AuditEvent/$export" },
   "GET /:type/:id": { url: "/Patient/walk-p1" },
   "GET /:type/:id/_history/:vid": { url: "/Patient/walk-p1/_history/1" },
   "GET /": { url: "/?_type=Patient" },
