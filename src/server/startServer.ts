@@ -30,6 +30,7 @@ import { layout } from "../ui/layout.ts";
 import { openAccountsUi } from "../ui/openAccountsUi.ts";
 import { isUiRequest } from "../ui/uiRoutes.ts";
 import { clientAdminOf, patientPickerOf, patientRegistrarOf, userGrantsOf } from "./authPorts.ts";
+import { auditAccountEvents, auditTokenRequests } from "./auditPorts.ts";
 import type { Config } from "../config/loadConfig.ts";
 import { fromHex } from "../crypto/hex.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
@@ -199,6 +200,21 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     await anchorer.start();
     closers.push(() => anchorer.stop());
 
+    // Every interaction's AuditEvents go to the journal (durable before the answer), then are
+    // materialised into AuditEvent resources; what a crash left in the journal is drained now.
+    const journal = await AuditJournal.open({ path: join(config.dataDir, "audit-journal.sqlite"), keys });
+    closers.push(() => journal.close());
+    const materialiser = new AuditMaterialiser({
+      journal,
+      records,
+      index,
+      log: (message, error) => log.warn(message, { error }),
+    });
+    await materialiser.drain();
+    closers.push(() => materialiser.close());
+    const audit = new AuditTrail({ journal, materialiser }, undefined, { enabled: config.audit.enabled });
+    const auditor = new RequestAuditor(audit);
+
     // Development: a token for curl and scripts, renewed at each start and valid 24 h (or the
     // configured one); production issues none (loadConfig refuses a configured one).
     const devToken =
@@ -221,6 +237,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       keys,
       baseUrl: () => baseUrl,
       adminAuthenticate: devAuthenticate,
+      onToken: auditTokenRequests(audit),
     });
     closers.push(() => auth.close());
     const authenticate: Authenticator =
@@ -230,20 +247,6 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
         ...(config.auth.oidc ? [externalOidcAuthenticator(config.auth.oidc)] : []),
         devAuthenticate,
       ]);
-    // Every interaction's AuditEvents go to the journal (durable before the answer), then are
-    // materialised into AuditEvent resources; what a crash left in the journal is drained now.
-    const journal = await AuditJournal.open({ path: join(config.dataDir, "audit-journal.sqlite"), keys });
-    closers.push(() => journal.close());
-    const materialiser = new AuditMaterialiser({
-      journal,
-      records,
-      index,
-      log: (message, error) => log.warn(message, { error }),
-    });
-    await materialiser.drain();
-    closers.push(() => materialiser.close());
-    const audit = new AuditTrail({ journal, materialiser }, undefined, { enabled: config.audit.enabled });
-    const auditor = new RequestAuditor(audit);
     const { maxCount, maxChainDepth, maxIncludeDepth, maxOrValues, maxQueryParams, maxSearchTerms } = config.limits;
     const { maxResponseBytes, maxResponseResources } = config.limits;
     let capability: Record<string, unknown> | undefined;
@@ -278,6 +281,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       patients: patientRegistrarOf(engine, () => baseUrl),
       clients: clientAdminOf(auth),
       grants: userGrantsOf(auth),
+      onEvent: auditAccountEvents(audit),
       log: httpLog,
     });
     closers.push(() => ui.close());

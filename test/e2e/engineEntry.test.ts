@@ -144,7 +144,12 @@ describe("one engine entry, one interaction table", () => {
       for (const code of route.interactions) {
         if (code === "capabilities") continue; // GET /metadata answering is the claim
         if (code === "operation") {
-          const names = [...(patientResource.operation ?? []), ...(rest.operation ?? [])].map((o) => o.name);
+          const auditResource = rest.resource.find((r) => r.type === "AuditEvent")!;
+          const names = [
+            ...(patientResource.operation ?? []),
+            ...(auditResource.operation ?? []),
+            ...(rest.operation ?? []),
+          ].map((o) => o.name);
           expect(names).toContain(route.operation);
         } else if (route.level === "system") {
           expect(rest.interaction?.map((i) => i.code)).toContain(code);
@@ -218,7 +223,7 @@ describe("one engine entry, one interaction table", () => {
 
   it("serves this server's OperationDefinitions at /OperationDefinition/[id], as the metadata contains them", async () => {
     const contained = (metadata as unknown as { contained: { id: string }[] }).contained;
-    expect(contained.map((r) => r.id)).toEqual(["verify", "erase"]);
+    expect(contained.map((r) => r.id)).toEqual(["verify", "erase", "export"]);
     for (const definition of contained) {
       const res = await server.json(`/OperationDefinition/${definition.id}`);
       expect(res.status).toBe(200);
