@@ -298,7 +298,7 @@ function consentEventsOf(
 
 /** Whether the interaction reads AuditEvents (so what is journalled must be searchable first). */
 function readsAudit(d: InteractionDescriptor): boolean {
-  return d.type === "AuditEvent" || d.level === "system";
+  return d.type === "AuditEvent" || d.interaction === "search-system" || d.interaction === "history-system";
 }
 
 /** The patients whose data the answer holds, or the interaction names. */
