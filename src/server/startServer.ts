@@ -75,6 +75,8 @@ export interface RunningServer {
   auth: AuthorizationServer;
   /** The user accounts (tests create the conformance suite's users). */
   accounts: Accounts;
+  /** The audit trail (tests flush it: `audit.flush()` makes every answered request's AuditEvents stored). */
+  audit: AuditTrail;
   close(): Promise<void>;
 }
 
@@ -355,6 +357,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       chain,
       auth,
       accounts: ui.accounts,
+      audit,
       close: closeAll,
     };
   } catch (error) {
