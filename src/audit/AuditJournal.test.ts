@@ -108,4 +108,28 @@ describe("AuditJournal", () => {
     journal.close();
     await index.close();
   });
+
+  it("a drain (a flush before an AuditEvent search) takes what was journalled when it was asked, so it ends under any load", async () => {
+    const index = new SqliteIndex({ path: ":memory:", search: sqliteSearchIndexer });
+    const records = new RecordRepository({
+      index,
+      blobs: new MemoryBlobStore(),
+      keys,
+      compartmentOf: (r) => compartmentOf(r),
+      compartmentsOf: (r) => patientNamesOf(r),
+    });
+    const journal = await AuditJournal.open({ path: join(dir, "audit-journal.sqlite"), keys });
+    const first = await journal.append([event(1), event(2), event(3)]);
+    const materialiser = new AuditMaterialiser({ journal, records, index, batch: 1 });
+    const drained = materialiser.drain();
+    const later = await journal.append([event(4), event(5)]);
+    await drained;
+    for (const id of first) expect(await index.current("AuditEvent", id)).not.toBeNull();
+    for (const id of later) expect(await index.current("AuditEvent", id)).toBeNull();
+    expect(journal.pending()).toBe(2);
+    await materialiser.close();
+    expect(journal.pending()).toBe(0);
+    journal.close();
+    await index.close();
+  });
 });

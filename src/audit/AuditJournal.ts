@@ -55,6 +55,7 @@ export class AuditJournal {
   readonly #batch: StatementSync;
   readonly #remove: StatementSync;
   readonly #count: StatementSync;
+  readonly #last: StatementSync;
 
   private constructor(db: DatabaseSync, keys: KeyStore, key: DataKey) {
     this.#db = db;
@@ -63,7 +64,10 @@ export class AuditJournal {
     this.#known.set(key.keyId, key);
     this.#commit = new GroupCommit(db);
     this.#insert = db.prepare("INSERT INTO journal (id, key_id, sealed) VALUES (?, ?, ?)");
-    this.#batch = db.prepare("SELECT seq, id, key_id, sealed FROM journal WHERE seq > ? ORDER BY seq LIMIT ?");
+    this.#batch = db.prepare(
+      "SELECT seq, id, key_id, sealed FROM journal WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+    );
+    this.#last = db.prepare("SELECT max(seq) AS seq FROM journal");
     this.#remove = db.prepare("DELETE FROM journal WHERE seq <= ?");
     this.#count = db.prepare("SELECT count(*) AS n FROM journal");
   }
@@ -104,9 +108,14 @@ export class AuditJournal {
     });
   }
 
-  /** Up to `limit` entries after `afterSeq`, oldest first, decrypted. */
-  async read(afterSeq: number, limit: number): Promise<JournalEntry[]> {
-    const rows = this.#batch.all(afterSeq, limit) as { seq: number; id: string; key_id: string; sealed: Uint8Array }[];
+  /** Up to `limit` entries after `afterSeq` (and up to `upToSeq`), oldest first, decrypted. */
+  async read(afterSeq: number, limit: number, upToSeq = Number.MAX_SAFE_INTEGER): Promise<JournalEntry[]> {
+    const rows = this.#batch.all(afterSeq, upToSeq, limit) as {
+      seq: number;
+      id: string;
+      key_id: string;
+      sealed: Uint8Array;
+    }[];
     const entries: JournalEntry[] = [];
     for (const row of rows) {
       const key = await this.#dataKey(row.key_id);
@@ -128,6 +137,11 @@ export class AuditJournal {
   /** Forgets the entries up to `seq` (they are materialised). */
   async remove(upToSeq: number): Promise<void> {
     await this.#commit.run(() => this.#remove.run(upToSeq));
+  }
+
+  /** The newest entry's sequence number (0 when the journal is empty). */
+  lastSeq(): number {
+    return Number((this.#last.get() as { seq: number | null }).seq ?? 0);
   }
 
   /** Entries not yet materialised. */

@@ -23,8 +23,8 @@ export interface AuditMaterialiserOptions {
 export class AuditMaterialiser {
   readonly #o: AuditMaterialiserOptions;
   readonly #batch: number;
-  #running: Promise<void> | undefined;
-  #again = false;
+  /** The last drain queued: the next one starts after it. */
+  #tail: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -43,25 +43,18 @@ export class AuditMaterialiser {
     this.#timer.unref?.();
   }
 
-  /** Drains everything journalled so far (before an AuditEvent search, at start and on close). */
+  /**
+   * Drains everything journalled so far (before an AuditEvent search, at start and on close):
+   * what is appended meanwhile is left to the next drain, so a flush ends under any load.
+   * Drains run one after the other.
+   */
   drain(): Promise<void> {
-    if (this.#running !== undefined) {
-      // what was appended after the running drain read its last batch is drained by one more pass
-      this.#again = true;
-      return this.#running;
-    }
-    const run = async () => {
-      try {
-        do {
-          this.#again = false;
-          while ((await this.#drainBatch()) === this.#batch);
-        } while (this.#again);
-      } finally {
-        this.#running = undefined;
-      }
-    };
-    this.#running = run();
-    return this.#running;
+    const target = this.#o.journal.lastSeq();
+    const run = this.#tail.then(async () => {
+      while ((await this.#drainBatch(target)) > 0);
+    });
+    this.#tail = run.catch(() => undefined);
+    return run;
   }
 
   /** Stops the background drain and drains what is left. */
@@ -72,9 +65,9 @@ export class AuditMaterialiser {
     await this.drain();
   }
 
-  async #drainBatch(): Promise<number> {
+  async #drainBatch(upToSeq: number): Promise<number> {
     const { journal, records, index } = this.#o;
-    const entries = await journal.read(0, this.#batch);
+    const entries = await journal.read(0, this.#batch, upToSeq);
     if (entries.length === 0) return 0;
     const fresh = [];
     for (const e of entries) {

@@ -35,7 +35,10 @@ export class AuditTrail {
   readonly #records: RecordRepository | undefined;
   readonly #journal: { journal: AuditJournal; materialiser: AuditMaterialiser } | undefined;
   readonly #now: () => Date;
-  /** False when auditing is switched off (FHIRLEDGER_AUDIT=off, for the benchmark only). */
+  /**
+   * False when per-request auditing is switched off (FHIRLEDGER_AUDIT=off, for the benchmark
+   * only); `record` (erasures, integrity failures) writes whatever this says.
+   */
   readonly enabled: boolean;
 
   constructor(
@@ -51,7 +54,12 @@ export class AuditTrail {
 
   /** Records `events`; resolves with their AuditEvent ids once they are durable. */
   async append(events: readonly AuditEventJson[]): Promise<string[]> {
-    if (!this.enabled || events.length === 0) return [];
+    if (!this.enabled) return [];
+    return this.#write(events);
+  }
+
+  async #write(events: readonly AuditEventJson[]): Promise<string[]> {
+    if (events.length === 0) return [];
     if (this.#journal !== undefined) {
       const ids = await this.#journal.journal.append(events);
       this.#journal.materialiser.schedule();
@@ -91,7 +99,8 @@ export class AuditTrail {
         : entry.outcome === "8" && entry.action === "R"
           ? integrityFailureEvent({ ...party, ...what, ...desc, interaction: entry.subtype })
           : operationEvent({ ...party, ...what, ...desc, interaction: entry.subtype, outcome: entry.outcome });
-    const [id] = await this.append([event]);
-    return id ?? "";
+    // Erasures and integrity failures are recorded even with per-request audit off (the benchmark).
+    const [id] = await this.#write([event]);
+    return id!;
   }
 }

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../auth/Actor.ts";
+import type { AuditTrail } from "./AuditTrail.ts";
+import { RequestAuditor } from "./RequestAuditor.ts";
 import type { AuditedEngine } from "./testSupport/auditedEngine.ts";
 import { auditedEngine, patientsOf } from "./testSupport/auditedEngine.ts";
 
@@ -172,5 +174,102 @@ describe("every interaction through the engine is audited before it is answered"
     const text = JSON.stringify(found.resource);
     expect(text).toContain("r-seen");
     expect(text).not.toContain('"r-read"'); // Patient/p1's read is not Patient/p2's
+  });
+
+  it("the answer (or the error) is given only after the request's events are durable, and not at all when they can't be", async () => {
+    let release!: () => void;
+    let fail!: (e: unknown) => void;
+    const appended: unknown[][] = [];
+    const trail = {
+      enabled: true,
+      flush: async () => undefined,
+      append: (events: unknown[]) => {
+        appended.push(events);
+        return new Promise<string[]>((resolve, reject) => {
+          release = () => resolve([]);
+          fail = reject;
+        });
+      },
+    } as unknown as AuditTrail;
+    const auditor = new RequestAuditor(trail);
+    const request = {
+      method: "GET",
+      path: ["Patient", "p1"],
+      query: new URLSearchParams(),
+      rawQuery: "",
+      headers: {},
+      baseUrl: "",
+    };
+    const descriptor = {
+      interaction: "read" as const,
+      level: "instance" as const,
+      type: "Patient",
+      id: "p1",
+      inBundle: false,
+    };
+    let answered = false;
+    const answer = auditor
+      .around(practitioner, request, descriptor, async () => ({ status: 200 }))
+      .then((r) => {
+        answered = true;
+        return r;
+      });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(appended).toHaveLength(1);
+    expect(answered).toBe(false);
+    release();
+    expect((await answer).status).toBe(200);
+
+    const refused = auditor.around(practitioner, request, descriptor, async () => {
+      throw new Error("boom");
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    fail(new Error("journal down"));
+    await expect(refused).rejects.toThrow("journal down");
+  });
+
+  it("a Consent written is also a consent change for its patient: requested, then granted, then revoked", async () => {
+    const consent = (status: string, id?: string) => ({
+      resourceType: "Consent",
+      ...(id ? { id } : {}),
+      status,
+      scope: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/consentscope", code: "patient-privacy" }] },
+      category: [{ coding: [{ system: "http://loinc.org", code: "59284-0" }] }],
+      patient: { reference: "Patient/p1" },
+      policyRule: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: "OPTIN" }] },
+      provision: {
+        type: "permit",
+        actor: [
+          {
+            role: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", code: "PRCP" }] },
+            reference: { reference: "Practitioner/pr1" },
+          },
+        ],
+      },
+    });
+    const created = await fx.call(system, "POST", "Consent", { requestId: "r-c1", body: consent("proposed") });
+    expect(created.status).toBe(201);
+    const id = String(created.resource!.id);
+    await fx.call(system, "PUT", `Consent/${id}`, { requestId: "r-c2", body: consent("active", id) });
+    await fx.call(system, "PUT", `Consent/${id}`, { requestId: "r-c3", body: consent("inactive", id) });
+    const changes = [];
+    for (const r of ["r-c1", "r-c2", "r-c3"]) {
+      const change = (await fx.journalled(r)).find((e) => JSON.stringify(e.subtype).includes("consent-"))!;
+      expect(patientsOf(change)).toEqual(["Patient/p1"]);
+      changes.push((change.subtype as { code: string }[])[1]!.code);
+    }
+    expect(changes).toEqual(["consent-requested", "consent-granted", "consent-revoked"]);
+  });
+
+  it("auditConsentDecision: a decision outside any request is recorded at once", async () => {
+    const { auditConsentDecision } = await import("./auditConsentDecision.ts");
+    const before = fx.journal.pending();
+    auditConsentDecision(fx.auditor)(practitioner, { patient: "Patient/p2", decision: "deny", breakGlass: false });
+    await new Promise((r) => setTimeout(r, 50));
+    const entries = await fx.journal.read(0, 100_000);
+    expect(fx.journal.pending()).toBe(before + 1);
+    const last = entries.at(-1)!.event;
+    expect(last.outcome).toBe("8");
+    expect((last.subtype as { code: string }[])[0]!.code).toBe("AuthZ-Consent");
   });
 });

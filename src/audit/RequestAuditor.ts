@@ -8,7 +8,7 @@ import { compartmentOf } from "../fhir/resource/compartmentOf.ts";
 import type { AuditTrail } from "./AuditTrail.ts";
 import type { AuditEventJson, AuditOutcome, AuditParty } from "./balp/balpEvent.ts";
 import { outcomeOfStatus } from "./balp/balpEvent.ts";
-import { consentDecisionEvent } from "./balp/consentEvents.ts";
+import { breakGlassEvent, consentChangeEvent, consentDecisionEvent } from "./balp/consentEvents.ts";
 import { queryAuditEvents, restAuditEvent } from "./balp/restEvents.ts";
 import type { RestKind } from "./balp/restEvents.ts";
 import { operationEvent } from "./balp/systemEvents.ts";
@@ -184,6 +184,7 @@ export class RequestAuditor {
       // $erase audits itself (refusals included), with the counts of what it destroyed
     } else {
       events.push(...this.#interactionEvents(d, request, response, common, true));
+      if (response !== undefined) events.push(...consentEventsOf(d, request, response, common));
     }
     for (const entry of scope.entries) {
       const entryOutcome: AuditOutcome =
@@ -238,9 +239,66 @@ export class RequestAuditor {
   }
 }
 
+/** What a Consent's new status means for its patient: an access request, a grant, a revocation... */
+const CHANGES: Record<string, "requested" | "granted" | "rejected" | "revoked"> = {
+  proposed: "requested",
+  active: "granted",
+  rejected: "rejected",
+  inactive: "revoked",
+};
+
+/**
+ * Beside the RESTful event: a consent change (a Consent written: requested, granted, rejected,
+ * revoked) and a break-glass invocation (`$break-glass`), so a patient's access log names them.
+ */
+function consentEventsOf(
+  d: InteractionDescriptor,
+  request: FhirRequest,
+  response: FhirResponse,
+  common: AuditParty & { outcome: AuditOutcome },
+): AuditEventJson[] {
+  if (response.status >= 300) return [];
+  const resource = response.resource as
+    | {
+        resourceType?: string;
+        id?: string;
+        status?: string;
+        patient?: { reference?: string };
+        provision?: { period?: { end?: string } };
+      }
+    | undefined;
+  if (d.operation === "break-glass" && d.type === "Patient" && d.id !== undefined) {
+    const reason = (
+      request.body as { parameter?: { name: string; valueString?: string }[] } | undefined
+    )?.parameter?.find((p) => p.name === "reason")?.valueString;
+    const end = resource?.provision?.period?.end;
+    return [
+      breakGlassEvent({
+        ...common,
+        patient: `Patient/${d.id}`,
+        ...(resource?.resourceType === "Consent" && resource.id ? { consent: `Consent/${resource.id}` } : {}),
+        reason: reason ?? "",
+        ...(end ? { until: new Date(end) } : {}),
+      }),
+    ];
+  }
+  const writes = d.interaction === "create" || d.interaction === "update" || d.interaction === "patch";
+  if (!writes || d.type !== "Consent" || resource?.resourceType !== "Consent" || resource.id === undefined) return [];
+  const patient = resource.patient?.reference;
+  if (patient === undefined || !patient.startsWith("Patient/")) return [];
+  return [
+    consentChangeEvent({
+      ...common,
+      consent: `Consent/${resource.id}`,
+      patient,
+      change: CHANGES[resource.status ?? ""] ?? "changed",
+    }),
+  ];
+}
+
 /** Whether the interaction reads AuditEvents (so what is journalled must be searchable first). */
 function readsAudit(d: InteractionDescriptor): boolean {
-  return d.type === "AuditEvent" || d.level === "system";
+  return d.type === "AuditEvent" || d.interaction === "search-system" || d.interaction === "history-system";
 }
 
 /** The patients whose data the answer holds, or the interaction names. */

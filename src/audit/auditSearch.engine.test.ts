@@ -143,3 +143,54 @@ describe("AuditEvent search (BALP Audit Consumer parameters) and who may read Au
     expect(JSON.stringify(everything.resource)).not.toContain('"AuditEvent"');
   });
 });
+
+describe("AuditEvent/$export (NDJSON for auditors)", () => {
+  let fx: AuditedEngine;
+  beforeAll(async () => {
+    fx = await auditedEngine();
+    await fx.put({ resourceType: "Patient", id: "p1" }, { resourceType: "Patient", id: "p2" });
+    for (const id of ["p1", "p2", "p1"]) await fx.call(doctorReadingPatients, "GET", `Patient/${id}`);
+  });
+  afterAll(async () => fx.close());
+
+  it("streams every match in id order, one AuditEvent per line, as application/fhir+ndjson", async () => {
+    const answer = await fx.engine.handle(auditor, exportRequest("patient=Patient/p1"));
+    expect(answer.status).toBe(200);
+    expect(answer.headers?.["Content-Type"]).toBe("application/fhir+ndjson");
+    const lines = [...answer.pieces!()].join("").trimEnd().split("\n");
+    const events = lines.map((l) => JSON.parse(l) as { resourceType: string; id: string });
+    expect(events).toHaveLength(2);
+    expect(events.every((e) => e.resourceType === "AuditEvent")).toBe(true);
+    expect(events.map((e) => e.id)).toEqual(events.map((e) => e.id).sort());
+  });
+
+  it("refuses an export over the cap instead of cutting it short, and unknown parameters", async () => {
+    const { auditExport } = await import("./auditExport.ts");
+    await fx.materialiser.drain();
+    await expect(
+      auditExport({ fhir: fx.engine.interactions }, auditor, new URLSearchParams(), "", 2),
+    ).rejects.toMatchObject({
+      code: "invalid",
+      message: expect.stringContaining("at most 2"),
+    });
+    expect((await fx.call(auditor, "GET", "AuditEvent/$export?nonsense=1")).status).toBe(400);
+  });
+
+  it("is for those who may search AuditEvents: a practitioner is refused", async () => {
+    expect((await fx.call(doctorReadingPatients, "GET", "AuditEvent/$export")).status).toBe(403);
+  });
+});
+
+const doctorReadingPatients: Actor = { id: "dr2", role: "practitioner", scopes: ["user/Patient.rs"] };
+
+function exportRequest(query: string) {
+  return {
+    method: "GET",
+    path: ["AuditEvent", "$export"],
+    query: new URLSearchParams(query),
+    rawQuery: query,
+    headers: {},
+    baseUrl: "http://fhir.test",
+    requestId: "export-1",
+  };
+}

@@ -120,7 +120,9 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.use("*", async function negotiate(c, next) {
     const format = c.req.query("_format");
     const accept = format ?? c.req.header("accept") ?? "*/*";
-    if (!(format === undefined ? acceptsJson(accept) : formatAcceptsJson(format))) {
+    // The one NDJSON answer: an auditor's AuditEvent export (src/audit/auditExport.ts).
+    const ndjson = /^application\/fhir\+ndjson\s*(;|$)/i.test(accept) && c.req.path.endsWith("/AuditEvent/$export");
+    if (!ndjson && !(format === undefined ? acceptsJson(accept) : formatAcceptsJson(format))) {
       throw new FhirLedgerError(
         "not-acceptable",
         `this server returns FHIR R4 JSON only (asked for ${accept.slice(0, 80)})`,
@@ -258,7 +260,9 @@ export function createApp(options: AppOptions): Hono<Env> {
     if (minimal && (result.status === 201 || (c.req.method !== "GET" && result.status === 200))) {
       return c.body(null, result.status as 201, headers);
     }
-    headers["Content-Type"] = FHIR_JSON;
+    headers["Content-Type"] = result.headers?.["Content-Type"] ?? FHIR_JSON;
+    if (headers["Content-Type"] !== FHIR_JSON && result.pieces !== undefined)
+      return c.body(streamOf(result.pieces()), result.status as 200, headers);
     // A body in pieces (a searchset, a batch response) is written out as it is produced, its
     // stored resources as their bytes: never one string of it all, nor its resources parsed.
     if (result.pieces !== undefined && !pretty(c))

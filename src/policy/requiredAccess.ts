@@ -19,7 +19,8 @@ export type Needs =
  * s = search and type/system history; c = create; u = update and patch, with c too when an
  * update creates, which the engine checks when it knows; d = delete). Operations: `$everything`
  * r+s on Patient (its members are then limited to the types granted with s), `$verify` r on
- * the type, `$erase` the erase rule, `$break-glass` the break-glass rule (see decideInteraction), `$validate` any letter on the type.
+ * the type, `$erase` the erase rule, `$break-glass` the break-glass rule (see decideInteraction),
+ * `$validate` any letter on the type, AuditEvent `$export` s on AuditEvent.
  * A batch or transaction needs nothing itself: each entry is checked as its own interaction.
  * @see https://build.fhir.org/ig/HL7/smart-app-launch/scopes-and-launch-context.html#scopes-for-requesting-fhir-resources
  */
@@ -53,6 +54,9 @@ export function requiredAccess(d: InteractionDescriptor): Needs {
           return { kind: "letters", type: "Patient", letters: ["r", "s"] };
         case "verify":
           return letters("r");
+        case "export":
+          // AuditEvent/$export: a search of AuditEvent by another name (src/audit/auditExport.ts)
+          return { kind: "letters", type: "AuditEvent", letters: ["s"] };
         case "erase":
           return { kind: "erase" };
         case "break-glass":

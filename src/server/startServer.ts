@@ -30,6 +30,7 @@ import { layout } from "../ui/layout.ts";
 import { openAccountsUi } from "../ui/openAccountsUi.ts";
 import { isUiRequest } from "../ui/uiRoutes.ts";
 import { clientAdminOf, consentPortalOf, patientPickerOf, patientRegistrarOf, userGrantsOf } from "./authPorts.ts";
+import { auditAccountEvents, auditTokenRequests } from "./auditPorts.ts";
 import type { Config } from "../config/loadConfig.ts";
 import { fromHex } from "../crypto/hex.ts";
 import { FhirLedgerError } from "../errors/FhirLedgerError.ts";
@@ -79,6 +80,8 @@ export interface RunningServer {
   accounts: Accounts;
   /** The counting Consents, roles and care teams consent decisions read (tests reach in). */
   consents: ConsentDirectory;
+  /** The audit trail (tests flush it: `audit.flush()` makes every answered request's AuditEvents stored). */
+  audit: AuditTrail;
   close(): Promise<void>;
 }
 
@@ -204,6 +207,21 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
     await anchorer.start();
     closers.push(() => anchorer.stop());
 
+    // Every interaction's AuditEvents go to the journal (durable before the answer), then are
+    // materialised into AuditEvent resources; what a crash left in the journal is drained now.
+    const journal = await AuditJournal.open({ path: join(config.dataDir, "audit-journal.sqlite"), keys });
+    closers.push(() => journal.close());
+    const materialiser = new AuditMaterialiser({
+      journal,
+      records,
+      index,
+      log: (message, error) => log.warn(message, { error }),
+    });
+    await materialiser.drain();
+    closers.push(() => materialiser.close());
+    const audit = new AuditTrail({ journal, materialiser }, undefined, { enabled: config.audit.enabled });
+    const auditor = new RequestAuditor(audit);
+
     // Development: a token for curl and scripts, renewed at each start and valid 24 h (or the
     // configured one); production issues none (loadConfig refuses a configured one).
     const devToken =
@@ -226,6 +244,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       keys,
       baseUrl: () => baseUrl,
       adminAuthenticate: devAuthenticate,
+      onToken: auditTokenRequests(audit),
     });
     closers.push(() => auth.close());
     const authenticate: Authenticator =
@@ -235,20 +254,6 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
         ...(config.auth.oidc ? [externalOidcAuthenticator(config.auth.oidc)] : []),
         devAuthenticate,
       ]);
-    // Every interaction's AuditEvents go to the journal (durable before the answer), then are
-    // materialised into AuditEvent resources; what a crash left in the journal is drained now.
-    const journal = await AuditJournal.open({ path: join(config.dataDir, "audit-journal.sqlite"), keys });
-    closers.push(() => journal.close());
-    const materialiser = new AuditMaterialiser({
-      journal,
-      records,
-      index,
-      log: (message, error) => log.warn(message, { error }),
-    });
-    await materialiser.drain();
-    closers.push(() => materialiser.close());
-    const audit = new AuditTrail({ journal, materialiser }, undefined, { enabled: config.audit.enabled });
-    const auditor = new RequestAuditor(audit);
     // Every counting Consent, PractitionerRole and CareTeam, followed commit by commit: the
     // consent decision asks it on every request, so a revocation holds from the next one.
     // TODO(integration, wallet part): with a WalletConsentCheck `wallet`, pass `wallet` here and
@@ -303,6 +308,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       clients: clientAdminOf(auth),
       grants: userGrantsOf(auth),
       consents: consentPortalOf(engine, () => baseUrl),
+      onEvent: auditAccountEvents(audit),
       log: httpLog,
     });
     closers.push(() => ui.close());
@@ -377,6 +383,7 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       auth,
       accounts: ui.accounts,
       consents,
+      audit,
       close: closeAll,
     };
   } catch (error) {

@@ -22,13 +22,19 @@ const PATCH = { "content-type": "application/json-patch+json" };
 describe("AuditEvent is read-only over REST", () => {
   let server: TestServer;
   let auditId: string;
-  /** The AuditEvents and every version of them, as a client sees them. */
+  /**
+   * What a forger could have changed, as a client sees it: AuditEvents not written by the server
+   * (every server-written one names the server as its source; each request adds its own, so the
+   * count of all of them grows), the forged ids, and every version of the erasure's record.
+   */
   const state = async () => {
-    const current = await server.json<Searchset>("/AuditEvent?_count=1000");
-    const history = await server.json<Searchset>("/AuditEvent/_history?_count=1000");
+    const count = async (query: string) =>
+      (await server.json<{ total: number }>(`/AuditEvent?${query}&_summary=count`)).body.total;
+    const original = await server.json<Searchset>(`/AuditEvent/${auditId}/_history`);
     return {
-      ids: (current.body.entry ?? []).map((e) => e.resource.id).sort(),
-      versions: (history.body.entry ?? []).length,
+      notByServer: await count("source:missing=true"),
+      forgedIds: await count("_id=forged-1,forged-2"),
+      original: (original.body.entry ?? []).map((e) => JSON.stringify(e.resource)),
     };
   };
 

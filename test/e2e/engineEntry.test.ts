@@ -39,6 +39,8 @@ const CALLS: Record<string, { url: string; body?: string; headers?: Record<strin
     url: "/Patient/walk-p1/$everything",
     body: JSON.stringify({ resourceType: "Parameters", parameter: [{ name: "_count", valueInteger: 5 }] }),
   },
+  "GET /AuditEvent/$export": { url: "/AuditEvent/$export?action=R" },
+  "POST /AuditEvent/$export": { url: "/AuditEvent/$export" },
   "GET /:type/:id": { url: "/Patient/walk-p1" },
   "GET /:type/:id/_history/:vid": { url: "/Patient/walk-p1/_history/1" },
   "GET /": { url: "/?_type=Patient" },
@@ -155,7 +157,12 @@ describe("one engine entry, one interaction table", () => {
       for (const code of route.interactions) {
         if (code === "capabilities") continue; // GET /metadata answering is the claim
         if (code === "operation") {
-          const names = [...(patientResource.operation ?? []), ...(rest.operation ?? [])].map((o) => o.name);
+          const auditResource = rest.resource.find((r) => r.type === "AuditEvent")!;
+          const names = [
+            ...(patientResource.operation ?? []),
+            ...(auditResource.operation ?? []),
+            ...(rest.operation ?? []),
+          ].map((o) => o.name);
           expect(names).toContain(route.operation);
         } else if (route.level === "system") {
           expect(rest.interaction?.map((i) => i.code)).toContain(code);
@@ -229,7 +236,7 @@ describe("one engine entry, one interaction table", () => {
 
   it("serves this server's OperationDefinitions at /OperationDefinition/[id], as the metadata contains them", async () => {
     const contained = (metadata as unknown as { contained: { id: string }[] }).contained;
-    expect(contained.map((r) => r.id)).toEqual(["verify", "erase", "break-glass"]);
+    expect(contained.map((r) => r.id)).toEqual(["verify", "erase", "break-glass", "export"]);
     for (const definition of contained) {
       const res = await server.json(`/OperationDefinition/${definition.id}`);
       expect(res.status).toBe(200);

@@ -326,18 +326,12 @@ describe("foundation: FHIR REST → encrypted IPFS → SQLite → anchored root,
     expect(JSON.stringify(read.body)).not.toContain("Tamperton");
     const after = await server.json(`/Patient/${id}/$verify`);
     expect(param(after.body, "verdict")).toBe("mismatch");
-    // the refused read left a serious-failure AuditEvent
-    const audits = server.index.db.prepare("SELECT id FROM resources WHERE type = 'AuditEvent'").all() as {
-      id: string;
-    }[];
-    const events = await Promise.all(
-      audits.map(
-        async (a) =>
-          (await server.json<{ outcome: string; entity?: { what: { reference: string } }[] }>(`/AuditEvent/${a.id}`))
-            .body,
-      ),
+    // the refused read left a major-failure (action made unavailable) integrity AuditEvent
+    const audits = await server.json<{ entry?: { resource: { outcome: string; subtype: { code: string }[] } }[] }>(
+      `/AuditEvent?entity=Patient/${id}&outcome=12&_count=100`,
     );
-    expect(events.some((e) => e.outcome === "8" && e.entity?.[0]?.what.reference === `Patient/${id}`)).toBe(true);
+    const events = (audits.body.entry ?? []).map((e) => e.resource);
+    expect(events.some((e) => e.subtype.some((s) => s.code === "integrity-failure"))).toBe(true);
   });
 
   it("detects a changed index row", async () => {

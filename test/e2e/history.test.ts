@@ -125,7 +125,8 @@ describe("history at system, type and instance level; conditional reads; Prefer"
   it("_since keeps the versions written at or after the instant", async () => {
     const { entries } = await all(`/Patient/_history?_since=${encodeURIComponent(tMid)}`);
     expect(entries.map(key)).toEqual(["Patient/h2/2", "Patient/h1/2"]);
-    const sys = await all(`/_history?_since=${encodeURIComponent(tMid)}&_count=3`);
+    // (every request adds its AuditEvents to the system's history: left out here)
+    const sys = await all(`/_history?_since=${encodeURIComponent(tMid)}&_count=3&_type=Patient,Observation`);
     expect(sys.entries.map(key).filter((k) => k.startsWith("Observation/"))).toHaveLength(5);
     expect(sys.entries).toHaveLength(7);
     expect(sys.pages).toBe(3);
@@ -145,7 +146,7 @@ describe("history at system, type and instance level; conditional reads; Prefer"
   it("system history spans types and filters by _type", async () => {
     const { entries } = await all("/_history?_count=4");
     const types = new Set(entries.map((e) => key(e).split("/")[0]));
-    expect(types).toEqual(new Set(["Patient", "Observation"]));
+    expect(types).toEqual(new Set(["Patient", "Observation", "AuditEvent"])); // every request is audited
     const obs = await all("/_history?_type=Observation&_count=2");
     expect(obs.entries).toHaveLength(5);
     expect(obs.entries.every((e) => e.request.method === "POST" && e.resource?.resourceType === "Observation")).toBe(
@@ -163,9 +164,10 @@ describe("history at system, type and instance level; conditional reads; Prefer"
   });
 
   it("paging stays correct while writes continue: no duplicates, nothing older is missed, order kept", async () => {
-    const before = (await all("/_history?_count=1000")).entries.map(key);
+    // (the AuditEvents of these very requests would join the history as it is paged: left out)
+    const before = (await all("/_history?_count=1000&_type=Patient,Observation")).entries.map(key);
     let n = 0;
-    const { entries } = await all("/_history?_count=3", async () => {
+    const { entries } = await all("/_history?_count=3&_type=Patient,Observation", async () => {
       // Writes between pages: new versions of old resources and new resources.
       await put("Patient", "h3", patient(`Three-${n}`, "h3"));
       await post("Observation", observation("h3", 100 + n));
@@ -177,7 +179,7 @@ describe("history at system, type and instance level; conditional reads; Prefer"
     expect(seen).toEqual(before);
     const stamps = entries.map((e) => e.response.lastModified);
     expect([...stamps].sort().reverse()).toEqual(stamps);
-    const after = (await all("/_history?_count=1000")).entries.map(key);
+    const after = (await all("/_history?_count=1000&_type=Patient,Observation")).entries.map(key);
     expect(after.length).toBe(before.length + 2 * n);
   });
 

@@ -43,6 +43,28 @@ export interface AuthorizationServerOptions {
   adminAuthenticate?: Authenticator;
   remoteJwks?: RemoteJwksCacheOptions;
   now?: () => number;
+  /**
+   * Called after every token request, granted or refused, before it is answered (the audit's
+   * IUA ITI-71 record): what was asked and granted, the new token's jti, never a token, code,
+   * verifier or client secret. A failure of the callback fails the request.
+   */
+  onToken?: (event: TokenEvent) => Promise<void>;
+}
+
+/** One token request as the audit sees it. */
+export interface TokenEvent {
+  /** client_id as authenticated, or as sent when authentication failed (clipped). */
+  clientId?: string;
+  grantType?: string;
+  /** Granted scopes (or asked, when refused). */
+  scope?: string;
+  /** The issued access token's jti, subject, role and fhirUser (read from the signed token). */
+  tokenId?: string;
+  sub?: string;
+  role?: string;
+  fhirUser?: string;
+  /** The OAuth error code of a refusal. */
+  error?: string;
 }
 
 /** A user's authorization of an app, for the "connected apps" page. */
@@ -127,7 +149,10 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     return {
       context: ctx,
       authenticate,
-      token: (params, authorization) => tokenEndpoint(ctx, params, authorization),
+      token:
+        options.onToken === undefined
+          ? (params, authorization) => tokenEndpoint(ctx, params, authorization)
+          : auditedToken(ctx, options.onToken),
       introspect: (params, authorization) => introspectionEndpoint(ctx, params, authorization),
       revoke: (params, authorization) => revocationEndpoint(ctx, params, authorization),
       registerByRequest: (metadata, authorization) => registrationEndpoint(ctx, metadata, authorization),
@@ -187,4 +212,57 @@ function keysOfLive(ctx: ServerContext) {
       audience: { get: () => ctx.fhirBaseUrl, enumerable: true },
     },
   ) as typeof view;
+}
+
+/** The token endpoint, each request reported to `onToken` (granted or refused) before it is answered. */
+function auditedToken(
+  ctx: ServerContext,
+  onToken: (event: TokenEvent) => Promise<void>,
+): (params: FormParams, authorization: string | undefined) => ReturnType<typeof tokenEndpoint> {
+  return async (params, authorization) => {
+    const asked = {
+      ...(typeof params.grant_type === "string" ? { grantType: params.grant_type.slice(0, 64) } : {}),
+      ...(typeof params.client_id === "string" ? { clientId: params.client_id.slice(0, 256) } : {}),
+    };
+    let result: Awaited<ReturnType<typeof tokenEndpoint>>;
+    try {
+      result = await tokenEndpoint(ctx, params, authorization);
+    } catch (error) {
+      await onToken({
+        ...asked,
+        ...(typeof params.scope === "string" ? { scope: params.scope.slice(0, 2048) } : {}),
+        error: error instanceof OAuthError ? error.oauthCode : "server_error",
+      });
+      throw error;
+    }
+    const claims = claimsOf(result.response.access_token);
+    await onToken({
+      ...asked,
+      clientId: result.client.clientId,
+      ...(result.response.scope ? { scope: result.response.scope } : {}),
+      ...claims,
+    });
+    return result;
+  };
+}
+
+/** jti, sub, role and fhirUser of a token this server just signed (its payload, read without the token being kept). */
+function claimsOf(token: string): Pick<TokenEvent, "tokenId" | "sub" | "role" | "fhirUser"> {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<
+      string,
+      unknown
+    >;
+    const str = (k: string) => (typeof payload[k] === "string" ? (payload[k] as string) : undefined);
+    const out: Pick<TokenEvent, "tokenId" | "sub" | "role" | "fhirUser"> = {};
+    if (str("jti")) out.tokenId = str("jti")!;
+    if (str("sub")) out.sub = str("sub")!;
+    const role = str("role");
+    if (role) out.role = role;
+    const fhirUser = str("fhirUser");
+    if (fhirUser) out.fhirUser = fhirUser.replace(/^.*\/((?:Patient|Practitioner|RelatedPerson|Person)\/[^/]+)$/, "$1");
+    return out;
+  } catch {
+    return {};
+  }
 }

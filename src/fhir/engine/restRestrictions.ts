@@ -35,7 +35,7 @@ const RESTRICTIONS: ReadonlyMap<string, RestRestriction> = new Map([
         "history-type",
         "operation",
       ]),
-      operations: new Set(["verify", "validate"]),
+      operations: new Set(["verify", "validate", "export"]),
       reason: "AuditEvents are written by the server only: over REST they are read-only",
     },
   ],

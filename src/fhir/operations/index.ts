@@ -1,4 +1,5 @@
 import { breakGlassOperation } from "./breakGlass.ts";
+import { auditExportOperation } from "../../audit/auditExport.ts";
 import { eraseOperation } from "./erase.ts";
 import { everything } from "./everything.ts";
 import type { FhirOperation } from "./FhirOperation.ts";
@@ -12,6 +13,7 @@ export const OPERATIONS: readonly FhirOperation[] = [
   validate,
   everything,
   breakGlassOperation,
+  auditExportOperation,
 ];
 
 /** This server's own OperationDefinitions, by id (served at `GET /OperationDefinition/[id]`). */
