@@ -1,42 +1,24 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { smartAccess } from "../../src/policy/smartAccess.ts";
-import { callerOf, describeCaller } from "./support/callers.ts";
-import { proofEngine } from "./support/consentEngine.ts";
-import { Oracle } from "./support/oracle.ts";
-import { checkReadPaths } from "./support/readPaths.ts";
-import { renderWorld, type WorldSpec, worldArb } from "./support/world.ts";
+import { proveWorld } from "./support/proveWorld.ts";
+import { type ClinicalSpec, worldArb } from "./support/world.ts";
+import { clinicalArb } from "./support/world.ts";
 
 /*
  * The proof's own checks, checked: on the server without consent (scopes ∩ role only) they
  * agree with an oracle told consent is off, and the consent oracle finds that server leaking.
  */
 
-async function runWorld(spec: WorldSpec, enforce: boolean): Promise<void> {
-  const world = renderWorld(spec);
-  const e = await proofEngine(() => smartAccess());
-  try {
-    await e.put(world.resources);
-    for (const [i, c] of spec.callers.entries()) {
-      const { actor, model } = callerOf(c, i);
-      const oracle = new Oracle(world.resources, model, {
-        defaultDecision: spec.defaultDecision,
-        bindsClients: spec.bindsClients,
-        now: Date.now(),
-        enforce,
-      });
-      await checkReadPaths(e, actor, oracle, describeCaller(c));
-    }
-  } finally {
-    await e.close();
-  }
-}
+const scopesOnly = () => smartAccess();
 
-describe("the read-path checks", () => {
-  it("agree with the scopes-only server when the oracle enforces no consent", async () => {
+describe("the proof's checks", () => {
+  it("agree with the scopes-only server when the oracle enforces no consent (reads, twins, conditional updates)", async () => {
     await fc.assert(
-      fc.asyncProperty(worldArb, (spec) => runWorld(spec, false)),
-      { numRuns: 2 },
+      fc.asyncProperty(worldArb, fc.array(clinicalArb, { minLength: 1, maxLength: 3 }), (spec, twin: ClinicalSpec[]) =>
+        proveWorld(spec, { guard: scopesOnly, enforce: false, twin }),
+      ),
+      { numRuns: 3 },
     );
   });
 
@@ -49,7 +31,7 @@ describe("the read-path checks", () => {
       callers: [{ kind: "practitioner" as const, who: "dr1", scopes: "user/*.rs", purpose: "TREAT" }],
     }));
     const result = await fc.check(
-      fc.asyncProperty(leaky, (spec) => runWorld(spec, true)),
+      fc.asyncProperty(leaky, (spec) => proveWorld(spec, { guard: scopesOnly })),
       { numRuns: 1, endOnFailure: true },
     );
     expect(result.failed).toBe(true);

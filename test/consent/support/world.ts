@@ -77,6 +77,17 @@ export interface CallerSpec {
   purpose: string;
 }
 
+/** A conditional update `PUT Observation?identifier=group|g` one caller makes after the reads. */
+export interface WriteSpec {
+  caller: number;
+  patient: (typeof PATIENTS)[number];
+  group: string;
+  /** a clinical resource (index) to aim at through its own identifier instead of a group */
+  target: number | null;
+  code: string;
+  label: string | null;
+}
+
 export interface WorldSpec {
   families: string[];
   patientLabels: (string | null)[];
@@ -85,6 +96,7 @@ export interface WorldSpec {
   clinical: ClinicalSpec[];
   consents: ConsentSpec[];
   callers: CallerSpec[];
+  writes: WriteSpec[];
   defaultDecision: "deny" | "permit";
   bindsClients: "*" | string[];
 }
@@ -178,7 +190,7 @@ const consentArb: fc.Arbitrary<ConsentSpec> = fc.record({
   btg: fc.constantFrom(false, false, false, false, false, true),
 });
 
-const clinicalArb: fc.Arbitrary<ClinicalSpec> = fc.record({
+export const clinicalArb: fc.Arbitrary<ClinicalSpec> = fc.record({
   type: fc.constantFrom(...CLINICAL),
   patient: fc.oneof(
     { weight: 12, arbitrary: fc.constantFrom(...PATIENTS) },
@@ -252,6 +264,17 @@ export const worldArb: fc.Arbitrary<WorldSpec> = fc.record({
   clinical: fc.array(clinicalArb, { minLength: 3, maxLength: 14 }),
   consents: fc.array(consentArb, { maxLength: 7 }),
   callers: fc.array(callerArb, { minLength: 3, maxLength: 6 }),
+  writes: fc.array(
+    fc.record({
+      caller: fc.nat(5),
+      patient: fc.constantFrom(...PATIENTS),
+      group: fc.constantFrom(...GROUPS, "g4"),
+      target: maybe(fc.nat(40), 1),
+      code: fc.constantFrom(...CODES),
+      label: maybe(fc.constantFrom(...LABELS), 2),
+    }),
+    { maxLength: 4 },
+  ),
   defaultDecision: fc.constantFrom("deny", "deny", "permit"),
   bindsClients: fc.constantFrom<"*" | string[]>("*", ["c-bound"], []),
 });
@@ -295,7 +318,8 @@ function nth(spec: WorldSpec, n: number, types: readonly string[], not: number):
   return candidates.length === 0 ? null : candidates[n % candidates.length]!;
 }
 
-function renderClinical(spec: WorldSpec, i: number): FhirResource {
+/** Clinical resource i of `spec` as FHIR (references resolve among `spec`'s clinical resources). */
+export function renderClinical(spec: WorldSpec, i: number): FhirResource {
   const c = spec.clinical[i]!;
   const id = clinicalId(spec, i);
   const meta = c.label ? { meta: { security: [coding(c.label)] } } : {};
