@@ -6,7 +6,7 @@ import { checkConditionalUpdate } from "./conditionalUpdate.ts";
 import { type ProofEngine, proofEngine } from "./consentEngine.ts";
 import type { ConsentSourceLike } from "./memorySource.ts";
 import { memorySource } from "./memorySource.ts";
-import { keyOf, Oracle } from "./oracle.ts";
+import { compartmentOfWorld, keyOf, Oracle } from "./oracle.ts";
 import { cases, checkReadPaths } from "./readPaths.ts";
 import { normalised, twinExtras } from "./twins.ts";
 import { CODES, LABELS, PATIENTS, SYS } from "./vocab.ts";
@@ -25,6 +25,8 @@ export interface ProveOptions {
 
 /** Counts of what the run compared, for the end-of-file assertion. */
 export const twinsCompared = { callers: 0 };
+/** Bound callers for whom consent hid part of the compartments and showed part: the cases that test consent. */
+export const mixedCallers = { count: 0 };
 
 /**
  * Loads one generated world into a real engine, checks every read path for every caller
@@ -69,6 +71,9 @@ export async function proveWorld(spec: WorldSpec, options: ProveOptions): Promis
     for (const [i, c] of spec.callers.entries()) {
       const { actor } = callerOf(c, i);
       const oracle = oracleOf(current, c, i);
+      const inCompartments = current.filter((r) => compartmentOfWorld(r) !== null);
+      const shown = inCompartments.filter((r) => oracle.consentAllows(r, "access")).length;
+      if (shown > 0 && shown < inCompartments.length) mixedCallers.count++;
       await checkReadPaths(e, actor, oracle, describeCaller(c));
       if (twin !== undefined) {
         const other = oracleOf(twinWorld, c, i);

@@ -145,7 +145,13 @@ const refArb: fc.Arbitrary<RefSpec> = fc.oneof(
 function provisionArb(depth: number): fc.Arbitrary<ProvisionSpec> {
   return fc.record({
     type: depth === 0 ? fc.constantFrom(null, "permit", "permit", "deny") : fc.constantFrom(null, "permit", "deny"),
-    actor: maybe(fc.uniqueArray(fc.constantFrom(...ACTOR_REFS), { minLength: 1, maxLength: 3 }), 1),
+    actor: maybe(
+      fc.uniqueArray(
+        fc.oneof(fc.constantFrom(...PRACTITIONERS.map((p) => `Practitioner/${p}`)), fc.constantFrom(...ACTOR_REFS)),
+        { minLength: 1, maxLength: 3 },
+      ),
+      1,
+    ),
     action: maybe(fc.uniqueArray(fc.constantFrom(...ACTIONS), { minLength: 1, maxLength: 2 })),
     period: depth === 0 ? fc.constant<PeriodKind>("none") : periodArb,
     class: maybe(
@@ -177,14 +183,17 @@ function provisionArb(depth: number): fc.Arbitrary<ProvisionSpec> {
       ),
       4,
     ),
-    unknown: fc.constantFrom(false, false, false, false, true),
+    unknown: fc.constantFrom(false, false, false, false, false, false, false, false, false, true),
     provision: depth >= 2 ? fc.constant([]) : fc.array(provisionArb(depth + 1), { maxLength: depth === 0 ? 3 : 2 }),
   });
 }
 
 const consentArb: fc.Arbitrary<ConsentSpec> = fc.record({
   patient: fc.constantFrom(...PATIENTS),
-  status: fc.constantFrom(...STATUSES, "active", "active", "active", "active", "active"),
+  status: fc.oneof(
+    { weight: 4, arbitrary: fc.constant("active" as const) },
+    { weight: 1, arbitrary: fc.constantFrom(...STATUSES) },
+  ),
   scopeOk: fc.constantFrom(true, true, true, true, false),
   root: fc.oneof({ weight: 12, arbitrary: provisionArb(0) }, { weight: 1, arbitrary: fc.constant(null) }),
   btg: fc.constantFrom(false, false, false, false, false, true),
@@ -262,7 +271,7 @@ export const worldArb: fc.Arbitrary<WorldSpec> = fc.record({
     { maxLength: 2 },
   ),
   clinical: fc.array(clinicalArb, { minLength: 3, maxLength: 14 }),
-  consents: fc.array(consentArb, { maxLength: 7 }),
+  consents: fc.array(consentArb, { minLength: 1, maxLength: 10 }),
   callers: fc.array(callerArb, { minLength: 3, maxLength: 6 }),
   writes: fc.array(
     fc.record({
