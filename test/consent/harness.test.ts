@@ -1,9 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { smartAccess } from "../../src/policy/smartAccess.ts";
+import { proveVersions } from "./support/proveVersions.ts";
 import { proveWorld } from "./support/proveWorld.ts";
 import { type ClinicalSpec, worldArb } from "./support/world.ts";
-import { clinicalArb } from "./support/world.ts";
+import { clinicalArb, versionArb } from "./support/world.ts";
 
 /*
  * The proof's own checks, checked: on the server without consent (scopes ∩ role only) they
@@ -19,6 +20,15 @@ describe("the proof's checks", () => {
         proveWorld(spec, { guard: scopesOnly, enforce: false, twin }),
       ),
       { numRuns: 3 },
+    );
+  });
+
+  it("agree with the scopes-only server on every version in history", async () => {
+    await fc.assert(
+      fc.asyncProperty(worldArb, fc.array(versionArb, { minLength: 1, maxLength: 4 }), (spec, changes) =>
+        proveVersions(spec, changes, scopesOnly, false),
+      ),
+      { numRuns: 2 },
     );
   });
 

@@ -136,6 +136,7 @@ async function compareTwins(a: ProofEngine, b: ProofEngine, actor: Actor, all: r
     "DocumentReference?_include=DocumentReference:related",
   );
   for (const p of PATIENTS) paths.push(`Patient/${p}/$everything?_count=300`);
+  paths.push("Patient/$everything?_count=1000&_total=accurate");
   for (const path of paths) {
     cases.count++;
     const [x, y] = [await a.call(actor, "GET", path), await b.call(actor, "GET", path)];

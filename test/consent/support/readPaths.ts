@@ -288,6 +288,20 @@ export async function checkReadPaths(e: ProofEngine, actor: Actor, oracle: Oracl
     }
   }
 
+  // type-level Patient/$everything (every patient): refused, or only what the caller may see
+  {
+    const got = await call("Patient/$everything?_count=1000&_total=accurate");
+    expect([200, 403], at("Patient/$everything status")).toContain(got.status);
+    if (got.status === 200) {
+      const { match, include } = entries(got.resource);
+      for (const k of [...match, ...include]) expect(visible.has(k), at(`Patient/$everything shows ${k}`)).toBe(true);
+      const expected = sorted([...visible].filter((k) => compartmentOfWorld(oracle.get(k)!) !== null));
+      expect(match, at("Patient/$everything")).toEqual(expected);
+      if (got.resource?.total !== undefined)
+        expect(got.resource.total, at("Patient/$everything total")).toBe(match.length);
+    }
+  }
+
   // batch GET entries answer as the same reads alone
   const keys = world.map((r) => keyOf(r as never));
   cases.count++;

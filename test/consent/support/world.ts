@@ -518,3 +518,10 @@ export function renderWorld(spec: WorldSpec): World {
   spec.consents.forEach((c, i) => resources.push(renderConsent(spec, c, i, PRACTITIONERS[i % PRACTITIONERS.length]!)));
   return { spec, resources };
 }
+
+/** A second version of a clinical resource: another label (or none) and another code. */
+export const versionArb = fc.record({
+  clinical: fc.nat(40),
+  label: maybe(fc.constantFrom(...LABELS), 1),
+  code: fc.constantFrom(...CODES),
+});
