@@ -11,6 +11,8 @@ import type { SearchFilter, SearchValue } from "../ports/SearchRequest.ts";
 export function matchesFilters(
   resource: { resourceType: string; id?: unknown },
   filters: readonly SearchFilter[],
+  /** the resource's search rows, when the caller has them already (one extraction for many checks) */
+  known?: () => SearchRow[],
 ): boolean {
   if (filters.length === 0) return true;
   let rows: SearchRow[] | undefined;
@@ -20,7 +22,7 @@ export function matchesFilters(
       if (!f.values.some((v) => v.value === resource.id)) return false;
       continue;
     }
-    rows ??= extractSearchValues(resource);
+    rows ??= known?.() ?? extractSearchValues(resource);
     const own = rows.filter((r) => r.param === f.code);
     if (!f.values.some((v) => own.some((r) => rowMatches(r, v)))) return false;
   }

@@ -1,4 +1,4 @@
-import type { SearchPolicy } from "./SearchRequest.ts";
+import type { PolicyExpr, SearchPolicy } from "./SearchRequest.ts";
 import type { VersionRow } from "./VersionStore.ts";
 
 /** History and compartment queries over the versions the `VersionStore` holds. */
@@ -31,7 +31,7 @@ export interface HistoryQuery {
    * The caller's access, by type and compartment: a version is returned when some rule admits
    * its type and its own compartment (the version's, not the resource's now). Rule filters (a
    * granular constraint) are not applied here: history has no search rows for past versions,
-   * so the caller checks those versions' content itself.
+   * so the caller checks those versions' content itself; likewise the gate's content conditions.
    */
   policy?: SearchPolicy;
 }
@@ -54,6 +54,8 @@ export interface CompartmentQuery {
   countTotal?: boolean;
   /** Also return the shared resources (no patient compartment) the page's members refer to. */
   includeReferenced?: boolean;
+  /** The caller's consent (SearchPolicy.gate): only members it admits are paged and counted. */
+  gate?: PolicyExpr;
 }
 
 /** A CompartmentQuery over the compartments of all patients. */

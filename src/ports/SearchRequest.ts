@@ -100,7 +100,34 @@ export interface PolicyRule {
  */
 export interface SearchPolicy {
   rules: readonly PolicyRule[];
+  /**
+   * A further condition every visible row must meet (the caller's consent, src/consent/),
+   * AND-ed with the rules wherever they apply; absent: none.
+   */
+  gate?: PolicyExpr;
 }
+
+/**
+ * A condition on one resource row, compiled into SQL (policyCondition) and evaluated in memory
+ * on one resource (src/consent/evaluatePolicyExpr.ts) with the same meaning.
+ */
+export type PolicyExpr =
+  | { kind: "true" }
+  | { kind: "false" }
+  | { kind: "and"; of: PolicyExpr[] }
+  | { kind: "or"; of: PolicyExpr[] }
+  | { kind: "not"; of: PolicyExpr }
+  /** the row is in no patient compartment (compartment IS NULL) */
+  | { kind: "noCompartment" }
+  /** the row's compartment is one of these ("Patient/P") */
+  | { kind: "compartmentIn"; compartments: string[] }
+  | { kind: "typeIn"; types: string[] }
+  /** the row is one of these ("Type/id") */
+  | { kind: "idIn"; refs: string[] }
+  /** the row is of `type` and matches the filter (a token `code` or `_security`, say) */
+  | { kind: "filter"; type: string; filter: SearchFilter }
+  /** the row holds a reference to one of these ("Type/id") */
+  | { kind: "refersTo"; refs: string[] };
 
 /** A parsed FHIR search. Filters are AND-ed; each filter's values are OR-ed. */
 export interface SearchRequest {

@@ -12,8 +12,12 @@ export type AccessLetter = "c" | "r" | "u" | "d" | "s";
  * allowed, as before authorization existed. src/policy/smartAccess.ts implements it.
  */
 export interface AccessGuard {
-  /** Refuses (FhirLedgerError "forbidden") an interaction whose type and letters no scope of the caller's role grants. */
-  check(actor: Actor, interaction: InteractionDescriptor): void;
+  /**
+   * Refuses (FhirLedgerError "forbidden") an interaction whose type and letters no scope of the
+   * caller's role grants. May be async: it runs before every interaction and bundle entry, so
+   * what the other methods need of the caller's current state (its consents) is fetched here.
+   */
+  check(actor: Actor, interaction: InteractionDescriptor): void | Promise<void>;
   /**
    * The policy a search over `types` ("*": every type) needing `letter` runs under (it covers
    * every type, for what includes, chains and _has reach); undefined when the caller sees every

@@ -8,6 +8,7 @@ import { isResourceType } from "../definitions/resourceTypes.ts";
 import type { AccessGuard } from "../engine/AccessGuard.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import { loadChecked } from "./loadChecked.ts";
+import { readsContent } from "../../consent/policyExpr.ts";
 import { formatHistoryParams, parseHistoryParams } from "./parseHistoryParams.ts";
 import { ID_PATTERN, INVALID_ID_MESSAGE } from "../ids.ts";
 import { echoedWarnings, moreIgnored } from "../outcome/echoedWarnings.ts";
@@ -78,7 +79,9 @@ export async function readHistory(
     deps.access === undefined
       ? undefined
       : deps.access.searchPolicy(actor, scope.level === "system" ? (params.types ?? "*") : [scope.type], letter);
-  const constrained = policy?.rules.some((rule) => rule.filters.length > 0) === true;
+  const constrained =
+    policy?.rules.some((rule) => rule.filters.length > 0) === true ||
+    (policy?.gate !== undefined && readsContent(policy.gate));
   const page = await deps.history.historyPage({
     ...(scope.level !== "system" ? { type: scope.type } : {}),
     ...(scope.level === "instance" ? { id: scope.id } : {}),

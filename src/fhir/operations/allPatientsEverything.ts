@@ -28,7 +28,7 @@ export async function allPatientsEverything(
       "forbidden",
       "Patient/$everything spans every patient; the granted scopes reach some only: use Patient/[id]/$everything",
     );
-  return everythingSearchset(deps, actor, { path: "/Patient/$everything", query, baseUrl }, (params) =>
+  return everythingSearchset(deps, actor, { path: "/Patient/$everything", query, baseUrl }, (params, gate) =>
     deps.history.everyCompartmentPage({
       ...(params.since ? { since: params.since.iso } : {}),
       ...(params.types ? { types: params.types } : {}),
@@ -36,6 +36,7 @@ export async function allPatientsEverything(
       ...(params.cursor ? { cursor: params.cursor } : {}),
       countTotal: params.total === true,
       includeReferenced: true,
+      ...(gate === undefined ? {} : { gate }),
     }),
   );
 }

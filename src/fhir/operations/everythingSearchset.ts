@@ -9,7 +9,7 @@ import { stringifyJson } from "../../json/preciseJson.ts";
 import { arrayPieces, type JsonPieces, objectWithPieces, PiecesResult, storedJson } from "../jsonPieces.ts";
 import type { FhirResult } from "../FhirInteractions.ts";
 import type { AccessGuard } from "../engine/AccessGuard.ts";
-import type { SearchPolicy } from "../../ports/SearchRequest.ts";
+import type { PolicyExpr, SearchPolicy } from "../../ports/SearchRequest.ts";
 import { loadCompartmentPaths } from "../resource/compartmentOf.ts";
 import { loadChecked } from "../history/loadChecked.ts";
 import { echoedWarnings, moreIgnored } from "../outcome/echoedWarnings.ts";
@@ -31,7 +31,7 @@ export async function everythingSearchset(
   deps: { records: RecordRepository; audit?: AuditTrail; budget?: () => ResponseBudget; access?: AccessGuard },
   actor: Actor,
   request: { path: string; query: URLSearchParams; baseUrl: string; compartment?: string },
-  pageOf: (params: HistoryParams) => Promise<CompartmentPage>,
+  pageOf: (params: HistoryParams, gate: PolicyExpr | undefined) => Promise<CompartmentPage>,
 ): Promise<FhirResult> {
   const { path, query, baseUrl } = request;
   const withoutDates = new URLSearchParams([...query].filter(([k]) => !UNSUPPORTED.has(k)));
@@ -51,7 +51,9 @@ export async function everythingSearchset(
   const memberTypes = policy === undefined ? undefined : exactMemberTypes(policy, request.compartment, params.types);
   const pageParams: HistoryParams = memberTypes === undefined ? params : { ...params, types: memberTypes };
   const exact = policy === undefined || memberTypes !== undefined;
-  const pageOfMembers = (p: HistoryParams) => pageOf(p === params ? pageParams : { ...pageParams, count: p.count });
+  // The caller's consent goes into the page's query, so its members and total are those it admits.
+  const pageOfMembers = (p: HistoryParams) =>
+    pageOf(p === params ? pageParams : { ...pageParams, count: p.count }, policy?.gate);
   let page = await pageOfMembers(params);
   const budget = deps.budget?.() ?? new ResponseBudget();
   const load = async (row: VersionRow) => (await loadChecked(deps, actor, "operation", [row]))[0]!;

@@ -42,7 +42,7 @@ export async function patientEverything(
     deps,
     actor,
     { path: `/Patient/${id}/$everything`, query, baseUrl, compartment: `Patient/${id}` },
-    async (params) => {
+    async (params, gate) => {
       const patient = await deps.index.current("Patient", id);
       if (!patient) throw new FhirLedgerError("not-found", `Patient/${id} is not known`);
       const access = deps.access;
@@ -61,6 +61,7 @@ export async function patientEverything(
         ...(params.cursor ? { cursor: params.cursor } : {}),
         countTotal: true,
         includeReferenced: true,
+        ...(gate === undefined ? {} : { gate }),
       });
     },
   );

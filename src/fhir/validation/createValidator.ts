@@ -17,6 +17,7 @@ import { primitiveProblem } from "./primitiveProblem.ts";
 import type { CheckedPrimitive } from "./primitiveProblem.ts";
 import { controlCharacterIssue, toIssue } from "./toIssues.ts";
 import { ID_PATTERN } from "../ids.ts";
+import { assertConsentEnforceable } from "../../consent/assertConsentEnforceable.ts";
 
 /** Validates resources against the official R4 JSON schema and R4's mandatory elements. */
 export interface FhirValidator {
@@ -206,6 +207,7 @@ export function createValidator(): FhirValidator {
         const unique = dedupe(issues);
         throw invalid(`${type} is not valid: ${unique.length} issue(s)`, unique.slice(0, MAX_ISSUES));
       }
+      if (type === "Consent") assertConsentEnforceable(data);
     },
     warmUp(types = resourceTypes()) {
       for (const type of types) validatorFor(type);

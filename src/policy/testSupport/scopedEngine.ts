@@ -16,11 +16,13 @@ import { createValidator } from "../../fhir/validation/createValidator.ts";
 import { RecordRepository } from "../../records/RecordRepository.ts";
 import type { FhirResource } from "../../records/RecordRepository.ts";
 import { smartAccess } from "../smartAccess.ts";
+import type { AccessGuard } from "../../fhir/engine/AccessGuard.ts";
 
 /** The FHIR engine with SMART access on in-memory adapters, and patient compartments kept as the server keeps them. */
 export interface ScopedEngine {
   engine: FhirEngine;
   index: SqliteIndex;
+  records: RecordRepository;
   put(...resources: FhirResource[]): Promise<void>;
   /** Answers a request (`GET Observation?x=y`) for `actor`; errors are returned as `{ status, error }`. */
   call(actor: Actor, method: string, path: string, extra?: Partial<FhirRequest>): Promise<Answer>;
@@ -39,8 +41,11 @@ const validator = createValidator();
 /**
  * A ready engine under smartAccess(); `close` removes its files. `readers`: the index in a file,
  * searched on a reader thread as the server searches it (the policy crosses to it as data).
+ * `access`: the guard built over smartAccess() (consent on top of it, say).
  */
-export async function scopedEngine(options: { readers?: boolean } = {}): Promise<ScopedEngine> {
+export async function scopedEngine(
+  options: { readers?: boolean; access?: (smart: AccessGuard) => AccessGuard } = {},
+): Promise<ScopedEngine> {
   const dir = await mkdtemp(join(tmpdir(), "scoped-engine-"));
   const keys = await FileKeyStore.open({ dir });
   const index = new SqliteIndex({
@@ -62,11 +67,12 @@ export async function scopedEngine(options: { readers?: boolean } = {}): Promise
     ledger: new MemoryLedger(),
     audit: new AuditTrail(records),
     capabilityStatement: () => ({ resourceType: "CapabilityStatement" }),
-    access: smartAccess(),
+    access: options.access?.(smartAccess()) ?? smartAccess(),
   });
   return {
     engine,
     index,
+    records,
     put: async (...resources) => {
       await records.writeAll(
         resources.map((resource) => ({

@@ -8,7 +8,10 @@ import type {
   HistoryPage,
   HistoryQuery,
 } from "../../../ports/HistoryIndex.ts";
-import type { SearchPolicy } from "../../../ports/SearchRequest.ts";
+import type { PolicyExpr, SearchPolicy } from "../../../ports/SearchRequest.ts";
+import { DEFAULT_MAX_TERMS } from "./search/compileSearch.ts";
+import type { Ctx } from "./search/conditionParts.ts";
+import { gateCondition } from "./search/gateCondition.ts";
 import type { VersionRow } from "../../../ports/VersionStore.ts";
 import { toVersion } from "./rows.ts";
 
@@ -99,8 +102,26 @@ export function historyPage(db: DatabaseSync, query: HistoryQuery): HistoryPage 
   return { versions: page.map(toVersion), total, nextCursor };
 }
 
-/** HistoryQuery.policy on `r` and its version `v`; undefined when a rule admits every version. */
+/**
+ * HistoryQuery.policy on `r` and its version `v`; undefined when it admits every version. The
+ * gate is read on the version's own compartment; its content conditions can't be (search rows
+ * are the current version's), so they keep every version they might admit and the caller
+ * checks each version's content.
+ */
 function versionPolicy(policy: SearchPolicy): { sql: string; args: SQLInputValue[] } | undefined {
+  const rules = versionRules(policy);
+  if (policy.gate === undefined) return rules;
+  const gate = gateCondition(policy.gate, { a: "r", compartment: "v.compartment", content: false }, gateCtx());
+  if (rules === undefined) return gate;
+  return { sql: `(${rules.sql} AND ${gate.sql})`, args: [...rules.args, ...gate.args] };
+}
+
+/** A compile context for a gate outside a search. */
+function gateCtx(): Ctx {
+  return { now: Date.now(), maxChainDepth: 3, maxOrValues: 100, alias: 0, terms: 0, maxTerms: DEFAULT_MAX_TERMS };
+}
+
+function versionRules(policy: SearchPolicy): { sql: string; args: SQLInputValue[] } | undefined {
   const parts: string[] = [];
   const args: SQLInputValue[] = [];
   for (const rule of policy.rules) {
@@ -241,12 +262,17 @@ export function everyCompartmentPage(db: DatabaseSync, query: EveryCompartmentQu
   return { versions: page.map(toVersion), referenced, total, nextCursor };
 }
 
-/** `_since` and `_type` of $everything, on the compartment members `r`. */
+/** `_since`, `_type` and the caller's gate of $everything, on the compartment members `r`. */
 function addMemberFilters(
-  query: { since?: string; types?: readonly string[] },
+  query: { since?: string; types?: readonly string[]; gate?: PolicyExpr },
   where: string[],
   args: SQLInputValue[],
 ): void {
+  if (query.gate !== undefined) {
+    const g = gateCondition(query.gate, { a: "r" }, gateCtx());
+    where.push(g.sql);
+    args.push(...g.args);
+  }
   if (query.since !== undefined) {
     where.push("r.last_updated >= ?");
     args.push(query.since);

@@ -3,15 +3,25 @@ import type { SearchPolicy } from "../../../../ports/SearchRequest.ts";
 import type { SqlFragment } from "./compileSearch.ts";
 import type { Ctx } from "./conditionParts.ts";
 import { filterCondition } from "./filterConditions.ts";
+import { gateCondition } from "./gateCondition.ts";
 
 /**
  * The caller's access (SearchPolicy) as a condition on resource alias `a`: some rule admits the
  * row. `only`: the row is known to be of this type (a type-level search, a chain's target), so
  * rules for other types are left out and the type test with them. Written into the WHERE
  * clause of the matches, the count, the includes and chain/_has targets, so nothing the caller
- * may not see is matched, counted, included or filtered on.
+ * may not see is matched, counted, included or filtered on. The policy's `gate` (consent) is
+ * AND-ed with the rules.
  */
 export function policyCondition(policy: SearchPolicy, a: string, ctx: Ctx, only?: string): SqlFragment {
+  const rules = rulesCondition(policy, a, ctx, only);
+  if (policy.gate === undefined || rules.sql === "0 = 1") return rules;
+  const gate = gateCondition(policy.gate, { a }, ctx);
+  if (rules.sql === "1 = 1") return gate;
+  return { sql: `(${rules.sql} AND ${gate.sql})`, args: [...rules.args, ...gate.args] };
+}
+
+function rulesCondition(policy: SearchPolicy, a: string, ctx: Ctx, only?: string): SqlFragment {
   const parts: string[] = [];
   const args: SQLInputValue[] = [];
   for (const rule of policy.rules) {
