@@ -1,3 +1,4 @@
+import { extractSearchValues } from "../../../src/fhir/search/extractSearchValues.ts";
 import type { FhirResource } from "../../../src/records/RecordRepository.ts";
 import { HAS_CODE_PARAM, SYS } from "./vocab.ts";
 
@@ -24,6 +25,18 @@ export interface OracleOptions {
   now: number;
   /** false: consent is not enforced at all (scopes ∩ role only), the server before issue 18 */
   enforce?: boolean;
+  /**
+   * false: `dependents` is read as the core reads it today (what the data resource refers to
+   * is not resolved: a permit covers the instance only, a deny anything), a fail-safe
+   * narrowing of the spec, reported; true (default): as the spec says.
+   */
+  resolveDependents?: boolean;
+  /**
+   * true: an unsupported `data` meaning (authoredby) is read entry by entry, as the core reads
+   * it today (in a permit that entry never matches but the others still may; in a deny it
+   * matches anything); false (default): as the spec says, a permit carrying it never matches.
+   */
+  unsupportedDataPerEntry?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -63,6 +76,19 @@ export function referencesIn(value: unknown, out: Set<string> = new Set()): Set<
       else referencesIn(v, out);
     }
   }
+  return out;
+}
+
+/**
+ * The references a resource "holds" for `data` related/dependents: those its reference search
+ * parameters index (consent-spec.md compiles `refersTo` over the reference search rows), so a
+ * reference nested where no search parameter reaches (a Consent's sub-provision data) is not one.
+ */
+export function heldReferences(r: Json): Set<string> {
+  const out = new Set<string>();
+  for (const row of extractSearchValues(r as never))
+    if (row.kind === "reference" && row.targetType !== null && row.targetId !== null)
+      out.add(`${row.targetType}/${row.targetId}`);
   return out;
 }
 
@@ -159,6 +185,8 @@ const LISTED = new Set([
   "extension",
 ]);
 
+const SUPPORTED_MEANINGS = new Set(["instance", "related", "dependents"]);
+
 interface Access {
   world: readonly Json[];
   byKey: ReadonlyMap<string, Json>;
@@ -166,6 +194,8 @@ interface Access {
   action: "access" | "correct";
   r: Json;
   now: number;
+  resolveDependents: boolean;
+  unsupportedDataPerEntry: boolean;
 }
 
 function actorMatches(ref: string, a: Access): boolean {
@@ -193,7 +223,11 @@ function actorMatches(ref: string, a: Access): boolean {
   return false;
 }
 
-function dataMatches(d: { meaning?: string; reference?: { reference?: string } }, a: Access): boolean {
+function dataMatches(
+  d: { meaning?: string; reference?: { reference?: string } },
+  type: "permit" | "deny",
+  a: Access,
+): boolean {
   const target = d.reference?.reference;
   const self = keyOf(a.r as { resourceType: string; id: unknown });
   if (target === undefined) return false;
@@ -201,11 +235,12 @@ function dataMatches(d: { meaning?: string; reference?: { reference?: string } }
     case "instance":
       return self === target;
     case "related":
-      return self === target || referencesIn(a.r).has(target);
+      return self === target || heldReferences(a.r).has(target);
     case "dependents": {
       if (self === target) return true;
+      if (!a.resolveDependents) return type === "deny";
       const held = a.byKey.get(target);
-      return held !== undefined && referencesIn(held).has(self);
+      return held !== undefined && heldReferences(held).has(self);
     }
     default:
       return false; // authoredby and anything else: unsupported, never matches
@@ -259,7 +294,21 @@ function matches(n: Json, type: "permit" | "deny", a: Access): boolean {
   }
   if (n.purpose !== undefined && !some<{ code?: string }>(n.purpose, (p) => p.code === a.accessor.purpose))
     return false;
-  if (n.data !== undefined && !some<Json>(n.data, (d) => dataMatches(d as never, a))) return false;
+  if (n.data !== undefined) {
+    // an unsupported meaning (authoredby) is an element the spec does not list: a permit never
+    // matches, a deny reads as if `data` were absent
+    const entries = n.data as { meaning?: string }[];
+    const unsupported = entries.some((d) => !SUPPORTED_MEANINGS.has(String(d.meaning)));
+    if (a.unsupportedDataPerEntry) {
+      const any = entries.some((d) =>
+        SUPPORTED_MEANINGS.has(String(d.meaning)) ? dataMatches(d as never, type, a) : type === "deny",
+      );
+      if (!any) return false;
+    } else {
+      if (unsupported && type === "permit") return false;
+      if (!unsupported && !some<Json>(n.data, (d) => dataMatches(d as never, type, a))) return false;
+    }
+  }
   return true;
 }
 
@@ -314,7 +363,16 @@ export class Oracle {
       ...(this.caller.fhirUser ? { fhirUser: this.caller.fhirUser } : {}),
       purpose: this.caller.purpose,
     };
-    const a: Access = { world: this.world, byKey: this.byKey, accessor, action, r, now: this.options.now };
+    const a: Access = {
+      world: this.world,
+      byKey: this.byKey,
+      accessor,
+      action,
+      r,
+      now: this.options.now,
+      resolveDependents: this.options.resolveDependents ?? true,
+      unsupportedDataPerEntry: this.options.unsupportedDataPerEntry ?? false,
+    };
     if (action === "access") {
       for (const c of consents) {
         const root = c.provision as Json;

@@ -1,5 +1,6 @@
 import { expect } from "vitest";
 import type { AccessGuard } from "../../../src/fhir/engine/AccessGuard.ts";
+import { KNOWN_DEVIATIONS } from "./deviations.ts";
 import { callerOf, describeCaller } from "./callers.ts";
 import { proofEngine } from "./consentEngine.ts";
 import type { ConsentSourceLike } from "./memorySource.ts";
@@ -65,6 +66,7 @@ export async function proveVersions(
         bindsClients: spec.bindsClients,
         now: Date.now(),
         enforce,
+        ...KNOWN_DEVIATIONS,
       });
       const who = describeCaller(c);
       for (const [key, first] of v1) {

@@ -282,7 +282,7 @@ export const worldArb: fc.Arbitrary<WorldSpec> = fc.record({
       code: fc.constantFrom(...CODES),
       label: maybe(fc.constantFrom(...LABELS), 2),
     }),
-    { maxLength: 4 },
+    { maxLength: 5 },
   ),
   defaultDecision: fc.constantFrom("deny", "deny", "permit"),
   bindsClients: fc.constantFrom<"*" | string[]>("*", ["c-bound"], []),
