@@ -119,6 +119,9 @@ describe("the consent oracle", () => {
       only(data("dependents", "Encounter/e1"), [{ ...enc, reasonReference: [{ reference: "Observation/o1" }] }]),
     ).toBe(true);
     expect(only(data("authoredby", "Observation/o1"))).toBe(false);
+    // ... and a deny carrying authoredby applies as if `data` were absent
+    const denyAuthored = { ...consent({ type: "deny", ...data("authoredby", "Encounter/e1") }), id: "c8" };
+    expect(sees([obs("o1"), consent({ actor: [actor("Practitioner/dr1")] }), denyAuthored])).toBe(false);
     // a deny carrying an unknown element applies as if it were absent
     const deny = { type: "deny", dataPeriod: { start: iso(now - DAY) } };
     expect(sees([obs("o1"), consent({ actor: [actor("Practitioner/dr1")] }), { ...consent(deny), id: "c9" }])).toBe(

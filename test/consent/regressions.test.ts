@@ -163,4 +163,35 @@ describe("regressions found by the consent properties", () => {
       { guard: consentGuard, deviations: {} },
     );
   });
+
+  // consent-spec.md: a permit provision carrying an unlisted element (dataPeriod) never matches,
+  // so nothing below it decides. The core still lets a deny grandchild apply, hiding Patient/p1.
+  it.fails("the deny children of a permit that carries an unlisted element do not apply", async () => {
+    await proveWorld(
+      {
+        ...base,
+        clinical: [obs("p1", `${SYS.loinc}|1111-1`)],
+        consents: [
+          {
+            patient: "p1",
+            status: "active",
+            scopeOk: true,
+            btg: false,
+            root: provision({
+              actor: ["Practitioner/dr1"],
+              action: ["access"],
+              provision: [
+                provision({
+                  purpose: ["TREAT"],
+                  unknown: true,
+                  provision: [provision({ type: "deny", actor: ["Practitioner/dr1"] })],
+                }),
+              ],
+            }),
+          },
+        ],
+      },
+      { guard: consentGuard, deviations: {} },
+    );
+  });
 });

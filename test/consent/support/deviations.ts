@@ -10,8 +10,15 @@ import type { OracleOptions } from "./oracle.ts";
  * - unsupportedDataPerEntry: a permit whose `data` holds an unsupported meaning (authoredby)
  *   next to a supported one: the spec says the provision never matches; the core drops that
  *   entry only, so the provision still permits through the others (MORE visible than the spec).
+ * - boundsByDecision: a permit provision carrying an unlisted element (dataPeriod) never
+ *   matches in the spec, so its deny children never apply; the core still applies them (it
+ *   reads every provision's deny broadly): less visible than the spec, fail-safe.
  */
-export const KNOWN_DEVIATIONS: Partial<OracleOptions> = { resolveDependents: false, unsupportedDataPerEntry: true };
+export const KNOWN_DEVIATIONS: Partial<OracleOptions> = {
+  resolveDependents: false,
+  unsupportedDataPerEntry: true,
+  boundsByDecision: true,
+};
 
 /**
  * Leaks found and not yet fixed, each with a `.fails` regression test; the properties step

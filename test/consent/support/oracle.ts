@@ -37,6 +37,12 @@ export interface OracleOptions {
    * matches anything); false (default): as the spec says, a permit carrying it never matches.
    */
   unsupportedDataPerEntry?: boolean;
+  /**
+   * true: a provision's deny is read with the broad match and its permit with the narrow one,
+   * whatever its type (the core's fail-safe reading: a permit provision carrying an unlisted
+   * element still lets its deny children apply); false (default): the spec's, by its type.
+   */
+  boundsByDecision?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -196,6 +202,7 @@ interface Access {
   now: number;
   resolveDependents: boolean;
   unsupportedDataPerEntry: boolean;
+  boundsByDecision: boolean;
 }
 
 function actorMatches(ref: string, a: Access): boolean {
@@ -312,16 +319,24 @@ function matches(n: Json, type: "permit" | "deny", a: Access): boolean {
   return true;
 }
 
-/** D(n) and P(n) of the spec's boolean formulas. */
+/**
+ * D(n) and P(n) of the spec's boolean formulas. `matches(n, "permit")` is the narrow reading of
+ * what the spec does not list (never matches), `matches(n, "deny")` the broad one (as if absent);
+ * the spec picks by n's own type, the core (boundsByDecision) the narrow one for P and the broad
+ * one for D.
+ */
 function decide(n: Json, inherited: "permit" | "deny", a: Access): { deny: boolean; permit: boolean } {
   const type = n.type === "deny" ? "deny" : n.type === "permit" ? "permit" : inherited;
-  if (!matches(n, type, a)) return { deny: false, permit: false };
+  const [mDeny, mPermit] = a.boundsByDecision
+    ? [matches(n, "deny", a), matches(n, "permit", a)]
+    : [matches(n, type, a), matches(n, type, a)];
+  if (!mDeny && !mPermit) return { deny: false, permit: false };
   const children = ((n.provision ?? []) as Json[]).map((c) => decide(c, type, a));
   const anyD = children.some((c) => c.deny);
   const anyP = children.some((c) => c.permit);
   return {
-    deny: anyD || (!anyP && type === "deny"),
-    permit: !anyD && (anyP || type === "permit"),
+    deny: mDeny && (anyD || (!anyP && type === "deny")),
+    permit: mPermit && !anyD && (anyP || type === "permit"),
   };
 }
 
@@ -372,6 +387,7 @@ export class Oracle {
       now: this.options.now,
       resolveDependents: this.options.resolveDependents ?? true,
       unsupportedDataPerEntry: this.options.unsupportedDataPerEntry ?? false,
+      boundsByDecision: this.options.boundsByDecision ?? false,
     };
     if (action === "access") {
       for (const c of consents) {
