@@ -399,7 +399,10 @@ export class Oracle {
     }
     let anyDeny = false;
     let anyPermit = false;
+    // A break-glass Consent opens reading only ("writes still need consent"): it is not also an
+    // ordinary permit (the spec leaves this implicit; the core reads it so).
     for (const c of consents) {
+      if (isBreakGlass(c)) continue;
       const d = decide(c.provision as Json, "permit", a);
       anyDeny ||= d.deny;
       anyPermit ||= d.permit;

@@ -200,7 +200,7 @@ const consentArb: fc.Arbitrary<ConsentSpec> = fc.record({
 });
 
 export const clinicalArb: fc.Arbitrary<ClinicalSpec> = fc.record({
-  type: fc.constantFrom(...CLINICAL),
+  type: fc.constantFrom("Observation", "Observation", ...CLINICAL),
   patient: fc.oneof(
     { weight: 12, arbitrary: fc.constantFrom(...PATIENTS) },
     { weight: 1, arbitrary: fc.constant(null) },
@@ -208,7 +208,7 @@ export const clinicalArb: fc.Arbitrary<ClinicalSpec> = fc.record({
   code: fc.constantFrom(...CODES),
   label: maybe(fc.constantFrom(...LABELS), 2),
   category: fc.constantFrom(...CATEGORIES),
-  group: fc.constantFrom(...GROUPS),
+  group: fc.constantFrom("g1", "g1", "g1", ...GROUPS),
   encounter: maybe(fc.nat(40), 1),
   ref: maybe(fc.nat(40), 1),
   performer: maybe(fc.constantFrom(...PRACTITIONERS), 1),
@@ -234,7 +234,7 @@ const callerArb: fc.Arbitrary<CallerSpec> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant("patient" as const),
       who: fc.constantFrom(...PATIENTS),
-      scopes: fc.constantFrom("patient/*.rs", "patient/*.cruds"),
+      scopes: fc.constantFrom("patient/*.rs", "patient/*.cruds", "patient/*.cruds"),
       purpose: fc.constant("TREAT"),
     }),
   },
@@ -278,11 +278,11 @@ export const worldArb: fc.Arbitrary<WorldSpec> = fc.record({
       caller: fc.nat(5),
       patient: fc.constantFrom(...PATIENTS),
       group: fc.constantFrom(...GROUPS, "g4"),
-      target: maybe(fc.nat(40), 1),
+      target: maybe(fc.nat(40), 2),
       code: fc.constantFrom(...CODES),
       label: maybe(fc.constantFrom(...LABELS), 2),
     }),
-    { maxLength: 5 },
+    { minLength: 2, maxLength: 6 },
   ),
   defaultDecision: fc.constantFrom("deny", "deny", "permit"),
   bindsClients: fc.constantFrom<"*" | string[]>("*", ["c-bound"], []),
