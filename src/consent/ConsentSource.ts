@@ -25,3 +25,16 @@ export interface ConsentSource {
     actor: Actor,
   ): Promise<{ consents: readonly Record<string, unknown>[]; accessor: AccessorContext; version: number }>;
 }
+
+/**
+ * The chain's word on wallet-bound consents (consent-spec.md, "Wallet-bound consents";
+ * implemented by the wallet part): for a patient who linked a wallet, a Consent counts only
+ * while `honoured` (its commitment active on chain with the wallet as controller, not expired).
+ */
+export interface WalletConsentCheck {
+  /** The linked address (lower-case) of a patient ("Patient/P"), if any. */
+  walletOf(patient: string): string | undefined;
+  honoured(consent: Record<string, unknown>, wallet: string, now: Date): boolean;
+  /** Bumps on every chain event followed. */
+  version(): number;
+}

@@ -150,9 +150,10 @@ describe("consent: data, purpose and action", () => {
       "Observation/o1",
     ]);
   });
-  it("dependents: the resource itself (what it refers to is not resolved; a permit stays narrow)", async () => {
+  it("dependents: the resource and what it refers to", async () => {
     expect((await fx.w.search(dr3, "?_type=Observation,DiagnosticReport&subject=Patient/p1")).match).toEqual([
       "DiagnosticReport/dr1",
+      "Observation/o1",
     ]);
   });
   it("purpose: a permit for research does not serve treatment, and does serve a research purpose", async () => {
@@ -194,5 +195,106 @@ describe("consent: bound system clients under opt-in", () => {
   it("a bound client with no consent sees no compartment data", async () => {
     expect((await fx.w.search(SYSTEM, "Observation")).total).toBe(0);
     expect((await fx.w.e.call(SYSTEM, "GET", "Medication/med1")).status).toBe(200);
+  });
+});
+
+describe("consent: dependents follow the resource named", () => {
+  const fx = consentWorld([
+    consent("dep", "p1", {
+      actor: actor("Practitioner/pr3"),
+      data: [{ meaning: "dependents", reference: { reference: "DiagnosticReport/dr1" } }],
+    }),
+  ]);
+  it("a result taken out of the report is out of the consent from the next request", async () => {
+    expect((await fx.w.e.call(dr3, "GET", "Observation/o1")).status).toBe(200);
+    const report = (await fx.w.e.call(SYSTEM, "GET", "DiagnosticReport/dr1")).resource!;
+    const { result: _dropped, ...without } = report;
+    expect((await fx.w.e.call(SYSTEM, "PUT", "DiagnosticReport/dr1", { body: without })).status).toBe(200);
+    expect((await fx.w.e.call(dr3, "GET", "Observation/o1")).status).toBe(404);
+    expect((await fx.w.e.call(dr3, "GET", "DiagnosticReport/dr1")).status).toBe(200);
+  });
+});
+
+describe("consent: searched on a reader thread, and each decision reported", () => {
+  const decisions: { who: string; patient: string; decision: string; breakGlass: boolean }[] = [];
+  const fx = consentWorld(
+    [
+      consent("k1", "p1", {
+        actor: actor("Practitioner/pr1"),
+        provision: [{ type: "deny", code: [{ coding: [{ system: LOINC, code: "2" }] }] }],
+      }),
+    ],
+    { readers: true, onDecision: (who, d) => decisions.push({ who: who.id, ...d }) },
+  );
+  it("the gate crosses to the reader with the query: matches, totals, history and $everything agree", async () => {
+    const s = await fx.w.search(dr1, "Observation?_total=accurate");
+    expect(s.match).toEqual(["Observation/o1"]);
+    expect(s.total).toBe(1);
+    const history = await fx.w.e.call(dr1, "GET", "Observation/_history");
+    expect(((history.resource!.entry ?? []) as unknown[]).length).toBe(1);
+    const every = await fx.w.e.call(dr1, "GET", "Patient/p1/$everything");
+    expect(every.resource!.total).toBe(6); // Patient, o1, c1, dr1, mr1, the Consent
+  });
+  it("reports each decision on one resource of a compartment to onDecision", async () => {
+    decisions.length = 0;
+    await fx.w.e.call(dr1, "GET", "Observation/o1");
+    await fx.w.e.call(dr1, "GET", "Observation/o2");
+    await fx.w.e.call(dr1, "GET", "Medication/med1");
+    expect(decisions).toEqual([
+      { who: dr1.id, patient: "Patient/p1", decision: "permit", breakGlass: false },
+      { who: dr1.id, patient: "Patient/p1", decision: "deny", breakGlass: false },
+    ]);
+  });
+});
+
+describe("consent: time-limited consents end on time, views or no views", () => {
+  let clock = Date.parse("2026-06-01T10:00:00Z");
+  const fx = consentWorld(
+    [
+      consent(
+        "btg",
+        "p1",
+        { actor: actor("Practitioner/pr1"), period: { start: "2026-06-01T09:00:00Z", end: "2026-06-01T11:00:00Z" } },
+        { meta: { security: [{ system: "http://terminology.hl7.org/CodeSystem/v3-ActReason", code: "BTG" }] } },
+      ),
+      consent("until", "p2", { actor: actor("Practitioner/pr1"), period: { end: "2026-06-01T10:30:00Z" } }),
+    ],
+    { now: () => new Date(clock) },
+  );
+  it("a break-glass and a permit stop at their period's end for the same token", async () => {
+    expect((await fx.w.e.call(dr1, "GET", "Observation/o1")).status).toBe(200);
+    expect((await fx.w.e.call(dr1, "GET", "Observation/o3")).status).toBe(200);
+    clock = Date.parse("2026-06-01T10:31:00Z");
+    expect((await fx.w.e.call(dr1, "GET", "Observation/o1")).status).toBe(200);
+    expect((await fx.w.e.call(dr1, "GET", "Observation/o3")).status).toBe(404);
+    clock = Date.parse("2026-06-01T11:00:01Z");
+    expect((await fx.w.e.call(dr1, "GET", "Observation/o1")).status).toBe(404);
+    expect((await fx.w.search(dr1, "Observation")).total).toBe(0);
+  });
+});
+
+describe("consent: wallet-bound consents count while the chain honours them", () => {
+  const honoured = new Set<string>();
+  const fx = consentWorld(
+    [
+      consent("w1", "p1", { actor: actor("Practitioner/pr1") }),
+      consent("w2", "p2", { actor: actor("Practitioner/pr1") }),
+    ],
+    {
+      wallet: {
+        walletOf: (patient) => (patient === "Patient/p1" ? "0xabc" : undefined),
+        honoured: (c, wallet) => wallet === "0xabc" && honoured.has(String(c.id)),
+        version: () => 0,
+      },
+    },
+  );
+  it("an operator-written consent of a wallet-linked patient does not count; an honoured one does until revoked on chain", async () => {
+    expect((await fx.w.e.call(dr1, "GET", "Observation/o1")).status).toBe(404);
+    expect((await fx.w.e.call(dr1, "GET", "Observation/o3")).status).toBe(200); // p2 has no wallet
+    honoured.add("w1");
+    expect((await fx.w.e.call(dr1, "GET", "Observation/o1")).status).toBe(200);
+    honoured.delete("w1");
+    expect((await fx.w.e.call(dr1, "GET", "Observation/o1")).status).toBe(404);
+    expect((await fx.w.search(dr1, "Observation")).match).toEqual(["Observation/o3"]);
   });
 });

@@ -2,8 +2,8 @@ import type { Actor } from "../auth/Actor.ts";
 import type { AccessGuard, AccessLetter } from "../fhir/engine/AccessGuard.ts";
 import { patientCompartmentTypes } from "../policy/compartmentTypes.ts";
 import type { PolicyExpr, SearchPolicy } from "../ports/SearchRequest.ts";
-import type { ConsentSource } from "./ConsentSource.ts";
-import { type ConsentView, consentView } from "./consentView.ts";
+import type { ConsentSource, WalletConsentCheck } from "./ConsentSource.ts";
+import { type ConsentView, consentView, dependentsNamed } from "./consentView.ts";
 import { isAccessRequest, namesOnly } from "./accessRequest.ts";
 import { and, FALSE, or } from "./policyExpr.ts";
 
@@ -22,6 +22,17 @@ export interface ConsentAccessOptions {
   bindsClients: "*" | readonly string[];
   /** Told of every decision on one resource of a patient compartment (read, vread, history, writes), for audit. */
   onDecision?: (actor: Actor, d: ConsentDecision) => void;
+  /**
+   * The references ("Type/id") a resource holds now, for `data` of meaning dependents (looked up
+   * on every request of a caller whose consents use it). Absent: dependents cover the named
+   * resource only in a permit, anything in a deny.
+   */
+  referencesOf?: (ref: string) => Promise<readonly string[] | undefined>;
+  /**
+   * Wallet-bound consents: for a patient with a linked wallet, only consents the chain honours
+   * count (asked on every request, so a revoke or expiry on chain holds from the next one).
+   */
+  wallet?: WalletConsentCheck;
   /** The clock (tests). */
   now?: () => Date;
 }
@@ -38,7 +49,10 @@ export interface ConsentAccessOptions {
  * and system clients consent does not bind pass through unchanged.
  */
 export function consentAccess(inner: AccessGuard, source: ConsentSource, options: ConsentAccessOptions): AccessGuard {
-  const views = new WeakMap<Actor, { version: number; view: ConsentView }>();
+  type Entry = { version: number; view: ConsentView; named: string[]; held: string; unhonoured: string };
+  /** The view each actor object's last check prepared: what its request's other calls use. */
+  const views = new WeakMap<Actor, Entry>();
+  const shared = new Map<string, Entry>();
   const now = options.now ?? (() => new Date());
   const bound = (actor: Actor) => bindsActor(actor, options.bindsClients);
   const viewOf = (actor: Actor) => views.get(actor)?.view;
@@ -53,15 +67,30 @@ export function consentAccess(inner: AccessGuard, source: ConsentSource, options
       if (!bound(actor) || interaction.interaction === "capabilities") return;
       const got = await source.consentsFor(actor);
       const at = now();
-      const cached = views.get(actor);
-      if (cached !== undefined && cached.version === got.version && at.getTime() < cached.view.validUntil) return;
+      const { consents, unhonoured } = chainHonoured(got.consents, options.wallet, at);
       const own = ownCompartment(actor);
-      const view = consentView(got.consents, got.accessor, {
+      // Shared by every actor object of one caller (a token authenticated anew on each request).
+      const key = JSON.stringify([actor.id, actor.role, own, got.accessor]);
+      const cached = shared.get(key);
+      const current = cached !== undefined && cached.version === got.version && cached.unhonoured === unhonoured;
+      const named = current ? cached.named : options.referencesOf ? dependentsNamed(consents) : [];
+      const dependents = await lookUp(named, options.referencesOf);
+      const held = JSON.stringify([...dependents]);
+      if (current && at.getTime() < cached.view.validUntil && cached.held === held) {
+        views.set(actor, cached);
+        return;
+      }
+      const view = consentView(consents, got.accessor, {
         defaultDecision: options.defaultDecision,
         now: at,
         ...(own === undefined ? {} : { own }),
+        ...(named.length === 0 ? {} : { dependents }),
       });
-      views.set(actor, { version: got.version, view });
+      const entry = { version: got.version, view, named, held, unhonoured };
+      views.set(actor, entry);
+      shared.delete(key);
+      shared.set(key, entry);
+      if (shared.size > MAX_SHARED_VIEWS) shared.delete(shared.keys().next().value!);
     },
     searchPolicy(actor, types, letter): SearchPolicy | undefined {
       const policy = inner.searchPolicy(actor, types, letter);
@@ -120,6 +149,9 @@ export function consentAccess(inner: AccessGuard, source: ConsentSource, options
   }
 }
 
+/** Callers whose views are kept between requests (least recently built dropped first). */
+const MAX_SHARED_VIEWS = 1000;
+
 /** Whom consent binds (consent-spec.md, "Who is bound"). */
 function bindsActor(actor: Actor, clients: "*" | readonly string[]): boolean {
   switch (actor.role) {
@@ -144,4 +176,37 @@ function ownCompartment(actor: Actor): string | undefined {
 function failClosed(actor: Actor): PolicyExpr {
   const own = ownCompartment(actor);
   return or({ kind: "noCompartment" }, own === undefined ? FALSE : { kind: "compartmentIn", compartments: [own] });
+}
+
+/** The references each named resource holds now (a resource not found holds none). */
+async function lookUp(
+  named: readonly string[],
+  referencesOf: ConsentAccessOptions["referencesOf"],
+): Promise<Map<string, readonly string[]>> {
+  const out = new Map<string, readonly string[]>();
+  if (referencesOf === undefined || named.length === 0) return out;
+  const found = await Promise.all(named.map((ref) => referencesOf(ref)));
+  named.forEach((ref, i) => out.set(ref, found[i] ?? []));
+  return out;
+}
+
+/**
+ * The consents that count on chain: those of patients without a wallet, and those the chain
+ * honours for patients with one; `unhonoured` names the others (a view is rebuilt when it changes).
+ */
+function chainHonoured(
+  consents: readonly Record<string, unknown>[],
+  wallet: WalletConsentCheck | undefined,
+  at: Date,
+): { consents: readonly Record<string, unknown>[]; unhonoured: string } {
+  if (wallet === undefined) return { consents, unhonoured: "" };
+  const kept: Record<string, unknown>[] = [];
+  const dropped: string[] = [];
+  for (const c of consents) {
+    const patient = (c.patient as { reference?: unknown } | undefined)?.reference;
+    const address = typeof patient === "string" ? wallet.walletOf(patient) : undefined;
+    if (address === undefined || wallet.honoured(c, address, at)) kept.push(c);
+    else dropped.push(String(c.id));
+  }
+  return { consents: kept, unhonoured: dropped.join(",") };
 }

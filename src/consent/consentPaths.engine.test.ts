@@ -61,6 +61,28 @@ describe("consent on includes, chains, _has, $everything, batch", () => {
     expect((await fx.w.e.call(dr2, "GET", "Patient/$everything")).status).toBe(403);
     expect((await fx.w.e.call(SYSTEM, "GET", "Patient/$everything")).status).toBe(200);
   });
+  it("history totals are exact when consent is decided by type and compartment", async () => {
+    const h = await fx.w.e.call(dr2, "GET", "Condition/_history?_total=accurate");
+    expect(h.resource!.total).toBe(1);
+    const none = await fx.w.e.call(dr2, "GET", "Observation/_history?_total=accurate");
+    expect(none.resource!.total).toBe(0);
+    expect(none.resource!.entry).toBeUndefined();
+  });
+  it("transaction GET entries are decided as the same request alone", async () => {
+    const tx = await fx.w.e.call(dr2, "POST", "", {
+      body: {
+        resourceType: "Bundle",
+        type: "transaction",
+        entry: [
+          { request: { method: "GET", url: "Condition?subject=Patient/p1" } },
+          { request: { method: "GET", url: "Observation?subject=Patient/p1" } },
+        ],
+      },
+    });
+    expect(tx.status).toBe(200);
+    const entries = tx.resource!.entry as { resource?: { total?: number } }[];
+    expect(entries.map((x) => x.resource?.total)).toEqual([1, 0]);
+  });
   it("batch GET entries are each decided as the same request alone", async () => {
     const batch = await fx.w.e.call(dr1, "POST", "", {
       body: {
@@ -170,6 +192,10 @@ describe("access request, approval, revocation, break-glass", () => {
     expect(asked.status).toBe(201);
     const id = asked.resource!.id as string;
     expect((await fx.w.e.call(token, "GET", "Observation/o1")).status).toBe(404);
+    // it follows its own request; no other practitioner sees it
+    expect((await fx.w.e.call(token, "GET", `Consent/${id}`)).status).toBe(200);
+    expect((await fx.w.search(token, "Consent?status=proposed")).match).toEqual([`Consent/${id}`]);
+    expect((await fx.w.e.call(dr2, "GET", `Consent/${id}`)).status).toBe(404);
     // the practitioner can't approve its own request
     expect((await fx.w.e.call(token, "PUT", `Consent/${id}`, { body: { ...request("active"), id } })).status).toBe(403);
     const approved = await fx.w.e.call(patient1, "PUT", `Consent/${id}`, { body: { ...request("active"), id } });
@@ -180,6 +206,7 @@ describe("access request, approval, revocation, break-glass", () => {
     expect(revoked.status).toBe(200);
     expect((await fx.w.e.call(token, "GET", "Observation/o1")).status).toBe(404);
     expect((await fx.w.search(token, "Observation?subject=Patient/p1")).total).toBe(0);
+    expect((await fx.w.e.call(token, "GET", `Consent/${id}`)).resource!.status).toBe("inactive");
   });
   it("a practitioner may withdraw its own request, not touch another's Consent", async () => {
     const asked = await fx.w.e.call(dr1, "POST", "Consent", { body: request("proposed") });
@@ -205,5 +232,24 @@ describe("access request, approval, revocation, break-glass", () => {
     expect((await fx.w.e.call(SYSTEM, "POST", "Consent", { body: tooMany })).status).toBe(422);
     const atCap = { ...request("active"), provision: { type: "permit", actor: actors.slice(0, 64) } };
     expect((await fx.w.e.call(patient1, "POST", "Consent", { body: atCap })).status).toBe(201);
+  });
+});
+
+describe("$everything under a granular scope (opt-out: consent lets everything through)", () => {
+  const fx = consentWorld([], { defaultDecision: "permit" });
+  it("includes no shared resource only hidden members refer to", async () => {
+    const dr: Actor = {
+      ...dr1,
+      scopes: ["user/Patient.rs", "user/Medication.rs", "user/Observation.rs?code=http://loinc.org|1"],
+    };
+    const every = await fx.w.e.call(dr, "GET", "Patient/p1/$everything");
+    const got = entriesOf(every.resource);
+    expect(got.match).toEqual(["Observation/o1", "Patient/p1"]);
+    // Medication/med1 is referred to by MedicationRequest/mr1 only, which this caller may not see
+    expect(got.include).toEqual([]);
+    const all: Actor = { ...dr, scopes: [...dr.scopes, "user/MedicationRequest.rs"] };
+    expect(entriesOf((await fx.w.e.call(all, "GET", "Patient/p1/$everything")).resource).include).toEqual([
+      "Medication/med1",
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import type { PolicyExpr } from "../ports/SearchRequest.ts";
+import type { PolicyExpr, SearchFilter } from "../ports/SearchRequest.ts";
 import type { AccessorContext } from "./ConsentSource.ts";
 import { consentCounts, isBreakGlass } from "./consentCounts.ts";
 import { evaluatePolicyExpr } from "./evaluatePolicyExpr.ts";
@@ -12,6 +12,8 @@ export interface ConsentViewOptions {
   /** The caller's own compartment ("Patient/P", a patient user), always reached. */
   own?: string;
   now?: Date;
+  /** The references each resource a `dependents` data entry names holds now (see dependentsNamed). */
+  dependents?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** What one caller may see and write of patient compartments, under the consents given. */
@@ -41,7 +43,8 @@ export const MAX_EXPR_NODES = 20_000;
  * none decides the default applies. Resources in no patient compartment are not consent's to
  * decide. A Consent that can't be read (over a cap, malformed) counts as a deny of everything
  * in its patient's compartment. Break-glass Consents (BTG) naming the caller open the whole
- * compartment to reading only; writes still need a permit.
+ * compartment to reading only; writes still need a permit. A caller reads the Consents that
+ * name it and are proposed, rejected or inactive: its access requests and their outcome.
  */
 export function consentView(
   consents: readonly Record<string, unknown>[],
@@ -67,10 +70,18 @@ export function consentView(
     byPatient.set(patient, list);
   }
   const build = (action: "access" | "correct"): PolicyExpr => {
-    const ctx: AccessContext = { accessor: who, action, purpose: accessor.purpose, now, horizon };
-    const parts: PolicyExpr[] = [];
+    const ctx: AccessContext = {
+      accessor: who,
+      action,
+      purpose: accessor.purpose,
+      now,
+      horizon,
+      ...(options.dependents === undefined ? {} : { dependents: options.dependents }),
+    };
+    // Patients whose consents decide alike (the usual permit naming the caller) share one
+    // compartment list: one bound JSON array, not a term and an argument per patient.
+    const alike = new Map<string, { patients: string[]; deny: PolicyExpr; permit: PolicyExpr }>();
     for (const [patient, list] of byPatient) {
-      const here: PolicyExpr = { kind: "compartmentIn", compartments: [patient] };
       let anyDeny = FALSE;
       let anyPermit = FALSE;
       for (const c of list) {
@@ -87,13 +98,34 @@ export function consentView(
         anyDeny = TRUE;
         anyPermit = FALSE;
       }
+      const key = JSON.stringify([anyDeny, anyPermit]);
+      const group = alike.get(key);
+      if (group === undefined) alike.set(key, { patients: [patient], deny: anyDeny, permit: anyPermit });
+      else group.patients.push(patient);
+    }
+    const parts: PolicyExpr[] = [];
+    for (const { patients, deny, permit } of alike.values()) {
+      const here: PolicyExpr = { kind: "compartmentIn", compartments: patients };
       // opt-in: visible where no deny and some permit; opt-out: visible where no deny
-      parts.push(options.defaultDecision === "deny" ? and(here, not(anyDeny), anyPermit) : and(here, anyDeny));
+      parts.push(options.defaultDecision === "deny" ? and(here, not(deny), permit) : and(here, deny));
     }
     const consented = options.defaultDecision === "deny" ? or(...parts) : not(or(...parts));
+    // A caller's own access requests (and their outcome) are its to read, whatever consent says.
+    const requests: PolicyExpr =
+      action === "access" && accessor.fhirUser?.includes("/") === true && options.own === undefined
+        ? and(
+            { kind: "filter", type: "Consent", filter: tokenFilter("status", ["proposed", "rejected", "inactive"]) },
+            {
+              kind: "filter",
+              type: "Consent",
+              filter: { kind: "param", code: "actor", paramType: "reference", values: [{ value: accessor.fhirUser }] },
+            },
+          )
+        : FALSE;
     const reached = [...(options.own === undefined ? [] : [options.own]), ...(action === "access" ? breakGlass : [])];
     return or(
       { kind: "noCompartment" },
+      requests,
       reached.length === 0 ? FALSE : { kind: "compartmentIn", compartments: [...new Set(reached)] },
       consented,
     );
@@ -137,4 +169,26 @@ function noteRootPeriod(c: Record<string, unknown>, now: number, horizon: { at: 
   } catch {
     // unreadable: it counts as a deny, whatever the time
   }
+}
+
+/** The most `dependents` targets looked up for one caller; beyond, they are read without lookup (fail-safe). */
+export const MAX_DEPENDENTS = 256;
+
+/** The resources ("Type/id") that `dependents` data entries of these Consents name, at most MAX_DEPENDENTS. */
+export function dependentsNamed(consents: readonly Record<string, unknown>[]): string[] {
+  const out = new Set<string>();
+  const walk = (p: { data?: { meaning: string; reference: string }[]; children: unknown[] }) => {
+    for (const d of p.data ?? []) if (d.meaning === "dependents" && d.reference !== "") out.add(d.reference);
+    for (const c of p.children) walk(c as never);
+  };
+  for (const c of consents) {
+    if (c.status !== "active") continue;
+    const parsed = parseConsent(c);
+    if (parsed.ok) walk(parsed.root);
+  }
+  return [...out].slice(0, MAX_DEPENDENTS);
+}
+
+function tokenFilter(code: string, values: readonly string[]): SearchFilter {
+  return { kind: "param", code, paramType: "token", values: values.map((value) => ({ value })) };
 }

@@ -33,7 +33,7 @@ export function evaluatePolicyExpr(
       case "noCompartment":
         return compartment === null;
       case "compartmentIn":
-        return compartment !== null && e.compartments.includes(compartment);
+        return compartment !== null && setOf(e.compartments).has(compartment);
       case "typeIn":
         return e.types.includes(resource.resourceType);
       case "idIn":
@@ -52,4 +52,16 @@ export function evaluatePolicyExpr(
     }
   };
   return ev(expr);
+}
+
+const sets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/** A long compartment list (every patient permitting the caller) is looked up, not scanned. */
+function setOf(list: readonly string[]): ReadonlySet<string> {
+  let set = sets.get(list);
+  if (set === undefined) {
+    set = new Set(list);
+    sets.set(list, set);
+  }
+  return set;
 }

@@ -46,11 +46,13 @@ export function sizeOf(e: PolicyExpr): number {
 }
 
 /**
- * Whether the expression reads a resource's content (`filter`, `refersTo`), which the index
- * holds for current versions only: history can then apply it only to each version loaded.
+ * Whether the expression reads the content (`filter`, `refersTo`) of resources of `types`
+ * (undefined: any type), which the index holds for current versions only: history can then
+ * apply it only to each version loaded.
  */
-export function readsContent(e: PolicyExpr): boolean {
-  if (e.kind === "and" || e.kind === "or") return e.of.some(readsContent);
-  if (e.kind === "not") return readsContent(e.of);
-  return e.kind === "filter" || e.kind === "refersTo";
+export function readsContent(e: PolicyExpr, types?: readonly string[]): boolean {
+  if (e.kind === "and" || e.kind === "or") return e.of.some((x) => readsContent(x, types));
+  if (e.kind === "not") return readsContent(e.of, types);
+  if (e.kind === "filter") return types === undefined || types.includes(e.type);
+  return e.kind === "refersTo";
 }

@@ -21,6 +21,8 @@ export interface AccessContext {
   now: number;
   /** lowered to the next instant a period boundary would change the decision */
   horizon: { at: number };
+  /** For `data` of meaning dependents: the references ("Type/id") each resource named holds now. */
+  dependents?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Where a provision decides deny, and where permit, over the rows of its patient's compartment. */
@@ -75,8 +77,10 @@ function matchOf(p: Provision, ctx: AccessContext): { min: PolicyExpr; max: Poli
     max.push(tokenAtoms(types, "_security", p.securityLabels, "any"));
   }
   if (p.data !== undefined) {
-    min.push(or(...p.data.map((d) => dataAtom(d.meaning, d.reference, "min"))));
-    max.push(or(...p.data.map((d) => dataAtom(d.meaning, d.reference, "max"))));
+    // An entry of a meaning not evaluated (authoredby) makes a permit never match, as any element would.
+    const unread = p.data.some((d) => !DATA_MEANINGS.has(d.meaning));
+    min.push(unread ? FALSE : or(...p.data.map((d) => dataAtom(d.meaning, d.reference, "min", ctx.dependents))));
+    max.push(or(...p.data.map((d) => dataAtom(d.meaning, d.reference, "max", ctx.dependents))));
   }
   return { min: p.unknown ? FALSE : and(...min), max: and(...max) };
 }
@@ -91,6 +95,8 @@ function inPeriod(period: Span | undefined, ctx: AccessContext): boolean {
   if (period.end !== undefined && period.end >= ctx.now) ctx.horizon.at = Math.min(ctx.horizon.at, period.end + 1);
   return within(period, ctx.now);
 }
+
+const DATA_MEANINGS = new Set(["instance", "related", "dependents"]);
 
 /** The most values one filter atom carries (the search's OR-value limit is 100). */
 const VALUES_PER_ATOM = 100;
@@ -120,18 +126,27 @@ function tokenAtoms(
 
 /**
  * `data`: instance (the resource itself), related (it, or a resource referring to it),
- * dependents (it; what it refers to is not resolved: a permit covers the instance only, a deny
- * is read as covering anything); any other meaning (authoredby) is not evaluated.
+ * dependents (it, or a resource it refers to: those references are looked up when the view is
+ * built; not looked up, a permit covers the instance only and a deny anything); any other
+ * meaning (authoredby) is not evaluated.
  */
-function dataAtom(meaning: string, reference: string, bound: "min" | "max"): PolicyExpr {
+function dataAtom(
+  meaning: string,
+  reference: string,
+  bound: "min" | "max",
+  dependents: ReadonlyMap<string, readonly string[]> | undefined,
+): PolicyExpr {
   const self: PolicyExpr = { kind: "idIn", refs: [reference] };
   switch (meaning) {
     case "instance":
       return self;
     case "related":
       return or(self, { kind: "refersTo", refs: [reference] });
-    case "dependents":
+    case "dependents": {
+      const held = dependents?.get(reference);
+      if (held !== undefined) return { kind: "idIn", refs: [reference, ...held] };
       return bound === "min" ? self : TRUE;
+    }
     default:
       return bound === "min" ? FALSE : TRUE;
   }

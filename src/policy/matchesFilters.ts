@@ -5,8 +5,8 @@ import type { SearchFilter, SearchValue } from "../ports/SearchRequest.ts";
 /**
  * Whether a resource matches every one of a granular constraint's filters, read from its
  * content as the index would (extractSearchValues), with the semantics the SQL search gives
- * them: token `system|code`, `code`, `|code`, `system|`; uri equal; `_id`. Anything else never
- * matches (constraintFilters admits no other filter).
+ * them: token `system|code`, `code`, `|code`, `system|`; uri equal; reference `Type/id`; `_id`.
+ * Anything else never matches (constraintFilters admits no other filter).
  */
 export function matchesFilters(
   resource: { resourceType: string; id?: unknown },
@@ -31,6 +31,8 @@ export function matchesFilters(
 
 function rowMatches(row: SearchRow, v: SearchValue): boolean {
   if (row.kind === "uri") return row.value === v.value;
+  // `Type/id` only (the consent core's own requests filter): a bare id matches any type in SQL
+  if (row.kind === "reference") return v.value.includes("/") && `${row.targetType}/${row.targetId}` === v.value;
   if (row.kind !== "token") return false;
   if (v.system === undefined) return row.code === v.value;
   if (v.system === "") return row.code === v.value && row.system === null;

@@ -4,6 +4,7 @@ import { entriesOf, type ScopedEngine, scopedEngine } from "../../policy/testSup
 import type { FhirResource } from "../../records/RecordRepository.ts";
 import { type ConsentAccessOptions, consentAccess } from "../consentAccess.ts";
 import { engineConsentSource } from "./engineConsentSource.ts";
+import { storedReferences } from "../storedReferences.ts";
 
 export const SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope";
 export const LOINC = "http://loinc.org";
@@ -102,7 +103,7 @@ export interface World {
  */
 export function consentWorld(
   consents: FhirResource[],
-  options: Partial<ConsentAccessOptions> & { purpose?: Record<string, string> } = {},
+  options: Partial<ConsentAccessOptions> & { purpose?: Record<string, string>; readers?: boolean } = {},
 ): { get w(): World } {
   const holder = {} as { w: World };
   beforeAll(async () => {
@@ -115,12 +116,15 @@ export function consentWorld(
       ...(options.purpose === undefined ? {} : { purpose: options.purpose }),
     });
     const e = await scopedEngine({
+      ...(options.readers ? { readers: true } : {}),
       access: (smart) =>
         consentAccess(smart, source, {
           defaultDecision: options.defaultDecision ?? "deny",
           bindsClients: options.bindsClients ?? [],
           ...(options.onDecision === undefined ? {} : { onDecision: options.onDecision }),
           ...(options.now === undefined ? {} : { now: options.now }),
+          ...(options.wallet === undefined ? {} : { wallet: options.wallet }),
+          referencesOf: (ref) => storedReferences(engine!)(ref),
         }),
     });
     engine = e;

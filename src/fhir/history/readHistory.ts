@@ -81,7 +81,7 @@ export async function readHistory(
       : deps.access.searchPolicy(actor, scope.level === "system" ? (params.types ?? "*") : [scope.type], letter);
   const constrained =
     policy?.rules.some((rule) => rule.filters.length > 0) === true ||
-    (policy?.gate !== undefined && readsContent(policy.gate));
+    (policy?.gate !== undefined && readsContent(policy.gate, scope.level === "system" ? params.types : [scope.type]));
   const page = await deps.history.historyPage({
     ...(scope.level !== "system" ? { type: scope.type } : {}),
     ...(scope.level === "instance" ? { id: scope.id } : {}),

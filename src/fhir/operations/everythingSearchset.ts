@@ -12,6 +12,7 @@ import type { AccessGuard } from "../engine/AccessGuard.ts";
 import type { PolicyExpr, SearchPolicy } from "../../ports/SearchRequest.ts";
 import { loadCompartmentPaths } from "../resource/compartmentOf.ts";
 import { loadChecked } from "../history/loadChecked.ts";
+import { extractSearchValues } from "../search/extractSearchValues.ts";
 import { echoedWarnings, moreIgnored } from "../outcome/echoedWarnings.ts";
 import { formatHistoryParams, parseHistoryParams, type HistoryParams } from "../history/parseHistoryParams.ts";
 
@@ -73,8 +74,14 @@ export async function everythingSearchset(
     loaded = await Promise.all(page.versions.map((v) => kept.get(`${v.type}/${v.id}/${v.versionId}`) ?? load(v)));
   }
   const shared = await loadWithin(page.referenced, budget, load);
-  const referenced = shared.loaded.filter(visible);
-  loaded = loaded.filter(visible);
+  const shown = loaded.filter(visible);
+  // The shared resources were found from every member of the page: when some are hidden, only
+  // those a shown member refers to stay, or they would tell what the hidden ones refer to.
+  const reached = shown.length === loaded.length ? undefined : referencesOf(shown);
+  const referenced = shared.loaded.filter(
+    (s) => visible(s) && (reached === undefined || reached.has(`${s.row.type}/${s.row.id}`)),
+  );
+  loaded = shown;
   if (!shared.complete)
     notes.push({
       severity: "warning",
@@ -159,4 +166,16 @@ function compartmentTypes(): ReadonlySet<string> {
   for (const [type, paths] of loadCompartmentPaths()) if (paths.length > 0) set.add(type);
   memberTypes = set;
   return set;
+}
+
+/** The references ("Type/id") the members hold, read as the index reads them. */
+function referencesOf(members: readonly StoredVersion[]): Set<string> {
+  const out = new Set<string>();
+  for (const m of members) {
+    if (m.resource == null) continue;
+    for (const row of extractSearchValues(m.resource as { resourceType: string }))
+      if (row.kind === "reference" && row.targetType !== null && row.targetId !== null)
+        out.add(`${row.targetType}/${row.targetId}`);
+  }
+  return out;
 }

@@ -78,7 +78,8 @@ function compile(e: PolicyExpr, site: GateSite, ctx: Ctx, positive: boolean): Sq
         args: [JSON.stringify(e.refs)],
       };
     case "filter":
-      if (site.content === false) return positive ? TRUE : FALSE;
+      // without content, still exact on the type: rows of other types never match it
+      if (site.content === false) return positive ? inList(`${a}.type`, [e.type]) : FALSE;
       return filterOn([e.type], e.filter, site, ctx);
   }
 }
