@@ -62,10 +62,10 @@ describe("regressions found by the consent properties", () => {
     e = undefined;
   });
 
-  // Found 2026-12-06: with a granular scope, the shared resources $everything includes were taken
+  // Found 2026-12-06, fixed by consent-core c513427: with a granular scope, the shared resources $everything includes were taken
   // from every member of the compartment, those the caller may not see included, so a hidden MedicationRequest
   // naming Practitioner/dr1 showed as dr1 in the bundle; twin worlds answered differently.
-  it.fails("Patient/$everything includes no shared resource only hidden members refer to", async () => {
+  it("Patient/$everything includes no shared resource only hidden members refer to", async () => {
     const world: Json[] = [
       { resourceType: "Patient", id: "p2" },
       { resourceType: "Practitioner", id: "dr1" },
@@ -89,10 +89,11 @@ describe("regressions found by the consent properties", () => {
     };
     const answers: unknown[] = [];
     for (const resources of [world, [...world, hidden]]) {
-      e = await proofEngine(() =>
+      e = await proofEngine((deps) =>
         consentGuard(
           memorySource(() => resources),
           spec,
+          deps,
         ),
       );
       await e.put(resources as never);
@@ -106,10 +107,10 @@ describe("regressions found by the consent properties", () => {
     expect(answers[1]).toEqual(answers[0]);
   });
 
-  // consent-spec.md: "dependents: R is it, or it holds a reference to R". The core does not
-  // resolve what the data resource refers to: a deny naming dependents of obs3 hides obs0,
-  // which obs3 does not refer to.
-  it.fails("a deny of the dependents of X leaves alone what X does not refer to", async () => {
+  // consent-spec.md: "dependents: R is it, or it holds a reference to R". Found: the core did not
+  // resolve what the data resource refers to, so a deny naming dependents of obs3 hid obs0, which
+  // obs3 does not refer to; fixed by consent-core c4a33e0 (ConsentAccessOptions.referencesOf).
+  it("a deny of the dependents of X leaves alone what X does not refer to", async () => {
     await proveWorld(
       {
         ...base,
@@ -138,8 +139,9 @@ describe("regressions found by the consent properties", () => {
   });
 
   // consent-spec.md: a permit carrying an element it does not list (authoredby) never matches.
-  // The core drops only the authoredby entry, so the permit still applies through `instance`.
-  it.fails("a permit whose data holds an authoredby entry never matches", async () => {
+  // Found: the core dropped only the authoredby entry, so the permit still applied through
+  // `instance` (more visible than the spec); fixed by consent-core c513427.
+  it("a permit whose data holds an authoredby entry never matches", async () => {
     await proveWorld(
       {
         ...base,

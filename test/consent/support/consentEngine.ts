@@ -47,7 +47,13 @@ const STATUS: Record<string, number> = {
   unprocessable: 422,
 };
 
-export async function proofEngine(access: (records: RecordRepository) => AccessGuard): Promise<ProofEngine> {
+/** What a guard may read the store through (consent's `dependents` lookup). */
+export interface StoreDeps {
+  records: RecordRepository;
+  index: SqliteIndex;
+}
+
+export async function proofEngine(access: (deps: StoreDeps) => AccessGuard): Promise<ProofEngine> {
   const dir = await mkdtemp(join(tmpdir(), "consent-proof-"));
   const keys = await FileKeyStore.open({ dir });
   const index = new SqliteIndex({ path: ":memory:", search: sqliteSearchIndexer });
@@ -65,7 +71,7 @@ export async function proofEngine(access: (records: RecordRepository) => AccessG
     ledger: new MemoryLedger(),
     audit: new AuditTrail(records),
     capabilityStatement: () => ({ resourceType: "CapabilityStatement" }),
-    access: access(records),
+    access: access({ records, index }),
   });
   return {
     engine,

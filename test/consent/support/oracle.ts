@@ -373,6 +373,22 @@ export class Oracle {
     if (compartment === null || this.options.enforce === false) return true;
     if (this.caller.role === "patient" && compartment === `Patient/${this.caller.patient}`) return true;
     if (!this.bound()) return true;
+    // Not in the spec, added by the core (0a5a640) and modelled here: a caller reads the Consents
+    // naming it (the indexed root `actor`) that are proposed, rejected or inactive: its access
+    // requests and their outcome.
+    if (
+      action === "access" &&
+      r.resourceType === "Consent" &&
+      ["proposed", "rejected", "inactive"].includes(String(r.status)) &&
+      this.caller.fhirUser !== undefined &&
+      extractSearchValues(r as never).some(
+        (row) =>
+          row.kind === "reference" &&
+          row.param === "actor" &&
+          `${row.targetType}/${row.targetId}` === this.caller.fhirUser,
+      )
+    )
+      return true;
     const consents = countingConsents(this.world, compartment, this.options.now);
     const accessor: Accessor = {
       ...(this.caller.fhirUser ? { fhirUser: this.caller.fhirUser } : {}),

@@ -1,11 +1,12 @@
 import { expect } from "vitest";
 import type { Actor } from "../../../src/auth/Actor.ts";
-import { type ConsentView, consentView } from "../../../src/consent/consentView.ts";
+import { type ConsentView, consentView, dependentsNamed } from "../../../src/consent/consentView.ts";
+import { storedReferences } from "../../../src/consent/storedReferences.ts";
 import type { AccessGuard } from "../../../src/fhir/engine/AccessGuard.ts";
 import { compartmentOf } from "../../../src/fhir/resource/compartmentOf.ts";
 import { KNOWN_DEVIATIONS } from "./deviations.ts";
 import { callerOf } from "./callers.ts";
-import { proofEngine } from "./consentEngine.ts";
+import { proofEngine, type StoreDeps } from "./consentEngine.ts";
 import { memorySource } from "./memorySource.ts";
 import { keyOf, Oracle } from "./oracle.ts";
 import { cases } from "./readPaths.ts";
@@ -48,14 +49,28 @@ export async function proveGate(spec: WorldSpec): Promise<void> {
   const world = renderWorld(spec);
   const views = new Map<Actor, ConsentView>();
   const source = memorySource(() => world.resources as Json[]);
-  const e = await proofEngine(() => gateOnly(views));
+  let store: StoreDeps | undefined;
+  const e = await proofEngine((deps) => {
+    store = deps;
+    return gateOnly(views);
+  });
   try {
     await e.put(world.resources);
     for (const [i, c] of spec.callers.entries()) {
       if (c.kind !== "practitioner") continue;
       const { actor, model } = callerOf(c, i);
       const got = await source.consentsFor(actor);
-      views.set(actor, consentView(got.consents, got.accessor, { defaultDecision: spec.defaultDecision }));
+      // `dependents` resolved as consentAccess resolves them (the references the named resources hold)
+      const lookup = storedReferences(store!);
+      const named = dependentsNamed(got.consents);
+      const dependents = new Map(await Promise.all(named.map(async (ref) => [ref, await lookup(ref)] as const)));
+      views.set(
+        actor,
+        consentView(got.consents, got.accessor, {
+          defaultDecision: spec.defaultDecision,
+          ...(named.length === 0 ? {} : { dependents }),
+        }),
+      );
       const oracle = new Oracle(
         world.resources,
         { ...model, scopes: "user/*.rs" },

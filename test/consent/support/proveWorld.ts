@@ -4,7 +4,7 @@ import type { AccessGuard } from "../../../src/fhir/engine/AccessGuard.ts";
 import { KNOWN_DEVIATIONS, KNOWN_LEAKS } from "./deviations.ts";
 import { callerOf, describeCaller } from "./callers.ts";
 import { checkConditionalUpdate } from "./conditionalUpdate.ts";
-import { type ProofEngine, proofEngine } from "./consentEngine.ts";
+import { type ProofEngine, proofEngine, type StoreDeps } from "./consentEngine.ts";
 import type { ConsentSourceLike } from "./memorySource.ts";
 import { memorySource } from "./memorySource.ts";
 import { compartmentOfWorld, keyOf, Oracle, type OracleOptions } from "./oracle.ts";
@@ -17,7 +17,7 @@ type Json = Record<string, unknown>;
 
 export interface ProveOptions {
   /** The access guard under test, reading consents from `source`. */
-  guard: (source: ConsentSourceLike, spec: WorldSpec) => AccessGuard;
+  guard: (source: ConsentSourceLike, spec: WorldSpec, deps: StoreDeps) => AccessGuard;
   /** false: the oracle enforces no consent (the server before issue 18) */
   enforce?: boolean;
   /** extra resources for a twin world; compared for every caller they stay hidden from */
@@ -41,10 +41,11 @@ export async function proveWorld(spec: WorldSpec, options: ProveOptions): Promis
   let current: Json[] = [...world.resources];
   const engines: ProofEngine[] = [];
   try {
-    const e = await proofEngine(() =>
+    const e = await proofEngine((deps) =>
       options.guard(
         memorySource(() => current),
         spec,
+        deps,
       ),
     );
     engines.push(e);
@@ -53,10 +54,11 @@ export async function proveWorld(spec: WorldSpec, options: ProveOptions): Promis
     const twinWorld: Json[] = [...world.resources, ...extras];
     let twin: ProofEngine | undefined;
     if (extras.length > 0) {
-      twin = await proofEngine(() =>
+      twin = await proofEngine((deps) =>
         options.guard(
           memorySource(() => twinWorld),
           spec,
+          deps,
         ),
       );
       engines.push(twin);
