@@ -18,9 +18,17 @@ export interface ConsentSourceLike {
  * memberships as the directory resolves them. Purpose: `actor.purposeOfUse`, else TREAT.
  */
 export function memorySource(world: () => readonly Json[]): ConsentSourceLike {
+  // the version changes whenever the world does (a write replaces the array), as the
+  // directory's changes on every committed Consent, PractitionerRole or CareTeam
+  let seen: readonly Json[] | undefined;
+  let version = 0;
   return {
     async consentsFor(actor) {
       const all = world();
+      if (all !== seen) {
+        seen = all;
+        version++;
+      }
       const me = actor.fhirUser;
       const memberships: string[] = [];
       if (me !== undefined)
@@ -46,7 +54,7 @@ export function memorySource(world: () => readonly Json[]): ConsentSourceLike {
           ),
       );
       const purpose = (actor as Actor & { purposeOfUse?: string }).purposeOfUse ?? "TREAT";
-      return { consents, accessor: { ...(me ? { fhirUser: me } : {}), memberships, purpose }, version: 1 };
+      return { consents, accessor: { ...(me ? { fhirUser: me } : {}), memberships, purpose }, version };
     },
   };
 }

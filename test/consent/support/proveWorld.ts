@@ -8,7 +8,7 @@ import { type ProofEngine, proofEngine, type StoreDeps } from "./consentEngine.t
 import type { ConsentSourceLike } from "./memorySource.ts";
 import { memorySource } from "./memorySource.ts";
 import { compartmentOfWorld, keyOf, Oracle, type OracleOptions } from "./oracle.ts";
-import { cases, checkReadPaths } from "./readPaths.ts";
+import { cases, checkReadPaths, checkSearches } from "./readPaths.ts";
 import { normalised, twinExtras } from "./twins.ts";
 import { CODES, LABELS, PATIENTS, SYS } from "./vocab.ts";
 import { type ClinicalSpec, clinicalKey, renderWorld, type WorldSpec } from "./world.ts";
@@ -74,8 +74,10 @@ export async function proveWorld(spec: WorldSpec, options: ProveOptions): Promis
         ...(options.deviations ?? KNOWN_DEVIATIONS),
       });
 
+    // one actor object per caller for the whole world: the same token before and after a revocation
+    const actors = spec.callers.map((c, i) => callerOf(c, i).actor);
     for (const [i, c] of spec.callers.entries()) {
-      const { actor } = callerOf(c, i);
+      const actor = actors[i]!;
       const oracle = oracleOf(current, c, i);
       const inCompartments = current.filter((r) => compartmentOfWorld(r) !== null);
       const shown = inCompartments.filter((r) => oracle.consentAllows(r, "access")).length;
@@ -94,12 +96,39 @@ export async function proveWorld(spec: WorldSpec, options: ProveOptions): Promis
       const writers = spec.callers.map((c, i) => ({ c, i })).filter(({ c }) => c.scopes.includes("cruds"));
       if (writers.length === 0) continue;
       const { c, i } = writers[w.caller % writers.length]!;
-      const { actor } = callerOf(c, i);
+      const actor = actors[i]!;
       const identifier =
         w.target === null
           ? { system: SYS.group, value: w.group }
           : { system: "urn:proof:id", value: clinicalKey(spec, w.target % spec.clinical.length).split("/")[1]! };
       current = await checkConditionalUpdate(e, actor, oracleOf(current, c, i), w, identifier, describeCaller(c));
+    }
+
+    // the patient revokes an active consent; from the next request on, the same tokens see the world without it
+    const revoked = current.find((r) => r.resourceType === "Consent" && r.status === "active");
+    if (revoked !== undefined) {
+      const patient = String((revoked.patient as Json).reference).split("/")[1]!;
+      const owner: Actor = {
+        id: `owner-${patient}`,
+        role: "patient",
+        patient,
+        fhirUser: `Patient/${patient}`,
+        scopes: ["patient/Consent.cruds"],
+      };
+      const { meta: _meta, ...body } = revoked;
+      cases.count++;
+      const put = await e.call(owner, "PUT", `Consent/${revoked.id}`, { body: { ...body, status: "inactive" } });
+      expect(put.status, `the patient revokes Consent/${revoked.id}`).toBe(200);
+      current = current.map((r) => (r === revoked ? (put.resource as Json) : r));
+      for (const [i, c] of spec.callers.entries()) {
+        if (c.kind !== "practitioner") continue;
+        await checkSearches(
+          e,
+          actors[i]!,
+          oracleOf(current, c, i),
+          `${describeCaller(c)} after revoking Consent/${revoked.id}`,
+        );
+      }
     }
   } finally {
     for (const engine of engines) await engine.close();

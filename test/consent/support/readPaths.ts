@@ -47,6 +47,19 @@ function refusal(a: Answer, key: string): unknown {
   return { status: a.status, code: a.error?.code, message: a.error?.message.split(key).join("<key>") };
 }
 
+/** Type searches only (matches and totals): the quick look after the world changed. */
+export async function checkSearches(e: ProofEngine, actor: Actor, oracle: Oracle, who: string): Promise<void> {
+  const visible = oracle.visible("s");
+  for (const type of SEARCHED) {
+    if (!oracle.typeGranted("s", type)) continue;
+    cases.count++;
+    const page = await e.call(actor, "GET", `${type}?_count=100`);
+    const expected = [...visible].filter((k) => k.startsWith(`${type}/`)).sort();
+    expect(entries(page.resource).match, `${who}: ${type} search`).toEqual(expected);
+    expect(page.resource?.total, `${who}: ${type} total`).toBe(expected.length);
+  }
+}
+
 /**
  * Every read path for one caller over one loaded world, each answer compared with the oracle:
  * nothing outside the allowed set, totals equal the allowed count, hidden reads answer as absent.
