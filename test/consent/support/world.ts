@@ -421,9 +421,11 @@ export function renderClinical(spec: WorldSpec, i: number): FhirResource {
   }
 }
 
-function renderProvision(spec: WorldSpec, p: ProvisionSpec): Record<string, unknown> {
+/** A provision as FHIR; one with no element at all states its (inherited) type, as `{}` is not valid FHIR. */
+function renderProvision(spec: WorldSpec, p: ProvisionSpec, inherited: "permit" | "deny"): Record<string, unknown> {
   const period = renderPeriod(p.period);
-  return {
+  const own = p.type ?? inherited;
+  const out: Record<string, unknown> = {
     ...(p.type ? { type: p.type } : {}),
     ...(period ? { period } : {}),
     ...(p.actor
@@ -445,8 +447,9 @@ function renderProvision(spec: WorldSpec, p: ProvisionSpec): Record<string, unkn
     ...(p.data
       ? { data: p.data.map((d) => ({ meaning: d.meaning, reference: { reference: resolveRef(spec, d.ref) } })) }
       : {}),
-    ...(p.provision.length > 0 ? { provision: p.provision.map((c) => renderProvision(spec, c)) } : {}),
+    ...(p.provision.length > 0 ? { provision: p.provision.map((c) => renderProvision(spec, c, own)) } : {}),
   };
+  return Object.keys(out).length === 0 ? { type: own } : out;
 }
 
 function renderConsent(spec: WorldSpec, c: ConsentSpec, i: number, btgActor: string): FhirResource {
@@ -473,7 +476,7 @@ function renderConsent(spec: WorldSpec, c: ConsentSpec, i: number, btgActor: str
         purpose: [{ system: SYS.actReason, code: "ETREAT" }],
       },
     };
-  return { ...base, ...(c.root ? { provision: renderProvision(spec, c.root) } : {}) };
+  return { ...base, ...(c.root ? { provision: renderProvision(spec, c.root, "permit") } : {}) };
 }
 
 /** A world's resources in writing order, and who calls. */
