@@ -278,7 +278,7 @@ export const worldArb: fc.Arbitrary<WorldSpec> = fc.record({
       caller: fc.nat(5),
       patient: fc.constantFrom(...PATIENTS),
       group: fc.constantFrom(...GROUPS, "g4"),
-      target: maybe(fc.nat(40), 2),
+      target: maybe(fc.nat(40), 1),
       code: fc.constantFrom(...CODES),
       label: maybe(fc.constantFrom(...LABELS), 2),
     }),
