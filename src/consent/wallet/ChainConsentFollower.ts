@@ -1,4 +1,4 @@
-import { Interface, JsonRpcProvider } from "ethers";
+import { FetchRequest, Interface, JsonRpcProvider } from "ethers";
 import type { Log } from "ethers";
 import { loadContractArtifact } from "../../adapters/ledger/artifacts.ts";
 import type { Logger } from "../../ports/Logger.ts";
@@ -77,7 +77,10 @@ export class ChainConsentFollower {
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
     this.#rpcLabel = redactUrl(options.rpcUrl);
-    this.#provider = new JsonRpcProvider(options.rpcUrl, undefined, {
+    // A request that hangs must not hold up the polls for ethers' default 5 minutes: staleness is judged in seconds.
+    const request = new FetchRequest(options.rpcUrl);
+    request.timeout = Math.max(1000, Math.min(5000, this.#maxStalenessMs / 2));
+    this.#provider = new JsonRpcProvider(request, undefined, {
       staticNetwork: true,
       batchMaxCount: 1,
       cacheTimeout: -1,
@@ -123,7 +126,7 @@ export class ChainConsentFollower {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#running;
+    await this.#running?.catch(() => undefined);
     this.#provider.destroy();
   }
 
