@@ -17,7 +17,7 @@ export interface WalletRoutesOptions {
   log?: (level: "info" | "warn" | "error", message: string) => void;
 }
 
-type WalletEnv = { Variables: { user: SessionUser | undefined; csrf: string } };
+export type WalletEnv = { Variables: { user: SessionUser | undefined; csrf: string } };
 
 /** The page CSP plus this origin's scripts (the wallet script) and fetches (its JSON calls). */
 const WALLET_CSP = `${PAGE_HEADERS["Content-Security-Policy"]}; script-src 'self'; connect-src 'self'`;
