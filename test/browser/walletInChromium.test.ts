@@ -7,6 +7,8 @@ import { type WalletPageServer, startWalletPageServer } from "../../src/consent/
 import { type WalletWorld, startWalletWorld } from "../../src/consent/wallet/testSupport/walletWorld.ts";
 import { describeInBrowser, launchChromium } from "./support/browserHarness.ts";
 
+const MARY = { userId: "u-mary", patient: "Patient/mary" };
+
 /**
  * An EIP-1193 provider injected into the page (as MetaMask and the like inject window.ethereum),
  * whose every request is answered in Node by a local ethers Wallet through page.exposeFunction.
@@ -104,16 +106,14 @@ describeInBrowser("the wallet page in Chromium with an injected EIP-1193 wallet"
     await expect.poll(() => status(page).textContent(), { timeout: 10_000 }).toBe("Consent granted with your wallet.");
     expect(await row(page, id).textContent()).toContain("held by your wallet");
     expect(await row(page, id).textContent()).toContain("active");
-    const granted = (await w.records.get("Patient/mary", id))!.resource;
+    const granted = (await w.records.get(MARY, id))!.resource;
     expect(w.check.honoured(granted, wallet.address, new Date())).toBe(true);
 
     await page.getByRole("button", { name: `Revoke with wallet consent ${id}` }).click();
     await expect.poll(() => status(page).textContent(), { timeout: 10_000 }).toBe("Consent revoked with your wallet.");
     expect(await row(page, id).textContent()).toContain("inactive");
     expect(await row(page, id).textContent()).toContain("revoked or not granted on chain");
-    expect(w.check.honoured((await w.records.get("Patient/mary", id))!.resource, wallet.address, new Date())).toBe(
-      false,
-    );
+    expect(w.check.honoured((await w.records.get(MARY, id))!.resource, wallet.address, new Date())).toBe(false);
 
     expect(calls).toEqual(expect.arrayContaining(["eth_requestAccounts", "personal_sign", "eth_signTypedData_v4"]));
     expect(errors).toEqual([]);

@@ -50,7 +50,7 @@ describe("wallet-held consents on a real anvil", () => {
   }
 
   const honoured = async (id: string, now = new Date()) => {
-    const c = await w.records.get(PATIENT.patient, id);
+    const c = await w.records.get(PATIENT, id);
     return w.check.honoured(c!.resource, address, now);
   };
 
@@ -68,6 +68,11 @@ describe("wallet-held consents on a real anvil", () => {
     expect(overview.wallet).toBe(address);
     expect(overview.consents.find((c) => c.id === granted.id)).toMatchObject({ walletHeld: true, honoured: true });
     expect(w.events.at(-1)).toMatchObject({ type: "consent-granted", consent: `Consent/${granted.id}` });
+  });
+
+  it("refuses to grant again a Consent the wallet's grant still holds (revoke first)", async () => {
+    const granted = await grantNew();
+    await expect(w.service.prepareGrant(PATIENT, granted.id)).rejects.toMatchObject({ code: "conflict" });
   });
 
   it("the operator cannot forge one: an active Consent it writes, with or without a copied commitment, does not count", async () => {
@@ -191,7 +196,7 @@ describe("wallet-held consents on a real anvil", () => {
       w.service.submitGrant(PATIENT, a.id, await signTypedRequest(patientWallet, a.typedData)),
     ).rejects.toMatchObject({ code: "invalid" });
     const b = await w.service.prepareGrant(PATIENT, id);
-    w.records.put({ ...(await w.records.get(PATIENT.patient, id))!.resource, status: "draft" });
+    w.records.put({ ...(await w.records.get(PATIENT, id))!.resource, status: "draft" });
     await expect(
       w.service.submitGrant(PATIENT, b.id, await signTypedRequest(patientWallet, b.typedData)),
     ).rejects.toMatchObject({ code: "conflict" });

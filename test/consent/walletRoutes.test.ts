@@ -8,6 +8,8 @@ import {
   startWalletWorld,
 } from "../../src/consent/wallet/testSupport/walletWorld.ts";
 
+const MARY = { userId: "u-mary", patient: "Patient/mary" };
+
 describe("/wallet over HTTP (page session, CSRF, JSON caps)", () => {
   let w: WalletWorld;
   let s: WalletPageServer;
@@ -106,7 +108,7 @@ describe("/wallet over HTTP (page session, CSRF, JSON caps)", () => {
       signature: await signTypedRequest(wallet, revoke.typedData),
     });
     expect(revoked.status).toBe(200);
-    expect((await w.records.get("Patient/mary", id))?.resource.status).toBe("inactive");
+    expect((await w.records.get(MARY, id))?.resource.status).toBe("inactive");
     expect((await post("/wallet/unlink", {})).status).toBe(200);
   });
 });

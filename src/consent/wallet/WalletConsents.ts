@@ -130,7 +130,7 @@ export class WalletConsents {
   /** The linked wallet and the patient's Consents with their wallet state. */
   async overview(user: WalletUser): Promise<{ wallet: string | null; consents: WalletConsentSummary[] }> {
     const wallet = this.#o.links.walletOf(user.patient) ?? null;
-    const consents = await this.#o.records.list(user.patient, this.#o.maxListed ?? 200);
+    const consents = await this.#o.records.list(user, this.#o.maxListed ?? 200);
     const now = new Date(this.#now());
     return {
       wallet,
@@ -175,6 +175,11 @@ export class WalletConsents {
     const status = String(consent.resource.status);
     if (!GRANTABLE.has(status)) throw new FhirLedgerError("invalid", `a ${status} consent cannot be granted`);
     if (!consent.resource.provision) throw new FhirLedgerError("invalid", "the consent has no provision");
+    // A second grant under a new salt would leave the first one live on chain, where a restored old version could use it.
+    const held = commitmentExtensions(consent.resource);
+    const live = held ? this.#o.chain.consent(patientCommitment(held.commitment, wallet)) : undefined;
+    if (live && live.controller === wallet && live.expiresAt * 1000n > BigInt(this.#now()))
+      throw new FhirLedgerError("conflict", "this consent is already granted with your wallet: revoke it first");
     const chainNow = await this.#o.relay.chainTime();
     let expiry = MAX_UINT64;
     const end = consent.resource.provision as { period?: { end?: unknown } };
@@ -218,7 +223,7 @@ export class WalletConsents {
       signature as string,
     );
     const updated = await this.#o.records.update(
-      user.patient,
+      user,
       { ...withCommitment(current.resource, m.commitment as string, pending.salt!), status: "active" },
       current.versionId,
     );
@@ -264,7 +269,7 @@ export class WalletConsents {
     const updated =
       current.resource.status === "inactive"
         ? current
-        : await this.#o.records.update(user.patient, { ...current.resource, status: "inactive" }, current.versionId);
+        : await this.#o.records.update(user, { ...current.resource, status: "inactive" }, current.versionId);
     await this.#event({
       type: "consent-revoked",
       userId: user.userId,
@@ -306,7 +311,7 @@ export class WalletConsents {
   async #consent(user: WalletUser, consentId: unknown): Promise<StoredConsent> {
     if (typeof consentId !== "string" || !CONSENT_ID.test(consentId))
       throw new FhirLedgerError("invalid", "not a Consent id");
-    const consent = await this.#o.records.get(user.patient, consentId);
+    const consent = await this.#o.records.get(user, consentId);
     if (!consent) throw new FhirLedgerError("not-found", "no such consent");
     return consent;
   }

@@ -5,6 +5,8 @@ import { engineConsentRecords } from "./engineConsentRecords.ts";
 import { consentFor } from "./testSupport/memoryConsentRecords.ts";
 import type { WalletConsentRecords } from "./WalletConsentRecords.ts";
 
+const MARY = { userId: "u-mary", patient: "Patient/mary" };
+
 describe("engineConsentRecords (as the patient, through the engine with SMART access)", () => {
   let e: ScopedEngine;
   let records: WalletConsentRecords;
@@ -25,26 +27,26 @@ describe("engineConsentRecords (as the patient, through the engine with SMART ac
   });
 
   it("lists the patient's own Consents only, within the cap", async () => {
-    const mine = await records.list("Patient/mary", 10);
+    const mine = await records.list(MARY, 10);
     expect(mine.map((c) => c.id).sort()).toEqual(["c-mary-1", "c-mary-2"]);
     expect(mine.every((c) => c.versionId === 1)).toBe(true);
-    expect(await records.list("Patient/mary", 1)).toHaveLength(1);
+    expect(await records.list(MARY, 1)).toHaveLength(1);
   });
 
   it("reads one of the patient's Consents, and nothing of another patient's", async () => {
-    expect((await records.get("Patient/mary", "c-mary-1"))?.resource.status).toBe("proposed");
-    expect(await records.get("Patient/mary", "c-bob")).toBeUndefined();
-    expect(await records.get("Patient/mary", "nope")).toBeUndefined();
-    expect(await records.get("Patient/mary", "../x")).toBeUndefined();
+    expect((await records.get(MARY, "c-mary-1"))?.resource.status).toBe("proposed");
+    expect(await records.get(MARY, "c-bob")).toBeUndefined();
+    expect(await records.get(MARY, "nope")).toBeUndefined();
+    expect(await records.get(MARY, "../x")).toBeUndefined();
   });
 
   it("updates with If-Match: the current version is written, a stale one refused", async () => {
-    const current = (await records.get("Patient/mary", "c-mary-1"))!;
-    const updated = await records.update("Patient/mary", { ...current.resource, status: "active" }, current.versionId);
+    const current = (await records.get(MARY, "c-mary-1"))!;
+    const updated = await records.update(MARY, { ...current.resource, status: "active" }, current.versionId);
     expect(updated.versionId).toBe(current.versionId + 1);
-    expect((await records.get("Patient/mary", "c-mary-1"))?.resource.status).toBe("active");
+    expect((await records.get(MARY, "c-mary-1"))?.resource.status).toBe("active");
     await expect(
-      records.update("Patient/mary", { ...current.resource, status: "inactive" }, current.versionId),
+      records.update(MARY, { ...current.resource, status: "inactive" }, current.versionId),
     ).rejects.toMatchObject({ code: "precondition-failed" });
   });
 });

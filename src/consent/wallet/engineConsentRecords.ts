@@ -2,17 +2,17 @@ import type { Actor } from "../../auth/Actor.ts";
 import { FhirLedgerError } from "../../errors/FhirLedgerError.ts";
 import type { FhirEngine } from "../../fhir/engine/FhirEngine.ts";
 import type { FhirRequest, FhirResponse } from "../../fhir/engine/FhirRequest.ts";
-import type { StoredConsent, WalletConsentRecords } from "./WalletConsentRecords.ts";
+import type { ConsentOwner, StoredConsent, WalletConsentRecords } from "./WalletConsentRecords.ts";
 
 const PATIENT_REFERENCE = /^Patient\/([A-Za-z0-9\-.]{1,64})$/;
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
-/** The signed-in patient as the engine sees them: their own Consents only, by their own scopes. */
-function patientActor(patient: string): Actor {
+/** The signed-in patient as the engine sees them (the account as the agent): their own Consents only, by their own scopes. */
+function patientActor({ userId, patient }: ConsentOwner): Actor {
   const match = PATIENT_REFERENCE.exec(patient);
   if (!match) throw new FhirLedgerError("invalid", "not a patient reference");
   return {
-    id: `wallet-page:${patient}`,
+    id: userId,
     role: "patient",
     scopes: ["patient/Consent.cruds"],
     patient: match[1]!,
@@ -36,8 +36,9 @@ export function engineConsentRecords(engine: FhirEngine, baseUrl: () => string):
     return { id: version.id, versionId: version.versionId, resource };
   };
   return {
-    async list(patient, max) {
-      const actor = patientActor(patient);
+    async list(owner, max) {
+      const actor = patientActor(owner);
+      const patient = owner.patient;
       const query = new URLSearchParams({
         patient,
         scope: "http://terminology.hl7.org/CodeSystem/consentscope|patient-privacy",
@@ -60,10 +61,11 @@ export function engineConsentRecords(engine: FhirEngine, baseUrl: () => string):
         resource,
       }));
     },
-    async get(patient, id) {
+    async get(owner, id) {
+      const patient = owner.patient;
       if (!ID.test(id)) return undefined;
       try {
-        const response = await engine.handle(patientActor(patient), request({ method: "GET", path: ["Consent", id] }));
+        const response = await engine.handle(patientActor(owner), request({ method: "GET", path: ["Consent", id] }));
         const consent = response.status === 200 ? stored(response) : undefined;
         const subject = (consent?.resource.patient as { reference?: unknown } | undefined)?.reference;
         return subject === patient || subject === `${baseUrl()}/${patient}` ? consent : undefined;
@@ -73,11 +75,11 @@ export function engineConsentRecords(engine: FhirEngine, baseUrl: () => string):
         throw error;
       }
     },
-    async update(patient, resource, versionId) {
+    async update(owner, resource, versionId) {
       const id = String(resource.id);
       if (!ID.test(id)) throw new FhirLedgerError("invalid", "not a Consent id");
       const response = await engine.handle(
-        patientActor(patient),
+        patientActor(owner),
         request({ method: "PUT", path: ["Consent", id], headers: { ifMatch: `W/"${versionId}"` }, body: resource }),
       );
       const version = response.version;

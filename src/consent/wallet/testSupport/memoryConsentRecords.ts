@@ -1,5 +1,5 @@
 import { FhirLedgerError } from "../../../errors/FhirLedgerError.ts";
-import type { StoredConsent, WalletConsentRecords } from "../WalletConsentRecords.ts";
+import type { ConsentOwner, StoredConsent, WalletConsentRecords } from "../WalletConsentRecords.ts";
 
 /** WalletConsentRecords in memory, with the If-Match rule of the real one; `put` writes as the operator would. */
 export class MemoryConsentRecords implements WalletConsentRecords {
@@ -19,7 +19,7 @@ export class MemoryConsentRecords implements WalletConsentRecords {
     return stored;
   }
 
-  async list(patient: string, max: number): Promise<StoredConsent[]> {
+  async list({ patient }: ConsentOwner, max: number): Promise<StoredConsent[]> {
     return [...this.#byId.values()]
       .filter((c) => (c.resource.patient as { reference?: string }).reference === patient)
       .reverse()
@@ -27,13 +27,13 @@ export class MemoryConsentRecords implements WalletConsentRecords {
       .map((c) => structuredClone(c));
   }
 
-  async get(patient: string, id: string): Promise<StoredConsent | undefined> {
+  async get({ patient }: ConsentOwner, id: string): Promise<StoredConsent | undefined> {
     const c = this.#byId.get(id);
     return c && (c.resource.patient as { reference?: string }).reference === patient ? structuredClone(c) : undefined;
   }
 
-  async update(patient: string, resource: Record<string, unknown>, versionId: number): Promise<StoredConsent> {
-    const current = await this.get(patient, String(resource.id));
+  async update(owner: ConsentOwner, resource: Record<string, unknown>, versionId: number): Promise<StoredConsent> {
+    const current = await this.get(owner, String(resource.id));
     if (!current || current.versionId !== versionId)
       throw new FhirLedgerError("precondition-failed", "the version is not the current one");
     return this.put(resource);
