@@ -1,5 +1,6 @@
 import { Contract, JsonRpcProvider, Wallet, hexlify, randomBytes } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertChainPrivacy } from "../support/chainPrivacy.ts";
 import { ChainConsentFollower } from "../../src/consent/wallet/ChainConsentFollower.ts";
 import { consentCommitment, withCommitment } from "../../src/consent/wallet/consentCommitment.ts";
 import { loadContractArtifact } from "../../src/adapters/ledger/artifacts.ts";
@@ -249,6 +250,37 @@ describe("wallet-held consents on a real anvil", () => {
       expect(late.consent(key)).toEqual(w.follower.consent(key));
     } finally {
       await late.close();
+    }
+  });
+
+  it("puts nothing on chain that names the patient, the practitioner, the account, a Consent or a salt", async () => {
+    const consents = await w.records.list(PATIENT, 200);
+    const salts = consents
+      .map((c) => (c.resource.extension as { url: string; valueString: string }[] | undefined)?.[1]?.valueString)
+      .filter((x): x is string => x !== undefined);
+    expect(salts.length).toBeGreaterThan(5);
+    const { transactions, logs } = await assertChainPrivacy(w.rpcUrl, {
+      strings: [
+        "Patient/mary",
+        "mary",
+        "Practitioner/doc",
+        PATIENT.userId,
+        "patient-privacy",
+        ...consents.map((c) => c.id),
+      ],
+      cids: [],
+    });
+    expect(transactions).toBeGreaterThan(10);
+    expect(logs).toBeGreaterThan(10);
+    // The salts, as bytes: the chain holds only keccak256(salt ‖ content).
+    const provider = new JsonRpcProvider(w.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    try {
+      const latest = await provider.getBlockNumber();
+      for (let n = 0; n <= latest; n++)
+        for (const tx of (await provider.getBlock(n, true))?.prefetchedTransactions ?? [])
+          for (const salt of salts) expect(tx.data.toLowerCase()).not.toContain(salt.slice(2).toLowerCase());
+    } finally {
+      provider.destroy();
     }
   });
 
