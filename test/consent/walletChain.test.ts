@@ -253,6 +253,34 @@ describe("wallet-held consents on a real anvil", () => {
     }
   });
 
+  it("bumps its version when a grant's chain expiry passes, so a decision built before it looks again", async () => {
+    const chainNow = await w.relay.chainTime();
+    const granted = await grantNew({ expiresAt: chainNow + 1000n });
+    const key = patientCommitment(commitmentOf(granted.resource), address);
+    let now = Date.now();
+    const follower = new ChainConsentFollower({
+      rpcUrl: w.rpcUrl,
+      registryAddress: w.registryAddress,
+      fromBlock: w.deployBlock,
+      now: () => now,
+      // The test moves the clock by minutes; the follower must not turn stale meanwhile.
+      maxStalenessMs: 1e12,
+    });
+    try {
+      await follower.start();
+      expect(follower.consent(key)?.expiresAt).toBe(chainNow + 1000n);
+      const before = follower.version();
+      expect(follower.version()).toBe(before);
+      now = Number(chainNow + 999n) * 1000;
+      expect(follower.version()).toBe(before);
+      now = Number(chainNow + 1000n) * 1000;
+      expect(follower.version()).toBe(before + 1);
+      expect(follower.version()).toBe(before + 1);
+    } finally {
+      await follower.close();
+    }
+  });
+
   it("puts nothing on chain that names the patient, the practitioner, the account, a Consent or a salt", async () => {
     const consents = await w.records.list(PATIENT, 200);
     const salts = consents

@@ -35,7 +35,8 @@ const MAX_POLL_MS = 500;
 /**
  * Follows ConsentRegistry's ConsentGranted and ConsentRevoked events from the deployment
  * block, polling from the last block seen, and keeps each key's expiry and controller in
- * memory. `version()` bumps on every event (and when the follower turns stale or fresh), so
+ * memory. `version()` bumps on every event, when a known grant's expiry passes, and when the
+ * follower turns stale or fresh, so
  * a consent decision built on it knows to look again. A revocation made directly on chain by
  * anyone holding the patient's signature is seen on the next poll.
  *
@@ -56,6 +57,10 @@ export class ChainConsentFollower {
   #nextBlock: number;
   #events = 0;
   #freshnessFlips = 0;
+  #expiries = 0;
+  /** The earliest expiry (ms) of a grant not yet counted as expired; scanned for only when it passes. */
+  #nextExpiryMs = Number.POSITIVE_INFINITY;
+  readonly #expired = new Set<string>();
   #lastFresh: boolean | undefined;
   #lastSuccess = -Infinity;
   #synced = false;
@@ -113,7 +118,8 @@ export class ChainConsentFollower {
   /** Bumps on every event followed and whenever the follower turns stale or fresh again. */
   version(): number {
     this.fresh();
-    return this.#events + this.#freshnessFlips;
+    if (this.#now() >= this.#nextExpiryMs) this.#countExpiries();
+    return this.#events + this.#freshnessFlips + this.#expiries;
   }
 
   /** The next block to read (for tests and health). */
@@ -174,19 +180,40 @@ export class ChainConsentFollower {
     }
   }
 
+  /** Counts the grants whose expiry has passed since the last count, and finds the next one. */
+  #countExpiries(): void {
+    const now = this.#now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [key, c] of this.#consents) {
+      if (this.#expired.has(key)) continue;
+      const ms = expiryMs(c.expiresAt);
+      if (ms <= now) {
+        this.#expired.add(key);
+        this.#expiries++;
+      } else if (ms < next) next = ms;
+    }
+    this.#nextExpiryMs = next;
+  }
+
   #apply(log: Log): void {
     if (log.removed) return;
     const parsed = this.#iface.parseLog(log);
     if (parsed === null) return;
     const key = (parsed.args.getValue("commitment") as string).toLowerCase();
     if (parsed.name === "ConsentGranted") {
-      this.#consents.set(key, {
-        expiresAt: parsed.args.getValue("expiresAt") as bigint,
-        controller: (parsed.args.getValue("controller") as string).toLowerCase(),
-      });
+      const expiresAt = parsed.args.getValue("expiresAt") as bigint;
+      this.#consents.set(key, { expiresAt, controller: (parsed.args.getValue("controller") as string).toLowerCase() });
+      this.#expired.delete(key);
+      this.#nextExpiryMs = Math.min(this.#nextExpiryMs, expiryMs(expiresAt));
     } else if (parsed.name === "ConsentRevoked") {
       this.#consents.delete(key);
+      this.#expired.delete(key);
     } else return;
     this.#events++;
   }
+}
+
+/** A chain expiry (seconds) in epoch ms; the no-end value 2^64-1 is far beyond any date. */
+function expiryMs(expiresAt: bigint): number {
+  return expiresAt > 8_640_000_000_000n ? Number.POSITIVE_INFINITY : Number(expiresAt) * 1000;
 }
