@@ -210,6 +210,11 @@ describe("wallet-held consents on a real anvil", () => {
         await signTypedRequest(patientWallet, c.typedData),
       ),
     ).rejects.toMatchObject({ code: "invalid" });
+    const research = w.records.put({
+      ...consentFor(PATIENT.patient, "Practitioner/doc"),
+      scope: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/consentscope", code: "research" }] },
+    });
+    await expect(w.service.prepareGrant(PATIENT, research.id)).rejects.toMatchObject({ code: "invalid" });
     const foreign = w.records.put(consentFor("Patient/other", "Practitioner/doc"));
     await expect(w.service.prepareGrant(PATIENT, foreign.id)).rejects.toMatchObject({ code: "not-found" });
     for (const bad of [undefined, 1, "", "../x", "x".repeat(65)])

@@ -175,6 +175,8 @@ export class WalletConsents {
     const status = String(consent.resource.status);
     if (!GRANTABLE.has(status)) throw new FhirLedgerError("invalid", `a ${status} consent cannot be granted`);
     if (!consent.resource.provision) throw new FhirLedgerError("invalid", "the consent has no provision");
+    if (!isPrivacyConsent(consent.resource))
+      throw new FhirLedgerError("invalid", "only a privacy consent (scope patient-privacy) decides access");
     // A second grant under a new salt would leave the first one live on chain, where a restored old version could use it.
     const held = commitmentExtensions(consent.resource);
     const live = held ? this.#o.chain.consent(patientCommitment(held.commitment, wallet)) : undefined;
@@ -415,4 +417,15 @@ export class WalletConsents {
   async #event(event: WalletEvent): Promise<void> {
     await this.#o.onEvent?.(event);
   }
+}
+
+/** Whether the Consent's scope is http://terminology.hl7.org/CodeSystem/consentscope|patient-privacy. */
+function isPrivacyConsent(consent: Record<string, unknown>): boolean {
+  const codings = (consent.scope as { coding?: { system?: unknown; code?: unknown }[] } | undefined)?.coding;
+  return (
+    Array.isArray(codings) &&
+    codings.some(
+      (c) => c?.system === "http://terminology.hl7.org/CodeSystem/consentscope" && c.code === "patient-privacy",
+    )
+  );
 }
