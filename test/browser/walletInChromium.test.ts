@@ -5,7 +5,15 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { consentFor } from "../../src/consent/wallet/testSupport/memoryConsentRecords.ts";
 import { type WalletPageServer, startWalletPageServer } from "../../src/consent/wallet/testSupport/walletPageServer.ts";
 import { type WalletWorld, startWalletWorld } from "../../src/consent/wallet/testSupport/walletWorld.ts";
-import { describeInBrowser, launchChromium } from "./support/browserHarness.ts";
+import {
+  PHONE,
+  accessibilityProblems,
+  describeInBrowser,
+  launchChromium,
+  lowContrastText,
+  screenshot,
+  scrollWidth,
+} from "./support/browserHarness.ts";
 
 const MARY = { userId: "u-mary", patient: "Patient/mary" };
 
@@ -117,6 +125,25 @@ describeInBrowser("the wallet page in Chromium with an injected EIP-1193 wallet"
 
     expect(calls).toEqual(expect.arrayContaining(["eth_requestAccounts", "personal_sign", "eth_signTypedData_v4"]));
     expect(errors).toEqual([]);
+  });
+
+  it("is accessible and fits a phone, linked with consents listed", async () => {
+    const wallet = Wallet.createRandom();
+    const page = await patientPage();
+    await page.setViewportSize(PHONE);
+    await injectWallet(page, wallet, []);
+    w.records.put(consentFor("Patient/mary", "Practitioner/doc", { end: "2030-01-01" }));
+    await page.goto(`${s.base}/wallet`);
+    if (await page.getByRole("button", { name: "Unlink the wallet" }).isVisible()) {
+      await page.getByRole("button", { name: "Unlink the wallet" }).click();
+      await expect.poll(() => status(page).textContent()).toBe("Your wallet is unlinked.");
+    }
+    await page.getByRole("button", { name: "Link a wallet" }).click();
+    await expect.poll(() => status(page).textContent()).toBe("Your wallet is linked.");
+    expect(await accessibilityProblems(page)).toEqual([]);
+    expect(await lowContrastText(page)).toEqual([]);
+    expect(await scrollWidth(page)).toBeLessThanOrEqual(PHONE.width);
+    await screenshot(page, "wallet", "phone");
   });
 
   it("tells a browser without a wallet what to install, and does nothing", async () => {

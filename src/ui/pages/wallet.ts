@@ -176,9 +176,8 @@ function walletBody(csrf: string, o: { wallet: string | null; consents: WalletCo
         : c.status !== "entered-in-error"
           ? html`<button type="button" data-action="grant" data-consent="${c.id}" disabled>Grant with wallet<span class="visually-hidden"> consent ${c.id}</span></button>`
           : "";
-    return html`<tr data-consent-row="${c.id}"><td><code>${c.id}</code></td><td>${c.status}</td>
-<td>${c.actors.length > 0 ? c.actors.join(", ") : "anyone"}</td><td>${c.classes.length > 0 ? c.classes.join(", ") : "all records"}</td>
-<td>${c.periodEnd ?? "no end"}</td><td>${o.wallet ? walletState(c) : ""}</td><td>${action}</td></tr>`;
+    return html`<tr data-consent-row="${c.id}"><td><code>${c.id}</code><br>Who: ${c.actors.length > 0 ? c.actors.join(", ") : "anyone"}<br>What: ${c.classes.length > 0 ? c.classes.join(", ") : "all records"}<br>Until: ${c.periodEnd ?? "no end"}</td>
+<td>${c.status}${o.wallet ? html`<br><span class="hint">${walletState(c)}</span>` : ""}</td><td>${action}</td></tr>`;
   });
   return html`<div id="wallet" data-csrf="${csrf}" data-wallet="${o.wallet ?? ""}">
 <noscript><p class="alert">This page needs JavaScript and an Ethereum wallet in the browser.</p></noscript>
@@ -189,7 +188,7 @@ ${
   o.consents.length === 0
     ? html`<p>You have no consents yet.</p>`
     : html`<div class="table-wrap"><table><caption class="visually-hidden">Your consents and their wallet signatures</caption>
-<thead><tr><th scope="col">Consent</th><th scope="col">Status</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">Until</th><th scope="col">Wallet</th><th scope="col">Action</th></tr></thead>
+<thead><tr><th scope="col">Consent</th><th scope="col">Status</th><th scope="col">Action</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
 }
 </div>
