@@ -22,6 +22,8 @@ const MARY = { userId: "u-mary", patient: "Patient/mary" };
  * whose every request is answered in Node by a local ethers Wallet through page.exposeFunction.
  */
 async function injectWallet(page: Page, wallet: Wallet | HDNodeWallet, log: string[]): Promise<void> {
+  // Starts on Ethereum mainnet, as a wallet often does: the page asks to switch to the registry's chain (anvil, 31337).
+  let chainId = "0x1";
   await page.exposeFunction("__fhirledgerTestWallet", async (method: string, paramsJson: string) => {
     const params = JSON.parse(paramsJson) as unknown[];
     log.push(method);
@@ -30,7 +32,10 @@ async function injectWallet(page: Page, wallet: Wallet | HDNodeWallet, log: stri
       case "eth_accounts":
         return JSON.stringify([wallet.address]);
       case "eth_chainId":
-        return JSON.stringify("0x7a69");
+        return JSON.stringify(chainId);
+      case "wallet_switchEthereumChain":
+        chainId = String((params[0] as { chainId: string }).chainId);
+        return JSON.stringify(null);
       case "personal_sign": {
         if (String(params[1]).toLowerCase() !== wallet.address.toLowerCase()) throw new Error("unknown account");
         return JSON.stringify(await wallet.signMessage(getBytes(String(params[0]))));
@@ -123,7 +128,14 @@ describeInBrowser("the wallet page in Chromium with an injected EIP-1193 wallet"
     expect(await row(page, id).textContent()).toContain("revoked or not granted on chain");
     expect(w.check.honoured((await w.records.get(MARY, id))!.resource, wallet.address, new Date())).toBe(false);
 
-    expect(calls).toEqual(expect.arrayContaining(["eth_requestAccounts", "personal_sign", "eth_signTypedData_v4"]));
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        "eth_requestAccounts",
+        "personal_sign",
+        "wallet_switchEthereumChain",
+        "eth_signTypedData_v4",
+      ]),
+    );
     expect(errors).toEqual([]);
   });
 

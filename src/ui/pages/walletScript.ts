@@ -51,6 +51,15 @@ export const WALLET_SCRIPT = `"use strict";
     var accounts = await provider().request({ method: "eth_requestAccounts" });
     var held = (accounts || []).map(function (a) { return String(a).toLowerCase(); });
     if (held.indexOf(linked) < 0) throw new Error("Switch your wallet to the linked account " + linked + ".");
+    var wanted = "0x" + BigInt(typedData.domain.chainId).toString(16);
+    var current = String(await provider().request({ method: "eth_chainId" })).toLowerCase();
+    if (current !== wanted) {
+      try {
+        await provider().request({ method: "wallet_switchEthereumChain", params: [{ chainId: wanted }] });
+      } catch (e) {
+        throw new Error("Switch your wallet to the network with chain id " + BigInt(wanted) + ", then try again.");
+      }
+    }
     say("Sign the request in your wallet.");
     return provider().request({ method: "eth_signTypedData_v4", params: [linked, JSON.stringify(typedData)] });
   }
