@@ -19,11 +19,24 @@ import { loadConfig } from "../src/config/loadConfig.ts";
 import { startServer } from "../src/server/startServer.ts";
 
 const { values } = parseArgs({
-  options: { mode: { type: "string", default: "full" }, auth: { type: "string", default: "on" } },
+  options: {
+    mode: { type: "string", default: "full" },
+    auth: { type: "string", default: "on" },
+    consent: { type: "string", default: "on" },
+    audit: { type: "string", default: "on" },
+  },
 });
 const mode = values.mode === "memory" ? "memory" : "full";
 // --auth off: every request is a system client with system/*.* (bench/smart.bench.ts's baseline)
 const allowAll = async () => ({ id: "bench", role: "system" as const, scopes: ["system/*.*"] });
+// --auth bench (bench/consent.bench.ts): "Bearer system" is a system client with system/*.*,
+// "Bearer prac:Practitioner/<id>" a practitioner with user/*.cruds (a signed-in user's app)
+const benchAuth = async (authorization: string | undefined) => {
+  const bearer = authorization?.replace(/^Bearer /, "") ?? "";
+  if (bearer.startsWith("prac:"))
+    return { id: bearer, role: "practitioner" as const, scopes: ["user/*.cruds"], fhirUser: bearer.slice(5) };
+  return { id: "bench", role: "system" as const, scopes: ["system/*.*"] };
+};
 if (!process.send) throw new Error("bench/fhirledgerServer.ts runs forked by bench/peer.bench.ts");
 
 const dataDir = await mkdtemp(join(tmpdir(), `fhirledger-peer-${mode}-`));
@@ -35,11 +48,14 @@ const server = await startServer(
     FHIRLEDGER_ANCHOR_INTERVAL_MS: "1000",
     FHIRLEDGER_MAX_BODY_BYTES: String(256 * 1024 * 1024),
     FHIRLEDGER_HTTP_KEEP_ALIVE_TIMEOUT_MS: "60000",
+    FHIRLEDGER_AUDIT: values.audit === "off" ? "off" : "on",
   }),
   silentLogger,
   {
     ...(mode === "memory" ? { blobs: new MemoryBlobStore(), ledger: new MemoryLedger() } : {}),
     ...(values.auth === "off" ? { authenticate: allowAll } : {}),
+    ...(values.auth === "bench" ? { authenticate: benchAuth } : {}),
+    ...(values.consent === "off" ? { consent: false as const } : {}),
   },
 );
 

@@ -95,6 +95,11 @@ export interface StartOverrides {
   authenticate?: Authenticator;
   /** The per-interaction hook (tests that watch every interaction and its actor). */
   hook?: InteractionHook;
+  /**
+   * `false`: scopes ∩ role only, no patient consent (bench/consent.bench.ts's baseline). Only
+   * in code, never from the environment: no setting switches consent off in a deployment.
+   */
+  consent?: false;
 }
 
 /** Wires configuration → adapters → services → HTTP, in dependency order, and starts it. */
@@ -274,18 +279,21 @@ export async function startServer(config: Config, log: Logger, overrides: StartO
       ...(overrides.hook === undefined ? {} : { hook: overrides.hook }),
       auditor,
       // SMART scopes ∩ role (src/policy) ∩ patient consent (src/consent) on every interaction, inside every query
-      access: consentAccess(smartAccess(), consents, {
-        defaultDecision: config.consent.default === "opt-in" ? "deny" : "permit",
-        bindsClients: config.consent.bindsClients,
-        // Each decision is an AuthZ-Consent AuditEvent of the request (break-glass flags its events)
-        onDecision: (actor, d) => {
-          auditor
-            .decision(actor, d)
-            ?.catch((error: unknown) => log.warn("auditing a consent decision failed", { error }));
-        },
-        // `data` of meaning dependents: what the named resource refers to now
-        referencesOf: storedReferences({ index, records }),
-      }),
+      access:
+        overrides.consent === false
+          ? smartAccess()
+          : consentAccess(smartAccess(), consents, {
+              defaultDecision: config.consent.default === "opt-in" ? "deny" : "permit",
+              bindsClients: config.consent.bindsClients,
+              // Each decision is an AuthZ-Consent AuditEvent of the request (break-glass flags its events)
+              onDecision: (actor, d) => {
+                auditor
+                  .decision(actor, d)
+                  ?.catch((error: unknown) => log.warn("auditing a consent decision failed", { error }));
+              },
+              // `data` of meaning dependents: what the named resource refers to now
+              referencesOf: storedReferences({ index, records }),
+            }),
       limits: {
         maxCount,
         maxChainDepth,

@@ -11,6 +11,7 @@ import {
   describeInBrowser,
   launchChromium,
   lowContrastText,
+  permitPractitioner,
   pkce,
   registerPatient,
   registerPublicApp,
@@ -59,6 +60,11 @@ describeInBrowser("every page: accessible basics, usable on a phone, screenshots
       username: "mary.s",
       email: "mary@example.org",
     });
+    // Consent is opt-in: the practitioner's patient picker lists the patients who permit it.
+    const shelleys = (await (await fl.server.request("/Patient?family=Shelley")).json()) as {
+      entry: { resource: { id: string } }[];
+    };
+    await permitPractitioner(fl.server, shelleys.entry[0]!.resource.id, "Practitioner/doc-1");
     // The patient has connected the app once (approved, and the app took its tokens), so /apps lists it.
     const { verifier, challenge } = pkce();
     await as.patient.goto(

@@ -213,7 +213,7 @@ describe("HTTP edge: search bodies, methods, formats, limits and malformed input
     const observation = rest.resource.find((r) => r.type === "Observation")!;
     expect(patient.versioning).toBe("versioned-update");
     const ops = new Map(patient.operation!.map((o) => [o.name, o.definition]));
-    expect([...ops.keys()].sort()).toEqual(["erase", "everything", "validate", "verify"]);
+    expect([...ops.keys()].sort()).toEqual(["break-glass", "erase", "everything", "validate", "verify"]);
     expect(ops.get("everything")).toBe("http://hl7.org/fhir/OperationDefinition/Patient-everything");
     expect(ops.get("validate")).toBe("http://hl7.org/fhir/OperationDefinition/Resource-validate");
     expect(observation.operation!.map((o) => o.name).sort()).toEqual(["validate", "verify"]);

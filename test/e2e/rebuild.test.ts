@@ -60,6 +60,8 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
       method: "PUT",
       body: JSON.stringify({ resourceType: "Practitioner", id: "prac-1", name: [{ family: "Who" }] }),
     });
+    // the erasures' AuditEvents are materialised from the journal: stored before anchoring
+    await server.audit.flush();
     await server.anchorer.flush();
     // erase one patient after anchoring, another before their writes are anchored
     await server.json(`/Patient/${patients[0]}/$erase`, {
@@ -79,6 +81,8 @@ describe("rebuild: a fresh index from chain events + IPFS + keys answers exactly
       }),
     });
     await post("Patient", { name: [{ family: "Last" }] });
+    // the erasures' AuditEvents are materialised from the journal: stored before anchoring
+    await server.audit.flush();
     await server.anchorer.flush();
   });
 
